@@ -1,0 +1,114 @@
+// Package auth holds caller identity: the token claims every fupin service and the gateway agree on,
+// signing and verifying them, and the Caller carried in a request's context.
+//
+// Tokens are JWTs signed with Ed25519 (EdDSA). Claims: sub, dept (department code), role, region
+// (12-digit region code prefix; empty means the whole county). In `fupin dev` the signing key is made on
+// first start in the data directory; in production services verify with the issuer's public key(s).
+package auth
+
+import (
+	"context"
+	"strings"
+
+	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
+)
+
+// Header names fupin reads besides Authorization.
+const (
+	// PurposeHeader carries why a caller asks for plain-text personal data (a commonv1.Purpose code).
+	PurposeHeader = "x-fupin-purpose"
+	// OnBehalfOfHeader carries the end user's token when a service calls another service for them.
+	OnBehalfOfHeader = "x-fupin-on-behalf-of"
+)
+
+// Caller is who is calling, as established by the platform's authentication interceptor.
+type Caller struct {
+	Subject    string
+	Department commonv1.Department
+	Role       commonv1.Role
+	// Region is the region code prefix the caller may see and change; "" means the whole county.
+	Region string
+	// Purpose is the stated reason for reading plain personal data; UNSPECIFIED when none was sent.
+	Purpose commonv1.Purpose
+	// PlainText is set by authorization when this caller, for this method, may receive unmasked personal
+	// data: their role is among the method's plain_text_roles and they stated a purpose.
+	PlainText bool
+	// OnBehalfOf is the end user a service acts for; nil when a person calls directly.
+	OnBehalfOf *Caller
+}
+
+// InScope reports whether a record in regionCode lies inside the caller's region scope. A service acting
+// for a person is limited by that person's scope.
+func (c *Caller) InScope(regionCode string) bool {
+	if c.OnBehalfOf != nil && !c.OnBehalfOf.InScope(regionCode) {
+		return false
+	}
+	return strings.HasPrefix(regionCode, c.Region)
+}
+
+// Scope is the region prefix that limits the caller's queries: the narrower of the caller's own and the
+// end user's they act for.
+func (c *Caller) Scope() string {
+	s := c.Region
+	if c.OnBehalfOf != nil && len(c.OnBehalfOf.Scope()) > len(s) {
+		s = c.OnBehalfOf.Scope()
+	}
+	return s
+}
+
+// Actor is how the caller appears in audit rows and trails: "subject" or "service subject/for subject".
+func (c *Caller) Actor() string {
+	if c == nil {
+		return "anonymous"
+	}
+	if c.OnBehalfOf != nil {
+		return c.Subject + "/for " + c.OnBehalfOf.Subject
+	}
+	return c.Subject
+}
+
+type callerKey struct{}
+
+// NewContext returns ctx carrying c.
+func NewContext(ctx context.Context, c *Caller) context.Context {
+	return context.WithValue(ctx, callerKey{}, c)
+}
+
+// FromContext returns the caller the platform established for this request, if any.
+func FromContext(ctx context.Context) (*Caller, bool) {
+	c, ok := ctx.Value(callerKey{}).(*Caller)
+	return c, ok && c != nil
+}
+
+// DepartmentCode is the claim value for d, e.g. "rural_revitalization".
+func DepartmentCode(d commonv1.Department) string {
+	return enumCode(d.String(), "DEPARTMENT_")
+}
+
+// RoleCode is the claim value for r, e.g. "township_officer".
+func RoleCode(r commonv1.Role) string { return enumCode(r.String(), "ROLE_") }
+
+// PurposeCode is the header value for p, e.g. "case_handling".
+func PurposeCode(p commonv1.Purpose) string { return enumCode(p.String(), "PURPOSE_") }
+
+// ParseDepartment reads a department claim; ok is false for an unknown code.
+func ParseDepartment(code string) (commonv1.Department, bool) {
+	v, ok := commonv1.Department_value["DEPARTMENT_"+strings.ToUpper(code)]
+	return commonv1.Department(v), ok && v != 0
+}
+
+// ParseRole reads a role claim; ok is false for an unknown code.
+func ParseRole(code string) (commonv1.Role, bool) {
+	v, ok := commonv1.Role_value["ROLE_"+strings.ToUpper(code)]
+	return commonv1.Role(v), ok && v != 0
+}
+
+// ParsePurpose reads a purpose header; ok is false for an unknown code.
+func ParsePurpose(code string) (commonv1.Purpose, bool) {
+	v, ok := commonv1.Purpose_value["PURPOSE_"+strings.ToUpper(code)]
+	return commonv1.Purpose(v), ok && v != 0
+}
+
+func enumCode(name, prefix string) string {
+	return strings.ToLower(strings.TrimPrefix(name, prefix))
+}
