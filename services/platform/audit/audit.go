@@ -1,0 +1,170 @@
+// Package audit writes the append-only audit log every fupin service keeps in its own database.
+//
+// A mutation's row is written in the same transaction as the change, so the log and the data can never
+// disagree. Reads that return plain personal data or cross departments, and refused calls, are written
+// asynchronously in batches, so auditing a busy read path costs a channel send, not a database write.
+package audit
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"fupin.dev/services/platform/sqldb"
+)
+
+// Kinds of audit row.
+const (
+	KindMutation = "mutation" // a change, written with it
+	KindRead     = "read"     // a read of plain personal data or of another department's data
+	KindDenied   = "denied"   // a call refused by authorization
+	KindFailed   = "failed"   // a mutation that did not happen
+)
+
+// Record is one audit row.
+type Record struct {
+	At          time.Time
+	Kind        string
+	Method      string
+	Actor       string
+	Department  string
+	Role        string
+	OnBehalfOf  string
+	Purpose     string
+	Resource    string
+	RecordCount int
+	Code        string
+	RequestID   string
+	TraceID     string
+}
+
+const insertSQL = `INSERT INTO fupin_audit (at_us, kind, method, actor, department, role, on_behalf_of, purpose,
+	resource, record_count, code, request_id, trace_id) VALUES `
+
+const columns = 13
+
+func (r Record) args() []any {
+	return []any{r.At.UnixMicro(), r.Kind, r.Method, r.Actor, r.Department, r.Role, r.OnBehalfOf, r.Purpose,
+		r.Resource, r.RecordCount, r.Code, r.RequestID, r.TraceID}
+}
+
+// Log writes audit rows into one service's database.
+type Log struct {
+	db     *sqldb.DB
+	logger *slog.Logger
+
+	queue chan Record
+	wg    sync.WaitGroup
+	once  sync.Once
+}
+
+// batchSize and flushEvery bound how long an asynchronous row waits and how many go in one statement.
+const (
+	batchSize  = 500
+	flushEvery = 200 * time.Millisecond
+	queueSize  = 10000
+)
+
+// New starts a log; Close flushes what is queued.
+func New(db *sqldb.DB, logger *slog.Logger) *Log {
+	l := &Log{db: db, logger: logger, queue: make(chan Record, queueSize)}
+	l.wg.Add(1)
+	go l.loop()
+	return l
+}
+
+// Write inserts r in ctx's transaction: use it for mutations, inside the transaction that makes them.
+func (l *Log) Write(ctx context.Context, r Record) error {
+	_, err := l.db.Q(ctx).ExecContext(ctx, insertSQL+"("+sqldb.Placeholders(1, columns)+")", r.args()...)
+	return err
+}
+
+// Enqueue queues r for the next batch. When the queue is full the row is written synchronously rather
+// than dropped: an audit row is never lost to load.
+func (l *Log) Enqueue(r Record) {
+	select {
+	case l.queue <- r:
+	default:
+		if err := l.flush([]Record{r}); err != nil {
+			l.logger.Error("audit write", "err", err)
+		}
+	}
+}
+
+func (l *Log) loop() {
+	defer l.wg.Done()
+	t := time.NewTicker(flushEvery)
+	defer t.Stop()
+	batch := make([]Record, 0, batchSize)
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		if err := l.flush(batch); err != nil {
+			l.logger.Error("audit batch write", "rows", len(batch), "err", err)
+		}
+		batch = batch[:0]
+	}
+	for {
+		select {
+		case r, ok := <-l.queue:
+			if !ok {
+				flush()
+				return
+			}
+			batch = append(batch, r)
+			if len(batch) >= batchSize {
+				flush()
+			}
+		case <-t.C:
+			flush()
+		}
+	}
+}
+
+func (l *Log) flush(batch []Record) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return l.db.InTx(ctx, func(ctx context.Context) error {
+		q := insertSQL
+		args := make([]any, 0, len(batch)*columns)
+		for i, r := range batch {
+			if i > 0 {
+				q += ", "
+			}
+			q += "(" + sqldb.Placeholders(i*columns+1, columns) + ")"
+			args = append(args, r.args()...)
+		}
+		_, err := l.db.Q(ctx).ExecContext(ctx, q, args...)
+		return err
+	})
+}
+
+// Close writes what is queued and stops the writer.
+func (l *Log) Close() {
+	l.once.Do(func() { close(l.queue) })
+	l.wg.Wait()
+}
+
+// List returns the newest audit rows, newest first (for tests and the audit API).
+func (l *Log) List(ctx context.Context, limit int) ([]Record, error) {
+	rows, err := l.db.Q(ctx).QueryContext(ctx, `SELECT at_us, kind, method, actor, department, role, on_behalf_of,
+		purpose, resource, record_count, code, request_id, trace_id FROM fupin_audit ORDER BY id DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Record
+	for rows.Next() {
+		var r Record
+		var at int64
+		if err := rows.Scan(&at, &r.Kind, &r.Method, &r.Actor, &r.Department, &r.Role, &r.OnBehalfOf, &r.Purpose,
+			&r.Resource, &r.RecordCount, &r.Code, &r.RequestID, &r.TraceID); err != nil {
+			return nil, err
+		}
+		r.At = time.UnixMicro(at)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,174 @@
+// Package boot assembles the parts every fupin service process is made of — its database with the
+// platform's tables, the audit log, etcd, live policy, the gRPC server — and runs them under lifecycle.
+// A service's app package adds only its own store, domain and handlers.
+package boot
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
+	"fupin.dev/services/platform/audit"
+	"fupin.dev/services/platform/auth"
+	"fupin.dev/services/platform/etcdx"
+	"fupin.dev/services/platform/lifecycle"
+	"fupin.dev/services/platform/migrations"
+	"fupin.dev/services/platform/pii"
+	"fupin.dev/services/platform/policy"
+	"fupin.dev/services/platform/server"
+	"fupin.dev/services/platform/sqldb"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// Config is what every service process needs. Services embed it in their own Config.
+type Config struct {
+	// DatabaseURL is "sqlite:PATH" or "postgres://...".
+	DatabaseURL string
+	// Etcd is a shared client (fupin dev); when nil, EtcdEndpoints are dialed.
+	Etcd          *clientv3.Client
+	EtcdEndpoints []string
+	// Addr is the gRPC listen address (default 127.0.0.1:0); Advertise the address registered in etcd.
+	Addr      string
+	Advertise string
+	// Verifier checks bearer tokens.
+	Verifier *auth.Verifier
+	// PIIKey is the county's personal-data master key (encryption and blind index).
+	PIIKey []byte
+	Logger *slog.Logger
+	// Ready is told the service's address once it serves.
+	Ready func(addr string)
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// FromEnv reads the common settings from FUPIN_* variables: FUPIN_DB_URL, FUPIN_ETCD_ENDPOINTS,
+// FUPIN_ADDR, FUPIN_ADVERTISE, FUPIN_JWT_PUBLIC_KEY_FILE, FUPIN_PII_KEY. Every problem is reported at once.
+func FromEnv(logger *slog.Logger) (Config, error) {
+	c := Config{
+		DatabaseURL: os.Getenv("FUPIN_DB_URL"),
+		Addr:        os.Getenv("FUPIN_ADDR"),
+		Advertise:   os.Getenv("FUPIN_ADVERTISE"),
+		Logger:      logger,
+	}
+	var errs []error
+	if c.DatabaseURL == "" {
+		errs = append(errs, errors.New("FUPIN_DB_URL is required (sqlite:PATH or postgres://...)"))
+	}
+	if e := os.Getenv("FUPIN_ETCD_ENDPOINTS"); e != "" {
+		c.EtcdEndpoints = strings.Split(e, ",")
+	} else {
+		errs = append(errs, errors.New("FUPIN_ETCD_ENDPOINTS is required (comma-separated host:port)"))
+	}
+	if f := os.Getenv("FUPIN_JWT_PUBLIC_KEY_FILE"); f != "" {
+		b, err := os.ReadFile(f)
+		if err == nil {
+			var keys []ed25519.PublicKey
+			keys, err = auth.ParsePublicKeys(b)
+			c.Verifier = auth.NewVerifier(keys...)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("FUPIN_JWT_PUBLIC_KEY_FILE: %w", err))
+		}
+	} else {
+		errs = append(errs, errors.New("FUPIN_JWT_PUBLIC_KEY_FILE is required (PEM Ed25519 public keys)"))
+	}
+	key, ok, err := pii.MasterKeyFromEnv()
+	switch {
+	case err != nil:
+		errs = append(errs, err)
+	case !ok:
+		errs = append(errs, errors.New("FUPIN_PII_KEY is required (base64, 32 bytes or more)"))
+	default:
+		c.PIIKey = key
+	}
+	return c, errors.Join(errs...)
+}
+
+// Process is one running service's shared parts.
+type Process struct {
+	Name    string
+	DB      *sqldb.DB
+	Etcd    *clientv3.Client
+	Audit   *audit.Log
+	Policy  *policy.Store
+	PII     *pii.Protector
+	Server  *server.Server
+	cfg     Config
+	closers []func() error
+}
+
+// Start opens the database (applying the platform's and the service's migrations), etcd, the policy
+// store and the gRPC server. On error, whatever was opened is closed again.
+func Start(ctx context.Context, name string, dept commonv1.Department, cfg Config,
+	migrate func(context.Context, *sqldb.DB, *slog.Logger) error) (_ *Process, err error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	p := &Process{Name: name, cfg: cfg}
+	defer func() {
+		if err != nil {
+			p.Close()
+		}
+	}()
+	if p.PII, err = pii.NewProtector(cfg.PIIKey); err != nil {
+		return nil, fmt.Errorf("%s: personal-data key: %w", name, err)
+	}
+	if p.DB, err = sqldb.Open(ctx, cfg.DatabaseURL); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	p.closers = append(p.closers, p.DB.Close)
+	if err = migrations.Apply(ctx, p.DB, cfg.Logger); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if err = migrate(ctx, p.DB, cfg.Logger); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	p.Audit = audit.New(p.DB, cfg.Logger)
+	p.closers = append(p.closers, func() error { p.Audit.Close(); return nil })
+	p.Etcd = cfg.Etcd
+	if p.Etcd == nil {
+		if p.Etcd, err = etcdx.Dial(cfg.EtcdEndpoints); err != nil {
+			return nil, fmt.Errorf("%s: etcd: %w", name, err)
+		}
+		p.closers = append(p.closers, p.Etcd.Close)
+	}
+	if p.Policy, err = policy.Open(ctx, p.Etcd, cfg.Logger); err != nil {
+		return nil, fmt.Errorf("%s: policy: %w", name, err)
+	}
+	p.closers = append(p.closers, func() error { p.Policy.Close(); return nil })
+	p.Server, err = server.New(server.Config{Name: name, Department: dept, Verifier: cfg.Verifier, DB: p.DB,
+		Audit: p.Audit, Logger: cfg.Logger, Now: cfg.Now})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	commonv1.RegisterPolicyServiceServer(p.Server.GRPC(), policy.NewAPI(p.Policy, cfg.Now))
+	return p, nil
+}
+
+// Close releases what Start opened; use it when the service fails before Run.
+func (p *Process) Close() {
+	for i := len(p.closers) - 1; i >= 0; i-- {
+		_ = p.closers[i]()
+	}
+	p.closers = nil
+}
+
+// Run serves until ctx ends, then stops cleanly and closes everything Start opened. Background jobs
+// (subscribers, leader-elected work) run alongside.
+func (p *Process) Run(ctx context.Context, background ...func(context.Context) error) error {
+	closers := p.closers
+	p.closers = nil
+	return lifecycle.Run(ctx, lifecycle.Options{
+		Name: p.Name, Addr: p.cfg.Addr, Advertise: p.cfg.Advertise, Server: p.Server, Etcd: p.Etcd,
+		Logger: p.cfg.Logger, Background: background, Closers: closers, Ready: p.cfg.Ready,
+	})
+}

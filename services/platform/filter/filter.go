@@ -1,0 +1,188 @@
+// Package filter parses the AIP-160 subset fupin's List methods accept and compiles it to a
+// parameterized SQL condition over a declared set of fields. Nothing the caller writes ever reaches the
+// SQL text: field names map to declared columns and every value becomes a bound parameter.
+//
+// Grammar: expr = term { "AND" term } ; term = field op value ; op = "=" | "!=" | ":" | "<" | "<=" | ">" | ">=" ;
+// value = "quoted string" | bare word or number. ":" on a string field means "starts with", which is how
+// region code prefixes are written (region_code:"421321101").
+package filter
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"fupin.dev/services/platform/apperr"
+)
+
+// Type is a declared field's type.
+type Type int
+
+// Field types.
+const (
+	String Type = iota // compared as text; ":" is a prefix match
+	Enum               // written as the enum value name, stored as its number
+	Int
+)
+
+// Field declares a filterable field.
+type Field struct {
+	Column string
+	Type   Type
+	// Values maps enum value names to their numbers (Type Enum).
+	Values map[string]int32
+	// Pattern, when set, must accept every value (e.g. digits only for codes).
+	Pattern func(string) bool
+}
+
+// Fields is the set of fields a List method can filter on, by name.
+type Fields map[string]Field
+
+// Compile parses expr and returns an SQL condition ("" when expr is empty) using $N placeholders from
+// firstArg on, and its arguments. Errors are INVALID_ARGUMENT naming the filter field.
+func (fs Fields) Compile(expr string, firstArg int) (string, []any, error) {
+	toks, err := lex(expr)
+	if err != nil {
+		return "", nil, invalid(err.Error())
+	}
+	var conds []string
+	var args []any
+	for i := 0; i < len(toks); {
+		if len(conds) > 0 {
+			if !strings.EqualFold(toks[i].text, "AND") || toks[i].quoted {
+				return "", nil, invalid(fmt.Sprintf("expected AND, found %q", toks[i].text))
+			}
+			i++
+		}
+		if i+3 > len(toks) {
+			return "", nil, invalid("incomplete comparison at the end")
+		}
+		name, op, val := toks[i], toks[i+1], toks[i+2]
+		i += 3
+		f, ok := fs[name.text]
+		if !ok || name.quoted {
+			return "", nil, invalid(fmt.Sprintf("unknown field %q (allowed: %s)", name.text, fs.names()))
+		}
+		cond, arg, err := f.compile(name.text, op.text, val, firstArg+len(args))
+		if err != nil {
+			return "", nil, err
+		}
+		conds = append(conds, cond)
+		args = append(args, arg)
+	}
+	return strings.Join(conds, " AND "), args, nil
+}
+
+func (f Field) compile(name, op string, val token, n int) (string, any, error) {
+	ph := "$" + strconv.Itoa(n)
+	if f.Pattern != nil && f.Type != Enum && !f.Pattern(val.text) {
+		return "", nil, invalid(fmt.Sprintf("%s: %q is not a valid value", name, val.text))
+	}
+	switch f.Type {
+	case String:
+		switch op {
+		case "=", "!=", "<", "<=", ">", ">=":
+			return f.Column + " " + sqlOp(op) + " " + ph, val.text, nil
+		case ":":
+			// Prefix match without LIKE, so '%' and '_' in values mean nothing special.
+			return "substr(" + f.Column + ", 1, " + strconv.Itoa(len(val.text)) + ") = " + ph, val.text, nil
+		}
+	case Enum:
+		v, ok := f.Values[val.text]
+		if !ok {
+			return "", nil, invalid(fmt.Sprintf("%s: unknown value %q", name, val.text))
+		}
+		if op == "=" || op == "!=" {
+			return f.Column + " " + sqlOp(op) + " " + ph, v, nil
+		}
+	case Int:
+		v, err := strconv.ParseInt(val.text, 10, 64)
+		if err != nil {
+			return "", nil, invalid(fmt.Sprintf("%s: %q is not a whole number", name, val.text))
+		}
+		if op != ":" {
+			return f.Column + " " + sqlOp(op) + " " + ph, v, nil
+		}
+	}
+	return "", nil, invalid(fmt.Sprintf("%s: operator %q is not supported for this field", name, op))
+}
+
+func sqlOp(op string) string {
+	if op == "!=" {
+		return "<>"
+	}
+	return op
+}
+
+func (fs Fields) names() string {
+	var names []string
+	for n := range fs {
+		names = append(names, n)
+	}
+	// Sorted for a stable message.
+	for i := 1; i < len(names); i++ {
+		for j := i; j > 0 && names[j] < names[j-1]; j-- {
+			names[j], names[j-1] = names[j-1], names[j]
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+func invalid(desc string) error {
+	return apperr.Invalid("INVALID_FIELD", "filter", desc)
+}
+
+type token struct {
+	text   string
+	quoted bool
+}
+
+func lex(s string) ([]token, error) {
+	var toks []token
+	r := []rune(s)
+	for i := 0; i < len(r); {
+		c := r[i]
+		switch {
+		case unicode.IsSpace(c):
+			i++
+		case c == '"':
+			j := i + 1
+			var b strings.Builder
+			for ; j < len(r) && r[j] != '"'; j++ {
+				if r[j] == '\\' && j+1 < len(r) {
+					j++
+				}
+				b.WriteRune(r[j])
+			}
+			if j >= len(r) {
+				return nil, fmt.Errorf("unterminated string")
+			}
+			toks = append(toks, token{text: b.String(), quoted: true})
+			i = j + 1
+		case c == '!' || c == '<' || c == '>':
+			if i+1 < len(r) && r[i+1] == '=' {
+				toks = append(toks, token{text: string(r[i : i+2])})
+				i += 2
+			} else if c == '!' {
+				return nil, fmt.Errorf("unexpected '!'")
+			} else {
+				toks = append(toks, token{text: string(c)})
+				i++
+			}
+		case c == '=' || c == ':':
+			toks = append(toks, token{text: string(c)})
+			i++
+		case unicode.IsLetter(c) || unicode.IsDigit(c) || c == '_' || c == '-' || c == '.':
+			j := i
+			for j < len(r) && (unicode.IsLetter(r[j]) || unicode.IsDigit(r[j]) || r[j] == '_' || r[j] == '-' || r[j] == '.') {
+				j++
+			}
+			toks = append(toks, token{text: string(r[i:j])})
+			i = j
+		default:
+			return nil, fmt.Errorf("unexpected character %q", c)
+		}
+	}
+	return toks, nil
+}

@@ -1,0 +1,79 @@
+package server
+
+import (
+	"strings"
+	"sync"
+
+	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
+)
+
+// method is what the platform knows of an RPC from its contract.
+type method struct {
+	fullName string
+	rule     *commonv1.AccessRule // nil: no rule declared, so denied to everyone
+	readOnly bool                 // idempotency_level = NO_SIDE_EFFECTS
+	output   protoreflect.MessageType
+	public   bool
+}
+
+// methods caches the contract of each RPC, read once from the registered descriptors.
+type methods struct {
+	mu sync.RWMutex
+	m  map[string]*method
+}
+
+// alwaysPublic are infrastructure services any caller may use without a token.
+var alwaysPublic = []string{"/grpc.health.v1.Health/", "/grpc.reflection."}
+
+func (ms *methods) lookup(fullMethod string) *method {
+	ms.mu.RLock()
+	m, ok := ms.m[fullMethod]
+	ms.mu.RUnlock()
+	if ok {
+		return m
+	}
+	m = describe(fullMethod)
+	ms.mu.Lock()
+	if ms.m == nil {
+		ms.m = make(map[string]*method)
+	}
+	ms.m[fullMethod] = m
+	ms.mu.Unlock()
+	return m
+}
+
+func describe(fullMethod string) *method {
+	m := &method{fullName: fullMethod}
+	for _, p := range alwaysPublic {
+		if strings.HasPrefix(fullMethod, p) {
+			m.public, m.readOnly = true, true
+			return m
+		}
+	}
+	name := strings.ReplaceAll(strings.TrimPrefix(fullMethod, "/"), "/", ".")
+	d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(name))
+	if err != nil {
+		return m
+	}
+	md, ok := d.(protoreflect.MethodDescriptor)
+	if !ok {
+		return m
+	}
+	opts, _ := md.Options().(*descriptorpb.MethodOptions)
+	if opts != nil {
+		m.readOnly = opts.GetIdempotencyLevel() == descriptorpb.MethodOptions_NO_SIDE_EFFECTS
+		if rule, ok := proto.GetExtension(opts, commonv1.E_Access).(*commonv1.AccessRule); ok && rule != nil &&
+			(len(rule.GetRoles()) > 0 || rule.GetPublic()) {
+			m.rule = rule
+			m.public = rule.GetPublic()
+		}
+	}
+	if mt, err := protoregistry.GlobalTypes.FindMessageByName(md.Output().FullName()); err == nil {
+		m.output = mt
+	}
+	return m
+}

@@ -1,0 +1,426 @@
+// Package server builds the gRPC server every fupin service runs, with one interceptor chain assembled in
+// one place: panic recovery, OpenTelemetry, error mapping, authentication, authorization from the access
+// rule declared in the proto (default deny), protovalidate, and for mutations a transaction that holds the
+// change, its idempotency record and its audit row together. Health and reflection are registered too.
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"buf.build/go/protovalidate"
+	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
+	"fupin.dev/services/platform/apperr"
+	"fupin.dev/services/platform/audit"
+	"fupin.dev/services/platform/auth"
+	"fupin.dev/services/platform/idempotency"
+	"fupin.dev/services/platform/sqldb"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// Config is what the platform needs to serve one service.
+type Config struct {
+	// Name is the service's name, e.g. "identification"; errors carry the domain "<name>.fupin.dev".
+	Name string
+	// Department owns the service's data; reads by other departments are audited.
+	Department commonv1.Department
+	// Verifier checks bearer tokens.
+	Verifier *auth.Verifier
+	// DB is the service's database; it keeps idempotency records and the audit log.
+	DB *sqldb.DB
+	// Audit writes the audit log into DB.
+	Audit *audit.Log
+	// Logger receives internal errors (with trace ids) and panics.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Server is a gRPC server with fupin's interceptor chain.
+type Server struct {
+	cfg       Config
+	domain    string
+	grpc      *grpc.Server
+	health    *health.Server
+	methods   methods
+	validator protovalidate.Validator
+}
+
+// New builds the server. Register services on GRPC(), then serve it with lifecycle.Run.
+func New(cfg Config, opts ...grpc.ServerOption) (*Server, error) {
+	if cfg.Name == "" || cfg.Verifier == nil || cfg.DB == nil || cfg.Audit == nil || cfg.Logger == nil {
+		return nil, fmt.Errorf("server config: name, verifier, database, audit log and logger are required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	v, err := protovalidate.New()
+	if err != nil {
+		return nil, fmt.Errorf("protovalidate: %w", err)
+	}
+	s := &Server{cfg: cfg, domain: cfg.Name + ".fupin.dev", validator: v, health: health.NewServer()}
+	opts = append([]grpc.ServerOption{
+		grpc.StatsHandler(otelgrpc.NewServerHandler()),
+		grpc.ChainUnaryInterceptor(s.unary),
+		grpc.ChainStreamInterceptor(s.stream),
+	}, opts...)
+	s.grpc = grpc.NewServer(opts...)
+	healthpb.RegisterHealthServer(s.grpc, s.health)
+	reflection.Register(s.grpc)
+	return s, nil
+}
+
+// GRPC is the underlying server, to register service implementations on.
+func (s *Server) GRPC() *grpc.Server { return s.grpc }
+
+// Health is the health service; lifecycle flips it to NOT_SERVING before draining.
+func (s *Server) Health() *health.Server { return s.health }
+
+// unary is the whole chain for unary calls, written as one function so the order is plain to read.
+func (s *Server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.cfg.Logger.ErrorContext(ctx, "panic", "method", info.FullMethod, "panic", p, "stack", string(debug.Stack()))
+			resp, err = nil, toStatus(ctx, s.domain, s.cfg.Logger, info.FullMethod, fmt.Errorf("panic: %v", p))
+		}
+	}()
+	m := s.methods.lookup(info.FullMethod)
+	ctx, err = s.authorize(ctx, m)
+	if err == nil {
+		err = s.validate(req)
+	}
+	if err == nil {
+		if m.readOnly {
+			resp, err = handler(ctx, req)
+			if err == nil {
+				s.auditRead(ctx, m, req, resp)
+			}
+		} else {
+			resp, err = s.mutate(ctx, m, req, handler)
+		}
+	}
+	return resp, toStatus(ctx, s.domain, s.cfg.Logger, info.FullMethod, err)
+}
+
+// stream applies recovery, authentication, authorization and error mapping to streaming calls; each
+// message received is validated.
+func (s *Server) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
+	ctx := ss.Context()
+	defer func() {
+		if p := recover(); p != nil {
+			s.cfg.Logger.ErrorContext(ctx, "panic", "method", info.FullMethod, "panic", p, "stack", string(debug.Stack()))
+			err = toStatus(ctx, s.domain, s.cfg.Logger, info.FullMethod, fmt.Errorf("panic: %v", p))
+		}
+	}()
+	m := s.methods.lookup(info.FullMethod)
+	ctx, err = s.authorize(ctx, m)
+	if err == nil {
+		err = handler(srv, &validatingStream{ServerStream: ss, ctx: ctx, s: s})
+	}
+	return toStatus(ctx, s.domain, s.cfg.Logger, info.FullMethod, err)
+}
+
+type validatingStream struct {
+	grpc.ServerStream
+	ctx context.Context
+	s   *Server
+}
+
+func (v *validatingStream) Context() context.Context { return v.ctx }
+
+func (v *validatingStream) RecvMsg(m any) error {
+	if err := v.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
+	return v.s.validate(m)
+}
+
+// authorize establishes the caller from the bearer token (and, for a service acting for a person, the
+// person's token), then applies the method's access rule.
+func (s *Server) authorize(ctx context.Context, m *method) (context.Context, error) {
+	if m.public {
+		return ctx, nil
+	}
+	md, _ := metadata.FromIncomingContext(ctx)
+	caller, err := s.callerFrom(md)
+	if err != nil {
+		return ctx, err
+	}
+	ctx = auth.NewContext(ctx, caller)
+	if m.rule == nil {
+		s.auditDenied(ctx, m, caller)
+		return ctx, apperr.Denied("ACCESS_DENIED", "method "+m.fullName+" declares no access rule and is denied to everyone")
+	}
+	if !allowed(m.rule, caller) {
+		s.auditDenied(ctx, m, caller)
+		return ctx, apperr.Denied("ACCESS_DENIED", fmt.Sprintf("role %s of department %s may not call %s",
+			auth.RoleCode(caller.Role), auth.DepartmentCode(caller.Department), m.fullName))
+	}
+	if p := first(md.Get(auth.PurposeHeader)); p != "" {
+		purpose, ok := auth.ParsePurpose(p)
+		if !ok {
+			return ctx, apperr.Invalid("INVALID_PURPOSE", auth.PurposeHeader, "unknown purpose "+p)
+		}
+		caller.Purpose = purpose
+	}
+	caller.PlainText = caller.Purpose != commonv1.Purpose_PURPOSE_UNSPECIFIED && hasRole(m.rule.GetPlainTextRoles(), caller.Role)
+	return ctx, nil
+}
+
+func (s *Server) callerFrom(md metadata.MD) (*auth.Caller, error) {
+	caller, err := s.verify(first(md.Get("authorization")))
+	if err != nil {
+		return nil, err
+	}
+	if obo := first(md.Get(auth.OnBehalfOfHeader)); obo != "" {
+		if caller.Role != commonv1.Role_ROLE_SERVICE {
+			return nil, apperr.Unauthenticated("only a service may act on behalf of another caller")
+		}
+		person, err := s.verify(obo)
+		if err != nil {
+			return nil, err
+		}
+		caller.OnBehalfOf = person
+	}
+	return caller, nil
+}
+
+func (s *Server) verify(header string) (*auth.Caller, error) {
+	token, ok := strings.CutPrefix(header, "Bearer ")
+	if !ok || token == "" {
+		return nil, apperr.Unauthenticated("a bearer token is required")
+	}
+	claims, err := s.cfg.Verifier.Verify(token)
+	if err != nil {
+		return nil, apperr.Unauthenticated("the token is not valid: " + err.Error())
+	}
+	caller, err := claims.Caller()
+	if err != nil {
+		return nil, apperr.Unauthenticated("the token's claims are not valid: " + err.Error())
+	}
+	return caller, nil
+}
+
+func allowed(rule *commonv1.AccessRule, c *auth.Caller) bool {
+	if !hasRole(rule.GetRoles(), c.Role) {
+		return false
+	}
+	depts := rule.GetDepartments()
+	if len(depts) == 0 {
+		return true
+	}
+	for _, d := range depts {
+		if d == c.Department {
+			return true
+		}
+	}
+	return false
+}
+
+func hasRole(roles []commonv1.Role, r commonv1.Role) bool {
+	for _, x := range roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+func first(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return v[0]
+}
+
+// validate applies the protovalidate rules declared in the contract and reports every broken one.
+func (s *Server) validate(req any) error {
+	msg, ok := req.(proto.Message)
+	if !ok {
+		return nil
+	}
+	err := s.validator.Validate(msg)
+	if err == nil {
+		return nil
+	}
+	verr, ok := err.(*protovalidate.ValidationError)
+	if !ok {
+		return fmt.Errorf("validate: %w", err)
+	}
+	fields := make([]apperr.FieldViolation, 0, len(verr.Violations))
+	for _, v := range verr.Violations {
+		fields = append(fields, apperr.FieldViolation{
+			Field:       protovalidate.FieldPathString(v.Proto.GetField()),
+			Description: v.Proto.GetMessage(),
+			Reason:      "INVALID_FIELD",
+		})
+	}
+	return apperr.InvalidFields(fields...)
+}
+
+// mutate runs a changing call in one transaction with its idempotency record and its audit row. A retry
+// with the same request_id returns the stored response; the same id with another payload is refused.
+func (s *Server) mutate(ctx context.Context, m *method, req any, handler grpc.UnaryHandler) (any, error) {
+	caller, _ := auth.FromContext(ctx)
+	msg, _ := req.(proto.Message)
+	requestID := stringField(msg, "request_id")
+	var key idempotency.Key
+	var hash []byte
+	if requestID != "" {
+		key = idempotency.Key{Caller: caller.Actor(), Method: m.fullName, RequestID: requestID}
+		hash = requestHash(msg)
+	}
+	var resp any
+	var err error
+	for attempt := 0; attempt < 2; attempt++ {
+		err = s.cfg.DB.InTx(ctx, func(ctx context.Context) error {
+			if requestID != "" {
+				rec, found, err := idempotency.Lookup(ctx, s.cfg.DB, key)
+				if err != nil {
+					return fmt.Errorf("idempotency lookup: %w", err)
+				}
+				if found {
+					if !bytes.Equal(rec.RequestHash, hash) {
+						return apperr.Invalid("REQUEST_ID_REUSED", "request_id",
+							"request_id "+requestID+" was already used for a different request")
+					}
+					if m.output == nil {
+						return fmt.Errorf("no output type for %s", m.fullName)
+					}
+					out := m.output.New().Interface()
+					if err := proto.Unmarshal(rec.Response, out); err != nil {
+						return fmt.Errorf("idempotency replay: %w", err)
+					}
+					resp = out
+					return nil
+				}
+			}
+			out, err := handler(ctx, req)
+			if err != nil {
+				return err
+			}
+			resp = out
+			if requestID != "" {
+				b, err := proto.Marshal(out.(proto.Message))
+				if err != nil {
+					return err
+				}
+				if err := idempotency.Save(ctx, s.cfg.DB, key, idempotency.Record{RequestHash: hash, Response: b}, s.cfg.Now()); err != nil {
+					return err
+				}
+			}
+			outMsg, _ := out.(proto.Message)
+			return s.cfg.Audit.Write(ctx, s.record(ctx, audit.KindMutation, m, caller, resource(msg, outMsg), 1, codes.OK, requestID))
+		})
+		// A concurrent call with the same request_id committed first: read its result.
+		if err != nil && requestID != "" && sqldb.IsUniqueViolation(err) && attempt == 0 {
+			continue
+		}
+		break
+	}
+	if err != nil {
+		code := status.Code(toStatus(ctx, s.domain, discard, m.fullName, err))
+		s.cfg.Audit.Enqueue(s.record(ctx, audit.KindFailed, m, caller, resource(msg, nil), 0, code, requestID))
+		return nil, err
+	}
+	return resp, nil
+}
+
+// auditRead records reads that return plain personal data or that another department makes.
+func (s *Server) auditRead(ctx context.Context, m *method, req, resp any) {
+	caller, ok := auth.FromContext(ctx)
+	if !ok || (!caller.PlainText && caller.Department == s.cfg.Department && caller.OnBehalfOf == nil) {
+		return
+	}
+	out, _ := resp.(proto.Message)
+	in, _ := req.(proto.Message)
+	s.cfg.Audit.Enqueue(s.record(ctx, audit.KindRead, m, caller, resource(in, out), recordCount(out), codes.OK, ""))
+}
+
+func (s *Server) auditDenied(ctx context.Context, m *method, caller *auth.Caller) {
+	s.cfg.Audit.Enqueue(s.record(ctx, audit.KindDenied, m, caller, "", 0, codes.PermissionDenied, ""))
+}
+
+func (s *Server) record(ctx context.Context, kind string, m *method, c *auth.Caller, res string, count int, code codes.Code, requestID string) audit.Record {
+	r := audit.Record{At: s.cfg.Now(), Kind: kind, Method: m.fullName, Resource: res, RecordCount: count,
+		Code: code.String(), RequestID: requestID, TraceID: trace.SpanContextFromContext(ctx).TraceID().String()}
+	if c != nil {
+		r.Actor = c.Subject
+		r.Department = auth.DepartmentCode(c.Department)
+		r.Role = auth.RoleCode(c.Role)
+		if c.Purpose != commonv1.Purpose_PURPOSE_UNSPECIFIED {
+			r.Purpose = auth.PurposeCode(c.Purpose)
+		}
+		if c.OnBehalfOf != nil {
+			r.OnBehalfOf = c.OnBehalfOf.Subject
+		}
+	}
+	return r
+}
+
+// requestHash identifies a request's payload apart from its request_id.
+func requestHash(msg proto.Message) []byte {
+	c := proto.Clone(msg)
+	if f := c.ProtoReflect().Descriptor().Fields().ByName("request_id"); f != nil {
+		c.ProtoReflect().Clear(f)
+	}
+	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(c)
+	sum := sha256.Sum256(b)
+	return sum[:]
+}
+
+func stringField(msg proto.Message, name protoreflect.Name) string {
+	if msg == nil {
+		return ""
+	}
+	f := msg.ProtoReflect().Descriptor().Fields().ByName(name)
+	if f == nil || f.Kind() != protoreflect.StringKind || f.IsList() {
+		return ""
+	}
+	return msg.ProtoReflect().Get(f).String()
+}
+
+// resource names what a call touched: the response's name, else the request's name or parent.
+func resource(req, resp proto.Message) string {
+	if r := stringField(resp, "name"); r != "" {
+		return r
+	}
+	if r := stringField(req, "name"); r != "" {
+		return r
+	}
+	return stringField(req, "parent")
+}
+
+// recordCount is the number of records a read returned: the length of its first repeated message field,
+// or 1 for a single resource.
+func recordCount(resp proto.Message) int {
+	if resp == nil {
+		return 0
+	}
+	fields := resp.ProtoReflect().Descriptor().Fields()
+	for i := range fields.Len() {
+		f := fields.Get(i)
+		if f.IsList() && f.Kind() == protoreflect.MessageKind {
+			return resp.ProtoReflect().Get(f).List().Len()
+		}
+	}
+	return 1
+}
+
+var discard = slog.New(slog.DiscardHandler)

@@ -1,0 +1,222 @@
+// Package sqldb is the storage foundation every fupin service shares: one database per service, SQLite
+// (pure Go, embedded default) or PostgreSQL (pgx, production), embedded per-dialect migrations, and
+// transactions carried in the context.
+//
+// Queries use $1-style placeholders, which both SQLite and PostgreSQL accept, so a store writes its SQL
+// once unless the dialects really differ. A transaction opened with InTx travels in the context; Q(ctx)
+// returns it, so everything a request does (the change, its audit row, its idempotency record) commits or
+// rolls back together.
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Dialect names a supported database.
+type Dialect string
+
+// The supported dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// Querier is what a store runs SQL on: the request's transaction or a connection pool.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// DB is one service's database.
+type DB struct {
+	Dialect Dialect
+	write   *sql.DB // SQLite: a single connection, because SQLite has one writer at a time
+	read    *sql.DB // SQLite: a pool of read-only connections (WAL lets them run beside the writer)
+}
+
+// Open opens the database a URL names: "sqlite:PATH" (or a plain path ending in .db) or
+// "postgres://user@host:port/dbname?...". A SQLite file's directory is created when missing.
+func Open(ctx context.Context, dbURL string) (*DB, error) {
+	switch {
+	case strings.HasPrefix(dbURL, "postgres://"), strings.HasPrefix(dbURL, "postgresql://"):
+		return openPostgres(ctx, dbURL)
+	case strings.HasPrefix(dbURL, "sqlite:"):
+		return openSQLite(ctx, strings.TrimPrefix(strings.TrimPrefix(dbURL, "sqlite:"), "//"))
+	case strings.HasSuffix(dbURL, ".db"):
+		return openSQLite(ctx, dbURL)
+	default:
+		return nil, fmt.Errorf("database URL %q: want sqlite:PATH or postgres://", redact(dbURL))
+	}
+}
+
+func openSQLite(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: empty path")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	write, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetConnMaxIdleTime(0)
+	if err := write.PingContext(ctx); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite %s: %w", path, err)
+	}
+	read, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	read.SetMaxOpenConns(8)
+	read.SetMaxIdleConns(8)
+	return &DB{Dialect: SQLite, write: write, read: read}, nil
+}
+
+func openPostgres(ctx context.Context, dbURL string) (*DB, error) {
+	db, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(16)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres %s: %w", redact(dbURL), err)
+	}
+	return &DB{Dialect: Postgres, write: db, read: db}, nil
+}
+
+// redact hides a password in a database URL for error messages and logs.
+func redact(dbURL string) string {
+	u, err := url.Parse(dbURL)
+	if err != nil || u.User == nil {
+		return dbURL
+	}
+	return u.Redacted()
+}
+
+// Close closes the pools.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+type txKey struct{}
+
+// Q returns the transaction in ctx, or the read pool when there is none. Writes outside a transaction
+// must go through InTx.
+func (db *DB) Q(ctx context.Context) Querier {
+	if tx, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
+		return tx
+	}
+	return db.read
+}
+
+// InTx runs fn in a transaction carried by the context it receives. When ctx already carries one, fn joins
+// it, so a use case and the platform code around it (idempotency, audit) commit as one. The transaction
+// commits when fn returns nil and rolls back otherwise.
+func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) (err error) {
+	if _, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
+		return fn(ctx)
+	}
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			_ = tx.Rollback()
+			return
+		}
+		if cerr := tx.Commit(); cerr != nil {
+			err = fmt.Errorf("commit: %w", cerr)
+		}
+	}()
+	return fn(context.WithValue(ctx, txKey{}, tx))
+}
+
+// InTransaction reports whether ctx carries a transaction.
+func InTransaction(ctx context.Context) bool {
+	_, ok := ctx.Value(txKey{}).(*sql.Tx)
+	return ok
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint violation in either dialect.
+func IsUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505"
+	}
+	var sqlErr *sqlite.Error
+	if errors.As(err, &sqlErr) {
+		return sqlErr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || sqlErr.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// Migrate applies the migrations in fsys under the folder named for the dialect ("sqlite" or "postgres"),
+// recording them in table, so the platform's and the service's migrations keep separate versions.
+func (db *DB) Migrate(ctx context.Context, fsys fs.FS, table string, logger *slog.Logger) error {
+	sub, err := fs.Sub(fsys, string(db.Dialect))
+	if err != nil {
+		return fmt.Errorf("migrations for %s: %w", db.Dialect, err)
+	}
+	dialect := goose.DialectSQLite3
+	if db.Dialect == Postgres {
+		dialect = goose.DialectPostgres
+	}
+	p, err := goose.NewProvider(dialect, db.write, sub, goose.WithTableName(table), goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return fmt.Errorf("migrations %s: %w", table, err)
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate %s: %w", table, err)
+	}
+	if logger != nil {
+		for _, r := range results {
+			logger.Debug("migration applied", "table", table, "version", r.Source.Version, "duration", r.Duration)
+		}
+	}
+	return nil
+}
+
+// Placeholders returns "$from, $from+1, ..." n times, for building multi-row statements.
+func Placeholders(from, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d", from+i)
+	}
+	return b.String()
+}
