@@ -658,13 +658,14 @@ type Household struct {
 	// Resource name: "households/{household}".
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// 12-digit code of the village or community (行政村/社区) the household is registered in.
+	// Required on create; on update it changes only through MoveHousehold.
 	RegionCode string `protobuf:"bytes,2,opt,name=region_code,json=regionCode,proto3" json:"region_code,omitempty"`
 	// 家庭住址
 	Address string `protobuf:"bytes,3,opt,name=address,proto3" json:"address,omitempty"`
 	// 户编号: the number the county's ledgers (台账) use for the household; unique when set.
 	HouseholdNumber string `protobuf:"bytes,4,opt,name=household_number,json=householdNumber,proto3" json:"household_number,omitempty"`
-	// Members, the head first. On create: the members to register; in responses: every membership,
-	// current and ended.
+	// Members, the head first. On create: the members to register (at least the head); in responses:
+	// every membership, current and ended. Ignored by UpdateHousehold.
 	Members []*Member `protobuf:"bytes,5,rep,name=members,proto3" json:"members,omitempty"`
 	// 户类型: the registry status now.
 	RegistryStatus RegistryStatus `protobuf:"varint,6,opt,name=registry_status,json=registryStatus,proto3,enum=fupin.identification.v1.RegistryStatus" json:"registry_status,omitempty"`
@@ -869,6 +870,7 @@ type Member struct {
 	// Stable id of the person; never changes, even across households.
 	PersonId string `protobuf:"bytes,2,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
 	// 姓名
+	// Required on create and AddMember.
 	FullName string `protobuf:"bytes,3,opt,name=full_name,json=fullName,proto3" json:"full_name,omitempty"`
 	// 身份证号 (GB 11643). Masked in responses (4206**********123X) unless the caller may read it in plain
 	// text and states a purpose.
@@ -878,6 +880,7 @@ type Member struct {
 	// 出生日期 (YYYY-MM-DD), derived from the 身份证号.
 	BirthDate string `protobuf:"bytes,6,opt,name=birth_date,json=birthDate,proto3" json:"birth_date,omitempty"`
 	// 与户主关系
+	// Required on create and AddMember.
 	RelationToHead Relation `protobuf:"varint,7,opt,name=relation_to_head,json=relationToHead,proto3,enum=fupin.identification.v1.Relation" json:"relation_to_head,omitempty"`
 	// 民族: two-digit GB/T 3304 code, e.g. "01" 汉族.
 	Ethnicity string `protobuf:"bytes,8,opt,name=ethnicity,proto3" json:"ethnicity,omitempty"`
@@ -2035,15 +2038,14 @@ var File_fupin_identification_v1_household_proto protoreflect.FileDescriptor
 
 const file_fupin_identification_v1_household_proto_rawDesc = "" +
 	"\n" +
-	"'fupin/identification/v1/household.proto\x12\x17fupin.identification.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cfupin/common/v1/access.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb6\b\n" +
+	"'fupin/identification/v1/household.proto\x12\x17fupin.identification.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cfupin/common/v1/access.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb7\b\n" +
 	"\tHousehold\x12\x18\n" +
-	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x04name\x127\n" +
-	"\vregion_code\x18\x02 \x01(\tB\x16\xe2A\x01\x02\xbaH\x0fr\r2\v^[0-9]{12}$R\n" +
+	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x04name\x12:\n" +
+	"\vregion_code\x18\x02 \x01(\tB\x19\xe2A\x01\x02\xbaH\x12r\x102\x0e^([0-9]{12})?$R\n" +
 	"regionCode\x12\"\n" +
 	"\aaddress\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\aaddress\x12C\n" +
-	"\x10household_number\x18\x04 \x01(\tB\x18\xbaH\x15r\x13\x18(2\x0f^[0-9A-Za-z-]*$R\x0fhouseholdNumber\x12E\n" +
-	"\amembers\x18\x05 \x03(\v2\x1f.fupin.identification.v1.MemberB\n" +
-	"\xbaH\a\x92\x01\x04\b\x01\x10\x1eR\amembers\x12P\n" +
+	"\x10household_number\x18\x04 \x01(\tB\x18\xbaH\x15r\x13\x18(2\x0f^[0-9A-Za-z-]*$R\x0fhouseholdNumber\x12C\n" +
+	"\amembers\x18\x05 \x03(\v2\x1f.fupin.identification.v1.MemberB\b\xbaH\x05\x92\x01\x02\x10\x1eR\amembers\x12P\n" +
 	"\x0fregistry_status\x18\x06 \x01(\x0e2'.fupin.identification.v1.RegistryStatusR\x0eregistryStatus\x126\n" +
 	"\x14registry_status_date\x18\a \x01(\tB\x04\xe2A\x01\x03R\x12registryStatusDate\x12!\n" +
 	"\texit_year\x18\b \x01(\x05B\x04\xe2A\x01\x03R\bexitYear\x12V\n" +
@@ -2060,16 +2062,16 @@ const file_fupin_identification_v1_household_proto_rawDesc = "" +
 	"\vcreate_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
 	"createTime\x12A\n" +
 	"\vupdate_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
-	"updateTime\"\x93\x06\n" +
+	"updateTime\"\x8f\x06\n" +
 	"\x06Member\x12\x18\n" +
 	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x04name\x12!\n" +
-	"\tperson_id\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\bpersonId\x12*\n" +
-	"\tfull_name\x18\x03 \x01(\tB\r\xe2A\x01\x02\xbaH\x06r\x04\x10\x01\x182R\bfullName\x12\"\n" +
+	"\tperson_id\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\bpersonId\x12(\n" +
+	"\tfull_name\x18\x03 \x01(\tB\v\xe2A\x01\x02\xbaH\x04r\x02\x182R\bfullName\x12\"\n" +
 	"\tid_number\x18\x04 \x01(\tB\x05\xe2A\x02\x02\x05R\bidNumber\x124\n" +
 	"\x03sex\x18\x05 \x01(\x0e2\x1c.fupin.identification.v1.SexB\x04\xe2A\x01\x03R\x03sex\x12#\n" +
 	"\n" +
-	"birth_date\x18\x06 \x01(\tB\x04\xe2A\x01\x03R\tbirthDate\x12[\n" +
-	"\x10relation_to_head\x18\a \x01(\x0e2!.fupin.identification.v1.RelationB\x0e\xe2A\x01\x02\xbaH\a\x82\x01\x04\x10\x01 \x00R\x0erelationToHead\x122\n" +
+	"birth_date\x18\x06 \x01(\tB\x04\xe2A\x01\x03R\tbirthDate\x12Y\n" +
+	"\x10relation_to_head\x18\a \x01(\x0e2!.fupin.identification.v1.RelationB\f\xe2A\x01\x02\xbaH\x05\x82\x01\x02\x10\x01R\x0erelationToHead\x122\n" +
 	"\tethnicity\x18\b \x01(\tB\x14\xbaH\x11r\x0f2\r^([0-9]{2})?$R\tethnicity\x12J\n" +
 	"\teducation\x18\t \x01(\x0e2\".fupin.identification.v1.EducationB\b\xbaH\x05\x82\x01\x02\x10\x01R\teducation\x12A\n" +
 	"\x06health\x18\n" +

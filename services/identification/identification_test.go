@@ -1,0 +1,360 @@
+package identification_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"database/sql"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
+	"fupin.dev/services/identification"
+	"fupin.dev/services/platform/auth"
+	"fupin.dev/services/platform/boot"
+	"fupin.dev/services/platform/discovery"
+	"fupin.dev/services/platform/etcdx/etcdtest"
+	"fupin.dev/services/platform/pii"
+	"fupin.dev/services/platform/sqldb"
+	"fupin.dev/services/platform/sqldb/sqldbtest"
+	"github.com/golang-jwt/jwt/v5"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+)
+
+// These tests start the real service (platform chain, SQLite or PostgreSQL, etcd registration) and call it
+// over real gRPC through etcd discovery, as other departments and the gateway do.
+
+type harness struct {
+	households identificationv1.HouseholdServiceClient
+	regions    identificationv1.RegionServiceClient
+	signer     *auth.Signer
+	dbURL      string
+}
+
+func start(t *testing.T, d sqldb.Dialect) *harness {
+	t.Helper()
+	cli := etcdtest.New(t)
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	h := &harness{signer: auth.NewSigner(priv), dbURL: sqldbtest.URL(t, d)}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	cfg := identification.Config{
+		Config: boot.Config{DatabaseURL: h.dbURL, Etcd: cli, Verifier: auth.NewVerifier(pub), PIIKey: key,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: func(a string) { ready <- a }},
+		RegionsFile: "../../deploy/regions/demo-county.json",
+	}
+	go func() { done <- identification.Run(ctx, cfg) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("service stopped with %v", err)
+		}
+	})
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("service did not start: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("service did not start within 30s")
+	}
+	conn, err := discovery.Dial(cli, identification.Name, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	h.households = identificationv1.NewHouseholdServiceClient(conn)
+	h.regions = identificationv1.NewRegionServiceClient(conn)
+	return h
+}
+
+// as returns a context calling as the given department, role and region, with an optional purpose.
+func (h *harness) as(t *testing.T, dept, role, region string, purpose ...string) context.Context {
+	t.Helper()
+	tok, err := h.signer.Sign(auth.Claims{Department: dept, Role: role, Region: region,
+		RegisteredClaims: jwt.RegisteredClaims{Subject: "u-" + role}}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := []string{"authorization", "Bearer " + tok}
+	if len(purpose) > 0 {
+		md = append(md, auth.PurposeHeader, purpose[0])
+	}
+	return metadata.AppendToOutgoingContext(t.Context(), md...)
+}
+
+func (h *harness) admin(t *testing.T, purpose ...string) context.Context {
+	return h.as(t, "rural_revitalization", "county_admin", "", purpose...)
+}
+
+func idNumber(birth string, seq int) string {
+	first17 := fmt.Sprintf("990001%s%03d", birth, seq)
+	return first17 + string(pii.IDCheckChar(first17))
+}
+
+func newHousehold(village string, seq int) *identificationv1.CreateHouseholdRequest {
+	return &identificationv1.CreateHouseholdRequest{Household: &identificationv1.Household{
+		RegionCode: village, Address: "一组",
+		Members: []*identificationv1.Member{
+			{FullName: "王大山", IdNumber: idNumber("19650304", seq*2+1), RelationToHead: identificationv1.Relation_RELATION_HEAD,
+				Ethnicity: "01", Health: identificationv1.Health_HEALTH_CHRONIC_DISEASE},
+			{FullName: "李秀英", IdNumber: idNumber("19680512", seq*2+2), RelationToHead: identificationv1.Relation_RELATION_SPOUSE},
+		},
+	}}
+}
+
+func details(t *testing.T, err error) (codes.Code, *errdetails.ErrorInfo, *errdetails.BadRequest) {
+	t.Helper()
+	st, _ := status.FromError(err)
+	var info *errdetails.ErrorInfo
+	var br *errdetails.BadRequest
+	for _, d := range st.Details() {
+		switch d := d.(type) {
+		case *errdetails.ErrorInfo:
+			info = d
+		case *errdetails.BadRequest:
+			br = d
+		}
+	}
+	return st.Code(), info, br
+}
+
+func TestHouseholdAPI(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
+		h := start(t, d)
+		const village = "990001002003"
+
+		t.Run("create masks 身份证号 and get returns the same household", func(t *testing.T) {
+			created, err := h.households.CreateHousehold(h.admin(t), newHousehold(village, 1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := created.GetMembers()[0].GetIdNumber(); got != pii.MaskIDNumber(idNumber("19650304", 3)) {
+				t.Errorf("id number %q is not masked", got)
+			}
+			got, err := h.households.GetHousehold(h.as(t, "civil_affairs", "department_staff", ""), &identificationv1.GetHouseholdRequest{Name: created.GetName()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.GetSize() != 2 || got.GetEtag() != created.GetEtag() || got.GetMembers()[1].GetSex() != identificationv1.Sex_SEX_FEMALE ||
+				got.GetRegistryStatus() != identificationv1.RegistryStatus_REGISTRY_STATUS_ORDINARY || len(got.GetStatusHistory()) != 1 {
+				t.Errorf("got %v", got)
+			}
+		})
+
+		t.Run("plain text needs an allowed role and a purpose, and is audited", func(t *testing.T) {
+			created, err := h.households.CreateHousehold(h.admin(t), newHousehold(village, 2))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := &identificationv1.GetHouseholdRequest{Name: created.GetName()}
+			plain, err := h.households.GetHousehold(h.admin(t, "case_handling"), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if plain.GetMembers()[0].GetIdNumber() != idNumber("19650304", 5) {
+				t.Errorf("county admin with a purpose got %q", plain.GetMembers()[0].GetIdNumber())
+			}
+			village, err := h.households.GetHousehold(h.as(t, "rural_revitalization", "village_officer", "", "case_handling"), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if village.GetMembers()[0].GetIdNumber() == idNumber("19650304", 5) {
+				t.Error("a village officer read a plain 身份证号")
+			}
+			if _, err := h.households.GetHousehold(h.admin(t, "gossip"), req); status.Code(err) != codes.InvalidArgument {
+				t.Errorf("unknown purpose: %v", err)
+			}
+			waitAudit(t, h.dbURL, "read", "/fupin.identification.v1.HouseholdService/GetHousehold", created.GetName())
+		})
+
+		t.Run("bad input names the field and writes nothing", func(t *testing.T) {
+			bad := newHousehold(village, 3)
+			n := bad.Household.Members[1].IdNumber
+			bad.Household.Members[1].IdNumber = n[:17] + string("0123456789"[(int(n[16])+1)%10])
+			if bad.Household.Members[1].IdNumber[17] == pii.IDCheckChar(n[:17]) {
+				bad.Household.Members[1].IdNumber = n[:17] + "X"
+			}
+			_, err := h.households.CreateHousehold(h.admin(t), bad)
+			code, info, br := details(t, err)
+			if code != codes.InvalidArgument || info.GetReason() != "ID_NUMBER_INVALID" || info.GetDomain() != "identification.fupin.dev" ||
+				br.GetFieldViolations()[0].GetField() != "household.members[1].id_number" {
+				t.Errorf("got %v %v %v", code, info, br)
+			}
+			shape := newHousehold("12", 3)
+			_, err = h.households.CreateHousehold(h.admin(t), shape)
+			if code, _, br := details(t, err); code != codes.InvalidArgument || br.GetFieldViolations()[0].GetField() != "household.region_code" {
+				t.Errorf("contract validation: %v %v", code, br)
+			}
+			list, err := h.households.ListHouseholds(h.admin(t), &identificationv1.ListHouseholdsRequest{Filter: `household_number = "never"`})
+			if err != nil || len(list.GetHouseholds()) != 0 {
+				t.Errorf("list %v %v", list, err)
+			}
+		})
+
+		t.Run("a person already in another household is ALREADY_EXISTS", func(t *testing.T) {
+			if _, err := h.households.CreateHousehold(h.admin(t), newHousehold(village, 4)); err != nil {
+				t.Fatal(err)
+			}
+			dup := newHousehold("990001003001", 40)
+			dup.Household.Members[1].IdNumber = idNumber("19680512", 4*2+2)
+			_, err := h.households.CreateHousehold(h.admin(t), dup)
+			code, info, br := details(t, err)
+			if code != codes.AlreadyExists || info.GetReason() != "PERSON_IN_OTHER_HOUSEHOLD" ||
+				br.GetFieldViolations()[0].GetField() != "household.members[1].id_number" {
+				t.Errorf("got %v %v %v", code, info, br)
+			}
+		})
+
+		t.Run("authorization comes from the contract", func(t *testing.T) {
+			if _, err := h.households.GetHousehold(t.Context(), &identificationv1.GetHouseholdRequest{Name: "households/x"}); status.Code(err) != codes.Unauthenticated {
+				t.Errorf("no token: %v", err)
+			}
+			_, err := h.households.CreateHousehold(h.as(t, "civil_affairs", "county_admin", ""), newHousehold(village, 5))
+			if code, info, _ := details(t, err); code != codes.PermissionDenied || info.GetReason() != "ACCESS_DENIED" {
+				t.Errorf("civil affairs creating a household: %v %v", code, info)
+			}
+			_, err = h.households.CreateHousehold(h.as(t, "rural_revitalization", "township_officer", "990001001"), newHousehold(village, 6))
+			if code, info, _ := details(t, err); code != codes.PermissionDenied || info.GetReason() != "OUT_OF_REGION_SCOPE" {
+				t.Errorf("township officer outside their township: %v %v", code, info)
+			}
+			inside, err := h.households.CreateHousehold(h.as(t, "rural_revitalization", "township_officer", "990001002"), newHousehold(village, 7))
+			if err != nil {
+				t.Fatalf("township officer inside their township: %v", err)
+			}
+			_, err = h.households.GetHousehold(h.as(t, "rural_revitalization", "village_officer", "990001001001"), &identificationv1.GetHouseholdRequest{Name: inside.GetName()})
+			if status.Code(err) != codes.PermissionDenied {
+				t.Errorf("village officer reading another village: %v", err)
+			}
+			list, err := h.households.ListHouseholds(h.as(t, "rural_revitalization", "township_officer", "990001001"), &identificationv1.ListHouseholdsRequest{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, hh := range list.GetHouseholds() {
+				if hh.GetRegionCode()[:9] != "990001001" {
+					t.Errorf("list leaked %s", hh.GetRegionCode())
+				}
+			}
+		})
+
+		t.Run("a retry with the same request_id returns the first result", func(t *testing.T) {
+			req := newHousehold(village, 8)
+			req.RequestId = "req-8"
+			first, err := h.households.CreateHousehold(h.admin(t), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			again, err := h.households.CreateHousehold(h.admin(t), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again.GetName() != first.GetName() || again.GetEtag() != first.GetEtag() {
+				t.Errorf("retry created %s, first %s", again.GetName(), first.GetName())
+			}
+			other := newHousehold(village, 9)
+			other.RequestId = "req-8"
+			_, err = h.households.CreateHousehold(h.admin(t), other)
+			if code, info, _ := details(t, err); code != codes.InvalidArgument || info.GetReason() != "REQUEST_ID_REUSED" {
+				t.Errorf("reused id: %v %v", code, info)
+			}
+			// The refused payload was not written.
+			if _, err := h.households.LookupHousehold(h.admin(t), &identificationv1.LookupHouseholdRequest{IdNumber: idNumber("19650304", 19)}); status.Code(err) != codes.NotFound {
+				t.Errorf("refused payload written: %v", err)
+			}
+			waitAudit(t, h.dbURL, "mutation", "/fupin.identification.v1.HouseholdService/CreateHousehold", first.GetName())
+		})
+
+		t.Run("updates need the current etag", func(t *testing.T) {
+			created, err := h.households.CreateHousehold(h.admin(t), newHousehold(village, 10))
+			if err != nil {
+				t.Fatal(err)
+			}
+			upd := &identificationv1.UpdateHouseholdRequest{
+				Household:  &identificationv1.Household{Name: created.GetName(), Address: "二组", Etag: created.GetEtag()},
+				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"address"}},
+			}
+			updated, err := h.households.UpdateHousehold(h.admin(t), upd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if updated.GetAddress() != "二组" || updated.GetEtag() == created.GetEtag() {
+				t.Errorf("updated %v", updated)
+			}
+			if _, err := h.households.UpdateHousehold(h.admin(t), upd); status.Code(err) != codes.Aborted {
+				t.Errorf("stale etag: %v", err)
+			}
+		})
+
+		t.Run("death of the head with a new head, then lookup by 身份证号", func(t *testing.T) {
+			created, err := h.households.CreateHousehold(h.admin(t), newHousehold(village, 11))
+			if err != nil {
+				t.Fatal(err)
+			}
+			head, spouse := created.GetMembers()[0].GetName(), created.GetMembers()[1].GetName()
+			_, err = h.households.RecordDeath(h.admin(t), &identificationv1.RecordDeathRequest{Name: head, DateOfDeath: time.Now().Format("2006-01-02")})
+			if code, info, _ := details(t, err); code != codes.FailedPrecondition || info.GetReason() != "NEW_HEAD_REQUIRED" {
+				t.Errorf("no new head: %v %v", code, info)
+			}
+			after, err := h.households.RecordDeath(h.admin(t), &identificationv1.RecordDeathRequest{Name: head, DateOfDeath: time.Now().Format("2006-01-02"), NewHead: spouse})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if after.GetSize() != 1 || after.GetMembers()[1].GetRelationToHead() != identificationv1.Relation_RELATION_HEAD ||
+				after.GetMembers()[0].GetState() != identificationv1.MemberState_MEMBER_STATE_DECEASED {
+				t.Errorf("after death %v", after)
+			}
+			found, err := h.households.LookupHousehold(h.admin(t), &identificationv1.LookupHouseholdRequest{IdNumber: idNumber("19680512", 24)})
+			if err != nil || found.GetName() != created.GetName() {
+				t.Errorf("lookup %v %v", found, err)
+			}
+		})
+
+		t.Run("regions", func(t *testing.T) {
+			r, err := h.regions.GetRegion(h.admin(t), &identificationv1.GetRegionRequest{Name: "regions/" + village})
+			if err != nil || r.GetLevel() != identificationv1.RegionLevel_REGION_LEVEL_VILLAGE || len(r.GetPopulations()) == 0 {
+				t.Errorf("region %v %v", r, err)
+			}
+			kids, err := h.regions.ListRegions(h.admin(t), &identificationv1.ListRegionsRequest{ParentCode: "990001000000", PageSize: 5})
+			if err != nil || len(kids.GetRegions()) != 5 || kids.GetNextPageToken() == "" {
+				t.Errorf("townships %v %v", kids, err)
+			}
+		})
+	})
+}
+
+// waitAudit polls the service's audit log (written asynchronously for reads) for a row.
+func waitAudit(t *testing.T, dbURL, kind, method, resource string) {
+	t.Helper()
+	db, err := sqldb.Open(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var n int
+		err := db.Q(t.Context()).QueryRowContext(t.Context(), `SELECT count(*) FROM fupin_audit WHERE kind = $1 AND method = $2 AND resource = $3`,
+			kind, method, resource).Scan(&n)
+		if err != nil && err != sql.ErrNoRows {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s audit row for %s on %s", kind, method, resource)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

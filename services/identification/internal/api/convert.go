@@ -1,0 +1,78 @@
+package api
+
+import (
+	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
+	"fupin.dev/services/identification/internal/domain"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+func fromMembers(in []*identificationv1.Member) []domain.Member {
+	out := make([]domain.Member, len(in))
+	for i, m := range in {
+		out[i] = fromMember(m)
+	}
+	return out
+}
+
+func fromMember(m *identificationv1.Member) domain.Member {
+	return domain.Member{
+		Person: domain.Person{
+			FullName: m.GetFullName(), IDNumber: m.GetIdNumber(), Ethnicity: m.GetEthnicity(),
+			Education: domain.Education(m.GetEducation()), Health: domain.Health(m.GetHealth()),
+			LabourAbility: domain.LabourAbility(m.GetLabourAbility()),
+		},
+		Relation:  domain.Relation(m.GetRelationToHead()),
+		StartDate: m.GetStartDate(),
+	}
+}
+
+// toHousehold converts for the wire. 身份证号 leave masked unless plain is set and they were revealed.
+func toHousehold(h *domain.Household, plain bool) *identificationv1.Household {
+	name := "households/" + h.ID
+	out := &identificationv1.Household{
+		Name: name, RegionCode: h.RegionCode, Address: h.Address, HouseholdNumber: h.Number,
+		RegistryStatus:     identificationv1.RegistryStatus(h.Status.Registry),
+		RegistryStatusDate: h.Status.RegistryDate, ExitYear: int32(h.Status.ExitYear),
+		MonitoringType:   identificationv1.MonitoringType(h.Status.MonitoringType),
+		MonitoringStatus: identificationv1.MonitoringStatus(h.Status.MonitoringStatus),
+		MonitoringDate:   h.Status.MonitoringDate,
+		State:            identificationv1.HouseholdState(h.State), ArchiveReason: h.ArchiveReason,
+		Urban: h.Urban, Size: int32(h.Size()), Etag: h.Etag(),
+		CreateTime: timestamppb.New(h.CreateTime), UpdateTime: timestamppb.New(h.UpdateTime),
+	}
+	for i := range h.Members {
+		m := &h.Members[i]
+		id := m.IDMasked
+		if plain && m.IDNumber != "" {
+			id = m.IDNumber
+		}
+		out.Members = append(out.Members, &identificationv1.Member{
+			Name: name + "/members/" + m.PersonID, PersonId: m.PersonID, FullName: m.FullName, IdNumber: id,
+			Sex: identificationv1.Sex(m.Sex), BirthDate: m.BirthDate,
+			RelationToHead: identificationv1.Relation(m.Relation), Ethnicity: m.Ethnicity,
+			Education: identificationv1.Education(m.Education), Health: identificationv1.Health(m.Health),
+			LabourAbility: identificationv1.LabourAbility(m.LabourAbility), State: identificationv1.MemberState(m.State),
+			StartDate: m.StartDate, EndDate: m.EndDate,
+		})
+	}
+	for _, c := range h.History {
+		out.StatusHistory = append(out.StatusHistory, &identificationv1.StatusChange{
+			EffectiveDate: c.EffectiveDate, RegistryStatus: identificationv1.RegistryStatus(c.Registry),
+			MonitoringType:   identificationv1.MonitoringType(c.MonitoringType),
+			MonitoringStatus: identificationv1.MonitoringStatus(c.MonitoringStatus),
+			Reason:           c.Reason, Actor: c.Actor, RecordTime: timestamppb.New(c.RecordTime),
+		})
+	}
+	return out
+}
+
+func toRegion(r *domain.Region) *identificationv1.Region {
+	out := &identificationv1.Region{
+		Name: "regions/" + r.Code, Code: r.Code, DisplayName: r.Name, Level: identificationv1.RegionLevel(r.Level),
+		Urban: r.Urban, ParentCode: r.Parent, ValidFrom: r.ValidFrom, ValidTo: r.ValidTo,
+	}
+	for _, p := range r.Populations {
+		out.Populations = append(out.Populations, &identificationv1.Population{Year: int32(p.Year), Residents: p.Residents})
+	}
+	return out
+}

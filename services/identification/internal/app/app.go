@@ -1,0 +1,74 @@
+// Package app wires the identification service by hand: store → domain → api on the platform's process.
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
+	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
+	"fupin.dev/services/identification/internal/api"
+	"fupin.dev/services/identification/internal/domain"
+	"fupin.dev/services/identification/internal/store"
+	"fupin.dev/services/identification/internal/synth"
+	"fupin.dev/services/platform/boot"
+	"github.com/google/uuid"
+)
+
+// Name is the service's name.
+const Name = "identification"
+
+// Config configures the identification service.
+type Config struct {
+	boot.Config
+	// RegionsFile, when set, is region master data (JSON) loaded on start; loading is an upsert.
+	RegionsFile string
+	// DemoHouseholds, when above zero, seeds a synthetic county of that many households on a first start
+	// with an empty register (fupin dev).
+	DemoHouseholds int
+}
+
+// Run serves until ctx ends.
+func Run(ctx context.Context, cfg Config) error {
+	p, err := boot.Start(ctx, Name, commonv1.Department_DEPARTMENT_RURAL_REVITALIZATION, cfg.Config, store.Migrate)
+	if err != nil {
+		return err
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	st := store.New(p.DB)
+	svc := domain.NewService(st, p.PII, now, newID)
+	if err := prepare(ctx, cfg, st, svc, now()); err != nil {
+		p.Close()
+		return fmt.Errorf("%s: %w", Name, err)
+	}
+	identificationv1.RegisterHouseholdServiceServer(p.Server.GRPC(), api.NewHouseholds(svc))
+	identificationv1.RegisterRegionServiceServer(p.Server.GRPC(), api.NewRegions(svc))
+	return p.Run(ctx)
+}
+
+// newID makes record ids: UUIDv7, so ids sort by creation time and pages stay stable.
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// prepare loads region master data and, on a first start, the demo county.
+func prepare(ctx context.Context, cfg Config, st *store.Store, svc *domain.Service, now time.Time) error {
+	if cfg.RegionsFile == "" {
+		return nil
+	}
+	regions, err := synth.LoadRegions(cfg.RegionsFile)
+	if err != nil {
+		return err
+	}
+	if err := st.UpsertRegions(ctx, toDomainRegions(regions)); err != nil {
+		return err
+	}
+	if cfg.DemoHouseholds > 0 {
+		if err := seedDemo(ctx, st, svc, regions, cfg.DemoHouseholds, now); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+	}
+	return nil
+}
