@@ -1,0 +1,87 @@
+// Command gateway serves fupin's REST API, OpenAPI document and Swagger UI, routing to the services it finds
+// in etcd. Flags default to the FUPIN_* environment variables.
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"fupin.dev/gateway"
+	"fupin.dev/services/platform/auth"
+	"fupin.dev/services/platform/etcdx"
+	"fupin.dev/services/platform/telemetry"
+)
+
+func main() {
+	addr := flag.String("addr", cmp.Or(os.Getenv("FUPIN_GATEWAY_ADDR"), "127.0.0.1:8080"), "listen address (FUPIN_GATEWAY_ADDR)")
+	etcdEndpoints := flag.String("etcd", cmp.Or(os.Getenv("FUPIN_ETCD_ENDPOINTS"), "127.0.0.1:2379"), "comma-separated etcd endpoints (FUPIN_ETCD_ENDPOINTS)")
+	keyFile := flag.String("jwt-public-key", os.Getenv("FUPIN_JWT_PUBLIC_KEY_FILE"), "PEM file of the token verification key(s) (FUPIN_JWT_PUBLIC_KEY_FILE)")
+	services := flag.String("services", cmp.Or(os.Getenv("FUPIN_GATEWAY_SERVICES"), "identification"), "comma-separated services to route (FUPIN_GATEWAY_SERVICES)")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *addr, list(*etcdEndpoints), *keyFile, list(*services)); err != nil {
+		slog.Error("gateway stopped", "err", err)
+		stop()
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, addr string, endpoints []string, keyFile string, services []string) error {
+	if keyFile == "" {
+		return errors.New("no token verification key: set -jwt-public-key or FUPIN_JWT_PUBLIC_KEY_FILE")
+	}
+	pemBytes, err := os.ReadFile(keyFile)
+	if err != nil {
+		return fmt.Errorf("read token verification key: %w", err)
+	}
+	keys, err := auth.ParsePublicKeys(pemBytes)
+	if err != nil {
+		return fmt.Errorf("parse token verification key %s: %w", keyFile, err)
+	}
+	shutdownTelemetry, err := telemetry.Setup(ctx, "gateway")
+	if err != nil {
+		return fmt.Errorf("telemetry: %w", err)
+	}
+	defer func() {
+		// ctx has ended by now; flushing the last spans gets a few seconds of its own.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := shutdownTelemetry(sctx); err != nil {
+			slog.Warn("flush telemetry", "err", err)
+		}
+	}()
+	cli, err := etcdx.Dial(endpoints)
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	return gateway.Run(ctx, gateway.Config{
+		Addr:     addr,
+		Etcd:     cli,
+		Verifier: auth.NewVerifier(keys...),
+		Services: services,
+		Logger:   slog.Default(),
+	})
+}
+
+// list splits a comma-separated flag, dropping blanks.
+func list(s string) []string {
+	var out []string
+	for f := range strings.SplitSeq(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}

@@ -1,0 +1,116 @@
+// Package gateway is fupin's REST front door: grpc-gateway v2 translating HTTP/JSON into gRPC calls to the
+// services, which it finds through etcd like any other client.
+//
+// The gateway authenticates at the edge (a request without a verifiable bearer token never reaches a
+// service) but forwards the Authorization header unchanged, so every service still checks the caller itself
+// and applies its own authorization, validation and audit interceptors. It never registers service handlers
+// in-process: that would skip those interceptors.
+//
+// Besides the API under /v1/ it serves, without a token: /healthz (the readiness of every routed service),
+// /openapi.json (the merged OpenAPI document generated from the protos) and /docs/ (an embedded Swagger UI).
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc/credentials"
+
+	"fupin.dev/services/platform/auth"
+)
+
+// Config is what the gateway needs to run.
+type Config struct {
+	// Addr is where to listen, e.g. "127.0.0.1:8080". Ignored when Listener is set.
+	Addr string
+	// Etcd finds the services (etcd:///fupin/services/<name>).
+	Etcd *clientv3.Client
+	// Verifier checks bearer tokens at the edge.
+	Verifier *auth.Verifier
+	// Services names the services to route, e.g. "identification"; each must be known to the gateway.
+	Services []string
+	// Logger receives the gateway's logs; nil means slog.Default().
+	Logger *slog.Logger
+	// Listener, when set, is served instead of listening on Addr (tests pass a listener on a free port).
+	Listener net.Listener
+	// TransportCredentials secure the connections to the services. Nil means plaintext, which is only
+	// right on loopback (`fupin dev`) or inside a mesh that adds mTLS; production passes
+	// credentials.NewTLS with the gateway's client certificate here.
+	TransportCredentials credentials.TransportCredentials
+}
+
+// Timeouts of the HTTP server. Writes are not bounded here: a list or export may stream for a while, and
+// each gRPC call carries its own deadline.
+const (
+	readHeaderTimeout = 10 * time.Second
+	idleTimeout       = 2 * time.Minute
+	// shutdownTimeout bounds how long in-flight requests may finish once Run's context ends.
+	shutdownTimeout = 15 * time.Second
+)
+
+// Run serves the gateway until ctx ends, then stops accepting requests, lets in-flight ones finish (for at
+// most shutdownTimeout) and closes the connections to the services.
+func Run(ctx context.Context, cfg Config) error {
+	if cfg.Listener == nil && cfg.Addr == "" {
+		return errors.New("gateway: invalid config: no listen address")
+	}
+	logger := loggerOf(cfg)
+	handler, closeConns, err := NewHandler(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// Not an error of Run: the gateway has stopped serving as asked, and what is left goes with the process.
+		if cerr := closeConns(); cerr != nil {
+			logger.Warn("gateway: close service connections", "err", cerr)
+		}
+	}()
+
+	lis := cfg.Listener
+	if lis == nil {
+		if lis, err = net.Listen("tcp", cfg.Addr); err != nil {
+			return fmt.Errorf("gateway: listen on %s: %w", cfg.Addr, err)
+		}
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		logger.Info("gateway listening", "addr", lis.Addr().String(), "services", cfg.Services)
+		if err := srv.Serve(lis); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("gateway: serve: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		logger.Info("gateway shutting down")
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			// Requests still running after the timeout are cut off.
+			return errors.Join(fmt.Errorf("gateway: shutdown: %w", err), srv.Close())
+		}
+		return nil
+	})
+	return g.Wait()
+}
+
+func loggerOf(cfg Config) *slog.Logger {
+	if cfg.Logger != nil {
+		return cfg.Logger
+	}
+	return slog.Default()
+}

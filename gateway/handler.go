@@ -1,0 +1,204 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/textproto"
+	"slices"
+	"strings"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"fupin.dev/services/platform/auth"
+)
+
+// RequestIDHeader correlates a client's request with the logs of every service it reaches.
+const RequestIDHeader = "x-request-id"
+
+// forwardedHeaders are the request headers, besides Authorization (which grpc-gateway always forwards),
+// passed to the services as gRPC metadata. Everything else is dropped: in particular a client cannot set
+// auth.OnBehalfOfHeader, which only services calling services may send, nor any other metadata a service
+// trusts. Trace context travels through the otel propagators, not through this list.
+var forwardedHeaders = []string{auth.PurposeHeader, RequestIDHeader}
+
+// Public paths, served without a token.
+const (
+	healthzPath = "/healthz"
+	openAPIPath = "/openapi.json"
+	docsPath    = "/docs/"
+)
+
+// NewHandler returns the gateway's whole HTTP handler, with connections dialed to every configured service,
+// and a function that closes those connections. Run uses it; tests mount it on an httptest server.
+//
+// ctx is used while registering the routes only; the connections live until close is called.
+func NewHandler(ctx context.Context, cfg Config) (http.Handler, func() error, error) {
+	return newHandler(ctx, cfg, knownServices())
+}
+
+// newHandler is NewHandler with the table of known services given, so tests can add services of their own.
+func newHandler(ctx context.Context, cfg Config, known map[string]service) (http.Handler, func() error, error) {
+	if err := validate(cfg, known); err != nil {
+		return nil, nil, err
+	}
+	logger := loggerOf(cfg)
+	docs, err := docsHandler()
+	if err != nil {
+		return nil, nil, err
+	}
+	// W3C trace context is fupin's one propagation format (DESIGN.md, Telemetry), so it is stated here rather
+	// than taken from otel's global propagator, which is a no-op until a process installs one. The tracer and
+	// meter providers are the global ones, installed by the process's telemetry set-up.
+	propagators := propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
+
+	conns, err := dialServices(cfg, known, propagators)
+	if err != nil {
+		return nil, nil, err
+	}
+	closeConns := func() error { return closeServices(conns, closeTimeout) }
+
+	mux := runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, newMarshaler()),
+		runtime.WithIncomingHeaderMatcher(matchIncomingHeader),
+		runtime.WithErrorHandler(errorHandler(logger)),
+		runtime.WithRoutingErrorHandler(routingErrorHandler(logger)),
+		runtime.WithForwardResponseOption(noStore),
+		runtime.WithMiddlewares(nameSpanByRoute),
+	)
+	for _, c := range conns {
+		for _, register := range known[c.name].register {
+			if err := register(ctx, mux, c.conn); err != nil {
+				return nil, nil, errors.Join(fmt.Errorf("gateway: register %s routes: %w", c.name, err), closeConns())
+			}
+		}
+	}
+
+	api := authenticate(cfg.Verifier, logger, mux)
+	health := healthHandler(conns, logger)
+	openAPI := openAPIHandler()
+
+	// A plain switch rather than an http.ServeMux: otelhttp renames the span after the request from
+	// http.Request.Pattern when it is set, which would turn every API span into "GET /" and undo
+	// nameSpanByRoute.
+	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		switch p := r.URL.Path; {
+		case p == healthzPath:
+			health.ServeHTTP(w, r)
+		case p == openAPIPath:
+			openAPI.ServeHTTP(w, r)
+		case p == strings.TrimSuffix(docsPath, "/"):
+			http.Redirect(w, r, docsPath, http.StatusMovedPermanently)
+		case strings.HasPrefix(p, docsPath):
+			docs.ServeHTTP(w, r)
+		default:
+			// Everything else needs a token, /v1/ and unknown paths alike: new routes are private by default.
+			api.ServeHTTP(w, r)
+		}
+	})
+	h := otelhttp.NewHandler(root, "gateway",
+		otelhttp.WithPropagators(propagators),
+		otelhttp.WithSpanNameFormatter(spanName),
+	)
+	return h, closeConns, nil
+}
+
+func validate(cfg Config, known map[string]service) error {
+	var errs []error
+	if cfg.Etcd == nil {
+		errs = append(errs, errors.New("no etcd client"))
+	}
+	if cfg.Verifier == nil {
+		errs = append(errs, errors.New("no token verifier"))
+	}
+	if len(cfg.Services) == 0 {
+		errs = append(errs, errors.New("no services to route"))
+	}
+	for i, name := range cfg.Services {
+		if _, ok := known[name]; !ok {
+			errs = append(errs, fmt.Errorf("unknown service %q (known: %s)", name, strings.Join(sortedNames(known), ", ")))
+		}
+		if slices.Contains(cfg.Services[:i], name) {
+			errs = append(errs, fmt.Errorf("service %q listed twice", name))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("gateway: invalid config: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// newMarshaler is the JSON of the whole API. A marshaler given to runtime.WithMarshalerOption replaces all of
+// grpc-gateway's defaults, so each one fupin relies on is stated: proto field names (DESIGN.md: "JSON uses
+// proto field names", matching the OpenAPI document), every field present even when zero (a client can tell
+// "0" and "false" from a missing field without knowing proto3 rules), and unknown request fields ignored (an
+// older gateway accepts a newer client's request). HTTPBodyMarshaler keeps google.api.HttpBody responses raw.
+func newMarshaler() runtime.Marshaler {
+	return &runtime.HTTPBodyMarshaler{
+		Marshaler: &runtime.JSONPb{
+			MarshalOptions: protojson.MarshalOptions{
+				UseProtoNames:   true,
+				EmitUnpopulated: true,
+			},
+			UnmarshalOptions: protojson.UnmarshalOptions{
+				DiscardUnknown: true,
+			},
+		},
+	}
+}
+
+// matchIncomingHeader forwards exactly forwardedHeaders. It does not fall back to
+// runtime.DefaultHeaderMatcher: nothing but the listed headers should reach a service from the outside.
+func matchIncomingHeader(key string) (string, bool) {
+	for _, h := range forwardedHeaders {
+		if textproto.CanonicalMIMEHeaderKey(key) == textproto.CanonicalMIMEHeaderKey(h) {
+			return h, true
+		}
+	}
+	return "", false
+}
+
+// noStore keeps API responses, which carry personal data, out of browser and proxy caches.
+func noStore(_ context.Context, w http.ResponseWriter, _ proto.Message) error {
+	w.Header().Set("Cache-Control", "no-store")
+	return nil
+}
+
+// spanName names the server span when the request arrives. For API requests the route is not known yet, so
+// the name is the method alone (as OpenTelemetry's HTTP conventions say) until nameSpanByRoute renames it.
+func spanName(_ string, r *http.Request) string {
+	switch p := r.URL.Path; {
+	case p == healthzPath || p == openAPIPath:
+		return r.Method + " " + p
+	case strings.HasPrefix(p, docsPath):
+		return r.Method + " " + docsPath
+	}
+	return r.Method
+}
+
+// nameSpanByRoute runs once grpc-gateway has matched a route: it names the span after the route template
+// (e.g. "GET /v1/{name=households/*}"), never the concrete path, which holds ids, and labels the request
+// metrics with it.
+func nameSpanByRoute(next runtime.HandlerFunc) runtime.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
+		if pat, ok := runtime.HTTPPattern(r.Context()); ok {
+			route := pat.String()
+			routeAttr := attribute.String("http.route", route)
+			span := trace.SpanFromContext(r.Context())
+			span.SetName(r.Method + " " + route)
+			span.SetAttributes(routeAttr)
+			if l, ok := otelhttp.LabelerFromContext(r.Context()); ok {
+				l.Add(routeAttr)
+			}
+		}
+		next(w, r, params)
+	}
+}
