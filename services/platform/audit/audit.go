@@ -8,6 +8,7 @@ package audit
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -56,7 +57,11 @@ type Log struct {
 
 	queue chan Record
 	wg    sync.WaitGroup
-	once  sync.Once
+	// mu is held for reading while a row is sent to queue and for writing while Close closes it, so a
+	// handler still running when the server was cut (grpc.Server.Stop does not wait for handlers) never
+	// sends on a closed channel; its row is written directly instead.
+	mu     sync.RWMutex
+	closed bool
 }
 
 // batchSize and flushEvery bound how long an asynchronous row waits and how many go in one statement.
@@ -80,15 +85,24 @@ func (l *Log) Write(ctx context.Context, r Record) error {
 	return err
 }
 
-// Enqueue queues r for the next batch. When the queue is full the row is written synchronously rather
-// than dropped: an audit row is never lost to load.
+// Enqueue queues r for the next batch. When the queue is full, or the log is already closed, the row is
+// written synchronously rather than dropped: an audit row is never lost to load.
 func (l *Log) Enqueue(r Record) {
-	select {
-	case l.queue <- r:
-	default:
-		if err := l.flush([]Record{r}); err != nil {
-			l.logger.Error("audit write", "err", err)
+	l.mu.RLock()
+	queued := false
+	if !l.closed {
+		select {
+		case l.queue <- r:
+			queued = true
+		default:
 		}
+	}
+	l.mu.RUnlock()
+	if queued {
+		return
+	}
+	if err := l.flush([]Record{r}); err != nil {
+		l.logger.Error("audit write", "err", err)
 	}
 }
 
@@ -127,23 +141,44 @@ func (l *Log) flush(batch []Record) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return l.db.InTx(ctx, func(ctx context.Context) error {
-		q := insertSQL
+		if l.db.Dialect == sqldb.SQLite {
+			// In-process SQLite: one prepared single-row statement is cheapest. (A multi-row statement's
+			// numbered parameters cost SQLite quadratic time to parse and bind.)
+			st, err := l.db.Prepare(ctx, insertSQL+"("+sqldb.Placeholders(1, columns)+")")
+			if err != nil {
+				return err
+			}
+			for _, r := range batch {
+				if _, err := st.ExecContext(ctx, r.args()...); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		// Over the network: one multi-row statement per batch, never a round trip per row.
+		var q strings.Builder
+		q.WriteString(insertSQL)
 		args := make([]any, 0, len(batch)*columns)
 		for i, r := range batch {
 			if i > 0 {
-				q += ", "
+				q.WriteString(", ")
 			}
-			q += "(" + sqldb.Placeholders(i*columns+1, columns) + ")"
+			q.WriteString("(" + sqldb.Placeholders(i*columns+1, columns) + ")")
 			args = append(args, r.args()...)
 		}
-		_, err := l.db.Q(ctx).ExecContext(ctx, q, args...)
+		_, err := l.db.Q(ctx).ExecContext(ctx, q.String(), args...)
 		return err
 	})
 }
 
 // Close writes what is queued and stops the writer.
 func (l *Log) Close() {
-	l.once.Do(func() { close(l.queue) })
+	l.mu.Lock()
+	if !l.closed {
+		l.closed = true
+		close(l.queue)
+	}
+	l.mu.Unlock()
 	l.wg.Wait()
 }
 

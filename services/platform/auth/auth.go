@@ -46,14 +46,26 @@ func (c *Caller) InScope(regionCode string) bool {
 	return strings.HasPrefix(regionCode, c.Region)
 }
 
+// NoRegion is the scope of a caller who may see no region at all: region codes are digits, so nothing lies
+// under it.
+const NoRegion = "none"
+
 // Scope is the region prefix that limits the caller's queries: the narrower of the caller's own and the
-// end user's they act for.
+// end user's they act for. When the two do not overlap it is NoRegion, so a query never reaches beyond
+// either (InScope agrees: it holds only inside both).
 func (c *Caller) Scope() string {
 	s := c.Region
-	if c.OnBehalfOf != nil && len(c.OnBehalfOf.Scope()) > len(s) {
-		s = c.OnBehalfOf.Scope()
+	if c.OnBehalfOf == nil {
+		return s
 	}
-	return s
+	switch p := c.OnBehalfOf.Scope(); {
+	case strings.HasPrefix(p, s):
+		return p
+	case strings.HasPrefix(s, p):
+		return s
+	default:
+		return NoRegion
+	}
 }
 
 // Actor is how the caller appears in audit rows and trails: "subject" or "service subject/for subject".

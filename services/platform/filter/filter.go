@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"fupin.dev/services/platform/apperr"
 )
@@ -64,6 +65,12 @@ func (fs Fields) Compile(expr string, firstArg int) (string, []any, error) {
 		if !ok || name.quoted {
 			return "", nil, invalid(fmt.Sprintf("unknown field %q (allowed: %s)", name.text, fs.names()))
 		}
+		if !op.op {
+			return "", nil, invalid(fmt.Sprintf("%s: expected an operator, found %q", name.text, op.text))
+		}
+		if val.op {
+			return "", nil, invalid(fmt.Sprintf("%s: expected a value after %s, found %q", name.text, op.text, val.text))
+		}
 		cond, arg, err := f.compile(name.text, op.text, val, firstArg+len(args))
 		if err != nil {
 			return "", nil, err
@@ -85,8 +92,10 @@ func (f Field) compile(name, op string, val token, n int) (string, any, error) {
 		case "=", "!=", "<", "<=", ">", ">=":
 			return f.Column + " " + sqlOp(op) + " " + ph, val.text, nil
 		case ":":
-			// Prefix match without LIKE, so '%' and '_' in values mean nothing special.
-			return "substr(" + f.Column + ", 1, " + strconv.Itoa(len(val.text)) + ") = " + ph, val.text, nil
+			// Prefix match without LIKE, so '%' and '_' in values mean nothing special. substr counts
+			// characters in both dialects, so the length is in runes, not bytes (household numbers and
+			// names may be written in Chinese).
+			return "substr(" + f.Column + ", 1, " + strconv.Itoa(utf8.RuneCountInString(val.text)) + ") = " + ph, val.text, nil
 		}
 	case Enum:
 		v, ok := f.Values[val.text]
@@ -136,6 +145,7 @@ func invalid(desc string) error {
 type token struct {
 	text   string
 	quoted bool
+	op     bool // a comparison operator, which the grammar never accepts as a value
 }
 
 func lex(s string) ([]token, error) {
@@ -162,16 +172,16 @@ func lex(s string) ([]token, error) {
 			i = j + 1
 		case c == '!' || c == '<' || c == '>':
 			if i+1 < len(r) && r[i+1] == '=' {
-				toks = append(toks, token{text: string(r[i : i+2])})
+				toks = append(toks, token{text: string(r[i : i+2]), op: true})
 				i += 2
 			} else if c == '!' {
 				return nil, fmt.Errorf("unexpected '!'")
 			} else {
-				toks = append(toks, token{text: string(c)})
+				toks = append(toks, token{text: string(c), op: true})
 				i++
 			}
 		case c == '=' || c == ':':
-			toks = append(toks, token{text: string(c)})
+			toks = append(toks, token{text: string(c), op: true})
 			i++
 		case unicode.IsLetter(c) || unicode.IsDigit(c) || c == '_' || c == '-' || c == '.':
 			j := i

@@ -157,8 +157,7 @@ func (s *Server) authorize(ctx context.Context, m *method) (context.Context, err
 	if m.public {
 		return ctx, nil
 	}
-	md, _ := metadata.FromIncomingContext(ctx)
-	caller, err := s.callerFrom(md)
+	caller, err := s.callerFrom(ctx)
 	if err != nil {
 		return ctx, err
 	}
@@ -172,7 +171,7 @@ func (s *Server) authorize(ctx context.Context, m *method) (context.Context, err
 		return ctx, apperr.Denied("ACCESS_DENIED", fmt.Sprintf("role %s of department %s may not call %s",
 			auth.RoleCode(caller.Role), auth.DepartmentCode(caller.Department), m.fullName))
 	}
-	if p := first(md.Get(auth.PurposeHeader)); p != "" {
+	if p := header(ctx, auth.PurposeHeader); p != "" {
 		purpose, ok := auth.ParsePurpose(p)
 		if !ok {
 			return ctx, apperr.Invalid("INVALID_PURPOSE", auth.PurposeHeader, "unknown purpose "+p)
@@ -183,12 +182,12 @@ func (s *Server) authorize(ctx context.Context, m *method) (context.Context, err
 	return ctx, nil
 }
 
-func (s *Server) callerFrom(md metadata.MD) (*auth.Caller, error) {
-	caller, err := s.verify(first(md.Get("authorization")))
+func (s *Server) callerFrom(ctx context.Context) (*auth.Caller, error) {
+	caller, err := s.verify(header(ctx, "authorization"))
 	if err != nil {
 		return nil, err
 	}
-	if obo := first(md.Get(auth.OnBehalfOfHeader)); obo != "" {
+	if obo := header(ctx, auth.OnBehalfOfHeader); obo != "" {
 		if caller.Role != commonv1.Role_ROLE_SERVICE {
 			return nil, apperr.Unauthenticated("only a service may act on behalf of another caller")
 		}
@@ -242,7 +241,9 @@ func hasRole(roles []commonv1.Role, r commonv1.Role) bool {
 	return false
 }
 
-func first(v []string) string {
+// header reads one incoming metadata value without copying the whole metadata map.
+func header(ctx context.Context, key string) string {
+	v := metadata.ValueFromIncomingContext(ctx, key)
 	if len(v) == 0 {
 		return ""
 	}
@@ -407,13 +408,17 @@ func resource(req, resp proto.Message) string {
 	return stringField(req, "parent")
 }
 
-// recordCount is the number of records a read returned: the length of its first repeated message field,
-// or 1 for a single resource.
+// recordCount is the number of records a read returned: 1 for a single resource (a message with a name,
+// whose repeated fields, such as a household's members, are parts of that one record), else the length of
+// the first repeated message field (a List or batch response), else 1.
 func recordCount(resp proto.Message) int {
 	if resp == nil {
 		return 0
 	}
 	fields := resp.ProtoReflect().Descriptor().Fields()
+	if f := fields.ByName("name"); f != nil && f.Kind() == protoreflect.StringKind && !f.IsList() {
+		return 1
+	}
 	for i := range fields.Len() {
 		f := fields.Get(i)
 		if f.IsList() && f.Kind() == protoreflect.MessageKind {

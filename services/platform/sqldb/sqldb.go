@@ -23,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -48,6 +49,12 @@ type DB struct {
 	Dialect Dialect
 	write   *sql.DB // SQLite: a single connection, because SQLite has one writer at a time
 	read    *sql.DB // SQLite: a pool of read-only connections (WAL lets them run beside the writer)
+
+	// readStmts holds statements prepared on SQLite's read pool: parsing SQL is most of a small query's
+	// cost there, so reads are prepared once per connection and reused. Transactions run unprepared (the
+	// single writer connection cannot prepare on the side while a transaction holds it), and pgx keeps
+	// its own per-connection statement cache for PostgreSQL.
+	readStmts *stmtCache
 }
 
 // Open opens the database a URL names: "sqlite:PATH" (or a plain path ending in .db) or
@@ -90,7 +97,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
-	return &DB{Dialect: SQLite, write: write, read: read}, nil
+	return newDB(SQLite, write, read), nil
 }
 
 func openPostgres(ctx context.Context, dbURL string) (*DB, error) {
@@ -104,7 +111,7 @@ func openPostgres(ctx context.Context, dbURL string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("postgres %s: %w", redact(dbURL), err)
 	}
-	return &DB{Dialect: Postgres, write: db, read: db}, nil
+	return newDB(Postgres, db, db), nil
 }
 
 // redact hides a password in a database URL for error messages and logs.
@@ -116,8 +123,19 @@ func redact(dbURL string) string {
 	return u.Redacted()
 }
 
+func newDB(d Dialect, write, read *sql.DB) *DB {
+	db := &DB{Dialect: d, write: write, read: read}
+	if d == SQLite {
+		db.readStmts = newStmtCache(read)
+	}
+	return db
+}
+
 // Close closes the pools.
 func (db *DB) Close() error {
+	if db.readStmts != nil {
+		db.readStmts.close()
+	}
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
@@ -128,10 +146,13 @@ func (db *DB) Close() error {
 type txKey struct{}
 
 // Q returns the transaction in ctx, or the read pool when there is none. Writes outside a transaction
-// must go through InTx.
+// must go through InTx. Statements run through it are prepared once and reused.
 func (db *DB) Q(ctx context.Context) Querier {
 	if tx, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
 		return tx
+	}
+	if db.readStmts != nil {
+		return poolQuerier{stmts: db.readStmts}
 	}
 	return db.read
 }
@@ -163,6 +184,16 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) (err
 	return fn(context.WithValue(ctx, txKey{}, tx))
 }
 
+// Prepare prepares query on the transaction in ctx, for a statement run many times in one
+// transaction (bulk work on SQLite). The statement closes with the transaction.
+func (db *DB) Prepare(ctx context.Context, query string) (*sql.Stmt, error) {
+	tx, ok := ctx.Value(txKey{}).(*sql.Tx)
+	if !ok {
+		return nil, errors.New("sqldb: Prepare needs a transaction (InTx)")
+	}
+	return tx.PrepareContext(ctx, query)
+}
+
 // InTransaction reports whether ctx carries a transaction.
 func InTransaction(ctx context.Context) bool {
 	_, ok := ctx.Value(txKey{}).(*sql.Tx)
@@ -190,10 +221,17 @@ func (db *DB) Migrate(ctx context.Context, fsys fs.FS, table string, logger *slo
 		return fmt.Errorf("migrations for %s: %w", db.Dialect, err)
 	}
 	dialect := goose.DialectSQLite3
+	opts := []goose.ProviderOption{goose.WithTableName(table), goose.WithDisableGlobalRegistry(true)}
 	if db.Dialect == Postgres {
 		dialect = goose.DialectPostgres
+		// Replicas starting together must not migrate at once: an advisory lock serializes them.
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
 	}
-	p, err := goose.NewProvider(dialect, db.write, sub, goose.WithTableName(table), goose.WithDisableGlobalRegistry(true))
+	p, err := goose.NewProvider(dialect, db.write, sub, opts...)
 	if err != nil {
 		return fmt.Errorf("migrations %s: %w", table, err)
 	}

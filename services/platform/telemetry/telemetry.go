@@ -36,6 +36,10 @@ func Setup(ctx context.Context, serviceName string) (func(context.Context) error
 			return nil, err
 		}
 		tpOpts = append(tpOpts, sdktrace.WithBatcher(exp))
+	} else if os.Getenv("OTEL_TRACES_SAMPLER") == "" {
+		// Nothing is exported: keep ids and propagation (logs and errors still name the trace) but
+		// record no spans, which would only cost CPU.
+		tpOpts = append(tpOpts, sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.NeverSample())))
 	}
 	tp := sdktrace.NewTracerProvider(tpOpts...)
 	otel.SetTracerProvider(tp)

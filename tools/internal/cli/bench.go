@@ -36,12 +36,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fs := flag.NewFlagSet("bench get-household", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	conns := fs.Int("connections", 32, "concurrent closed-loop connections")
+	conns := fs.Int("connections", 16, "concurrent closed-loop connections")
 	duration := fs.Duration("duration", 20*time.Second, "measurement time (after warm-up)")
 	warmup := fs.Duration("warmup", 3*time.Second, "warm-up time, not measured")
 	households := fs.Int("households", 3000, "demo households seeded in the county under test")
 	sample := fs.Int("sample", 2000, "distinct households requested at random")
 	deploy := fs.String("deploy", envOr("FUPIN_DEPLOY_DIR", "deploy"), "deploy directory")
+	cpuProfile := fs.String("cpuprofile", "", "write the county process's CPU profile to this file")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -50,7 +51,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer os.RemoveAll(data)
-	child, gatewayURL, err := startCounty(ctx, data, *deploy, *households, stderr)
+	child, gatewayURL, err := startCounty(ctx, data, *deploy, *households, *cpuProfile, stderr)
 	if err != nil {
 		return err
 	}
@@ -84,7 +85,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // startCounty starts `fupin dev` in a child process on free ports and waits until the gateway is healthy.
-func startCounty(ctx context.Context, data, deploy string, households int, stderr io.Writer) (*exec.Cmd, string, error) {
+func startCounty(ctx context.Context, data, deploy string, households int, cpuProfile string, stderr io.Writer) (*exec.Cmd, string, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, "", err
@@ -97,8 +98,12 @@ func startCounty(ctx context.Context, data, deploy string, households int, stder
 	if err != nil {
 		return nil, "", err
 	}
-	cmd := exec.CommandContext(ctx, self, "dev", "--data", data, "--deploy", deploy, "--addr", gw,
-		"--etcd", "http://"+etcdAddr, "--households", strconv.Itoa(households))
+	args := []string{"dev", "--data", data, "--deploy", deploy, "--addr", gw, "--etcd", "http://" + etcdAddr,
+		"--households", strconv.Itoa(households)}
+	if cpuProfile != "" {
+		args = append(args, "--cpuprofile", cpuProfile)
+	}
+	cmd := exec.CommandContext(ctx, self, args...)
 	cmd.Stderr = stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 
 	"fupin.dev/services/platform/telemetry"
 	"fupin.dev/tools/internal/devstack"
@@ -20,8 +21,19 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	addr := fs.String("addr", envOr("FUPIN_GATEWAY_ADDR", "127.0.0.1:8080"), "gateway listen address")
 	etcdURL := fs.String("etcd", envOr("FUPIN_DEV_ETCD_URL", "http://127.0.0.1:2379"), "in-process etcd client URL")
 	households := fs.Int("households", 3000, "size of the synthetic demo county seeded on first start")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole county to this file (for speed work)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	shutdown, err := telemetry.Setup(ctx, "fupin-dev")

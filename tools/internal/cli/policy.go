@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -16,8 +17,8 @@ import (
 // runPolicy reads or sets policy values directly in etcd. Setting is an operator action: it prints what
 // changed so the change can be recorded.
 func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "get" && args[0] != "set") {
-		return fmt.Errorf("%w: fupin policy get PARAMETER [--region CODE] [--date YYYY-MM-DD] | fupin policy set PARAMETER JSON [--region CODE|*] [--effective YYYY-MM-DD]", errUsage)
+	if len(args) == 0 || (args[0] != "get" && args[0] != "set" && args[0] != "seed") {
+		return fmt.Errorf("%w: fupin policy get PARAMETER [--region CODE] [--date YYYY-MM-DD] | fupin policy set PARAMETER JSON [--region CODE|*] [--effective YYYY-MM-DD] | fupin policy seed [--file deploy/policy/defaults.json]", errUsage)
 	}
 	verb := args[0]
 	fs := flag.NewFlagSet("policy "+verb, flag.ContinueOnError)
@@ -26,6 +27,7 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	region := fs.String("region", "", "region code (get) or prefix/`*` (set)")
 	date := fs.String("date", time.Now().Format("2006-01-02"), "date to look up (get)")
 	effective := fs.String("effective", time.Now().Format("2006-01-02"), "effective date (set)")
+	file := fs.String("file", filepath.Join(envOr("FUPIN_DEPLOY_DIR", "deploy"), "policy", "defaults.json"), "defaults file (seed)")
 	// Flags may follow the positional arguments.
 	var pos []string
 	rest := args[1:]
@@ -45,6 +47,17 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer cli.Close()
 	switch verb {
+	case "seed":
+		entries, err := policy.LoadDefaultsFile(*file)
+		if err != nil {
+			return err
+		}
+		written, err := policy.SeedDefaults(ctx, cli, entries)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "seeded %d of %d default entries from %s (%d already set, left as they are)\n",
+			written, len(entries), *file, len(entries)-written)
 	case "get":
 		if len(pos) != 1 {
 			return fmt.Errorf("%w: fupin policy get PARAMETER", errUsage)

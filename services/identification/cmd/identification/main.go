@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"strconv"
 	"syscall"
+	"time"
 
 	"fupin.dev/services/identification"
 	"fupin.dev/services/platform/boot"
@@ -29,12 +30,17 @@ func main() {
 		logger.Error("telemetry", "err", err)
 		os.Exit(1)
 	}
-	defer shutdown(context.WithoutCancel(ctx))
+	flush := func() {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = shutdown(fctx)
+	}
+	defer flush()
 	demo, _ := strconv.Atoi(os.Getenv("FUPIN_DEMO_HOUSEHOLDS"))
 	cfg := identification.Config{Config: base, RegionsFile: os.Getenv("FUPIN_REGIONS_FILE"), DemoHouseholds: demo}
 	if err := identification.Run(ctx, cfg); err != nil {
 		logger.Error("identification stopped", "err", err)
-		shutdown(context.WithoutCancel(ctx))
+		flush()
 		os.Exit(1)
 	}
 }

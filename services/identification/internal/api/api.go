@@ -29,7 +29,7 @@ func NewHouseholds(svc *domain.Service) *Households { return &Households{svc: sv
 func caller(ctx context.Context) (domain.Caller, *auth.Caller) {
 	c, ok := auth.FromContext(ctx)
 	if !ok {
-		return domain.Caller{Actor: "anonymous", Scope: "\x00"}, &auth.Caller{}
+		return domain.Caller{Actor: "anonymous", Scope: auth.NoRegion}, &auth.Caller{}
 	}
 	return domain.Caller{Actor: c.Actor(), Scope: c.Scope()}, c
 }

@@ -230,7 +230,21 @@ func (s *Store) GetHousehold(ctx context.Context, id string) (*domain.Household,
 	if err != nil {
 		return nil, fmt.Errorf("get household: %w", err)
 	}
-	if err := s.loadMembers(ctx, []*domain.Household{h}); err != nil {
+	members, err := q.QueryContext(ctx, `SELECT `+memberCols+` FROM memberships m JOIN persons p ON p.id = m.person_id
+		WHERE m.household_id = $1 ORDER BY m.seq`, id)
+	if err != nil {
+		return nil, fmt.Errorf("get members: %w", err)
+	}
+	for members.Next() {
+		_, m, err := scanMember(members)
+		if err != nil {
+			members.Close()
+			return nil, fmt.Errorf("scan member: %w", err)
+		}
+		h.Members = append(h.Members, m)
+	}
+	members.Close()
+	if err := members.Err(); err != nil {
 		return nil, err
 	}
 	rows, err := q.QueryContext(ctx, `SELECT effective_date, registry_status, monitoring_type, monitoring_status, reason,

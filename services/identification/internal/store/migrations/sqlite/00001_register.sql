@@ -1,4 +1,6 @@
 -- +goose Up
+-- Tables keyed by text ids are WITHOUT ROWID, so a household's members sit together in key order and a
+-- read by id is one b-tree search, not two.
 CREATE TABLE regions (
     code       TEXT    PRIMARY KEY,
     name       TEXT    NOT NULL,
@@ -35,7 +37,7 @@ CREATE TABLE households (
     version           INTEGER NOT NULL,
     created_us        INTEGER NOT NULL,
     updated_us        INTEGER NOT NULL
-);
+) WITHOUT ROWID;
 CREATE INDEX households_region ON households (region_code, id);
 CREATE UNIQUE INDEX households_number ON households (number) WHERE number <> '';
 
@@ -51,7 +53,7 @@ CREATE TABLE persons (
     education      INTEGER NOT NULL DEFAULT 0,
     health         INTEGER NOT NULL DEFAULT 0,
     labour_ability INTEGER NOT NULL DEFAULT 0
-);
+) WITHOUT ROWID;
 
 -- A membership holds its person (holds = 1) while it is current in an active household; the partial
 -- unique index makes "one active household per person" a database fact, not only a check.
@@ -66,7 +68,7 @@ CREATE TABLE memberships (
     end_reason   TEXT    NOT NULL DEFAULT '',
     holds        INTEGER NOT NULL,
     PRIMARY KEY (household_id, seq)
-);
+) WITHOUT ROWID;
 CREATE UNIQUE INDEX memberships_one_household ON memberships (person_id) WHERE holds = 1;
 CREATE INDEX memberships_person ON memberships (person_id);
 
