@@ -34,6 +34,7 @@ import (
 // over real gRPC through etcd discovery, as other departments and the gateway do.
 
 type harness struct {
+	conn       *grpc.ClientConn
 	households identificationv1.HouseholdServiceClient
 	regions    identificationv1.RegionServiceClient
 	signer     *auth.Signer
@@ -74,6 +75,7 @@ func start(t *testing.T, d sqldb.Dialect) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
+	h.conn = conn
 	h.households = identificationv1.NewHouseholdServiceClient(conn)
 	h.regions = identificationv1.NewRegionServiceClient(conn)
 	return h
@@ -302,11 +304,11 @@ func TestHouseholdAPI(t *testing.T) {
 				t.Fatal(err)
 			}
 			head, spouse := created.GetMembers()[0].GetName(), created.GetMembers()[1].GetName()
-			_, err = h.households.RecordDeath(h.admin(t), &identificationv1.RecordDeathRequest{Name: head, DateOfDeath: time.Now().Format("2006-01-02")})
+			_, err = h.households.RecordDeath(h.admin(t), &identificationv1.RecordDeathRequest{Name: head, DateOfDeath: today()})
 			if code, info, _ := details(t, err); code != codes.FailedPrecondition || info.GetReason() != "NEW_HEAD_REQUIRED" {
 				t.Errorf("no new head: %v %v", code, info)
 			}
-			after, err := h.households.RecordDeath(h.admin(t), &identificationv1.RecordDeathRequest{Name: head, DateOfDeath: time.Now().Format("2006-01-02"), NewHead: spouse})
+			after, err := h.households.RecordDeath(h.admin(t), &identificationv1.RecordDeathRequest{Name: head, DateOfDeath: today(), NewHead: spouse})
 			if err != nil {
 				t.Fatal(err)
 			}

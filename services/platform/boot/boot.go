@@ -19,6 +19,7 @@ import (
 	"fupin.dev/services/platform/etcdx"
 	"fupin.dev/services/platform/lifecycle"
 	"fupin.dev/services/platform/migrations"
+	"fupin.dev/services/platform/outbox"
 	"fupin.dev/services/platform/pii"
 	"fupin.dev/services/platform/policy"
 	"fupin.dev/services/platform/server"
@@ -92,12 +93,14 @@ func FromEnv(logger *slog.Logger) (Config, error) {
 
 // Process is one running service's shared parts.
 type Process struct {
-	Name    string
-	DB      *sqldb.DB
-	Etcd    *clientv3.Client
-	Audit   *audit.Log
-	Policy  *policy.Store
-	PII     *pii.Protector
+	Name   string
+	DB     *sqldb.DB
+	Etcd   *clientv3.Client
+	Audit  *audit.Log
+	Policy *policy.Store
+	PII    *pii.Protector
+	// Feed is the service's change feed (outbox), served to other departments.
+	Feed    *outbox.Feed
 	Server  *server.Server
 	cfg     Config
 	closers []func() error
@@ -151,6 +154,8 @@ func Start(ctx context.Context, name string, dept commonv1.Department, cfg Confi
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	commonv1.RegisterPolicyServiceServer(p.Server.GRPC(), policy.NewAPI(p.Policy, cfg.Now))
+	p.Feed = outbox.New(p.DB, cfg.Now)
+	commonv1.RegisterChangeFeedServiceServer(p.Server.GRPC(), outbox.NewAPI(p.Feed))
 	return p, nil
 }
 

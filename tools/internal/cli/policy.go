@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"fupin.dev/services/platform/bizdate"
 	"fupin.dev/services/platform/etcdx"
 	"fupin.dev/services/platform/policy"
 )
@@ -25,8 +26,8 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.SetOutput(stderr)
 	endpoints := fs.String("etcd", envOr("FUPIN_ETCD_ENDPOINTS", "127.0.0.1:2379"), "etcd endpoints, comma-separated")
 	region := fs.String("region", "", "region code (get) or prefix/`*` (set)")
-	date := fs.String("date", time.Now().Format("2006-01-02"), "date to look up (get)")
-	effective := fs.String("effective", time.Now().Format("2006-01-02"), "effective date (set)")
+	date := fs.String("date", bizdate.Today(time.Now()), "business date to look up (get)")
+	effective := fs.String("effective", bizdate.Today(time.Now()), "effective business date (set)")
 	file := fs.String("file", filepath.Join(envOr("FUPIN_DEPLOY_DIR", "deploy"), "policy", "defaults.json"), "defaults file (seed)")
 	// Flags may follow the positional arguments.
 	var pos []string
@@ -67,7 +68,7 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 		defer st.Close()
-		d, err := time.Parse("2006-01-02", *date)
+		d, err := bizdate.Parse(*date)
 		if err != nil {
 			return fmt.Errorf("%w: --date: %v", errUsage, err)
 		}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"fupin.dev/services/platform/bizdate"
 	"fupin.dev/services/platform/pii"
 	"fupin.dev/services/platform/policy"
 	"fupin.dev/tools/internal/devstack"
@@ -168,7 +169,7 @@ func TestCountyEndToEnd(t *testing.T) {
 		if v := decode(t, body)["value"]; v != float64(299500) {
 			t.Fatalf("default line %v", v)
 		}
-		today := time.Now().Format("2006-01-02")
+		today := bizdate.Today(time.Now())
 		if err := policy.Set(t.Context(), stack.Etcd, "identification.poverty_line_fen_per_year", "990001002", today, json.RawMessage("320000")); err != nil {
 			t.Fatal(err)
 		}

@@ -39,7 +39,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if now == nil {
 		now = time.Now
 	}
-	st := store.New(p.DB)
+	st := store.New(p.DB, p.Feed)
 	svc := domain.NewService(st, p.PII, now, newID)
 	if err := prepare(ctx, cfg, st, svc, now()); err != nil {
 		p.Close()

@@ -23,6 +23,7 @@ import (
 	"fupin.dev/services/platform/auth"
 	"fupin.dev/services/platform/boot"
 	"fupin.dev/services/platform/etcdx/etcdtest"
+	"fupin.dev/services/platform/outbox"
 	"fupin.dev/services/platform/pii"
 	"fupin.dev/services/platform/sqldb"
 	"github.com/golang-jwt/jwt/v5"
@@ -133,7 +134,7 @@ func newBenchEnv(b *testing.B) *benchEnv {
 	}
 	b.Cleanup(func() { db.Close() })
 	protector, _ := pii.NewProtector(make([]byte, 32))
-	svc := domain.NewService(store.New(db), protector, time.Now, newID)
+	svc := domain.NewService(store.New(db, outbox.New(db, nil)), protector, time.Now, newID)
 	county := &auth.Caller{Subject: "bench", Department: commonv1.Department_DEPARTMENT_RURAL_REVITALIZATION, Role: commonv1.Role_ROLE_COUNTY_ADMIN}
 	bare := grpc.NewServer(grpc.UnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 		return h(auth.NewContext(ctx, county), req)

@@ -10,6 +10,7 @@ import (
 	"fupin.dev/services/identification/internal/store"
 	"fupin.dev/services/platform/apperr"
 	"fupin.dev/services/platform/migrations"
+	"fupin.dev/services/platform/outbox"
 	"fupin.dev/services/platform/pii"
 	"fupin.dev/services/platform/sqldb"
 	"fupin.dev/services/platform/sqldb/sqldbtest"
@@ -33,7 +34,7 @@ func newService(t *testing.T) *domain.Service {
 	if err := store.Migrate(ctx, db, nil); err != nil {
 		t.Fatal(err)
 	}
-	st := store.New(db)
+	st := store.New(db, outbox.New(db, nil))
 	if err := st.UpsertRegions(ctx, []*domain.Region{
 		{Code: "990001000000", Level: domain.LevelCounty, Name: "示范县"},
 		{Code: "990001001000", Level: domain.LevelTownship, Name: "城关镇", Parent: "990001000000"},

@@ -17,6 +17,7 @@ import (
 	"fupin.dev/services/identification/internal/domain"
 	"fupin.dev/services/platform/apperr"
 	"fupin.dev/services/platform/filter"
+	"fupin.dev/services/platform/outbox"
 	"fupin.dev/services/platform/sqldb"
 )
 
@@ -28,13 +29,14 @@ const MigrationsTable = "identification_migrations"
 
 // Store implements domain.Store on a sqldb.DB.
 type Store struct {
-	db *sqldb.DB
+	db   *sqldb.DB
+	feed *outbox.Feed
 }
 
 var _ domain.Store = (*Store)(nil)
 
-// New returns a store on db; call Migrate first on a new database.
-func New(db *sqldb.DB) *Store { return &Store{db: db} }
+// New returns a store on db publishing household changes to feed; call Migrate first on a new database.
+func New(db *sqldb.DB, feed *outbox.Feed) *Store { return &Store{db: db, feed: feed} }
 
 // Migrate brings the service's tables up to date.
 func Migrate(ctx context.Context, db *sqldb.DB, logger *slog.Logger) error {
@@ -106,7 +108,10 @@ func (s *Store) CreateHousehold(ctx context.Context, h *domain.Household) error 
 				return err
 			}
 		}
-		return s.insertHistory(ctx, h.ID, h.History)
+		if err := s.insertHistory(ctx, h.ID, h.History); err != nil {
+			return err
+		}
+		return s.feed.Append(ctx, householdEvents(nil, h)...)
 	})
 }
 
@@ -308,6 +313,8 @@ func (s *Store) UpdateHousehold(ctx context.Context, id string, fn func(h *domai
 		before := len(h.Members)
 		historyBefore := len(h.History)
 		version := h.Version
+		old := *h
+		old.Members = append([]domain.Member(nil), h.Members...)
 		if err := fn(h); err != nil {
 			return err
 		}
@@ -349,6 +356,9 @@ func (s *Store) UpdateHousehold(ctx context.Context, id string, fn func(h *domai
 			}
 		}
 		if err := s.insertHistory(ctx, h.ID, h.History[historyBefore:]); err != nil {
+			return err
+		}
+		if err := s.feed.Append(ctx, householdEvents(&old, h)...); err != nil {
 			return err
 		}
 		out = h

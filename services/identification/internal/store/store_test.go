@@ -10,6 +10,7 @@ import (
 	"fupin.dev/services/identification/internal/store"
 	"fupin.dev/services/platform/apperr"
 	"fupin.dev/services/platform/migrations"
+	"fupin.dev/services/platform/outbox"
 	"fupin.dev/services/platform/sqldb"
 	"fupin.dev/services/platform/sqldb/sqldbtest"
 )
@@ -26,7 +27,7 @@ func newStore(t *testing.T, d sqldb.Dialect) *store.Store {
 	if err := store.Migrate(ctx, db, nil); err != nil {
 		t.Fatal(err)
 	}
-	s := store.New(db)
+	s := store.New(db, outbox.New(db, nil))
 	regions := []*domain.Region{
 		{Code: "990001000000", Name: "示范县", Level: domain.LevelCounty},
 		{Code: "990001001000", Name: "城关镇", Level: domain.LevelTownship, Parent: "990001000000"},

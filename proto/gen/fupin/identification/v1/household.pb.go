@@ -2034,6 +2034,126 @@ func (x *ArchiveHouseholdRequest) GetRequestId() string {
 	return ""
 }
 
+// HouseholdChange is the payload of the household topics of the identification service's change feed
+// ("household.created", "household.status_changed", "household.members_changed", "household.moved",
+// "household.archived"): the household's state after the change.
+type HouseholdChange struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "households/{household}"
+	Household string `protobuf:"bytes,1,opt,name=household,proto3" json:"household,omitempty"`
+	// Village code after the change.
+	RegionCode string `protobuf:"bytes,2,opt,name=region_code,json=regionCode,proto3" json:"region_code,omitempty"`
+	// Registry status after the change.
+	RegistryStatus RegistryStatus `protobuf:"varint,3,opt,name=registry_status,json=registryStatus,proto3,enum=fupin.identification.v1.RegistryStatus" json:"registry_status,omitempty"`
+	// Monitoring type after the change.
+	MonitoringType MonitoringType `protobuf:"varint,4,opt,name=monitoring_type,json=monitoringType,proto3,enum=fupin.identification.v1.MonitoringType" json:"monitoring_type,omitempty"`
+	// Monitoring status after the change.
+	MonitoringStatus MonitoringStatus `protobuf:"varint,5,opt,name=monitoring_status,json=monitoringStatus,proto3,enum=fupin.identification.v1.MonitoringStatus" json:"monitoring_status,omitempty"`
+	// Date (YYYY-MM-DD) the change took effect.
+	EffectiveDate string `protobuf:"bytes,6,opt,name=effective_date,json=effectiveDate,proto3" json:"effective_date,omitempty"`
+	// Current members after the change.
+	Size int32 `protobuf:"varint,7,opt,name=size,proto3" json:"size,omitempty"`
+	// Person ids of members who died or left in this change.
+	DepartedPersonIds []string `protobuf:"bytes,8,rep,name=departed_person_ids,json=departedPersonIds,proto3" json:"departed_person_ids,omitempty"`
+	// Why, when the change records one.
+	Reason        string `protobuf:"bytes,9,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HouseholdChange) Reset() {
+	*x = HouseholdChange{}
+	mi := &file_fupin_identification_v1_household_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HouseholdChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HouseholdChange) ProtoMessage() {}
+
+func (x *HouseholdChange) ProtoReflect() protoreflect.Message {
+	mi := &file_fupin_identification_v1_household_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HouseholdChange.ProtoReflect.Descriptor instead.
+func (*HouseholdChange) Descriptor() ([]byte, []int) {
+	return file_fupin_identification_v1_household_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *HouseholdChange) GetHousehold() string {
+	if x != nil {
+		return x.Household
+	}
+	return ""
+}
+
+func (x *HouseholdChange) GetRegionCode() string {
+	if x != nil {
+		return x.RegionCode
+	}
+	return ""
+}
+
+func (x *HouseholdChange) GetRegistryStatus() RegistryStatus {
+	if x != nil {
+		return x.RegistryStatus
+	}
+	return RegistryStatus_REGISTRY_STATUS_UNSPECIFIED
+}
+
+func (x *HouseholdChange) GetMonitoringType() MonitoringType {
+	if x != nil {
+		return x.MonitoringType
+	}
+	return MonitoringType_MONITORING_TYPE_UNSPECIFIED
+}
+
+func (x *HouseholdChange) GetMonitoringStatus() MonitoringStatus {
+	if x != nil {
+		return x.MonitoringStatus
+	}
+	return MonitoringStatus_MONITORING_STATUS_UNSPECIFIED
+}
+
+func (x *HouseholdChange) GetEffectiveDate() string {
+	if x != nil {
+		return x.EffectiveDate
+	}
+	return ""
+}
+
+func (x *HouseholdChange) GetSize() int32 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *HouseholdChange) GetDepartedPersonIds() []string {
+	if x != nil {
+		return x.DepartedPersonIds
+	}
+	return nil
+}
+
+func (x *HouseholdChange) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 var File_fupin_identification_v1_household_proto protoreflect.FileDescriptor
 
 const file_fupin_identification_v1_household_proto_rawDesc = "" +
@@ -2168,7 +2288,18 @@ const file_fupin_identification_v1_household_proto_rawDesc = "" +
 	"\xbaH\ar\x05\x10\x01\x18\xf4\x03R\x06reason\x12\x12\n" +
 	"\x04etag\x18\x03 \x01(\tR\x04etag\x12&\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId*8\n" +
+	"request_id\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId\"\xcf\x03\n" +
+	"\x0fHouseholdChange\x12\x1c\n" +
+	"\thousehold\x18\x01 \x01(\tR\thousehold\x12\x1f\n" +
+	"\vregion_code\x18\x02 \x01(\tR\n" +
+	"regionCode\x12P\n" +
+	"\x0fregistry_status\x18\x03 \x01(\x0e2'.fupin.identification.v1.RegistryStatusR\x0eregistryStatus\x12P\n" +
+	"\x0fmonitoring_type\x18\x04 \x01(\x0e2'.fupin.identification.v1.MonitoringTypeR\x0emonitoringType\x12V\n" +
+	"\x11monitoring_status\x18\x05 \x01(\x0e2).fupin.identification.v1.MonitoringStatusR\x10monitoringStatus\x12%\n" +
+	"\x0eeffective_date\x18\x06 \x01(\tR\reffectiveDate\x12\x12\n" +
+	"\x04size\x18\a \x01(\x05R\x04size\x12.\n" +
+	"\x13departed_person_ids\x18\b \x03(\tR\x11departedPersonIds\x12\x16\n" +
+	"\x06reason\x18\t \x01(\tR\x06reason*8\n" +
 	"\x03Sex\x12\x13\n" +
 	"\x0fSEX_UNSPECIFIED\x10\x00\x12\f\n" +
 	"\bSEX_MALE\x10\x01\x12\x0e\n" +
@@ -2271,7 +2402,7 @@ func file_fupin_identification_v1_household_proto_rawDescGZIP() []byte {
 }
 
 var file_fupin_identification_v1_household_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
-var file_fupin_identification_v1_household_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_fupin_identification_v1_household_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_fupin_identification_v1_household_proto_goTypes = []any{
 	(Sex)(0),                         // 0: fupin.identification.v1.Sex
 	(Relation)(0),                    // 1: fupin.identification.v1.Relation
@@ -2299,8 +2430,9 @@ var file_fupin_identification_v1_household_proto_goTypes = []any{
 	(*MoveHouseholdRequest)(nil),     // 23: fupin.identification.v1.MoveHouseholdRequest
 	(*SetRegistryStatusRequest)(nil), // 24: fupin.identification.v1.SetRegistryStatusRequest
 	(*ArchiveHouseholdRequest)(nil),  // 25: fupin.identification.v1.ArchiveHouseholdRequest
-	(*timestamppb.Timestamp)(nil),    // 26: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),    // 27: google.protobuf.FieldMask
+	(*HouseholdChange)(nil),          // 26: fupin.identification.v1.HouseholdChange
+	(*timestamppb.Timestamp)(nil),    // 27: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),    // 28: google.protobuf.FieldMask
 }
 var file_fupin_identification_v1_household_proto_depIdxs = []int32{
 	11, // 0: fupin.identification.v1.Household.members:type_name -> fupin.identification.v1.Member
@@ -2309,8 +2441,8 @@ var file_fupin_identification_v1_household_proto_depIdxs = []int32{
 	7,  // 3: fupin.identification.v1.Household.monitoring_status:type_name -> fupin.identification.v1.MonitoringStatus
 	12, // 4: fupin.identification.v1.Household.status_history:type_name -> fupin.identification.v1.StatusChange
 	8,  // 5: fupin.identification.v1.Household.state:type_name -> fupin.identification.v1.HouseholdState
-	26, // 6: fupin.identification.v1.Household.create_time:type_name -> google.protobuf.Timestamp
-	26, // 7: fupin.identification.v1.Household.update_time:type_name -> google.protobuf.Timestamp
+	27, // 6: fupin.identification.v1.Household.create_time:type_name -> google.protobuf.Timestamp
+	27, // 7: fupin.identification.v1.Household.update_time:type_name -> google.protobuf.Timestamp
 	0,  // 8: fupin.identification.v1.Member.sex:type_name -> fupin.identification.v1.Sex
 	1,  // 9: fupin.identification.v1.Member.relation_to_head:type_name -> fupin.identification.v1.Relation
 	2,  // 10: fupin.identification.v1.Member.education:type_name -> fupin.identification.v1.Education
@@ -2320,44 +2452,47 @@ var file_fupin_identification_v1_household_proto_depIdxs = []int32{
 	5,  // 14: fupin.identification.v1.StatusChange.registry_status:type_name -> fupin.identification.v1.RegistryStatus
 	6,  // 15: fupin.identification.v1.StatusChange.monitoring_type:type_name -> fupin.identification.v1.MonitoringType
 	7,  // 16: fupin.identification.v1.StatusChange.monitoring_status:type_name -> fupin.identification.v1.MonitoringStatus
-	26, // 17: fupin.identification.v1.StatusChange.record_time:type_name -> google.protobuf.Timestamp
+	27, // 17: fupin.identification.v1.StatusChange.record_time:type_name -> google.protobuf.Timestamp
 	10, // 18: fupin.identification.v1.CreateHouseholdRequest.household:type_name -> fupin.identification.v1.Household
 	10, // 19: fupin.identification.v1.ListHouseholdsResponse.households:type_name -> fupin.identification.v1.Household
 	10, // 20: fupin.identification.v1.UpdateHouseholdRequest.household:type_name -> fupin.identification.v1.Household
-	27, // 21: fupin.identification.v1.UpdateHouseholdRequest.update_mask:type_name -> google.protobuf.FieldMask
+	28, // 21: fupin.identification.v1.UpdateHouseholdRequest.update_mask:type_name -> google.protobuf.FieldMask
 	11, // 22: fupin.identification.v1.AddMemberRequest.member:type_name -> fupin.identification.v1.Member
 	11, // 23: fupin.identification.v1.UpdateMemberRequest.member:type_name -> fupin.identification.v1.Member
-	27, // 24: fupin.identification.v1.UpdateMemberRequest.update_mask:type_name -> google.protobuf.FieldMask
+	28, // 24: fupin.identification.v1.UpdateMemberRequest.update_mask:type_name -> google.protobuf.FieldMask
 	5,  // 25: fupin.identification.v1.SetRegistryStatusRequest.registry_status:type_name -> fupin.identification.v1.RegistryStatus
-	13, // 26: fupin.identification.v1.HouseholdService.CreateHousehold:input_type -> fupin.identification.v1.CreateHouseholdRequest
-	14, // 27: fupin.identification.v1.HouseholdService.GetHousehold:input_type -> fupin.identification.v1.GetHouseholdRequest
-	15, // 28: fupin.identification.v1.HouseholdService.ListHouseholds:input_type -> fupin.identification.v1.ListHouseholdsRequest
-	17, // 29: fupin.identification.v1.HouseholdService.LookupHousehold:input_type -> fupin.identification.v1.LookupHouseholdRequest
-	18, // 30: fupin.identification.v1.HouseholdService.UpdateHousehold:input_type -> fupin.identification.v1.UpdateHouseholdRequest
-	19, // 31: fupin.identification.v1.HouseholdService.AddMember:input_type -> fupin.identification.v1.AddMemberRequest
-	20, // 32: fupin.identification.v1.HouseholdService.UpdateMember:input_type -> fupin.identification.v1.UpdateMemberRequest
-	21, // 33: fupin.identification.v1.HouseholdService.RecordDeath:input_type -> fupin.identification.v1.RecordDeathRequest
-	22, // 34: fupin.identification.v1.HouseholdService.RecordMoveOut:input_type -> fupin.identification.v1.RecordMoveOutRequest
-	23, // 35: fupin.identification.v1.HouseholdService.MoveHousehold:input_type -> fupin.identification.v1.MoveHouseholdRequest
-	24, // 36: fupin.identification.v1.HouseholdService.SetRegistryStatus:input_type -> fupin.identification.v1.SetRegistryStatusRequest
-	25, // 37: fupin.identification.v1.HouseholdService.ArchiveHousehold:input_type -> fupin.identification.v1.ArchiveHouseholdRequest
-	10, // 38: fupin.identification.v1.HouseholdService.CreateHousehold:output_type -> fupin.identification.v1.Household
-	10, // 39: fupin.identification.v1.HouseholdService.GetHousehold:output_type -> fupin.identification.v1.Household
-	16, // 40: fupin.identification.v1.HouseholdService.ListHouseholds:output_type -> fupin.identification.v1.ListHouseholdsResponse
-	10, // 41: fupin.identification.v1.HouseholdService.LookupHousehold:output_type -> fupin.identification.v1.Household
-	10, // 42: fupin.identification.v1.HouseholdService.UpdateHousehold:output_type -> fupin.identification.v1.Household
-	10, // 43: fupin.identification.v1.HouseholdService.AddMember:output_type -> fupin.identification.v1.Household
-	10, // 44: fupin.identification.v1.HouseholdService.UpdateMember:output_type -> fupin.identification.v1.Household
-	10, // 45: fupin.identification.v1.HouseholdService.RecordDeath:output_type -> fupin.identification.v1.Household
-	10, // 46: fupin.identification.v1.HouseholdService.RecordMoveOut:output_type -> fupin.identification.v1.Household
-	10, // 47: fupin.identification.v1.HouseholdService.MoveHousehold:output_type -> fupin.identification.v1.Household
-	10, // 48: fupin.identification.v1.HouseholdService.SetRegistryStatus:output_type -> fupin.identification.v1.Household
-	10, // 49: fupin.identification.v1.HouseholdService.ArchiveHousehold:output_type -> fupin.identification.v1.Household
-	38, // [38:50] is the sub-list for method output_type
-	26, // [26:38] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	5,  // 26: fupin.identification.v1.HouseholdChange.registry_status:type_name -> fupin.identification.v1.RegistryStatus
+	6,  // 27: fupin.identification.v1.HouseholdChange.monitoring_type:type_name -> fupin.identification.v1.MonitoringType
+	7,  // 28: fupin.identification.v1.HouseholdChange.monitoring_status:type_name -> fupin.identification.v1.MonitoringStatus
+	13, // 29: fupin.identification.v1.HouseholdService.CreateHousehold:input_type -> fupin.identification.v1.CreateHouseholdRequest
+	14, // 30: fupin.identification.v1.HouseholdService.GetHousehold:input_type -> fupin.identification.v1.GetHouseholdRequest
+	15, // 31: fupin.identification.v1.HouseholdService.ListHouseholds:input_type -> fupin.identification.v1.ListHouseholdsRequest
+	17, // 32: fupin.identification.v1.HouseholdService.LookupHousehold:input_type -> fupin.identification.v1.LookupHouseholdRequest
+	18, // 33: fupin.identification.v1.HouseholdService.UpdateHousehold:input_type -> fupin.identification.v1.UpdateHouseholdRequest
+	19, // 34: fupin.identification.v1.HouseholdService.AddMember:input_type -> fupin.identification.v1.AddMemberRequest
+	20, // 35: fupin.identification.v1.HouseholdService.UpdateMember:input_type -> fupin.identification.v1.UpdateMemberRequest
+	21, // 36: fupin.identification.v1.HouseholdService.RecordDeath:input_type -> fupin.identification.v1.RecordDeathRequest
+	22, // 37: fupin.identification.v1.HouseholdService.RecordMoveOut:input_type -> fupin.identification.v1.RecordMoveOutRequest
+	23, // 38: fupin.identification.v1.HouseholdService.MoveHousehold:input_type -> fupin.identification.v1.MoveHouseholdRequest
+	24, // 39: fupin.identification.v1.HouseholdService.SetRegistryStatus:input_type -> fupin.identification.v1.SetRegistryStatusRequest
+	25, // 40: fupin.identification.v1.HouseholdService.ArchiveHousehold:input_type -> fupin.identification.v1.ArchiveHouseholdRequest
+	10, // 41: fupin.identification.v1.HouseholdService.CreateHousehold:output_type -> fupin.identification.v1.Household
+	10, // 42: fupin.identification.v1.HouseholdService.GetHousehold:output_type -> fupin.identification.v1.Household
+	16, // 43: fupin.identification.v1.HouseholdService.ListHouseholds:output_type -> fupin.identification.v1.ListHouseholdsResponse
+	10, // 44: fupin.identification.v1.HouseholdService.LookupHousehold:output_type -> fupin.identification.v1.Household
+	10, // 45: fupin.identification.v1.HouseholdService.UpdateHousehold:output_type -> fupin.identification.v1.Household
+	10, // 46: fupin.identification.v1.HouseholdService.AddMember:output_type -> fupin.identification.v1.Household
+	10, // 47: fupin.identification.v1.HouseholdService.UpdateMember:output_type -> fupin.identification.v1.Household
+	10, // 48: fupin.identification.v1.HouseholdService.RecordDeath:output_type -> fupin.identification.v1.Household
+	10, // 49: fupin.identification.v1.HouseholdService.RecordMoveOut:output_type -> fupin.identification.v1.Household
+	10, // 50: fupin.identification.v1.HouseholdService.MoveHousehold:output_type -> fupin.identification.v1.Household
+	10, // 51: fupin.identification.v1.HouseholdService.SetRegistryStatus:output_type -> fupin.identification.v1.Household
+	10, // 52: fupin.identification.v1.HouseholdService.ArchiveHousehold:output_type -> fupin.identification.v1.Household
+	41, // [41:53] is the sub-list for method output_type
+	29, // [29:41] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_fupin_identification_v1_household_proto_init() }
@@ -2371,7 +2506,7 @@ func file_fupin_identification_v1_household_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fupin_identification_v1_household_proto_rawDesc), len(file_fupin_identification_v1_household_proto_rawDesc)),
 			NumEnums:      10,
-			NumMessages:   16,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
