@@ -34,6 +34,12 @@ func knownServices() map[string]service {
 		"identification": {register: []registerFunc{
 			identificationv1.RegisterHouseholdServiceHandler,
 			identificationv1.RegisterRegionServiceHandler,
+			identificationv1.RegisterCaseServiceHandler,
+			identificationv1.RegisterVisitServiceHandler,
+			identificationv1.RegisterStatisticsServiceHandler,
+			identificationv1.RegisterTrailServiceHandler,
+			identificationv1.RegisterIncomeServiceHandler,
+			identificationv1.RegisterMonitoringServiceHandler,
 			// Every service serves the county's live policy; the gateway asks the register's.
 			commonv1.RegisterPolicyServiceHandler,
 		}},

@@ -18,6 +18,7 @@ import (
 	"fupin.dev/services/platform/discovery"
 	"fupin.dev/services/platform/etcdx/etcdtest"
 	"fupin.dev/services/platform/pii"
+	"fupin.dev/services/platform/policy"
 	"fupin.dev/services/platform/sqldb"
 	"fupin.dev/services/platform/sqldb/sqldbtest"
 	"github.com/golang-jwt/jwt/v5"
@@ -44,6 +45,14 @@ type harness struct {
 func start(t *testing.T, d sqldb.Dialect) *harness {
 	t.Helper()
 	cli := etcdtest.New(t)
+	// The county's default policy, as `fupin dev` seeds it: the lines, quorums and periods workflows read.
+	entries, err := policy.LoadDefaultsFile("../../deploy/policy/defaults.json")
+	if err == nil {
+		_, err = policy.SeedDefaults(t.Context(), cli, entries)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)

@@ -80,7 +80,11 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
-	write, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+	// The one writer gets a 32 MiB page cache (SQLite's default is 2 MiB): a register's write touches
+	// several indexes with many insertion points each (per village, per status), and bulk imports write
+	// thousands of rows per transaction; with the default cache most of those pages are read back from
+	// the file on every transaction (measured: a fifth less CPU for the ledger import).
+	write, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=cache_size(-32768)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}

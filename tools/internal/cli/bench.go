@@ -31,6 +31,12 @@ import (
 // loop of HTTP requests through the gateway from this process, over random households and several
 // tokens, and prints throughput, latency percentiles and each process's peak memory.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "import" {
+		return runBenchImport(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "screening" {
+		return runBenchScreening(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "get-household" {
 		return fmt.Errorf("%w: fupin bench get-household [--connections N] [--duration D] [--households N]", errUsage)
 	}

@@ -20,6 +20,8 @@ var commands = map[string]command{
 	"token":  {"sign a dev token: fupin token --dept rural_revitalization --role county_admin [--region 990001001]", runToken},
 	"policy": {"read or set policy values in etcd: fupin policy get|set ...", runPolicy},
 	"bench":  {"measure the API: fupin bench get-household ...", runBench},
+	"import": {"bulk-load ledgers: fupin import households FILE.csv|FILE.xlsx [--dry-run] [--report FILE]", runImport},
+	"seed":   {"write a synthetic county as a household ledger: fupin seed --households N [--out FILE] [--xlsx]", runSeed},
 }
 
 // errUsage marks a mistake in the command line (exit code 2).

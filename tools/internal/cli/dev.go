@@ -21,6 +21,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	addr := fs.String("addr", envOr("FUPIN_GATEWAY_ADDR", "127.0.0.1:8080"), "gateway listen address")
 	etcdURL := fs.String("etcd", envOr("FUPIN_DEV_ETCD_URL", "http://127.0.0.1:2379"), "in-process etcd client URL")
 	households := fs.Int("households", 3000, "size of the synthetic demo county seeded on first start")
+	dbURLs := dbURLFlag{}
+	fs.Var(dbURLs, "db-url", "a service's database instead of SQLite in the data directory: SERVICE=URL (repeatable), e.g. identification=postgres://postgres@127.0.0.1:5432/fupin_identification")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole county to this file (for speed work)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -43,7 +45,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	defer shutdown(context.WithoutCancel(ctx))
 	fmt.Fprintf(stdout, "starting the county in %s (first start seeds %d demo households; later starts reuse them)...\n", *data, *households)
 	s, err := devstack.Start(ctx, devstack.Options{DataDir: *data, DeployDir: *deploy, GatewayAddr: *addr,
-		EtcdClientURL: *etcdURL, DemoHouseholds: *households, Logger: logger})
+		EtcdClientURL: *etcdURL, DemoHouseholds: *households, DatabaseURLs: dbURLs, Logger: logger})
 	if err != nil {
 		return err
 	}

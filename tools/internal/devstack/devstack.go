@@ -4,6 +4,7 @@
 package devstack
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"errors"
@@ -40,7 +41,10 @@ type Options struct {
 	DemoHouseholds int
 	// FastEtcd trades durability for speed (tests only).
 	FastEtcd bool
-	Logger   *slog.Logger
+	// DatabaseURLs puts a service's database elsewhere than sqlite:<DataDir>/<name>.db (by service name),
+	// e.g. on PostgreSQL for `fupin bench import --postgres`.
+	DatabaseURLs map[string]string
+	Logger       *slog.Logger
 }
 
 // Stack is a running county.
@@ -115,7 +119,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	verifier := auth.NewVerifier(pub)
 	base := func(name string) boot.Config {
 		return boot.Config{
-			DatabaseURL: "sqlite:" + filepath.Join(o.DataDir, name+".db"), Etcd: cli, Verifier: verifier,
+			DatabaseURL: cmp.Or(o.DatabaseURLs[name], "sqlite:"+filepath.Join(o.DataDir, name+".db")), Etcd: cli, Verifier: verifier,
 			PIIKey: piiKey, Logger: o.Logger.With("service", name),
 			Ready: func(addr string) { s.mu.Lock(); s.Services[name] = addr; s.mu.Unlock() },
 		}

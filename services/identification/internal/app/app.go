@@ -11,7 +11,7 @@ import (
 	"fupin.dev/services/identification/internal/api"
 	"fupin.dev/services/identification/internal/domain"
 	"fupin.dev/services/identification/internal/store"
-	"fupin.dev/services/identification/internal/synth"
+	"fupin.dev/services/identification/synth"
 	"fupin.dev/services/platform/boot"
 	"github.com/google/uuid"
 )
@@ -41,12 +41,34 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	st := store.New(p.DB, p.Feed)
 	svc := domain.NewService(st, p.PII, now, newID)
+	// Cases read per-capita income through domain.PerCapitaIncome. With nil they use the income their
+	// survey recorded; pass income assessment (domain.Incomes, whose PerCapitaNet implements it) to make
+	// decisions use assessed income, the survey's figure remaining the fallback.
+	incomes, monitoring, err := registerMonitoring(p, st, now)
+	if err != nil {
+		p.Close()
+		return fmt.Errorf("%s: %w", Name, err)
+	}
+	cases, err := newCases(p, st, now, incomes)
+	if err != nil {
+		p.Close()
+		return fmt.Errorf("%s: %w", Name, err)
+	}
 	if err := prepare(ctx, cfg, st, svc, now()); err != nil {
 		p.Close()
 		return fmt.Errorf("%s: %w", Name, err)
 	}
 	identificationv1.RegisterHouseholdServiceServer(p.Server.GRPC(), api.NewHouseholds(svc))
 	identificationv1.RegisterRegionServiceServer(p.Server.GRPC(), api.NewRegions(svc))
+	identificationv1.RegisterImportServiceServer(p.Server.GRPC(), api.NewImports(domain.NewLedgerImporter(svc, st), p.Audit, now))
+	identificationv1.RegisterCaseServiceServer(p.Server.GRPC(), api.NewCases(cases))
+	visits := domain.NewVisits(st, p.PII, p.Policy, now, newID)
+	identificationv1.RegisterVisitServiceServer(p.Server.GRPC(), api.NewVisits(visits, now))
+	identificationv1.RegisterStatisticsServiceServer(p.Server.GRPC(), api.NewStatistics(domain.NewStatistics(st, p.Policy, now)))
+	// 痕迹管理: the trail merges the events of every domain.TrailSource listed here, sorted by time. An area
+	// that records steps of a household (cases, monitoring clues, income assessments…) adds its source.
+	trail := domain.NewTrail(st, domain.NewRegisterTrail(st), visits, monitoring)
+	identificationv1.RegisterTrailServiceServer(p.Server.GRPC(), api.NewTrail(trail))
 	return p.Run(ctx)
 }
 

@@ -8,7 +8,7 @@ import (
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	"fupin.dev/services/identification/internal/domain"
 	"fupin.dev/services/identification/internal/store"
-	"fupin.dev/services/identification/internal/synth"
+	"fupin.dev/services/identification/synth"
 )
 
 // demoSeed makes the demo county the same on every machine.

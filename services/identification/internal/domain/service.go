@@ -50,6 +50,7 @@ type NewHousehold struct {
 
 // CreateHousehold registers a household with its members, after checking every rule: a known village
 // of the county, valid 身份证号, exactly one head, no person twice, nobody already in another household.
+// The bulk import (LedgerImporter) applies the same checks through newHousehold and checkVillage.
 func (s *Service) CreateHousehold(ctx context.Context, c Caller, in NewHousehold) (*Household, error) {
 	if err := c.check(in.RegionCode); err != nil {
 		return nil, err
@@ -58,29 +59,13 @@ func (s *Service) CreateHousehold(ctx context.Context, c Caller, in NewHousehold
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
-	today := bizdate.Today(now)
-	if err := s.checkMembers(in.Members, today, "household.members"); err != nil {
-		return nil, err
+	h, bad := s.newHousehold(c.Actor, in, region, s.now(), "registered 登记")
+	if len(bad) > 0 {
+		return nil, bad.asError("household")
 	}
-	registry := in.Registry
-	if registry == RegistryUnspecified {
-		registry = RegistryOrdinary
-	}
-	h := &Household{
-		ID: s.newID(), RegionCode: in.RegionCode, Address: in.Address, Number: in.Number, Urban: region.Urban,
-		State: HouseholdActive, Version: 1, CreateTime: now, UpdateTime: now,
-		Status: Status{Registry: registry, RegistryDate: today, ExitYear: in.ExitYear},
-		History: []StatusChange{{EffectiveDate: today, Registry: registry, Reason: "registered 登记",
-			Actor: c.Actor, RecordTime: now}},
-	}
-	for _, m := range in.Members {
-		m.State = MemberActive
-		if m.StartDate == "" {
-			m.StartDate = today
-		}
-		m.PersonID = s.newID()
-		h.Members = append(h.Members, m)
+	h.ID = s.newID()
+	for i := range h.Members {
+		h.Members[i].PersonID = s.newID()
 	}
 	if err := s.store.CreateHousehold(ctx, h); err != nil {
 		return nil, err
@@ -88,51 +73,126 @@ func (s *Service) CreateHousehold(ctx context.Context, c Caller, in NewHousehold
 	return h, nil
 }
 
+// MaxMembers is the largest household the register accepts (the API's limit too).
+const MaxMembers = 30
+
+// Violation is one rule a new household breaks, as the checks CreateHousehold and the bulk import share
+// find it. Member is the index of the member concerned, or -1 for the household as a whole; Field names
+// the field as the API does ("id_number", "relation_to_head", "members"); Other, for PERSON_REPEATED, is
+// the index of the member the person already is.
+type Violation struct {
+	Member      int
+	Field       string
+	Other       int
+	Reason      string
+	Description string
+}
+
+// Violations are every rule a new household breaks, members' fields first, in member order.
+type Violations []Violation
+
+// asError reports the violations as one refusal naming each field under path ("household").
+func (vs Violations) asError(path string) error {
+	fields := make([]apperr.FieldViolation, 0, len(vs))
+	for _, v := range vs {
+		field, desc := path+"."+v.Field, v.Description
+		if v.Member >= 0 {
+			field = fmt.Sprintf("%s.members[%d].%s", path, v.Member, v.Field)
+		}
+		if v.Reason == ReasonPersonRepeated {
+			desc = fmt.Sprintf("the same person is also %s.members[%d]", path, v.Other)
+		}
+		fields = append(fields, apperr.FieldViolation{Field: field, Description: desc, Reason: v.Reason})
+	}
+	return apperr.InvalidFields(fields...)
+}
+
+// newHousehold checks a new household against every rule that needs no other household (valid 身份证号,
+// required fields, exactly one head, no person twice, at most MaxMembers, no start date in the future),
+// fills in what each 身份证号 says (sex, birth date, sealed number, blind index, mask) and builds the record
+// as of now, registered by actor for reason. Ids are left empty for the caller to assign. The village
+// (region) must have been checked already. Safe for concurrent use: the bulk import runs it in parallel.
+func (s *Service) newHousehold(actor string, in NewHousehold, region *Region, now time.Time, reason string) (*Household, Violations) {
+	today := bizdate.Today(now)
+	if bad := s.checkMembers(in.Members, today); len(bad) > 0 {
+		return nil, bad
+	}
+	registry := in.Registry
+	if registry == RegistryUnspecified {
+		registry = RegistryOrdinary
+	}
+	h := &Household{
+		RegionCode: in.RegionCode, Address: in.Address, Number: in.Number, Urban: region.Urban,
+		State: HouseholdActive, Version: 1, CreateTime: now, UpdateTime: now,
+		Status:  Status{Registry: registry, RegistryDate: today, ExitYear: in.ExitYear},
+		History: []StatusChange{{EffectiveDate: today, Registry: registry, Reason: reason, Actor: actor, RecordTime: now}},
+		Members: make([]Member, len(in.Members)),
+	}
+	for i, m := range in.Members {
+		m.State = MemberActive
+		if m.StartDate == "" {
+			m.StartDate = today
+		}
+		h.Members[i] = m
+	}
+	return h, nil
+}
+
 // checkMembers validates a new household's members and fills in what the 身份证号 says (sex, birth date,
-// blind index, mask). It reports every wrong field at once.
-func (s *Service) checkMembers(members []Member, today string, path string) error {
-	var bad []apperr.FieldViolation
+// blind index, mask). It reports every broken rule at once.
+func (s *Service) checkMembers(members []Member, today string) Violations {
+	var bad Violations
+	if len(members) > MaxMembers {
+		bad = append(bad, Violation{Member: -1, Field: "members", Reason: ReasonInvalidField,
+			Description: fmt.Sprintf("a household has at most %d members; found %d", MaxMembers, len(members))})
+	}
 	heads := 0
-	seen := map[string]int{}
+	seen := make(map[string]int, len(members))
 	for i := range members {
 		m := &members[i]
-		field := fmt.Sprintf("%s[%d]", path, i)
-		bad = append(bad, checkMember(m, field)...)
-		if err := s.fillPerson(&m.Person, today); err != nil {
-			bad = append(bad, apperr.FieldViolation{Field: field + ".id_number", Description: err.Error(), Reason: ReasonIDNumberInvalid})
-			continue
-		}
-		if j, dup := seen[m.IDIndex]; dup {
-			bad = append(bad, apperr.FieldViolation{Field: field + ".id_number",
-				Description: fmt.Sprintf("the same person is also %s[%d]", path, j), Reason: ReasonPersonRepeated})
-		}
-		seen[m.IDIndex] = i
+		bad = append(bad, memberViolations(m, i)...)
 		if m.Relation == RelationHead {
 			heads++
 		}
 		if m.StartDate != "" {
 			if _, err := bizdate.Parse(m.StartDate); err != nil || m.StartDate > today {
-				bad = append(bad, apperr.FieldViolation{Field: field + ".start_date", Description: "must be a date not in the future", Reason: ReasonDateInvalid})
+				bad = append(bad, Violation{Member: i, Field: "start_date", Reason: ReasonDateInvalid, Description: "must be a date not in the future"})
 			}
 		}
-	}
-	if len(bad) > 0 {
-		return apperr.InvalidFields(bad...)
+		if err := s.fillPerson(&m.Person, today); err != nil {
+			bad = append(bad, Violation{Member: i, Field: "id_number", Reason: ReasonIDNumberInvalid, Description: err.Error()})
+			continue
+		}
+		if j, dup := seen[m.IDIndex]; dup {
+			bad = append(bad, Violation{Member: i, Field: "id_number", Other: j, Reason: ReasonPersonRepeated,
+				Description: "the same person appears twice in the household"})
+		}
+		seen[m.IDIndex] = i
 	}
 	if heads != 1 {
-		return apperr.Invalid(ReasonHeadCount, path, fmt.Sprintf("a household needs exactly one head (户主); found %d", heads))
+		bad = append(bad, Violation{Member: -1, Field: "members", Reason: ReasonHeadCount,
+			Description: fmt.Sprintf("a household needs exactly one head (户主); found %d", heads)})
 	}
-	return nil
+	return bad
 }
 
-// checkMember reports the fields a new member must have.
-func checkMember(m *Member, field string) []apperr.FieldViolation {
-	var bad []apperr.FieldViolation
+// memberViolations reports the fields a new member i must have.
+func memberViolations(m *Member, i int) Violations {
+	var bad Violations
 	if m.FullName == "" {
-		bad = append(bad, apperr.FieldViolation{Field: field + ".full_name", Description: "is required", Reason: ReasonInvalidField})
+		bad = append(bad, Violation{Member: i, Field: "full_name", Reason: ReasonInvalidField, Description: "is required"})
 	}
 	if m.Relation == RelationUnspecified {
-		bad = append(bad, apperr.FieldViolation{Field: field + ".relation_to_head", Description: "is required", Reason: ReasonInvalidField})
+		bad = append(bad, Violation{Member: i, Field: "relation_to_head", Reason: ReasonInvalidField, Description: "is required"})
+	}
+	return bad
+}
+
+// checkMember reports the fields a new member must have, named under field.
+func checkMember(m *Member, field string) []apperr.FieldViolation {
+	var bad []apperr.FieldViolation
+	for _, v := range memberViolations(m, 0) {
+		bad = append(bad, apperr.FieldViolation{Field: field + "." + v.Field, Description: v.Description, Reason: v.Reason})
 	}
 	return bad
 }
@@ -160,13 +220,28 @@ func (s *Service) fillPerson(p *Person, today string) error {
 
 func (s *Service) village(ctx context.Context, code, field string) (*Region, error) {
 	r, err := s.store.Region(ctx, code)
-	if errors.Is(err, ErrRegionNotFound) || (err == nil && r.Level != LevelVillage) {
-		return nil, apperr.Invalid(ReasonRegionUnknown, field, "not a village or community of the county: "+code)
+	if errors.Is(err, ErrRegionNotFound) {
+		r, err = nil, nil
 	}
-	if err == nil && r.ValidTo != "" {
-		return nil, apperr.Invalid(ReasonRegionUnknown, field, "the region code "+code+" is no longer in use")
+	if err != nil {
+		return nil, err
 	}
-	return r, err
+	if problem := checkVillage(code, r); problem != "" {
+		return nil, apperr.Invalid(ReasonRegionUnknown, field, problem)
+	}
+	return r, nil
+}
+
+// checkVillage says what is wrong with registering a household in region code (r, nil when the code is
+// not in the master data), or "" when it is a village or community of the county in use.
+func checkVillage(code string, r *Region) string {
+	if r == nil || r.Level != LevelVillage {
+		return "not a village or community of the county: " + code
+	}
+	if r.ValidTo != "" {
+		return "the region code " + code + " is no longer in use"
+	}
+	return ""
 }
 
 // Reveal fills in the plain 身份证号 of every member, for a caller allowed to read them.

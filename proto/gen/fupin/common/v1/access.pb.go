@@ -43,19 +43,29 @@ const (
 	Department_DEPARTMENT_FINANCE Department = 6
 	// 县政府 / 县领导小组: the county government and its leading group; reads across departments.
 	Department_DEPARTMENT_COUNTY_GOVERNMENT Department = 7
+	// 医疗保障局: medical security (医保). No service here; hands in monitoring clues (large out-of-pocket
+	// spending).
+	Department_DEPARTMENT_MEDICAL_SECURITY Department = 8
+	// 应急管理局: emergency management (应急). No service here; hands in monitoring clues (disasters).
+	Department_DEPARTMENT_EMERGENCY_MANAGEMENT Department = 9
+	// 公安局: public security (公安, 户籍). No service here; hands in monitoring clues (deaths).
+	Department_DEPARTMENT_PUBLIC_SECURITY Department = 10
 )
 
 // Enum value maps for Department.
 var (
 	Department_name = map[int32]string{
-		0: "DEPARTMENT_UNSPECIFIED",
-		1: "DEPARTMENT_RURAL_REVITALIZATION",
-		2: "DEPARTMENT_CIVIL_AFFAIRS",
-		3: "DEPARTMENT_DISABLED_PERSONS_FEDERATION",
-		4: "DEPARTMENT_HUMAN_RESOURCES",
-		5: "DEPARTMENT_AGRICULTURE",
-		6: "DEPARTMENT_FINANCE",
-		7: "DEPARTMENT_COUNTY_GOVERNMENT",
+		0:  "DEPARTMENT_UNSPECIFIED",
+		1:  "DEPARTMENT_RURAL_REVITALIZATION",
+		2:  "DEPARTMENT_CIVIL_AFFAIRS",
+		3:  "DEPARTMENT_DISABLED_PERSONS_FEDERATION",
+		4:  "DEPARTMENT_HUMAN_RESOURCES",
+		5:  "DEPARTMENT_AGRICULTURE",
+		6:  "DEPARTMENT_FINANCE",
+		7:  "DEPARTMENT_COUNTY_GOVERNMENT",
+		8:  "DEPARTMENT_MEDICAL_SECURITY",
+		9:  "DEPARTMENT_EMERGENCY_MANAGEMENT",
+		10: "DEPARTMENT_PUBLIC_SECURITY",
 	}
 	Department_value = map[string]int32{
 		"DEPARTMENT_UNSPECIFIED":                 0,
@@ -66,6 +76,9 @@ var (
 		"DEPARTMENT_AGRICULTURE":                 5,
 		"DEPARTMENT_FINANCE":                     6,
 		"DEPARTMENT_COUNTY_GOVERNMENT":           7,
+		"DEPARTMENT_MEDICAL_SECURITY":            8,
+		"DEPARTMENT_EMERGENCY_MANAGEMENT":        9,
+		"DEPARTMENT_PUBLIC_SECURITY":             10,
 	}
 )
 
@@ -337,7 +350,7 @@ const file_fupin_common_v1_access_proto_rawDesc = "" +
 	"\vdepartments\x18\x01 \x03(\x0e2\x1b.fupin.common.v1.DepartmentR\vdepartments\x12+\n" +
 	"\x05roles\x18\x02 \x03(\x0e2\x15.fupin.common.v1.RoleR\x05roles\x12?\n" +
 	"\x10plain_text_roles\x18\x03 \x03(\x0e2\x15.fupin.common.v1.RoleR\x0eplainTextRoles\x12\x16\n" +
-	"\x06public\x18\x04 \x01(\bR\x06public*\x8d\x02\n" +
+	"\x06public\x18\x04 \x01(\bR\x06public*\xf3\x02\n" +
 	"\n" +
 	"Department\x12\x1a\n" +
 	"\x16DEPARTMENT_UNSPECIFIED\x10\x00\x12#\n" +
@@ -347,7 +360,11 @@ const file_fupin_common_v1_access_proto_rawDesc = "" +
 	"\x1aDEPARTMENT_HUMAN_RESOURCES\x10\x04\x12\x1a\n" +
 	"\x16DEPARTMENT_AGRICULTURE\x10\x05\x12\x16\n" +
 	"\x12DEPARTMENT_FINANCE\x10\x06\x12 \n" +
-	"\x1cDEPARTMENT_COUNTY_GOVERNMENT\x10\a*\xa7\x01\n" +
+	"\x1cDEPARTMENT_COUNTY_GOVERNMENT\x10\a\x12\x1f\n" +
+	"\x1bDEPARTMENT_MEDICAL_SECURITY\x10\b\x12#\n" +
+	"\x1fDEPARTMENT_EMERGENCY_MANAGEMENT\x10\t\x12\x1e\n" +
+	"\x1aDEPARTMENT_PUBLIC_SECURITY\x10\n" +
+	"*\xa7\x01\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11ROLE_COUNTY_ADMIN\x10\x01\x12\x19\n" +

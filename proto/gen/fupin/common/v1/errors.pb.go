@@ -53,6 +53,18 @@ const (
 	ErrorReason_DUPLICATE ErrorReason = 11
 	// The purpose header names no known purpose.
 	ErrorReason_INVALID_PURPOSE ErrorReason = 12
+	// A workflow case is not at the step the request records; the PreconditionFailure names the step expected.
+	ErrorReason_STEP_OUT_OF_ORDER ErrorReason = 13
+	// The workflow case has been decided; nothing more can be recorded.
+	ErrorReason_CASE_CLOSED ErrorReason = 14
+	// The public posting has not run its minimum period yet.
+	ErrorReason_POSTING_PERIOD_NOT_OVER ErrorReason = 15
+	// occurred_at is before today and no backdate_reason says why.
+	ErrorReason_BACKDATE_REASON_REQUIRED ErrorReason = 16
+	// The subject already has an open case of the same kind.
+	ErrorReason_CASE_ALREADY_OPEN ErrorReason = 17
+	// No value of a policy parameter the rule needs is in force for the region and date.
+	ErrorReason_POLICY_VALUE_MISSING ErrorReason = 18
 )
 
 // Enum value maps for ErrorReason.
@@ -71,6 +83,12 @@ var (
 		10: "RULE_REFUSED",
 		11: "DUPLICATE",
 		12: "INVALID_PURPOSE",
+		13: "STEP_OUT_OF_ORDER",
+		14: "CASE_CLOSED",
+		15: "POSTING_PERIOD_NOT_OVER",
+		16: "BACKDATE_REASON_REQUIRED",
+		17: "CASE_ALREADY_OPEN",
+		18: "POLICY_VALUE_MISSING",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED": 0,
@@ -86,6 +104,12 @@ var (
 		"RULE_REFUSED":             10,
 		"DUPLICATE":                11,
 		"INVALID_PURPOSE":          12,
+		"STEP_OUT_OF_ORDER":        13,
+		"CASE_CLOSED":              14,
+		"POSTING_PERIOD_NOT_OVER":  15,
+		"BACKDATE_REASON_REQUIRED": 16,
+		"CASE_ALREADY_OPEN":        17,
+		"POLICY_VALUE_MISSING":     18,
 	}
 )
 
@@ -120,7 +144,7 @@ var File_fupin_common_v1_errors_proto protoreflect.FileDescriptor
 
 const file_fupin_common_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x1cfupin/common/v1/errors.proto\x12\x0ffupin.common.v1*\x98\x02\n" +
+	"\x1cfupin/common/v1/errors.proto\x12\x0ffupin.common.v1*\xac\x03\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fUNAUTHENTICATED\x10\x01\x12\x11\n" +
@@ -136,7 +160,13 @@ const file_fupin_common_v1_errors_proto_rawDesc = "" +
 	"\fRULE_REFUSED\x10\n" +
 	"\x12\r\n" +
 	"\tDUPLICATE\x10\v\x12\x13\n" +
-	"\x0fINVALID_PURPOSE\x10\fB.Z,fupin.dev/proto/gen/fupin/common/v1;commonv1b\x06proto3"
+	"\x0fINVALID_PURPOSE\x10\f\x12\x15\n" +
+	"\x11STEP_OUT_OF_ORDER\x10\r\x12\x0f\n" +
+	"\vCASE_CLOSED\x10\x0e\x12\x1b\n" +
+	"\x17POSTING_PERIOD_NOT_OVER\x10\x0f\x12\x1c\n" +
+	"\x18BACKDATE_REASON_REQUIRED\x10\x10\x12\x15\n" +
+	"\x11CASE_ALREADY_OPEN\x10\x11\x12\x18\n" +
+	"\x14POLICY_VALUE_MISSING\x10\x12B.Z,fupin.dev/proto/gen/fupin/common/v1;commonv1b\x06proto3"
 
 var (
 	file_fupin_common_v1_errors_proto_rawDescOnce sync.Once

@@ -50,37 +50,175 @@ const (
 	ErrorReason_FIELD_NOT_UPDATABLE ErrorReason = 10
 	// A date is impossible, or in the future where only past dates make sense.
 	ErrorReason_DATE_INVALID ErrorReason = 11
+	// The survey team is smaller or larger than policy allows, or names someone twice.
+	ErrorReason_SURVEY_TEAM_SIZE ErrorReason = 100
+	// The village review meeting lacks its quorum: too few registered representatives for the village's
+	// population, or too few present.
+	ErrorReason_REVIEW_QUORUM_NOT_MET ErrorReason = 101
+	// Region master data has no population for the village, which the review quorum depends on.
+	ErrorReason_POPULATION_UNKNOWN ErrorReason = 102
+	// Approval asked for a household the inclusion rule does not cover.
+	ErrorReason_INCLUSION_RULE_NOT_MET ErrorReason = 103
+	// A 七不准 exclusion applies and no override justification was given.
+	ErrorReason_EXCLUSION_HIT ErrorReason = 104
+	// No per-capita income is known for the case's year (neither assessed nor surveyed).
+	ErrorReason_INCOME_UNKNOWN ErrorReason = 105
+	// One or more exit conditions are not met; each is a violation.
+	ErrorReason_EXIT_CONDITIONS_UNMET ErrorReason = 106
+	// The household's registry status does not suit the kind of case (identification: ordinary; exit: poor
+	// or returned).
+	ErrorReason_REGISTRY_STATUS_MISMATCH ErrorReason = 107
+	// The survey's facts are not those of the case's kind.
+	ErrorReason_SURVEY_KIND_MISMATCH ErrorReason = 108
+	// An income item's fields do not fit together (rigid spending without its kind, a transfer without its
+	// payer, a department source without the department …).
+	ErrorReason_INCOME_ITEM_INVALID ErrorReason = 150
+	// An item's period is not a month (YYYY-MM) or a day (YYYY-MM-DD), or lies in the future.
+	ErrorReason_INCOME_PERIOD_INVALID ErrorReason = 151
+	// A caller outside 乡村振兴局 may record only items and clues whose source is its own department.
+	ErrorReason_SOURCE_NOT_CALLERS_DEPARTMENT ErrorReason = 152
+	// The source's record number was recorded before with different content.
+	ErrorReason_EXTERNAL_REFERENCE_CONFLICT ErrorReason = 153
+	// No active household in the caller's scope has a current member with this 身份证号.
+	ErrorReason_CLUE_HOUSEHOLD_UNKNOWN ErrorReason = 154
+	// The monitoring type does not fit the household (UNSTABLE only for exited households, MARGINAL only for
+	// households never registered as poor; poor and returned households are not monitoring objects).
+	ErrorReason_MONITORING_TYPE_NOT_ALLOWED ErrorReason = 155
+	// The household is already an open monitoring object.
+	ErrorReason_ALREADY_MONITORED ErrorReason = 156
+	// The household is not an open monitoring object.
+	ErrorReason_NOT_MONITORED ErrorReason = 157
+	// The step needs a note (not confirming a clue, rejecting a risk removal).
+	ErrorReason_NOTE_REQUIRED ErrorReason = 158
+	// Another primary helper's assignment overlaps: a household has at most one primary helper on any date.
+	ErrorReason_HELPER_PRIMARY_OVERLAP ErrorReason = 200
+	// A phone number is neither a mobile number (11 digits) nor a landline with area code.
+	ErrorReason_PHONE_INVALID ErrorReason = 201
+	// The helper is not assigned to the household, or not on the visit's date.
+	ErrorReason_HELPER_NOT_ASSIGNED ErrorReason = 202
+	// The helper assignment has already ended.
+	ErrorReason_HELPER_ENDED ErrorReason = 203
+	// A year is before 1949 or after the current year.
+	ErrorReason_YEAR_INVALID ErrorReason = 204
+	// A visit by this helper is recorded after the requested end date.
+	ErrorReason_HELPER_HAS_LATER_VISITS ErrorReason = 205
+	// The ledger has no header row with the column 户编号 among its first rows, lacks a required column, or
+	// names a column twice.
+	ErrorReason_IMPORT_HEADER_INVALID ErrorReason = 250
+	// A required cell is empty.
+	ErrorReason_IMPORT_VALUE_REQUIRED ErrorReason = 251
+	// A cell does not have the expected form (a 12-digit code, a year, a 户编号 of letters, digits and -), or
+	// is too long.
+	ErrorReason_IMPORT_VALUE_INVALID ErrorReason = 252
+	// A coded cell (与户主关系, 民族, 文化程度, 健康状况, 劳动技能, 户类型) holds a label the layout does not know.
+	ErrorReason_IMPORT_LABEL_UNKNOWN ErrorReason = 253
+	// A household-level cell (行政区划代码, 家庭住址, 户类型, 脱贫年度) differs between rows of one household.
+	ErrorReason_IMPORT_VALUE_INCONSISTENT ErrorReason = 254
+	// The rows of one 户编号 are not together: the number appeared earlier in the file.
+	ErrorReason_IMPORT_HOUSEHOLD_SPLIT ErrorReason = 255
+	// A household with this 户编号 is registered with different content.
+	ErrorReason_IMPORT_HOUSEHOLD_CONFLICT ErrorReason = 256
+	// A household with this 户编号 is registered with the same content: skipped.
+	ErrorReason_IMPORT_ALREADY_IMPORTED ErrorReason = 257
+	// Row numbers do not increase along the stream.
+	ErrorReason_IMPORT_ROWS_OUT_OF_ORDER ErrorReason = 258
 )
 
 // Enum value maps for ErrorReason.
 var (
 	ErrorReason_name = map[int32]string{
-		0:  "ERROR_REASON_UNSPECIFIED",
-		1:  "ID_NUMBER_INVALID",
-		2:  "PERSON_IN_OTHER_HOUSEHOLD",
-		3:  "PERSON_REPEATED",
-		4:  "HEAD_COUNT",
-		5:  "REGION_UNKNOWN",
-		6:  "HOUSEHOLD_ARCHIVED",
-		7:  "MEMBER_NOT_CURRENT",
-		8:  "NEW_HEAD_REQUIRED",
-		9:  "HOUSEHOLD_NUMBER_TAKEN",
-		10: "FIELD_NOT_UPDATABLE",
-		11: "DATE_INVALID",
+		0:   "ERROR_REASON_UNSPECIFIED",
+		1:   "ID_NUMBER_INVALID",
+		2:   "PERSON_IN_OTHER_HOUSEHOLD",
+		3:   "PERSON_REPEATED",
+		4:   "HEAD_COUNT",
+		5:   "REGION_UNKNOWN",
+		6:   "HOUSEHOLD_ARCHIVED",
+		7:   "MEMBER_NOT_CURRENT",
+		8:   "NEW_HEAD_REQUIRED",
+		9:   "HOUSEHOLD_NUMBER_TAKEN",
+		10:  "FIELD_NOT_UPDATABLE",
+		11:  "DATE_INVALID",
+		100: "SURVEY_TEAM_SIZE",
+		101: "REVIEW_QUORUM_NOT_MET",
+		102: "POPULATION_UNKNOWN",
+		103: "INCLUSION_RULE_NOT_MET",
+		104: "EXCLUSION_HIT",
+		105: "INCOME_UNKNOWN",
+		106: "EXIT_CONDITIONS_UNMET",
+		107: "REGISTRY_STATUS_MISMATCH",
+		108: "SURVEY_KIND_MISMATCH",
+		150: "INCOME_ITEM_INVALID",
+		151: "INCOME_PERIOD_INVALID",
+		152: "SOURCE_NOT_CALLERS_DEPARTMENT",
+		153: "EXTERNAL_REFERENCE_CONFLICT",
+		154: "CLUE_HOUSEHOLD_UNKNOWN",
+		155: "MONITORING_TYPE_NOT_ALLOWED",
+		156: "ALREADY_MONITORED",
+		157: "NOT_MONITORED",
+		158: "NOTE_REQUIRED",
+		200: "HELPER_PRIMARY_OVERLAP",
+		201: "PHONE_INVALID",
+		202: "HELPER_NOT_ASSIGNED",
+		203: "HELPER_ENDED",
+		204: "YEAR_INVALID",
+		205: "HELPER_HAS_LATER_VISITS",
+		250: "IMPORT_HEADER_INVALID",
+		251: "IMPORT_VALUE_REQUIRED",
+		252: "IMPORT_VALUE_INVALID",
+		253: "IMPORT_LABEL_UNKNOWN",
+		254: "IMPORT_VALUE_INCONSISTENT",
+		255: "IMPORT_HOUSEHOLD_SPLIT",
+		256: "IMPORT_HOUSEHOLD_CONFLICT",
+		257: "IMPORT_ALREADY_IMPORTED",
+		258: "IMPORT_ROWS_OUT_OF_ORDER",
 	}
 	ErrorReason_value = map[string]int32{
-		"ERROR_REASON_UNSPECIFIED":  0,
-		"ID_NUMBER_INVALID":         1,
-		"PERSON_IN_OTHER_HOUSEHOLD": 2,
-		"PERSON_REPEATED":           3,
-		"HEAD_COUNT":                4,
-		"REGION_UNKNOWN":            5,
-		"HOUSEHOLD_ARCHIVED":        6,
-		"MEMBER_NOT_CURRENT":        7,
-		"NEW_HEAD_REQUIRED":         8,
-		"HOUSEHOLD_NUMBER_TAKEN":    9,
-		"FIELD_NOT_UPDATABLE":       10,
-		"DATE_INVALID":              11,
+		"ERROR_REASON_UNSPECIFIED":      0,
+		"ID_NUMBER_INVALID":             1,
+		"PERSON_IN_OTHER_HOUSEHOLD":     2,
+		"PERSON_REPEATED":               3,
+		"HEAD_COUNT":                    4,
+		"REGION_UNKNOWN":                5,
+		"HOUSEHOLD_ARCHIVED":            6,
+		"MEMBER_NOT_CURRENT":            7,
+		"NEW_HEAD_REQUIRED":             8,
+		"HOUSEHOLD_NUMBER_TAKEN":        9,
+		"FIELD_NOT_UPDATABLE":           10,
+		"DATE_INVALID":                  11,
+		"SURVEY_TEAM_SIZE":              100,
+		"REVIEW_QUORUM_NOT_MET":         101,
+		"POPULATION_UNKNOWN":            102,
+		"INCLUSION_RULE_NOT_MET":        103,
+		"EXCLUSION_HIT":                 104,
+		"INCOME_UNKNOWN":                105,
+		"EXIT_CONDITIONS_UNMET":         106,
+		"REGISTRY_STATUS_MISMATCH":      107,
+		"SURVEY_KIND_MISMATCH":          108,
+		"INCOME_ITEM_INVALID":           150,
+		"INCOME_PERIOD_INVALID":         151,
+		"SOURCE_NOT_CALLERS_DEPARTMENT": 152,
+		"EXTERNAL_REFERENCE_CONFLICT":   153,
+		"CLUE_HOUSEHOLD_UNKNOWN":        154,
+		"MONITORING_TYPE_NOT_ALLOWED":   155,
+		"ALREADY_MONITORED":             156,
+		"NOT_MONITORED":                 157,
+		"NOTE_REQUIRED":                 158,
+		"HELPER_PRIMARY_OVERLAP":        200,
+		"PHONE_INVALID":                 201,
+		"HELPER_NOT_ASSIGNED":           202,
+		"HELPER_ENDED":                  203,
+		"YEAR_INVALID":                  204,
+		"HELPER_HAS_LATER_VISITS":       205,
+		"IMPORT_HEADER_INVALID":         250,
+		"IMPORT_VALUE_REQUIRED":         251,
+		"IMPORT_VALUE_INVALID":          252,
+		"IMPORT_LABEL_UNKNOWN":          253,
+		"IMPORT_VALUE_INCONSISTENT":     254,
+		"IMPORT_HOUSEHOLD_SPLIT":        255,
+		"IMPORT_HOUSEHOLD_CONFLICT":     256,
+		"IMPORT_ALREADY_IMPORTED":       257,
+		"IMPORT_ROWS_OUT_OF_ORDER":      258,
 	}
 )
 
@@ -115,7 +253,7 @@ var File_fupin_identification_v1_errors_proto protoreflect.FileDescriptor
 
 const file_fupin_identification_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"$fupin/identification/v1/errors.proto\x12\x17fupin.identification.v1*\xa8\x02\n" +
+	"$fupin/identification/v1/errors.proto\x12\x17fupin.identification.v1*\x99\t\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11ID_NUMBER_INVALID\x10\x01\x12\x1d\n" +
@@ -130,7 +268,40 @@ const file_fupin_identification_v1_errors_proto_rawDesc = "" +
 	"\x16HOUSEHOLD_NUMBER_TAKEN\x10\t\x12\x17\n" +
 	"\x13FIELD_NOT_UPDATABLE\x10\n" +
 	"\x12\x10\n" +
-	"\fDATE_INVALID\x10\vB>Z<fupin.dev/proto/gen/fupin/identification/v1;identificationv1b\x06proto3"
+	"\fDATE_INVALID\x10\v\x12\x14\n" +
+	"\x10SURVEY_TEAM_SIZE\x10d\x12\x19\n" +
+	"\x15REVIEW_QUORUM_NOT_MET\x10e\x12\x16\n" +
+	"\x12POPULATION_UNKNOWN\x10f\x12\x1a\n" +
+	"\x16INCLUSION_RULE_NOT_MET\x10g\x12\x11\n" +
+	"\rEXCLUSION_HIT\x10h\x12\x12\n" +
+	"\x0eINCOME_UNKNOWN\x10i\x12\x19\n" +
+	"\x15EXIT_CONDITIONS_UNMET\x10j\x12\x1c\n" +
+	"\x18REGISTRY_STATUS_MISMATCH\x10k\x12\x18\n" +
+	"\x14SURVEY_KIND_MISMATCH\x10l\x12\x18\n" +
+	"\x13INCOME_ITEM_INVALID\x10\x96\x01\x12\x1a\n" +
+	"\x15INCOME_PERIOD_INVALID\x10\x97\x01\x12\"\n" +
+	"\x1dSOURCE_NOT_CALLERS_DEPARTMENT\x10\x98\x01\x12 \n" +
+	"\x1bEXTERNAL_REFERENCE_CONFLICT\x10\x99\x01\x12\x1b\n" +
+	"\x16CLUE_HOUSEHOLD_UNKNOWN\x10\x9a\x01\x12 \n" +
+	"\x1bMONITORING_TYPE_NOT_ALLOWED\x10\x9b\x01\x12\x16\n" +
+	"\x11ALREADY_MONITORED\x10\x9c\x01\x12\x12\n" +
+	"\rNOT_MONITORED\x10\x9d\x01\x12\x12\n" +
+	"\rNOTE_REQUIRED\x10\x9e\x01\x12\x1b\n" +
+	"\x16HELPER_PRIMARY_OVERLAP\x10\xc8\x01\x12\x12\n" +
+	"\rPHONE_INVALID\x10\xc9\x01\x12\x18\n" +
+	"\x13HELPER_NOT_ASSIGNED\x10\xca\x01\x12\x11\n" +
+	"\fHELPER_ENDED\x10\xcb\x01\x12\x11\n" +
+	"\fYEAR_INVALID\x10\xcc\x01\x12\x1c\n" +
+	"\x17HELPER_HAS_LATER_VISITS\x10\xcd\x01\x12\x1a\n" +
+	"\x15IMPORT_HEADER_INVALID\x10\xfa\x01\x12\x1a\n" +
+	"\x15IMPORT_VALUE_REQUIRED\x10\xfb\x01\x12\x19\n" +
+	"\x14IMPORT_VALUE_INVALID\x10\xfc\x01\x12\x19\n" +
+	"\x14IMPORT_LABEL_UNKNOWN\x10\xfd\x01\x12\x1e\n" +
+	"\x19IMPORT_VALUE_INCONSISTENT\x10\xfe\x01\x12\x1b\n" +
+	"\x16IMPORT_HOUSEHOLD_SPLIT\x10\xff\x01\x12\x1e\n" +
+	"\x19IMPORT_HOUSEHOLD_CONFLICT\x10\x80\x02\x12\x1c\n" +
+	"\x17IMPORT_ALREADY_IMPORTED\x10\x81\x02\x12\x1d\n" +
+	"\x18IMPORT_ROWS_OUT_OF_ORDER\x10\x82\x02B>Z<fupin.dev/proto/gen/fupin/identification/v1;identificationv1b\x06proto3"
 
 var (
 	file_fupin_identification_v1_errors_proto_rawDescOnce sync.Once

@@ -2,6 +2,9 @@
 // benchmarks. Output is deterministic for a seed, produced one household at a time, and safe to show:
 // every 身份证号 carries the region code 990001 of the non-existent province 99, so no generated number
 // can belong to a real person.
+//
+// It is public (not under internal/) because more than the service needs it: `fupin seed` writes ledger
+// files from it and `fupin bench` imports them. It depends on nothing of the service's internals.
 package synth
 
 import (

@@ -12,11 +12,11 @@ import (
 )
 
 // demoCountyPath is the committed region master data of the synthetic demo county.
-const demoCountyPath = "../../../../deploy/regions/demo-county.json"
+const demoCountyPath = "../../../deploy/regions/demo-county.json"
 
 // regenerate rewrites deploy/regions/demo-county.json:
 //
-//	go test ./identification/internal/synth -run TestDemoCountyFile -regenerate-demo-county
+//	go test ./identification/synth -run TestDemoCountyFile -regenerate-demo-county
 var regenerate = flag.Bool("regenerate-demo-county", false, "rewrite deploy/regions/demo-county.json")
 
 // Shape of the synthetic demo county. Province 99 does not exist, so its codes and the 身份证号 made

@@ -1,0 +1,1007 @@
+package domain
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"fupin.dev/services/identification/ledger"
+	"fupin.dev/services/platform/apperr"
+	"fupin.dev/services/platform/bizdate"
+	"golang.org/x/sync/errgroup"
+)
+
+// Reasons of the bulk import (values of fupin.identification.v1.ErrorReason, 250–299).
+const (
+	ReasonImportHeaderInvalid     = "IMPORT_HEADER_INVALID"
+	ReasonImportValueRequired     = "IMPORT_VALUE_REQUIRED"
+	ReasonImportValueInvalid      = "IMPORT_VALUE_INVALID"
+	ReasonImportLabelUnknown      = "IMPORT_LABEL_UNKNOWN"
+	ReasonImportValueInconsistent = "IMPORT_VALUE_INCONSISTENT"
+	ReasonImportHouseholdSplit    = "IMPORT_HOUSEHOLD_SPLIT"
+	ReasonImportHouseholdConflict = "IMPORT_HOUSEHOLD_CONFLICT"
+	ReasonImportAlreadyImported   = "IMPORT_ALREADY_IMPORTED"
+	ReasonImportRowsOutOfOrder    = "IMPORT_ROWS_OUT_OF_ORDER"
+)
+
+// Limits of the bulk import.
+const (
+	// DefaultLedgerBatch households are written per transaction unless the caller says otherwise.
+	DefaultLedgerBatch = 1000
+	// MaxLedgerBatch bounds the households of one transaction.
+	MaxLedgerBatch = 20000
+	// headerSearchRows is how many rows at the top of a file may precede the header row (titles).
+	headerSearchRows = 20
+	maxNameRunes     = 50
+	maxAddressRunes  = 200
+	maxNumberLength  = 40
+)
+
+// LedgerRow is one row of a household ledger file (户籍台账): its row number in the file (1 for the first
+// row) and its cells as text.
+type LedgerRow struct {
+	Row   int64
+	Cells []string
+}
+
+// LedgerOutcome is what happened to a household that was not simply imported.
+type LedgerOutcome int32
+
+// Import outcomes; the numbers are those of fupin.identification.v1.LedgerOutcome.
+const (
+	LedgerOutcomeUnspecified LedgerOutcome = iota
+	LedgerRejected                         // not written: a row breaks a rule
+	LedgerConflict                         // not written: the 户编号 is registered with different content
+	LedgerAlreadyImported                  // skipped: the 户编号 is registered with the same content
+)
+
+// LedgerIssue is one finding of an import: a cell that breaks a rule, or a household skipped.
+type LedgerIssue struct {
+	Row             int64
+	Column          string // a ledger column header; "" when no single cell is to blame
+	HouseholdNumber string
+	Outcome         LedgerOutcome
+	Reason          string
+	Description     string // never holds a 身份证号
+}
+
+// LedgerImportSummary counts what an import did (or, on a dry run, would do).
+type LedgerImportSummary struct {
+	ImportID        string // "" on a dry run
+	DryRun          bool
+	Done            bool
+	Rows            int64
+	Households      int64
+	Imported        int64
+	Persons         int64
+	AlreadyImported int64
+	Conflicting     int64
+	Rejected        int64
+}
+
+// LedgerImportProgress is what an import reports after each batch: the batch's findings in row order and the
+// running totals (final when Summary.Done is set).
+type LedgerImportProgress struct {
+	Issues  []LedgerIssue
+	Summary LedgerImportSummary
+}
+
+// LedgerImportOptions say how to import.
+type LedgerImportOptions struct {
+	// DryRun checks everything and reports as for a real import, but writes nothing (not even the import
+	// record).
+	DryRun bool
+	// Source names where the rows come from (a file name), for the import record and status history.
+	Source string
+	// BatchSize is the number of households written per transaction (default DefaultLedgerBatch).
+	BatchSize int
+	// InBatch, when set, runs inside each batch's transaction after its households are written, with the
+	// number written: the API writes the batch's audit row there.
+	InBatch func(ctx context.Context, importID string, written int) error
+}
+
+// LedgerImportState is the state of an import record.
+type LedgerImportState int32
+
+// Import states.
+const (
+	LedgerImportRunning  LedgerImportState = 1 // started; a crash leaves it so, with the counts of the batches committed
+	LedgerImportDone     LedgerImportState = 2
+	LedgerImportFailed   LedgerImportState = 3
+	LedgerImportCanceled LedgerImportState = 4 // the client went away
+)
+
+// LedgerImport is the trail of one import (痕迹): who imported what, when, and what it did.
+type LedgerImport struct {
+	ID       string
+	Actor    string
+	Source   string
+	State    LedgerImportState
+	Started  time.Time
+	Finished time.Time
+	Summary  LedgerImportSummary
+}
+
+// KnownPerson is a person the register already has, found by blind index.
+type KnownPerson struct {
+	ID string
+	// Held is true while the person is a current member of an active household.
+	Held bool
+}
+
+// LedgerImportStore is what the bulk import needs from the store.
+type LedgerImportStore interface {
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
+	// ListRegions returns regions in code order under parent ("" for all).
+	ListRegions(ctx context.Context, parent, after string, limit int) ([]*Region, error)
+	// HouseholdsByNumber returns the households registered under these numbers, by number, with their
+	// members (not their history).
+	HouseholdsByNumber(ctx context.Context, numbers []string) (map[string]*Household, error)
+	// PersonsByIndex returns the persons the register knows by these blind indexes, by blind index.
+	PersonsByIndex(ctx context.Context, indexes []string) (map[string]KnownPerson, error)
+	// CreateHouseholds inserts households that passed every check, with their members, first status
+	// entries and change-feed entries, in the transaction in ctx, faster than CreateHousehold one by one.
+	// A member whose PersonID is in existing keeps that person's record (its attributes updated) instead
+	// of inserting one. The database still refuses a person held twice or a number used twice.
+	CreateHouseholds(ctx context.Context, hs []*Household, existing map[string]bool) error
+	// SaveImport inserts or updates an import record.
+	SaveImport(ctx context.Context, rec *LedgerImport) error
+}
+
+// LedgerImporter is the bulk import of the household ledger. It applies CreateHousehold's rules to every
+// household (sharing its checks: Service.newHousehold and checkVillage) but checks and writes whole
+// batches: the CPU-heavy part (parsing, 身份证号 checks, sealing and blind indexes) runs on every CPU while
+// the previous batch is written, uniqueness is checked with one lookup per batch, and each batch is one
+// transaction through the store's bulk path.
+type LedgerImporter struct {
+	svc     *Service
+	store   LedgerImportStore
+	workers int
+}
+
+// NewLedgerImporter returns the bulk import over svc's rules and store.
+func NewLedgerImporter(svc *Service, store LedgerImportStore) *LedgerImporter {
+	return &LedgerImporter{svc: svc, store: store, workers: runtime.GOMAXPROCS(0)}
+}
+
+// Import reads a ledger's rows from next (until it returns io.EOF) and imports its households for caller
+// c. After each batch it calls emit with the batch's findings and the running totals, the last time with
+// Summary.Done set. next and emit are each called from one goroutine at a time; next may still be called
+// once after Import returned with an error (it should then fail, as a closed stream does).
+//
+// A household is written whole or not at all. A household whose 户编号 is registered already is never
+// written again: with the same content it is reported as already imported, with different content as a
+// conflict, so the same file can be imported again after a crash. A header without a required column
+// refuses the whole import (IMPORT_HEADER_INVALID).
+func (im *LedgerImporter) Import(ctx context.Context, c Caller, opts LedgerImportOptions, next func() ([]LedgerRow, error),
+	emit func(LedgerImportProgress) error) (LedgerImportSummary, error) {
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = DefaultLedgerBatch
+	}
+	opts.BatchSize = min(opts.BatchSize, MaxLedgerBatch)
+	rd := &rowReader{next: next}
+	cols, err := findHeader(rd)
+	if err != nil {
+		return LedgerImportSummary{}, err
+	}
+	regions, err := im.regions(ctx)
+	if err != nil {
+		return LedgerImportSummary{}, err
+	}
+	now := im.svc.now()
+	reason := "imported 导入"
+	if opts.Source != "" {
+		reason += ": " + opts.Source
+	}
+	s := &ledgerSession{im: im, c: c, opts: opts, cols: cols, regions: regions, now: now, reason: reason,
+		today: bizdate.Today(now), persons: make(map[[16]byte]personSeen)}
+	s.sum.DryRun = opts.DryRun
+	if !opts.DryRun {
+		s.rec = &LedgerImport{ID: im.svc.newID(), Actor: c.Actor, Source: opts.Source, State: LedgerImportRunning, Started: now}
+		s.sum.ImportID = s.rec.ID
+		if err := im.store.InTx(ctx, func(ctx context.Context) error { return im.store.SaveImport(ctx, s.rec) }); err != nil {
+			return LedgerImportSummary{}, err
+		}
+	}
+	err = s.run(ctx, rd, emit)
+	if s.rec != nil {
+		s.rec.State, s.rec.Finished, s.rec.Summary = LedgerImportDone, im.svc.now(), s.sum
+		switch {
+		case errors.Is(err, context.Canceled):
+			s.rec.State = LedgerImportCanceled
+		case err != nil:
+			s.rec.State = LedgerImportFailed
+		}
+		fctx := context.WithoutCancel(ctx)
+		if serr := im.store.InTx(fctx, func(ctx context.Context) error { return im.store.SaveImport(ctx, s.rec) }); err == nil {
+			err = serr
+		}
+	}
+	if err != nil {
+		return s.sum, err
+	}
+	s.sum.Done = true
+	return s.sum, emit(LedgerImportProgress{Summary: s.sum})
+}
+
+func (im *LedgerImporter) regions(ctx context.Context) (map[string]*Region, error) {
+	out := map[string]*Region{}
+	after := ""
+	for {
+		page, err := im.store.ListRegions(ctx, "", after, 1000)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range page {
+			out[r.Code] = r
+		}
+		if len(page) < 1000 {
+			return out, nil
+		}
+		after = page[len(page)-1].Code
+	}
+}
+
+// rowReader hands out rows one at a time from the batches next returns, checking that row numbers increase.
+type rowReader struct {
+	next func() ([]LedgerRow, error)
+	buf  []LedgerRow
+	last int64
+	read int
+}
+
+func (r *rowReader) row() (LedgerRow, error) {
+	for len(r.buf) == 0 {
+		rows, err := r.next()
+		if err != nil {
+			return LedgerRow{}, err
+		}
+		r.buf = rows
+	}
+	row := r.buf[0]
+	r.buf = r.buf[1:]
+	if row.Row <= r.last {
+		return row, apperr.Invalid(ReasonImportRowsOutOfOrder, "rows",
+			fmt.Sprintf("row %d comes after row %d: rows must be sent in file order", row.Row, r.last))
+	}
+	r.last = row.Row
+	r.read++
+	return row, nil
+}
+
+// columns maps the layout's columns to their positions in the file (-1: absent).
+type columns struct {
+	pos       map[string]int
+	headerRow int64
+}
+
+func (cs *columns) cell(r LedgerRow, name string) string {
+	i, ok := cs.pos[name]
+	if !ok || i >= len(r.Cells) {
+		return ""
+	}
+	return ledger.Clean(r.Cells[i])
+}
+
+// findHeader reads rows until the header row: the first of the first rows that has the column 户编号.
+func findHeader(rd *rowReader) (*columns, error) {
+	for rd.read < headerSearchRows {
+		row, err := rd.row()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		cs := &columns{pos: map[string]int{}, headerRow: row.Row}
+		var dup []apperr.FieldViolation
+		found := false
+		for i, cell := range row.Cells {
+			name := ledger.Clean(strings.TrimPrefix(cell, "\ufeff"))
+			if name == ledger.ColNumber {
+				found = true
+			}
+			if _, twice := cs.pos[name]; twice && isColumn(name) {
+				dup = append(dup, apperr.FieldViolation{Field: name, Reason: ReasonImportHeaderInvalid,
+					Description: fmt.Sprintf("row %d: the column %s appears twice", row.Row, name)})
+			}
+			if _, seen := cs.pos[name]; !seen && name != "" {
+				cs.pos[name] = i
+			}
+		}
+		if !found {
+			continue
+		}
+		for _, col := range ledger.Columns {
+			if _, ok := cs.pos[col.Name]; col.Required && !ok {
+				dup = append(dup, apperr.FieldViolation{Field: col.Name, Reason: ReasonImportHeaderInvalid,
+					Description: fmt.Sprintf("row %d: the header has no column %s", row.Row, col.Name)})
+			}
+		}
+		if len(dup) > 0 {
+			return nil, apperr.InvalidFields(dup...)
+		}
+		return cs, nil
+	}
+	return nil, apperr.Invalid(ReasonImportHeaderInvalid, ledger.ColNumber,
+		fmt.Sprintf("no header row: none of the first %d rows has the column %s", headerSearchRows, ledger.ColNumber))
+}
+
+func isColumn(name string) bool {
+	return slices.ContainsFunc(ledger.Columns, func(c ledger.Column) bool { return c.Name == name })
+}
+
+// rawHousehold is a household's rows as read: consecutive rows with the same 户编号 (or none, as merged
+// cells read).
+type rawHousehold struct {
+	number string
+	rows   []LedgerRow
+	// earlier is the first row of an earlier household with the same number (the rows are not together).
+	earlier int64
+}
+
+// checked is a household after the checks that need no database: h is nil when it is rejected.
+type checked struct {
+	raw    *rawHousehold
+	h      *Household
+	issues []LedgerIssue
+}
+
+type batchItem struct {
+	households []*rawHousehold
+	rows       int64
+	err        error
+}
+
+type checkedBatch struct {
+	rows       int64
+	households []checked
+}
+
+// personSeen is where a person was found in the file: the household's number and the row.
+type personSeen struct {
+	number string
+	row    int64
+}
+
+// ledgerSession is one run of Import.
+type ledgerSession struct {
+	im      *LedgerImporter
+	c       Caller
+	opts    LedgerImportOptions
+	cols    *columns
+	regions map[string]*Region
+	now     time.Time
+	today   string
+	reason  string
+	rec     *LedgerImport
+	sum     LedgerImportSummary
+	// persons are, on a dry run, the people of the households passed so far (by blind index), so a
+	// person in two households of one file is found though nothing reaches the database (1.2 million
+	// people ≈ 60 MB). A real run finds them in the database and keeps only the current batch's.
+	persons map[[16]byte]personSeen
+}
+
+// run drives the pipeline: grouping rows into households (this goroutine's helper reading next) →
+// checking each batch on every CPU → writing batches one after another, one transaction each.
+func (s *ledgerSession) run(ctx context.Context, rd *rowReader, emit func(LedgerImportProgress) error) error {
+	gctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan batchItem, 1)
+	go s.group(gctx, rd, batches)
+	checkedBatches := make(chan checkedBatch, 1)
+	g, gctx := errgroup.WithContext(gctx)
+	g.Go(func() error {
+		defer close(checkedBatches)
+		for {
+			var item batchItem
+			var ok bool
+			select {
+			case <-gctx.Done():
+				return gctx.Err()
+			case item, ok = <-batches:
+			}
+			if !ok {
+				return nil
+			}
+			if item.err != nil {
+				return item.err
+			}
+			out := checkedBatch{rows: item.rows, households: s.check(item.households)}
+			select {
+			case <-gctx.Done():
+				return gctx.Err()
+			case checkedBatches <- out:
+			}
+		}
+	})
+	g.Go(func() error {
+		for b := range checkedBatches {
+			s.sum.Rows += b.rows
+			issues, err := s.write(gctx, b.households)
+			if err != nil {
+				return err
+			}
+			if err := emit(LedgerImportProgress{Issues: issues, Summary: s.sum}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return g.Wait()
+}
+
+// group reads rows after the header and sends batches of whole households. Rows without a 户编号 belong
+// to the household above (merged cells read so).
+func (s *ledgerSession) group(ctx context.Context, rd *rowReader, out chan<- batchItem) {
+	defer close(out)
+	send := func(item batchItem) bool {
+		select {
+		case out <- item:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	seen := map[string]int64{}
+	var cur *rawHousehold
+	var batch []*rawHousehold
+	var rows int64
+	flush := func() {
+		if cur != nil {
+			batch = append(batch, cur)
+			cur = nil
+		}
+	}
+	for {
+		row, err := rd.row()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			send(batchItem{err: err})
+			return
+		}
+		if empty(row) {
+			continue
+		}
+		rows++
+		number := s.cols.cell(row, ledger.ColNumber)
+		if cur != nil && (number == "" || number == cur.number) {
+			cur.rows = append(cur.rows, row)
+			continue
+		}
+		flush()
+		if len(batch) >= s.opts.BatchSize {
+			if !send(batchItem{households: batch, rows: rows}) {
+				return
+			}
+			batch, rows = nil, 0
+		}
+		cur = &rawHousehold{number: number, rows: []LedgerRow{row}}
+		if number != "" {
+			if first, ok := seen[number]; ok {
+				cur.earlier = first
+			} else {
+				seen[number] = row.Row
+			}
+		}
+	}
+	flush()
+	if len(batch) > 0 || rows > 0 {
+		send(batchItem{households: batch, rows: rows})
+	}
+}
+
+func empty(r LedgerRow) bool {
+	for _, c := range r.Cells {
+		if ledger.Clean(c) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// check runs the checks that need no database on every household of a batch, on every CPU.
+func (s *ledgerSession) check(hs []*rawHousehold) []checked {
+	out := make([]checked, len(hs))
+	var wg sync.WaitGroup
+	workers := max(1, min(s.im.workers, len(hs)))
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(hs); i += workers {
+				out[i] = s.checkHousehold(hs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// fieldColumns name the ledger column of a member field the shared checks report.
+var fieldColumns = map[string]string{
+	"full_name": ledger.ColName, "id_number": ledger.ColIDNumber, "relation_to_head": ledger.ColRelation,
+}
+
+// checkHousehold reads a household's rows into a NewHousehold and applies the rules that need no
+// database: the ledger's own (required cells, labels, forms, consistency) and CreateHousehold's
+// (Service.newHousehold, checkVillage, the caller's scope). Every problem is reported, not only the first.
+func (s *ledgerSession) checkHousehold(raw *rawHousehold) checked {
+	out := checked{raw: raw}
+	first := raw.rows[0].Row
+	// bad marks the cells already reported, so a shared check does not report them again.
+	type cellKey struct {
+		member int
+		column string
+	}
+	bad := map[cellKey]bool{}
+	relationBad := false // a head count is not reported when a relation cell was unreadable
+	add := func(member int, row int64, column, reason, desc string) {
+		bad[cellKey{member, column}] = true
+		relationBad = relationBad || column == ledger.ColRelation
+		out.issues = append(out.issues, LedgerIssue{Row: row, Column: column, HouseholdNumber: raw.number,
+			Outcome: LedgerRejected, Reason: reason, Description: desc})
+	}
+	switch {
+	case raw.number == "":
+		add(-1, first, ledger.ColNumber, ReasonImportValueRequired,
+			"a household's first row needs a 户编号 (its other rows may leave it empty)")
+	case !validNumber(raw.number):
+		add(-1, first, ledger.ColNumber, ReasonImportValueInvalid,
+			fmt.Sprintf("a 户编号 has 1 to %d letters, digits and -", maxNumberLength))
+	}
+	if raw.earlier > 0 {
+		add(-1, first, ledger.ColNumber, ReasonImportHouseholdSplit,
+			fmt.Sprintf("户编号 %s appeared before, at row %d: a household's rows must be together", raw.number, raw.earlier))
+	}
+	// Household-level cells: the first non-empty value; every other row repeats it or is empty.
+	value := func(column string) (string, int64) {
+		v, at := "", first
+		for _, r := range raw.rows {
+			c := s.cols.cell(r, column)
+			switch {
+			case c == "":
+			case v == "":
+				v, at = c, r.Row
+			case c != v:
+				add(-1, r.Row, column, ReasonImportValueInconsistent,
+					fmt.Sprintf("differs from row %d: every row of a household has the same %s or leaves it empty", at, column))
+			}
+		}
+		return v, at
+	}
+	in := NewHousehold{Number: raw.number}
+	code, codeRow := value(ledger.ColRegionCode)
+	region := &Region{}
+	switch {
+	case code == "":
+		add(-1, codeRow, ledger.ColRegionCode, ReasonImportValueRequired, "the household's 12-digit village code is required")
+	case len(code) != 12 || strings.Trim(code, "0123456789") != "":
+		add(-1, codeRow, ledger.ColRegionCode, ReasonImportValueInvalid, "a village code has 12 digits")
+	default:
+		if problem := checkVillage(code, s.regions[code]); problem != "" {
+			add(-1, codeRow, ledger.ColRegionCode, ReasonRegionUnknown, problem)
+		} else if s.c.check(code) != nil {
+			add(-1, codeRow, ledger.ColRegionCode, ReasonOutOfRegionScope, "the village lies outside the caller's region scope")
+		} else {
+			region = s.regions[code]
+		}
+	}
+	in.RegionCode = code
+	address, addressRow := value(ledger.ColAddress)
+	if utf8.RuneCountInString(address) > maxAddressRunes {
+		add(-1, addressRow, ledger.ColAddress, ReasonImportValueInvalid, fmt.Sprintf("at most %d characters", maxAddressRunes))
+	}
+	in.Address = address
+	registry, registryRow := value(ledger.ColRegistry)
+	if v, ok := ledger.Registry(registry); ok {
+		in.Registry = RegistryStatus(v)
+	} else {
+		add(-1, registryRow, ledger.ColRegistry, ReasonImportLabelUnknown, unknownLabel(ledger.ColRegistry, ledger.RegistryLabels))
+	}
+	year, yearRow := value(ledger.ColExitYear)
+	if year != "" {
+		y, err := strconv.Atoi(year)
+		switch {
+		case err != nil || len(year) != 4 || y < 1980 || strconv.Itoa(y) > s.today[:4]:
+			add(-1, yearRow, ledger.ColExitYear, ReasonImportValueInvalid, "a year of exit has 4 digits and is not in the future")
+		case in.Registry != RegistryExited && in.Registry != RegistryReturned:
+			add(-1, yearRow, ledger.ColExitYear, ReasonImportValueInvalid, "only 已脱贫 and 返贫 households have a 脱贫年度")
+		default:
+			in.ExitYear = y
+		}
+	} else if in.Registry == RegistryExited {
+		add(-1, yearRow, ledger.ColExitYear, ReasonImportValueRequired, "an 已脱贫 household needs its 脱贫年度")
+	}
+
+	in.Members = make([]Member, len(raw.rows))
+	for i, r := range raw.rows {
+		m := &in.Members[i]
+		m.FullName = s.cols.cell(r, ledger.ColName)
+		if m.FullName == "" {
+			add(i, r.Row, ledger.ColName, ReasonImportValueRequired, "a member's name is required")
+		} else if utf8.RuneCountInString(m.FullName) > maxNameRunes {
+			add(i, r.Row, ledger.ColName, ReasonImportValueInvalid, fmt.Sprintf("at most %d characters", maxNameRunes))
+		}
+		m.IDNumber = s.cols.cell(r, ledger.ColIDNumber)
+		switch {
+		case m.IDNumber == "":
+			add(i, r.Row, ledger.ColIDNumber, ReasonImportValueRequired, "a member's 身份证号 is required")
+		case spreadsheetNumber(m.IDNumber):
+			add(i, r.Row, ledger.ColIDNumber, ReasonIDNumberInvalid, "the 身份证号 was stored as a number, which keeps only 15 digits: "+
+				"format the column as text (文本) and enter the numbers again")
+		}
+		rel := s.cols.cell(r, ledger.ColRelation)
+		if v, ok := ledger.Relation(rel); !ok {
+			add(i, r.Row, ledger.ColRelation, ReasonImportLabelUnknown, unknownLabel(ledger.ColRelation, ledger.RelationLabels))
+		} else if v == 0 {
+			add(i, r.Row, ledger.ColRelation, ReasonImportValueRequired, "a member's relation to the head is required")
+		} else {
+			m.Relation = Relation(v)
+		}
+		if v, ok := ledger.Ethnicity(s.cols.cell(r, ledger.ColEthnicity)); ok {
+			m.Ethnicity = v
+		} else {
+			add(i, r.Row, ledger.ColEthnicity, ReasonImportLabelUnknown, "not a 民族 of GB/T 3304: write the name (汉族) or the 2-digit code (01)")
+		}
+		if v, ok := ledger.Education(s.cols.cell(r, ledger.ColEducation)); ok {
+			m.Education = Education(v)
+		} else {
+			add(i, r.Row, ledger.ColEducation, ReasonImportLabelUnknown, unknownLabel(ledger.ColEducation, ledger.EducationLabels))
+		}
+		if v, ok := ledger.Health(s.cols.cell(r, ledger.ColHealth)); ok {
+			m.Health = Health(v)
+		} else {
+			add(i, r.Row, ledger.ColHealth, ReasonImportLabelUnknown, unknownLabel(ledger.ColHealth, ledger.HealthLabels))
+		}
+		if v, ok := ledger.LabourAbility(s.cols.cell(r, ledger.ColLabour)); ok {
+			m.LabourAbility = LabourAbility(v)
+		} else {
+			add(i, r.Row, ledger.ColLabour, ReasonImportLabelUnknown, unknownLabel(ledger.ColLabour, ledger.LabourLabels))
+		}
+	}
+
+	h, violations := s.im.svc.newHousehold(s.c.Actor, in, region, s.now, s.reason)
+	for _, v := range violations {
+		if v.Member < 0 {
+			s.householdViolation(&out, v, in.Members, relationBad)
+			continue
+		}
+		column := fieldColumns[v.Field]
+		if bad[cellKey{v.Member, column}] {
+			continue
+		}
+		desc := v.Description
+		if v.Reason == ReasonPersonRepeated {
+			desc = fmt.Sprintf("the same 身份证号 is also on row %d", raw.rows[v.Other].Row)
+		}
+		add(v.Member, raw.rows[v.Member].Row, column, v.Reason, desc)
+	}
+	if len(out.issues) > 0 {
+		sortIssues(out.issues)
+		return out
+	}
+	out.h = h
+	return out
+}
+
+// householdViolation reports a household-wide violation of the shared checks at the rows it concerns.
+// A head count is not reported when a relation cell was unreadable (the count would be wrong).
+func (s *ledgerSession) householdViolation(out *checked, v Violation, members []Member, relationUnreadable bool) {
+	raw := out.raw
+	issue := LedgerIssue{Row: raw.rows[0].Row, Column: ledger.ColNumber, HouseholdNumber: raw.number,
+		Outcome: LedgerRejected, Reason: v.Reason, Description: v.Description}
+	if v.Reason != ReasonHeadCount {
+		out.issues = append(out.issues, issue)
+		return
+	}
+	if relationUnreadable {
+		return
+	}
+	issue.Column = ledger.ColRelation
+	var heads []int
+	for i := range members {
+		if members[i].Relation == RelationHead {
+			heads = append(heads, i)
+		}
+	}
+	if len(heads) == 0 {
+		issue.Description = "no member is the head (户主): a household needs exactly one"
+		out.issues = append(out.issues, issue)
+		return
+	}
+	for _, i := range heads[1:] {
+		issue.Row = raw.rows[i].Row
+		issue.Description = fmt.Sprintf("a second head (户主); the head is on row %d: a household needs exactly one", raw.rows[heads[0]].Row)
+		out.issues = append(out.issues, issue)
+	}
+}
+
+func unknownLabel(column string, labels []string) string {
+	return fmt.Sprintf("unknown %s: write one of %s", column, strings.Join(labels[1:], ", "))
+}
+
+func validNumber(n string) bool {
+	if len(n) > maxNumberLength {
+		return false
+	}
+	for i := 0; i < len(n); i++ {
+		c := n[i]
+		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// spreadsheetNumber reports whether a cell looks like a number a spreadsheet wrote in scientific notation
+// (4.20621E+17): the 身份证号 was stored as a number and its last digits are lost.
+func spreadsheetNumber(s string) bool {
+	mant, exp, ok := strings.Cut(strings.ToUpper(s), "E+")
+	if !ok || mant == "" || exp == "" {
+		return false
+	}
+	return strings.Trim(mant, "0123456789.") == "" && strings.Trim(exp, "0123456789") == ""
+}
+
+// write checks a batch against the register (numbers already used, persons already held) and, unless
+// this is a dry run, writes the households that pass in one transaction. It returns the batch's findings.
+func (s *ledgerSession) write(ctx context.Context, batch []checked) ([]LedgerIssue, error) {
+	var issues []LedgerIssue
+	var candidates []*checked
+	var numbers []string
+	for i := range batch {
+		b := &batch[i]
+		s.sum.Households++
+		if b.h == nil {
+			s.sum.Rejected++
+			issues = append(issues, b.issues...)
+			continue
+		}
+		candidates = append(candidates, b)
+		numbers = append(numbers, b.h.Number)
+	}
+	// The decisions are made inside the transaction (so they hold against concurrent writers) but kept
+	// apart from the session until it commits, so a retried transaction starts afresh.
+	type decision struct {
+		issues               []LedgerIssue
+		written              []*Household
+		seen                 map[[16]byte]personSeen
+		persons              int64
+		already, conflicting int64
+		rejected             int64
+	}
+	var d decision
+	decide := func(ctx context.Context) error {
+		d = decision{seen: map[[16]byte]personSeen{}}
+		existing, err := s.im.store.HouseholdsByNumber(ctx, numbers)
+		if err != nil {
+			return err
+		}
+		var fresh []*checked
+		var indexes []string
+		for _, b := range candidates {
+			if e, ok := existing[b.h.Number]; ok {
+				issue := compare(b, e)
+				if issue.Outcome == LedgerAlreadyImported {
+					d.already++
+				} else {
+					d.conflicting++
+				}
+				d.issues = append(d.issues, issue)
+				continue
+			}
+			fresh = append(fresh, b)
+			for _, m := range b.h.Members {
+				indexes = append(indexes, m.IDIndex)
+			}
+		}
+		known, err := s.im.store.PersonsByIndex(ctx, indexes)
+		if err != nil {
+			return err
+		}
+		reuse := map[string]bool{}
+		for _, b := range fresh {
+			var taken []LedgerIssue
+			for i, m := range b.h.Members {
+				key := indexKey(m.IDIndex)
+				row := b.raw.rows[i].Row
+				other, inFile := s.persons[key]
+				if !inFile {
+					other, inFile = d.seen[key]
+				}
+				switch {
+				case inFile:
+					taken = append(taken, LedgerIssue{Row: row, Column: ledger.ColIDNumber, HouseholdNumber: b.raw.number,
+						Outcome: LedgerRejected, Reason: ReasonPersonInOtherHousehold,
+						Description: fmt.Sprintf("the person is already a member of household %s, row %d of this file", other.number, other.row)})
+				case known[m.IDIndex].Held:
+					taken = append(taken, LedgerIssue{Row: row, Column: ledger.ColIDNumber, HouseholdNumber: b.raw.number,
+						Outcome: LedgerRejected, Reason: ReasonPersonInOtherHousehold,
+						Description: "the person is already a member of another household of the register"})
+				}
+			}
+			if len(taken) > 0 {
+				d.rejected++
+				d.issues = append(d.issues, taken...)
+				continue
+			}
+			for i := range b.h.Members {
+				m := &b.h.Members[i]
+				d.seen[indexKey(m.IDIndex)] = personSeen{number: b.raw.number, row: b.raw.rows[i].Row}
+				if p, ok := known[m.IDIndex]; ok {
+					m.PersonID = p.ID
+					reuse[p.ID] = true
+				}
+			}
+			d.written = append(d.written, b.h)
+			d.persons += int64(len(b.h.Members))
+		}
+		if s.opts.DryRun {
+			return nil
+		}
+		for _, h := range d.written {
+			h.ID = s.im.svc.newID()
+			for i := range h.Members {
+				if h.Members[i].PersonID == "" {
+					h.Members[i].PersonID = s.im.svc.newID()
+				}
+			}
+		}
+		if err := s.im.store.CreateHouseholds(ctx, d.written, reuse); err != nil {
+			return err
+		}
+		if s.opts.InBatch != nil {
+			if err := s.opts.InBatch(ctx, s.rec.ID, len(d.written)); err != nil {
+				return err
+			}
+		}
+		rec := *s.rec
+		rec.Summary = s.sum
+		rec.Summary.Imported += int64(len(d.written))
+		rec.Summary.Persons += d.persons
+		rec.Summary.AlreadyImported += d.already
+		rec.Summary.Conflicting += d.conflicting
+		rec.Summary.Rejected += d.rejected
+		return s.im.store.SaveImport(ctx, &rec)
+	}
+	var err error
+	if s.opts.DryRun {
+		err = decide(ctx)
+	} else {
+		// A concurrent writer may take a number or a person between the lookups and the inserts on
+		// PostgreSQL; the database refuses it and the batch is decided again.
+		for attempt := 0; ; attempt++ {
+			err = s.im.store.InTx(ctx, decide)
+			if err == nil || attempt == 2 || !errors.Is(err, ErrPersonTaken) && !errors.Is(err, ErrNumberTaken) {
+				break
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if s.opts.DryRun {
+		for k, v := range d.seen {
+			s.persons[k] = v
+		}
+	}
+	s.sum.Imported += int64(len(d.written))
+	s.sum.Persons += d.persons
+	s.sum.AlreadyImported += d.already
+	s.sum.Conflicting += d.conflicting
+	s.sum.Rejected += d.rejected
+	issues = append(issues, d.issues...)
+	sortIssues(issues)
+	return issues, nil
+}
+
+// columnOrder is each column's place in the layout, for sorting findings.
+var columnOrder = func() map[string]int {
+	m := map[string]int{}
+	for i, c := range ledger.Columns {
+		m[c.Name] = i + 1
+	}
+	return m
+}()
+
+// sortIssues orders findings by row, then by column in the layout's order.
+func sortIssues(issues []LedgerIssue) {
+	slices.SortStableFunc(issues, func(a, b LedgerIssue) int {
+		if a.Row != b.Row {
+			return cmp.Compare(a.Row, b.Row)
+		}
+		return cmp.Compare(columnOrder[a.Column], columnOrder[b.Column])
+	})
+}
+
+// indexKey is a blind index as 16 bytes, so the sets of persons stay small.
+func indexKey(idx string) [16]byte {
+	var k [16]byte
+	for i := 0; i < 32 && i < len(idx); i++ {
+		c := idx[i]
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		}
+		k[i/2] |= c << (4 * (1 - i%2))
+	}
+	return k
+}
+
+// compare says whether a household of the file is the registered household e with the same number: the
+// same content (village, address, registry status, year of exit and current members with their
+// attributes, in order) is an earlier import of it; anything else is a conflict, reported at the first
+// cell that differs.
+func compare(b *checked, e *Household) LedgerIssue {
+	h, raw := b.h, b.raw
+	issue := LedgerIssue{Row: raw.rows[0].Row, HouseholdNumber: raw.number, Outcome: LedgerConflict,
+		Reason: ReasonImportHouseholdConflict}
+	differs := func(row int64, column, what string) LedgerIssue {
+		issue.Row, issue.Column = row, column
+		issue.Description = fmt.Sprintf("户编号 %s is registered (households/%s) with a different %s; the household was not written", raw.number, e.ID, what)
+		return issue
+	}
+	var current []*Member
+	for i := range e.Members {
+		if e.Members[i].Current() {
+			current = append(current, &e.Members[i])
+		}
+	}
+	switch {
+	case e.State != HouseholdActive:
+		issue.Column = ledger.ColNumber
+		issue.Description = fmt.Sprintf("户编号 %s belongs to an archived household (households/%s); the household was not written", raw.number, e.ID)
+		return issue
+	case e.RegionCode != h.RegionCode:
+		return differs(issue.Row, ledger.ColRegionCode, "village")
+	case e.Address != h.Address:
+		return differs(issue.Row, ledger.ColAddress, "address")
+	case e.Status.Registry != h.Status.Registry:
+		return differs(issue.Row, ledger.ColRegistry, "registry status")
+	case e.Status.ExitYear != h.Status.ExitYear:
+		return differs(issue.Row, ledger.ColExitYear, "year of exit")
+	}
+	for i := range h.Members {
+		m, row := &h.Members[i], raw.rows[i].Row
+		if i >= len(current) {
+			return differs(row, ledger.ColIDNumber, "list of members (this member is not registered in it)")
+		}
+		r := current[i]
+		switch {
+		case r.IDIndex != m.IDIndex:
+			return differs(row, ledger.ColIDNumber, "member on this row")
+		case r.FullName != m.FullName:
+			return differs(row, ledger.ColName, "name on this row")
+		case r.Relation != m.Relation:
+			return differs(row, ledger.ColRelation, "relation to the head on this row")
+		case r.Ethnicity != m.Ethnicity:
+			return differs(row, ledger.ColEthnicity, "民族 on this row")
+		case r.Education != m.Education:
+			return differs(row, ledger.ColEducation, "education on this row")
+		case r.Health != m.Health:
+			return differs(row, ledger.ColHealth, "health on this row")
+		case r.LabourAbility != m.LabourAbility:
+			return differs(row, ledger.ColLabour, "labour ability on this row")
+		}
+	}
+	if len(current) > len(h.Members) {
+		return differs(raw.rows[len(raw.rows)-1].Row, ledger.ColNumber, "list of members (the register has more)")
+	}
+	issue.Outcome, issue.Reason = LedgerAlreadyImported, ReasonImportAlreadyImported
+	issue.Description = fmt.Sprintf("registered with the same content (households/%s): skipped", e.ID)
+	return issue
+}

@@ -1,0 +1,317 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"fupin.dev/services/identification/internal/domain"
+	"fupin.dev/services/platform/outbox"
+	"fupin.dev/services/platform/sqldb"
+)
+
+// The bulk path of the ledger import. Lookups take a whole batch in one query: a JSON array expanded by
+// json_each on SQLite (one parameter, where a long list of numbered parameters costs SQLite quadratic
+// time), an array with = ANY on PostgreSQL. Inserts are prepared once per transaction and run once per
+// row on SQLite (statements are cheap there, there is no round trip), and are one statement per table
+// with unnest over column arrays on PostgreSQL (one round trip per table and batch instead of one per row).
+
+var _ domain.LedgerImportStore = (*Store)(nil)
+
+// inList returns the SQL that tests column against a list held in one parameter $n, and that parameter.
+func (s *Store) inList(column string, n int, values []string) (string, any) {
+	if s.db.Dialect == sqldb.Postgres {
+		return fmt.Sprintf("%s = ANY($%d)", column, n), values
+	}
+	b, _ := json.Marshal(values)
+	return fmt.Sprintf("%s IN (SELECT value FROM json_each($%d))", column, n), string(b)
+}
+
+// HouseholdsByNumber returns the households registered under these numbers, with their members.
+func (s *Store) HouseholdsByNumber(ctx context.Context, numbers []string) (map[string]*domain.Household, error) {
+	out := map[string]*domain.Household{}
+	if len(numbers) == 0 {
+		return out, nil
+	}
+	cond, arg := s.inList("number", 1, numbers)
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+householdCols+` FROM households WHERE number <> '' AND `+cond, arg)
+	if err != nil {
+		return nil, fmt.Errorf("households by number: %w", err)
+	}
+	var hs []*domain.Household
+	for rows.Next() {
+		h, err := scanHousehold(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		hs = append(hs, h)
+		out[h.Number] = h
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, s.loadMembers(ctx, hs)
+}
+
+// PersonsByIndex returns the persons known by these blind indexes and whether each is held by an active
+// household.
+func (s *Store) PersonsByIndex(ctx context.Context, indexes []string) (map[string]domain.KnownPerson, error) {
+	out := map[string]domain.KnownPerson{}
+	if len(indexes) == 0 {
+		return out, nil
+	}
+	cond, arg := s.inList("p.id_index", 1, indexes)
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT p.id_index, p.id,
+		EXISTS (SELECT 1 FROM memberships m WHERE m.person_id = p.id AND m.holds = 1)
+		FROM persons p WHERE `+cond, arg)
+	if err != nil {
+		return nil, fmt.Errorf("persons by blind index: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var idx string
+		var p domain.KnownPerson
+		if err := rows.Scan(&idx, &p.ID, &p.Held); err != nil {
+			return nil, err
+		}
+		out[idx] = p
+	}
+	return out, rows.Err()
+}
+
+// CreateHouseholds inserts checked households in the transaction in ctx (see domain.LedgerImportStore).
+func (s *Store) CreateHouseholds(ctx context.Context, hs []*domain.Household, existing map[string]bool) error {
+	if len(hs) == 0 {
+		return nil
+	}
+	if !sqldb.InTransaction(ctx) {
+		return fmt.Errorf("create households: needs the batch's transaction")
+	}
+	var err error
+	if s.db.Dialect == sqldb.Postgres {
+		err = s.createHouseholdsPostgres(ctx, hs, existing)
+	} else {
+		err = s.createHouseholdsSQLite(ctx, hs, existing)
+	}
+	if err != nil {
+		return err
+	}
+	events := make([]outbox.Event, 0, len(hs))
+	for _, h := range hs {
+		events = append(events, householdEvents(nil, h)...)
+	}
+	return s.feed.Append(ctx, events...)
+}
+
+const (
+	insertHouseholdSQL = `INSERT INTO households (` + householdCols + `, size)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`
+	insertPersonSQL = `INSERT INTO persons (id, id_index, id_cipher, id_masked, full_name, sex, birth_date,
+		ethnicity, education, health, labour_ability) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+	updatePersonSQL = `UPDATE persons SET full_name = $2, ethnicity = $3, education = $4, health = $5,
+		labour_ability = $6 WHERE id = $1`
+	insertMembershipSQL = `INSERT INTO memberships (household_id, seq, person_id, relation, state, start_date,
+		end_date, end_reason, holds) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
+	insertHistorySQL = `INSERT INTO status_history (household_id, effective_date, registry_status,
+		monitoring_type, monitoring_status, reason, actor, recorded_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+)
+
+func (s *Store) createHouseholdsSQLite(ctx context.Context, hs []*domain.Household, existing map[string]bool) error {
+	household, err := s.db.Prepare(ctx, insertHouseholdSQL)
+	if err != nil {
+		return err
+	}
+	person, err := s.db.Prepare(ctx, insertPersonSQL)
+	if err != nil {
+		return err
+	}
+	update, err := s.db.Prepare(ctx, updatePersonSQL)
+	if err != nil {
+		return err
+	}
+	membership, err := s.db.Prepare(ctx, insertMembershipSQL)
+	if err != nil {
+		return err
+	}
+	history, err := s.db.Prepare(ctx, insertHistorySQL)
+	if err != nil {
+		return err
+	}
+	for _, h := range hs {
+		_, err := household.ExecContext(ctx, h.ID, h.RegionCode, h.Address, h.Number, boolInt(h.Urban),
+			int32(h.Status.Registry), h.Status.RegistryDate, h.Status.ExitYear, int32(h.Status.MonitoringType),
+			int32(h.Status.MonitoringStatus), h.Status.MonitoringDate, int32(h.State), h.ArchiveReason, h.Version,
+			h.CreateTime.UnixMicro(), h.UpdateTime.UnixMicro(), h.Size())
+		if err != nil {
+			return bulkError("insert household", err, domain.ErrNumberTaken)
+		}
+		for i := range h.Members {
+			m := &h.Members[i]
+			if existing[m.PersonID] {
+				_, err = update.ExecContext(ctx, m.PersonID, m.FullName, m.Ethnicity, int32(m.Education), int32(m.Health),
+					int32(m.LabourAbility))
+			} else {
+				_, err = person.ExecContext(ctx, m.PersonID, m.IDIndex, m.IDCipher, m.IDMasked, m.FullName, int32(m.Sex),
+					m.BirthDate, m.Ethnicity, int32(m.Education), int32(m.Health), int32(m.LabourAbility))
+			}
+			if err != nil {
+				return bulkError("write person", err, domain.ErrPersonTaken)
+			}
+			_, err = membership.ExecContext(ctx, h.ID, i, m.PersonID, int32(m.Relation), int32(m.State), m.StartDate,
+				m.EndDate, m.EndReason, holds(h, m))
+			if err != nil {
+				return bulkError("insert membership", err, domain.ErrPersonTaken)
+			}
+		}
+		for _, c := range h.History {
+			_, err := history.ExecContext(ctx, h.ID, c.EffectiveDate, int32(c.Registry), int32(c.MonitoringType),
+				int32(c.MonitoringStatus), c.Reason, c.Actor, c.RecordTime.UnixMicro())
+			if err != nil {
+				return fmt.Errorf("insert status history: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// bulkError turns a unique violation into the domain's refusal (the import decides the batch again).
+func bulkError(what string, err error, unique error) error {
+	if sqldb.IsUniqueViolation(err) {
+		return unique
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+func (s *Store) createHouseholdsPostgres(ctx context.Context, hs []*domain.Household, existing map[string]bool) error {
+	q := s.db.Q(ctx)
+	var (
+		hID, hRegion, hAddress, hNumber, hRegDate, hMonDate, hArchive         []string
+		hUrban, hReg, hExit, hMonType, hMonStatus, hState, hVersion, hCreated []int64
+		hUpdated, hSize                                                       []int64
+		pID, pIndex, pMasked, pName, pBirth, pEth                             []string
+		pCipher                                                               [][]byte
+		pSex, pEdu, pHealth, pLabour                                          []int64
+		uID, uName, uEth                                                      []string
+		uEdu, uHealth, uLabour                                                []int64
+		mHousehold, mPerson, mStart, mEnd, mEndReason                         []string
+		mSeq, mRelation, mState, mHolds                                       []int64
+		sHousehold, sDate, sReason, sActor                                    []string
+		sReg, sMonType, sMonStatus, sRecorded                                 []int64
+	)
+	for _, h := range hs {
+		hID, hRegion, hAddress, hNumber = append(hID, h.ID), append(hRegion, h.RegionCode), append(hAddress, h.Address), append(hNumber, h.Number)
+		hUrban, hReg, hRegDate = append(hUrban, int64(boolInt(h.Urban))), append(hReg, int64(h.Status.Registry)), append(hRegDate, h.Status.RegistryDate)
+		hExit, hMonType, hMonStatus = append(hExit, int64(h.Status.ExitYear)), append(hMonType, int64(h.Status.MonitoringType)), append(hMonStatus, int64(h.Status.MonitoringStatus))
+		hMonDate, hState, hArchive = append(hMonDate, h.Status.MonitoringDate), append(hState, int64(h.State)), append(hArchive, h.ArchiveReason)
+		hVersion, hCreated, hUpdated = append(hVersion, h.Version), append(hCreated, h.CreateTime.UnixMicro()), append(hUpdated, h.UpdateTime.UnixMicro())
+		hSize = append(hSize, int64(h.Size()))
+		for i := range h.Members {
+			m := &h.Members[i]
+			if existing[m.PersonID] {
+				uID, uName, uEth = append(uID, m.PersonID), append(uName, m.FullName), append(uEth, m.Ethnicity)
+				uEdu, uHealth, uLabour = append(uEdu, int64(m.Education)), append(uHealth, int64(m.Health)), append(uLabour, int64(m.LabourAbility))
+			} else {
+				pID, pIndex, pCipher, pMasked = append(pID, m.PersonID), append(pIndex, m.IDIndex), append(pCipher, m.IDCipher), append(pMasked, m.IDMasked)
+				pName, pSex, pBirth, pEth = append(pName, m.FullName), append(pSex, int64(m.Sex)), append(pBirth, m.BirthDate), append(pEth, m.Ethnicity)
+				pEdu, pHealth, pLabour = append(pEdu, int64(m.Education)), append(pHealth, int64(m.Health)), append(pLabour, int64(m.LabourAbility))
+			}
+			mHousehold, mSeq, mPerson = append(mHousehold, h.ID), append(mSeq, int64(i)), append(mPerson, m.PersonID)
+			mRelation, mState, mStart = append(mRelation, int64(m.Relation)), append(mState, int64(m.State)), append(mStart, m.StartDate)
+			mEnd, mEndReason, mHolds = append(mEnd, m.EndDate), append(mEndReason, m.EndReason), append(mHolds, int64(holds(h, m)))
+		}
+		for _, c := range h.History {
+			sHousehold, sDate, sReg = append(sHousehold, h.ID), append(sDate, c.EffectiveDate), append(sReg, int64(c.Registry))
+			sMonType, sMonStatus, sReason = append(sMonType, int64(c.MonitoringType)), append(sMonStatus, int64(c.MonitoringStatus)), append(sReason, c.Reason)
+			sActor, sRecorded = append(sActor, c.Actor), append(sRecorded, c.RecordTime.UnixMicro())
+		}
+	}
+	if _, err := q.ExecContext(ctx, `INSERT INTO households (`+householdCols+`, size)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::text[], $8::int[],
+			$9::int[], $10::int[], $11::text[], $12::int[], $13::text[], $14::bigint[], $15::bigint[], $16::bigint[], $17::int[])`,
+		hID, hRegion, hAddress, hNumber, hUrban, hReg, hRegDate, hExit, hMonType, hMonStatus, hMonDate, hState, hArchive,
+		hVersion, hCreated, hUpdated, hSize); err != nil {
+		return bulkError("insert households", err, domain.ErrNumberTaken)
+	}
+	if len(pID) > 0 {
+		if _, err := q.ExecContext(ctx, `INSERT INTO persons (id, id_index, id_cipher, id_masked, full_name, sex, birth_date,
+			ethnicity, education, health, labour_ability)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[],
+				$9::int[], $10::int[], $11::int[])`,
+			pID, pIndex, pCipher, pMasked, pName, pSex, pBirth, pEth, pEdu, pHealth, pLabour); err != nil {
+			return bulkError("insert persons", err, domain.ErrPersonTaken)
+		}
+	}
+	if len(uID) > 0 {
+		if _, err := q.ExecContext(ctx, `UPDATE persons p SET full_name = u.full_name, ethnicity = u.ethnicity,
+			education = u.education, health = u.health, labour_ability = u.labour_ability
+			FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::int[])
+				AS u (id, full_name, ethnicity, education, health, labour_ability)
+			WHERE p.id = u.id`, uID, uName, uEth, uEdu, uHealth, uLabour); err != nil {
+			return fmt.Errorf("update persons: %w", err)
+		}
+	}
+	if _, err := q.ExecContext(ctx, `INSERT INTO memberships (household_id, seq, person_id, relation, state, start_date,
+		end_date, end_reason, holds)
+		SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::int[], $6::text[], $7::text[], $8::text[], $9::int[])`,
+		mHousehold, mSeq, mPerson, mRelation, mState, mStart, mEnd, mEndReason, mHolds); err != nil {
+		return bulkError("insert memberships", err, domain.ErrPersonTaken)
+	}
+	if _, err := q.ExecContext(ctx, `INSERT INTO status_history (household_id, effective_date, registry_status,
+		monitoring_type, monitoring_status, reason, actor, recorded_us)
+		SELECT h, d, r, mt, ms, re, a, t FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::int[], $6::text[],
+			$7::text[], $8::bigint[]) WITH ORDINALITY AS u (h, d, r, mt, ms, re, a, t, n) ORDER BY n`,
+		sHousehold, sDate, sReg, sMonType, sMonStatus, sReason, sActor, sRecorded); err != nil {
+		return fmt.Errorf("insert status history: %w", err)
+	}
+	return nil
+}
+
+// SaveImport inserts or updates an import record.
+func (s *Store) SaveImport(ctx context.Context, r *domain.LedgerImport) error {
+	finished := int64(0)
+	if !r.Finished.IsZero() {
+		finished = r.Finished.UnixMicro()
+	}
+	sum := r.Summary
+	_, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO household_imports (id, actor, source, state, started_us,
+		finished_us, rows_read, households_read, households_imported, persons_imported, already_imported, conflicting,
+		rejected) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+		ON CONFLICT (id) DO UPDATE SET state = excluded.state, finished_us = excluded.finished_us,
+		rows_read = excluded.rows_read, households_read = excluded.households_read,
+		households_imported = excluded.households_imported, persons_imported = excluded.persons_imported,
+		already_imported = excluded.already_imported, conflicting = excluded.conflicting, rejected = excluded.rejected`,
+		r.ID, r.Actor, r.Source, int32(r.State), r.Started.UnixMicro(), finished, sum.Rows, sum.Households, sum.Imported,
+		sum.Persons, sum.AlreadyImported, sum.Conflicting, sum.Rejected)
+	if err != nil {
+		return fmt.Errorf("save import %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// LedgerImport reads an import record (for tests and the trail).
+func (s *Store) LedgerImport(ctx context.Context, id string) (*domain.LedgerImport, error) {
+	var r domain.LedgerImport
+	var started, finished int64
+	err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT id, actor, source, state, started_us, finished_us, rows_read,
+		households_read, households_imported, persons_imported, already_imported, conflicting, rejected
+		FROM household_imports WHERE id = $1`, id).Scan(&r.ID, &r.Actor, &r.Source, &r.State, &started, &finished,
+		&r.Summary.Rows, &r.Summary.Households, &r.Summary.Imported, &r.Summary.Persons, &r.Summary.AlreadyImported,
+		&r.Summary.Conflicting, &r.Summary.Rejected)
+	if err != nil {
+		return nil, fmt.Errorf("import %s: %w", id, err)
+	}
+	r.Summary.ImportID = r.ID
+	r.Started = timeOrZero(started)
+	r.Finished = timeOrZero(finished)
+	return &r, nil
+}
+
+func timeOrZero(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(us)
+}

@@ -1,0 +1,293 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"fupin.dev/services/identification/synth"
+	"fupin.dev/tools/internal/ledgerfile"
+	_ "github.com/jackc/pgx/v5/stdlib" // the bench creates and drops its PostgreSQL database
+)
+
+// runBenchImport measures the bulk import the way a county runs it: it writes a synthetic county as a
+// ledger file, starts `fupin dev` as a child process with the settings of `make run` (auth, audit, change
+// feed, telemetry set up; SQLite on disk, or PostgreSQL with --postgres), then runs `fupin import
+// households` as a second child process, which streams the file through the real ImportHouseholds RPC.
+// It prints the settings, the import's time and rate, and each process's peak memory and CPU time.
+func runBenchImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	households := fs.Int("households", 350000, "households in the synthetic county imported")
+	postgres := fs.String("postgres", "", "PostgreSQL server DSN (e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable): import into a fresh database there instead of SQLite")
+	xlsx := fs.Bool("xlsx", false, "import an XLSX file instead of CSV (at most ~300,000 households fit one worksheet)")
+	batch := fs.Int("batch", 0, "households per transaction (default: the service's, 1000)")
+	perMessage := fs.Int("rows-per-message", 2000, "rows per stream message")
+	deploy := fs.String("deploy", envOr("FUPIN_DEPLOY_DIR", "deploy"), "deploy directory")
+	cpuProfile := fs.String("cpuprofile", "", "write the county process's CPU profile to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 || *households <= 0 {
+		return fmt.Errorf("%w: fupin bench import [--households N] [--postgres DSN] [--xlsx] [--batch N]", errUsage)
+	}
+	dir, err := os.MkdirTemp("", "fupin-bench-import-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	file := filepath.Join(dir, "county.csv")
+	if *xlsx {
+		file = filepath.Join(dir, "county.xlsx")
+	}
+	regions, err := synth.LoadRegions(filepath.Join(*deploy, "regions", "demo-county.json"))
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	w, err := ledgerfile.Create(file)
+	if err != nil {
+		return err
+	}
+	persons, err := writeCounty(w, synth.New(20240101, regions, time.Now()), *households, false)
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	seedTook := time.Since(t0)
+	info, err := os.Stat(file)
+	if err != nil {
+		return err
+	}
+
+	database := "SQLite (WAL) on disk"
+	var extra []string
+	var pgURL string
+	if *postgres != "" {
+		var drop func()
+		if pgURL, drop, err = freshDatabase(ctx, *postgres); err != nil {
+			return err
+		}
+		defer drop()
+		extra = append(extra, "--db-url", "identification="+pgURL)
+		u, _ := url.Parse(pgURL)
+		database = "PostgreSQL " + u.Host + "/" + strings.TrimPrefix(u.Path, "/")
+	}
+	data := filepath.Join(dir, "data")
+	county, etcd, err := startCountyProcess(ctx, data, *deploy, *cpuProfile, extra, stderr)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		_ = county.Process.Signal(os.Interrupt)
+		_ = county.Wait()
+	}()
+
+	fmt.Fprintf(stdout, "fupin bench import\n  settings: %d households, %d persons (%d rows + header), %s file of %.1f MB, written in %s;\n"+
+		"            `fupin import households` (child process) streams it through ImportHouseholds (gRPC, etcd discovery)\n"+
+		"            in messages of %d rows to `fupin dev` (child process: full interceptor chain, audit, change feed);\n"+
+		"            %s; batch %s households per transaction; %d CPU cores, load average %s\n",
+		*households, persons, persons, strings.ToUpper(string(ledgerfile.FormatOf(file))), float64(info.Size())/1e6,
+		seedTook.Round(10*time.Millisecond), *perMessage, database, orDefault(*batch, "1000 (default)"), runtime.NumCPU(), loadAverage())
+
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	importArgs := []string{"import", "households", file, "--etcd", etcd, "--data", data,
+		"--rows-per-message", strconv.Itoa(*perMessage), "--max-print", "20"}
+	if *batch > 0 {
+		importArgs = append(importArgs, "--batch", strconv.Itoa(*batch))
+	}
+	countyCPU0 := cpuTime(county.Process.Pid)
+	pgCPU0 := postgresCPU(ctx, pgURL)
+	imp := exec.CommandContext(ctx, self, importArgs...)
+	var out bytes.Buffer
+	imp.Stdout, imp.Stderr = &out, &out
+	start := time.Now()
+	runErr := imp.Run()
+	took := time.Since(start)
+	countyCPU := cpuTime(county.Process.Pid) - countyCPU0
+	pgCPU := postgresCPU(ctx, pgURL) - pgCPU0
+	fmt.Fprintf(stdout, "  importer: %s", indent(out.String()))
+	if runErr != nil {
+		return fmt.Errorf("the import failed: %w", runErr)
+	}
+	if !strings.Contains(out.String(), fmt.Sprintf("imported %d households", *households)) {
+		return errors.New("the import did not write every household")
+	}
+	var importerRSS, importerCPU string
+	if ru, ok := imp.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		importerRSS = fmt.Sprintf("%d kB", ru.Maxrss)
+		importerCPU = (time.Duration(ru.Utime.Nano()) + time.Duration(ru.Stime.Nano())).Round(10 * time.Millisecond).String()
+	}
+	fmt.Fprintf(stdout, "  result:   %s for %d households: %.0f rows/s, %.0f households/s\n", took.Round(10*time.Millisecond),
+		*households, float64(persons)/took.Seconds(), float64(*households)/took.Seconds())
+	fmt.Fprintf(stdout, "  memory:   county process (etcd + services + gateway) peak RSS %s; importer peak RSS %s\n",
+		peakRSS(county.Process.Pid), importerRSS)
+	fmt.Fprintf(stdout, "  cpu:      county process %s, importer %s", countyCPU.Round(10*time.Millisecond), importerCPU)
+	if pgURL != "" && pgCPU > 0 {
+		fmt.Fprintf(stdout, ", PostgreSQL backends of the bench database %s", pgCPU.Round(10*time.Millisecond))
+	}
+	fmt.Fprintln(stdout)
+	return nil
+}
+
+func orDefault(n int, def string) string {
+	if n > 0 {
+		return strconv.Itoa(n)
+	}
+	return def
+}
+
+func indent(s string) string {
+	return strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n            ") + "\n"
+}
+
+// startCountyProcess starts `fupin dev` with no demo households on free ports and waits until it is
+// healthy. It returns the process and its etcd endpoint.
+func startCountyProcess(ctx context.Context, data, deploy, cpuProfile string, extra []string, stderr io.Writer) (*exec.Cmd, string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, "", err
+	}
+	gw, err := freeAddr()
+	if err != nil {
+		return nil, "", err
+	}
+	etcdAddr, err := freeAddr()
+	if err != nil {
+		return nil, "", err
+	}
+	args := append([]string{"dev", "--data", data, "--deploy", deploy, "--addr", gw, "--etcd", "http://" + etcdAddr,
+		"--households", "0"}, extra...)
+	if cpuProfile != "" {
+		args = append(args, "--cpuprofile", cpuProfile)
+	}
+	cmd := exec.CommandContext(ctx, self, args...)
+	cmd.Stderr = stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, "", err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, "", err
+	}
+	go func() { _, _ = io.Copy(io.Discard, bufio.NewReader(out)) }()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		resp, err := http.Get("http://" + gw + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return cmd, etcdAddr, nil
+			}
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			return nil, "", errors.New("the county did not become healthy within 2 minutes")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// freshDatabase creates an empty database on the server dsn names and returns its URL and a function
+// that drops it.
+func freshDatabase(ctx context.Context, dsn string) (string, func(), error) {
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return "", nil, err
+	}
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	name := "fupin_bench_" + hex.EncodeToString(b)
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		admin.Close()
+		return "", nil, fmt.Errorf("create the bench database: %w", err)
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		admin.Close()
+		return "", nil, err
+	}
+	u.Path = "/" + name
+	return u.String(), func() {
+		_, _ = admin.ExecContext(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		admin.Close()
+	}, nil
+}
+
+// postgresCPU is the CPU time used so far by the server processes connected to the database dbURL
+// names, when the server runs on this machine (0 otherwise): where the database's own work shows.
+func postgresCPU(ctx context.Context, dbURL string) time.Duration {
+	if dbURL == "" {
+		return 0
+	}
+	db, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		return 0
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)
+	if err != nil {
+		return 0
+	}
+	defer rows.Close()
+	var total time.Duration
+	for rows.Next() {
+		var pid int
+		if rows.Scan(&pid) == nil {
+			total += cpuTime(pid)
+		}
+	}
+	return total
+}
+
+// cpuTime reads a process's user + system CPU time from /proc.
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces) start after the last ')'.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * time.Second / 100 // clock ticks (USER_HZ = 100 on Linux)
+}
+
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}

@@ -1,0 +1,374 @@
+package cli
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
+	"fupin.dev/services/identification"
+	"fupin.dev/services/platform/auth"
+	"fupin.dev/services/platform/discovery"
+	"fupin.dev/services/platform/etcdx"
+	"fupin.dev/tools/internal/devstack"
+	"fupin.dev/tools/internal/ledgerfile"
+	"github.com/golang-jwt/jwt/v5"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+)
+
+// importKinds are the things `fupin import` loads, each with its own subcommand.
+var importKinds = map[string]command{
+	"households": {"import a household ledger (户籍台账, CSV or XLSX; layout in docs/IMPORT.md)", runImportHouseholds},
+	"clues":      {"import monitoring clues handed in by departments (CSV or XLSX; layout in docs/MONITORING.md)", runImportClues},
+}
+
+// runImport dispatches `fupin import KIND ...`.
+func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		if k, ok := importKinds[args[0]]; ok {
+			return k.run(ctx, args[1:], stdout, stderr)
+		}
+	}
+	names := make([]string, 0, len(importKinds))
+	for n, k := range importKinds {
+		names = append(names, fmt.Sprintf("  fupin import %s FILE ...  %s", n, k.summary))
+	}
+	sort.Strings(names)
+	return fmt.Errorf("%w: fupin import KIND FILE [flags]\n%s", errUsage, strings.Join(names, "\n"))
+}
+
+// parseInterspersed parses flags that may come before or after the positional arguments.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for len(args) > 0 {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) > 0 {
+			pos = append(pos, args[0])
+			args = args[1:]
+		}
+	}
+	return pos, nil
+}
+
+// runImportHouseholds streams a ledger file to the identification service's ImportService and prints
+// what it found as the batches are done.
+func runImportHouseholds(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("import households", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dryRun := fs.Bool("dry-run", false, "check every row and report, but write nothing")
+	sheet := fs.String("sheet", "", "XLSX worksheet (default: the first)")
+	batch := fs.Int("batch", 0, "households per transaction (default: the service's, 1000)")
+	perMessage := fs.Int("rows-per-message", 2000, "rows per stream message")
+	report := fs.String("report", "", "write every finding to this CSV file (行号, 列, 户编号, 结果, 原因, 说明)")
+	verbose := fs.Bool("verbose", false, "also print the households skipped as already imported")
+	maxPrint := fs.Int("max-print", 200, "print at most this many findings (all go to --report)")
+	addr := fs.String("addr", "", "identification service address host:port (default: found through etcd)")
+	endpoints := fs.String("etcd", envOr("FUPIN_ETCD_ENDPOINTS", "127.0.0.1:2379"), "etcd endpoints, comma-separated")
+	token := fs.String("token", os.Getenv("FUPIN_TOKEN"), "bearer token (default: a dev token signed with the key in --data)")
+	data := fs.String("data", envOr("FUPIN_DATA_DIR", "data"), "data directory of `fupin dev` (its signing key makes the dev token)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *perMessage < 1 {
+		return fmt.Errorf("%w: fupin import households FILE [--dry-run] [--report FILE] [--sheet NAME] [--batch N] [--addr HOST:PORT | --etcd ENDPOINTS] [--token T | --data DIR]", errUsage)
+	}
+	path := pos[0]
+	r, err := ledgerfile.Open(path, *sheet)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if *token == "" {
+		if *token, err = devToken(*data); err != nil {
+			return err
+		}
+	}
+	conn, closeConn, err := dialIdentification(*addr, *endpoints)
+	if err != nil {
+		return err
+	}
+	defer closeConn()
+
+	var rep *reportWriter
+	if *report != "" {
+		if rep, err = newReportWriter(*report); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	printed := 0
+	settings := &identificationv1.ImportSettings{DryRun: *dryRun, Source: filepath.Base(path), BatchSize: int32(*batch)}
+	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+*token)
+	sum, err := streamLedger(ctx, identificationv1.NewImportServiceClient(conn), r, settings, *perMessage,
+		func(resp *identificationv1.ImportHouseholdsResponse) error {
+			for _, is := range resp.GetIssues() {
+				if rep != nil {
+					if err := rep.write(is); err != nil {
+						return err
+					}
+				}
+				if is.GetOutcome() == identificationv1.ImportOutcome_IMPORT_OUTCOME_ALREADY_IMPORTED && !*verbose {
+					continue
+				}
+				if printed++; printed <= *maxPrint {
+					fmt.Fprintln(stdout, formatIssue(is))
+				}
+			}
+			return nil
+		})
+	if rep != nil {
+		if cerr := rep.close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if printed > *maxPrint {
+		fmt.Fprintf(stdout, "... %d more findings", printed-*maxPrint)
+		if *report != "" {
+			fmt.Fprintf(stdout, " (all in %s)", *report)
+		}
+		fmt.Fprintln(stdout)
+	}
+	fmt.Fprint(stdout, formatSummary(path, sum, time.Since(start)))
+	if n := sum.GetHouseholdsRejected() + sum.GetHouseholdsConflicting(); n > 0 {
+		return fmt.Errorf("%d households were not imported: fix the rows named above and import the file again", n)
+	}
+	return nil
+}
+
+// streamLedger sends the file's rows to ImportHouseholds in messages of perMessage rows while answers
+// come back, and returns the final summary. The file is read as it is sent, never whole.
+func streamLedger(ctx context.Context, client identificationv1.ImportServiceClient, r ledgerfile.Reader,
+	settings *identificationv1.ImportSettings, perMessage int, onResponse func(*identificationv1.ImportHouseholdsResponse) error) (*identificationv1.ImportSummary, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := client.ImportHouseholds(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sendErr := make(chan error, 1)
+	go func() { sendErr <- sendRows(stream, r, settings, perMessage) }()
+	var sum *identificationv1.ImportSummary
+	for {
+		resp, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			cancel()
+			<-sendErr
+			return nil, serviceError(err)
+		}
+		if err := onResponse(resp); err != nil {
+			cancel()
+			<-sendErr
+			return nil, err
+		}
+		sum = resp.GetSummary()
+	}
+	if err := <-sendErr; err != nil {
+		return nil, err
+	}
+	if !sum.GetDone() {
+		return nil, errors.New("the service ended the import without a final summary")
+	}
+	return sum, nil
+}
+
+func sendRows(stream grpc.BidiStreamingClient[identificationv1.ImportHouseholdsRequest, identificationv1.ImportHouseholdsResponse],
+	r ledgerfile.Reader, settings *identificationv1.ImportSettings, perMessage int) error {
+	msg := &identificationv1.ImportHouseholdsRequest{Settings: settings}
+	send := func() error {
+		err := stream.Send(msg)
+		msg = &identificationv1.ImportHouseholdsRequest{}
+		return err
+	}
+	for {
+		row, cells, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			_ = stream.CloseSend()
+			return fmt.Errorf("read the ledger: %w", err)
+		}
+		msg.Rows = append(msg.Rows, &identificationv1.LedgerRow{Row: row, Cells: cells})
+		if len(msg.Rows) >= perMessage {
+			if err := send(); err != nil {
+				return sendError(err)
+			}
+		}
+	}
+	if len(msg.Rows) > 0 || msg.Settings != nil {
+		if err := send(); err != nil {
+			return sendError(err)
+		}
+	}
+	return stream.CloseSend()
+}
+
+// sendError hides io.EOF: the service ended the stream and Recv returns its status.
+func sendError(err error) error {
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	return err
+}
+
+// serviceError makes a refusal readable: its message and each field violation (a missing column …).
+func serviceError(err error) error {
+	st, ok := status.FromError(err)
+	if !ok {
+		return err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s", st.Code(), st.Message())
+	for _, d := range st.Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok {
+			for _, v := range br.GetFieldViolations() {
+				fmt.Fprintf(&b, "\n  %s: %s", v.GetField(), v.GetDescription())
+			}
+		}
+	}
+	return errors.New(b.String())
+}
+
+var outcomeNames = map[identificationv1.ImportOutcome]string{
+	identificationv1.ImportOutcome_IMPORT_OUTCOME_REJECTED:         "not imported",
+	identificationv1.ImportOutcome_IMPORT_OUTCOME_CONFLICT:         "conflict",
+	identificationv1.ImportOutcome_IMPORT_OUTCOME_ALREADY_IMPORTED: "already imported",
+}
+
+// reportOutcomes are the 结果 column of the report file.
+var reportOutcomes = map[identificationv1.ImportOutcome]string{
+	identificationv1.ImportOutcome_IMPORT_OUTCOME_REJECTED:         "未导入",
+	identificationv1.ImportOutcome_IMPORT_OUTCOME_CONFLICT:         "冲突",
+	identificationv1.ImportOutcome_IMPORT_OUTCOME_ALREADY_IMPORTED: "已导入(跳过)",
+}
+
+func formatIssue(is *identificationv1.ImportIssue) string {
+	where := fmt.Sprintf("row %d", is.GetRow())
+	if is.GetColumn() != "" {
+		where += ", " + is.GetColumn()
+	}
+	return fmt.Sprintf("%s (户编号 %s): %s, %s: %s", where, is.GetHouseholdNumber(), outcomeNames[is.GetOutcome()],
+		is.GetReason(), is.GetDescription())
+}
+
+func formatSummary(path string, s *identificationv1.ImportSummary, took time.Duration) string {
+	verb := "imported"
+	if s.GetDryRun() {
+		verb = "dry run: would import"
+	}
+	out := fmt.Sprintf("%s %d households (%d persons) from %s in %s\n  rows %d, households %d: imported %d, already imported %d, conflicts %d, not imported %d\n",
+		verb, s.GetHouseholdsImported(), s.GetPersonsImported(), path, took.Round(10*time.Millisecond), s.GetRows(),
+		s.GetHouseholds(), s.GetHouseholdsImported(), s.GetHouseholdsAlreadyImported(), s.GetHouseholdsConflicting(),
+		s.GetHouseholdsRejected())
+	if s.GetImport() != "" {
+		out += "  import record: " + s.GetImport() + "\n"
+	}
+	return out
+}
+
+type reportWriter struct {
+	f *os.File
+	w *csv.Writer
+}
+
+func newReportWriter(path string) (*reportWriter, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	_, _ = f.WriteString("\ufeff")
+	w := csv.NewWriter(f)
+	_ = w.Write([]string{"行号", "列", "户编号", "结果", "原因", "说明"})
+	return &reportWriter{f: f, w: w}, nil
+}
+
+func (r *reportWriter) write(is *identificationv1.ImportIssue) error {
+	return r.w.Write([]string{fmt.Sprint(is.GetRow()), is.GetColumn(), is.GetHouseholdNumber(),
+		reportOutcomes[is.GetOutcome()], is.GetReason(), is.GetDescription()})
+}
+
+func (r *reportWriter) close() error {
+	r.w.Flush()
+	return errors.Join(r.w.Error(), r.f.Close())
+}
+
+// devToken signs a token of 乡村振兴局's county administrator with the dev key of a `fupin dev` data
+// directory.
+func devToken(data string) (string, error) {
+	signing, _, _ := devstack.KeyFiles(data)
+	b, err := os.ReadFile(signing)
+	if err != nil {
+		return "", fmt.Errorf("no --token and no dev signing key: %w (start `make run` once, pass --data, or set FUPIN_TOKEN)", err)
+	}
+	priv, err := auth.ParsePrivateKey(b)
+	if err != nil {
+		return "", err
+	}
+	return auth.NewSigner(priv).Sign(auth.Claims{Department: "rural_revitalization", Role: "county_admin",
+		RegisteredClaims: jwt.RegisteredClaims{Subject: "dev:import"}}, 12*time.Hour)
+}
+
+// dialIdentification connects to the identification service directly (addr) or through etcd.
+func dialIdentification(addr, endpoints string) (*grpc.ClientConn, func(), error) {
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	if addr != "" {
+		conn, err := grpc.NewClient(addr, opts...)
+		if err != nil {
+			return nil, nil, err
+		}
+		return conn, func() { conn.Close() }, nil
+	}
+	cli, err := etcdx.Dial(strings.Split(endpoints, ","))
+	if err != nil {
+		return nil, nil, err
+	}
+	conn, err := discovery.Dial(cli, identification.Name, opts...)
+	if err != nil {
+		cli.Close()
+		return nil, nil, err
+	}
+	return conn, func() { conn.Close(); cli.Close() }, nil
+}
+
+// dbURLFlag collects `fupin dev --db-url SERVICE=URL` values.
+type dbURLFlag map[string]string
+
+func (f dbURLFlag) String() string {
+	var out []string
+	for k, v := range f {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return strings.Join(out, ",")
+}
+
+func (f dbURLFlag) Set(v string) error {
+	name, url, ok := strings.Cut(v, "=")
+	if !ok || name == "" || url == "" {
+		return errors.New("want SERVICE=URL")
+	}
+	f[name] = url
+	return nil
+}
