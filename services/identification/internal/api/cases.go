@@ -30,7 +30,7 @@ func NewCases(cases *domain.Cases) *Cases { return &Cases{cases: cases} }
 var CaseFilterNames = struct {
 	States, Outcomes map[string]int32
 	Subject          string
-}{identificationv1.CaseState_value, identificationv1.CaseOutcome_value, "household"}
+}{identificationv1.CaseState_value, identificationv1.CaseOutcome_value, domain.CaseSubjectField}
 
 func caseID(name string) string { return strings.TrimPrefix(name, "cases/") }
 

@@ -67,7 +67,7 @@ func Run(ctx context.Context, cfg Config) error {
 	identificationv1.RegisterStatisticsServiceServer(p.Server.GRPC(), api.NewStatistics(domain.NewStatistics(st, p.Policy, now)))
 	// 痕迹管理: the trail merges the events of every domain.TrailSource listed here, sorted by time. An area
 	// that records steps of a household (cases, monitoring clues, income assessments…) adds its source.
-	trail := domain.NewTrail(st, domain.NewRegisterTrail(st), visits, monitoring)
+	trail := domain.NewTrail(st, domain.NewRegisterTrail(st), visits, monitoring, cases)
 	identificationv1.RegisterTrailServiceServer(p.Server.GRPC(), api.NewTrail(trail))
 	return p.Run(ctx)
 }

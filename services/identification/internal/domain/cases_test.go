@@ -138,7 +138,7 @@ func newCaseFixture(t *testing.T, d sqldb.Dialect, withIncome bool) *caseFixture
 		return fmt.Sprintf("id-%05d", n)
 	}
 	f.svc = domain.NewService(st, protector, f.clock.now, newID)
-	engine := workflow.New(db, workflow.Options{Now: f.clock.now, NewID: newID, Policy: f.policy})
+	engine := workflow.New(db, workflow.Options{Now: f.clock.now, NewID: newID, Policy: f.policy, SubjectField: domain.CaseSubjectField})
 	var income domain.PerCapitaIncome
 	if withIncome {
 		f.income = &fakeIncome{}
