@@ -104,8 +104,12 @@ func (f *Feed) insert(ctx context.Context, q sqldb.Querier, events []Event, payl
 	if err != nil {
 		return err
 	}
+	// Rows run under a context that cannot be cancelled: for a cancellable one the SQLite driver starts a
+	// watcher goroutine per statement, which costs more than these inserts. The transaction still ends
+	// with ctx.
+	rowCtx := context.WithoutCancel(ctx)
 	for i, e := range events {
-		if _, err := st.ExecContext(ctx, e.Topic, e.Resource, e.RegionCode, payloads[i], now); err != nil {
+		if _, err := st.ExecContext(rowCtx, e.Topic, e.Resource, e.RegionCode, payloads[i], now); err != nil {
 			return err
 		}
 	}

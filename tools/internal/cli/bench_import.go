@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -290,4 +291,25 @@ func loadAverage() string {
 		return "unknown"
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// dbURLFlag collects `fupin dev --db-url SERVICE=URL` values.
+type dbURLFlag map[string]string
+
+func (f dbURLFlag) String() string {
+	var out []string
+	for k, v := range f {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return strings.Join(out, ",")
+}
+
+func (f dbURLFlag) Set(v string) error {
+	name, url, ok := strings.Cut(v, "=")
+	if !ok || name == "" || url == "" {
+		return errors.New("want SERVICE=URL")
+	}
+	f[name] = url
+	return nil
 }

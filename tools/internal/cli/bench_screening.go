@@ -89,10 +89,18 @@ func benchScreeningOn(ctx context.Context, dialect, dbURL, deploy string, househ
 	}
 	fmt.Fprintf(stdout, "  %s: seeded %d households, %d persons, %d income items (%d large medical bills) in %s (not measured)\n",
 		dialect, res.Households, res.Persons, res.Items, res.RigidItems, res.SeedTime.Round(time.Second))
-	fmt.Fprintf(stdout, "  %s: screening      %8s  considered %d households, opened %d income + %d spending clues\n",
-		dialect, res.FirstElapsed.Round(time.Millisecond), res.First.Households, res.First.IncomeClues, res.First.SpendingClues)
-	fmt.Fprintf(stdout, "  %s: rerun          %8s  opened %d + %d (a rerun must open nothing)\n",
-		dialect, res.RerunElapsed.Round(time.Millisecond), res.Rerun.IncomeClues, res.Rerun.SpendingClues)
+	cpu := "CPU of this process (SQLite runs in it)"
+	if dialect != "sqlite" {
+		cpu = "CPU of this process (the work is the server's)"
+	}
+	fmt.Fprintf(stdout, "  %s: screening  %8s  considered %d households, opened %d income + %d spending clues\n"+
+		"            %8s  %s; machine load average %s\n",
+		dialect, res.FirstElapsed.Round(time.Millisecond), res.First.Households, res.First.IncomeClues, res.First.SpendingClues,
+		res.FirstCPU.Round(time.Millisecond), cpu, screeningLoadAverage())
+	fmt.Fprintf(stdout, "  %s: rerun      %8s  opened %d + %d (a rerun must open nothing)\n"+
+		"            %8s  %s; machine load average %s\n",
+		dialect, res.RerunElapsed.Round(time.Millisecond), res.Rerun.IncomeClues, res.Rerun.SpendingClues,
+		res.RerunCPU.Round(time.Millisecond), cpu, screeningLoadAverage())
 	if res.Rerun.IncomeClues+res.Rerun.SpendingClues != 0 {
 		return fmt.Errorf("%s: the rerun opened clues", dialect)
 	}
@@ -134,4 +142,14 @@ func redactDSN(dsn string) string {
 		return dsn
 	}
 	return u.Redacted()
+}
+
+// screeningLoadAverage is the machine's 1-minute load average (from /proc/loadavg): other work on the machine
+// slows the measurement down.
+func screeningLoadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.Fields(string(b))[0]
 }

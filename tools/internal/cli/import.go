@@ -351,24 +351,3 @@ func dialIdentification(addr, endpoints string) (*grpc.ClientConn, func(), error
 	}
 	return conn, func() { conn.Close(); cli.Close() }, nil
 }
-
-// dbURLFlag collects `fupin dev --db-url SERVICE=URL` values.
-type dbURLFlag map[string]string
-
-func (f dbURLFlag) String() string {
-	var out []string
-	for k, v := range f {
-		out = append(out, k+"="+v)
-	}
-	sort.Strings(out)
-	return strings.Join(out, ",")
-}
-
-func (f dbURLFlag) Set(v string) error {
-	name, url, ok := strings.Cut(v, "=")
-	if !ok || name == "" || url == "" {
-		return errors.New("want SERVICE=URL")
-	}
-	f[name] = url
-	return nil
-}

@@ -216,7 +216,7 @@ func (im *LedgerImporter) Import(ctx context.Context, c Caller, opts LedgerImpor
 	if s.rec != nil {
 		s.rec.State, s.rec.Finished, s.rec.Summary = LedgerImportDone, im.svc.now(), s.sum
 		switch {
-		case errors.Is(err, context.Canceled):
+		case errors.Is(err, context.Canceled) || ctx.Err() != nil:
 			s.rec.State = LedgerImportCanceled
 		case err != nil:
 			s.rec.State = LedgerImportFailed
@@ -347,6 +347,10 @@ type rawHousehold struct {
 	rows   []LedgerRow
 	// earlier is the first row of an earlier household with the same number (the rows are not together).
 	earlier int64
+	// more counts the rows beyond MaxMembers+1, which are not kept: a file whose 户编号 column is empty
+	// would otherwise make one household of every row, in memory.
+	more int
+	last int64
 }
 
 // checked is a household after the checks that need no database: h is nil when it is rejected.
@@ -477,7 +481,12 @@ func (s *ledgerSession) group(ctx context.Context, rd *rowReader, out chan<- bat
 		rows++
 		number := s.cols.cell(row, ledger.ColNumber)
 		if cur != nil && (number == "" || number == cur.number) {
-			cur.rows = append(cur.rows, row)
+			if len(cur.rows) <= MaxMembers {
+				cur.rows = append(cur.rows, row)
+			} else {
+				cur.more++
+				cur.last = row.Row
+			}
 			continue
 		}
 		flush()
@@ -560,6 +569,10 @@ func (s *ledgerSession) checkHousehold(raw *rawHousehold) checked {
 	case !validNumber(raw.number):
 		add(-1, first, ledger.ColNumber, ReasonImportValueInvalid,
 			fmt.Sprintf("a 户编号 has 1 to %d letters, digits and -", maxNumberLength))
+	}
+	if raw.more > 0 {
+		add(-1, first, ledger.ColNumber, ReasonInvalidField, fmt.Sprintf("a household has at most %d members; %d rows (%d to %d) "+
+			"belong to this one: is the 户编号 column filled in?", MaxMembers, len(raw.rows)+raw.more, first, raw.last))
 	}
 	if raw.earlier > 0 {
 		add(-1, first, ledger.ColNumber, ReasonImportHouseholdSplit,
@@ -674,6 +687,9 @@ func (s *ledgerSession) checkHousehold(raw *rawHousehold) checked {
 
 	h, violations := s.im.svc.newHousehold(s.c.Actor, in, region, s.now, s.reason)
 	for _, v := range violations {
+		if v.Member < 0 && v.Field == "members" && v.Reason == ReasonInvalidField && raw.more > 0 {
+			continue // reported above with the household's real size
+		}
 		if v.Member < 0 {
 			s.householdViolation(&out, v, in.Members, relationBad)
 			continue

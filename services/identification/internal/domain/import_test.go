@@ -611,3 +611,24 @@ func BenchmarkLedgerImport(b *testing.B) {
 		})
 	}
 }
+
+// A file whose 户编号 column is empty after the first row makes one household of every row: it is
+// refused with its real size, and only its first rows are kept in memory.
+func TestImportOversizedHousehold(t *testing.T) {
+	e := newLedgerEnv(t, sqldb.SQLite)
+	lines := []string{ledgerHeader, line("H-1", "990001002001", "一组", "张大山", id("19700101", 11), "户主", "一般户", "")}
+	for i := range 1000 {
+		lines = append(lines, line("", "", "", "张小山", id("20000101", 2*i+21), "子", "", ""))
+	}
+	issues, sum, err := e.importLedger(t, county, domain.LedgerImportOptions{}, ledgerRows(lines...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Rows != 1001 || sum.Households != 1 || sum.Rejected != 1 {
+		t.Errorf("summary %+v", sum)
+	}
+	if len(issues) != 1 || issues[0].Row != 2 || issues[0].Column != "户编号" || issues[0].Reason != domain.ReasonInvalidField ||
+		!strings.Contains(issues[0].Description, "1001 rows (2 to 1002)") {
+		t.Errorf("issues %+v", issues)
+	}
+}

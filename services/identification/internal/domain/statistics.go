@@ -40,9 +40,12 @@ const (
 //     the master data's 户籍人口 of the rural villages valid on D, for D's year (or the latest earlier year
 //     the master data has). The register's own count of persons in rural villages is reported too, with
 //     the incidence it gives. Rates are exact fractions; basis points are for display only.
-//   - Exits (脱贫) by year: each change of a household's registry status to EXITED with effective date ≤ D,
-//     counted in the year of its effective date; a household registered as already exited (existing
-//     ledgers) counts in its recorded exit year. Persons are those current on the day of the exit.
+//   - Exits (脱贫) by year: each change of a household's registry status to EXITED with effective date ≤ D.
+//     The exit that put a household in its current EXITED status counts in its recorded exit year
+//     (脱贫年度, which for an exit decided in January may be the year before, and for a household registered
+//     as already exited is its ledger's year); earlier exits of households that returned and exited again
+//     count in the year of their effective date (the register keeps one exit year per household). Persons
+//     are those current on the day of the exit.
 //   - Monitoring objects (监测对象) by type: households (and their persons) whose state on D has that
 //     monitoring type, split into open (监测中) and risk removed (风险消除).
 //   - Village exit is assessed for rural villages with the policy in force for the village on D.

@@ -595,7 +595,11 @@ func (s *Visits) TrailEvents(ctx context.Context, householdID string) ([]TrailEv
 		if h.Primary {
 			role = "主要帮扶责任人"
 		}
-		summary := fmt.Sprintf("%s %s (%s) 自 %s", role, h.FullName, h.WorkUnit, h.StartDate)
+		summary := role + " " + h.FullName
+		if h.WorkUnit != "" {
+			summary += " (" + h.WorkUnit + ")"
+		}
+		summary += " 自 " + h.StartDate
 		if h.EndDate != "" && h.EndTime.IsZero() {
 			summary += " 至 " + h.EndDate
 		}

@@ -140,8 +140,14 @@ func (s *Store) createHouseholdsSQLite(ctx context.Context, hs []*domain.Househo
 	if err != nil {
 		return err
 	}
+	// The rows run under a context that cannot be cancelled: for a cancellable one the driver starts a
+	// watcher goroutine per statement, a tenth of the bulk path's CPU. Cancellation is checked per household.
+	rowCtx := context.WithoutCancel(ctx)
 	for _, h := range hs {
-		_, err := household.ExecContext(ctx, h.ID, h.RegionCode, h.Address, h.Number, boolInt(h.Urban),
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		_, err := household.ExecContext(rowCtx, h.ID, h.RegionCode, h.Address, h.Number, boolInt(h.Urban),
 			int32(h.Status.Registry), h.Status.RegistryDate, h.Status.ExitYear, int32(h.Status.MonitoringType),
 			int32(h.Status.MonitoringStatus), h.Status.MonitoringDate, int32(h.State), h.ArchiveReason, h.Version,
 			h.CreateTime.UnixMicro(), h.UpdateTime.UnixMicro(), h.Size())
@@ -151,23 +157,23 @@ func (s *Store) createHouseholdsSQLite(ctx context.Context, hs []*domain.Househo
 		for i := range h.Members {
 			m := &h.Members[i]
 			if existing[m.PersonID] {
-				_, err = update.ExecContext(ctx, m.PersonID, m.FullName, m.Ethnicity, int32(m.Education), int32(m.Health),
+				_, err = update.ExecContext(rowCtx, m.PersonID, m.FullName, m.Ethnicity, int32(m.Education), int32(m.Health),
 					int32(m.LabourAbility))
 			} else {
-				_, err = person.ExecContext(ctx, m.PersonID, m.IDIndex, m.IDCipher, m.IDMasked, m.FullName, int32(m.Sex),
+				_, err = person.ExecContext(rowCtx, m.PersonID, m.IDIndex, m.IDCipher, m.IDMasked, m.FullName, int32(m.Sex),
 					m.BirthDate, m.Ethnicity, int32(m.Education), int32(m.Health), int32(m.LabourAbility))
 			}
 			if err != nil {
 				return bulkError("write person", err, domain.ErrPersonTaken)
 			}
-			_, err = membership.ExecContext(ctx, h.ID, i, m.PersonID, int32(m.Relation), int32(m.State), m.StartDate,
+			_, err = membership.ExecContext(rowCtx, h.ID, i, m.PersonID, int32(m.Relation), int32(m.State), m.StartDate,
 				m.EndDate, m.EndReason, holds(h, m))
 			if err != nil {
 				return bulkError("insert membership", err, domain.ErrPersonTaken)
 			}
 		}
 		for _, c := range h.History {
-			_, err := history.ExecContext(ctx, h.ID, c.EffectiveDate, int32(c.Registry), int32(c.MonitoringType),
+			_, err := history.ExecContext(rowCtx, h.ID, c.EffectiveDate, int32(c.Registry), int32(c.MonitoringType),
 				int32(c.MonitoringStatus), c.Reason, c.Actor, c.RecordTime.UnixMicro())
 			if err != nil {
 				return fmt.Errorf("insert status history: %w", err)
@@ -185,85 +191,133 @@ func bulkError(what string, err error, unique error) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
+// The column arrays of one batch, per table, for INSERT … SELECT FROM unnest($1::text[], …).
+type (
+	householdColumns struct {
+		id, region, address, number, registryDate, monitoringDate, archiveReason []string
+		urban, registry, exitYear, monitoringType, monitoringStatus, state, size []int64
+		version, created, updated                                                []int64
+	}
+	personColumns struct {
+		id, index, masked, name, birth, ethnicity []string
+		cipher                                    [][]byte
+		sex, education, health, labour            []int64
+	}
+	personUpdateColumns struct {
+		id, name, ethnicity       []string
+		education, health, labour []int64
+	}
+	membershipColumns struct {
+		household, person, start, end, endReason []string
+		seq, relation, state, holds              []int64
+	}
+	historyColumns struct {
+		household, date, reason, actor                     []string
+		registry, monitoringType, monitoringStatus, record []int64
+	}
+)
+
+func (c *householdColumns) add(h *domain.Household) {
+	c.id, c.region, c.address, c.number = append(c.id, h.ID), append(c.region, h.RegionCode), append(c.address, h.Address), append(c.number, h.Number)
+	c.urban = append(c.urban, int64(boolInt(h.Urban)))
+	c.registry, c.registryDate = append(c.registry, int64(h.Status.Registry)), append(c.registryDate, h.Status.RegistryDate)
+	c.exitYear = append(c.exitYear, int64(h.Status.ExitYear))
+	c.monitoringType = append(c.monitoringType, int64(h.Status.MonitoringType))
+	c.monitoringStatus = append(c.monitoringStatus, int64(h.Status.MonitoringStatus))
+	c.monitoringDate = append(c.monitoringDate, h.Status.MonitoringDate)
+	c.state, c.archiveReason = append(c.state, int64(h.State)), append(c.archiveReason, h.ArchiveReason)
+	c.version = append(c.version, h.Version)
+	c.created, c.updated = append(c.created, h.CreateTime.UnixMicro()), append(c.updated, h.UpdateTime.UnixMicro())
+	c.size = append(c.size, int64(h.Size()))
+}
+
+func (c *personColumns) add(m *domain.Member) {
+	c.id, c.index, c.cipher, c.masked = append(c.id, m.PersonID), append(c.index, m.IDIndex), append(c.cipher, m.IDCipher), append(c.masked, m.IDMasked)
+	c.name, c.sex, c.birth = append(c.name, m.FullName), append(c.sex, int64(m.Sex)), append(c.birth, m.BirthDate)
+	c.ethnicity, c.education = append(c.ethnicity, m.Ethnicity), append(c.education, int64(m.Education))
+	c.health, c.labour = append(c.health, int64(m.Health)), append(c.labour, int64(m.LabourAbility))
+}
+
+func (c *personUpdateColumns) add(m *domain.Member) {
+	c.id, c.name, c.ethnicity = append(c.id, m.PersonID), append(c.name, m.FullName), append(c.ethnicity, m.Ethnicity)
+	c.education, c.health, c.labour = append(c.education, int64(m.Education)), append(c.health, int64(m.Health)), append(c.labour, int64(m.LabourAbility))
+}
+
+func (c *membershipColumns) add(h *domain.Household, seq int) {
+	m := &h.Members[seq]
+	c.household, c.seq, c.person = append(c.household, h.ID), append(c.seq, int64(seq)), append(c.person, m.PersonID)
+	c.relation, c.state, c.start = append(c.relation, int64(m.Relation)), append(c.state, int64(m.State)), append(c.start, m.StartDate)
+	c.end, c.endReason, c.holds = append(c.end, m.EndDate), append(c.endReason, m.EndReason), append(c.holds, int64(holds(h, m)))
+}
+
+func (c *historyColumns) add(householdID string, e domain.StatusChange) {
+	c.household, c.date, c.registry = append(c.household, householdID), append(c.date, e.EffectiveDate), append(c.registry, int64(e.Registry))
+	c.monitoringType, c.monitoringStatus = append(c.monitoringType, int64(e.MonitoringType)), append(c.monitoringStatus, int64(e.MonitoringStatus))
+	c.reason, c.actor, c.record = append(c.reason, e.Reason), append(c.actor, e.Actor), append(c.record, e.RecordTime.UnixMicro())
+}
+
 func (s *Store) createHouseholdsPostgres(ctx context.Context, hs []*domain.Household, existing map[string]bool) error {
-	q := s.db.Q(ctx)
 	var (
-		hID, hRegion, hAddress, hNumber, hRegDate, hMonDate, hArchive         []string
-		hUrban, hReg, hExit, hMonType, hMonStatus, hState, hVersion, hCreated []int64
-		hUpdated, hSize                                                       []int64
-		pID, pIndex, pMasked, pName, pBirth, pEth                             []string
-		pCipher                                                               [][]byte
-		pSex, pEdu, pHealth, pLabour                                          []int64
-		uID, uName, uEth                                                      []string
-		uEdu, uHealth, uLabour                                                []int64
-		mHousehold, mPerson, mStart, mEnd, mEndReason                         []string
-		mSeq, mRelation, mState, mHolds                                       []int64
-		sHousehold, sDate, sReason, sActor                                    []string
-		sReg, sMonType, sMonStatus, sRecorded                                 []int64
+		households householdColumns
+		persons    personColumns
+		updates    personUpdateColumns
+		members    membershipColumns
+		history    historyColumns
 	)
 	for _, h := range hs {
-		hID, hRegion, hAddress, hNumber = append(hID, h.ID), append(hRegion, h.RegionCode), append(hAddress, h.Address), append(hNumber, h.Number)
-		hUrban, hReg, hRegDate = append(hUrban, int64(boolInt(h.Urban))), append(hReg, int64(h.Status.Registry)), append(hRegDate, h.Status.RegistryDate)
-		hExit, hMonType, hMonStatus = append(hExit, int64(h.Status.ExitYear)), append(hMonType, int64(h.Status.MonitoringType)), append(hMonStatus, int64(h.Status.MonitoringStatus))
-		hMonDate, hState, hArchive = append(hMonDate, h.Status.MonitoringDate), append(hState, int64(h.State)), append(hArchive, h.ArchiveReason)
-		hVersion, hCreated, hUpdated = append(hVersion, h.Version), append(hCreated, h.CreateTime.UnixMicro()), append(hUpdated, h.UpdateTime.UnixMicro())
-		hSize = append(hSize, int64(h.Size()))
+		households.add(h)
 		for i := range h.Members {
-			m := &h.Members[i]
-			if existing[m.PersonID] {
-				uID, uName, uEth = append(uID, m.PersonID), append(uName, m.FullName), append(uEth, m.Ethnicity)
-				uEdu, uHealth, uLabour = append(uEdu, int64(m.Education)), append(uHealth, int64(m.Health)), append(uLabour, int64(m.LabourAbility))
+			if existing[h.Members[i].PersonID] {
+				updates.add(&h.Members[i])
 			} else {
-				pID, pIndex, pCipher, pMasked = append(pID, m.PersonID), append(pIndex, m.IDIndex), append(pCipher, m.IDCipher), append(pMasked, m.IDMasked)
-				pName, pSex, pBirth, pEth = append(pName, m.FullName), append(pSex, int64(m.Sex)), append(pBirth, m.BirthDate), append(pEth, m.Ethnicity)
-				pEdu, pHealth, pLabour = append(pEdu, int64(m.Education)), append(pHealth, int64(m.Health)), append(pLabour, int64(m.LabourAbility))
+				persons.add(&h.Members[i])
 			}
-			mHousehold, mSeq, mPerson = append(mHousehold, h.ID), append(mSeq, int64(i)), append(mPerson, m.PersonID)
-			mRelation, mState, mStart = append(mRelation, int64(m.Relation)), append(mState, int64(m.State)), append(mStart, m.StartDate)
-			mEnd, mEndReason, mHolds = append(mEnd, m.EndDate), append(mEndReason, m.EndReason), append(mHolds, int64(holds(h, m)))
+			members.add(h, i)
 		}
-		for _, c := range h.History {
-			sHousehold, sDate, sReg = append(sHousehold, h.ID), append(sDate, c.EffectiveDate), append(sReg, int64(c.Registry))
-			sMonType, sMonStatus, sReason = append(sMonType, int64(c.MonitoringType)), append(sMonStatus, int64(c.MonitoringStatus)), append(sReason, c.Reason)
-			sActor, sRecorded = append(sActor, c.Actor), append(sRecorded, c.RecordTime.UnixMicro())
+		for _, e := range h.History {
+			history.add(h.ID, e)
 		}
 	}
+	q := s.db.Q(ctx)
+	c := &households
 	if _, err := q.ExecContext(ctx, `INSERT INTO households (`+householdCols+`, size)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::text[], $8::int[],
 			$9::int[], $10::int[], $11::text[], $12::int[], $13::text[], $14::bigint[], $15::bigint[], $16::bigint[], $17::int[])`,
-		hID, hRegion, hAddress, hNumber, hUrban, hReg, hRegDate, hExit, hMonType, hMonStatus, hMonDate, hState, hArchive,
-		hVersion, hCreated, hUpdated, hSize); err != nil {
+		c.id, c.region, c.address, c.number, c.urban, c.registry, c.registryDate, c.exitYear, c.monitoringType,
+		c.monitoringStatus, c.monitoringDate, c.state, c.archiveReason, c.version, c.created, c.updated, c.size); err != nil {
 		return bulkError("insert households", err, domain.ErrNumberTaken)
 	}
-	if len(pID) > 0 {
+	if p := &persons; len(p.id) > 0 {
 		if _, err := q.ExecContext(ctx, `INSERT INTO persons (id, id_index, id_cipher, id_masked, full_name, sex, birth_date,
 			ethnicity, education, health, labour_ability)
 			SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[],
 				$9::int[], $10::int[], $11::int[])`,
-			pID, pIndex, pCipher, pMasked, pName, pSex, pBirth, pEth, pEdu, pHealth, pLabour); err != nil {
+			p.id, p.index, p.cipher, p.masked, p.name, p.sex, p.birth, p.ethnicity, p.education, p.health, p.labour); err != nil {
 			return bulkError("insert persons", err, domain.ErrPersonTaken)
 		}
 	}
-	if len(uID) > 0 {
+	if u := &updates; len(u.id) > 0 {
 		if _, err := q.ExecContext(ctx, `UPDATE persons p SET full_name = u.full_name, ethnicity = u.ethnicity,
 			education = u.education, health = u.health, labour_ability = u.labour_ability
 			FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::int[])
 				AS u (id, full_name, ethnicity, education, health, labour_ability)
-			WHERE p.id = u.id`, uID, uName, uEth, uEdu, uHealth, uLabour); err != nil {
+			WHERE p.id = u.id`, u.id, u.name, u.ethnicity, u.education, u.health, u.labour); err != nil {
 			return fmt.Errorf("update persons: %w", err)
 		}
 	}
+	m := &members
 	if _, err := q.ExecContext(ctx, `INSERT INTO memberships (household_id, seq, person_id, relation, state, start_date,
 		end_date, end_reason, holds)
 		SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::int[], $6::text[], $7::text[], $8::text[], $9::int[])`,
-		mHousehold, mSeq, mPerson, mRelation, mState, mStart, mEnd, mEndReason, mHolds); err != nil {
+		m.household, m.seq, m.person, m.relation, m.state, m.start, m.end, m.endReason, m.holds); err != nil {
 		return bulkError("insert memberships", err, domain.ErrPersonTaken)
 	}
+	e := &history
 	if _, err := q.ExecContext(ctx, `INSERT INTO status_history (household_id, effective_date, registry_status,
 		monitoring_type, monitoring_status, reason, actor, recorded_us)
 		SELECT h, d, r, mt, ms, re, a, t FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::int[], $6::text[],
 			$7::text[], $8::bigint[]) WITH ORDINALITY AS u (h, d, r, mt, ms, re, a, t, n) ORDER BY n`,
-		sHousehold, sDate, sReg, sMonType, sMonStatus, sReason, sActor, sRecorded); err != nil {
+		e.household, e.date, e.registry, e.monitoringType, e.monitoringStatus, e.reason, e.actor, e.record); err != nil {
 		return fmt.Errorf("insert status history: %w", err)
 	}
 	return nil

@@ -15,7 +15,9 @@ import (
 var _ domain.StatisticsStore = (*Store)(nil)
 
 // AsOfCounts runs StatusCounts and ExitCounts. Without a transaction in ctx (statistics are reads) it runs
-// them at the same time on separate connections, the exits in exitShards parts, and sums the parts.
+// their statements at the same time on separate connections, the exits in exitShards parts, and sums the
+// parts. Each statement reads one consistent state; a change committed while they run may show in the
+// exits and not yet in the states, or the other way round, never half in either.
 func (s *Store) AsOfCounts(ctx context.Context, prefix string, at domain.AsOf) ([]domain.StatusCount, []domain.ExitCount, error) {
 	if sqldb.InTransaction(ctx) {
 		status, err := s.StatusCounts(ctx, prefix, at)
@@ -25,12 +27,12 @@ func (s *Store) AsOfCounts(ctx context.Context, prefix string, at domain.AsOf) (
 		exits, err := s.ExitCounts(ctx, prefix, at)
 		return status, exits, err
 	}
-	var status []domain.StatusCount
+	var deltas []statusDelta
 	parts := make([][]domain.ExitCount, exitShards)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		return s.analytic(gctx, func(ctx context.Context) (err error) {
-			status, err = s.StatusCounts(ctx, prefix, at)
+			deltas, err = s.statusDeltas(ctx, prefix, at)
 			return err
 		})
 	})
@@ -70,11 +72,11 @@ func (s *Store) AsOfCounts(ctx context.Context, prefix string, at domain.AsOf) (
 		}
 		return exits[i].Year < exits[j].Year
 	})
-	return status, exits, nil
+	return sumStatus(deltas), exits, nil
 }
 
-// exitShards is how many parts AsOfCounts splits the exits into (by status entry id), so a two-core
-// machine counts exits on both cores while the status aggregate, usually the shorter, runs alongside.
+// exitShards is how many parts AsOfCounts splits the exits into (by status entry id): for recent dates
+// the exits are most of the work, and two parts keep both cores of a two-core machine busy.
 const exitShards = 2
 
 // analytic runs fn's statistics queries. On PostgreSQL they run in a transaction of their own that turns
@@ -118,51 +120,78 @@ func activeOn(param string) string { return `(h.state = 1 OR h.updated_us >= ` +
 // It does not look every household up in the history. It starts from the register's current state, kept
 // in the households row (its status columns are those of its latest status entry and size is its number
 // of open memberships: the register writes both with the change, in one transaction), aggregated per
-// village in one pass over households_stats. Then it corrects, with index lookups, only what changed after
-// the date: households with a status entry after it move from their current state to their state on the
+// village in one pass over households (in the order of households_stats on SQLite, so without a sort; a
+// hashed parallel scan on PostgreSQL). Then it corrects, with index lookups, only what changed after the
+// date: households with a status entry after it move from their current state to their state on the
 // date (or out, when they were registered later), and memberships that began or ended after it add or
 // remove a person. The work is one scan plus a lookup per later change; for dates before most of the
 // register was entered, that approaches a lookup per household.
 func (s *Store) StatusCounts(ctx context.Context, prefix string, at domain.AsOf) ([]domain.StatusCount, error) {
-	lo, hi := codeRange(prefix)
+	deltas, err := s.statusDeltas(ctx, prefix, at)
+	if err != nil {
+		return nil, err
+	}
+	return sumStatus(deltas), nil
+}
+
+// statusDelta adds households and persons to a village's state.
+type statusDelta struct {
+	region     string
+	packed     int64
+	households int64
+	persons    int64
+}
+
+// sumStatus adds up deltas per village and state, leaving out states that sum to nothing.
+func sumStatus(parts ...[]statusDelta) []domain.StatusCount {
 	type key struct {
 		region string
 		packed int64
 	}
 	sums := map[key]*domain.StatusCount{}
-	add := func(region string, packed, households, persons int64) {
-		k := key{region, packed}
-		c := sums[k]
-		if c == nil {
-			c = &domain.StatusCount{RegionCode: region, Registry: domain.RegistryStatus(packed / 100),
-				MonitoringType: domain.MonitoringType(packed / 10 % 10), MonitoringStatus: domain.MonitoringStatus(packed % 10)}
-			sums[k] = c
+	for _, part := range parts {
+		for _, d := range part {
+			k := key{d.region, d.packed}
+			c := sums[k]
+			if c == nil {
+				c = &domain.StatusCount{RegionCode: d.region, Registry: domain.RegistryStatus(d.packed / 100),
+					MonitoringType: domain.MonitoringType(d.packed / 10 % 10), MonitoringStatus: domain.MonitoringStatus(d.packed % 10)}
+				sums[k] = c
+			}
+			c.Households += d.households
+			c.Persons += d.persons
 		}
-		c.Households += households
-		c.Persons += persons
 	}
-	args := []any{lo, hi, at.Date, at.EndMicros}
-	q := s.db.Q(ctx)
-	// The register now, per village and state.
-	err := scanRows(ctx, q, `SELECT h.region_code, `+packed("h")+`, COUNT(*), SUM(h.size) FROM households h
-		WHERE h.region_code BETWEEN $1 AND $2 AND `+activeOn("$3")+`
-		GROUP BY h.region_code, h.registry_status, h.monitoring_type, h.monitoring_status`, []any{lo, hi, at.EndMicros}, func(r *sql.Rows) error {
-		var region string
-		var p, n, persons int64
-		if err := r.Scan(&region, &p, &n, &persons); err != nil {
-			return err
+	out := make([]domain.StatusCount, 0, len(sums))
+	for _, c := range sums {
+		if c.Households != 0 || c.Persons != 0 {
+			out = append(out, *c)
 		}
-		add(region, p, n, persons)
-		return nil
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.RegionCode != b.RegionCode {
+			return a.RegionCode < b.RegionCode
+		}
+		return packOf(a) < packOf(b)
 	})
-	if err != nil {
-		return nil, fmt.Errorf("status counts: %w", err)
-	}
-	// Households that changed after the date, from the register now to the date: those with a status entry
-	// after it move from their current state to their state on the date (out, when they were registered
-	// later), and memberships that began after it (open now, absent then) or ended after it (closed now,
-	// present then) correct their persons. One lookup in the history per household whose status changed.
-	err = scanRows(ctx, q, `WITH s AS MATERIALIZED (
+	return out
+}
+
+func packOf(c domain.StatusCount) int64 {
+	return int64(c.Registry)*100 + int64(c.MonitoringType)*10 + int64(c.MonitoringStatus)
+}
+
+// statusDeltas is StatusCounts' one statement, so it reads one consistent state of the register. Its
+// first part aggregates the register now, per village and state, in one pass over households. Its
+// second takes the households that changed after the date back to the date: those with a status entry
+// after it move from their current state to their state on the date (out, when they were registered
+// later), and memberships that began after it (open now, absent then) or ended after it (closed now,
+// present then) correct their persons, with one lookup in the history per household whose status changed.
+func (s *Store) statusDeltas(ctx context.Context, prefix string, at domain.AsOf) ([]statusDelta, error) {
+	lo, hi := codeRange(prefix)
+	var out []statusDelta
+	err := scanRows(ctx, s.db.Q(ctx), `WITH s AS MATERIALIZED (
 			SELECT household_id FROM status_history WHERE effective_date > $3),
 		md AS MATERIALIZED (
 			SELECT household_id, SUM(d) AS d FROM (
@@ -178,37 +207,32 @@ func (s *Store) StatusCounts(ctx context.Context, prefix string, at domain.AsOf)
 			CROSS JOIN households h
 			LEFT JOIN md ON md.household_id = h.id
 			WHERE h.id = c.household_id AND h.region_code BETWEEN $1 AND $2 AND `+activeOn("$4")+`)
-		SELECT region_code, cur, asof, COUNT(*), SUM(size), SUM(d) FROM x GROUP BY region_code, cur, asof`, args,
-		func(r *sql.Rows) error {
+		SELECT 0, h.region_code, `+packed("h")+`, NULL, COUNT(*), SUM(h.size), 0 FROM households h
+			WHERE h.region_code BETWEEN $1 AND $2 AND `+activeOn("$4")+`
+			GROUP BY h.region_code, h.registry_status, h.monitoring_type, h.monitoring_status
+		UNION ALL
+		SELECT 1, region_code, cur, asof, COUNT(*), SUM(size), SUM(d) FROM x GROUP BY region_code, cur, asof`,
+		[]any{lo, hi, at.Date, at.EndMicros}, func(r *sql.Rows) error {
+			var kind int
 			var region string
 			var cur, n, size, d int64
 			var asof sql.NullInt64
-			if err := r.Scan(&region, &cur, &asof, &n, &size, &d); err != nil {
+			if err := r.Scan(&kind, &region, &cur, &asof, &n, &size, &d); err != nil {
 				return err
 			}
-			add(region, cur, -n, -size)
+			if kind == 0 {
+				out = append(out, statusDelta{region, cur, n, size})
+				return nil
+			}
+			out = append(out, statusDelta{region, cur, -n, -size})
 			if asof.Valid {
-				add(region, asof.Int64, n, size+d)
+				out = append(out, statusDelta{region, asof.Int64, n, size + d})
 			}
 			return nil
 		})
 	if err != nil {
-		return nil, fmt.Errorf("changes after %s: %w", at.Date, err)
+		return nil, fmt.Errorf("status counts as of %s: %w", at.Date, err)
 	}
-	out := make([]domain.StatusCount, 0, len(sums))
-	for _, c := range sums {
-		if c.Households != 0 || c.Persons != 0 {
-			out = append(out, *c)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].RegionCode != out[j].RegionCode {
-			return out[i].RegionCode < out[j].RegionCode
-		}
-		a, b := out[i], out[j]
-		return a.Registry*100+domain.RegistryStatus(a.MonitoringType)*10+domain.RegistryStatus(a.MonitoringStatus) <
-			b.Registry*100+domain.RegistryStatus(b.MonitoringType)*10+domain.RegistryStatus(b.MonitoringStatus)
-	})
 	return out, nil
 }
 
@@ -233,10 +257,11 @@ func scanRows(ctx context.Context, q sqldb.Querier, query string, args []any, fn
 
 // ExitCounts groups exits by village and year: every status entry that moves a household to EXITED
 // (the household's first entry, or one whose previous entry was not EXITED) with effective date on or
-// before the date. The year is that of the effective date; for a first entry (a household registered
-// as already exited from an existing ledger) the household's recorded exit year, when it has one not
-// later than that entry (the register keeps one exit year per household, that of its latest exit).
-// Persons are the members current on the day of the exit.
+// before the date. The year of the exit that put a household in its current EXITED status is its recorded
+// exit year (脱贫年度: an exit decided in January may belong to the year before; a household registered as
+// already exited keeps its ledger's year); the register keeps only that one, so earlier exits (of
+// households that returned and exited again) count in the year of their effective date. Persons are the
+// members current on the day of the exit.
 func (s *Store) ExitCounts(ctx context.Context, prefix string, at domain.AsOf) ([]domain.ExitCount, error) {
 	return s.exitCounts(ctx, prefix, at, 0, 1)
 }
@@ -263,7 +288,8 @@ func (s *Store) exitCounts(ctx context.Context, prefix string, at domain.AsOf, p
 			FROM (` + exits + `) x),
 		y AS MATERIALIZED (
 			SELECT h.region_code,
-				CASE WHEN e.prev IS NULL AND h.exit_year > 0 AND h.exit_year <= ` + year + ` THEN h.exit_year ELSE ` + year + ` END AS yr,
+				CASE WHEN h.registry_status = 3 AND h.exit_year > 0 AND h.registry_date = e.effective_date
+					THEN h.exit_year ELSE ` + year + ` END AS yr,
 				(SELECT COUNT(*) FROM memberships m WHERE m.household_id = e.household_id
 					AND m.start_date <= e.effective_date AND (m.end_date = '' OR m.end_date > e.effective_date)) AS n
 			FROM e CROSS JOIN households h

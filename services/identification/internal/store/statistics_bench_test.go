@@ -84,10 +84,25 @@ func BenchmarkStatistics(b *testing.B) {
 				b.Logf("%s, county as of %s: %d households, %d persons, %d poor, 贫困发生率 %s, %d regions: %s",
 					d, date, c.Households, c.Persons, c.PoorPersons, c.Incidence, len(rep.Regions), strings.Join(ts, " "))
 			}
+			b.Logf("%s: load average while measuring (1, 5, 15 min): %s", d, loadAverage())
 			b.ReportMetric(slowest.Seconds(), "slowest_s")
 			b.ReportMetric(float64(n), "households")
 		})
 	}
+}
+
+// loadAverage reports the machine's load (Linux), since other work on a shared machine slows the
+// measurement down; "unknown" elsewhere.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 const benchCounty = "990001000000"

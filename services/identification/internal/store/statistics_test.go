@@ -55,11 +55,14 @@ type change struct {
 // columns are those of the last entry, as the register keeps them.
 func dated(id, region string, history []change, members ...domain.Member) *domain.Household {
 	h := household(id, region, "", members...)
-	h.History = nil
+	h.History, h.Status = nil, domain.Status{}
 	for _, c := range history {
 		h.History = append(h.History, domain.StatusChange{EffectiveDate: c.date, Registry: c.reg, MonitoringType: c.mt,
 			MonitoringStatus: c.ms, Reason: "t", Actor: "t", RecordTime: noon(c.date)})
-		h.Status = domain.Status{Registry: c.reg, RegistryDate: c.date, MonitoringType: c.mt, MonitoringStatus: c.ms}
+		if h.Status.Registry != c.reg || h.Status.RegistryDate == "" {
+			h.Status.Registry, h.Status.RegistryDate = c.reg, c.date
+		}
+		h.Status.MonitoringType, h.Status.MonitoringStatus = c.mt, c.ms
 	}
 	return h
 }
@@ -227,8 +230,7 @@ func TestExitCountsAsOf(t *testing.T) {
 				map[yc][2]int64{{statsVillage2, 2019}: {1, 1}, {statsVillage, 2024}: {1, 2}, {statsVillage, 2025}: {2, 3}}},
 			{"a village prefix goes through the village's households", statsVillage, "2025-06-01",
 				map[yc][2]int64{{statsVillage, 2024}: {1, 2}, {statsVillage, 2025}: {2, 3}}},
-			{"a household whose ledger exit year is later than its registration counts in the registration year",
-				statsVillage2, "2025-06-01", map[yc][2]int64{{statsVillage2, 2019}: {1, 1}}},
+			{"another village: only its own household", statsVillage2, "2025-06-01", map[yc][2]int64{{statsVillage2, 2019}: {1, 1}}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -247,6 +249,37 @@ func TestExitCountsAsOf(t *testing.T) {
 					if g[k] != v {
 						t.Errorf("got %v, want %v", g, tt.want)
 					}
+				}
+			})
+		}
+	})
+}
+
+// An exit decided in January for the year before counts in its exit year (脱贫年度), as the register
+// records it on the household.
+func TestExitYearOfTheCurrentExit(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
+		s := newStatsStore(t, d)
+		h := dated("h8", statsVillage2, []change{{"2024-03-01", domain.RegistryPoor, 0, 0}, {"2025-01-10", domain.RegistryExited, 0, 0}},
+			joined("h8a", "2024-03-01"), joined("h8b", "2024-03-01"))
+		h.Status.ExitYear = 2024
+		if err := s.CreateHousehold(t.Context(), h); err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range []struct {
+			name, date string
+			want       map[exitKey][2]int64
+		}{
+			{"not yet exited on the day before the decision", "2025-01-09", map[exitKey][2]int64{}},
+			{"from the decision on, in its exit year", "2025-01-10", map[exitKey][2]int64{{statsVillage2, 2024}: {1, 2}}},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				got, err := s.ExitCounts(t.Context(), "990001", at(tt.date))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if g := exitMap(got); !equalExits(g, tt.want) {
+					t.Errorf("got %v, want %v", g, tt.want)
 				}
 			})
 		}
@@ -473,7 +506,7 @@ func expectedExits(hs []*domain.Household, date string) map[exitKey][2]int64 {
 				continue
 			}
 			year := int(c.EffectiveDate[0]-'0')*1000 + int(c.EffectiveDate[1]-'0')*100 + int(c.EffectiveDate[2]-'0')*10 + int(c.EffectiveDate[3]-'0')
-			if i == 0 && h.Status.ExitYear > 0 && h.Status.ExitYear <= year {
+			if h.Status.Registry == domain.RegistryExited && h.Status.ExitYear > 0 && h.Status.RegistryDate == c.EffectiveDate {
 				year = h.Status.ExitYear
 			}
 			persons := int64(0)

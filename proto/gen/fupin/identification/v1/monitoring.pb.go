@@ -628,7 +628,7 @@ type Clue struct {
 	MonitoringType MonitoringType `protobuf:"varint,15,opt,name=monitoring_type,json=monitoringType,proto3,enum=fupin.identification.v1.MonitoringType" json:"monitoring_type,omitempty"`
 	// Start of the current posting, when one runs.
 	PostingStartDate string `protobuf:"bytes,16,opt,name=posting_start_date,json=postingStartDate,proto3" json:"posting_start_date,omitempty"`
-	// First day the county may confirm (posting start + posting days + 1).
+	// First day the county may confirm: posting start + posting days (the posting's last day completes it).
 	EarliestDecisionDate string `protobuf:"bytes,17,opt,name=earliest_decision_date,json=earliestDecisionDate,proto3" json:"earliest_decision_date,omitempty"`
 	// Figures found by the screening run, for clues it opened.
 	Screening *ScreeningFacts `protobuf:"bytes,18,opt,name=screening,proto3" json:"screening,omitempty"`
@@ -1237,8 +1237,8 @@ type ListCluesRequest struct {
 	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// The next_page_token of the previous page.
 	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	// AIP-160 filter over region_code, household, stage, kind, source, department, joined by AND.
-	// Example: `stage = MONITORING_STAGE_OPEN AND kind = CLUE_KIND_RIGID_SPENDING`.
+	// AIP-160 filter over region_code (`:` for a prefix), household_id, stage, kind, source, department and
+	// arose_date, joined by AND. Example: `stage = MONITORING_STAGE_OPEN AND kind = CLUE_KIND_RIGID_SPENDING`.
 	Filter        string `protobuf:"bytes,3,opt,name=filter,proto3" json:"filter,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -49,8 +49,8 @@ const (
 // same steps with its own posting.
 //
 // Day counting: day 1 is the day after a start date. A clue that arose on D is on time through day N
-// (D + N) and overdue from day N + 1. A posting started on S with N days runs through day N (S + N); the
-// decision may be made from day N + 1.
+// (D + N) and overdue from day N + 1. A posting started on S with N days completes on its day N (S + N) at
+// the earliest, as every posting of the platform's workflow engine does; the decision may be made from then.
 type MonitoringServiceClient interface {
 	// CreateClue records one clue. Departments without a service here (医保, 应急, 公安) and every other
 	// department hand clues in this way; a caller outside 乡村振兴局 records only clues from its own
@@ -286,8 +286,8 @@ func (c *monitoringServiceClient) DecideRiskRemoval(ctx context.Context, in *Dec
 // same steps with its own posting.
 //
 // Day counting: day 1 is the day after a start date. A clue that arose on D is on time through day N
-// (D + N) and overdue from day N + 1. A posting started on S with N days runs through day N (S + N); the
-// decision may be made from day N + 1.
+// (D + N) and overdue from day N + 1. A posting started on S with N days completes on its day N (S + N) at
+// the earliest, as every posting of the platform's workflow engine does; the decision may be made from then.
 type MonitoringServiceServer interface {
 	// CreateClue records one clue. Departments without a service here (医保, 应急, 公安) and every other
 	// department hand clues in this way; a caller outside 乡村振兴局 records only clues from its own

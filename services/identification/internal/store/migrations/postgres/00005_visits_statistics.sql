@@ -52,11 +52,9 @@ CREATE TABLE collective_incomes (
 );
 
 -- Statistics as of a date (store/statistics.go) start from the register's current state and correct what
--- changed after the date. households_stats aggregates the current state per village in index order;
--- the others find the changes after a date and answer "latest status entry on or before D" per household
--- from the index alone.
-CREATE INDEX households_stats ON households
-    (region_code, registry_status, monitoring_type, monitoring_status, state, updated_us, size);
+-- changed after the date. These indexes find the changes after a date and answer "latest status entry on
+-- or before D" per household from the index alone. (SQLite also gets households_stats, to aggregate the
+-- current state per village without sorting; PostgreSQL hashes a parallel scan of households faster.)
 CREATE INDEX status_history_asof ON status_history
     (household_id, effective_date, id, registry_status, monitoring_type, monitoring_status);
 CREATE INDEX status_history_effective ON status_history (effective_date, household_id);
@@ -70,7 +68,6 @@ DROP INDEX memberships_start;
 DROP INDEX status_history_registry;
 DROP INDEX status_history_effective;
 DROP INDEX status_history_asof;
-DROP INDEX households_stats;
 DROP TABLE collective_incomes;
 DROP TABLE visits;
 DROP TABLE helpers;
