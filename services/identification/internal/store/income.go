@@ -11,6 +11,7 @@ import (
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	"fupin.dev/services/identification/internal/domain"
 	"fupin.dev/services/platform/outbox"
+	"fupin.dev/services/platform/sqldb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -185,4 +186,14 @@ func IncomeAssessmentProto(a *domain.IncomeAssessment) *identificationv1.IncomeA
 		out.CountedTypes = append(out.CountedTypes, identificationv1.IncomeItemType(ty))
 	}
 	return out
+}
+
+// rowPlaceholders is Placeholders for the rows of a multi-row INSERT. SQLite looks each "$N" up by name,
+// linearly, so a statement with thousands of them costs quadratic time to parse and bind: there the
+// rows use anonymous "?" parameters, bound in order.
+func (s *Store) rowPlaceholders(from, n int) string {
+	if s.db.Dialect != sqldb.SQLite {
+		return sqldb.Placeholders(from, n)
+	}
+	return strings.Repeat("?, ", n-1) + "?"
 }

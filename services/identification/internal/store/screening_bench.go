@@ -67,29 +67,24 @@ func (s *Store) bulkInsert(ctx context.Context, table, cols string, rows [][]any
 	return nil
 }
 
-// Analyze refreshes the planner's statistics after a bulk load: ANALYZE on SQLite (in a write
-// transaction), VACUUM ANALYZE on PostgreSQL (outside one), so the first scan does not pay for hint bits.
+// Analyze readies a database after a bulk load, as a county's database is between loads: fresh planner
+// statistics (ANALYZE on SQLite, VACUUM ANALYZE on PostgreSQL, so the first scan does not pay for hint
+// bits), and on PostgreSQL a checkpoint, so a measurement does not compete with the load's writes being
+// flushed.
 func (s *Store) Analyze(ctx context.Context) error {
 	if s.db.Dialect == sqldb.Postgres {
 		if _, err := s.db.Q(ctx).ExecContext(ctx, "VACUUM ANALYZE"); err != nil {
 			return fmt.Errorf("vacuum analyze: %w", err)
 		}
+		// CHECKPOINT needs a superuser or pg_checkpoint; without the right the flush is left to the server.
+		_, _ = s.db.Q(ctx).ExecContext(ctx, "CHECKPOINT")
 		return nil
 	}
+	// SQLite checkpoints its WAL as it commits (wal_autocheckpoint).
 	return s.db.InTx(ctx, func(ctx context.Context) error {
 		if _, err := s.db.Q(ctx).ExecContext(ctx, "ANALYZE"); err != nil {
 			return fmt.Errorf("analyze: %w", err)
 		}
 		return nil
 	})
-}
-
-// rowPlaceholders is Placeholders for the rows of a multi-row INSERT. SQLite looks each "$N" up by name,
-// linearly, so a statement with thousands of them costs quadratic time to parse and bind: there the
-// rows use anonymous "?" parameters, bound in order.
-func (s *Store) rowPlaceholders(from, n int) string {
-	if s.db.Dialect != sqldb.SQLite {
-		return sqldb.Placeholders(from, n)
-	}
-	return strings.Repeat("?, ", n-1) + "?"
 }
