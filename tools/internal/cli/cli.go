@@ -18,9 +18,9 @@ type command struct {
 var commands = map[string]command{
 	"dev":    {"run the whole county on this machine (in-process etcd, SQLite, gateway on :8080)", runDev},
 	"token":  {"sign a dev token: fupin token --dept rural_revitalization --role county_admin [--region 990001001]", runToken},
-	"policy": {"read or set policy values in etcd: fupin policy get|set ...", runPolicy},
-	"bench":  {"measure the API: fupin bench get-household ...", runBench},
-	"import": {"bulk-load ledgers: fupin import households FILE.csv|FILE.xlsx [--dry-run] [--report FILE]", runImport},
+	"policy": {"read, set or seed policy values in etcd: fupin policy get|set|seed ...", runPolicy},
+	"bench":  {"measure: fupin bench get-household|import|screening ...", runBench},
+	"import": {"bulk-load ledgers: fupin import households|clues FILE.csv|FILE.xlsx [--dry-run] [--report FILE]", runImport},
 	"seed":   {"write a synthetic county as a household ledger: fupin seed --households N [--out FILE] [--xlsx]", runSeed},
 }
 
