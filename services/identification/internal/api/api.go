@@ -5,7 +5,6 @@ package api
 
 import (
 	"context"
-	"encoding/base64"
 	"strings"
 
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
@@ -222,21 +221,18 @@ func memberName(name, field string) (string, string, error) {
 	return parts[1], parts[3], nil
 }
 
-// Page tokens are opaque to callers.
+// encodePageToken is the token of an id-ordered list after the given id ("" on the last page).
 func encodePageToken(after string) string {
 	if after == "" {
 		return ""
 	}
-	return base64.RawURLEncoding.EncodeToString([]byte("h1:" + after))
+	return pageToken("h1", after)
 }
 
 func decodePageToken(tok string) (string, error) {
-	if tok == "" {
-		return "", nil
+	parts, err := pageTokenParts(tok, "h1", 1)
+	if err != nil || parts == nil {
+		return "", err
 	}
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil || !strings.HasPrefix(string(b), "h1:") {
-		return "", apperr.Invalid(domain.ReasonInvalidField, "page_token", "not a token this service issued")
-	}
-	return strings.TrimPrefix(string(b), "h1:"), nil
+	return parts[0], nil
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/base64"
 	"sort"
 	"strings"
 	"time"
@@ -165,17 +164,13 @@ func (s *Monitoring) ListOverdueClues(ctx context.Context, req *identificationv1
 
 // Overdue page tokens carry the cursor and the as_of_date they were issued for.
 func encodeOverdueToken(asOf string, c domain.OverdueCursor) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("o1:" + asOf + "|" + c.Deadline + "|" + c.ID))
+	return pageToken("o1", asOf, c.Deadline, c.ID)
 }
 
 func decodeOverdueToken(tok, asOf string) (domain.OverdueCursor, error) {
-	if tok == "" {
-		return domain.OverdueCursor{}, nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	parts := strings.Split(strings.TrimPrefix(string(b), "o1:"), "|")
-	if err != nil || !strings.HasPrefix(string(b), "o1:") || len(parts) != 3 {
-		return domain.OverdueCursor{}, apperr.Invalid(domain.ReasonInvalidField, "page_token", "not a token this service issued")
+	parts, err := pageTokenParts(tok, "o1", 3)
+	if err != nil || parts == nil {
+		return domain.OverdueCursor{}, err
 	}
 	if parts[0] != asOf {
 		return domain.OverdueCursor{}, apperr.Invalid(domain.ReasonInvalidField, "page_token", "was issued for another as_of_date")

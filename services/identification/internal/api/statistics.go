@@ -2,13 +2,11 @@ package api
 
 import (
 	"context"
-	"encoding/base64"
 	"strconv"
 	"strings"
 
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	"fupin.dev/services/identification/internal/domain"
-	"fupin.dev/services/platform/apperr"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -157,18 +155,17 @@ func toAssessment(a *domain.VillageExitAssessment) (*identificationv1.VillageExi
 }
 
 func encodeIncomeCursor(region string, year int) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("ci1:" + region + "|" + strconv.Itoa(year)))
+	return pageToken("ci1", region, strconv.Itoa(year))
 }
 
 func decodeIncomeCursor(tok string) (string, int, error) {
-	if tok == "" {
-		return "", 0, nil
+	parts, err := pageTokenParts(tok, "ci1", 2)
+	if err != nil || parts == nil {
+		return "", 0, err
 	}
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	region, year, ok := strings.Cut(strings.TrimPrefix(string(b), "ci1:"), "|")
-	y, yerr := strconv.Atoi(year)
-	if err != nil || !ok || yerr != nil || !strings.HasPrefix(string(b), "ci1:") {
-		return "", 0, apperr.Invalid(domain.ReasonInvalidField, "page_token", "not a token this service issued")
+	y, err := strconv.Atoi(parts[1])
+	if err != nil {
+		return "", 0, errPageToken()
 	}
-	return region, y, nil
+	return parts[0], y, nil
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/base64"
 	"strconv"
 	"strings"
 	"time"
@@ -220,37 +219,29 @@ func helperName(name, field string) (string, string, error) {
 }
 
 // Page tokens of the visits area: opaque to callers, each with its own prefix.
-func encodeOffset(n int) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("o1:" + strconv.Itoa(n)))
-}
+func encodeOffset(n int) string { return pageToken("o1", strconv.Itoa(n)) }
 
 func decodeOffset(tok string) (int, error) {
-	if tok == "" {
-		return 0, nil
+	parts, err := pageTokenParts(tok, "o1", 1)
+	if err != nil || parts == nil {
+		return 0, err
 	}
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	n, cerr := strconv.Atoi(strings.TrimPrefix(string(b), "o1:"))
-	if err != nil || cerr != nil || !strings.HasPrefix(string(b), "o1:") || n < 0 {
-		return 0, apperr.Invalid(domain.ReasonInvalidField, "page_token", "not a token this service issued")
+	n, err := strconv.Atoi(parts[0])
+	if err != nil || n < 0 {
+		return 0, errPageToken()
 	}
 	return n, nil
 }
 
-func encodeVisitCursor(c domain.VisitCursor) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("v1:" + c.Date + "|" + c.ID))
-}
+func encodeVisitCursor(c domain.VisitCursor) string { return pageToken("v1", c.Date, c.ID) }
 
 func decodeVisitCursor(tok string) (domain.VisitCursor, error) {
-	if tok == "" {
-		return domain.VisitCursor{}, nil
+	parts, err := pageTokenParts(tok, "v1", 2)
+	if err != nil || parts == nil {
+		return domain.VisitCursor{}, err
 	}
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	date, id, ok := strings.Cut(strings.TrimPrefix(string(b), "v1:"), "|")
-	if err != nil || !ok || !strings.HasPrefix(string(b), "v1:") || id == "" {
-		return domain.VisitCursor{}, apperr.Invalid(domain.ReasonInvalidField, "page_token", "not a token this service issued")
+	if _, err := bizdate.Parse(parts[0]); err != nil || parts[1] == "" {
+		return domain.VisitCursor{}, errPageToken()
 	}
-	if _, err := bizdate.Parse(date); err != nil {
-		return domain.VisitCursor{}, apperr.Invalid(domain.ReasonInvalidField, "page_token", "not a token this service issued")
-	}
-	return domain.VisitCursor{Date: date, ID: id}, nil
+	return domain.VisitCursor{Date: parts[0], ID: parts[1]}, nil
 }
