@@ -457,25 +457,30 @@ func (s *Store) Region(ctx context.Context, code string) (*domain.Region, error)
 
 // ListRegions lists regions under parent ("" = all) after the given code.
 func (s *Store) ListRegions(ctx context.Context, parent, after string, limit int) ([]*domain.Region, error) {
-	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+regionCols+` FROM regions
+	out, err := s.queryRegions(ctx, `SELECT `+regionCols+` FROM regions
 		WHERE ($1 = '' OR parent = $1) AND code > $2 ORDER BY code LIMIT $3`, parent, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list regions: %w", err)
 	}
+	return out, s.loadPopulations(ctx, out)
+}
+
+// queryRegions runs a query selecting regionCols and scans every row (populations not loaded).
+func (s *Store) queryRegions(ctx context.Context, query string, args ...any) ([]*domain.Region, error) {
+	rows, err := s.db.Q(ctx).QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
 	var out []*domain.Region
 	for rows.Next() {
 		g, err := scanRegion(rows)
 		if err != nil {
-			rows.Close()
 			return nil, err
 		}
 		out = append(out, g)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return out, s.loadPopulations(ctx, out)
+	return out, rows.Err()
 }
 
 func (s *Store) loadPopulations(ctx context.Context, rs []*domain.Region) error {

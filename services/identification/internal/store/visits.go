@@ -264,22 +264,9 @@ func (s *Store) OverdueHouseholds(ctx context.Context, q domain.OverdueQuery) ([
 // RegionsUnder returns the regions whose code starts with prefix, in code order, with their populations.
 func (s *Store) RegionsUnder(ctx context.Context, prefix string) ([]*domain.Region, error) {
 	lo, hi := codeRange(prefix)
-	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+regionCols+` FROM regions WHERE code BETWEEN $1 AND $2 ORDER BY code`, lo, hi)
+	out, err := s.queryRegions(ctx, `SELECT `+regionCols+` FROM regions WHERE code BETWEEN $1 AND $2 ORDER BY code`, lo, hi)
 	if err != nil {
 		return nil, fmt.Errorf("regions under %s: %w", prefix, err)
-	}
-	var out []*domain.Region
-	for rows.Next() {
-		g, err := scanRegion(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
 	}
 	if len(out) == 0 {
 		return nil, nil
