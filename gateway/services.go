@@ -43,6 +43,7 @@ func knownServices() map[string]service {
 			// Every service serves the county's live policy; the gateway asks the register's.
 			commonv1.RegisterPolicyServiceHandler,
 		}},
+		"subsidies": {register: []registerFunc{}},
 	}
 }
 

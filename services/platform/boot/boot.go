@@ -20,11 +20,13 @@ import (
 	"fupin.dev/services/platform/lifecycle"
 	"fupin.dev/services/platform/migrations"
 	"fupin.dev/services/platform/outbox"
+	"fupin.dev/services/platform/peer"
 	"fupin.dev/services/platform/pii"
 	"fupin.dev/services/platform/policy"
 	"fupin.dev/services/platform/server"
 	"fupin.dev/services/platform/sqldb"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc"
 )
 
 // Config is what every service process needs. Services embed it in their own Config.
@@ -41,7 +43,10 @@ type Config struct {
 	Verifier *auth.Verifier
 	// PIIKey is the county's personal-data master key (encryption and blind index).
 	PIIKey []byte
-	Logger *slog.Logger
+	// ServiceKey signs the service's own token when it calls other services (Process.Dial); the
+	// verifiers of those services must accept its public key. Nil for a service that calls no one.
+	ServiceKey ed25519.PrivateKey
+	Logger     *slog.Logger
 	// Ready is told the service's address once it serves.
 	Ready func(addr string)
 	// Now is the clock; nil means time.Now.
@@ -49,7 +54,8 @@ type Config struct {
 }
 
 // FromEnv reads the common settings from FUPIN_* variables: FUPIN_DB_URL, FUPIN_ETCD_ENDPOINTS,
-// FUPIN_ADDR, FUPIN_ADVERTISE, FUPIN_JWT_PUBLIC_KEY_FILE, FUPIN_PII_KEY. Every problem is reported at once.
+// FUPIN_ADDR, FUPIN_ADVERTISE, FUPIN_JWT_PUBLIC_KEY_FILE, FUPIN_PII_KEY and, for a service that calls
+// others, FUPIN_SERVICE_KEY_FILE (PEM Ed25519 private key). Every problem is reported at once.
 func FromEnv(logger *slog.Logger) (Config, error) {
 	c := Config{
 		DatabaseURL: os.Getenv("FUPIN_DB_URL"),
@@ -79,6 +85,15 @@ func FromEnv(logger *slog.Logger) (Config, error) {
 	} else {
 		errs = append(errs, errors.New("FUPIN_JWT_PUBLIC_KEY_FILE is required (PEM Ed25519 public keys)"))
 	}
+	if f := os.Getenv("FUPIN_SERVICE_KEY_FILE"); f != "" {
+		b, err := os.ReadFile(f)
+		if err == nil {
+			c.ServiceKey, err = auth.ParsePrivateKey(b)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("FUPIN_SERVICE_KEY_FILE: %w", err))
+		}
+	}
 	key, ok, err := pii.MasterKeyFromEnv()
 	switch {
 	case err != nil:
@@ -103,6 +118,7 @@ type Process struct {
 	Feed    *outbox.Feed
 	Server  *server.Server
 	cfg     Config
+	dept    commonv1.Department
 	closers []func() error
 }
 
@@ -116,7 +132,7 @@ func Start(ctx context.Context, name string, dept commonv1.Department, cfg Confi
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	p := &Process{Name: name, cfg: cfg}
+	p := &Process{Name: name, cfg: cfg, dept: dept}
 	defer func() {
 		if err != nil {
 			p.Close()
@@ -157,6 +173,21 @@ func Start(ctx context.Context, name string, dept commonv1.Department, cfg Confi
 	p.Feed = outbox.New(p.DB, cfg.Now)
 	commonv1.RegisterChangeFeedServiceServer(p.Server.GRPC(), outbox.NewAPI(p.Feed))
 	return p, nil
+}
+
+// Dial connects to another fupin service through etcd, calling as this service (and, inside a request,
+// on behalf of its caller: see package peer). The connection is closed when the process stops.
+func (p *Process) Dial(service string) (*grpc.ClientConn, error) {
+	if p.cfg.ServiceKey == nil {
+		return nil, fmt.Errorf("%s: calling %s needs a service key (FUPIN_SERVICE_KEY_FILE)", p.Name, service)
+	}
+	creds := peer.NewCredentials(auth.NewSigner(p.cfg.ServiceKey), p.Name, p.dept)
+	conn, err := peer.Dial(p.Etcd, service, creds)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p.Name, err)
+	}
+	p.closers = append(p.closers, conn.Close)
+	return conn, nil
 }
 
 // Close releases what Start opened; use it when the service fails before Run.

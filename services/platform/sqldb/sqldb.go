@@ -79,12 +79,19 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
+	// No mmap_size: reading pages through a memory map saved a twentieth of the ledger import's CPU but
+	// counts every touched page of the file in the process's resident memory (1.1 GB for a 350,000-household
+	// county), which hides the service's real footprint.
 	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
 	// The one writer gets a 32 MiB page cache (SQLite's default is 2 MiB): a register's write touches
 	// several indexes with many insertion points each (per village, per status), and bulk imports write
 	// thousands of rows per transaction; with the default cache most of those pages are read back from
-	// the file on every transaction (measured: a fifth less CPU for the ledger import).
-	write, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=cache_size(-32768)&_txlock=immediate")
+	// the file on every transaction (measured: a fifth less CPU for the ledger import). It checkpoints
+	// the WAL every 20,000 pages (80 MiB) instead of 1,000: a page rewritten by many transactions (an
+	// index's inner pages) is copied back to the database once per checkpoint, not once per few commits
+	// (measured: the ledger import 20 % faster).
+	write, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+
+		"&_pragma=cache_size(-32768)&_pragma=wal_autocheckpoint(20000)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
@@ -186,6 +193,16 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) (err
 		}
 	}()
 	return fn(context.WithValue(ctx, txKey{}, tx))
+}
+
+// Exec runs one writing statement in the transaction in ctx, or in a transaction of its own when there is
+// none, so a store method that writes one row works inside a use case's transaction and alone.
+func (db *DB) Exec(ctx context.Context, query string, args ...any) (res sql.Result, err error) {
+	err = db.InTx(ctx, func(ctx context.Context) error {
+		res, err = db.Q(ctx).ExecContext(ctx, query, args...)
+		return err
+	})
+	return res, err
 }
 
 // Prepare prepares query on the transaction in ctx, for a statement run many times in one

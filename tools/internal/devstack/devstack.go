@@ -23,6 +23,7 @@ import (
 	"fupin.dev/services/platform/etcdx"
 	"fupin.dev/services/platform/pii"
 	"fupin.dev/services/platform/policy"
+	"fupin.dev/services/subsidies"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"golang.org/x/sync/errgroup"
 )
@@ -139,9 +140,15 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	idReady := idCfg.Ready
 	idCfg.Ready = func(addr string) { idReady(addr); ready <- identification.Name }
 	g.Go(func() error { return identification.Run(gctx, idCfg) })
+	// The subsidies service calls the register, as a service signed with the dev key.
+	subCfg := subsidies.Config{Config: base(subsidies.Name)}
+	subCfg.ServiceKey = priv
+	subReady := subCfg.Ready
+	subCfg.Ready = func(addr string) { subReady(addr); ready <- subsidies.Name }
+	g.Go(func() error { return subsidies.Run(gctx, subCfg) })
 	g.Go(func() error {
 		return gateway.Run(gctx, gateway.Config{Listener: lis, Etcd: cli, Verifier: verifier,
-			Services: []string{identification.Name}, Logger: o.Logger.With("service", "gateway")})
+			Services: []string{identification.Name, subsidies.Name}, Logger: o.Logger.With("service", "gateway")})
 	})
 	go func() {
 		err := g.Wait()
@@ -149,15 +156,18 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		etcd.Close()
 		s.done <- err
 	}()
-	select {
-	case <-ready:
-	case err := <-s.done:
-		if err == nil {
-			err = errors.New("the stack stopped while starting")
+	deadline := time.After(5 * time.Minute)
+	for waiting := 2; waiting > 0; waiting-- {
+		select {
+		case <-ready:
+		case err := <-s.done:
+			if err == nil {
+				err = errors.New("the stack stopped while starting")
+			}
+			return nil, err
+		case <-deadline:
+			return nil, errors.New("the stack did not become ready within 5 minutes")
 		}
-		return nil, err
-	case <-time.After(5 * time.Minute):
-		return nil, errors.New("the stack did not become ready within 5 minutes")
 	}
 	return s, nil
 }

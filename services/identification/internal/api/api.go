@@ -41,7 +41,7 @@ func (s *Households) respond(ctx context.Context, h *domain.Household) (*identif
 			return nil, err
 		}
 	}
-	return toHousehold(h, c.PlainText), nil
+	return toHousehold(h, viewOf(c)), nil
 }
 
 func (s *Households) CreateHousehold(ctx context.Context, req *identificationv1.CreateHouseholdRequest) (*identificationv1.Household, error) {
@@ -93,7 +93,7 @@ func (s *Households) ListHouseholds(ctx context.Context, req *identificationv1.L
 				return nil, err
 			}
 		}
-		resp.Households = append(resp.Households, toHousehold(h, ac.PlainText))
+		resp.Households = append(resp.Households, toHousehold(h, viewOf(ac)))
 	}
 	return resp, nil
 }

@@ -1,8 +1,10 @@
 package api
 
 import (
+	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	"fupin.dev/services/identification/internal/domain"
+	"fupin.dev/services/platform/auth"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -27,7 +29,15 @@ func fromMember(m *identificationv1.Member) domain.Member {
 }
 
 // toHousehold converts for the wire. 身份证号 leave masked unless plain is set and they were revealed.
-func toHousehold(h *domain.Household, plain bool) *identificationv1.Household {
+// view says what a caller sees of a household's members: plain 身份证号 (PlainText callers, after Reveal),
+// and blind indexes (other fupin services, which match persons across departments by them).
+type view struct{ plain, blindIndex bool }
+
+func viewOf(c *auth.Caller) view {
+	return view{plain: c.PlainText, blindIndex: c.Role == commonv1.Role_ROLE_SERVICE}
+}
+
+func toHousehold(h *domain.Household, v view) *identificationv1.Household {
 	name := "households/" + h.ID
 	out := &identificationv1.Household{
 		Name: name, RegionCode: h.RegionCode, Address: h.Address, HouseholdNumber: h.Number,
@@ -43,8 +53,12 @@ func toHousehold(h *domain.Household, plain bool) *identificationv1.Household {
 	for i := range h.Members {
 		m := &h.Members[i]
 		id := m.IDMasked
-		if plain && m.IDNumber != "" {
+		if v.plain && m.IDNumber != "" {
 			id = m.IDNumber
+		}
+		index := ""
+		if v.blindIndex {
+			index = m.IDIndex
 		}
 		out.Members = append(out.Members, &identificationv1.Member{
 			Name: name + "/members/" + m.PersonID, PersonId: m.PersonID, FullName: m.FullName, IdNumber: id,
@@ -52,7 +66,7 @@ func toHousehold(h *domain.Household, plain bool) *identificationv1.Household {
 			RelationToHead: identificationv1.Relation(m.Relation), Ethnicity: m.Ethnicity,
 			Education: identificationv1.Education(m.Education), Health: identificationv1.Health(m.Health),
 			LabourAbility: identificationv1.LabourAbility(m.LabourAbility), State: identificationv1.MemberState(m.State),
-			StartDate: m.StartDate, EndDate: m.EndDate,
+			StartDate: m.StartDate, EndDate: m.EndDate, IdIndex: index,
 		})
 	}
 	for _, c := range h.History {

@@ -895,7 +895,11 @@ type Member struct {
 	// Date (YYYY-MM-DD) the membership began; defaults to the day the household is registered.
 	StartDate string `protobuf:"bytes,13,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
 	// Date (YYYY-MM-DD) the membership ended (death or moving out).
-	EndDate       string `protobuf:"bytes,14,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	EndDate string `protobuf:"bytes,14,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	// Blind index of the 身份证号: a keyed hash under the county's personal-data key (32 hex characters),
+	// equal in every department's service, so they match persons without plain numbers (两线合一). Sent
+	// only to other fupin services (role service); empty for people.
+	IdIndex       string `protobuf:"bytes,15,opt,name=id_index,json=idIndex,proto3" json:"id_index,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1024,6 +1028,13 @@ func (x *Member) GetStartDate() string {
 func (x *Member) GetEndDate() string {
 	if x != nil {
 		return x.EndDate
+	}
+	return ""
+}
+
+func (x *Member) GetIdIndex() string {
+	if x != nil {
+		return x.IdIndex
 	}
 	return ""
 }
@@ -2182,7 +2193,7 @@ const file_fupin_identification_v1_household_proto_rawDesc = "" +
 	"\vcreate_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
 	"createTime\x12A\n" +
 	"\vupdate_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
-	"updateTime\"\x8f\x06\n" +
+	"updateTime\"\xb0\x06\n" +
 	"\x06Member\x12\x18\n" +
 	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x04name\x12!\n" +
 	"\tperson_id\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\bpersonId\x12(\n" +
@@ -2200,7 +2211,8 @@ const file_fupin_identification_v1_household_proto_rawDesc = "" +
 	"\x05state\x18\f \x01(\x0e2$.fupin.identification.v1.MemberStateB\x04\xe2A\x01\x03R\x05state\x12E\n" +
 	"\n" +
 	"start_date\x18\r \x01(\tB&\xbaH#r!2\x1f^([0-9]{4}-[0-9]{2}-[0-9]{2})?$R\tstartDate\x12\x1f\n" +
-	"\bend_date\x18\x0e \x01(\tB\x04\xe2A\x01\x03R\aendDate\"\x9c\x03\n" +
+	"\bend_date\x18\x0e \x01(\tB\x04\xe2A\x01\x03R\aendDate\x12\x1f\n" +
+	"\bid_index\x18\x0f \x01(\tB\x04\xe2A\x01\x03R\aidIndex\"\x9c\x03\n" +
 	"\fStatusChange\x12%\n" +
 	"\x0eeffective_date\x18\x01 \x01(\tR\reffectiveDate\x12P\n" +
 	"\x0fregistry_status\x18\x02 \x01(\x0e2'.fupin.identification.v1.RegistryStatusR\x0eregistryStatus\x12P\n" +

@@ -1,0 +1,42 @@
+package boot
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"fupin.dev/services/platform/telemetry"
+)
+
+// Main is the whole of a service binary's main: JSON logs, the common settings from FUPIN_* variables
+// (exit 2 when they are wrong), telemetry from OTEL_* variables, then run until SIGINT or SIGTERM, flushing
+// telemetry on the way out (exit 1 when run fails).
+func Main(name string, run func(ctx context.Context, base Config) error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	base, err := FromEnv(logger)
+	if err != nil {
+		logger.Error("configuration", "err", err)
+		os.Exit(2)
+	}
+	shutdown, err := telemetry.Setup(ctx, name)
+	if err != nil {
+		logger.Error("telemetry", "err", err)
+		os.Exit(1)
+	}
+	flush := func() {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = shutdown(fctx)
+	}
+	defer flush()
+	if err := run(ctx, base); err != nil {
+		logger.Error(name+" stopped", "err", err)
+		flush()
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,104 @@
+// Package domain holds the subsidies service's rules and use cases: 低保, 特困供养 and 临时救助 (民政),
+// disability certificates and 两项补贴 (残联), the monthly payment roll and the 两线合一 comparison. It
+// knows no transport and no SQL.
+package domain
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Program is a subsidy program whose money goes out through the monthly payment roll. The numbers are
+// stored and equal fupin.subsidies.v1.Program.
+type Program int32
+
+// Programs.
+const (
+	ProgramUnspecified         Program = iota
+	ProgramDibao                       // 低保: per household, monthly
+	ProgramDestitute                   // 特困供养: per person, monthly
+	ProgramTemporaryAssistance         // 临时救助: one payment, in the month it was approved
+	ProgramLivingSubsidy               // 困难残疾人生活补贴: per certificate holder, monthly
+	ProgramCareSubsidy                 // 重度残疾人护理补贴: per certificate holder, monthly
+)
+
+// Programs lists every program, in roll order.
+var Programs = []Program{ProgramDibao, ProgramDestitute, ProgramTemporaryAssistance, ProgramLivingSubsidy,
+	ProgramCareSubsidy}
+
+func (p Program) String() string {
+	switch p {
+	case ProgramDibao:
+		return "dibao"
+	case ProgramDestitute:
+		return "destitute"
+	case ProgramTemporaryAssistance:
+		return "temporary_assistance"
+	case ProgramLivingSubsidy:
+		return "living_subsidy"
+	case ProgramCareSubsidy:
+		return "care_subsidy"
+	}
+	return fmt.Sprintf("Program(%d)", int32(p))
+}
+
+// Entitlement is a right to be paid an amount every month of a range of months by one program: what a
+// decision (a 低保 approval, a 两项补贴 review, a 临时救助 grant) leaves behind for the payment roll. It is
+// the one place the roll reads from, so every program pays the same way.
+//
+// Entitlements are never edited: a change of amount from some month (a death reduces a 低保 household's
+// covered persons) ends the current one the month before and grants a new one; a stop (death, revoked
+// certificate, cancellation) ends it. The roll compares what was paid with what the entitlements say, so
+// a change that reaches back into months already paid turns into back pay (补发) or recovery (追回).
+type Entitlement struct {
+	ID      string
+	Program Program
+	// Beneficiary is who is paid, unique within the program at any month: "households/<id>" (低保),
+	// "persons/<id>" (特困, 两项补贴), or the grant itself for one-off payments ("temporaryAssistance/<id>").
+	Beneficiary string
+	// HouseholdID and PersonID are identification's ids (PersonID "" for a household-level program).
+	HouseholdID string
+	PersonID    string
+	// RegionCode is the beneficiary's village, for region scope and the roll's order.
+	RegionCode string
+	// Source is the decision it comes from, e.g. "dibaoCases/<id>" or "disabilitySubsidies/<id>".
+	Source string
+	// FromMonth is the first month paid; ToMonth the last ("" while open-ended). YYYY-MM.
+	FromMonth string
+	ToMonth   string
+	// AmountFen is paid every month of the range, in 分.
+	AmountFen int64
+	// Covered is the number of persons the amount covers (低保; 1 otherwise).
+	Covered int
+	// Reason says why it was granted or changed (shown on the roll and in the trail).
+	Reason string
+	// EndReason says why it was ended ("" while open or when granted closed).
+	EndReason  string
+	CreateTime time.Time
+	UpdateTime time.Time
+}
+
+// ActiveIn reports whether the entitlement pays in month (YYYY-MM).
+func (e *Entitlement) ActiveIn(month string) bool {
+	return e.FromMonth <= month && (e.ToMonth == "" || month <= e.ToMonth)
+}
+
+// EntitlementStore keeps entitlements. Every method runs in the transaction carried by ctx when there is
+// one, so a decision and the entitlement it grants commit together.
+type EntitlementStore interface {
+	// GrantEntitlement inserts e.
+	GrantEntitlement(ctx context.Context, e *Entitlement) error
+	// EndEntitlement sets the last month of entitlement id (never after its current last month) and why.
+	EndEntitlement(ctx context.Context, id, lastMonth, reason string, now time.Time) error
+	// OpenEntitlements returns the entitlements of program and beneficiary that pay in month or later,
+	// oldest first.
+	OpenEntitlements(ctx context.Context, program Program, beneficiary, month string) ([]*Entitlement, error)
+	// EntitlementsBySource returns every entitlement granted from source, oldest first.
+	EntitlementsBySource(ctx context.Context, source string) ([]*Entitlement, error)
+	// EntitlementsOfPerson returns every entitlement, of any program, paid to a person (PersonID is
+	// personID); a household's 低保 is found with EntitlementsOfHousehold.
+	EntitlementsOfPerson(ctx context.Context, personID string) ([]*Entitlement, error)
+	// EntitlementsOfHousehold returns every entitlement whose HouseholdID is householdID.
+	EntitlementsOfHousehold(ctx context.Context, householdID string) ([]*Entitlement, error)
+}

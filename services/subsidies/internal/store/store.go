@@ -1,0 +1,45 @@
+// Package store keeps the subsidies service's records in SQL, on SQLite or PostgreSQL. Each area keeps its
+// tables in its own migration and its methods in its own file; the contract tests run on both databases.
+package store
+
+import (
+	"context"
+	"embed"
+	"io/fs"
+	"log/slog"
+
+	"fupin.dev/services/platform/outbox"
+	"fupin.dev/services/platform/sqldb"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// MigrationsTable records the subsidies service's own migrations.
+const MigrationsTable = "subsidies_migrations"
+
+// Store implements the domain's store interfaces on a sqldb.DB.
+type Store struct {
+	db   *sqldb.DB
+	feed *outbox.Feed
+}
+
+// New returns a store on db publishing changes to feed; call Migrate first on a new database.
+func New(db *sqldb.DB, feed *outbox.Feed) *Store { return &Store{db: db, feed: feed} }
+
+// Migrate brings the service's tables up to date.
+func Migrate(ctx context.Context, db *sqldb.DB, logger *slog.Logger) error {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	return db.Migrate(ctx, sub, MigrationsTable, logger)
+}
+
+// InTx runs fn in one transaction (joining the one in ctx, if any).
+func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	return s.db.InTx(ctx, fn)
+}
+
+// DB is the store's database, for the platform parts that share it (workflow engine, leader guard).
+func (s *Store) DB() *sqldb.DB { return s.db }

@@ -1,0 +1,242 @@
+package subsidies_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
+	"fupin.dev/services/identification"
+	"fupin.dev/services/platform/auth"
+	"fupin.dev/services/platform/boot"
+	"fupin.dev/services/platform/discovery"
+	"fupin.dev/services/platform/etcdx/etcdtest"
+	"fupin.dev/services/platform/pii"
+	"fupin.dev/services/platform/policy"
+	"fupin.dev/services/platform/sqldb"
+	"fupin.dev/services/platform/sqldb/sqldbtest"
+	"fupin.dev/services/subsidies"
+	"github.com/golang-jwt/jwt/v5"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+)
+
+// These tests start a small county: an in-process etcd with the default policy, the identification
+// service and the subsidies service, each on its own gRPC socket, both on SQLite or both on PostgreSQL.
+// They call the subsidies service over real gRPC through etcd discovery, and it calls the register the
+// same way, as a service on behalf of the test's caller.
+
+// county is one started county.
+type county struct {
+	Etcd *clientv3.Client
+	// Conn reaches the subsidies service; Register the identification service.
+	Conn     *grpc.ClientConn
+	Register *grpc.ClientConn
+	signer   *auth.Signer
+	// DatabaseURL is the subsidies service's database.
+	DatabaseURL string
+	cfg         subsidies.Config
+	stop        func()
+}
+
+// countyOptions adjust startCounty.
+type countyOptions struct {
+	// Now is the clock of both services (nil: time.Now).
+	Now func() time.Time
+}
+
+// startCounty starts etcd, identification and subsidies on dialect d and stops them when the test ends.
+func startCounty(t *testing.T, d sqldb.Dialect, opts ...countyOptions) *county {
+	t.Helper()
+	var o countyOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	cli := etcdtest.New(t)
+	entries, err := policy.LoadDefaultsFile("../../deploy/policy/defaults.json")
+	if err == nil {
+		_, err = policy.SeedDefaults(t.Context(), cli, entries)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	base := func(dbURL string, ready func(string)) boot.Config {
+		return boot.Config{DatabaseURL: dbURL, Etcd: cli, Verifier: auth.NewVerifier(pub), PIIKey: key,
+			ServiceKey: priv, Logger: logger, Ready: ready, Now: o.Now}
+	}
+	c := &county{Etcd: cli, signer: auth.NewSigner(priv), DatabaseURL: sqldbtest.URL(t, d)}
+	run(t, "identification", func(ctx context.Context, ready func(string)) error {
+		return identification.Run(ctx, identification.Config{Config: base(sqldbtest.URL(t, d), ready),
+			RegionsFile: "../../deploy/regions/demo-county.json"})
+	})
+	c.cfg = subsidies.Config{Config: base(c.DatabaseURL, nil)}
+	c.stop = c.startSubsidies(t)
+	c.Conn = dial(t, cli, subsidies.Name)
+	c.Register = dial(t, cli, identification.Name)
+	return c
+}
+
+// startSubsidies starts (or restarts) the subsidies service on the county's database; the returned
+// function stops it and waits until it has.
+func (c *county) startSubsidies(t *testing.T) func() {
+	t.Helper()
+	return run(t, subsidies.Name, func(ctx context.Context, ready func(string)) error {
+		cfg := c.cfg
+		cfg.Ready = ready
+		return subsidies.Run(ctx, cfg)
+	})
+}
+
+// RestartSubsidies stops the subsidies service and starts it again on the same database.
+func (c *county) RestartSubsidies(t *testing.T) {
+	t.Helper()
+	c.stop()
+	c.stop = c.startSubsidies(t)
+}
+
+// run starts one service and waits until it serves; it is stopped by the returned function or at the
+// end of the test, whichever comes first.
+func run(t *testing.T, name string, serve func(ctx context.Context, ready func(string)) error) func() {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, func(a string) { ready <- a }) }()
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("%s stopped with %v", name, err)
+		}
+	}
+	t.Cleanup(stop)
+	select {
+	case <-ready:
+	case err := <-done:
+		stopped = true
+		t.Fatalf("%s did not start: %v", name, err)
+	case <-time.After(60 * time.Second):
+		t.Fatalf("%s did not start within 60s", name)
+	}
+	return stop
+}
+
+func dial(t *testing.T, cli *clientv3.Client, service string) *grpc.ClientConn {
+	t.Helper()
+	conn, err := discovery.Dial(cli, service, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// As returns a context calling as the given department, role and region ("" = the whole county), with an
+// optional purpose for plain-text reads.
+func (c *county) As(t *testing.T, dept, role, region string, purpose ...string) context.Context {
+	t.Helper()
+	tok, err := c.signer.Sign(auth.Claims{Department: dept, Role: role, Region: region,
+		RegisteredClaims: jwt.RegisteredClaims{Subject: "u-" + dept + "-" + role}}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := []string{"authorization", "Bearer " + tok}
+	if len(purpose) > 0 {
+		md = append(md, auth.PurposeHeader, purpose[0])
+	}
+	return metadata.AppendToOutgoingContext(t.Context(), md...)
+}
+
+// CivilAffairs, Federation and Register are the usual callers: 民政 and 残联 county staff, and the
+// register's own county admin (乡村振兴局) who creates the households the tests need.
+func (c *county) CivilAffairs(t *testing.T) context.Context {
+	return c.As(t, "civil_affairs", "department_staff", "")
+}
+
+func (c *county) Federation(t *testing.T) context.Context {
+	return c.As(t, "disabled_persons_federation", "department_staff", "")
+}
+
+func (c *county) RegisterAdmin(t *testing.T) context.Context {
+	return c.As(t, "rural_revitalization", "county_admin", "")
+}
+
+// Villages of the demo county (deploy/regions/demo-county.json).
+const (
+	village1 = "990001001001"
+	village2 = "990001002003"
+)
+
+// IDNumber makes a valid 身份证号 of the demo county for a birth date (YYYYMMDD) and a sequence (0–999).
+func IDNumber(birth string, seq int) string {
+	first17 := fmt.Sprintf("990001%s%03d", birth, seq%1000)
+	return first17 + string(pii.IDCheckChar(first17))
+}
+
+// CreateHousehold registers a household in identification and returns it.
+func (c *county) CreateHousehold(t *testing.T, village string, members ...*identificationv1.Member) *identificationv1.Household {
+	t.Helper()
+	h, err := identificationv1.NewHouseholdServiceClient(c.Register).CreateHousehold(c.RegisterAdmin(t),
+		&identificationv1.CreateHouseholdRequest{Household: &identificationv1.Household{
+			RegionCode: village, Address: "一组", Members: members}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// errorDetails splits a gRPC error into its code, ErrorInfo, BadRequest and PreconditionFailure.
+func errorDetails(err error) (codes.Code, *errdetails.ErrorInfo, *errdetails.BadRequest, *errdetails.PreconditionFailure) {
+	st, _ := status.FromError(err)
+	var (
+		info *errdetails.ErrorInfo
+		br   *errdetails.BadRequest
+		pf   *errdetails.PreconditionFailure
+	)
+	for _, d := range st.Details() {
+		switch d := d.(type) {
+		case *errdetails.ErrorInfo:
+			info = d
+		case *errdetails.BadRequest:
+			br = d
+		case *errdetails.PreconditionFailure:
+			pf = d
+		}
+	}
+	return st.Code(), info, br, pf
+}
+
+func TestCountyStarts(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
+		c := startCounty(t, d)
+		h := c.CreateHousehold(t, village1, &identificationv1.Member{FullName: "张三", IdNumber: IDNumber("19500101", 1),
+			RelationToHead: identificationv1.Relation_RELATION_HEAD})
+		if h.GetName() == "" {
+			t.Fatal("no household name")
+		}
+		c.RestartSubsidies(t)
+		resp, err := healthpb.NewHealthClient(c.Conn).Check(t.Context(), &healthpb.HealthCheckRequest{})
+		if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+			t.Fatalf("after a restart: %v %v", resp, err)
+		}
+	})
+}
