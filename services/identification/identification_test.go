@@ -2,8 +2,6 @@ package identification_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"database/sql"
 	"fmt"
 	"io"
@@ -13,20 +11,14 @@ import (
 
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	"fupin.dev/services/identification"
-	"fupin.dev/services/platform/auth"
 	"fupin.dev/services/platform/boot"
-	"fupin.dev/services/platform/discovery"
-	"fupin.dev/services/platform/etcdx/etcdtest"
 	"fupin.dev/services/platform/pii"
-	"fupin.dev/services/platform/policy"
+	"fupin.dev/services/platform/servicetest"
 	"fupin.dev/services/platform/sqldb"
 	"fupin.dev/services/platform/sqldb/sqldbtest"
-	"github.com/golang-jwt/jwt/v5"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 )
@@ -38,52 +30,26 @@ type harness struct {
 	conn       *grpc.ClientConn
 	households identificationv1.HouseholdServiceClient
 	regions    identificationv1.RegionServiceClient
-	signer     *auth.Signer
+	keys       servicetest.Keys
 	dbURL      string
 }
 
 func start(t *testing.T, d sqldb.Dialect) *harness {
 	t.Helper()
-	cli := etcdtest.New(t)
 	// The county's default policy, as `fupin dev` seeds it: the lines, quorums and periods workflows read.
-	entries, err := policy.LoadDefaultsFile("../../deploy/policy/defaults.json")
-	if err == nil {
-		_, err = policy.SeedDefaults(t.Context(), cli, entries)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	h := &harness{signer: auth.NewSigner(priv), dbURL: sqldbtest.URL(t, d)}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
+	cli := servicetest.Etcd(t, "../../deploy")
+	keys := servicetest.NewKeys()
+	h := &harness{keys: keys, dbURL: sqldbtest.URL(t, d)}
 	cfg := identification.Config{
-		Config: boot.Config{DatabaseURL: h.dbURL, Etcd: cli, Verifier: auth.NewVerifier(pub), PIIKey: key,
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: func(a string) { ready <- a }},
+		Config: boot.Config{DatabaseURL: h.dbURL, Etcd: cli, Verifier: keys.Verifier(), PIIKey: keys.PII,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
 		RegionsFile: "../../deploy/regions/demo-county.json",
 	}
-	go func() { done <- identification.Run(ctx, cfg) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("service stopped with %v", err)
-		}
+	servicetest.Run(t, identification.Name, func(ctx context.Context, ready func(string)) error {
+		cfg.Ready = ready
+		return identification.Run(ctx, cfg)
 	})
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("service did not start: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("service did not start within 30s")
-	}
-	conn, err := discovery.Dial(cli, identification.Name, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn := servicetest.Dial(t, cli, identification.Name)
 	h.conn = conn
 	h.households = identificationv1.NewHouseholdServiceClient(conn)
 	h.regions = identificationv1.NewRegionServiceClient(conn)
@@ -93,16 +59,7 @@ func start(t *testing.T, d sqldb.Dialect) *harness {
 // as returns a context calling as the given department, role and region, with an optional purpose.
 func (h *harness) as(t *testing.T, dept, role, region string, purpose ...string) context.Context {
 	t.Helper()
-	tok, err := h.signer.Sign(auth.Claims{Department: dept, Role: role, Region: region,
-		RegisteredClaims: jwt.RegisteredClaims{Subject: "u-" + role}}, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	md := []string{"authorization", "Bearer " + tok}
-	if len(purpose) > 0 {
-		md = append(md, auth.PurposeHeader, purpose[0])
-	}
-	return metadata.AppendToOutgoingContext(t.Context(), md...)
+	return h.keys.As(t, t.Context(), dept, role, region, purpose...)
 }
 
 func (h *harness) admin(t *testing.T, purpose ...string) context.Context {
@@ -127,18 +84,8 @@ func newHousehold(village string, seq int) *identificationv1.CreateHouseholdRequ
 
 func details(t *testing.T, err error) (codes.Code, *errdetails.ErrorInfo, *errdetails.BadRequest) {
 	t.Helper()
-	st, _ := status.FromError(err)
-	var info *errdetails.ErrorInfo
-	var br *errdetails.BadRequest
-	for _, d := range st.Details() {
-		switch d := d.(type) {
-		case *errdetails.ErrorInfo:
-			info = d
-		case *errdetails.BadRequest:
-			br = d
-		}
-	}
-	return st.Code(), info, br
+	code, info, br, _ := servicetest.Details(err)
+	return code, info, br
 }
 
 func TestHouseholdAPI(t *testing.T) {

@@ -2,8 +2,6 @@ package subsidies_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,24 +10,17 @@ import (
 
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	"fupin.dev/services/identification"
-	"fupin.dev/services/platform/auth"
 	"fupin.dev/services/platform/boot"
-	"fupin.dev/services/platform/discovery"
-	"fupin.dev/services/platform/etcdx/etcdtest"
 	"fupin.dev/services/platform/pii"
-	"fupin.dev/services/platform/policy"
+	"fupin.dev/services/platform/servicetest"
 	"fupin.dev/services/platform/sqldb"
 	"fupin.dev/services/platform/sqldb/sqldbtest"
 	"fupin.dev/services/subsidies"
-	"github.com/golang-jwt/jwt/v5"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
 )
 
 // These tests start a small county: an in-process etcd with the default policy, the identification
@@ -43,7 +34,7 @@ type county struct {
 	// Conn reaches the subsidies service; Register the identification service.
 	Conn     *grpc.ClientConn
 	Register *grpc.ClientConn
-	signer   *auth.Signer
+	keys     servicetest.Keys
 	// DatabaseURL is the subsidies service's database.
 	DatabaseURL string
 	cfg         subsidies.Config
@@ -63,24 +54,15 @@ func startCounty(t *testing.T, d sqldb.Dialect, opts ...countyOptions) *county {
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	cli := etcdtest.New(t)
-	entries, err := policy.LoadDefaultsFile("../../deploy/policy/defaults.json")
-	if err == nil {
-		_, err = policy.SeedDefaults(t.Context(), cli, entries)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
+	cli := servicetest.Etcd(t, "../../deploy")
+	keys := servicetest.NewKeys()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	base := func(dbURL string, ready func(string)) boot.Config {
-		return boot.Config{DatabaseURL: dbURL, Etcd: cli, Verifier: auth.NewVerifier(pub), PIIKey: key,
-			ServiceKey: priv, Logger: logger, Ready: ready, Now: o.Now}
+		return boot.Config{DatabaseURL: dbURL, Etcd: cli, Verifier: keys.Verifier(), PIIKey: keys.PII,
+			ServiceKey: keys.Private, Logger: logger, Ready: ready, Now: o.Now}
 	}
-	c := &county{Etcd: cli, signer: auth.NewSigner(priv), DatabaseURL: sqldbtest.URL(t, d)}
-	run(t, "identification", func(ctx context.Context, ready func(string)) error {
+	c := &county{Etcd: cli, keys: keys, DatabaseURL: sqldbtest.URL(t, d)}
+	run(t, identification.Name, func(ctx context.Context, ready func(string)) error {
 		return identification.Run(ctx, identification.Config{Config: base(sqldbtest.URL(t, d), ready),
 			RegionsFile: "../../deploy/regions/demo-county.json"})
 	})
@@ -109,61 +91,23 @@ func (c *county) RestartSubsidies(t *testing.T) {
 	c.stop = c.startSubsidies(t)
 }
 
-// run starts one service and waits until it serves; it is stopped by the returned function or at the
-// end of the test, whichever comes first.
+// run starts one service and waits until it serves (servicetest.Run).
 func run(t *testing.T, name string, serve func(ctx context.Context, ready func(string)) error) func() {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, func(a string) { ready <- a }) }()
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("%s stopped with %v", name, err)
-		}
-	}
-	t.Cleanup(stop)
-	select {
-	case <-ready:
-	case err := <-done:
-		stopped = true
-		t.Fatalf("%s did not start: %v", name, err)
-	case <-time.After(60 * time.Second):
-		t.Fatalf("%s did not start within 60s", name)
-	}
-	return stop
+	return servicetest.Run(t, name, serve)
 }
 
+// dial reaches a service through etcd (servicetest.Dial).
 func dial(t *testing.T, cli *clientv3.Client, service string) *grpc.ClientConn {
 	t.Helper()
-	conn, err := discovery.Dial(cli, service, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return conn
+	return servicetest.Dial(t, cli, service)
 }
 
 // As returns a context calling as the given department, role and region ("" = the whole county), with an
 // optional purpose for plain-text reads.
 func (c *county) As(t *testing.T, dept, role, region string, purpose ...string) context.Context {
 	t.Helper()
-	tok, err := c.signer.Sign(auth.Claims{Department: dept, Role: role, Region: region,
-		RegisteredClaims: jwt.RegisteredClaims{Subject: "u-" + dept + "-" + role}}, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	md := []string{"authorization", "Bearer " + tok}
-	if len(purpose) > 0 {
-		md = append(md, auth.PurposeHeader, purpose[0])
-	}
-	return metadata.AppendToOutgoingContext(t.Context(), md...)
+	return c.keys.As(t, t.Context(), dept, role, region, purpose...)
 }
 
 // CivilAffairs, Federation and Register are the usual callers: 民政 and 残联 county staff, and the
@@ -206,23 +150,7 @@ func (c *county) CreateHousehold(t *testing.T, village string, members ...*ident
 
 // errorDetails splits a gRPC error into its code, ErrorInfo, BadRequest and PreconditionFailure.
 func errorDetails(err error) (codes.Code, *errdetails.ErrorInfo, *errdetails.BadRequest, *errdetails.PreconditionFailure) {
-	st, _ := status.FromError(err)
-	var (
-		info *errdetails.ErrorInfo
-		br   *errdetails.BadRequest
-		pf   *errdetails.PreconditionFailure
-	)
-	for _, d := range st.Details() {
-		switch d := d.(type) {
-		case *errdetails.ErrorInfo:
-			info = d
-		case *errdetails.BadRequest:
-			br = d
-		case *errdetails.PreconditionFailure:
-			pf = d
-		}
-	}
-	return st.Code(), info, br, pf
+	return servicetest.Details(err)
 }
 
 func TestCountyStarts(t *testing.T) {
