@@ -165,7 +165,7 @@ func Start(ctx context.Context, name string, dept commonv1.Department, cfg Confi
 	}
 	p.closers = append(p.closers, func() error { p.Policy.Close(); return nil })
 	p.Server, err = server.New(server.Config{Name: name, Department: dept, Verifier: cfg.Verifier, DB: p.DB,
-		Audit: p.Audit, Logger: cfg.Logger, Now: cfg.Now})
+		Audit: p.Audit, Logger: cfg.Logger, Now: cfg.Now, Sealer: p.PII})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

@@ -50,6 +50,16 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Sealer encrypts the responses kept for idempotent replay: a response may hold personal data in plain
+	// text (a plain 身份证号 returned to an allowed caller), which must not rest unencrypted in the table.
+	// Services get the county's personal-data protector (boot); nil keeps them as they are (tests).
+	Sealer Sealer
+}
+
+// Sealer encrypts and decrypts stored data; *pii.Protector is one.
+type Sealer interface {
+	Seal(plaintext string) ([]byte, error)
+	Open(sealed []byte) (string, error)
 }
 
 // Server is a gRPC server with fupin's interceptor chain.
@@ -305,7 +315,11 @@ func (s *Server) mutate(ctx context.Context, m *method, req any, handler grpc.Un
 						return fmt.Errorf("no output type for %s", m.fullName)
 					}
 					out := m.output.New().Interface()
-					if err := proto.Unmarshal(rec.Response, out); err != nil {
+					stored, err := s.openResponse(rec.Response)
+					if err != nil {
+						return fmt.Errorf("idempotency replay: %w", err)
+					}
+					if err := proto.Unmarshal(stored, out); err != nil {
 						return fmt.Errorf("idempotency replay: %w", err)
 					}
 					resp = out
@@ -319,6 +333,9 @@ func (s *Server) mutate(ctx context.Context, m *method, req any, handler grpc.Un
 			resp = out
 			if requestID != "" {
 				b, err := proto.Marshal(out.(proto.Message))
+				if err == nil {
+					b, err = s.sealResponse(b)
+				}
 				if err != nil {
 					return err
 				}
@@ -429,3 +446,20 @@ func recordCount(resp proto.Message) int {
 }
 
 var discard = slog.New(slog.DiscardHandler)
+
+// sealResponse encrypts a response kept for replay (see Config.Sealer).
+func (s *Server) sealResponse(b []byte) ([]byte, error) {
+	if s.cfg.Sealer == nil {
+		return b, nil
+	}
+	return s.cfg.Sealer.Seal(string(b))
+}
+
+// openResponse decrypts a response kept for replay.
+func (s *Server) openResponse(b []byte) ([]byte, error) {
+	if s.cfg.Sealer == nil {
+		return b, nil
+	}
+	plain, err := s.cfg.Sealer.Open(b)
+	return []byte(plain), err
+}
