@@ -1,0 +1,187 @@
+package outbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
+	"fupin.dev/services/platform/sqldb"
+)
+
+// Following another service's feed (the consumer's half of DESIGN.md, Change feed). The consumer keeps,
+// in its own database, a cursor per subscription: the sequence of the last change it handled. Each
+// change is handled in ONE transaction of the consumer's database that also moves the cursor, so the
+// handler's writes and the cursor commit or roll back together: after a crash or a restart the
+// subscriber resumes right after the last change whose effects committed, and a change is neither missed
+// nor acted on twice. The cursor only moves forward (the update is conditional on a smaller stored
+// sequence), which also keeps two replicas running the same subscription from handling a change twice:
+// the second one's update finds the cursor already there and skips the change.
+
+// Handler acts on one change. It must do all its writing through ctx (the transaction that moves the
+// cursor); an error rolls the transaction back and the change is offered again after a backoff.
+type Handler func(ctx context.Context, c *commonv1.Change) error
+
+// SubscribeOptions tune Subscribe; the zero value is what services use.
+type SubscribeOptions struct {
+	// Logger receives connection problems and handler failures (default slog.Default()).
+	Logger *slog.Logger
+	// PageSize is the number of changes per ListChanges page while catching up (default 500).
+	PageSize int
+	// MinBackoff and MaxBackoff bound the wait before the next attempt after a failure: it starts at
+	// MinBackoff, doubles after every failure without progress, and is capped at MaxBackoff (defaults
+	// 200 ms and 30 s).
+	MinBackoff, MaxBackoff time.Duration
+	// Now is the clock of the cursor's update time (default time.Now).
+	Now func() time.Time
+}
+
+// Subscribe follows a peer's change feed until ctx ends, calling handle once for every change of the
+// given topics (all topics when empty) after the cursor stored under name. It first catches up page by
+// page with ListChanges (bounded requests however far behind it is), then watches with WatchChanges;
+// when the peer is unreachable, the stream breaks or handle fails, it waits (exponential backoff with
+// jitter) and starts again from the stored cursor. A handler failure therefore blocks the feed at that
+// change, and is logged on every attempt, rather than skipping it: following the register must miss
+// nothing.
+//
+// It returns nil when ctx ends, and an error only when the cursor cannot be set up at all (the
+// platform's migrations were not applied), so it fits a service's background jobs.
+func Subscribe(ctx context.Context, db *sqldb.DB, feed commonv1.ChangeFeedServiceClient, name string, topics []string,
+	handle Handler, opts ...SubscribeOptions) error {
+	var o SubscribeOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.PageSize <= 0 {
+		o.PageSize = 500
+	}
+	if o.MinBackoff <= 0 {
+		o.MinBackoff = 200 * time.Millisecond
+	}
+	if o.MaxBackoff < o.MinBackoff {
+		o.MaxBackoff = max(30*time.Second, o.MinBackoff)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	s := &subscriber{db: db, feed: feed, name: name, topics: topics, handle: handle, o: o}
+	if _, err := db.Exec(ctx, `INSERT INTO fupin_cursors (name, sequence, updated_us) VALUES ($1, 0, $2)
+		ON CONFLICT (name) DO NOTHING`, name, o.Now().UnixMicro()); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("subscription %s: cursor: %w", name, err)
+	}
+	backoff := o.MinBackoff
+	for {
+		progressed, err := s.follow(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if progressed {
+			backoff = o.MinBackoff
+		}
+		wait := backoff + rand.N(backoff/5+1)
+		o.Logger.WarnContext(ctx, "change feed subscription interrupted; resuming from the stored cursor",
+			"subscription", name, "err", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		backoff = min(2*backoff, o.MaxBackoff)
+	}
+}
+
+// Cursor returns the sequence of the last change handled under name (0 when none was).
+func Cursor(ctx context.Context, db *sqldb.DB, name string) (int64, error) {
+	var seq int64
+	err := db.Q(ctx).QueryRowContext(ctx, `SELECT sequence FROM fupin_cursors WHERE name = $1`, name).Scan(&seq)
+	if err != nil {
+		return 0, fmt.Errorf("cursor %s: %w", name, err)
+	}
+	return seq, nil
+}
+
+type subscriber struct {
+	db     *sqldb.DB
+	feed   commonv1.ChangeFeedServiceClient
+	name   string
+	topics []string
+	handle Handler
+	o      SubscribeOptions
+}
+
+// errStreamEnded reports a watch the peer closed (it does so when it stops).
+var errStreamEnded = errors.New("the peer ended the watch")
+
+// follow catches up from the stored cursor, then watches, until something fails. It reports whether it
+// handled (or skipped past) at least one change.
+func (s *subscriber) follow(ctx context.Context) (progressed bool, err error) {
+	cursor, err := Cursor(ctx, s.db, s.name)
+	if err != nil {
+		return false, err
+	}
+	for {
+		page, err := s.feed.ListChanges(ctx, &commonv1.ListChangesRequest{AfterSequence: cursor,
+			PageSize: int32(s.o.PageSize), Topics: s.topics})
+		if err != nil {
+			return progressed, fmt.Errorf("list changes after %d: %w", cursor, err)
+		}
+		for _, c := range page.GetChanges() {
+			if err := s.apply(ctx, c); err != nil {
+				return progressed, err
+			}
+			cursor, progressed = c.GetSequence(), true
+		}
+		if len(page.GetChanges()) < s.o.PageSize {
+			break
+		}
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := s.feed.WatchChanges(wctx, &commonv1.WatchChangesRequest{AfterSequence: cursor, Topics: s.topics})
+	if err != nil {
+		return progressed, fmt.Errorf("watch changes after %d: %w", cursor, err)
+	}
+	for {
+		c, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return progressed, errStreamEnded
+		}
+		if err != nil {
+			return progressed, fmt.Errorf("watch changes after %d: %w", cursor, err)
+		}
+		if err := s.apply(ctx, c); err != nil {
+			return progressed, err
+		}
+		cursor, progressed = c.GetSequence(), true
+	}
+}
+
+// apply handles one change and moves the cursor to it in one transaction. A change at or before the
+// stored cursor (handled by another replica meanwhile) is skipped.
+func (s *subscriber) apply(ctx context.Context, c *commonv1.Change) error {
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		res, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE fupin_cursors SET sequence = $2, updated_us = $3
+			WHERE name = $1 AND sequence < $2`, s.name, c.GetSequence(), s.o.Now().UnixMicro())
+		if err != nil {
+			return fmt.Errorf("move cursor: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		return s.handle(ctx, c)
+	})
+	if err != nil {
+		return fmt.Errorf("change %d (%s %s): %w", c.GetSequence(), c.GetTopic(), c.GetResource(), err)
+	}
+	return nil
+}
