@@ -1,5 +1,5 @@
 // Command vendorproto writes the few third-party .proto files fupin's contracts import
-// (google/api annotations and field behaviour, buf/validate) into proto/third_party.
+// (google/api annotations, field behaviour and HttpBody, buf/validate) into proto/third_party.
 //
 // These machines cannot reach the Buf registry, and buf/validate/validate.proto ships in no Go, Debian
 // or npm package. The descriptors compiled into the canonical Go packages are the source of truth, so
@@ -17,6 +17,7 @@ import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	"github.com/jhump/protoreflect/v2/protoprint"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
+	_ "google.golang.org/genproto/googleapis/api/httpbody"
 	"google.golang.org/protobuf/reflect/protoregistry"
 )
 
@@ -25,6 +26,7 @@ var files = []string{
 	"google/api/annotations.proto",
 	"google/api/field_behavior.proto",
 	"google/api/http.proto",
+	"google/api/httpbody.proto",
 }
 
 func main() {

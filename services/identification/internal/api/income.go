@@ -74,6 +74,16 @@ func (s *Income) AssessIncome(ctx context.Context, req *identificationv1.AssessI
 	return store.IncomeAssessmentProto(a), nil
 }
 
+func (s *Income) GetIncomeAssessment(ctx context.Context, req *identificationv1.GetIncomeAssessmentRequest) (*identificationv1.IncomeAssessment, error) {
+	c, _ := caller(ctx)
+	w := domain.IncomeWindowSpec{Year: int(req.GetYear()), AsOf: req.GetAsOfDate()}
+	a, err := s.svc.Compute(ctx, c, householdID(req.GetHousehold()), w, domain.IncomeProgram(req.GetProgram()))
+	if err != nil {
+		return nil, err
+	}
+	return store.IncomeAssessmentProto(a), nil
+}
+
 func fromIncomeItem(it *identificationv1.IncomeItem) domain.IncomeItem {
 	return domain.IncomeItem{
 		HouseholdID: strings.TrimPrefix(it.GetHousehold(), "households/"), Type: domain.IncomeItemType(it.GetType()),

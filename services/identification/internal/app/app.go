@@ -65,6 +65,7 @@ func Run(ctx context.Context, cfg Config) error {
 	visits := domain.NewVisits(st, p.PII, p.Policy, now, newID)
 	identificationv1.RegisterVisitServiceServer(p.Server.GRPC(), api.NewVisits(visits, now))
 	identificationv1.RegisterStatisticsServiceServer(p.Server.GRPC(), api.NewStatistics(domain.NewStatistics(st, p.Policy, now)))
+	identificationv1.RegisterRegisterExportServiceServer(p.Server.GRPC(), api.NewRegisterExport(domain.NewRegisterExport(st), p.Audit, now))
 	// 痕迹管理: the trail merges the events of every domain.TrailSource listed here, sorted by time. An area
 	// that records steps of a household (cases, monitoring clues, income assessments…) adds its source.
 	trail := domain.NewTrail(st, domain.NewRegisterTrail(st), visits, monitoring, cases)

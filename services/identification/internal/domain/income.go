@@ -29,9 +29,11 @@ const (
 
 // Policy parameters of income assessment and monitoring (deploy/policy/defaults.json).
 const (
-	ParamPovertyLine              = "identification.poverty_line_fen_per_year"
-	ParamIdentificationCounted    = "identification.counted_income_types"
-	ParamMonitoringCounted        = "monitoring.counted_income_types"
+	ParamPovertyLine           = "identification.poverty_line_fen_per_year"
+	ParamIdentificationCounted = "identification.counted_income_types"
+	ParamMonitoringCounted     = "monitoring.counted_income_types"
+	// ParamDibaoCounted is 民政's list for 低保: the subsidies service owns the rule, the register applies it.
+	ParamDibaoCounted             = "subsidies.dibao.counted_income_types"
 	ParamMonitoringThresholdRatio = "monitoring.threshold_ratio"
 	ParamMonitoringWindowMonths   = "monitoring.income_window_months"
 	ParamRigidSpendingRatio       = "monitoring.rigid_spending_ratio"
@@ -132,11 +134,15 @@ const (
 	ProgramUnspecified    IncomeProgram = iota
 	ProgramIdentification               // 精准识别
 	ProgramMonitoring                   // 防返贫监测
+	ProgramDibao                        // 低保 (民政's rules, read by the subsidies service)
 )
 
 func (p IncomeProgram) countedParam() string {
-	if p == ProgramIdentification {
+	switch p {
+	case ProgramIdentification:
 		return ParamIdentificationCounted
+	case ProgramDibao:
+		return ParamDibaoCounted
 	}
 	return ParamMonitoringCounted
 }
@@ -538,19 +544,26 @@ type IncomeWindowSpec struct {
 func (s *Incomes) Assess(ctx context.Context, c Caller, householdID string, w IncomeWindowSpec, program IncomeProgram) (*IncomeAssessment, error) {
 	var out *IncomeAssessment
 	err := s.store.InTx(ctx, func(ctx context.Context) error {
-		h, err := s.store.GetHousehold(ctx, householdID)
-		if err != nil {
-			return err
-		}
-		if err := c.check(h.RegionCode); err != nil {
-			return err
-		}
-		if out, err = s.assess(ctx, h, w, program, s.now()); err != nil {
+		var err error
+		if out, err = s.Compute(ctx, c, householdID, w, program); err != nil {
 			return err
 		}
 		return s.store.PublishIncomeAssessed(ctx, out, "assessed")
 	})
 	return out, err
+}
+
+// Compute computes a household's assessment in the caller's scope without publishing it: the read other
+// departments' decisions use (a 低保 survey looks as often as it needs without adding to the feed).
+func (s *Incomes) Compute(ctx context.Context, c Caller, householdID string, w IncomeWindowSpec, program IncomeProgram) (*IncomeAssessment, error) {
+	h, err := s.store.GetHousehold(ctx, householdID)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.check(h.RegionCode); err != nil {
+		return nil, err
+	}
+	return s.assess(ctx, h, w, program, s.now())
 }
 
 // ErrNoIncomeItems is PerCapitaNet's answer for a household without income items in the year: nothing to

@@ -48,6 +48,7 @@ func defaultIncPolicy() incPolicy {
 		domain.ParamPovertyLine:              {"": `299500`},
 		domain.ParamIdentificationCounted:    {"": all},
 		domain.ParamMonitoringCounted:        {"": all},
+		domain.ParamDibaoCounted:             {"": `["wages","business","property","production_cost"]`},
 		domain.ParamMonitoringThresholdRatio: {"": `{"num":3,"den":2}`},
 		domain.ParamMonitoringWindowMonths:   {"": `12`},
 		domain.ParamRigidSpendingRatio:       {"": `{"num":1,"den":1}`},
@@ -347,6 +348,50 @@ func TestAssessment(t *testing.T) {
 				t.Errorf("assessment %+v, want net %d per capita %d window %s..%s", a, tt.net, tt.perCapita, tt.from, tt.to)
 			}
 		})
+	}
+}
+
+// Compute is the read other departments use: the same figures as Assess, in the caller's scope, with 低保's
+// own counted types, and nothing on the change feed.
+func TestComputePublishesNothing(t *testing.T) {
+	e := newMonEnv(t)
+	ctx := t.Context()
+	h := e.household(t, "990001002001", 1, 2, domain.RegistryOrdinary)
+	tr := wages("2025-03", 240_000)
+	tr.Type, tr.Payer, tr.Program = domain.IncomeTransfer, domain.DeptCivilAffairs, domain.TransferDibao
+	if _, err := e.incomes.RecordItems(ctx, rural, h.ID, []domain.IncomeItem{wages("2025-05", 600_000), tr}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := e.feed.List(ctx, outbox.Query{Topics: []string{domain.TopicIncomeAssessed}, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		program domain.IncomeProgram
+		net     int64
+	}{
+		{"monitoring counts the 低保 transfer", domain.ProgramMonitoring, 840_000},
+		{"低保 counts its own list, without transfers", domain.ProgramDibao, 600_000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := e.incomes.Compute(ctx, county, h.ID, domain.IncomeWindowSpec{AsOf: "2025-06-15"}, tt.program)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Net != tt.net || a.Members != 2 || a.PerCapita != tt.net/2 || a.Program != tt.program {
+				t.Errorf("assessment %+v, want net %d", a, tt.net)
+			}
+		})
+	}
+	after, err := e.feed.List(ctx, outbox.Query{Topics: []string{domain.TopicIncomeAssessed}, Limit: 100})
+	if err != nil || len(after) != len(before) {
+		t.Errorf("Compute published: %d changes before, %d after (%v)", len(before), len(after), err)
+	}
+	township := domain.Caller{Actor: "t", Scope: "990001001"}
+	if _, err := e.incomes.Compute(ctx, township, h.ID, domain.IncomeWindowSpec{Year: 2025}, domain.ProgramDibao); !errors.Is(err, domain.ErrOutOfScope) {
+		t.Errorf("outside the caller's scope: %v", err)
 	}
 }
 

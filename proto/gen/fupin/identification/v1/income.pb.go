@@ -295,6 +295,8 @@ const (
 	IncomeProgram_INCOME_PROGRAM_IDENTIFICATION IncomeProgram = 1
 	// 防返贫监测: counts `monitoring.counted_income_types`.
 	IncomeProgram_INCOME_PROGRAM_MONITORING IncomeProgram = 2
+	// 低保 (民政): counts `subsidies.dibao.counted_income_types`.
+	IncomeProgram_INCOME_PROGRAM_DIBAO IncomeProgram = 3
 )
 
 // Enum value maps for IncomeProgram.
@@ -303,11 +305,13 @@ var (
 		0: "INCOME_PROGRAM_UNSPECIFIED",
 		1: "INCOME_PROGRAM_IDENTIFICATION",
 		2: "INCOME_PROGRAM_MONITORING",
+		3: "INCOME_PROGRAM_DIBAO",
 	}
 	IncomeProgram_value = map[string]int32{
 		"INCOME_PROGRAM_UNSPECIFIED":    0,
 		"INCOME_PROGRAM_IDENTIFICATION": 1,
 		"INCOME_PROGRAM_MONITORING":     2,
+		"INCOME_PROGRAM_DIBAO":          3,
 	}
 )
 
@@ -868,6 +872,111 @@ func (*AssessIncomeRequest_Year) isAssessIncomeRequest_Window() {}
 
 func (*AssessIncomeRequest_AsOfDate) isAssessIncomeRequest_Window() {}
 
+// GetIncomeAssessmentRequest is the request of GetIncomeAssessment.
+type GetIncomeAssessmentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "households/{household}"
+	Household string `protobuf:"bytes,1,opt,name=household,proto3" json:"household,omitempty"`
+	// The window: a calendar year, or the rolling 12 months up to a date.
+	//
+	// Types that are valid to be assigned to Window:
+	//
+	//	*GetIncomeAssessmentRequest_Year
+	//	*GetIncomeAssessmentRequest_AsOfDate
+	Window isGetIncomeAssessmentRequest_Window `protobuf_oneof:"window"`
+	// Whose counting rules apply; default MONITORING.
+	Program       IncomeProgram `protobuf:"varint,4,opt,name=program,proto3,enum=fupin.identification.v1.IncomeProgram" json:"program,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetIncomeAssessmentRequest) Reset() {
+	*x = GetIncomeAssessmentRequest{}
+	mi := &file_fupin_identification_v1_income_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetIncomeAssessmentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetIncomeAssessmentRequest) ProtoMessage() {}
+
+func (x *GetIncomeAssessmentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fupin_identification_v1_income_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetIncomeAssessmentRequest.ProtoReflect.Descriptor instead.
+func (*GetIncomeAssessmentRequest) Descriptor() ([]byte, []int) {
+	return file_fupin_identification_v1_income_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *GetIncomeAssessmentRequest) GetHousehold() string {
+	if x != nil {
+		return x.Household
+	}
+	return ""
+}
+
+func (x *GetIncomeAssessmentRequest) GetWindow() isGetIncomeAssessmentRequest_Window {
+	if x != nil {
+		return x.Window
+	}
+	return nil
+}
+
+func (x *GetIncomeAssessmentRequest) GetYear() int32 {
+	if x != nil {
+		if x, ok := x.Window.(*GetIncomeAssessmentRequest_Year); ok {
+			return x.Year
+		}
+	}
+	return 0
+}
+
+func (x *GetIncomeAssessmentRequest) GetAsOfDate() string {
+	if x != nil {
+		if x, ok := x.Window.(*GetIncomeAssessmentRequest_AsOfDate); ok {
+			return x.AsOfDate
+		}
+	}
+	return ""
+}
+
+func (x *GetIncomeAssessmentRequest) GetProgram() IncomeProgram {
+	if x != nil {
+		return x.Program
+	}
+	return IncomeProgram_INCOME_PROGRAM_UNSPECIFIED
+}
+
+type isGetIncomeAssessmentRequest_Window interface {
+	isGetIncomeAssessmentRequest_Window()
+}
+
+type GetIncomeAssessmentRequest_Year struct {
+	// A calendar year, e.g. 2024.
+	Year int32 `protobuf:"varint,2,opt,name=year,proto3,oneof"`
+}
+
+type GetIncomeAssessmentRequest_AsOfDate struct {
+	// The rolling window (`monitoring.income_window_months`) ending on this date (YYYY-MM-DD).
+	AsOfDate string `protobuf:"bytes,3,opt,name=as_of_date,json=asOfDate,proto3,oneof"`
+}
+
+func (*GetIncomeAssessmentRequest_Year) isGetIncomeAssessmentRequest_Window() {}
+
+func (*GetIncomeAssessmentRequest_AsOfDate) isGetIncomeAssessmentRequest_Window() {}
+
 // IncomeAssessment is a household's income over a window (收入核算结果). Amounts are fen.
 type IncomeAssessment struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -919,7 +1028,7 @@ type IncomeAssessment struct {
 
 func (x *IncomeAssessment) Reset() {
 	*x = IncomeAssessment{}
-	mi := &file_fupin_identification_v1_income_proto_msgTypes[6]
+	mi := &file_fupin_identification_v1_income_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -931,7 +1040,7 @@ func (x *IncomeAssessment) String() string {
 func (*IncomeAssessment) ProtoMessage() {}
 
 func (x *IncomeAssessment) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_income_proto_msgTypes[6]
+	mi := &file_fupin_identification_v1_income_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -944,7 +1053,7 @@ func (x *IncomeAssessment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IncomeAssessment.ProtoReflect.Descriptor instead.
 func (*IncomeAssessment) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_income_proto_rawDescGZIP(), []int{6}
+	return file_fupin_identification_v1_income_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *IncomeAssessment) GetHousehold() string {
@@ -1101,7 +1210,7 @@ type IncomeAssessed struct {
 
 func (x *IncomeAssessed) Reset() {
 	*x = IncomeAssessed{}
-	mi := &file_fupin_identification_v1_income_proto_msgTypes[7]
+	mi := &file_fupin_identification_v1_income_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1113,7 +1222,7 @@ func (x *IncomeAssessed) String() string {
 func (*IncomeAssessed) ProtoMessage() {}
 
 func (x *IncomeAssessed) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_income_proto_msgTypes[7]
+	mi := &file_fupin_identification_v1_income_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1126,7 +1235,7 @@ func (x *IncomeAssessed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IncomeAssessed.ProtoReflect.Descriptor instead.
 func (*IncomeAssessed) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_income_proto_rawDescGZIP(), []int{7}
+	return file_fupin_identification_v1_income_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *IncomeAssessed) GetAssessment() *IncomeAssessment {
@@ -1195,6 +1304,13 @@ const file_fupin_identification_v1_income_proto_rawDesc = "" +
 	"\aprogram\x18\x04 \x01(\x0e2&.fupin.identification.v1.IncomeProgramB\b\xbaH\x05\x82\x01\x02\x10\x01R\aprogram\x12&\n" +
 	"\n" +
 	"request_id\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestIdB\x0f\n" +
+	"\x06window\x12\x05\xbaH\x02\b\x01\"\xa4\x02\n" +
+	"\x1aGetIncomeAssessmentRequest\x12A\n" +
+	"\thousehold\x18\x01 \x01(\tB#\xbaH r\x1e2\x1c^households/[0-9a-z-]{1,64}$R\thousehold\x12!\n" +
+	"\x04year\x18\x02 \x01(\x05B\v\xbaH\b\x1a\x06\x18\xb4\x10(\xd0\x0fH\x00R\x04year\x12C\n" +
+	"\n" +
+	"as_of_date\x18\x03 \x01(\tB#\xbaH r\x1e2\x1c^[0-9]{4}-[0-9]{2}-[0-9]{2}$H\x00R\basOfDate\x12J\n" +
+	"\aprogram\x18\x04 \x01(\x0e2&.fupin.identification.v1.IncomeProgramB\b\xbaH\x05\x82\x01\x02\x10\x01R\aprogramB\x0f\n" +
 	"\x06window\x12\x05\xbaH\x02\b\x01\"\xb2\x06\n" +
 	"\x10IncomeAssessment\x12\x1c\n" +
 	"\thousehold\x18\x01 \x01(\tR\thousehold\x12\x1f\n" +
@@ -1254,15 +1370,17 @@ const file_fupin_identification_v1_income_proto_rawDesc = "" +
 	"\x18TRANSFER_PROGRAM_PENSION\x10\x06\x12(\n" +
 	"$TRANSFER_PROGRAM_PUBLIC_WELFARE_POST\x10\a\x12)\n" +
 	"%TRANSFER_PROGRAM_AGRICULTURAL_SUBSIDY\x10\b\x12\x1a\n" +
-	"\x16TRANSFER_PROGRAM_OTHER\x10\t*q\n" +
+	"\x16TRANSFER_PROGRAM_OTHER\x10\t*\x8b\x01\n" +
 	"\rIncomeProgram\x12\x1e\n" +
 	"\x1aINCOME_PROGRAM_UNSPECIFIED\x10\x00\x12!\n" +
 	"\x1dINCOME_PROGRAM_IDENTIFICATION\x10\x01\x12\x1d\n" +
-	"\x19INCOME_PROGRAM_MONITORING\x10\x022\xc4\x04\n" +
+	"\x19INCOME_PROGRAM_MONITORING\x10\x02\x12\x18\n" +
+	"\x14INCOME_PROGRAM_DIBAO\x10\x032\x82\x06\n" +
 	"\rIncomeService\x12\xd2\x01\n" +
 	"\x16BatchCreateIncomeItems\x126.fupin.identification.v1.BatchCreateIncomeItemsRequest\x1a7.fupin.identification.v1.BatchCreateIncomeItemsResponse\"G\xca\xf3\x18\a\x12\x05\x01\x02\x03\x04\x06\x82\xd3\xe4\x93\x026:\x01*\"1/v1/{parent=households/*}/incomeItems:batchCreate\x12\xb2\x01\n" +
 	"\x0fListIncomeItems\x12/.fupin.identification.v1.ListIncomeItemsRequest\x1a0.fupin.identification.v1.ListIncomeItemsResponse\"<\xca\xf3\x18\b\x12\x06\x01\x02\x03\x04\x05\x06\x82\xd3\xe4\x93\x02'\x12%/v1/{parent=households/*}/incomeItems\x90\x02\x01\x12\xa8\x01\n" +
-	"\fAssessIncome\x12,.fupin.identification.v1.AssessIncomeRequest\x1a).fupin.identification.v1.IncomeAssessment\"?\xca\xf3\x18\a\x12\x05\x01\x02\x03\x04\x06\x82\xd3\xe4\x93\x02.:\x01*\")/v1/{household=households/*}:assessIncomeB>Z<fupin.dev/proto/gen/fupin/identification/v1;identificationv1b\x06proto3"
+	"\fAssessIncome\x12,.fupin.identification.v1.AssessIncomeRequest\x1a).fupin.identification.v1.IncomeAssessment\"?\xca\xf3\x18\a\x12\x05\x01\x02\x03\x04\x06\x82\xd3\xe4\x93\x02.:\x01*\")/v1/{household=households/*}:assessIncome\x12\xbb\x01\n" +
+	"\x13GetIncomeAssessment\x123.fupin.identification.v1.GetIncomeAssessmentRequest\x1a).fupin.identification.v1.IncomeAssessment\"D\xca\xf3\x18\b\x12\x06\x01\x02\x03\x04\x05\x06\x82\xd3\xe4\x93\x02/\x12-/v1/{household=households/*}/incomeAssessment\x90\x02\x01B>Z<fupin.dev/proto/gen/fupin/identification/v1;identificationv1b\x06proto3"
 
 var (
 	file_fupin_identification_v1_income_proto_rawDescOnce sync.Once
@@ -1277,7 +1395,7 @@ func file_fupin_identification_v1_income_proto_rawDescGZIP() []byte {
 }
 
 var file_fupin_identification_v1_income_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_fupin_identification_v1_income_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_fupin_identification_v1_income_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_fupin_identification_v1_income_proto_goTypes = []any{
 	(IncomeItemType)(0),                    // 0: fupin.identification.v1.IncomeItemType
 	(RigidSpendingKind)(0),                 // 1: fupin.identification.v1.RigidSpendingKind
@@ -1290,38 +1408,42 @@ var file_fupin_identification_v1_income_proto_goTypes = []any{
 	(*ListIncomeItemsRequest)(nil),         // 8: fupin.identification.v1.ListIncomeItemsRequest
 	(*ListIncomeItemsResponse)(nil),        // 9: fupin.identification.v1.ListIncomeItemsResponse
 	(*AssessIncomeRequest)(nil),            // 10: fupin.identification.v1.AssessIncomeRequest
-	(*IncomeAssessment)(nil),               // 11: fupin.identification.v1.IncomeAssessment
-	(*IncomeAssessed)(nil),                 // 12: fupin.identification.v1.IncomeAssessed
-	(v1.Department)(0),                     // 13: fupin.common.v1.Department
-	(*timestamppb.Timestamp)(nil),          // 14: google.protobuf.Timestamp
+	(*GetIncomeAssessmentRequest)(nil),     // 11: fupin.identification.v1.GetIncomeAssessmentRequest
+	(*IncomeAssessment)(nil),               // 12: fupin.identification.v1.IncomeAssessment
+	(*IncomeAssessed)(nil),                 // 13: fupin.identification.v1.IncomeAssessed
+	(v1.Department)(0),                     // 14: fupin.common.v1.Department
+	(*timestamppb.Timestamp)(nil),          // 15: google.protobuf.Timestamp
 }
 var file_fupin_identification_v1_income_proto_depIdxs = []int32{
 	0,  // 0: fupin.identification.v1.IncomeItem.type:type_name -> fupin.identification.v1.IncomeItemType
 	1,  // 1: fupin.identification.v1.IncomeItem.rigid_spending_kind:type_name -> fupin.identification.v1.RigidSpendingKind
 	2,  // 2: fupin.identification.v1.IncomeItem.source:type_name -> fupin.identification.v1.IncomeSource
-	13, // 3: fupin.identification.v1.IncomeItem.source_department:type_name -> fupin.common.v1.Department
-	13, // 4: fupin.identification.v1.IncomeItem.payer:type_name -> fupin.common.v1.Department
+	14, // 3: fupin.identification.v1.IncomeItem.source_department:type_name -> fupin.common.v1.Department
+	14, // 4: fupin.identification.v1.IncomeItem.payer:type_name -> fupin.common.v1.Department
 	3,  // 5: fupin.identification.v1.IncomeItem.transfer_program:type_name -> fupin.identification.v1.TransferProgram
-	14, // 6: fupin.identification.v1.IncomeItem.create_time:type_name -> google.protobuf.Timestamp
+	15, // 6: fupin.identification.v1.IncomeItem.create_time:type_name -> google.protobuf.Timestamp
 	5,  // 7: fupin.identification.v1.BatchCreateIncomeItemsRequest.items:type_name -> fupin.identification.v1.IncomeItem
 	5,  // 8: fupin.identification.v1.BatchCreateIncomeItemsResponse.items:type_name -> fupin.identification.v1.IncomeItem
 	5,  // 9: fupin.identification.v1.ListIncomeItemsResponse.items:type_name -> fupin.identification.v1.IncomeItem
 	4,  // 10: fupin.identification.v1.AssessIncomeRequest.program:type_name -> fupin.identification.v1.IncomeProgram
-	4,  // 11: fupin.identification.v1.IncomeAssessment.program:type_name -> fupin.identification.v1.IncomeProgram
-	0,  // 12: fupin.identification.v1.IncomeAssessment.counted_types:type_name -> fupin.identification.v1.IncomeItemType
-	14, // 13: fupin.identification.v1.IncomeAssessment.assess_time:type_name -> google.protobuf.Timestamp
-	11, // 14: fupin.identification.v1.IncomeAssessed.assessment:type_name -> fupin.identification.v1.IncomeAssessment
-	6,  // 15: fupin.identification.v1.IncomeService.BatchCreateIncomeItems:input_type -> fupin.identification.v1.BatchCreateIncomeItemsRequest
-	8,  // 16: fupin.identification.v1.IncomeService.ListIncomeItems:input_type -> fupin.identification.v1.ListIncomeItemsRequest
-	10, // 17: fupin.identification.v1.IncomeService.AssessIncome:input_type -> fupin.identification.v1.AssessIncomeRequest
-	7,  // 18: fupin.identification.v1.IncomeService.BatchCreateIncomeItems:output_type -> fupin.identification.v1.BatchCreateIncomeItemsResponse
-	9,  // 19: fupin.identification.v1.IncomeService.ListIncomeItems:output_type -> fupin.identification.v1.ListIncomeItemsResponse
-	11, // 20: fupin.identification.v1.IncomeService.AssessIncome:output_type -> fupin.identification.v1.IncomeAssessment
-	18, // [18:21] is the sub-list for method output_type
-	15, // [15:18] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	4,  // 11: fupin.identification.v1.GetIncomeAssessmentRequest.program:type_name -> fupin.identification.v1.IncomeProgram
+	4,  // 12: fupin.identification.v1.IncomeAssessment.program:type_name -> fupin.identification.v1.IncomeProgram
+	0,  // 13: fupin.identification.v1.IncomeAssessment.counted_types:type_name -> fupin.identification.v1.IncomeItemType
+	15, // 14: fupin.identification.v1.IncomeAssessment.assess_time:type_name -> google.protobuf.Timestamp
+	12, // 15: fupin.identification.v1.IncomeAssessed.assessment:type_name -> fupin.identification.v1.IncomeAssessment
+	6,  // 16: fupin.identification.v1.IncomeService.BatchCreateIncomeItems:input_type -> fupin.identification.v1.BatchCreateIncomeItemsRequest
+	8,  // 17: fupin.identification.v1.IncomeService.ListIncomeItems:input_type -> fupin.identification.v1.ListIncomeItemsRequest
+	10, // 18: fupin.identification.v1.IncomeService.AssessIncome:input_type -> fupin.identification.v1.AssessIncomeRequest
+	11, // 19: fupin.identification.v1.IncomeService.GetIncomeAssessment:input_type -> fupin.identification.v1.GetIncomeAssessmentRequest
+	7,  // 20: fupin.identification.v1.IncomeService.BatchCreateIncomeItems:output_type -> fupin.identification.v1.BatchCreateIncomeItemsResponse
+	9,  // 21: fupin.identification.v1.IncomeService.ListIncomeItems:output_type -> fupin.identification.v1.ListIncomeItemsResponse
+	12, // 22: fupin.identification.v1.IncomeService.AssessIncome:output_type -> fupin.identification.v1.IncomeAssessment
+	12, // 23: fupin.identification.v1.IncomeService.GetIncomeAssessment:output_type -> fupin.identification.v1.IncomeAssessment
+	20, // [20:24] is the sub-list for method output_type
+	16, // [16:20] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_fupin_identification_v1_income_proto_init() }
@@ -1333,13 +1455,17 @@ func file_fupin_identification_v1_income_proto_init() {
 		(*AssessIncomeRequest_Year)(nil),
 		(*AssessIncomeRequest_AsOfDate)(nil),
 	}
+	file_fupin_identification_v1_income_proto_msgTypes[6].OneofWrappers = []any{
+		(*GetIncomeAssessmentRequest_Year)(nil),
+		(*GetIncomeAssessmentRequest_AsOfDate)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fupin_identification_v1_income_proto_rawDesc), len(file_fupin_identification_v1_income_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   8,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -178,6 +178,59 @@ func local_request_IncomeService_AssessIncome_0(ctx context.Context, marshaler r
 	return msg, metadata, err
 }
 
+var filter_IncomeService_GetIncomeAssessment_0 = &utilities.DoubleArray{Encoding: map[string]int{"household": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
+
+func request_IncomeService_GetIncomeAssessment_0(ctx context.Context, marshaler runtime.Marshaler, client IncomeServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq GetIncomeAssessmentRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["household"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "household")
+	}
+	protoReq.Household, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "household", err)
+	}
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_IncomeService_GetIncomeAssessment_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.GetIncomeAssessment(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_IncomeService_GetIncomeAssessment_0(ctx context.Context, marshaler runtime.Marshaler, server IncomeServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq GetIncomeAssessmentRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["household"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "household")
+	}
+	protoReq.Household, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "household", err)
+	}
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_IncomeService_GetIncomeAssessment_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	msg, err := server.GetIncomeAssessment(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 // RegisterIncomeServiceHandlerServer registers the http handlers for service IncomeService to "mux".
 // UnaryRPC     :call IncomeServiceServer directly.
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
@@ -243,6 +296,26 @@ func RegisterIncomeServiceHandlerServer(ctx context.Context, mux *runtime.ServeM
 			return
 		}
 		forward_IncomeService_AssessIncome_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodGet, pattern_IncomeService_GetIncomeAssessment_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/fupin.identification.v1.IncomeService/GetIncomeAssessment", runtime.WithHTTPPathPattern("/v1/{household=households/*}/incomeAssessment"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_IncomeService_GetIncomeAssessment_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_IncomeService_GetIncomeAssessment_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
 
 	return nil
@@ -335,6 +408,23 @@ func RegisterIncomeServiceHandlerClient(ctx context.Context, mux *runtime.ServeM
 		}
 		forward_IncomeService_AssessIncome_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_IncomeService_GetIncomeAssessment_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/fupin.identification.v1.IncomeService/GetIncomeAssessment", runtime.WithHTTPPathPattern("/v1/{household=households/*}/incomeAssessment"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_IncomeService_GetIncomeAssessment_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_IncomeService_GetIncomeAssessment_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	return nil
 }
 
@@ -342,10 +432,12 @@ var (
 	pattern_IncomeService_BatchCreateIncomeItems_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "households", "parent", "incomeItems"}, "batchCreate"))
 	pattern_IncomeService_ListIncomeItems_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "households", "parent", "incomeItems"}, ""))
 	pattern_IncomeService_AssessIncome_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "households", "household"}, "assessIncome"))
+	pattern_IncomeService_GetIncomeAssessment_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "households", "household", "incomeAssessment"}, ""))
 )
 
 var (
 	forward_IncomeService_BatchCreateIncomeItems_0 = runtime.ForwardResponseMessage
 	forward_IncomeService_ListIncomeItems_0        = runtime.ForwardResponseMessage
 	forward_IncomeService_AssessIncome_0           = runtime.ForwardResponseMessage
+	forward_IncomeService_GetIncomeAssessment_0    = runtime.ForwardResponseMessage
 )

@@ -22,6 +22,7 @@ const (
 	IncomeService_BatchCreateIncomeItems_FullMethodName = "/fupin.identification.v1.IncomeService/BatchCreateIncomeItems"
 	IncomeService_ListIncomeItems_FullMethodName        = "/fupin.identification.v1.IncomeService/ListIncomeItems"
 	IncomeService_AssessIncome_FullMethodName           = "/fupin.identification.v1.IncomeService/AssessIncome"
+	IncomeService_GetIncomeAssessment_FullMethodName    = "/fupin.identification.v1.IncomeService/GetIncomeAssessment"
 )
 
 // IncomeServiceClient is the client API for IncomeService service.
@@ -43,6 +44,10 @@ type IncomeServiceClient interface {
 	// AssessIncome computes a household's income assessment for a calendar year or for the rolling 12
 	// months up to a date, and publishes it as "income.assessed" on the change feed.
 	AssessIncome(ctx context.Context, in *AssessIncomeRequest, opts ...grpc.CallOption) (*IncomeAssessment, error)
+	// GetIncomeAssessment computes a household's income assessment as AssessIncome does, without publishing
+	// it: a read for other departments' decisions (民政's 低保 survey and review), which must not add to the
+	// change feed every time they look.
+	GetIncomeAssessment(ctx context.Context, in *GetIncomeAssessmentRequest, opts ...grpc.CallOption) (*IncomeAssessment, error)
 }
 
 type incomeServiceClient struct {
@@ -83,6 +88,16 @@ func (c *incomeServiceClient) AssessIncome(ctx context.Context, in *AssessIncome
 	return out, nil
 }
 
+func (c *incomeServiceClient) GetIncomeAssessment(ctx context.Context, in *GetIncomeAssessmentRequest, opts ...grpc.CallOption) (*IncomeAssessment, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(IncomeAssessment)
+	err := c.cc.Invoke(ctx, IncomeService_GetIncomeAssessment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // IncomeServiceServer is the server API for IncomeService service.
 // All implementations must embed UnimplementedIncomeServiceServer
 // for forward compatibility.
@@ -102,6 +117,10 @@ type IncomeServiceServer interface {
 	// AssessIncome computes a household's income assessment for a calendar year or for the rolling 12
 	// months up to a date, and publishes it as "income.assessed" on the change feed.
 	AssessIncome(context.Context, *AssessIncomeRequest) (*IncomeAssessment, error)
+	// GetIncomeAssessment computes a household's income assessment as AssessIncome does, without publishing
+	// it: a read for other departments' decisions (民政's 低保 survey and review), which must not add to the
+	// change feed every time they look.
+	GetIncomeAssessment(context.Context, *GetIncomeAssessmentRequest) (*IncomeAssessment, error)
 	mustEmbedUnimplementedIncomeServiceServer()
 }
 
@@ -120,6 +139,9 @@ func (UnimplementedIncomeServiceServer) ListIncomeItems(context.Context, *ListIn
 }
 func (UnimplementedIncomeServiceServer) AssessIncome(context.Context, *AssessIncomeRequest) (*IncomeAssessment, error) {
 	return nil, status.Error(codes.Unimplemented, "method AssessIncome not implemented")
+}
+func (UnimplementedIncomeServiceServer) GetIncomeAssessment(context.Context, *GetIncomeAssessmentRequest) (*IncomeAssessment, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetIncomeAssessment not implemented")
 }
 func (UnimplementedIncomeServiceServer) mustEmbedUnimplementedIncomeServiceServer() {}
 func (UnimplementedIncomeServiceServer) testEmbeddedByValue()                       {}
@@ -196,6 +218,24 @@ func _IncomeService_AssessIncome_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IncomeService_GetIncomeAssessment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetIncomeAssessmentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IncomeServiceServer).GetIncomeAssessment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IncomeService_GetIncomeAssessment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IncomeServiceServer).GetIncomeAssessment(ctx, req.(*GetIncomeAssessmentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // IncomeService_ServiceDesc is the grpc.ServiceDesc for IncomeService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -214,6 +254,10 @@ var IncomeService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "AssessIncome",
 			Handler:    _IncomeService_AssessIncome_Handler,
+		},
+		{
+			MethodName: "GetIncomeAssessment",
+			Handler:    _IncomeService_GetIncomeAssessment_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

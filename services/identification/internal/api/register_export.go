@@ -1,0 +1,122 @@
+package api
+
+import (
+	"context"
+	"time"
+
+	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
+	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
+	"fupin.dev/services/identification/internal/domain"
+	"fupin.dev/services/platform/audit"
+	"fupin.dev/services/platform/auth"
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// RegisterExport serves fupin.identification.v1.RegisterExportService.
+type RegisterExport struct {
+	identificationv1.UnimplementedRegisterExportServiceServer
+	export *domain.RegisterExport
+	audit  *audit.Log
+	now    func() time.Time
+}
+
+var _ identificationv1.RegisterExportServiceServer = (*RegisterExport)(nil)
+
+// NewRegisterExport returns the export handler. The platform audits unary reads itself; a stream's
+// result is known only at its end, so the handler writes the cross-department read's audit row (one per
+// call, with the number of households sent) through log.
+func NewRegisterExport(export *domain.RegisterExport, log *audit.Log, now func() time.Time) *RegisterExport {
+	return &RegisterExport{export: export, audit: log, now: now}
+}
+
+// ExportRegister streams the register in batches.
+func (s *RegisterExport) ExportRegister(req *identificationv1.ExportRegisterRequest,
+	stream grpc.ServerStreamingServer[identificationv1.ExportRegisterResponse]) error {
+	ctx, cancel := context.WithCancel(stream.Context())
+	defer cancel()
+	c, ac := caller(ctx)
+	statuses := make([]domain.RegistryStatus, len(req.GetRegistryStatuses()))
+	for i, st := range req.GetRegistryStatuses() {
+		statuses[i] = domain.RegistryStatus(st)
+	}
+	// The database read and the sending run side by side: the reading goroutine only scans rows, while
+	// this one converts, marshals and writes the previous batch (on another core), so the two costs
+	// overlap instead of adding up. A failed send cancels the read.
+	batches := make(chan []domain.ExportedHousehold, 2)
+	sent := make(chan error, 1)
+	go func() {
+		var err error
+		for hs := range batches {
+			if err == nil {
+				if err = stream.Send(&identificationv1.ExportRegisterResponse{Households: toExportedHouseholds(hs)}); err != nil {
+					cancel()
+				}
+			}
+		}
+		sent <- err
+	}()
+	n, err := s.export.Export(ctx, c, req.GetRegionCode(), statuses, int(req.GetBatchSize()),
+		func(hs []domain.ExportedHousehold) error {
+			select {
+			case batches <- hs:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	close(batches)
+	if serr := <-sent; serr != nil {
+		err = serr
+	}
+	s.auditExport(stream, ac, n, err)
+	return err
+}
+
+// auditExport records the read when it crossed departments or was made for a person, as the platform
+// does for unary reads (the export never carries plain personal data).
+func (s *RegisterExport) auditExport(stream grpc.ServerStream, c *auth.Caller, n int, err error) {
+	if c.Department == commonv1.Department_DEPARTMENT_RURAL_REVITALIZATION && c.OnBehalfOf == nil {
+		return
+	}
+	r := audit.Record{At: s.now(), Kind: audit.KindRead, Method: identificationv1.RegisterExportService_ExportRegister_FullMethodName,
+		Actor: c.Subject, Department: auth.DepartmentCode(c.Department), Role: auth.RoleCode(c.Role), Resource: "households",
+		RecordCount: n, Code: codes.OK.String(), TraceID: trace.SpanContextFromContext(stream.Context()).TraceID().String()}
+	if err != nil {
+		r.Code = status.Code(err).String()
+	}
+	if c.OnBehalfOf != nil {
+		r.OnBehalfOf = c.OnBehalfOf.Subject
+	}
+	s.audit.Enqueue(r)
+}
+
+func toExportedHouseholds(hs []domain.ExportedHousehold) []*identificationv1.ExportedHousehold {
+	out := make([]*identificationv1.ExportedHousehold, len(hs))
+	// One allocation for every member of the batch instead of one per member.
+	n := 0
+	for i := range hs {
+		n += len(hs[i].Members)
+	}
+	members := make([]identificationv1.ExportedMember, n)
+	k := 0
+	for i := range hs {
+		h := &hs[i]
+		e := &identificationv1.ExportedHousehold{Household: "households/" + h.ID, RegionCode: h.RegionCode, Urban: h.Urban,
+			RegistryStatus:   identificationv1.RegistryStatus(h.Registry),
+			MonitoringType:   identificationv1.MonitoringType(h.MonitoringType),
+			MonitoringStatus: identificationv1.MonitoringStatus(h.MonitoringStatus), Size: int32(h.Size),
+			Members: make([]*identificationv1.ExportedMember, len(h.Members))}
+		for j, m := range h.Members {
+			pm := &members[k]
+			k++
+			pm.PersonId, pm.IdIndex, pm.RelationToHead, pm.BirthDate = m.PersonID, m.IDIndex,
+				identificationv1.Relation(m.Relation), m.BirthDate
+			e.Members[j] = pm
+		}
+		out[i] = e
+	}
+	return out
+}
