@@ -16,8 +16,12 @@ import (
 
 	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
+	subsidiesv1 "fupin.dev/proto/gen/fupin/subsidies/v1"
 	"fupin.dev/services/platform/discovery"
 )
+
+// maxResponseBytes bounds one response from a service (see the dial options).
+const maxResponseBytes = 128 << 20
 
 // registerFunc adds one gRPC service's REST routes to the mux, calling it over conn.
 type registerFunc func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error
@@ -40,10 +44,14 @@ func knownServices() map[string]service {
 			identificationv1.RegisterTrailServiceHandler,
 			identificationv1.RegisterIncomeServiceHandler,
 			identificationv1.RegisterMonitoringServiceHandler,
+			identificationv1.RegisterRegisterExportServiceHandler,
 			// Every service serves the county's live policy; the gateway asks the register's.
 			commonv1.RegisterPolicyServiceHandler,
 		}},
-		"subsidies": {register: []registerFunc{}},
+		"subsidies": {register: []registerFunc{subsidiesv1.RegisterCertificateServiceHandler, subsidiesv1.RegisterDisabilitySubsidyServiceHandler,
+			subsidiesv1.RegisterComparisonServiceHandler,
+			subsidiesv1.RegisterDibaoServiceHandler, subsidiesv1.RegisterDestituteServiceHandler, subsidiesv1.RegisterTemporaryAssistanceServiceHandler,
+			subsidiesv1.RegisterPaymentRollServiceHandler}},
 	}
 }
 
@@ -79,6 +87,9 @@ func dialServices(cfg Config, known map[string]service, propagators propagation.
 		// idle mode again reads etcd (blocking, see closeTimeout). Kept resolved, the gateway goes on routing
 		// to the instances it knows while etcd is unreachable (DESIGN.md, Discovery).
 		grpc.WithIdleTimeout(0),
+		// File downloads come back as one google.api.HttpBody: a county's monthly payment roll exported to
+		// CSV or XLSX (200,000 lines) is tens of megabytes, beyond grpc's default 4 MiB.
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxResponseBytes)),
 	}
 	conns := make([]dialed, 0, len(cfg.Services))
 	for _, name := range cfg.Services {

@@ -115,8 +115,10 @@ type Process struct {
 	Policy *policy.Store
 	PII    *pii.Protector
 	// Feed is the service's change feed (outbox), served to other departments.
-	Feed    *outbox.Feed
-	Server  *server.Server
+	Feed   *outbox.Feed
+	Server *server.Server
+	// Logger is the service's logger, for its background work.
+	Logger  *slog.Logger
 	cfg     Config
 	dept    commonv1.Department
 	closers []func() error
@@ -132,7 +134,7 @@ func Start(ctx context.Context, name string, dept commonv1.Department, cfg Confi
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	p := &Process{Name: name, cfg: cfg, dept: dept}
+	p := &Process{Name: name, cfg: cfg, dept: dept, Logger: cfg.Logger}
 	defer func() {
 		if err != nil {
 			p.Close()

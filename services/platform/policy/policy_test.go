@@ -392,7 +392,7 @@ func TestDefaultsFile(t *testing.T) {
 		"monitoring.clue_deadline_days":                                  "15",
 		"identification.village_exit.min_collective_income_fen_per_year": "5000000",
 		"subsidies.dibao.standard_rural_fen_per_month":                   "60000",
-		"subsidies.care_subsidy.grade1_fen_per_month":                    "10000",
+		"subsidies.living_subsidy.fen_per_month":                         "9000",
 		"industry.microcredit.max_fen":                                   "5000000",
 		"funds.notice.min_days":                                          "10",
 	} {

@@ -19,7 +19,7 @@ var commands = map[string]command{
 	"dev":    {"run the whole county on this machine (in-process etcd, SQLite, gateway on :8080)", runDev},
 	"token":  {"sign a dev token: fupin token --dept rural_revitalization --role county_admin [--region 990001001]", runToken},
 	"policy": {"read, set or seed policy values in etcd: fupin policy get|set|seed ...", runPolicy},
-	"bench":  {"measure: fupin bench get-household|import|screening ...", runBench},
+	"bench":  {"measure: fupin bench get-household|import|screening|roll ...", runBench},
 	"import": {"bulk-load ledgers: fupin import households|clues FILE.csv|FILE.xlsx [--dry-run] [--report FILE]", runImport},
 	"seed":   {"write a synthetic county as a household ledger: fupin seed --households N [--out FILE] [--xlsx]", runSeed},
 }

@@ -36,21 +36,148 @@ const (
 	ErrorReason_REGISTER_SUBJECT_UNKNOWN ErrorReason = 2
 	// A month is not YYYY-MM, or is out of the range the request allows.
 	ErrorReason_MONTH_INVALID ErrorReason = 3
+	// Disability certificates and 两项补贴 (残联): 100–149.
+	// A 残疾人证号 is not 20 characters of digits (and a final X of the embedded 身份证号).
+	ErrorReason_CERTIFICATE_NUMBER_INVALID ErrorReason = 100
+	// The 身份证号 embedded in a 残疾人证号 is invalid: check character, birth date or region.
+	ErrorReason_CERTIFICATE_ID_NUMBER_INVALID ErrorReason = 101
+	// The category digit (19th character) of a 残疾人证号 is not 1-7.
+	ErrorReason_CERTIFICATE_CATEGORY_INVALID ErrorReason = 102
+	// The grade digit (20th character) of a 残疾人证号 is not 1-4.
+	ErrorReason_CERTIFICATE_GRADE_INVALID ErrorReason = 103
+	// The person already holds a valid certificate.
+	ErrorReason_CERTIFICATE_EXISTS ErrorReason = 104
+	// The certificate is not valid (revoked or moved), so it cannot be revoked, moved or applied with.
+	ErrorReason_CERTIFICATE_NOT_VALID ErrorReason = 105
+	// A 两项补贴 rule does not hold: PreconditionFailure names each rule not met (VALID_CERTIFICATE,
+	// CARE_GRADE, DIBAO_HOUSEHOLD).
+	ErrorReason_DISABILITY_SUBSIDY_INELIGIBLE ErrorReason = 106
+	// The person is already paid this subsidy: a second one is not granted.
+	ErrorReason_SUBSIDY_ALREADY_GRANTED ErrorReason = 107
+	// A refusal (by the township or 残联) needs its opinion in the note.
+	ErrorReason_OPINION_REQUIRED ErrorReason = 108 // 低保, 特困供养 and 临时救助 (民政): 150–249.
+	// The survey team is smaller or larger than policy allows (subsidies.dibao.survey.*_team_size).
+	ErrorReason_DIBAO_SURVEY_TEAM_SIZE ErrorReason = 150
+	// The village review meeting lacks its quorum: too few of the registered representatives present.
+	ErrorReason_DIBAO_REVIEW_QUORUM_NOT_MET ErrorReason = 151
+	// The household's per-capita income is at or above the 低保 standard: nothing is due.
+	ErrorReason_DIBAO_INCOME_AT_OR_ABOVE_STANDARD ErrorReason = 152
+	// A covered person is not a current member of the household (or not the 单人保 applicant).
+	ErrorReason_DIBAO_COVERED_PERSON_NOT_MEMBER ErrorReason = 153
+	// 单人保 needs an adult without a job holding a valid certificate of a severe disability grade.
+	ErrorReason_SINGLE_PERSON_COVERAGE_UNMET ErrorReason = 154
+	// The household (or person) is already covered by 低保 (or supported as 特困).
+	ErrorReason_ALREADY_COVERED ErrorReason = 155
+	// The coverage has ended: it can no longer be reviewed.
+	ErrorReason_DIBAO_COVERAGE_ENDED ErrorReason = 156
+	// The eligibility check is already closed.
+	ErrorReason_ELIGIBILITY_CHECK_CLOSED ErrorReason = 157
+	// The household is archived, or the person no longer a current member, in the register.
+	ErrorReason_REGISTER_SUBJECT_NOT_CURRENT ErrorReason = 158
+	// A 特困供养 condition is not met (one violation per condition: no labour ability, no income source, no
+	// able legal supporter).
+	ErrorReason_DESTITUTE_CONDITIONS_UNMET ErrorReason = 170
+	// The 临时救助 amount is above the cap (the multiple of the monthly 低保 standard).
+	ErrorReason_TEMPORARY_ASSISTANCE_ABOVE_CAP ErrorReason = 190
+	// The 临时救助 application is already decided.
+	ErrorReason_TEMPORARY_ASSISTANCE_DECIDED ErrorReason = 191
+	// Monthly payment rolls: 250–299.
+	// The roll is approved or handed off and never changes (recompute, second approval).
+	ErrorReason_ROLL_NOT_DRAFT ErrorReason = 250
+	// An earlier roll of the program is still a draft: rolls are approved in month order.
+	ErrorReason_ROLL_EARLIER_NOT_APPROVED ErrorReason = 251
+	// A later roll of the program exists: a month cannot be computed after the next one.
+	ErrorReason_ROLL_MONTH_BEHIND ErrorReason = 252
+	// The write carries a fencing token smaller than the one that last wrote the roll: the writer lost its
+	// etcd lock or leadership to a newer one.
+	ErrorReason_ROLL_FENCED ErrorReason = 253
+	// The roll must be approved before it is handed off to finance.
+	ErrorReason_ROLL_NOT_APPROVED ErrorReason = 254
+	// The program belongs to the other department (民政: 低保, 特困, 临时救助; 残联: 两项补贴).
+	ErrorReason_PROGRAM_OF_OTHER_DEPARTMENT ErrorReason = 255
+	// Another computation of the same roll is under way, or etcd could not be reached for its lock.
+	ErrorReason_ROLL_BUSY ErrorReason = 256
+	// The line filter's region code lies outside the caller's region scope.
+	ErrorReason_ROLL_OUT_OF_REGION_SCOPE ErrorReason = 257
+	// 两线合一 comparison and following the register: 300–349.
+	// The register's export broke its contract (a household repeated or out of order), so a comparison
+	// cannot trust it; nothing was stored. Retry; report it if it persists.
+	ErrorReason_REGISTER_EXPORT_INVALID ErrorReason = 300
 )
 
 // Enum value maps for ErrorReason.
 var (
 	ErrorReason_name = map[int32]string{
-		0: "ERROR_REASON_UNSPECIFIED",
-		1: "REGISTER_UNAVAILABLE",
-		2: "REGISTER_SUBJECT_UNKNOWN",
-		3: "MONTH_INVALID",
+		0:   "ERROR_REASON_UNSPECIFIED",
+		1:   "REGISTER_UNAVAILABLE",
+		2:   "REGISTER_SUBJECT_UNKNOWN",
+		3:   "MONTH_INVALID",
+		100: "CERTIFICATE_NUMBER_INVALID",
+		101: "CERTIFICATE_ID_NUMBER_INVALID",
+		102: "CERTIFICATE_CATEGORY_INVALID",
+		103: "CERTIFICATE_GRADE_INVALID",
+		104: "CERTIFICATE_EXISTS",
+		105: "CERTIFICATE_NOT_VALID",
+		106: "DISABILITY_SUBSIDY_INELIGIBLE",
+		107: "SUBSIDY_ALREADY_GRANTED",
+		108: "OPINION_REQUIRED",
+		150: "DIBAO_SURVEY_TEAM_SIZE",
+		151: "DIBAO_REVIEW_QUORUM_NOT_MET",
+		152: "DIBAO_INCOME_AT_OR_ABOVE_STANDARD",
+		153: "DIBAO_COVERED_PERSON_NOT_MEMBER",
+		154: "SINGLE_PERSON_COVERAGE_UNMET",
+		155: "ALREADY_COVERED",
+		156: "DIBAO_COVERAGE_ENDED",
+		157: "ELIGIBILITY_CHECK_CLOSED",
+		158: "REGISTER_SUBJECT_NOT_CURRENT",
+		170: "DESTITUTE_CONDITIONS_UNMET",
+		190: "TEMPORARY_ASSISTANCE_ABOVE_CAP",
+		191: "TEMPORARY_ASSISTANCE_DECIDED",
+		250: "ROLL_NOT_DRAFT",
+		251: "ROLL_EARLIER_NOT_APPROVED",
+		252: "ROLL_MONTH_BEHIND",
+		253: "ROLL_FENCED",
+		254: "ROLL_NOT_APPROVED",
+		255: "PROGRAM_OF_OTHER_DEPARTMENT",
+		256: "ROLL_BUSY",
+		257: "ROLL_OUT_OF_REGION_SCOPE",
+		300: "REGISTER_EXPORT_INVALID",
 	}
 	ErrorReason_value = map[string]int32{
-		"ERROR_REASON_UNSPECIFIED": 0,
-		"REGISTER_UNAVAILABLE":     1,
-		"REGISTER_SUBJECT_UNKNOWN": 2,
-		"MONTH_INVALID":            3,
+		"ERROR_REASON_UNSPECIFIED":          0,
+		"REGISTER_UNAVAILABLE":              1,
+		"REGISTER_SUBJECT_UNKNOWN":          2,
+		"MONTH_INVALID":                     3,
+		"CERTIFICATE_NUMBER_INVALID":        100,
+		"CERTIFICATE_ID_NUMBER_INVALID":     101,
+		"CERTIFICATE_CATEGORY_INVALID":      102,
+		"CERTIFICATE_GRADE_INVALID":         103,
+		"CERTIFICATE_EXISTS":                104,
+		"CERTIFICATE_NOT_VALID":             105,
+		"DISABILITY_SUBSIDY_INELIGIBLE":     106,
+		"SUBSIDY_ALREADY_GRANTED":           107,
+		"OPINION_REQUIRED":                  108,
+		"DIBAO_SURVEY_TEAM_SIZE":            150,
+		"DIBAO_REVIEW_QUORUM_NOT_MET":       151,
+		"DIBAO_INCOME_AT_OR_ABOVE_STANDARD": 152,
+		"DIBAO_COVERED_PERSON_NOT_MEMBER":   153,
+		"SINGLE_PERSON_COVERAGE_UNMET":      154,
+		"ALREADY_COVERED":                   155,
+		"DIBAO_COVERAGE_ENDED":              156,
+		"ELIGIBILITY_CHECK_CLOSED":          157,
+		"REGISTER_SUBJECT_NOT_CURRENT":      158,
+		"DESTITUTE_CONDITIONS_UNMET":        170,
+		"TEMPORARY_ASSISTANCE_ABOVE_CAP":    190,
+		"TEMPORARY_ASSISTANCE_DECIDED":      191,
+		"ROLL_NOT_DRAFT":                    250,
+		"ROLL_EARLIER_NOT_APPROVED":         251,
+		"ROLL_MONTH_BEHIND":                 252,
+		"ROLL_FENCED":                       253,
+		"ROLL_NOT_APPROVED":                 254,
+		"PROGRAM_OF_OTHER_DEPARTMENT":       255,
+		"ROLL_BUSY":                         256,
+		"ROLL_OUT_OF_REGION_SCOPE":          257,
+		"REGISTER_EXPORT_INVALID":           300,
 	}
 )
 
@@ -85,12 +212,42 @@ var File_fupin_subsidies_v1_errors_proto protoreflect.FileDescriptor
 
 const file_fupin_subsidies_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x1ffupin/subsidies/v1/errors.proto\x12\x12fupin.subsidies.v1*v\n" +
+	"\x1ffupin/subsidies/v1/errors.proto\x12\x12fupin.subsidies.v1*\xf5\a\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14REGISTER_UNAVAILABLE\x10\x01\x12\x1c\n" +
 	"\x18REGISTER_SUBJECT_UNKNOWN\x10\x02\x12\x11\n" +
-	"\rMONTH_INVALID\x10\x03B4Z2fupin.dev/proto/gen/fupin/subsidies/v1;subsidiesv1b\x06proto3"
+	"\rMONTH_INVALID\x10\x03\x12\x1e\n" +
+	"\x1aCERTIFICATE_NUMBER_INVALID\x10d\x12!\n" +
+	"\x1dCERTIFICATE_ID_NUMBER_INVALID\x10e\x12 \n" +
+	"\x1cCERTIFICATE_CATEGORY_INVALID\x10f\x12\x1d\n" +
+	"\x19CERTIFICATE_GRADE_INVALID\x10g\x12\x16\n" +
+	"\x12CERTIFICATE_EXISTS\x10h\x12\x19\n" +
+	"\x15CERTIFICATE_NOT_VALID\x10i\x12!\n" +
+	"\x1dDISABILITY_SUBSIDY_INELIGIBLE\x10j\x12\x1b\n" +
+	"\x17SUBSIDY_ALREADY_GRANTED\x10k\x12\x14\n" +
+	"\x10OPINION_REQUIRED\x10l\x12\x1b\n" +
+	"\x16DIBAO_SURVEY_TEAM_SIZE\x10\x96\x01\x12 \n" +
+	"\x1bDIBAO_REVIEW_QUORUM_NOT_MET\x10\x97\x01\x12&\n" +
+	"!DIBAO_INCOME_AT_OR_ABOVE_STANDARD\x10\x98\x01\x12$\n" +
+	"\x1fDIBAO_COVERED_PERSON_NOT_MEMBER\x10\x99\x01\x12!\n" +
+	"\x1cSINGLE_PERSON_COVERAGE_UNMET\x10\x9a\x01\x12\x14\n" +
+	"\x0fALREADY_COVERED\x10\x9b\x01\x12\x19\n" +
+	"\x14DIBAO_COVERAGE_ENDED\x10\x9c\x01\x12\x1d\n" +
+	"\x18ELIGIBILITY_CHECK_CLOSED\x10\x9d\x01\x12!\n" +
+	"\x1cREGISTER_SUBJECT_NOT_CURRENT\x10\x9e\x01\x12\x1f\n" +
+	"\x1aDESTITUTE_CONDITIONS_UNMET\x10\xaa\x01\x12#\n" +
+	"\x1eTEMPORARY_ASSISTANCE_ABOVE_CAP\x10\xbe\x01\x12!\n" +
+	"\x1cTEMPORARY_ASSISTANCE_DECIDED\x10\xbf\x01\x12\x13\n" +
+	"\x0eROLL_NOT_DRAFT\x10\xfa\x01\x12\x1e\n" +
+	"\x19ROLL_EARLIER_NOT_APPROVED\x10\xfb\x01\x12\x16\n" +
+	"\x11ROLL_MONTH_BEHIND\x10\xfc\x01\x12\x10\n" +
+	"\vROLL_FENCED\x10\xfd\x01\x12\x16\n" +
+	"\x11ROLL_NOT_APPROVED\x10\xfe\x01\x12 \n" +
+	"\x1bPROGRAM_OF_OTHER_DEPARTMENT\x10\xff\x01\x12\x0e\n" +
+	"\tROLL_BUSY\x10\x80\x02\x12\x1d\n" +
+	"\x18ROLL_OUT_OF_REGION_SCOPE\x10\x81\x02\x12\x1c\n" +
+	"\x17REGISTER_EXPORT_INVALID\x10\xac\x02B4Z2fupin.dev/proto/gen/fupin/subsidies/v1;subsidiesv1b\x06proto3"
 
 var (
 	file_fupin_subsidies_v1_errors_proto_rawDescOnce sync.Once

@@ -1,0 +1,160 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
+	subsidiesv1 "fupin.dev/proto/gen/fupin/subsidies/v1"
+	"fupin.dev/services/platform/apperr"
+	"fupin.dev/services/platform/election"
+	"fupin.dev/services/subsidies/internal/api"
+	"fupin.dev/services/subsidies/internal/domain"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// RollElection is the etcd election whose leader computes the rolls on the compute day.
+const RollElection = "subsidies/paymentRolls"
+
+// rollScheduleEvery is how often the leader looks whether a roll is due. A roll is computed at most once
+// a day by the schedule (domain.Rolls.ScheduledMonth), so this only bounds how late in the compute day
+// it starts; it is an operating setting, not a policy value.
+const rollScheduleEvery = 10 * time.Minute
+
+// rollLockWait bounds how long a computation waits for another replica's computation of the same roll.
+const rollLockWait = 30 * time.Second
+
+// rollsArea is the payment roll area: PaymentRollService, and the leader-elected job that computes each
+// program's roll of the month from the compute day on.
+func rollsArea(w *wiring) ([]func(context.Context) error, error) {
+	logger := w.p.Logger.With("area", "paymentRolls")
+	r := domain.NewRolls(w.st, etcdRollLocks{cli: w.p.Etcd}, w.p.Policy, w.now)
+	subsidiesv1.RegisterPaymentRollServiceServer(w.p.Server.GRPC(),
+		api.NewPaymentRolls(r, registerRollNames{households: identificationv1.NewHouseholdServiceClient(w.register)}))
+	elector := election.New(w.p.Etcd, RollElection, election.Options{Logger: logger})
+	job := &rollSchedule{rolls: r, elector: elector, policyChanged: w.p.Policy.Changed, logger: logger}
+	return []func(context.Context) error{elector.Run, job.run}, nil
+}
+
+// etcdRollLocks takes a roll's lock on etcd; its fencing token is the lock key's revision, from the same
+// sequence as the leader's, so tokens of on-demand and scheduled computations compare.
+type etcdRollLocks struct{ cli *clientv3.Client }
+
+func (l etcdRollLocks) Lock(ctx context.Context, name string) (int64, func(), error) {
+	ctx, cancel := context.WithTimeout(ctx, rollLockWait)
+	defer cancel()
+	held, err := election.Lock(ctx, l.cli, name, 0)
+	if err != nil {
+		return 0, nil, err
+	}
+	return held.Token, func() { _ = held.Unlock() }, nil
+}
+
+// rollSchedule is the leader's job. Only the leader looks; every computation it starts still takes the
+// roll's lock and is fenced in the database, so a leader that lost its lease unnoticed writes nothing
+// over a newer computation.
+type rollSchedule struct {
+	rolls   *domain.Rolls
+	elector *election.Elector
+	// policyChanged wakes the job when policy changes (a new compute day applies at once).
+	policyChanged func() <-chan struct{}
+	logger        *slog.Logger
+}
+
+// run checks when this replica becomes leader, when policy changes and every rollScheduleEvery while it
+// leads, until ctx ends.
+// It never fails: a roll it cannot compute now (an earlier one awaits approval, etcd is away) is logged
+// and tried again on the next round.
+func (j *rollSchedule) run(ctx context.Context) error {
+	for {
+		changed, policy := j.elector.Changed(), j.policyChanged()
+		if j.elector.IsLeader() {
+			j.round(ctx)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-changed:
+		case <-policy:
+		case <-time.After(rollScheduleEvery):
+		}
+	}
+}
+
+func (j *rollSchedule) round(ctx context.Context) {
+	for _, p := range domain.Programs {
+		if ctx.Err() != nil || !j.elector.IsLeader() {
+			return
+		}
+		month, due, err := j.rolls.ScheduledMonth(ctx, p)
+		if err == nil && due {
+			var r *domain.Roll
+			r, err = j.rolls.ComputeScheduled(ctx, p, month)
+			if err == nil && r != nil {
+				j.logger.InfoContext(ctx, "roll computed", "roll", r.ID(), "lines", r.Totals.Lines, "token", r.FencingToken)
+			}
+		}
+		if err != nil && ctx.Err() == nil {
+			level := slog.LevelError
+			if _, refused := apperr.As(err); refused {
+				level = slog.LevelInfo // a rule says not now (an earlier roll awaits approval)
+			}
+			j.logger.Log(ctx, level, "scheduled roll not computed", "program", p.String(), "month", month, "err", err)
+		}
+	}
+}
+
+// registerRollNames reads the names on an exported roll from the identification service, one household
+// at a time, a few at once, on behalf of the caller (who must see those households). A roll of a whole
+// county makes one call per household; a batch read in the register would make that one call per page.
+type registerRollNames struct {
+	households identificationv1.HouseholdServiceClient
+}
+
+// rollNameCalls is how many register calls an export makes at once.
+const rollNameCalls = 8
+
+func (n registerRollNames) RollNames(ctx context.Context, ids []string) (map[string]domain.HouseholdNames, error) {
+	out := make(map[string]domain.HouseholdNames, len(ids))
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(rollNameCalls)
+	for _, id := range ids {
+		g.Go(func() error {
+			h, err := n.households.GetHousehold(gctx, &identificationv1.GetHouseholdRequest{Name: "households/" + id})
+			switch status.Code(err) {
+			case codes.OK:
+			case codes.NotFound, codes.PermissionDenied:
+				return nil // shown without a name rather than failing the whole export
+			default:
+				return apperr.Unavailable("REGISTER_UNAVAILABLE", fmt.Sprintf("the register did not give household names: %v", err))
+			}
+			names := domain.HouseholdNames{Members: map[string]string{}}
+			for _, m := range h.GetMembers() {
+				names.Members[m.GetPersonId()] = m.GetFullName()
+				if m.GetRelationToHead() == identificationv1.Relation_RELATION_HEAD {
+					names.Head = m.GetFullName()
+				}
+			}
+			mu.Lock()
+			out[id] = names
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+var (
+	_ domain.RollLocks = etcdRollLocks{}
+	_ domain.RollNames = registerRollNames{}
+)
