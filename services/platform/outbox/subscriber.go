@@ -14,13 +14,12 @@ import (
 )
 
 // Following another service's feed (the consumer's half of DESIGN.md, Change feed). The consumer keeps,
-// in its own database, a cursor per subscription: the sequence of the last change it handled. Each
-// change is handled in ONE transaction of the consumer's database that also moves the cursor, so the
-// handler's writes and the cursor commit or roll back together: after a crash or a restart the
-// subscriber resumes right after the last change whose effects committed, and a change is neither missed
-// nor acted on twice. The cursor only moves forward (the update is conditional on a smaller stored
-// sequence), which also keeps two replicas running the same subscription from handling a change twice:
-// the second one's update finds the cursor already there and skips the change.
+// in its own database, a cursor per subscription: the sequence of the last change it handled. Changes are
+// handled in transactions of the consumer's database that also move the cursor (a page of them at a time
+// when many are waiting), so the handler's writes and the cursor commit or roll back together: after a
+// crash or a restart the subscriber resumes right after the last change whose effects committed, and a
+// change is neither missed nor acted on twice. The cursor only moves forward, and changes at or before it
+// are skipped, which also keeps two replicas running the same subscription from handling a change twice.
 
 // Handler acts on one change. It must do all its writing through ctx (the transaction that moves the
 // cursor); an error rolls the transaction back and the change is offered again after a backoff.
@@ -135,13 +134,14 @@ func (s *subscriber) follow(ctx context.Context) (progressed bool, err error) {
 		if err != nil {
 			return progressed, fmt.Errorf("list changes after %d: %w", cursor, err)
 		}
-		for _, c := range page.GetChanges() {
-			if err := s.apply(ctx, c); err != nil {
+		changes := page.GetChanges()
+		if len(changes) > 0 {
+			if err := s.apply(ctx, changes); err != nil {
 				return progressed, err
 			}
-			cursor, progressed = c.GetSequence(), true
+			cursor, progressed = changes[len(changes)-1].GetSequence(), true
 		}
-		if len(page.GetChanges()) < s.o.PageSize {
+		if len(changes) < s.o.PageSize {
 			break
 		}
 	}
@@ -151,37 +151,86 @@ func (s *subscriber) follow(ctx context.Context) (progressed bool, err error) {
 	if err != nil {
 		return progressed, fmt.Errorf("watch changes after %d: %w", cursor, err)
 	}
-	for {
-		c, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			return progressed, errStreamEnded
+	// The stream is read ahead into a buffer, and whatever has arrived (up to a page) is handled in one
+	// transaction: one change at a time while the peer is quiet, whole pages when it publishes in bulk (a
+	// ledger import publishes a change per household), where a transaction per change would be the cost.
+	received := make(chan *commonv1.Change, s.o.PageSize)
+	recvErr := make(chan error, 1)
+	go func() {
+		for {
+			c, err := stream.Recv()
+			if err != nil {
+				recvErr <- err
+				return
+			}
+			select {
+			case received <- c:
+			case <-wctx.Done():
+				return
+			}
 		}
-		if err != nil {
+	}()
+	for {
+		var batch []*commonv1.Change
+		select {
+		case c := <-received:
+			batch = append(batch, c)
+		case err := <-recvErr:
+			if errors.Is(err, io.EOF) {
+				return progressed, errStreamEnded
+			}
 			return progressed, fmt.Errorf("watch changes after %d: %w", cursor, err)
 		}
-		if err := s.apply(ctx, c); err != nil {
+	drain:
+		for len(batch) < s.o.PageSize {
+			select {
+			case c := <-received:
+				batch = append(batch, c)
+			default:
+				break drain
+			}
+		}
+		if err := s.apply(ctx, batch); err != nil {
 			return progressed, err
 		}
-		cursor, progressed = c.GetSequence(), true
+		cursor, progressed = batch[len(batch)-1].GetSequence(), true
 	}
 }
 
-// apply handles one change and moves the cursor to it in one transaction. A change at or before the
-// stored cursor (handled by another replica meanwhile) is skipped.
-func (s *subscriber) apply(ctx context.Context, c *commonv1.Change) error {
+// apply handles changes (in feed order) and moves the cursor past the last in one transaction, so their
+// effects and the cursor commit together. Changes at or before the stored cursor (handled by another
+// replica meanwhile) are skipped; on PostgreSQL the cursor row is locked first, so two replicas take turns.
+func (s *subscriber) apply(ctx context.Context, changes []*commonv1.Change) error {
+	last := changes[len(changes)-1]
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
-		res, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE fupin_cursors SET sequence = $2, updated_us = $3
-			WHERE name = $1 AND sequence < $2`, s.name, c.GetSequence(), s.o.Now().UnixMicro())
-		if err != nil {
+		lock := ""
+		if s.db.Dialect == sqldb.Postgres {
+			lock = " FOR UPDATE"
+		}
+		var stored int64
+		if err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT sequence FROM fupin_cursors WHERE name = $1`+lock,
+			s.name).Scan(&stored); err != nil {
+			return fmt.Errorf("read cursor: %w", err)
+		}
+		if stored >= last.GetSequence() {
+			return nil
+		}
+		for _, c := range changes {
+			if c.GetSequence() <= stored {
+				continue
+			}
+			if err := s.handle(ctx, c); err != nil {
+				return fmt.Errorf("change %d (%s %s): %w", c.GetSequence(), c.GetTopic(), c.GetResource(), err)
+			}
+		}
+		if _, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE fupin_cursors SET sequence = $2, updated_us = $3
+			WHERE name = $1`, s.name, last.GetSequence(), s.o.Now().UnixMicro()); err != nil {
 			return fmt.Errorf("move cursor: %w", err)
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return err
-		}
-		return s.handle(ctx, c)
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("change %d (%s %s): %w", c.GetSequence(), c.GetTopic(), c.GetResource(), err)
+		return fmt.Errorf("subscription %s: %w", s.name, err)
 	}
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"context"
 	"strings"
 
+	"fupin.dev/services/platform/pagetoken"
+
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	"fupin.dev/services/identification/internal/domain"
 	"fupin.dev/services/platform/apperr"
@@ -226,11 +228,11 @@ func encodePageToken(after string) string {
 	if after == "" {
 		return ""
 	}
-	return pageToken("h1", after)
+	return pagetoken.Encode("h1", after)
 }
 
 func decodePageToken(tok string) (string, error) {
-	parts, err := pageTokenParts(tok, "h1", 1)
+	parts, err := pagetoken.Decode(tok, "h1", 1)
 	if err != nil || parts == nil {
 		return "", err
 	}

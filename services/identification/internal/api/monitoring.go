@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"fupin.dev/services/platform/pagetoken"
+
 	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	"fupin.dev/services/identification/internal/domain"
@@ -164,11 +166,11 @@ func (s *Monitoring) ListOverdueClues(ctx context.Context, req *identificationv1
 
 // Overdue page tokens carry the cursor and the as_of_date they were issued for.
 func encodeOverdueToken(asOf string, c domain.OverdueCursor) string {
-	return pageToken("o1", asOf, c.Deadline, c.ID)
+	return pagetoken.Encode("o1", asOf, c.Deadline, c.ID)
 }
 
 func decodeOverdueToken(tok, asOf string) (domain.OverdueCursor, error) {
-	parts, err := pageTokenParts(tok, "o1", 3)
+	parts, err := pagetoken.Decode(tok, "o1", 3)
 	if err != nil || parts == nil {
 		return domain.OverdueCursor{}, err
 	}

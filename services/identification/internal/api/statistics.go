@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 
+	"fupin.dev/services/platform/pagetoken"
+
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	"fupin.dev/services/identification/internal/domain"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -155,17 +157,17 @@ func toAssessment(a *domain.VillageExitAssessment) (*identificationv1.VillageExi
 }
 
 func encodeIncomeCursor(region string, year int) string {
-	return pageToken("ci1", region, strconv.Itoa(year))
+	return pagetoken.Encode("ci1", region, strconv.Itoa(year))
 }
 
 func decodeIncomeCursor(tok string) (string, int, error) {
-	parts, err := pageTokenParts(tok, "ci1", 2)
+	parts, err := pagetoken.Decode(tok, "ci1", 2)
 	if err != nil || parts == nil {
 		return "", 0, err
 	}
 	y, err := strconv.Atoi(parts[1])
 	if err != nil {
-		return "", 0, errPageToken()
+		return "", 0, pagetoken.Invalid()
 	}
 	return parts[0], y, nil
 }

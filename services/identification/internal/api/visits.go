@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"fupin.dev/services/platform/pagetoken"
+
 	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	"fupin.dev/services/identification/internal/domain"
@@ -219,29 +221,29 @@ func helperName(name, field string) (string, string, error) {
 }
 
 // Page tokens of the visits area: opaque to callers, each with its own prefix.
-func encodeOffset(n int) string { return pageToken("o1", strconv.Itoa(n)) }
+func encodeOffset(n int) string { return pagetoken.Encode("o1", strconv.Itoa(n)) }
 
 func decodeOffset(tok string) (int, error) {
-	parts, err := pageTokenParts(tok, "o1", 1)
+	parts, err := pagetoken.Decode(tok, "o1", 1)
 	if err != nil || parts == nil {
 		return 0, err
 	}
 	n, err := strconv.Atoi(parts[0])
 	if err != nil || n < 0 {
-		return 0, errPageToken()
+		return 0, pagetoken.Invalid()
 	}
 	return n, nil
 }
 
-func encodeVisitCursor(c domain.VisitCursor) string { return pageToken("v1", c.Date, c.ID) }
+func encodeVisitCursor(c domain.VisitCursor) string { return pagetoken.Encode("v1", c.Date, c.ID) }
 
 func decodeVisitCursor(tok string) (domain.VisitCursor, error) {
-	parts, err := pageTokenParts(tok, "v1", 2)
+	parts, err := pagetoken.Decode(tok, "v1", 2)
 	if err != nil || parts == nil {
 		return domain.VisitCursor{}, err
 	}
 	if _, err := bizdate.Parse(parts[0]); err != nil || parts[1] == "" {
-		return domain.VisitCursor{}, errPageToken()
+		return domain.VisitCursor{}, pagetoken.Invalid()
 	}
 	return domain.VisitCursor{Date: parts[0], ID: parts[1]}, nil
 }

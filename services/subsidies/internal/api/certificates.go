@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 
+	"fupin.dev/services/platform/pagetoken"
+
 	subsidiesv1 "fupin.dev/proto/gen/fupin/subsidies/v1"
 	"fupin.dev/services/subsidies/internal/domain"
 )
@@ -61,7 +63,7 @@ const (
 
 func (s *Certificates) ListCertificates(ctx context.Context, req *subsidiesv1.ListCertificatesRequest) (*subsidiesv1.ListCertificatesResponse, error) {
 	by, _ := certCaller(ctx)
-	after, err := certPageAfter("c1", req.GetPageToken())
+	after, err := pagetoken.After(req.GetPageToken(), "c1")
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +72,7 @@ func (s *Certificates) ListCertificates(ctx context.Context, req *subsidiesv1.Li
 	if err != nil {
 		return nil, err
 	}
-	resp := &subsidiesv1.ListCertificatesResponse{NextPageToken: certPageToken("c1", next)}
+	resp := &subsidiesv1.ListCertificatesResponse{NextPageToken: pagetoken.Encode("c1", next)}
 	for _, c := range cs {
 		pc, err := s.respond(ctx, c)
 		if err != nil {

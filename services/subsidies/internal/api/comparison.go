@@ -2,14 +2,14 @@ package api
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"strconv"
 	"strings"
 
+	"fupin.dev/services/platform/pagetoken"
+
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	subsidiesv1 "fupin.dev/proto/gen/fupin/subsidies/v1"
-	"fupin.dev/services/platform/apperr"
 	"fupin.dev/services/platform/auth"
 	"fupin.dev/services/platform/workflow"
 	"fupin.dev/services/subsidies/internal/domain"
@@ -63,7 +63,7 @@ const (
 )
 
 func (s *Comparisons) ListComparisons(ctx context.Context, req *subsidiesv1.ListComparisonsRequest) (*subsidiesv1.ListComparisonsResponse, error) {
-	after, err := comparisonPageAfter("c1", req.GetPageToken())
+	after, err := pagetoken.After(req.GetPageToken(), "c1")
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +75,7 @@ func (s *Comparisons) ListComparisons(ctx context.Context, req *subsidiesv1.List
 	out := &subsidiesv1.ListComparisonsResponse{}
 	if len(cs) > limit {
 		cs = cs[:limit]
-		out.NextPageToken = comparisonPageToken("c1", cs[limit-1].ID)
+		out.NextPageToken = pagetoken.Encode("c1", cs[limit-1].ID)
 	}
 	for _, c := range cs {
 		out.Comparisons = append(out.Comparisons, toComparison(c))
@@ -86,14 +86,14 @@ func (s *Comparisons) ListComparisons(ctx context.Context, req *subsidiesv1.List
 func (s *Comparisons) ListMismatches(ctx context.Context, req *subsidiesv1.ListMismatchesRequest) (*subsidiesv1.ListMismatchesResponse, error) {
 	id := comparisonID(req.GetParent())
 	// The token names its run, so a token of one run's list is refused by another's.
-	tok, err := comparisonPageAfter("m1:"+id, req.GetPageToken())
+	tok, err := pagetoken.After(req.GetPageToken(), "m1:"+id)
 	if err != nil {
 		return nil, err
 	}
 	after := 0
 	if tok != "" {
 		if after, err = strconv.Atoi(tok); err != nil {
-			return nil, errComparisonPageToken()
+			return nil, pagetoken.Invalid()
 		}
 	}
 	limit := comparisonPageSize(req.GetPageSize(), defaultMismatchPage, maxMismatchPage)
@@ -104,7 +104,7 @@ func (s *Comparisons) ListMismatches(ctx context.Context, req *subsidiesv1.ListM
 	out := &subsidiesv1.ListMismatchesResponse{}
 	if len(ms) > limit {
 		ms = ms[:limit]
-		out.NextPageToken = comparisonPageToken("m1:"+id, strconv.Itoa(ms[limit-1].Seq))
+		out.NextPageToken = pagetoken.Encode("m1:"+id, strconv.Itoa(ms[limit-1].Seq))
 	}
 	out.Mismatches = make([]*subsidiesv1.Mismatch, len(ms))
 	for i, m := range ms {
@@ -128,28 +128,6 @@ func toMismatch(parent string, m domain.Mismatch) *subsidiesv1.Mismatch {
 		MonitoringType:   identificationv1.MonitoringType(m.MonitoringType),
 		MonitoringStatus: identificationv1.MonitoringStatus(m.MonitoringStatus), RegisterSize: int32(m.RegisterSize),
 		DibaoSource: m.DibaoSource, Covered: int32(m.Covered)}
-}
-
-// Page tokens are opaque to callers: the list's kind and the cursor, in base64url.
-
-func comparisonPageToken(kind, after string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(kind + "|" + after))
-}
-
-func comparisonPageAfter(kind, tok string) (string, error) {
-	if tok == "" {
-		return "", nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	after, ok := strings.CutPrefix(string(b), kind+"|")
-	if err != nil || !ok || after == "" {
-		return "", errComparisonPageToken()
-	}
-	return after, nil
-}
-
-func errComparisonPageToken() error {
-	return apperr.Invalid("INVALID_FIELD", "page_token", "not a token this service issued for this list")
 }
 
 func comparisonPageSize(n int32, def, most int) int {

@@ -2,13 +2,10 @@ package api
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
-	"strings"
 
 	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
 	subsidiesv1 "fupin.dev/proto/gen/fupin/subsidies/v1"
-	"fupin.dev/services/platform/apperr"
 	"fupin.dev/services/platform/auth"
 	"fupin.dev/services/platform/policy"
 	"fupin.dev/services/platform/workflow"
@@ -26,27 +23,6 @@ func certCaller(ctx context.Context) (workflow.Caller, *auth.Caller) {
 		return workflow.Caller{Actor: "anonymous", Scope: auth.NoRegion}, &auth.Caller{}
 	}
 	return workflow.Caller{Actor: c.Actor(), Scope: c.Scope()}, c
-}
-
-// certPageToken makes the opaque token of a list of kind continuing after id ("" on the last page).
-func certPageToken(kind, after string) string {
-	if after == "" {
-		return ""
-	}
-	return base64.RawURLEncoding.EncodeToString([]byte(kind + ":" + after))
-}
-
-// certPageAfter reads a token of kind; the empty token is the first page.
-func certPageAfter(kind, tok string) (string, error) {
-	if tok == "" {
-		return "", nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	after, ok := strings.CutPrefix(string(b), kind+":")
-	if err != nil || !ok || after == "" {
-		return "", apperr.Invalid(workflow.ReasonInvalidField, "page_token", "not a token this service issued")
-	}
-	return after, nil
 }
 
 // certPageSize applies a List's default and maximum.

@@ -2,9 +2,10 @@ package api
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"strings"
+
+	"fupin.dev/services/platform/pagetoken"
 
 	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
 	subsidiesv1 "fupin.dev/proto/gen/fupin/subsidies/v1"
@@ -43,27 +44,6 @@ func reliefCaller(ctx context.Context) workflow.Caller {
 		return workflow.Caller{Actor: "anonymous", Scope: auth.NoRegion}
 	}
 	return workflow.Caller{Actor: c.Actor(), Scope: c.Scope()}
-}
-
-// reliefPageToken makes the opaque token of a list of kind continuing after a cursor ("" on the last page).
-func reliefPageToken(kind, after string) string {
-	if after == "" {
-		return ""
-	}
-	return base64.RawURLEncoding.EncodeToString([]byte(kind + ":" + after))
-}
-
-// reliefPageAfter reads a token of kind; the empty token is the first page.
-func reliefPageAfter(kind, tok string) (string, error) {
-	if tok == "" {
-		return "", nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	after, ok := strings.CutPrefix(string(b), kind+":")
-	if err != nil || !ok || after == "" {
-		return "", apperr.Invalid(workflow.ReasonInvalidField, "page_token", "not a token this service issued")
-	}
-	return after, nil
 }
 
 func reliefPageSize(n int32, def int) int {
@@ -128,7 +108,7 @@ func (s *Dibao) GetDibaoCase(ctx context.Context, req *subsidiesv1.GetDibaoCaseR
 }
 
 func (s *Dibao) ListDibaoCases(ctx context.Context, req *subsidiesv1.ListDibaoCasesRequest) (*subsidiesv1.ListDibaoCasesResponse, error) {
-	after, err := reliefPageAfter("dc", req.GetPageToken())
+	after, err := pagetoken.After(req.GetPageToken(), "dc")
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +116,7 @@ func (s *Dibao) ListDibaoCases(ctx context.Context, req *subsidiesv1.ListDibaoCa
 	if err != nil {
 		return nil, err
 	}
-	resp := &subsidiesv1.ListDibaoCasesResponse{NextPageToken: reliefPageToken("dc", next)}
+	resp := &subsidiesv1.ListDibaoCasesResponse{NextPageToken: pagetoken.Encode("dc", next)}
 	for _, k := range ks {
 		pb, err := toDibaoCase(k)
 		if err != nil {
@@ -232,7 +212,7 @@ func (s *Dibao) GetDibaoCoverage(ctx context.Context, req *subsidiesv1.GetDibaoC
 }
 
 func (s *Dibao) ListOverdueDibaoReviews(ctx context.Context, req *subsidiesv1.ListOverdueDibaoReviewsRequest) (*subsidiesv1.ListOverdueDibaoReviewsResponse, error) {
-	after, err := reliefPageAfter("dr", req.GetPageToken())
+	after, err := pagetoken.After(req.GetPageToken(), "dr")
 	if err != nil {
 		return nil, err
 	}
@@ -240,7 +220,7 @@ func (s *Dibao) ListOverdueDibaoReviews(ctx context.Context, req *subsidiesv1.Li
 	if err != nil {
 		return nil, err
 	}
-	resp := &subsidiesv1.ListOverdueDibaoReviewsResponse{NextPageToken: reliefPageToken("dr", next)}
+	resp := &subsidiesv1.ListOverdueDibaoReviewsResponse{NextPageToken: pagetoken.Encode("dr", next)}
 	for _, c := range cs {
 		pb, err := toDibaoCoverage(c, nil)
 		if err != nil {
@@ -263,7 +243,7 @@ func (s *Dibao) RecordDibaoReview(ctx context.Context, req *subsidiesv1.RecordDi
 }
 
 func (s *Dibao) ListEligibilityChecks(ctx context.Context, req *subsidiesv1.ListEligibilityChecksRequest) (*subsidiesv1.ListEligibilityChecksResponse, error) {
-	after, err := reliefPageAfter("ec", req.GetPageToken())
+	after, err := pagetoken.After(req.GetPageToken(), "ec")
 	if err != nil {
 		return nil, err
 	}
@@ -271,7 +251,7 @@ func (s *Dibao) ListEligibilityChecks(ctx context.Context, req *subsidiesv1.List
 	if err != nil {
 		return nil, err
 	}
-	resp := &subsidiesv1.ListEligibilityChecksResponse{NextPageToken: reliefPageToken("ec", next)}
+	resp := &subsidiesv1.ListEligibilityChecksResponse{NextPageToken: pagetoken.Encode("ec", next)}
 	for _, c := range cs {
 		resp.EligibilityChecks = append(resp.EligibilityChecks, toEligibilityCheck(c))
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 
+	"fupin.dev/services/platform/pagetoken"
+
 	subsidiesv1 "fupin.dev/proto/gen/fupin/subsidies/v1"
 	"fupin.dev/services/platform/apperr"
 	"fupin.dev/services/platform/workflow"
@@ -50,7 +52,7 @@ func (s *DisabilitySubsidies) GetDisabilitySubsidy(ctx context.Context, req *sub
 
 func (s *DisabilitySubsidies) ListDisabilitySubsidies(ctx context.Context, req *subsidiesv1.ListDisabilitySubsidiesRequest) (*subsidiesv1.ListDisabilitySubsidiesResponse, error) {
 	by, _ := certCaller(ctx)
-	after, err := certPageAfter("ds1", req.GetPageToken())
+	after, err := pagetoken.After(req.GetPageToken(), "ds1")
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +60,7 @@ func (s *DisabilitySubsidies) ListDisabilitySubsidies(ctx context.Context, req *
 	if err != nil {
 		return nil, err
 	}
-	resp := &subsidiesv1.ListDisabilitySubsidiesResponse{NextPageToken: certPageToken("ds1", next)}
+	resp := &subsidiesv1.ListDisabilitySubsidiesResponse{NextPageToken: pagetoken.Encode("ds1", next)}
 	for _, d := range ds {
 		pd, err := toDisabilitySubsidy(d)
 		if err != nil {

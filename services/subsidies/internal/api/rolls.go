@@ -2,13 +2,13 @@ package api
 
 import (
 	"context"
-	"encoding/base64"
 	"strconv"
 	"strings"
 	"time"
 
+	"fupin.dev/services/platform/pagetoken"
+
 	subsidiesv1 "fupin.dev/proto/gen/fupin/subsidies/v1"
-	"fupin.dev/services/platform/apperr"
 	"fupin.dev/services/platform/auth"
 	"fupin.dev/services/subsidies/internal/domain"
 	"google.golang.org/genproto/googleapis/api/httpbody"
@@ -65,7 +65,7 @@ func (s *PaymentRolls) GetRoll(ctx context.Context, req *subsidiesv1.GetRollRequ
 func (s *PaymentRolls) ListRolls(ctx context.Context, req *subsidiesv1.ListRollsRequest) (*subsidiesv1.ListRollsResponse, error) {
 	q := domain.RollQuery{Program: domain.Program(req.GetProgram()), Limit: rollPageSize(req.GetPageSize(), defaultRollsPage) + 1}
 	if tok := req.GetPageToken(); tok != "" {
-		parts, err := rollPageToken(tok, "r1", 2)
+		parts, err := pagetoken.Decode(tok, "r1", 2)
 		if err != nil {
 			return nil, err
 		}
@@ -80,7 +80,7 @@ func (s *PaymentRolls) ListRolls(ctx context.Context, req *subsidiesv1.ListRolls
 	if len(rolls) == q.Limit {
 		rolls = rolls[:q.Limit-1]
 		last := rolls[len(rolls)-1]
-		resp.NextPageToken = makeRollPageToken("r1", last.Month, strconv.Itoa(int(last.Program)))
+		resp.NextPageToken = pagetoken.Encode("r1", last.Month, strconv.Itoa(int(last.Program)))
 	}
 	for _, r := range rolls {
 		resp.Rolls = append(resp.Rolls, toPaymentRoll(r))
@@ -92,7 +92,7 @@ func (s *PaymentRolls) ListRollLines(ctx context.Context, req *subsidiesv1.ListR
 	q := domain.RollLineQuery{Kind: domain.RollLineKind(req.GetKind()), RegionPrefix: req.GetRegionCode(),
 		Limit: rollPageSize(req.GetPageSize(), defaultRollLinesPage) + 1}
 	if tok := req.GetPageToken(); tok != "" {
-		parts, err := rollPageToken(tok, "l1", 4)
+		parts, err := pagetoken.Decode(tok, "l1", 4)
 		if err != nil {
 			return nil, err
 		}
@@ -107,7 +107,7 @@ func (s *PaymentRolls) ListRollLines(ctx context.Context, req *subsidiesv1.ListR
 	if len(lines) == q.Limit {
 		lines = lines[:q.Limit-1]
 		l := lines[len(lines)-1]
-		resp.NextPageToken = makeRollPageToken("l1", l.RegionCode, l.Beneficiary, l.Period, strconv.Itoa(int(l.Kind)))
+		resp.NextPageToken = pagetoken.Encode("l1", l.RegionCode, l.Beneficiary, l.Period, strconv.Itoa(int(l.Kind)))
 	}
 	for i := range lines {
 		resp.Lines = append(resp.Lines, toRollLine(&lines[i]))
@@ -152,22 +152,6 @@ func rollPageSize(n int32, def int) int {
 		return def
 	}
 	return int(n)
-}
-
-// Page tokens are opaque: a kind ("r1" rolls, "l1" lines) and the cursor's parts joined by "|", in
-// base64url, so a token from one list is refused by the other.
-func makeRollPageToken(kind string, parts ...string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(kind + ":" + strings.Join(parts, "|")))
-}
-
-func rollPageToken(tok, kind string, n int) ([]string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	rest, ok := strings.CutPrefix(string(b), kind+":")
-	parts := strings.Split(rest, "|")
-	if err != nil || !ok || len(parts) != n {
-		return nil, apperr.Invalid("INVALID_FIELD", "page_token", "not a token this service issued")
-	}
-	return parts, nil
 }
 
 func rollTime(t time.Time) *timestamppb.Timestamp {

@@ -299,15 +299,10 @@ func (ds *Destitute) RecordTownshipReview(ctx context.Context, by workflow.Calle
 // Decide records the county's decision; approval grants the person's monthly support from the month of
 // the application, in the same transaction.
 func (ds *Destitute) Decide(ctx context.Context, by workflow.Caller, id string, m ReliefStepMeta, approve bool) (*DestituteCase, error) {
-	in, err := m.input(ReliefStepCountyDecision, DestituteDecision{Approve: approve})
+	in, err := m.decision(approve, DestituteDecision{Approve: approve})
 	if err != nil {
 		return nil, err
 	}
-	outcome := workflow.OutcomeRefused
-	if approve {
-		outcome = workflow.OutcomeApproved
-	}
-	in.Decision = &workflow.Decision{Outcome: outcome}
 	return ds.step(ctx, by, id, func(ctx context.Context) (*workflow.Case, error) {
 		k, err := ds.engine.Record(ctx, by, id, in)
 		if err != nil || k.Decision.Outcome != workflow.OutcomeApproved {

@@ -92,6 +92,20 @@ func (m ReliefStepMeta) input(step string, data any) (workflow.StepInput, error)
 	return in, nil
 }
 
+// decision is the county decision step (县级审批) with its outcome: approved or refused.
+func (m ReliefStepMeta) decision(approve bool, data any) (workflow.StepInput, error) {
+	in, err := m.input(ReliefStepCountyDecision, data)
+	if err != nil {
+		return in, err
+	}
+	outcome := workflow.OutcomeRefused
+	if approve {
+		outcome = workflow.OutcomeApproved
+	}
+	in.Decision = &workflow.Decision{Outcome: outcome}
+	return in, nil
+}
+
 // date is the step's business date: OccurredAt, or today.
 func (m ReliefStepMeta) date(now time.Time) string {
 	if m.OccurredAt != "" {
@@ -525,15 +539,10 @@ func (d *Dibao) Withdraw(ctx context.Context, by workflow.Caller, id string, m R
 // in the same transaction, starts the coverage with its members and grants the entitlement from the month
 // of the application.
 func (d *Dibao) Decide(ctx context.Context, by workflow.Caller, id string, m ReliefStepMeta, approve bool) (*DibaoCase, error) {
-	step, err := m.input(ReliefStepCountyDecision, DibaoDecision{Approve: approve})
+	step, err := m.decision(approve, DibaoDecision{Approve: approve})
 	if err != nil {
 		return nil, err
 	}
-	outcome := workflow.OutcomeRefused
-	if approve {
-		outcome = workflow.OutcomeApproved
-	}
-	step.Decision = &workflow.Decision{Outcome: outcome}
 	return d.step(ctx, by, id, func(ctx context.Context) (*workflow.Case, error) {
 		k, err := d.engine.Record(ctx, by, id, step)
 		if err != nil || k.Decision.Outcome != workflow.OutcomeApproved {
