@@ -61,9 +61,10 @@ vendor-protos:
 swagger-ui:
 	bash gateway/swaggerui/update.sh
 
-## build: the service, gateway and fupin binaries into ./bin
+## build: the services, gateway and fupin binaries into ./bin
 build:
-	$(GO) build -o bin/ ./services/identification/cmd/identification ./gateway/cmd/gateway ./tools/cmd/fupin
+	$(GO) build -o bin/ ./services/identification/cmd/identification ./services/subsidies/cmd/subsidies \
+	  ./gateway/cmd/gateway ./tools/cmd/fupin
 
 ## bench: the speed figures of docs/BENCHMARKS.md
 bench:

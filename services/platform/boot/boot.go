@@ -25,6 +25,7 @@ import (
 	"fupin.dev/services/platform/policy"
 	"fupin.dev/services/platform/server"
 	"fupin.dev/services/platform/sqldb"
+	"github.com/golang-jwt/jwt/v5"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
 )
@@ -140,6 +141,9 @@ func Start(ctx context.Context, name string, dept commonv1.Department, cfg Confi
 			p.Close()
 		}
 	}()
+	if err = checkServiceKey(cfg); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	if p.PII, err = pii.NewProtector(cfg.PIIKey); err != nil {
 		return nil, fmt.Errorf("%s: personal-data key: %w", name, err)
 	}
@@ -190,6 +194,24 @@ func (p *Process) Dial(service string) (*grpc.ClientConn, error) {
 	}
 	p.closers = append(p.closers, conn.Close)
 	return conn, nil
+}
+
+// checkServiceKey refuses a service key whose public half the county's verifier does not know: every
+// service verifies tokens with the same keys, so the calls this service makes would all be refused as
+// unauthenticated while it reported ready.
+func checkServiceKey(cfg Config) error {
+	if cfg.ServiceKey == nil || cfg.Verifier == nil {
+		return nil
+	}
+	tok, err := auth.NewSigner(cfg.ServiceKey).Sign(auth.Claims{Department: "civil_affairs", Role: "service",
+		RegisteredClaims: jwt.RegisteredClaims{Subject: "service:key-check"}}, time.Minute)
+	if err == nil {
+		_, err = cfg.Verifier.Verify(tok)
+	}
+	if err != nil {
+		return fmt.Errorf("service key: its public key is not among the token verification keys (FUPIN_JWT_PUBLIC_KEY_FILE), so other services would refuse its calls: %w", err)
+	}
+	return nil
 }
 
 // Close releases what Start opened; use it when the service fails before Run.
