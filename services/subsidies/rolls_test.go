@@ -443,6 +443,13 @@ func TestPaymentRollTwoReplicas(t *testing.T) {
 			scheduled.GetTotals().GetLineCount() != 1 {
 			t.Fatalf("scheduled roll %v", scheduled)
 		}
+		// The schedule's write is audited like a request's: the service is the actor.
+		var audited int
+		if err := db.st.DB().Q(t.Context()).QueryRowContext(t.Context(), `SELECT count(*) FROM fupin_audit
+			WHERE kind = 'mutation' AND method = 'background/schedule/paymentRolls' AND actor = 'service:subsidies'
+				AND resource = $1 AND record_count = 1`, name).Scan(&audited); err != nil || audited != 1 {
+			t.Errorf("audit rows of the scheduled roll: %d (%v), want 1", audited, err)
+		}
 
 		// Computations asked of both replicas at once (round robin spreads them) all succeed, one at a
 		// time, each with a larger token, and still make one roll.

@@ -50,6 +50,15 @@ func (r Record) args() []any {
 		r.Resource, r.RecordCount, r.Code, r.RequestID, r.TraceID}
 }
 
+// Background is the row of a change a service makes on its own, outside any request (a scheduled job, a
+// change-feed subscription): the service is the actor and job names what did it, e.g.
+// "subscription/identification/households" or "schedule/paymentRolls". Written with Log.Write in the
+// change's transaction, like a request's mutation.
+func Background(service, job, resource string, count int, at time.Time) Record {
+	return Record{At: at, Kind: KindMutation, Method: "background/" + job, Actor: "service:" + service,
+		Role: "service", Resource: resource, RecordCount: count, Code: "OK"}
+}
+
 // Log writes audit rows into one service's database.
 type Log struct {
 	db     *sqldb.DB

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
+	"fupin.dev/services/platform/audit"
 	"fupin.dev/services/platform/sqldb"
 )
 
@@ -37,6 +38,12 @@ type SubscribeOptions struct {
 	MinBackoff, MaxBackoff time.Duration
 	// Now is the clock of the cursor's update time (default time.Now).
 	Now func() time.Time
+	// Audit, when set, records each transaction of handled changes as the service's own mutation
+	// (audit.Background "subscription/<name>", resource the range of sequences, count the changes), in
+	// that transaction: what the followers changed is audited like a request's change.
+	Audit *audit.Log
+	// Service is the consumer's name for those rows.
+	Service string
 }
 
 // Subscribe follows a peer's change feed until ctx ends, calling handle once for every change of the
@@ -227,10 +234,26 @@ func (s *subscriber) apply(ctx context.Context, changes []*commonv1.Change) erro
 			WHERE name = $1`, s.name, last.GetSequence(), s.o.Now().UnixMicro()); err != nil {
 			return fmt.Errorf("move cursor: %w", err)
 		}
-		return nil
+		if s.o.Audit == nil {
+			return nil
+		}
+		first := max(stored+1, changes[0].GetSequence())
+		return s.o.Audit.Write(ctx, audit.Background(s.o.Service, "subscription/"+s.name,
+			fmt.Sprintf("changes/%d-%d", first, last.GetSequence()), handled(changes, stored), s.o.Now()))
 	})
 	if err != nil {
 		return fmt.Errorf("subscription %s: %w", s.name, err)
 	}
 	return nil
+}
+
+// handled counts the changes after the stored cursor.
+func handled(changes []*commonv1.Change, stored int64) int {
+	n := 0
+	for _, c := range changes {
+		if c.GetSequence() > stored {
+			n++
+		}
+	}
+	return n
 }

@@ -245,6 +245,36 @@ func TestSubscribe(t *testing.T) {
 			waitSeen(t, db, 14)
 			exactlyOnce(t, p, db, "a")
 		})
+		t.Run("what the handlers change is audited as the service's own mutation", func(t *testing.T) {
+			p := newProducer(t, d)
+			db, _ := newConsumer(t, d)
+			for i := 1; i <= 7; i++ {
+				p.append(t, "a", i)
+			}
+			log := audit.New(db, quiet)
+			t.Cleanup(log.Close)
+			ctx, cancel := context.WithCancel(p.consumerContext(t))
+			done := make(chan error, 1)
+			go func() {
+				done <- outbox.Subscribe(ctx, db, p.client(t), "producer/a", []string{"a"}, record(db),
+					outbox.SubscribeOptions{Logger: quiet, PageSize: 3, Audit: log, Service: "consumer"})
+			}()
+			waitSeen(t, db, 7)
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			var rows, changes int
+			var actor string
+			if err := db.Q(t.Context()).QueryRowContext(t.Context(), `SELECT count(*), coalesce(sum(record_count), 0), min(actor)
+				FROM fupin_audit WHERE kind = 'mutation' AND method = 'background/subscription/producer/a'`).Scan(&rows, &changes, &actor); err != nil {
+				t.Fatal(err)
+			}
+			if rows < 3 || changes != 7 || actor != "service:consumer" {
+				t.Errorf("%d audit rows for %d changes by %q, want one per transaction (≥ 3 for pages of 3) for 7 by service:consumer",
+					rows, changes, actor)
+			}
+		})
 		t.Run("a failing handler is retried, never skipped", func(t *testing.T) {
 			p := newProducer(t, d)
 			db, _ := newConsumer(t, d)

@@ -49,6 +49,9 @@ func followArea(w *wiring) ([]func(context.Context) error, error) {
 		return nil, err
 	}
 	f := newRegisterFollower(w.st.DB(), commonv1.NewChangeFeedServiceClient(w.register), fs)
+	// What the followers change (coverage reduced, subsidies stopped, checks opened) is audited as the
+	// service's own mutation, one row per transaction of handled changes.
+	f.opts = outbox.SubscribeOptions{Logger: w.p.Logger, Audit: w.p.Audit, Service: Name, Now: w.now}
 	return []func(context.Context) error{f.run}, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	subsidiesv1 "fupin.dev/proto/gen/fupin/subsidies/v1"
 	"fupin.dev/services/platform/apperr"
+	"fupin.dev/services/platform/audit"
 	"fupin.dev/services/platform/election"
 	"fupin.dev/services/subsidies/internal/api"
 	"fupin.dev/services/subsidies/internal/domain"
@@ -35,6 +36,9 @@ const rollLockWait = 30 * time.Second
 func rollsArea(w *wiring) ([]func(context.Context) error, error) {
 	logger := w.p.Logger.With("area", "paymentRolls")
 	r := domain.NewRolls(w.st, etcdRollLocks{cli: w.p.Etcd}, w.p.Policy, w.now)
+	r.AuditScheduled(func(ctx context.Context, resource string, records int) error {
+		return w.p.Audit.Write(ctx, audit.Background(Name, "schedule/paymentRolls", resource, records, w.now()))
+	})
 	subsidiesv1.RegisterPaymentRollServiceServer(w.p.Server.GRPC(),
 		api.NewPaymentRolls(r, registerRollNames{households: identificationv1.NewHouseholdServiceClient(w.register)}))
 	elector := election.New(w.p.Etcd, RollElection, election.Options{Logger: logger})

@@ -243,7 +243,16 @@ type Rolls struct {
 	locks  RollLocks
 	policy RollPolicy
 	now    func() time.Time
+	// audit records, in the write's transaction, what the service computed on its own (the schedule);
+	// a request's computation is audited by the platform.
+	audit SystemAudit
 }
+
+// SystemAudit records a change the service made on its own: the resource and how many records.
+type SystemAudit func(ctx context.Context, resource string, records int) error
+
+// AuditScheduled makes scheduled computations write an audit row through fn.
+func (r *Rolls) AuditScheduled(fn SystemAudit) { r.audit = fn }
 
 // NewRolls returns the roll use cases.
 func NewRolls(store RollStore, locks RollLocks, policy RollPolicy, now func() time.Time) *Rolls {
@@ -388,6 +397,11 @@ func (r *Rolls) compute(ctx context.Context, c RollCaller, program Program, mont
 		roll.Version++
 		if err := r.store.SaveRoll(ctx, roll); err != nil {
 			return err
+		}
+		if c.System && r.audit != nil {
+			if err := r.audit(ctx, subject, len(remove)+len(add)); err != nil {
+				return err
+			}
 		}
 		out = roll
 		return nil
