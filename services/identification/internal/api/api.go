@@ -68,6 +68,31 @@ func (s *Households) GetHousehold(ctx context.Context, req *identificationv1.Get
 	return s.respond(ctx, h)
 }
 
+// BatchGetHouseholds reads several households at once (AIP-231): all of them, in the order asked, or a
+// refusal naming the first the caller may not have.
+func (s *Households) BatchGetHouseholds(ctx context.Context, req *identificationv1.BatchGetHouseholdsRequest) (*identificationv1.BatchGetHouseholdsResponse, error) {
+	c, ac := caller(ctx)
+	ids := make([]string, len(req.GetNames()))
+	for i, name := range req.GetNames() {
+		ids[i] = householdID(name)
+	}
+	hs, err := s.svc.BatchGetHouseholds(ctx, c, ids)
+	if err != nil {
+		return nil, err
+	}
+	resp := &identificationv1.BatchGetHouseholdsResponse{Households: make([]*identificationv1.Household, 0, len(hs))}
+	v := viewOf(ac)
+	for _, h := range hs {
+		if ac.PlainText {
+			if err := s.svc.Reveal(h); err != nil {
+				return nil, err
+			}
+		}
+		resp.Households = append(resp.Households, toHousehold(h, v))
+	}
+	return resp, nil
+}
+
 // Page sizes for ListHouseholds.
 const (
 	defaultPageSize = 50

@@ -16,6 +16,9 @@ type Store interface {
 	// UpdateHousehold loads the household, lets fn change it, and saves the result with the version
 	// increased, all in one transaction. fn's error aborts the update.
 	UpdateHousehold(ctx context.Context, id string, fn func(h *Household) error) (*Household, error)
+	// GetHouseholds returns, by ID, those of the households with these IDs that exist, with members but
+	// without history; IDs it does not have are absent from the map.
+	GetHouseholds(ctx context.Context, ids []string) (map[string]*Household, error)
 	// ListHouseholds returns one page of households in ID order, with members but without history.
 	ListHouseholds(ctx context.Context, q ListQuery) ([]*Household, string, error)
 	// HouseholdOfPerson returns the active household in which the person with this blind index is a

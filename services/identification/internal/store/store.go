@@ -417,6 +417,35 @@ func (s *Store) ListHouseholds(ctx context.Context, lq domain.ListQuery) ([]*dom
 	return hs, next, s.loadMembers(ctx, hs)
 }
 
+// GetHouseholds loads the households with these IDs that exist, with one query for the households (the
+// IDs in one parameter, as the import's lookups) and one for all their members; history is left out.
+func (s *Store) GetHouseholds(ctx context.Context, ids []string) (map[string]*domain.Household, error) {
+	out := make(map[string]*domain.Household, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	cond, arg := s.inList("id", 1, ids)
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+householdCols+` FROM households WHERE `+cond, arg)
+	if err != nil {
+		return nil, fmt.Errorf("get households: %w", err)
+	}
+	var hs []*domain.Household
+	for rows.Next() {
+		h, err := scanHousehold(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		hs = append(hs, h)
+		out[h.ID] = h
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, s.loadMembers(ctx, hs)
+}
+
 // HouseholdOfPerson finds the active household holding the person.
 func (s *Store) HouseholdOfPerson(ctx context.Context, idIndex string) (*domain.Household, error) {
 	var id string

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"fupin.dev/services/subsidies/internal/domain"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"golang.org/x/sync/errgroup"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -114,41 +117,43 @@ func (j *rollSchedule) round(ctx context.Context) {
 	}
 }
 
-// registerRollNames reads the names on an exported roll from the identification service, one household
-// at a time, a few at once, on behalf of the caller (who must see those households). A roll of a whole
-// county makes one call per household; a batch read in the register would make that one call per page.
+// registerRollNames reads the names on an exported roll from the identification service with
+// BatchGetHouseholds, rollNamesBatch households a call, rollNameCalls calls at once, on behalf of the caller
+// (who must see those households): a county roll of 60,000 households is 60 calls.
 type registerRollNames struct {
 	households identificationv1.HouseholdServiceClient
 }
 
-// rollNameCalls is how many register calls an export makes at once.
-const rollNameCalls = 8
+const (
+	// rollNamesBatch is how many households one register call reads (BatchGetHouseholds' limit).
+	rollNamesBatch = 1000
+	// rollNameCalls is how many register calls an export makes at once.
+	rollNameCalls = 2
+)
 
 func (n registerRollNames) RollNames(ctx context.Context, ids []string) (map[string]domain.HouseholdNames, error) {
 	out := make(map[string]domain.HouseholdNames, len(ids))
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(rollNameCalls)
-	for _, id := range ids {
+	for chunk := range slices.Chunk(ids, rollNamesBatch) {
 		g.Go(func() error {
-			h, err := n.households.GetHousehold(gctx, &identificationv1.GetHouseholdRequest{Name: "households/" + id})
-			switch status.Code(err) {
-			case codes.OK:
-			case codes.NotFound, codes.PermissionDenied:
-				return nil // shown without a name rather than failing the whole export
-			default:
-				return apperr.Unavailable("REGISTER_UNAVAILABLE", fmt.Sprintf("the register did not give household names: %v", err))
-			}
-			names := domain.HouseholdNames{Members: map[string]string{}}
-			for _, m := range h.GetMembers() {
-				names.Members[m.GetPersonId()] = m.GetFullName()
-				if m.GetRelationToHead() == identificationv1.Relation_RELATION_HEAD {
-					names.Head = m.GetFullName()
-				}
+			hs, err := n.batch(gctx, chunk)
+			if err != nil {
+				return err
 			}
 			mu.Lock()
-			out[id] = names
-			mu.Unlock()
+			defer mu.Unlock()
+			for _, h := range hs {
+				names := domain.HouseholdNames{Members: map[string]string{}}
+				for _, m := range h.GetMembers() {
+					names.Members[m.GetPersonId()] = m.GetFullName()
+					if m.GetRelationToHead() == identificationv1.Relation_RELATION_HEAD {
+						names.Head = m.GetFullName()
+					}
+				}
+				out[strings.TrimPrefix(h.GetName(), "households/")] = names
+			}
 			return nil
 		})
 	}
@@ -156,6 +161,70 @@ func (n registerRollNames) RollNames(ctx context.Context, ids []string) (map[str
 		return nil, err
 	}
 	return out, nil
+}
+
+// batch reads the households with these (distinct) ids. The register answers all or nothing, so a
+// household it does not have or does not show the caller (NOT_FOUND, PERMISSION_DENIED
+// OUT_OF_REGION_SCOPE, naming it) is left out and the others asked again: it is shown without a name
+// rather than failing the whole export. A caller who may not read the register at all gets no names.
+// An answer too large for one message, or a refusal that names no household, is split in halves.
+func (n registerRollNames) batch(ctx context.Context, ids []string) ([]*identificationv1.Household, error) {
+	for len(ids) > 0 {
+		names := make([]string, len(ids))
+		for i, id := range ids {
+			names[i] = "households/" + id
+		}
+		resp, err := n.households.BatchGetHouseholds(ctx, &identificationv1.BatchGetHouseholdsRequest{Names: names})
+		if err == nil {
+			return resp.GetHouseholds(), nil
+		}
+		st := status.Convert(err)
+		info := errorInfo(st)
+		switch st.Code() {
+		case codes.NotFound, codes.PermissionDenied:
+			if st.Code() == codes.PermissionDenied && info.GetReason() != "OUT_OF_REGION_SCOPE" {
+				return nil, nil // the caller may not read households at all (as one refusal per household was)
+			}
+			if i := slices.Index(names, info.GetMetadata()["name"]); i >= 0 {
+				ids = slices.Concat(ids[:i], ids[i+1:]) // a copy: ids may share the caller's array
+				continue
+			}
+			if len(ids) == 1 {
+				return nil, nil
+			}
+		case codes.ResourceExhausted:
+			if len(ids) == 1 {
+				return nil, registerUnavailable(err)
+			}
+		default:
+			return nil, registerUnavailable(err)
+		}
+		half := len(ids) / 2
+		first, err := n.batch(ctx, ids[:half])
+		if err != nil {
+			return nil, err
+		}
+		second, err := n.batch(ctx, ids[half:])
+		if err != nil {
+			return nil, err
+		}
+		return append(first, second...), nil
+	}
+	return nil, nil
+}
+
+// errorInfo is the ErrorInfo of a refusal, or nil.
+func errorInfo(st *status.Status) *errdetails.ErrorInfo {
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			return info
+		}
+	}
+	return nil
+}
+
+func registerUnavailable(err error) error {
+	return apperr.Unavailable("REGISTER_UNAVAILABLE", fmt.Sprintf("the register did not give household names: %v", err))
 }
 
 var (

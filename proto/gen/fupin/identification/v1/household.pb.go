@@ -1240,6 +1240,98 @@ func (x *GetHouseholdRequest) GetName() string {
 	return ""
 }
 
+// BatchGetHouseholdsRequest is the request of BatchGetHouseholds.
+type BatchGetHouseholdsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The households to read, "households/{household}", at most 1000; a name may repeat.
+	Names         []string `protobuf:"bytes,1,rep,name=names,proto3" json:"names,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchGetHouseholdsRequest) Reset() {
+	*x = BatchGetHouseholdsRequest{}
+	mi := &file_fupin_identification_v1_household_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchGetHouseholdsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchGetHouseholdsRequest) ProtoMessage() {}
+
+func (x *BatchGetHouseholdsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fupin_identification_v1_household_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchGetHouseholdsRequest.ProtoReflect.Descriptor instead.
+func (*BatchGetHouseholdsRequest) Descriptor() ([]byte, []int) {
+	return file_fupin_identification_v1_household_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *BatchGetHouseholdsRequest) GetNames() []string {
+	if x != nil {
+		return x.Names
+	}
+	return nil
+}
+
+// BatchGetHouseholdsResponse is the response of BatchGetHouseholds.
+type BatchGetHouseholdsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The households, one per requested name, in the order of the request.
+	Households    []*Household `protobuf:"bytes,1,rep,name=households,proto3" json:"households,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchGetHouseholdsResponse) Reset() {
+	*x = BatchGetHouseholdsResponse{}
+	mi := &file_fupin_identification_v1_household_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchGetHouseholdsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchGetHouseholdsResponse) ProtoMessage() {}
+
+func (x *BatchGetHouseholdsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fupin_identification_v1_household_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchGetHouseholdsResponse.ProtoReflect.Descriptor instead.
+func (*BatchGetHouseholdsResponse) Descriptor() ([]byte, []int) {
+	return file_fupin_identification_v1_household_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *BatchGetHouseholdsResponse) GetHouseholds() []*Household {
+	if x != nil {
+		return x.Households
+	}
+	return nil
+}
+
 // ListHouseholdsRequest is the request of ListHouseholds.
 type ListHouseholdsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1257,7 +1349,7 @@ type ListHouseholdsRequest struct {
 
 func (x *ListHouseholdsRequest) Reset() {
 	*x = ListHouseholdsRequest{}
-	mi := &file_fupin_identification_v1_household_proto_msgTypes[5]
+	mi := &file_fupin_identification_v1_household_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1269,7 +1361,7 @@ func (x *ListHouseholdsRequest) String() string {
 func (*ListHouseholdsRequest) ProtoMessage() {}
 
 func (x *ListHouseholdsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_household_proto_msgTypes[5]
+	mi := &file_fupin_identification_v1_household_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1282,7 +1374,7 @@ func (x *ListHouseholdsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListHouseholdsRequest.ProtoReflect.Descriptor instead.
 func (*ListHouseholdsRequest) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_household_proto_rawDescGZIP(), []int{5}
+	return file_fupin_identification_v1_household_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListHouseholdsRequest) GetPageSize() int32 {
@@ -1319,7 +1411,7 @@ type ListHouseholdsResponse struct {
 
 func (x *ListHouseholdsResponse) Reset() {
 	*x = ListHouseholdsResponse{}
-	mi := &file_fupin_identification_v1_household_proto_msgTypes[6]
+	mi := &file_fupin_identification_v1_household_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1331,7 +1423,7 @@ func (x *ListHouseholdsResponse) String() string {
 func (*ListHouseholdsResponse) ProtoMessage() {}
 
 func (x *ListHouseholdsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_household_proto_msgTypes[6]
+	mi := &file_fupin_identification_v1_household_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1344,7 +1436,7 @@ func (x *ListHouseholdsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListHouseholdsResponse.ProtoReflect.Descriptor instead.
 func (*ListHouseholdsResponse) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_household_proto_rawDescGZIP(), []int{6}
+	return file_fupin_identification_v1_household_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListHouseholdsResponse) GetHouseholds() []*Household {
@@ -1372,7 +1464,7 @@ type LookupHouseholdRequest struct {
 
 func (x *LookupHouseholdRequest) Reset() {
 	*x = LookupHouseholdRequest{}
-	mi := &file_fupin_identification_v1_household_proto_msgTypes[7]
+	mi := &file_fupin_identification_v1_household_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1384,7 +1476,7 @@ func (x *LookupHouseholdRequest) String() string {
 func (*LookupHouseholdRequest) ProtoMessage() {}
 
 func (x *LookupHouseholdRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_household_proto_msgTypes[7]
+	mi := &file_fupin_identification_v1_household_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1397,7 +1489,7 @@ func (x *LookupHouseholdRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LookupHouseholdRequest.ProtoReflect.Descriptor instead.
 func (*LookupHouseholdRequest) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_household_proto_rawDescGZIP(), []int{7}
+	return file_fupin_identification_v1_household_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *LookupHouseholdRequest) GetIdNumber() string {
@@ -1422,7 +1514,7 @@ type UpdateHouseholdRequest struct {
 
 func (x *UpdateHouseholdRequest) Reset() {
 	*x = UpdateHouseholdRequest{}
-	mi := &file_fupin_identification_v1_household_proto_msgTypes[8]
+	mi := &file_fupin_identification_v1_household_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1434,7 +1526,7 @@ func (x *UpdateHouseholdRequest) String() string {
 func (*UpdateHouseholdRequest) ProtoMessage() {}
 
 func (x *UpdateHouseholdRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_household_proto_msgTypes[8]
+	mi := &file_fupin_identification_v1_household_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1447,7 +1539,7 @@ func (x *UpdateHouseholdRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateHouseholdRequest.ProtoReflect.Descriptor instead.
 func (*UpdateHouseholdRequest) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_household_proto_rawDescGZIP(), []int{8}
+	return file_fupin_identification_v1_household_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *UpdateHouseholdRequest) GetHousehold() *Household {
@@ -1488,7 +1580,7 @@ type AddMemberRequest struct {
 
 func (x *AddMemberRequest) Reset() {
 	*x = AddMemberRequest{}
-	mi := &file_fupin_identification_v1_household_proto_msgTypes[9]
+	mi := &file_fupin_identification_v1_household_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1500,7 +1592,7 @@ func (x *AddMemberRequest) String() string {
 func (*AddMemberRequest) ProtoMessage() {}
 
 func (x *AddMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_household_proto_msgTypes[9]
+	mi := &file_fupin_identification_v1_household_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1513,7 +1605,7 @@ func (x *AddMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddMemberRequest.ProtoReflect.Descriptor instead.
 func (*AddMemberRequest) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_household_proto_rawDescGZIP(), []int{9}
+	return file_fupin_identification_v1_household_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *AddMemberRequest) GetParent() string {
@@ -1561,7 +1653,7 @@ type UpdateMemberRequest struct {
 
 func (x *UpdateMemberRequest) Reset() {
 	*x = UpdateMemberRequest{}
-	mi := &file_fupin_identification_v1_household_proto_msgTypes[10]
+	mi := &file_fupin_identification_v1_household_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1573,7 +1665,7 @@ func (x *UpdateMemberRequest) String() string {
 func (*UpdateMemberRequest) ProtoMessage() {}
 
 func (x *UpdateMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_household_proto_msgTypes[10]
+	mi := &file_fupin_identification_v1_household_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1586,7 +1678,7 @@ func (x *UpdateMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMemberRequest.ProtoReflect.Descriptor instead.
 func (*UpdateMemberRequest) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_household_proto_rawDescGZIP(), []int{10}
+	return file_fupin_identification_v1_household_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *UpdateMemberRequest) GetMember() *Member {
@@ -1636,7 +1728,7 @@ type RecordDeathRequest struct {
 
 func (x *RecordDeathRequest) Reset() {
 	*x = RecordDeathRequest{}
-	mi := &file_fupin_identification_v1_household_proto_msgTypes[11]
+	mi := &file_fupin_identification_v1_household_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1648,7 +1740,7 @@ func (x *RecordDeathRequest) String() string {
 func (*RecordDeathRequest) ProtoMessage() {}
 
 func (x *RecordDeathRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_household_proto_msgTypes[11]
+	mi := &file_fupin_identification_v1_household_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1661,7 +1753,7 @@ func (x *RecordDeathRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordDeathRequest.ProtoReflect.Descriptor instead.
 func (*RecordDeathRequest) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_household_proto_rawDescGZIP(), []int{11}
+	return file_fupin_identification_v1_household_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RecordDeathRequest) GetName() string {
@@ -1720,7 +1812,7 @@ type RecordMoveOutRequest struct {
 
 func (x *RecordMoveOutRequest) Reset() {
 	*x = RecordMoveOutRequest{}
-	mi := &file_fupin_identification_v1_household_proto_msgTypes[12]
+	mi := &file_fupin_identification_v1_household_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1732,7 +1824,7 @@ func (x *RecordMoveOutRequest) String() string {
 func (*RecordMoveOutRequest) ProtoMessage() {}
 
 func (x *RecordMoveOutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_household_proto_msgTypes[12]
+	mi := &file_fupin_identification_v1_household_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1745,7 +1837,7 @@ func (x *RecordMoveOutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordMoveOutRequest.ProtoReflect.Descriptor instead.
 func (*RecordMoveOutRequest) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_household_proto_rawDescGZIP(), []int{12}
+	return file_fupin_identification_v1_household_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RecordMoveOutRequest) GetName() string {
@@ -1811,7 +1903,7 @@ type MoveHouseholdRequest struct {
 
 func (x *MoveHouseholdRequest) Reset() {
 	*x = MoveHouseholdRequest{}
-	mi := &file_fupin_identification_v1_household_proto_msgTypes[13]
+	mi := &file_fupin_identification_v1_household_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1823,7 +1915,7 @@ func (x *MoveHouseholdRequest) String() string {
 func (*MoveHouseholdRequest) ProtoMessage() {}
 
 func (x *MoveHouseholdRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_household_proto_msgTypes[13]
+	mi := &file_fupin_identification_v1_household_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1836,7 +1928,7 @@ func (x *MoveHouseholdRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MoveHouseholdRequest.ProtoReflect.Descriptor instead.
 func (*MoveHouseholdRequest) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_household_proto_rawDescGZIP(), []int{13}
+	return file_fupin_identification_v1_household_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *MoveHouseholdRequest) GetName() string {
@@ -1902,7 +1994,7 @@ type SetRegistryStatusRequest struct {
 
 func (x *SetRegistryStatusRequest) Reset() {
 	*x = SetRegistryStatusRequest{}
-	mi := &file_fupin_identification_v1_household_proto_msgTypes[14]
+	mi := &file_fupin_identification_v1_household_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1914,7 +2006,7 @@ func (x *SetRegistryStatusRequest) String() string {
 func (*SetRegistryStatusRequest) ProtoMessage() {}
 
 func (x *SetRegistryStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_household_proto_msgTypes[14]
+	mi := &file_fupin_identification_v1_household_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1927,7 +2019,7 @@ func (x *SetRegistryStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetRegistryStatusRequest.ProtoReflect.Descriptor instead.
 func (*SetRegistryStatusRequest) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_household_proto_rawDescGZIP(), []int{14}
+	return file_fupin_identification_v1_household_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SetRegistryStatusRequest) GetName() string {
@@ -1989,7 +2081,7 @@ type ArchiveHouseholdRequest struct {
 
 func (x *ArchiveHouseholdRequest) Reset() {
 	*x = ArchiveHouseholdRequest{}
-	mi := &file_fupin_identification_v1_household_proto_msgTypes[15]
+	mi := &file_fupin_identification_v1_household_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2001,7 +2093,7 @@ func (x *ArchiveHouseholdRequest) String() string {
 func (*ArchiveHouseholdRequest) ProtoMessage() {}
 
 func (x *ArchiveHouseholdRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_household_proto_msgTypes[15]
+	mi := &file_fupin_identification_v1_household_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2014,7 +2106,7 @@ func (x *ArchiveHouseholdRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ArchiveHouseholdRequest.ProtoReflect.Descriptor instead.
 func (*ArchiveHouseholdRequest) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_household_proto_rawDescGZIP(), []int{15}
+	return file_fupin_identification_v1_household_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ArchiveHouseholdRequest) GetName() string {
@@ -2074,7 +2166,7 @@ type HouseholdChange struct {
 
 func (x *HouseholdChange) Reset() {
 	*x = HouseholdChange{}
-	mi := &file_fupin_identification_v1_household_proto_msgTypes[16]
+	mi := &file_fupin_identification_v1_household_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2086,7 +2178,7 @@ func (x *HouseholdChange) String() string {
 func (*HouseholdChange) ProtoMessage() {}
 
 func (x *HouseholdChange) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_household_proto_msgTypes[16]
+	mi := &file_fupin_identification_v1_household_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2099,7 +2191,7 @@ func (x *HouseholdChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HouseholdChange.ProtoReflect.Descriptor instead.
 func (*HouseholdChange) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_household_proto_rawDescGZIP(), []int{16}
+	return file_fupin_identification_v1_household_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *HouseholdChange) GetHousehold() string {
@@ -2227,7 +2319,13 @@ const file_fupin_identification_v1_household_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId\"N\n" +
 	"\x13GetHouseholdRequest\x127\n" +
-	"\x04name\x18\x01 \x01(\tB#\xbaH r\x1e2\x1c^households/[0-9a-z-]{1,64}$R\x04name\"\x81\x01\n" +
+	"\x04name\x18\x01 \x01(\tB#\xbaH r\x1e2\x1c^households/[0-9a-z-]{1,64}$R\x04name\"^\n" +
+	"\x19BatchGetHouseholdsRequest\x12A\n" +
+	"\x05names\x18\x01 \x03(\tB+\xbaH(\x92\x01%\x10\xe8\a\" r\x1e2\x1c^households/[0-9a-z-]{1,64}$R\x05names\"`\n" +
+	"\x1aBatchGetHouseholdsResponse\x12B\n" +
+	"\n" +
+	"households\x18\x01 \x03(\v2\".fupin.identification.v1.HouseholdR\n" +
+	"households\"\x81\x01\n" +
 	"\x15ListHouseholdsRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12\x1d\n" +
@@ -2377,11 +2475,12 @@ const file_fupin_identification_v1_household_proto_rawDesc = "" +
 	"\x18MEMBER_STATE_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13MEMBER_STATE_ACTIVE\x10\x01\x12\x19\n" +
 	"\x15MEMBER_STATE_DECEASED\x10\x02\x12\x1a\n" +
-	"\x16MEMBER_STATE_MOVED_OUT\x10\x032\xb1\x0f\n" +
+	"\x16MEMBER_STATE_MOVED_OUT\x10\x032\xe7\x10\n" +
 	"\x10HouseholdService\x12\x99\x01\n" +
 	"\x0fCreateHousehold\x12/.fupin.identification.v1.CreateHouseholdRequest\x1a\".fupin.identification.v1.Household\"1\xca\xf3\x18\f\n" +
 	"\x01\x01\x12\x03\x01\x02\x03\x1a\x02\x01\x02\x82\xd3\xe4\x93\x02\x1b:\thousehold\"\x0e/v1/households\x12\x96\x01\n" +
-	"\fGetHousehold\x12,.fupin.identification.v1.GetHouseholdRequest\x1a\".fupin.identification.v1.Household\"4\xca\xf3\x18\x0e\x12\x06\x01\x02\x03\x04\x05\x06\x1a\x04\x01\x02\x05\x06\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/{name=households/*}\x90\x02\x01\x12\x9e\x01\n" +
+	"\fGetHousehold\x12,.fupin.identification.v1.GetHouseholdRequest\x1a\".fupin.identification.v1.Household\"4\xca\xf3\x18\x0e\x12\x06\x01\x02\x03\x04\x05\x06\x1a\x04\x01\x02\x05\x06\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/{name=households/*}\x90\x02\x01\x12\xb3\x01\n" +
+	"\x12BatchGetHouseholds\x122.fupin.identification.v1.BatchGetHouseholdsRequest\x1a3.fupin.identification.v1.BatchGetHouseholdsResponse\"4\xca\xf3\x18\x0e\x12\x06\x01\x02\x03\x04\x05\x06\x1a\x04\x01\x02\x05\x06\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/households:batchGet\x90\x02\x01\x12\x9e\x01\n" +
 	"\x0eListHouseholds\x12..fupin.identification.v1.ListHouseholdsRequest\x1a/.fupin.identification.v1.ListHouseholdsResponse\"+\xca\xf3\x18\x0e\x12\x06\x01\x02\x03\x04\x05\x06\x1a\x04\x01\x02\x05\x06\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/households\x90\x02\x01\x12\x9b\x01\n" +
 	"\x0fLookupHousehold\x12/.fupin.identification.v1.LookupHouseholdRequest\x1a\".fupin.identification.v1.Household\"3\xca\xf3\x18\f\x12\x05\x01\x02\x03\x04\x06\x1a\x03\x01\x02\x06\x82\xd3\xe4\x93\x02\x1a:\x01*\"\x15/v1/households:lookup\x90\x02\x01\x12\xa8\x01\n" +
 	"\x0fUpdateHousehold\x12/.fupin.identification.v1.UpdateHouseholdRequest\x1a\".fupin.identification.v1.Household\"@\xca\xf3\x18\b\n" +
@@ -2414,37 +2513,39 @@ func file_fupin_identification_v1_household_proto_rawDescGZIP() []byte {
 }
 
 var file_fupin_identification_v1_household_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
-var file_fupin_identification_v1_household_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_fupin_identification_v1_household_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_fupin_identification_v1_household_proto_goTypes = []any{
-	(Sex)(0),                         // 0: fupin.identification.v1.Sex
-	(Relation)(0),                    // 1: fupin.identification.v1.Relation
-	(Education)(0),                   // 2: fupin.identification.v1.Education
-	(Health)(0),                      // 3: fupin.identification.v1.Health
-	(LabourAbility)(0),               // 4: fupin.identification.v1.LabourAbility
-	(RegistryStatus)(0),              // 5: fupin.identification.v1.RegistryStatus
-	(MonitoringType)(0),              // 6: fupin.identification.v1.MonitoringType
-	(MonitoringStatus)(0),            // 7: fupin.identification.v1.MonitoringStatus
-	(HouseholdState)(0),              // 8: fupin.identification.v1.HouseholdState
-	(MemberState)(0),                 // 9: fupin.identification.v1.MemberState
-	(*Household)(nil),                // 10: fupin.identification.v1.Household
-	(*Member)(nil),                   // 11: fupin.identification.v1.Member
-	(*StatusChange)(nil),             // 12: fupin.identification.v1.StatusChange
-	(*CreateHouseholdRequest)(nil),   // 13: fupin.identification.v1.CreateHouseholdRequest
-	(*GetHouseholdRequest)(nil),      // 14: fupin.identification.v1.GetHouseholdRequest
-	(*ListHouseholdsRequest)(nil),    // 15: fupin.identification.v1.ListHouseholdsRequest
-	(*ListHouseholdsResponse)(nil),   // 16: fupin.identification.v1.ListHouseholdsResponse
-	(*LookupHouseholdRequest)(nil),   // 17: fupin.identification.v1.LookupHouseholdRequest
-	(*UpdateHouseholdRequest)(nil),   // 18: fupin.identification.v1.UpdateHouseholdRequest
-	(*AddMemberRequest)(nil),         // 19: fupin.identification.v1.AddMemberRequest
-	(*UpdateMemberRequest)(nil),      // 20: fupin.identification.v1.UpdateMemberRequest
-	(*RecordDeathRequest)(nil),       // 21: fupin.identification.v1.RecordDeathRequest
-	(*RecordMoveOutRequest)(nil),     // 22: fupin.identification.v1.RecordMoveOutRequest
-	(*MoveHouseholdRequest)(nil),     // 23: fupin.identification.v1.MoveHouseholdRequest
-	(*SetRegistryStatusRequest)(nil), // 24: fupin.identification.v1.SetRegistryStatusRequest
-	(*ArchiveHouseholdRequest)(nil),  // 25: fupin.identification.v1.ArchiveHouseholdRequest
-	(*HouseholdChange)(nil),          // 26: fupin.identification.v1.HouseholdChange
-	(*timestamppb.Timestamp)(nil),    // 27: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),    // 28: google.protobuf.FieldMask
+	(Sex)(0),                           // 0: fupin.identification.v1.Sex
+	(Relation)(0),                      // 1: fupin.identification.v1.Relation
+	(Education)(0),                     // 2: fupin.identification.v1.Education
+	(Health)(0),                        // 3: fupin.identification.v1.Health
+	(LabourAbility)(0),                 // 4: fupin.identification.v1.LabourAbility
+	(RegistryStatus)(0),                // 5: fupin.identification.v1.RegistryStatus
+	(MonitoringType)(0),                // 6: fupin.identification.v1.MonitoringType
+	(MonitoringStatus)(0),              // 7: fupin.identification.v1.MonitoringStatus
+	(HouseholdState)(0),                // 8: fupin.identification.v1.HouseholdState
+	(MemberState)(0),                   // 9: fupin.identification.v1.MemberState
+	(*Household)(nil),                  // 10: fupin.identification.v1.Household
+	(*Member)(nil),                     // 11: fupin.identification.v1.Member
+	(*StatusChange)(nil),               // 12: fupin.identification.v1.StatusChange
+	(*CreateHouseholdRequest)(nil),     // 13: fupin.identification.v1.CreateHouseholdRequest
+	(*GetHouseholdRequest)(nil),        // 14: fupin.identification.v1.GetHouseholdRequest
+	(*BatchGetHouseholdsRequest)(nil),  // 15: fupin.identification.v1.BatchGetHouseholdsRequest
+	(*BatchGetHouseholdsResponse)(nil), // 16: fupin.identification.v1.BatchGetHouseholdsResponse
+	(*ListHouseholdsRequest)(nil),      // 17: fupin.identification.v1.ListHouseholdsRequest
+	(*ListHouseholdsResponse)(nil),     // 18: fupin.identification.v1.ListHouseholdsResponse
+	(*LookupHouseholdRequest)(nil),     // 19: fupin.identification.v1.LookupHouseholdRequest
+	(*UpdateHouseholdRequest)(nil),     // 20: fupin.identification.v1.UpdateHouseholdRequest
+	(*AddMemberRequest)(nil),           // 21: fupin.identification.v1.AddMemberRequest
+	(*UpdateMemberRequest)(nil),        // 22: fupin.identification.v1.UpdateMemberRequest
+	(*RecordDeathRequest)(nil),         // 23: fupin.identification.v1.RecordDeathRequest
+	(*RecordMoveOutRequest)(nil),       // 24: fupin.identification.v1.RecordMoveOutRequest
+	(*MoveHouseholdRequest)(nil),       // 25: fupin.identification.v1.MoveHouseholdRequest
+	(*SetRegistryStatusRequest)(nil),   // 26: fupin.identification.v1.SetRegistryStatusRequest
+	(*ArchiveHouseholdRequest)(nil),    // 27: fupin.identification.v1.ArchiveHouseholdRequest
+	(*HouseholdChange)(nil),            // 28: fupin.identification.v1.HouseholdChange
+	(*timestamppb.Timestamp)(nil),      // 29: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),      // 30: google.protobuf.FieldMask
 }
 var file_fupin_identification_v1_household_proto_depIdxs = []int32{
 	11, // 0: fupin.identification.v1.Household.members:type_name -> fupin.identification.v1.Member
@@ -2453,8 +2554,8 @@ var file_fupin_identification_v1_household_proto_depIdxs = []int32{
 	7,  // 3: fupin.identification.v1.Household.monitoring_status:type_name -> fupin.identification.v1.MonitoringStatus
 	12, // 4: fupin.identification.v1.Household.status_history:type_name -> fupin.identification.v1.StatusChange
 	8,  // 5: fupin.identification.v1.Household.state:type_name -> fupin.identification.v1.HouseholdState
-	27, // 6: fupin.identification.v1.Household.create_time:type_name -> google.protobuf.Timestamp
-	27, // 7: fupin.identification.v1.Household.update_time:type_name -> google.protobuf.Timestamp
+	29, // 6: fupin.identification.v1.Household.create_time:type_name -> google.protobuf.Timestamp
+	29, // 7: fupin.identification.v1.Household.update_time:type_name -> google.protobuf.Timestamp
 	0,  // 8: fupin.identification.v1.Member.sex:type_name -> fupin.identification.v1.Sex
 	1,  // 9: fupin.identification.v1.Member.relation_to_head:type_name -> fupin.identification.v1.Relation
 	2,  // 10: fupin.identification.v1.Member.education:type_name -> fupin.identification.v1.Education
@@ -2464,47 +2565,50 @@ var file_fupin_identification_v1_household_proto_depIdxs = []int32{
 	5,  // 14: fupin.identification.v1.StatusChange.registry_status:type_name -> fupin.identification.v1.RegistryStatus
 	6,  // 15: fupin.identification.v1.StatusChange.monitoring_type:type_name -> fupin.identification.v1.MonitoringType
 	7,  // 16: fupin.identification.v1.StatusChange.monitoring_status:type_name -> fupin.identification.v1.MonitoringStatus
-	27, // 17: fupin.identification.v1.StatusChange.record_time:type_name -> google.protobuf.Timestamp
+	29, // 17: fupin.identification.v1.StatusChange.record_time:type_name -> google.protobuf.Timestamp
 	10, // 18: fupin.identification.v1.CreateHouseholdRequest.household:type_name -> fupin.identification.v1.Household
-	10, // 19: fupin.identification.v1.ListHouseholdsResponse.households:type_name -> fupin.identification.v1.Household
-	10, // 20: fupin.identification.v1.UpdateHouseholdRequest.household:type_name -> fupin.identification.v1.Household
-	28, // 21: fupin.identification.v1.UpdateHouseholdRequest.update_mask:type_name -> google.protobuf.FieldMask
-	11, // 22: fupin.identification.v1.AddMemberRequest.member:type_name -> fupin.identification.v1.Member
-	11, // 23: fupin.identification.v1.UpdateMemberRequest.member:type_name -> fupin.identification.v1.Member
-	28, // 24: fupin.identification.v1.UpdateMemberRequest.update_mask:type_name -> google.protobuf.FieldMask
-	5,  // 25: fupin.identification.v1.SetRegistryStatusRequest.registry_status:type_name -> fupin.identification.v1.RegistryStatus
-	5,  // 26: fupin.identification.v1.HouseholdChange.registry_status:type_name -> fupin.identification.v1.RegistryStatus
-	6,  // 27: fupin.identification.v1.HouseholdChange.monitoring_type:type_name -> fupin.identification.v1.MonitoringType
-	7,  // 28: fupin.identification.v1.HouseholdChange.monitoring_status:type_name -> fupin.identification.v1.MonitoringStatus
-	13, // 29: fupin.identification.v1.HouseholdService.CreateHousehold:input_type -> fupin.identification.v1.CreateHouseholdRequest
-	14, // 30: fupin.identification.v1.HouseholdService.GetHousehold:input_type -> fupin.identification.v1.GetHouseholdRequest
-	15, // 31: fupin.identification.v1.HouseholdService.ListHouseholds:input_type -> fupin.identification.v1.ListHouseholdsRequest
-	17, // 32: fupin.identification.v1.HouseholdService.LookupHousehold:input_type -> fupin.identification.v1.LookupHouseholdRequest
-	18, // 33: fupin.identification.v1.HouseholdService.UpdateHousehold:input_type -> fupin.identification.v1.UpdateHouseholdRequest
-	19, // 34: fupin.identification.v1.HouseholdService.AddMember:input_type -> fupin.identification.v1.AddMemberRequest
-	20, // 35: fupin.identification.v1.HouseholdService.UpdateMember:input_type -> fupin.identification.v1.UpdateMemberRequest
-	21, // 36: fupin.identification.v1.HouseholdService.RecordDeath:input_type -> fupin.identification.v1.RecordDeathRequest
-	22, // 37: fupin.identification.v1.HouseholdService.RecordMoveOut:input_type -> fupin.identification.v1.RecordMoveOutRequest
-	23, // 38: fupin.identification.v1.HouseholdService.MoveHousehold:input_type -> fupin.identification.v1.MoveHouseholdRequest
-	24, // 39: fupin.identification.v1.HouseholdService.SetRegistryStatus:input_type -> fupin.identification.v1.SetRegistryStatusRequest
-	25, // 40: fupin.identification.v1.HouseholdService.ArchiveHousehold:input_type -> fupin.identification.v1.ArchiveHouseholdRequest
-	10, // 41: fupin.identification.v1.HouseholdService.CreateHousehold:output_type -> fupin.identification.v1.Household
-	10, // 42: fupin.identification.v1.HouseholdService.GetHousehold:output_type -> fupin.identification.v1.Household
-	16, // 43: fupin.identification.v1.HouseholdService.ListHouseholds:output_type -> fupin.identification.v1.ListHouseholdsResponse
-	10, // 44: fupin.identification.v1.HouseholdService.LookupHousehold:output_type -> fupin.identification.v1.Household
-	10, // 45: fupin.identification.v1.HouseholdService.UpdateHousehold:output_type -> fupin.identification.v1.Household
-	10, // 46: fupin.identification.v1.HouseholdService.AddMember:output_type -> fupin.identification.v1.Household
-	10, // 47: fupin.identification.v1.HouseholdService.UpdateMember:output_type -> fupin.identification.v1.Household
-	10, // 48: fupin.identification.v1.HouseholdService.RecordDeath:output_type -> fupin.identification.v1.Household
-	10, // 49: fupin.identification.v1.HouseholdService.RecordMoveOut:output_type -> fupin.identification.v1.Household
-	10, // 50: fupin.identification.v1.HouseholdService.MoveHousehold:output_type -> fupin.identification.v1.Household
-	10, // 51: fupin.identification.v1.HouseholdService.SetRegistryStatus:output_type -> fupin.identification.v1.Household
-	10, // 52: fupin.identification.v1.HouseholdService.ArchiveHousehold:output_type -> fupin.identification.v1.Household
-	41, // [41:53] is the sub-list for method output_type
-	29, // [29:41] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	10, // 19: fupin.identification.v1.BatchGetHouseholdsResponse.households:type_name -> fupin.identification.v1.Household
+	10, // 20: fupin.identification.v1.ListHouseholdsResponse.households:type_name -> fupin.identification.v1.Household
+	10, // 21: fupin.identification.v1.UpdateHouseholdRequest.household:type_name -> fupin.identification.v1.Household
+	30, // 22: fupin.identification.v1.UpdateHouseholdRequest.update_mask:type_name -> google.protobuf.FieldMask
+	11, // 23: fupin.identification.v1.AddMemberRequest.member:type_name -> fupin.identification.v1.Member
+	11, // 24: fupin.identification.v1.UpdateMemberRequest.member:type_name -> fupin.identification.v1.Member
+	30, // 25: fupin.identification.v1.UpdateMemberRequest.update_mask:type_name -> google.protobuf.FieldMask
+	5,  // 26: fupin.identification.v1.SetRegistryStatusRequest.registry_status:type_name -> fupin.identification.v1.RegistryStatus
+	5,  // 27: fupin.identification.v1.HouseholdChange.registry_status:type_name -> fupin.identification.v1.RegistryStatus
+	6,  // 28: fupin.identification.v1.HouseholdChange.monitoring_type:type_name -> fupin.identification.v1.MonitoringType
+	7,  // 29: fupin.identification.v1.HouseholdChange.monitoring_status:type_name -> fupin.identification.v1.MonitoringStatus
+	13, // 30: fupin.identification.v1.HouseholdService.CreateHousehold:input_type -> fupin.identification.v1.CreateHouseholdRequest
+	14, // 31: fupin.identification.v1.HouseholdService.GetHousehold:input_type -> fupin.identification.v1.GetHouseholdRequest
+	15, // 32: fupin.identification.v1.HouseholdService.BatchGetHouseholds:input_type -> fupin.identification.v1.BatchGetHouseholdsRequest
+	17, // 33: fupin.identification.v1.HouseholdService.ListHouseholds:input_type -> fupin.identification.v1.ListHouseholdsRequest
+	19, // 34: fupin.identification.v1.HouseholdService.LookupHousehold:input_type -> fupin.identification.v1.LookupHouseholdRequest
+	20, // 35: fupin.identification.v1.HouseholdService.UpdateHousehold:input_type -> fupin.identification.v1.UpdateHouseholdRequest
+	21, // 36: fupin.identification.v1.HouseholdService.AddMember:input_type -> fupin.identification.v1.AddMemberRequest
+	22, // 37: fupin.identification.v1.HouseholdService.UpdateMember:input_type -> fupin.identification.v1.UpdateMemberRequest
+	23, // 38: fupin.identification.v1.HouseholdService.RecordDeath:input_type -> fupin.identification.v1.RecordDeathRequest
+	24, // 39: fupin.identification.v1.HouseholdService.RecordMoveOut:input_type -> fupin.identification.v1.RecordMoveOutRequest
+	25, // 40: fupin.identification.v1.HouseholdService.MoveHousehold:input_type -> fupin.identification.v1.MoveHouseholdRequest
+	26, // 41: fupin.identification.v1.HouseholdService.SetRegistryStatus:input_type -> fupin.identification.v1.SetRegistryStatusRequest
+	27, // 42: fupin.identification.v1.HouseholdService.ArchiveHousehold:input_type -> fupin.identification.v1.ArchiveHouseholdRequest
+	10, // 43: fupin.identification.v1.HouseholdService.CreateHousehold:output_type -> fupin.identification.v1.Household
+	10, // 44: fupin.identification.v1.HouseholdService.GetHousehold:output_type -> fupin.identification.v1.Household
+	16, // 45: fupin.identification.v1.HouseholdService.BatchGetHouseholds:output_type -> fupin.identification.v1.BatchGetHouseholdsResponse
+	18, // 46: fupin.identification.v1.HouseholdService.ListHouseholds:output_type -> fupin.identification.v1.ListHouseholdsResponse
+	10, // 47: fupin.identification.v1.HouseholdService.LookupHousehold:output_type -> fupin.identification.v1.Household
+	10, // 48: fupin.identification.v1.HouseholdService.UpdateHousehold:output_type -> fupin.identification.v1.Household
+	10, // 49: fupin.identification.v1.HouseholdService.AddMember:output_type -> fupin.identification.v1.Household
+	10, // 50: fupin.identification.v1.HouseholdService.UpdateMember:output_type -> fupin.identification.v1.Household
+	10, // 51: fupin.identification.v1.HouseholdService.RecordDeath:output_type -> fupin.identification.v1.Household
+	10, // 52: fupin.identification.v1.HouseholdService.RecordMoveOut:output_type -> fupin.identification.v1.Household
+	10, // 53: fupin.identification.v1.HouseholdService.MoveHousehold:output_type -> fupin.identification.v1.Household
+	10, // 54: fupin.identification.v1.HouseholdService.SetRegistryStatus:output_type -> fupin.identification.v1.Household
+	10, // 55: fupin.identification.v1.HouseholdService.ArchiveHousehold:output_type -> fupin.identification.v1.Household
+	43, // [43:56] is the sub-list for method output_type
+	30, // [30:43] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_fupin_identification_v1_household_proto_init() }
@@ -2518,7 +2622,7 @@ func file_fupin_identification_v1_household_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fupin_identification_v1_household_proto_rawDesc), len(file_fupin_identification_v1_household_proto_rawDesc)),
 			NumEnums:      10,
-			NumMessages:   17,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -115,6 +115,41 @@ func local_request_HouseholdService_GetHousehold_0(ctx context.Context, marshale
 	return msg, metadata, err
 }
 
+var filter_HouseholdService_BatchGetHouseholds_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
+
+func request_HouseholdService_BatchGetHouseholds_0(ctx context.Context, marshaler runtime.Marshaler, client HouseholdServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq BatchGetHouseholdsRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_HouseholdService_BatchGetHouseholds_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.BatchGetHouseholds(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_HouseholdService_BatchGetHouseholds_0(ctx context.Context, marshaler runtime.Marshaler, server HouseholdServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq BatchGetHouseholdsRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_HouseholdService_BatchGetHouseholds_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	msg, err := server.BatchGetHouseholds(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 var filter_HouseholdService_ListHouseholds_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
 
 func request_HouseholdService_ListHouseholds_0(ctx context.Context, marshaler runtime.Marshaler, client HouseholdServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
@@ -669,6 +704,26 @@ func RegisterHouseholdServiceHandlerServer(ctx context.Context, mux *runtime.Ser
 		}
 		forward_HouseholdService_GetHousehold_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_HouseholdService_BatchGetHouseholds_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/fupin.identification.v1.HouseholdService/BatchGetHouseholds", runtime.WithHTTPPathPattern("/v1/households:batchGet"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_HouseholdService_BatchGetHouseholds_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_HouseholdService_BatchGetHouseholds_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodGet, pattern_HouseholdService_ListHouseholds_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -943,6 +998,23 @@ func RegisterHouseholdServiceHandlerClient(ctx context.Context, mux *runtime.Ser
 		}
 		forward_HouseholdService_GetHousehold_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_HouseholdService_BatchGetHouseholds_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/fupin.identification.v1.HouseholdService/BatchGetHouseholds", runtime.WithHTTPPathPattern("/v1/households:batchGet"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_HouseholdService_BatchGetHouseholds_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_HouseholdService_BatchGetHouseholds_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodGet, pattern_HouseholdService_ListHouseholds_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -1117,31 +1189,33 @@ func RegisterHouseholdServiceHandlerClient(ctx context.Context, mux *runtime.Ser
 }
 
 var (
-	pattern_HouseholdService_CreateHousehold_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "households"}, ""))
-	pattern_HouseholdService_GetHousehold_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "households", "name"}, ""))
-	pattern_HouseholdService_ListHouseholds_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "households"}, ""))
-	pattern_HouseholdService_LookupHousehold_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "households"}, "lookup"))
-	pattern_HouseholdService_UpdateHousehold_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "households", "household.name"}, ""))
-	pattern_HouseholdService_AddMember_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "households", "parent", "members"}, ""))
-	pattern_HouseholdService_UpdateMember_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "households", "members", "member.name"}, ""))
-	pattern_HouseholdService_RecordDeath_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "households", "members", "name"}, "recordDeath"))
-	pattern_HouseholdService_RecordMoveOut_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "households", "members", "name"}, "recordMoveOut"))
-	pattern_HouseholdService_MoveHousehold_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "households", "name"}, "move"))
-	pattern_HouseholdService_SetRegistryStatus_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "households", "name"}, "setRegistryStatus"))
-	pattern_HouseholdService_ArchiveHousehold_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "households", "name"}, "archive"))
+	pattern_HouseholdService_CreateHousehold_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "households"}, ""))
+	pattern_HouseholdService_GetHousehold_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "households", "name"}, ""))
+	pattern_HouseholdService_BatchGetHouseholds_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "households"}, "batchGet"))
+	pattern_HouseholdService_ListHouseholds_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "households"}, ""))
+	pattern_HouseholdService_LookupHousehold_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "households"}, "lookup"))
+	pattern_HouseholdService_UpdateHousehold_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "households", "household.name"}, ""))
+	pattern_HouseholdService_AddMember_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "households", "parent", "members"}, ""))
+	pattern_HouseholdService_UpdateMember_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "households", "members", "member.name"}, ""))
+	pattern_HouseholdService_RecordDeath_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "households", "members", "name"}, "recordDeath"))
+	pattern_HouseholdService_RecordMoveOut_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3}, []string{"v1", "households", "members", "name"}, "recordMoveOut"))
+	pattern_HouseholdService_MoveHousehold_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "households", "name"}, "move"))
+	pattern_HouseholdService_SetRegistryStatus_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "households", "name"}, "setRegistryStatus"))
+	pattern_HouseholdService_ArchiveHousehold_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "households", "name"}, "archive"))
 )
 
 var (
-	forward_HouseholdService_CreateHousehold_0   = runtime.ForwardResponseMessage
-	forward_HouseholdService_GetHousehold_0      = runtime.ForwardResponseMessage
-	forward_HouseholdService_ListHouseholds_0    = runtime.ForwardResponseMessage
-	forward_HouseholdService_LookupHousehold_0   = runtime.ForwardResponseMessage
-	forward_HouseholdService_UpdateHousehold_0   = runtime.ForwardResponseMessage
-	forward_HouseholdService_AddMember_0         = runtime.ForwardResponseMessage
-	forward_HouseholdService_UpdateMember_0      = runtime.ForwardResponseMessage
-	forward_HouseholdService_RecordDeath_0       = runtime.ForwardResponseMessage
-	forward_HouseholdService_RecordMoveOut_0     = runtime.ForwardResponseMessage
-	forward_HouseholdService_MoveHousehold_0     = runtime.ForwardResponseMessage
-	forward_HouseholdService_SetRegistryStatus_0 = runtime.ForwardResponseMessage
-	forward_HouseholdService_ArchiveHousehold_0  = runtime.ForwardResponseMessage
+	forward_HouseholdService_CreateHousehold_0    = runtime.ForwardResponseMessage
+	forward_HouseholdService_GetHousehold_0       = runtime.ForwardResponseMessage
+	forward_HouseholdService_BatchGetHouseholds_0 = runtime.ForwardResponseMessage
+	forward_HouseholdService_ListHouseholds_0     = runtime.ForwardResponseMessage
+	forward_HouseholdService_LookupHousehold_0    = runtime.ForwardResponseMessage
+	forward_HouseholdService_UpdateHousehold_0    = runtime.ForwardResponseMessage
+	forward_HouseholdService_AddMember_0          = runtime.ForwardResponseMessage
+	forward_HouseholdService_UpdateMember_0       = runtime.ForwardResponseMessage
+	forward_HouseholdService_RecordDeath_0        = runtime.ForwardResponseMessage
+	forward_HouseholdService_RecordMoveOut_0      = runtime.ForwardResponseMessage
+	forward_HouseholdService_MoveHousehold_0      = runtime.ForwardResponseMessage
+	forward_HouseholdService_SetRegistryStatus_0  = runtime.ForwardResponseMessage
+	forward_HouseholdService_ArchiveHousehold_0   = runtime.ForwardResponseMessage
 )

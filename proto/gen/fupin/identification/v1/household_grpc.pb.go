@@ -19,18 +19,19 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	HouseholdService_CreateHousehold_FullMethodName   = "/fupin.identification.v1.HouseholdService/CreateHousehold"
-	HouseholdService_GetHousehold_FullMethodName      = "/fupin.identification.v1.HouseholdService/GetHousehold"
-	HouseholdService_ListHouseholds_FullMethodName    = "/fupin.identification.v1.HouseholdService/ListHouseholds"
-	HouseholdService_LookupHousehold_FullMethodName   = "/fupin.identification.v1.HouseholdService/LookupHousehold"
-	HouseholdService_UpdateHousehold_FullMethodName   = "/fupin.identification.v1.HouseholdService/UpdateHousehold"
-	HouseholdService_AddMember_FullMethodName         = "/fupin.identification.v1.HouseholdService/AddMember"
-	HouseholdService_UpdateMember_FullMethodName      = "/fupin.identification.v1.HouseholdService/UpdateMember"
-	HouseholdService_RecordDeath_FullMethodName       = "/fupin.identification.v1.HouseholdService/RecordDeath"
-	HouseholdService_RecordMoveOut_FullMethodName     = "/fupin.identification.v1.HouseholdService/RecordMoveOut"
-	HouseholdService_MoveHousehold_FullMethodName     = "/fupin.identification.v1.HouseholdService/MoveHousehold"
-	HouseholdService_SetRegistryStatus_FullMethodName = "/fupin.identification.v1.HouseholdService/SetRegistryStatus"
-	HouseholdService_ArchiveHousehold_FullMethodName  = "/fupin.identification.v1.HouseholdService/ArchiveHousehold"
+	HouseholdService_CreateHousehold_FullMethodName    = "/fupin.identification.v1.HouseholdService/CreateHousehold"
+	HouseholdService_GetHousehold_FullMethodName       = "/fupin.identification.v1.HouseholdService/GetHousehold"
+	HouseholdService_BatchGetHouseholds_FullMethodName = "/fupin.identification.v1.HouseholdService/BatchGetHouseholds"
+	HouseholdService_ListHouseholds_FullMethodName     = "/fupin.identification.v1.HouseholdService/ListHouseholds"
+	HouseholdService_LookupHousehold_FullMethodName    = "/fupin.identification.v1.HouseholdService/LookupHousehold"
+	HouseholdService_UpdateHousehold_FullMethodName    = "/fupin.identification.v1.HouseholdService/UpdateHousehold"
+	HouseholdService_AddMember_FullMethodName          = "/fupin.identification.v1.HouseholdService/AddMember"
+	HouseholdService_UpdateMember_FullMethodName       = "/fupin.identification.v1.HouseholdService/UpdateMember"
+	HouseholdService_RecordDeath_FullMethodName        = "/fupin.identification.v1.HouseholdService/RecordDeath"
+	HouseholdService_RecordMoveOut_FullMethodName      = "/fupin.identification.v1.HouseholdService/RecordMoveOut"
+	HouseholdService_MoveHousehold_FullMethodName      = "/fupin.identification.v1.HouseholdService/MoveHousehold"
+	HouseholdService_SetRegistryStatus_FullMethodName  = "/fupin.identification.v1.HouseholdService/SetRegistryStatus"
+	HouseholdService_ArchiveHousehold_FullMethodName   = "/fupin.identification.v1.HouseholdService/ArchiveHousehold"
 )
 
 // HouseholdServiceClient is the client API for HouseholdService service.
@@ -46,6 +47,12 @@ type HouseholdServiceClient interface {
 	// GetHousehold returns one household with its members. 身份证号 are masked unless the caller's role may
 	// read them in plain text and the request states a purpose.
 	GetHousehold(ctx context.Context, in *GetHouseholdRequest, opts ...grpc.CallOption) (*Household, error)
+	// BatchGetHouseholds returns several households with their members (AIP-231), in the order of the
+	// request, without status history (as ListHouseholds). All or nothing: a name the register does not
+	// have is NOT_FOUND naming it, a household outside the caller's region scope is PERMISSION_DENIED
+	// OUT_OF_REGION_SCOPE naming it, as GetHousehold; ErrorInfo.metadata["name"] holds that name.
+	// 身份证号 are masked unless the caller's role may read them in plain text and the request states a purpose.
+	BatchGetHouseholds(ctx context.Context, in *BatchGetHouseholdsRequest, opts ...grpc.CallOption) (*BatchGetHouseholdsResponse, error)
 	// ListHouseholds lists households in the caller's region scope, ordered by name.
 	ListHouseholds(ctx context.Context, in *ListHouseholdsRequest, opts ...grpc.CallOption) (*ListHouseholdsResponse, error)
 	// LookupHousehold finds the active household a person belongs to by 身份证号. The number travels in the
@@ -97,6 +104,16 @@ func (c *householdServiceClient) GetHousehold(ctx context.Context, in *GetHouseh
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Household)
 	err := c.cc.Invoke(ctx, HouseholdService_GetHousehold_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *householdServiceClient) BatchGetHouseholds(ctx context.Context, in *BatchGetHouseholdsRequest, opts ...grpc.CallOption) (*BatchGetHouseholdsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BatchGetHouseholdsResponse)
+	err := c.cc.Invoke(ctx, HouseholdService_BatchGetHouseholds_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -216,6 +233,12 @@ type HouseholdServiceServer interface {
 	// GetHousehold returns one household with its members. 身份证号 are masked unless the caller's role may
 	// read them in plain text and the request states a purpose.
 	GetHousehold(context.Context, *GetHouseholdRequest) (*Household, error)
+	// BatchGetHouseholds returns several households with their members (AIP-231), in the order of the
+	// request, without status history (as ListHouseholds). All or nothing: a name the register does not
+	// have is NOT_FOUND naming it, a household outside the caller's region scope is PERMISSION_DENIED
+	// OUT_OF_REGION_SCOPE naming it, as GetHousehold; ErrorInfo.metadata["name"] holds that name.
+	// 身份证号 are masked unless the caller's role may read them in plain text and the request states a purpose.
+	BatchGetHouseholds(context.Context, *BatchGetHouseholdsRequest) (*BatchGetHouseholdsResponse, error)
 	// ListHouseholds lists households in the caller's region scope, ordered by name.
 	ListHouseholds(context.Context, *ListHouseholdsRequest) (*ListHouseholdsResponse, error)
 	// LookupHousehold finds the active household a person belongs to by 身份证号. The number travels in the
@@ -258,6 +281,9 @@ func (UnimplementedHouseholdServiceServer) CreateHousehold(context.Context, *Cre
 }
 func (UnimplementedHouseholdServiceServer) GetHousehold(context.Context, *GetHouseholdRequest) (*Household, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetHousehold not implemented")
+}
+func (UnimplementedHouseholdServiceServer) BatchGetHouseholds(context.Context, *BatchGetHouseholdsRequest) (*BatchGetHouseholdsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method BatchGetHouseholds not implemented")
 }
 func (UnimplementedHouseholdServiceServer) ListHouseholds(context.Context, *ListHouseholdsRequest) (*ListHouseholdsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListHouseholds not implemented")
@@ -342,6 +368,24 @@ func _HouseholdService_GetHousehold_Handler(srv interface{}, ctx context.Context
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(HouseholdServiceServer).GetHousehold(ctx, req.(*GetHouseholdRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _HouseholdService_BatchGetHouseholds_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BatchGetHouseholdsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HouseholdServiceServer).BatchGetHouseholds(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HouseholdService_BatchGetHouseholds_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HouseholdServiceServer).BatchGetHouseholds(ctx, req.(*BatchGetHouseholdsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -540,6 +584,10 @@ var HouseholdService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetHousehold",
 			Handler:    _HouseholdService_GetHousehold_Handler,
+		},
+		{
+			MethodName: "BatchGetHouseholds",
+			Handler:    _HouseholdService_BatchGetHouseholds_Handler,
 		},
 		{
 			MethodName: "ListHouseholds",
