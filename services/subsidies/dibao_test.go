@@ -2,6 +2,8 @@ package subsidies_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -244,6 +246,42 @@ func TestDibaoThroughTheAPI(t *testing.T) {
 			_, err = ta.DecideTemporaryAssistance(ca, &subsidiesv1.DecideTemporaryAssistanceRequest{Name: a.GetName(), Approve: true})
 			wantCode(t, err, codes.FailedPrecondition, "TEMPORARY_ASSISTANCE_DECIDED")
 		})
+		t.Run("渐退期: paid to its last month, then read as ended", func(t *testing.T) {
+			clock.On("2025-07-10")
+			review := &subsidiesv1.RecordDibaoReviewRequest{Parent: k.GetCoverage(), IncomeRaisedByWork: true,
+				Income: &subsidiesv1.DibaoIncome{Source: &subsidiesv1.DibaoIncome_Items{Items: &subsidiesv1.DibaoIncomeItems{
+					Items: []*subsidiesv1.DibaoIncomeItem{{Description: "务工", AmountFen: 300_000, Months: 1}}}}}}
+			r, err := dibao.RecordDibaoReview(ca, review)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// 1,000 元 a head is above the standard, raised by work: 6 months of 渐退期, paid to January.
+			if r.GetOutcome() != subsidiesv1.DibaoReviewOutcome_DIBAO_REVIEW_OUTCOME_TAPER || r.GetEffectiveMonth() != "2026-01" {
+				t.Fatalf("review %v", r)
+			}
+			for _, tt := range []struct {
+				date   string
+				state  subsidiesv1.DibaoCoverageState
+				end    string
+				reason string
+			}{
+				{"2026-01-31", subsidiesv1.DibaoCoverageState_DIBAO_COVERAGE_STATE_TAPER, "", ""},
+				{"2026-02-01", subsidiesv1.DibaoCoverageState_DIBAO_COVERAGE_STATE_ENDED, "2026-01", "渐退期满"},
+			} {
+				clock.On(tt.date)
+				cov, err := dibao.GetDibaoCoverage(c.As(t, "civil_affairs", "township_officer", "990001002"),
+					&subsidiesv1.GetDibaoCoverageRequest{Name: k.GetCoverage()})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if cov.GetState() != tt.state || cov.GetEndMonth() != tt.end || cov.GetEndReason() != tt.reason ||
+					cov.GetTaperLastMonth() != "2026-01" || cov.GetNextReviewDate() != "" {
+					t.Errorf("on %s: %v", tt.date, cov)
+				}
+				_, err = dibao.RecordDibaoReview(ca, review)
+				wantCode(t, err, codes.FailedPrecondition, "DIBAO_COVERAGE_ENDED")
+			}
+		})
 	})
 }
 
@@ -302,5 +340,192 @@ func TestDestituteThroughTheAPI(t *testing.T) {
 	t.Run("残联 reads, but does not write", func(t *testing.T) {
 		_, err := ds.CreateDestituteCase(c.Federation(t), &subsidiesv1.CreateDestituteCaseRequest{Person: young})
 		wantCode(t, err, codes.PermissionDenied, "")
+	})
+}
+
+// 特困 cases and 临时救助 applications as a county official lists them: pages, the caller's region scope,
+// filters; and a 特困 case withdrawn (撤回/终止) with its reason.
+func TestReliefListsThroughTheAPI(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
+		clock := &countyClock{}
+		clock.On("2025-05-06")
+		c := startCounty(t, d, countyOptions{Now: clock.Now})
+		h1 := c.CreateHousehold(t, village1,
+			&identificationv1.Member{FullName: "钱老", IdNumber: IDNumber("19480101", 31), RelationToHead: identificationv1.Relation_RELATION_HEAD},
+			&identificationv1.Member{FullName: "孙老", IdNumber: IDNumber("19490202", 32), RelationToHead: identificationv1.Relation_RELATION_SPOUSE},
+			&identificationv1.Member{FullName: "钱小", IdNumber: IDNumber("20120303", 33), RelationToHead: identificationv1.Relation_RELATION_GRANDCHILD})
+		h2 := c.CreateHousehold(t, village2,
+			&identificationv1.Member{FullName: "周老", IdNumber: IDNumber("19450404", 34), RelationToHead: identificationv1.Relation_RELATION_HEAD})
+		ds := subsidiesv1.NewDestituteServiceClient(c.Conn)
+		ca := c.CivilAffairs(t)
+		var names []string
+		for i, person := range []string{h1.GetMembers()[0].GetName(), h2.GetMembers()[0].GetName(), h1.GetMembers()[1].GetName(),
+			h1.GetMembers()[2].GetName()} {
+			k, err := ds.CreateDestituteCase(ca, &subsidiesv1.CreateDestituteCaseRequest{Person: person, RequestId: fmt.Sprint("open-", i)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			names = append(names, k.GetName())
+		}
+		township1 := c.As(t, "civil_affairs", "township_officer", "990001001")
+		listCases := func(t *testing.T, ctx context.Context, filter string, size int32) []string {
+			t.Helper()
+			var got []string
+			req := &subsidiesv1.ListDestituteCasesRequest{PageSize: size, Filter: filter}
+			for range 10 {
+				resp, err := ds.ListDestituteCases(ctx, req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if int32(len(resp.GetDestituteCases())) > size {
+					t.Fatalf("a page of %d, asked for %d", len(resp.GetDestituteCases()), size)
+				}
+				for _, k := range resp.GetDestituteCases() {
+					got = append(got, k.GetName())
+				}
+				if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
+					return got
+				}
+			}
+			t.Fatal("no last page")
+			return nil
+		}
+		t.Run("特困 cases in pages of two, oldest first", func(t *testing.T) {
+			if got := listCases(t, ca, "", 2); !slices.Equal(got, names) {
+				t.Errorf("got %v, want %v", got, names)
+			}
+		})
+		t.Run("a township officer lists their township's cases only", func(t *testing.T) {
+			if got, want := listCases(t, township1, "", 1), []string{names[0], names[2], names[3]}; !slices.Equal(got, want) {
+				t.Errorf("got %v, want %v", got, want)
+			}
+			if got := listCases(t, c.As(t, "civil_affairs", "village_officer", village2), "", 5); !slices.Equal(got, []string{names[1]}) {
+				t.Errorf("village 2's officer: %v", got)
+			}
+		})
+		t.Run("who lists 特困 cases", func(t *testing.T) {
+			for _, tt := range []struct {
+				name string
+				ctx  context.Context
+				code codes.Code
+			}{
+				{"残联 staff", c.Federation(t), codes.OK},
+				{"an auditor", c.As(t, "civil_affairs", "auditor", ""), codes.OK},
+				{"人社 staff", c.As(t, "human_resources", "department_staff", ""), codes.PermissionDenied},
+			} {
+				_, err := ds.ListDestituteCases(tt.ctx, &subsidiesv1.ListDestituteCasesRequest{})
+				if got, _, _, _ := errorDetails(err); got != tt.code {
+					t.Errorf("%s: %v, want %v", tt.name, got, tt.code)
+				}
+			}
+		})
+		t.Run("a filter, and a page token of another list", func(t *testing.T) {
+			if got := listCases(t, ca, `state = RELIEF_CASE_STATE_OPEN AND region_code:"990001002"`, 5); !slices.Equal(got, []string{names[1]}) {
+				t.Errorf("open in township 2: %v", got)
+			}
+			_, err := ds.ListDestituteCases(ca, &subsidiesv1.ListDestituteCasesRequest{Filter: "state = OPENED"})
+			wantCode(t, err, codes.InvalidArgument, "")
+			page, err := ds.ListDestituteCases(ca, &subsidiesv1.ListDestituteCasesRequest{PageSize: 1})
+			if err != nil || page.GetNextPageToken() == "" {
+				t.Fatalf("first page %v %v", page, err)
+			}
+			_, err = subsidiesv1.NewTemporaryAssistanceServiceClient(c.Conn).ListTemporaryAssistances(ca,
+				&subsidiesv1.ListTemporaryAssistancesRequest{PageToken: page.GetNextPageToken()})
+			wantCode(t, err, codes.InvalidArgument, "")
+			dibaoPage, err := subsidiesv1.NewDibaoServiceClient(c.Conn).ListDibaoCases(ca, &subsidiesv1.ListDibaoCasesRequest{})
+			if err != nil || len(dibaoPage.GetDibaoCases()) != 0 {
+				t.Errorf("特困 cases listed as 低保: %v %v", dibaoPage, err)
+			}
+		})
+		t.Run("withdrawing a 特困 case", func(t *testing.T) {
+			tries := 0
+			withdraw := func(ctx context.Context, name, note string) (*subsidiesv1.DestituteCase, error) {
+				tries++
+				return ds.WithdrawDestituteCase(ctx, &subsidiesv1.WithdrawDestituteCaseRequest{Name: name,
+					Details: &subsidiesv1.ReliefStepDetails{Note: note}, RequestId: fmt.Sprint("withdraw-", tries)})
+			}
+			_, err := withdraw(c.Federation(t), names[2], "残联")
+			wantCode(t, err, codes.PermissionDenied, "")
+			_, err = withdraw(c.As(t, "civil_affairs", "village_officer", village1), names[2], "村")
+			wantCode(t, err, codes.PermissionDenied, "")
+			_, err = withdraw(c.As(t, "civil_affairs", "township_officer", "990001002"), names[2], "另一乡镇")
+			wantCode(t, err, codes.PermissionDenied, "OUT_OF_REGION_SCOPE")
+			_, err = ds.WithdrawDestituteCase(ca, &subsidiesv1.WithdrawDestituteCaseRequest{Name: names[2]})
+			wantCode(t, err, codes.InvalidArgument, "")
+			_, err = withdraw(ca, names[2], "")
+			wantCode(t, err, codes.InvalidArgument, "")
+			k, err := withdraw(township1, names[2], "本人放弃申请")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if k.GetState() != subsidiesv1.ReliefCaseState_RELIEF_CASE_STATE_CLOSED || k.GetNextStep() != "" ||
+				k.GetDecision().GetOutcome() != subsidiesv1.ReliefCaseOutcome_RELIEF_CASE_OUTCOME_WITHDRAWN ||
+				k.GetDecision().GetExplanation() != "本人放弃申请" || k.GetSteps()[len(k.GetSteps())-1].GetStep() != "withdrawal" {
+				t.Fatalf("withdrawn %v", k)
+			}
+			_, err = withdraw(township1, names[2], "再次撤回")
+			wantCode(t, err, codes.FailedPrecondition, "")
+			if got := listCases(t, township1, "outcome = RELIEF_CASE_OUTCOME_WITHDRAWN", 5); !slices.Equal(got, []string{names[2]}) {
+				t.Errorf("withdrawn cases: %v", got)
+			}
+		})
+		t.Run("临时救助 applications in pages, in the caller's scope", func(t *testing.T) {
+			ta := subsidiesv1.NewTemporaryAssistanceServiceClient(c.Conn)
+			var tas []string
+			for i, x := range []struct {
+				h    *identificationv1.Household
+				kind subsidiesv1.TemporaryAssistanceKind
+			}{
+				{h1, subsidiesv1.TemporaryAssistanceKind_TEMPORARY_ASSISTANCE_KIND_EMERGENCY},
+				{h2, subsidiesv1.TemporaryAssistanceKind_TEMPORARY_ASSISTANCE_KIND_SPENDING},
+				{h1, subsidiesv1.TemporaryAssistanceKind_TEMPORARY_ASSISTANCE_KIND_SPENDING},
+			} {
+				a, err := ta.CreateTemporaryAssistance(ca, &subsidiesv1.CreateTemporaryAssistanceRequest{RequestId: fmt.Sprint("ta-", i),
+					TemporaryAssistance: &subsidiesv1.TemporaryAssistance{Household: x.h.GetName(), Kind: x.kind, AmountFen: 50_000, Reason: "住院"}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				tas = append(tas, a.GetName())
+			}
+			list := func(t *testing.T, ctx context.Context, filter string) ([]string, error) {
+				var got []string
+				req := &subsidiesv1.ListTemporaryAssistancesRequest{PageSize: 2, Filter: filter}
+				for range 10 {
+					resp, err := ta.ListTemporaryAssistances(ctx, req)
+					if err != nil {
+						return nil, err
+					}
+					for _, a := range resp.GetTemporaryAssistances() {
+						got = append(got, a.GetName())
+					}
+					if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
+						break
+					}
+				}
+				return got, nil
+			}
+			for _, tt := range []struct {
+				name   string
+				ctx    context.Context
+				filter string
+				want   []string
+				code   codes.Code
+			}{
+				{"the county", ca, "", tas, codes.OK},
+				{"a township officer: their township", township1, "", []string{tas[0], tas[2]}, codes.OK},
+				{"another township", c.As(t, "civil_affairs", "township_officer", "990001002"), "", []string{tas[1]}, codes.OK},
+				{"支出型 in township 1", township1, "kind = TEMPORARY_ASSISTANCE_KIND_SPENDING", []string{tas[2]}, codes.OK},
+				{"pending of a household", ca, `state = TEMPORARY_ASSISTANCE_STATE_PENDING AND household = "` + h2.GetName() + `"`, []string{tas[1]}, codes.OK},
+				{"an auditor", c.As(t, "civil_affairs", "auditor", ""), "", tas, codes.OK},
+				{"a bad filter", ca, "kind = FLOOD", nil, codes.InvalidArgument},
+				{"残联 staff", c.Federation(t), "", nil, codes.PermissionDenied},
+				{"a village officer", c.As(t, "civil_affairs", "village_officer", village1), "", nil, codes.PermissionDenied},
+			} {
+				got, err := list(t, tt.ctx, tt.filter)
+				if code, _, _, _ := errorDetails(err); code != tt.code || !slices.Equal(got, tt.want) {
+					t.Errorf("%s: %v %v, want %v %v", tt.name, got, code, tt.want, tt.code)
+				}
+			}
+		})
 	})
 }

@@ -3,6 +3,8 @@ package api
 import (
 	"context"
 
+	"fupin.dev/services/platform/pagetoken"
+
 	subsidiesv1 "fupin.dev/proto/gen/fupin/subsidies/v1"
 	"fupin.dev/services/platform/apperr"
 	"fupin.dev/services/platform/workflow"
@@ -35,6 +37,34 @@ func (s *Destitute) CreateDestituteCase(ctx context.Context, req *subsidiesv1.Cr
 
 func (s *Destitute) GetDestituteCase(ctx context.Context, req *subsidiesv1.GetDestituteCaseRequest) (*subsidiesv1.DestituteCase, error) {
 	k, err := s.destitute.GetCase(ctx, reliefCaller(ctx), trimName(req.GetName(), "destituteCases/"))
+	if err != nil {
+		return nil, err
+	}
+	return toDestituteCase(k)
+}
+
+func (s *Destitute) ListDestituteCases(ctx context.Context, req *subsidiesv1.ListDestituteCasesRequest) (*subsidiesv1.ListDestituteCasesResponse, error) {
+	after, err := pagetoken.After(req.GetPageToken(), "tk")
+	if err != nil {
+		return nil, err
+	}
+	ks, next, err := s.destitute.ListCases(ctx, reliefCaller(ctx), req.GetFilter(), after, reliefPageSize(req.GetPageSize(), 50))
+	if err != nil {
+		return nil, err
+	}
+	resp := &subsidiesv1.ListDestituteCasesResponse{NextPageToken: pagetoken.Encode("tk", next)}
+	for _, k := range ks {
+		pb, err := toDestituteCase(k)
+		if err != nil {
+			return nil, err
+		}
+		resp.DestituteCases = append(resp.DestituteCases, pb)
+	}
+	return resp, nil
+}
+
+func (s *Destitute) WithdrawDestituteCase(ctx context.Context, req *subsidiesv1.WithdrawDestituteCaseRequest) (*subsidiesv1.DestituteCase, error) {
+	k, err := s.destitute.Withdraw(ctx, reliefCaller(ctx), trimName(req.GetName(), "destituteCases/"), reliefMeta(req.GetDetails()))
 	if err != nil {
 		return nil, err
 	}
@@ -120,6 +150,26 @@ func (s *TemporaryAssistance) GetTemporaryAssistance(ctx context.Context, req *s
 		return nil, err
 	}
 	return toTemporaryAssistance(a)
+}
+
+func (s *TemporaryAssistance) ListTemporaryAssistances(ctx context.Context, req *subsidiesv1.ListTemporaryAssistancesRequest) (*subsidiesv1.ListTemporaryAssistancesResponse, error) {
+	after, err := pagetoken.After(req.GetPageToken(), "ta")
+	if err != nil {
+		return nil, err
+	}
+	as, next, err := s.assistance.List(ctx, reliefCaller(ctx), req.GetFilter(), after, reliefPageSize(req.GetPageSize(), 50))
+	if err != nil {
+		return nil, err
+	}
+	resp := &subsidiesv1.ListTemporaryAssistancesResponse{NextPageToken: pagetoken.Encode("ta", next)}
+	for _, a := range as {
+		pb, err := toTemporaryAssistance(a)
+		if err != nil {
+			return nil, err
+		}
+		resp.TemporaryAssistances = append(resp.TemporaryAssistances, pb)
+	}
+	return resp, nil
 }
 
 func (s *TemporaryAssistance) DecideTemporaryAssistance(ctx context.Context, req *subsidiesv1.DecideTemporaryAssistanceRequest) (*subsidiesv1.TemporaryAssistance, error) {

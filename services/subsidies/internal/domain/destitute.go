@@ -278,6 +278,33 @@ func (ds *Destitute) GetCase(ctx context.Context, by workflow.Caller, id string)
 	return ds.view(k)
 }
 
+// ListCases lists a page of 特困 cases in the caller's region scope, in id order (oldest first), through
+// the workflow engine: filter is AIP-160 over state, outcome, region_code and next_step, as the engine
+// reads them; after is the last id of the previous page.
+func (ds *Destitute) ListCases(ctx context.Context, by workflow.Caller, filter, after string, limit int) ([]*DestituteCase, string, error) {
+	ks, next, err := ds.engine.List(ctx, by, workflow.ListQuery{Kinds: []string{KindDestitute}, Filter: filter, After: after, Limit: limit})
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]*DestituteCase, len(ks))
+	for i, k := range ks {
+		if out[i], err = ds.view(k); err != nil {
+			return nil, "", err
+		}
+	}
+	return out, next, nil
+}
+
+// Withdraw ends an open 特困 case without a decision (撤回/终止), with the reason in the note. Nothing was
+// granted, so nothing is stopped.
+func (ds *Destitute) Withdraw(ctx context.Context, by workflow.Caller, id string, m ReliefStepMeta) (*DestituteCase, error) {
+	in, err := m.input(workflow.StepWithdrawal, nil)
+	if err != nil {
+		return nil, err
+	}
+	return ds.step(ctx, by, id, func(ctx context.Context) (*workflow.Case, error) { return ds.engine.Withdraw(ctx, by, id, in) })
+}
+
 // RecordSurvey records the survey's facts: income source and legal supporters.
 func (ds *Destitute) RecordSurvey(ctx context.Context, by workflow.Caller, id string, m ReliefStepMeta, sv DestituteSurvey) (*DestituteCase, error) {
 	in, err := m.input(ReliefStepSurvey, sv)

@@ -130,3 +130,104 @@ func TestDestituteCase(t *testing.T) {
 		refusedWith(t, err, apperr.KindRefused, domain.ReasonRegisterSubjectNotCurrent, domain.RuleRegisterCurrent)
 	})
 }
+
+func TestDestituteListAndWithdraw(t *testing.T) {
+	ctx := t.Context()
+	a := newReliefArea(t)
+	a.on("2025-05-06")
+	a.household("h1", "1950-01-01", "1952-02-02", "1990-01-01")
+	other := a.household("h2", "1948-03-03")
+	other.RegionCode = "990001001001"
+	var ids []string
+	for _, p := range [][2]string{{"h1", "h1-p1"}, {"h2", "h2-p1"}, {"h1", "h1-p2"}, {"h1", "h1-p3"}} {
+		k, err := a.destitute.OpenCase(ctx, reliefCounty, p[0], p[1], domain.ReliefStepMeta{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, k.ID)
+	}
+	list := func(t *testing.T, by workflow.Caller, filter string, size int) []string {
+		t.Helper()
+		var got []string
+		after := ""
+		for range 10 {
+			page, next, err := a.destitute.ListCases(ctx, by, filter, after, size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page) > size {
+				t.Fatalf("a page of %d, asked for %d", len(page), size)
+			}
+			for _, k := range page {
+				got = append(got, k.ID)
+			}
+			if after = next; after == "" {
+				return got
+			}
+		}
+		t.Fatal("no last page")
+		return nil
+	}
+	township := workflow.Caller{Actor: "u-township", Scope: "990001002"}
+	t.Run("pages of two, oldest first, in the caller's scope", func(t *testing.T) {
+		if got := list(t, reliefCounty, "", 2); fmt.Sprint(got) != fmt.Sprint(ids) {
+			t.Errorf("county: %v, want %v", got, ids)
+		}
+		if got, want := list(t, township, "", 1), []string{ids[0], ids[2], ids[3]}; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("township: %v, want %v", got, want)
+		}
+		if got := list(t, workflow.Caller{Actor: "v", Scope: "990001003"}, "", 5); len(got) != 0 {
+			t.Errorf("another township sees %v", got)
+		}
+	})
+	t.Run("the withdrawal needs a reason and closes the case", func(t *testing.T) {
+		_, err := a.destitute.Withdraw(ctx, reliefCounty, ids[2], domain.ReliefStepMeta{})
+		refusedWith(t, err, apperr.KindInvalid, workflow.ReasonInvalidField, "note")
+		_, err = a.destitute.Withdraw(ctx, workflow.Caller{Actor: "t", Scope: "990001001"}, ids[2], domain.ReliefStepMeta{Note: "本人放弃"})
+		refusedWith(t, err, apperr.KindPermissionDenied, workflow.ReasonOutOfRegionScope, "")
+		k, err := a.destitute.Withdraw(ctx, township, ids[2], domain.ReliefStepMeta{Note: "本人放弃申请"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k.State != workflow.StateClosed || k.Decision == nil || k.Decision.Outcome != workflow.OutcomeWithdrawn ||
+			k.Decision.Explanation != "本人放弃申请" || k.Steps[len(k.Steps)-1].Name != workflow.StepWithdrawal {
+			t.Fatalf("withdrawn %+v %+v", k.Case, k.Decision)
+		}
+		if es, _ := a.st.EntitlementsOfPerson(ctx, "h1-p2"); len(es) != 0 {
+			t.Errorf("granted %+v", es)
+		}
+		_, err = a.destitute.Withdraw(ctx, reliefCounty, ids[2], domain.ReliefStepMeta{Note: "again"})
+		if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindRefused {
+			t.Errorf("a second withdrawal: %v", err)
+		}
+		// The person may apply again.
+		if _, err := a.destitute.OpenCase(ctx, reliefCounty, "h1", "h1-p2", domain.ReliefStepMeta{}); err != nil {
+			t.Errorf("applying again: %v", err)
+		}
+	})
+	t.Run("filters as the engine reads them", func(t *testing.T) {
+		if got, want := list(t, reliefCounty, "outcome = WITHDRAWN", 5), []string{ids[2]}; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("withdrawn: %v, want %v", got, want)
+		}
+		if got := list(t, reliefCounty, `state = OPEN AND region_code:"990001001"`, 5); fmt.Sprint(got) != fmt.Sprint([]string{ids[1]}) {
+			t.Errorf("open in 990001001: %v", got)
+		}
+		if got := list(t, township, `region_code:"990001001"`, 5); len(got) != 0 {
+			t.Errorf("a filter does not widen the scope: %v", got)
+		}
+		_, _, err := a.destitute.ListCases(ctx, reliefCounty, "colour = red", "", 5)
+		refusedWith(t, err, apperr.KindInvalid, "INVALID_FIELD", "filter")
+	})
+	t.Run("低保 cases are not listed", func(t *testing.T) {
+		a.household("h3", "1980-01-01")
+		if _, err := a.dibao.OpenCase(ctx, reliefCounty, "h3", "", domain.ReliefStepMeta{}); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range list(t, reliefCounty, "", 50) {
+			k, err := a.destitute.GetCase(ctx, reliefCounty, id)
+			if err != nil || k.Kind != domain.KindDestitute {
+				t.Errorf("listed %s: %v", id, err)
+			}
+		}
+	})
+}

@@ -330,16 +330,18 @@ func (d *Dibao) OpenCase(ctx context.Context, by workflow.Caller, householdID, p
 	return out, err
 }
 
-// notCovered refuses a beneficiary with a coverage that has not ended.
+// notCovered refuses a beneficiary with a coverage that has not ended (a 渐退期 that has run out has).
 func (d *Dibao) notCovered(ctx context.Context, beneficiary string) error {
 	open, err := d.store.OpenDibaoCoverageOf(ctx, beneficiary)
-	if err != nil {
+	if err != nil || open == nil {
 		return err
 	}
-	if open != nil {
-		return ErrAlreadyCovered(beneficiary, open.ID)
+	// A coverage whose 渐退期 has run out has ended: its end is stored now, so the new case's approval can
+	// start a coverage.
+	if ended, err := d.closeRunOutTaper(ctx, open); err != nil || ended {
+		return err
 	}
-	return nil
+	return ErrAlreadyCovered(beneficiary, open.ID)
 }
 
 // ErrAlreadyCovered is the refusal of a second coverage of a beneficiary.

@@ -103,6 +103,52 @@ func (c *DibaoCoverage) Current() []CoveredMember {
 	return out
 }
 
+// TaperEndReason is why a coverage whose 渐退期 has run out reads as ended.
+const TaperEndReason = "渐退期满"
+
+// ApplyTaperEnd shows the coverage as it stands in month (YYYY-MM): one in its 渐退期 whose TaperLastMonth
+// is before month has ended, with TaperLastMonth as its last month paid and 渐退期满 as the reason. The
+// payments already stop after TaperLastMonth (the review that opened the 渐退期 ended the entitlements
+// there), so the end is a matter of the calendar: reads compute it from the clock, no job writes it. It
+// reports whether the coverage changed.
+func (c *DibaoCoverage) ApplyTaperEnd(month string) bool {
+	if c.State != CoverageTaper || c.TaperLastMonth == "" || month <= c.TaperLastMonth {
+		return false
+	}
+	c.State, c.EndMonth, c.EndReason, c.NextReviewDate = CoverageEnded, c.TaperLastMonth, TaperEndReason, ""
+	return true
+}
+
+// thisMonth is the business month of the clock.
+func (d *Dibao) thisMonth() string { return MonthOf(bizdate.Today(d.now())) }
+
+// closeRunOutTaper stores the end of a coverage whose 渐退期 has run out (reads show it without storing it),
+// for a write that needs the database to agree: one coverage that has not ended per beneficiary, one per
+// covered person. It reports whether c had ended.
+func (d *Dibao) closeRunOutTaper(ctx context.Context, c *DibaoCoverage) (bool, error) {
+	now := d.now()
+	month := MonthOf(bizdate.Today(now))
+	if !c.ApplyTaperEnd(month) {
+		return false, nil
+	}
+	_, err := d.store.UpdateDibaoCoverage(ctx, c.ID, func(c *DibaoCoverage) error {
+		if c.ApplyTaperEnd(month) {
+			c.UpdateTime = now
+		}
+		return nil
+	})
+	return true, err
+}
+
+// errNotReviewable refuses the review of a coverage that is not active, saying where it stands.
+func errNotReviewable(c *DibaoCoverage) error {
+	desc := fmt.Sprintf("only an active coverage is reviewed; this one is in its 渐退期, paid until %s", c.TaperLastMonth)
+	if c.State == CoverageEnded {
+		desc = fmt.Sprintf("only an active coverage is reviewed; this one has ended (last month paid %s: %s)", c.EndMonth, c.EndReason)
+	}
+	return apperr.Refused(ReasonDibaoCoverageEnded, apperr.Violation{Type: "COVERAGE_STATE", Subject: c.Name(), Description: desc})
+}
+
 // DibaoReview is one review (复核) of a coverage.
 type DibaoReview struct {
 	ID             string
@@ -175,7 +221,17 @@ func (d *Dibao) startCoverage(ctx context.Context, k *workflow.Case) error {
 		return err
 	}
 	for _, pid := range ids {
-		if other, ok := taken[pid]; ok {
+		other, ok := taken[pid]
+		if !ok {
+			continue
+		}
+		oc, err := d.store.GetDibaoCoverage(ctx, other)
+		if err != nil {
+			return err
+		}
+		if ended, err := d.closeRunOutTaper(ctx, oc); err != nil {
+			return err
+		} else if !ended {
 			return ErrAlreadyCovered(PersonName(app.HouseholdID, pid), other)
 		}
 	}
@@ -240,6 +296,7 @@ func (d *Dibao) GetCoverage(ctx context.Context, by workflow.Caller, id string) 
 	if !strings.HasPrefix(c.RegionCode, by.Scope) {
 		return nil, nil, errReliefOutOfScope
 	}
+	c.ApplyTaperEnd(d.thisMonth())
 	reviews, err := d.store.DibaoReviews(ctx, id)
 	return c, reviews, err
 }
@@ -253,7 +310,15 @@ func (d *Dibao) ListOverdueReviews(ctx context.Context, by workflow.Caller, asOf
 	if _, err := bizdate.Parse(asOf); err != nil {
 		return nil, "", apperr.Invalid(workflow.ReasonInvalidField, "as_of_date", err.Error())
 	}
-	return d.store.OverdueDibaoReviews(ctx, OverdueQuery{Scope: by.Scope, AsOf: asOf, After: after, Limit: limit})
+	cs, next, err := d.store.OverdueDibaoReviews(ctx, OverdueQuery{Scope: by.Scope, AsOf: asOf, After: after, Limit: limit})
+	if err != nil {
+		return nil, "", err
+	}
+	month := d.thisMonth()
+	for _, c := range cs {
+		c.ApplyTaperEnd(month)
+	}
+	return cs, next, nil
 }
 
 // ReviewInput is what a review (复核) finds.
@@ -288,6 +353,9 @@ func (d *Dibao) RecordReview(ctx context.Context, by workflow.Caller, id string,
 	if !strings.HasPrefix(c.RegionCode, by.Scope) {
 		return nil, nil, errReliefOutOfScope
 	}
+	if c.ApplyTaperEnd(MonthOf(today)); c.State != CoverageActive {
+		return nil, nil, errNotReviewable(c)
+	}
 	h, err := d.register.Household(ctx, c.HouseholdID)
 	if err != nil {
 		return nil, nil, err
@@ -320,9 +388,10 @@ func (d *Dibao) RecordReview(ctx context.Context, by workflow.Caller, id string,
 
 // review applies a review's findings to a locked coverage.
 func (d *Dibao) review(ctx context.Context, by workflow.Caller, c *DibaoCoverage, sv DibaoSurvey, in ReviewInput, now time.Time) (*DibaoReview, error) {
-	if c.State != CoverageActive {
-		return nil, apperr.Refused(ReasonDibaoCoverageEnded, apperr.Violation{Type: "COVERAGE_STATE", Subject: c.Name(),
-			Description: "only an active coverage is reviewed; this one is in its 渐退期 or has ended"})
+	// The coverage as locked: a 渐退期 that ran out since the first read is refused like an ended coverage
+	// (the change to c is never saved, the refusal rolls the update back).
+	if c.ApplyTaperEnd(MonthOf(bizdate.Today(now))); c.State != CoverageActive {
+		return nil, errNotReviewable(c)
 	}
 	if in.Date < c.LastReviewDate {
 		return nil, apperr.Invalid(workflow.ReasonInvalidField, "review_date", "is before the coverage's last review or decision ("+c.LastReviewDate+")")
@@ -396,6 +465,10 @@ func (d *Dibao) review(ctx context.Context, by workflow.Caller, c *DibaoCoverage
 // payment while anyone is covered; the review falls due at once). With nobody left the coverage ends.
 func (d *Dibao) departed(ctx context.Context, c *DibaoCoverage, ch HouseholdChange, gone map[string]bool, now time.Time) error {
 	month := MonthOf(ch.EffectiveDate)
+	if c.State == CoverageTaper && c.TaperLastMonth != "" && c.TaperLastMonth < month {
+		// The 渐退期 had run out before the change: the coverage had ended, nothing is left to reduce.
+		return nil
+	}
 	reason := "户籍变动: 死亡或迁出"
 	if r := strings.TrimSpace(ch.Reason); r != "" {
 		reason = "户籍变动: " + r

@@ -612,3 +612,139 @@ func TestAddMonthsToDate(t *testing.T) {
 		}
 	}
 }
+
+func TestCoverageApplyTaperEnd(t *testing.T) {
+	taper := func(last string) domain.DibaoCoverage {
+		return domain.DibaoCoverage{State: domain.CoverageTaper, TaperLastMonth: last}
+	}
+	tests := []struct {
+		name    string
+		c       domain.DibaoCoverage
+		month   string
+		changed bool
+		state   domain.CoverageState
+		end     string
+		reason  string
+	}{
+		{"a month before the last: in its 渐退期", taper("2026-03"), "2026-02", false, domain.CoverageTaper, "", ""},
+		{"the last month of the 渐退期: still paid", taper("2026-03"), "2026-03", false, domain.CoverageTaper, "", ""},
+		{"the month after the last: ended, 渐退期满", taper("2026-03"), "2026-04", true, domain.CoverageEnded, "2026-03", domain.TaperEndReason},
+		{"a year later: ended with the same last month", taper("2026-03"), "2027-04", true, domain.CoverageEnded, "2026-03", domain.TaperEndReason},
+		{"December the last month: December is still paid", taper("2025-12"), "2025-12", false, domain.CoverageTaper, "", ""},
+		{"December the last month: January has ended", taper("2025-12"), "2026-01", true, domain.CoverageEnded, "2025-12", domain.TaperEndReason},
+		{"an active coverage has no 渐退期", domain.DibaoCoverage{State: domain.CoverageActive}, "2030-01", false, domain.CoverageActive, "", ""},
+		{"an ended coverage keeps its own end", domain.DibaoCoverage{State: domain.CoverageEnded, TaperLastMonth: "2025-01", EndMonth: "2024-11",
+			EndReason: "户籍变动: 死亡或迁出"}, "2030-01", false, domain.CoverageEnded, "2024-11", "户籍变动: 死亡或迁出"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := tt.c
+			c.NextReviewDate = "2026-09-15"
+			changed := c.ApplyTaperEnd(tt.month)
+			if changed != tt.changed || c.State != tt.state || c.EndMonth != tt.end || c.EndReason != tt.reason {
+				t.Errorf("changed %v state %d end %q %q, want %v %d %q %q", changed, c.State, c.EndMonth, c.EndReason,
+					tt.changed, tt.state, tt.end, tt.reason)
+			}
+			if c.TaperLastMonth != tt.c.TaperLastMonth {
+				t.Errorf("taper last month %q, want %q kept", c.TaperLastMonth, tt.c.TaperLastMonth)
+			}
+			if changed && c.NextReviewDate != "" {
+				t.Errorf("an ended coverage is due for review on %s", c.NextReviewDate)
+			}
+		})
+	}
+}
+
+// A review on 2025-09-15 finding income raised by work opens 6 months of 渐退期: paid to 2026-03. Reads on
+// the last day of March still show the 渐退期; from 1 April they show the coverage ended (渐退期满), though
+// nothing was written.
+func TestTaperEndsAfterItsLastMonth(t *testing.T) {
+	tests := []struct {
+		name   string
+		today  string
+		state  domain.CoverageState
+		end    string
+		reason string
+	}{
+		{"the last day of the last taper month", "2026-03-31", domain.CoverageTaper, "", ""},
+		{"the first day of the month after", "2026-04-01", domain.CoverageEnded, "2026-03", domain.TaperEndReason},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, _, c := reviewed(t, 400_000, true, "")
+			ctx := t.Context()
+			if c.State != domain.CoverageTaper || c.TaperLastMonth != "2026-03" {
+				t.Fatalf("reviewed into %d until %q", c.State, c.TaperLastMonth)
+			}
+			a.on(tt.today)
+			got, _, err := a.dibao.GetCoverage(ctx, reliefCounty, c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.State != tt.state || got.EndMonth != tt.end || got.EndReason != tt.reason || got.TaperLastMonth != "2026-03" {
+				t.Errorf("read as %d end %q %q taper %q, want %d %q %q", got.State, got.EndMonth, got.EndReason, got.TaperLastMonth,
+					tt.state, tt.end, tt.reason)
+			}
+			due, _, err := a.dibao.ListOverdueReviews(ctx, reliefCounty, "2027-12-31", "", 10)
+			if err != nil || len(due) != 0 {
+				t.Errorf("due for review: %v %v", due, err)
+			}
+			_, _, err = a.dibao.RecordReview(ctx, reliefCounty, c.ID, domain.ReviewInput{Income: []domain.IncomeFigure{{AmountFen: 100_000, Months: 1}}})
+			refusedWith(t, err, apperr.KindRefused, domain.ReasonDibaoCoverageEnded, "COVERAGE_STATE")
+			stored, err := a.st.GetDibaoCoverage(ctx, c.ID)
+			if err != nil || stored.State != domain.CoverageTaper || stored.EndMonth != "" || stored.Version != c.Version {
+				t.Fatalf("a read or a refused review wrote the coverage: %+v %v", stored, err)
+			}
+			if fmt.Sprint(a.ended) != "[h1@2026-03]" {
+				t.Errorf("coverage end told %v", a.ended)
+			}
+			if tt.state == domain.CoverageTaper {
+				_, err := a.dibao.OpenCase(ctx, reliefCounty, "h1", "", domain.ReliefStepMeta{})
+				refusedWith(t, err, apperr.KindAlreadyExists, domain.ReasonAlreadyCovered, "")
+				return
+			}
+			// Once ended, the household may apply again: the end is stored so the approval can cover it anew.
+			k := a.approve(t, "h1", "", tt.today, domain.DibaoSurveyInput{Income: []domain.IncomeFigure{{AmountFen: 210_000, Months: 1}}})
+			if k.CoverageID == "" || k.CoverageID == c.ID {
+				t.Fatalf("new coverage %q", k.CoverageID)
+			}
+			old, err := a.st.GetDibaoCoverage(ctx, c.ID)
+			if err != nil || old.State != domain.CoverageEnded || old.EndMonth != "2026-03" || old.EndReason != domain.TaperEndReason {
+				t.Errorf("the old coverage as stored: %+v %v", old, err)
+			}
+		})
+	}
+	t.Run("a member of a household whose 渐退期 ran out may be covered alone", func(t *testing.T) {
+		a, _, c := reviewed(t, 400_000, true, "")
+		a.certs["h1-p1"] = &domain.Certificate{PersonID: "h1-p1", Category: 5, Grade: 1}
+		k := a.approve(t, "h1", "h1-p1", "2026-04-01", domain.DibaoSurveyInput{})
+		if k.CoverageID == "" || k.Application.PersonID != "h1-p1" {
+			t.Fatalf("单人保 case %+v", k)
+		}
+		old, err := a.st.GetDibaoCoverage(t.Context(), c.ID)
+		if err != nil || old.State != domain.CoverageEnded || old.EndMonth != "2026-03" || old.EndReason != domain.TaperEndReason {
+			t.Errorf("the household's coverage as stored: %+v %v", old, err)
+		}
+	})
+	t.Run("a member who dies after the 渐退期 ran out changes nothing", func(t *testing.T) {
+		a, _, c := reviewed(t, 400_000, true, "")
+		ctx := t.Context()
+		a.on("2026-05-10")
+		if err := a.dibao.HouseholdChanged(ctx, domain.HouseholdChange{Sequence: 7, HouseholdID: "h1", EffectiveDate: "2026-05-02",
+			Size: 2, DepartedPersonIDs: []string{"h1-p1"}}); err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := a.dibao.GetCoverage(ctx, reliefCounty, c.ID)
+		if err != nil || got.State != domain.CoverageEnded || got.EndMonth != "2026-03" || got.EndReason != domain.TaperEndReason {
+			t.Fatalf("coverage %+v %v", got, err)
+		}
+		for _, m := range got.Members {
+			if m.ToMonth != "" {
+				t.Errorf("member %s ended in %s", m.PersonID, m.ToMonth)
+			}
+		}
+		if fmt.Sprint(a.ended) != "[h1@2026-03]" {
+			t.Errorf("coverage end told %v", a.ended)
+		}
+	})
+}

@@ -93,6 +93,20 @@ type TemporaryAssistanceStore interface {
 	// UpdateTemporaryAssistance locks an application, lets fn change it and saves it with its version
 	// raised by one.
 	UpdateTemporaryAssistance(ctx context.Context, id string, fn func(a *TemporaryAssistance) error) (*TemporaryAssistance, error)
+	// ListTemporaryAssistances returns a page of the applications whose region lies under q.Scope (in SQL)
+	// and that match q.Filter, in id order, and the id to continue after ("" on the last page).
+	ListTemporaryAssistances(ctx context.Context, q AssistanceQuery) ([]*TemporaryAssistance, string, error)
+}
+
+// AssistanceQuery selects a page of applications.
+type AssistanceQuery struct {
+	// Scope is the caller's region prefix ("" for the whole county).
+	Scope string
+	// Filter is AIP-160 over kind, state, region_code (":" for a prefix), household and application_date.
+	Filter string
+	// After is the last id of the previous page ("" for the first).
+	After string
+	Limit int
 }
 
 // TemporaryAssistanceCap is the cap: multiple × the monthly standard.
@@ -197,6 +211,11 @@ func (ts *TemporaryAssistances) Get(ctx context.Context, by workflow.Caller, id 
 		return nil, errReliefOutOfScope
 	}
 	return a, nil
+}
+
+// List returns a page of the applications in the caller's region scope, oldest first.
+func (ts *TemporaryAssistances) List(ctx context.Context, by workflow.Caller, filter, after string, limit int) ([]*TemporaryAssistance, string, error) {
+	return ts.store.ListTemporaryAssistances(ctx, AssistanceQuery{Scope: by.Scope, Filter: filter, After: after, Limit: limit})
 }
 
 // AssistanceDecision is the decision on an application.

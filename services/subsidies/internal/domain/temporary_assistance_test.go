@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"fmt"
 	"testing"
 
 	"fupin.dev/services/platform/apperr"
@@ -100,4 +101,52 @@ func TestTemporaryAssistanceDecision(t *testing.T) {
 			t.Errorf("a refused approval changed the application: %+v", got)
 		}
 	})
+}
+
+func TestTemporaryAssistanceList(t *testing.T) {
+	ctx := t.Context()
+	a := newReliefArea(t)
+	a.on("2025-05-28")
+	a.household("h1", "1980-01-01")
+	a.household("h2", "1980-01-01").RegionCode = "990001001001"
+	var ids []string
+	for _, h := range []string{"h1", "h2", "h1"} {
+		app, err := a.temporary.Apply(ctx, reliefCounty, domain.TemporaryAssistance{HouseholdID: h, Kind: domain.AssistanceEmergency,
+			AmountFen: 100_000, Reason: "火灾"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, app.ID)
+	}
+	for _, tt := range []struct {
+		name   string
+		by     workflow.Caller
+		filter string
+		want   []string
+	}{
+		{"the county", reliefCounty, "", ids},
+		{"a township sees its own", workflow.Caller{Actor: "t", Scope: "990001002"}, "", []string{ids[0], ids[2]}},
+		{"a filter within the scope", reliefCounty, `household = "households/h2"`, []string{ids[1]}},
+		{"a filter does not widen the scope", workflow.Caller{Actor: "t", Scope: "990001002"}, `region_code:"990001001"`, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			after := ""
+			for range 10 {
+				page, next, err := a.temporary.List(ctx, tt.by, tt.filter, after, 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, x := range page {
+					got = append(got, x.ID)
+				}
+				if after = next; after == "" {
+					break
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
 }

@@ -6,9 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
+	"strings"
 	"time"
 
+	subsidiesv1 "fupin.dev/proto/gen/fupin/subsidies/v1"
 	"fupin.dev/services/platform/apperr"
+	"fupin.dev/services/platform/filter"
 	"fupin.dev/services/platform/sqldb"
 	"fupin.dev/services/subsidies/internal/domain"
 )
@@ -41,26 +45,76 @@ func (s *Store) CreateTemporaryAssistance(ctx context.Context, a *domain.Tempora
 	return nil
 }
 
-// GetTemporaryAssistance returns one application.
-func (s *Store) GetTemporaryAssistance(ctx context.Context, id string) (*domain.TemporaryAssistance, error) {
+func scanAssistance(r interface{ Scan(dest ...any) error }) (*domain.TemporaryAssistance, error) {
 	var a domain.TemporaryAssistance
 	var pol string
 	var created, updated int64
-	err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT `+assistanceCols+` FROM temporary_assistances WHERE id = $1`, id).Scan(
-		&a.ID, &a.HouseholdID, &a.RegionCode, &a.Urban, &a.Kind, &a.AmountFen, &a.Reason, &a.ApplicationDate, &a.CapFen, &pol,
-		&a.State, &a.DecisionDate, &a.DecidedBy, &a.DecisionNote, &a.PaymentMonth, &a.EntitlementID, &a.CreatedBy, &a.Version,
-		&created, &updated)
+	if err := r.Scan(&a.ID, &a.HouseholdID, &a.RegionCode, &a.Urban, &a.Kind, &a.AmountFen, &a.Reason, &a.ApplicationDate,
+		&a.CapFen, &pol, &a.State, &a.DecisionDate, &a.DecidedBy, &a.DecisionNote, &a.PaymentMonth, &a.EntitlementID,
+		&a.CreatedBy, &a.Version, &created, &updated); err != nil {
+		return nil, err
+	}
+	a.CreateTime, a.UpdateTime = time.UnixMicro(created), time.UnixMicro(updated)
+	if err := json.Unmarshal([]byte(pol), &a.Policy); err != nil {
+		return nil, fmt.Errorf("temporary assistance %s policy: %w", a.ID, err)
+	}
+	return &a, nil
+}
+
+// GetTemporaryAssistance returns one application.
+func (s *Store) GetTemporaryAssistance(ctx context.Context, id string) (*domain.TemporaryAssistance, error) {
+	a, err := scanAssistance(s.db.Q(ctx).QueryRowContext(ctx, `SELECT `+assistanceCols+` FROM temporary_assistances WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errAssistanceNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get temporary assistance %s: %w", id, err)
 	}
-	a.CreateTime, a.UpdateTime = time.UnixMicro(created), time.UnixMicro(updated)
-	if err := json.Unmarshal([]byte(pol), &a.Policy); err != nil {
-		return nil, fmt.Errorf("temporary assistance %s policy: %w", id, err)
+	return a, nil
+}
+
+var (
+	assistanceRegionDigits = regexp.MustCompile(`^[0-9]{1,12}$`)
+	assistanceDate         = regexp.MustCompile(`^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$`)
+)
+
+// assistanceFilter declares what ListTemporaryAssistances filters on: kinds and states as the contract
+// writes them, the household by its resource name.
+var assistanceFilter = filter.Fields{
+	"kind":             {Column: "kind", Type: filter.Enum, Values: subsidiesv1.TemporaryAssistanceKind_value},
+	"state":            {Column: "state", Type: filter.Enum, Values: subsidiesv1.TemporaryAssistanceState_value},
+	"region_code":      {Column: "region_code", Type: filter.String, Pattern: assistanceRegionDigits.MatchString},
+	"household":        {Column: "('households/' || household_id)", Type: filter.String},
+	"application_date": {Column: "application_date", Type: filter.String, Pattern: assistanceDate.MatchString},
+}
+
+// ListTemporaryAssistances returns a page of the applications under q.Scope in id order (UUIDv7: the
+// order they were recorded).
+func (s *Store) ListTemporaryAssistances(ctx context.Context, q domain.AssistanceQuery) ([]*domain.TemporaryAssistance, string, error) {
+	where := []string{fmt.Sprintf("substr(region_code, 1, %d) = $1", len(q.Scope)), "id > $2"}
+	args := []any{q.Scope, q.After}
+	cond, fargs, err := assistanceFilter.Compile(q.Filter, len(args)+1)
+	if err != nil {
+		return nil, "", err
 	}
-	return &a, nil
+	if cond != "" {
+		where = append(where, cond)
+		args = append(args, fargs...)
+	}
+	limit := max(q.Limit, 1)
+	args = append(args, limit+1)
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+assistanceCols+` FROM temporary_assistances WHERE `+
+		strings.Join(where, " AND ")+fmt.Sprintf(` ORDER BY id LIMIT $%d`, len(args)), args...)
+	as, err := sqldb.Collect(rows, err, func(r *sql.Rows) (*domain.TemporaryAssistance, error) { return scanAssistance(r) })
+	if err != nil {
+		return nil, "", fmt.Errorf("list temporary assistances: %w", err)
+	}
+	next := ""
+	if len(as) > limit {
+		as = as[:limit]
+		next = as[len(as)-1].ID
+	}
+	return as, next, nil
 }
 
 // UpdateTemporaryAssistance changes an application with fn in a transaction (locking the row on

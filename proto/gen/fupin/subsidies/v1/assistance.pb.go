@@ -830,6 +830,190 @@ func (x *DecideDestituteCaseRequest) GetRequestId() string {
 	return ""
 }
 
+// ListDestituteCasesRequest is the request of ListDestituteCases.
+type ListDestituteCasesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// At most this many cases (default 50, at most 500).
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next_page_token of the previous page.
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// AIP-160 filter over state, outcome, region_code (prefix with `:`) and next_step, joined by AND.
+	// Example: `state = RELIEF_CASE_STATE_OPEN AND next_step = "county_decision" AND region_code:"990001002"`.
+	Filter        string `protobuf:"bytes,3,opt,name=filter,proto3" json:"filter,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDestituteCasesRequest) Reset() {
+	*x = ListDestituteCasesRequest{}
+	mi := &file_fupin_subsidies_v1_assistance_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDestituteCasesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDestituteCasesRequest) ProtoMessage() {}
+
+func (x *ListDestituteCasesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fupin_subsidies_v1_assistance_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDestituteCasesRequest.ProtoReflect.Descriptor instead.
+func (*ListDestituteCasesRequest) Descriptor() ([]byte, []int) {
+	return file_fupin_subsidies_v1_assistance_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ListDestituteCasesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListDestituteCasesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListDestituteCasesRequest) GetFilter() string {
+	if x != nil {
+		return x.Filter
+	}
+	return ""
+}
+
+// ListDestituteCasesResponse is the response of ListDestituteCases.
+type ListDestituteCasesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One page of cases.
+	DestituteCases []*DestituteCase `protobuf:"bytes,1,rep,name=destitute_cases,json=destituteCases,proto3" json:"destitute_cases,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDestituteCasesResponse) Reset() {
+	*x = ListDestituteCasesResponse{}
+	mi := &file_fupin_subsidies_v1_assistance_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDestituteCasesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDestituteCasesResponse) ProtoMessage() {}
+
+func (x *ListDestituteCasesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fupin_subsidies_v1_assistance_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDestituteCasesResponse.ProtoReflect.Descriptor instead.
+func (*ListDestituteCasesResponse) Descriptor() ([]byte, []int) {
+	return file_fupin_subsidies_v1_assistance_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ListDestituteCasesResponse) GetDestituteCases() []*DestituteCase {
+	if x != nil {
+		return x.DestituteCases
+	}
+	return nil
+}
+
+func (x *ListDestituteCasesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// WithdrawDestituteCaseRequest is the request of WithdrawDestituteCase.
+type WithdrawDestituteCaseRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "destituteCases/{case}"
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Date, the reason (note, required) and documents.
+	Details *ReliefStepDetails `protobuf:"bytes,2,opt,name=details,proto3" json:"details,omitempty"`
+	// Idempotency key.
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WithdrawDestituteCaseRequest) Reset() {
+	*x = WithdrawDestituteCaseRequest{}
+	mi := &file_fupin_subsidies_v1_assistance_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WithdrawDestituteCaseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WithdrawDestituteCaseRequest) ProtoMessage() {}
+
+func (x *WithdrawDestituteCaseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fupin_subsidies_v1_assistance_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WithdrawDestituteCaseRequest.ProtoReflect.Descriptor instead.
+func (*WithdrawDestituteCaseRequest) Descriptor() ([]byte, []int) {
+	return file_fupin_subsidies_v1_assistance_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *WithdrawDestituteCaseRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *WithdrawDestituteCaseRequest) GetDetails() *ReliefStepDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+func (x *WithdrawDestituteCaseRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
 // TemporaryAssistance is one 临时救助 application and its decision.
 type TemporaryAssistance struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -877,7 +1061,7 @@ type TemporaryAssistance struct {
 
 func (x *TemporaryAssistance) Reset() {
 	*x = TemporaryAssistance{}
-	mi := &file_fupin_subsidies_v1_assistance_proto_msgTypes[8]
+	mi := &file_fupin_subsidies_v1_assistance_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -889,7 +1073,7 @@ func (x *TemporaryAssistance) String() string {
 func (*TemporaryAssistance) ProtoMessage() {}
 
 func (x *TemporaryAssistance) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_subsidies_v1_assistance_proto_msgTypes[8]
+	mi := &file_fupin_subsidies_v1_assistance_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -902,7 +1086,7 @@ func (x *TemporaryAssistance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TemporaryAssistance.ProtoReflect.Descriptor instead.
 func (*TemporaryAssistance) Descriptor() ([]byte, []int) {
-	return file_fupin_subsidies_v1_assistance_proto_rawDescGZIP(), []int{8}
+	return file_fupin_subsidies_v1_assistance_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *TemporaryAssistance) GetName() string {
@@ -1051,7 +1235,7 @@ type CreateTemporaryAssistanceRequest struct {
 
 func (x *CreateTemporaryAssistanceRequest) Reset() {
 	*x = CreateTemporaryAssistanceRequest{}
-	mi := &file_fupin_subsidies_v1_assistance_proto_msgTypes[9]
+	mi := &file_fupin_subsidies_v1_assistance_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1063,7 +1247,7 @@ func (x *CreateTemporaryAssistanceRequest) String() string {
 func (*CreateTemporaryAssistanceRequest) ProtoMessage() {}
 
 func (x *CreateTemporaryAssistanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_subsidies_v1_assistance_proto_msgTypes[9]
+	mi := &file_fupin_subsidies_v1_assistance_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1076,7 +1260,7 @@ func (x *CreateTemporaryAssistanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTemporaryAssistanceRequest.ProtoReflect.Descriptor instead.
 func (*CreateTemporaryAssistanceRequest) Descriptor() ([]byte, []int) {
-	return file_fupin_subsidies_v1_assistance_proto_rawDescGZIP(), []int{9}
+	return file_fupin_subsidies_v1_assistance_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CreateTemporaryAssistanceRequest) GetTemporaryAssistance() *TemporaryAssistance {
@@ -1104,7 +1288,7 @@ type GetTemporaryAssistanceRequest struct {
 
 func (x *GetTemporaryAssistanceRequest) Reset() {
 	*x = GetTemporaryAssistanceRequest{}
-	mi := &file_fupin_subsidies_v1_assistance_proto_msgTypes[10]
+	mi := &file_fupin_subsidies_v1_assistance_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1116,7 +1300,7 @@ func (x *GetTemporaryAssistanceRequest) String() string {
 func (*GetTemporaryAssistanceRequest) ProtoMessage() {}
 
 func (x *GetTemporaryAssistanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_subsidies_v1_assistance_proto_msgTypes[10]
+	mi := &file_fupin_subsidies_v1_assistance_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1129,12 +1313,134 @@ func (x *GetTemporaryAssistanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTemporaryAssistanceRequest.ProtoReflect.Descriptor instead.
 func (*GetTemporaryAssistanceRequest) Descriptor() ([]byte, []int) {
-	return file_fupin_subsidies_v1_assistance_proto_rawDescGZIP(), []int{10}
+	return file_fupin_subsidies_v1_assistance_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetTemporaryAssistanceRequest) GetName() string {
 	if x != nil {
 		return x.Name
+	}
+	return ""
+}
+
+// ListTemporaryAssistancesRequest is the request of ListTemporaryAssistances.
+type ListTemporaryAssistancesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// At most this many applications (default 50, at most 500).
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next_page_token of the previous page.
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// AIP-160 filter over kind (急难型/支出型), state (待审批/已批准/不予批准), region_code (prefix with `:`),
+	// household ("households/{household}") and application_date (YYYY-MM-DD, compared with = != < <= > >=),
+	// joined by AND. Example: `kind = TEMPORARY_ASSISTANCE_KIND_EMERGENCY AND state =
+	// TEMPORARY_ASSISTANCE_STATE_PENDING AND region_code:"990001002"`.
+	Filter        string `protobuf:"bytes,3,opt,name=filter,proto3" json:"filter,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListTemporaryAssistancesRequest) Reset() {
+	*x = ListTemporaryAssistancesRequest{}
+	mi := &file_fupin_subsidies_v1_assistance_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListTemporaryAssistancesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListTemporaryAssistancesRequest) ProtoMessage() {}
+
+func (x *ListTemporaryAssistancesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fupin_subsidies_v1_assistance_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListTemporaryAssistancesRequest.ProtoReflect.Descriptor instead.
+func (*ListTemporaryAssistancesRequest) Descriptor() ([]byte, []int) {
+	return file_fupin_subsidies_v1_assistance_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ListTemporaryAssistancesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListTemporaryAssistancesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListTemporaryAssistancesRequest) GetFilter() string {
+	if x != nil {
+		return x.Filter
+	}
+	return ""
+}
+
+// ListTemporaryAssistancesResponse is the response of ListTemporaryAssistances.
+type ListTemporaryAssistancesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One page of applications.
+	TemporaryAssistances []*TemporaryAssistance `protobuf:"bytes,1,rep,name=temporary_assistances,json=temporaryAssistances,proto3" json:"temporary_assistances,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListTemporaryAssistancesResponse) Reset() {
+	*x = ListTemporaryAssistancesResponse{}
+	mi := &file_fupin_subsidies_v1_assistance_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListTemporaryAssistancesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListTemporaryAssistancesResponse) ProtoMessage() {}
+
+func (x *ListTemporaryAssistancesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fupin_subsidies_v1_assistance_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListTemporaryAssistancesResponse.ProtoReflect.Descriptor instead.
+func (*ListTemporaryAssistancesResponse) Descriptor() ([]byte, []int) {
+	return file_fupin_subsidies_v1_assistance_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ListTemporaryAssistancesResponse) GetTemporaryAssistances() []*TemporaryAssistance {
+	if x != nil {
+		return x.TemporaryAssistances
+	}
+	return nil
+}
+
+func (x *ListTemporaryAssistancesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
 	}
 	return ""
 }
@@ -1160,7 +1466,7 @@ type DecideTemporaryAssistanceRequest struct {
 
 func (x *DecideTemporaryAssistanceRequest) Reset() {
 	*x = DecideTemporaryAssistanceRequest{}
-	mi := &file_fupin_subsidies_v1_assistance_proto_msgTypes[11]
+	mi := &file_fupin_subsidies_v1_assistance_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1172,7 +1478,7 @@ func (x *DecideTemporaryAssistanceRequest) String() string {
 func (*DecideTemporaryAssistanceRequest) ProtoMessage() {}
 
 func (x *DecideTemporaryAssistanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_subsidies_v1_assistance_proto_msgTypes[11]
+	mi := &file_fupin_subsidies_v1_assistance_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1185,7 +1491,7 @@ func (x *DecideTemporaryAssistanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideTemporaryAssistanceRequest.ProtoReflect.Descriptor instead.
 func (*DecideTemporaryAssistanceRequest) Descriptor() ([]byte, []int) {
-	return file_fupin_subsidies_v1_assistance_proto_rawDescGZIP(), []int{11}
+	return file_fupin_subsidies_v1_assistance_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *DecideTemporaryAssistanceRequest) GetName() string {
@@ -1295,7 +1601,21 @@ const file_fupin_subsidies_v1_assistance_proto_rawDesc = "" +
 	"\xbaH\a\x82\x01\x04\x18\x01\x18\x02R\aoutcome\x12?\n" +
 	"\adetails\x18\x03 \x01(\v2%.fupin.subsidies.v1.ReliefStepDetailsR\adetails\x12&\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId\"\xce\a\n" +
+	"request_id\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId\"\x8f\x01\n" +
+	"\x19ListDestituteCasesRequest\x12'\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\tpageToken\x12 \n" +
+	"\x06filter\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x06filter\"\x90\x01\n" +
+	"\x1aListDestituteCasesResponse\x12J\n" +
+	"\x0fdestitute_cases\x18\x01 \x03(\v2!.fupin.subsidies.v1.DestituteCaseR\x0edestituteCases\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xcc\x01\n" +
+	"\x1cWithdrawDestituteCaseRequest\x12;\n" +
+	"\x04name\x18\x01 \x01(\tB'\xbaH$r\"2 ^destituteCases/[0-9a-z-]{1,64}$R\x04name\x12G\n" +
+	"\adetails\x18\x02 \x01(\v2%.fupin.subsidies.v1.ReliefStepDetailsB\x06\xbaH\x03\xc8\x01\x01R\adetails\x12&\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId\"\xce\a\n" +
 	"\x13TemporaryAssistance\x12\x18\n" +
 	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x04name\x12E\n" +
 	"\thousehold\x18\x02 \x01(\tB'\xe2A\x01\x02\xbaH r\x1e2\x1c^households/[0-9a-z-]{1,64}$R\thousehold\x12O\n" +
@@ -1329,7 +1649,16 @@ const file_fupin_subsidies_v1_assistance_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId\"b\n" +
 	"\x1dGetTemporaryAssistanceRequest\x12A\n" +
-	"\x04name\x18\x01 \x01(\tB-\xbaH*r(2&^temporaryAssistances/[0-9a-z-]{1,64}$R\x04name\"\xaf\x02\n" +
+	"\x04name\x18\x01 \x01(\tB-\xbaH*r(2&^temporaryAssistances/[0-9a-z-]{1,64}$R\x04name\"\x95\x01\n" +
+	"\x1fListTemporaryAssistancesRequest\x12'\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\tpageToken\x12 \n" +
+	"\x06filter\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x06filter\"\xa8\x01\n" +
+	" ListTemporaryAssistancesResponse\x12\\\n" +
+	"\x15temporary_assistances\x18\x01 \x03(\v2'.fupin.subsidies.v1.TemporaryAssistanceR\x14temporaryAssistances\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xaf\x02\n" +
 	" DecideTemporaryAssistanceRequest\x12A\n" +
 	"\x04name\x18\x01 \x01(\tB-\xbaH*r(2&^temporaryAssistances/[0-9a-z-]{1,64}$R\x04name\x12\x18\n" +
 	"\aapprove\x18\x02 \x01(\bR\aapprove\x12K\n" +
@@ -1351,7 +1680,7 @@ const file_fupin_subsidies_v1_assistance_proto_rawDesc = "" +
 	"&TEMPORARY_ASSISTANCE_STATE_UNSPECIFIED\x10\x00\x12&\n" +
 	"\"TEMPORARY_ASSISTANCE_STATE_PENDING\x10\x01\x12'\n" +
 	"#TEMPORARY_ASSISTANCE_STATE_APPROVED\x10\x02\x12&\n" +
-	"\"TEMPORARY_ASSISTANCE_STATE_REFUSED\x10\x032\xe2\x06\n" +
+	"\"TEMPORARY_ASSISTANCE_STATE_REFUSED\x10\x032\xb3\t\n" +
 	"\x10DestituteService\x12\x94\x01\n" +
 	"\x13CreateDestituteCase\x12..fupin.subsidies.v1.CreateDestituteCaseRequest\x1a!.fupin.subsidies.v1.DestituteCase\"*\xca\xf3\x18\t\n" +
 	"\x01\x02\x12\x04\x01\x02\x03\x04\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/destituteCases\x12\x9a\x01\n" +
@@ -1362,13 +1691,20 @@ const file_fupin_subsidies_v1_assistance_proto_rawDesc = "" +
 	"\x1dRecordDestituteTownshipReview\x128.fupin.subsidies.v1.RecordDestituteTownshipReviewRequest\x1a!.fupin.subsidies.v1.DestituteCase\"F\xca\xf3\x18\a\n" +
 	"\x01\x02\x12\x02\x02\x03\x82\xd3\xe4\x93\x025:\x01*\"0/v1/{name=destituteCases/*}:recordTownshipReview\x12\xa2\x01\n" +
 	"\x13DecideDestituteCase\x12..fupin.subsidies.v1.DecideDestituteCaseRequest\x1a!.fupin.subsidies.v1.DestituteCase\"8\xca\xf3\x18\a\n" +
-	"\x01\x02\x12\x02\x01\x02\x82\xd3\xe4\x93\x02':\x01*\"\"/v1/{name=destituteCases/*}:decide2\xcd\x04\n" +
+	"\x01\x02\x12\x02\x01\x02\x82\xd3\xe4\x93\x02':\x01*\"\"/v1/{name=destituteCases/*}:decide\x12\xa2\x01\n" +
+	"\x12ListDestituteCases\x12-.fupin.subsidies.v1.ListDestituteCasesRequest\x1a..fupin.subsidies.v1.ListDestituteCasesResponse\"-\xca\xf3\x18\f\n" +
+	"\x03\x02\x03\a\x12\x05\x01\x02\x03\x04\x05\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/destituteCases\x90\x02\x01\x12\xa9\x01\n" +
+	"\x15WithdrawDestituteCase\x120.fupin.subsidies.v1.WithdrawDestituteCaseRequest\x1a!.fupin.subsidies.v1.DestituteCase\";\xca\xf3\x18\b\n" +
+	"\x01\x02\x12\x03\x01\x02\x03\x82\xd3\xe4\x93\x02):\x01*\"$/v1/{name=destituteCases/*}:withdraw2\x88\x06\n" +
 	"\x1aTemporaryAssistanceService\x12\xbe\x01\n" +
 	"\x19CreateTemporaryAssistance\x124.fupin.subsidies.v1.CreateTemporaryAssistanceRequest\x1a'.fupin.subsidies.v1.TemporaryAssistance\"B\xca\xf3\x18\b\n" +
 	"\x01\x02\x12\x03\x01\x02\x03\x82\xd3\xe4\x93\x020:\x14temporary_assistance\"\x18/v1/temporaryAssistances\x12\xb0\x01\n" +
 	"\x16GetTemporaryAssistance\x121.fupin.subsidies.v1.GetTemporaryAssistanceRequest\x1a'.fupin.subsidies.v1.TemporaryAssistance\":\xca\xf3\x18\n" +
 	"\n" +
-	"\x02\x02\a\x12\x04\x01\x02\x03\x05\x82\xd3\xe4\x93\x02#\x12!/v1/{name=temporaryAssistances/*}\x90\x02\x01\x12\xba\x01\n" +
+	"\x02\x02\a\x12\x04\x01\x02\x03\x05\x82\xd3\xe4\x93\x02#\x12!/v1/{name=temporaryAssistances/*}\x90\x02\x01\x12\xb8\x01\n" +
+	"\x18ListTemporaryAssistances\x123.fupin.subsidies.v1.ListTemporaryAssistancesRequest\x1a4.fupin.subsidies.v1.ListTemporaryAssistancesResponse\"1\xca\xf3\x18\n" +
+	"\n" +
+	"\x02\x02\a\x12\x04\x01\x02\x03\x05\x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/temporaryAssistances\x90\x02\x01\x12\xba\x01\n" +
 	"\x19DecideTemporaryAssistance\x124.fupin.subsidies.v1.DecideTemporaryAssistanceRequest\x1a'.fupin.subsidies.v1.TemporaryAssistance\">\xca\xf3\x18\a\n" +
 	"\x01\x02\x12\x02\x01\x02\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/{name=temporaryAssistances/*}:decideB4Z2fupin.dev/proto/gen/fupin/subsidies/v1;subsidiesv1b\x06proto3"
 
@@ -1385,7 +1721,7 @@ func file_fupin_subsidies_v1_assistance_proto_rawDescGZIP() []byte {
 }
 
 var file_fupin_subsidies_v1_assistance_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_fupin_subsidies_v1_assistance_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_fupin_subsidies_v1_assistance_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_fupin_subsidies_v1_assistance_proto_goTypes = []any{
 	(DestituteCondition)(0),                      // 0: fupin.subsidies.v1.DestituteCondition
 	(TemporaryAssistanceKind)(0),                 // 1: fupin.subsidies.v1.TemporaryAssistanceKind
@@ -1398,62 +1734,76 @@ var file_fupin_subsidies_v1_assistance_proto_goTypes = []any{
 	(*RecordDestituteSurveyRequest)(nil),         // 8: fupin.subsidies.v1.RecordDestituteSurveyRequest
 	(*RecordDestituteTownshipReviewRequest)(nil), // 9: fupin.subsidies.v1.RecordDestituteTownshipReviewRequest
 	(*DecideDestituteCaseRequest)(nil),           // 10: fupin.subsidies.v1.DecideDestituteCaseRequest
-	(*TemporaryAssistance)(nil),                  // 11: fupin.subsidies.v1.TemporaryAssistance
-	(*CreateTemporaryAssistanceRequest)(nil),     // 12: fupin.subsidies.v1.CreateTemporaryAssistanceRequest
-	(*GetTemporaryAssistanceRequest)(nil),        // 13: fupin.subsidies.v1.GetTemporaryAssistanceRequest
-	(*DecideTemporaryAssistanceRequest)(nil),     // 14: fupin.subsidies.v1.DecideTemporaryAssistanceRequest
-	nil,                                          // 15: fupin.subsidies.v1.DestituteEvaluation.InputsEntry
-	(ReliefCaseState)(0),                         // 16: fupin.subsidies.v1.ReliefCaseState
-	(*ReliefCaseStep)(nil),                       // 17: fupin.subsidies.v1.ReliefCaseStep
-	(*ReliefDecision)(nil),                       // 18: fupin.subsidies.v1.ReliefDecision
-	(*timestamppb.Timestamp)(nil),                // 19: google.protobuf.Timestamp
-	(*v1.PolicyValue)(nil),                       // 20: fupin.common.v1.PolicyValue
-	(*ReliefStepDetails)(nil),                    // 21: fupin.subsidies.v1.ReliefStepDetails
-	(ReliefCaseOutcome)(0),                       // 22: fupin.subsidies.v1.ReliefCaseOutcome
+	(*ListDestituteCasesRequest)(nil),            // 11: fupin.subsidies.v1.ListDestituteCasesRequest
+	(*ListDestituteCasesResponse)(nil),           // 12: fupin.subsidies.v1.ListDestituteCasesResponse
+	(*WithdrawDestituteCaseRequest)(nil),         // 13: fupin.subsidies.v1.WithdrawDestituteCaseRequest
+	(*TemporaryAssistance)(nil),                  // 14: fupin.subsidies.v1.TemporaryAssistance
+	(*CreateTemporaryAssistanceRequest)(nil),     // 15: fupin.subsidies.v1.CreateTemporaryAssistanceRequest
+	(*GetTemporaryAssistanceRequest)(nil),        // 16: fupin.subsidies.v1.GetTemporaryAssistanceRequest
+	(*ListTemporaryAssistancesRequest)(nil),      // 17: fupin.subsidies.v1.ListTemporaryAssistancesRequest
+	(*ListTemporaryAssistancesResponse)(nil),     // 18: fupin.subsidies.v1.ListTemporaryAssistancesResponse
+	(*DecideTemporaryAssistanceRequest)(nil),     // 19: fupin.subsidies.v1.DecideTemporaryAssistanceRequest
+	nil,                                          // 20: fupin.subsidies.v1.DestituteEvaluation.InputsEntry
+	(ReliefCaseState)(0),                         // 21: fupin.subsidies.v1.ReliefCaseState
+	(*ReliefCaseStep)(nil),                       // 22: fupin.subsidies.v1.ReliefCaseStep
+	(*ReliefDecision)(nil),                       // 23: fupin.subsidies.v1.ReliefDecision
+	(*timestamppb.Timestamp)(nil),                // 24: google.protobuf.Timestamp
+	(*v1.PolicyValue)(nil),                       // 25: fupin.common.v1.PolicyValue
+	(*ReliefStepDetails)(nil),                    // 26: fupin.subsidies.v1.ReliefStepDetails
+	(ReliefCaseOutcome)(0),                       // 27: fupin.subsidies.v1.ReliefCaseOutcome
 }
 var file_fupin_subsidies_v1_assistance_proto_depIdxs = []int32{
-	16, // 0: fupin.subsidies.v1.DestituteCase.state:type_name -> fupin.subsidies.v1.ReliefCaseState
-	17, // 1: fupin.subsidies.v1.DestituteCase.steps:type_name -> fupin.subsidies.v1.ReliefCaseStep
-	18, // 2: fupin.subsidies.v1.DestituteCase.decision:type_name -> fupin.subsidies.v1.ReliefDecision
+	21, // 0: fupin.subsidies.v1.DestituteCase.state:type_name -> fupin.subsidies.v1.ReliefCaseState
+	22, // 1: fupin.subsidies.v1.DestituteCase.steps:type_name -> fupin.subsidies.v1.ReliefCaseStep
+	23, // 2: fupin.subsidies.v1.DestituteCase.decision:type_name -> fupin.subsidies.v1.ReliefDecision
 	4,  // 3: fupin.subsidies.v1.DestituteCase.evaluation:type_name -> fupin.subsidies.v1.DestituteEvaluation
-	19, // 4: fupin.subsidies.v1.DestituteCase.create_time:type_name -> google.protobuf.Timestamp
-	19, // 5: fupin.subsidies.v1.DestituteCase.update_time:type_name -> google.protobuf.Timestamp
+	24, // 4: fupin.subsidies.v1.DestituteCase.create_time:type_name -> google.protobuf.Timestamp
+	24, // 5: fupin.subsidies.v1.DestituteCase.update_time:type_name -> google.protobuf.Timestamp
 	5,  // 6: fupin.subsidies.v1.DestituteEvaluation.unmet:type_name -> fupin.subsidies.v1.DestituteUnmet
-	15, // 7: fupin.subsidies.v1.DestituteEvaluation.inputs:type_name -> fupin.subsidies.v1.DestituteEvaluation.InputsEntry
-	20, // 8: fupin.subsidies.v1.DestituteEvaluation.policy_values:type_name -> fupin.common.v1.PolicyValue
+	20, // 7: fupin.subsidies.v1.DestituteEvaluation.inputs:type_name -> fupin.subsidies.v1.DestituteEvaluation.InputsEntry
+	25, // 8: fupin.subsidies.v1.DestituteEvaluation.policy_values:type_name -> fupin.common.v1.PolicyValue
 	0,  // 9: fupin.subsidies.v1.DestituteUnmet.condition:type_name -> fupin.subsidies.v1.DestituteCondition
-	21, // 10: fupin.subsidies.v1.CreateDestituteCaseRequest.details:type_name -> fupin.subsidies.v1.ReliefStepDetails
-	21, // 11: fupin.subsidies.v1.RecordDestituteSurveyRequest.details:type_name -> fupin.subsidies.v1.ReliefStepDetails
-	21, // 12: fupin.subsidies.v1.RecordDestituteTownshipReviewRequest.details:type_name -> fupin.subsidies.v1.ReliefStepDetails
-	22, // 13: fupin.subsidies.v1.DecideDestituteCaseRequest.outcome:type_name -> fupin.subsidies.v1.ReliefCaseOutcome
-	21, // 14: fupin.subsidies.v1.DecideDestituteCaseRequest.details:type_name -> fupin.subsidies.v1.ReliefStepDetails
-	1,  // 15: fupin.subsidies.v1.TemporaryAssistance.kind:type_name -> fupin.subsidies.v1.TemporaryAssistanceKind
-	20, // 16: fupin.subsidies.v1.TemporaryAssistance.policy_values:type_name -> fupin.common.v1.PolicyValue
-	2,  // 17: fupin.subsidies.v1.TemporaryAssistance.state:type_name -> fupin.subsidies.v1.TemporaryAssistanceState
-	19, // 18: fupin.subsidies.v1.TemporaryAssistance.create_time:type_name -> google.protobuf.Timestamp
-	19, // 19: fupin.subsidies.v1.TemporaryAssistance.update_time:type_name -> google.protobuf.Timestamp
-	11, // 20: fupin.subsidies.v1.CreateTemporaryAssistanceRequest.temporary_assistance:type_name -> fupin.subsidies.v1.TemporaryAssistance
-	6,  // 21: fupin.subsidies.v1.DestituteService.CreateDestituteCase:input_type -> fupin.subsidies.v1.CreateDestituteCaseRequest
-	7,  // 22: fupin.subsidies.v1.DestituteService.GetDestituteCase:input_type -> fupin.subsidies.v1.GetDestituteCaseRequest
-	8,  // 23: fupin.subsidies.v1.DestituteService.RecordDestituteSurvey:input_type -> fupin.subsidies.v1.RecordDestituteSurveyRequest
-	9,  // 24: fupin.subsidies.v1.DestituteService.RecordDestituteTownshipReview:input_type -> fupin.subsidies.v1.RecordDestituteTownshipReviewRequest
-	10, // 25: fupin.subsidies.v1.DestituteService.DecideDestituteCase:input_type -> fupin.subsidies.v1.DecideDestituteCaseRequest
-	12, // 26: fupin.subsidies.v1.TemporaryAssistanceService.CreateTemporaryAssistance:input_type -> fupin.subsidies.v1.CreateTemporaryAssistanceRequest
-	13, // 27: fupin.subsidies.v1.TemporaryAssistanceService.GetTemporaryAssistance:input_type -> fupin.subsidies.v1.GetTemporaryAssistanceRequest
-	14, // 28: fupin.subsidies.v1.TemporaryAssistanceService.DecideTemporaryAssistance:input_type -> fupin.subsidies.v1.DecideTemporaryAssistanceRequest
-	3,  // 29: fupin.subsidies.v1.DestituteService.CreateDestituteCase:output_type -> fupin.subsidies.v1.DestituteCase
-	3,  // 30: fupin.subsidies.v1.DestituteService.GetDestituteCase:output_type -> fupin.subsidies.v1.DestituteCase
-	3,  // 31: fupin.subsidies.v1.DestituteService.RecordDestituteSurvey:output_type -> fupin.subsidies.v1.DestituteCase
-	3,  // 32: fupin.subsidies.v1.DestituteService.RecordDestituteTownshipReview:output_type -> fupin.subsidies.v1.DestituteCase
-	3,  // 33: fupin.subsidies.v1.DestituteService.DecideDestituteCase:output_type -> fupin.subsidies.v1.DestituteCase
-	11, // 34: fupin.subsidies.v1.TemporaryAssistanceService.CreateTemporaryAssistance:output_type -> fupin.subsidies.v1.TemporaryAssistance
-	11, // 35: fupin.subsidies.v1.TemporaryAssistanceService.GetTemporaryAssistance:output_type -> fupin.subsidies.v1.TemporaryAssistance
-	11, // 36: fupin.subsidies.v1.TemporaryAssistanceService.DecideTemporaryAssistance:output_type -> fupin.subsidies.v1.TemporaryAssistance
-	29, // [29:37] is the sub-list for method output_type
-	21, // [21:29] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	26, // 10: fupin.subsidies.v1.CreateDestituteCaseRequest.details:type_name -> fupin.subsidies.v1.ReliefStepDetails
+	26, // 11: fupin.subsidies.v1.RecordDestituteSurveyRequest.details:type_name -> fupin.subsidies.v1.ReliefStepDetails
+	26, // 12: fupin.subsidies.v1.RecordDestituteTownshipReviewRequest.details:type_name -> fupin.subsidies.v1.ReliefStepDetails
+	27, // 13: fupin.subsidies.v1.DecideDestituteCaseRequest.outcome:type_name -> fupin.subsidies.v1.ReliefCaseOutcome
+	26, // 14: fupin.subsidies.v1.DecideDestituteCaseRequest.details:type_name -> fupin.subsidies.v1.ReliefStepDetails
+	3,  // 15: fupin.subsidies.v1.ListDestituteCasesResponse.destitute_cases:type_name -> fupin.subsidies.v1.DestituteCase
+	26, // 16: fupin.subsidies.v1.WithdrawDestituteCaseRequest.details:type_name -> fupin.subsidies.v1.ReliefStepDetails
+	1,  // 17: fupin.subsidies.v1.TemporaryAssistance.kind:type_name -> fupin.subsidies.v1.TemporaryAssistanceKind
+	25, // 18: fupin.subsidies.v1.TemporaryAssistance.policy_values:type_name -> fupin.common.v1.PolicyValue
+	2,  // 19: fupin.subsidies.v1.TemporaryAssistance.state:type_name -> fupin.subsidies.v1.TemporaryAssistanceState
+	24, // 20: fupin.subsidies.v1.TemporaryAssistance.create_time:type_name -> google.protobuf.Timestamp
+	24, // 21: fupin.subsidies.v1.TemporaryAssistance.update_time:type_name -> google.protobuf.Timestamp
+	14, // 22: fupin.subsidies.v1.CreateTemporaryAssistanceRequest.temporary_assistance:type_name -> fupin.subsidies.v1.TemporaryAssistance
+	14, // 23: fupin.subsidies.v1.ListTemporaryAssistancesResponse.temporary_assistances:type_name -> fupin.subsidies.v1.TemporaryAssistance
+	6,  // 24: fupin.subsidies.v1.DestituteService.CreateDestituteCase:input_type -> fupin.subsidies.v1.CreateDestituteCaseRequest
+	7,  // 25: fupin.subsidies.v1.DestituteService.GetDestituteCase:input_type -> fupin.subsidies.v1.GetDestituteCaseRequest
+	8,  // 26: fupin.subsidies.v1.DestituteService.RecordDestituteSurvey:input_type -> fupin.subsidies.v1.RecordDestituteSurveyRequest
+	9,  // 27: fupin.subsidies.v1.DestituteService.RecordDestituteTownshipReview:input_type -> fupin.subsidies.v1.RecordDestituteTownshipReviewRequest
+	10, // 28: fupin.subsidies.v1.DestituteService.DecideDestituteCase:input_type -> fupin.subsidies.v1.DecideDestituteCaseRequest
+	11, // 29: fupin.subsidies.v1.DestituteService.ListDestituteCases:input_type -> fupin.subsidies.v1.ListDestituteCasesRequest
+	13, // 30: fupin.subsidies.v1.DestituteService.WithdrawDestituteCase:input_type -> fupin.subsidies.v1.WithdrawDestituteCaseRequest
+	15, // 31: fupin.subsidies.v1.TemporaryAssistanceService.CreateTemporaryAssistance:input_type -> fupin.subsidies.v1.CreateTemporaryAssistanceRequest
+	16, // 32: fupin.subsidies.v1.TemporaryAssistanceService.GetTemporaryAssistance:input_type -> fupin.subsidies.v1.GetTemporaryAssistanceRequest
+	17, // 33: fupin.subsidies.v1.TemporaryAssistanceService.ListTemporaryAssistances:input_type -> fupin.subsidies.v1.ListTemporaryAssistancesRequest
+	19, // 34: fupin.subsidies.v1.TemporaryAssistanceService.DecideTemporaryAssistance:input_type -> fupin.subsidies.v1.DecideTemporaryAssistanceRequest
+	3,  // 35: fupin.subsidies.v1.DestituteService.CreateDestituteCase:output_type -> fupin.subsidies.v1.DestituteCase
+	3,  // 36: fupin.subsidies.v1.DestituteService.GetDestituteCase:output_type -> fupin.subsidies.v1.DestituteCase
+	3,  // 37: fupin.subsidies.v1.DestituteService.RecordDestituteSurvey:output_type -> fupin.subsidies.v1.DestituteCase
+	3,  // 38: fupin.subsidies.v1.DestituteService.RecordDestituteTownshipReview:output_type -> fupin.subsidies.v1.DestituteCase
+	3,  // 39: fupin.subsidies.v1.DestituteService.DecideDestituteCase:output_type -> fupin.subsidies.v1.DestituteCase
+	12, // 40: fupin.subsidies.v1.DestituteService.ListDestituteCases:output_type -> fupin.subsidies.v1.ListDestituteCasesResponse
+	3,  // 41: fupin.subsidies.v1.DestituteService.WithdrawDestituteCase:output_type -> fupin.subsidies.v1.DestituteCase
+	14, // 42: fupin.subsidies.v1.TemporaryAssistanceService.CreateTemporaryAssistance:output_type -> fupin.subsidies.v1.TemporaryAssistance
+	14, // 43: fupin.subsidies.v1.TemporaryAssistanceService.GetTemporaryAssistance:output_type -> fupin.subsidies.v1.TemporaryAssistance
+	18, // 44: fupin.subsidies.v1.TemporaryAssistanceService.ListTemporaryAssistances:output_type -> fupin.subsidies.v1.ListTemporaryAssistancesResponse
+	14, // 45: fupin.subsidies.v1.TemporaryAssistanceService.DecideTemporaryAssistance:output_type -> fupin.subsidies.v1.TemporaryAssistance
+	35, // [35:46] is the sub-list for method output_type
+	24, // [24:35] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_fupin_subsidies_v1_assistance_proto_init() }
@@ -1468,7 +1818,7 @@ func file_fupin_subsidies_v1_assistance_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fupin_subsidies_v1_assistance_proto_rawDesc), len(file_fupin_subsidies_v1_assistance_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   13,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -236,6 +236,86 @@ func local_request_DestituteService_DecideDestituteCase_0(ctx context.Context, m
 	return msg, metadata, err
 }
 
+var filter_DestituteService_ListDestituteCases_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
+
+func request_DestituteService_ListDestituteCases_0(ctx context.Context, marshaler runtime.Marshaler, client DestituteServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ListDestituteCasesRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_DestituteService_ListDestituteCases_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.ListDestituteCases(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_DestituteService_ListDestituteCases_0(ctx context.Context, marshaler runtime.Marshaler, server DestituteServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ListDestituteCasesRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_DestituteService_ListDestituteCases_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	msg, err := server.ListDestituteCases(ctx, &protoReq)
+	return msg, metadata, err
+}
+
+func request_DestituteService_WithdrawDestituteCase_0(ctx context.Context, marshaler runtime.Marshaler, client DestituteServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq WithdrawDestituteCaseRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	val, ok := pathParams["name"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "name")
+	}
+	protoReq.Name, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "name", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.WithdrawDestituteCase(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_DestituteService_WithdrawDestituteCase_0(ctx context.Context, marshaler runtime.Marshaler, server DestituteServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq WithdrawDestituteCaseRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	val, ok := pathParams["name"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "name")
+	}
+	protoReq.Name, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "name", err)
+	}
+	msg, err := server.WithdrawDestituteCase(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 var filter_TemporaryAssistanceService_CreateTemporaryAssistance_0 = &utilities.DoubleArray{Encoding: map[string]int{"temporary_assistance": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
 
 func request_TemporaryAssistanceService_CreateTemporaryAssistance_0(ctx context.Context, marshaler runtime.Marshaler, client TemporaryAssistanceServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
@@ -313,6 +393,41 @@ func local_request_TemporaryAssistanceService_GetTemporaryAssistance_0(ctx conte
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "name", err)
 	}
 	msg, err := server.GetTemporaryAssistance(ctx, &protoReq)
+	return msg, metadata, err
+}
+
+var filter_TemporaryAssistanceService_ListTemporaryAssistances_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
+
+func request_TemporaryAssistanceService_ListTemporaryAssistances_0(ctx context.Context, marshaler runtime.Marshaler, client TemporaryAssistanceServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ListTemporaryAssistancesRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_TemporaryAssistanceService_ListTemporaryAssistances_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.ListTemporaryAssistances(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_TemporaryAssistanceService_ListTemporaryAssistances_0(ctx context.Context, marshaler runtime.Marshaler, server TemporaryAssistanceServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ListTemporaryAssistancesRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_TemporaryAssistanceService_ListTemporaryAssistances_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	msg, err := server.ListTemporaryAssistances(ctx, &protoReq)
 	return msg, metadata, err
 }
 
@@ -467,6 +582,46 @@ func RegisterDestituteServiceHandlerServer(ctx context.Context, mux *runtime.Ser
 		}
 		forward_DestituteService_DecideDestituteCase_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_DestituteService_ListDestituteCases_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/fupin.subsidies.v1.DestituteService/ListDestituteCases", runtime.WithHTTPPathPattern("/v1/destituteCases"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_DestituteService_ListDestituteCases_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_DestituteService_ListDestituteCases_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodPost, pattern_DestituteService_WithdrawDestituteCase_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/fupin.subsidies.v1.DestituteService/WithdrawDestituteCase", runtime.WithHTTPPathPattern("/v1/{name=destituteCases/*}:withdraw"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_DestituteService_WithdrawDestituteCase_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_DestituteService_WithdrawDestituteCase_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 
 	return nil
 }
@@ -516,6 +671,26 @@ func RegisterTemporaryAssistanceServiceHandlerServer(ctx context.Context, mux *r
 			return
 		}
 		forward_TemporaryAssistanceService_GetTemporaryAssistance_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodGet, pattern_TemporaryAssistanceService_ListTemporaryAssistances_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/fupin.subsidies.v1.TemporaryAssistanceService/ListTemporaryAssistances", runtime.WithHTTPPathPattern("/v1/temporaryAssistances"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_TemporaryAssistanceService_ListTemporaryAssistances_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_TemporaryAssistanceService_ListTemporaryAssistances_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
 	mux.Handle(http.MethodPost, pattern_TemporaryAssistanceService_DecideTemporaryAssistance_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
@@ -662,6 +837,40 @@ func RegisterDestituteServiceHandlerClient(ctx context.Context, mux *runtime.Ser
 		}
 		forward_DestituteService_DecideDestituteCase_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_DestituteService_ListDestituteCases_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/fupin.subsidies.v1.DestituteService/ListDestituteCases", runtime.WithHTTPPathPattern("/v1/destituteCases"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_DestituteService_ListDestituteCases_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_DestituteService_ListDestituteCases_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodPost, pattern_DestituteService_WithdrawDestituteCase_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/fupin.subsidies.v1.DestituteService/WithdrawDestituteCase", runtime.WithHTTPPathPattern("/v1/{name=destituteCases/*}:withdraw"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_DestituteService_WithdrawDestituteCase_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_DestituteService_WithdrawDestituteCase_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	return nil
 }
 
@@ -671,6 +880,8 @@ var (
 	pattern_DestituteService_RecordDestituteSurvey_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "destituteCases", "name"}, "recordSurvey"))
 	pattern_DestituteService_RecordDestituteTownshipReview_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "destituteCases", "name"}, "recordTownshipReview"))
 	pattern_DestituteService_DecideDestituteCase_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "destituteCases", "name"}, "decide"))
+	pattern_DestituteService_ListDestituteCases_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "destituteCases"}, ""))
+	pattern_DestituteService_WithdrawDestituteCase_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "destituteCases", "name"}, "withdraw"))
 )
 
 var (
@@ -679,6 +890,8 @@ var (
 	forward_DestituteService_RecordDestituteSurvey_0         = runtime.ForwardResponseMessage
 	forward_DestituteService_RecordDestituteTownshipReview_0 = runtime.ForwardResponseMessage
 	forward_DestituteService_DecideDestituteCase_0           = runtime.ForwardResponseMessage
+	forward_DestituteService_ListDestituteCases_0            = runtime.ForwardResponseMessage
+	forward_DestituteService_WithdrawDestituteCase_0         = runtime.ForwardResponseMessage
 )
 
 // RegisterTemporaryAssistanceServiceHandlerFromEndpoint is same as RegisterTemporaryAssistanceServiceHandler but
@@ -751,6 +964,23 @@ func RegisterTemporaryAssistanceServiceHandlerClient(ctx context.Context, mux *r
 		}
 		forward_TemporaryAssistanceService_GetTemporaryAssistance_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_TemporaryAssistanceService_ListTemporaryAssistances_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/fupin.subsidies.v1.TemporaryAssistanceService/ListTemporaryAssistances", runtime.WithHTTPPathPattern("/v1/temporaryAssistances"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_TemporaryAssistanceService_ListTemporaryAssistances_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_TemporaryAssistanceService_ListTemporaryAssistances_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodPost, pattern_TemporaryAssistanceService_DecideTemporaryAssistance_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -774,11 +1004,13 @@ func RegisterTemporaryAssistanceServiceHandlerClient(ctx context.Context, mux *r
 var (
 	pattern_TemporaryAssistanceService_CreateTemporaryAssistance_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "temporaryAssistances"}, ""))
 	pattern_TemporaryAssistanceService_GetTemporaryAssistance_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "temporaryAssistances", "name"}, ""))
+	pattern_TemporaryAssistanceService_ListTemporaryAssistances_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "temporaryAssistances"}, ""))
 	pattern_TemporaryAssistanceService_DecideTemporaryAssistance_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "temporaryAssistances", "name"}, "decide"))
 )
 
 var (
 	forward_TemporaryAssistanceService_CreateTemporaryAssistance_0 = runtime.ForwardResponseMessage
 	forward_TemporaryAssistanceService_GetTemporaryAssistance_0    = runtime.ForwardResponseMessage
+	forward_TemporaryAssistanceService_ListTemporaryAssistances_0  = runtime.ForwardResponseMessage
 	forward_TemporaryAssistanceService_DecideTemporaryAssistance_0 = runtime.ForwardResponseMessage
 )

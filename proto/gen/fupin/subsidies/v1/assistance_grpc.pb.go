@@ -24,6 +24,8 @@ const (
 	DestituteService_RecordDestituteSurvey_FullMethodName         = "/fupin.subsidies.v1.DestituteService/RecordDestituteSurvey"
 	DestituteService_RecordDestituteTownshipReview_FullMethodName = "/fupin.subsidies.v1.DestituteService/RecordDestituteTownshipReview"
 	DestituteService_DecideDestituteCase_FullMethodName           = "/fupin.subsidies.v1.DestituteService/DecideDestituteCase"
+	DestituteService_ListDestituteCases_FullMethodName            = "/fupin.subsidies.v1.DestituteService/ListDestituteCases"
+	DestituteService_WithdrawDestituteCase_FullMethodName         = "/fupin.subsidies.v1.DestituteService/WithdrawDestituteCase"
 )
 
 // DestituteServiceClient is the client API for DestituteService service.
@@ -52,6 +54,12 @@ type DestituteServiceClient interface {
 	// decision date (FAILED_PRECONDITION `DESTITUTE_CONDITIONS_UNMET` with one violation per unmet condition)
 	// and grants the monthly entitlement from the month of the application.
 	DecideDestituteCase(ctx context.Context, in *DecideDestituteCaseRequest, opts ...grpc.CallOption) (*DestituteCase, error)
+	// ListDestituteCases lists 特困供养 cases in the caller's region scope (a township or village officer sees
+	// the cases of their own region only), oldest first.
+	ListDestituteCases(ctx context.Context, in *ListDestituteCasesRequest, opts ...grpc.CallOption) (*ListDestituteCasesResponse, error)
+	// WithdrawDestituteCase ends an open case without a decision on its merits (撤回/终止: the applicant
+	// withdraws, dies or moves away), with the reason. A closed case is FAILED_PRECONDITION.
+	WithdrawDestituteCase(ctx context.Context, in *WithdrawDestituteCaseRequest, opts ...grpc.CallOption) (*DestituteCase, error)
 }
 
 type destituteServiceClient struct {
@@ -112,6 +120,26 @@ func (c *destituteServiceClient) DecideDestituteCase(ctx context.Context, in *De
 	return out, nil
 }
 
+func (c *destituteServiceClient) ListDestituteCases(ctx context.Context, in *ListDestituteCasesRequest, opts ...grpc.CallOption) (*ListDestituteCasesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListDestituteCasesResponse)
+	err := c.cc.Invoke(ctx, DestituteService_ListDestituteCases_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *destituteServiceClient) WithdrawDestituteCase(ctx context.Context, in *WithdrawDestituteCaseRequest, opts ...grpc.CallOption) (*DestituteCase, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DestituteCase)
+	err := c.cc.Invoke(ctx, DestituteService_WithdrawDestituteCase_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DestituteServiceServer is the server API for DestituteService service.
 // All implementations must embed UnimplementedDestituteServiceServer
 // for forward compatibility.
@@ -138,6 +166,12 @@ type DestituteServiceServer interface {
 	// decision date (FAILED_PRECONDITION `DESTITUTE_CONDITIONS_UNMET` with one violation per unmet condition)
 	// and grants the monthly entitlement from the month of the application.
 	DecideDestituteCase(context.Context, *DecideDestituteCaseRequest) (*DestituteCase, error)
+	// ListDestituteCases lists 特困供养 cases in the caller's region scope (a township or village officer sees
+	// the cases of their own region only), oldest first.
+	ListDestituteCases(context.Context, *ListDestituteCasesRequest) (*ListDestituteCasesResponse, error)
+	// WithdrawDestituteCase ends an open case without a decision on its merits (撤回/终止: the applicant
+	// withdraws, dies or moves away), with the reason. A closed case is FAILED_PRECONDITION.
+	WithdrawDestituteCase(context.Context, *WithdrawDestituteCaseRequest) (*DestituteCase, error)
 	mustEmbedUnimplementedDestituteServiceServer()
 }
 
@@ -162,6 +196,12 @@ func (UnimplementedDestituteServiceServer) RecordDestituteTownshipReview(context
 }
 func (UnimplementedDestituteServiceServer) DecideDestituteCase(context.Context, *DecideDestituteCaseRequest) (*DestituteCase, error) {
 	return nil, status.Error(codes.Unimplemented, "method DecideDestituteCase not implemented")
+}
+func (UnimplementedDestituteServiceServer) ListDestituteCases(context.Context, *ListDestituteCasesRequest) (*ListDestituteCasesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListDestituteCases not implemented")
+}
+func (UnimplementedDestituteServiceServer) WithdrawDestituteCase(context.Context, *WithdrawDestituteCaseRequest) (*DestituteCase, error) {
+	return nil, status.Error(codes.Unimplemented, "method WithdrawDestituteCase not implemented")
 }
 func (UnimplementedDestituteServiceServer) mustEmbedUnimplementedDestituteServiceServer() {}
 func (UnimplementedDestituteServiceServer) testEmbeddedByValue()                          {}
@@ -274,6 +314,42 @@ func _DestituteService_DecideDestituteCase_Handler(srv interface{}, ctx context.
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DestituteService_ListDestituteCases_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListDestituteCasesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DestituteServiceServer).ListDestituteCases(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DestituteService_ListDestituteCases_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DestituteServiceServer).ListDestituteCases(ctx, req.(*ListDestituteCasesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DestituteService_WithdrawDestituteCase_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(WithdrawDestituteCaseRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DestituteServiceServer).WithdrawDestituteCase(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DestituteService_WithdrawDestituteCase_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DestituteServiceServer).WithdrawDestituteCase(ctx, req.(*WithdrawDestituteCaseRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // DestituteService_ServiceDesc is the grpc.ServiceDesc for DestituteService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -301,6 +377,14 @@ var DestituteService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "DecideDestituteCase",
 			Handler:    _DestituteService_DecideDestituteCase_Handler,
 		},
+		{
+			MethodName: "ListDestituteCases",
+			Handler:    _DestituteService_ListDestituteCases_Handler,
+		},
+		{
+			MethodName: "WithdrawDestituteCase",
+			Handler:    _DestituteService_WithdrawDestituteCase_Handler,
+		},
 	},
 	Streams:  []grpc.StreamDesc{},
 	Metadata: "fupin/subsidies/v1/assistance.proto",
@@ -309,6 +393,7 @@ var DestituteService_ServiceDesc = grpc.ServiceDesc{
 const (
 	TemporaryAssistanceService_CreateTemporaryAssistance_FullMethodName = "/fupin.subsidies.v1.TemporaryAssistanceService/CreateTemporaryAssistance"
 	TemporaryAssistanceService_GetTemporaryAssistance_FullMethodName    = "/fupin.subsidies.v1.TemporaryAssistanceService/GetTemporaryAssistance"
+	TemporaryAssistanceService_ListTemporaryAssistances_FullMethodName  = "/fupin.subsidies.v1.TemporaryAssistanceService/ListTemporaryAssistances"
 	TemporaryAssistanceService_DecideTemporaryAssistance_FullMethodName = "/fupin.subsidies.v1.TemporaryAssistanceService/DecideTemporaryAssistance"
 )
 
@@ -326,6 +411,9 @@ type TemporaryAssistanceServiceClient interface {
 	CreateTemporaryAssistance(ctx context.Context, in *CreateTemporaryAssistanceRequest, opts ...grpc.CallOption) (*TemporaryAssistance, error)
 	// GetTemporaryAssistance returns one application.
 	GetTemporaryAssistance(ctx context.Context, in *GetTemporaryAssistanceRequest, opts ...grpc.CallOption) (*TemporaryAssistance, error)
+	// ListTemporaryAssistances lists 临时救助 applications in the caller's region scope (a township officer
+	// sees those of their own township only), oldest first.
+	ListTemporaryAssistances(ctx context.Context, in *ListTemporaryAssistancesRequest, opts ...grpc.CallOption) (*ListTemporaryAssistancesResponse, error)
 	// DecideTemporaryAssistance approves or refuses a pending application. Approval checks the cap again on
 	// the decision date and grants the one-off entitlement; a decided application is FAILED_PRECONDITION
 	// `TEMPORARY_ASSISTANCE_DECIDED`.
@@ -360,6 +448,16 @@ func (c *temporaryAssistanceServiceClient) GetTemporaryAssistance(ctx context.Co
 	return out, nil
 }
 
+func (c *temporaryAssistanceServiceClient) ListTemporaryAssistances(ctx context.Context, in *ListTemporaryAssistancesRequest, opts ...grpc.CallOption) (*ListTemporaryAssistancesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListTemporaryAssistancesResponse)
+	err := c.cc.Invoke(ctx, TemporaryAssistanceService_ListTemporaryAssistances_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *temporaryAssistanceServiceClient) DecideTemporaryAssistance(ctx context.Context, in *DecideTemporaryAssistanceRequest, opts ...grpc.CallOption) (*TemporaryAssistance, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(TemporaryAssistance)
@@ -384,6 +482,9 @@ type TemporaryAssistanceServiceServer interface {
 	CreateTemporaryAssistance(context.Context, *CreateTemporaryAssistanceRequest) (*TemporaryAssistance, error)
 	// GetTemporaryAssistance returns one application.
 	GetTemporaryAssistance(context.Context, *GetTemporaryAssistanceRequest) (*TemporaryAssistance, error)
+	// ListTemporaryAssistances lists 临时救助 applications in the caller's region scope (a township officer
+	// sees those of their own township only), oldest first.
+	ListTemporaryAssistances(context.Context, *ListTemporaryAssistancesRequest) (*ListTemporaryAssistancesResponse, error)
 	// DecideTemporaryAssistance approves or refuses a pending application. Approval checks the cap again on
 	// the decision date and grants the one-off entitlement; a decided application is FAILED_PRECONDITION
 	// `TEMPORARY_ASSISTANCE_DECIDED`.
@@ -403,6 +504,9 @@ func (UnimplementedTemporaryAssistanceServiceServer) CreateTemporaryAssistance(c
 }
 func (UnimplementedTemporaryAssistanceServiceServer) GetTemporaryAssistance(context.Context, *GetTemporaryAssistanceRequest) (*TemporaryAssistance, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetTemporaryAssistance not implemented")
+}
+func (UnimplementedTemporaryAssistanceServiceServer) ListTemporaryAssistances(context.Context, *ListTemporaryAssistancesRequest) (*ListTemporaryAssistancesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListTemporaryAssistances not implemented")
 }
 func (UnimplementedTemporaryAssistanceServiceServer) DecideTemporaryAssistance(context.Context, *DecideTemporaryAssistanceRequest) (*TemporaryAssistance, error) {
 	return nil, status.Error(codes.Unimplemented, "method DecideTemporaryAssistance not implemented")
@@ -465,6 +569,24 @@ func _TemporaryAssistanceService_GetTemporaryAssistance_Handler(srv interface{},
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TemporaryAssistanceService_ListTemporaryAssistances_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListTemporaryAssistancesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TemporaryAssistanceServiceServer).ListTemporaryAssistances(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TemporaryAssistanceService_ListTemporaryAssistances_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TemporaryAssistanceServiceServer).ListTemporaryAssistances(ctx, req.(*ListTemporaryAssistancesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _TemporaryAssistanceService_DecideTemporaryAssistance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(DecideTemporaryAssistanceRequest)
 	if err := dec(in); err != nil {
@@ -497,6 +619,10 @@ var TemporaryAssistanceService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetTemporaryAssistance",
 			Handler:    _TemporaryAssistanceService_GetTemporaryAssistance_Handler,
+		},
+		{
+			MethodName: "ListTemporaryAssistances",
+			Handler:    _TemporaryAssistanceService_ListTemporaryAssistances_Handler,
 		},
 		{
 			MethodName: "DecideTemporaryAssistance",

@@ -324,7 +324,8 @@ const (
 	DibaoCoverageState_DIBAO_COVERAGE_STATE_UNSPECIFIED DibaoCoverageState = 0
 	// 在保: paid every month.
 	DibaoCoverageState_DIBAO_COVERAGE_STATE_ACTIVE DibaoCoverageState = 1
-	// 渐退期: income rose above the standard through work; paid until taper_last_month.
+	// 渐退期: income rose above the standard through work; paid until taper_last_month. Once that month
+	// has passed the coverage reads as ENDED (渐退期满).
 	DibaoCoverageState_DIBAO_COVERAGE_STATE_TAPER DibaoCoverageState = 2
 	// 已停保: ended (end_month is the last month paid).
 	DibaoCoverageState_DIBAO_COVERAGE_STATE_ENDED DibaoCoverageState = 3

@@ -93,7 +93,9 @@ type DibaoServiceClient interface {
 	DecideDibaoCase(ctx context.Context, in *DecideDibaoCaseRequest, opts ...grpc.CallOption) (*DibaoCase, error)
 	// WithdrawDibaoCase ends an open case without a decision on its merits (撤回/终止), with the reason.
 	WithdrawDibaoCase(ctx context.Context, in *WithdrawDibaoCaseRequest, opts ...grpc.CallOption) (*DibaoCase, error)
-	// GetDibaoCoverage returns a coverage with its covered members and reviews.
+	// GetDibaoCoverage returns a coverage with its covered members and reviews. A coverage in its 渐退期
+	// whose taper_last_month has passed is shown ENDED, with end_month = taper_last_month and end_reason
+	// 渐退期满 (computed when read).
 	GetDibaoCoverage(ctx context.Context, in *GetDibaoCoverageRequest, opts ...grpc.CallOption) (*DibaoCoverage, error)
 	// ListOverdueDibaoReviews lists the coverages in the caller's region scope whose review (复核) is due on
 	// or before as_of_date: every `subsidies.dibao.review_interval_months_stable` months, or
@@ -103,7 +105,8 @@ type DibaoServiceClient interface {
 	// next review; a changed amount ends the entitlement in the review's month and grants the new amount
 	// from the next; income at or above the standard stops the coverage after the review's month, or, when
 	// the rise came from work and policy has a 渐退期 (`subsidies.dibao.taper_months` > 0), keeps paying for
-	// that many months and then stops.
+	// that many months and then stops. Only an active coverage is reviewed: one in its 渐退期, or ended
+	// (a 渐退期 that has run out included), is FAILED_PRECONDITION `DIBAO_COVERAGE_ENDED`.
 	RecordDibaoReview(ctx context.Context, in *RecordDibaoReviewRequest, opts ...grpc.CallOption) (*DibaoReview, error)
 	// ListEligibilityChecks lists 低保 eligibility checks in the caller's region scope, oldest first: opened
 	// when the register confirms a monitoring object (监测对象) or makes a household poor (贫困户) or returned
@@ -338,7 +341,9 @@ type DibaoServiceServer interface {
 	DecideDibaoCase(context.Context, *DecideDibaoCaseRequest) (*DibaoCase, error)
 	// WithdrawDibaoCase ends an open case without a decision on its merits (撤回/终止), with the reason.
 	WithdrawDibaoCase(context.Context, *WithdrawDibaoCaseRequest) (*DibaoCase, error)
-	// GetDibaoCoverage returns a coverage with its covered members and reviews.
+	// GetDibaoCoverage returns a coverage with its covered members and reviews. A coverage in its 渐退期
+	// whose taper_last_month has passed is shown ENDED, with end_month = taper_last_month and end_reason
+	// 渐退期满 (computed when read).
 	GetDibaoCoverage(context.Context, *GetDibaoCoverageRequest) (*DibaoCoverage, error)
 	// ListOverdueDibaoReviews lists the coverages in the caller's region scope whose review (复核) is due on
 	// or before as_of_date: every `subsidies.dibao.review_interval_months_stable` months, or
@@ -348,7 +353,8 @@ type DibaoServiceServer interface {
 	// next review; a changed amount ends the entitlement in the review's month and grants the new amount
 	// from the next; income at or above the standard stops the coverage after the review's month, or, when
 	// the rise came from work and policy has a 渐退期 (`subsidies.dibao.taper_months` > 0), keeps paying for
-	// that many months and then stops.
+	// that many months and then stops. Only an active coverage is reviewed: one in its 渐退期, or ended
+	// (a 渐退期 that has run out included), is FAILED_PRECONDITION `DIBAO_COVERAGE_ENDED`.
 	RecordDibaoReview(context.Context, *RecordDibaoReviewRequest) (*DibaoReview, error)
 	// ListEligibilityChecks lists 低保 eligibility checks in the caller's region scope, oldest first: opened
 	// when the register confirms a monitoring object (监测对象) or makes a household poor (贫困户) or returned
