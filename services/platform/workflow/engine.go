@@ -278,6 +278,42 @@ func (e *Engine) Withdraw(ctx context.Context, by Caller, id string, in StepInpu
 	})
 }
 
+// SetRegion moves an open case to another region: the household it is about moved to another village, so
+// the new region's officers now see the case and the old one's no longer do. No step is recorded (a move
+// is not part of the procedure): the trail and the postings stay as they were, and a posting already
+// started keeps the period it was given. A closed case keeps the region it was decided in (CASE_CLOSED).
+// It reports whether the case changed: a case already in regionCode is left alone, so a change applied
+// twice moves it once; a change raises the version, and so the etag. It writes in the transaction in ctx.
+func (e *Engine) SetRegion(ctx context.Context, id, regionCode string) (bool, error) {
+	if !digits.MatchString(regionCode) {
+		return false, apperr.Invalid(ReasonInvalidField, "region_code", "must be a region code of 1 to 12 digits")
+	}
+	changed := false
+	err := e.db.InTx(ctx, func(ctx context.Context) error {
+		c, err := e.load(ctx, id, true)
+		if err != nil {
+			return err
+		}
+		if c.RegionCode == regionCode {
+			return nil
+		}
+		if c.State == StateClosed {
+			return closedViolation(c)
+		}
+		res, err := e.db.Q(ctx).ExecContext(ctx, `UPDATE fupin_cases SET region_code = $3, version = $4, updated_us = $5
+			WHERE id = $1 AND version = $2`, c.ID, c.Version, regionCode, c.Version+1, e.opts.Now().UnixMicro())
+		if err != nil {
+			return fmt.Errorf("set case region: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return apperr.StaleEtag
+		}
+		changed = true
+		return nil
+	})
+	return changed, err
+}
+
 // Get returns a case the caller may see.
 func (e *Engine) Get(ctx context.Context, by Caller, id string) (*Case, error) {
 	c, err := e.load(ctx, id, false)

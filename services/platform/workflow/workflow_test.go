@@ -720,3 +720,74 @@ func TestWithdraw(t *testing.T) {
 		}
 	})
 }
+
+func TestSetRegion(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
+		f := newFixture(t, d, sevenDays)
+		ctx := t.Context()
+		c := f.atPosting(t, "households/moving")
+		if _, err := f.engine.StartPosting(ctx, county, c.ID, workflow.StepInput{Step: stepPosting}); err != nil {
+			t.Fatal(err)
+		}
+		before, err := f.engine.Get(ctx, county, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.clock.set("2025-06-02")
+		changed, err := f.engine.SetRegion(ctx, c.ID, "990001001001")
+		if err != nil || !changed {
+			t.Fatalf("SetRegion = %v %v", changed, err)
+		}
+		moved, err := f.engine.Get(ctx, county, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if moved.RegionCode != "990001001001" || moved.Etag() == before.Etag() || len(moved.Steps) != len(before.Steps) ||
+			moved.State != workflow.StatePosting || moved.CurrentPosting().StartedAt != before.CurrentPosting().StartedAt ||
+			!moved.UpdateTime.Equal(f.clock.now()) {
+			t.Errorf("moved case %+v (before %+v)", moved, before)
+		}
+		t.Run("the new region sees it, the old one no longer does", func(t *testing.T) {
+			if _, err := f.engine.Get(ctx, workflow.Caller{Actor: "t", Scope: "990001001"}, c.ID); err != nil {
+				t.Errorf("new township: %v", err)
+			}
+			if _, err := f.engine.Get(ctx, workflow.Caller{Actor: "t", Scope: "990001002"}, c.ID); !errors.Is(err, apperr.Denied(workflow.ReasonOutOfRegionScope, "")) {
+				t.Errorf("old township: %v", err)
+			}
+			page, _, err := f.engine.List(ctx, workflow.Caller{Actor: "t", Scope: "990001001"}, workflow.ListQuery{})
+			if err != nil || len(page) != 1 || page[0].ID != c.ID {
+				t.Errorf("list in the new township: %d %v", len(page), err)
+			}
+		})
+		t.Run("the same region again changes nothing", func(t *testing.T) {
+			changed, err := f.engine.SetRegion(ctx, c.ID, "990001001001")
+			if err != nil || changed {
+				t.Fatalf("SetRegion again = %v %v", changed, err)
+			}
+			again, _ := f.engine.Get(ctx, county, c.ID)
+			if again.Etag() != moved.Etag() {
+				t.Errorf("etag changed: %s → %s", moved.Etag(), again.Etag())
+			}
+		})
+		t.Run("the posting and steps go on where the case stands", func(t *testing.T) {
+			if _, err := f.engine.FileObjection(ctx, county, c.ID, workflow.ObjectionInput{Content: "收入不实"}); err != nil {
+				t.Fatal(err)
+			}
+		})
+		t.Run("a closed case keeps the region it was decided in", func(t *testing.T) {
+			if _, err := f.engine.Withdraw(ctx, county, c.ID, workflow.StepInput{Note: "迁出本县"}); err != nil {
+				t.Fatal(err)
+			}
+			_, err := f.engine.SetRegion(ctx, c.ID, "990001002003")
+			refused(t, err, workflow.ReasonCaseClosed, workflow.RuleCaseClosed, "cases/"+c.ID, "decided (withdrawn)")
+		})
+		t.Run("bad input", func(t *testing.T) {
+			if _, err := f.engine.SetRegion(ctx, "nope", "990001001001"); !errors.Is(err, apperr.NotFound("case")) {
+				t.Errorf("unknown case: %v", err)
+			}
+			if _, err := f.engine.SetRegion(ctx, c.ID, "99x"); err == nil {
+				t.Error("a bad region code was accepted")
+			}
+		})
+	})
+}

@@ -29,7 +29,8 @@ var registerTopics = []string{"household.created", "household.status_changed", "
 // followers lists the areas' followers of the register, called in this order for every change. The
 // journal comes first, so the trail shows every change the others acted on; then 低保 (eligibility checks
 // for new monitoring objects and poor households, covered persons reduced on deaths and moves, 特困 of a
-// departed person stopped) and 两项补贴 (stopped for departed holders).
+// departed person stopped), 两项补贴 (stopped for departed holders), and moves (a household that moves
+// village takes its current certificates, open cases, coverages and paying entitlements with it).
 func followers(w *wiring) ([]domain.Follower, error) {
 	dibao, err := dibaoFollower(w)
 	if err != nil {
@@ -39,7 +40,7 @@ func followers(w *wiring) ([]domain.Follower, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []domain.Follower{journal{st: w.st, now: w.now}, dibao, disability}, nil
+	return []domain.Follower{journal{st: w.st, now: w.now}, dibao, disability, moveFollower(w)}, nil
 }
 
 // followArea runs the subscription as a background job of the service.

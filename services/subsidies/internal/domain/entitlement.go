@@ -47,10 +47,16 @@ func (p Program) String() string {
 // decision (a 低保 approval, a 两项补贴 review, a 临时救助 grant) leaves behind for the payment roll. It is
 // the one place the roll reads from, so every program pays the same way.
 //
-// Entitlements are never edited: a change of amount from some month (a death reduces a 低保 household's
-// covered persons) ends the current one the month before and grants a new one; a stop (death, revoked
-// certificate, cancellation) ends it. The roll compares what was paid with what the entitlements say, so
-// a change that reaches back into months already paid turns into back pay (补发) or recovery (追回).
+// Entitlements are never edited but for their end and their region: a change of amount from some month
+// (a death reduces a 低保 household's covered persons) ends the current one the month before and grants a
+// new one; a stop (death, revoked certificate, cancellation) ends it. The roll compares what was paid with
+// what the entitlements say, so a change that reaches back into months already paid turns into back pay
+// (补发) or recovery (追回).
+//
+// RegionCode is where the beneficiary lives now, not where the entitlement was granted: when the household
+// moves to another village (the register's household.moved), the entitlements still paying from the month
+// of the move on take the new village (MoveFollower), for region scope and the roll's order. A roll line
+// copies the region when the roll is computed, so an approved roll keeps the village it paid in.
 type Entitlement struct {
 	ID      string
 	Program Program
@@ -60,7 +66,8 @@ type Entitlement struct {
 	// HouseholdID and PersonID are identification's ids (PersonID "" for a household-level program).
 	HouseholdID string
 	PersonID    string
-	// RegionCode is the beneficiary's village, for region scope and the roll's order.
+	// RegionCode is the beneficiary's village now (updated when the household moves), for region scope and
+	// the roll's order.
 	RegionCode string
 	// Source is the decision it comes from, e.g. "dibaoCases/<id>" or "disabilitySubsidies/<id>".
 	Source string
