@@ -45,7 +45,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	defer shutdown(context.WithoutCancel(ctx))
 	fmt.Fprintf(stdout, "starting the county in %s (first start seeds %d demo households; later starts reuse them)...\n", *data, *households)
 	s, err := devstack.Start(ctx, devstack.Options{DataDir: *data, DeployDir: *deploy, GatewayAddr: *addr,
-		EtcdClientURL: *etcdURL, DemoHouseholds: *households, DatabaseURLs: dbURLs, Logger: logger})
+		EtcdClientURL: *etcdURL, DemoHouseholds: *households, DemoSubsidies: *households > 0, DatabaseURLs: dbURLs, Logger: logger})
 	if err != nil {
 		return err
 	}

@@ -40,6 +40,10 @@ type Options struct {
 	EtcdClientURL string
 	// DemoHouseholds is the size of the synthetic county seeded on a first start.
 	DemoHouseholds int
+	// DemoSubsidies, with DemoHouseholds, also seeds the subsidies service through its API once the county
+	// is up, when it holds no 低保 case yet: 低保 cases, disability certificates with care subsidies and this
+	// month's draft rolls (see demo_subsidies.go). `fupin dev` sets it; the end-to-end tests do not.
+	DemoSubsidies bool
 	// FastEtcd trades durability for speed (tests only).
 	FastEtcd bool
 	// DatabaseURLs puts a service's database elsewhere than sqlite:<DataDir>/<name>.db (by service name),
@@ -168,6 +172,9 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		case <-deadline:
 			return nil, errors.New("the stack did not become ready within 5 minutes")
 		}
+	}
+	if o.DemoSubsidies && o.DemoHouseholds > 0 {
+		s.seedDemoSubsidies(ctx, o.Logger)
 	}
 	return s, nil
 }
