@@ -35,25 +35,14 @@ func (s *Store) HouseholdsByNumber(ctx context.Context, numbers []string) (map[s
 		return out, nil
 	}
 	cond, arg := s.inList("number", 1, numbers)
-	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+householdCols+` FROM households WHERE number <> '' AND `+cond, arg)
+	hs, err := s.householdsWhere(ctx, "number <> '' AND "+cond, arg)
 	if err != nil {
 		return nil, fmt.Errorf("households by number: %w", err)
 	}
-	var hs []*domain.Household
-	for rows.Next() {
-		h, err := scanHousehold(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		hs = append(hs, h)
+	for _, h := range hs {
 		out[h.Number] = h
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return out, s.loadMembers(ctx, hs)
+	return out, nil
 }
 
 // PersonsByIndex returns the persons known by these blind indexes and whether each is held by an active

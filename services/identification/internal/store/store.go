@@ -420,30 +420,30 @@ func (s *Store) ListHouseholds(ctx context.Context, lq domain.ListQuery) ([]*dom
 // GetHouseholds loads the households with these IDs that exist, with one query for the households (the
 // IDs in one parameter, as the import's lookups) and one for all their members; history is left out.
 func (s *Store) GetHouseholds(ctx context.Context, ids []string) (map[string]*domain.Household, error) {
-	out := make(map[string]*domain.Household, len(ids))
 	if len(ids) == 0 {
-		return out, nil
+		return map[string]*domain.Household{}, nil
 	}
 	cond, arg := s.inList("id", 1, ids)
-	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+householdCols+` FROM households WHERE `+cond, arg)
+	hs, err := s.householdsWhere(ctx, cond, arg)
 	if err != nil {
 		return nil, fmt.Errorf("get households: %w", err)
 	}
-	var hs []*domain.Household
-	for rows.Next() {
-		h, err := scanHousehold(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		hs = append(hs, h)
+	out := make(map[string]*domain.Household, len(hs))
+	for _, h := range hs {
 		out[h.ID] = h
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	return out, nil
+}
+
+// householdsWhere loads the households matching cond with their members: one query for the households and
+// one for all their members; history is left out.
+func (s *Store) householdsWhere(ctx context.Context, cond string, args ...any) ([]*domain.Household, error) {
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+householdCols+` FROM households WHERE `+cond, args...)
+	hs, err := sqldb.Collect(rows, err, func(r *sql.Rows) (*domain.Household, error) { return scanHousehold(r) })
+	if err != nil {
 		return nil, err
 	}
-	return out, s.loadMembers(ctx, hs)
+	return hs, s.loadMembers(ctx, hs)
 }
 
 // HouseholdOfPerson finds the active household holding the person.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
 
 	"fupin.dev/services/platform/apperr"
@@ -114,31 +113,11 @@ var certificateFilter = filter.Fields{
 
 // ListCertificates returns a page of the certificates under q.Scope in id order.
 func (s *Store) ListCertificates(ctx context.Context, q domain.CertificateQuery) ([]*domain.Certificate, string, error) {
-	where := []string{fmt.Sprintf("substr(region_code, 1, %d) = $1", len(q.Scope)), "id > $2"}
-	args := []any{q.Scope, q.After}
-	cond, fargs, err := certificateFilter.Compile(q.Filter, len(args)+1)
-	if err != nil {
-		return nil, "", err
-	}
-	if cond != "" {
-		where = append(where, cond)
-		args = append(args, fargs...)
-	}
-	limit := max(q.Limit, 1)
-	args = append(args, limit+1)
-	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+certificateCols+` FROM certificates WHERE `+
-		strings.Join(where, " AND ")+fmt.Sprintf(` ORDER BY id LIMIT $%d`, len(args)), args...)
-	cs, err := sqldb.Collect(rows, err, scanCertificateRows)
-	if err != nil {
-		return nil, "", fmt.Errorf("list certificates: %w", err)
-	}
-	next := ""
-	if len(cs) > limit {
-		cs = cs[:limit]
-		next = cs[len(cs)-1].ID
-	}
-	return cs, next, nil
+	return certificatePage.list(ctx, s.db, q.Scope, q.After, q.Filter, q.Limit, nil)
 }
+
+var certificatePage = scopedPage[*domain.Certificate]{table: "certificates", columns: certificateCols,
+	fields: certificateFilter, scan: scanCertificateRows, id: func(c *domain.Certificate) string { return c.ID }}
 
 // certValidChunk bounds the persons asked for in one statement (PostgreSQL takes at most 65,535 parameters,
 // SQLite 32,766).

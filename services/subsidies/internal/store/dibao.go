@@ -412,23 +412,14 @@ func (s *Store) UpdateEligibilityCheck(ctx context.Context, id string, fn func(c
 
 // ListEligibilityChecks returns a page of checks in scope in id order.
 func (s *Store) ListEligibilityChecks(ctx context.Context, q domain.CheckQuery) ([]*domain.EligibilityCheck, string, error) {
-	limit := max(q.Limit, 1)
-	where := `substr(region_code, 1, ` + strconv.Itoa(len(q.Scope)) + `) = $1 AND id > $2`
-	args := []any{q.Scope, q.After}
+	var extra []string
+	var args []any
 	if q.State != domain.CheckStateUnspecified {
-		where += ` AND state = $3`
-		args = append(args, int32(q.State))
+		extra, args = []string{"state = $3"}, []any{int32(q.State)}
 	}
-	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+checkCols+` FROM eligibility_checks WHERE `+where+
-		` ORDER BY id LIMIT `+strconv.Itoa(limit+1), args...)
-	cs, err := sqldb.Collect(rows, err, func(r *sql.Rows) (*domain.EligibilityCheck, error) { return scanCheck(r) })
-	if err != nil {
-		return nil, "", fmt.Errorf("list eligibility checks: %w", err)
-	}
-	next := ""
-	if len(cs) > limit {
-		cs = cs[:limit]
-		next = cs[limit-1].ID
-	}
-	return cs, next, nil
+	return checkPage.list(ctx, s.db, q.Scope, q.After, "", q.Limit, extra, args...)
 }
+
+var checkPage = scopedPage[*domain.EligibilityCheck]{table: "eligibility_checks", columns: checkCols,
+	scan: func(r *sql.Rows) (*domain.EligibilityCheck, error) { return scanCheck(r) },
+	id:   func(c *domain.EligibilityCheck) string { return c.ID }}

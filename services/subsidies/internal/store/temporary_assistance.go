@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
 
 	subsidiesv1 "fupin.dev/proto/gen/fupin/subsidies/v1"
@@ -91,31 +90,12 @@ var assistanceFilter = filter.Fields{
 // ListTemporaryAssistances returns a page of the applications under q.Scope in id order (UUIDv7: the
 // order they were recorded).
 func (s *Store) ListTemporaryAssistances(ctx context.Context, q domain.AssistanceQuery) ([]*domain.TemporaryAssistance, string, error) {
-	where := []string{fmt.Sprintf("substr(region_code, 1, %d) = $1", len(q.Scope)), "id > $2"}
-	args := []any{q.Scope, q.After}
-	cond, fargs, err := assistanceFilter.Compile(q.Filter, len(args)+1)
-	if err != nil {
-		return nil, "", err
-	}
-	if cond != "" {
-		where = append(where, cond)
-		args = append(args, fargs...)
-	}
-	limit := max(q.Limit, 1)
-	args = append(args, limit+1)
-	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+assistanceCols+` FROM temporary_assistances WHERE `+
-		strings.Join(where, " AND ")+fmt.Sprintf(` ORDER BY id LIMIT $%d`, len(args)), args...)
-	as, err := sqldb.Collect(rows, err, func(r *sql.Rows) (*domain.TemporaryAssistance, error) { return scanAssistance(r) })
-	if err != nil {
-		return nil, "", fmt.Errorf("list temporary assistances: %w", err)
-	}
-	next := ""
-	if len(as) > limit {
-		as = as[:limit]
-		next = as[len(as)-1].ID
-	}
-	return as, next, nil
+	return assistancePage.list(ctx, s.db, q.Scope, q.After, q.Filter, q.Limit, nil)
 }
+
+var assistancePage = scopedPage[*domain.TemporaryAssistance]{table: "temporary_assistances", columns: assistanceCols,
+	fields: assistanceFilter, scan: func(r *sql.Rows) (*domain.TemporaryAssistance, error) { return scanAssistance(r) },
+	id: func(a *domain.TemporaryAssistance) string { return a.ID }}
 
 // UpdateTemporaryAssistance changes an application with fn in a transaction (locking the row on
 // PostgreSQL) and saves it with its version raised by one.
