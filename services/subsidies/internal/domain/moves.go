@@ -13,6 +13,8 @@ const TopicHouseholdMoved = "household.moved"
 // MovedRecords counts the records a move carried to the new village.
 type MovedRecords struct {
 	Certificates, Coverages, Entitlements, Cases int
+	// Assistances are pending 临时救助 applications; Checks open 低保 eligibility checks.
+	Assistances, Checks int
 }
 
 // MoveStore is what the move follower changes. Every method writes in the transaction in ctx.
@@ -20,8 +22,8 @@ type MoveStore interface {
 	InTx(ctx context.Context, fn func(ctx context.Context) error) error
 	// MoveHouseholdRecords sets regionCode on the household's current records that are not there yet: the
 	// valid certificates of its members, its 低保 coverages that are active or in a 渐退期 still paying in
-	// month (YYYY-MM) or later, and its entitlements still paying in month or later. Records that ended
-	// before keep the village they were in.
+	// month (YYYY-MM) or later, its entitlements still paying in month or later, its pending 临时救助
+	// applications and its open eligibility checks. Records that ended before keep the village they were in.
 	MoveHouseholdRecords(ctx context.Context, householdID, regionCode, month string, now time.Time) (MovedRecords, error)
 	// OpenCasesOfHousehold returns the ids of the open cases of kinds about the household: those whose
 	// subject is the household, and those about one of its members whose application names the household.

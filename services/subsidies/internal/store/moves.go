@@ -14,8 +14,8 @@ var _ domain.MoveStore = (*Store)(nil)
 
 // MoveHouseholdRecords sets regionCode on the household's current records that are elsewhere: valid
 // certificates, 低保 coverages active or in a 渐退期 paying in month or later, entitlements paying in month
-// or later. Certificates and coverages get a new version (their etags change); entitlements only their
-// update time.
+// or later, pending 临时救助 applications and open eligibility checks. Certificates, coverages and
+// applications get a new version (their etags change); entitlements only their update time.
 func (s *Store) MoveHouseholdRecords(ctx context.Context, householdID, regionCode, month string, now time.Time) (domain.MovedRecords, error) {
 	var m domain.MovedRecords
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
@@ -36,6 +36,17 @@ func (s *Store) MoveHouseholdRecords(ctx context.Context, householdID, regionCod
 		m.Entitlements, err = s.affected(ctx, "entitlements", `UPDATE entitlements SET region_code = $2, updated_us = $3
 			WHERE household_id = $1 AND household_id <> '' AND region_code <> $2 AND (to_month = '' OR to_month >= $4)`,
 			householdID, regionCode, now.UnixMicro(), month)
+		if err != nil {
+			return err
+		}
+		m.Assistances, err = s.affected(ctx, "temporary assistances", `UPDATE temporary_assistances SET region_code = $2,
+			version = version + 1, updated_us = $3 WHERE household_id = $1 AND region_code <> $2 AND state = $4`,
+			householdID, regionCode, now.UnixMicro(), int32(domain.AssistancePending))
+		if err != nil {
+			return err
+		}
+		m.Checks, err = s.affected(ctx, "eligibility checks", `UPDATE eligibility_checks SET region_code = $2
+			WHERE household_id = $1 AND region_code <> $2 AND state = $3`, householdID, regionCode, int32(domain.CheckOpen))
 		return err
 	})
 	return m, err

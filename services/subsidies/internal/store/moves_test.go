@@ -108,6 +108,22 @@ func TestMoveHouseholdRecords(t *testing.T) {
 			}
 		})
 
+		// A pending and a decided 临时救助 application; an open and a closed eligibility check.
+		for id, state := range map[string]domain.AssistanceState{"ta-pending": domain.AssistancePending, "ta-refused": domain.AssistanceRefused} {
+			if err := s.CreateTemporaryAssistance(ctx, &domain.TemporaryAssistance{ID: id, HouseholdID: "h1", RegionCode: oldVillage,
+				Kind: domain.AssistanceEmergency, AmountFen: 100_000, Reason: "事由", ApplicationDate: "2026-02-20", CapFen: 600_000,
+				State: state, CreatedBy: "u", Version: 1, CreateTime: storeTime, UpdateTime: storeTime}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for id, state := range map[string]domain.CheckState{"ck-open": domain.CheckOpen, "ck-closed": domain.CheckClosed} {
+			if _, err := s.OpenEligibilityCheck(ctx, &domain.EligibilityCheck{ID: id, HouseholdID: "h1", RegionCode: oldVillage,
+				Reason: domain.CheckReason(1), SourceSequence: map[string]int64{"ck-open": 1, "ck-closed": 2}[id],
+				EffectiveDate: "2026-02-01", State: state, CreateTime: storeTime}); err != nil {
+				t.Fatal(err)
+			}
+		}
+
 		now = storeTime.Add(time.Hour)
 		follower := domain.NewMoveFollower(s, engine, clock)
 		move := domain.HouseholdChange{Sequence: 7, Topic: domain.TopicHouseholdMoved, HouseholdID: "h1", RegionCode: newVillage,
@@ -118,7 +134,7 @@ func TestMoveHouseholdRecords(t *testing.T) {
 			moved, err = follower.Move(ctx, move)
 			return err
 		})
-		if want := (domain.MovedRecords{Certificates: 1, Coverages: 2, Entitlements: 2, Cases: 2}); err != nil || moved != want {
+		if want := (domain.MovedRecords{Certificates: 1, Coverages: 2, Entitlements: 2, Cases: 2, Assistances: 1, Checks: 1}); err != nil || moved != want {
 			t.Fatalf("moved %+v %v, want %+v", moved, err, want)
 		}
 
@@ -152,6 +168,18 @@ func TestMoveHouseholdRecords(t *testing.T) {
 					if e.RegionCode != want {
 						t.Errorf("entitlement %s in %s, want %s", e.ID, e.RegionCode, want)
 					}
+				}
+			}
+			for id, want := range map[string]string{"ta-pending": newVillage, "ta-refused": oldVillage} {
+				a, err := s.GetTemporaryAssistance(ctx, id)
+				if err != nil || a.RegionCode != want {
+					t.Errorf("临时救助 %s: %v %v, want %s", id, a, err, want)
+				}
+			}
+			for id, want := range map[string]string{"ck-open": newVillage, "ck-closed": oldVillage} {
+				c, err := s.GetEligibilityCheck(ctx, id)
+				if err != nil || c.RegionCode != want {
+					t.Errorf("eligibility check %s: %v %v, want %s", id, c, err, want)
 				}
 			}
 			for id, want := range map[string]string{caseDibao.ID: newVillage, caseDestitute.ID: newVillage, caseClosed.ID: oldVillage,
