@@ -25,6 +25,7 @@ import (
 	"slices"
 	"time"
 
+	"fupin.dev/services/platform/bizdate"
 	"fupin.dev/services/platform/policy"
 	"fupin.dev/services/platform/sqldb"
 )
@@ -338,6 +339,53 @@ type StepInput struct {
 	Decision *Decision
 	// Etag, when set, must match the case's current etag.
 	Etag string
+}
+
+// StepMeta is what every step request of every service carries besides the step's own data: when it
+// happened, why it is back-dated, a note, attachment references and the etag it was made against.
+type StepMeta struct {
+	OccurredAt     string
+	BackdateReason string
+	Note           string
+	Attachments    []string
+	// Etag, when set, must match the case's.
+	Etag string
+}
+
+// Input is the input of step with data encoded as the step's JSON (nil: no data).
+func (m StepMeta) Input(step string, data any) (StepInput, error) {
+	in := StepInput{Step: step, OccurredAt: m.OccurredAt, BackdateReason: m.BackdateReason, Note: m.Note,
+		Attachments: m.Attachments, Etag: m.Etag}
+	if data != nil {
+		b, err := json.Marshal(data)
+		if err != nil {
+			return in, fmt.Errorf("encode %s: %w", step, err)
+		}
+		in.Data = b
+	}
+	return in, nil
+}
+
+// Decision is the input of a deciding step with its outcome: approved or refused.
+func (m StepMeta) Decision(step string, approve bool, data any) (StepInput, error) {
+	in, err := m.Input(step, data)
+	if err != nil {
+		return in, err
+	}
+	outcome := OutcomeRefused
+	if approve {
+		outcome = OutcomeApproved
+	}
+	in.Decision = &Decision{Outcome: outcome}
+	return in, nil
+}
+
+// Date is the step's business date: OccurredAt, or today at now.
+func (m StepMeta) Date(now time.Time) string {
+	if m.OccurredAt != "" {
+		return m.OccurredAt
+	}
+	return bizdate.Today(now)
 }
 
 // ObjectionInput is an objection to record.

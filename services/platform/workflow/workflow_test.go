@@ -791,3 +791,35 @@ func TestSetRegion(t *testing.T) {
 		})
 	})
 }
+
+func TestStepMeta(t *testing.T) {
+	m := workflow.StepMeta{OccurredAt: "2026-03-02", BackdateReason: "补录", Note: "n", Attachments: []string{"a"}, Etag: `"e"`}
+	in, err := m.Input("survey", map[string]int{"x": 1})
+	if err != nil || in.Step != "survey" || in.OccurredAt != m.OccurredAt || in.BackdateReason != "补录" || in.Note != "n" ||
+		len(in.Attachments) != 1 || in.Etag != `"e"` || string(in.Data) != `{"x":1}` || in.Decision != nil {
+		t.Fatalf("Input = %+v %v", in, err)
+	}
+	if in, _ := m.Input("posting", nil); in.Data != nil {
+		t.Errorf("no data gave %s", in.Data)
+	}
+	for _, approve := range []bool{true, false} {
+		in, err := m.Decision("decision", approve, nil)
+		want := workflow.OutcomeRefused
+		if approve {
+			want = workflow.OutcomeApproved
+		}
+		if err != nil || in.Decision == nil || in.Decision.Outcome != want || in.Step != "decision" {
+			t.Errorf("Decision(%v) = %+v %v", approve, in, err)
+		}
+	}
+	if _, err := m.Input("bad", func() {}); err == nil {
+		t.Error("unencodable data accepted")
+	}
+	noon := time.Date(2026, 3, 5, 4, 0, 0, 0, time.UTC) // 12:00 in Shanghai
+	if got := m.Date(noon); got != "2026-03-02" {
+		t.Errorf("Date with OccurredAt = %s", got)
+	}
+	if got := (workflow.StepMeta{}).Date(noon.Add(20 * time.Hour)); got != "2026-03-06" {
+		t.Errorf("Date without OccurredAt = %s, want the business date in Shanghai", got)
+	}
+}

@@ -2,7 +2,6 @@ package domain
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -211,29 +210,6 @@ type CountyDecision struct {
 	Policy     []PolicyUse `json:"policy"`
 }
 
-// StepMeta is what every step request carries besides its data.
-type StepMeta struct {
-	OccurredAt     string
-	BackdateReason string
-	Note           string
-	Attachments    []string
-	// Etag, when set, must match the case's.
-	Etag string
-}
-
-func (m StepMeta) input(step string, data any) (workflow.StepInput, error) {
-	in := workflow.StepInput{Step: step, OccurredAt: m.OccurredAt, BackdateReason: m.BackdateReason, Note: m.Note,
-		Attachments: m.Attachments, Etag: m.Etag}
-	if data != nil {
-		b, err := json.Marshal(data)
-		if err != nil {
-			return in, fmt.Errorf("encode %s: %w", step, err)
-		}
-		in.Data = b
-	}
-	return in, nil
-}
-
 func (c Caller) wf() workflow.Caller { return workflow.Caller{Actor: c.Actor, Scope: c.Scope} }
 
 // HouseholdOf returns the household id a case is about.
@@ -297,7 +273,7 @@ func (cs *Cases) OpenCase(ctx context.Context, c Caller, in NewCaseInput) (*work
 				return apperr.Invalid(ReasonInvalidField, "applicant", "must be a current member of the household")
 			}
 		}
-		first, err := in.Meta.input(StepApplication, app)
+		first, err := in.Meta.Input(StepApplication, app)
 		if err != nil {
 			return err
 		}
@@ -352,7 +328,7 @@ func (cs *Cases) record(ctx context.Context, fn func(ctx context.Context) (*work
 // RecordSurvey records the household survey (入户核查; for exit 核查测算), again after an objection.
 func (cs *Cases) RecordSurvey(ctx context.Context, c Caller, id string, m StepMeta, s Survey) (*workflow.Case, error) {
 	s.Policy = nil
-	in, err := m.input(StepSurvey, s)
+	in, err := m.Input(StepSurvey, s)
 	if err != nil {
 		return nil, err
 	}
@@ -362,7 +338,7 @@ func (cs *Cases) RecordSurvey(ctx context.Context, c Caller, id string, m StepMe
 // RecordVillageReview records the village representatives' review meeting (民主评议). A meeting short of
 // quorum is refused; a valid meeting that does not pass ends the case with a refusal.
 func (cs *Cases) RecordVillageReview(ctx context.Context, c Caller, id string, m StepMeta, v ReviewVotes) (*workflow.Case, error) {
-	in, err := m.input(StepVillageReview, VillageReview{ReviewVotes: v})
+	in, err := m.Input(StepVillageReview, VillageReview{ReviewVotes: v})
 	if err != nil {
 		return nil, err
 	}
@@ -371,7 +347,7 @@ func (cs *Cases) RecordVillageReview(ctx context.Context, c Caller, id string, m
 
 // StartPosting starts the public posting (公示) on m.OccurredAt.
 func (cs *Cases) StartPosting(ctx context.Context, c Caller, id string, m StepMeta) (*workflow.Case, error) {
-	in, err := m.input(StepPosting, nil)
+	in, err := m.Input(StepPosting, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -385,7 +361,7 @@ func (cs *Cases) FileObjection(ctx context.Context, c Caller, id string, o workf
 
 // CompletePosting closes the posting once its minimum period has run.
 func (cs *Cases) CompletePosting(ctx context.Context, c Caller, id string, m StepMeta) (*workflow.Case, error) {
-	in, err := m.input(StepPosting, nil)
+	in, err := m.Input(StepPosting, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -397,7 +373,7 @@ func (cs *Cases) CompletePosting(ctx context.Context, c Caller, id string, m Ste
 // RecordTownshipReview records the township's review (乡镇审核). Not approving ends the case with a
 // refusal, and needs the opinion in the note.
 func (cs *Cases) RecordTownshipReview(ctx context.Context, c Caller, id string, m StepMeta, approved bool) (*workflow.Case, error) {
-	in, err := m.input(StepTownshipReview, TownshipReview{Approved: approved})
+	in, err := m.Input(StepTownshipReview, TownshipReview{Approved: approved})
 	if err != nil {
 		return nil, err
 	}
@@ -415,15 +391,11 @@ type DecideInput struct {
 // and, in the same transaction, sets the household's registry status: POOR from the decision date for
 // identification, EXITED with the case's year for exit.
 func (cs *Cases) Decide(ctx context.Context, c Caller, id string, m StepMeta, d DecideInput) (*workflow.Case, error) {
-	in, err := m.input(StepCountyDecision, CountyDecision{Approve: d.Approve, OverrideJustification: strings.TrimSpace(d.OverrideJustification)})
+	in, err := m.Decision(StepCountyDecision, d.Approve, CountyDecision{Approve: d.Approve,
+		OverrideJustification: strings.TrimSpace(d.OverrideJustification)})
 	if err != nil {
 		return nil, err
 	}
-	outcome := workflow.OutcomeRefused
-	if d.Approve {
-		outcome = workflow.OutcomeApproved
-	}
-	in.Decision = &workflow.Decision{Outcome: outcome}
 	return cs.record(ctx, func(ctx context.Context) (*workflow.Case, error) {
 		out, err := cs.engine.Record(ctx, c.wf(), id, in)
 		if err != nil || out.Decision.Outcome != workflow.OutcomeApproved {
@@ -469,7 +441,7 @@ func (cs *Cases) apply(ctx context.Context, c Caller, k *workflow.Case) error {
 // WithdrawCase ends an open case without a decision on its merits (撤回/终止), with the reason in the note:
 // the household withdraws its application, dies out or moves away, or an exit's conditions will not be met.
 func (cs *Cases) WithdrawCase(ctx context.Context, c Caller, id string, m StepMeta) (*workflow.Case, error) {
-	in, err := m.input(workflow.StepWithdrawal, nil)
+	in, err := m.Input(workflow.StepWithdrawal, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -863,3 +835,6 @@ func (cs *Cases) exitDecisionGuard(ctx context.Context, k *workflow.Case, s *wor
 	s.Decision.Explanation = caseExplain(d.Approve, d.Summary, s.Note)
 	return s.SetData(d)
 }
+
+// StepMeta is what every step request carries besides its data (the platform's, shared by all cases).
+type StepMeta = workflow.StepMeta

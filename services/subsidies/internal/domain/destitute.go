@@ -226,13 +226,13 @@ func (ds *Destitute) OpenCase(ctx context.Context, by workflow.Caller, household
 			Subject: PersonName(householdID, personID), Description: "the person is not a current member of an active household in the register"})
 	}
 	app := DestituteApplication{HouseholdID: h.ID, PersonID: personID, IDIndex: mem.IDIndex, BirthDate: mem.BirthDate, Urban: h.Urban}
-	first, err := m.input(ReliefStepApplication, app)
+	first, err := m.Input(ReliefStepApplication, app)
 	if err != nil {
 		return nil, err
 	}
 	var out *DestituteCase
 	err = ds.store.InTx(ctx, func(ctx context.Context) error {
-		open, err := ds.store.OpenEntitlements(ctx, ProgramDestitute, "persons/"+personID, MonthOf(m.date(ds.now())))
+		open, err := ds.store.OpenEntitlements(ctx, ProgramDestitute, "persons/"+personID, MonthOf(m.Date(ds.now())))
 		if err != nil {
 			return err
 		}
@@ -298,7 +298,7 @@ func (ds *Destitute) ListCases(ctx context.Context, by workflow.Caller, filter, 
 // Withdraw ends an open 特困 case without a decision (撤回/终止), with the reason in the note. Nothing was
 // granted, so nothing is stopped.
 func (ds *Destitute) Withdraw(ctx context.Context, by workflow.Caller, id string, m ReliefStepMeta) (*DestituteCase, error) {
-	in, err := m.input(workflow.StepWithdrawal, nil)
+	in, err := m.Input(workflow.StepWithdrawal, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -307,7 +307,7 @@ func (ds *Destitute) Withdraw(ctx context.Context, by workflow.Caller, id string
 
 // RecordSurvey records the survey's facts: income source and legal supporters.
 func (ds *Destitute) RecordSurvey(ctx context.Context, by workflow.Caller, id string, m ReliefStepMeta, sv DestituteSurvey) (*DestituteCase, error) {
-	in, err := m.input(ReliefStepSurvey, sv)
+	in, err := m.Input(ReliefStepSurvey, sv)
 	if err != nil {
 		return nil, err
 	}
@@ -316,7 +316,7 @@ func (ds *Destitute) RecordSurvey(ctx context.Context, by workflow.Caller, id st
 
 // RecordTownshipReview records the township's review.
 func (ds *Destitute) RecordTownshipReview(ctx context.Context, by workflow.Caller, id string, m ReliefStepMeta, approved bool) (*DestituteCase, error) {
-	in, err := m.input(ReliefStepTownshipReview, ReliefTownshipReview{Approved: approved})
+	in, err := m.Input(ReliefStepTownshipReview, ReliefTownshipReview{Approved: approved})
 	if err != nil {
 		return nil, err
 	}
@@ -326,7 +326,7 @@ func (ds *Destitute) RecordTownshipReview(ctx context.Context, by workflow.Calle
 // Decide records the county's decision; approval grants the person's monthly support from the month of
 // the application, in the same transaction.
 func (ds *Destitute) Decide(ctx context.Context, by workflow.Caller, id string, m ReliefStepMeta, approve bool) (*DestituteCase, error) {
-	in, err := m.decision(approve, DestituteDecision{Approve: approve})
+	in, err := m.Decision(ReliefStepCountyDecision, approve, DestituteDecision{Approve: approve})
 	if err != nil {
 		return nil, err
 	}

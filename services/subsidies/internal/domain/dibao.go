@@ -2,7 +2,6 @@ package domain
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -70,49 +69,8 @@ const (
 // errReliefOutOfScope refuses a record outside the caller's region scope.
 var errReliefOutOfScope = apperr.Denied(workflow.ReasonOutOfRegionScope, "the household lies outside the caller's region scope")
 
-// ReliefStepMeta is what every step request carries besides its facts.
-type ReliefStepMeta struct {
-	OccurredAt     string
-	BackdateReason string
-	Note           string
-	Attachments    []string
-	Etag           string
-}
-
-func (m ReliefStepMeta) input(step string, data any) (workflow.StepInput, error) {
-	in := workflow.StepInput{Step: step, OccurredAt: m.OccurredAt, BackdateReason: m.BackdateReason, Note: m.Note,
-		Attachments: m.Attachments, Etag: m.Etag}
-	if data != nil {
-		b, err := json.Marshal(data)
-		if err != nil {
-			return in, fmt.Errorf("encode %s: %w", step, err)
-		}
-		in.Data = b
-	}
-	return in, nil
-}
-
-// decision is the county decision step (县级审批) with its outcome: approved or refused.
-func (m ReliefStepMeta) decision(approve bool, data any) (workflow.StepInput, error) {
-	in, err := m.input(ReliefStepCountyDecision, data)
-	if err != nil {
-		return in, err
-	}
-	outcome := workflow.OutcomeRefused
-	if approve {
-		outcome = workflow.OutcomeApproved
-	}
-	in.Decision = &workflow.Decision{Outcome: outcome}
-	return in, nil
-}
-
-// date is the step's business date: OccurredAt, or today.
-func (m ReliefStepMeta) date(now time.Time) string {
-	if m.OccurredAt != "" {
-		return m.OccurredAt
-	}
-	return bizdate.Today(now)
-}
+// ReliefStepMeta is what every step request carries besides its facts (the platform's, shared by all cases).
+type ReliefStepMeta = workflow.StepMeta
 
 // DibaoApplication is the data of the application step.
 type DibaoApplication struct {
@@ -311,7 +269,7 @@ func (d *Dibao) OpenCase(ctx context.Context, by workflow.Caller, householdID, p
 			return nil, apperr.Invalid(ReasonDibaoCoveredNotMember, "person", "is not a current member of the household")
 		}
 	}
-	first, err := m.input(ReliefStepApplication, app)
+	first, err := m.Input(ReliefStepApplication, app)
 	if err != nil {
 		return nil, err
 	}
@@ -414,11 +372,11 @@ func (d *Dibao) RecordSurvey(ctx context.Context, by workflow.Caller, id string,
 	if err != nil {
 		return nil, err
 	}
-	sv, err := d.surveyFacts(ctx, h, app, m.date(d.now()), in)
+	sv, err := d.surveyFacts(ctx, h, app, m.Date(d.now()), in)
 	if err != nil {
 		return nil, err
 	}
-	step, err := m.input(ReliefStepSurvey, sv)
+	step, err := m.Input(ReliefStepSurvey, sv)
 	if err != nil {
 		return nil, err
 	}
@@ -489,7 +447,7 @@ func (d *Dibao) surveyFacts(ctx context.Context, h *RegisterHousehold, app Dibao
 
 // RecordVillageReview records the village representatives' review (民主评议).
 func (d *Dibao) RecordVillageReview(ctx context.Context, by workflow.Caller, id string, m ReliefStepMeta, registered, present, votesFor int) (*DibaoCase, error) {
-	step, err := m.input(ReliefStepVillageReview, DibaoVillageReview{Registered: registered, Present: present, VotesFor: votesFor})
+	step, err := m.Input(ReliefStepVillageReview, DibaoVillageReview{Registered: registered, Present: present, VotesFor: votesFor})
 	if err != nil {
 		return nil, err
 	}
@@ -498,7 +456,7 @@ func (d *Dibao) RecordVillageReview(ctx context.Context, by workflow.Caller, id 
 
 // StartPosting starts the public posting (公示).
 func (d *Dibao) StartPosting(ctx context.Context, by workflow.Caller, id string, m ReliefStepMeta) (*DibaoCase, error) {
-	step, err := m.input(ReliefStepPosting, nil)
+	step, err := m.Input(ReliefStepPosting, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -512,7 +470,7 @@ func (d *Dibao) FileObjection(ctx context.Context, by workflow.Caller, id string
 
 // CompletePosting closes the posting once its minimum period has run.
 func (d *Dibao) CompletePosting(ctx context.Context, by workflow.Caller, id string, m ReliefStepMeta) (*DibaoCase, error) {
-	step, err := m.input(ReliefStepPosting, nil)
+	step, err := m.Input(ReliefStepPosting, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -521,7 +479,7 @@ func (d *Dibao) CompletePosting(ctx context.Context, by workflow.Caller, id stri
 
 // RecordTownshipReview records the township's review (乡镇审核).
 func (d *Dibao) RecordTownshipReview(ctx context.Context, by workflow.Caller, id string, m ReliefStepMeta, approved bool) (*DibaoCase, error) {
-	step, err := m.input(ReliefStepTownshipReview, ReliefTownshipReview{Approved: approved})
+	step, err := m.Input(ReliefStepTownshipReview, ReliefTownshipReview{Approved: approved})
 	if err != nil {
 		return nil, err
 	}
@@ -530,7 +488,7 @@ func (d *Dibao) RecordTownshipReview(ctx context.Context, by workflow.Caller, id
 
 // Withdraw ends an open case without a decision (撤回/终止), with the reason in the note.
 func (d *Dibao) Withdraw(ctx context.Context, by workflow.Caller, id string, m ReliefStepMeta) (*DibaoCase, error) {
-	step, err := m.input(workflow.StepWithdrawal, nil)
+	step, err := m.Input(workflow.StepWithdrawal, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -541,7 +499,7 @@ func (d *Dibao) Withdraw(ctx context.Context, by workflow.Caller, id string, m R
 // in the same transaction, starts the coverage with its members and grants the entitlement from the month
 // of the application.
 func (d *Dibao) Decide(ctx context.Context, by workflow.Caller, id string, m ReliefStepMeta, approve bool) (*DibaoCase, error) {
-	step, err := m.decision(approve, DibaoDecision{Approve: approve})
+	step, err := m.Decision(ReliefStepCountyDecision, approve, DibaoDecision{Approve: approve})
 	if err != nil {
 		return nil, err
 	}

@@ -259,27 +259,8 @@ type DisabilitySubsidy struct {
 	Entitlement *Entitlement
 }
 
-// DisabilitySubsidyStep carries what every step request carries besides its verdict.
-type DisabilitySubsidyStep struct {
-	OccurredAt     string
-	BackdateReason string
-	Note           string
-	Attachments    []string
-	Etag           string
-}
-
-func (m DisabilitySubsidyStep) input(step string, data any) (workflow.StepInput, error) {
-	in := workflow.StepInput{Step: step, OccurredAt: m.OccurredAt, BackdateReason: m.BackdateReason, Note: m.Note,
-		Attachments: m.Attachments, Etag: m.Etag}
-	if data != nil {
-		b, err := json.Marshal(data)
-		if err != nil {
-			return in, fmt.Errorf("encode %s: %w", step, err)
-		}
-		in.Data = b
-	}
-	return in, nil
-}
+// DisabilitySubsidyStep carries what every step request carries besides its verdict (the platform's).
+type DisabilitySubsidyStep = workflow.StepMeta
 
 // DisabilitySubsidies are the 两项补贴 use cases. They also stop a holder's subsidies when a certificate
 // ends (HolderSubsidies) and when the register reports a death or a move (Follower).
@@ -346,7 +327,7 @@ func (ds *DisabilitySubsidies) Apply(ctx context.Context, by workflow.Caller, ki
 			return err
 		}
 		app := DisabilitySubsidyApplication{CertificateID: c.ID, PersonID: c.PersonID, HouseholdID: c.HouseholdID}
-		first, err := m.input(DisabilitySubsidyStepApplication, app)
+		first, err := m.Input(DisabilitySubsidyStepApplication, app)
 		if err != nil {
 			return err
 		}
@@ -377,7 +358,7 @@ func (ds *DisabilitySubsidies) notGranted(ctx context.Context, program Program, 
 // Check records the township's first check (乡镇初审). Passing needs the rules to hold on its date; not
 // passing ends the application, refused, with the township's opinion in the note.
 func (ds *DisabilitySubsidies) Check(ctx context.Context, by workflow.Caller, id string, m DisabilitySubsidyStep, approved bool) (*DisabilitySubsidy, error) {
-	in, err := m.input(DisabilitySubsidyStepTownshipCheck, DisabilitySubsidyReview{Approved: approved})
+	in, err := m.Input(DisabilitySubsidyStepTownshipCheck, DisabilitySubsidyReview{Approved: approved})
 	if err != nil {
 		return nil, err
 	}
@@ -390,7 +371,7 @@ func (ds *DisabilitySubsidies) Check(ctx context.Context, by workflow.Caller, id
 // date and grants the entitlement in the same transaction: from the month of the application, at the
 // amount policy gave on the application date.
 func (ds *DisabilitySubsidies) Review(ctx context.Context, by workflow.Caller, id string, m DisabilitySubsidyStep, approved bool) (*DisabilitySubsidy, error) {
-	in, err := m.input(DisabilitySubsidyStepCountyReview, DisabilitySubsidyReview{Approved: approved})
+	in, err := m.Input(DisabilitySubsidyStepCountyReview, DisabilitySubsidyReview{Approved: approved})
 	if err != nil {
 		return nil, err
 	}
@@ -409,7 +390,7 @@ func (ds *DisabilitySubsidies) Review(ctx context.Context, by workflow.Caller, i
 
 // Withdraw ends an open application without a decision (撤回/终止); the note says why.
 func (ds *DisabilitySubsidies) Withdraw(ctx context.Context, by workflow.Caller, id string, m DisabilitySubsidyStep) (*DisabilitySubsidy, error) {
-	in, err := m.input(workflow.StepWithdrawal, nil)
+	in, err := m.Input(workflow.StepWithdrawal, nil)
 	if err != nil {
 		return nil, err
 	}
