@@ -279,3 +279,17 @@ func Placeholders(from, n int) string {
 	}
 	return b.String()
 }
+
+// LockRow locks the row of table whose column equals key for the rest of the transaction in ctx, so a
+// read-change-write of it cannot interleave with another's: SELECT … FOR UPDATE on PostgreSQL; nothing
+// on SQLite, whose one writer already serializes write transactions. table and column are the caller's
+// constants, never input.
+func (db *DB) LockRow(ctx context.Context, table, column string, key any) error {
+	if db.Dialect != Postgres {
+		return nil
+	}
+	if _, err := db.Q(ctx).ExecContext(ctx, `SELECT 1 FROM `+table+` WHERE `+column+` = $1 FOR UPDATE`, key); err != nil {
+		return fmt.Errorf("lock %s %v: %w", table, key, err)
+	}
+	return nil
+}

@@ -349,11 +349,9 @@ func (s *Store) CollectiveIncomes(ctx context.Context, prefix string, year int, 
 func (s *Store) AddCollectiveIncome(ctx context.Context, ci *domain.CollectiveIncome) error {
 	return s.db.InTx(ctx, func(ctx context.Context) error {
 		q := s.db.Q(ctx)
-		if s.db.Dialect == sqldb.Postgres {
-			// Serialize recordings of one village: the region row is the lock.
-			if _, err := q.ExecContext(ctx, `SELECT 1 FROM regions WHERE code = $1 FOR UPDATE`, ci.RegionCode); err != nil {
-				return fmt.Errorf("lock region: %w", err)
-			}
+		// Serialize recordings of one village: the region row is the lock.
+		if err := s.db.LockRow(ctx, "regions", "code", ci.RegionCode); err != nil {
+			return err
 		}
 		if err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(revision), 0) + 1 FROM collective_incomes
 			WHERE region_code = $1 AND year = $2`, ci.RegionCode, ci.Year).Scan(&ci.Revision); err != nil {

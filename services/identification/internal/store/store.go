@@ -301,10 +301,8 @@ func (s *Store) loadMembers(ctx context.Context, hs []*domain.Household) error {
 func (s *Store) UpdateHousehold(ctx context.Context, id string, fn func(h *domain.Household) error) (*domain.Household, error) {
 	var out *domain.Household
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
-		if s.db.Dialect == sqldb.Postgres {
-			if _, err := s.db.Q(ctx).ExecContext(ctx, `SELECT 1 FROM households WHERE id = $1 FOR UPDATE`, id); err != nil {
-				return fmt.Errorf("lock household: %w", err)
-			}
+		if err := s.db.LockRow(ctx, "households", "id", id); err != nil {
+			return err
 		}
 		h, err := s.GetHousehold(ctx, id)
 		if err != nil {

@@ -67,10 +67,8 @@ func (s *Store) GetCertificate(ctx context.Context, id string) (*domain.Certific
 func (s *Store) UpdateCertificate(ctx context.Context, id string, fn func(c *domain.Certificate) error) (*domain.Certificate, error) {
 	var out *domain.Certificate
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
-		if s.db.Dialect == sqldb.Postgres {
-			if _, err := s.db.Q(ctx).ExecContext(ctx, `SELECT 1 FROM certificates WHERE id = $1 FOR UPDATE`, id); err != nil {
-				return fmt.Errorf("lock certificate: %w", err)
-			}
+		if err := s.db.LockRow(ctx, "certificates", "id", id); err != nil {
+			return err
 		}
 		c, err := s.GetCertificate(ctx, id)
 		if err != nil {

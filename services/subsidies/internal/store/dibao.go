@@ -154,10 +154,8 @@ func (s *Store) GetDibaoCoverage(ctx context.Context, id string) (*domain.DibaoC
 func (s *Store) UpdateDibaoCoverage(ctx context.Context, id string, fn func(c *domain.DibaoCoverage) error) (*domain.DibaoCoverage, error) {
 	var out *domain.DibaoCoverage
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
-		if s.db.Dialect == sqldb.Postgres {
-			if _, err := s.db.Q(ctx).ExecContext(ctx, `SELECT 1 FROM dibao_coverages WHERE id = $1 FOR UPDATE`, id); err != nil {
-				return fmt.Errorf("lock dibao coverage: %w", err)
-			}
+		if err := s.db.LockRow(ctx, "dibao_coverages", "id", id); err != nil {
+			return err
 		}
 		c, err := s.GetDibaoCoverage(ctx, id)
 		if err != nil {
@@ -383,10 +381,8 @@ func (s *Store) GetEligibilityCheck(ctx context.Context, id string) (*domain.Eli
 func (s *Store) UpdateEligibilityCheck(ctx context.Context, id string, fn func(c *domain.EligibilityCheck) error) (*domain.EligibilityCheck, error) {
 	var out *domain.EligibilityCheck
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
-		if s.db.Dialect == sqldb.Postgres {
-			if _, err := s.db.Q(ctx).ExecContext(ctx, `SELECT 1 FROM eligibility_checks WHERE id = $1 FOR UPDATE`, id); err != nil {
-				return fmt.Errorf("lock eligibility check: %w", err)
-			}
+		if err := s.db.LockRow(ctx, "eligibility_checks", "id", id); err != nil {
+			return err
 		}
 		c, err := s.GetEligibilityCheck(ctx, id)
 		if err != nil {

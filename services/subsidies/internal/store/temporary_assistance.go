@@ -102,10 +102,8 @@ var assistancePage = scopedPage[*domain.TemporaryAssistance]{table: "temporary_a
 func (s *Store) UpdateTemporaryAssistance(ctx context.Context, id string, fn func(a *domain.TemporaryAssistance) error) (*domain.TemporaryAssistance, error) {
 	var out *domain.TemporaryAssistance
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
-		if s.db.Dialect == sqldb.Postgres {
-			if _, err := s.db.Q(ctx).ExecContext(ctx, `SELECT 1 FROM temporary_assistances WHERE id = $1 FOR UPDATE`, id); err != nil {
-				return fmt.Errorf("lock temporary assistance: %w", err)
-			}
+		if err := s.db.LockRow(ctx, "temporary_assistances", "id", id); err != nil {
+			return err
 		}
 		a, err := s.GetTemporaryAssistance(ctx, id)
 		if err != nil {
