@@ -60,13 +60,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer os.RemoveAll(data)
-	child, gatewayURL, err := startCounty(ctx, data, *deploy, *households, *cpuProfile, stderr)
+	county, err := startCountyProcess(ctx, data, *deploy, *households, *cpuProfile, nil, stderr)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		_ = child.Process.Signal(os.Interrupt)
-		_ = child.Wait()
+		_ = county.cmd.Process.Signal(os.Interrupt)
+		_ = county.cmd.Wait()
 	}()
 	tokens, err := benchTokens(data)
 	if err != nil {
@@ -74,7 +74,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConns: *conns * 2, MaxIdleConnsPerHost: *conns * 2,
 		IdleConnTimeout: time.Minute}, Timeout: 10 * time.Second}
-	names, err := householdNames(ctx, client, gatewayURL, tokens[0], *sample)
+	names, err := householdNames(ctx, client, county.gatewayURL, tokens[0], *sample)
 	if err != nil {
 		return err
 	}
@@ -82,33 +82,42 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		"            %d distinct households of a %d-household county; %d tokens (4 departments); SQLite (WAL) on disk;\n"+
 		"            JWT verification at the gateway and the service, full interceptor chain, audit on; %d CPU cores, GOMAXPROCS %d\n",
 		*conns, *warmup, *duration, len(names), *households, len(tokens), runtime.NumCPU(), runtime.GOMAXPROCS(0))
-	res := closedLoop(ctx, client, gatewayURL, names, tokens, *conns, *warmup, *duration)
+	res := closedLoop(ctx, client, county.gatewayURL, names, tokens, *conns, *warmup, *duration)
 	fmt.Fprintf(stdout, "  result:   %d requests, %d errors, %.0f requests/s\n", res.count, res.errors, float64(res.count)/duration.Seconds())
 	fmt.Fprintf(stdout, "  latency:  p50 %s  p90 %s  p99 %s  max %s\n", res.pct(50), res.pct(90), res.pct(99), res.pct(100))
 	fmt.Fprintf(stdout, "  memory:   county process (etcd + services + gateway) peak RSS %s; load generator peak RSS %s\n",
-		peakRSS(child.Process.Pid), peakRSS(os.Getpid()))
+		peakRSS(county.cmd.Process.Pid), peakRSS(os.Getpid()))
 	if res.errors > 0 {
 		return fmt.Errorf("%d requests failed (first: %s)", res.errors, res.firstErr)
 	}
 	return nil
 }
 
-// startCounty starts `fupin dev` in a child process on free ports and waits until the gateway is healthy.
-func startCounty(ctx context.Context, data, deploy string, households int, cpuProfile string, stderr io.Writer) (*exec.Cmd, string, error) {
+// countyProcess is `fupin dev` running in a child process for a benchmark.
+type countyProcess struct {
+	cmd        *exec.Cmd
+	gatewayURL string
+	etcdAddr   string
+}
+
+// startCountyProcess starts `fupin dev` with the given demo households (and extra flags) in a child
+// process on free ports, and waits until its gateway is healthy.
+func startCountyProcess(ctx context.Context, data, deploy string, households int, cpuProfile string, extra []string,
+	stderr io.Writer) (*countyProcess, error) {
 	self, err := os.Executable()
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	gw, err := freeAddr()
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	etcdAddr, err := freeAddr()
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	args := []string{"dev", "--data", data, "--deploy", deploy, "--addr", gw, "--etcd", "http://" + etcdAddr,
-		"--households", strconv.Itoa(households)}
+	args := append([]string{"dev", "--data", data, "--deploy", deploy, "--addr", gw, "--etcd", "http://" + etcdAddr,
+		"--households", strconv.Itoa(households)}, extra...)
 	if cpuProfile != "" {
 		args = append(args, "--cpuprofile", cpuProfile)
 	}
@@ -116,10 +125,10 @@ func startCounty(ctx context.Context, data, deploy string, households int, cpuPr
 	cmd.Stderr = stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	go func() { _, _ = io.Copy(io.Discard, bufio.NewReader(out)) }()
 	url := "http://" + gw
@@ -129,12 +138,13 @@ func startCounty(ctx context.Context, data, deploy string, households int, cpuPr
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return cmd, url, nil
+				return &countyProcess{cmd: cmd, gatewayURL: url, etcdAddr: etcdAddr}, nil
 			}
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			_ = cmd.Process.Kill()
-			return nil, "", errors.New("the county did not become healthy within 5 minutes")
+			_ = cmd.Wait()
+			return nil, errors.New("the county did not become healthy within 5 minutes")
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

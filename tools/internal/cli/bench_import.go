@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -11,7 +10,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -95,13 +93,13 @@ func runBenchImport(ctx context.Context, args []string, stdout, stderr io.Writer
 		database = "PostgreSQL " + u.Host + "/" + strings.TrimPrefix(u.Path, "/")
 	}
 	data := filepath.Join(dir, "data")
-	county, etcd, err := startCountyProcess(ctx, data, *deploy, *cpuProfile, extra, stderr)
+	county, err := startCountyProcess(ctx, data, *deploy, 0, *cpuProfile, extra, stderr)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		_ = county.Process.Signal(os.Interrupt)
-		_ = county.Wait()
+		_ = county.cmd.Process.Signal(os.Interrupt)
+		_ = county.cmd.Wait()
 	}()
 
 	fmt.Fprintf(stdout, "fupin bench import\n  settings: %d households, %d persons (%d rows + header), %s file of %.1f MB, written in %s;\n"+
@@ -115,12 +113,12 @@ func runBenchImport(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	importArgs := []string{"import", "households", file, "--etcd", etcd, "--data", data,
+	importArgs := []string{"import", "households", file, "--etcd", county.etcdAddr, "--data", data,
 		"--rows-per-message", strconv.Itoa(*perMessage), "--max-print", "20"}
 	if *batch > 0 {
 		importArgs = append(importArgs, "--batch", strconv.Itoa(*batch))
 	}
-	countyCPU0 := cpuTime(county.Process.Pid)
+	countyCPU0 := cpuTime(county.cmd.Process.Pid)
 	pgCPU0 := postgresCPU(ctx, pgURL)
 	imp := exec.CommandContext(ctx, self, importArgs...)
 	var out bytes.Buffer
@@ -128,7 +126,7 @@ func runBenchImport(ctx context.Context, args []string, stdout, stderr io.Writer
 	start := time.Now()
 	runErr := imp.Run()
 	took := time.Since(start)
-	countyCPU := cpuTime(county.Process.Pid) - countyCPU0
+	countyCPU := cpuTime(county.cmd.Process.Pid) - countyCPU0
 	pgCPU := postgresCPU(ctx, pgURL) - pgCPU0
 	fmt.Fprintf(stdout, "  importer: %s", indent(out.String()))
 	if runErr != nil {
@@ -145,7 +143,7 @@ func runBenchImport(ctx context.Context, args []string, stdout, stderr io.Writer
 	fmt.Fprintf(stdout, "  result:   %s for %d households: %.0f rows/s, %.0f households/s\n", took.Round(10*time.Millisecond),
 		*households, float64(persons)/took.Seconds(), float64(*households)/took.Seconds())
 	fmt.Fprintf(stdout, "  memory:   county process (etcd + services + gateway) peak RSS %s; importer peak RSS %s\n",
-		peakRSS(county.Process.Pid), importerRSS)
+		peakRSS(county.cmd.Process.Pid), importerRSS)
 	fmt.Fprintf(stdout, "  cpu:      county process %s, importer %s", countyCPU.Round(10*time.Millisecond), importerCPU)
 	if pgURL != "" && pgCPU > 0 {
 		fmt.Fprintf(stdout, ", PostgreSQL backends of the bench database %s", pgCPU.Round(10*time.Millisecond))
@@ -163,54 +161,6 @@ func orDefault(n int, def string) string {
 
 func indent(s string) string {
 	return strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n            ") + "\n"
-}
-
-// startCountyProcess starts `fupin dev` with no demo households on free ports and waits until it is
-// healthy. It returns the process and its etcd endpoint.
-func startCountyProcess(ctx context.Context, data, deploy, cpuProfile string, extra []string, stderr io.Writer) (*exec.Cmd, string, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return nil, "", err
-	}
-	gw, err := freeAddr()
-	if err != nil {
-		return nil, "", err
-	}
-	etcdAddr, err := freeAddr()
-	if err != nil {
-		return nil, "", err
-	}
-	args := append([]string{"dev", "--data", data, "--deploy", deploy, "--addr", gw, "--etcd", "http://" + etcdAddr,
-		"--households", "0"}, extra...)
-	if cpuProfile != "" {
-		args = append(args, "--cpuprofile", cpuProfile)
-	}
-	cmd := exec.CommandContext(ctx, self, args...)
-	cmd.Stderr = stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, "", err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, "", err
-	}
-	go func() { _, _ = io.Copy(io.Discard, bufio.NewReader(out)) }()
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		resp, err := http.Get("http://" + gw + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return cmd, etcdAddr, nil
-			}
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-			return nil, "", errors.New("the county did not become healthy within 2 minutes")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // freshDatabase creates an empty database on the server dsn names and returns its URL and a function
