@@ -3,9 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -84,7 +82,7 @@ func runBenchImport(ctx context.Context, args []string, stdout, stderr io.Writer
 	var pgURL string
 	if *postgres != "" {
 		var drop func()
-		if pgURL, drop, err = freshDatabase(ctx, *postgres); err != nil {
+		if pgURL, drop, err = freshPostgresDB(ctx, *postgres); err != nil {
 			return err
 		}
 		defer drop()
@@ -161,32 +159,6 @@ func orDefault(n int, def string) string {
 
 func indent(s string) string {
 	return strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n            ") + "\n"
-}
-
-// freshDatabase creates an empty database on the server dsn names and returns its URL and a function
-// that drops it.
-func freshDatabase(ctx context.Context, dsn string) (string, func(), error) {
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		return "", nil, err
-	}
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	name := "fupin_bench_" + hex.EncodeToString(b)
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		admin.Close()
-		return "", nil, fmt.Errorf("create the bench database: %w", err)
-	}
-	u, err := url.Parse(dsn)
-	if err != nil {
-		admin.Close()
-		return "", nil, err
-	}
-	u.Path = "/" + name
-	return u.String(), func() {
-		_, _ = admin.ExecContext(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		admin.Close()
-	}, nil
 }
 
 // postgresCPU is the CPU time used so far by the server processes connected to the database dbURL

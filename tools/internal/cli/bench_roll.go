@@ -5,8 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -35,23 +33,9 @@ func runBenchRoll(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		*beneficiaries, *changes, runtime.NumCPU(), runtime.GOMAXPROCS(0))
 	for _, d := range strings.Split(*dialects, ",") {
 		d = strings.TrimSpace(d)
-		var dbURL string
-		var cleanup func()
-		switch d {
-		case "sqlite":
-			dir, err := os.MkdirTemp("", "fupin-bench-roll-")
-			if err != nil {
-				return err
-			}
-			dbURL, cleanup = "sqlite:"+filepath.Join(dir, "roll.db"), func() { os.RemoveAll(dir) }
-		case "postgres":
-			u, drop, err := freshPostgresDB(ctx, *postgres)
-			if err != nil {
-				return err
-			}
-			dbURL, cleanup = u, drop
-		default:
-			return fmt.Errorf("%w: --dialects: unknown %q (sqlite, postgres)", errUsage, d)
+		dbURL, cleanup, err := benchDatabase(ctx, d, "", "roll.db", *postgres)
+		if err != nil {
+			return err
 		}
 		fmt.Fprintf(stdout, "\n  %s: seeding…\n", d)
 		res, err := subsidies.BenchRoll(ctx, subsidies.RollBenchOptions{DatabaseURL: dbURL, Beneficiaries: *beneficiaries,
@@ -73,7 +57,7 @@ func runBenchRoll(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			fmt.Fprintf(stdout, "  %s: %s %s %8.2f s  %7.0f lines/s  (%d lines: %d regular, %d back pay, %d recovery)\n"+
 				"            %8.2f s  %s; machine load average %s\n",
 				d, r.name, r.run.Month, r.run.Elapsed.Seconds(), float64(t.Lines)/r.run.Elapsed.Seconds(), t.Lines, t.Regular,
-				t.BackPay, t.Recovery, r.run.CPU.Seconds(), cpu, screeningLoadAverage())
+				t.BackPay, t.Recovery, r.run.CPU.Seconds(), cpu, loadAverage())
 		}
 	}
 	return nil

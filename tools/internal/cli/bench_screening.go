@@ -41,33 +41,15 @@ func runBenchScreening(ctx context.Context, args []string, stdout, stderr io.Wri
 		"            in one transaction; %d CPU cores, GOMAXPROCS %d\n",
 		*households, filepath.Join(*deploy, "regions", "demo-county.json"), runtime.NumCPU(), runtime.GOMAXPROCS(0))
 	for _, d := range strings.Split(*dialects, ",") {
-		var dbURL string
-		var cleanup func()
-		switch strings.TrimSpace(d) {
-		case "sqlite":
-			base := *dir
-			if base == "" {
-				tmp, err := os.MkdirTemp("", "fupin-bench-screening-")
-				if err != nil {
-					return err
-				}
-				base, cleanup = tmp, func() { os.RemoveAll(tmp) }
-			}
-			dbURL = "sqlite:" + filepath.Join(base, fmt.Sprintf("screening-%d.db", time.Now().UnixNano()))
-		case "postgres":
-			u, drop, err := freshPostgresDB(ctx, *postgres)
-			if err != nil {
-				return err
-			}
-			dbURL, cleanup = u, drop
-		default:
-			return fmt.Errorf("%w: --dialects: unknown %q (sqlite, postgres)", errUsage, d)
+		dbURL, cleanup, err := benchDatabase(ctx, strings.TrimSpace(d), *dir,
+			fmt.Sprintf("screening-%d.db", time.Now().UnixNano()), *postgres)
+		if err != nil {
+			return err
 		}
-		err := benchScreeningOn(ctx, strings.TrimSpace(d), dbURL, *deploy, *households, *seed, stdout, stderr)
-		switch {
-		case *keep:
+		err = benchScreeningOn(ctx, strings.TrimSpace(d), dbURL, *deploy, *households, *seed, stdout, stderr)
+		if *keep {
 			fmt.Fprintf(stdout, "  %s: kept %s\n", strings.TrimSpace(d), dbURL)
-		case cleanup != nil:
+		} else {
 			cleanup()
 		}
 		if err != nil {
@@ -96,11 +78,11 @@ func benchScreeningOn(ctx context.Context, dialect, dbURL, deploy string, househ
 	fmt.Fprintf(stdout, "  %s: screening  %8s  considered %d households, opened %d income + %d spending clues\n"+
 		"            %8s  %s; machine load average %s\n",
 		dialect, res.FirstElapsed.Round(time.Millisecond), res.First.Households, res.First.IncomeClues, res.First.SpendingClues,
-		res.FirstCPU.Round(time.Millisecond), cpu, screeningLoadAverage())
+		res.FirstCPU.Round(time.Millisecond), cpu, loadAverage())
 	fmt.Fprintf(stdout, "  %s: rerun      %8s  opened %d + %d (a rerun must open nothing)\n"+
 		"            %8s  %s; machine load average %s\n",
 		dialect, res.RerunElapsed.Round(time.Millisecond), res.Rerun.IncomeClues, res.Rerun.SpendingClues,
-		res.RerunCPU.Round(time.Millisecond), cpu, screeningLoadAverage())
+		res.RerunCPU.Round(time.Millisecond), cpu, loadAverage())
 	if res.Rerun.IncomeClues+res.Rerun.SpendingClues != 0 {
 		return fmt.Errorf("%s: the rerun opened clues", dialect)
 	}
@@ -108,6 +90,26 @@ func benchScreeningOn(ctx context.Context, dialect, dbURL, deploy string, househ
 }
 
 // freshPostgresDB creates an empty database on the server and returns its URL and a function dropping it.
+// benchDatabase returns a fresh database of dialect ("sqlite" or "postgres") for a benchmark and the
+// function that removes it: the SQLite file name under dir (a temporary directory, removed with it, when
+// dir is ""; a file under a given dir is left), or a new database on the PostgreSQL server dsn (dropped).
+func benchDatabase(ctx context.Context, dialect, dir, name, dsn string) (string, func(), error) {
+	switch dialect {
+	case "sqlite":
+		if dir != "" {
+			return "sqlite:" + filepath.Join(dir, name), func() {}, nil
+		}
+		tmp, err := os.MkdirTemp("", "fupin-bench-")
+		if err != nil {
+			return "", nil, err
+		}
+		return "sqlite:" + filepath.Join(tmp, name), func() { os.RemoveAll(tmp) }, nil
+	case "postgres":
+		return freshPostgresDB(ctx, dsn)
+	}
+	return "", nil, fmt.Errorf("%w: --dialects: unknown %q (sqlite, postgres)", errUsage, dialect)
+}
+
 func freshPostgresDB(ctx context.Context, dsn string) (string, func(), error) {
 	admin, err := sql.Open("pgx", dsn)
 	if err != nil {
@@ -142,14 +144,4 @@ func redactDSN(dsn string) string {
 		return dsn
 	}
 	return u.Redacted()
-}
-
-// screeningLoadAverage is the machine's 1-minute load average (from /proc/loadavg): other work on the machine
-// slows the measurement down.
-func screeningLoadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	return strings.Fields(string(b))[0]
 }
