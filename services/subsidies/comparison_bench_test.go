@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -44,13 +42,7 @@ import (
 // has about 12,600), other households up to 39,000, and 1,000 households unknown to the register. Both services run in this process, so on SQLite the process CPU time is all the work;
 // on PostgreSQL the servers' CPU is not in it.
 func BenchmarkComparison(b *testing.B) {
-	n := 350_000
-	if v := os.Getenv("FUPIN_BENCH_HOUSEHOLDS"); v != "" {
-		var err error
-		if n, err = strconv.Atoi(v); err != nil || n <= 0 {
-			b.Fatalf("FUPIN_BENCH_HOUSEHOLDS=%q: want a positive number", v)
-		}
-	}
+	n := sqldbtest.BenchHouseholds(b, 350_000)
 	b.Logf("%d CPU cores, GOMAXPROCS %d", runtime.NumCPU(), runtime.GOMAXPROCS(0))
 	for _, d := range sqldbtest.Dialects {
 		b.Run(string(d), func(b *testing.B) {
@@ -102,16 +94,7 @@ func BenchmarkComparison(b *testing.B) {
 // benchRegister returns the URL of the seeded register database of dialect d, seeding it on first use.
 func benchRegister(b *testing.B, d sqldb.Dialect, n int) string {
 	b.Helper()
-	var dbURL string
-	if d == sqldb.SQLite {
-		dir := os.Getenv("FUPIN_BENCH_DIR")
-		if dir == "" {
-			dir = os.TempDir()
-		}
-		dbURL = "sqlite:" + filepath.Join(dir, fmt.Sprintf("fupin-bench-comparison-%d.db", n))
-	} else {
-		dbURL = benchPostgresDB(b, fmt.Sprintf("fupin_bench_comparison_%d", n))
-	}
+	dbURL := sqldbtest.KeptURL(b, d, fmt.Sprintf("fupin_bench_comparison_%d", n))
 	db, err := sqldb.Open(b.Context(), dbURL)
 	if err != nil {
 		b.Fatal(err)
@@ -134,38 +117,6 @@ func benchRegister(b *testing.B, d sqldb.Dialect, n int) string {
 	}
 	b.Logf("seeded the register on %s: %d households, %d persons in %s", d, res.Households, res.Persons, time.Since(start).Round(time.Second))
 	return dbURL
-}
-
-// benchPostgresDB returns the URL of database name on the test server, creating it when missing.
-func benchPostgresDB(b *testing.B, name string) string {
-	b.Helper()
-	dsn := os.Getenv("FUPIN_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		dsn = sqldbtest.DefaultPostgresDSN
-	}
-	admin, err := sql.Open("pgx", dsn)
-	if err == nil {
-		err = admin.PingContext(b.Context())
-	}
-	if err != nil {
-		b.Skipf("SKIPPING PostgreSQL benchmark: no server at %s (%v)", dsn, err)
-	}
-	defer admin.Close()
-	var exists bool
-	if err := admin.QueryRowContext(b.Context(), `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
-		b.Fatal(err)
-	}
-	if !exists {
-		if _, err := admin.ExecContext(b.Context(), `CREATE DATABASE `+name); err != nil {
-			b.Fatal(err)
-		}
-	}
-	u, err := url.Parse(dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
 }
 
 // grantBenchDibao grants the 低保 list in the subsidies database: registered poor or monitored households

@@ -2,15 +2,11 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
 	"os"
-	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -40,13 +36,7 @@ import (
 // directory; PostgreSQL as database fupin_bench_statistics_<n> on FUPIN_TEST_POSTGRES_DSN's server).
 // Each iteration computes the county as of a different date.
 func BenchmarkStatistics(b *testing.B) {
-	n := 350_000
-	if v := os.Getenv("FUPIN_BENCH_HOUSEHOLDS"); v != "" {
-		var err error
-		if n, err = strconv.Atoi(v); err != nil || n <= 0 {
-			b.Fatalf("FUPIN_BENCH_HOUSEHOLDS=%q: want a positive number", v)
-		}
-	}
+	n := sqldbtest.BenchHouseholds(b, 350_000)
 	b.Logf("%d CPU cores, GOMAXPROCS %d", runtime.NumCPU(), runtime.GOMAXPROCS(0))
 	for _, d := range sqldbtest.Dialects {
 		b.Run(string(d), func(b *testing.B) {
@@ -113,16 +103,7 @@ var benchToday = time.Date(2025, 6, 15, 12, 0, 0, 0, time.UTC)
 func benchDB(b *testing.B, d sqldb.Dialect, n int) *sqldb.DB {
 	b.Helper()
 	ctx := b.Context()
-	var dbURL string
-	if d == sqldb.SQLite {
-		dir := os.Getenv("FUPIN_BENCH_DIR")
-		if dir == "" {
-			dir = os.TempDir()
-		}
-		dbURL = "sqlite:" + filepath.Join(dir, fmt.Sprintf("fupin-bench-statistics-%d.db", n))
-	} else {
-		dbURL = benchPostgres(b, fmt.Sprintf("fupin_bench_statistics_%d", n))
-	}
+	dbURL := sqldbtest.KeptURL(b, d, fmt.Sprintf("fupin_bench_statistics_%d", n))
 	db, err := sqldb.Open(ctx, dbURL)
 	if err != nil {
 		b.Fatal(err)
@@ -154,37 +135,6 @@ func benchDB(b *testing.B, d sqldb.Dialect, n int) *sqldb.DB {
 	}
 	b.Logf("seeded %d households on %s in %s", n, d, time.Since(start).Round(time.Second))
 	return db
-}
-
-// benchPostgres returns the URL of a database named name on the test server, creating it when missing.
-func benchPostgres(b *testing.B, name string) string {
-	dsn := os.Getenv("FUPIN_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		dsn = sqldbtest.DefaultPostgresDSN
-	}
-	admin, err := sql.Open("pgx", dsn)
-	if err == nil {
-		err = admin.PingContext(b.Context())
-	}
-	if err != nil {
-		b.Skipf("SKIPPING PostgreSQL benchmark: no server at %s (%v)", dsn, err)
-	}
-	defer admin.Close()
-	var exists bool
-	if err := admin.QueryRowContext(b.Context(), `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
-		b.Fatal(err)
-	}
-	if !exists {
-		if _, err := admin.ExecContext(b.Context(), `CREATE DATABASE `+name); err != nil {
-			b.Fatal(err)
-		}
-	}
-	u, err := url.Parse(dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
 }
 
 // seedCounty writes n synthetic households with dated histories through the store's bulk path (the ledger
