@@ -124,29 +124,12 @@ var clueFields = filter.Fields{
 
 // ListClues returns a page of clues in scope in id order.
 func (s *Store) ListClues(ctx context.Context, q domain.ClueQuery) ([]*domain.Clue, string, error) {
-	where := []string{"substr(region_code, 1, " + fmt.Sprint(len(q.Scope)) + ") = $1", "id > $2"}
-	args := []any{q.Scope, q.After}
-	cond, fargs, err := clueFields.Compile(q.Filter, len(args)+1)
-	if err != nil {
-		return nil, "", err
-	}
-	if cond != "" {
-		where = append(where, cond)
-		args = append(args, fargs...)
-	}
-	args = append(args, q.Limit+1)
-	cs, err := s.queryClues(ctx, `SELECT `+clueCols+` FROM clues WHERE `+strings.Join(where, " AND ")+
-		fmt.Sprintf(` ORDER BY id LIMIT $%d`, len(args)), args...)
-	if err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(cs) > q.Limit {
-		cs = cs[:q.Limit]
-		next = cs[len(cs)-1].ID
-	}
-	return cs, next, nil
+	return cluePage.List(ctx, s.db, q.Scope, q.After, q.Filter, q.Limit, nil)
 }
+
+var cluePage = sqldb.ScopedPage[*domain.Clue]{Table: "clues", Columns: clueCols, Fields: clueFields,
+	Scan: func(r *sql.Rows) (*domain.Clue, error) { return scanClue(r) },
+	ID:   func(c *domain.Clue) string { return c.ID }}
 
 // CluesOfHousehold returns a household's clues by arose date.
 func (s *Store) CluesOfHousehold(ctx context.Context, householdID string) ([]*domain.Clue, error) {

@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"regexp"
-	"strings"
 	"time"
 
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
@@ -378,42 +377,16 @@ var listFields = filter.Fields{
 
 // ListHouseholds returns a page of households in ID order, members included, history left out.
 func (s *Store) ListHouseholds(ctx context.Context, lq domain.ListQuery) ([]*domain.Household, string, error) {
-	where := []string{"substr(region_code, 1, " + fmt.Sprint(len(lq.Scope)) + ") = $1", "id > $2"}
-	args := []any{lq.Scope, lq.After}
-	cond, fargs, err := listFields.Compile(lq.Filter, len(args)+1)
+	hs, next, err := householdPage.List(ctx, s.db, lq.Scope, lq.After, lq.Filter, lq.Limit, nil)
 	if err != nil {
 		return nil, "", err
-	}
-	if cond != "" {
-		where = append(where, cond)
-		args = append(args, fargs...)
-	}
-	args = append(args, lq.Limit+1)
-	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+householdCols+` FROM households WHERE `+strings.Join(where, " AND ")+
-		fmt.Sprintf(` ORDER BY id LIMIT $%d`, len(args)), args...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list households: %w", err)
-	}
-	var hs []*domain.Household
-	for rows.Next() {
-		h, err := scanHousehold(rows)
-		if err != nil {
-			rows.Close()
-			return nil, "", err
-		}
-		hs = append(hs, h)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(hs) > lq.Limit {
-		hs = hs[:lq.Limit]
-		next = hs[len(hs)-1].ID
 	}
 	return hs, next, s.loadMembers(ctx, hs)
 }
+
+var householdPage = sqldb.ScopedPage[*domain.Household]{Table: "households", Columns: householdCols, Fields: listFields,
+	Scan: func(r *sql.Rows) (*domain.Household, error) { return scanHousehold(r) },
+	ID:   func(h *domain.Household) string { return h.ID }}
 
 // GetHouseholds loads the households with these IDs that exist, with one query for the households (the
 // IDs in one parameter, as the import's lookups) and one for all their members; history is left out.

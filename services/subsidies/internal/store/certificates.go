@@ -111,11 +111,11 @@ var certificateFilter = filter.Fields{
 
 // ListCertificates returns a page of the certificates under q.Scope in id order.
 func (s *Store) ListCertificates(ctx context.Context, q domain.CertificateQuery) ([]*domain.Certificate, string, error) {
-	return certificatePage.list(ctx, s.db, q.Scope, q.After, q.Filter, q.Limit, nil)
+	return certificatePage.List(ctx, s.db, q.Scope, q.After, q.Filter, q.Limit, nil)
 }
 
-var certificatePage = scopedPage[*domain.Certificate]{table: "certificates", columns: certificateCols,
-	fields: certificateFilter, scan: scanCertificateRows, id: func(c *domain.Certificate) string { return c.ID }}
+var certificatePage = sqldb.ScopedPage[*domain.Certificate]{Table: "certificates", Columns: certificateCols,
+	Fields: certificateFilter, Scan: scanCertificateRows, ID: func(c *domain.Certificate) string { return c.ID }}
 
 // certValidChunk bounds the persons asked for in one statement (PostgreSQL takes at most 65,535 parameters,
 // SQLite 32,766).

@@ -413,9 +413,9 @@ func (s *Store) ListEligibilityChecks(ctx context.Context, q domain.CheckQuery) 
 	if q.State != domain.CheckStateUnspecified {
 		extra, args = []string{"state = $3"}, []any{int32(q.State)}
 	}
-	return checkPage.list(ctx, s.db, q.Scope, q.After, "", q.Limit, extra, args...)
+	return checkPage.List(ctx, s.db, q.Scope, q.After, "", q.Limit, extra, args...)
 }
 
-var checkPage = scopedPage[*domain.EligibilityCheck]{table: "eligibility_checks", columns: checkCols,
-	scan: func(r *sql.Rows) (*domain.EligibilityCheck, error) { return scanCheck(r) },
-	id:   func(c *domain.EligibilityCheck) string { return c.ID }}
+var checkPage = sqldb.ScopedPage[*domain.EligibilityCheck]{Table: "eligibility_checks", Columns: checkCols,
+	Scan: func(r *sql.Rows) (*domain.EligibilityCheck, error) { return scanCheck(r) },
+	ID:   func(c *domain.EligibilityCheck) string { return c.ID }}

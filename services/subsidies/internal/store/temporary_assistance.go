@@ -90,12 +90,12 @@ var assistanceFilter = filter.Fields{
 // ListTemporaryAssistances returns a page of the applications under q.Scope in id order (UUIDv7: the
 // order they were recorded).
 func (s *Store) ListTemporaryAssistances(ctx context.Context, q domain.AssistanceQuery) ([]*domain.TemporaryAssistance, string, error) {
-	return assistancePage.list(ctx, s.db, q.Scope, q.After, q.Filter, q.Limit, nil)
+	return assistancePage.List(ctx, s.db, q.Scope, q.After, q.Filter, q.Limit, nil)
 }
 
-var assistancePage = scopedPage[*domain.TemporaryAssistance]{table: "temporary_assistances", columns: assistanceCols,
-	fields: assistanceFilter, scan: func(r *sql.Rows) (*domain.TemporaryAssistance, error) { return scanAssistance(r) },
-	id: func(a *domain.TemporaryAssistance) string { return a.ID }}
+var assistancePage = sqldb.ScopedPage[*domain.TemporaryAssistance]{Table: "temporary_assistances", Columns: assistanceCols,
+	Fields: assistanceFilter, Scan: func(r *sql.Rows) (*domain.TemporaryAssistance, error) { return scanAssistance(r) },
+	ID: func(a *domain.TemporaryAssistance) string { return a.ID }}
 
 // UpdateTemporaryAssistance changes an application with fn in a transaction (locking the row on
 // PostgreSQL) and saves it with its version raised by one.
