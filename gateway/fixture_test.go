@@ -93,6 +93,7 @@ func startBackend(t *testing.T, cli *clientv3.Client, name string) *backend {
 	if name == "identification" {
 		b.region = &regionServer{}
 		identificationv1.RegisterRegionServiceServer(srv, b.region)
+		identificationv1.RegisterRegisterExportServiceServer(srv, exportServer{})
 	}
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
@@ -113,12 +114,13 @@ func startGateway(t *testing.T, cli *clientv3.Client, v *auth.Verifier, services
 	for _, name := range extra {
 		known[name] = service{}
 	}
-	h, closeConns, err := newHandler(t.Context(), Config{
-		Etcd:     cli,
-		Verifier: v,
-		Services: services,
-		Logger:   discardLogger(),
-	}, known)
+	return startGatewayWith(t, Config{Etcd: cli, Verifier: v, Services: services, Logger: discardLogger()}, known)
+}
+
+// startGatewayWith serves the gateway for cfg on an httptest server and returns its URL.
+func startGatewayWith(t *testing.T, cfg Config, known map[string]service) string {
+	t.Helper()
+	h, closeConns, err := newHandler(t.Context(), cfg, known)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,4 +322,36 @@ func (s *regionServer) metadata() metadata.MD {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.lastMD
+}
+
+// exportServer is a real RegisterExportService whose stream the tests choose by region_code: it fails
+// before its first message, after its first message, or sends two batches.
+type exportServer struct {
+	identificationv1.UnimplementedRegisterExportServiceServer
+}
+
+// Region codes ExportRegister answers with an error.
+const (
+	exportDenied      = "400"
+	exportBrokenLater = "500"
+)
+
+func (exportServer) ExportRegister(req *identificationv1.ExportRegisterRequest, stream identificationv1.RegisterExportService_ExportRegisterServer) error {
+	if req.GetRegionCode() == exportDenied {
+		st, err := status.New(codes.PermissionDenied, "role township_officer may not call ExportRegister").WithDetails(
+			&errdetails.ErrorInfo{Reason: "ACCESS_DENIED", Domain: "identification.fupin.dev"})
+		if err != nil {
+			return err
+		}
+		return st.Err()
+	}
+	batch := &identificationv1.ExportRegisterResponse{Households: []*identificationv1.ExportedHousehold{
+		{Household: "households/1", RegionCode: "990001002003", Size: 2}}}
+	if err := stream.Send(batch); err != nil {
+		return err
+	}
+	if req.GetRegionCode() == exportBrokenLater {
+		return status.Error(codes.Internal, brokenCause)
+	}
+	return stream.Send(batch)
 }

@@ -230,7 +230,7 @@ func TestForwardsHeadersAndProtoJSON(t *testing.T) {
 
 func TestMarshalerDiscardsUnknownFields(t *testing.T) {
 	var req identificationv1.ListRegionsRequest
-	if err := newMarshaler().Unmarshal([]byte(`{"page_size": 5, "added_by_a_newer_client": true}`), &req); err != nil {
+	if err := newMarshaler(discardLogger()).Unmarshal([]byte(`{"page_size": 5, "added_by_a_newer_client": true}`), &req); err != nil {
 		t.Fatal(err)
 	}
 	if req.GetPageSize() != 5 {
