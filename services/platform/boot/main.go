@@ -20,7 +20,6 @@ func Main(name string, run func(ctx context.Context, base Config) error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger, logErr := logging.Setup(os.Stderr, logging.JSON)
-	logger = logger.With("service", name)
 	base, err := FromEnv(logger)
 	err = errors.Join(logErr, err)
 	if err != nil {
