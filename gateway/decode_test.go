@@ -149,13 +149,9 @@ func TestGatewayRequestLog(t *testing.T) {
 	get(t, f.url+"/v1/regions/1", nil)
 
 	var lines []map[string]any
-	for l := range strings.SplitSeq(strings.TrimSpace(f.logs.String()), "\n") {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("%q: %v", l, err)
-		}
-		if m["msg"] == "http request" && m["level"] == "INFO" {
-			lines = append(lines, m)
+	for _, l := range f.logs.Find(t, "http request") {
+		if l["level"] == "INFO" {
+			lines = append(lines, l)
 		}
 	}
 	if len(lines) != 3 {

@@ -193,12 +193,12 @@ type response struct {
 
 func get(t *testing.T, url string, header http.Header) response {
 	t.Helper()
-	return do(t, http.MethodGet, url, header)
+	return do(t, http.MethodGet, url, header, nil)
 }
 
-func do(t *testing.T, method, url string, header http.Header) response {
+func do(t *testing.T, method, url string, header http.Header, body io.Reader) response {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), method, url, nil)
+	req, err := http.NewRequestWithContext(t.Context(), method, url, body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,11 +211,11 @@ func do(t *testing.T, method, url string, header http.Header) response {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	got, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return response{code: resp.StatusCode, header: resp.Header, body: body}
+	return response{code: resp.StatusCode, header: resp.Header, body: got}
 }
 
 func bearer(token string) http.Header {
@@ -354,4 +354,31 @@ func (exportServer) ExportRegister(req *identificationv1.ExportRegisterRequest, 
 		return status.Error(codes.Internal, brokenCause)
 	}
 	return stream.Send(batch)
+}
+
+// runGateway runs the gateway with Run, as production does (net/http's own limits apply), on a free port.
+// stop ends it and returns Run's error, failing the test if Run does not return.
+func runGateway(t *testing.T, cfg Config) (addr string, stop func() error) {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Listener = lis
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, cfg) }()
+	var once sync.Once
+	var runErr error
+	return lis.Addr().String(), func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case runErr = <-done:
+			case <-time.After(10 * time.Second):
+				t.Error("Run did not return after its context ended")
+			}
+		})
+		return runErr
+	}
 }

@@ -3,7 +3,6 @@ package gateway
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,18 +10,18 @@ import (
 	"net/http"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"fupin.dev/services/platform/etcdx/etcdtest"
+	"fupin.dev/services/platform/logging/logtest"
 )
 
 // limitedFixture is a gateway with the given limits in front of the fake identification backend; its
 // logs go to logs.
 type limitedFixture struct {
 	*fixture
-	logs *syncBuffer
+	logs *logtest.Buffer
 }
 
 func newLimitedFixture(t *testing.T, l Limits) *limitedFixture {
@@ -31,29 +30,11 @@ func newLimitedFixture(t *testing.T, l Limits) *limitedFixture {
 	f := &fixture{tokens: newTokens(t)}
 	f.token = f.tokens.sign(t, "county_admin", time.Hour)
 	f.backend = startBackend(t, cli, "identification")
-	logs := &syncBuffer{}
+	logger, logs := logtest.New(slog.LevelInfo)
 	f.url = startGatewayWith(t, Config{Etcd: cli, Verifier: f.tokens.verifier, Services: []string{"identification"},
-		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Limits: l}, knownServices())
+		Logger: logger, Limits: l}, knownServices())
 	waitHealthy(t, f.url)
 	return &limitedFixture{fixture: f, logs: logs}
-}
-
-// syncBuffer is a bytes.Buffer safe for the gateway's goroutines and the test's.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // repeatByte reads as an endless run of one byte, without allocating.
@@ -71,23 +52,7 @@ type unsized struct{ io.Reader }
 
 func post(t *testing.T, url string, header http.Header, body io.Reader) response {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, vs := range header {
-		req.Header[k] = vs
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{code: resp.StatusCode, header: resp.Header, body: b}
+	return do(t, http.MethodPost, url, header, body)
 }
 
 // bigHousehold is a syntactically valid CreateHousehold body of about n bytes: a real client's large
@@ -201,19 +166,10 @@ func TestServerLimits(t *testing.T) {
 	cli := etcdtest.New(t)
 	keys := newTokens(t)
 	startBackend(t, cli, "identification")
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
 	const readTimeout = 500 * time.Millisecond
-	go func() {
-		done <- Run(ctx, Config{Etcd: cli, Verifier: keys.verifier, Services: []string{"identification"}, Listener: lis,
-			Logger: discardLogger(), Limits: Limits{ReadTimeout: readTimeout, MaxHeaderBytes: 8 << 10}})
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-	addr := lis.Addr().String()
+	addr, stop := runGateway(t, Config{Etcd: cli, Verifier: keys.verifier, Services: []string{"identification"},
+		Logger: discardLogger(), Limits: Limits{ReadTimeout: readTimeout, MaxHeaderBytes: 8 << 10}})
+	t.Cleanup(func() { _ = stop() })
 	waitHealthy(t, "http://"+addr)
 	token := keys.sign(t, "county_admin", time.Hour)
 

@@ -2,7 +2,6 @@ package logging_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"log"
 	"log/slog"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"google.golang.org/grpc/grpclog"
 
 	"fupin.dev/services/platform/logging"
+	"fupin.dev/services/platform/logging/logtest"
 )
 
 func TestFromEnv(t *testing.T) {
@@ -58,7 +58,7 @@ func TestSetupRoutesEveryComponent(t *testing.T) {
 	t.Cleanup(func() { slog.SetDefault(old) })
 	t.Setenv(logging.FormatEnv, "")
 	t.Setenv(logging.LevelEnv, "info")
-	var buf bytes.Buffer
+	var buf logtest.Buffer
 	if _, err := logging.Setup(&buf, logging.JSON); err != nil {
 		t.Fatal(err)
 	}
@@ -68,14 +68,7 @@ func TestSetupRoutesEveryComponent(t *testing.T) {
 	log.Print("a line of the standard log package")
 	slog.Info("a line through slog's default")
 
-	var lines []map[string]any
-	for l := range strings.SplitSeq(strings.TrimSpace(buf.String()), "\n") {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("not a JSON line: %q", l)
-		}
-		lines = append(lines, m)
-	}
+	lines := buf.Lines(t)
 	if len(lines) != 3 {
 		t.Fatalf("%d lines, want 3 (gRPC's error, log, slog): %s", len(lines), buf.String())
 	}

@@ -1,9 +1,7 @@
 package server
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +11,7 @@ import (
 
 	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
 	"fupin.dev/services/platform/auth"
+	"fupin.dev/services/platform/logging/logtest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -21,22 +20,9 @@ import (
 // idNumber is a 身份证号 a handler holds when it panics.
 const idNumber = "990002196503040012"
 
-func logLines(t *testing.T, buf *bytes.Buffer) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for l := range strings.SplitSeq(strings.TrimSpace(buf.String()), "\n") {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("log line %q: %v", l, err)
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
-func testServer(buf *bytes.Buffer) *Server {
-	return &Server{cfg: Config{Logger: slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: time.Now},
-		domain: "test.fupin.dev"}
+func testServer() (*Server, *logtest.Buffer) {
+	logger, buf := logtest.New(slog.LevelDebug)
+	return &Server{cfg: Config{Logger: logger, Now: time.Now}, domain: "test.fupin.dev"}, buf
 }
 
 type fakeStream struct {
@@ -66,15 +52,15 @@ func TestPanicLogsTypeAndStackOnly(t *testing.T) {
 	}
 	for _, tt := range panicking {
 		t.Run(tt.name, func(t *testing.T) {
-			var buf bytes.Buffer
-			err := tt.call(testServer(&buf))
+			s, buf := testServer()
+			err := tt.call(s)
 			if status.Code(err) != codes.Internal || strings.Contains(err.Error(), idNumber) {
 				t.Errorf("status %v: want INTERNAL without the value", err)
 			}
 			if strings.Contains(buf.String(), idNumber) || strings.Contains(buf.String(), "9900") {
 				t.Fatalf("the log holds the panic's value:\n%s", buf.String())
 			}
-			lines := logLines(t, &buf)
+			lines := buf.Lines(t)
 			var panicLine, rpcLine map[string]any
 			for _, l := range lines {
 				switch l["msg"] {
@@ -119,14 +105,13 @@ func TestLogCall(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var buf bytes.Buffer
-			s := testServer(&buf)
+			s, buf := testServer()
 			ctx := t.Context()
 			if tt.caller != nil {
 				ctx = auth.NewContext(ctx, tt.caller)
 			}
 			s.logCall(ctx, &method{fullName: "/fupin.x.v1.S/M", public: tt.public}, time.Now().Add(-3*time.Millisecond), tt.err)
-			lines := logLines(t, &buf)
+			lines := buf.Lines(t)
 			if len(lines) != 1 {
 				t.Fatalf("%d lines, want 1", len(lines))
 			}

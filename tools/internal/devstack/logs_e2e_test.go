@@ -1,7 +1,6 @@
 package devstack_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,49 +9,24 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"fupin.dev/services/platform/bizdate"
+	"fupin.dev/services/platform/logging/logtest"
 	"fupin.dev/tools/internal/devstack"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
-// lockedBuffer collects the log lines every part of the stack writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// TestFirstSessionLogs runs the README's "A first session" (its curl commands, through the gateway) with a
-// helper's phone added, against a county whose every part logs into one JSON stream, and then reads that
-// stream: each request is logged once at the gateway and once at the service it reached (joined by the
-// trace id), and nothing the session sent — names, 身份证号, the certificate number, the address, the
-// phone, query values — is found anywhere in the log.
-func TestFirstSessionLogs(t *testing.T) {
-	// Trace ids and W3C propagation, as telemetry.Setup gives every process.
-	otel.SetTracerProvider(sdktrace.NewTracerProvider())
-	otel.SetTextMapPropagator(propagation.TraceContext{})
-	logs := &lockedBuffer{}
+// startCounty starts a small county (20 demo households) whose every part logs to logger, and stops it
+// when the test ends.
+func startCounty(t *testing.T, logger *slog.Logger) (*devstack.Stack, *client) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	stack, err := devstack.Start(ctx, devstack.Options{
-		DataDir: t.TempDir(), DeployDir: "../../../deploy", FastEtcd: true, DemoHouseholds: 20,
-		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		DataDir: t.TempDir(), DeployDir: "../../../deploy", FastEtcd: true, DemoHouseholds: 20, Logger: logger,
 	})
 	if err != nil {
 		cancel()
@@ -65,7 +39,20 @@ func TestFirstSessionLogs(t *testing.T) {
 		}
 	})
 	waitHealthy(t, stack.GatewayURL)
-	c := &client{t: t, base: stack.GatewayURL, stack: stack}
+	return stack, &client{t: t, base: stack.GatewayURL, stack: stack}
+}
+
+// TestFirstSessionLogs runs the README's "A first session" (its curl commands, through the gateway) with a
+// helper's phone added, against a county whose every part logs into one JSON stream, and then reads that
+// stream: each request is logged once at the gateway and once at the service it reached (joined by the
+// trace id), and nothing the session sent — names, 身份证号, the certificate number, the address, the
+// phone, query values — is found anywhere in the log.
+func TestFirstSessionLogs(t *testing.T) {
+	// Trace ids and W3C propagation, as telemetry.Setup gives every process.
+	otel.SetTracerProvider(sdktrace.NewTracerProvider())
+	otel.SetTextMapPropagator(propagation.TraceContext{})
+	logger, logs := logtest.New(slog.LevelDebug)
+	stack, c := startCounty(t, logger)
 
 	// What the session sends that must never reach a log.
 	const (
@@ -143,16 +130,12 @@ func TestFirstSessionLogs(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		gatewayLines, serviceLines = nil, nil
-		for l := range strings.SplitSeq(strings.TrimSpace(logs.String()), "\n") {
-			var m map[string]any
-			if err := json.Unmarshal([]byte(l), &m); err != nil {
-				t.Fatalf("a log line that is not JSON: %q", l)
-			}
+		for _, l := range logs.Lines(t) { // every line is JSON, whichever part wrote it
 			switch {
-			case m["msg"] == "http request" && m["level"] == "INFO":
-				gatewayLines = append(gatewayLines, m)
-			case m["msg"] == "rpc" && m["level"] == "INFO":
-				serviceLines = append(serviceLines, m)
+			case l["msg"] == "http request" && l["level"] == "INFO":
+				gatewayLines = append(gatewayLines, l)
+			case l["msg"] == "rpc" && l["level"] == "INFO":
+				serviceLines = append(serviceLines, l)
 			}
 		}
 		if len(gatewayLines) >= requests || time.Now().After(deadline) {
@@ -163,13 +146,8 @@ func TestFirstSessionLogs(t *testing.T) {
 
 	for _, secret := range []string{head, spouse, headID, spouseID, certificate, address, helperName, phone,
 		requestID, filterQ, "REGISTRY_STATUS_POOR", strings.TrimPrefix(name, "households/")} {
-		if strings.Contains(logs.String(), secret) {
-			for l := range strings.SplitSeq(logs.String(), "\n") {
-				if strings.Contains(l, secret) {
-					t.Errorf("the log holds %q: %s", secret, l)
-					break
-				}
-			}
+		if l := logs.Holding(secret); l != "" {
+			t.Errorf("the log holds %q: %s", secret, l)
 		}
 	}
 
@@ -207,9 +185,6 @@ func TestFirstSessionLogs(t *testing.T) {
 	if onBehalf == 0 {
 		t.Error("no line of a service calling the register on a person's behalf")
 	}
-	if testing.Verbose() {
-		t.Log(logs.String())
-	}
 	t.Logf("%d requests: %d gateway lines, %d service lines (%d on a person's behalf)", requests, len(gatewayLines), len(serviceLines), onBehalf)
 }
 
@@ -217,23 +192,7 @@ func TestFirstSessionLogs(t *testing.T) {
 // the AIP-193 JSON of every other error, both for a caller its access rule denies and for a request
 // protovalidate refuses when the stream reads it.
 func TestStreamErrorsThroughGateway(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	stack, err := devstack.Start(ctx, devstack.Options{
-		DataDir: t.TempDir(), DeployDir: "../../../deploy", FastEtcd: true, DemoHouseholds: 20,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := stack.Wait(); err != nil {
-			t.Errorf("stack stopped with %v", err)
-		}
-	})
-	waitHealthy(t, stack.GatewayURL)
-	c := &client{t: t, base: stack.GatewayURL, stack: stack}
+	stack, c := startCounty(t, slog.New(slog.DiscardHandler))
 	service, err := stack.Token("service:subsidies", "civil_affairs", "service", "", time.Hour)
 	if err != nil {
 		t.Fatal(err)
