@@ -330,10 +330,15 @@ type exportServer struct {
 	identificationv1.UnimplementedRegisterExportServiceServer
 }
 
-// Region codes ExportRegister answers with an error.
+// Region codes ExportRegister answers with an error, or slowly.
 const (
 	exportDenied      = "400"
 	exportBrokenLater = "500"
+	// exportSlow sends exportSlowBatches batches exportSlowGap apart: an export that takes longer than a
+	// short write timeout while it keeps moving.
+	exportSlow        = "990"
+	exportSlowBatches = 4
+	exportSlowGap     = 250 * time.Millisecond
 )
 
 func (exportServer) ExportRegister(req *identificationv1.ExportRegisterRequest, stream identificationv1.RegisterExportService_ExportRegisterServer) error {
@@ -352,6 +357,15 @@ func (exportServer) ExportRegister(req *identificationv1.ExportRegisterRequest, 
 	}
 	if req.GetRegionCode() == exportBrokenLater {
 		return status.Error(codes.Internal, brokenCause)
+	}
+	if req.GetRegionCode() == exportSlow {
+		for range exportSlowBatches - 1 {
+			time.Sleep(exportSlowGap)
+			if err := stream.Send(batch); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	return stream.Send(batch)
 }

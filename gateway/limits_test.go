@@ -166,9 +166,9 @@ func TestServerLimits(t *testing.T) {
 	cli := etcdtest.New(t)
 	keys := newTokens(t)
 	startBackend(t, cli, "identification")
-	const readTimeout = 500 * time.Millisecond
+	const readTimeout, writeTimeout = 500 * time.Millisecond, 300 * time.Millisecond
 	addr, stop := runGateway(t, Config{Etcd: cli, Verifier: keys.verifier, Services: []string{"identification"},
-		Logger: discardLogger(), Limits: Limits{ReadTimeout: readTimeout, MaxHeaderBytes: 8 << 10}})
+		Logger: discardLogger(), Limits: Limits{ReadTimeout: readTimeout, WriteTimeout: writeTimeout, MaxHeaderBytes: 8 << 10}})
 	t.Cleanup(func() { _ = stop() })
 	waitHealthy(t, "http://"+addr)
 	token := keys.sign(t, "county_admin", time.Hour)
@@ -185,6 +185,16 @@ func TestServerLimits(t *testing.T) {
 		// Closed after the read timeout, long before the body's ~14 s.
 		if took < readTimeout || took > readTimeout+3*time.Second {
 			t.Errorf("connection closed after %s, want about %s", took, readTimeout)
+		}
+	})
+	t.Run("an export longer than the write timeout that keeps moving completes", func(t *testing.T) {
+		start := time.Now()
+		r := get(t, "http://"+addr+"/v1/households:export?region_code="+exportSlow, bearer(token))
+		if n := strings.Count(string(r.body), `"result"`); r.code != http.StatusOK || n != exportSlowBatches {
+			t.Errorf("status %d, %d of %d batches: %s", r.code, n, exportSlowBatches, r.body)
+		}
+		if took := time.Since(start); took < writeTimeout*2 {
+			t.Errorf("the export took %s: not longer than the write timeout, the test proves nothing", took)
 		}
 	})
 	t.Run("headers over the cap are 431", func(t *testing.T) {

@@ -37,6 +37,7 @@ func main() {
 	limits, err := gateway.LimitsFromEnv()
 	if err = errors.Join(logErr, err); err != nil {
 		logger.Error("configuration", "err", err)
+		stop()
 		os.Exit(2)
 	}
 	if err := run(ctx, logger, *addr, list(*etcdEndpoints), *keyFile, list(*services), limits); err != nil {
