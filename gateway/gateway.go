@@ -6,6 +6,10 @@
 // and applies its own authorization, validation and audit interceptors. It never registers service handlers
 // in-process: that would skip those interceptors.
 //
+// Every request is bounded (Limits: body and header sizes, read and write timeouts) and logged once, by
+// route template and never by content (requestlog.go); a request that does not decode is refused naming the
+// field, never echoing the value (decode.go).
+//
 // Besides the API under /v1/ it serves, without a token: /healthz (the readiness of every routed service),
 // /openapi.json (the merged OpenAPI document generated from the protos) and /docs/ (an embedded Swagger UI).
 package gateway
