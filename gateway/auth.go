@@ -15,18 +15,19 @@ import (
 
 // authenticate refuses, with 401 UNAUTHENTICATED, every request without an `Authorization: Bearer <jwt>`
 // that verifies and names a known department and role. Checking at the edge keeps anonymous traffic off the
-// services; the header itself goes on unchanged, and each service verifies it again and decides what the
-// caller may do.
+// services, and it comes before anything reads the body: an anonymous request's body is never read. The
+// header itself goes on unchanged, and each service verifies it again and decides what the caller may do.
 func authenticate(v *auth.Verifier, logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, ok := bearerToken(r.Header.Get("Authorization"))
 		if !ok {
-			writeError(r.Context(), logger, w, status.New(codes.Unauthenticated, "missing bearer token"), 0)
+			writeError(r.Context(), logger, w, nil, status.New(codes.Unauthenticated, "missing bearer token"), 0)
 			return
 		}
 		claims, err := v.Verify(token)
+		var caller *auth.Caller
 		if err == nil {
-			_, err = claims.Caller()
+			caller, err = claims.Caller()
 		}
 		if err != nil {
 			msg := "invalid bearer token"
@@ -35,8 +36,11 @@ func authenticate(v *auth.Verifier, logger *slog.Logger, next http.Handler) http
 			}
 			// The cause (bad signature, unknown role...) is for the operator, not for whoever holds the token.
 			logger.DebugContext(r.Context(), "token refused", "err", err)
-			writeError(r.Context(), logger, w, status.New(codes.Unauthenticated, msg), 0)
+			writeError(r.Context(), logger, w, nil, status.New(codes.Unauthenticated, msg), 0)
 			return
+		}
+		if x := exchangeFrom(r.Context()); x != nil {
+			x.dept, x.role = auth.DepartmentCode(caller.Department), auth.RoleCode(caller.Role)
 		}
 		next.ServeHTTP(w, r)
 	})

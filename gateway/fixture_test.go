@@ -93,6 +93,7 @@ func startBackend(t *testing.T, cli *clientv3.Client, name string) *backend {
 	if name == "identification" {
 		b.region = &regionServer{}
 		identificationv1.RegisterRegionServiceServer(srv, b.region)
+		identificationv1.RegisterRegisterExportServiceServer(srv, exportServer{})
 	}
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
@@ -113,12 +114,13 @@ func startGateway(t *testing.T, cli *clientv3.Client, v *auth.Verifier, services
 	for _, name := range extra {
 		known[name] = service{}
 	}
-	h, closeConns, err := newHandler(t.Context(), Config{
-		Etcd:     cli,
-		Verifier: v,
-		Services: services,
-		Logger:   discardLogger(),
-	}, known)
+	return startGatewayWith(t, Config{Etcd: cli, Verifier: v, Services: services, Logger: discardLogger()}, known)
+}
+
+// startGatewayWith serves the gateway for cfg on an httptest server and returns its URL.
+func startGatewayWith(t *testing.T, cfg Config, known map[string]service) string {
+	t.Helper()
+	h, closeConns, err := newHandler(t.Context(), cfg, known)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,12 +193,12 @@ type response struct {
 
 func get(t *testing.T, url string, header http.Header) response {
 	t.Helper()
-	return do(t, http.MethodGet, url, header)
+	return do(t, http.MethodGet, url, header, nil)
 }
 
-func do(t *testing.T, method, url string, header http.Header) response {
+func do(t *testing.T, method, url string, header http.Header, body io.Reader) response {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), method, url, nil)
+	req, err := http.NewRequestWithContext(t.Context(), method, url, body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,11 +211,11 @@ func do(t *testing.T, method, url string, header http.Header) response {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	got, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return response{code: resp.StatusCode, header: resp.Header, body: body}
+	return response{code: resp.StatusCode, header: resp.Header, body: got}
 }
 
 func bearer(token string) http.Header {
@@ -320,4 +322,77 @@ func (s *regionServer) metadata() metadata.MD {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.lastMD
+}
+
+// exportServer is a real RegisterExportService whose stream the tests choose by region_code: it fails
+// before its first message, after its first message, or sends two batches.
+type exportServer struct {
+	identificationv1.UnimplementedRegisterExportServiceServer
+}
+
+// Region codes ExportRegister answers with an error, or slowly.
+const (
+	exportDenied      = "400"
+	exportBrokenLater = "500"
+	// exportSlow sends exportSlowBatches batches exportSlowGap apart: an export that takes longer than a
+	// short write timeout while it keeps moving.
+	exportSlow        = "990"
+	exportSlowBatches = 4
+	exportSlowGap     = 250 * time.Millisecond
+)
+
+func (exportServer) ExportRegister(req *identificationv1.ExportRegisterRequest, stream identificationv1.RegisterExportService_ExportRegisterServer) error {
+	if req.GetRegionCode() == exportDenied {
+		st, err := status.New(codes.PermissionDenied, "role township_officer may not call ExportRegister").WithDetails(
+			&errdetails.ErrorInfo{Reason: "ACCESS_DENIED", Domain: "identification.fupin.dev"})
+		if err != nil {
+			return err
+		}
+		return st.Err()
+	}
+	batch := &identificationv1.ExportRegisterResponse{Households: []*identificationv1.ExportedHousehold{
+		{Household: "households/1", RegionCode: "990001002003", Size: 2}}}
+	if err := stream.Send(batch); err != nil {
+		return err
+	}
+	if req.GetRegionCode() == exportBrokenLater {
+		return status.Error(codes.Internal, brokenCause)
+	}
+	if req.GetRegionCode() == exportSlow {
+		for range exportSlowBatches - 1 {
+			time.Sleep(exportSlowGap)
+			if err := stream.Send(batch); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return stream.Send(batch)
+}
+
+// runGateway runs the gateway with Run, as production does (net/http's own limits apply), on a free port.
+// stop ends it and returns Run's error, failing the test if Run does not return.
+func runGateway(t *testing.T, cfg Config) (addr string, stop func() error) {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Listener = lis
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, cfg) }()
+	var once sync.Once
+	var runErr error
+	return lis.Addr().String(), func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case runErr = <-done:
+			case <-time.After(10 * time.Second):
+				t.Error("Run did not return after its context ended")
+			}
+		})
+		return runErr
+	}
 }

@@ -6,6 +6,10 @@
 // and applies its own authorization, validation and audit interceptors. It never registers service handlers
 // in-process: that would skip those interceptors.
 //
+// Every request is bounded (Limits: body and header sizes, read and write timeouts) and logged once, by
+// route template and never by content (requestlog.go); a request that does not decode is refused naming the
+// field, never echoing the value (decode.go).
+//
 // Besides the API under /v1/ it serves, without a token: /healthz (the readiness of every routed service),
 // /openapi.json (the merged OpenAPI document generated from the protos) and /docs/ (an embedded Swagger UI).
 package gateway
@@ -44,16 +48,13 @@ type Config struct {
 	// right on loopback (`fupin dev`) or inside a mesh that adds mTLS; production passes
 	// credentials.NewTLS with the gateway's client certificate here.
 	TransportCredentials credentials.TransportCredentials
+	// Limits bound request bodies, headers and the time a client may take; zero fields take the defaults
+	// (see Limits and LimitsFromEnv).
+	Limits Limits
 }
 
-// Timeouts of the HTTP server. Writes are not bounded here: a list or export may stream for a while, and
-// each gRPC call carries its own deadline.
-const (
-	readHeaderTimeout = 10 * time.Second
-	idleTimeout       = 2 * time.Minute
-	// shutdownTimeout bounds how long in-flight requests may finish once Run's context ends.
-	shutdownTimeout = 15 * time.Second
-)
+// shutdownTimeout bounds how long in-flight requests may finish once Run's context ends.
+const shutdownTimeout = 15 * time.Second
 
 // Run serves the gateway until ctx ends, then stops accepting requests, lets in-flight ones finish (for at
 // most shutdownTimeout) and closes the connections to the services.
@@ -79,12 +80,8 @@ func Run(ctx context.Context, cfg Config) error {
 			return fmt.Errorf("gateway: listen on %s: %w", cfg.Addr, err)
 		}
 	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: readHeaderTimeout,
-		IdleTimeout:       idleTimeout,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := newServer(handler, cfg.Limits.withDefaults())
+	srv.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {

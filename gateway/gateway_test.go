@@ -89,7 +89,7 @@ func TestErrorsAreAIP193JSON(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := do(t, tt.method, f.url+tt.path, bearer(f.token))
+			r := do(t, tt.method, f.url+tt.path, bearer(f.token), nil)
 			if r.code != tt.wantCode {
 				t.Fatalf("%s %s: HTTP %d, want %d: %s", tt.method, tt.path, r.code, tt.wantCode, r.body)
 			}
@@ -230,7 +230,7 @@ func TestForwardsHeadersAndProtoJSON(t *testing.T) {
 
 func TestMarshalerDiscardsUnknownFields(t *testing.T) {
 	var req identificationv1.ListRegionsRequest
-	if err := newMarshaler().Unmarshal([]byte(`{"page_size": 5, "added_by_a_newer_client": true}`), &req); err != nil {
+	if err := newMarshaler(discardLogger()).Unmarshal([]byte(`{"page_size": 5, "added_by_a_newer_client": true}`), &req); err != nil {
 		t.Fatal(err)
 	}
 	if req.GetPageSize() != 5 {
@@ -407,27 +407,12 @@ func TestRunServesUntilCanceled(t *testing.T) {
 	cli := etcdtest.New(t)
 	keys := newTokens(t)
 	startBackend(t, cli, "identification")
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	addr, stop := runGateway(t, Config{Etcd: cli, Verifier: keys.verifier, Services: []string{"identification"}, Logger: discardLogger()})
+	waitHealthy(t, "http://"+addr)
+	if err := stop(); err != nil {
+		t.Fatalf("Run: %v", err)
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, Config{Etcd: cli, Verifier: keys.verifier, Services: []string{"identification"}, Listener: lis, Logger: discardLogger()})
-	}()
-	waitHealthy(t, "http://"+lis.Addr().String())
-
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Run: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not return after its context ended")
-	}
-	if c, err := net.Dial("tcp", lis.Addr().String()); err == nil {
+	if c, err := net.Dial("tcp", addr); err == nil {
 		c.Close()
 		t.Error("still accepting connections after Run returned")
 	}

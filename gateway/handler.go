@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/textproto"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
@@ -65,13 +67,17 @@ func newHandler(ctx context.Context, cfg Config, known map[string]service) (http
 	}
 	closeConns := func() error { return closeServices(conns, closeTimeout) }
 
+	fail := func(ctx context.Context, w http.ResponseWriter, st *status.Status, httpStatus int) {
+		writeError(ctx, logger, w, nil, st, httpStatus)
+	}
 	mux := runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, newMarshaler()),
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, newMarshaler(logger)),
 		runtime.WithIncomingHeaderMatcher(matchIncomingHeader),
 		runtime.WithErrorHandler(errorHandler(logger)),
+		runtime.WithStreamErrorHandler(streamErrorHandler(logger)),
 		runtime.WithRoutingErrorHandler(routingErrorHandler(logger)),
 		runtime.WithForwardResponseOption(noStore),
-		runtime.WithMiddlewares(nameSpanByRoute),
+		runtime.WithMiddlewares(nameSpanByRoute, limitBody(fail)),
 	)
 	for _, c := range conns {
 		for _, register := range known[c.name].register {
@@ -90,14 +96,22 @@ func newHandler(ctx context.Context, cfg Config, known map[string]service) (http
 	// nameSpanByRoute.
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
+		x := exchangeFrom(r.Context())
+		if sc := trace.SpanContextFromContext(r.Context()); sc.HasTraceID() {
+			x.traceID = sc.TraceID().String()
+		}
 		switch p := r.URL.Path; {
 		case p == healthzPath:
+			x.route, x.quiet = r.Method+" "+healthzPath, true
 			health.ServeHTTP(w, r)
 		case p == openAPIPath:
+			x.route, x.quiet = r.Method+" "+openAPIPath, true
 			openAPI.ServeHTTP(w, r)
 		case p == strings.TrimSuffix(docsPath, "/"):
+			x.route, x.quiet = r.Method+" "+docsPath, true
 			http.Redirect(w, r, docsPath, http.StatusMovedPermanently)
 		case strings.HasPrefix(p, docsPath):
+			x.route, x.quiet = r.Method+" "+docsPath, true
 			docs.ServeHTTP(w, r)
 		default:
 			// Everything else needs a token, /v1/ and unknown paths alike: new routes are private by default.
@@ -108,7 +122,7 @@ func newHandler(ctx context.Context, cfg Config, known map[string]service) (http
 		otelhttp.WithPropagators(propagators),
 		otelhttp.WithSpanNameFormatter(spanName),
 	)
-	return h, closeConns, nil
+	return edge(cfg.Limits.withDefaults(), &requestLog{logger: logger}, h), closeConns, nil
 }
 
 func validate(cfg Config, known map[string]service) error {
@@ -140,17 +154,23 @@ func validate(cfg Config, known map[string]service) error {
 // grpc-gateway's defaults, so each one fupin relies on is stated: proto field names (DESIGN.md: "JSON uses
 // proto field names", matching the OpenAPI document), every field present even when zero (a client can tell
 // "0" and "false" from a missing field without knowing proto3 rules), and unknown request fields ignored (an
-// older gateway accepts a newer client's request). HTTPBodyMarshaler keeps google.api.HttpBody responses raw.
-func newMarshaler() runtime.Marshaler {
-	return &runtime.HTTPBodyMarshaler{
-		Marshaler: &runtime.JSONPb{
-			MarshalOptions: protojson.MarshalOptions{
-				UseProtoNames:   true,
-				EmitUnpopulated: true,
-			},
-			UnmarshalOptions: protojson.UnmarshalOptions{
-				DiscardUnknown: true,
-			},
+// older gateway accepts a newer client's request). HTTPBodyMarshaler keeps google.api.HttpBody responses raw;
+// jsonAPI (decode.go) decodes without echoing values and writes streamed errors as AIP-193.
+func newMarshaler(logger *slog.Logger) runtime.Marshaler {
+	pb := &runtime.JSONPb{
+		MarshalOptions: protojson.MarshalOptions{
+			UseProtoNames:   true,
+			EmitUnpopulated: true,
+		},
+		UnmarshalOptions: protojson.UnmarshalOptions{
+			DiscardUnknown: true,
+		},
+	}
+	return &jsonAPI{
+		Marshaler: &runtime.HTTPBodyMarshaler{Marshaler: pb},
+		pb:        pb,
+		errorJSON: func(st *status.Status) []byte {
+			return errorJSON(context.Background(), logger, st, runtime.HTTPStatusFromCode(st.Code()))
 		},
 	}
 }
@@ -166,8 +186,10 @@ func matchIncomingHeader(key string) (string, bool) {
 	return "", false
 }
 
-// noStore keeps API responses, which carry personal data, out of browser and proxy caches.
-func noStore(_ context.Context, w http.ResponseWriter, _ proto.Message) error {
+// noStore keeps API responses, which carry personal data, out of browser and proxy caches. It runs for
+// every response a service gave, so it also notes the gRPC method for the request log.
+func noStore(ctx context.Context, w http.ResponseWriter, _ proto.Message) error {
+	noteRPC(ctx)
 	w.Header().Set("Cache-Control", "no-store")
 	return nil
 }
@@ -189,6 +211,9 @@ func spanName(_ string, r *http.Request) string {
 // metrics with it.
 func nameSpanByRoute(next runtime.HandlerFunc) runtime.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
+		if x := exchangeFrom(r.Context()); x != nil {
+			x.route = routeKey(r)
+		}
 		if pat, ok := runtime.HTTPPattern(r.Context()); ok {
 			route := pat.String()
 			routeAttr := attribute.String("http.route", route)

@@ -1,5 +1,6 @@
 // Command gateway serves fupin's REST API, OpenAPI document and Swagger UI, routing to the services it finds
-// in etcd. Flags default to the FUPIN_* environment variables.
+// in etcd. Flags default to the FUPIN_* environment variables; the request limits (FUPIN_GATEWAY_MAX_BODY_BYTES,
+// the timeouts) and the log settings (FUPIN_LOG_FORMAT, FUPIN_LOG_LEVEL) come from the environment only.
 package main
 
 import (
@@ -18,6 +19,7 @@ import (
 	"fupin.dev/gateway"
 	"fupin.dev/services/platform/auth"
 	"fupin.dev/services/platform/etcdx"
+	"fupin.dev/services/platform/logging"
 	"fupin.dev/services/platform/telemetry"
 )
 
@@ -30,14 +32,22 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *addr, list(*etcdEndpoints), *keyFile, list(*services)); err != nil {
-		slog.Error("gateway stopped", "err", err)
+	logger, logErr := logging.Setup(os.Stderr, logging.JSON)
+	logger = logger.With("service", "gateway")
+	limits, err := gateway.LimitsFromEnv()
+	if err = errors.Join(logErr, err); err != nil {
+		logger.Error("configuration", "err", err)
+		stop()
+		os.Exit(2)
+	}
+	if err := run(ctx, logger, *addr, list(*etcdEndpoints), *keyFile, list(*services), limits); err != nil {
+		logger.Error("gateway stopped", "err", err)
 		stop()
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, addr string, endpoints []string, keyFile string, services []string) error {
+func run(ctx context.Context, logger *slog.Logger, addr string, endpoints []string, keyFile string, services []string, limits gateway.Limits) error {
 	if keyFile == "" {
 		return errors.New("no token verification key: set -jwt-public-key or FUPIN_JWT_PUBLIC_KEY_FILE")
 	}
@@ -58,7 +68,7 @@ func run(ctx context.Context, addr string, endpoints []string, keyFile string, s
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		if err := shutdownTelemetry(sctx); err != nil {
-			slog.Warn("flush telemetry", "err", err)
+			logger.Warn("flush telemetry", "err", err)
 		}
 	}()
 	cli, err := etcdx.Dial(endpoints)
@@ -71,7 +81,8 @@ func run(ctx context.Context, addr string, endpoints []string, keyFile string, s
 		Etcd:     cli,
 		Verifier: auth.NewVerifier(keys...),
 		Services: services,
-		Logger:   slog.Default(),
+		Logger:   logger,
+		Limits:   limits,
 	})
 }
 

@@ -10,7 +10,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -104,13 +103,15 @@ func (s *Server) Health() *health.Server { return s.health }
 
 // unary is the whole chain for unary calls, written as one function so the order is plain to read.
 func (s *Server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+	m := s.methods.lookup(info.FullMethod)
+	start := time.Now()
+	// Registered first, so it runs last: after recovery has set err, with ctx as authorization left it.
+	defer func() { s.logCall(ctx, m, start, err) }()
 	defer func() {
 		if p := recover(); p != nil {
-			s.cfg.Logger.ErrorContext(ctx, "panic", "method", info.FullMethod, "panic", p, "stack", string(debug.Stack()))
-			resp, err = nil, toStatus(ctx, s.domain, s.cfg.Logger, info.FullMethod, fmt.Errorf("panic: %v", p))
+			resp, err = nil, s.recovered(ctx, info.FullMethod, p)
 		}
 	}()
-	m := s.methods.lookup(info.FullMethod)
 	ctx, err = s.authorize(ctx, m)
 	if err == nil {
 		err = s.validate(req)
@@ -132,13 +133,15 @@ func (s *Server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 // message received is validated.
 func (s *Server) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
 	ctx := ss.Context()
+	m := s.methods.lookup(info.FullMethod)
+	start := time.Now()
+	// Registered first, so it runs last: after recovery has set err, with ctx as authorization left it.
+	defer func() { s.logCall(ctx, m, start, err) }()
 	defer func() {
 		if p := recover(); p != nil {
-			s.cfg.Logger.ErrorContext(ctx, "panic", "method", info.FullMethod, "panic", p, "stack", string(debug.Stack()))
-			err = toStatus(ctx, s.domain, s.cfg.Logger, info.FullMethod, fmt.Errorf("panic: %v", p))
+			err = s.recovered(ctx, info.FullMethod, p)
 		}
 	}()
-	m := s.methods.lookup(info.FullMethod)
 	ctx, err = s.authorize(ctx, m)
 	if err == nil {
 		err = handler(srv, &validatingStream{ServerStream: ss, ctx: ctx, s: s})

@@ -122,7 +122,16 @@ func startCountyProcess(ctx context.Context, data, deploy string, households int
 		args = append(args, "--cpuprofile", cpuProfile)
 	}
 	cmd := exec.CommandContext(ctx, self, args...)
-	cmd.Stderr = stderr
+	// The county logs every request (as `make run` does, so the cost is measured), a line at the gateway and
+	// one at the service: they go to a file in the data directory rather than over the benchmark's output.
+	logPath := filepath.Join(data, "county.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer logFile.Close() // the child holds its own descriptor
+	cmd.Stderr = logFile
+	fmt.Fprintf(stderr, "county log: %s\n", logPath)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -144,10 +153,19 @@ func startCountyProcess(ctx context.Context, data, deploy string, households int
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
-			return nil, errors.New("the county did not become healthy within 5 minutes")
+			return nil, fmt.Errorf("the county did not become healthy within 5 minutes; the end of its log:\n%s", tail(logPath, 4<<10))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// tail is the last n bytes of a file, for an error message.
+func tail(path string, n int64) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	return string(b[max(int64(len(b))-n, 0):])
 }
 
 func freeAddr() (string, error) {

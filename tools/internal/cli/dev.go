@@ -5,10 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"runtime/pprof"
 
+	"fupin.dev/gateway"
+	"fupin.dev/services/platform/logging"
 	"fupin.dev/services/platform/telemetry"
 	"fupin.dev/tools/internal/devstack"
 )
@@ -37,7 +38,16 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	// One logger for the whole county in this process: text for a person at a terminal, JSON otherwise,
+	// unless FUPIN_LOG_FORMAT says; FUPIN_LOG_LEVEL=warn leaves out the request lines.
+	logger, err := logging.Setup(stderr, logging.DevFormat(stderr))
+	if err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	limits, err := gateway.LimitsFromEnv()
+	if err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
 	shutdown, err := telemetry.Setup(ctx, "fupin-dev")
 	if err != nil {
 		return err
@@ -45,7 +55,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	defer shutdown(context.WithoutCancel(ctx))
 	fmt.Fprintf(stdout, "starting the county in %s (first start seeds %d demo households; later starts reuse them)...\n", *data, *households)
 	s, err := devstack.Start(ctx, devstack.Options{DataDir: *data, DeployDir: *deploy, GatewayAddr: *addr,
-		EtcdClientURL: *etcdURL, DemoHouseholds: *households, DemoSubsidies: *households > 0, DatabaseURLs: dbURLs, Logger: logger})
+		EtcdClientURL: *etcdURL, DemoHouseholds: *households, DemoSubsidies: *households > 0, DatabaseURLs: dbURLs, GatewayLimits: limits, Logger: logger})
 	if err != nil {
 		return err
 	}

@@ -49,7 +49,12 @@ type Options struct {
 	// DatabaseURLs puts a service's database elsewhere than sqlite:<DataDir>/<name>.db (by service name),
 	// e.g. on PostgreSQL for `fupin bench import --postgres`.
 	DatabaseURLs map[string]string
-	Logger       *slog.Logger
+	// GatewayLimits bound the gateway's requests (zero fields: the defaults; `fupin dev` reads them from
+	// FUPIN_GATEWAY_* like the gateway binary).
+	GatewayLimits gateway.Limits
+	// Logger is the one logger of every part of the stack (etcd, services, gateway), each line labelled
+	// with its service.
+	Logger *slog.Logger
 }
 
 // Stack is a running county.
@@ -152,7 +157,8 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	g.Go(func() error { return subsidies.Run(gctx, subCfg) })
 	g.Go(func() error {
 		return gateway.Run(gctx, gateway.Config{Listener: lis, Etcd: cli, Verifier: verifier,
-			Services: []string{identification.Name, subsidies.Name}, Logger: o.Logger.With("service", "gateway")})
+			Services: []string{identification.Name, subsidies.Name}, Logger: o.Logger.With("service", "gateway"),
+			Limits: o.GatewayLimits})
 	})
 	go func() {
 		err := g.Wait()

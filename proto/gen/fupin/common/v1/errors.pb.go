@@ -65,6 +65,11 @@ const (
 	ErrorReason_CASE_ALREADY_OPEN ErrorReason = 17
 	// No value of a policy parameter the rule needs is in force for the region and date.
 	ErrorReason_POLICY_VALUE_MISSING ErrorReason = 18
+	// The request body is larger than the route allows (HTTP 413, RESOURCE_EXHAUSTED); metadata
+	// "limit_bytes" gives the cap.
+	ErrorReason_REQUEST_TOO_LARGE ErrorReason = 40
+	// The client did not send the request body within the read timeout (HTTP 408, DEADLINE_EXCEEDED).
+	ErrorReason_REQUEST_TIMEOUT ErrorReason = 41
 )
 
 // Enum value maps for ErrorReason.
@@ -89,6 +94,8 @@ var (
 		16: "BACKDATE_REASON_REQUIRED",
 		17: "CASE_ALREADY_OPEN",
 		18: "POLICY_VALUE_MISSING",
+		40: "REQUEST_TOO_LARGE",
+		41: "REQUEST_TIMEOUT",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED": 0,
@@ -110,6 +117,8 @@ var (
 		"BACKDATE_REASON_REQUIRED": 16,
 		"CASE_ALREADY_OPEN":        17,
 		"POLICY_VALUE_MISSING":     18,
+		"REQUEST_TOO_LARGE":        40,
+		"REQUEST_TIMEOUT":          41,
 	}
 )
 
@@ -144,7 +153,7 @@ var File_fupin_common_v1_errors_proto protoreflect.FileDescriptor
 
 const file_fupin_common_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x1cfupin/common/v1/errors.proto\x12\x0ffupin.common.v1*\xac\x03\n" +
+	"\x1cfupin/common/v1/errors.proto\x12\x0ffupin.common.v1*\xd8\x03\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fUNAUTHENTICATED\x10\x01\x12\x11\n" +
@@ -166,7 +175,9 @@ const file_fupin_common_v1_errors_proto_rawDesc = "" +
 	"\x17POSTING_PERIOD_NOT_OVER\x10\x0f\x12\x1c\n" +
 	"\x18BACKDATE_REASON_REQUIRED\x10\x10\x12\x15\n" +
 	"\x11CASE_ALREADY_OPEN\x10\x11\x12\x18\n" +
-	"\x14POLICY_VALUE_MISSING\x10\x12B.Z,fupin.dev/proto/gen/fupin/common/v1;commonv1b\x06proto3"
+	"\x14POLICY_VALUE_MISSING\x10\x12\x12\x15\n" +
+	"\x11REQUEST_TOO_LARGE\x10(\x12\x13\n" +
+	"\x0fREQUEST_TIMEOUT\x10)B.Z,fupin.dev/proto/gen/fupin/common/v1;commonv1b\x06proto3"
 
 var (
 	file_fupin_common_v1_errors_proto_rawDescOnce sync.Once
