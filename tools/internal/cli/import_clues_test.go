@@ -21,7 +21,7 @@ import (
 	"fupin.dev/services/platform/etcdx/etcdtest"
 	"fupin.dev/services/platform/pii"
 	"fupin.dev/services/platform/policy"
-	"fupin.dev/tools/internal/ledgerfile"
+	"fupin.dev/services/platform/tabular"
 	"github.com/golang-jwt/jwt/v5"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -47,7 +47,7 @@ func TestReadClueFile(t *testing.T) {
 		"7," + good + ",部门筛查预警,医保,因病,2025-06-03,,\n" +
 		",,,,,,,\n" +
 		"9," + strings.ToLower(good[:17]) + good[17:] + ",农户自主申报,,因病,,ZB-9,\n"
-	r, err := ledgerfile.NewCSVReader(strings.NewReader(file))
+	r, err := tabular.NewCSVReader(strings.NewReader(file), tabular.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestReadClueFile(t *testing.T) {
 		}
 	}
 	t.Run("a missing column refuses the file", func(t *testing.T) {
-		r, _ := ledgerfile.NewCSVReader(strings.NewReader("身份证号,线索来源,线索类型\n" + good + ",干部排查,因病\n"))
+		r, _ := tabular.NewCSVReader(strings.NewReader("身份证号,线索来源,线索类型\n"+good+",干部排查,因病\n"), tabular.Limits{})
 		if _, _, err := readClueFile(r, time.Now()); err == nil || !strings.Contains(err.Error(), "外部编号") {
 			t.Errorf("err = %v", err)
 		}
