@@ -139,7 +139,7 @@ func TestXLSXCellTypes(t *testing.T) {
 		// significant digits and is stored as <v>990009196508148000</v>, which reads as 18 digits.
 		must(f.SetCellInt(sheet, "B4", 990009196508148000))
 		must(f.SetCellDefault(sheet, "B5", "9.9000919650814803E+17")) // the same, in E-notation
-		must(f.SetCellInt(sheet, "B6", 990009650814800))            // a 15-digit number (an old 身份证号)
+		must(f.SetCellInt(sheet, "B6", 990009650814800))              // a 15-digit number (an old 身份证号)
 		must(f.SetCellDefault(sheet, "B7", "9.90009650814800E+14"))
 		must(f.SetCellFormula(sheet, "B8", `"99000919650814"&"8000"`))
 		must(f.SetCellBool(sheet, "B9", true))

@@ -18,8 +18,8 @@ import (
 	"fupin.dev/services/platform/auth"
 	"fupin.dev/services/platform/bizdate"
 	"fupin.dev/services/platform/pii"
-	"fupin.dev/tools/internal/devstack"
 	"fupin.dev/services/platform/tabular"
+	"fupin.dev/tools/internal/devstack"
 	"github.com/golang-jwt/jwt/v5"
 	"google.golang.org/grpc/metadata"
 )
