@@ -116,6 +116,11 @@ func runBenchImport(ctx context.Context, args []string, stdout, stderr io.Writer
 	if *batch > 0 {
 		importArgs = append(importArgs, "--batch", strconv.Itoa(*batch))
 	}
+	if *xlsx {
+		// fupin seed writes inline strings (≈780 bytes a row unpacked): a full worksheet passes the
+		// reader's default unpacked size, which is sized for files as Excel saves them.
+		importArgs = append(importArgs, "--max-unzip-mb", "1024")
+	}
 	countyCPU0 := cpuTime(county.cmd.Process.Pid)
 	pgCPU0 := postgresCPU(ctx, pgURL)
 	imp := exec.CommandContext(ctx, self, importArgs...)
