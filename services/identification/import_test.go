@@ -20,15 +20,26 @@ import (
 func importStream(ctx context.Context, t *testing.T, client identificationv1.ImportServiceClient, settings *identificationv1.ImportSettings,
 	lines []string, per int) ([]*identificationv1.ImportIssue, *identificationv1.ImportSummary, error) {
 	t.Helper()
+	rows := make([]*identificationv1.LedgerRow, len(lines))
+	for i, l := range lines {
+		rows[i] = &identificationv1.LedgerRow{Row: int64(i + 1), Cells: strings.Split(l, ",")}
+	}
+	return importRows(ctx, t, client, settings, rows, per)
+}
+
+// importRows sends rows in messages of per rows and collects every answer.
+func importRows(ctx context.Context, t *testing.T, client identificationv1.ImportServiceClient, settings *identificationv1.ImportSettings,
+	rows []*identificationv1.LedgerRow, per int) ([]*identificationv1.ImportIssue, *identificationv1.ImportSummary, error) {
+	t.Helper()
 	stream, err := client.ImportHouseholds(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
 	go func() {
 		msg := &identificationv1.ImportHouseholdsRequest{Settings: settings}
-		for i, l := range lines {
-			msg.Rows = append(msg.Rows, &identificationv1.LedgerRow{Row: int64(i + 1), Cells: strings.Split(l, ",")})
-			if len(msg.Rows) == per || i == len(lines)-1 {
+		for i, r := range rows {
+			msg.Rows = append(msg.Rows, r)
+			if len(msg.Rows) == per || i == len(rows)-1 {
 				if stream.Send(msg) != nil {
 					return
 				}
@@ -131,10 +142,6 @@ func TestImportAPI(t *testing.T) {
 		})
 
 		t.Run("a 身份证号 stored as a number is reported, not imported", func(t *testing.T) {
-			stream, err := client.ImportHouseholds(h.admin(t))
-			if err != nil {
-				t.Fatal(err)
-			}
 			number := []commonv1.CellType{11: commonv1.CellType_CELL_TYPE_TEXT}
 			number[4] = commonv1.CellType_CELL_TYPE_NUMBER
 			rows := []*identificationv1.LedgerRow{{Row: 1, Cells: strings.Split(header, ",")}}
@@ -142,21 +149,9 @@ func TestImportAPI(t *testing.T) {
 				rows = append(rows, &identificationv1.LedgerRow{Row: int64(i + 2), CellTypes: number,
 					Cells: strings.Split(fmt.Sprintf("NUM-%d,990001002003,一组,王%d,%s,户主,汉族,小学,健康,普通劳动力,一般户,", i, i, cell), ",")})
 			}
-			if err := stream.Send(&identificationv1.ImportHouseholdsRequest{Settings: &identificationv1.ImportSettings{}, Rows: rows}); err != nil {
+			issues, sum, err := importRows(h.admin(t), t, client, &identificationv1.ImportSettings{}, rows, 100)
+			if err != nil {
 				t.Fatal(err)
-			}
-			_ = stream.CloseSend()
-			var issues []*identificationv1.ImportIssue
-			var sum *identificationv1.ImportSummary
-			for {
-				resp, err := stream.Recv()
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				issues, sum = append(issues, resp.GetIssues()...), resp.GetSummary()
 			}
 			if sum.GetHouseholdsRejected() != 4 || sum.GetHouseholdsImported() != 0 || len(issues) != 4 {
 				t.Fatalf("summary %v, issues %v", sum, issues)
