@@ -757,3 +757,30 @@ func TestImportOversizedHousehold(t *testing.T) {
 		t.Errorf("issues %+v", issues)
 	}
 }
+
+// TestImportRecordsOfDeadProcesses: a running record that stopped reporting reads as interrupted, and
+// InterruptStale (run on a service's start) marks it so; a record that reported recently is another
+// replica's live import and stays running.
+func TestImportRecordsOfDeadProcesses(t *testing.T) {
+	e := newLedgerEnv(t, sqldb.SQLite)
+	ctx := t.Context()
+	for _, r := range []*domain.LedgerImport{
+		{ID: "dead", Actor: "a", State: domain.LedgerImportRunning, Started: today.Add(-time.Hour), Updated: today.Add(-domain.ImportStaleAfter - time.Second)},
+		{ID: "live", Actor: "a", State: domain.LedgerImportRunning, Started: today.Add(-time.Hour), Updated: today.Add(-domain.ImportHeartbeat)},
+	} {
+		if err := e.st.InTx(ctx, func(ctx context.Context) error { return e.st.SaveImport(ctx, r) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rec, err := e.imp.GetImport(ctx, "dead"); err != nil || rec.State != domain.LedgerImportInterrupted || !strings.Contains(rec.Message, "resume") {
+		t.Errorf("dead import reads %+v, %v", rec, err)
+	}
+	if n, err := e.imp.InterruptStale(ctx); err != nil || n != 1 {
+		t.Errorf("InterruptStale marked %d, %v; want the dead one", n, err)
+	}
+	recs, next, err := e.imp.ListImports(ctx, "", 10)
+	if err != nil || next != "" || len(recs) != 2 || recs[0].ID != "live" || recs[0].State != domain.LedgerImportRunning ||
+		recs[1].State != domain.LedgerImportInterrupted {
+		t.Errorf("records %+v %q %v", recs, next, err)
+	}
+}
