@@ -76,6 +76,11 @@ func (x *xlsxReader) Next() (Row, error) {
 		if err := x.rows.Error(); err != nil {
 			return Row{}, err
 		}
+		// excelize ends quietly where a worksheet's XML ends early (a part cut at the size the zip
+		// states): the end counts only when the scanner, reading the part itself, ends there too.
+		if err := x.types.end(); err != nil {
+			return Row{}, err
+		}
 		return Row{}, io.EOF
 	}
 	x.row++
@@ -174,6 +179,28 @@ func (s *typeScanner) typesOf(num int64) ([]CellType, error) {
 	s.pending = nil
 	return types, nil
 }
+
+// end checks that the worksheet has no rows beyond those read and that its part reads to its end.
+func (s *typeScanner) end() error {
+	if s.pending != nil {
+		return fmt.Errorf("%w: the worksheet has rows after row %d that could not be read", errDamaged, s.pending.num-1)
+	}
+	if s.done {
+		return nil
+	}
+	row, err := s.next()
+	switch {
+	case errors.Is(err, io.EOF):
+		s.done = true
+		return nil
+	case err != nil:
+		return fmt.Errorf("%w: %v", errDamaged, err)
+	}
+	return fmt.Errorf("%w: the worksheet has rows after row %d that could not be read", errDamaged, row.num-1)
+}
+
+// errDamaged: the file cannot be read to its end (cut short, or a zip that states wrong sizes).
+var errDamaged = errors.New("the file is damaged")
 
 // next reads the next <row>.
 func (s *typeScanner) next() (*scannedRow, error) {
