@@ -7,7 +7,7 @@ require (
 	fupin.dev/proto v0.0.0
 	fupin.dev/services v0.0.0
 	github.com/xuri/excelize/v2 v2.11.1
-	golang.org/x/text v0.43.0
+	golang.org/x/text v0.43.0 // indirect
 )
 
 require (

@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"fupin.dev/services/identification/synth"
-	"fupin.dev/tools/internal/ledgerfile"
+	"fupin.dev/services/platform/tabular"
 	_ "github.com/jackc/pgx/v5/stdlib" // the bench creates and drops its PostgreSQL database
 )
 
@@ -60,7 +60,7 @@ func runBenchImport(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	t0 := time.Now()
-	w, err := ledgerfile.Create(file)
+	w, err := tabular.Create(file)
 	if err != nil {
 		return err
 	}
@@ -104,7 +104,7 @@ func runBenchImport(ctx context.Context, args []string, stdout, stderr io.Writer
 		"            `fupin import households` (child process) streams it through ImportHouseholds (gRPC, etcd discovery)\n"+
 		"            in messages of %d rows to `fupin dev` (child process: full interceptor chain, audit, change feed);\n"+
 		"            %s; batch %s households per transaction; %d CPU cores, load average %s\n",
-		*households, persons, persons, strings.ToUpper(string(ledgerfile.FormatOf(file))), float64(info.Size())/1e6,
+		*households, persons, persons, strings.ToUpper(string(tabular.FormatOf(file))), float64(info.Size())/1e6,
 		seedTook.Round(10*time.Millisecond), *perMessage, database, orDefault(*batch, "1000 (default)"), runtime.NumCPU(), loadAverage())
 
 	self, err := os.Executable()
@@ -115,6 +115,11 @@ func runBenchImport(ctx context.Context, args []string, stdout, stderr io.Writer
 		"--rows-per-message", strconv.Itoa(*perMessage), "--max-print", "20"}
 	if *batch > 0 {
 		importArgs = append(importArgs, "--batch", strconv.Itoa(*batch))
+	}
+	if *xlsx {
+		// fupin seed writes inline strings (≈780 bytes a row unpacked): a full worksheet passes the
+		// reader's default unpacked size, which is sized for files as Excel saves them.
+		importArgs = append(importArgs, "--max-unzip-mb", "1024")
 	}
 	countyCPU0 := cpuTime(county.cmd.Process.Pid)
 	pgCPU0 := postgresCPU(ctx, pgURL)

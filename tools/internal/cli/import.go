@@ -13,13 +13,14 @@ import (
 	"strings"
 	"time"
 
+	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	"fupin.dev/services/identification"
 	"fupin.dev/services/platform/auth"
 	"fupin.dev/services/platform/discovery"
 	"fupin.dev/services/platform/etcdx"
+	"fupin.dev/services/platform/tabular"
 	"fupin.dev/tools/internal/devstack"
-	"fupin.dev/tools/internal/ledgerfile"
 	"github.com/golang-jwt/jwt/v5"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
@@ -81,6 +82,7 @@ func runImportHouseholds(ctx context.Context, args []string, stdout, stderr io.W
 	endpoints := fs.String("etcd", envOr("FUPIN_ETCD_ENDPOINTS", "127.0.0.1:2379"), "etcd endpoints, comma-separated")
 	token := fs.String("token", os.Getenv("FUPIN_TOKEN"), "bearer token (default: a dev token signed with the key in --data)")
 	data := fs.String("data", envOr("FUPIN_DATA_DIR", "data"), "data directory of `fupin dev` (its signing key makes the dev token)")
+	limits := limitFlags(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -89,9 +91,9 @@ func runImportHouseholds(ctx context.Context, args []string, stdout, stderr io.W
 		return fmt.Errorf("%w: fupin import households FILE [--dry-run] [--report FILE] [--sheet NAME] [--batch N] [--addr HOST:PORT | --etcd ENDPOINTS] [--token T | --data DIR]", errUsage)
 	}
 	path := pos[0]
-	r, err := ledgerfile.Open(path, *sheet)
+	r, err := tabular.Open(path, tabular.Options{Sheet: *sheet, Limits: limits.get()})
 	if err != nil {
-		return err
+		return limits.explain(err)
 	}
 	defer r.Close()
 	if *token == "" {
@@ -115,7 +117,8 @@ func runImportHouseholds(ctx context.Context, args []string, stdout, stderr io.W
 	printed := 0
 	settings := &identificationv1.ImportSettings{DryRun: *dryRun, Source: filepath.Base(path), BatchSize: int32(*batch)}
 	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+*token)
-	sum, err := streamLedger(ctx, identificationv1.NewImportServiceClient(conn), r, settings, *perMessage,
+	client := identificationv1.NewImportServiceClient(conn)
+	sum, err := streamLedger(ctx, client, r, settings, *perMessage,
 		func(resp *identificationv1.ImportHouseholdsResponse) error {
 			for _, is := range resp.GetIssues() {
 				if rep != nil {
@@ -138,7 +141,8 @@ func runImportHouseholds(ctx context.Context, args []string, stdout, stderr io.W
 		}
 	}
 	if err != nil {
-		return err
+		fmt.Fprint(stdout, stoppedReport(ctx, client, sum))
+		return limits.explain(err)
 	}
 	if printed > *maxPrint {
 		fmt.Fprintf(stdout, "... %d more findings", printed-*maxPrint)
@@ -155,17 +159,27 @@ func runImportHouseholds(ctx context.Context, args []string, stdout, stderr io.W
 }
 
 // streamLedger sends the file's rows to ImportHouseholds in messages of perMessage rows while answers
-// come back, and returns the final summary. The file is read as it is sent, never whole.
-func streamLedger(ctx context.Context, client identificationv1.ImportServiceClient, r ledgerfile.Reader,
+// come back, and returns the final summary. The file is read as it is sent, never whole. When the import
+// stops early it returns the last summary received (nil before the first) with the error.
+func streamLedger(ctx context.Context, client identificationv1.ImportServiceClient, r tabular.Reader,
 	settings *identificationv1.ImportSettings, perMessage int, onResponse func(*identificationv1.ImportHouseholdsResponse) error) (*identificationv1.ImportSummary, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stream, err := client.ImportHouseholds(ctx)
 	if err != nil {
-		return nil, err
+		return nil, serviceError(err)
 	}
 	sendErr := make(chan error, 1)
-	go func() { sendErr <- sendRows(stream, r, settings, perMessage) }()
+	go func() {
+		err := sendRows(stream, r, settings, perMessage)
+		if err != nil {
+			// A file that cannot be read to its end (too large, damaged) must not be imported as if it
+			// ended there: the stream is cancelled, not closed, and the service records the import as
+			// interrupted.
+			cancel()
+		}
+		sendErr <- err
+	}()
 	var sum *identificationv1.ImportSummary
 	for {
 		resp, err := stream.Recv()
@@ -174,27 +188,92 @@ func streamLedger(ctx context.Context, client identificationv1.ImportServiceClie
 		}
 		if err != nil {
 			cancel()
-			<-sendErr
-			return nil, serviceError(err)
+			if serr := <-sendErr; serr != nil {
+				return sum, serr
+			}
+			return sum, serviceError(err)
 		}
 		if err := onResponse(resp); err != nil {
 			cancel()
 			<-sendErr
-			return nil, err
+			return sum, err
 		}
 		sum = resp.GetSummary()
 	}
 	if err := <-sendErr; err != nil {
-		return nil, err
+		return sum, err
 	}
 	if !sum.GetDone() {
-		return nil, errors.New("the service ended the import without a final summary")
+		return sum, errors.New("the service ended the import without a final summary")
 	}
 	return sum, nil
 }
 
+// stoppedReport says how far an import that stopped early got: from its record (imports/{id}) when the
+// service answers, else from the last progress the stream brought; and that running the same file again
+// resumes it.
+func stoppedReport(ctx context.Context, client identificationv1.ImportServiceClient, last *identificationv1.ImportSummary) string {
+	if last.GetDryRun() {
+		return "the dry run stopped before the end of the file\n"
+	}
+	if last.GetImport() == "" {
+		return "the import stopped before the service wrote anything\n"
+	}
+	var b strings.Builder
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	rec, err := client.GetImport(ctx, &identificationv1.GetImportRequest{Name: last.GetImport()})
+	if err == nil {
+		s := rec.GetSummary()
+		fmt.Fprintf(&b, "the import stopped (%s, state %s): %d households written (%d persons), %d already imported, %d conflicts, %d not imported",
+			rec.GetName(), strings.ToLower(strings.TrimPrefix(rec.GetState().String(), "IMPORT_STATE_")), s.GetHouseholdsImported(),
+			s.GetPersonsImported(), s.GetHouseholdsAlreadyImported(), s.GetHouseholdsConflicting(), s.GetHouseholdsRejected())
+		if rec.GetLastRow() > 0 {
+			fmt.Fprintf(&b, "; every row up to row %d is done", rec.GetLastRow())
+		}
+		if rec.GetLastHouseholdNumber() != "" {
+			fmt.Fprintf(&b, " (last household written: 户编号 %s)", rec.GetLastHouseholdNumber())
+		}
+		b.WriteString("\n")
+	} else {
+		fmt.Fprintf(&b, "the import stopped (%s; its record could not be read: %v): before that, %d households written (%d persons), %d already imported, %d conflicts, %d not imported\n",
+			last.GetImport(), status.Code(err), last.GetHouseholdsImported(), last.GetPersonsImported(), last.GetHouseholdsAlreadyImported(),
+			last.GetHouseholdsConflicting(), last.GetHouseholdsRejected())
+	}
+	b.WriteString("what was written stays; run the same command again to resume: households already written are skipped\n")
+	return b.String()
+}
+
+// fileLimits are the file reader's limits (tabular.Limits) as flags of the import commands; the defaults
+// are tabular's, documented in docs/IMPORT.md.
+type fileLimits struct {
+	rows      *int64
+	cellChars *int
+	unzipMiB  *int64
+}
+
+func limitFlags(fs *flag.FlagSet) *fileLimits {
+	return &fileLimits{
+		rows:      fs.Int64("max-rows", tabular.DefaultMaxRows, "refuse a file of more rows"),
+		cellChars: fs.Int("max-cell-chars", tabular.DefaultMaxCellChars, "refuse a file with a longer cell (characters)"),
+		unzipMiB:  fs.Int64("max-unzip-mb", tabular.DefaultMaxUnzipBytes>>20, "refuse an XLSX file that unpacks to more (MiB)"),
+	}
+}
+
+func (l *fileLimits) get() tabular.Limits {
+	return tabular.Limits{MaxRows: *l.rows, MaxCellChars: *l.cellChars, MaxUnzipBytes: *l.unzipMiB << 20}
+}
+
+// explain adds to a refusal of a file beyond a limit what to do about it.
+func (l *fileLimits) explain(err error) error {
+	if errors.Is(err, tabular.ErrTooLarge) {
+		return fmt.Errorf("%w: split the file, or raise the limit (--max-rows, --max-cell-chars, --max-unzip-mb)", err)
+	}
+	return err
+}
+
 func sendRows(stream grpc.BidiStreamingClient[identificationv1.ImportHouseholdsRequest, identificationv1.ImportHouseholdsResponse],
-	r ledgerfile.Reader, settings *identificationv1.ImportSettings, perMessage int) error {
+	r tabular.Reader, settings *identificationv1.ImportSettings, perMessage int) error {
 	msg := &identificationv1.ImportHouseholdsRequest{Settings: settings}
 	send := func() error {
 		err := stream.Send(msg)
@@ -202,15 +281,14 @@ func sendRows(stream grpc.BidiStreamingClient[identificationv1.ImportHouseholdsR
 		return err
 	}
 	for {
-		row, cells, err := r.Next()
+		row, err := r.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			_ = stream.CloseSend()
 			return fmt.Errorf("read the ledger: %w", err)
 		}
-		msg.Rows = append(msg.Rows, &identificationv1.LedgerRow{Row: row, Cells: cells})
+		msg.Rows = append(msg.Rows, ledgerRow(row))
 		if len(msg.Rows) >= perMessage {
 			if err := send(); err != nil {
 				return sendError(err)
@@ -223,6 +301,18 @@ func sendRows(stream grpc.BidiStreamingClient[identificationv1.ImportHouseholdsR
 		}
 	}
 	return stream.CloseSend()
+}
+
+// ledgerRow is a row of the file as the service receives it: the cells and, for XLSX, their stored types.
+func ledgerRow(r tabular.Row) *identificationv1.LedgerRow {
+	out := &identificationv1.LedgerRow{Row: r.Num, Cells: r.Cells}
+	if r.Types != nil {
+		out.CellTypes = make([]commonv1.CellType, len(r.Types))
+		for i, t := range r.Types {
+			out.CellTypes[i] = commonv1.CellType(t)
+		}
+	}
+	return out
 }
 
 // sendError hides io.EOF: the service ended the stream and Recv returns its status.

@@ -18,8 +18,8 @@ import (
 	"fupin.dev/services/platform/auth"
 	"fupin.dev/services/platform/bizdate"
 	"fupin.dev/services/platform/pii"
+	"fupin.dev/services/platform/tabular"
 	"fupin.dev/tools/internal/devstack"
-	"fupin.dev/tools/internal/ledgerfile"
 	"github.com/golang-jwt/jwt/v5"
 	"google.golang.org/grpc/metadata"
 )
@@ -108,6 +108,7 @@ func runImportClues(ctx context.Context, args []string, stdout, stderr io.Writer
 	token := fs.String("token", os.Getenv("FUPIN_TOKEN"), "bearer token (default: a dev token signed with the key in --data)")
 	data := fs.String("data", envOr("FUPIN_DATA_DIR", "data"), "data directory of `fupin dev` (its signing key makes the dev token)")
 	dept := fs.String("dept", "rural_revitalization", "department of the dev token (e.g. medical_security for 医保's own file)")
+	limits := limitFlags(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -116,14 +117,14 @@ func runImportClues(ctx context.Context, args []string, stdout, stderr io.Writer
 		return fmt.Errorf("%w: fupin import clues FILE [--dry-run] [--report FILE] [--sheet NAME] [--batch N] [--addr HOST:PORT | --etcd ENDPOINTS] [--token T | --data DIR --dept DEPT]", errUsage)
 	}
 	path := pos[0]
-	r, err := ledgerfile.Open(path, *sheet)
+	r, err := tabular.Open(path, tabular.Options{Sheet: *sheet, Limits: limits.get()})
 	if err != nil {
-		return err
+		return limits.explain(err)
 	}
 	defer r.Close()
 	rows, issues, err := readClueFile(r, time.Now())
 	if err != nil {
-		return err
+		return limits.explain(err)
 	}
 	var created, existing int32
 	if !*dryRun && len(rows) > 0 {
@@ -181,12 +182,13 @@ var slashDate = regexp.MustCompile(`^([0-9]{4})[/.年-]([0-9]{1,2})[/.月-]([0-9
 
 // readClueFile finds the header row (the first of the first 20 rows with the column 身份证号), then reads
 // and checks every row. Bad rows become issues; the good ones are returned ready to send.
-func readClueFile(r ledgerfile.Reader, now time.Time) ([]*identificationv1.ClueImportRow, []clueIssue, error) {
+func readClueFile(r tabular.Reader, now time.Time) ([]*identificationv1.ClueImportRow, []clueIssue, error) {
 	var cols map[string]int
 	var out []*identificationv1.ClueImportRow
 	var issues []clueIssue
 	for {
-		n, cells, err := r.Next()
+		row, err := r.Next()
+		n, cells := row.Num, row.Cells
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -220,12 +222,12 @@ func readClueFile(r ledgerfile.Reader, now time.Time) ([]*identificationv1.ClueI
 		if strings.Join(cells, "") == "" {
 			continue
 		}
-		row, bad := clueRow(n, cell, now)
+		clue, bad := clueRow(n, cell, row.Type(cols[clueColID]), now)
 		if bad != nil {
 			issues = append(issues, *bad)
 			continue
 		}
-		out = append(out, row)
+		out = append(out, clue)
 	}
 	if cols == nil {
 		return nil, nil, fmt.Errorf("no header row with the column %s", clueColID)
@@ -244,11 +246,15 @@ func clueHeader(cells []string) map[string]int {
 	return cols
 }
 
-// clueRow checks one row and builds what ImportClues receives. The 身份证号 is checked here too, so a
-// typing error is named without a round trip; it is never printed.
-func clueRow(n int64, cell func(string) string, now time.Time) (*identificationv1.ClueImportRow, *clueIssue) {
+// clueRow checks one row and builds what ImportClues receives. The 身份证号 is checked here too (also that
+// its cell was stored as text), so a typing error is named without a round trip; it is never printed. The
+// cell's type goes with the row, for the service applies the same check.
+func clueRow(n int64, cell func(string) string, idType tabular.CellType, now time.Time) (*identificationv1.ClueImportRow, *clueIssue) {
 	bad := func(column, desc string) *clueIssue {
 		return &clueIssue{row: n, column: column, reason: "INVALID_FIELD", description: desc}
+	}
+	if err := pii.CheckIDNumberCell(cell(clueColID), idType.IsText()); err != nil {
+		return nil, &clueIssue{row: n, column: clueColID, reason: "ID_NUMBER_INVALID", description: err.Error()}
 	}
 	id := pii.NormalizeIDNumber(cell(clueColID))
 	if _, err := pii.ParseIDNumber(id, now); err != nil {
@@ -287,7 +293,7 @@ func clueRow(n int64, cell func(string) string, now time.Time) (*identificationv
 	if len([]rune(facts)) > 1000 {
 		return nil, bad(clueColFacts, "is longer than 1000 characters")
 	}
-	return &identificationv1.ClueImportRow{Row: int32(n), IdNumber: id, Clue: &identificationv1.Clue{Source: source,
+	return &identificationv1.ClueImportRow{Row: int32(n), IdNumber: id, IdNumberCellType: commonv1.CellType(idType), Clue: &identificationv1.Clue{Source: source,
 		Department: dept, Kind: kind, AroseDate: date, ExternalReference: ref, Facts: facts}}, nil
 }
 

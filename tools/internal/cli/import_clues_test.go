@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	"fupin.dev/services/identification"
 	"fupin.dev/services/platform/auth"
@@ -21,8 +22,9 @@ import (
 	"fupin.dev/services/platform/etcdx/etcdtest"
 	"fupin.dev/services/platform/pii"
 	"fupin.dev/services/platform/policy"
-	"fupin.dev/tools/internal/ledgerfile"
+	"fupin.dev/services/platform/tabular"
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/xuri/excelize/v2"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
@@ -47,7 +49,7 @@ func TestReadClueFile(t *testing.T) {
 		"7," + good + ",部门筛查预警,医保,因病,2025-06-03,,\n" +
 		",,,,,,,\n" +
 		"9," + strings.ToLower(good[:17]) + good[17:] + ",农户自主申报,,因病,,ZB-9,\n"
-	r, err := ledgerfile.NewCSVReader(strings.NewReader(file))
+	r, err := tabular.NewCSVReader(strings.NewReader(file), tabular.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +82,7 @@ func TestReadClueFile(t *testing.T) {
 		}
 	}
 	t.Run("a missing column refuses the file", func(t *testing.T) {
-		r, _ := ledgerfile.NewCSVReader(strings.NewReader("身份证号,线索来源,线索类型\n" + good + ",干部排查,因病\n"))
+		r, _ := tabular.NewCSVReader(strings.NewReader("身份证号,线索来源,线索类型\n"+good+",干部排查,因病\n"), tabular.Limits{})
 		if _, _, err := readClueFile(r, time.Now()); err == nil || !strings.Contains(err.Error(), "外部编号") {
 			t.Errorf("err = %v", err)
 		}
@@ -181,5 +183,33 @@ func TestImportCluesCommand(t *testing.T) {
 	list, err := identificationv1.NewMonitoringServiceClient(conn).ListClues(admin, &identificationv1.ListCluesRequest{})
 	if err != nil || len(list.GetClues()) != 1 || list.GetClues()[0].GetExternalReference() != "YB-2025-001" {
 		t.Errorf("clues %v %v", list, err)
+	}
+
+	// A 身份证号 cell stored as a number: the command names it (an XLSX file made with a number cell) and
+	// the service refuses it too, whoever the client.
+	xlsx := filepath.Join(t.TempDir(), "yb.xlsx")
+	f := excelize.NewFile()
+	sheet := f.GetSheetName(0)
+	_ = f.SetSheetRow(sheet, "A1", &[]string{"身份证号", "线索来源", "部门", "线索类型", "发生日期", "外部编号"})
+	_ = f.SetCellInt(sheet, "A2", 990001196503040000)
+	_ = f.SetSheetRow(sheet, "B2", &[]string{"部门筛查预警", "医保", "因病", today, "YB-2025-009"})
+	if err := f.SaveAs(xlsx); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	var xout bytes.Buffer
+	err = runImportClues(t.Context(), []string{xlsx, "--addr", addr, "--token", token("medical_security", "department_staff")}, &xout, io.Discard)
+	if err == nil || !strings.Contains(xout.String(), "row 2, 身份证号: ID_NUMBER_INVALID: the 身份证号 was stored as a number") {
+		t.Errorf("a number cell: %v\n%s", err, xout.String())
+	}
+	resp, err := identificationv1.NewMonitoringServiceClient(conn).ImportClues(
+		metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+token("medical_security", "department_staff")),
+		&identificationv1.ImportCluesRequest{Rows: []*identificationv1.ClueImportRow{{Row: 2, IdNumber: member,
+			IdNumberCellType: commonv1.CellType_CELL_TYPE_NUMBER, Clue: &identificationv1.Clue{
+				Source: identificationv1.ClueSource_CLUE_SOURCE_DEPARTMENT_SCREENING, Department: commonv1.Department_DEPARTMENT_MEDICAL_SECURITY,
+				Kind: identificationv1.ClueKind_CLUE_KIND_ILLNESS, ExternalReference: "YB-2025-010"}}}})
+	if err != nil || len(resp.GetResults()) != 1 || resp.GetResults()[0].GetReason() != "ID_NUMBER_INVALID" ||
+		resp.GetResults()[0].GetField() != "id_number" || !strings.Contains(resp.GetResults()[0].GetDescription(), "stored as a number") {
+		t.Errorf("the service took a 身份证号 stored as a number: %v %v", resp, err)
 	}
 }

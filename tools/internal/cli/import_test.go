@@ -4,14 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"fupin.dev/services/identification/ledger"
 	"fupin.dev/services/platform/pii"
 	"fupin.dev/tools/internal/devstack"
 	"github.com/xuri/excelize/v2"
@@ -124,6 +129,47 @@ func TestSeedAndImport(t *testing.T) {
 		}
 	})
 
+	t.Run("a stream killed half way: the command says how far it got, a rerun resumes", func(t *testing.T) {
+		file := filepath.Join(dir, "cut.csv")
+		var b strings.Builder
+		b.WriteString(strings.Join(ledger.Header(), ",") + "\n")
+		for i := range 60 {
+			first17 := fmt.Sprintf("990001198001%02d%03d", i%28+1, 500+i)
+			fmt.Fprintf(&b, "CUT-%02d,990001002003,一组%d号,赵%d,%s,户主,汉族,小学,健康,普通劳动力,一般户,\n", i, i, i, first17+string(pii.IDCheckChar(first17)))
+		}
+		if err := os.WriteFile(file, []byte(b.String()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		// A proxy in front of the service that cuts every connection once a few batches are done, as a lost
+		// network would; later connections pass.
+		proxy := cutProxy(t, stack.Services["identification"], 400)
+		var out, errs bytes.Buffer
+		err := Main(t.Context(), []string{"import", "households", file, "--addr", proxy, "--data", data, "--batch", "5",
+			"--rows-per-message", "4"}, &out, &errs)
+		if err == nil || !strings.Contains(out.String(), "the import stopped (imports/") ||
+			!strings.Contains(out.String(), "run the same command again to resume") {
+			t.Fatalf("%v\n%s", err, out.String())
+		}
+		t.Logf("the command printed:\n%s", out.String())
+		written := regexp.MustCompile(`: (\d+) households written`).FindStringSubmatch(out.String())
+		if written == nil {
+			t.Fatalf("no count of households written:\n%s", out.String())
+		}
+		rerun, err := run(t, "import", "households", file)
+		want := fmt.Sprintf("already imported %s,", written[1])
+		if err != nil || !strings.Contains(rerun, want) || !strings.Contains(rerun, "households 60:") {
+			t.Errorf("rerun after %s written: %v\n%s", written[1], err, rerun)
+		}
+	})
+
+	t.Run("a file beyond the reader's limits is refused before anything is sent", func(t *testing.T) {
+		out, err := run(t, "import", "households", filepath.Join(dir, "county.csv"), "--max-rows", "100")
+		if err == nil || !strings.Contains(err.Error(), "the file is too large: it has more than 100 rows") ||
+			!strings.Contains(err.Error(), "--max-rows") {
+			t.Errorf("%v\n%s", err, out)
+		}
+	})
+
 	t.Run("a file without the 身份证号 column is refused whole", func(t *testing.T) {
 		file := filepath.Join(dir, "bad.csv")
 		_ = os.WriteFile(file, []byte("户编号,行政区划代码,姓名,与户主关系\nB-1,990001002003,张三,户主\n"), 0o600)
@@ -132,4 +178,63 @@ func TestSeedAndImport(t *testing.T) {
 			t.Errorf("%s %v", out, err)
 		}
 	})
+}
+
+// cutProxy forwards connections to addr and cuts all of them once more than after bytes came back from the
+// service (its answers: a batch done is one); connections made after that pass untouched.
+func cutProxy(t *testing.T, addr string, after int64) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	var mu sync.Mutex
+	var received int64
+	cut := false
+	var open []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", addr)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			mu.Lock()
+			watched := !cut
+			if watched {
+				open = append(open, c, up)
+			}
+			mu.Unlock()
+			go func() { _, _ = io.Copy(up, c); up.Close() }()
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 4096)
+				for {
+					n, err := up.Read(buf)
+					if n > 0 {
+						if _, werr := c.Write(buf[:n]); werr != nil {
+							return
+						}
+						mu.Lock()
+						if received += int64(n); watched && !cut && received > after {
+							cut = true
+							for _, o := range open {
+								o.Close()
+							}
+						}
+						mu.Unlock()
+					}
+					if err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return l.Addr().String()
 }

@@ -14,7 +14,7 @@ import (
 	"fupin.dev/services/identification/ledger"
 	"fupin.dev/services/identification/synth"
 	"fupin.dev/services/platform/bizdate"
-	"fupin.dev/tools/internal/ledgerfile"
+	"fupin.dev/services/platform/tabular"
 )
 
 // runSeed writes a synthetic county as a household ledger (户籍台账) in the layout `fupin import
@@ -42,7 +42,7 @@ func runSeed(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		if *xlsx {
 			*out = "ledger.xlsx"
 		}
-	} else if *xlsx && ledgerfile.FormatOf(*out) != ledgerfile.XLSX {
+	} else if *xlsx && tabular.FormatOf(*out) != tabular.XLSX {
 		return fmt.Errorf("%w: --xlsx needs an --out file ending in .xlsx", errUsage)
 	}
 	if *regionsFile == "" {
@@ -57,7 +57,7 @@ func runSeed(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	start := time.Now()
-	w, err := ledgerfile.Create(*out)
+	w, err := tabular.Create(*out)
 	if err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func runSeed(_ context.Context, args []string, stdout, stderr io.Writer) error {
 
 // writeCounty writes n generated households, one row per person, after the header row. It returns the
 // number of persons.
-func writeCounty(w ledgerfile.Writer, gen *synth.Generator, n int, merged bool) (int, error) {
+func writeCounty(w tabular.Writer, gen *synth.Generator, n int, merged bool) (int, error) {
 	if err := w.Write(ledger.Header()); err != nil {
 		return 0, err
 	}

@@ -9,12 +9,16 @@ import (
 
 	"fupin.dev/services/identification"
 	"fupin.dev/services/platform/boot"
+	"fupin.dev/services/platform/tabular"
 )
 
 func main() {
 	boot.Main(identification.Name, func(ctx context.Context, base boot.Config) error {
 		demo, _ := strconv.Atoi(os.Getenv("FUPIN_DEMO_HOUSEHOLDS"))
+		maxRows, _ := strconv.ParseInt(os.Getenv("FUPIN_IMPORT_MAX_ROWS"), 10, 64)
+		maxCell, _ := strconv.Atoi(os.Getenv("FUPIN_IMPORT_MAX_CELL_CHARS"))
 		return identification.Run(ctx, identification.Config{Config: base,
-			RegionsFile: os.Getenv("FUPIN_REGIONS_FILE"), DemoHouseholds: demo})
+			RegionsFile: os.Getenv("FUPIN_REGIONS_FILE"), DemoHouseholds: demo,
+			ImportLimits: tabular.Limits{MaxRows: maxRows, MaxCellChars: maxCell}})
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 	"time"
 
 	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
@@ -11,7 +12,10 @@ import (
 	"fupin.dev/services/identification/internal/domain"
 	"fupin.dev/services/platform/audit"
 	"fupin.dev/services/platform/auth"
+	"fupin.dev/services/platform/pagetoken"
+	"fupin.dev/services/platform/tabular"
 	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // Imports serves fupin.identification.v1.ImportService.
@@ -80,24 +84,78 @@ func (s *Imports) record(ctx context.Context, c *auth.Caller, importID string, w
 	return r
 }
 
+// GetImport returns an import record.
+func (s *Imports) GetImport(ctx context.Context, req *identificationv1.GetImportRequest) (*identificationv1.Import, error) {
+	rec, err := s.importer.GetImport(ctx, strings.TrimPrefix(req.GetName(), "imports/"))
+	if err != nil {
+		return nil, err
+	}
+	return toImport(rec), nil
+}
+
+// ListImports lists import records, newest first.
+func (s *Imports) ListImports(ctx context.Context, req *identificationv1.ListImportsRequest) (*identificationv1.ListImportsResponse, error) {
+	before, err := pagetoken.After(req.GetPageToken(), "im1")
+	if err != nil {
+		return nil, err
+	}
+	size := int(req.GetPageSize())
+	if size == 0 {
+		size = defaultPageSize
+	}
+	recs, next, err := s.importer.ListImports(ctx, before, min(size, maxPageSize))
+	if err != nil {
+		return nil, err
+	}
+	resp := &identificationv1.ListImportsResponse{NextPageToken: pagetoken.Encode("im1", next)}
+	for _, r := range recs {
+		resp.Imports = append(resp.Imports, toImport(r))
+	}
+	return resp, nil
+}
+
+func toImport(r *domain.LedgerImport) *identificationv1.Import {
+	out := &identificationv1.Import{Name: "imports/" + r.ID, Actor: r.Actor, Source: r.Source,
+		State: identificationv1.ImportState(r.State), CreateTime: timestamppb.New(r.Started),
+		Summary: toImportSummary(r.Summary), LastHouseholdNumber: r.LastNumber, LastRow: r.LastRow, StatusMessage: r.Message}
+	out.Summary.Import, out.Summary.Done = "", r.State == domain.LedgerImportDone
+	if !r.Updated.IsZero() {
+		out.UpdateTime = timestamppb.New(r.Updated)
+	}
+	if !r.Finished.IsZero() {
+		out.FinishTime = timestamppb.New(r.Finished)
+	}
+	return out
+}
+
 func fromLedgerRows(in []*identificationv1.LedgerRow) []domain.LedgerRow {
 	out := make([]domain.LedgerRow, len(in))
 	for i, r := range in {
 		out[i] = domain.LedgerRow{Row: r.GetRow(), Cells: r.GetCells()}
+		if ts := r.GetCellTypes(); len(ts) > 0 {
+			out[i].Types = make([]tabular.CellType, len(ts))
+			for j, t := range ts {
+				out[i].Types[j] = tabular.CellType(t)
+			}
+		}
+	}
+	return out
+}
+
+func toImportSummary(sum domain.LedgerImportSummary) *identificationv1.ImportSummary {
+	out := &identificationv1.ImportSummary{
+		DryRun: sum.DryRun, Done: sum.Done, Rows: sum.Rows, Households: sum.Households,
+		HouseholdsImported: sum.Imported, PersonsImported: sum.Persons, HouseholdsAlreadyImported: sum.AlreadyImported,
+		HouseholdsConflicting: sum.Conflicting, HouseholdsRejected: sum.Rejected,
+	}
+	if sum.ImportID != "" {
+		out.Import = "imports/" + sum.ImportID
 	}
 	return out
 }
 
 func toImportResponse(p domain.LedgerImportProgress) *identificationv1.ImportHouseholdsResponse {
-	sum := p.Summary
-	out := &identificationv1.ImportHouseholdsResponse{Summary: &identificationv1.ImportSummary{
-		DryRun: sum.DryRun, Done: sum.Done, Rows: sum.Rows, Households: sum.Households,
-		HouseholdsImported: sum.Imported, PersonsImported: sum.Persons, HouseholdsAlreadyImported: sum.AlreadyImported,
-		HouseholdsConflicting: sum.Conflicting, HouseholdsRejected: sum.Rejected,
-	}}
-	if sum.ImportID != "" {
-		out.Summary.Import = "imports/" + sum.ImportID
-	}
+	out := &identificationv1.ImportHouseholdsResponse{Summary: toImportSummary(p.Summary)}
 	out.Issues = make([]*identificationv1.ImportIssue, len(p.Issues))
 	for i, is := range p.Issues {
 		out.Issues[i] = &identificationv1.ImportIssue{Row: is.Row, Column: is.Column, HouseholdNumber: is.HouseholdNumber,

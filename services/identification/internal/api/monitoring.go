@@ -13,6 +13,7 @@ import (
 	"fupin.dev/services/identification/internal/domain"
 	"fupin.dev/services/platform/apperr"
 	"fupin.dev/services/platform/bizdate"
+	"fupin.dev/services/platform/tabular"
 	"fupin.dev/services/platform/workflow"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -77,7 +78,7 @@ func (s *Monitoring) CreateClue(ctx context.Context, req *identificationv1.Creat
 func (s *Monitoring) ImportClues(ctx context.Context, req *identificationv1.ImportCluesRequest) (*identificationv1.ImportCluesResponse, error) {
 	rows := make([]domain.ClueRow, len(req.GetRows()))
 	for i, r := range req.GetRows() {
-		rows[i] = domain.ClueRow{Row: int(r.GetRow()), NewClue: fromClue(r.GetClue())}
+		rows[i] = domain.ClueRow{Row: int(r.GetRow()), NewClue: fromClue(r.GetClue()), IDCellType: tabular.CellType(r.GetIdNumberCellType())}
 		rows[i].IDNumber = r.GetIdNumber()
 	}
 	results, err := s.svc.ImportClues(ctx, reporter(ctx), rows)

@@ -13,6 +13,7 @@ import (
 	"fupin.dev/services/identification/internal/store"
 	"fupin.dev/services/identification/synth"
 	"fupin.dev/services/platform/boot"
+	"fupin.dev/services/platform/tabular"
 	"github.com/google/uuid"
 )
 
@@ -27,6 +28,9 @@ type Config struct {
 	// DemoHouseholds, when above zero, seeds a synthetic county of that many households on a first start
 	// with an empty register (fupin dev).
 	DemoHouseholds int
+	// ImportLimits bound one ledger import stream: MaxRows rows, cells of MaxCellChars characters (zero:
+	// the file reader's defaults, docs/IMPORT.md).
+	ImportLimits tabular.Limits
 }
 
 // Run serves until ctx ends.
@@ -60,7 +64,12 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	identificationv1.RegisterHouseholdServiceServer(p.Server.GRPC(), api.NewHouseholds(svc))
 	identificationv1.RegisterRegionServiceServer(p.Server.GRPC(), api.NewRegions(svc))
-	identificationv1.RegisterImportServiceServer(p.Server.GRPC(), api.NewImports(domain.NewLedgerImporter(svc, st), p.Audit, now))
+	importer := domain.NewLedgerImporter(svc, st, cfg.ImportLimits)
+	if _, err := importer.InterruptStale(ctx); err != nil {
+		p.Close()
+		return fmt.Errorf("%s: %w", Name, err)
+	}
+	identificationv1.RegisterImportServiceServer(p.Server.GRPC(), api.NewImports(importer, p.Audit, now))
 	identificationv1.RegisterCaseServiceServer(p.Server.GRPC(), api.NewCases(cases))
 	visits := domain.NewVisits(st, p.PII, p.Policy, now, newID)
 	identificationv1.RegisterVisitServiceServer(p.Server.GRPC(), api.NewVisits(visits, now))

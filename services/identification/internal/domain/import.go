@@ -17,6 +17,8 @@ import (
 	"fupin.dev/services/identification/ledger"
 	"fupin.dev/services/platform/apperr"
 	"fupin.dev/services/platform/bizdate"
+	"fupin.dev/services/platform/pii"
+	"fupin.dev/services/platform/tabular"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -31,6 +33,7 @@ const (
 	ReasonImportHouseholdConflict = "IMPORT_HOUSEHOLD_CONFLICT"
 	ReasonImportAlreadyImported   = "IMPORT_ALREADY_IMPORTED"
 	ReasonImportRowsOutOfOrder    = "IMPORT_ROWS_OUT_OF_ORDER"
+	ReasonImportFileTooLarge      = "IMPORT_FILE_TOO_LARGE"
 )
 
 // Limits of the bulk import.
@@ -47,10 +50,11 @@ const (
 )
 
 // LedgerRow is one row of a household ledger file (户籍台账): its row number in the file (1 for the first
-// row) and its cells as text.
+// row), its cells as text and how each was stored (nil: all text, as in a CSV file).
 type LedgerRow struct {
 	Row   int64
 	Cells []string
+	Types []tabular.CellType
 }
 
 // LedgerOutcome is what happened to a household that was not simply imported.
@@ -112,15 +116,17 @@ type LedgerImportOptions struct {
 // LedgerImportState is the state of an import record.
 type LedgerImportState int32
 
-// Import states.
+// Import states; the numbers are those of fupin.identification.v1.ImportState.
 const (
-	LedgerImportRunning  LedgerImportState = 1 // started; a crash leaves it so, with the counts of the batches committed
-	LedgerImportDone     LedgerImportState = 2
-	LedgerImportFailed   LedgerImportState = 3
-	LedgerImportCanceled LedgerImportState = 4 // the client went away
+	LedgerImportRunning LedgerImportState = 1 // started; a crash leaves it so, with the counts of the batches committed
+	LedgerImportDone    LedgerImportState = 2
+	LedgerImportFailed  LedgerImportState = 3
+	// LedgerImportInterrupted: the stream ended before the import did (the client went away, the
+	// connection was lost, the service stopped), or a running record stopped reporting (the service crashed).
+	LedgerImportInterrupted LedgerImportState = 4
 )
 
-// LedgerImport is the trail of one import (痕迹): who imported what, when, and what it did.
+// LedgerImport is the trail of one import (痕迹): who imported what, when, what it did and how far it got.
 type LedgerImport struct {
 	ID       string
 	Actor    string
@@ -128,7 +134,14 @@ type LedgerImport struct {
 	State    LedgerImportState
 	Started  time.Time
 	Finished time.Time
-	Summary  LedgerImportSummary
+	// Updated is when the import last wrote a batch or reported that it is alive (see ImportHeartbeat).
+	Updated time.Time
+	Summary LedgerImportSummary
+	// LastNumber is the 户编号 of the last household written; every row up to LastRow is decided.
+	LastNumber string
+	LastRow    int64
+	// Message says why a failed or interrupted import stopped; never personal data.
+	Message string
 }
 
 // KnownPerson is a person the register already has, found by blind index.
@@ -148,13 +161,12 @@ type LedgerImportStore interface {
 	HouseholdsByNumber(ctx context.Context, numbers []string) (map[string]*Household, error)
 	// PersonsByIndex returns the persons the register knows by these blind indexes, by blind index.
 	PersonsByIndex(ctx context.Context, indexes []string) (map[string]KnownPerson, error)
+	LedgerImportRecords
 	// CreateHouseholds inserts households that passed every check, with their members, first status
 	// entries and change-feed entries, in the transaction in ctx, faster than CreateHousehold one by one.
 	// A member whose PersonID is in existing keeps that person's record (its attributes updated) instead
 	// of inserting one. The database still refuses a person held twice or a number used twice.
 	CreateHouseholds(ctx context.Context, hs []*Household, existing map[string]bool) error
-	// SaveImport inserts or updates an import record.
-	SaveImport(ctx context.Context, rec *LedgerImport) error
 }
 
 // LedgerImporter is the bulk import of the household ledger. It applies CreateHousehold's rules to every
@@ -166,11 +178,20 @@ type LedgerImporter struct {
 	svc     *Service
 	store   LedgerImportStore
 	workers int
+	limits  tabular.Limits
 }
 
-// NewLedgerImporter returns the bulk import over svc's rules and store.
-func NewLedgerImporter(svc *Service, store LedgerImportStore) *LedgerImporter {
-	return &LedgerImporter{svc: svc, store: store, workers: runtime.GOMAXPROCS(0)}
+// NewLedgerImporter returns the bulk import over svc's rules and store. limits bound what one stream may
+// send (MaxRows rows, cells of at most MaxCellChars characters; zero fields: the file reader's defaults).
+func NewLedgerImporter(svc *Service, store LedgerImportStore, limits tabular.Limits) *LedgerImporter {
+	d := tabular.DefaultLimits()
+	if limits.MaxRows <= 0 {
+		limits.MaxRows = d.MaxRows
+	}
+	if limits.MaxCellChars <= 0 {
+		limits.MaxCellChars = d.MaxCellChars
+	}
+	return &LedgerImporter{svc: svc, store: store, workers: runtime.GOMAXPROCS(0), limits: limits}
 }
 
 // Import reads a ledger's rows from next (until it returns io.EOF) and imports its households for caller
@@ -188,7 +209,7 @@ func (im *LedgerImporter) Import(ctx context.Context, c Caller, opts LedgerImpor
 		opts.BatchSize = DefaultLedgerBatch
 	}
 	opts.BatchSize = min(opts.BatchSize, MaxLedgerBatch)
-	rd := &rowReader{next: next}
+	rd := &rowReader{next: next, limits: im.limits}
 	cols, err := findHeader(rd)
 	if err != nil {
 		return LedgerImportSummary{}, err
@@ -206,25 +227,23 @@ func (im *LedgerImporter) Import(ctx context.Context, c Caller, opts LedgerImpor
 		today: bizdate.Today(now), persons: make(map[[16]byte]personSeen)}
 	s.sum.DryRun = opts.DryRun
 	if !opts.DryRun {
-		s.rec = &LedgerImport{ID: im.svc.newID(), Actor: c.Actor, Source: opts.Source, State: LedgerImportRunning, Started: now}
+		s.rec = &LedgerImport{ID: im.svc.newID(), Actor: c.Actor, Source: opts.Source, State: LedgerImportRunning,
+			Started: now, Updated: now}
 		s.sum.ImportID = s.rec.ID
 		if err := im.store.InTx(ctx, func(ctx context.Context) error { return im.store.SaveImport(ctx, s.rec) }); err != nil {
 			return LedgerImportSummary{}, err
 		}
+		// The record's name goes to the client at once, so a client whose stream dies before the first
+		// batch is done can still read how far the import got.
+		if err := emit(LedgerImportProgress{Summary: s.sum}); err != nil {
+			err = s.finish(ctx, err)
+			return s.sum, err
+		}
+		defer im.heartbeat(ctx, s.rec.ID)()
 	}
 	err = s.run(ctx, rd, emit)
 	if s.rec != nil {
-		s.rec.State, s.rec.Finished, s.rec.Summary = LedgerImportDone, im.svc.now(), s.sum
-		switch {
-		case errors.Is(err, context.Canceled) || ctx.Err() != nil:
-			s.rec.State = LedgerImportCanceled
-		case err != nil:
-			s.rec.State = LedgerImportFailed
-		}
-		fctx := context.WithoutCancel(ctx)
-		if serr := im.store.InTx(fctx, func(ctx context.Context) error { return im.store.SaveImport(ctx, s.rec) }); err == nil {
-			err = serr
-		}
+		err = s.finish(ctx, err)
 	}
 	if err != nil {
 		return s.sum, err
@@ -251,12 +270,14 @@ func (im *LedgerImporter) regions(ctx context.Context) (map[string]*Region, erro
 	}
 }
 
-// rowReader hands out rows one at a time from the batches next returns, checking that row numbers increase.
+// rowReader hands out rows one at a time from the batches next returns, checking that row numbers increase
+// and that the stream stays within the limits (the file reader's, which a client may not have applied).
 type rowReader struct {
-	next func() ([]LedgerRow, error)
-	buf  []LedgerRow
-	last int64
-	read int
+	next   func() ([]LedgerRow, error)
+	limits tabular.Limits
+	buf    []LedgerRow
+	last   int64
+	read   int
 }
 
 func (r *rowReader) row() (LedgerRow, error) {
@@ -275,6 +296,16 @@ func (r *rowReader) row() (LedgerRow, error) {
 	}
 	r.last = row.Row
 	r.read++
+	if int64(r.read) > r.limits.MaxRows {
+		return row, apperr.Invalid(ReasonImportFileTooLarge, "rows", fmt.Sprintf("the file has more than %d rows, the most one "+
+			"import takes: split it (households written so far stay; a rerun skips them)", r.limits.MaxRows))
+	}
+	for _, c := range row.Cells {
+		if len(c) > r.limits.MaxCellChars && utf8.RuneCountInString(c) > r.limits.MaxCellChars {
+			return row, apperr.Invalid(ReasonImportFileTooLarge, "rows", fmt.Sprintf("row %d has a cell longer than %d characters",
+				row.Row, r.limits.MaxCellChars))
+		}
+	}
 	return row, nil
 }
 
@@ -290,6 +321,12 @@ func (cs *columns) cell(r LedgerRow, name string) string {
 		return ""
 	}
 	return ledger.Clean(r.Cells[i])
+}
+
+// text reports whether the cell of a column was stored as text (a number keeps 15 digits).
+func (cs *columns) text(r LedgerRow, name string) bool {
+	i, ok := cs.pos[name]
+	return !ok || i >= len(r.Types) || r.Types[i].IsText()
 }
 
 // findHeader reads rows until the header row: the first of the first rows that has the column 户编号.
@@ -358,6 +395,10 @@ type checked struct {
 	raw    *rawHousehold
 	h      *Household
 	issues []LedgerIssue
+	// members of a rejected household, and which of them have a good 身份证号 (with its blind index): they
+	// are still looked up in the register, so every problem of the household is reported at once.
+	members []Member
+	good    []int
 }
 
 type batchItem struct {
@@ -648,12 +689,10 @@ func (s *ledgerSession) checkHousehold(raw *rawHousehold) checked {
 			add(i, r.Row, ledger.ColName, ReasonImportValueInvalid, fmt.Sprintf("at most %d characters", maxNameRunes))
 		}
 		m.IDNumber = s.cols.cell(r, ledger.ColIDNumber)
-		switch {
-		case m.IDNumber == "":
+		if m.IDNumber == "" {
 			add(i, r.Row, ledger.ColIDNumber, ReasonImportValueRequired, "a member's 身份证号 is required")
-		case spreadsheetNumber(m.IDNumber):
-			add(i, r.Row, ledger.ColIDNumber, ReasonIDNumberInvalid, "the 身份证号 was stored as a number, which keeps only 15 digits: "+
-				"format the column as text (文本) and enter the numbers again")
+		} else if err := pii.CheckIDNumberCell(m.IDNumber, s.cols.text(r, ledger.ColIDNumber)); err != nil {
+			add(i, r.Row, ledger.ColIDNumber, ReasonIDNumberInvalid, err.Error())
 		}
 		rel := s.cols.cell(r, ledger.ColRelation)
 		if v, ok := ledger.Relation(rel); !ok {
@@ -705,6 +744,12 @@ func (s *ledgerSession) checkHousehold(raw *rawHousehold) checked {
 		add(v.Member, raw.rows[v.Member].Row, column, v.Reason, desc)
 	}
 	if len(out.issues) > 0 {
+		for i := range in.Members {
+			if in.Members[i].IDIndex != "" && !bad[cellKey{i, ledger.ColIDNumber}] {
+				out.good = append(out.good, i)
+			}
+		}
+		out.members = in.Members
 		sortIssues(out.issues)
 		return out
 	}
@@ -761,21 +806,11 @@ func validNumber(n string) bool {
 	return true
 }
 
-// spreadsheetNumber reports whether a cell looks like a number a spreadsheet wrote in scientific notation
-// (4.20621E+17): the 身份证号 was stored as a number and its last digits are lost.
-func spreadsheetNumber(s string) bool {
-	mant, exp, ok := strings.Cut(strings.ToUpper(s), "E+")
-	if !ok || mant == "" || exp == "" {
-		return false
-	}
-	return strings.Trim(mant, "0123456789.") == "" && strings.Trim(exp, "0123456789") == ""
-}
-
 // write checks a batch against the register (numbers already used, persons already held) and, unless
 // this is a dry run, writes the households that pass in one transaction. It returns the batch's findings.
 func (s *ledgerSession) write(ctx context.Context, batch []checked) ([]LedgerIssue, error) {
 	var issues []LedgerIssue
-	var candidates []*checked
+	var candidates, rejected []*checked
 	var numbers []string
 	for i := range batch {
 		b := &batch[i]
@@ -783,6 +818,10 @@ func (s *ledgerSession) write(ctx context.Context, batch []checked) ([]LedgerIss
 		if b.h == nil {
 			s.sum.Rejected++
 			issues = append(issues, b.issues...)
+			if len(b.good) > 0 {
+				rejected = append(rejected, b)
+				numbers = append(numbers, b.raw.number)
+			}
 			continue
 		}
 		candidates = append(candidates, b)
@@ -799,6 +838,12 @@ func (s *ledgerSession) write(ctx context.Context, batch []checked) ([]LedgerIss
 		rejected             int64
 	}
 	var d decision
+	// Every row up to the batch's last is decided once the batch commits.
+	var lastRow int64
+	if n := len(batch); n > 0 {
+		raw := batch[n-1].raw
+		lastRow = max(raw.rows[len(raw.rows)-1].Row, raw.last)
+	}
 	decide := func(ctx context.Context) error {
 		d = decision{seen: map[[16]byte]personSeen{}}
 		existing, err := s.im.store.HouseholdsByNumber(ctx, numbers)
@@ -807,6 +852,11 @@ func (s *ledgerSession) write(ctx context.Context, batch []checked) ([]LedgerIss
 		}
 		var fresh []*checked
 		var indexes []string
+		for _, b := range rejected {
+			for _, i := range b.good {
+				indexes = append(indexes, b.members[i].IDIndex)
+			}
+		}
 		for _, b := range candidates {
 			if e, ok := existing[b.h.Number]; ok {
 				issue := compare(b, e)
@@ -831,21 +881,8 @@ func (s *ledgerSession) write(ctx context.Context, batch []checked) ([]LedgerIss
 		for _, b := range fresh {
 			var taken []LedgerIssue
 			for i, m := range b.h.Members {
-				key := indexKey(m.IDIndex)
-				row := b.raw.rows[i].Row
-				other, inFile := s.persons[key]
-				if !inFile {
-					other, inFile = d.seen[key]
-				}
-				switch {
-				case inFile:
-					taken = append(taken, LedgerIssue{Row: row, Column: ledger.ColIDNumber, HouseholdNumber: b.raw.number,
-						Outcome: LedgerRejected, Reason: ReasonPersonInOtherHousehold,
-						Description: fmt.Sprintf("the person is already a member of household %s, row %d of this file", other.number, other.row)})
-				case known[m.IDIndex].Held:
-					taken = append(taken, LedgerIssue{Row: row, Column: ledger.ColIDNumber, HouseholdNumber: b.raw.number,
-						Outcome: LedgerRejected, Reason: ReasonPersonInOtherHousehold,
-						Description: "the person is already a member of another household of the register"})
+				if issue, ok := s.personTaken(b.raw, i, m.IDIndex, known, d.seen, nil); ok {
+					taken = append(taken, issue)
 				}
 			}
 			if len(taken) > 0 {
@@ -863,6 +900,22 @@ func (s *ledgerSession) write(ctx context.Context, batch []checked) ([]LedgerIss
 			}
 			d.written = append(d.written, b.h)
 			d.persons += int64(len(b.h.Members))
+		}
+		// A household rejected for its rows is still checked against the register and the file (every
+		// household passed, in this batch too), so the next run does not find a problem this one could
+		// have named. Its own registered household (the same 户编号) is not another household.
+		for _, b := range rejected {
+			own := map[string]bool{}
+			if e := existing[b.raw.number]; e != nil {
+				for _, m := range e.Members {
+					own[m.IDIndex] = own[m.IDIndex] || m.Current()
+				}
+			}
+			for _, i := range b.good {
+				if issue, ok := s.personTaken(b.raw, i, b.members[i].IDIndex, known, d.seen, own); ok {
+					d.issues = append(d.issues, issue)
+				}
+			}
 		}
 		if s.opts.DryRun {
 			return nil
@@ -884,6 +937,10 @@ func (s *ledgerSession) write(ctx context.Context, batch []checked) ([]LedgerIss
 			}
 		}
 		rec := *s.rec
+		rec.Updated, rec.LastRow = s.im.svc.now(), lastRow
+		if n := len(d.written); n > 0 {
+			rec.LastNumber = d.written[n-1].Number
+		}
 		rec.Summary = s.sum
 		rec.Summary.Imported += int64(len(d.written))
 		rec.Summary.Persons += d.persons
@@ -912,6 +969,11 @@ func (s *ledgerSession) write(ctx context.Context, batch []checked) ([]LedgerIss
 		for k, v := range d.seen {
 			s.persons[k] = v
 		}
+	} else {
+		s.rec.LastRow = lastRow
+		if n := len(d.written); n > 0 {
+			s.rec.LastNumber = d.written[n-1].Number
+		}
 	}
 	s.sum.Imported += int64(len(d.written))
 	s.sum.Persons += d.persons
@@ -921,6 +983,30 @@ func (s *ledgerSession) write(ctx context.Context, batch []checked) ([]LedgerIss
 	issues = append(issues, d.issues...)
 	sortIssues(issues)
 	return issues, nil
+}
+
+// personTaken reports member i of a household of the file (with blind index idx) when the person is
+// already a current member of another household: of the register (known; own are the blind indexes of the
+// household's own registered members) or passed earlier in the file (s.persons on a dry run, seen in the
+// batch).
+func (s *ledgerSession) personTaken(raw *rawHousehold, i int, idx string, known map[string]KnownPerson,
+	seen map[[16]byte]personSeen, own map[string]bool) (LedgerIssue, bool) {
+	issue := LedgerIssue{Row: raw.rows[i].Row, Column: ledger.ColIDNumber, HouseholdNumber: raw.number,
+		Outcome: LedgerRejected, Reason: ReasonPersonInOtherHousehold}
+	key := indexKey(idx)
+	other, inFile := s.persons[key]
+	if !inFile {
+		other, inFile = seen[key]
+	}
+	switch {
+	case inFile:
+		issue.Description = fmt.Sprintf("the person is already a member of household %s, row %d of this file", other.number, other.row)
+	case known[idx].Held && !own[idx]:
+		issue.Description = "the person is already a member of another household of the register"
+	default:
+		return issue, false
+	}
+	return issue, true
 }
 
 // columnOrder is each column's place in the layout, for sorting findings.

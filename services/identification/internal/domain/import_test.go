@@ -17,6 +17,7 @@ import (
 	"fupin.dev/services/platform/pii"
 	"fupin.dev/services/platform/sqldb"
 	"fupin.dev/services/platform/sqldb/sqldbtest"
+	"fupin.dev/services/platform/tabular"
 )
 
 // ledgerEnv is a register on a real database with the bulk import over it.
@@ -56,7 +57,7 @@ func newLedgerEnv(t testing.TB, d sqldb.Dialect) *ledgerEnv {
 		n++ // ids are made by one goroutine at a time (the import's writer)
 		return fmt.Sprintf("id-%06d", n)
 	})
-	return &ledgerEnv{st: st, svc: svc, imp: domain.NewLedgerImporter(svc, st)}
+	return &ledgerEnv{st: st, svc: svc, imp: domain.NewLedgerImporter(svc, st, tabular.Limits{})}
 }
 
 const ledgerHeader = "户编号,行政区划代码,家庭住址,姓名,身份证号,与户主关系,民族,文化程度,健康状况,劳动技能,户类型,脱贫年度"
@@ -219,6 +220,10 @@ func TestImportRowRules(t *testing.T) {
 			[]finding{{2, "户编号", domain.ReasonImportValueRequired}}},
 		{"every problem of a household at once", []string{at(head, cHealth, "很健康"), at(at(spouse, cID, wrongCheckDigit(id("19720202", 22))), cName, "")}, county, false,
 			[]finding{{2, "健康状况", domain.ReasonImportLabelUnknown}, {3, "姓名", domain.ReasonImportValueRequired}, {3, "身份证号", domain.ReasonIDNumberInvalid}}},
+		// The register is asked about the members of a household rejected for its rows too: the next run
+		// must not find a problem this one could have named.
+		{"a row error and a person already in another household, both at once", []string{at(head, cHealth, "很健康"), spouse}, county, true,
+			[]finding{{2, "健康状况", domain.ReasonImportLabelUnknown}, {3, "身份证号", domain.ReasonPersonInOtherHousehold}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -251,6 +256,126 @@ func TestImportRowRules(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// roundedIDNumber returns an 18-digit 身份证号 that ends in 000 and whose check character is valid: what
+// Excel keeps of a number typed into a General cell (15 significant digits) can be such a number, a
+// different person's, about once in eleven.
+func roundedIDNumber(t *testing.T) string {
+	t.Helper()
+	for day := 10; day < 29; day++ {
+		for seq := 0; seq < 10; seq++ {
+			first17 := fmt.Sprintf("990001197202%02d%d00", day, seq)
+			if pii.IDCheckChar(first17) == '0' {
+				return first17 + "0"
+			}
+		}
+	}
+	t.Fatal("no rounded number with a valid check character")
+	return ""
+}
+
+// TestImportIDNumberStoredAsNumber: a 身份证号 cell not stored as text is refused, whatever it reads as —
+// an 18-digit number with a valid check character (before, imported as another person's number), the same
+// in E-notation, and 15-digit numbers — with the reason that says so and what to do.
+func TestImportIDNumberStoredAsNumber(t *testing.T) {
+	rounded := roundedIDNumber(t)
+	if !pii.ValidIDNumber(rounded, today) {
+		t.Fatalf("%s is not valid", rounded)
+	}
+	head := line("N-1", "990001002001", "红桥村一组8号", "张大山", id("19700101", 11), "户主", "一般户", "")
+	tests := []struct {
+		name  string
+		cell  string
+		typ   tabular.CellType
+		error bool
+	}{
+		{"18 digits stored as a number, a valid check character", rounded, tabular.CellNumber, true},
+		{"18 digits stored as a number, in E-notation", "9.90001197202015E+17", tabular.CellNumber, true},
+		{"15 digits stored as a number", rounded[:15], tabular.CellNumber, true},
+		{"15 digits stored as a number, in E-notation", "9.90001197202015E+14", tabular.CellNumber, true},
+		{"a formula", rounded, tabular.CellOther, true},
+		{"E-notation stored as text (a CSV saved from a number column)", "9.90001197202015E+17", tabular.CellText, true},
+		{"the same 18 digits stored as text", rounded, tabular.CellText, false},
+		{"the same 18 digits, type not told (CSV)", rounded, tabular.CellUnknown, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newLedgerEnv(t, sqldb.SQLite)
+			rows := ledgerRows(ledgerHeader, head, line("N-1", "", "", "李秀英", tt.cell, "配偶", "", ""))
+			rows[2].Types = make([]tabular.CellType, len(rows[2].Cells))
+			rows[2].Types[cID] = tt.typ
+			issues, sum, err := e.importLedger(t, county, domain.LedgerImportOptions{}, rows)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.error {
+				if len(issues) != 0 || sum.Imported != 1 {
+					t.Errorf("%+v %+v", issues, sum)
+				}
+				return
+			}
+			if len(issues) != 1 || issues[0].Row != 3 || issues[0].Column != "身份证号" || issues[0].Reason != domain.ReasonIDNumberInvalid ||
+				!strings.Contains(issues[0].Description, "stored as a number") || !strings.Contains(issues[0].Description, "format the 身份证号 column as text") ||
+				sum.Imported != 0 || sum.Rejected != 1 {
+				t.Errorf("issues %+v, summary %+v", issues, sum)
+			}
+			if _, err := e.svc.LookupHousehold(t.Context(), county, rounded); !errors.Is(err, domain.ErrHouseholdNotFound) {
+				t.Errorf("the rounded number was registered: %v", err)
+			}
+		})
+	}
+}
+
+// TestImportLimits: a stream beyond the import's limits is refused (IMPORT_FILE_TOO_LARGE); the record
+// says failed and why (the batches committed before stay, as after any stop).
+func TestImportLimits(t *testing.T) {
+	var lines []string
+	for i := range 6 {
+		lines = append(lines, line(fmt.Sprintf("L-%d", i), "990001002001", "一组", "张三", id("19700101", 100+i), "户主", "一般户", ""))
+	}
+	tests := []struct {
+		name   string
+		limits tabular.Limits
+		lines  []string
+	}{
+		{"rows", tabular.Limits{MaxRows: 5}, lines},
+		{"a long cell", tabular.Limits{MaxCellChars: 40}, append(lines[:3:3], at(lines[3], cAddress, strings.Repeat("长", 41)))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newLedgerEnv(t, sqldb.SQLite)
+			e.imp = domain.NewLedgerImporter(e.svc, e.st, tt.limits)
+			var last domain.LedgerImportSummary
+			_, err := e.imp.Import(t.Context(), county, domain.LedgerImportOptions{BatchSize: 1}, feedRows(ledgerRows(append([]string{ledgerHeader}, tt.lines...)...), 1),
+				func(p domain.LedgerImportProgress) error { last = p.Summary; return nil })
+			e2, ok := apperr.As(err)
+			if !ok || e2.Reason != domain.ReasonImportFileTooLarge && (len(e2.Fields) == 0 || e2.Fields[0].Reason != domain.ReasonImportFileTooLarge) {
+				t.Fatalf("error %v", err)
+			}
+			rec, err := e.imp.GetImport(t.Context(), last.ImportID)
+			if err != nil || rec.State != domain.LedgerImportFailed || !strings.Contains(rec.Message, fmt.Sprint(max(tt.limits.MaxRows, int64(tt.limits.MaxCellChars)))) {
+				t.Errorf("record %+v, %v", rec, err)
+			}
+		})
+	}
+}
+
+// TestImportRejectedHouseholdOfTheRegister: a household already imported and rejected on a rerun for a row
+// error is not reported as holding persons of "another" household: the register's household is its own.
+func TestImportRejectedHouseholdOfTheRegister(t *testing.T) {
+	e := newLedgerEnv(t, sqldb.SQLite)
+	head := line("R-1", "990001002001", "红桥村一组8号", "张大山", id("19700101", 11), "户主", "一般户", "")
+	if _, sum, err := e.importLedger(t, county, domain.LedgerImportOptions{}, ledgerRows(ledgerHeader, head)); err != nil || sum.Imported != 1 {
+		t.Fatalf("%+v %v", sum, err)
+	}
+	issues, _, err := e.importLedger(t, county, domain.LedgerImportOptions{}, ledgerRows(ledgerHeader, at(head, cHealth, "很健康")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := findings(issues); fmt.Sprint(got) != fmt.Sprint([]finding{{2, "健康状况", domain.ReasonImportLabelUnknown}}) {
+		t.Errorf("findings %v", got)
 	}
 }
 
@@ -455,7 +580,7 @@ func TestImportRerunAfterCrashWritesNothingTwice(t *testing.T) {
 		e := newLedgerEnv(t, d)
 		ctx := t.Context()
 		rows, _, _, _ := mixedLedger()
-		crashing := domain.NewLedgerImporter(e.svc, &failingStore{Store: e.st, failAt: 5})
+		crashing := domain.NewLedgerImporter(e.svc, &failingStore{Store: e.st, failAt: 5}, tabular.Limits{})
 		_, crashed, err := func() ([]domain.LedgerIssue, domain.LedgerImportSummary, error) {
 			saved := e.imp
 			e.imp = crashing
@@ -630,5 +755,32 @@ func TestImportOversizedHousehold(t *testing.T) {
 	if len(issues) != 1 || issues[0].Row != 2 || issues[0].Column != "户编号" || issues[0].Reason != domain.ReasonInvalidField ||
 		!strings.Contains(issues[0].Description, "1001 rows (2 to 1002)") {
 		t.Errorf("issues %+v", issues)
+	}
+}
+
+// TestImportRecordsOfDeadProcesses: a running record that stopped reporting reads as interrupted, and
+// InterruptStale (run on a service's start) marks it so; a record that reported recently is another
+// replica's live import and stays running.
+func TestImportRecordsOfDeadProcesses(t *testing.T) {
+	e := newLedgerEnv(t, sqldb.SQLite)
+	ctx := t.Context()
+	for _, r := range []*domain.LedgerImport{
+		{ID: "dead", Actor: "a", State: domain.LedgerImportRunning, Started: today.Add(-time.Hour), Updated: today.Add(-domain.ImportStaleAfter - time.Second)},
+		{ID: "live", Actor: "a", State: domain.LedgerImportRunning, Started: today.Add(-time.Hour), Updated: today.Add(-domain.ImportHeartbeat)},
+	} {
+		if err := e.st.InTx(ctx, func(ctx context.Context) error { return e.st.SaveImport(ctx, r) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rec, err := e.imp.GetImport(ctx, "dead"); err != nil || rec.State != domain.LedgerImportInterrupted || !strings.Contains(rec.Message, "resume") {
+		t.Errorf("dead import reads %+v, %v", rec, err)
+	}
+	if n, err := e.imp.InterruptStale(ctx); err != nil || n != 1 {
+		t.Errorf("InterruptStale marked %d, %v; want the dead one", n, err)
+	}
+	recs, next, err := e.imp.ListImports(ctx, "", 10)
+	if err != nil || next != "" || len(recs) != 2 || recs[0].ID != "live" || recs[0].State != domain.LedgerImportRunning ||
+		recs[1].State != domain.LedgerImportInterrupted {
+		t.Errorf("records %+v %q %v", recs, next, err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"fupin.dev/services/platform/bizdate"
 	"fupin.dev/services/platform/pii"
 	"fupin.dev/services/platform/policy"
+	"fupin.dev/services/platform/tabular"
 	"fupin.dev/services/platform/workflow"
 )
 
@@ -386,6 +387,8 @@ func addDays(date string, n int) string {
 type ClueRow struct {
 	Row int
 	NewClue
+	// IDCellType is how the file stored the 身份证号 cell; a cell not stored as text is refused.
+	IDCellType tabular.CellType
 }
 
 // ClueImportOutcome is what happened to an imported row.
@@ -420,7 +423,9 @@ func (m *Monitoring) ImportClues(ctx context.Context, r Reporter, rows []ClueRow
 			var c *Clue
 			var existing bool
 			var err error
-			if strings.TrimSpace(row.Reference) == "" {
+			if cerr := pii.CheckIDNumberCell(row.IDNumber, row.IDCellType.IsText()); cerr != nil {
+				err = apperr.Invalid(ReasonIDNumberInvalid, "id_number", cerr.Error())
+			} else if strings.TrimSpace(row.Reference) == "" {
 				err = apperr.Invalid(ReasonInvalidField, "clue.external_reference", "is required in an import (it makes reruns safe)")
 			} else {
 				c, existing, err = m.createClue(ctx, r, row.NewClue, "clue.", "id_number", "id_number")

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -312,44 +314,101 @@ func (s *Store) createHouseholdsPostgres(ctx context.Context, hs []*domain.House
 	return nil
 }
 
+var _ domain.LedgerImportRecords = (*Store)(nil)
+
+// importCols are household_imports' columns in the order scanImport reads them.
+const importCols = `id, actor, source, state, started_us, finished_us, updated_us, rows_read, households_read,
+	households_imported, persons_imported, already_imported, conflicting, rejected, last_number, last_row, message`
+
 // SaveImport inserts or updates an import record.
 func (s *Store) SaveImport(ctx context.Context, r *domain.LedgerImport) error {
-	finished := int64(0)
-	if !r.Finished.IsZero() {
-		finished = r.Finished.UnixMicro()
-	}
 	sum := r.Summary
-	_, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO household_imports (id, actor, source, state, started_us,
-		finished_us, rows_read, households_read, households_imported, persons_imported, already_imported, conflicting,
-		rejected) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+	_, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO household_imports (`+importCols+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 		ON CONFLICT (id) DO UPDATE SET state = excluded.state, finished_us = excluded.finished_us,
-		rows_read = excluded.rows_read, households_read = excluded.households_read,
+		updated_us = excluded.updated_us, rows_read = excluded.rows_read, households_read = excluded.households_read,
 		households_imported = excluded.households_imported, persons_imported = excluded.persons_imported,
-		already_imported = excluded.already_imported, conflicting = excluded.conflicting, rejected = excluded.rejected`,
-		r.ID, r.Actor, r.Source, int32(r.State), r.Started.UnixMicro(), finished, sum.Rows, sum.Households, sum.Imported,
-		sum.Persons, sum.AlreadyImported, sum.Conflicting, sum.Rejected)
+		already_imported = excluded.already_imported, conflicting = excluded.conflicting, rejected = excluded.rejected,
+		last_number = excluded.last_number, last_row = excluded.last_row, message = excluded.message`,
+		r.ID, r.Actor, r.Source, int32(r.State), r.Started.UnixMicro(), microsOrZero(r.Finished), microsOrZero(r.Updated),
+		sum.Rows, sum.Households, sum.Imported, sum.Persons, sum.AlreadyImported, sum.Conflicting, sum.Rejected,
+		r.LastNumber, r.LastRow, r.Message)
 	if err != nil {
 		return fmt.Errorf("save import %s: %w", r.ID, err)
 	}
 	return nil
 }
 
-// LedgerImport reads an import record (for tests and the trail).
+// TouchImport sets the updated time of a running import (its heartbeat).
+func (s *Store) TouchImport(ctx context.Context, id string, at time.Time) error {
+	_, err := s.db.Exec(ctx, `UPDATE household_imports SET updated_us = $2 WHERE id = $1 AND state = $3`,
+		id, at.UnixMicro(), int32(domain.LedgerImportRunning))
+	if err != nil {
+		return fmt.Errorf("touch import %s: %w", id, err)
+	}
+	return nil
+}
+
+// LedgerImport reads an import record.
 func (s *Store) LedgerImport(ctx context.Context, id string) (*domain.LedgerImport, error) {
-	var r domain.LedgerImport
-	var started, finished int64
-	err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT id, actor, source, state, started_us, finished_us, rows_read,
-		households_read, households_imported, persons_imported, already_imported, conflicting, rejected
-		FROM household_imports WHERE id = $1`, id).Scan(&r.ID, &r.Actor, &r.Source, &r.State, &started, &finished,
-		&r.Summary.Rows, &r.Summary.Households, &r.Summary.Imported, &r.Summary.Persons, &r.Summary.AlreadyImported,
-		&r.Summary.Conflicting, &r.Summary.Rejected)
+	r, err := scanImport(s.db.Q(ctx).QueryRowContext(ctx, `SELECT `+importCols+` FROM household_imports WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, domain.ErrImportNotFound
+	}
 	if err != nil {
 		return nil, fmt.Errorf("import %s: %w", id, err)
 	}
+	return r, nil
+}
+
+// ListLedgerImports returns import records newest first (ids are UUIDv7: they sort by creation time).
+func (s *Store) ListLedgerImports(ctx context.Context, before string, limit int) ([]*domain.LedgerImport, error) {
+	q := `SELECT ` + importCols + ` FROM household_imports`
+	args := []any{limit}
+	if before != "" {
+		q += ` WHERE id < $2`
+		args = append(args, before)
+	}
+	rows, err := s.db.Q(ctx).QueryContext(ctx, q+` ORDER BY id DESC LIMIT $1`, args...)
+	recs, err := sqldb.Collect(rows, err, func(r *sql.Rows) (*domain.LedgerImport, error) { return scanImport(r) })
+	if err != nil {
+		return nil, fmt.Errorf("list imports: %w", err)
+	}
+	return recs, nil
+}
+
+// InterruptImports marks running records that stopped reporting as interrupted.
+func (s *Store) InterruptImports(ctx context.Context, staleBefore time.Time, message string) (int, error) {
+	res, err := s.db.Exec(ctx, `UPDATE household_imports SET state = $1, finished_us = updated_us, message = $2
+		WHERE state = $3 AND updated_us < $4`,
+		int32(domain.LedgerImportInterrupted), message, int32(domain.LedgerImportRunning), staleBefore.UnixMicro())
+	if err != nil {
+		return 0, fmt.Errorf("interrupt imports: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+func scanImport(row interface{ Scan(...any) error }) (*domain.LedgerImport, error) {
+	var r domain.LedgerImport
+	var started, finished, updated int64
+	err := row.Scan(&r.ID, &r.Actor, &r.Source, &r.State, &started, &finished, &updated, &r.Summary.Rows,
+		&r.Summary.Households, &r.Summary.Imported, &r.Summary.Persons, &r.Summary.AlreadyImported,
+		&r.Summary.Conflicting, &r.Summary.Rejected, &r.LastNumber, &r.LastRow, &r.Message)
+	if err != nil {
+		return nil, err
+	}
 	r.Summary.ImportID = r.ID
-	r.Started = timeOrZero(started)
-	r.Finished = timeOrZero(finished)
+	r.Summary.Done = r.State == domain.LedgerImportDone
+	r.Started, r.Finished, r.Updated = timeOrZero(started), timeOrZero(finished), timeOrZero(updated)
 	return &r, nil
+}
+
+func microsOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
 }
 
 func timeOrZero(us int64) time.Time {

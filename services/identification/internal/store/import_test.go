@@ -194,15 +194,58 @@ func TestBulkImportStore(t *testing.T) {
 			if err := save(); err != nil {
 				t.Fatal(err)
 			}
-			rec.State, rec.Finished = domain.LedgerImportDone, started.Add(time.Minute)
+			rec.State, rec.Finished, rec.Updated = domain.LedgerImportDone, started.Add(time.Minute), started.Add(time.Minute)
 			rec.Summary = domain.LedgerImportSummary{Rows: 10, Households: 4, Imported: 2, Persons: 5, AlreadyImported: 1, Rejected: 1}
+			rec.LastNumber, rec.LastRow = "H-0009", 11
 			if err := save(); err != nil {
 				t.Fatal(err)
 			}
 			got, err := s.LedgerImport(ctx, "imp-1")
-			rec.Summary.ImportID = "imp-1"
+			rec.Summary.ImportID, rec.Summary.Done = "imp-1", true
 			if err != nil || fmt.Sprint(*got) != fmt.Sprint(*rec) {
 				t.Errorf("got %+v, %v\nwant %+v", got, err, rec)
+			}
+			if _, err := s.LedgerImport(ctx, "imp-none"); !errors.Is(err, domain.ErrImportNotFound) {
+				t.Errorf("a missing record: %v", err)
+			}
+		})
+		t.Run("running records: heartbeat, list newest first, stale ones interrupted", func(t *testing.T) {
+			s, _ := newBulkStore(t, d)
+			ctx := t.Context()
+			t0 := time.UnixMicro(time.Now().UnixMicro())
+			for i, updated := range []time.Time{t0.Add(-time.Hour), t0.Add(-time.Hour), t0} {
+				rec := &domain.LedgerImport{ID: fmt.Sprintf("imp-%d", i), Actor: "u", State: domain.LedgerImportRunning, Started: updated, Updated: updated}
+				if i == 1 {
+					rec.State = domain.LedgerImportDone
+				}
+				if err := s.InTx(ctx, func(ctx context.Context) error { return s.SaveImport(ctx, rec) }); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// imp-0 reports at the last moment: it is alive.
+			if err := s.TouchImport(ctx, "imp-0", t0.Add(-time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+			page, err := s.ListLedgerImports(ctx, "", 2)
+			if err != nil || len(page) != 2 || page[0].ID != "imp-2" || page[1].ID != "imp-1" {
+				t.Fatalf("first page %v, %v", page, err)
+			}
+			if rest, err := s.ListLedgerImports(ctx, "imp-1", 2); err != nil || len(rest) != 1 || rest[0].ID != "imp-0" {
+				t.Fatalf("second page %v, %v", rest, err)
+			}
+			n, err := s.InterruptImports(ctx, t0.Add(-2*time.Minute), "stopped")
+			if err != nil || n != 0 {
+				t.Errorf("interrupted %d, %v: the running records reported within the last two minutes", n, err)
+			}
+			if n, err = s.InterruptImports(ctx, t0.Add(-30*time.Second), "stopped"); err != nil || n != 1 {
+				t.Errorf("interrupted %d, %v; want imp-0 only", n, err)
+			}
+			got, _ := s.LedgerImport(ctx, "imp-0")
+			if got.State != domain.LedgerImportInterrupted || got.Message != "stopped" || !got.Finished.Equal(t0.Add(-time.Minute)) {
+				t.Errorf("imp-0 %+v", got)
+			}
+			if got, _ := s.LedgerImport(ctx, "imp-2"); got.State != domain.LedgerImportRunning {
+				t.Errorf("a live import was interrupted: %+v", got)
 			}
 		})
 	})

@@ -8,9 +8,11 @@ package identificationv1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
-	_ "fupin.dev/proto/gen/fupin/common/v1"
+	v1 "fupin.dev/proto/gen/fupin/common/v1"
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -78,6 +80,69 @@ func (x ImportOutcome) Number() protoreflect.EnumNumber {
 // Deprecated: Use ImportOutcome.Descriptor instead.
 func (ImportOutcome) EnumDescriptor() ([]byte, []int) {
 	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{0}
+}
+
+// ImportState is the state of an import record.
+type ImportState int32
+
+const (
+	// Not set.
+	ImportState_IMPORT_STATE_UNSPECIFIED ImportState = 0
+	// Importing.
+	ImportState_IMPORT_STATE_RUNNING ImportState = 1
+	// Every row was read and every batch is done.
+	ImportState_IMPORT_STATE_DONE ImportState = 2
+	// Refused or failed part way (e.g. IMPORT_FILE_TOO_LARGE); the batches committed before stay.
+	ImportState_IMPORT_STATE_FAILED ImportState = 3
+	// The stream ended before the import did: the client went away, the connection was lost, or the service
+	// stopped or crashed (a running record that has not reported for a while reads as interrupted). The
+	// batches committed stay; run the same file again to resume.
+	ImportState_IMPORT_STATE_INTERRUPTED ImportState = 4
+)
+
+// Enum value maps for ImportState.
+var (
+	ImportState_name = map[int32]string{
+		0: "IMPORT_STATE_UNSPECIFIED",
+		1: "IMPORT_STATE_RUNNING",
+		2: "IMPORT_STATE_DONE",
+		3: "IMPORT_STATE_FAILED",
+		4: "IMPORT_STATE_INTERRUPTED",
+	}
+	ImportState_value = map[string]int32{
+		"IMPORT_STATE_UNSPECIFIED": 0,
+		"IMPORT_STATE_RUNNING":     1,
+		"IMPORT_STATE_DONE":        2,
+		"IMPORT_STATE_FAILED":      3,
+		"IMPORT_STATE_INTERRUPTED": 4,
+	}
+)
+
+func (x ImportState) Enum() *ImportState {
+	p := new(ImportState)
+	*p = x
+	return p
+}
+
+func (x ImportState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ImportState) Descriptor() protoreflect.EnumDescriptor {
+	return file_fupin_identification_v1_import_proto_enumTypes[1].Descriptor()
+}
+
+func (ImportState) Type() protoreflect.EnumType {
+	return &file_fupin_identification_v1_import_proto_enumTypes[1]
+}
+
+func (x ImportState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ImportState.Descriptor instead.
+func (ImportState) EnumDescriptor() ([]byte, []int) {
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{1}
 }
 
 // ImportHouseholdsRequest is one message of the ImportHouseholds stream.
@@ -209,7 +274,10 @@ type LedgerRow struct {
 	// Row numbers increase along the stream.
 	Row int64 `protobuf:"varint,1,opt,name=row,proto3" json:"row,omitempty"`
 	// The row's cells, in the order of the header's columns.
-	Cells         []string `protobuf:"bytes,2,rep,name=cells,proto3" json:"cells,omitempty"`
+	Cells []string `protobuf:"bytes,2,rep,name=cells,proto3" json:"cells,omitempty"`
+	// How each cell was stored, cell_types[i] for cells[i]; empty when every cell is text (a CSV file). A
+	// 身份证号 cell not stored as text is refused (ID_NUMBER_INVALID: "stored as a number").
+	CellTypes     []v1.CellType `protobuf:"varint,3,rep,packed,name=cell_types,json=cellTypes,proto3,enum=fupin.common.v1.CellType" json:"cell_types,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -254,6 +322,13 @@ func (x *LedgerRow) GetRow() int64 {
 func (x *LedgerRow) GetCells() []string {
 	if x != nil {
 		return x.Cells
+	}
+	return nil
+}
+
+func (x *LedgerRow) GetCellTypes() []v1.CellType {
+	if x != nil {
+		return x.CellTypes
 	}
 	return nil
 }
@@ -533,11 +608,305 @@ func (x *ImportSummary) GetHouseholdsRejected() int64 {
 	return 0
 }
 
+// Import is the record of one ledger import (dry runs keep none). Its counts are updated in each batch's
+// transaction, so after a crash it says how far the import got.
+type Import struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Resource name, "imports/{import}".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Subject of the caller who imported.
+	Actor string `protobuf:"bytes,2,opt,name=actor,proto3" json:"actor,omitempty"`
+	// Where the rows came from (ImportSettings.source, e.g. the file name).
+	Source string `protobuf:"bytes,3,opt,name=source,proto3" json:"source,omitempty"`
+	// The import's state.
+	State ImportState `protobuf:"varint,4,opt,name=state,proto3,enum=fupin.identification.v1.ImportState" json:"state,omitempty"`
+	// When it started.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// When it last wrote a batch or reported that it is alive.
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// When it ended; unset while running.
+	FinishTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=finish_time,json=finishTime,proto3" json:"finish_time,omitempty"`
+	// The counts of the batches committed (import and dry_run are not set; done is set when state is DONE).
+	Summary *ImportSummary `protobuf:"bytes,8,opt,name=summary,proto3" json:"summary,omitempty"`
+	// 户编号 of the last household written.
+	LastHouseholdNumber string `protobuf:"bytes,9,opt,name=last_household_number,json=lastHouseholdNumber,proto3" json:"last_household_number,omitempty"`
+	// Every row of the file up to this one is decided (written, skipped or reported); a rerun of the same
+	// file skips what was written.
+	LastRow int64 `protobuf:"varint,10,opt,name=last_row,json=lastRow,proto3" json:"last_row,omitempty"`
+	// Why a failed or interrupted import stopped, for people; never holds personal data.
+	StatusMessage string `protobuf:"bytes,11,opt,name=status_message,json=statusMessage,proto3" json:"status_message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Import) Reset() {
+	*x = Import{}
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Import) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Import) ProtoMessage() {}
+
+func (x *Import) ProtoReflect() protoreflect.Message {
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Import.ProtoReflect.Descriptor instead.
+func (*Import) Descriptor() ([]byte, []int) {
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Import) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Import) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *Import) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *Import) GetState() ImportState {
+	if x != nil {
+		return x.State
+	}
+	return ImportState_IMPORT_STATE_UNSPECIFIED
+}
+
+func (x *Import) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *Import) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+func (x *Import) GetFinishTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FinishTime
+	}
+	return nil
+}
+
+func (x *Import) GetSummary() *ImportSummary {
+	if x != nil {
+		return x.Summary
+	}
+	return nil
+}
+
+func (x *Import) GetLastHouseholdNumber() string {
+	if x != nil {
+		return x.LastHouseholdNumber
+	}
+	return ""
+}
+
+func (x *Import) GetLastRow() int64 {
+	if x != nil {
+		return x.LastRow
+	}
+	return 0
+}
+
+func (x *Import) GetStatusMessage() string {
+	if x != nil {
+		return x.StatusMessage
+	}
+	return ""
+}
+
+// GetImportRequest is the request of GetImport.
+type GetImportRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "imports/{import}".
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetImportRequest) Reset() {
+	*x = GetImportRequest{}
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetImportRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetImportRequest) ProtoMessage() {}
+
+func (x *GetImportRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetImportRequest.ProtoReflect.Descriptor instead.
+func (*GetImportRequest) Descriptor() ([]byte, []int) {
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *GetImportRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// ListImportsRequest is the request of ListImports.
+type ListImportsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// At most this many records (default 50, at most 1000).
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next_page_token of the previous page.
+	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListImportsRequest) Reset() {
+	*x = ListImportsRequest{}
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListImportsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListImportsRequest) ProtoMessage() {}
+
+func (x *ListImportsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListImportsRequest.ProtoReflect.Descriptor instead.
+func (*ListImportsRequest) Descriptor() ([]byte, []int) {
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ListImportsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListImportsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListImportsResponse is the response of ListImports.
+type ListImportsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One page of import records, the latest started first.
+	Imports []*Import `protobuf:"bytes,1,rep,name=imports,proto3" json:"imports,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListImportsResponse) Reset() {
+	*x = ListImportsResponse{}
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListImportsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListImportsResponse) ProtoMessage() {}
+
+func (x *ListImportsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListImportsResponse.ProtoReflect.Descriptor instead.
+func (*ListImportsResponse) Descriptor() ([]byte, []int) {
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ListImportsResponse) GetImports() []*Import {
+	if x != nil {
+		return x.Imports
+	}
+	return nil
+}
+
+func (x *ListImportsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_fupin_identification_v1_import_proto protoreflect.FileDescriptor
 
 const file_fupin_identification_v1_import_proto_rawDesc = "" +
 	"\n" +
-	"$fupin/identification/v1/import.proto\x12\x17fupin.identification.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cfupin/common/v1/access.proto\"\xa2\x01\n" +
+	"$fupin/identification/v1/import.proto\x12\x17fupin.identification.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cfupin/common/v1/access.proto\x1a\x1dfupin/common/v1/tabular.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa2\x01\n" +
 	"\x17ImportHouseholdsRequest\x12C\n" +
 	"\bsettings\x18\x01 \x01(\v2'.fupin.identification.v1.ImportSettingsR\bsettings\x12B\n" +
 	"\x04rows\x18\x02 \x03(\v2\".fupin.identification.v1.LedgerRowB\n" +
@@ -546,10 +915,13 @@ const file_fupin_identification_v1_import_proto_rawDesc = "" +
 	"\adry_run\x18\x01 \x01(\bR\x06dryRun\x12 \n" +
 	"\x06source\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x06source\x12*\n" +
 	"\n" +
-	"batch_size\x18\x03 \x01(\x05B\v\xbaH\b\x1a\x06\x18\xa0\x9c\x01(\x00R\tbatchSize\"3\n" +
+	"batch_size\x18\x03 \x01(\x05B\v\xbaH\b\x1a\x06\x18\xa0\x9c\x01(\x00R\tbatchSize\"y\n" +
 	"\tLedgerRow\x12\x10\n" +
 	"\x03row\x18\x01 \x01(\x03R\x03row\x12\x14\n" +
-	"\x05cells\x18\x02 \x03(\tR\x05cells\"\x9a\x01\n" +
+	"\x05cells\x18\x02 \x03(\tR\x05cells\x12D\n" +
+	"\n" +
+	"cell_types\x18\x03 \x03(\x0e2\x19.fupin.common.v1.CellTypeB\n" +
+	"\xbaH\a\x92\x01\x04\x10\x80\x80\x01R\tcellTypes\"\x9a\x01\n" +
 	"\x18ImportHouseholdsResponse\x12<\n" +
 	"\x06issues\x18\x01 \x03(\v2$.fupin.identification.v1.ImportIssueR\x06issues\x12@\n" +
 	"\asummary\x18\x02 \x01(\v2&.fupin.identification.v1.ImportSummaryR\asummary\"\xde\x01\n" +
@@ -573,15 +945,51 @@ const file_fupin_identification_v1_import_proto_rawDesc = "" +
 	"\x1bhouseholds_already_imported\x18\b \x01(\x03R\x19householdsAlreadyImported\x125\n" +
 	"\x16households_conflicting\x18\t \x01(\x03R\x15householdsConflicting\x12/\n" +
 	"\x13households_rejected\x18\n" +
-	" \x01(\x03R\x12householdsRejected*\x8e\x01\n" +
+	" \x01(\x03R\x12householdsRejected\"\xb7\x04\n" +
+	"\x06Import\x12\x18\n" +
+	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x04name\x12\x1a\n" +
+	"\x05actor\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\x05actor\x12\x1c\n" +
+	"\x06source\x18\x03 \x01(\tB\x04\xe2A\x01\x03R\x06source\x12@\n" +
+	"\x05state\x18\x04 \x01(\x0e2$.fupin.identification.v1.ImportStateB\x04\xe2A\x01\x03R\x05state\x12A\n" +
+	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
+	"createTime\x12A\n" +
+	"\vupdate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
+	"updateTime\x12A\n" +
+	"\vfinish_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
+	"finishTime\x12F\n" +
+	"\asummary\x18\b \x01(\v2&.fupin.identification.v1.ImportSummaryB\x04\xe2A\x01\x03R\asummary\x128\n" +
+	"\x15last_household_number\x18\t \x01(\tB\x04\xe2A\x01\x03R\x13lastHouseholdNumber\x12\x1f\n" +
+	"\blast_row\x18\n" +
+	" \x01(\x03B\x04\xe2A\x01\x03R\alastRow\x12+\n" +
+	"\x0estatus_message\x18\v \x01(\tB\x04\xe2A\x01\x03R\rstatusMessage\"L\n" +
+	"\x10GetImportRequest\x128\n" +
+	"\x04name\x18\x01 \x01(\tB$\xbaH!r\x1f2\x1d^imports/[A-Za-z0-9_-]{1,64}$R\x04name\"\\\n" +
+	"\x12ListImportsRequest\x12'\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\"x\n" +
+	"\x13ListImportsResponse\x129\n" +
+	"\aimports\x18\x01 \x03(\v2\x1f.fupin.identification.v1.ImportR\aimports\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\x8e\x01\n" +
 	"\rImportOutcome\x12\x1e\n" +
 	"\x1aIMPORT_OUTCOME_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17IMPORT_OUTCOME_REJECTED\x10\x01\x12\x1b\n" +
 	"\x17IMPORT_OUTCOME_CONFLICT\x10\x02\x12#\n" +
-	"\x1fIMPORT_OUTCOME_ALREADY_IMPORTED\x10\x032\x9a\x01\n" +
+	"\x1fIMPORT_OUTCOME_ALREADY_IMPORTED\x10\x03*\x93\x01\n" +
+	"\vImportState\x12\x1c\n" +
+	"\x18IMPORT_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14IMPORT_STATE_RUNNING\x10\x01\x12\x15\n" +
+	"\x11IMPORT_STATE_DONE\x10\x02\x12\x17\n" +
+	"\x13IMPORT_STATE_FAILED\x10\x03\x12\x1c\n" +
+	"\x18IMPORT_STATE_INTERRUPTED\x10\x042\xb0\x03\n" +
 	"\rImportService\x12\x88\x01\n" +
 	"\x10ImportHouseholds\x120.fupin.identification.v1.ImportHouseholdsRequest\x1a1.fupin.identification.v1.ImportHouseholdsResponse\"\v\xca\xf3\x18\a\n" +
-	"\x01\x01\x12\x02\x01\x02(\x010\x01B>Z<fupin.dev/proto/gen/fupin/identification/v1;identificationv1b\x06proto3"
+	"\x01\x01\x12\x02\x01\x02(\x010\x01\x12\x84\x01\n" +
+	"\tGetImport\x12).fupin.identification.v1.GetImportRequest\x1a\x1f.fupin.identification.v1.Import\"+\xca\xf3\x18\b\n" +
+	"\x01\x01\x12\x03\x01\x02\x05\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/{name=imports/*}\x90\x02\x01\x12\x8c\x01\n" +
+	"\vListImports\x12+.fupin.identification.v1.ListImportsRequest\x1a,.fupin.identification.v1.ListImportsResponse\"\"\xca\xf3\x18\b\n" +
+	"\x01\x01\x12\x03\x01\x02\x05\x82\xd3\xe4\x93\x02\r\x12\v/v1/imports\x90\x02\x01B>Z<fupin.dev/proto/gen/fupin/identification/v1;identificationv1b\x06proto3"
 
 var (
 	file_fupin_identification_v1_import_proto_rawDescOnce sync.Once
@@ -595,30 +1003,48 @@ func file_fupin_identification_v1_import_proto_rawDescGZIP() []byte {
 	return file_fupin_identification_v1_import_proto_rawDescData
 }
 
-var file_fupin_identification_v1_import_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_fupin_identification_v1_import_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_fupin_identification_v1_import_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_fupin_identification_v1_import_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_fupin_identification_v1_import_proto_goTypes = []any{
 	(ImportOutcome)(0),               // 0: fupin.identification.v1.ImportOutcome
-	(*ImportHouseholdsRequest)(nil),  // 1: fupin.identification.v1.ImportHouseholdsRequest
-	(*ImportSettings)(nil),           // 2: fupin.identification.v1.ImportSettings
-	(*LedgerRow)(nil),                // 3: fupin.identification.v1.LedgerRow
-	(*ImportHouseholdsResponse)(nil), // 4: fupin.identification.v1.ImportHouseholdsResponse
-	(*ImportIssue)(nil),              // 5: fupin.identification.v1.ImportIssue
-	(*ImportSummary)(nil),            // 6: fupin.identification.v1.ImportSummary
+	(ImportState)(0),                 // 1: fupin.identification.v1.ImportState
+	(*ImportHouseholdsRequest)(nil),  // 2: fupin.identification.v1.ImportHouseholdsRequest
+	(*ImportSettings)(nil),           // 3: fupin.identification.v1.ImportSettings
+	(*LedgerRow)(nil),                // 4: fupin.identification.v1.LedgerRow
+	(*ImportHouseholdsResponse)(nil), // 5: fupin.identification.v1.ImportHouseholdsResponse
+	(*ImportIssue)(nil),              // 6: fupin.identification.v1.ImportIssue
+	(*ImportSummary)(nil),            // 7: fupin.identification.v1.ImportSummary
+	(*Import)(nil),                   // 8: fupin.identification.v1.Import
+	(*GetImportRequest)(nil),         // 9: fupin.identification.v1.GetImportRequest
+	(*ListImportsRequest)(nil),       // 10: fupin.identification.v1.ListImportsRequest
+	(*ListImportsResponse)(nil),      // 11: fupin.identification.v1.ListImportsResponse
+	(v1.CellType)(0),                 // 12: fupin.common.v1.CellType
+	(*timestamppb.Timestamp)(nil),    // 13: google.protobuf.Timestamp
 }
 var file_fupin_identification_v1_import_proto_depIdxs = []int32{
-	2, // 0: fupin.identification.v1.ImportHouseholdsRequest.settings:type_name -> fupin.identification.v1.ImportSettings
-	3, // 1: fupin.identification.v1.ImportHouseholdsRequest.rows:type_name -> fupin.identification.v1.LedgerRow
-	5, // 2: fupin.identification.v1.ImportHouseholdsResponse.issues:type_name -> fupin.identification.v1.ImportIssue
-	6, // 3: fupin.identification.v1.ImportHouseholdsResponse.summary:type_name -> fupin.identification.v1.ImportSummary
-	0, // 4: fupin.identification.v1.ImportIssue.outcome:type_name -> fupin.identification.v1.ImportOutcome
-	1, // 5: fupin.identification.v1.ImportService.ImportHouseholds:input_type -> fupin.identification.v1.ImportHouseholdsRequest
-	4, // 6: fupin.identification.v1.ImportService.ImportHouseholds:output_type -> fupin.identification.v1.ImportHouseholdsResponse
-	6, // [6:7] is the sub-list for method output_type
-	5, // [5:6] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	3,  // 0: fupin.identification.v1.ImportHouseholdsRequest.settings:type_name -> fupin.identification.v1.ImportSettings
+	4,  // 1: fupin.identification.v1.ImportHouseholdsRequest.rows:type_name -> fupin.identification.v1.LedgerRow
+	12, // 2: fupin.identification.v1.LedgerRow.cell_types:type_name -> fupin.common.v1.CellType
+	6,  // 3: fupin.identification.v1.ImportHouseholdsResponse.issues:type_name -> fupin.identification.v1.ImportIssue
+	7,  // 4: fupin.identification.v1.ImportHouseholdsResponse.summary:type_name -> fupin.identification.v1.ImportSummary
+	0,  // 5: fupin.identification.v1.ImportIssue.outcome:type_name -> fupin.identification.v1.ImportOutcome
+	1,  // 6: fupin.identification.v1.Import.state:type_name -> fupin.identification.v1.ImportState
+	13, // 7: fupin.identification.v1.Import.create_time:type_name -> google.protobuf.Timestamp
+	13, // 8: fupin.identification.v1.Import.update_time:type_name -> google.protobuf.Timestamp
+	13, // 9: fupin.identification.v1.Import.finish_time:type_name -> google.protobuf.Timestamp
+	7,  // 10: fupin.identification.v1.Import.summary:type_name -> fupin.identification.v1.ImportSummary
+	8,  // 11: fupin.identification.v1.ListImportsResponse.imports:type_name -> fupin.identification.v1.Import
+	2,  // 12: fupin.identification.v1.ImportService.ImportHouseholds:input_type -> fupin.identification.v1.ImportHouseholdsRequest
+	9,  // 13: fupin.identification.v1.ImportService.GetImport:input_type -> fupin.identification.v1.GetImportRequest
+	10, // 14: fupin.identification.v1.ImportService.ListImports:input_type -> fupin.identification.v1.ListImportsRequest
+	5,  // 15: fupin.identification.v1.ImportService.ImportHouseholds:output_type -> fupin.identification.v1.ImportHouseholdsResponse
+	8,  // 16: fupin.identification.v1.ImportService.GetImport:output_type -> fupin.identification.v1.Import
+	11, // 17: fupin.identification.v1.ImportService.ListImports:output_type -> fupin.identification.v1.ListImportsResponse
+	15, // [15:18] is the sub-list for method output_type
+	12, // [12:15] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_fupin_identification_v1_import_proto_init() }
@@ -631,8 +1057,8 @@ func file_fupin_identification_v1_import_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fupin_identification_v1_import_proto_rawDesc), len(file_fupin_identification_v1_import_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   6,
+			NumEnums:      2,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

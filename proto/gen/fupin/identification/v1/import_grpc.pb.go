@@ -20,6 +20,8 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	ImportService_ImportHouseholds_FullMethodName = "/fupin.identification.v1.ImportService/ImportHouseholds"
+	ImportService_GetImport_FullMethodName        = "/fupin.identification.v1.ImportService/GetImport"
+	ImportService_ListImports_FullMethodName      = "/fupin.identification.v1.ImportService/ListImports"
 )
 
 // ImportServiceClient is the client API for ImportService service.
@@ -39,6 +41,12 @@ type ImportServiceClient interface {
 	// totals; the last answer has `summary.done` set. A missing header column refuses the whole stream
 	// (INVALID_ARGUMENT, IMPORT_HEADER_INVALID). No REST binding: a client stream does not fit HTTP/JSON.
 	ImportHouseholds(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ImportHouseholdsRequest, ImportHouseholdsResponse], error)
+	// GetImport returns an import record: who imported which file when, its state, its counts and how far
+	// it got, also after the client or the connection died half way (the record then reads as interrupted,
+	// and running the same file again resumes: what was written is skipped).
+	GetImport(ctx context.Context, in *GetImportRequest, opts ...grpc.CallOption) (*Import, error)
+	// ListImports lists import records, the latest started first.
+	ListImports(ctx context.Context, in *ListImportsRequest, opts ...grpc.CallOption) (*ListImportsResponse, error)
 }
 
 type importServiceClient struct {
@@ -62,6 +70,26 @@ func (c *importServiceClient) ImportHouseholds(ctx context.Context, opts ...grpc
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type ImportService_ImportHouseholdsClient = grpc.BidiStreamingClient[ImportHouseholdsRequest, ImportHouseholdsResponse]
 
+func (c *importServiceClient) GetImport(ctx context.Context, in *GetImportRequest, opts ...grpc.CallOption) (*Import, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Import)
+	err := c.cc.Invoke(ctx, ImportService_GetImport_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *importServiceClient) ListImports(ctx context.Context, in *ListImportsRequest, opts ...grpc.CallOption) (*ListImportsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListImportsResponse)
+	err := c.cc.Invoke(ctx, ImportService_ListImports_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ImportServiceServer is the server API for ImportService service.
 // All implementations must embed UnimplementedImportServiceServer
 // for forward compatibility.
@@ -79,6 +107,12 @@ type ImportServiceServer interface {
 	// totals; the last answer has `summary.done` set. A missing header column refuses the whole stream
 	// (INVALID_ARGUMENT, IMPORT_HEADER_INVALID). No REST binding: a client stream does not fit HTTP/JSON.
 	ImportHouseholds(grpc.BidiStreamingServer[ImportHouseholdsRequest, ImportHouseholdsResponse]) error
+	// GetImport returns an import record: who imported which file when, its state, its counts and how far
+	// it got, also after the client or the connection died half way (the record then reads as interrupted,
+	// and running the same file again resumes: what was written is skipped).
+	GetImport(context.Context, *GetImportRequest) (*Import, error)
+	// ListImports lists import records, the latest started first.
+	ListImports(context.Context, *ListImportsRequest) (*ListImportsResponse, error)
 	mustEmbedUnimplementedImportServiceServer()
 }
 
@@ -91,6 +125,12 @@ type UnimplementedImportServiceServer struct{}
 
 func (UnimplementedImportServiceServer) ImportHouseholds(grpc.BidiStreamingServer[ImportHouseholdsRequest, ImportHouseholdsResponse]) error {
 	return status.Error(codes.Unimplemented, "method ImportHouseholds not implemented")
+}
+func (UnimplementedImportServiceServer) GetImport(context.Context, *GetImportRequest) (*Import, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetImport not implemented")
+}
+func (UnimplementedImportServiceServer) ListImports(context.Context, *ListImportsRequest) (*ListImportsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListImports not implemented")
 }
 func (UnimplementedImportServiceServer) mustEmbedUnimplementedImportServiceServer() {}
 func (UnimplementedImportServiceServer) testEmbeddedByValue()                       {}
@@ -120,13 +160,58 @@ func _ImportService_ImportHouseholds_Handler(srv interface{}, stream grpc.Server
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type ImportService_ImportHouseholdsServer = grpc.BidiStreamingServer[ImportHouseholdsRequest, ImportHouseholdsResponse]
 
+func _ImportService_GetImport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetImportRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ImportServiceServer).GetImport(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ImportService_GetImport_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ImportServiceServer).GetImport(ctx, req.(*GetImportRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ImportService_ListImports_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListImportsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ImportServiceServer).ListImports(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ImportService_ListImports_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ImportServiceServer).ListImports(ctx, req.(*ListImportsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ImportService_ServiceDesc is the grpc.ServiceDesc for ImportService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
 var ImportService_ServiceDesc = grpc.ServiceDesc{
 	ServiceName: "fupin.identification.v1.ImportService",
 	HandlerType: (*ImportServiceServer)(nil),
-	Methods:     []grpc.MethodDesc{},
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "GetImport",
+			Handler:    _ImportService_GetImport_Handler,
+		},
+		{
+			MethodName: "ListImports",
+			Handler:    _ImportService_ListImports_Handler,
+		},
+	},
 	Streams: []grpc.StreamDesc{
 		{
 			StreamName:    "ImportHouseholds",

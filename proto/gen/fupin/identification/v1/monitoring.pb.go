@@ -964,9 +964,12 @@ type ClueImportRow struct {
 	// 身份证号 of a current member of the household. Never stored.
 	IdNumber string `protobuf:"bytes,2,opt,name=id_number,json=idNumber,proto3" json:"id_number,omitempty"`
 	// The clue; household is ignored, external_reference is required.
-	Clue          *Clue `protobuf:"bytes,3,opt,name=clue,proto3" json:"clue,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Clue *Clue `protobuf:"bytes,3,opt,name=clue,proto3" json:"clue,omitempty"`
+	// How the file stored the 身份证号 cell. A cell not stored as text (a number, a formula) is refused
+	// (ID_NUMBER_INVALID: "stored as a number"): a number keeps 15 significant digits.
+	IdNumberCellType v1.CellType `protobuf:"varint,4,opt,name=id_number_cell_type,json=idNumberCellType,proto3,enum=fupin.common.v1.CellType" json:"id_number_cell_type,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *ClueImportRow) Reset() {
@@ -1018,6 +1021,13 @@ func (x *ClueImportRow) GetClue() *Clue {
 		return x.Clue
 	}
 	return nil
+}
+
+func (x *ClueImportRow) GetIdNumberCellType() v1.CellType {
+	if x != nil {
+		return x.IdNumberCellType
+	}
+	return v1.CellType(0)
 }
 
 // ImportCluesResponse is the response of ImportClues.
@@ -2702,7 +2712,7 @@ var File_fupin_identification_v1_monitoring_proto protoreflect.FileDescriptor
 
 const file_fupin_identification_v1_monitoring_proto_rawDesc = "" +
 	"\n" +
-	"(fupin/identification/v1/monitoring.proto\x12\x17fupin.identification.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cfupin/common/v1/access.proto\x1a'fupin/identification/v1/household.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb6\x03\n" +
+	"(fupin/identification/v1/monitoring.proto\x12\x17fupin.identification.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cfupin/common/v1/access.proto\x1a\x1dfupin/common/v1/tabular.proto\x1a'fupin/identification/v1/household.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb6\x03\n" +
 	"\x0eMonitoringStep\x12?\n" +
 	"\x04kind\x18\x01 \x01(\x0e2+.fupin.identification.v1.MonitoringStepKindR\x04kind\x12#\n" +
 	"\roccurred_date\x18\x02 \x01(\tR\foccurredDate\x12\x12\n" +
@@ -2765,11 +2775,12 @@ const file_fupin_identification_v1_monitoring_proto_rawDesc = "" +
 	"\x12ImportCluesRequest\x12G\n" +
 	"\x04rows\x18\x01 \x03(\v2&.fupin.identification.v1.ClueImportRowB\v\xbaH\b\x92\x01\x05\b\x01\x10\xe8\aR\x04rows\x12&\n" +
 	"\n" +
-	"request_id\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId\"y\n" +
+	"request_id\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId\"\xc3\x01\n" +
 	"\rClueImportRow\x12\x10\n" +
 	"\x03row\x18\x01 \x01(\x05R\x03row\x12\x1b\n" +
 	"\tid_number\x18\x02 \x01(\tR\bidNumber\x129\n" +
-	"\x04clue\x18\x03 \x01(\v2\x1d.fupin.identification.v1.ClueB\x06\xbaH\x03\xc8\x01\x01R\x04clue\"\xa8\x01\n" +
+	"\x04clue\x18\x03 \x01(\v2\x1d.fupin.identification.v1.ClueB\x06\xbaH\x03\xc8\x01\x01R\x04clue\x12H\n" +
+	"\x13id_number_cell_type\x18\x04 \x01(\x0e2\x19.fupin.common.v1.CellTypeR\x10idNumberCellType\"\xa8\x01\n" +
 	"\x13ImportCluesResponse\x12C\n" +
 	"\aresults\x18\x01 \x03(\v2).fupin.identification.v1.ClueImportResultR\aresults\x12\x18\n" +
 	"\acreated\x18\x02 \x01(\x05R\acreated\x12\x1a\n" +
@@ -3046,6 +3057,7 @@ var file_fupin_identification_v1_monitoring_proto_goTypes = []any{
 	(MonitoringType)(0),                 // 32: fupin.identification.v1.MonitoringType
 	(*timestamppb.Timestamp)(nil),       // 33: google.protobuf.Timestamp
 	(v1.Department)(0),                  // 34: fupin.common.v1.Department
+	(v1.CellType)(0),                    // 35: fupin.common.v1.CellType
 }
 var file_fupin_identification_v1_monitoring_proto_depIdxs = []int32{
 	3,  // 0: fupin.identification.v1.MonitoringStep.kind:type_name -> fupin.identification.v1.MonitoringStepKind
@@ -3063,58 +3075,59 @@ var file_fupin_identification_v1_monitoring_proto_depIdxs = []int32{
 	7,  // 12: fupin.identification.v1.CreateClueRequest.clue:type_name -> fupin.identification.v1.Clue
 	10, // 13: fupin.identification.v1.ImportCluesRequest.rows:type_name -> fupin.identification.v1.ClueImportRow
 	7,  // 14: fupin.identification.v1.ClueImportRow.clue:type_name -> fupin.identification.v1.Clue
-	12, // 15: fupin.identification.v1.ImportCluesResponse.results:type_name -> fupin.identification.v1.ClueImportResult
-	4,  // 16: fupin.identification.v1.ClueImportResult.outcome:type_name -> fupin.identification.v1.ClueImportOutcome
-	7,  // 17: fupin.identification.v1.ListCluesResponse.clues:type_name -> fupin.identification.v1.Clue
-	7,  // 18: fupin.identification.v1.ListOverdueCluesResponse.clues:type_name -> fupin.identification.v1.Clue
-	33, // 19: fupin.identification.v1.ScreeningRun.start_time:type_name -> google.protobuf.Timestamp
-	21, // 20: fupin.identification.v1.VerifyClueRequest.verification:type_name -> fupin.identification.v1.MonitoringVerification
-	32, // 21: fupin.identification.v1.MonitoringVerification.proposed_type:type_name -> fupin.identification.v1.MonitoringType
-	32, // 22: fupin.identification.v1.DecideClueRequest.monitoring_type:type_name -> fupin.identification.v1.MonitoringType
-	32, // 23: fupin.identification.v1.RiskRemoval.monitoring_type:type_name -> fupin.identification.v1.MonitoringType
-	2,  // 24: fupin.identification.v1.RiskRemoval.stage:type_name -> fupin.identification.v1.MonitoringStage
-	5,  // 25: fupin.identification.v1.RiskRemoval.steps:type_name -> fupin.identification.v1.MonitoringStep
-	33, // 26: fupin.identification.v1.RiskRemoval.create_time:type_name -> google.protobuf.Timestamp
-	33, // 27: fupin.identification.v1.RiskRemoval.update_time:type_name -> google.protobuf.Timestamp
-	21, // 28: fupin.identification.v1.CreateRiskRemovalRequest.verification:type_name -> fupin.identification.v1.MonitoringVerification
-	21, // 29: fupin.identification.v1.VerifyRiskRemovalRequest.verification:type_name -> fupin.identification.v1.MonitoringVerification
-	8,  // 30: fupin.identification.v1.MonitoringService.CreateClue:input_type -> fupin.identification.v1.CreateClueRequest
-	9,  // 31: fupin.identification.v1.MonitoringService.ImportClues:input_type -> fupin.identification.v1.ImportCluesRequest
-	13, // 32: fupin.identification.v1.MonitoringService.GetClue:input_type -> fupin.identification.v1.GetClueRequest
-	14, // 33: fupin.identification.v1.MonitoringService.ListClues:input_type -> fupin.identification.v1.ListCluesRequest
-	16, // 34: fupin.identification.v1.MonitoringService.ListOverdueClues:input_type -> fupin.identification.v1.ListOverdueCluesRequest
-	18, // 35: fupin.identification.v1.MonitoringService.RunScreening:input_type -> fupin.identification.v1.RunScreeningRequest
-	20, // 36: fupin.identification.v1.MonitoringService.VerifyClue:input_type -> fupin.identification.v1.VerifyClueRequest
-	22, // 37: fupin.identification.v1.MonitoringService.PublicizeClue:input_type -> fupin.identification.v1.PublicizeClueRequest
-	23, // 38: fupin.identification.v1.MonitoringService.ObjectToClue:input_type -> fupin.identification.v1.ObjectToClueRequest
-	24, // 39: fupin.identification.v1.MonitoringService.DecideClue:input_type -> fupin.identification.v1.DecideClueRequest
-	26, // 40: fupin.identification.v1.MonitoringService.CreateRiskRemoval:input_type -> fupin.identification.v1.CreateRiskRemovalRequest
-	27, // 41: fupin.identification.v1.MonitoringService.GetRiskRemoval:input_type -> fupin.identification.v1.GetRiskRemovalRequest
-	28, // 42: fupin.identification.v1.MonitoringService.VerifyRiskRemoval:input_type -> fupin.identification.v1.VerifyRiskRemovalRequest
-	29, // 43: fupin.identification.v1.MonitoringService.PublicizeRiskRemoval:input_type -> fupin.identification.v1.PublicizeRiskRemovalRequest
-	30, // 44: fupin.identification.v1.MonitoringService.ObjectToRiskRemoval:input_type -> fupin.identification.v1.ObjectToRiskRemovalRequest
-	31, // 45: fupin.identification.v1.MonitoringService.DecideRiskRemoval:input_type -> fupin.identification.v1.DecideRiskRemovalRequest
-	7,  // 46: fupin.identification.v1.MonitoringService.CreateClue:output_type -> fupin.identification.v1.Clue
-	11, // 47: fupin.identification.v1.MonitoringService.ImportClues:output_type -> fupin.identification.v1.ImportCluesResponse
-	7,  // 48: fupin.identification.v1.MonitoringService.GetClue:output_type -> fupin.identification.v1.Clue
-	15, // 49: fupin.identification.v1.MonitoringService.ListClues:output_type -> fupin.identification.v1.ListCluesResponse
-	17, // 50: fupin.identification.v1.MonitoringService.ListOverdueClues:output_type -> fupin.identification.v1.ListOverdueCluesResponse
-	19, // 51: fupin.identification.v1.MonitoringService.RunScreening:output_type -> fupin.identification.v1.ScreeningRun
-	7,  // 52: fupin.identification.v1.MonitoringService.VerifyClue:output_type -> fupin.identification.v1.Clue
-	7,  // 53: fupin.identification.v1.MonitoringService.PublicizeClue:output_type -> fupin.identification.v1.Clue
-	7,  // 54: fupin.identification.v1.MonitoringService.ObjectToClue:output_type -> fupin.identification.v1.Clue
-	7,  // 55: fupin.identification.v1.MonitoringService.DecideClue:output_type -> fupin.identification.v1.Clue
-	25, // 56: fupin.identification.v1.MonitoringService.CreateRiskRemoval:output_type -> fupin.identification.v1.RiskRemoval
-	25, // 57: fupin.identification.v1.MonitoringService.GetRiskRemoval:output_type -> fupin.identification.v1.RiskRemoval
-	25, // 58: fupin.identification.v1.MonitoringService.VerifyRiskRemoval:output_type -> fupin.identification.v1.RiskRemoval
-	25, // 59: fupin.identification.v1.MonitoringService.PublicizeRiskRemoval:output_type -> fupin.identification.v1.RiskRemoval
-	25, // 60: fupin.identification.v1.MonitoringService.ObjectToRiskRemoval:output_type -> fupin.identification.v1.RiskRemoval
-	25, // 61: fupin.identification.v1.MonitoringService.DecideRiskRemoval:output_type -> fupin.identification.v1.RiskRemoval
-	46, // [46:62] is the sub-list for method output_type
-	30, // [30:46] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	35, // 15: fupin.identification.v1.ClueImportRow.id_number_cell_type:type_name -> fupin.common.v1.CellType
+	12, // 16: fupin.identification.v1.ImportCluesResponse.results:type_name -> fupin.identification.v1.ClueImportResult
+	4,  // 17: fupin.identification.v1.ClueImportResult.outcome:type_name -> fupin.identification.v1.ClueImportOutcome
+	7,  // 18: fupin.identification.v1.ListCluesResponse.clues:type_name -> fupin.identification.v1.Clue
+	7,  // 19: fupin.identification.v1.ListOverdueCluesResponse.clues:type_name -> fupin.identification.v1.Clue
+	33, // 20: fupin.identification.v1.ScreeningRun.start_time:type_name -> google.protobuf.Timestamp
+	21, // 21: fupin.identification.v1.VerifyClueRequest.verification:type_name -> fupin.identification.v1.MonitoringVerification
+	32, // 22: fupin.identification.v1.MonitoringVerification.proposed_type:type_name -> fupin.identification.v1.MonitoringType
+	32, // 23: fupin.identification.v1.DecideClueRequest.monitoring_type:type_name -> fupin.identification.v1.MonitoringType
+	32, // 24: fupin.identification.v1.RiskRemoval.monitoring_type:type_name -> fupin.identification.v1.MonitoringType
+	2,  // 25: fupin.identification.v1.RiskRemoval.stage:type_name -> fupin.identification.v1.MonitoringStage
+	5,  // 26: fupin.identification.v1.RiskRemoval.steps:type_name -> fupin.identification.v1.MonitoringStep
+	33, // 27: fupin.identification.v1.RiskRemoval.create_time:type_name -> google.protobuf.Timestamp
+	33, // 28: fupin.identification.v1.RiskRemoval.update_time:type_name -> google.protobuf.Timestamp
+	21, // 29: fupin.identification.v1.CreateRiskRemovalRequest.verification:type_name -> fupin.identification.v1.MonitoringVerification
+	21, // 30: fupin.identification.v1.VerifyRiskRemovalRequest.verification:type_name -> fupin.identification.v1.MonitoringVerification
+	8,  // 31: fupin.identification.v1.MonitoringService.CreateClue:input_type -> fupin.identification.v1.CreateClueRequest
+	9,  // 32: fupin.identification.v1.MonitoringService.ImportClues:input_type -> fupin.identification.v1.ImportCluesRequest
+	13, // 33: fupin.identification.v1.MonitoringService.GetClue:input_type -> fupin.identification.v1.GetClueRequest
+	14, // 34: fupin.identification.v1.MonitoringService.ListClues:input_type -> fupin.identification.v1.ListCluesRequest
+	16, // 35: fupin.identification.v1.MonitoringService.ListOverdueClues:input_type -> fupin.identification.v1.ListOverdueCluesRequest
+	18, // 36: fupin.identification.v1.MonitoringService.RunScreening:input_type -> fupin.identification.v1.RunScreeningRequest
+	20, // 37: fupin.identification.v1.MonitoringService.VerifyClue:input_type -> fupin.identification.v1.VerifyClueRequest
+	22, // 38: fupin.identification.v1.MonitoringService.PublicizeClue:input_type -> fupin.identification.v1.PublicizeClueRequest
+	23, // 39: fupin.identification.v1.MonitoringService.ObjectToClue:input_type -> fupin.identification.v1.ObjectToClueRequest
+	24, // 40: fupin.identification.v1.MonitoringService.DecideClue:input_type -> fupin.identification.v1.DecideClueRequest
+	26, // 41: fupin.identification.v1.MonitoringService.CreateRiskRemoval:input_type -> fupin.identification.v1.CreateRiskRemovalRequest
+	27, // 42: fupin.identification.v1.MonitoringService.GetRiskRemoval:input_type -> fupin.identification.v1.GetRiskRemovalRequest
+	28, // 43: fupin.identification.v1.MonitoringService.VerifyRiskRemoval:input_type -> fupin.identification.v1.VerifyRiskRemovalRequest
+	29, // 44: fupin.identification.v1.MonitoringService.PublicizeRiskRemoval:input_type -> fupin.identification.v1.PublicizeRiskRemovalRequest
+	30, // 45: fupin.identification.v1.MonitoringService.ObjectToRiskRemoval:input_type -> fupin.identification.v1.ObjectToRiskRemovalRequest
+	31, // 46: fupin.identification.v1.MonitoringService.DecideRiskRemoval:input_type -> fupin.identification.v1.DecideRiskRemovalRequest
+	7,  // 47: fupin.identification.v1.MonitoringService.CreateClue:output_type -> fupin.identification.v1.Clue
+	11, // 48: fupin.identification.v1.MonitoringService.ImportClues:output_type -> fupin.identification.v1.ImportCluesResponse
+	7,  // 49: fupin.identification.v1.MonitoringService.GetClue:output_type -> fupin.identification.v1.Clue
+	15, // 50: fupin.identification.v1.MonitoringService.ListClues:output_type -> fupin.identification.v1.ListCluesResponse
+	17, // 51: fupin.identification.v1.MonitoringService.ListOverdueClues:output_type -> fupin.identification.v1.ListOverdueCluesResponse
+	19, // 52: fupin.identification.v1.MonitoringService.RunScreening:output_type -> fupin.identification.v1.ScreeningRun
+	7,  // 53: fupin.identification.v1.MonitoringService.VerifyClue:output_type -> fupin.identification.v1.Clue
+	7,  // 54: fupin.identification.v1.MonitoringService.PublicizeClue:output_type -> fupin.identification.v1.Clue
+	7,  // 55: fupin.identification.v1.MonitoringService.ObjectToClue:output_type -> fupin.identification.v1.Clue
+	7,  // 56: fupin.identification.v1.MonitoringService.DecideClue:output_type -> fupin.identification.v1.Clue
+	25, // 57: fupin.identification.v1.MonitoringService.CreateRiskRemoval:output_type -> fupin.identification.v1.RiskRemoval
+	25, // 58: fupin.identification.v1.MonitoringService.GetRiskRemoval:output_type -> fupin.identification.v1.RiskRemoval
+	25, // 59: fupin.identification.v1.MonitoringService.VerifyRiskRemoval:output_type -> fupin.identification.v1.RiskRemoval
+	25, // 60: fupin.identification.v1.MonitoringService.PublicizeRiskRemoval:output_type -> fupin.identification.v1.RiskRemoval
+	25, // 61: fupin.identification.v1.MonitoringService.ObjectToRiskRemoval:output_type -> fupin.identification.v1.RiskRemoval
+	25, // 62: fupin.identification.v1.MonitoringService.DecideRiskRemoval:output_type -> fupin.identification.v1.RiskRemoval
+	47, // [47:63] is the sub-list for method output_type
+	31, // [31:47] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_fupin_identification_v1_monitoring_proto_init() }
