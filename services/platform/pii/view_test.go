@@ -23,9 +23,9 @@ func TestViewPerson(t *testing.T) {
 		{name: "plain access sees everything", id: id, birth: "1975-03-10", d: DisclosePlain,
 			want: PersonView{IDNumber: id, BirthDate: "1975-03-10", BirthYear: 1975}},
 		{name: "a service gets the mask and the birth date", id: id, birth: "1975-03-10", d: DiscloseService,
-			want: PersonView{IDNumber: "4206************"+id[16:], BirthDate: "1975-03-10", BirthYear: 1975}},
+			want: PersonView{IDNumber: "4206************" + id[16:], BirthDate: "1975-03-10", BirthYear: 1975}},
 		{name: "masked: the year instead of the date", id: id, birth: "1975-03-10", d: DiscloseMasked,
-			want: PersonView{IDNumber: "4206************"+id[16:], BirthYear: 1975}},
+			want: PersonView{IDNumber: "4206************" + id[16:], BirthYear: 1975}},
 		{name: "masked from a stored mask of the former form", id: "4206**********2314", birth: "1975-03-10", d: DiscloseMasked,
 			want: PersonView{IDNumber: "4206************14", BirthYear: 1975}},
 		{name: "masked: a baby born this year has no year", id: baby, birth: "2025-01-02", d: DiscloseMasked,
@@ -36,7 +36,7 @@ func TestViewPerson(t *testing.T) {
 			want: PersonView{IDNumber: MaskIDNumber(twoYears), BirthYear: 2023}},
 		{name: "a service sees a baby's date", id: baby, birth: "2025-01-02", d: DiscloseService,
 			want: PersonView{IDNumber: MaskIDNumber(baby), BirthDate: "2025-01-02", BirthYear: 2025}},
-		{name: "no birth date known", id: id, d: DiscloseMasked, want: PersonView{IDNumber: "4206************"+id[16:]}},
+		{name: "no birth date known", id: id, d: DiscloseMasked, want: PersonView{IDNumber: "4206************" + id[16:]}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
