@@ -58,7 +58,7 @@ func Run(ctx context.Context, cfg Config) error {
 		p.Close()
 		return fmt.Errorf("%s: %w", Name, err)
 	}
-	identificationv1.RegisterHouseholdServiceServer(p.Server.GRPC(), api.NewHouseholds(svc))
+	identificationv1.RegisterHouseholdServiceServer(p.Server.GRPC(), api.NewHouseholds(svc, now))
 	identificationv1.RegisterRegionServiceServer(p.Server.GRPC(), api.NewRegions(svc))
 	identificationv1.RegisterImportServiceServer(p.Server.GRPC(), api.NewImports(domain.NewLedgerImporter(svc, st), p.Audit, now))
 	identificationv1.RegisterCaseServiceServer(p.Server.GRPC(), api.NewCases(cases))
