@@ -137,6 +137,37 @@ func TestHouseholdAPI(t *testing.T) {
 			waitAudit(t, h.dbURL, "read", "/fupin.identification.v1.HouseholdService/GetHousehold", created.GetName())
 		})
 
+		t.Run("birth dates only with plain access or for services; a birth year for everyone else", func(t *testing.T) {
+			created, err := h.households.CreateHousehold(h.admin(t), newHousehold(village, 60))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := &identificationv1.GetHouseholdRequest{Name: created.GetName()}
+			for _, tt := range []struct {
+				name      string
+				ctx       context.Context
+				birthDate string
+				idNumber  string
+			}{
+				{"a township officer", h.as(t, "rural_revitalization", "township_officer", "990001002"), "", pii.MaskIDNumber(idNumber("19650304", 121))},
+				{"a county admin without a purpose", h.admin(t), "", pii.MaskIDNumber(idNumber("19650304", 121))},
+				{"a county admin with a purpose", h.admin(t, "case_handling"), "1965-03-04", idNumber("19650304", 121)},
+				{"a service", h.as(t, "civil_affairs", "service", ""), "1965-03-04", pii.MaskIDNumber(idNumber("19650304", 121))},
+			} {
+				got, err := h.households.GetHousehold(tt.ctx, req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				m := got.GetMembers()[0]
+				if m.GetBirthDate() != tt.birthDate || m.GetBirthYear() != 1965 || m.GetIdNumber() != tt.idNumber || m.GetSex() != identificationv1.Sex_SEX_MALE {
+					t.Errorf("%s: birth %q %d, number %q, sex %v", tt.name, m.GetBirthDate(), m.GetBirthYear(), m.GetIdNumber(), m.GetSex())
+				}
+			}
+			if created.GetMembers()[0].GetBirthDate() != "" || created.GetMembers()[0].GetBirthYear() != 1965 {
+				t.Errorf("create without a purpose: %v", created.GetMembers()[0])
+			}
+		})
+
 		t.Run("bad input names the field and writes nothing", func(t *testing.T) {
 			bad := newHousehold(village, 3)
 			n := bad.Household.Members[1].IdNumber
