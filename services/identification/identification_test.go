@@ -192,6 +192,19 @@ func TestHouseholdAPI(t *testing.T) {
 			}
 		})
 
+		t.Run("a name with control or format characters is refused on the field", func(t *testing.T) {
+			for _, name := range []string{"王\u202e大山", "\u200b", "王\n\x07大山"} {
+				bad := newHousehold(village, 61)
+				bad.Household.Members[1].FullName = name
+				_, err := h.households.CreateHousehold(h.admin(t), bad)
+				code, info, br := details(t, err)
+				if code != codes.InvalidArgument || info.GetReason() != "PERSON_NAME_INVALID" ||
+					br.GetFieldViolations()[0].GetField() != "household.members[1].full_name" {
+					t.Errorf("%q: %v %v %v", name, code, info, br)
+				}
+			}
+		})
+
 		t.Run("a person already in another household is ALREADY_EXISTS", func(t *testing.T) {
 			if _, err := h.households.CreateHousehold(h.admin(t), newHousehold(village, 4)); err != nil {
 				t.Fatal(err)

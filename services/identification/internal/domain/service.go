@@ -176,11 +176,13 @@ func (s *Service) checkMembers(members []Member, today string) Violations {
 	return bad
 }
 
-// memberViolations reports the fields a new member i must have.
+// memberViolations reports the fields a new member i must have, and normalises the name (pii.NormalizeName).
 func memberViolations(m *Member, i int) Violations {
 	var bad Violations
-	if m.FullName == "" {
-		bad = append(bad, Violation{Member: i, Field: "full_name", Reason: ReasonInvalidField, Description: "is required"})
+	if name, err := pii.NormalizeName(m.FullName); err != nil {
+		bad = append(bad, Violation{Member: i, Field: "full_name", Reason: ReasonPersonNameInvalid, Description: err.Error()})
+	} else {
+		m.FullName = name
 	}
 	if m.Relation == RelationUnspecified {
 		bad = append(bad, Violation{Member: i, Field: "relation_to_head", Reason: ReasonInvalidField, Description: "is required"})
@@ -441,10 +443,11 @@ func (s *Service) UpdateMember(ctx context.Context, c Caller, id, personID, etag
 		for _, path := range paths {
 			switch path {
 			case "full_name":
-				if p.FullName == "" {
-					return apperr.Invalid(ReasonInvalidField, "member.full_name", "must not be empty")
+				name, err := pii.NormalizeName(p.FullName)
+				if err != nil {
+					return apperr.Invalid(ReasonPersonNameInvalid, "member.full_name", err.Error())
 				}
-				m.FullName = p.FullName
+				m.FullName = name
 			case "ethnicity":
 				m.Ethnicity = p.Ethnicity
 			case "education":

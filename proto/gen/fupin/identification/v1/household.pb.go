@@ -870,7 +870,8 @@ type Member struct {
 	// Stable id of the person; never changes, even across households.
 	PersonId string `protobuf:"bytes,2,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
 	// 姓名
-	// Required on create and AddMember.
+	// Required on create and AddMember. Stored in Unicode NFC without surrounding white space; refused with
+	// PERSON_NAME_INVALID when it holds a control or format character (Unicode Cc, Cf) or no letter.
 	FullName string `protobuf:"bytes,3,opt,name=full_name,json=fullName,proto3" json:"full_name,omitempty"`
 	// 身份证号 (GB 11643). Masked in responses unless the caller may read it in plain text (the method's
 	// plain_text_roles) and states a purpose: the first 4 and the last 2 characters, 4206************3X
