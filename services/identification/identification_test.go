@@ -16,6 +16,7 @@ import (
 	"fupin.dev/services/platform/servicetest"
 	"fupin.dev/services/platform/sqldb"
 	"fupin.dev/services/platform/sqldb/sqldbtest"
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -32,6 +33,10 @@ type harness struct {
 	regions    identificationv1.RegionServiceClient
 	keys       servicetest.Keys
 	dbURL      string
+	etcd       *clientv3.Client
+	cfg        identification.Config
+	// stop stops the instance start started.
+	stop func()
 }
 
 func start(t *testing.T, d sqldb.Dialect) *harness {
@@ -39,21 +44,29 @@ func start(t *testing.T, d sqldb.Dialect) *harness {
 	// The county's default policy, as `fupin dev` seeds it: the lines, quorums and periods workflows read.
 	cli := servicetest.Etcd(t, "../../deploy")
 	keys := servicetest.NewKeys()
-	h := &harness{keys: keys, dbURL: sqldbtest.URL(t, d)}
-	cfg := identification.Config{
+	h := &harness{keys: keys, dbURL: sqldbtest.URL(t, d), etcd: cli}
+	h.cfg = identification.Config{
 		Config: boot.Config{DatabaseURL: h.dbURL, Etcd: cli, Verifier: keys.Verifier(), PIIKey: keys.PII,
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
 		RegionsFile: "../../deploy/regions/demo-county.json",
 	}
-	servicetest.Run(t, identification.Name, func(ctx context.Context, ready func(string)) error {
-		cfg.Ready = ready
-		return identification.Run(ctx, cfg)
-	})
+	h.stop = h.replica(t)
 	conn := servicetest.Dial(t, cli, identification.Name)
 	h.conn = conn
 	h.households = identificationv1.NewHouseholdServiceClient(conn)
 	h.regions = identificationv1.NewRegionServiceClient(conn)
 	return h
+}
+
+// replica starts another instance of the service on the same database and etcd (calls reach every
+// instance, round robin) and returns the function that stops it.
+func (h *harness) replica(t *testing.T) func() {
+	t.Helper()
+	return servicetest.Run(t, identification.Name, func(ctx context.Context, ready func(string)) error {
+		cfg := h.cfg
+		cfg.Ready = ready
+		return identification.Run(ctx, cfg)
+	})
 }
 
 // as returns a context calling as the given department, role and region, with an optional purpose.

@@ -41,6 +41,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	st := store.New(p.DB, p.Feed)
 	svc := domain.NewService(st, p.PII, now, newID)
+	svc.LimitConflicts(p.Conflicts)
 	// Cases read per-capita income through domain.PerCapitaIncome. With nil they use the income their
 	// survey recorded; pass income assessment (domain.Incomes, whose PerCapitaNet implements it) to make
 	// decisions use assessed income, the survey's figure remaining the fallback.
@@ -60,7 +61,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	identificationv1.RegisterHouseholdServiceServer(p.Server.GRPC(), api.NewHouseholds(svc, now))
 	identificationv1.RegisterRegionServiceServer(p.Server.GRPC(), api.NewRegions(svc))
-	identificationv1.RegisterImportServiceServer(p.Server.GRPC(), api.NewImports(domain.NewLedgerImporter(svc, st), p.Audit, now))
+	identificationv1.RegisterImportServiceServer(p.Server.GRPC(), api.NewImports(domain.NewLedgerImporter(svc, st), p.Audit, p.Conflicts, now))
 	identificationv1.RegisterCaseServiceServer(p.Server.GRPC(), api.NewCases(cases))
 	visits := domain.NewVisits(st, p.PII, p.Policy, now, newID)
 	identificationv1.RegisterVisitServiceServer(p.Server.GRPC(), api.NewVisits(visits, now))
