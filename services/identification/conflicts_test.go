@@ -2,6 +2,7 @@ package identification_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -94,6 +95,21 @@ func TestExistenceConflictsAreCounted(t *testing.T) {
 				}
 			}
 		})
+		t.Run("the import's findings count too, and stop it past the limit", func(t *testing.T) {
+			lines := []string{"户编号,行政区划代码,家庭住址,姓名,身份证号,与户主关系,民族,文化程度,健康状况,劳动技能,户类型,脱贫年度"}
+			for i := range 3 {
+				lines = append(lines, fmt.Sprintf("K-%d,990001002003,一组,李秀英,%s,户主,汉族,小学,健康,普通劳动力,一般户,",
+					i, idNumber("19680512", (300+i)*2+2)))
+			}
+			staff := h.as(t, "rural_revitalization", "department_staff", "990001002")
+			issues, _, err := importStream(staff, t, identificationv1.NewImportServiceClient(h.conn),
+				&identificationv1.ImportSettings{BatchSize: 1}, lines, 1)
+			wantLimited(t, "the third conflicting household", err)
+			if len(issues) != 2 || issues[0].GetReason() != "PERSON_IN_OTHER_HOUSEHOLD" {
+				t.Errorf("issues sent %v", issues)
+			}
+		})
+
 		t.Run("a lookup still says nothing", func(t *testing.T) {
 			_, err := h.households.LookupHousehold(officer, &identificationv1.LookupHouseholdRequest{IdNumber: idNumber("19680512", 303*2+2)})
 			if code, _, _ := details(t, err); code != codes.NotFound {
@@ -107,7 +123,7 @@ func TestExistenceConflictsAreCounted(t *testing.T) {
 			}
 			defer db.Close()
 			rows, err := db.Q(t.Context()).QueryContext(t.Context(), `SELECT actor, role, method, resource, code FROM fupin_audit
-				WHERE kind = 'conflict' ORDER BY id`)
+				WHERE kind = 'conflict' AND role = 'township_officer' ORDER BY id`)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -126,6 +142,12 @@ func TestExistenceConflictsAreCounted(t *testing.T) {
 			}
 			if len(got) != 3 {
 				t.Fatalf("%d conflict rows, want 3: %v", len(got), got)
+			}
+			var imported int
+			if err := db.Q(t.Context()).QueryRowContext(t.Context(), `SELECT count(*) FROM fupin_audit WHERE kind = 'conflict'
+				AND actor = 'u-rural_revitalization-department_staff' AND method = $1`,
+				identificationv1.ImportService_ImportHouseholds_FullMethodName).Scan(&imported); err != nil || imported != 3 {
+				t.Errorf("%d conflict rows of the import, want 3 (%v)", imported, err)
 			}
 			for i, r := range got {
 				if want := held[i].GetName() + "/members/" + held[i].GetMembers()[1].GetPersonId(); r != want {
