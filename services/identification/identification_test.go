@@ -16,6 +16,7 @@ import (
 	"fupin.dev/services/platform/servicetest"
 	"fupin.dev/services/platform/sqldb"
 	"fupin.dev/services/platform/sqldb/sqldbtest"
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -32,6 +33,10 @@ type harness struct {
 	regions    identificationv1.RegionServiceClient
 	keys       servicetest.Keys
 	dbURL      string
+	etcd       *clientv3.Client
+	cfg        identification.Config
+	// stop stops the instance start started.
+	stop func()
 }
 
 func start(t *testing.T, d sqldb.Dialect) *harness {
@@ -39,21 +44,29 @@ func start(t *testing.T, d sqldb.Dialect) *harness {
 	// The county's default policy, as `fupin dev` seeds it: the lines, quorums and periods workflows read.
 	cli := servicetest.Etcd(t, "../../deploy")
 	keys := servicetest.NewKeys()
-	h := &harness{keys: keys, dbURL: sqldbtest.URL(t, d)}
-	cfg := identification.Config{
+	h := &harness{keys: keys, dbURL: sqldbtest.URL(t, d), etcd: cli}
+	h.cfg = identification.Config{
 		Config: boot.Config{DatabaseURL: h.dbURL, Etcd: cli, Verifier: keys.Verifier(), PIIKey: keys.PII,
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
 		RegionsFile: "../../deploy/regions/demo-county.json",
 	}
-	servicetest.Run(t, identification.Name, func(ctx context.Context, ready func(string)) error {
-		cfg.Ready = ready
-		return identification.Run(ctx, cfg)
-	})
+	h.stop = h.replica(t)
 	conn := servicetest.Dial(t, cli, identification.Name)
 	h.conn = conn
 	h.households = identificationv1.NewHouseholdServiceClient(conn)
 	h.regions = identificationv1.NewRegionServiceClient(conn)
 	return h
+}
+
+// replica starts another instance of the service on the same database and etcd (calls reach every
+// instance, round robin) and returns the function that stops it.
+func (h *harness) replica(t *testing.T) func() {
+	t.Helper()
+	return servicetest.Run(t, identification.Name, func(ctx context.Context, ready func(string)) error {
+		cfg := h.cfg
+		cfg.Ready = ready
+		return identification.Run(ctx, cfg)
+	})
 }
 
 // as returns a context calling as the given department, role and region, with an optional purpose.
@@ -137,6 +150,37 @@ func TestHouseholdAPI(t *testing.T) {
 			waitAudit(t, h.dbURL, "read", "/fupin.identification.v1.HouseholdService/GetHousehold", created.GetName())
 		})
 
+		t.Run("birth dates only with plain access or for services; a birth year for everyone else", func(t *testing.T) {
+			created, err := h.households.CreateHousehold(h.admin(t), newHousehold(village, 60))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := &identificationv1.GetHouseholdRequest{Name: created.GetName()}
+			for _, tt := range []struct {
+				name      string
+				ctx       context.Context
+				birthDate string
+				idNumber  string
+			}{
+				{"a township officer", h.as(t, "rural_revitalization", "township_officer", "990001002"), "", pii.MaskIDNumber(idNumber("19650304", 121))},
+				{"a county admin without a purpose", h.admin(t), "", pii.MaskIDNumber(idNumber("19650304", 121))},
+				{"a county admin with a purpose", h.admin(t, "case_handling"), "1965-03-04", idNumber("19650304", 121)},
+				{"a service", h.as(t, "civil_affairs", "service", ""), "1965-03-04", pii.MaskIDNumber(idNumber("19650304", 121))},
+			} {
+				got, err := h.households.GetHousehold(tt.ctx, req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				m := got.GetMembers()[0]
+				if m.GetBirthDate() != tt.birthDate || m.GetBirthYear() != 1965 || m.GetIdNumber() != tt.idNumber || m.GetSex() != identificationv1.Sex_SEX_MALE {
+					t.Errorf("%s: birth %q %d, number %q, sex %v", tt.name, m.GetBirthDate(), m.GetBirthYear(), m.GetIdNumber(), m.GetSex())
+				}
+			}
+			if created.GetMembers()[0].GetBirthDate() != "" || created.GetMembers()[0].GetBirthYear() != 1965 {
+				t.Errorf("create without a purpose: %v", created.GetMembers()[0])
+			}
+		})
+
 		t.Run("bad input names the field and writes nothing", func(t *testing.T) {
 			bad := newHousehold(village, 3)
 			n := bad.Household.Members[1].IdNumber
@@ -158,6 +202,19 @@ func TestHouseholdAPI(t *testing.T) {
 			list, err := h.households.ListHouseholds(h.admin(t), &identificationv1.ListHouseholdsRequest{Filter: `household_number = "never"`})
 			if err != nil || len(list.GetHouseholds()) != 0 {
 				t.Errorf("list %v %v", list, err)
+			}
+		})
+
+		t.Run("a name with control or format characters is refused on the field", func(t *testing.T) {
+			for _, name := range []string{"王\u202e大山", "\u200b", "王\n\x07大山"} {
+				bad := newHousehold(village, 61)
+				bad.Household.Members[1].FullName = name
+				_, err := h.households.CreateHousehold(h.admin(t), bad)
+				code, info, br := details(t, err)
+				if code != codes.InvalidArgument || info.GetReason() != "PERSON_NAME_INVALID" ||
+					br.GetFieldViolations()[0].GetField() != "household.members[1].full_name" {
+					t.Errorf("%q: %v %v %v", name, code, info, br)
+				}
 			}
 		})
 

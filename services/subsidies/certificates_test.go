@@ -8,6 +8,7 @@ import (
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	subsidiesv1 "fupin.dev/proto/gen/fupin/subsidies/v1"
 	"fupin.dev/services/platform/bizdate"
+	"fupin.dev/services/platform/pii"
 	"fupin.dev/services/platform/sqldb"
 	"fupin.dev/services/platform/sqldb/sqldbtest"
 	"google.golang.org/grpc/codes"
@@ -55,7 +56,7 @@ func TestCertificatesAndDisabilitySubsidies(t *testing.T) {
 		}
 		if cert.GetCategory() != subsidiesv1.DisabilityCategory_DISABILITY_CATEGORY_PHYSICAL || cert.GetGrade() != 1 ||
 			cert.GetStatus() != subsidiesv1.CertificateStatus_CERTIFICATE_STATUS_VALID || cert.GetHolder() != head.GetName() ||
-			cert.GetPersonId() != head.GetPersonId() || cert.GetRegionCode() != village1 || cert.GetNumber() != idHead[:4]+"**********"+idHead[14:]+"41" {
+			cert.GetPersonId() != head.GetPersonId() || cert.GetRegionCode() != village1 || cert.GetNumber() != pii.MaskIDNumber(idHead)+"41" {
 			t.Fatalf("registered %v", cert)
 		}
 		certNoPlainNumber(t, "RegisterCertificate without a purpose", cert, idHead)

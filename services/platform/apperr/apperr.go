@@ -24,6 +24,7 @@ const (
 	KindPermissionDenied                 // PERMISSION_DENIED
 	KindUnauthenticated                  // UNAUTHENTICATED
 	KindUnavailable                      // UNAVAILABLE: a dependency is down; retry later
+	KindExhausted                        // RESOURCE_EXHAUSTED: the caller reached a limit; retry after its window
 )
 
 // FieldViolation names one wrong field of a request, as a path like "household.members[1].id_number".
@@ -48,6 +49,11 @@ type Error struct {
 	Fields     []FieldViolation
 	Violations []Violation
 	Metadata   map[string]string // ErrorInfo metadata; no personal data
+	// Disclosed names the records outside the caller's region scope whose existence this refusal reveals
+	// (a 身份证号 already in a household of another township: "households/{h}/members/{p}"). It is never
+	// sent: the platform's server logs each in the audit log and counts them against the caller's limit
+	// (package conflicts), after the request's transaction has rolled back.
+	Disclosed []string
 }
 
 func (e *Error) Error() string {
@@ -135,6 +141,11 @@ func Unauthenticated(message string) *Error {
 // Unavailable reports a dependency that cannot be reached now.
 func Unavailable(reason, message string) *Error {
 	return &Error{Kind: KindUnavailable, Reason: reason, Message: message}
+}
+
+// Exhausted reports a caller who reached a limit.
+func Exhausted(reason, message string) *Error {
+	return &Error{Kind: KindExhausted, Reason: reason, Message: message}
 }
 
 // StaleEtag is the refusal for an update whose etag no longer matches.

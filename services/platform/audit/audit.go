@@ -21,6 +21,9 @@ const (
 	KindRead     = "read"     // a read of plain personal data or of another department's data
 	KindDenied   = "denied"   // a call refused by authorization
 	KindFailed   = "failed"   // a mutation that did not happen
+	// KindConflict is a refusal that told the caller a record exists outside their region scope, one row per
+	// record (package conflicts counts them per caller).
+	KindConflict = "conflict"
 )
 
 // Record is one audit row.

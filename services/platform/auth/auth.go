@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
+	"fupin.dev/services/platform/pii"
 )
 
 // Header names fupin reads besides Authorization.
@@ -77,6 +78,21 @@ func (c *Caller) Actor() string {
 		return c.Subject + "/for " + c.OnBehalfOf.Subject
 	}
 	return c.Subject
+}
+
+// Disclosure is how much of a person's identity this caller is shown (pii.ViewPerson): everything with
+// plain access for this method (PlainText), what services' rules need for a fupin service, else the masked
+// view.
+func (c *Caller) Disclosure() pii.Disclosure {
+	switch {
+	case c == nil:
+		return pii.DiscloseMasked
+	case c.PlainText:
+		return pii.DisclosePlain
+	case c.Role == commonv1.Role_ROLE_SERVICE:
+		return pii.DiscloseService
+	}
+	return pii.DiscloseMasked
 }
 
 type callerKey struct{}

@@ -6,6 +6,7 @@ import (
 
 	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
 	"fupin.dev/services/platform/auth"
+	"fupin.dev/services/platform/pii"
 )
 
 func TestInScope(t *testing.T) {
@@ -100,6 +101,30 @@ func TestActor(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := tt.caller.Actor(); got != tt.want {
 				t.Errorf("Actor() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDisclosure(t *testing.T) {
+	tests := []struct {
+		name   string
+		caller *auth.Caller
+		want   pii.Disclosure
+	}{
+		{name: "nobody", caller: nil, want: pii.DiscloseMasked},
+		{name: "a township officer", caller: &auth.Caller{Role: commonv1.Role_ROLE_TOWNSHIP_OFFICER}, want: pii.DiscloseMasked},
+		{name: "a county admin without a purpose", caller: &auth.Caller{Role: commonv1.Role_ROLE_COUNTY_ADMIN}, want: pii.DiscloseMasked},
+		{name: "plain access", caller: &auth.Caller{Role: commonv1.Role_ROLE_COUNTY_ADMIN, PlainText: true}, want: pii.DisclosePlain},
+		{name: "a service", caller: &auth.Caller{Role: commonv1.Role_ROLE_SERVICE}, want: pii.DiscloseService},
+		{name: "a service for a township officer", caller: &auth.Caller{Role: commonv1.Role_ROLE_SERVICE,
+			OnBehalfOf: &auth.Caller{Role: commonv1.Role_ROLE_TOWNSHIP_OFFICER}}, want: pii.DiscloseService},
+		{name: "a service with plain access", caller: &auth.Caller{Role: commonv1.Role_ROLE_SERVICE, PlainText: true}, want: pii.DisclosePlain},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.caller.Disclosure(); got != tt.want {
+				t.Errorf("Disclosure() = %v, want %v", got, tt.want)
 			}
 		})
 	}

@@ -16,6 +16,7 @@ import (
 	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
 	"fupin.dev/services/platform/audit"
 	"fupin.dev/services/platform/auth"
+	"fupin.dev/services/platform/conflicts"
 	"fupin.dev/services/platform/etcdx"
 	"fupin.dev/services/platform/lifecycle"
 	"fupin.dev/services/platform/migrations"
@@ -116,8 +117,11 @@ type Process struct {
 	Policy *policy.Store
 	PII    *pii.Protector
 	// Feed is the service's change feed (outbox), served to other departments.
-	Feed   *outbox.Feed
-	Server *server.Server
+	Feed *outbox.Feed
+	// Conflicts counts the refusals that disclose records outside a caller's scope; the server records
+	// them, the domain checks the limit before it could disclose more.
+	Conflicts *conflicts.Book
+	Server    *server.Server
 	// Logger is the service's logger, for its background work.
 	Logger  *slog.Logger
 	cfg     Config
@@ -170,8 +174,9 @@ func Start(ctx context.Context, name string, dept commonv1.Department, cfg Confi
 		return nil, fmt.Errorf("%s: policy: %w", name, err)
 	}
 	p.closers = append(p.closers, func() error { p.Policy.Close(); return nil })
+	p.Conflicts = conflicts.New(p.DB, p.Audit, p.Policy, cfg.Now)
 	p.Server, err = server.New(server.Config{Name: name, Department: dept, Verifier: cfg.Verifier, DB: p.DB,
-		Audit: p.Audit, Logger: cfg.Logger, Now: cfg.Now, Sealer: p.PII})
+		Audit: p.Audit, Logger: cfg.Logger, Now: cfg.Now, Sealer: p.PII, Conflicts: p.Conflicts})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

@@ -14,8 +14,19 @@
 //
 // # Masking
 //
-// [MaskIDNumber] keeps the first 4 and the last 4 characters ("4206**********123X"); [MaskName]
-// keeps the first character of a name (张三丰 → 张**). Public notices use both.
+// [ViewPerson] is the one decision, for every service, of what a caller sees of a person's identity:
+// with plain access the number and the birth date; for fupin services the masked number and the birth
+// date; for everyone else the masked view: [MaskIDNumber] (the first 4 and the last 2 characters,
+// "4206************3X"), the birth year (withheld for the current and the previous year) and the sex, never
+// a birth date or an age. [CountCandidates] measures a view: it enumerates the numbers consistent with
+// everything shown and the public facts; the masked view leaves at least 3,285 per region code
+// (docs/MASKING.md). [ViewRecord] applies the view to person facts kept in JSON step data. [MaskName]
+// keeps the first character of a name (张三丰 → 张**) for public notices.
+//
+// # Names
+//
+// [NormalizeName] is the one check of a person's name: NFC, trimmed, no control or format characters, at
+// least one letter, at most [MaxNameLength] characters.
 //
 // # At rest: encryption and blind index
 //

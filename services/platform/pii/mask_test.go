@@ -4,9 +4,11 @@ import "testing"
 
 func TestMaskIDNumber(t *testing.T) {
 	tests := []struct{ name, in, want string }{
-		{name: "digit check character", in: "420621198001011235", want: "4206**********1235"},
-		{name: "X check character", in: "42062119800101123X", want: "4206**********123X"},
-		{name: "lower-case x normalised", in: "42062119800101123x", want: "4206**********123X"},
+		{name: "digit check character", in: "420621198001011235", want: "4206************35"},
+		{name: "X check character", in: "42062119800101123X", want: "4206************3X"},
+		{name: "lower-case x normalised", in: "42062119800101123x", want: "4206************3X"},
+		{name: "the former mask brought up to date", in: "4206**********1235", want: "4206************35"},
+		{name: "the current mask unchanged", in: "4206************35", want: "4206************35"},
 		{name: "17 characters fully masked", in: "42062119800101123", want: "*****************"},
 		{name: "19 characters fully masked", in: "4206211980010112345", want: "*******************"},
 		{name: "15-digit old number fully masked", in: "420621800101123", want: "***************"},
@@ -17,6 +19,23 @@ func TestMaskIDNumber(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := MaskIDNumber(tt.in); got != tt.want {
 				t.Errorf("MaskIDNumber(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestMaskCertificateNumber(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{name: "number", in: "42062119800101123541", want: "4206************3541"},
+		{name: "X check character", in: "42062119800101123X72", want: "4206************3X72"},
+		{name: "the former mask brought up to date", in: "4206**********123541", want: "4206************3541"},
+		{name: "19 characters fully masked", in: "4206211980010112354", want: "*******************"},
+		{name: "empty", in: "", want: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := MaskCertificateNumber(tt.in); got != tt.want {
+				t.Errorf("MaskCertificateNumber(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
 	}

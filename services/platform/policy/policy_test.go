@@ -407,8 +407,9 @@ func TestDefaultsFile(t *testing.T) {
 		}
 		if !strings.HasPrefix(e.Parameter, "identification.") && !strings.HasPrefix(e.Parameter, "monitoring.") &&
 			!strings.HasPrefix(e.Parameter, "subsidies.") && !strings.HasPrefix(e.Parameter, "employment.") &&
-			!strings.HasPrefix(e.Parameter, "industry.") && !strings.HasPrefix(e.Parameter, "funds.") {
-			t.Errorf("%s: not grouped under a department", e.Parameter)
+			!strings.HasPrefix(e.Parameter, "industry.") && !strings.HasPrefix(e.Parameter, "funds.") &&
+			!strings.HasPrefix(e.Parameter, "platform.") { // platform.*: what the platform applies to every service
+			t.Errorf("%s: not grouped under a department or the platform", e.Parameter)
 		}
 		if strings.Contains(string(e.Value), ".") {
 			t.Errorf("%s: %s looks like a float; use fen, days or {num,den}", e.Parameter, e.Value)

@@ -22,6 +22,7 @@ var kindCodes = map[apperr.Kind]codes.Code{
 	apperr.KindPermissionDenied: codes.PermissionDenied,
 	apperr.KindUnauthenticated:  codes.Unauthenticated,
 	apperr.KindUnavailable:      codes.Unavailable,
+	apperr.KindExhausted:        codes.ResourceExhausted,
 }
 
 // toStatus turns any error a handler returns into the gRPC status the caller sees. Refusals (*apperr.Error)

@@ -36,6 +36,7 @@ func TestToStatusKindCodes(t *testing.T) {
 		{name: "permission denied", kind: apperr.KindPermissionDenied, want: codes.PermissionDenied},
 		{name: "unauthenticated", kind: apperr.KindUnauthenticated, want: codes.Unauthenticated},
 		{name: "unavailable", kind: apperr.KindUnavailable, want: codes.Unavailable},
+		{name: "exhausted", kind: apperr.KindExhausted, want: codes.ResourceExhausted},
 		{name: "kind without a code", kind: apperr.Kind(0), want: codes.Internal},
 	}
 	for _, tt := range tests {

@@ -18,6 +18,7 @@ import (
 	"fupin.dev/services/platform/apperr"
 	"fupin.dev/services/platform/audit"
 	"fupin.dev/services/platform/auth"
+	"fupin.dev/services/platform/conflicts"
 	"fupin.dev/services/platform/idempotency"
 	"fupin.dev/services/platform/sqldb"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
@@ -53,6 +54,9 @@ type Config struct {
 	// text (a plain 身份证号 returned to an allowed caller), which must not rest unencrypted in the table.
 	// Services get the county's personal-data protector (boot); nil keeps them as they are (tests).
 	Sealer Sealer
+	// Conflicts records the refusals that disclose records outside the caller's scope (apperr.Error's
+	// Disclosed) after the refused mutation's transaction; nil records none (tests of the chain alone).
+	Conflicts *conflicts.Book
 }
 
 // Sealer encrypts and decrypts stored data; *pii.Protector is one.
@@ -358,6 +362,12 @@ func (s *Server) mutate(ctx context.Context, m *method, req any, handler grpc.Un
 	if err != nil {
 		code := status.Code(toStatus(ctx, s.domain, discard, m.fullName, err))
 		s.cfg.Audit.Enqueue(s.record(ctx, audit.KindFailed, m, caller, resource(msg, nil), 0, code, requestID))
+		if d := conflicts.Disclosed(err); len(d) > 0 && s.cfg.Conflicts != nil {
+			// Nothing is disclosed that is not counted: if the record fails, so does the answer.
+			if rerr := s.cfg.Conflicts.Record(ctx, s.record(ctx, audit.KindConflict, m, caller, "", 1, code, requestID), d); rerr != nil {
+				return nil, rerr
+			}
+		}
 		return nil, err
 	}
 	return resp, nil

@@ -247,8 +247,8 @@ func pickCertificateHolders(hs []*identificationv1.Household, skip map[string]bo
 				continue
 			}
 			for _, m := range h.GetMembers() {
-				if m.GetState() != identificationv1.MemberState_MEMBER_STATE_ACTIVE || m.GetBirthDate() == "" ||
-					m.GetBirthDate() > adultBornBy(issued) || (disabledOnly && m.GetHealth() != identificationv1.Health_HEALTH_DISABLED) {
+				if m.GetState() != identificationv1.MemberState_MEMBER_STATE_ACTIVE || m.GetBirthYear() == 0 ||
+					int(m.GetBirthYear()) > adultBornIn(issued) || (disabledOnly && m.GetHealth() != identificationv1.Health_HEALTH_DISABLED) {
 					continue
 				}
 				out = append(out, demoHolder{household: h, personID: m.GetPersonId()})
@@ -260,13 +260,14 @@ func pickCertificateHolders(hs []*identificationv1.Household, skip map[string]bo
 	return out
 }
 
-// adultBornBy is the latest birth date of a person 18 years old on date (both YYYY-MM-DD).
-func adultBornBy(date string) string {
+// adultBornIn is the latest birth year of a person surely 18 years old on date (YYYY-MM-DD): the list is
+// read without plain access, so it shows birth years, not dates (pii.ViewPerson).
+func adultBornIn(date string) int {
 	t, err := bizdate.Parse(date)
 	if err != nil {
-		return ""
+		return 0
 	}
-	return bizdate.Today(t.AddDate(-18, 0, 0))
+	return t.Year() - 19
 }
 
 func (d *demoSubsidies) certifyMembers(ctx context.Context, staff context.Context, holders []demoHolder) (int, int) {

@@ -6,6 +6,7 @@ package api
 import (
 	"context"
 	"strings"
+	"time"
 
 	"fupin.dev/services/platform/pagetoken"
 
@@ -19,12 +20,15 @@ import (
 type Households struct {
 	identificationv1.UnimplementedHouseholdServiceServer
 	svc *domain.Service
+	now func() time.Time
 }
 
 var _ identificationv1.HouseholdServiceServer = (*Households)(nil)
 
-// NewHouseholds returns the household handlers.
-func NewHouseholds(svc *domain.Service) *Households { return &Households{svc: svc} }
+// NewHouseholds returns the household handlers; now is the clock the masked view takes its year from.
+func NewHouseholds(svc *domain.Service, now func() time.Time) *Households {
+	return &Households{svc: svc, now: now}
+}
 
 // caller is the domain's view of who calls: an actor for trails and a region scope.
 func caller(ctx context.Context) (domain.Caller, *auth.Caller) {
@@ -35,15 +39,20 @@ func caller(ctx context.Context) (domain.Caller, *auth.Caller) {
 	return domain.Caller{Actor: c.Actor(), Scope: c.Scope()}, c
 }
 
-// respond converts a household for this caller: plain 身份证号 only for callers allowed them.
+// respond converts a household for this caller.
 func (s *Households) respond(ctx context.Context, h *domain.Household) (*identificationv1.Household, error) {
 	_, c := caller(ctx)
+	return s.convert(h, c, viewOf(c, s.now()))
+}
+
+// convert converts a household as v allows: plain 身份证号 are opened only for callers allowed them.
+func (s *Households) convert(h *domain.Household, c *auth.Caller, v view) (*identificationv1.Household, error) {
 	if c.PlainText {
 		if err := s.svc.Reveal(h); err != nil {
 			return nil, err
 		}
 	}
-	return toHousehold(h, viewOf(c)), nil
+	return toHousehold(h, v), nil
 }
 
 func (s *Households) CreateHousehold(ctx context.Context, req *identificationv1.CreateHouseholdRequest) (*identificationv1.Household, error) {
@@ -81,14 +90,13 @@ func (s *Households) BatchGetHouseholds(ctx context.Context, req *identification
 		return nil, err
 	}
 	resp := &identificationv1.BatchGetHouseholdsResponse{Households: make([]*identificationv1.Household, 0, len(hs))}
-	v := viewOf(ac)
+	v := viewOf(ac, s.now())
 	for _, h := range hs {
-		if ac.PlainText {
-			if err := s.svc.Reveal(h); err != nil {
-				return nil, err
-			}
+		out, err := s.convert(h, ac, v)
+		if err != nil {
+			return nil, err
 		}
-		resp.Households = append(resp.Households, toHousehold(h, v))
+		resp.Households = append(resp.Households, out)
 	}
 	return resp, nil
 }
@@ -114,13 +122,13 @@ func (s *Households) ListHouseholds(ctx context.Context, req *identificationv1.L
 		return nil, err
 	}
 	resp := &identificationv1.ListHouseholdsResponse{NextPageToken: encodePageToken(next)}
+	v := viewOf(ac, s.now())
 	for _, h := range hs {
-		if ac.PlainText {
-			if err := s.svc.Reveal(h); err != nil {
-				return nil, err
-			}
+		out, err := s.convert(h, ac, v)
+		if err != nil {
+			return nil, err
 		}
-		resp.Households = append(resp.Households, toHousehold(h, viewOf(ac)))
+		resp.Households = append(resp.Households, out)
 	}
 	return resp, nil
 }

@@ -1,10 +1,13 @@
 package api
 
 import (
+	"time"
+
 	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	"fupin.dev/services/identification/internal/domain"
 	"fupin.dev/services/platform/auth"
+	"fupin.dev/services/platform/pii"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -28,15 +31,21 @@ func fromMember(m *identificationv1.Member) domain.Member {
 	}
 }
 
-// toHousehold converts for the wire. 身份证号 leave masked unless plain is set and they were revealed.
-// view says what a caller sees of a household's members: plain 身份证号 (PlainText callers, after Reveal),
-// and blind indexes (other fupin services, which match persons across departments by them).
-type view struct{ plain, blindIndex bool }
-
-func viewOf(c *auth.Caller) view {
-	return view{plain: c.PlainText, blindIndex: c.Role == commonv1.Role_ROLE_SERVICE}
+// view says what a caller sees of a household's members: the disclosure of their identity
+// (pii.ViewPerson: plain 身份证号 and birth dates with plain access, after Reveal; birth dates for services;
+// else the masked view), on which business day, and blind indexes (other fupin services, which match
+// persons across departments by them).
+type view struct {
+	disclosure pii.Disclosure
+	today      time.Time
+	blindIndex bool
 }
 
+func viewOf(c *auth.Caller, now time.Time) view {
+	return view{disclosure: c.Disclosure(), today: now, blindIndex: c.Role == commonv1.Role_ROLE_SERVICE}
+}
+
+// toHousehold converts for the wire, each member's identity as v allows.
 func toHousehold(h *domain.Household, v view) *identificationv1.Household {
 	name := "households/" + h.ID
 	out := &identificationv1.Household{
@@ -53,16 +62,17 @@ func toHousehold(h *domain.Household, v view) *identificationv1.Household {
 	for i := range h.Members {
 		m := &h.Members[i]
 		id := m.IDMasked
-		if v.plain && m.IDNumber != "" {
+		if m.IDNumber != "" {
 			id = m.IDNumber
 		}
+		person := pii.ViewPerson(id, m.BirthDate, v.disclosure, v.today)
 		index := ""
 		if v.blindIndex {
 			index = m.IDIndex
 		}
 		out.Members = append(out.Members, &identificationv1.Member{
-			Name: name + "/members/" + m.PersonID, PersonId: m.PersonID, FullName: m.FullName, IdNumber: id,
-			Sex: identificationv1.Sex(m.Sex), BirthDate: m.BirthDate,
+			Name: name + "/members/" + m.PersonID, PersonId: m.PersonID, FullName: m.FullName, IdNumber: person.IDNumber,
+			Sex: identificationv1.Sex(m.Sex), BirthDate: person.BirthDate, BirthYear: int32(person.BirthYear),
 			RelationToHead: identificationv1.Relation(m.Relation), Ethnicity: m.Ethnicity,
 			Education: identificationv1.Education(m.Education), Health: identificationv1.Health(m.Health),
 			LabourAbility: identificationv1.LabourAbility(m.LabourAbility), State: identificationv1.MemberState(m.State),

@@ -12,26 +12,31 @@ import (
 	"fupin.dev/services/identification/internal/domain"
 	"fupin.dev/services/platform/audit"
 	"fupin.dev/services/platform/auth"
+	"fupin.dev/services/platform/conflicts"
 	"fupin.dev/services/platform/pagetoken"
 	"fupin.dev/services/platform/tabular"
 	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // Imports serves fupin.identification.v1.ImportService.
 type Imports struct {
 	identificationv1.UnimplementedImportServiceServer
-	importer *domain.LedgerImporter
-	audit    *audit.Log
-	now      func() time.Time
+	importer  *domain.LedgerImporter
+	audit     *audit.Log
+	conflicts *conflicts.Book
+	now       func() time.Time
 }
 
 var _ identificationv1.ImportServiceServer = (*Imports)(nil)
 
 // NewImports returns the import handlers. The platform audits unary mutations itself; a stream has no
-// single transaction, so each batch's transaction gets its audit row here, through log.
-func NewImports(importer *domain.LedgerImporter, log *audit.Log, now func() time.Time) *Imports {
-	return &Imports{importer: importer, audit: log, now: now}
+// single transaction, so each batch's transaction gets its audit row here, through log, and findings that
+// disclose persons held outside the caller's scope are recorded in book, as the platform's server does
+// for refused requests.
+func NewImports(importer *domain.LedgerImporter, log *audit.Log, book *conflicts.Book, now func() time.Time) *Imports {
+	return &Imports{importer: importer, audit: log, conflicts: book, now: now}
 }
 
 // ImportHouseholds streams the ledger's rows into the import and its findings back, batch by batch.
@@ -63,6 +68,11 @@ func (s *Imports) ImportHouseholds(stream identificationv1.ImportService_ImportH
 		BatchSize: int(settings.GetBatchSize()),
 		InBatch: func(ctx context.Context, importID string, written int) error {
 			return s.audit.Write(ctx, s.record(ctx, ac, importID, written))
+		},
+		Disclosed: func(ctx context.Context, members []string) error {
+			r := s.record(ctx, ac, "", 0)
+			r.Code = codes.AlreadyExists.String()
+			return s.conflicts.Record(ctx, r, members)
 		}}
 	_, err = s.importer.Import(ctx, c, opts, next, func(p domain.LedgerImportProgress) error {
 		return stream.Send(toImportResponse(p))

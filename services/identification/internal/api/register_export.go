@@ -9,6 +9,7 @@ import (
 	"fupin.dev/services/identification/internal/domain"
 	"fupin.dev/services/platform/audit"
 	"fupin.dev/services/platform/auth"
+	"fupin.dev/services/platform/pii"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -45,13 +46,14 @@ func (s *RegisterExport) ExportRegister(req *identificationv1.ExportRegisterRequ
 	// The database read and the sending run side by side: the reading goroutine only scans rows, while
 	// this one converts, marshals and writes the previous batch (on another core), so the two costs
 	// overlap instead of adding up. A failed send cancels the read.
+	disclosure, today := ac.Disclosure(), s.now()
 	batches := make(chan []domain.ExportedHousehold, 2)
 	sent := make(chan error, 1)
 	go func() {
 		var err error
 		for hs := range batches {
 			if err == nil {
-				if err = stream.Send(&identificationv1.ExportRegisterResponse{Households: toExportedHouseholds(hs)}); err != nil {
+				if err = stream.Send(&identificationv1.ExportRegisterResponse{Households: toExportedHouseholds(hs, disclosure, today)}); err != nil {
 					cancel()
 				}
 			}
@@ -93,7 +95,9 @@ func (s *RegisterExport) auditExport(stream grpc.ServerStream, c *auth.Caller, n
 	s.audit.Enqueue(r)
 }
 
-func toExportedHouseholds(hs []domain.ExportedHousehold) []*identificationv1.ExportedHousehold {
+// toExportedHouseholds converts a batch, each member's birth as pii.ViewPerson allows the caller (the date
+// for services, the year for people).
+func toExportedHouseholds(hs []domain.ExportedHousehold, d pii.Disclosure, today time.Time) []*identificationv1.ExportedHousehold {
 	out := make([]*identificationv1.ExportedHousehold, len(hs))
 	// One allocation for every member of the batch instead of one per member.
 	n := 0
@@ -112,8 +116,9 @@ func toExportedHouseholds(hs []domain.ExportedHousehold) []*identificationv1.Exp
 		for j, m := range h.Members {
 			pm := &members[k]
 			k++
-			pm.PersonId, pm.IdIndex, pm.RelationToHead, pm.BirthDate = m.PersonID, m.IDIndex,
-				identificationv1.Relation(m.Relation), m.BirthDate
+			birth := pii.ViewPerson("", m.BirthDate, d, today)
+			pm.PersonId, pm.IdIndex, pm.RelationToHead, pm.BirthDate, pm.BirthYear = m.PersonID, m.IDIndex,
+				identificationv1.Relation(m.Relation), birth.BirthDate, int32(birth.BirthYear)
 			e.Members[j] = pm
 		}
 		out[i] = e

@@ -48,7 +48,7 @@ func TestVisitReasonsAreContractValues(t *testing.T) {
 			t.Errorf("reason %s is not in identification's ErrorReason 200–249 (%d)", r, v)
 		}
 	}
-	for _, r := range []string{domain.ReasonBackdateReasonRequired, domain.ReasonPolicyValueMissing} {
+	for _, r := range []string{domain.ReasonBackdateReasonRequired, domain.ReasonPolicyValueMissing, domain.ReasonPersonNameInvalid} {
 		if _, ok := commonv1.ErrorReason_value[r]; !ok {
 			t.Errorf("reason %s is not in fupin.common.v1.ErrorReason", r)
 		}

@@ -45,6 +45,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	st := store.New(p.DB, p.Feed)
 	svc := domain.NewService(st, p.PII, now, newID)
+	svc.LimitConflicts(p.Conflicts)
 	// Cases read per-capita income through domain.PerCapitaIncome. With nil they use the income their
 	// survey recorded; pass income assessment (domain.Incomes, whose PerCapitaNet implements it) to make
 	// decisions use assessed income, the survey's figure remaining the fallback.
@@ -62,14 +63,14 @@ func Run(ctx context.Context, cfg Config) error {
 		p.Close()
 		return fmt.Errorf("%s: %w", Name, err)
 	}
-	identificationv1.RegisterHouseholdServiceServer(p.Server.GRPC(), api.NewHouseholds(svc))
+	identificationv1.RegisterHouseholdServiceServer(p.Server.GRPC(), api.NewHouseholds(svc, now))
 	identificationv1.RegisterRegionServiceServer(p.Server.GRPC(), api.NewRegions(svc))
 	importer := domain.NewLedgerImporter(svc, st, cfg.ImportLimits)
 	if _, err := importer.InterruptStale(ctx); err != nil {
 		p.Close()
 		return fmt.Errorf("%s: %w", Name, err)
 	}
-	identificationv1.RegisterImportServiceServer(p.Server.GRPC(), api.NewImports(importer, p.Audit, now))
+	identificationv1.RegisterImportServiceServer(p.Server.GRPC(), api.NewImports(importer, p.Audit, p.Conflicts, now))
 	identificationv1.RegisterCaseServiceServer(p.Server.GRPC(), api.NewCases(cases))
 	visits := domain.NewVisits(st, p.PII, p.Policy, now, newID)
 	identificationv1.RegisterVisitServiceServer(p.Server.GRPC(), api.NewVisits(visits, now))

@@ -139,7 +139,7 @@ func newBenchEnv(b *testing.B) *benchEnv {
 	bare := grpc.NewServer(grpc.UnaryInterceptor(func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 		return h(auth.NewContext(ctx, county), req)
 	}))
-	identificationv1.RegisterHouseholdServiceServer(bare, api.NewHouseholds(svc))
+	identificationv1.RegisterHouseholdServiceServer(bare, api.NewHouseholds(svc, time.Now))
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)

@@ -19,6 +19,7 @@ const (
 	ReasonDateInvalid            = "DATE_INVALID"
 	ReasonOutOfRegionScope       = "OUT_OF_REGION_SCOPE"
 	ReasonInvalidField           = "INVALID_FIELD"
+	ReasonPersonNameInvalid      = "PERSON_NAME_INVALID"
 )
 
 // Sentinel refusals; compare with errors.Is.

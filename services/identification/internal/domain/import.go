@@ -99,6 +99,11 @@ type LedgerImportProgress struct {
 	Summary LedgerImportSummary
 }
 
+// The import's findings may tell the caller that a person is held by a household outside their scope
+// (PERSON_IN_OTHER_HOUSEHOLD), as CreateHousehold's refusals do: each batch's such findings go to
+// LedgerImportOptions.Disclosed, and the limit is checked before the import starts and before a batch's
+// findings are sent (conflicts.go).
+
 // LedgerImportOptions say how to import.
 type LedgerImportOptions struct {
 	// DryRun checks everything and reports as for a real import, but writes nothing (not even the import
@@ -111,6 +116,10 @@ type LedgerImportOptions struct {
 	// InBatch, when set, runs inside each batch's transaction after its households are written, with the
 	// number written: the API writes the batch's audit row there.
 	InBatch func(ctx context.Context, importID string, written int) error
+	// Disclosed, when set, runs after each batch whose findings tell the caller about persons held outside
+	// their scope, with those member records and outside any transaction: the API records them as the
+	// platform's server does for refused requests (conflicts.Book.Record).
+	Disclosed func(ctx context.Context, members []string) error
 }
 
 // LedgerImportState is the state of an import record.
@@ -147,8 +156,11 @@ type LedgerImport struct {
 // KnownPerson is a person the register already has, found by blind index.
 type KnownPerson struct {
 	ID string
-	// Held is true while the person is a current member of an active household.
-	Held bool
+	// Held is true while the person is a current member of an active household: Holder, in the village
+	// HolderRegion.
+	Held         bool
+	Holder       string
+	HolderRegion string
 }
 
 // LedgerImportStore is what the bulk import needs from the store.
@@ -209,6 +221,9 @@ func (im *LedgerImporter) Import(ctx context.Context, c Caller, opts LedgerImpor
 		opts.BatchSize = DefaultLedgerBatch
 	}
 	opts.BatchSize = min(opts.BatchSize, MaxLedgerBatch)
+	if err := im.svc.checkConflicts(ctx); err != nil {
+		return LedgerImportSummary{}, err
+	}
 	rd := &rowReader{next: next, limits: im.limits}
 	cols, err := findHeader(rd)
 	if err != nil {
@@ -472,8 +487,11 @@ func (s *ledgerSession) run(ctx context.Context, rd *rowReader, emit func(Ledger
 	g.Go(func() error {
 		for b := range checkedBatches {
 			s.sum.Rows += b.rows
-			issues, err := s.write(gctx, b.households)
+			issues, disclosed, err := s.write(gctx, b.households)
 			if err != nil {
+				return err
+			}
+			if err := s.disclose(gctx, disclosed); err != nil {
 				return err
 			}
 			if err := emit(LedgerImportProgress{Issues: issues, Summary: s.sum}); err != nil {
@@ -806,9 +824,24 @@ func validNumber(n string) bool {
 	return true
 }
 
+// disclose records a batch's findings that tell the caller about persons held outside their scope, then
+// checks the caller's limit: past it, the import stops before the findings are sent.
+func (s *ledgerSession) disclose(ctx context.Context, members []string) error {
+	if len(members) == 0 {
+		return nil
+	}
+	if s.opts.Disclosed != nil {
+		if err := s.opts.Disclosed(ctx, members); err != nil {
+			return err
+		}
+	}
+	return s.im.svc.checkConflicts(ctx)
+}
+
 // write checks a batch against the register (numbers already used, persons already held) and, unless
-// this is a dry run, writes the households that pass in one transaction. It returns the batch's findings.
-func (s *ledgerSession) write(ctx context.Context, batch []checked) ([]LedgerIssue, error) {
+// this is a dry run, writes the households that pass in one transaction. It returns the batch's findings
+// and the member records among them held outside the caller's scope.
+func (s *ledgerSession) write(ctx context.Context, batch []checked) ([]LedgerIssue, []string, error) {
 	var issues []LedgerIssue
 	var candidates, rejected []*checked
 	var numbers []string
@@ -831,6 +864,7 @@ func (s *ledgerSession) write(ctx context.Context, batch []checked) ([]LedgerIss
 	// apart from the session until it commits, so a retried transaction starts afresh.
 	type decision struct {
 		issues               []LedgerIssue
+		disclosed            []string
 		written              []*Household
 		seen                 map[[16]byte]personSeen
 		persons              int64
@@ -881,7 +915,7 @@ func (s *ledgerSession) write(ctx context.Context, batch []checked) ([]LedgerIss
 		for _, b := range fresh {
 			var taken []LedgerIssue
 			for i, m := range b.h.Members {
-				if issue, ok := s.personTaken(b.raw, i, m.IDIndex, known, d.seen, nil); ok {
+				if issue, ok := s.personTaken(b.raw, i, m.IDIndex, known, d.seen, nil, &d.disclosed); ok {
 					taken = append(taken, issue)
 				}
 			}
@@ -912,7 +946,7 @@ func (s *ledgerSession) write(ctx context.Context, batch []checked) ([]LedgerIss
 				}
 			}
 			for _, i := range b.good {
-				if issue, ok := s.personTaken(b.raw, i, b.members[i].IDIndex, known, d.seen, own); ok {
+				if issue, ok := s.personTaken(b.raw, i, b.members[i].IDIndex, known, d.seen, own, &d.disclosed); ok {
 					d.issues = append(d.issues, issue)
 				}
 			}
@@ -963,7 +997,7 @@ func (s *ledgerSession) write(ctx context.Context, batch []checked) ([]LedgerIss
 		}
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if s.opts.DryRun {
 		for k, v := range d.seen {
@@ -982,7 +1016,7 @@ func (s *ledgerSession) write(ctx context.Context, batch []checked) ([]LedgerIss
 	s.sum.Rejected += d.rejected
 	issues = append(issues, d.issues...)
 	sortIssues(issues)
-	return issues, nil
+	return issues, d.disclosed, nil
 }
 
 // personTaken reports member i of a household of the file (with blind index idx) when the person is
@@ -990,7 +1024,7 @@ func (s *ledgerSession) write(ctx context.Context, batch []checked) ([]LedgerIss
 // household's own registered members) or passed earlier in the file (s.persons on a dry run, seen in the
 // batch).
 func (s *ledgerSession) personTaken(raw *rawHousehold, i int, idx string, known map[string]KnownPerson,
-	seen map[[16]byte]personSeen, own map[string]bool) (LedgerIssue, bool) {
+	seen map[[16]byte]personSeen, own map[string]bool, disclosed *[]string) (LedgerIssue, bool) {
 	issue := LedgerIssue{Row: raw.rows[i].Row, Column: ledger.ColIDNumber, HouseholdNumber: raw.number,
 		Outcome: LedgerRejected, Reason: ReasonPersonInOtherHousehold}
 	key := indexKey(idx)
@@ -1003,6 +1037,10 @@ func (s *ledgerSession) personTaken(raw *rawHousehold, i int, idx string, known 
 		issue.Description = fmt.Sprintf("the person is already a member of household %s, row %d of this file", other.number, other.row)
 	case known[idx].Held && !own[idx]:
 		issue.Description = "the person is already a member of another household of the register"
+		p := known[idx]
+		if r := disclosedBy(s.c, Holder{PersonID: p.ID, HouseholdID: p.Holder, RegionCode: p.HolderRegion}); r != "" {
+			*disclosed = append(*disclosed, r)
+		}
 	default:
 		return issue, false
 	}

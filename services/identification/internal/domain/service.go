@@ -14,10 +14,11 @@ import (
 
 // Service is the household register's use cases.
 type Service struct {
-	store Store
-	pii   *pii.Protector
-	now   func() time.Time
-	newID func() string
+	store     Store
+	pii       *pii.Protector
+	now       func() time.Time
+	newID     func() string
+	conflicts ConflictLimit
 }
 
 // NewService wires the use cases. now is the clock (tests move it); newID makes record ids.
@@ -50,9 +51,13 @@ type NewHousehold struct {
 
 // CreateHousehold registers a household with its members, after checking every rule: a known village
 // of the county, valid 身份证号, exactly one head, no person twice, nobody already in another household.
-// The bulk import (LedgerImporter) applies the same checks through newHousehold and checkVillage.
+// The bulk import (LedgerImporter) applies the same checks through newHousehold and checkVillage. A caller
+// past the limit of existence conflicts is refused first (conflicts.go).
 func (s *Service) CreateHousehold(ctx context.Context, c Caller, in NewHousehold) (*Household, error) {
 	if err := c.check(in.RegionCode); err != nil {
+		return nil, err
+	}
+	if err := s.checkConflicts(ctx); err != nil {
 		return nil, err
 	}
 	region, err := s.village(ctx, in.RegionCode, "household.region_code")
@@ -68,7 +73,7 @@ func (s *Service) CreateHousehold(ctx context.Context, c Caller, in NewHousehold
 		h.Members[i].PersonID = s.newID()
 	}
 	if err := s.store.CreateHousehold(ctx, h); err != nil {
-		return nil, err
+		return nil, disclosing(c, err)
 	}
 	return h, nil
 }
@@ -176,11 +181,13 @@ func (s *Service) checkMembers(members []Member, today string) Violations {
 	return bad
 }
 
-// memberViolations reports the fields a new member i must have.
+// memberViolations reports the fields a new member i must have, and normalises the name (pii.NormalizeName).
 func memberViolations(m *Member, i int) Violations {
 	var bad Violations
-	if m.FullName == "" {
-		bad = append(bad, Violation{Member: i, Field: "full_name", Reason: ReasonInvalidField, Description: "is required"})
+	if name, err := pii.NormalizeName(m.FullName); err != nil {
+		bad = append(bad, Violation{Member: i, Field: "full_name", Reason: ReasonPersonNameInvalid, Description: err.Error()})
+	} else {
+		m.FullName = name
 	}
 	if m.Relation == RelationUnspecified {
 		bad = append(bad, Violation{Member: i, Field: "relation_to_head", Reason: ReasonInvalidField, Description: "is required"})
@@ -390,7 +397,10 @@ func (s *Service) AddMember(ctx context.Context, c Caller, id, etag string, m Me
 	if bad := checkMember(&m, "member"); len(bad) > 0 {
 		return nil, apperr.InvalidFields(bad...)
 	}
-	return s.change(ctx, c, id, etag, func(h *Household, today string) error {
+	if err := s.checkConflicts(ctx); err != nil {
+		return nil, err
+	}
+	h, err := s.change(ctx, c, id, etag, func(h *Household, today string) error {
 		if err := s.fillPerson(&m.Person, today); err != nil {
 			return apperr.Invalid(ReasonIDNumberInvalid, "member.id_number", err.Error())
 		}
@@ -409,6 +419,7 @@ func (s *Service) AddMember(ctx context.Context, c Caller, id, etag string, m Me
 		h.Members = append(h.Members, m)
 		return nil
 	})
+	return h, disclosing(c, err)
 }
 
 // MemberPatch carries a member's changeable attributes for UpdateMember.
@@ -441,10 +452,11 @@ func (s *Service) UpdateMember(ctx context.Context, c Caller, id, personID, etag
 		for _, path := range paths {
 			switch path {
 			case "full_name":
-				if p.FullName == "" {
-					return apperr.Invalid(ReasonInvalidField, "member.full_name", "must not be empty")
+				name, err := pii.NormalizeName(p.FullName)
+				if err != nil {
+					return apperr.Invalid(ReasonPersonNameInvalid, "member.full_name", err.Error())
 				}
-				m.FullName = p.FullName
+				m.FullName = name
 			case "ethnicity":
 				m.Ethnicity = p.Ethnicity
 			case "education":

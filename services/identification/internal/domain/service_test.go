@@ -113,6 +113,16 @@ func TestCreateHouseholdRules(t *testing.T) {
 			domain.Caller{Actor: "t", Scope: "990001002"}, 0, "", ""},
 		{"membership starting in the future", func(h *domain.NewHousehold) { h.Members[1].StartDate = "2025-07-01" },
 			county, apperr.KindInvalid, domain.ReasonDateInvalid, "household.members[1].start_date"},
+		{"a name with a right-to-left override", func(h *domain.NewHousehold) { h.Members[1].FullName = "王\u202e大山" },
+			county, apperr.KindInvalid, domain.ReasonPersonNameInvalid, "household.members[1].full_name"},
+		{"a name that is a lone zero-width space", func(h *domain.NewHousehold) { h.Members[1].FullName = "\u200b" },
+			county, apperr.KindInvalid, domain.ReasonPersonNameInvalid, "household.members[1].full_name"},
+		{"a name with a line break and a bell", func(h *domain.NewHousehold) { h.Members[2].FullName = "王\n\x07大山" },
+			county, apperr.KindInvalid, domain.ReasonPersonNameInvalid, "household.members[2].full_name"},
+		{"no name", func(h *domain.NewHousehold) { h.Members[0].FullName = "" },
+			county, apperr.KindInvalid, domain.ReasonPersonNameInvalid, "household.members[0].full_name"},
+		{"a name with the middle dot", func(h *domain.NewHousehold) { h.Members[1].FullName = "阿依古丽·买买提" }, county, 0, "", ""},
+		{"a compound surname", func(h *domain.NewHousehold) { h.Members[1].FullName = "欧阳娜娜" }, county, 0, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -162,6 +172,53 @@ func TestCreateDerivesFromIDNumber(t *testing.T) {
 	}
 	if err := svc.Reveal(got); err != nil || got.Members[0].IDNumber != id("19700101", 11) {
 		t.Errorf("Reveal gave %q, %v", got.Members[0].IDNumber, err)
+	}
+}
+
+// Names are stored as pii.NormalizeName gives them, on create, on AddMember and on UpdateMember, and a bad
+// one is refused on the field.
+func TestNamesAreNormalised(t *testing.T) {
+	svc := newService(t)
+	ctx := t.Context()
+	in := family()
+	in.Members[0].FullName = "\u3000Rene\u0301e "
+	h, err := svc.CreateHousehold(ctx, county, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h.Members[0].FullName; got != "Ren\u00e9e" {
+		t.Errorf("created name %q", got)
+	}
+	added := m(domain.RelationSon, id("20150505", 41))
+	added.FullName = " 王小山 "
+	h, err = svc.AddMember(ctx, county, h.ID, "", added)
+	if err != nil || h.Members[3].FullName != "王小山" {
+		t.Fatalf("added %v, %v", h, err)
+	}
+	bad := m(domain.RelationSon, id("20150505", 43))
+	bad.FullName = "王\u202e大山"
+	_, err = svc.AddMember(ctx, county, h.ID, "", bad)
+	if e := refusal(t, err); e.Reason != domain.ReasonPersonNameInvalid || e.Fields[0].Field != "member.full_name" {
+		t.Errorf("AddMember: %+v", e)
+	}
+	for _, tt := range []struct{ name, in, want string }{
+		{"a good name, trimmed", " 阿依古丽·买买提 ", "阿依古丽·买买提"},
+		{"a zero-width space", "\u200b", ""},
+		{"a bell", "王\x07大山", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := svc.UpdateMember(ctx, county, h.ID, h.Members[1].PersonID, "", []string{"full_name"},
+				domain.MemberPatch{FullName: tt.in})
+			if tt.want == "" {
+				if e := refusal(t, err); e.Reason != domain.ReasonPersonNameInvalid || e.Fields[0].Field != "member.full_name" {
+					t.Errorf("got %+v", e)
+				}
+				return
+			}
+			if err != nil || got.Members[1].FullName != tt.want {
+				t.Errorf("got %q, %v", got.Members[1].FullName, err)
+			}
+		})
 	}
 }
 

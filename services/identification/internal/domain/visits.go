@@ -261,8 +261,9 @@ func (s *Visits) CreateHelper(ctx context.Context, c Caller, householdID string,
 	now := s.now()
 	today := bizdate.Today(now)
 	var bad []apperr.FieldViolation
-	if strings.TrimSpace(in.FullName) == "" {
-		bad = append(bad, apperr.FieldViolation{Field: "helper.full_name", Description: "is required", Reason: ReasonInvalidField})
+	name, err := pii.NormalizeName(in.FullName)
+	if err != nil {
+		bad = append(bad, apperr.FieldViolation{Field: "helper.full_name", Description: err.Error(), Reason: ReasonPersonNameInvalid})
 	}
 	phone, ok := checkPhone(in.Phone)
 	if !ok {
@@ -285,7 +286,7 @@ func (s *Visits) CreateHelper(ctx context.Context, c Caller, householdID string,
 		return nil, fmt.Errorf("seal phone: %w", err)
 	}
 	h := &Helper{
-		ID: s.newID(), HouseholdID: householdID, FullName: strings.TrimSpace(in.FullName), Phone: phone,
+		ID: s.newID(), HouseholdID: householdID, FullName: name, Phone: phone,
 		PhoneCipher: sealed, PhoneMasked: MaskPhone(phone), WorkUnit: in.WorkUnit, Primary: in.Primary,
 		StartDate: in.StartDate, EndDate: in.EndDate, BackdateReason: in.BackdateReason,
 		Actor: c.Actor, RecordTime: now,

@@ -232,7 +232,14 @@ func TestCreateHelperRules(t *testing.T) {
 		{"start tomorrow is refused", domain.Helper{StartDate: "2025-06-16"}, domain.ReasonDateInvalid, "helper.start_date"},
 		{"end before start is refused", domain.Helper{StartDate: "2025-06-15", EndDate: "2025-06-14"}, domain.ReasonDateInvalid, "helper.end_date"},
 		{"end on the start day is allowed", domain.Helper{StartDate: "2025-06-15", EndDate: "2025-06-15"}, "", ""},
-		{"a name is required", domain.Helper{FullName: " ", StartDate: "2025-06-15"}, domain.ReasonInvalidField, "helper.full_name"},
+		{"a name is required", domain.Helper{FullName: " ", StartDate: "2025-06-15"}, domain.ReasonPersonNameInvalid, "helper.full_name"},
+		{"a name with a right-to-left override", domain.Helper{FullName: "王\u202e大山", StartDate: "2025-06-15"},
+			domain.ReasonPersonNameInvalid, "helper.full_name"},
+		{"a name that is a lone zero-width space", domain.Helper{FullName: "\u200b", StartDate: "2025-06-15"},
+			domain.ReasonPersonNameInvalid, "helper.full_name"},
+		{"a name with a line break and a bell", domain.Helper{FullName: "王\n\x07大山", StartDate: "2025-06-15"},
+			domain.ReasonPersonNameInvalid, "helper.full_name"},
+		{"a name with the middle dot", domain.Helper{FullName: "阿依古丽·买买提", StartDate: "2025-06-15"}, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -55,9 +55,10 @@ func (s *Store) PersonsByIndex(ctx context.Context, indexes []string) (map[strin
 		return out, nil
 	}
 	cond, arg := s.inList("p.id_index", 1, indexes)
-	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT p.id_index, p.id,
-		EXISTS (SELECT 1 FROM memberships m WHERE m.person_id = p.id AND m.holds = 1)
-		FROM persons p WHERE `+cond, arg)
+	// At most one membership holds a person (a partial unique index), so the join adds no rows.
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT p.id_index, p.id, COALESCE(h.id, ''), COALESCE(h.region_code, '')
+		FROM persons p LEFT JOIN memberships m ON m.person_id = p.id AND m.holds = 1
+		LEFT JOIN households h ON h.id = m.household_id WHERE `+cond, arg)
 	if err != nil {
 		return nil, fmt.Errorf("persons by blind index: %w", err)
 	}
@@ -65,9 +66,10 @@ func (s *Store) PersonsByIndex(ctx context.Context, indexes []string) (map[strin
 	for rows.Next() {
 		var idx string
 		var p domain.KnownPerson
-		if err := rows.Scan(&idx, &p.ID, &p.Held); err != nil {
+		if err := rows.Scan(&idx, &p.ID, &p.Holder, &p.HolderRegion); err != nil {
 			return nil, err
 		}
+		p.Held = p.Holder != ""
 		out[idx] = p
 	}
 	return out, rows.Err()

@@ -115,7 +115,8 @@ func (s *Store) CreateHousehold(ctx context.Context, h *domain.Household) error 
 }
 
 // checkFree refuses members who are current in another active household, naming the request's field
-// and never the other household's data.
+// and never the other household's data (the refusal carries the holders for the domain only: see
+// domain.PersonTaken).
 func (s *Store) checkFree(ctx context.Context, members []domain.Member, path string) error {
 	var idx []any
 	for _, m := range members {
@@ -126,19 +127,21 @@ func (s *Store) checkFree(ctx context.Context, members []domain.Member, path str
 	if len(idx) == 0 {
 		return nil
 	}
-	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT p.id_index FROM memberships m JOIN persons p ON p.id = m.person_id
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT p.id_index, p.id, h.id, h.region_code FROM memberships m
+		JOIN persons p ON p.id = m.person_id JOIN households h ON h.id = m.household_id
 		WHERE m.holds = 1 AND p.id_index IN (`+sqldb.Placeholders(1, len(idx))+`)`, idx...)
 	if err != nil {
 		return fmt.Errorf("check memberships: %w", err)
 	}
 	defer rows.Close()
-	taken := map[string]bool{}
+	taken := map[string]domain.Holder{}
 	for rows.Next() {
 		var ix string
-		if err := rows.Scan(&ix); err != nil {
+		var h domain.Holder
+		if err := rows.Scan(&ix, &h.PersonID, &h.HouseholdID, &h.RegionCode); err != nil {
 			return err
 		}
-		taken[ix] = true
+		taken[ix] = h
 	}
 	if err := rows.Err(); err != nil {
 		return err
@@ -149,18 +152,21 @@ func (s *Store) checkFree(ctx context.Context, members []domain.Member, path str
 	return personTaken(members, taken, path)
 }
 
-func personTaken(members []domain.Member, taken map[string]bool, path string) error {
+// personTaken is the refusal of the members held elsewhere (taken, by blind index), one field each.
+func personTaken(members []domain.Member, taken map[string]domain.Holder, path string) error {
 	e := *domain.ErrPersonTaken
+	var holders []domain.Holder
 	for i, m := range members {
-		if taken[m.IDIndex] {
+		if h, ok := taken[m.IDIndex]; ok {
 			e.Fields = append(e.Fields, apperr.FieldViolation{Field: fmt.Sprintf("%s[%d].id_number", path, i),
 				Description: "this person is already a member of another household", Reason: domain.ReasonPersonInOtherHousehold})
+			holders = append(holders, h)
 		}
 	}
 	if len(e.Fields) > 0 {
 		e.Message = e.Fields[0].Field + ": " + e.Fields[0].Description
 	}
-	return &e
+	return &domain.PersonTaken{Refusal: &e, Holders: holders}
 }
 
 // insertMember writes member i: the person (reusing the id of a person already known by blind index,
@@ -192,7 +198,8 @@ func (s *Store) insertMember(ctx context.Context, h *domain.Household, i int) er
 		h.ID, i, m.PersonID, m.Relation, m.State, m.StartDate, m.EndDate, m.EndReason, holds(h, m))
 	if err != nil {
 		if sqldb.IsUniqueViolation(err) {
-			return personTaken(h.Members[i:i+1], map[string]bool{m.IDIndex: true}, "members")
+			// A concurrent request took the person; where is unknown (the transaction is spent).
+			return personTaken(h.Members[i:i+1], map[string]domain.Holder{m.IDIndex: {PersonID: m.PersonID}}, "members")
 		}
 		return fmt.Errorf("insert membership: %w", err)
 	}

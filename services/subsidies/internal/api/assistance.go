@@ -2,11 +2,13 @@ package api
 
 import (
 	"context"
+	"time"
 
 	"fupin.dev/services/platform/pagetoken"
 
 	subsidiesv1 "fupin.dev/proto/gen/fupin/subsidies/v1"
 	"fupin.dev/services/platform/apperr"
+	"fupin.dev/services/platform/pii"
 	"fupin.dev/services/platform/workflow"
 	"fupin.dev/services/subsidies/internal/domain"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -16,12 +18,15 @@ import (
 type Destitute struct {
 	subsidiesv1.UnimplementedDestituteServiceServer
 	destitute *domain.Destitute
+	now       func() time.Time
 }
 
 var _ subsidiesv1.DestituteServiceServer = (*Destitute)(nil)
 
-// NewDestitute returns the 特困供养 handlers.
-func NewDestitute(d *domain.Destitute) *Destitute { return &Destitute{destitute: d} }
+// NewDestitute returns the 特困供养 handlers; now is the clock of the masked view's birth year.
+func NewDestitute(d *domain.Destitute, now func() time.Time) *Destitute {
+	return &Destitute{destitute: d, now: now}
+}
 
 func (s *Destitute) CreateDestituteCase(ctx context.Context, req *subsidiesv1.CreateDestituteCaseRequest) (*subsidiesv1.DestituteCase, error) {
 	h, p, ok := domain.ParsePersonName(req.GetPerson())
@@ -32,7 +37,7 @@ func (s *Destitute) CreateDestituteCase(ctx context.Context, req *subsidiesv1.Cr
 	if err != nil {
 		return nil, err
 	}
-	return toDestituteCase(k)
+	return toDestituteCase(k, personViewOf(ctx, s.now))
 }
 
 func (s *Destitute) GetDestituteCase(ctx context.Context, req *subsidiesv1.GetDestituteCaseRequest) (*subsidiesv1.DestituteCase, error) {
@@ -40,7 +45,7 @@ func (s *Destitute) GetDestituteCase(ctx context.Context, req *subsidiesv1.GetDe
 	if err != nil {
 		return nil, err
 	}
-	return toDestituteCase(k)
+	return toDestituteCase(k, personViewOf(ctx, s.now))
 }
 
 func (s *Destitute) ListDestituteCases(ctx context.Context, req *subsidiesv1.ListDestituteCasesRequest) (*subsidiesv1.ListDestituteCasesResponse, error) {
@@ -53,8 +58,9 @@ func (s *Destitute) ListDestituteCases(ctx context.Context, req *subsidiesv1.Lis
 		return nil, err
 	}
 	resp := &subsidiesv1.ListDestituteCasesResponse{NextPageToken: pagetoken.Encode("tk", next)}
+	v := personViewOf(ctx, s.now)
 	for _, k := range ks {
-		pb, err := toDestituteCase(k)
+		pb, err := toDestituteCase(k, v)
 		if err != nil {
 			return nil, err
 		}
@@ -68,7 +74,7 @@ func (s *Destitute) WithdrawDestituteCase(ctx context.Context, req *subsidiesv1.
 	if err != nil {
 		return nil, err
 	}
-	return toDestituteCase(k)
+	return toDestituteCase(k, personViewOf(ctx, s.now))
 }
 
 func (s *Destitute) RecordDestituteSurvey(ctx context.Context, req *subsidiesv1.RecordDestituteSurveyRequest) (*subsidiesv1.DestituteCase, error) {
@@ -77,7 +83,7 @@ func (s *Destitute) RecordDestituteSurvey(ctx context.Context, req *subsidiesv1.
 	if err != nil {
 		return nil, err
 	}
-	return toDestituteCase(k)
+	return toDestituteCase(k, personViewOf(ctx, s.now))
 }
 
 func (s *Destitute) RecordDestituteTownshipReview(ctx context.Context, req *subsidiesv1.RecordDestituteTownshipReviewRequest) (*subsidiesv1.DestituteCase, error) {
@@ -86,7 +92,7 @@ func (s *Destitute) RecordDestituteTownshipReview(ctx context.Context, req *subs
 	if err != nil {
 		return nil, err
 	}
-	return toDestituteCase(k)
+	return toDestituteCase(k, personViewOf(ctx, s.now))
 }
 
 func (s *Destitute) DecideDestituteCase(ctx context.Context, req *subsidiesv1.DecideDestituteCaseRequest) (*subsidiesv1.DestituteCase, error) {
@@ -95,21 +101,22 @@ func (s *Destitute) DecideDestituteCase(ctx context.Context, req *subsidiesv1.De
 	if err != nil {
 		return nil, err
 	}
-	return toDestituteCase(k)
+	return toDestituteCase(k, personViewOf(ctx, s.now))
 }
 
-func toDestituteCase(k *domain.DestituteCase) (*subsidiesv1.DestituteCase, error) {
+func toDestituteCase(k *domain.DestituteCase, v personView) (*subsidiesv1.DestituteCase, error) {
 	out := &subsidiesv1.DestituteCase{Name: "destituteCases/" + k.ID, Household: "households/" + k.Application.HouseholdID,
 		Person: domain.PersonName(k.Application.HouseholdID, k.Application.PersonID), RegionCode: k.RegionCode,
 		Urban: k.Application.Urban, State: subsidiesv1.ReliefCaseState(k.State), NextStep: k.Next,
 		Decision: toReliefDecision(k.Decision), Etag: k.Etag(), CreateTime: timestamppb.New(k.CreateTime),
 		UpdateTime: timestamppb.New(k.UpdateTime)}
 	var err error
-	if out.Steps, err = toReliefSteps(k.Steps); err != nil {
+	if out.Steps, err = toReliefSteps(k.Steps, v); err != nil {
 		return nil, err
 	}
 	if e := k.Evaluation; e != nil {
-		ev := &subsidiesv1.DestituteEvaluation{Eligible: e.Eligible, AmountFen: e.AmountFen, Inputs: e.Inputs, EvaluationDate: e.Date}
+		ev := &subsidiesv1.DestituteEvaluation{Eligible: e.Eligible, AmountFen: e.AmountFen, Inputs: pii.ViewInputs(e.Inputs, v.disclosure),
+			EvaluationDate: e.Date}
 		for _, u := range e.Unmet {
 			ev.Unmet = append(ev.Unmet, &subsidiesv1.DestituteUnmet{Condition: subsidiesv1.DestituteCondition(u.Condition), Description: u.Description})
 		}

@@ -7,6 +7,7 @@ import (
 	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
 	subsidiesv1 "fupin.dev/proto/gen/fupin/subsidies/v1"
 	"fupin.dev/services/platform/auth"
+	"fupin.dev/services/platform/pii"
 	"fupin.dev/services/platform/policy"
 	"fupin.dev/services/platform/workflow"
 	"fupin.dev/services/subsidies/internal/domain"
@@ -33,9 +34,10 @@ func certPageSize(n int32, def, most int) int {
 	return min(int(n), most)
 }
 
-// toCertificate converts a certificate; plain is the opened number when the caller may see it.
+// toCertificate converts a certificate; plain is the opened number when the caller may see it. The stored
+// mask is masked again, so a mask of the former form (four more characters) never leaves.
 func toCertificate(c *domain.Certificate, plain string) *subsidiesv1.Certificate {
-	number := c.NumberMasked
+	number := pii.MaskCertificateNumber(c.NumberMasked)
 	if plain != "" {
 		number = plain
 	}

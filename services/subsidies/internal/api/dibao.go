@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"fupin.dev/services/platform/pagetoken"
 
@@ -23,12 +24,13 @@ import (
 type Dibao struct {
 	subsidiesv1.UnimplementedDibaoServiceServer
 	dibao *domain.Dibao
+	now   func() time.Time
 }
 
 var _ subsidiesv1.DibaoServiceServer = (*Dibao)(nil)
 
-// NewDibao returns the 低保 handlers.
-func NewDibao(d *domain.Dibao) *Dibao { return &Dibao{dibao: d} }
+// NewDibao returns the 低保 handlers; now is the clock of the masked view's birth year.
+func NewDibao(d *domain.Dibao, now func() time.Time) *Dibao { return &Dibao{dibao: d, now: now} }
 
 // ReliefFilterNames are how List filters over 低保 and 特困 cases write states and outcomes (the contract's
 // enum names) and the subject, for the workflow engine's options.
@@ -96,7 +98,7 @@ func (s *Dibao) CreateDibaoCase(ctx context.Context, req *subsidiesv1.CreateDiba
 	if err != nil {
 		return nil, err
 	}
-	return toDibaoCase(k)
+	return toDibaoCase(k, personViewOf(ctx, s.now))
 }
 
 func (s *Dibao) GetDibaoCase(ctx context.Context, req *subsidiesv1.GetDibaoCaseRequest) (*subsidiesv1.DibaoCase, error) {
@@ -104,7 +106,7 @@ func (s *Dibao) GetDibaoCase(ctx context.Context, req *subsidiesv1.GetDibaoCaseR
 	if err != nil {
 		return nil, err
 	}
-	return toDibaoCase(k)
+	return toDibaoCase(k, personViewOf(ctx, s.now))
 }
 
 func (s *Dibao) ListDibaoCases(ctx context.Context, req *subsidiesv1.ListDibaoCasesRequest) (*subsidiesv1.ListDibaoCasesResponse, error) {
@@ -117,8 +119,9 @@ func (s *Dibao) ListDibaoCases(ctx context.Context, req *subsidiesv1.ListDibaoCa
 		return nil, err
 	}
 	resp := &subsidiesv1.ListDibaoCasesResponse{NextPageToken: pagetoken.Encode("dc", next)}
+	v := personViewOf(ctx, s.now)
 	for _, k := range ks {
-		pb, err := toDibaoCase(k)
+		pb, err := toDibaoCase(k, v)
 		if err != nil {
 			return nil, err
 		}
@@ -139,7 +142,7 @@ func (s *Dibao) RecordDibaoSurvey(ctx context.Context, req *subsidiesv1.RecordDi
 	if err != nil {
 		return nil, err
 	}
-	return toDibaoCase(k)
+	return toDibaoCase(k, personViewOf(ctx, s.now))
 }
 
 func (s *Dibao) RecordDibaoVillageReview(ctx context.Context, req *subsidiesv1.RecordDibaoVillageReviewRequest) (*subsidiesv1.DibaoCase, error) {
@@ -148,7 +151,7 @@ func (s *Dibao) RecordDibaoVillageReview(ctx context.Context, req *subsidiesv1.R
 	if err != nil {
 		return nil, err
 	}
-	return toDibaoCase(k)
+	return toDibaoCase(k, personViewOf(ctx, s.now))
 }
 
 func (s *Dibao) StartDibaoPosting(ctx context.Context, req *subsidiesv1.StartDibaoPostingRequest) (*subsidiesv1.DibaoCase, error) {
@@ -156,7 +159,7 @@ func (s *Dibao) StartDibaoPosting(ctx context.Context, req *subsidiesv1.StartDib
 	if err != nil {
 		return nil, err
 	}
-	return toDibaoCase(k)
+	return toDibaoCase(k, personViewOf(ctx, s.now))
 }
 
 func (s *Dibao) FileDibaoObjection(ctx context.Context, req *subsidiesv1.FileDibaoObjectionRequest) (*subsidiesv1.DibaoCase, error) {
@@ -167,7 +170,7 @@ func (s *Dibao) FileDibaoObjection(ctx context.Context, req *subsidiesv1.FileDib
 	if err != nil {
 		return nil, err
 	}
-	return toDibaoCase(k)
+	return toDibaoCase(k, personViewOf(ctx, s.now))
 }
 
 func (s *Dibao) CompleteDibaoPosting(ctx context.Context, req *subsidiesv1.CompleteDibaoPostingRequest) (*subsidiesv1.DibaoCase, error) {
@@ -175,7 +178,7 @@ func (s *Dibao) CompleteDibaoPosting(ctx context.Context, req *subsidiesv1.Compl
 	if err != nil {
 		return nil, err
 	}
-	return toDibaoCase(k)
+	return toDibaoCase(k, personViewOf(ctx, s.now))
 }
 
 func (s *Dibao) RecordDibaoTownshipReview(ctx context.Context, req *subsidiesv1.RecordDibaoTownshipReviewRequest) (*subsidiesv1.DibaoCase, error) {
@@ -183,7 +186,7 @@ func (s *Dibao) RecordDibaoTownshipReview(ctx context.Context, req *subsidiesv1.
 	if err != nil {
 		return nil, err
 	}
-	return toDibaoCase(k)
+	return toDibaoCase(k, personViewOf(ctx, s.now))
 }
 
 func (s *Dibao) DecideDibaoCase(ctx context.Context, req *subsidiesv1.DecideDibaoCaseRequest) (*subsidiesv1.DibaoCase, error) {
@@ -192,7 +195,7 @@ func (s *Dibao) DecideDibaoCase(ctx context.Context, req *subsidiesv1.DecideDiba
 	if err != nil {
 		return nil, err
 	}
-	return toDibaoCase(k)
+	return toDibaoCase(k, personViewOf(ctx, s.now))
 }
 
 func (s *Dibao) WithdrawDibaoCase(ctx context.Context, req *subsidiesv1.WithdrawDibaoCaseRequest) (*subsidiesv1.DibaoCase, error) {
@@ -200,7 +203,7 @@ func (s *Dibao) WithdrawDibaoCase(ctx context.Context, req *subsidiesv1.Withdraw
 	if err != nil {
 		return nil, err
 	}
-	return toDibaoCase(k)
+	return toDibaoCase(k, personViewOf(ctx, s.now))
 }
 
 func (s *Dibao) GetDibaoCoverage(ctx context.Context, req *subsidiesv1.GetDibaoCoverageRequest) (*subsidiesv1.DibaoCoverage, error) {
@@ -269,7 +272,7 @@ func (s *Dibao) CloseEligibilityCheck(ctx context.Context, req *subsidiesv1.Clos
 
 // Conversions.
 
-func toDibaoCase(k *domain.DibaoCase) (*subsidiesv1.DibaoCase, error) {
+func toDibaoCase(k *domain.DibaoCase, v personView) (*subsidiesv1.DibaoCase, error) {
 	out := &subsidiesv1.DibaoCase{Name: "dibaoCases/" + k.ID, Household: "households/" + k.Application.HouseholdID,
 		RegionCode: k.RegionCode, Urban: k.Application.Urban, State: subsidiesv1.ReliefCaseState(k.State), NextStep: k.Next,
 		Round: int32(k.Round), Etag: k.Etag(), CreateTime: timestamppb.New(k.CreateTime), UpdateTime: timestamppb.New(k.UpdateTime)}
@@ -280,7 +283,7 @@ func toDibaoCase(k *domain.DibaoCase) (*subsidiesv1.DibaoCase, error) {
 		out.Coverage = "dibaoCoverages/" + k.CoverageID
 	}
 	var err error
-	if out.Steps, err = toReliefSteps(k.Steps); err != nil {
+	if out.Steps, err = toReliefSteps(k.Steps, v); err != nil {
 		return nil, err
 	}
 	out.Postings = toReliefPostings(k.Postings)
@@ -293,45 +296,23 @@ func toDibaoCase(k *domain.DibaoCase) (*subsidiesv1.DibaoCase, error) {
 	return out, nil
 }
 
-func toReliefSteps(steps []workflow.Step) ([]*subsidiesv1.ReliefCaseStep, error) {
+// toReliefSteps converts a case's steps; the facts their data keep of persons (an applicant's birth date,
+// the members an amount covered) as v allows.
+func toReliefSteps(steps []workflow.Step, v personView) ([]*subsidiesv1.ReliefCaseStep, error) {
 	out := make([]*subsidiesv1.ReliefCaseStep, len(steps))
 	for i, s := range steps {
 		ps := &subsidiesv1.ReliefCaseStep{Seq: int32(s.Seq), Step: s.Name, Round: int32(s.Round), Actor: s.Actor,
 			OccurredAt: s.OccurredAt, RecordedAt: timestamppb.New(s.RecordedAt), BackdateReason: s.BackdateReason, Note: s.Note,
 			Attachments: s.Attachments}
 		if len(s.Data) > 0 && string(s.Data) != "null" {
-			ps.Data = &structpb.Struct{}
-			if err := ps.Data.UnmarshalJSON(s.Data); err != nil {
-				return nil, fmt.Errorf("step %d data: %w", s.Seq, err)
+			var err error
+			if ps.Data, err = v.record(s.Data); err != nil {
+				return nil, fmt.Errorf("step %d: %w", s.Seq, err)
 			}
-			withoutBlindIndexes(ps.Data)
 		}
 		out[i] = ps
 	}
 	return out, nil
-}
-
-// withoutBlindIndexes drops the members' blind indexes from a step's data: the register gives them to
-// services only, so they are kept for matching (两线合一) but never shown to people.
-func withoutBlindIndexes(s *structpb.Struct) {
-	for k, v := range s.GetFields() {
-		if k == "id_index" {
-			delete(s.Fields, k)
-			continue
-		}
-		scrubValue(v)
-	}
-}
-
-func scrubValue(v *structpb.Value) {
-	switch x := v.GetKind().(type) {
-	case *structpb.Value_StructValue:
-		withoutBlindIndexes(x.StructValue)
-	case *structpb.Value_ListValue:
-		for _, e := range x.ListValue.GetValues() {
-			scrubValue(e)
-		}
-	}
 }
 
 func toReliefPostings(ps []workflow.Posting) []*subsidiesv1.ReliefPosting {

@@ -1,11 +1,13 @@
 package api
 
 import (
-	"strings"
+	"encoding/json"
 	"testing"
+	"time"
 
 	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
 	subsidiesv1 "fupin.dev/proto/gen/fupin/subsidies/v1"
+	"fupin.dev/services/platform/pii"
 	"fupin.dev/services/platform/workflow"
 	"fupin.dev/services/subsidies/internal/domain"
 )
@@ -89,15 +91,32 @@ func TestReliefReasonsInContract(t *testing.T) {
 	}
 }
 
-// Blind indexes stay in the trail for matching, but the API never shows them.
-func TestStepDataHidesBlindIndexes(t *testing.T) {
-	steps, err := toReliefSteps([]workflow.Step{{Seq: 1, Name: "survey",
-		Data: []byte(`{"covered":[{"person_id":"p1","id_index":"secret"}],"id_index":"x","team":["a"]}`)}})
-	if err != nil {
-		t.Fatal(err)
+// Blind indexes stay in the trail for matching, and birth dates for recomputing ages, but people see
+// neither: a birth year (withheld for the last two years), no age (pii.ViewRecord). Services keep both.
+func TestStepDataViewOfPersons(t *testing.T) {
+	today := time.Date(2025, 1, 5, 10, 0, 0, 0, time.UTC)
+	data := []byte(`{"covered":[{"person_id":"p1","id_index":"secret","birth_date":"1950-02-28"},` +
+		`{"person_id":"p2","birth_date":"2025-01-02"}],"id_index":"x","team":["a"],"evaluation":{"inputs":{"age":"74"}}}`)
+	tests := []struct {
+		name       string
+		disclosure pii.Disclosure
+		want       string
+	}{
+		{name: "people", disclosure: pii.DiscloseMasked, want: `{"covered":[{"birth_year":1950,"person_id":"p1"},` +
+			`{"birth_year":0,"person_id":"p2"}],"evaluation":{"inputs":{}},"team":["a"]}`},
+		{name: "services", disclosure: pii.DiscloseService, want: `{"covered":[{"birth_date":"1950-02-28","id_index":"secret",` +
+			`"person_id":"p1"},{"birth_date":"2025-01-02","person_id":"p2"}],"evaluation":{"inputs":{"age":"74"}},"id_index":"x","team":["a"]}`},
 	}
-	b, _ := steps[0].GetData().MarshalJSON()
-	if got := string(b); strings.Contains(got, "id_index") || !strings.Contains(got, `"person_id":"p1"`) {
-		t.Errorf("data %s", got)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			steps, err := toReliefSteps([]workflow.Step{{Seq: 1, Name: "survey", Data: data}}, personView{disclosure: tt.disclosure, today: today})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := json.Marshal(steps[0].GetData().AsMap())
+			if got := string(b); got != tt.want {
+				t.Errorf("data %s\nwant %s", got, tt.want)
+			}
+		})
 	}
 }

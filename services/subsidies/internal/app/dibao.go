@@ -19,8 +19,8 @@ func dibaoArea(w *wiring) ([]func(context.Context) error, error) {
 		return nil, err
 	}
 	reg := register.New(w.register)
-	subsidiesv1.RegisterDibaoServiceServer(w.p.Server.GRPC(), api.NewDibao(dibao))
-	subsidiesv1.RegisterDestituteServiceServer(w.p.Server.GRPC(), api.NewDestitute(destitute))
+	subsidiesv1.RegisterDibaoServiceServer(w.p.Server.GRPC(), api.NewDibao(dibao, w.now))
+	subsidiesv1.RegisterDestituteServiceServer(w.p.Server.GRPC(), api.NewDestitute(destitute, w.now))
 	subsidiesv1.RegisterTemporaryAssistanceServiceServer(w.p.Server.GRPC(),
 		api.NewTemporaryAssistance(domain.NewTemporaryAssistances(w.st, w.p.Policy, reg, newID, w.now)))
 	return nil, nil

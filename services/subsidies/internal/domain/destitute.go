@@ -114,8 +114,10 @@ func EvaluateDestitute(f DestituteFacts, p NoLabourPolicy) (DestituteEvaluation,
 		e.Inputs["certificate"] = "none valid on " + f.Date
 	}
 	if !noLabour {
+		// The age range, not the age: people see this without the birth date (pii.ViewPerson), and an
+		// age on a date next to the birth year would narrow the 身份证号.
 		e.Unmet = append(e.Unmet, DestituteUnmet{DestituteNoLabourAbility, fmt.Sprintf(
-			"aged %d (between %d and %d) and no certificate of a qualifying category and grade", age, p.AgeBelow, p.AgeFrom-1)})
+			"aged between %d and %d on %s and no certificate of a qualifying category and grade", p.AgeBelow, p.AgeFrom-1, f.Date)})
 	}
 	if !f.NoIncomeSource {
 		e.Unmet = append(e.Unmet, DestituteUnmet{DestituteNoIncomeSource, "the survey found an income source"})

@@ -640,7 +640,8 @@ func SinglePersonUnmet(birthDate string, employed bool, cert *Certificate, date 
 	}
 	var out []apperr.Violation
 	if age < p.MinAge {
-		out = append(out, apperr.Violation{Type: RuleSinglePersonAge, Description: fmt.Sprintf("aged %d on %s; 单人保 needs at least %d", age, date, p.MinAge)})
+		// The threshold, not the age: the caller sees persons without their birth date (pii.ViewPerson).
+		out = append(out, apperr.Violation{Type: RuleSinglePersonAge, Description: fmt.Sprintf("younger than %d on %s; 单人保 needs at least %d", p.MinAge, date, p.MinAge)})
 	}
 	if employed {
 		out = append(out, apperr.Violation{Type: RuleSinglePersonJobless, Description: "the survey found a job; 单人保 is for a person without one"})

@@ -65,6 +65,14 @@ const (
 	ErrorReason_CASE_ALREADY_OPEN ErrorReason = 17
 	// No value of a policy parameter the rule needs is in force for the region and date.
 	ErrorReason_POLICY_VALUE_MISSING ErrorReason = 18
+	// A person's name (姓名) breaks the one rule every service applies (pii.NormalizeName): it has a control or
+	// format character (Unicode Cc, Cf: a line break, a right-to-left override, a zero-width space), no
+	// letter, or too many characters. The BadRequest names the field.
+	ErrorReason_PERSON_NAME_INVALID ErrorReason = 19
+	// The caller has been told too often, within the policy's window, that a person or record exists outside
+	// their region scope (a 身份证号 already in a household of another township: platform.existence_conflicts);
+	// the methods that could tell them more are refused until the window has passed. RESOURCE_EXHAUSTED.
+	ErrorReason_EXISTENCE_CONFLICT_LIMIT ErrorReason = 20
 	// The request body is larger than the route allows (HTTP 413, RESOURCE_EXHAUSTED); metadata
 	// "limit_bytes" gives the cap.
 	ErrorReason_REQUEST_TOO_LARGE ErrorReason = 40
@@ -94,6 +102,8 @@ var (
 		16: "BACKDATE_REASON_REQUIRED",
 		17: "CASE_ALREADY_OPEN",
 		18: "POLICY_VALUE_MISSING",
+		19: "PERSON_NAME_INVALID",
+		20: "EXISTENCE_CONFLICT_LIMIT",
 		40: "REQUEST_TOO_LARGE",
 		41: "REQUEST_TIMEOUT",
 	}
@@ -117,6 +127,8 @@ var (
 		"BACKDATE_REASON_REQUIRED": 16,
 		"CASE_ALREADY_OPEN":        17,
 		"POLICY_VALUE_MISSING":     18,
+		"PERSON_NAME_INVALID":      19,
+		"EXISTENCE_CONFLICT_LIMIT": 20,
 		"REQUEST_TOO_LARGE":        40,
 		"REQUEST_TIMEOUT":          41,
 	}
@@ -153,7 +165,7 @@ var File_fupin_common_v1_errors_proto protoreflect.FileDescriptor
 
 const file_fupin_common_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x1cfupin/common/v1/errors.proto\x12\x0ffupin.common.v1*\xd8\x03\n" +
+	"\x1cfupin/common/v1/errors.proto\x12\x0ffupin.common.v1*\x8f\x04\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fUNAUTHENTICATED\x10\x01\x12\x11\n" +
@@ -175,7 +187,9 @@ const file_fupin_common_v1_errors_proto_rawDesc = "" +
 	"\x17POSTING_PERIOD_NOT_OVER\x10\x0f\x12\x1c\n" +
 	"\x18BACKDATE_REASON_REQUIRED\x10\x10\x12\x15\n" +
 	"\x11CASE_ALREADY_OPEN\x10\x11\x12\x18\n" +
-	"\x14POLICY_VALUE_MISSING\x10\x12\x12\x15\n" +
+	"\x14POLICY_VALUE_MISSING\x10\x12\x12\x17\n" +
+	"\x13PERSON_NAME_INVALID\x10\x13\x12\x1c\n" +
+	"\x18EXISTENCE_CONFLICT_LIMIT\x10\x14\x12\x15\n" +
 	"\x11REQUEST_TOO_LARGE\x10(\x12\x13\n" +
 	"\x0fREQUEST_TIMEOUT\x10)B.Z,fupin.dev/proto/gen/fupin/common/v1;commonv1b\x06proto3"
 

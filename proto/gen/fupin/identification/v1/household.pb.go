@@ -870,14 +870,19 @@ type Member struct {
 	// Stable id of the person; never changes, even across households.
 	PersonId string `protobuf:"bytes,2,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
 	// 姓名
-	// Required on create and AddMember.
+	// Required on create and AddMember. Stored in Unicode NFC without surrounding white space; refused with
+	// PERSON_NAME_INVALID when it holds a control or format character (Unicode Cc, Cf) or no letter.
 	FullName string `protobuf:"bytes,3,opt,name=full_name,json=fullName,proto3" json:"full_name,omitempty"`
-	// 身份证号 (GB 11643). Masked in responses (4206**********123X) unless the caller may read it in plain
-	// text and states a purpose.
+	// 身份证号 (GB 11643). Masked in responses unless the caller may read it in plain text (the method's
+	// plain_text_roles) and states a purpose: the first 4 and the last 2 characters, 4206************3X
+	// (pii.ViewPerson, docs/MASKING.md).
 	IdNumber string `protobuf:"bytes,4,opt,name=id_number,json=idNumber,proto3" json:"id_number,omitempty"`
-	// 性别, derived from the 身份证号.
+	// 性别, derived from the 身份证号. Shown to every caller (the masked number's last two characters show it
+	// too).
 	Sex Sex `protobuf:"varint,5,opt,name=sex,proto3,enum=fupin.identification.v1.Sex" json:"sex,omitempty"`
-	// 出生日期 (YYYY-MM-DD), derived from the 身份证号.
+	// 出生日期 (YYYY-MM-DD), derived from the 身份证号. Only for callers with plain access and for fupin services
+	// (their rules compute ages); empty for everyone else, who get birth_year: the date beside the masked
+	// number would leave fewer than ten candidate numbers.
 	BirthDate string `protobuf:"bytes,6,opt,name=birth_date,json=birthDate,proto3" json:"birth_date,omitempty"`
 	// 与户主关系
 	// Required on create and AddMember.
@@ -899,7 +904,12 @@ type Member struct {
 	// Blind index of the 身份证号: a keyed hash under the county's personal-data key (32 hex characters),
 	// equal in every department's service, so they match persons without plain numbers (两线合一). Sent
 	// only to other fupin services (role service); empty for people.
-	IdIndex       string `protobuf:"bytes,15,opt,name=id_index,json=idIndex,proto3" json:"id_index,omitempty"`
+	IdIndex string `protobuf:"bytes,15,opt,name=id_index,json=idIndex,proto3" json:"id_index,omitempty"`
+	// 出生年份, derived from the 身份证号, for every caller; 0 in the masked view for a person born in the
+	// current or the previous calendar year (Asia/Shanghai), whose year would narrow the number to the few
+	// days since 1 January. With the masked number and the sex it leaves at least 3,285 candidate numbers per
+	// region code (docs/MASKING.md).
+	BirthYear     int32 `protobuf:"varint,16,opt,name=birth_year,json=birthYear,proto3" json:"birth_year,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1037,6 +1047,13 @@ func (x *Member) GetIdIndex() string {
 		return x.IdIndex
 	}
 	return ""
+}
+
+func (x *Member) GetBirthYear() int32 {
+	if x != nil {
+		return x.BirthYear
+	}
+	return 0
 }
 
 // StatusChange is one dated entry of a household's status history.
@@ -2285,7 +2302,7 @@ const file_fupin_identification_v1_household_proto_rawDesc = "" +
 	"\vcreate_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
 	"createTime\x12A\n" +
 	"\vupdate_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
-	"updateTime\"\xb0\x06\n" +
+	"updateTime\"\xd5\x06\n" +
 	"\x06Member\x12\x18\n" +
 	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x04name\x12!\n" +
 	"\tperson_id\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\bpersonId\x12(\n" +
@@ -2304,7 +2321,9 @@ const file_fupin_identification_v1_household_proto_rawDesc = "" +
 	"\n" +
 	"start_date\x18\r \x01(\tB&\xbaH#r!2\x1f^([0-9]{4}-[0-9]{2}-[0-9]{2})?$R\tstartDate\x12\x1f\n" +
 	"\bend_date\x18\x0e \x01(\tB\x04\xe2A\x01\x03R\aendDate\x12\x1f\n" +
-	"\bid_index\x18\x0f \x01(\tB\x04\xe2A\x01\x03R\aidIndex\"\x9c\x03\n" +
+	"\bid_index\x18\x0f \x01(\tB\x04\xe2A\x01\x03R\aidIndex\x12#\n" +
+	"\n" +
+	"birth_year\x18\x10 \x01(\x05B\x04\xe2A\x01\x03R\tbirthYear\"\x9c\x03\n" +
 	"\fStatusChange\x12%\n" +
 	"\x0eeffective_date\x18\x01 \x01(\tR\reffectiveDate\x12P\n" +
 	"\x0fregistry_status\x18\x02 \x01(\x0e2'.fupin.identification.v1.RegistryStatusR\x0eregistryStatus\x12P\n" +

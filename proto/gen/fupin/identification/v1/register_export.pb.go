@@ -253,8 +253,11 @@ type ExportedMember struct {
 	IdIndex string `protobuf:"bytes,2,opt,name=id_index,json=idIndex,proto3" json:"id_index,omitempty"`
 	// 与户主关系
 	RelationToHead Relation `protobuf:"varint,3,opt,name=relation_to_head,json=relationToHead,proto3,enum=fupin.identification.v1.Relation" json:"relation_to_head,omitempty"`
-	// 出生日期 (YYYY-MM-DD).
-	BirthDate     string `protobuf:"bytes,4,opt,name=birth_date,json=birthDate,proto3" json:"birth_date,omitempty"`
+	// 出生日期 (YYYY-MM-DD): for fupin services (role service), whose rules compute ages; empty for people.
+	BirthDate string `protobuf:"bytes,4,opt,name=birth_date,json=birthDate,proto3" json:"birth_date,omitempty"`
+	// 出生年份, as Member.birth_year: withheld (0) in the masked view for persons born in the current or the
+	// previous year.
+	BirthYear     int32 `protobuf:"varint,5,opt,name=birth_year,json=birthYear,proto3" json:"birth_year,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -317,6 +320,13 @@ func (x *ExportedMember) GetBirthDate() string {
 	return ""
 }
 
+func (x *ExportedMember) GetBirthYear() int32 {
+	if x != nil {
+		return x.BirthYear
+	}
+	return 0
+}
+
 var File_fupin_identification_v1_register_export_proto protoreflect.FileDescriptor
 
 const file_fupin_identification_v1_register_export_proto_rawDesc = "" +
@@ -342,13 +352,15 @@ const file_fupin_identification_v1_register_export_proto_rawDesc = "" +
 	"\x0fmonitoring_type\x18\x05 \x01(\x0e2'.fupin.identification.v1.MonitoringTypeR\x0emonitoringType\x12V\n" +
 	"\x11monitoring_status\x18\x06 \x01(\x0e2).fupin.identification.v1.MonitoringStatusR\x10monitoringStatus\x12\x12\n" +
 	"\x04size\x18\a \x01(\x05R\x04size\x12A\n" +
-	"\amembers\x18\b \x03(\v2'.fupin.identification.v1.ExportedMemberR\amembers\"\xb4\x01\n" +
+	"\amembers\x18\b \x03(\v2'.fupin.identification.v1.ExportedMemberR\amembers\"\xd3\x01\n" +
 	"\x0eExportedMember\x12\x1b\n" +
 	"\tperson_id\x18\x01 \x01(\tR\bpersonId\x12\x19\n" +
 	"\bid_index\x18\x02 \x01(\tR\aidIndex\x12K\n" +
 	"\x10relation_to_head\x18\x03 \x01(\x0e2!.fupin.identification.v1.RelationR\x0erelationToHead\x12\x1d\n" +
 	"\n" +
-	"birth_date\x18\x04 \x01(\tR\tbirthDate2\xb8\x01\n" +
+	"birth_date\x18\x04 \x01(\tR\tbirthDate\x12\x1d\n" +
+	"\n" +
+	"birth_year\x18\x05 \x01(\x05R\tbirthYear2\xb8\x01\n" +
 	"\x15RegisterExportService\x12\x9e\x01\n" +
 	"\x0eExportRegister\x12..fupin.identification.v1.ExportRegisterRequest\x1a/.fupin.identification.v1.ExportRegisterResponse\")\xca\xf3\x18\x05\x12\x03\x06\x01\x05\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/households:export\x90\x02\x010\x01B>Z<fupin.dev/proto/gen/fupin/identification/v1;identificationv1b\x06proto3"
 

@@ -91,7 +91,8 @@ type Helper struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Resource name: "households/{household}/helpers/{helper}".
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// 姓名
+	// 姓名. Stored in Unicode NFC without surrounding white space; refused with PERSON_NAME_INVALID when it
+	// holds a control or format character (Unicode Cc, Cf) or no letter.
 	FullName string `protobuf:"bytes,2,opt,name=full_name,json=fullName,proto3" json:"full_name,omitempty"`
 	// 联系电话: a mobile number (11 digits) or a landline with area code. Personal data: masked in
 	// responses (138****5678) unless the caller may read it in plain text and states a purpose.

@@ -161,7 +161,8 @@ type Certificate struct {
 	// Resource name: "certificates/{certificate}".
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// 残疾人证号: 20 characters, the holder's 身份证号 followed by the category and grade digits. Masked
-	// (9900**********123X41) unless the caller may read it in plain text and states a purpose.
+	// (9900************3X41: the 身份证号 as every service masks it, pii.ViewPerson, docs/MASKING.md) unless
+	// the caller may read it in plain text and states a purpose.
 	Number string `protobuf:"bytes,2,opt,name=number,proto3" json:"number,omitempty"`
 	// 残疾类别, from the number.
 	Category DisabilityCategory `protobuf:"varint,3,opt,name=category,proto3,enum=fupin.subsidies.v1.DisabilityCategory" json:"category,omitempty"`
