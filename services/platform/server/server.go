@@ -1,7 +1,8 @@
 // Package server builds the gRPC server every fupin service runs, with one interceptor chain assembled in
 // one place: panic recovery, OpenTelemetry, error mapping, authentication, authorization from the access
 // rule declared in the proto (default deny), protovalidate, and for mutations a transaction that holds the
-// change, its idempotency record and its audit row together. Health and reflection are registered too.
+// change, its idempotency record and its audit row together. Health is registered too, and reflection when
+// the configuration asks for it.
 package server
 
 import (
@@ -54,6 +55,9 @@ type Config struct {
 	// text (a plain 身份证号 returned to an allowed caller), which must not rest unencrypted in the table.
 	// Services get the county's personal-data protector (boot); nil keeps them as they are (tests).
 	Sealer Sealer
+	// Reflection registers gRPC server reflection, which answers without a token: off unless enabled
+	// (FUPIN_GRPC_REFLECTION; `fupin dev` turns it on for grpcurl and the like).
+	Reflection bool
 }
 
 // Sealer encrypts and decrypts stored data; *pii.Protector is one.
@@ -92,7 +96,9 @@ func New(cfg Config, opts ...grpc.ServerOption) (*Server, error) {
 	}, opts...)
 	s.grpc = grpc.NewServer(opts...)
 	healthpb.RegisterHealthServer(s.grpc, s.health)
-	reflection.Register(s.grpc)
+	if cfg.Reflection {
+		reflection.Register(s.grpc)
+	}
 	return s, nil
 }
 
