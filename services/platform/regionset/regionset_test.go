@@ -3,8 +3,8 @@ package regionset_test
 import (
 	"context"
 	"errors"
-	"testing"
 	"os"
+	"testing"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
