@@ -135,7 +135,7 @@ const (
 	departmentHeader = "Fupin-Department"
 )
 
-var serviceNameRE = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+var serviceNameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
 
 // ParseKeySet reads a key file (FUPIN_JWT_PUBLIC_KEY_FILE): PKIX PEM Ed25519 PUBLIC KEY blocks (several
 // allow rotation), each with a header saying what the key signs:

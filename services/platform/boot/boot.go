@@ -47,8 +47,8 @@ type Config struct {
 	Verifier *auth.Verifier
 	// PIIKey is the county's personal-data master key (encryption and blind index).
 	PIIKey []byte
-	// ServiceKey signs the service's own token when it calls other services (Process.Dial); the
-	// verifiers of those services must accept its public key. Nil for a service that calls no one.
+	// ServiceKey signs the service's own token when it calls other services (Process.Dial); the key file
+	// must hold its public half bound to this service (Start checks). Nil for a service that calls no one.
 	ServiceKey ed25519.PrivateKey
 	Logger     *slog.Logger
 	// Reflection registers gRPC server reflection (FUPIN_GRPC_REFLECTION=true): it describes every method
