@@ -2,8 +2,6 @@ package gateway
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -33,7 +30,7 @@ import (
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	"fupin.dev/services/platform/auth"
 	"fupin.dev/services/platform/discovery"
-	"fupin.dev/services/platform/etcdx/etcdtest"
+	"fupin.dev/services/platform/servicetest"
 )
 
 // spans records every span the tests make. The gateway takes its tracer provider from otel's global, as in
@@ -45,28 +42,31 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// tokens signs test tokens with a fresh key; verifier accepts them.
+// tokens signs test tokens with fresh keys (servicetest.Keys); verifier accepts them.
 type tokens struct {
+	keys     servicetest.Keys
 	signer   *auth.Signer
 	verifier *auth.Verifier
 }
 
 func newTokens(t *testing.T) tokens {
 	t.Helper()
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tokens{signer: auth.NewSigner(priv), verifier: auth.NewVerifier(pub)}
+	keys := servicetest.NewKeys()
+	return tokens{keys: keys, signer: keys.Signer, verifier: keys.Verifier()}
 }
 
 func (k tokens) sign(t *testing.T, role string, ttl time.Duration) string {
 	t.Helper()
-	tok, err := k.signer.Sign(auth.Claims{
-		Department:       "rural_revitalization",
-		Role:             role,
-		RegisteredClaims: jwt.RegisteredClaims{Subject: "officer-1"},
-	}, ttl)
+	return k.signClaims(t, auth.Claims{Department: "rural_revitalization", Role: role}, ttl)
+}
+
+// signClaims signs c as a person's token (subject officer-1 unless c names one).
+func (k tokens) signClaims(t *testing.T, c auth.Claims, ttl time.Duration) string {
+	t.Helper()
+	if c.Subject == "" {
+		c.Subject = "officer-1"
+	}
+	tok, err := k.signer.Sign(c, ttl)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,8 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	cli := etcdtest.New(t)
+	// etcd as a county has it: the demo county's regions published, so tokens naming them are known.
+	cli := servicetest.Etcd(t, "../deploy")
 	f := &fixture{tokens: newTokens(t)}
 	f.token = f.tokens.sign(t, "county_admin", time.Hour)
 	f.backend = startBackend(t, cli, "identification")

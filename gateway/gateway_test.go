@@ -137,7 +137,7 @@ func TestEdgeAuthentication(t *testing.T) {
 		{name: "basic auth", path: "/v1/regions/000000000001", header: http.Header{"Authorization": {"Basic dXNlcjpwYXNz"}}, wantMessage: "missing bearer token"},
 		{name: "signed by another key", path: "/v1/regions/000000000001", header: bearer(otherKey.sign(t, "county_admin", time.Hour)), wantMessage: "invalid bearer token"},
 		{name: "expired", path: "/v1/regions/000000000001", header: bearer(f.tokens.sign(t, "county_admin", -time.Minute)), wantMessage: "bearer token expired"},
-		{name: "unknown role", path: "/v1/regions/000000000001", header: bearer(f.tokens.sign(t, "mayor", time.Hour)), wantMessage: "invalid bearer token"},
+		{name: "unknown role", path: "/v1/regions/000000000001", header: bearer(f.tokens.sign(t, "mayor", time.Hour)), wantMessage: `invalid bearer token: unknown role "mayor"`},
 		{name: "unknown path is private too", path: "/admin", wantMessage: "missing bearer token"},
 	}
 	for _, tt := range tests {

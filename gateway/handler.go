@@ -20,6 +20,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"fupin.dev/services/platform/auth"
+	"fupin.dev/services/platform/regionset"
 )
 
 // RequestIDHeader correlates a client's request with the logs of every service it reaches.
@@ -87,7 +88,12 @@ func newHandler(ctx context.Context, cfg Config, known map[string]service) (http
 		}
 	}
 
-	api := authenticate(cfg.Verifier, logger, mux)
+	// The region master data, as identification publishes it to etcd. Followed in the background: the
+	// gateway starts and serves /healthz while etcd is away, refusing tokens that name a region until the
+	// regions are known.
+	regions := regionset.OpenInBackground(cfg.Etcd, logger)
+	closeConns = func() error { regions.Close(); return closeServices(conns, closeTimeout) }
+	api := authenticate(cfg.Verifier.WithRegions(regions), logger, mux)
 	health := healthHandler(conns, logger)
 	openAPI := openAPIHandler()
 

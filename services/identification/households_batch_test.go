@@ -62,11 +62,12 @@ func TestBatchGetHouseholdsAPI(t *testing.T) {
 				plain.GetHouseholds()[1].GetMembers()[0].GetIdNumber() != head(0) {
 				t.Errorf("county admin with a purpose got %v", plain.GetHouseholds())
 			}
-			village, err := h.households.BatchGetHouseholds(h.as(t, "rural_revitalization", "village_officer", "", "case_handling"), req)
+			village, err := h.households.BatchGetHouseholds(h.as(t, "rural_revitalization", "village_officer", "990001002003", "case_handling"),
+				&identificationv1.BatchGetHouseholdsRequest{Names: []string{names[0]}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if village.GetHouseholds()[0].GetMembers()[0].GetIdNumber() == head(1) {
+			if village.GetHouseholds()[0].GetMembers()[0].GetIdNumber() == head(0) {
 				t.Error("a village officer read a plain 身份证号")
 			}
 			waitAudit(t, h.dbURL, "read", method, "")

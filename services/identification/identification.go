@@ -13,6 +13,10 @@ import (
 // Name is the service's name in etcd and in error domains.
 const Name = app.Name
 
+// Department is the department the service belongs to: its own token (when it calls others) names it,
+// and its key is bound to it.
+const Department = app.Department
+
 // Config configures the service.
 type Config = app.Config
 

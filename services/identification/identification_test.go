@@ -137,11 +137,11 @@ func TestHouseholdAPI(t *testing.T) {
 			if plain.GetMembers()[0].GetIdNumber() != idNumber("19650304", 5) {
 				t.Errorf("county admin with a purpose got %q", plain.GetMembers()[0].GetIdNumber())
 			}
-			village, err := h.households.GetHousehold(h.as(t, "rural_revitalization", "village_officer", "", "case_handling"), req)
+			masked, err := h.households.GetHousehold(h.as(t, "rural_revitalization", "village_officer", village, "case_handling"), req)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if village.GetMembers()[0].GetIdNumber() == idNumber("19650304", 5) {
+			if masked.GetMembers()[0].GetIdNumber() == idNumber("19650304", 5) {
 				t.Error("a village officer read a plain 身份证号")
 			}
 			if _, err := h.households.GetHousehold(h.admin(t, "gossip"), req); status.Code(err) != codes.InvalidArgument {

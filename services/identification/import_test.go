@@ -251,8 +251,8 @@ func TestImportAPI(t *testing.T) {
 		})
 
 		t.Run("only 乡村振兴局's county administrators and staff may import", func(t *testing.T) {
-			for _, c := range []struct{ dept, role string }{{"rural_revitalization", "township_officer"}, {"civil_affairs", "department_staff"}} {
-				_, _, err := importStream(h.as(t, c.dept, c.role, ""), t, client, &identificationv1.ImportSettings{}, lines, 100)
+			for _, c := range []struct{ dept, role, region string }{{"rural_revitalization", "township_officer", "990001002"}, {"civil_affairs", "department_staff", ""}} {
+				_, _, err := importStream(h.as(t, c.dept, c.role, c.region), t, client, &identificationv1.ImportSettings{}, lines, 100)
 				if code, _, _ := details(t, err); code != codes.PermissionDenied {
 					t.Errorf("%s %s: %v", c.dept, c.role, err)
 				}

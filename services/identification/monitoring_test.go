@@ -42,7 +42,7 @@ func TestIncomeAndMonitoringAPI(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(resp.GetItems()) != 2 || resp.GetItems()[0].GetRecordedBy() != "u-rural_revitalization-village_officer" || resp.GetItems()[1].GetHousehold() != household.GetName() {
+			if len(resp.GetItems()) != 2 || resp.GetItems()[0].GetRecordedBy() != "u-rural_revitalization-village_officer-990001002003" || resp.GetItems()[1].GetHousehold() != household.GetName() {
 				t.Errorf("items %v", resp.GetItems())
 			}
 			a, err := income.AssessIncome(villageOfficer, &identificationv1.AssessIncomeRequest{Household: household.GetName(),
@@ -146,7 +146,7 @@ func TestIncomeAndMonitoringAPI(t *testing.T) {
 				t.Fatal(err)
 			}
 			// 1,999.99 元 per person is inside the range (below 4,492.50 元).
-			if first.GetIncomeClues() != 1 || first.GetAsOfDate() != today() || first.GetActor() != "u-rural_revitalization-department_staff" {
+			if first.GetIncomeClues() != 1 || first.GetAsOfDate() != today() || first.GetActor() != "u-rural_revitalization-department_staff-county" {
 				t.Errorf("run %v", first)
 			}
 			again, err := mon.RunScreening(staff, &identificationv1.RunScreeningRequest{})

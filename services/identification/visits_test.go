@@ -54,7 +54,7 @@ func TestVisitsAPI(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if created.GetPhone() != "138****5678" || !created.GetCurrent() || created.GetCreator() != "u-rural_revitalization-township_officer" {
+			if created.GetPhone() != "138****5678" || !created.GetCurrent() || created.GetCreator() != "u-rural_revitalization-township_officer-990001002" {
 				t.Errorf("created %v", created)
 			}
 			plain, err := visits.ListHelpers(h.admin(t, "case_handling"), &identificationv1.ListHelpersRequest{Parent: hh})
@@ -90,7 +90,7 @@ func TestVisitsAPI(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.GetHelperName() != "刘干部" || got.GetRecorder() != "u-rural_revitalization-village_officer" || got.GetVisitDate() != areaDay(0) {
+			if got.GetHelperName() != "刘干部" || got.GetRecorder() != "u-rural_revitalization-village_officer-990001002003" || got.GetVisitDate() != areaDay(0) {
 				t.Errorf("visit %v", got)
 			}
 			_, err = visits.CreateVisit(villageOfficer, visit(areaDay(1), ""))
@@ -122,7 +122,7 @@ func TestVisitsAPI(t *testing.T) {
 			_, err = visits.EndHelper(township, &identificationv1.EndHelperRequest{Name: helper.GetName(), EndDate: areaDay(1), Reason: "调离"})
 			areaWant(t, err, codes.FailedPrecondition, "HELPER_HAS_LATER_VISITS")
 			ended, err := visits.EndHelper(township, &identificationv1.EndHelperRequest{Name: helper.GetName(), EndDate: areaDay(0), Reason: "调离"})
-			if err != nil || ended.GetEndDate() != areaDay(0) || ended.GetEnder() != "u-rural_revitalization-township_officer" || ended.GetEndTime() == nil {
+			if err != nil || ended.GetEndDate() != areaDay(0) || ended.GetEnder() != "u-rural_revitalization-township_officer-990001002" || ended.GetEndTime() == nil {
 				t.Errorf("ended %v %v", ended, err)
 			}
 		})
@@ -228,7 +228,7 @@ func TestStatisticsAPI(t *testing.T) {
 			year := int32(time.Now().In(bizdate.Location).Year())
 			rec, err := stats.RecordCollectiveIncome(township, &identificationv1.RecordCollectiveIncomeRequest{Parent: "regions/" + apiVillage,
 				CollectiveIncome: &identificationv1.CollectiveIncome{Year: year, AmountFen: 4_999_999, Note: "光伏收益"}})
-			if err != nil || rec.GetRevision() != 1 || rec.GetRecorder() != "u-rural_revitalization-township_officer" {
+			if err != nil || rec.GetRevision() != 1 || rec.GetRecorder() != "u-rural_revitalization-township_officer-990001002" {
 				t.Fatalf("recorded %v %v", rec, err)
 			}
 			a, err := stats.AssessVillageExit(h.as(t, "rural_revitalization", "village_officer", apiVillage),
@@ -308,7 +308,7 @@ func TestTrailAPI(t *testing.T) {
 		if strings.Join(kinds, " ") != want {
 			t.Errorf("trail %v\nwant %s", kinds, want)
 		}
-		if e := trail.GetEvents()[0]; e.GetActor() != "u-rural_revitalization-county_admin" || e.GetRecordTime() == nil || e.GetDate() != areaDay(0) {
+		if e := trail.GetEvents()[0]; e.GetActor() != "u-rural_revitalization-county_admin-county" || e.GetRecordTime() == nil || e.GetDate() != areaDay(0) {
 			t.Errorf("first event %v", e)
 		}
 		_, err = trails.GetHouseholdTrail(h.as(t, "civil_affairs", "department_staff", ""), &identificationv1.GetHouseholdTrailRequest{

@@ -53,7 +53,7 @@ func BenchmarkComparison(b *testing.B) {
 			logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 			base := func(dbURL string) boot.Config {
 				return boot.Config{DatabaseURL: dbURL, Etcd: cli, Verifier: keys.Verifier(), PIIKey: keys.PII,
-					ServiceKey: keys.Private, Logger: logger}
+					Logger: logger}
 			}
 			servicetest.Run(b, identification.Name, func(ctx context.Context, ready func(string)) error {
 				cfg := identification.Config{Config: base(registerURL), RegionsFile: "../../deploy/regions/demo-county.json"}
@@ -63,6 +63,7 @@ func BenchmarkComparison(b *testing.B) {
 			subsidiesURL := sqldbtest.URL(b, d)
 			servicetest.Run(b, subsidies.Name, func(ctx context.Context, ready func(string)) error {
 				cfg := subsidies.Config{Config: base(subsidiesURL)}
+				cfg.ServiceKey = keys.Service(subsidies.Name, subsidies.Department)
 				cfg.Ready = ready
 				return subsidies.Run(ctx, cfg)
 			})

@@ -154,7 +154,7 @@ func TestPaymentRollFlow(t *testing.T) {
 		}
 		if first.GetName() != name || first.GetState() != subsidiesv1.RollState_ROLL_STATE_DRAFT ||
 			first.GetTotals().GetLineCount() != 2 || first.GetTotals().GetAmountFen() != 200000 || first.GetFencingToken() <= 0 ||
-			first.GetComputedBy() != "u-civil_affairs-department_staff" {
+			first.GetComputedBy() != "u-civil_affairs-department_staff-county" {
 			t.Fatalf("first computation %v", first)
 		}
 		before := allLines(t, civil, c, name, nil)
@@ -268,7 +268,7 @@ func TestPaymentRollFlow(t *testing.T) {
 			t.Fatal(err)
 		}
 		approved, err := rollClient(c).ApproveRoll(admin, &subsidiesv1.ApproveRollRequest{Name: name, Etag: current.GetEtag()})
-		if err != nil || approved.GetState() != subsidiesv1.RollState_ROLL_STATE_APPROVED || approved.GetApprovedBy() != "u-civil_affairs-county_admin" ||
+		if err != nil || approved.GetState() != subsidiesv1.RollState_ROLL_STATE_APPROVED || approved.GetApprovedBy() != "u-civil_affairs-county_admin-county" ||
 			approved.GetApproveTime().AsTime().UnixMicro() != clock.Now().UnixMicro() {
 			t.Fatalf("approve: %v %v", approved, err)
 		}
@@ -376,7 +376,7 @@ func TestPaymentRollFlow(t *testing.T) {
 		})
 		t.Run("hand-off appends roll.handed_off to the change feed", func(t *testing.T) {
 			got, err := rollClient(c).HandOffRoll(admin, &subsidiesv1.HandOffRollRequest{Name: name})
-			if err != nil || got.GetState() != subsidiesv1.RollState_ROLL_STATE_HANDED_OFF || got.GetHandedOffBy() != "u-civil_affairs-county_admin" {
+			if err != nil || got.GetState() != subsidiesv1.RollState_ROLL_STATE_HANDED_OFF || got.GetHandedOffBy() != "u-civil_affairs-county_admin-county" {
 				t.Fatalf("%v %v", got, err)
 			}
 			changes, err := commonv1.NewChangeFeedServiceClient(c.Conn).ListChanges(c.As(t, "finance", "county_admin", ""),

@@ -59,7 +59,7 @@ func startCounty(t *testing.T, d sqldb.Dialect, opts ...countyOptions) *county {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	base := func(dbURL string, ready func(string)) boot.Config {
 		return boot.Config{DatabaseURL: dbURL, Etcd: cli, Verifier: keys.Verifier(), PIIKey: keys.PII,
-			ServiceKey: keys.Private, Logger: logger, Ready: ready, Now: o.Now}
+			Logger: logger, Ready: ready, Now: o.Now}
 	}
 	c := &county{Etcd: cli, keys: keys, DatabaseURL: sqldbtest.URL(t, d)}
 	run(t, identification.Name, func(ctx context.Context, ready func(string)) error {
@@ -67,6 +67,8 @@ func startCounty(t *testing.T, d sqldb.Dialect, opts ...countyOptions) *county {
 			RegionsFile: "../../deploy/regions/demo-county.json"})
 	})
 	c.cfg = subsidies.Config{Config: base(c.DatabaseURL, nil)}
+	// Subsidies calls the register with its own key, bound to it (sub service:subsidies, 民政).
+	c.cfg.ServiceKey = keys.Service(subsidies.Name, subsidies.Department)
 	c.stop = c.startSubsidies(t)
 	c.Conn = dial(t, cli, subsidies.Name)
 	c.Register = dial(t, cli, identification.Name)

@@ -26,7 +26,7 @@ import (
 func main() {
 	addr := flag.String("addr", cmp.Or(os.Getenv("FUPIN_GATEWAY_ADDR"), "127.0.0.1:8080"), "listen address (FUPIN_GATEWAY_ADDR)")
 	etcdEndpoints := flag.String("etcd", cmp.Or(os.Getenv("FUPIN_ETCD_ENDPOINTS"), "127.0.0.1:2379"), "comma-separated etcd endpoints (FUPIN_ETCD_ENDPOINTS)")
-	keyFile := flag.String("jwt-public-key", os.Getenv("FUPIN_JWT_PUBLIC_KEY_FILE"), "PEM file of the token verification key(s) (FUPIN_JWT_PUBLIC_KEY_FILE)")
+	keyFile := flag.String("jwt-public-key", os.Getenv("FUPIN_JWT_PUBLIC_KEY_FILE"), "PEM file of the token verification keys, each with its Fupin-Signs header (FUPIN_JWT_PUBLIC_KEY_FILE)")
 	services := flag.String("services", cmp.Or(os.Getenv("FUPIN_GATEWAY_SERVICES"), "identification"), "comma-separated services to route (FUPIN_GATEWAY_SERVICES)")
 	flag.Parse()
 
@@ -48,16 +48,10 @@ func main() {
 }
 
 func run(ctx context.Context, logger *slog.Logger, addr string, endpoints []string, keyFile string, services []string, limits gateway.Limits) error {
-	if keyFile == "" {
-		return errors.New("no token verification key: set -jwt-public-key or FUPIN_JWT_PUBLIC_KEY_FILE")
-	}
-	pemBytes, err := os.ReadFile(keyFile)
+	// The keys (each bound to what it may sign) and the county's token rules, as every service reads them.
+	verifier, err := auth.VerifierFromEnv(keyFile)
 	if err != nil {
-		return fmt.Errorf("read token verification key: %w", err)
-	}
-	keys, err := auth.ParsePublicKeys(pemBytes)
-	if err != nil {
-		return fmt.Errorf("parse token verification key %s: %w", keyFile, err)
+		return fmt.Errorf("token verification (set -jwt-public-key or FUPIN_JWT_PUBLIC_KEY_FILE): %w", err)
 	}
 	shutdownTelemetry, err := telemetry.Setup(ctx, "gateway")
 	if err != nil {
@@ -79,7 +73,7 @@ func run(ctx context.Context, logger *slog.Logger, addr string, endpoints []stri
 	return gateway.Run(ctx, gateway.Config{
 		Addr:     addr,
 		Etcd:     cli,
-		Verifier: auth.NewVerifier(keys...),
+		Verifier: verifier,
 		Services: services,
 		Logger:   logger,
 		Limits:   limits,

@@ -1,9 +1,12 @@
 // Package auth holds caller identity: the token claims every fupin service and the gateway agree on,
 // signing and verifying them, and the Caller carried in a request's context.
 //
-// Tokens are JWTs signed with Ed25519 (EdDSA). Claims: sub, dept (department code), role, region
-// (12-digit region code prefix; empty means the whole county). In `fupin dev` the signing key is made on
-// first start in the data directory; in production services verify with the issuer's public key(s).
+// Tokens are JWTs signed with Ed25519 (EdDSA). Claims: sub, dept (department code), role, region (the
+// caller's scope: a 9-digit township for a township officer, a 12-digit village for a village officer,
+// empty for the whole county), iss "fupin", aud (the county's audience), iat and exp within the county's
+// lifetime cap. Every verification key is bound to what it may sign: people's tokens, or one service's own
+// token. In `fupin dev` the keys are made on first start in the data directory; in production services
+// verify with the key file FUPIN_JWT_PUBLIC_KEY_FILE (see ParseKeySet).
 package auth
 
 import (

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 	"fupin.dev/services/platform/peer"
 	"fupin.dev/services/platform/pii"
 	"fupin.dev/services/platform/policy"
+	"fupin.dev/services/platform/regionset"
 	"fupin.dev/services/platform/server"
 	"fupin.dev/services/platform/sqldb"
 	"github.com/golang-jwt/jwt/v5"
@@ -41,14 +43,18 @@ type Config struct {
 	// Addr is the gRPC listen address (default 127.0.0.1:0); Advertise the address registered in etcd.
 	Addr      string
 	Advertise string
-	// Verifier checks bearer tokens.
+	// Verifier checks bearer tokens; Start gives it the live region master data (regionset) to check
+	// regions against.
 	Verifier *auth.Verifier
 	// PIIKey is the county's personal-data master key (encryption and blind index).
 	PIIKey []byte
-	// ServiceKey signs the service's own token when it calls other services (Process.Dial); the
-	// verifiers of those services must accept its public key. Nil for a service that calls no one.
+	// ServiceKey signs the service's own token when it calls other services (Process.Dial); the key file
+	// must hold its public half bound to this service (Start checks). Nil for a service that calls no one.
 	ServiceKey ed25519.PrivateKey
 	Logger     *slog.Logger
+	// Reflection registers gRPC server reflection (FUPIN_GRPC_REFLECTION=true): it describes every method
+	// to anyone who asks, without a token, so it is off unless a county turns it on; `fupin dev` does.
+	Reflection bool
 	// Ready is told the service's address once it serves.
 	Ready func(addr string)
 	// Now is the clock; nil means time.Now.
@@ -56,8 +62,9 @@ type Config struct {
 }
 
 // FromEnv reads the common settings from FUPIN_* variables: FUPIN_DB_URL, FUPIN_ETCD_ENDPOINTS,
-// FUPIN_ADDR, FUPIN_ADVERTISE, FUPIN_JWT_PUBLIC_KEY_FILE, FUPIN_PII_KEY and, for a service that calls
-// others, FUPIN_SERVICE_KEY_FILE (PEM Ed25519 private key). Every problem is reported at once.
+// FUPIN_ADDR, FUPIN_ADVERTISE, FUPIN_JWT_PUBLIC_KEY_FILE (the key file, auth.ParseKeySet), the token rules
+// (auth.SettingsFromEnv), FUPIN_PII_KEY, FUPIN_GRPC_REFLECTION and, for a service that calls others,
+// FUPIN_SERVICE_KEY_FILE (PEM Ed25519 private key). Every problem is reported at once.
 func FromEnv(logger *slog.Logger) (Config, error) {
 	c := Config{
 		DatabaseURL: os.Getenv("FUPIN_DB_URL"),
@@ -74,18 +81,15 @@ func FromEnv(logger *slog.Logger) (Config, error) {
 	} else {
 		errs = append(errs, errors.New("FUPIN_ETCD_ENDPOINTS is required (comma-separated host:port)"))
 	}
-	if f := os.Getenv("FUPIN_JWT_PUBLIC_KEY_FILE"); f != "" {
-		b, err := os.ReadFile(f)
-		if err == nil {
-			var keys []ed25519.PublicKey
-			keys, err = auth.ParsePublicKeys(b)
-			c.Verifier = auth.NewVerifier(keys...)
+	v, err := auth.VerifierFromEnv(os.Getenv("FUPIN_JWT_PUBLIC_KEY_FILE"))
+	if err != nil {
+		errs = append(errs, err)
+	}
+	c.Verifier = v
+	if r := os.Getenv("FUPIN_GRPC_REFLECTION"); r != "" {
+		if c.Reflection, err = strconv.ParseBool(r); err != nil {
+			errs = append(errs, fmt.Errorf("FUPIN_GRPC_REFLECTION: %q is not true or false", r))
 		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("FUPIN_JWT_PUBLIC_KEY_FILE: %w", err))
-		}
-	} else {
-		errs = append(errs, errors.New("FUPIN_JWT_PUBLIC_KEY_FILE is required (PEM Ed25519 public keys)"))
 	}
 	if f := os.Getenv("FUPIN_SERVICE_KEY_FILE"); f != "" {
 		b, err := os.ReadFile(f)
@@ -115,7 +119,10 @@ type Process struct {
 	Etcd   *clientv3.Client
 	Audit  *audit.Log
 	Policy *policy.Store
-	PII    *pii.Protector
+	// Regions is the county's region master data as identification publishes it: the verifier refuses a
+	// token whose region is not in it.
+	Regions *regionset.Set
+	PII     *pii.Protector
 	// Feed is the service's change feed (outbox), served to other departments.
 	Feed *outbox.Feed
 	// Conflicts counts the refusals that disclose records outside a caller's scope; the server records
@@ -145,7 +152,7 @@ func Start(ctx context.Context, name string, dept commonv1.Department, cfg Confi
 			p.Close()
 		}
 	}()
-	if err = checkServiceKey(cfg); err != nil {
+	if err = checkServiceKey(name, dept, cfg); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if p.PII, err = pii.NewProtector(cfg.PIIKey); err != nil {
@@ -174,9 +181,17 @@ func Start(ctx context.Context, name string, dept commonv1.Department, cfg Confi
 		return nil, fmt.Errorf("%s: policy: %w", name, err)
 	}
 	p.closers = append(p.closers, func() error { p.Policy.Close(); return nil })
+	if p.Regions, err = regionset.Open(ctx, p.Etcd, cfg.Logger); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	p.closers = append(p.closers, func() error { p.Regions.Close(); return nil })
+	var verifier *auth.Verifier
+	if cfg.Verifier != nil {
+		verifier = cfg.Verifier.WithRegions(p.Regions)
+	}
 	p.Conflicts = conflicts.New(p.DB, p.Audit, p.Policy, cfg.Now)
-	p.Server, err = server.New(server.Config{Name: name, Department: dept, Verifier: cfg.Verifier, DB: p.DB,
-		Audit: p.Audit, Logger: cfg.Logger, Now: cfg.Now, Sealer: p.PII, Conflicts: p.Conflicts})
+	p.Server, err = server.New(server.Config{Name: name, Department: dept, Verifier: verifier, DB: p.DB,
+		Audit: p.Audit, Logger: cfg.Logger, Now: cfg.Now, Sealer: p.PII, Conflicts: p.Conflicts, Reflection: cfg.Reflection})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -192,7 +207,7 @@ func (p *Process) Dial(service string) (*grpc.ClientConn, error) {
 	if p.cfg.ServiceKey == nil {
 		return nil, fmt.Errorf("%s: calling %s needs a service key (FUPIN_SERVICE_KEY_FILE)", p.Name, service)
 	}
-	creds := peer.NewCredentials(auth.NewSigner(p.cfg.ServiceKey), p.Name, p.dept)
+	creds := peer.NewCredentials(p.signer(), p.Name, p.dept)
 	conn, err := peer.Dial(p.Etcd, service, creds)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p.Name, err)
@@ -201,20 +216,29 @@ func (p *Process) Dial(service string) (*grpc.ClientConn, error) {
 	return conn, nil
 }
 
-// checkServiceKey refuses a service key whose public half the county's verifier does not know: every
+// signer signs the service's own tokens for the county's audience.
+func (p *Process) signer() *auth.Signer {
+	return auth.NewSigner(p.cfg.ServiceKey, p.cfg.Verifier.Settings().Audience)
+}
+
+// checkServiceKey refuses a service key the county's verifier does not know as this service's own (its
+// public half in the key file with "Fupin-Signs: service:<name>" and the service's department): every
 // service verifies tokens with the same keys, so the calls this service makes would all be refused as
 // unauthenticated while it reported ready.
-func checkServiceKey(cfg Config) error {
+func checkServiceKey(name string, dept commonv1.Department, cfg Config) error {
 	if cfg.ServiceKey == nil || cfg.Verifier == nil {
 		return nil
 	}
-	tok, err := auth.NewSigner(cfg.ServiceKey).Sign(auth.Claims{Department: "civil_affairs", Role: "service",
-		RegisteredClaims: jwt.RegisteredClaims{Subject: "service:key-check"}}, time.Minute)
+	c := auth.Claims{Department: auth.DepartmentCode(dept), Role: auth.RoleCode(commonv1.Role_ROLE_SERVICE),
+		RegisteredClaims: jwt.RegisteredClaims{Subject: auth.ServiceSubjectPrefix + name}}
+	tok, err := auth.NewSigner(cfg.ServiceKey, cfg.Verifier.Settings().Audience).Sign(c, time.Minute)
 	if err == nil {
 		_, err = cfg.Verifier.Verify(tok)
 	}
 	if err != nil {
-		return fmt.Errorf("service key: its public key is not among the token verification keys (FUPIN_JWT_PUBLIC_KEY_FILE), so other services would refuse its calls: %w", err)
+		return fmt.Errorf("service key: the token verification keys (FUPIN_JWT_PUBLIC_KEY_FILE) do not hold its public half "+
+			"as this service's key (Fupin-Signs: %s%s, Fupin-Department: %s), so other services would refuse its calls: %w",
+			auth.ServiceSubjectPrefix, name, auth.DepartmentCode(dept), err)
 	}
 	return nil
 }

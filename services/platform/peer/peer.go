@@ -23,7 +23,7 @@ import (
 )
 
 // tokenTTL is how long a service token lives; it is renewed when less than a quarter is left.
-const tokenTTL = 10 * time.Minute
+const tokenTTL = auth.ServiceTokenTTL
 
 // Credentials sign the calling service's token (sub "service:<name>", role service, the whole county)
 // and attach the end user's token when the outgoing call is made inside a request a person started.

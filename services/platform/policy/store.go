@@ -4,77 +4,56 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
 	"sync"
 	"time"
 
-	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"fupin.dev/services/platform/etcdx"
 )
 
-// Re-list backoff after a watch ends and per-attempt bound.
-const (
-	minBackoff  = 100 * time.Millisecond
-	maxBackoff  = 10 * time.Second
-	listTimeout = 10 * time.Second
-)
-
-// Store holds every policy value in memory and follows changes in etcd. It is safe for concurrent
-// use. Reads never touch etcd, so they keep working, with the last known values, while etcd is
-// unreachable.
+// Store holds every policy value in memory and follows changes in etcd (an etcdx.Mirror of Prefix). It
+// is safe for concurrent use. Reads never touch etcd, so they keep working, with the last known values,
+// while etcd is unreachable.
 type Store struct {
-	cli    *clientv3.Client
 	logger *slog.Logger
+	mirror *etcdx.Mirror
 
 	mu      sync.RWMutex
 	values  map[string]map[string]Value // parameter → etcd key → value
 	version uint64
 	changed chan struct{} // closed at the next change, then replaced
 
-	cancel context.CancelFunc
-	done   chan struct{}
+	// invalid remembers the entries already logged as invalid (key → value), so each is logged once;
+	// only the mirror's goroutine touches it.
+	invalid map[string]string
 }
 
 // Open loads every value under Prefix, bounded by ctx, and follows changes until Close. A nil
 // logger means slog.Default().
 func Open(ctx context.Context, cli *clientv3.Client, logger *slog.Logger) (*Store, error) {
-	s := newStore(cli, logger)
-	rev, err := s.relist(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("policy: open: %w", err)
-	}
-	s.start(rev + 1)
-	return s, nil
-}
-
-func newStore(cli *clientv3.Client, logger *slog.Logger) *Store {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Store{
-		cli:     cli,
+	s := &Store{
 		logger:  logger.With("component", "policy"),
 		values:  map[string]map[string]Value{},
 		changed: make(chan struct{}),
-		done:    make(chan struct{}),
+		invalid: map[string]string{},
 	}
-}
-
-// start follows etcd from rev in the background until Close.
-func (s *Store) start(rev int64) {
-	runCtx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
-	go s.run(runCtx, rev)
+	m, err := etcdx.Follow(ctx, cli, Prefix, s.logger, s.replace)
+	if err != nil {
+		return nil, fmt.Errorf("policy: open: %w", err)
+	}
+	s.mirror = m
+	return s, nil
 }
 
 // Close stops following etcd. The values already loaded stay readable.
-func (s *Store) Close() {
-	s.cancel()
-	<-s.done
-}
+func (s *Store) Close() { s.mirror.Close() }
 
 // Lookup returns the value of parameter for a household or office in regionCode (a 12-digit
 // region code or a prefix of one; empty matches only "*" values) on the Asia/Shanghai business date
@@ -127,24 +106,29 @@ func (s *Store) notifyLocked() {
 	s.changed = make(chan struct{})
 }
 
-// relist loads everything under Prefix, replaces the values if they differ and returns the
-// revision the list was taken at.
-func (s *Store) relist(ctx context.Context) (int64, error) {
-	resp, err := s.cli.Get(ctx, Prefix, clientv3.WithPrefix())
-	if err != nil {
-		return 0, fmt.Errorf("list %s: %w", Prefix, err)
-	}
+// replace takes etcd's content under Prefix after a change and makes it the store's values, when they
+// differ from what the store holds. Invalid entries are logged once and left out.
+func (s *Store) replace(kvs map[string][]byte) {
 	values := map[string]map[string]Value{}
-	for _, kv := range resp.Kvs {
-		v, err := parseKV(kv.Key, kv.Value)
+	for key, raw := range kvs {
+		v, err := parseKV([]byte(key), raw)
 		if err != nil {
-			s.logger.Error("policy: ignoring invalid entry", "key", string(kv.Key), "error", err)
+			if prev, seen := s.invalid[key]; !seen || prev != string(raw) {
+				s.invalid[key] = string(raw)
+				s.logger.Error("policy: ignoring invalid entry", "key", key, "error", err)
+			}
 			continue
 		}
+		delete(s.invalid, key)
 		if values[v.Parameter] == nil {
 			values[v.Parameter] = map[string]Value{}
 		}
-		values[v.Parameter][string(kv.Key)] = v
+		values[v.Parameter][key] = v
+	}
+	for key := range s.invalid {
+		if _, ok := kvs[key]; !ok {
+			delete(s.invalid, key)
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -153,101 +137,5 @@ func (s *Store) relist(ctx context.Context) (int64, error) {
 	}) {
 		s.values = values
 		s.notifyLocked()
-	}
-	return resp.Header.Revision, nil
-}
-
-// run follows the watch from rev; whenever the watch fails (compaction, lost leader, …) it lists
-// again and resumes after the list's revision. Values stay as they are meanwhile.
-func (s *Store) run(ctx context.Context, rev int64) {
-	defer close(s.done)
-	for {
-		err := s.follow(ctx, rev)
-		if ctx.Err() != nil || s.cli.Ctx().Err() != nil {
-			return
-		}
-		s.logger.Warn("policy: watch ended, listing again", "error", err)
-		backoff := minBackoff
-		for {
-			listCtx, cancel := context.WithTimeout(ctx, listTimeout)
-			listed, err := s.relist(listCtx)
-			cancel()
-			if err == nil {
-				rev = listed + 1
-				break
-			}
-			if ctx.Err() != nil || s.cli.Ctx().Err() != nil {
-				return
-			}
-			s.logger.Warn("policy: list failed, serving last known values", "retry_in", backoff, "error", err)
-			if !wait(ctx, backoff) {
-				return
-			}
-			backoff = min(2*backoff, maxBackoff)
-		}
-	}
-}
-
-// follow applies watch events from rev until the watch fails or ctx ends.
-func (s *Store) follow(ctx context.Context, rev int64) error {
-	// Require a leader, so a member cut off from its cluster ends the watch instead of going
-	// silent; the re-list then finds a healthy member.
-	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
-	defer cancel()
-	for wr := range s.cli.Watch(wctx, Prefix, clientv3.WithPrefix(), clientv3.WithRev(rev)) {
-		if err := wr.Err(); err != nil {
-			return err
-		}
-		if len(wr.Events) > 0 {
-			s.apply(wr.Events)
-		}
-	}
-	return errors.New("watch closed")
-}
-
-func (s *Store) apply(events []*clientv3.Event) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	changed := false
-	for _, ev := range events {
-		key := string(ev.Kv.Key)
-		var v Value
-		var err error
-		if ev.Type == mvccpb.PUT {
-			if v, err = parseKV(ev.Kv.Key, ev.Kv.Value); err != nil {
-				s.logger.Error("policy: ignoring invalid entry", "key", key, "error", err)
-			}
-		}
-		// A delete, or a put of an invalid value, removes what the key held.
-		for param, byKey := range s.values {
-			if _, ok := byKey[key]; ok {
-				delete(byKey, key)
-				if len(byKey) == 0 {
-					delete(s.values, param)
-				}
-				changed = true
-			}
-		}
-		if ev.Type == mvccpb.PUT && err == nil {
-			if s.values[v.Parameter] == nil {
-				s.values[v.Parameter] = map[string]Value{}
-			}
-			s.values[v.Parameter][key] = v
-			changed = true
-		}
-	}
-	if changed {
-		s.notifyLocked()
-	}
-}
-
-func wait(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }

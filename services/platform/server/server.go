@@ -1,7 +1,8 @@
 // Package server builds the gRPC server every fupin service runs, with one interceptor chain assembled in
 // one place: panic recovery, OpenTelemetry, error mapping, authentication, authorization from the access
 // rule declared in the proto (default deny), protovalidate, and for mutations a transaction that holds the
-// change, its idempotency record and its audit row together. Health and reflection are registered too.
+// change, its idempotency record and its audit row together. Health is registered too, and reflection when
+// the configuration asks for it.
 package server
 
 import (
@@ -57,6 +58,9 @@ type Config struct {
 	// Conflicts records the refusals that disclose records outside the caller's scope (apperr.Error's
 	// Disclosed) after the refused mutation's transaction; nil records none (tests of the chain alone).
 	Conflicts *conflicts.Book
+	// Reflection registers gRPC server reflection, which answers without a token: off unless enabled
+	// (FUPIN_GRPC_REFLECTION; `fupin dev` turns it on for grpcurl and the like).
+	Reflection bool
 }
 
 // Sealer encrypts and decrypts stored data; *pii.Protector is one.
@@ -95,7 +99,9 @@ func New(cfg Config, opts ...grpc.ServerOption) (*Server, error) {
 	}, opts...)
 	s.grpc = grpc.NewServer(opts...)
 	healthpb.RegisterHealthServer(s.grpc, s.health)
-	reflection.Register(s.grpc)
+	if cfg.Reflection {
+		reflection.Register(s.grpc)
+	}
 	return s, nil
 }
 

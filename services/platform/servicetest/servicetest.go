@@ -4,16 +4,21 @@
 package servicetest
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/base64"
+	"sync"
 	"testing"
 	"time"
 
+	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
 	"fupin.dev/services/platform/auth"
 	"fupin.dev/services/platform/discovery"
 	"fupin.dev/services/platform/etcdx/etcdtest"
 	"fupin.dev/services/platform/policy"
+	"fupin.dev/services/platform/regionset"
 	"github.com/golang-jwt/jwt/v5"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -25,7 +30,9 @@ import (
 )
 
 // Etcd starts an in-process etcd for the test with the default policy of deployDir/policy/defaults.json
-// seeded, as a fresh install has it.
+// seeded, as a fresh install has it, and the regions of the demo county (deployDir/regions/demo-county.json)
+// published as the identification service publishes its master data, so that tokens naming a township or
+// village of it are accepted by services started before (or without) identification.
 func Etcd(t testing.TB, deployDir string) *clientv3.Client {
 	t.Helper()
 	cli := etcdtest.New(t)
@@ -36,16 +43,32 @@ func Etcd(t testing.TB, deployDir string) *clientv3.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
+	regions, err := regionset.LoadFile(deployDir + "/regions/demo-county.json")
+	if err == nil {
+		err = regionset.Publish(context.Background(), cli, regions)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 	return cli
 }
 
-// Keys are a test county's secrets: the token signing key pair (services also sign their own calls with
-// it) and the personal-data master key.
+// Keys are a test county's secrets: the key of people's tokens, each service's own key (bound to that
+// service, made when a test first asks for it) and the personal-data master key.
 type Keys struct {
 	Public  ed25519.PublicKey
 	Private ed25519.PrivateKey
 	PII     []byte
-	Signer  *auth.Signer
+	// Signer signs people's tokens.
+	Signer *auth.Signer
+
+	set      *auth.KeySet
+	services *serviceKeys
+}
+
+type serviceKeys struct {
+	mu   sync.Mutex
+	keys map[string]ed25519.PrivateKey
 }
 
 // NewKeys makes fresh keys.
@@ -53,18 +76,46 @@ func NewKeys() Keys {
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	return Keys{Public: pub, Private: priv, PII: key, Signer: auth.NewSigner(priv)}
+	return Keys{Public: pub, Private: priv, PII: key, Signer: auth.NewSigner(priv, auth.DefaultAudience),
+		set:      auth.NewKeySet(auth.NewKey(pub, auth.People)),
+		services: &serviceKeys{keys: map[string]ed25519.PrivateKey{}}}
 }
 
-// Verifier checks the tokens Keys sign.
-func (k Keys) Verifier() *auth.Verifier { return auth.NewVerifier(k.Public) }
+// Verifier checks the tokens Keys sign, under the default rules. Its key set grows as services get
+// their keys (Service).
+func (k Keys) Verifier() *auth.Verifier { return auth.NewVerifier(auth.DefaultSettings(), k.set) }
+
+// Service returns service name's own key (boot.Config.ServiceKey), bound to the service and its
+// department dept: the same key for the same name, made on first use.
+func (k Keys) Service(name string, dept commonv1.Department) ed25519.PrivateKey {
+	k.services.mu.Lock()
+	defer k.services.mu.Unlock()
+	if priv, ok := k.services.keys[name]; ok {
+		return priv
+	}
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	k.services.keys[name] = priv
+	k.set.Add(auth.NewKey(pub, auth.ServiceBinding(name, dept)))
+	return priv
+}
 
 // As returns a context whose calls carry a token of the given department, role and region ("" = the whole
-// county) signed by k, and the purpose header when one is given.
+// county), and the purpose header when one is given. A person's token is signed with the people's key
+// and names a subject of its own for each department, role and region, as real officials have; role
+// "service" calls as a test service named after the department (sub "service:<dept>"), signed with that
+// service's own key.
 func (k Keys) As(t testing.TB, ctx context.Context, dept, role, region string, purpose ...string) context.Context {
 	t.Helper()
-	tok, err := k.Signer.Sign(auth.Claims{Department: dept, Role: role, Region: region,
-		RegisteredClaims: jwt.RegisteredClaims{Subject: "u-" + dept + "-" + role}}, time.Hour)
+	signer, sub := k.Signer, "u-"+dept+"-"+role+"-"+cmp.Or(region, "county")
+	if role == auth.RoleCode(commonv1.Role_ROLE_SERVICE) {
+		d, ok := auth.ParseDepartment(dept)
+		if !ok {
+			t.Fatalf("servicetest: unknown department %q", dept)
+		}
+		signer, sub = auth.NewSigner(k.Service(dept, d), auth.DefaultAudience), auth.ServiceSubjectPrefix+dept
+	}
+	tok, err := signer.Sign(auth.Claims{Department: dept, Role: role, Region: region,
+		RegisteredClaims: jwt.RegisteredClaims{Subject: sub}}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,6 +124,36 @@ func (k Keys) As(t testing.TB, ctx context.Context, dept, role, region string, p
 		md = append(md, auth.PurposeHeader, purpose[0])
 	}
 	return metadata.AppendToOutgoingContext(ctx, md...)
+}
+
+// Claims are claims as fupin's Signer writes them (issuer, the default audience, issued now, an hour to
+// live), changed by mod when given, for tests that sign them with Forge: tokens no Signer would make.
+func Claims(dept, role, region, sub string, mod ...func(*auth.Claims)) auth.Claims {
+	now := time.Now()
+	c := auth.Claims{Department: dept, Role: role, Region: region, RegisteredClaims: jwt.RegisteredClaims{
+		Subject: sub, Issuer: auth.Issuer, Audience: jwt.ClaimStrings{auth.DefaultAudience},
+		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour))}}
+	for _, m := range mod {
+		m(&c)
+	}
+	return c
+}
+
+// Forge signs c exactly as given with key.
+func Forge(t testing.TB, key ed25519.PrivateKey, c auth.Claims) string {
+	t.Helper()
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c).SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// ForgeJSON signs a payload written by hand, JSON no library writes (a claim given twice), with key.
+func ForgeJSON(key ed25519.PrivateKey, payload string) string {
+	enc := base64.RawURLEncoding.EncodeToString
+	signing := enc([]byte(`{"alg":"EdDSA","typ":"JWT"}`)) + "." + enc([]byte(payload))
+	return signing + "." + enc(ed25519.Sign(key, []byte(signing)))
 }
 
 // Run starts one service with serve and waits until it serves (serve calls ready with its address). The

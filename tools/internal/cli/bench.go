@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"fupin.dev/services/platform/auth"
-	"fupin.dev/tools/internal/devstack"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -179,16 +178,10 @@ func freeAddr() (string, error) {
 
 // benchTokens signs tokens for several departments and roles that may read any household.
 func benchTokens(data string) ([]string, error) {
-	signing, _, _ := devstack.KeyFiles(data)
-	b, err := os.ReadFile(signing)
+	signer, err := devSigner(data, "")
 	if err != nil {
 		return nil, err
 	}
-	priv, err := auth.ParsePrivateKey(b)
-	if err != nil {
-		return nil, err
-	}
-	signer := auth.NewSigner(priv)
 	var out []string
 	for i, c := range [][2]string{{"rural_revitalization", "county_admin"}, {"civil_affairs", "department_staff"},
 		{"human_resources", "department_staff"}, {"county_government", "auditor"}} {

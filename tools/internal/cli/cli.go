@@ -17,7 +17,8 @@ type command struct {
 
 var commands = map[string]command{
 	"dev":    {"run the whole county on this machine (in-process etcd, SQLite, gateway on :8080)", runDev},
-	"token":  {"sign a dev token: fupin token --dept rural_revitalization --role county_admin [--region 990001001]", runToken},
+	"token":  {"sign a person's dev token: fupin token --dept rural_revitalization --role township_officer --region 990001002 [--sub PERSON] (a real person's token names the person)", runToken},
+	"pubkey": {"a key file block for a key: fupin pubkey --key subsidies.pem --signs service:subsidies --dept civil_affairs >> public-keys.pem", runPubkey},
 	"policy": {"read, set or seed policy values in etcd: fupin policy get|set|seed ...", runPolicy},
 	"bench":  {"measure: fupin bench get-household|import|screening|roll ...", runBench},
 	"import": {"bulk-load ledgers: fupin import households|clues FILE.csv|FILE.xlsx [--dry-run] [--report FILE]", runImport},

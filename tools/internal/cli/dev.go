@@ -55,7 +55,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	defer shutdown(context.WithoutCancel(ctx))
 	fmt.Fprintf(stdout, "starting the county in %s (first start seeds %d demo households; later starts reuse them)...\n", *data, *households)
 	s, err := devstack.Start(ctx, devstack.Options{DataDir: *data, DeployDir: *deploy, GatewayAddr: *addr,
-		EtcdClientURL: *etcdURL, DemoHouseholds: *households, DemoSubsidies: *households > 0, DatabaseURLs: dbURLs, GatewayLimits: limits, Logger: logger})
+		EtcdClientURL: *etcdURL, DemoHouseholds: *households, DemoSubsidies: *households > 0, DatabaseURLs: dbURLs, GatewayLimits: limits, Logger: logger,
+		// On this machine only: grpcurl and the like may list and describe every method.
+		Reflection: true})
 	if err != nil {
 		return err
 	}
@@ -69,9 +71,10 @@ fupin is running. Ctrl-C stops it.
   health         %[1]s/healthz
   etcd           %[2]v
   services       %[3]v
-  data           %[4]s   (verification key: %[5]s)
+  data           %[4]s   (verification keys: %[5]s)
+  gRPC reflection on (FUPIN_GRPC_REFLECTION; off by default outside fupin dev)
 
-Get a token and call the API:
+Get a token and call the API (a real person's token names the person: --sub):
 
   TOKEN=$(go run ./tools/cmd/fupin token --data %[4]s --dept rural_revitalization --role county_admin)
   curl -H "Authorization: Bearer $TOKEN" '%[1]s/v1/households?page_size=2'

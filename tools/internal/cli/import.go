@@ -20,7 +20,6 @@ import (
 	"fupin.dev/services/platform/discovery"
 	"fupin.dev/services/platform/etcdx"
 	"fupin.dev/services/platform/tabular"
-	"fupin.dev/tools/internal/devstack"
 	"github.com/golang-jwt/jwt/v5"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
@@ -407,16 +406,11 @@ func (r *reportWriter) close() error {
 // devToken signs a token of 乡村振兴局's county administrator with the dev key of a `fupin dev` data
 // directory.
 func devToken(data string) (string, error) {
-	signing, _, _ := devstack.KeyFiles(data)
-	b, err := os.ReadFile(signing)
+	signer, err := devSigner(data, "")
 	if err != nil {
-		return "", fmt.Errorf("no --token and no dev signing key: %w (start `make run` once, pass --data, or set FUPIN_TOKEN)", err)
+		return "", fmt.Errorf("no --token and no dev key: %w (or set FUPIN_TOKEN)", err)
 	}
-	priv, err := auth.ParsePrivateKey(b)
-	if err != nil {
-		return "", err
-	}
-	return auth.NewSigner(priv).Sign(auth.Claims{Department: "rural_revitalization", Role: "county_admin",
+	return signer.Sign(auth.Claims{Department: "rural_revitalization", Role: "county_admin",
 		RegisteredClaims: jwt.RegisteredClaims{Subject: "dev:import"}}, 12*time.Hour)
 }
 

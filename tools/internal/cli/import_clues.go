@@ -19,7 +19,6 @@ import (
 	"fupin.dev/services/platform/bizdate"
 	"fupin.dev/services/platform/pii"
 	"fupin.dev/services/platform/tabular"
-	"fupin.dev/tools/internal/devstack"
 	"github.com/golang-jwt/jwt/v5"
 	"google.golang.org/grpc/metadata"
 )
@@ -318,18 +317,13 @@ func clueDevToken(data, dept string) (string, error) {
 	if dept == "rural_revitalization" {
 		return devToken(data)
 	}
-	signing, _, _ := devstack.KeyFiles(data)
-	b, err := os.ReadFile(signing)
-	if err != nil {
-		return "", fmt.Errorf("no --token and no dev signing key: %w (start `make run` once, pass --data, or set FUPIN_TOKEN)", err)
-	}
-	priv, err := auth.ParsePrivateKey(b)
-	if err != nil {
-		return "", err
-	}
 	claims := auth.Claims{Department: dept, Role: "department_staff", RegisteredClaims: jwt.RegisteredClaims{Subject: "dev:import:" + dept}}
 	if _, err := claims.Caller(); err != nil {
 		return "", fmt.Errorf("%w: --dept: %v", errUsage, err)
 	}
-	return auth.NewSigner(priv).Sign(claims, 12*time.Hour)
+	signer, err := devSigner(data, "")
+	if err != nil {
+		return "", fmt.Errorf("no --token and no dev key: %w (or set FUPIN_TOKEN)", err)
+	}
+	return signer.Sign(claims, 12*time.Hour)
 }

@@ -3,8 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,9 +17,8 @@ import (
 	"fupin.dev/services/identification"
 	"fupin.dev/services/platform/auth"
 	"fupin.dev/services/platform/boot"
-	"fupin.dev/services/platform/etcdx/etcdtest"
 	"fupin.dev/services/platform/pii"
-	"fupin.dev/services/platform/policy"
+	"fupin.dev/services/platform/servicetest"
 	"fupin.dev/services/platform/tabular"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/xuri/excelize/v2"
@@ -92,21 +89,14 @@ func TestReadClueFile(t *testing.T) {
 // TestImportCluesCommand runs `fupin import clues` against the identification service: good rows are
 // recorded, bad ones reported by row and column, and a rerun records nothing twice.
 func TestImportCluesCommand(t *testing.T) {
-	cli := etcdtest.New(t)
-	entries, err := policy.LoadDefaultsFile("../../../deploy/policy/defaults.json")
-	if err == nil {
-		_, err = policy.SeedDefaults(t.Context(), cli, entries)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
-	signer := auth.NewSigner(priv)
+	cli := servicetest.Etcd(t, "../../../deploy")
+	keys := servicetest.NewKeys()
+	signer := keys.Signer
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	cfg := identification.Config{
-		Config: boot.Config{DatabaseURL: "sqlite:" + filepath.Join(t.TempDir(), "id.db"), Etcd: cli, Verifier: auth.NewVerifier(pub),
+		Config: boot.Config{DatabaseURL: "sqlite:" + filepath.Join(t.TempDir(), "id.db"), Etcd: cli, Verifier: keys.Verifier(),
 			PIIKey: make([]byte, 32), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: func(a string) { ready <- a }},
 		RegionsFile: "../../../deploy/regions/demo-county.json",
 	}

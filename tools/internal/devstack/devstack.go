@@ -17,12 +17,14 @@ import (
 	"time"
 
 	"fupin.dev/gateway"
+	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
 	"fupin.dev/services/identification"
 	"fupin.dev/services/platform/auth"
 	"fupin.dev/services/platform/boot"
 	"fupin.dev/services/platform/etcdx"
 	"fupin.dev/services/platform/pii"
 	"fupin.dev/services/platform/policy"
+	"fupin.dev/services/platform/regionset"
 	"fupin.dev/services/subsidies"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"golang.org/x/sync/errgroup"
@@ -46,6 +48,8 @@ type Options struct {
 	DemoSubsidies bool
 	// FastEtcd trades durability for speed (tests only).
 	FastEtcd bool
+	// Reflection turns on gRPC reflection in every service (`fupin dev` does, for grpcurl and the like).
+	Reflection bool
 	// DatabaseURLs puts a service's database elsewhere than sqlite:<DataDir>/<name>.db (by service name),
 	// e.g. on PostgreSQL for `fupin bench import --postgres`.
 	DatabaseURLs map[string]string
@@ -62,18 +66,60 @@ type Stack struct {
 	GatewayURL    string
 	EtcdEndpoints []string
 	Services      map[string]string // name → gRPC address
-	Signer        *auth.Signer
-	PublicKey     ed25519.PublicKey
-	Etcd          *clientv3.Client
+	// Signer signs people's tokens with the dev key of people's tokens.
+	Signer *auth.Signer
+	Etcd   *clientv3.Client
 
 	mu   sync.Mutex
 	done chan error
 }
 
-// KeyFiles are where a data directory keeps the dev keys.
+// KeyFiles are where a data directory keeps the dev keys: the key of people's tokens (`fupin token` signs
+// with it), the key file every service and the gateway verify with (the public halves of that key and of
+// each service's own key, each bound to what it may sign; the format of FUPIN_JWT_PUBLIC_KEY_FILE), and the
+// personal-data key.
 func KeyFiles(dataDir string) (signing, public, piiKey string) {
 	k := filepath.Join(dataDir, "keys")
-	return filepath.Join(k, "signing.pem"), filepath.Join(k, "signing.pub.pem"), filepath.Join(k, "pii.key")
+	return filepath.Join(k, "signing.pem"), filepath.Join(k, "public-keys.pem"), filepath.Join(k, "pii.key")
+}
+
+// ServiceKeyFile is where a data directory keeps service name's own key (its FUPIN_SERVICE_KEY_FILE).
+func ServiceKeyFile(dataDir, name string) string {
+	return filepath.Join(dataDir, "keys", "service-"+name+".pem")
+}
+
+// services are the services of the county, with their departments: each gets its own key.
+var services = []struct {
+	name string
+	dept commonv1.Department
+}{{identification.Name, identification.Department}, {subsidies.Name, subsidies.Department}}
+
+// devKeys loads the data directory's keys, making those that are missing, and writes the key file of
+// their public halves. It returns the key of people's tokens, each service's key and the verification keys.
+func devKeys(dataDir string) (ed25519.PrivateKey, map[string]ed25519.PrivateKey, *auth.KeySet, error) {
+	signingFile, publicFile, _ := KeyFiles(dataDir)
+	priv, err := auth.LoadOrCreateKey(signingFile)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("signing key: %w", err)
+	}
+	keys := []auth.Key{auth.NewKey(priv.Public().(ed25519.PublicKey), auth.People)}
+	own := map[string]ed25519.PrivateKey{}
+	for _, svc := range services {
+		k, err := auth.LoadOrCreateKey(ServiceKeyFile(dataDir, svc.name))
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("%s service key: %w", svc.name, err)
+		}
+		own[svc.name] = k
+		keys = append(keys, auth.NewKey(k.Public().(ed25519.PublicKey), auth.ServiceBinding(svc.name, svc.dept)))
+	}
+	file, err := auth.EncodeKeys(keys...)
+	if err == nil {
+		err = os.WriteFile(publicFile, file, 0o644)
+	}
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("public key file: %w", err)
+	}
+	return priv, own, auth.NewKeySet(keys...), nil
 }
 
 // Start brings the county up and returns once the gateway and every service answer. The stack runs
@@ -88,19 +134,15 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if err := os.MkdirAll(o.DataDir, 0o750); err != nil {
 		return nil, err
 	}
-	signingFile, publicFile, piiFile := KeyFiles(o.DataDir)
-	priv, err := auth.LoadOrCreateKey(signingFile)
-	if err != nil {
-		return nil, fmt.Errorf("signing key: %w", err)
-	}
-	pub := priv.Public().(ed25519.PublicKey)
-	pubPEM, err := auth.EncodePublicKey(pub)
+	settings, err := auth.SettingsFromEnv()
 	if err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(publicFile, pubPEM, 0o644); err != nil {
+	priv, serviceKeys, keySet, err := devKeys(o.DataDir)
+	if err != nil {
 		return nil, err
 	}
+	_, _, piiFile := KeyFiles(o.DataDir)
 	piiKey, err := pii.LoadOrCreateMasterKey(piiFile)
 	if err != nil {
 		return nil, fmt.Errorf("personal-data key: %w", err)
@@ -115,22 +157,18 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		etcd.Close()
 		return nil, fmt.Errorf("etcd client: %w", err)
 	}
-	entries, err := policy.LoadDefaultsFile(filepath.Join(o.DeployDir, "policy", "defaults.json"))
-	if err == nil {
-		_, err = policy.SeedDefaults(ctx, cli, entries)
-	}
-	if err != nil {
+	if err := seedEtcd(ctx, cli, o.DeployDir); err != nil {
 		cli.Close()
 		etcd.Close()
-		return nil, fmt.Errorf("policy defaults: %w", err)
+		return nil, err
 	}
-	s := &Stack{EtcdEndpoints: etcd.Endpoints(), Services: map[string]string{}, Signer: auth.NewSigner(priv),
-		PublicKey: pub, Etcd: cli, done: make(chan error, 1)}
-	verifier := auth.NewVerifier(pub)
+	s := &Stack{EtcdEndpoints: etcd.Endpoints(), Services: map[string]string{}, Signer: auth.NewSigner(priv, settings.Audience),
+		Etcd: cli, done: make(chan error, 1)}
+	verifier := auth.NewVerifier(settings, keySet)
 	base := func(name string) boot.Config {
 		return boot.Config{
 			DatabaseURL: cmp.Or(o.DatabaseURLs[name], "sqlite:"+filepath.Join(o.DataDir, name+".db")), Etcd: cli, Verifier: verifier,
-			PIIKey: piiKey, Logger: o.Logger.With("service", name),
+			PIIKey: piiKey, ServiceKey: serviceKeys[name], Reflection: o.Reflection, Logger: o.Logger.With("service", name),
 			Ready: func(addr string) { s.mu.Lock(); s.Services[name] = addr; s.mu.Unlock() },
 		}
 	}
@@ -149,9 +187,8 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	idReady := idCfg.Ready
 	idCfg.Ready = func(addr string) { idReady(addr); ready <- identification.Name }
 	g.Go(func() error { return identification.Run(gctx, idCfg) })
-	// The subsidies service calls the register, as a service signed with the dev key.
+	// The subsidies service calls the register as itself, signing with its own key.
 	subCfg := subsidies.Config{Config: base(subsidies.Name)}
-	subCfg.ServiceKey = priv
 	subReady := subCfg.Ready
 	subCfg.Ready = func(addr string) { subReady(addr); ready <- subsidies.Name }
 	g.Go(func() error { return subsidies.Run(gctx, subCfg) })
@@ -183,6 +220,28 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		s.seedDemoSubsidies(ctx, o.Logger)
 	}
 	return s, nil
+}
+
+// seedEtcd gives a fresh etcd what a county's has before its services start: the default policy (only
+// the values not there yet) and the region master data of the demo county. The identification service
+// publishes the regions itself on every start; seeding them first means no service or gateway started
+// beside it refuses a township officer's token while it is still loading.
+func seedEtcd(ctx context.Context, cli *clientv3.Client, deployDir string) error {
+	entries, err := policy.LoadDefaultsFile(filepath.Join(deployDir, "policy", "defaults.json"))
+	if err == nil {
+		_, err = policy.SeedDefaults(ctx, cli, entries)
+	}
+	if err != nil {
+		return fmt.Errorf("policy defaults: %w", err)
+	}
+	regions, err := regionset.LoadFile(filepath.Join(deployDir, "regions", "demo-county.json"))
+	if err == nil {
+		err = regionset.Publish(ctx, cli, regions)
+	}
+	if err != nil {
+		return fmt.Errorf("region master data: %w", err)
+	}
+	return nil
 }
 
 // Wait blocks until the stack has stopped (after its context ended) and returns the first error.

@@ -55,6 +55,18 @@ func TestCountyEndToEnd(t *testing.T) {
 		expect(t, code, body, http.StatusUnauthorized, "UNAUTHENTICATED")
 	})
 
+	t.Run("a township officer's token names a township of the county's master data", func(t *testing.T) {
+		for _, tc := range []struct {
+			region string
+			want   int
+		}{{"", http.StatusUnauthorized}, {"990001099", http.StatusUnauthorized}, {"990001002", http.StatusOK}} {
+			code, body := c.do(t, http.MethodGet, "/v1/households?page_size=1", c.token("rural_revitalization", "township_officer", tc.region), nil)
+			if code != tc.want {
+				t.Errorf("region %q: HTTP %d %s, want %d", tc.region, code, body, tc.want)
+			}
+		}
+	})
+
 	var created map[string]any
 	t.Run("create and get a household; 身份证号 masked", func(t *testing.T) {
 		code, body := c.do(t, http.MethodPost, "/v1/households", admin, household(village, "E2E-1", 1))

@@ -20,6 +20,9 @@ import (
 // Name is the service's name.
 const Name = "identification"
 
+// Department is the department the service belongs to and calls other services as (乡村振兴局).
+const Department = commonv1.Department_DEPARTMENT_RURAL_REVITALIZATION
+
 // Config configures the identification service.
 type Config struct {
 	boot.Config
@@ -35,7 +38,7 @@ type Config struct {
 
 // Run serves until ctx ends.
 func Run(ctx context.Context, cfg Config) error {
-	p, err := boot.Start(ctx, Name, commonv1.Department_DEPARTMENT_RURAL_REVITALIZATION, cfg.Config, store.Migrate)
+	p, err := boot.Start(ctx, Name, Department, cfg.Config, store.Migrate)
 	if err != nil {
 		return err
 	}
@@ -60,6 +63,10 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("%s: %w", Name, err)
 	}
 	if err := prepare(ctx, cfg, st, svc, now()); err != nil {
+		p.Close()
+		return fmt.Errorf("%s: %w", Name, err)
+	}
+	if err := publishRegions(ctx, p, st); err != nil {
 		p.Close()
 		return fmt.Errorf("%s: %w", Name, err)
 	}

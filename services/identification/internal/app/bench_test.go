@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"crypto/ed25519"
-	crand "crypto/rand"
 	"fmt"
 	"io"
 	"log/slog"
@@ -25,6 +23,7 @@ import (
 	"fupin.dev/services/platform/etcdx/etcdtest"
 	"fupin.dev/services/platform/outbox"
 	"fupin.dev/services/platform/pii"
+	"fupin.dev/services/platform/servicetest"
 	"fupin.dev/services/platform/sqldb"
 	"github.com/golang-jwt/jwt/v5"
 	"google.golang.org/grpc"
@@ -107,11 +106,11 @@ func newBenchEnv(b *testing.B) *benchEnv {
 	b.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	b.Cleanup(cancel)
-	pub, priv, _ := ed25519.GenerateKey(crand.Reader)
-	signer := auth.NewSigner(priv)
+	keys := servicetest.NewKeys()
+	signer := keys.Signer
 	dbURL := "sqlite:" + filepath.Join(b.TempDir(), "identification.db")
 	cfg := Config{
-		Config: boot.Config{DatabaseURL: dbURL, Etcd: etcdtest.New(b), Verifier: auth.NewVerifier(pub),
+		Config: boot.Config{DatabaseURL: dbURL, Etcd: etcdtest.New(b), Verifier: keys.Verifier(),
 			PIIKey: make([]byte, 32), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
 		RegionsFile: "../../../../deploy/regions/demo-county.json", DemoHouseholds: 2000,
 	}

@@ -17,6 +17,9 @@ import (
 // Name is the service's name.
 const Name = "subsidies"
 
+// Department is the department the service belongs to and calls other services as (民政).
+const Department = commonv1.Department_DEPARTMENT_CIVIL_AFFAIRS
+
 // IdentificationService is the name the register is dialed by.
 const IdentificationService = "identification"
 
@@ -43,7 +46,7 @@ var areas = []area{certificatesArea, comparisonArea, followArea, dibaoArea, roll
 
 // Run serves until ctx ends.
 func Run(ctx context.Context, cfg Config) error {
-	p, err := boot.Start(ctx, Name, commonv1.Department_DEPARTMENT_CIVIL_AFFAIRS, cfg.Config, store.Migrate)
+	p, err := boot.Start(ctx, Name, Department, cfg.Config, store.Migrate)
 	if err != nil {
 		return err
 	}
