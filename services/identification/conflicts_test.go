@@ -11,6 +11,7 @@ import (
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	"fupin.dev/services/platform/conflicts"
 	"fupin.dev/services/platform/policy"
+	"fupin.dev/services/platform/servicetest"
 	"fupin.dev/services/platform/sqldb"
 	"fupin.dev/services/platform/sqldb/sqldbtest"
 	"google.golang.org/grpc/codes"
@@ -134,7 +135,7 @@ func TestExistenceConflictsAreCounted(t *testing.T) {
 				if err := rows.Scan(&actor, &role, &method, &resource, &code); err != nil {
 					t.Fatal(err)
 				}
-				if actor != "u-rural_revitalization-township_officer" || role != "township_officer" || code != "AlreadyExists" ||
+				if actor != servicetest.Subject("rural_revitalization", "township_officer", "990001002") || role != "township_officer" || code != "AlreadyExists" ||
 					method != identificationv1.HouseholdService_CreateHousehold_FullMethodName || strings.Contains(resource, "1968") {
 					t.Errorf("row %s %s %s %s %s", actor, role, method, resource, code)
 				}
@@ -145,7 +146,7 @@ func TestExistenceConflictsAreCounted(t *testing.T) {
 			}
 			var imported int
 			if err := db.Q(t.Context()).QueryRowContext(t.Context(), `SELECT count(*) FROM fupin_audit WHERE kind = 'conflict'
-				AND actor = 'u-rural_revitalization-department_staff' AND method = $1`,
+				AND actor = $1 AND method = $2`, servicetest.Subject("rural_revitalization", "department_staff", "990001002"),
 				identificationv1.ImportService_ImportHouseholds_FullMethodName).Scan(&imported); err != nil || imported != 3 {
 				t.Errorf("%d conflict rows of the import, want 3 (%v)", imported, err)
 			}

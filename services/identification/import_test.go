@@ -190,7 +190,11 @@ func TestImportAPI(t *testing.T) {
 				{"rural_revitalization", "township_officer", codes.PermissionDenied},
 				{"civil_affairs", "county_admin", codes.PermissionDenied},
 			} {
-				got, err := client.GetImport(h.as(t, c.dept, c.role, ""), &identificationv1.GetImportRequest{Name: latest.GetName()})
+				region := ""
+				if c.role == "township_officer" {
+					region = "990001002"
+				}
+				got, err := client.GetImport(h.as(t, c.dept, c.role, region), &identificationv1.GetImportRequest{Name: latest.GetName()})
 				if code, _, _ := details(t, err); code != c.code || c.code == codes.OK && got.GetName() != latest.GetName() {
 					t.Errorf("%s %s: %v %v", c.dept, c.role, got, err)
 				}

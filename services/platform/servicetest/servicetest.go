@@ -99,6 +99,11 @@ func (k Keys) Service(name string, dept commonv1.Department) ed25519.PrivateKey 
 	return priv
 }
 
+// Subject is the subject of the person's token As signs for a department, role and region.
+func Subject(dept, role, region string) string {
+	return "u-" + dept + "-" + role + "-" + cmp.Or(region, "county")
+}
+
 // As returns a context whose calls carry a token of the given department, role and region ("" = the whole
 // county), and the purpose header when one is given. A person's token is signed with the people's key
 // and names a subject of its own for each department, role and region, as real officials have; role
@@ -106,7 +111,7 @@ func (k Keys) Service(name string, dept commonv1.Department) ed25519.PrivateKey 
 // service's own key.
 func (k Keys) As(t testing.TB, ctx context.Context, dept, role, region string, purpose ...string) context.Context {
 	t.Helper()
-	signer, sub := k.Signer, "u-"+dept+"-"+role+"-"+cmp.Or(region, "county")
+	signer, sub := k.Signer, Subject(dept, role, region)
 	if role == auth.RoleCode(commonv1.Role_ROLE_SERVICE) {
 		d, ok := auth.ParseDepartment(dept)
 		if !ok {
