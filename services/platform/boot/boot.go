@@ -16,6 +16,7 @@ import (
 	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
 	"fupin.dev/services/platform/audit"
 	"fupin.dev/services/platform/auth"
+	"fupin.dev/services/platform/election"
 	"fupin.dev/services/platform/etcdx"
 	"fupin.dev/services/platform/lifecycle"
 	"fupin.dev/services/platform/migrations"
@@ -171,7 +172,7 @@ func Start(ctx context.Context, name string, dept commonv1.Department, cfg Confi
 	}
 	p.closers = append(p.closers, func() error { p.Policy.Close(); return nil })
 	p.Server, err = server.New(server.Config{Name: name, Department: dept, Verifier: cfg.Verifier, DB: p.DB,
-		Audit: p.Audit, Logger: cfg.Logger, Now: cfg.Now, Sealer: p.PII})
+		Audit: p.Audit, Logger: cfg.Logger, Now: cfg.Now, Sealer: p.PII, Locks: election.Locks{Client: p.Etcd}})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"buf.build/go/protovalidate"
@@ -54,6 +55,9 @@ type Config struct {
 	// text (a plain 身份证号 returned to an allowed caller), which must not rest unencrypted in the table.
 	// Services get the county's personal-data protector (boot); nil keeps them as they are (tests).
 	Sealer Sealer
+	// Locks take the locks methods name with LockBefore (etcd mutexes shared by the replicas); nil
+	// when no method needs one.
+	Locks Locks
 }
 
 // Sealer encrypts and decrypts stored data; *pii.Protector is one.
@@ -70,6 +74,9 @@ type Server struct {
 	health    *health.Server
 	methods   methods
 	validator protovalidate.Validator
+
+	lockMu    sync.RWMutex
+	lockRules map[string]LockRule
 }
 
 // New builds the server. Register services on GRPC(), then serve it with lifecycle.Run.
@@ -297,8 +304,13 @@ func (s *Server) mutate(ctx context.Context, m *method, req any, handler grpc.Un
 		key = idempotency.Key{Caller: caller.Actor(), Method: m.fullName, RequestID: requestID}
 		hash = requestHash(msg)
 	}
+	// The method's lock (LockBefore) is held from before the idempotency check until after the commit.
+	ctx, unlock, err := s.lock(ctx, m, msg)
+	defer unlock()
+	if err != nil {
+		return nil, s.failed(ctx, m, caller, msg, requestID, err)
+	}
 	var resp any
-	var err error
 	for attempt := 0; attempt < 2; attempt++ {
 		err = s.cfg.DB.InTx(ctx, func(ctx context.Context) error {
 			if requestID != "" {
@@ -353,11 +365,16 @@ func (s *Server) mutate(ctx context.Context, m *method, req any, handler grpc.Un
 		break
 	}
 	if err != nil {
-		code := status.Code(toStatus(ctx, s.domain, discard, m.fullName, err))
-		s.cfg.Audit.Enqueue(s.record(ctx, audit.KindFailed, m, caller, resource(msg, nil), 0, code, requestID))
-		return nil, err
+		return nil, s.failed(ctx, m, caller, msg, requestID, err)
 	}
 	return resp, nil
+}
+
+// failed audits a mutation that did not happen and returns its error.
+func (s *Server) failed(ctx context.Context, m *method, caller *auth.Caller, msg proto.Message, requestID string, err error) error {
+	code := status.Code(toStatus(ctx, s.domain, discard, m.fullName, err))
+	s.cfg.Audit.Enqueue(s.record(ctx, audit.KindFailed, m, caller, resource(msg, nil), 0, code, requestID))
+	return err
 }
 
 // auditRead records reads that return plain personal data or that another department makes.

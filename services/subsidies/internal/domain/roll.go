@@ -269,23 +269,12 @@ type RollLocks interface {
 	Lock(ctx context.Context, name string) (token int64, unlock func(), err error)
 }
 
-// Compute computes the roll of program for month on demand: it takes the roll's lock (whichever replica
-// serves the request) and computes under the lock's fencing token.
-func (r *Rolls) Compute(ctx context.Context, c RollCaller, program Program, month string) (*Roll, error) {
-	if err := c.mayWrite(program); err != nil {
-		return nil, err
-	}
-	token, unlock, err := r.lock(ctx, program, month)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	return r.compute(ctx, c, program, month, token, false)
-}
-
-// ComputeFenced computes the roll of program for month under a fencing token the caller holds, creating
-// it as a draft or recomputing its draft, in one transaction with every check.
-func (r *Rolls) ComputeFenced(ctx context.Context, c RollCaller, program Program, month string, token int64) (*Roll, error) {
+// Compute computes the roll of program for month on demand (ComputeRoll, on any replica), under the
+// fencing token of the roll's lock (RollLockName), which the platform took before the request's
+// transaction began and releases after its commit: a computation waiting for the lock then sees the roll
+// the other one committed and recomputes it (the same entitlements give the same lines). It creates the
+// roll as a draft or recomputes its draft, in one transaction with every check.
+func (r *Rolls) Compute(ctx context.Context, c RollCaller, program Program, month string, token int64) (*Roll, error) {
 	return r.compute(ctx, c, program, month, token, false)
 }
 
@@ -304,11 +293,19 @@ func (r *Rolls) ComputeScheduled(ctx context.Context, program Program, month str
 	return r.compute(ctx, RollCaller{Actor: ScheduledActor, System: true}, program, month, token, true)
 }
 
+// RollLockName is the etcd lock every computation of one roll holds, on demand or scheduled.
+func RollLockName(program Program, month string) string {
+	return "subsidies/paymentRolls/" + RollID(program, month)
+}
+
+// ErrRollBusy is the refusal when the roll's lock cannot be taken in time.
+var ErrRollBusy = apperr.Unavailable(ReasonRollBusy,
+	"the roll's lock could not be taken: another computation runs or etcd is unreachable; retry")
+
 func (r *Rolls) lock(ctx context.Context, program Program, month string) (int64, func(), error) {
-	token, unlock, err := r.locks.Lock(ctx, "subsidies/paymentRolls/"+RollID(program, month))
+	token, unlock, err := r.locks.Lock(ctx, RollLockName(program, month))
 	if err != nil {
-		return 0, nil, fmt.Errorf("%w (%v)", apperr.Unavailable(ReasonRollBusy,
-			"the roll's lock could not be taken: another computation runs or etcd is unreachable; retry"), err)
+		return 0, nil, fmt.Errorf("%w (%v)", ErrRollBusy, err)
 	}
 	return token, unlock, nil
 }

@@ -72,7 +72,7 @@ func (f *rollFixture) grant(t *testing.T, id, beneficiary, region, from, to stri
 
 func (f *rollFixture) compute(t *testing.T, month string, token int64) *domain.Roll {
 	t.Helper()
-	r, err := f.rolls.ComputeFenced(t.Context(), civil, domain.ProgramDibao, month, token)
+	r, err := f.rolls.Compute(t.Context(), civil, domain.ProgramDibao, month, token)
 	if err != nil {
 		t.Fatalf("compute %s: %v", month, err)
 	}
@@ -141,12 +141,12 @@ func TestRollStore(t *testing.T) {
 			}
 		})
 		t.Run("a smaller fencing token is refused, an equal or larger one accepted", func(t *testing.T) {
-			_, err := f.rolls.ComputeFenced(ctx, civil, domain.ProgramDibao, "2026-04", 9)
+			_, err := f.rolls.Compute(ctx, civil, domain.ProgramDibao, "2026-04", 9)
 			refusedWith(t, err, apperr.KindRefused, domain.ReasonRollFenced)
 			if r := f.compute(t, "2026-04", 12); r.FencingToken != 12 {
 				t.Errorf("token %d", r.FencingToken)
 			}
-			_, err = f.rolls.ComputeFenced(ctx, civil, domain.ProgramDibao, "2026-04", 10)
+			_, err = f.rolls.Compute(ctx, civil, domain.ProgramDibao, "2026-04", 10)
 			refusedWith(t, err, apperr.KindRefused, domain.ReasonRollFenced)
 		})
 		t.Run("a second roll of the month cannot be created", func(t *testing.T) {
@@ -156,7 +156,7 @@ func TestRollStore(t *testing.T) {
 			}
 		})
 		t.Run("the next month waits for this one's approval", func(t *testing.T) {
-			_, err := f.rolls.ComputeFenced(ctx, civil, domain.ProgramDibao, "2026-05", 20)
+			_, err := f.rolls.Compute(ctx, civil, domain.ProgramDibao, "2026-05", 20)
 			refusedWith(t, err, apperr.KindRefused, domain.ReasonRollEarlierNotApproved)
 		})
 		t.Run("hand-off needs approval; approval needs the current etag", func(t *testing.T) {
@@ -175,7 +175,7 @@ func TestRollStore(t *testing.T) {
 		})
 		t.Run("an approved roll never changes", func(t *testing.T) {
 			before := f.lines(t, "2026-04", domain.RollLineQuery{})
-			_, err := f.rolls.ComputeFenced(ctx, civil, domain.ProgramDibao, "2026-04", 99)
+			_, err := f.rolls.Compute(ctx, civil, domain.ProgramDibao, "2026-04", 99)
 			refusedWith(t, err, apperr.KindRefused, domain.ReasonRollNotDraft)
 			if after := f.lines(t, "2026-04", domain.RollLineQuery{}); !reflect.DeepEqual(before, after) {
 				t.Fatalf("lines changed: %v", after)
@@ -218,16 +218,16 @@ func TestRollStore(t *testing.T) {
 			}
 		})
 		t.Run("a month before the latest roll cannot be computed", func(t *testing.T) {
-			_, err := f.rolls.ComputeFenced(ctx, civil, domain.ProgramDibao, "2026-03", 30)
+			_, err := f.rolls.Compute(ctx, civil, domain.ProgramDibao, "2026-03", 30)
 			refusedWith(t, err, apperr.KindRefused, domain.ReasonRollMonthBehind)
 		})
 		t.Run("a future month is invalid", func(t *testing.T) {
-			_, err := f.rolls.ComputeFenced(ctx, civil, domain.ProgramDibao, "2026-07", 30)
+			_, err := f.rolls.Compute(ctx, civil, domain.ProgramDibao, "2026-07", 30)
 			refusedWith(t, err, apperr.KindInvalid, "MONTH_INVALID")
 		})
 		t.Run("the other department is denied", func(t *testing.T) {
 			fed := domain.RollCaller{Actor: "u-fed", Department: domain.DepartmentFederation}
-			_, err := f.rolls.Compute(ctx, fed, domain.ProgramDibao, "2026-05")
+			_, err := f.rolls.Compute(ctx, fed, domain.ProgramDibao, "2026-05", 40)
 			refusedWith(t, err, apperr.KindPermissionDenied, domain.ReasonProgramOfOtherDepartment)
 			_, err = f.rolls.Approve(ctx, fed, "dibao-2026-05", "")
 			refusedWith(t, err, apperr.KindPermissionDenied, domain.ReasonProgramOfOtherDepartment)
@@ -294,7 +294,7 @@ func TestRollStore(t *testing.T) {
 			if err := f.s.GrantEntitlement(ctx, e); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := f.rolls.Compute(ctx, fed, domain.ProgramCareSubsidy, "2026-05"); err != nil {
+			if _, err := f.rolls.Compute(ctx, fed, domain.ProgramCareSubsidy, "2026-05", 41); err != nil {
 				t.Fatal(err)
 			}
 			var names []string
