@@ -61,7 +61,7 @@ func (s *PaymentRolls) ComputeRoll(ctx context.Context, req *subsidiesv1.Compute
 }
 
 func (s *PaymentRolls) GetRoll(ctx context.Context, req *subsidiesv1.GetRollRequest) (*subsidiesv1.PaymentRoll, error) {
-	r, err := s.rolls.Get(ctx, rollID(req.GetName()))
+	r, err := s.rolls.Get(ctx, rollCaller(ctx), rollID(req.GetName()))
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +78,7 @@ func (s *PaymentRolls) ListRolls(ctx context.Context, req *subsidiesv1.ListRolls
 		p, _ := strconv.Atoi(parts[1])
 		q.AfterMonth, q.AfterProgram = parts[0], domain.Program(p)
 	}
-	rolls, err := s.rolls.List(ctx, q)
+	rolls, err := s.rolls.List(ctx, rollCaller(ctx), q)
 	if err != nil {
 		return nil, err
 	}

@@ -228,6 +228,8 @@ type RollStore interface {
 	// ApplyRollLines removes lines from the roll of (program, month) and adds others.
 	ApplyRollLines(ctx context.Context, program Program, month string, remove, add []RollLine) error
 	ListRollLines(ctx context.Context, q RollLineQuery) ([]RollLine, error)
+	// RollTotals counts and sums the lines of the roll of (program, month) under a region code prefix.
+	RollTotals(ctx context.Context, program Program, month, regionPrefix string) (RollTotals, error)
 	// PublishRollHandedOff appends the roll.handed_off change for r to the change feed.
 	PublishRollHandedOff(ctx context.Context, r *Roll) error
 }
@@ -275,7 +277,11 @@ type RollLocks interface {
 // the other one committed and recomputes it (the same entitlements give the same lines). It creates the
 // roll as a draft or recomputes its draft, in one transaction with every check.
 func (r *Rolls) Compute(ctx context.Context, c RollCaller, program Program, month string, token int64) (*Roll, error) {
-	return r.compute(ctx, c, program, month, token, false)
+	roll, err := r.compute(ctx, c, program, month, token, false)
+	if err != nil {
+		return nil, err
+	}
+	return r.inScope(ctx, c, roll)
 }
 
 // ScheduledActor is how the scheduled computation appears as computed_by.
@@ -406,18 +412,54 @@ func (r *Rolls) compute(ctx context.Context, c RollCaller, program Program, mont
 	return out, err
 }
 
-// Get returns a roll by id.
-func (r *Rolls) Get(ctx context.Context, id string) (*Roll, error) {
+// Get returns a roll by id, with its totals and held corrections within the caller's scope.
+func (r *Rolls) Get(ctx context.Context, c RollCaller, id string) (*Roll, error) {
 	program, month, ok := ParseRollID(id)
 	if !ok {
 		return nil, ErrRollNotFound
 	}
-	return r.store.GetRoll(ctx, program, month)
+	roll, err := r.store.GetRoll(ctx, program, month)
+	if err != nil {
+		return nil, err
+	}
+	return r.inScope(ctx, c, roll)
 }
 
-// List lists rolls, newest month first.
-func (r *Rolls) List(ctx context.Context, q RollQuery) ([]*Roll, error) {
-	return r.store.ListRolls(ctx, q)
+// inScope narrows what a roll shows to the caller's region scope, as its lines are: a township officer
+// sees the totals of the township's lines (summed by the database over the roll's index on region) and
+// only the township's held corrections, never the county's. The roll as stored keeps the county's totals;
+// a caller without a scope (the county) sees them as they are.
+func (r *Rolls) inScope(ctx context.Context, c RollCaller, roll *Roll) (*Roll, error) {
+	if c.System || c.Scope == "" || roll == nil {
+		return roll, nil
+	}
+	totals, err := r.store.RollTotals(ctx, roll.Program, roll.Month, c.Scope)
+	if err != nil {
+		return nil, err
+	}
+	scoped := *roll
+	scoped.Totals, scoped.Held = totals, nil
+	// Held corrections are a short list kept with the roll (rare and small); the caller sees their own.
+	for _, h := range roll.Held {
+		if strings.HasPrefix(h.RegionCode, c.Scope) {
+			scoped.Held = append(scoped.Held, h)
+		}
+	}
+	return &scoped, nil
+}
+
+// List lists rolls, newest month first, each with its totals and held corrections within the caller's scope.
+func (r *Rolls) List(ctx context.Context, c RollCaller, q RollQuery) ([]*Roll, error) {
+	rolls, err := r.store.ListRolls(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	for i := range rolls {
+		if rolls[i], err = r.inScope(ctx, c, rolls[i]); err != nil {
+			return nil, err
+		}
+	}
+	return rolls, nil
 }
 
 // Lines lists a roll's lines inside the caller's scope, narrowed to q.RegionPrefix when it is given.
@@ -511,7 +553,10 @@ func (r *Rolls) transition(ctx context.Context, c RollCaller, id string, change 
 		out = roll
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return r.inScope(ctx, c, out)
 }
 
 // ScheduledMonth says whether the leader computes program's roll now, and for which month: on or after

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -300,7 +301,7 @@ func TestRollStore(t *testing.T) {
 			var names []string
 			q := domain.RollQuery{Limit: 2}
 			for {
-				page, err := f.rolls.List(ctx, q)
+				page, err := f.rolls.List(ctx, civil, q)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -316,7 +317,7 @@ func TestRollStore(t *testing.T) {
 			if !reflect.DeepEqual(names, want) {
 				t.Errorf("rolls %v", names)
 			}
-			only, err := f.rolls.List(ctx, domain.RollQuery{Program: domain.ProgramCareSubsidy, Limit: 10})
+			only, err := f.rolls.List(ctx, civil, domain.RollQuery{Program: domain.ProgramCareSubsidy, Limit: 10})
 			if err != nil || len(only) != 1 {
 				t.Errorf("care only %v %v", only, err)
 			}
@@ -422,5 +423,85 @@ func TestApplyRollLinesInOneTransaction(t *testing.T) {
 		if ls := f.lines(t, "2026-06", domain.RollLineQuery{}); len(ls) != 1 || ls[0].AmountFen != 99 {
 			t.Errorf("lines after the change: %v", ls)
 		}
+	})
+}
+
+// TestRollTotalsInCallerScope: a roll read by a township officer shows the totals of the township's lines
+// and the township's held corrections only, as its lines are scoped; the county sees the whole roll.
+func TestRollTotalsInCallerScope(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
+		f := newRollFixture(t, d)
+		ctx := t.Context()
+		// Township 001: a household whose March is reduced twice (the second recovery is held, as in
+		// TestRollHeldAdjustmentsStored); township 002: a household paid the same every month.
+		f.grant(t, "e1", "households/h1", "990001001001", "2026-01", "", 120000)
+		f.grant(t, "e9", "households/h2", "990001002003", "2026-03", "", 80000)
+		f.compute(t, "2026-03", 1)
+		f.approve(t, "2026-03")
+		if err := f.s.EndEntitlement(ctx, "e1", "2026-02", "减员", f.now); err != nil {
+			t.Fatal(err)
+		}
+		f.grant(t, "e2", "households/h1", "990001001001", "2026-03", "", 90000)
+		f.compute(t, "2026-04", 2)
+		f.approve(t, "2026-04")
+		if err := f.s.EndEntitlement(ctx, "e2", "2026-02", "再次减员", f.now); err != nil {
+			t.Fatal(err)
+		}
+		f.grant(t, "e3", "households/h1", "990001001001", "2026-03", "", 60000)
+		f.compute(t, "2026-05", 3)
+		id := domain.RollID(domain.ProgramDibao, "2026-05")
+
+		tests := []struct {
+			name   string
+			scope  string
+			totals domain.RollTotals
+			held   int
+		}{
+			{name: "county", scope: "", held: 1, totals: domain.RollTotals{Lines: 3, AmountFen: 110000,
+				Regular: 2, RegularFen: 140000, Recovery: 1, RecoveryFen: -30000}},
+			{name: "township with the held correction", scope: "990001001", held: 1, totals: domain.RollTotals{Lines: 2,
+				AmountFen: 30000, Regular: 1, RegularFen: 60000, Recovery: 1, RecoveryFen: -30000}},
+			{name: "other township", scope: "990001002", held: 0, totals: domain.RollTotals{Lines: 1, AmountFen: 80000,
+				Regular: 1, RegularFen: 80000}},
+			{name: "village of the other township", scope: "990001002003", held: 0, totals: domain.RollTotals{Lines: 1,
+				AmountFen: 80000, Regular: 1, RegularFen: 80000}},
+			{name: "township without lines", scope: "990001003", held: 0},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				c := domain.RollCaller{Actor: "u-" + tt.name, Department: domain.DepartmentCivilAffairs, Scope: tt.scope}
+				// Totals agree with the lines the same caller lists.
+				var fromLines domain.RollTotals
+				lines, err := f.rolls.Lines(ctx, c, id, domain.RollLineQuery{Limit: 100})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := range lines {
+					fromLines.Add(&lines[i])
+				}
+				if fromLines != tt.totals {
+					t.Fatalf("lines in scope sum to %+v, want %+v", fromLines, tt.totals)
+				}
+				got, err := f.rolls.Get(ctx, c, id)
+				if err != nil || got.Totals != tt.totals || len(got.Held) != tt.held {
+					t.Fatalf("get: totals %+v held %+v (%v), want %+v and %d held", got.Totals, got.Held, err, tt.totals, tt.held)
+				}
+				for _, h := range got.Held {
+					if !strings.HasPrefix(h.RegionCode, tt.scope) {
+						t.Errorf("held correction of %s shown to %s", h.RegionCode, tt.scope)
+					}
+				}
+				list, err := f.rolls.List(ctx, c, domain.RollQuery{Limit: 1})
+				if err != nil || len(list) != 1 || list[0].Totals != tt.totals || len(list[0].Held) != tt.held {
+					t.Fatalf("list: %+v %v", list, err)
+				}
+			})
+		}
+		t.Run("the stored roll keeps the county's totals", func(t *testing.T) {
+			got, err := f.s.GetRoll(ctx, domain.ProgramDibao, "2026-05")
+			if err != nil || got.Totals != tests[0].totals || len(got.Held) != 1 {
+				t.Fatalf("stored %+v %v", got, err)
+			}
+		})
 	})
 }
