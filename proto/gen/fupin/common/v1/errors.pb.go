@@ -65,6 +65,10 @@ const (
 	ErrorReason_CASE_ALREADY_OPEN ErrorReason = 17
 	// No value of a policy parameter the rule needs is in force for the region and date.
 	ErrorReason_POLICY_VALUE_MISSING ErrorReason = 18
+	// INVALID_ARGUMENT: a procedure's date (a case's application or step, a 低保 application, a monitoring
+	// decision, the first month of a coverage or an entitlement) lies before the household's registration
+	// effective date (登记日期); the field violation names the date field. The same in every service.
+	ErrorReason_BEFORE_REGISTRATION ErrorReason = 19
 )
 
 // Enum value maps for ErrorReason.
@@ -89,6 +93,7 @@ var (
 		16: "BACKDATE_REASON_REQUIRED",
 		17: "CASE_ALREADY_OPEN",
 		18: "POLICY_VALUE_MISSING",
+		19: "BEFORE_REGISTRATION",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED": 0,
@@ -110,6 +115,7 @@ var (
 		"BACKDATE_REASON_REQUIRED": 16,
 		"CASE_ALREADY_OPEN":        17,
 		"POLICY_VALUE_MISSING":     18,
+		"BEFORE_REGISTRATION":      19,
 	}
 )
 
@@ -144,7 +150,7 @@ var File_fupin_common_v1_errors_proto protoreflect.FileDescriptor
 
 const file_fupin_common_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x1cfupin/common/v1/errors.proto\x12\x0ffupin.common.v1*\xac\x03\n" +
+	"\x1cfupin/common/v1/errors.proto\x12\x0ffupin.common.v1*\xc5\x03\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fUNAUTHENTICATED\x10\x01\x12\x11\n" +
@@ -166,7 +172,8 @@ const file_fupin_common_v1_errors_proto_rawDesc = "" +
 	"\x17POSTING_PERIOD_NOT_OVER\x10\x0f\x12\x1c\n" +
 	"\x18BACKDATE_REASON_REQUIRED\x10\x10\x12\x15\n" +
 	"\x11CASE_ALREADY_OPEN\x10\x11\x12\x18\n" +
-	"\x14POLICY_VALUE_MISSING\x10\x12B.Z,fupin.dev/proto/gen/fupin/common/v1;commonv1b\x06proto3"
+	"\x14POLICY_VALUE_MISSING\x10\x12\x12\x17\n" +
+	"\x13BEFORE_REGISTRATION\x10\x13B.Z,fupin.dev/proto/gen/fupin/common/v1;commonv1b\x06proto3"
 
 var (
 	file_fupin_common_v1_errors_proto_rawDescOnce sync.Once
