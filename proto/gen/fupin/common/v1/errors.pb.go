@@ -22,48 +22,52 @@ const (
 )
 
 // ErrorReason is the `reason` of the google.rpc.ErrorInfo attached to every error a fupin service returns.
-// Each service adds its own reasons in its own enum; these are the ones the platform itself raises.
+// Each service adds its own reasons in its own enum; these are the ones the platform itself raises. Every
+// value's comment starts with the gRPC status code(s) it comes with (a test in services/platform/server
+// checks them against the code).
 // The ErrorInfo domain is the service's name (e.g. "identification.fupin.dev").
 type ErrorReason int32
 
 const (
 	// Not set.
 	ErrorReason_ERROR_REASON_UNSPECIFIED ErrorReason = 0
-	// The request has no valid bearer token.
+	// UNAUTHENTICATED: the request has no valid bearer token.
 	ErrorReason_UNAUTHENTICATED ErrorReason = 1
-	// The caller's department or role may not call the method.
+	// PERMISSION_DENIED: the caller's department or role may not call the method.
 	ErrorReason_ACCESS_DENIED ErrorReason = 2
-	// The record lies outside the caller's region scope.
+	// PERMISSION_DENIED: the record lies outside the caller's region scope.
 	ErrorReason_OUT_OF_REGION_SCOPE ErrorReason = 3
-	// A field of the request is not valid; details carry google.rpc.BadRequest.
+	// INVALID_ARGUMENT: a field of the request is not valid; details carry google.rpc.BadRequest.
 	ErrorReason_INVALID_FIELD ErrorReason = 4
-	// The request_id was used before with a different payload.
+	// INVALID_ARGUMENT: the request_id was used before with a different payload.
 	ErrorReason_REQUEST_ID_REUSED ErrorReason = 5
-	// The etag sent does not match the current one: the record changed since it was read.
+	// ABORTED: the etag sent does not match the current one: the record changed since it was read.
 	ErrorReason_STALE_ETAG ErrorReason = 6
-	// The resource does not exist.
+	// NOT_FOUND: the resource does not exist.
 	ErrorReason_NOT_FOUND ErrorReason = 7
-	// An unexpected failure; the cause is logged with the trace id.
+	// INTERNAL: an unexpected failure; the cause is logged with the trace id.
 	ErrorReason_INTERNAL_ERROR ErrorReason = 8
-	// The same request_id is still being processed.
+	// Unused (never raised; kept so the number is not reused): the same request_id is still being processed.
 	ErrorReason_REQUEST_IN_PROGRESS ErrorReason = 9
-	// A workflow rule refused the step; details carry google.rpc.PreconditionFailure.
+	// Unused (never raised; kept so the number is not reused): a workflow rule refused the step. Workflow
+	// refusals carry the rule's own reason (STEP_OUT_OF_ORDER …) with google.rpc.PreconditionFailure.
 	ErrorReason_RULE_REFUSED ErrorReason = 10
-	// A record with the same identity exists already.
+	// Unused (never raised; kept so the number is not reused): a duplicate. Duplicates are ALREADY_EXISTS
+	// with the service's own reason (PERSON_IN_OTHER_HOUSEHOLD, CERTIFICATE_EXISTS …).
 	ErrorReason_DUPLICATE ErrorReason = 11
-	// The purpose header names no known purpose.
+	// INVALID_ARGUMENT: the purpose header names no known purpose.
 	ErrorReason_INVALID_PURPOSE ErrorReason = 12
-	// A workflow case is not at the step the request records; the PreconditionFailure names the step expected.
+	// FAILED_PRECONDITION: a workflow case is not at the step the request records; the PreconditionFailure names the step expected.
 	ErrorReason_STEP_OUT_OF_ORDER ErrorReason = 13
-	// The workflow case has been decided; nothing more can be recorded.
+	// FAILED_PRECONDITION: the workflow case has been decided; nothing more can be recorded.
 	ErrorReason_CASE_CLOSED ErrorReason = 14
-	// The public posting has not run its minimum period yet.
+	// FAILED_PRECONDITION: the public posting has not run its minimum period yet.
 	ErrorReason_POSTING_PERIOD_NOT_OVER ErrorReason = 15
-	// occurred_at is before today and no backdate_reason says why.
+	// INVALID_ARGUMENT: occurred_at is before today and no backdate_reason says why.
 	ErrorReason_BACKDATE_REASON_REQUIRED ErrorReason = 16
-	// The subject already has an open case of the same kind.
+	// FAILED_PRECONDITION: the subject already has an open case of the same kind.
 	ErrorReason_CASE_ALREADY_OPEN ErrorReason = 17
-	// No value of a policy parameter the rule needs is in force for the region and date.
+	// FAILED_PRECONDITION: no value of a policy parameter the rule needs is in force for the region and date.
 	ErrorReason_POLICY_VALUE_MISSING ErrorReason = 18
 	// INVALID_ARGUMENT: a procedure's date (a case's application or step, a 低保 application, a monitoring
 	// decision, the first month of a coverage or an entitlement) lies before the household's registration

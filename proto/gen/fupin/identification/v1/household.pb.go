@@ -895,8 +895,10 @@ type Member struct {
 	// 姓名
 	// Required on create and AddMember.
 	FullName string `protobuf:"bytes,3,opt,name=full_name,json=fullName,proto3" json:"full_name,omitempty"`
-	// 身份证号 (GB 11643). Masked in responses (4206**********123X) unless the caller may read it in plain
-	// text and states a purpose.
+	// 身份证号 (GB 11643). Full-width digits (and Ｘ, as Chinese input methods type them), spaces around it and
+	// a lower-case x are normalised; the check character and the birth date are checked (INVALID_ARGUMENT
+	// `ID_NUMBER_INVALID`), and the normalised form (ASCII, upper-case X) is stored and returned. Masked in
+	// responses (4206**********123X) unless the caller may read it in plain text and states a purpose.
 	IdNumber string `protobuf:"bytes,4,opt,name=id_number,json=idNumber,proto3" json:"id_number,omitempty"`
 	// 性别, derived from the 身份证号.
 	Sex Sex `protobuf:"varint,5,opt,name=sex,proto3,enum=fupin.identification.v1.Sex" json:"sex,omitempty"`
@@ -1479,7 +1481,8 @@ func (x *ListHouseholdsResponse) GetNextPageToken() string {
 // LookupHouseholdRequest is the request of LookupHousehold.
 type LookupHouseholdRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// 身份证号 of any current member.
+	// 身份证号 of any current member: 18 characters; full-width digits and a lower-case x are normalised
+	// before the lookup.
 	IdNumber      string `protobuf:"bytes,1,opt,name=id_number,json=idNumber,proto3" json:"id_number,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
