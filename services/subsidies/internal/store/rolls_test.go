@@ -99,6 +99,28 @@ func (f *rollFixture) lines(t *testing.T, month string, q domain.RollLineQuery) 
 	return ls
 }
 
+// reduceMarchTwice pays households/h1 (village 990001001001) 1,200 元 a month from January, computes and
+// approves the rolls of March and April and computes May's, reducing March after each approval: the first
+// reduction (to 900 元) is recovered in April; the second (to 600 元) would need a second recovery of
+// March, so May's roll holds it. It returns May's roll.
+func (f *rollFixture) reduceMarchTwice(t *testing.T) *domain.Roll {
+	t.Helper()
+	f.grant(t, "e1", "households/h1", "990001001001", "2026-01", "", 120000)
+	f.compute(t, "2026-03", 1)
+	f.approve(t, "2026-03")
+	if err := f.s.EndEntitlement(t.Context(), "e1", "2026-02", "减员", f.now); err != nil {
+		t.Fatal(err)
+	}
+	f.grant(t, "e2", "households/h1", "990001001001", "2026-03", "", 90000)
+	f.compute(t, "2026-04", 2)
+	f.approve(t, "2026-04")
+	if err := f.s.EndEntitlement(t.Context(), "e2", "2026-02", "再次减员", f.now); err != nil {
+		t.Fatal(err)
+	}
+	f.grant(t, "e3", "households/h1", "990001001001", "2026-03", "", 60000)
+	return f.compute(t, "2026-05", 3)
+}
+
 // refusedWith checks err is a refusal of kind with reason.
 func refusedWith(t *testing.T, err error, kind apperr.Kind, reason string) {
 	t.Helper()
@@ -328,22 +350,7 @@ func TestRollStore(t *testing.T) {
 func TestRollHeldAdjustmentsStored(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
 		f := newRollFixture(t, d)
-		f.grant(t, "e1", "households/h1", "990001001001", "2026-01", "", 120000)
-		f.compute(t, "2026-03", 1)
-		f.approve(t, "2026-03")
-		// A first reduction reaching back into March: recovered in April.
-		if err := f.s.EndEntitlement(t.Context(), "e1", "2026-02", "减员", f.now); err != nil {
-			t.Fatal(err)
-		}
-		f.grant(t, "e2", "households/h1", "990001001001", "2026-03", "", 90000)
-		f.compute(t, "2026-04", 2)
-		f.approve(t, "2026-04")
-		// A second one for March: the roll cannot carry a second recovery of March, so it is held.
-		if err := f.s.EndEntitlement(t.Context(), "e2", "2026-02", "再次减员", f.now); err != nil {
-			t.Fatal(err)
-		}
-		f.grant(t, "e3", "households/h1", "990001001001", "2026-03", "", 60000)
-		r := f.compute(t, "2026-05", 3)
+		r := f.reduceMarchTwice(t)
 		if len(r.Held) != 1 || r.Held[0].Period != "2026-03" || r.Held[0].AmountFen != -30000 || r.Held[0].Kind != domain.RollLineRecovery {
 			t.Fatalf("held %+v", r.Held)
 		}
@@ -432,23 +439,10 @@ func TestRollTotalsInCallerScope(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
 		f := newRollFixture(t, d)
 		ctx := t.Context()
-		// Township 001: a household whose March is reduced twice (the second recovery is held, as in
-		// TestRollHeldAdjustmentsStored); township 002: a household paid the same every month.
-		f.grant(t, "e1", "households/h1", "990001001001", "2026-01", "", 120000)
+		// Township 002: a household paid the same every month; township 001: a household whose March is
+		// reduced twice (the second recovery is held).
 		f.grant(t, "e9", "households/h2", "990001002003", "2026-03", "", 80000)
-		f.compute(t, "2026-03", 1)
-		f.approve(t, "2026-03")
-		if err := f.s.EndEntitlement(ctx, "e1", "2026-02", "减员", f.now); err != nil {
-			t.Fatal(err)
-		}
-		f.grant(t, "e2", "households/h1", "990001001001", "2026-03", "", 90000)
-		f.compute(t, "2026-04", 2)
-		f.approve(t, "2026-04")
-		if err := f.s.EndEntitlement(ctx, "e2", "2026-02", "再次减员", f.now); err != nil {
-			t.Fatal(err)
-		}
-		f.grant(t, "e3", "households/h1", "990001001001", "2026-03", "", 60000)
-		f.compute(t, "2026-05", 3)
+		f.reduceMarchTwice(t)
 		id := domain.RollID(domain.ProgramDibao, "2026-05")
 
 		tests := []struct {
