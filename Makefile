@@ -17,9 +17,12 @@ run:
 ## test: lint, the generated-code drift check and every Go test (PostgreSQL tests need a server; see README)
 test: lint check-generated unit
 
-## unit: every Go test, without lint
+## unit: every Go test, without lint; ends with one line saying how many PostgreSQL tests were skipped
+## for want of a server, and why (the tests record their skips in a directory made here: sqldbtest)
 unit:
-	$(GO) test $(GOTEST_FLAGS) $(MODULES)
+	@skips=$$(mktemp -d); trap 'rm -rf "$$skips"' EXIT; \
+	  FUPIN_TEST_SKIP_DIR="$$skips" $(GO) test $(GOTEST_FLAGS) $(MODULES); status=$$?; \
+	  $(GO) run ./services/platform/sqldb/sqldbtest/pgskips "$$skips"; exit $$status
 
 ## tools: install the pinned generators (buf, protoc plugins) from tools/gen into .bin
 tools: $(BUF)

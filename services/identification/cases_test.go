@@ -121,15 +121,43 @@ func TestCaseAPI(t *testing.T) {
 		cases := identificationv1.NewCaseServiceClient(h.conn)
 		const village = "990001002003" // 1,645 residents: 30 representatives needed
 		as := callers(t, h, village)
-		household := func(t *testing.T, seq int, status identificationv1.RegistryStatus) string {
+		// The households were registered 60 days ago (登记日期), before the cases the tests date in the past.
+		registeredSince := func(t *testing.T, seq int, status identificationv1.RegistryStatus, days int) string {
 			req := newHousehold(village, seq)
 			req.Household.RegistryStatus = status
+			req.Household.RegistrationDate, req.Household.RegistrationBackdateReason = daysAgo(days), "纸质台账迁入"
 			hh, err := h.households.CreateHousehold(h.admin(t), req)
 			if err != nil {
 				t.Fatal(err)
 			}
+			if hh.GetRegistrationDate() != daysAgo(days) || hh.GetStatusHistory()[0].GetEffectiveDate() != daysAgo(days) {
+				t.Fatalf("registered %s, first status %v; want %s", hh.GetRegistrationDate(), hh.GetStatusHistory()[0], daysAgo(days))
+			}
 			return hh.GetName()
 		}
+		household := func(t *testing.T, seq int, status identificationv1.RegistryStatus) string {
+			return registeredSince(t, seq, status, 60)
+		}
+
+		t.Run("no case before the household's registration date", func(t *testing.T) {
+			name := registeredSince(t, 390, identificationv1.RegistryStatus_REGISTRY_STATUS_ORDINARY, 5)
+			_, err := cases.CreateCase(as.village, &identificationv1.CreateCaseRequest{Kind: "identification", Household: name,
+				OccurredAt: daysAgo(6), BackdateReason: "纸质申请书补录"})
+			wantCode(t, err, codes.InvalidArgument, "BEFORE_REGISTRATION", "occurred_at")
+			if _, err := cases.CreateCase(as.village, &identificationv1.CreateCaseRequest{Kind: "identification", Household: name,
+				OccurredAt: daysAgo(5), BackdateReason: "纸质申请书补录"}); err != nil {
+				t.Fatalf("on the registration date: %v", err)
+			}
+		})
+		t.Run("a registration date before today needs a reason, and none is in the future", func(t *testing.T) {
+			req := newHousehold(village, 391)
+			req.Household.RegistrationDate = daysAgo(5)
+			_, err := h.households.CreateHousehold(h.admin(t), req)
+			wantCode(t, err, codes.InvalidArgument, "BACKDATE_REASON_REQUIRED", "household.registration_backdate_reason")
+			req.Household.RegistrationDate, req.Household.RegistrationBackdateReason = daysAgo(-1), "x"
+			_, err = h.households.CreateHousehold(h.admin(t), req)
+			wantCode(t, err, codes.InvalidArgument, "DATE_INVALID", "household.registration_date")
+		})
 
 		t.Run("an identification case from application to decision", func(t *testing.T) {
 			name := household(t, 401, identificationv1.RegistryStatus_REGISTRY_STATUS_ORDINARY)

@@ -21,6 +21,7 @@ import (
 	"fupin.dev/services/platform/policy"
 	"fupin.dev/services/platform/sqldb"
 	"fupin.dev/services/platform/sqldb/sqldbtest"
+	"fupin.dev/services/subsidies"
 	"fupin.dev/services/subsidies/internal/domain"
 	"fupin.dev/services/subsidies/internal/store"
 	"github.com/google/uuid"
@@ -491,6 +492,56 @@ func TestPaymentRollTwoReplicas(t *testing.T) {
 		}
 		if lines := allLines(t, c.CivilAffairs(t), c, name, nil); len(lines) != 1 {
 			t.Errorf("lines %v", lineBriefs(lines))
+		}
+	})
+}
+
+// TestPaymentRollComputedTogether fires ComputeRoll at two replicas at once for a roll that does not exist
+// yet, month after month: the platform holds the roll's lock from before the request's transaction until
+// after its commit, so the computation that waited sees the committed roll and recomputes it. Every caller
+// gets the one roll; none is ABORTED (as when the lock was released before the commit).
+func TestPaymentRollComputedTogether(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
+		clock := newRollClock(10) // before the compute day: the schedule leaves the rolls to the test
+		c := startCounty(t, d, countyOptions{Now: clock.Now})
+		c.startSubsidies(t) // the second replica, with the same configuration and database
+		db := openRollDB(t, c, clock.Now)
+		h := c.CreateHousehold(t, village1, member("张三", 12, identificationv1.Relation_RELATION_HEAD))
+		db.grant(t, domain.ProgramDibao, h, "", clock.Month(0), "", 120000)
+		waitUntil(t, "both replicas to serve", func() bool {
+			resp, err := c.Etcd.Get(t.Context(), "fupin/services/"+subsidies.Name+"/", clientv3.WithPrefix(), clientv3.WithCountOnly())
+			return err == nil && resp.Count == 2
+		})
+
+		const rounds, callers = 20, 4
+		for round := range rounds {
+			month := clock.Month(0)
+			var wg sync.WaitGroup
+			results := make([]*subsidiesv1.PaymentRoll, callers)
+			errs := make([]error, callers)
+			for i := range callers {
+				wg.Go(func() {
+					results[i], errs[i] = rollClient(c).ComputeRoll(c.CivilAffairs(t),
+						&subsidiesv1.ComputeRollRequest{Program: subsidiesv1.Program_PROGRAM_DIBAO, Month: month})
+				})
+			}
+			wg.Wait()
+			for i := range callers {
+				if errs[i] != nil {
+					t.Fatalf("round %d (%s), call %d: %v", round, month, i, errs[i])
+				}
+				if results[i].GetName() != "paymentRolls/dibao-"+month || results[i].GetTotals().GetLineCount() != 1 {
+					t.Fatalf("round %d, call %d: %v", round, i, results[i])
+				}
+			}
+			final, err := rollClient(c).GetRoll(c.CivilAffairs(t), &subsidiesv1.GetRollRequest{Name: "paymentRolls/dibao-" + month})
+			if err != nil || final.GetComputations() != callers {
+				t.Fatalf("round %d: roll %v %v, want %d computations", round, final, err, callers)
+			}
+			if _, err := rollClient(c).ApproveRoll(civilAdmin(t, c), &subsidiesv1.ApproveRollRequest{Name: final.GetName(), Etag: final.GetEtag()}); err != nil {
+				t.Fatalf("round %d: approve: %v", round, err)
+			}
+			clock.Set(clock.Now().AddDate(0, 1, 0))
 		}
 	})
 }

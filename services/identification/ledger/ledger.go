@@ -9,7 +9,10 @@
 package ledger
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
+	"time"
 	"unicode"
 )
 
@@ -27,6 +30,9 @@ const (
 	ColLabour     = "劳动技能"   // labour ability
 	ColRegistry   = "户类型"    // registry status: 一般户, 贫困户, 已脱贫, 返贫
 	ColExitYear   = "脱贫年度"   // year of exit, for 已脱贫 (and 返贫) households
+	// ColRegistrationDate is the registration effective date (登记日期) of the household, optional: empty
+	// means the day of the import. A date before it is back-dated with the import as its reason.
+	ColRegistrationDate = "登记日期"
 )
 
 // Column describes one column of the layout.
@@ -55,6 +61,7 @@ var Columns = []Column{
 	{Name: ColLabour},
 	{Name: ColRegistry, Household: true},
 	{Name: ColExitYear, Household: true},
+	{Name: ColRegistrationDate, Household: true},
 }
 
 // Header returns the column names in the order of Columns.
@@ -204,4 +211,32 @@ func EthnicityName(code string) string {
 		}
 	}
 	return code
+}
+
+// Date reads a date cell as county ledgers write it — 2019-03-01, 2019/3/1, 2019.3.1 or 2019年3月1日 — and
+// returns it as YYYY-MM-DD; ok is false for anything else (a date stored as a spreadsheet number among
+// them: format the column as text). An empty cell is "" and ok.
+func Date(cell string) (date string, ok bool) {
+	cell = Clean(cell)
+	if cell == "" {
+		return "", true
+	}
+	s := strings.NewReplacer("年", "-", "月", "-", "日", "", "/", "-", ".", "-").Replace(cell)
+	parts := strings.Split(s, "-")
+	if len(parts) != 3 || len(parts[0]) != 4 {
+		return "", false
+	}
+	var n [3]int
+	for i, p := range parts {
+		v, err := strconv.Atoi(p)
+		if err != nil || len(p) == 0 || len(p) > 4 || (i > 0 && len(p) > 2) {
+			return "", false
+		}
+		n[i] = v
+	}
+	t := time.Date(n[0], time.Month(n[1]), n[2], 0, 0, 0, 0, time.UTC)
+	if t.Year() != n[0] || int(t.Month()) != n[1] || t.Day() != n[2] {
+		return "", false // 2019-02-30
+	}
+	return fmt.Sprintf("%04d-%02d-%02d", n[0], n[1], n[2]), true
 }

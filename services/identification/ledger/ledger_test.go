@@ -99,7 +99,34 @@ func TestEthnicity(t *testing.T) {
 
 func TestHeader(t *testing.T) {
 	h := ledger.Header()
-	if got := strings.Join(h, ","); got != "户编号,行政区划代码,家庭住址,姓名,身份证号,与户主关系,民族,文化程度,健康状况,劳动技能,户类型,脱贫年度" {
+	if got := strings.Join(h, ","); got != "户编号,行政区划代码,家庭住址,姓名,身份证号,与户主关系,民族,文化程度,健康状况,劳动技能,户类型,脱贫年度,登记日期" {
 		t.Errorf("header %s", got)
+	}
+}
+
+func TestDate(t *testing.T) {
+	tests := []struct {
+		name, cell, want string
+		ok               bool
+	}{
+		{name: "ISO", cell: "2019-03-01", want: "2019-03-01", ok: true},
+		{name: "slashes without zeros", cell: "2019/3/1", want: "2019-03-01", ok: true},
+		{name: "dots", cell: "2019.03.01", want: "2019-03-01", ok: true},
+		{name: "Chinese", cell: "2019年3月1日", want: "2019-03-01", ok: true},
+		{name: "surrounded by spaces", cell: "\u30002019-03-01 ", want: "2019-03-01", ok: true},
+		{name: "empty", cell: "", want: "", ok: true},
+		{name: "impossible day", cell: "2019-02-30"},
+		{name: "a spreadsheet serial number", cell: "43525"},
+		{name: "two-digit year", cell: "19-03-01"},
+		{name: "month without day", cell: "2019-03"},
+		{name: "words", cell: "三月一日"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := ledger.Date(tt.cell)
+			if got != tt.want || ok != tt.ok {
+				t.Errorf("Date(%q) = %q, %v; want %q, %v", tt.cell, got, ok, tt.want, tt.ok)
+			}
+		})
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"fupin.dev/services/platform/audit"
 	"fupin.dev/services/platform/auth"
 	"fupin.dev/services/platform/conflicts"
+	"fupin.dev/services/platform/election"
 	"fupin.dev/services/platform/etcdx"
 	"fupin.dev/services/platform/lifecycle"
 	"fupin.dev/services/platform/migrations"
@@ -191,7 +192,8 @@ func Start(ctx context.Context, name string, dept commonv1.Department, cfg Confi
 	}
 	p.Conflicts = conflicts.New(p.DB, p.Audit, p.Policy, cfg.Now)
 	p.Server, err = server.New(server.Config{Name: name, Department: dept, Verifier: verifier, DB: p.DB,
-		Audit: p.Audit, Logger: cfg.Logger, Now: cfg.Now, Sealer: p.PII, Conflicts: p.Conflicts, Reflection: cfg.Reflection})
+		Audit: p.Audit, Logger: cfg.Logger, Now: cfg.Now, Sealer: p.PII, Conflicts: p.Conflicts, Reflection: cfg.Reflection,
+		Locks: election.Locks{Client: p.Etcd}})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

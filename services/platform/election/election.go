@@ -264,3 +264,29 @@ func Lock(ctx context.Context, cli *clientv3.Client, name string, ttl time.Durat
 	}
 	return &Held{Token: resp.Kvs[0].CreateRevision, session: session, mutex: m}, nil
 }
+
+// DefaultLockWait bounds how long Locks waits for another holder of the same lock.
+const DefaultLockWait = 30 * time.Second
+
+// Locks takes locks on one etcd client with Lock, each waiting at most Wait (0: DefaultLockWait) for
+// another holder; it is what the platform's server takes a method's lock with (server.Locks) and what a
+// service's own background work uses for the same locks.
+type Locks struct {
+	Client *clientv3.Client
+	Wait   time.Duration
+}
+
+// Lock takes the lock called name and returns its fencing token and the function releasing it.
+func (l Locks) Lock(ctx context.Context, name string) (int64, func(), error) {
+	wait := l.Wait
+	if wait <= 0 {
+		wait = DefaultLockWait
+	}
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	held, err := Lock(ctx, l.Client, name, 0)
+	if err != nil {
+		return 0, nil, err
+	}
+	return held.Token, func() { _ = held.Unlock() }, nil
+}

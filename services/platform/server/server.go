@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"buf.build/go/protovalidate"
@@ -61,6 +62,9 @@ type Config struct {
 	// Reflection registers gRPC server reflection, which answers without a token: off unless enabled
 	// (FUPIN_GRPC_REFLECTION; `fupin dev` turns it on for grpcurl and the like).
 	Reflection bool
+	// Locks take the locks methods name with LockBefore (etcd mutexes shared by the replicas); nil
+	// when no method needs one.
+	Locks Locks
 }
 
 // Sealer encrypts and decrypts stored data; *pii.Protector is one.
@@ -77,6 +81,9 @@ type Server struct {
 	health    *health.Server
 	methods   methods
 	validator protovalidate.Validator
+
+	lockMu    sync.RWMutex
+	lockRules map[string]LockRule
 }
 
 // New builds the server. Register services on GRPC(), then serve it with lifecycle.Run.
@@ -310,8 +317,13 @@ func (s *Server) mutate(ctx context.Context, m *method, req any, handler grpc.Un
 		key = idempotency.Key{Caller: caller.Actor(), Method: m.fullName, RequestID: requestID}
 		hash = requestHash(msg)
 	}
+	// The method's lock (LockBefore) is held from before the idempotency check until after the commit.
+	ctx, unlock, err := s.lock(ctx, m, msg)
+	defer unlock()
+	if err != nil {
+		return nil, s.failed(ctx, m, caller, msg, requestID, err)
+	}
 	var resp any
-	var err error
 	for attempt := 0; attempt < 2; attempt++ {
 		err = s.cfg.DB.InTx(ctx, func(ctx context.Context) error {
 			if requestID != "" {
@@ -366,17 +378,22 @@ func (s *Server) mutate(ctx context.Context, m *method, req any, handler grpc.Un
 		break
 	}
 	if err != nil {
-		code := status.Code(toStatus(ctx, s.domain, discard, m.fullName, err))
-		s.cfg.Audit.Enqueue(s.record(ctx, audit.KindFailed, m, caller, resource(msg, nil), 0, code, requestID))
-		if d := conflicts.Disclosed(err); len(d) > 0 && s.cfg.Conflicts != nil {
-			// Nothing is disclosed that is not counted: if the record fails, so does the answer.
-			if rerr := s.cfg.Conflicts.Record(ctx, s.record(ctx, audit.KindConflict, m, caller, "", 1, code, requestID), d); rerr != nil {
-				return nil, rerr
-			}
-		}
-		return nil, err
+		return nil, s.failed(ctx, m, caller, msg, requestID, err)
 	}
 	return resp, nil
+}
+
+// failed audits a mutation that did not happen and returns its error.
+func (s *Server) failed(ctx context.Context, m *method, caller *auth.Caller, msg proto.Message, requestID string, err error) error {
+	code := status.Code(toStatus(ctx, s.domain, discard, m.fullName, err))
+	s.cfg.Audit.Enqueue(s.record(ctx, audit.KindFailed, m, caller, resource(msg, nil), 0, code, requestID))
+	if d := conflicts.Disclosed(err); len(d) > 0 && s.cfg.Conflicts != nil {
+		// Nothing is disclosed that is not counted: if the record fails, so does the answer.
+		if rerr := s.cfg.Conflicts.Record(ctx, s.record(ctx, audit.KindConflict, m, caller, "", 1, code, requestID), d); rerr != nil {
+			return rerr
+		}
+	}
+	return err
 }
 
 // auditRead records reads that return plain personal data or that another department makes.

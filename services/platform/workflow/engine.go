@@ -35,6 +35,13 @@ func (e *Engine) Open(ctx context.Context, by Caller, nc NewCase) (*Case, error)
 			Description: fmt.Sprintf("a %s case opens with step %s, not %s", def.Kind, first, nc.First.Step)})
 	}
 	now := e.opts.Now()
+	date := nc.First.OccurredAt
+	if date == "" {
+		date = bizdate.Today(now)
+	}
+	if err := bizdate.NotBeforeRegistration("occurred_at", date, nc.Registered); err != nil {
+		return nil, err
+	}
 	c := &Case{ID: e.opts.NewID(), Kind: def.Kind, Subject: nc.Subject, RegionCode: nc.RegionCode, State: StateOpen,
 		Next: first, Round: 1, CreateTime: now, UpdateTime: now}
 	err := e.db.InTx(ctx, func(ctx context.Context) error {

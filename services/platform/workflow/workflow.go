@@ -322,6 +322,10 @@ type NewCase struct {
 	Kind       string
 	Subject    string
 	RegionCode string
+	// Registered is the registration effective date (登记日期) of the household the case is about, as
+	// the register has it: the first step may not date from before it (bizdate.NotBeforeRegistration),
+	// and every later step dates from on or after the first. Empty checks nothing.
+	Registered string
 	First      StepInput
 }
 

@@ -343,6 +343,56 @@ func TestBackdating(t *testing.T) {
 	})
 }
 
+// TestNotBeforeRegistration: a case about a household never opens before the household's registration
+// date (登记日期), and its later steps follow the first; the registration date itself is allowed.
+func TestNotBeforeRegistration(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
+		f := newFixture(t, d, sevenDays)
+		f.clock.set("2025-06-10")
+		tests := []struct {
+			name, occurred, registered string
+			refused                    bool
+		}{
+			{name: "on the registration date", occurred: "2025-06-03", registered: "2025-06-03"},
+			{name: "the day before the registration date", occurred: "2025-06-02", registered: "2025-06-03", refused: true},
+			{name: "today, registered today", occurred: "", registered: "2025-06-10"},
+			{name: "a year before", occurred: "2024-06-03", registered: "2025-06-03", refused: true},
+			{name: "a subject without a registration date", occurred: "2020-01-01", registered: ""},
+		}
+		for i, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				c, err := f.engine.Open(t.Context(), county, workflow.NewCase{Kind: "test", Subject: fmt.Sprintf("households/r%d", i),
+					RegionCode: "990001002003", Registered: tt.registered,
+					First: workflow.StepInput{OccurredAt: tt.occurred, BackdateReason: "纸质申请书补录"}})
+				if !tt.refused {
+					if err != nil {
+						t.Fatal(err)
+					}
+					// A later step cannot go back before the first either.
+					_, err = f.engine.Record(t.Context(), county, c.ID, workflow.StepInput{Step: stepSurvey,
+						OccurredAt: bizdateBefore(t, c.Steps[0].OccurredAt), BackdateReason: "补录"})
+					refused(t, err, workflow.ReasonInvalidField, "", "", "")
+					return
+				}
+				e, ok := apperr.As(err)
+				if !ok || e.Kind != apperr.KindInvalid || e.Reason != bizdate.ReasonBeforeRegistration || e.Fields[0].Field != "occurred_at" {
+					t.Fatalf("err = %v, want INVALID_ARGUMENT %s on occurred_at", err, bizdate.ReasonBeforeRegistration)
+				}
+			})
+		}
+	})
+}
+
+// bizdateBefore is the day before date.
+func bizdateBefore(t *testing.T, date string) string {
+	t.Helper()
+	d, err := bizdate.Parse(date)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.AddDate(0, 0, -1).Format(bizdate.Layout)
+}
+
 func TestPostingDays(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
 		// A 7-day posting started on 2025-06-01: day 1 is 06-02, day 7 is 06-08.

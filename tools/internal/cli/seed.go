@@ -106,6 +106,7 @@ func writeCounty(w tabular.Writer, gen *synth.Generator, n int, merged bool) (in
 			} else {
 				row = append(row, "", "")
 			}
+			row = append(row, "") // 登记日期: registered on the day of the import
 			if err := w.Write(row); err != nil {
 				return persons, err
 			}

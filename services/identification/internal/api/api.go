@@ -61,6 +61,7 @@ func (s *Households) CreateHousehold(ctx context.Context, req *identificationv1.
 	h, err := s.svc.CreateHousehold(ctx, c, domain.NewHousehold{
 		RegionCode: in.GetRegionCode(), Address: in.GetAddress(), Number: in.GetHouseholdNumber(),
 		Registry: domain.RegistryStatus(in.GetRegistryStatus()), Members: fromMembers(in.GetMembers()),
+		RegistrationDate: in.GetRegistrationDate(), RegistrationReason: in.GetRegistrationBackdateReason(),
 	})
 	if err != nil {
 		return nil, err

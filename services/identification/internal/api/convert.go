@@ -56,7 +56,7 @@ func toHousehold(h *domain.Household, v view) *identificationv1.Household {
 		MonitoringStatus: identificationv1.MonitoringStatus(h.Status.MonitoringStatus),
 		MonitoringDate:   h.Status.MonitoringDate,
 		State:            identificationv1.HouseholdState(h.State), ArchiveReason: h.ArchiveReason,
-		Urban: h.Urban, Size: int32(h.Size()), Etag: h.Etag(),
+		Urban: h.Urban, Size: int32(h.Size()), Etag: h.Etag(), RegistrationDate: h.Registered,
 		CreateTime: timestamppb.New(h.CreateTime), UpdateTime: timestamppb.New(h.UpdateTime),
 	}
 	for i := range h.Members {

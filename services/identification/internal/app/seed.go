@@ -14,6 +14,13 @@ import (
 // demoSeed makes the demo county the same on every machine.
 const demoSeed = 20240101
 
+// demoRegistered is the demo households' registration date (登记日期): the county's 建档立卡 of 2014, moved
+// in from paper ledgers, so the demo's back-dated procedures (低保 cases, care subsidies) follow it.
+const (
+	demoRegistered       = "2014-10-01"
+	demoRegisteredReason = "示范数据: 纸质台账迁入"
+)
+
 // seedBatch households are created per transaction.
 const seedBatch = 250
 
@@ -55,7 +62,8 @@ var registryOf = map[string]domain.RegistryStatus{
 
 func toNewHousehold(h synth.Household) domain.NewHousehold {
 	out := domain.NewHousehold{RegionCode: h.RegionCode, Address: h.Address, Number: h.Number,
-		Registry: registryOf[h.Status], ExitYear: h.ExitYear}
+		Registry: registryOf[h.Status], ExitYear: h.ExitYear,
+		RegistrationDate: demoRegistered, RegistrationReason: demoRegisteredReason}
 	for _, m := range h.Members {
 		out.Members = append(out.Members, domain.Member{
 			Person: domain.Person{

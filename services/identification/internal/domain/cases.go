@@ -278,7 +278,7 @@ func (cs *Cases) OpenCase(ctx context.Context, c Caller, in NewCaseInput) (*work
 			return err
 		}
 		out, err = cs.engine.Open(ctx, c.wf(), workflow.NewCase{Kind: in.Kind, Subject: "households/" + h.ID,
-			RegionCode: h.RegionCode, First: first})
+			RegionCode: h.RegionCode, Registered: h.Registered, First: first})
 		return err
 	})
 	return out, err

@@ -121,6 +121,9 @@ type Household struct {
 	Members    []Member
 	Status     Status
 	History    []StatusChange // oldest first
+	// Registered is the registration effective date (登记日期): the effective date of the first status
+	// entry. No procedure about the household dates from before it (bizdate.NotBeforeRegistration).
+	Registered string
 	State      HouseholdState
 	// ArchiveReason says why an archived household was closed.
 	ArchiveReason string

@@ -414,6 +414,8 @@ type checked struct {
 	// are still looked up in the register, so every problem of the household is reported at once.
 	members []Member
 	good    []int
+	// registered is the 登记日期 the file gives ("": none, the household is registered on the import's day).
+	registered string
 }
 
 type batchItem struct {
@@ -696,6 +698,15 @@ func (s *ledgerSession) checkHousehold(raw *rawHousehold) checked {
 	} else if in.Registry == RegistryExited {
 		add(-1, yearRow, ledger.ColExitYear, ReasonImportValueRequired, "an 已脱贫 household needs its 脱贫年度")
 	}
+	// 登记日期: a ledger moved in says since when the household is registered; the import is the reason
+	// the date lies before today.
+	registered, registeredRow := value(ledger.ColRegistrationDate)
+	if date, ok := ledger.Date(registered); !ok || date > s.today {
+		add(-1, registeredRow, ledger.ColRegistrationDate, ReasonImportValueInvalid,
+			"a registration date (登记日期) is a date such as 2019-03-01, written as text, and not in the future")
+	} else {
+		in.RegistrationDate, in.RegistrationReason = date, s.reason
+	}
 
 	in.Members = make([]Member, len(raw.rows))
 	for i, r := range raw.rows {
@@ -771,7 +782,7 @@ func (s *ledgerSession) checkHousehold(raw *rawHousehold) checked {
 		sortIssues(out.issues)
 		return out
 	}
-	out.h = h
+	out.h, out.registered = h, in.RegistrationDate
 	return out
 }
 
@@ -1114,6 +1125,8 @@ func compare(b *checked, e *Household) LedgerIssue {
 		return differs(issue.Row, ledger.ColRegistry, "registry status")
 	case e.Status.ExitYear != h.Status.ExitYear:
 		return differs(issue.Row, ledger.ColExitYear, "year of exit")
+	case b.registered != "" && e.Registered != b.registered:
+		return differs(issue.Row, ledger.ColRegistrationDate, "registration date (登记日期)")
 	}
 	for i := range h.Members {
 		m, row := &h.Members[i], raw.rows[i].Row

@@ -788,3 +788,62 @@ func TestImportRecordsOfDeadProcesses(t *testing.T) {
 		t.Errorf("records %+v %q %v", recs, next, err)
 	}
 }
+
+// TestImportRegistrationDate: the optional 登记日期 column dates a household's registration (its first
+// status date and its members' start), back-dated with the import as the reason; an empty cell means the
+// import's day; a date in the future or not written as a date is refused at its cell; a rerun with
+// another date is a conflict at that column.
+func TestImportRegistrationDate(t *testing.T) {
+	e := newLedgerEnv(t, sqldb.SQLite)
+	ctx := t.Context()
+	header := ledgerHeader + ",登记日期"
+	dated := func(l, date string) string { return l + "," + date }
+	rows := ledgerRows(header,
+		dated(line("H-1", "990001002001", "一组", "张大山", id("19700101", 11), "户主", "一般户", ""), "2019/3/1"),
+		dated(line("H-1", "", "", "张小山", id("19720101", 12), "配偶", "", ""), ""),
+		dated(line("H-2", "990001002001", "二组", "李四", id("19700101", 21), "户主", "一般户", ""), ""),
+		dated(line("H-3", "990001002001", "三组", "王五", id("19700101", 31), "户主", "一般户", ""), "2030-01-01"),
+		dated(line("H-4", "990001002001", "四组", "赵六", id("19700101", 41), "户主", "一般户", ""), "43525"),
+	)
+	issues, sum, err := e.importLedger(t, county, domain.LedgerImportOptions{Source: "红桥村.xlsx"}, rows)
+	if err != nil || sum.Imported != 2 {
+		t.Fatalf("summary %+v, %v, issues %+v", sum, err, issues)
+	}
+	want := []finding{{5, "登记日期", domain.ReasonImportValueInvalid}, {6, "登记日期", domain.ReasonImportValueInvalid}}
+	if got := findings(issues); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("findings %v, want %v", got, want)
+	}
+	tests := []struct {
+		name, idNumber, registered string
+		backdated                  bool
+	}{
+		{name: "dated in the file", idNumber: id("19720101", 12), registered: "2019-03-01", backdated: true},
+		{name: "no date: the import's day", idNumber: id("19700101", 21), registered: "2025-06-15"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, err := e.svc.LookupHousehold(ctx, county, tt.idNumber)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h.Registered != tt.registered || h.History[0].EffectiveDate != tt.registered || h.Members[0].StartDate != tt.registered {
+				t.Errorf("registered %s, first status %+v, member start %s; want %s", h.Registered, h.History[0], h.Members[0].StartDate, tt.registered)
+			}
+			if strings.Contains(h.History[0].Reason, "登记日期") != tt.backdated || !strings.Contains(h.History[0].Reason, "红桥村.xlsx") {
+				t.Errorf("first status reason %q", h.History[0].Reason)
+			}
+		})
+	}
+	t.Run("a rerun is already imported; another date is a conflict", func(t *testing.T) {
+		issues, sum, err := e.importLedger(t, county, domain.LedgerImportOptions{Source: "红桥村.xlsx"}, rows[:4])
+		if err != nil || sum.AlreadyImported != 2 || sum.Imported != 0 {
+			t.Fatalf("rerun %+v %v %+v", sum, err, issues)
+		}
+		changed := append([]domain.LedgerRow(nil), rows[:3]...)
+		changed[1] = domain.LedgerRow{Row: 2, Cells: strings.Split(dated(line("H-1", "990001002001", "一组", "张大山", id("19700101", 11), "户主", "一般户", ""), "2019-03-02"), ",")}
+		issues, _, err = e.importLedger(t, county, domain.LedgerImportOptions{Source: "红桥村.xlsx"}, changed)
+		if err != nil || len(issues) != 1 || issues[0].Outcome != domain.LedgerConflict || issues[0].Column != "登记日期" {
+			t.Fatalf("changed date: %+v %v", issues, err)
+		}
+	})
+}

@@ -302,6 +302,8 @@ func (m *Monitoring) clueStep(ctx context.Context, c Caller, id, etag string, st
 		now := m.now()
 		if clue.CaseID == "" {
 			recorded := bizdate.Today(clue.CreateTime)
+			// The intake is dated the day the clue was recorded, after the household was registered, so
+			// the decision that follows (not before the intake) never dates from before the registration.
 			in := workflow.StepInput{Step: monStepIntake, OccurredAt: recorded, Note: "线索受理"}
 			if recorded < bizdate.Today(now) {
 				in.BackdateReason = "the clue was recorded on " + recorded + "; its case opens at the first step on it"
@@ -521,7 +523,7 @@ func (m *Monitoring) StartRiskRemoval(ctx context.Context, c Caller, householdID
 				"is before the household became a monitoring object ("+h.Status.MonitoringDate+")")
 		}
 		cs, err := m.engine.Open(ctx, c.monitoringCaller(), workflow.NewCase{Kind: KindRiskRemoval, Subject: "households/" + h.ID,
-			RegionCode: h.RegionCode, First: workflow.StepInput{Step: monStepApplication, OccurredAt: v.OccurredDate,
+			RegionCode: h.RegionCode, Registered: h.Registered, First: workflow.StepInput{Step: monStepApplication, OccurredAt: v.OccurredDate,
 				BackdateReason: v.BackdateReason, Note: "风险消除启动", Data: stepData(monApplicationData{MonitoringType: h.Status.MonitoringType})}})
 		if err != nil {
 			return asRequestFields(err, verifyFields)

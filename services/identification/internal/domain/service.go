@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"fupin.dev/services/platform/apperr"
@@ -47,6 +48,11 @@ type NewHousehold struct {
 	Registry   RegistryStatus // default ORDINARY
 	ExitYear   int            // with Registry EXITED: the year of exit (existing ledgers)
 	Members    []Member
+	// RegistrationDate is the registration effective date (登记日期, YYYY-MM-DD): empty means the day the
+	// household is created or imported. A paper ledger moved in says since when the household has been
+	// registered; a date before today needs RegistrationReason (a back-dated fact, as a step's).
+	RegistrationDate   string
+	RegistrationReason string
 }
 
 // CreateHousehold registers a household with its members, after checking every rule: a known village
@@ -119,28 +125,50 @@ func (vs Violations) asError(path string) error {
 // (region) must have been checked already. Safe for concurrent use: the bulk import runs it in parallel.
 func (s *Service) newHousehold(actor string, in NewHousehold, region *Region, now time.Time, reason string) (*Household, Violations) {
 	today := bizdate.Today(now)
-	if bad := s.checkMembers(in.Members, today); len(bad) > 0 {
+	registered, bad := registrationDate(in, today)
+	if bad = append(bad, s.checkMembers(in.Members, today)...); len(bad) > 0 {
 		return nil, bad
 	}
 	registry := in.Registry
 	if registry == RegistryUnspecified {
 		registry = RegistryOrdinary
 	}
+	if registered < today {
+		reason += "; 登记日期 " + registered + ": " + strings.TrimSpace(in.RegistrationReason)
+	}
 	h := &Household{
 		RegionCode: in.RegionCode, Address: in.Address, Number: in.Number, Urban: region.Urban,
-		State: HouseholdActive, Version: 1, CreateTime: now, UpdateTime: now,
-		Status:  Status{Registry: registry, RegistryDate: today, ExitYear: in.ExitYear},
-		History: []StatusChange{{EffectiveDate: today, Registry: registry, Reason: reason, Actor: actor, RecordTime: now}},
+		State: HouseholdActive, Version: 1, CreateTime: now, UpdateTime: now, Registered: registered,
+		Status:  Status{Registry: registry, RegistryDate: registered, ExitYear: in.ExitYear},
+		History: []StatusChange{{EffectiveDate: registered, Registry: registry, Reason: reason, Actor: actor, RecordTime: now}},
 		Members: make([]Member, len(in.Members)),
 	}
 	for i, m := range in.Members {
 		m.State = MemberActive
 		if m.StartDate == "" {
-			m.StartDate = today
+			m.StartDate = registered
 		}
 		h.Members[i] = m
 	}
 	return h, nil
+}
+
+// registrationDate is a new household's registration effective date: the one given, a real date not after
+// today and, before today, with a reason; else today.
+func registrationDate(in NewHousehold, today string) (string, Violations) {
+	date := in.RegistrationDate
+	if date == "" {
+		return today, nil
+	}
+	if _, err := bizdate.Parse(date); err != nil || date > today {
+		return today, Violations{{Member: -1, Field: "registration_date", Reason: ReasonDateInvalid,
+			Description: "must be a date (YYYY-MM-DD) not in the future"}}
+	}
+	if date < today && strings.TrimSpace(in.RegistrationReason) == "" {
+		return today, Violations{{Member: -1, Field: "registration_backdate_reason", Reason: ReasonBackdateReasonRequired,
+			Description: fmt.Sprintf("registration_date %s is before today (%s): say why (e.g. the paper ledger it comes from)", date, today)}}
+	}
+	return date, nil
 }
 
 // checkMembers validates a new household's members and fills in what the 身份证号 says (sex, birth date,

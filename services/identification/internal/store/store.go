@@ -54,6 +54,11 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context) error) er
 const householdCols = `id, region_code, address, number, urban, registry_status, registry_date, exit_year,
 	monitoring_type, monitoring_status, monitoring_date, state, archive_reason, version, created_us, updated_us`
 
+// householdReadCols are householdCols and, last, the registration effective date (登记日期): the effective
+// date of the household's first status entry, found on the index status_history (household_id, id).
+const householdReadCols = householdCols + `, COALESCE((SELECT sh.effective_date FROM status_history sh
+	WHERE sh.household_id = households.id ORDER BY sh.id LIMIT 1), '')`
+
 const memberCols = `m.household_id, m.seq, m.person_id, m.relation, m.state, m.start_date, m.end_date, m.end_reason,
 	p.full_name, p.id_cipher, p.id_index, p.id_masked, p.sex, p.birth_date, p.ethnicity, p.education, p.health, p.labour_ability`
 
@@ -65,7 +70,7 @@ func scanHousehold(r scanner) (*domain.Household, error) {
 	var created, updated int64
 	err := r.Scan(&h.ID, &h.RegionCode, &h.Address, &h.Number, &urban, &h.Status.Registry, &h.Status.RegistryDate,
 		&h.Status.ExitYear, &h.Status.MonitoringType, &h.Status.MonitoringStatus, &h.Status.MonitoringDate, &h.State,
-		&h.ArchiveReason, &h.Version, &created, &updated)
+		&h.ArchiveReason, &h.Version, &created, &updated, &h.Registered)
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +239,7 @@ func (s *Store) insertHistory(ctx context.Context, id string, changes []domain.S
 // GetHousehold loads a household with members and history.
 func (s *Store) GetHousehold(ctx context.Context, id string) (*domain.Household, error) {
 	q := s.db.Q(ctx)
-	h, err := scanHousehold(q.QueryRowContext(ctx, `SELECT `+householdCols+` FROM households WHERE id = $1`, id))
+	h, err := scanHousehold(q.QueryRowContext(ctx, `SELECT `+householdReadCols+` FROM households WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, domain.ErrHouseholdNotFound
 	}
@@ -391,7 +396,7 @@ func (s *Store) ListHouseholds(ctx context.Context, lq domain.ListQuery) ([]*dom
 	return hs, next, s.loadMembers(ctx, hs)
 }
 
-var householdPage = sqldb.ScopedPage[*domain.Household]{Table: "households", Columns: householdCols, Fields: listFields,
+var householdPage = sqldb.ScopedPage[*domain.Household]{Table: "households", Columns: householdReadCols, Fields: listFields,
 	Scan: func(r *sql.Rows) (*domain.Household, error) { return scanHousehold(r) },
 	ID:   func(h *domain.Household) string { return h.ID }}
 
@@ -416,7 +421,7 @@ func (s *Store) GetHouseholds(ctx context.Context, ids []string) (map[string]*do
 // householdsWhere loads the households matching cond with their members: one query for the households and
 // one for all their members; history is left out.
 func (s *Store) householdsWhere(ctx context.Context, cond string, args ...any) ([]*domain.Household, error) {
-	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+householdCols+` FROM households WHERE `+cond, args...)
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+householdReadCols+` FROM households WHERE `+cond, args...)
 	hs, err := sqldb.Collect(rows, err, func(r *sql.Rows) (*domain.Household, error) { return scanHousehold(r) })
 	if err != nil {
 		return nil, err

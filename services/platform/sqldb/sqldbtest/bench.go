@@ -49,7 +49,7 @@ func KeptURL(b testing.TB, d sqldb.Dialect, name string) string {
 		err = admin.Ping()
 	}
 	if err != nil {
-		b.Skipf("SKIPPING PostgreSQL benchmark: no server at %s (%v)", dsn, err)
+		skipPostgres(b, fmt.Sprintf("no server at %s (%v)", dsn, err))
 	}
 	defer admin.Close()
 	var exists bool

@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -72,7 +73,7 @@ func freshPostgres(t testing.TB) string {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("PostgreSQL is required under CI=true but not reachable at %s: %v", dsn, err)
 		}
-		t.Skipf("SKIPPING PostgreSQL test: no server at %s (%v); set FUPIN_TEST_POSTGRES_DSN", dsn, err)
+		skipPostgres(t, fmt.Sprintf("no server at %s (%v)", dsn, err))
 	}
 	defer admin.Close()
 	b := make([]byte, 6)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 
 	subsidiesv1 "fupin.dev/proto/gen/fupin/subsidies/v1"
 	"fupin.dev/services/platform/auth"
+	"fupin.dev/services/platform/server"
 	"fupin.dev/services/subsidies/internal/domain"
 	"google.golang.org/genproto/googleapis/api/httpbody"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -47,7 +49,11 @@ func rollCaller(ctx context.Context) domain.RollCaller {
 func rollID(name string) string { return strings.TrimPrefix(name, "paymentRolls/") }
 
 func (s *PaymentRolls) ComputeRoll(ctx context.Context, req *subsidiesv1.ComputeRollRequest) (*subsidiesv1.PaymentRoll, error) {
-	r, err := s.rolls.Compute(ctx, rollCaller(ctx), domain.Program(req.GetProgram()), req.GetMonth())
+	token, ok := server.LockToken(ctx)
+	if !ok {
+		return nil, errors.New("compute roll: the platform took no roll lock (server.LockBefore is not registered)")
+	}
+	r, err := s.rolls.Compute(ctx, rollCaller(ctx), domain.Program(req.GetProgram()), req.GetMonth(), token)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +61,7 @@ func (s *PaymentRolls) ComputeRoll(ctx context.Context, req *subsidiesv1.Compute
 }
 
 func (s *PaymentRolls) GetRoll(ctx context.Context, req *subsidiesv1.GetRollRequest) (*subsidiesv1.PaymentRoll, error) {
-	r, err := s.rolls.Get(ctx, rollID(req.GetName()))
+	r, err := s.rolls.Get(ctx, rollCaller(ctx), rollID(req.GetName()))
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +78,7 @@ func (s *PaymentRolls) ListRolls(ctx context.Context, req *subsidiesv1.ListRolls
 		p, _ := strconv.Atoi(parts[1])
 		q.AfterMonth, q.AfterProgram = parts[0], domain.Program(p)
 	}
-	rolls, err := s.rolls.List(ctx, q)
+	rolls, err := s.rolls.List(ctx, rollCaller(ctx), q)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"fupin.dev/services/platform/workflow"
 	"fupin.dev/services/subsidies/internal/api"
 	"fupin.dev/services/subsidies/internal/domain"
+	"fupin.dev/services/subsidies/internal/register"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -35,7 +36,7 @@ func newDisabilitySubsidies(w *wiring) (*domain.DisabilitySubsidies, error) {
 	names := api.DisabilitySubsidyFilterNames
 	engine := workflow.New(w.st.DB(), workflow.Options{Now: w.now, NewID: newID, Policy: w.p.Policy,
 		StateNames: names.States, OutcomeNames: names.Outcomes, SubjectField: names.Subject})
-	return domain.NewDisabilitySubsidies(w.st, engine, w.p.Policy, newID, w.now)
+	return domain.NewDisabilitySubsidies(w.st, engine, w.p.Policy, register.New(w.register), newID, w.now)
 }
 
 // disabilitySubsidyFollower returns the 两项补贴's follower of the register's change feed (deaths and

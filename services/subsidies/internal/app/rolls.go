@@ -14,13 +14,14 @@ import (
 	"fupin.dev/services/platform/apperr"
 	"fupin.dev/services/platform/audit"
 	"fupin.dev/services/platform/election"
+	"fupin.dev/services/platform/server"
 	"fupin.dev/services/subsidies/internal/api"
 	"fupin.dev/services/subsidies/internal/domain"
-	clientv3 "go.etcd.io/etcd/client/v3"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 )
 
 // RollElection is the etcd election whose leader computes the rolls on the compute day.
@@ -31,36 +32,31 @@ const RollElection = "subsidies/paymentRolls"
 // it starts; it is an operating setting, not a policy value.
 const rollScheduleEvery = 10 * time.Minute
 
-// rollLockWait bounds how long a computation waits for another replica's computation of the same roll.
-const rollLockWait = 30 * time.Second
-
 // rollsArea is the payment roll area: PaymentRollService, and the leader-elected job that computes each
-// program's roll of the month from the compute day on.
+// program's roll of the month from the compute day on. ComputeRoll's lock is taken by the platform before
+// the request's transaction and released after its commit (server.LockBefore); the schedule takes the
+// same lock itself.
 func rollsArea(w *wiring) ([]func(context.Context) error, error) {
 	logger := w.p.Logger.With("area", "paymentRolls")
-	r := domain.NewRolls(w.st, etcdRollLocks{cli: w.p.Etcd}, w.p.Policy, w.now)
+	r := domain.NewRolls(w.st, election.Locks{Client: w.p.Etcd}, w.p.Policy, w.now)
 	r.AuditScheduled(func(ctx context.Context, resource string, records int) error {
 		return w.p.Audit.Write(ctx, audit.Background(Name, "schedule/paymentRolls", resource, records, w.now()))
 	})
+	err := w.p.Server.LockBefore(subsidiesv1.PaymentRollService_ComputeRoll_FullMethodName, server.LockRule{
+		Key: func(req proto.Message) (string, bool) {
+			c, ok := req.(*subsidiesv1.ComputeRollRequest)
+			return domain.RollLockName(domain.Program(c.GetProgram()), c.GetMonth()), ok
+		},
+		Busy: domain.ErrRollBusy,
+	})
+	if err != nil {
+		return nil, err
+	}
 	subsidiesv1.RegisterPaymentRollServiceServer(w.p.Server.GRPC(),
 		api.NewPaymentRolls(r, registerRollNames{households: identificationv1.NewHouseholdServiceClient(w.register)}))
 	elector := election.New(w.p.Etcd, RollElection, election.Options{Logger: logger})
 	job := &rollSchedule{rolls: r, elector: elector, policyChanged: w.p.Policy.Changed, logger: logger}
 	return []func(context.Context) error{elector.Run, job.run}, nil
-}
-
-// etcdRollLocks takes a roll's lock on etcd; its fencing token is the lock key's revision, from the same
-// sequence as the leader's, so tokens of on-demand and scheduled computations compare.
-type etcdRollLocks struct{ cli *clientv3.Client }
-
-func (l etcdRollLocks) Lock(ctx context.Context, name string) (int64, func(), error) {
-	ctx, cancel := context.WithTimeout(ctx, rollLockWait)
-	defer cancel()
-	held, err := election.Lock(ctx, l.cli, name, 0)
-	if err != nil {
-		return 0, nil, err
-	}
-	return held.Token, func() { _ = held.Unlock() }, nil
 }
 
 // rollSchedule is the leader's job. Only the leader looks; every computation it starts still takes the
@@ -228,6 +224,6 @@ func registerUnavailable(err error) error {
 }
 
 var (
-	_ domain.RollLocks = etcdRollLocks{}
+	_ domain.RollLocks = election.Locks{}
 	_ domain.RollNames = registerRollNames{}
 )

@@ -56,7 +56,7 @@ type RollBenchResult struct {
 const rollBenchBatch = 20_000
 
 // BenchRoll seeds a program's entitlements into an empty database and times the roll's computation
-// exactly as ComputeRoll runs it after taking the roll's lock (domain.Rolls.ComputeFenced in one
+// exactly as ComputeRoll runs it after taking the roll's lock (domain.Rolls.Compute in one
 // transaction): the first month, its approval (not measured), the next month after some changes, and a
 // recomputation of that draft. Seeding is not measured.
 func BenchRoll(ctx context.Context, o RollBenchOptions) (*RollBenchResult, error) {
@@ -117,7 +117,7 @@ func BenchRoll(ctx context.Context, o RollBenchOptions) (*RollBenchResult, error
 	county := domain.RollCaller{Actor: "bench:roll", Department: domain.DepartmentCivilAffairs}
 	run := func(month string, token int64) (RollBenchRun, error) {
 		t0, c0 := time.Now(), rollCPUTime()
-		r, err := rolls.ComputeFenced(ctx, county, domain.ProgramDibao, month, token)
+		r, err := rolls.Compute(ctx, county, domain.ProgramDibao, month, token)
 		if err != nil {
 			return RollBenchRun{}, err
 		}

@@ -242,7 +242,7 @@ func (ds *Destitute) OpenCase(ctx context.Context, by workflow.Caller, household
 			return apperr.Exists(ReasonAlreadyCovered, "the person is already supported as 特困 ("+open[0].Source+")")
 		}
 		k, err := ds.engine.Open(ctx, by, workflow.NewCase{Kind: KindDestitute, Subject: "persons/" + personID,
-			RegionCode: h.RegionCode, First: first})
+			RegionCode: h.RegionCode, Registered: h.Registered, First: first})
 		if err != nil {
 			return err
 		}

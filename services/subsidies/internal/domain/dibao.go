@@ -278,7 +278,8 @@ func (d *Dibao) OpenCase(ctx context.Context, by workflow.Caller, householdID, p
 		if err := d.notCovered(ctx, app.Beneficiary()); err != nil {
 			return err
 		}
-		k, err := d.engine.Open(ctx, by, workflow.NewCase{Kind: KindDibao, Subject: app.Beneficiary(), RegionCode: h.RegionCode, First: first})
+		k, err := d.engine.Open(ctx, by, workflow.NewCase{Kind: KindDibao, Subject: app.Beneficiary(), RegionCode: h.RegionCode,
+			Registered: h.Registered, First: first})
 		if err != nil {
 			return err
 		}

@@ -265,11 +265,13 @@ type DisabilitySubsidyStep = workflow.StepMeta
 // DisabilitySubsidies are the 两项补贴 use cases. They also stop a holder's subsidies when a certificate
 // ends (HolderSubsidies) and when the register reports a death or a move (Follower).
 type DisabilitySubsidies struct {
-	store  DisabilitySubsidyStore
-	engine *workflow.Engine
-	policy workflow.Policy
-	newID  func() string
-	now    func() time.Time
+	store DisabilitySubsidyStore
+	// register gives the holder's household registration date, before which no application dates.
+	register Register
+	engine   *workflow.Engine
+	policy   workflow.Policy
+	newID    func() string
+	now      func() time.Time
 }
 
 var (
@@ -278,9 +280,9 @@ var (
 )
 
 // NewDisabilitySubsidies declares the living and care subsidy cases on engine.
-func NewDisabilitySubsidies(store DisabilitySubsidyStore, engine *workflow.Engine, pol workflow.Policy,
+func NewDisabilitySubsidies(store DisabilitySubsidyStore, engine *workflow.Engine, pol workflow.Policy, register Register,
 	newID func() string, now func() time.Time) (*DisabilitySubsidies, error) {
-	ds := &DisabilitySubsidies{store: store, engine: engine, policy: pol, newID: newID, now: now}
+	ds := &DisabilitySubsidies{store: store, engine: engine, policy: pol, register: register, newID: newID, now: now}
 	for _, kind := range []string{DisabilitySubsidyKindLiving, DisabilitySubsidyKindCare} {
 		err := engine.Register(workflow.Definition{Kind: kind, OnePerSubject: true, Steps: []workflow.StepDef{
 			{Name: DisabilitySubsidyStepApplication},
@@ -331,8 +333,12 @@ func (ds *DisabilitySubsidies) Apply(ctx context.Context, by workflow.Caller, ki
 		if err != nil {
 			return err
 		}
+		h, err := ds.register.Household(ctx, c.HouseholdID)
+		if err != nil {
+			return err
+		}
 		k, err := ds.engine.Open(ctx, by, workflow.NewCase{Kind: kind, Subject: "persons/" + c.PersonID,
-			RegionCode: c.RegionCode, First: first})
+			RegionCode: c.RegionCode, Registered: h.Registered, First: first})
 		if err != nil {
 			return err
 		}

@@ -56,6 +56,8 @@ type certArea struct {
 	subsidies *domain.DisabilitySubsidies
 	pii       *pii.Protector
 	register  certRegister
+	// households are the holders' households in the register (their registration dates).
+	households *fakeRegister
 }
 
 var certCounty = workflow.Caller{Actor: "u-federation", Scope: ""}
@@ -81,11 +83,12 @@ func newCertArea(t *testing.T, d sqldb.Dialect) *certArea {
 	newID := func() string { return uuid.Must(uuid.NewV7()).String() }
 	pol := certPolicy{domain.ParamCareSubsidyAmounts: seedCareTable, domain.ParamLivingSubsidyFen: "9000"}
 	engine := workflow.New(db, workflow.Options{Now: now, NewID: newID, Policy: pol})
-	subsidies, err := domain.NewDisabilitySubsidies(st, engine, pol, newID, now)
+	households := &fakeRegister{households: map[string]*domain.RegisterHousehold{}}
+	subsidies, err := domain.NewDisabilitySubsidies(st, engine, pol, households, newID, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &certArea{st: st, subsidies: subsidies, pii: protector, register: certRegister{}}
+	a := &certArea{st: st, subsidies: subsidies, pii: protector, register: certRegister{}, households: households}
 	a.certs = domain.NewCertificates(st, a.register, protector, subsidies, newID, now)
 	return a
 }
@@ -96,6 +99,7 @@ func (a *certArea) holder(t *testing.T, seq int, region, categoryGrade string) *
 	id := certIDNumber("19700101", seq)
 	pid, hid := fmt.Sprintf("p%d", seq), fmt.Sprintf("h%d", seq)
 	a.register[a.pii.BlindIndex(id)] = domain.CertificateHolder{PersonID: pid, HouseholdID: hid, RegionCode: region}
+	a.households.households[hid] = &domain.RegisterHousehold{ID: hid, RegionCode: region, Active: true, Registered: "2020-01-01"}
 	c, err := a.certs.RegisterCertificate(t.Context(), certCounty, domain.NewCertificate{Number: id + categoryGrade, IssueDate: "2020-01-01"})
 	if err != nil {
 		t.Fatal(err)

@@ -70,9 +70,12 @@ type RegisterHousehold struct {
 	// Urban is true for a household of an urban community (城市低保), false for a village (农村低保).
 	Urban bool
 	// Active is false once the register archived the household.
-	Active  bool
-	Size    int
-	Members []RegisterMember
+	Active bool
+	// Registered is the household's registration effective date (登记日期): no procedure about it (a case's
+	// application, a coverage's or entitlement's first month) dates from before it.
+	Registered string
+	Size       int
+	Members    []RegisterMember
 }
 
 // Member returns the membership of a person, or nil.

@@ -228,6 +228,8 @@ type RollStore interface {
 	// ApplyRollLines removes lines from the roll of (program, month) and adds others.
 	ApplyRollLines(ctx context.Context, program Program, month string, remove, add []RollLine) error
 	ListRollLines(ctx context.Context, q RollLineQuery) ([]RollLine, error)
+	// RollTotals counts and sums the lines of the roll of (program, month) under a region code prefix.
+	RollTotals(ctx context.Context, program Program, month, regionPrefix string) (RollTotals, error)
 	// PublishRollHandedOff appends the roll.handed_off change for r to the change feed.
 	PublishRollHandedOff(ctx context.Context, r *Roll) error
 }
@@ -269,24 +271,17 @@ type RollLocks interface {
 	Lock(ctx context.Context, name string) (token int64, unlock func(), err error)
 }
 
-// Compute computes the roll of program for month on demand: it takes the roll's lock (whichever replica
-// serves the request) and computes under the lock's fencing token.
-func (r *Rolls) Compute(ctx context.Context, c RollCaller, program Program, month string) (*Roll, error) {
-	if err := c.mayWrite(program); err != nil {
-		return nil, err
-	}
-	token, unlock, err := r.lock(ctx, program, month)
+// Compute computes the roll of program for month on demand (ComputeRoll, on any replica), under the
+// fencing token of the roll's lock (RollLockName), which the platform took before the request's
+// transaction began and releases after its commit: a computation waiting for the lock then sees the roll
+// the other one committed and recomputes it (the same entitlements give the same lines). It creates the
+// roll as a draft or recomputes its draft, in one transaction with every check.
+func (r *Rolls) Compute(ctx context.Context, c RollCaller, program Program, month string, token int64) (*Roll, error) {
+	roll, err := r.compute(ctx, c, program, month, token, false)
 	if err != nil {
 		return nil, err
 	}
-	defer unlock()
-	return r.compute(ctx, c, program, month, token, false)
-}
-
-// ComputeFenced computes the roll of program for month under a fencing token the caller holds, creating
-// it as a draft or recomputing its draft, in one transaction with every check.
-func (r *Rolls) ComputeFenced(ctx context.Context, c RollCaller, program Program, month string, token int64) (*Roll, error) {
-	return r.compute(ctx, c, program, month, token, false)
+	return r.inScope(ctx, c, roll)
 }
 
 // ScheduledActor is how the scheduled computation appears as computed_by.
@@ -304,11 +299,19 @@ func (r *Rolls) ComputeScheduled(ctx context.Context, program Program, month str
 	return r.compute(ctx, RollCaller{Actor: ScheduledActor, System: true}, program, month, token, true)
 }
 
+// RollLockName is the etcd lock every computation of one roll holds, on demand or scheduled.
+func RollLockName(program Program, month string) string {
+	return "subsidies/paymentRolls/" + RollID(program, month)
+}
+
+// ErrRollBusy is the refusal when the roll's lock cannot be taken in time.
+var ErrRollBusy = apperr.Unavailable(ReasonRollBusy,
+	"the roll's lock could not be taken: another computation runs or etcd is unreachable; retry")
+
 func (r *Rolls) lock(ctx context.Context, program Program, month string) (int64, func(), error) {
-	token, unlock, err := r.locks.Lock(ctx, "subsidies/paymentRolls/"+RollID(program, month))
+	token, unlock, err := r.locks.Lock(ctx, RollLockName(program, month))
 	if err != nil {
-		return 0, nil, fmt.Errorf("%w (%v)", apperr.Unavailable(ReasonRollBusy,
-			"the roll's lock could not be taken: another computation runs or etcd is unreachable; retry"), err)
+		return 0, nil, fmt.Errorf("%w (%v)", ErrRollBusy, err)
 	}
 	return token, unlock, nil
 }
@@ -409,18 +412,54 @@ func (r *Rolls) compute(ctx context.Context, c RollCaller, program Program, mont
 	return out, err
 }
 
-// Get returns a roll by id.
-func (r *Rolls) Get(ctx context.Context, id string) (*Roll, error) {
+// Get returns a roll by id, with its totals and held corrections within the caller's scope.
+func (r *Rolls) Get(ctx context.Context, c RollCaller, id string) (*Roll, error) {
 	program, month, ok := ParseRollID(id)
 	if !ok {
 		return nil, ErrRollNotFound
 	}
-	return r.store.GetRoll(ctx, program, month)
+	roll, err := r.store.GetRoll(ctx, program, month)
+	if err != nil {
+		return nil, err
+	}
+	return r.inScope(ctx, c, roll)
 }
 
-// List lists rolls, newest month first.
-func (r *Rolls) List(ctx context.Context, q RollQuery) ([]*Roll, error) {
-	return r.store.ListRolls(ctx, q)
+// inScope narrows what a roll shows to the caller's region scope, as its lines are: a township officer
+// sees the totals of the township's lines (summed by the database over the roll's index on region) and
+// only the township's held corrections, never the county's. The roll as stored keeps the county's totals;
+// a caller without a scope (the county) sees them as they are.
+func (r *Rolls) inScope(ctx context.Context, c RollCaller, roll *Roll) (*Roll, error) {
+	if c.System || c.Scope == "" || roll == nil {
+		return roll, nil
+	}
+	totals, err := r.store.RollTotals(ctx, roll.Program, roll.Month, c.Scope)
+	if err != nil {
+		return nil, err
+	}
+	scoped := *roll
+	scoped.Totals, scoped.Held = totals, nil
+	// Held corrections are a short list kept with the roll (rare and small); the caller sees their own.
+	for _, h := range roll.Held {
+		if strings.HasPrefix(h.RegionCode, c.Scope) {
+			scoped.Held = append(scoped.Held, h)
+		}
+	}
+	return &scoped, nil
+}
+
+// List lists rolls, newest month first, each with its totals and held corrections within the caller's scope.
+func (r *Rolls) List(ctx context.Context, c RollCaller, q RollQuery) ([]*Roll, error) {
+	rolls, err := r.store.ListRolls(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	for i := range rolls {
+		if rolls[i], err = r.inScope(ctx, c, rolls[i]); err != nil {
+			return nil, err
+		}
+	}
+	return rolls, nil
 }
 
 // Lines lists a roll's lines inside the caller's scope, narrowed to q.RegionPrefix when it is given.
@@ -514,7 +553,10 @@ func (r *Rolls) transition(ctx context.Context, c RollCaller, id string, change 
 		out = roll
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return r.inScope(ctx, c, out)
 }
 
 // ScheduledMonth says whether the leader computes program's roll now, and for which month: on or after

@@ -186,6 +186,11 @@ func (ts *TemporaryAssistances) Apply(ctx context.Context, by workflow.Caller, i
 		return nil, apperr.Refused(ReasonRegisterSubjectNotCurrent, apperr.Violation{Type: RuleRegisterCurrent,
 			Subject: "households/" + h.ID, Description: "the household is archived in the identification register"})
 	}
+	// The application (and so the decision, not before it, and the payment month) never precedes the
+	// household's registration.
+	if err := bizdate.NotBeforeRegistration("temporary_assistance.application_date", in.ApplicationDate, h.Registered); err != nil {
+		return nil, err
+	}
 	a := &TemporaryAssistance{ID: ts.newID(), HouseholdID: h.ID, RegionCode: h.RegionCode, Urban: h.Urban, Kind: in.Kind,
 		AmountFen: in.AmountFen, Reason: strings.TrimSpace(in.Reason), ApplicationDate: in.ApplicationDate, State: AssistancePending,
 		CreatedBy: by.Actor, Version: 1, CreateTime: now, UpdateTime: now}

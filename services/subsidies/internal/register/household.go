@@ -39,7 +39,8 @@ func (c *Client) Household(ctx context.Context, householdID string) (*domain.Reg
 // fromHousehold converts the register's household to the domain's view.
 func fromHousehold(h *identificationv1.Household) *domain.RegisterHousehold {
 	out := &domain.RegisterHousehold{ID: strings.TrimPrefix(h.GetName(), "households/"), RegionCode: h.GetRegionCode(),
-		Urban: h.GetUrban(), Active: h.GetState() != identificationv1.HouseholdState_HOUSEHOLD_STATE_ARCHIVED, Size: int(h.GetSize())}
+		Urban: h.GetUrban(), Active: h.GetState() != identificationv1.HouseholdState_HOUSEHOLD_STATE_ARCHIVED, Size: int(h.GetSize()),
+		Registered: h.GetRegistrationDate()}
 	for _, m := range h.GetMembers() {
 		out.Members = append(out.Members, domain.RegisterMember{PersonID: m.GetPersonId(), IDIndex: m.GetIdIndex(),
 			BirthDate: m.GetBirthDate(), Health: domain.Health(m.GetHealth()), Labour: domain.LabourAbility(m.GetLabourAbility()),

@@ -64,13 +64,13 @@ func TestWindowMonths(t *testing.T) {
 
 func TestFromHousehold(t *testing.T) {
 	h := fromHousehold(&identificationv1.Household{Name: "households/h1", RegionCode: "990001001001", Urban: true, Size: 1,
-		State: identificationv1.HouseholdState_HOUSEHOLD_STATE_ACTIVE, Members: []*identificationv1.Member{
+		RegistrationDate: "2019-03-01", State: identificationv1.HouseholdState_HOUSEHOLD_STATE_ACTIVE, Members: []*identificationv1.Member{
 			{PersonId: "p1", IdIndex: "ix1", BirthDate: "1950-01-01", Health: identificationv1.Health_HEALTH_SERIOUS_ILLNESS,
 				LabourAbility: identificationv1.LabourAbility_LABOUR_ABILITY_PARTIAL, State: identificationv1.MemberState_MEMBER_STATE_ACTIVE},
 			{PersonId: "p2", State: identificationv1.MemberState_MEMBER_STATE_DECEASED},
 		}})
 	m := h.Member("p1")
-	if h.ID != "h1" || !h.Active || !h.Urban || h.Size != 1 || m == nil || !m.Current || m.IDIndex != "ix1" ||
+	if h.ID != "h1" || !h.Active || !h.Urban || h.Size != 1 || h.Registered != "2019-03-01" || m == nil || !m.Current || m.IDIndex != "ix1" ||
 		m.Health != domain.HealthSeriousIllness || !m.Labour.CanWork() || h.Member("p2").Current {
 		t.Errorf("got %+v", h)
 	}

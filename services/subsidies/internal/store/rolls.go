@@ -414,6 +414,23 @@ func (s *Store) ListRollLines(ctx context.Context, q domain.RollLineQuery) ([]do
 	})
 }
 
+// RollTotals counts and sums the lines of a roll under a region code prefix, on the roll's index
+// (program, roll_month, region_code, …): a township's part of a county roll is one range of it.
+func (s *Store) RollTotals(ctx context.Context, program domain.Program, month, regionPrefix string) (domain.RollTotals, error) {
+	var t domain.RollTotals
+	err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT count(*), COALESCE(sum(amount_fen), 0),
+			COALESCE(sum(CASE WHEN kind = 1 THEN 1 ELSE 0 END), 0), COALESCE(sum(CASE WHEN kind = 1 THEN amount_fen ELSE 0 END), 0),
+			COALESCE(sum(CASE WHEN kind = 2 THEN 1 ELSE 0 END), 0), COALESCE(sum(CASE WHEN kind = 2 THEN amount_fen ELSE 0 END), 0),
+			COALESCE(sum(CASE WHEN kind = 3 THEN 1 ELSE 0 END), 0), COALESCE(sum(CASE WHEN kind = 3 THEN amount_fen ELSE 0 END), 0)
+		FROM payment_roll_lines WHERE program = $1 AND roll_month = $2 AND region_code >= $3 AND region_code < $4`,
+		int32(program), month, regionPrefix, regionPrefix+":").Scan(&t.Lines, &t.AmountFen, &t.Regular, &t.RegularFen,
+		&t.BackPay, &t.BackPayFen, &t.Recovery, &t.RecoveryFen)
+	if err != nil {
+		return t, fmt.Errorf("roll totals: %w", err)
+	}
+	return t, nil
+}
+
 // PublishRollHandedOff appends roll.handed_off for r to the change feed, in the transaction in ctx.
 func (s *Store) PublishRollHandedOff(ctx context.Context, r *domain.Roll) error {
 	name := "paymentRolls/" + r.ID()

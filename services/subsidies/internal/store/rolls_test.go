@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,7 +73,7 @@ func (f *rollFixture) grant(t *testing.T, id, beneficiary, region, from, to stri
 
 func (f *rollFixture) compute(t *testing.T, month string, token int64) *domain.Roll {
 	t.Helper()
-	r, err := f.rolls.ComputeFenced(t.Context(), civil, domain.ProgramDibao, month, token)
+	r, err := f.rolls.Compute(t.Context(), civil, domain.ProgramDibao, month, token)
 	if err != nil {
 		t.Fatalf("compute %s: %v", month, err)
 	}
@@ -96,6 +97,28 @@ func (f *rollFixture) lines(t *testing.T, month string, q domain.RollLineQuery) 
 		t.Fatal(err)
 	}
 	return ls
+}
+
+// reduceMarchTwice pays households/h1 (village 990001001001) 1,200 元 a month from January, computes and
+// approves the rolls of March and April and computes May's, reducing March after each approval: the first
+// reduction (to 900 元) is recovered in April; the second (to 600 元) would need a second recovery of
+// March, so May's roll holds it. It returns May's roll.
+func (f *rollFixture) reduceMarchTwice(t *testing.T) *domain.Roll {
+	t.Helper()
+	f.grant(t, "e1", "households/h1", "990001001001", "2026-01", "", 120000)
+	f.compute(t, "2026-03", 1)
+	f.approve(t, "2026-03")
+	if err := f.s.EndEntitlement(t.Context(), "e1", "2026-02", "减员", f.now); err != nil {
+		t.Fatal(err)
+	}
+	f.grant(t, "e2", "households/h1", "990001001001", "2026-03", "", 90000)
+	f.compute(t, "2026-04", 2)
+	f.approve(t, "2026-04")
+	if err := f.s.EndEntitlement(t.Context(), "e2", "2026-02", "再次减员", f.now); err != nil {
+		t.Fatal(err)
+	}
+	f.grant(t, "e3", "households/h1", "990001001001", "2026-03", "", 60000)
+	return f.compute(t, "2026-05", 3)
 }
 
 // refusedWith checks err is a refusal of kind with reason.
@@ -141,12 +164,12 @@ func TestRollStore(t *testing.T) {
 			}
 		})
 		t.Run("a smaller fencing token is refused, an equal or larger one accepted", func(t *testing.T) {
-			_, err := f.rolls.ComputeFenced(ctx, civil, domain.ProgramDibao, "2026-04", 9)
+			_, err := f.rolls.Compute(ctx, civil, domain.ProgramDibao, "2026-04", 9)
 			refusedWith(t, err, apperr.KindRefused, domain.ReasonRollFenced)
 			if r := f.compute(t, "2026-04", 12); r.FencingToken != 12 {
 				t.Errorf("token %d", r.FencingToken)
 			}
-			_, err = f.rolls.ComputeFenced(ctx, civil, domain.ProgramDibao, "2026-04", 10)
+			_, err = f.rolls.Compute(ctx, civil, domain.ProgramDibao, "2026-04", 10)
 			refusedWith(t, err, apperr.KindRefused, domain.ReasonRollFenced)
 		})
 		t.Run("a second roll of the month cannot be created", func(t *testing.T) {
@@ -156,7 +179,7 @@ func TestRollStore(t *testing.T) {
 			}
 		})
 		t.Run("the next month waits for this one's approval", func(t *testing.T) {
-			_, err := f.rolls.ComputeFenced(ctx, civil, domain.ProgramDibao, "2026-05", 20)
+			_, err := f.rolls.Compute(ctx, civil, domain.ProgramDibao, "2026-05", 20)
 			refusedWith(t, err, apperr.KindRefused, domain.ReasonRollEarlierNotApproved)
 		})
 		t.Run("hand-off needs approval; approval needs the current etag", func(t *testing.T) {
@@ -175,7 +198,7 @@ func TestRollStore(t *testing.T) {
 		})
 		t.Run("an approved roll never changes", func(t *testing.T) {
 			before := f.lines(t, "2026-04", domain.RollLineQuery{})
-			_, err := f.rolls.ComputeFenced(ctx, civil, domain.ProgramDibao, "2026-04", 99)
+			_, err := f.rolls.Compute(ctx, civil, domain.ProgramDibao, "2026-04", 99)
 			refusedWith(t, err, apperr.KindRefused, domain.ReasonRollNotDraft)
 			if after := f.lines(t, "2026-04", domain.RollLineQuery{}); !reflect.DeepEqual(before, after) {
 				t.Fatalf("lines changed: %v", after)
@@ -218,16 +241,16 @@ func TestRollStore(t *testing.T) {
 			}
 		})
 		t.Run("a month before the latest roll cannot be computed", func(t *testing.T) {
-			_, err := f.rolls.ComputeFenced(ctx, civil, domain.ProgramDibao, "2026-03", 30)
+			_, err := f.rolls.Compute(ctx, civil, domain.ProgramDibao, "2026-03", 30)
 			refusedWith(t, err, apperr.KindRefused, domain.ReasonRollMonthBehind)
 		})
 		t.Run("a future month is invalid", func(t *testing.T) {
-			_, err := f.rolls.ComputeFenced(ctx, civil, domain.ProgramDibao, "2026-07", 30)
+			_, err := f.rolls.Compute(ctx, civil, domain.ProgramDibao, "2026-07", 30)
 			refusedWith(t, err, apperr.KindInvalid, "MONTH_INVALID")
 		})
 		t.Run("the other department is denied", func(t *testing.T) {
 			fed := domain.RollCaller{Actor: "u-fed", Department: domain.DepartmentFederation}
-			_, err := f.rolls.Compute(ctx, fed, domain.ProgramDibao, "2026-05")
+			_, err := f.rolls.Compute(ctx, fed, domain.ProgramDibao, "2026-05", 40)
 			refusedWith(t, err, apperr.KindPermissionDenied, domain.ReasonProgramOfOtherDepartment)
 			_, err = f.rolls.Approve(ctx, fed, "dibao-2026-05", "")
 			refusedWith(t, err, apperr.KindPermissionDenied, domain.ReasonProgramOfOtherDepartment)
@@ -294,13 +317,13 @@ func TestRollStore(t *testing.T) {
 			if err := f.s.GrantEntitlement(ctx, e); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := f.rolls.Compute(ctx, fed, domain.ProgramCareSubsidy, "2026-05"); err != nil {
+			if _, err := f.rolls.Compute(ctx, fed, domain.ProgramCareSubsidy, "2026-05", 41); err != nil {
 				t.Fatal(err)
 			}
 			var names []string
 			q := domain.RollQuery{Limit: 2}
 			for {
-				page, err := f.rolls.List(ctx, q)
+				page, err := f.rolls.List(ctx, civil, q)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -316,7 +339,7 @@ func TestRollStore(t *testing.T) {
 			if !reflect.DeepEqual(names, want) {
 				t.Errorf("rolls %v", names)
 			}
-			only, err := f.rolls.List(ctx, domain.RollQuery{Program: domain.ProgramCareSubsidy, Limit: 10})
+			only, err := f.rolls.List(ctx, civil, domain.RollQuery{Program: domain.ProgramCareSubsidy, Limit: 10})
 			if err != nil || len(only) != 1 {
 				t.Errorf("care only %v %v", only, err)
 			}
@@ -327,22 +350,7 @@ func TestRollStore(t *testing.T) {
 func TestRollHeldAdjustmentsStored(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
 		f := newRollFixture(t, d)
-		f.grant(t, "e1", "households/h1", "990001001001", "2026-01", "", 120000)
-		f.compute(t, "2026-03", 1)
-		f.approve(t, "2026-03")
-		// A first reduction reaching back into March: recovered in April.
-		if err := f.s.EndEntitlement(t.Context(), "e1", "2026-02", "减员", f.now); err != nil {
-			t.Fatal(err)
-		}
-		f.grant(t, "e2", "households/h1", "990001001001", "2026-03", "", 90000)
-		f.compute(t, "2026-04", 2)
-		f.approve(t, "2026-04")
-		// A second one for March: the roll cannot carry a second recovery of March, so it is held.
-		if err := f.s.EndEntitlement(t.Context(), "e2", "2026-02", "再次减员", f.now); err != nil {
-			t.Fatal(err)
-		}
-		f.grant(t, "e3", "households/h1", "990001001001", "2026-03", "", 60000)
-		r := f.compute(t, "2026-05", 3)
+		r := f.reduceMarchTwice(t)
 		if len(r.Held) != 1 || r.Held[0].Period != "2026-03" || r.Held[0].AmountFen != -30000 || r.Held[0].Kind != domain.RollLineRecovery {
 			t.Fatalf("held %+v", r.Held)
 		}
@@ -422,5 +430,72 @@ func TestApplyRollLinesInOneTransaction(t *testing.T) {
 		if ls := f.lines(t, "2026-06", domain.RollLineQuery{}); len(ls) != 1 || ls[0].AmountFen != 99 {
 			t.Errorf("lines after the change: %v", ls)
 		}
+	})
+}
+
+// TestRollTotalsInCallerScope: a roll read by a township officer shows the totals of the township's lines
+// and the township's held corrections only, as its lines are scoped; the county sees the whole roll.
+func TestRollTotalsInCallerScope(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
+		f := newRollFixture(t, d)
+		ctx := t.Context()
+		// Township 002: a household paid the same every month; township 001: a household whose March is
+		// reduced twice (the second recovery is held).
+		f.grant(t, "e9", "households/h2", "990001002003", "2026-03", "", 80000)
+		f.reduceMarchTwice(t)
+		id := domain.RollID(domain.ProgramDibao, "2026-05")
+
+		tests := []struct {
+			name   string
+			scope  string
+			totals domain.RollTotals
+			held   int
+		}{
+			{name: "county", scope: "", held: 1, totals: domain.RollTotals{Lines: 3, AmountFen: 110000,
+				Regular: 2, RegularFen: 140000, Recovery: 1, RecoveryFen: -30000}},
+			{name: "township with the held correction", scope: "990001001", held: 1, totals: domain.RollTotals{Lines: 2,
+				AmountFen: 30000, Regular: 1, RegularFen: 60000, Recovery: 1, RecoveryFen: -30000}},
+			{name: "other township", scope: "990001002", held: 0, totals: domain.RollTotals{Lines: 1, AmountFen: 80000,
+				Regular: 1, RegularFen: 80000}},
+			{name: "village of the other township", scope: "990001002003", held: 0, totals: domain.RollTotals{Lines: 1,
+				AmountFen: 80000, Regular: 1, RegularFen: 80000}},
+			{name: "township without lines", scope: "990001003", held: 0},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				c := domain.RollCaller{Actor: "u-" + tt.name, Department: domain.DepartmentCivilAffairs, Scope: tt.scope}
+				// Totals agree with the lines the same caller lists.
+				var fromLines domain.RollTotals
+				lines, err := f.rolls.Lines(ctx, c, id, domain.RollLineQuery{Limit: 100})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := range lines {
+					fromLines.Add(&lines[i])
+				}
+				if fromLines != tt.totals {
+					t.Fatalf("lines in scope sum to %+v, want %+v", fromLines, tt.totals)
+				}
+				got, err := f.rolls.Get(ctx, c, id)
+				if err != nil || got.Totals != tt.totals || len(got.Held) != tt.held {
+					t.Fatalf("get: totals %+v held %+v (%v), want %+v and %d held", got.Totals, got.Held, err, tt.totals, tt.held)
+				}
+				for _, h := range got.Held {
+					if !strings.HasPrefix(h.RegionCode, tt.scope) {
+						t.Errorf("held correction of %s shown to %s", h.RegionCode, tt.scope)
+					}
+				}
+				list, err := f.rolls.List(ctx, c, domain.RollQuery{Limit: 1})
+				if err != nil || len(list) != 1 || list[0].Totals != tt.totals || len(list[0].Held) != tt.held {
+					t.Fatalf("list: %+v %v", list, err)
+				}
+			})
+		}
+		t.Run("the stored roll keeps the county's totals", func(t *testing.T) {
+			got, err := f.s.GetRoll(ctx, domain.ProgramDibao, "2026-05")
+			if err != nil || got.Totals != tests[0].totals || len(got.Held) != 1 {
+				t.Fatalf("stored %+v %v", got, err)
+			}
+		})
 	})
 }

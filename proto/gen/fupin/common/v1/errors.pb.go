@@ -22,61 +22,69 @@ const (
 )
 
 // ErrorReason is the `reason` of the google.rpc.ErrorInfo attached to every error a fupin service returns.
-// Each service adds its own reasons in its own enum; these are the ones the platform itself raises.
+// Each service adds its own reasons in its own enum; these are the ones the platform itself raises. Every
+// value's comment starts with the gRPC status code(s) it comes with (a test in services/platform/server
+// checks them against the code).
 // The ErrorInfo domain is the service's name (e.g. "identification.fupin.dev").
 type ErrorReason int32
 
 const (
 	// Not set.
 	ErrorReason_ERROR_REASON_UNSPECIFIED ErrorReason = 0
-	// The request has no valid bearer token.
+	// UNAUTHENTICATED: the request has no valid bearer token.
 	ErrorReason_UNAUTHENTICATED ErrorReason = 1
-	// The caller's department or role may not call the method.
+	// PERMISSION_DENIED: the caller's department or role may not call the method.
 	ErrorReason_ACCESS_DENIED ErrorReason = 2
-	// The record lies outside the caller's region scope.
+	// PERMISSION_DENIED: the record lies outside the caller's region scope.
 	ErrorReason_OUT_OF_REGION_SCOPE ErrorReason = 3
-	// A field of the request is not valid; details carry google.rpc.BadRequest.
+	// INVALID_ARGUMENT: a field of the request is not valid; details carry google.rpc.BadRequest.
 	ErrorReason_INVALID_FIELD ErrorReason = 4
-	// The request_id was used before with a different payload.
+	// INVALID_ARGUMENT: the request_id was used before with a different payload.
 	ErrorReason_REQUEST_ID_REUSED ErrorReason = 5
-	// The etag sent does not match the current one: the record changed since it was read.
+	// ABORTED: the etag sent does not match the current one: the record changed since it was read.
 	ErrorReason_STALE_ETAG ErrorReason = 6
-	// The resource does not exist.
+	// NOT_FOUND: the resource does not exist.
 	ErrorReason_NOT_FOUND ErrorReason = 7
-	// An unexpected failure; the cause is logged with the trace id.
+	// INTERNAL: an unexpected failure; the cause is logged with the trace id.
 	ErrorReason_INTERNAL_ERROR ErrorReason = 8
-	// The same request_id is still being processed.
+	// Unused (never raised; kept so the number is not reused): the same request_id is still being processed.
 	ErrorReason_REQUEST_IN_PROGRESS ErrorReason = 9
-	// A workflow rule refused the step; details carry google.rpc.PreconditionFailure.
+	// Unused (never raised; kept so the number is not reused): a workflow rule refused the step. Workflow
+	// refusals carry the rule's own reason (STEP_OUT_OF_ORDER …) with google.rpc.PreconditionFailure.
 	ErrorReason_RULE_REFUSED ErrorReason = 10
-	// A record with the same identity exists already.
+	// Unused (never raised; kept so the number is not reused): a duplicate. Duplicates are ALREADY_EXISTS
+	// with the service's own reason (PERSON_IN_OTHER_HOUSEHOLD, CERTIFICATE_EXISTS …).
 	ErrorReason_DUPLICATE ErrorReason = 11
-	// The purpose header names no known purpose.
+	// INVALID_ARGUMENT: the purpose header names no known purpose.
 	ErrorReason_INVALID_PURPOSE ErrorReason = 12
-	// A workflow case is not at the step the request records; the PreconditionFailure names the step expected.
+	// FAILED_PRECONDITION: a workflow case is not at the step the request records; the PreconditionFailure names the step expected.
 	ErrorReason_STEP_OUT_OF_ORDER ErrorReason = 13
-	// The workflow case has been decided; nothing more can be recorded.
+	// FAILED_PRECONDITION: the workflow case has been decided; nothing more can be recorded.
 	ErrorReason_CASE_CLOSED ErrorReason = 14
-	// The public posting has not run its minimum period yet.
+	// FAILED_PRECONDITION: the public posting has not run its minimum period yet.
 	ErrorReason_POSTING_PERIOD_NOT_OVER ErrorReason = 15
-	// occurred_at is before today and no backdate_reason says why.
+	// INVALID_ARGUMENT: occurred_at is before today and no backdate_reason says why.
 	ErrorReason_BACKDATE_REASON_REQUIRED ErrorReason = 16
-	// The subject already has an open case of the same kind.
+	// FAILED_PRECONDITION: the subject already has an open case of the same kind.
 	ErrorReason_CASE_ALREADY_OPEN ErrorReason = 17
-	// No value of a policy parameter the rule needs is in force for the region and date.
+	// FAILED_PRECONDITION: no value of a policy parameter the rule needs is in force for the region and date.
 	ErrorReason_POLICY_VALUE_MISSING ErrorReason = 18
-	// A person's name (姓名) breaks the one rule every service applies (pii.NormalizeName): it has a control or
-	// format character (Unicode Cc, Cf: a line break, a right-to-left override, a zero-width space), no
-	// letter, or too many characters. The BadRequest names the field.
+	// INVALID_ARGUMENT: a person's name (姓名) breaks the one rule every service applies (pii.NormalizeName): it
+	// has a control or format character (Unicode Cc, Cf: a line break, a right-to-left override, a zero-width
+	// space), no letter, or too many characters. The BadRequest names the field.
 	ErrorReason_PERSON_NAME_INVALID ErrorReason = 19
-	// The caller has been told too often, within the policy's window, that a person or record exists outside
-	// their region scope (a 身份证号 already in a household of another township: platform.existence_conflicts);
-	// the methods that could tell them more are refused until the window has passed. RESOURCE_EXHAUSTED.
+	// RESOURCE_EXHAUSTED: the caller has been told too often, within the policy's window, that a person or record
+	// exists outside their region scope (a 身份证号 already in a household of another township:
+	// platform.existence_conflicts); the methods that could tell them more are refused until the window has passed.
 	ErrorReason_EXISTENCE_CONFLICT_LIMIT ErrorReason = 20
-	// The request body is larger than the route allows (HTTP 413, RESOURCE_EXHAUSTED); metadata
-	// "limit_bytes" gives the cap.
+	// INVALID_ARGUMENT: a procedure's date (a case's application or step, a 低保 application, a monitoring
+	// decision, the first month of a coverage or an entitlement) lies before the household's registration
+	// effective date (登记日期); the field violation names the date field. The same in every service.
+	ErrorReason_BEFORE_REGISTRATION ErrorReason = 21
+	// RESOURCE_EXHAUSTED (HTTP 413): the request body is larger than the route allows; metadata "limit_bytes"
+	// gives the cap.
 	ErrorReason_REQUEST_TOO_LARGE ErrorReason = 40
-	// The client did not send the request body within the read timeout (HTTP 408, DEADLINE_EXCEEDED).
+	// DEADLINE_EXCEEDED (HTTP 408): the client did not send the request body within the read timeout.
 	ErrorReason_REQUEST_TIMEOUT ErrorReason = 41
 )
 
@@ -104,6 +112,7 @@ var (
 		18: "POLICY_VALUE_MISSING",
 		19: "PERSON_NAME_INVALID",
 		20: "EXISTENCE_CONFLICT_LIMIT",
+		21: "BEFORE_REGISTRATION",
 		40: "REQUEST_TOO_LARGE",
 		41: "REQUEST_TIMEOUT",
 	}
@@ -129,6 +138,7 @@ var (
 		"POLICY_VALUE_MISSING":     18,
 		"PERSON_NAME_INVALID":      19,
 		"EXISTENCE_CONFLICT_LIMIT": 20,
+		"BEFORE_REGISTRATION":      21,
 		"REQUEST_TOO_LARGE":        40,
 		"REQUEST_TIMEOUT":          41,
 	}
@@ -165,7 +175,7 @@ var File_fupin_common_v1_errors_proto protoreflect.FileDescriptor
 
 const file_fupin_common_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x1cfupin/common/v1/errors.proto\x12\x0ffupin.common.v1*\x8f\x04\n" +
+	"\x1cfupin/common/v1/errors.proto\x12\x0ffupin.common.v1*\xa8\x04\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fUNAUTHENTICATED\x10\x01\x12\x11\n" +
@@ -189,7 +199,8 @@ const file_fupin_common_v1_errors_proto_rawDesc = "" +
 	"\x11CASE_ALREADY_OPEN\x10\x11\x12\x18\n" +
 	"\x14POLICY_VALUE_MISSING\x10\x12\x12\x17\n" +
 	"\x13PERSON_NAME_INVALID\x10\x13\x12\x1c\n" +
-	"\x18EXISTENCE_CONFLICT_LIMIT\x10\x14\x12\x15\n" +
+	"\x18EXISTENCE_CONFLICT_LIMIT\x10\x14\x12\x17\n" +
+	"\x13BEFORE_REGISTRATION\x10\x15\x12\x15\n" +
 	"\x11REQUEST_TOO_LARGE\x10(\x12\x13\n" +
 	"\x0fREQUEST_TIMEOUT\x10)B.Z,fupin.dev/proto/gen/fupin/common/v1;commonv1b\x06proto3"
 

@@ -28,99 +28,101 @@ type ErrorReason int32
 const (
 	// Not set.
 	ErrorReason_ERROR_REASON_UNSPECIFIED ErrorReason = 0
-	// A 身份证号 fails GB 11643: length, characters, birth date or check digit.
+	// INVALID_ARGUMENT: a 身份证号 fails GB 11643: length, characters, birth date or check digit.
 	ErrorReason_ID_NUMBER_INVALID ErrorReason = 1
-	// The person is already a current member of another active household.
+	// ALREADY_EXISTS: the person is already a current member of another active household.
 	ErrorReason_PERSON_IN_OTHER_HOUSEHOLD ErrorReason = 2
-	// The same person appears twice in one request.
+	// INVALID_ARGUMENT or ALREADY_EXISTS: the same person appears twice in one request (INVALID_ARGUMENT), or
+	// AddMember names a person who already is a member of this household (ALREADY_EXISTS).
 	ErrorReason_PERSON_REPEATED ErrorReason = 3
-	// A household must have exactly one head (户主) among its current members.
+	// INVALID_ARGUMENT: a household must have exactly one head (户主) among its current members.
 	ErrorReason_HEAD_COUNT ErrorReason = 4
-	// The region code is not a village or community of the county's master data.
+	// INVALID_ARGUMENT: the region code is not a village or community of the county's master data.
 	ErrorReason_REGION_UNKNOWN ErrorReason = 5
-	// The household is archived and can no longer change.
+	// FAILED_PRECONDITION: the household is archived and can no longer change.
 	ErrorReason_HOUSEHOLD_ARCHIVED ErrorReason = 6
-	// The member's membership has already ended.
+	// FAILED_PRECONDITION: the member's membership has already ended.
 	ErrorReason_MEMBER_NOT_CURRENT ErrorReason = 7
-	// The head is leaving and the request names no current member as the new head.
+	// FAILED_PRECONDITION: the head is leaving and the request names no current member as the new head.
 	ErrorReason_NEW_HEAD_REQUIRED ErrorReason = 8
-	// Another household already uses the household number.
+	// ALREADY_EXISTS: another household already uses the household number.
 	ErrorReason_HOUSEHOLD_NUMBER_TAKEN ErrorReason = 9
-	// update_mask names a field that cannot be changed this way.
+	// INVALID_ARGUMENT: update_mask names a field that cannot be changed this way.
 	ErrorReason_FIELD_NOT_UPDATABLE ErrorReason = 10
-	// A date is impossible, or in the future where only past dates make sense.
+	// INVALID_ARGUMENT: a date is impossible, or in the future where only past dates make sense.
 	ErrorReason_DATE_INVALID ErrorReason = 11
-	// The survey team is smaller or larger than policy allows, or names someone twice.
+	// INVALID_ARGUMENT: the survey team is smaller or larger than policy allows, or names someone twice.
 	ErrorReason_SURVEY_TEAM_SIZE ErrorReason = 100
-	// The village review meeting lacks its quorum: too few registered representatives for the village's
+	// FAILED_PRECONDITION: the village review meeting lacks its quorum: too few registered representatives for the village's
 	// population, or too few present.
 	ErrorReason_REVIEW_QUORUM_NOT_MET ErrorReason = 101
-	// Region master data has no population for the village, which the review quorum depends on.
+	// FAILED_PRECONDITION: region master data has no population for the village, which the review quorum depends on.
 	ErrorReason_POPULATION_UNKNOWN ErrorReason = 102
-	// Approval asked for a household the inclusion rule does not cover.
+	// FAILED_PRECONDITION: approval asked for a household the inclusion rule does not cover.
 	ErrorReason_INCLUSION_RULE_NOT_MET ErrorReason = 103
-	// A 七不准 exclusion applies and no override justification was given.
+	// FAILED_PRECONDITION: a 七不准 exclusion applies and no override justification was given.
 	ErrorReason_EXCLUSION_HIT ErrorReason = 104
-	// No per-capita income is known for the case's year (neither assessed nor surveyed).
+	// FAILED_PRECONDITION: no per-capita income is known for the case's year (neither assessed nor surveyed).
 	ErrorReason_INCOME_UNKNOWN ErrorReason = 105
-	// One or more exit conditions are not met; each is a violation.
+	// FAILED_PRECONDITION: one or more exit conditions are not met; each is a violation.
 	ErrorReason_EXIT_CONDITIONS_UNMET ErrorReason = 106
-	// The household's registry status does not suit the kind of case (identification: ordinary; exit: poor
+	// FAILED_PRECONDITION: the household's registry status does not suit the kind of case (identification: ordinary; exit: poor
 	// or returned).
 	ErrorReason_REGISTRY_STATUS_MISMATCH ErrorReason = 107
-	// The survey's facts are not those of the case's kind.
+	// INVALID_ARGUMENT: the survey's facts are not those of the case's kind.
 	ErrorReason_SURVEY_KIND_MISMATCH ErrorReason = 108
-	// An income item's fields do not fit together (rigid spending without its kind, a transfer without its
+	// INVALID_ARGUMENT: an income item's fields do not fit together (rigid spending without its kind, a transfer without its
 	// payer, a department source without the department …).
 	ErrorReason_INCOME_ITEM_INVALID ErrorReason = 150
-	// An item's period is not a month (YYYY-MM) or a day (YYYY-MM-DD), or lies in the future.
+	// INVALID_ARGUMENT: an item's period is not a month (YYYY-MM) or a day (YYYY-MM-DD), or lies in the future.
 	ErrorReason_INCOME_PERIOD_INVALID ErrorReason = 151
-	// A caller outside 乡村振兴局 may record only items and clues whose source is its own department.
+	// INVALID_ARGUMENT: a caller outside 乡村振兴局 may record only items and clues whose source is its own department.
 	ErrorReason_SOURCE_NOT_CALLERS_DEPARTMENT ErrorReason = 152
-	// The source's record number was recorded before with different content.
+	// INVALID_ARGUMENT: the source's record number was recorded before with different content.
 	ErrorReason_EXTERNAL_REFERENCE_CONFLICT ErrorReason = 153
-	// No active household in the caller's scope has a current member with this 身份证号.
+	// NOT_FOUND: no active household in the caller's scope has a current member with this 身份证号.
 	ErrorReason_CLUE_HOUSEHOLD_UNKNOWN ErrorReason = 154
-	// The monitoring type does not fit the household (UNSTABLE only for exited households, MARGINAL only for
+	// FAILED_PRECONDITION: the monitoring type does not fit the household (UNSTABLE only for exited households, MARGINAL only for
 	// households never registered as poor; poor and returned households are not monitoring objects).
 	ErrorReason_MONITORING_TYPE_NOT_ALLOWED ErrorReason = 155
-	// The household is already an open monitoring object.
+	// FAILED_PRECONDITION: the household is already an open monitoring object.
 	ErrorReason_ALREADY_MONITORED ErrorReason = 156
-	// The household is not an open monitoring object.
+	// FAILED_PRECONDITION: the household is not an open monitoring object.
 	ErrorReason_NOT_MONITORED ErrorReason = 157
-	// The step needs a note (not confirming a clue, rejecting a risk removal).
+	// INVALID_ARGUMENT: the step needs a note (not confirming a clue, rejecting a risk removal).
 	ErrorReason_NOTE_REQUIRED ErrorReason = 158
-	// Another primary helper's assignment overlaps: a household has at most one primary helper on any date.
+	// FAILED_PRECONDITION: another primary helper's assignment overlaps: a household has at most one primary helper on any date.
 	ErrorReason_HELPER_PRIMARY_OVERLAP ErrorReason = 200
-	// A phone number is neither a mobile number (11 digits) nor a landline with area code.
+	// INVALID_ARGUMENT: a phone number is neither a mobile number (11 digits) nor a landline with area code.
 	ErrorReason_PHONE_INVALID ErrorReason = 201
-	// The helper is not assigned to the household, or not on the visit's date.
+	// INVALID_ARGUMENT or FAILED_PRECONDITION: the helper is not one of the household's (INVALID_ARGUMENT on
+	// visit.helper), or the assignment does not cover the visit's date (FAILED_PRECONDITION).
 	ErrorReason_HELPER_NOT_ASSIGNED ErrorReason = 202
-	// The helper assignment has already ended.
+	// FAILED_PRECONDITION: the helper assignment has already ended.
 	ErrorReason_HELPER_ENDED ErrorReason = 203
-	// A year is before 1949 or after the current year.
+	// INVALID_ARGUMENT: a year is before 1949 or after the current year.
 	ErrorReason_YEAR_INVALID ErrorReason = 204
-	// A visit by this helper is recorded after the requested end date.
+	// FAILED_PRECONDITION: a visit by this helper is recorded after the requested end date.
 	ErrorReason_HELPER_HAS_LATER_VISITS ErrorReason = 205
-	// The ledger has no header row with the column 户编号 among its first rows, lacks a required column, or
+	// INVALID_ARGUMENT: the ledger has no header row with the column 户编号 among its first rows, lacks a required column, or
 	// names a column twice.
 	ErrorReason_IMPORT_HEADER_INVALID ErrorReason = 250
-	// A required cell is empty.
+	// In reports: a required cell is empty.
 	ErrorReason_IMPORT_VALUE_REQUIRED ErrorReason = 251
-	// A cell does not have the expected form (a 12-digit code, a year, a 户编号 of letters, digits and -), or
+	// In reports: a cell does not have the expected form (a 12-digit code, a year, a 户编号 of letters, digits and -), or
 	// is too long.
 	ErrorReason_IMPORT_VALUE_INVALID ErrorReason = 252
-	// A coded cell (与户主关系, 民族, 文化程度, 健康状况, 劳动技能, 户类型) holds a label the layout does not know.
+	// In reports: a coded cell (与户主关系, 民族, 文化程度, 健康状况, 劳动技能, 户类型) holds a label the layout does not know.
 	ErrorReason_IMPORT_LABEL_UNKNOWN ErrorReason = 253
-	// A household-level cell (行政区划代码, 家庭住址, 户类型, 脱贫年度) differs between rows of one household.
+	// In reports: a household-level cell (行政区划代码, 家庭住址, 户类型, 脱贫年度) differs between rows of one household.
 	ErrorReason_IMPORT_VALUE_INCONSISTENT ErrorReason = 254
-	// The rows of one 户编号 are not together: the number appeared earlier in the file.
+	// In reports: the rows of one 户编号 are not together: the number appeared earlier in the file.
 	ErrorReason_IMPORT_HOUSEHOLD_SPLIT ErrorReason = 255
-	// A household with this 户编号 is registered with different content.
+	// In reports: a household with this 户编号 is registered with different content.
 	ErrorReason_IMPORT_HOUSEHOLD_CONFLICT ErrorReason = 256
-	// A household with this 户编号 is registered with the same content: skipped.
+	// In reports: a household with this 户编号 is registered with the same content: skipped.
 	ErrorReason_IMPORT_ALREADY_IMPORTED ErrorReason = 257
-	// Row numbers do not increase along the stream.
+	// INVALID_ARGUMENT: row numbers do not increase along the stream.
 	ErrorReason_IMPORT_ROWS_OUT_OF_ORDER ErrorReason = 258
 	// The file passes a limit of the import (rows per stream, or a limit of the file reader: rows, cell
 	// length, unpacked size): the whole file is refused; split it, or raise the limit where it is set.

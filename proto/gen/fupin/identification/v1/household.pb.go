@@ -694,9 +694,18 @@ type Household struct {
 	// When the record was created.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// When the record last changed.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// 登记日期: the date (YYYY-MM-DD) the household's registration took effect, its first status date
+	// (status_history[0]). Optional on create (default: the day it is created); a date before today needs
+	// registration_backdate_reason, a date after today is refused. No procedure about the household (a
+	// case's steps, a 低保 application, a monitoring decision, the first month of a coverage or entitlement)
+	// may date from before it: INVALID_ARGUMENT BEFORE_REGISTRATION. Immutable afterwards.
+	RegistrationDate string `protobuf:"bytes,20,opt,name=registration_date,json=registrationDate,proto3" json:"registration_date,omitempty"`
+	// Why registration_date lies before the day the household was created (a paper ledger moved in);
+	// required then, kept as the reason of the first status entry. Input only.
+	RegistrationBackdateReason string `protobuf:"bytes,21,opt,name=registration_backdate_reason,json=registrationBackdateReason,proto3" json:"registration_backdate_reason,omitempty"`
+	unknownFields              protoimpl.UnknownFields
+	sizeCache                  protoimpl.SizeCache
 }
 
 func (x *Household) Reset() {
@@ -862,6 +871,20 @@ func (x *Household) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Household) GetRegistrationDate() string {
+	if x != nil {
+		return x.RegistrationDate
+	}
+	return ""
+}
+
+func (x *Household) GetRegistrationBackdateReason() string {
+	if x != nil {
+		return x.RegistrationBackdateReason
+	}
+	return ""
+}
+
 // Member is a person's membership (成员) in a household.
 type Member struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -873,9 +896,11 @@ type Member struct {
 	// Required on create and AddMember. Stored in Unicode NFC without surrounding white space; refused with
 	// PERSON_NAME_INVALID when it holds a control or format character (Unicode Cc, Cf) or no letter.
 	FullName string `protobuf:"bytes,3,opt,name=full_name,json=fullName,proto3" json:"full_name,omitempty"`
-	// 身份证号 (GB 11643). Masked in responses unless the caller may read it in plain text (the method's
-	// plain_text_roles) and states a purpose: the first 4 and the last 2 characters, 4206************3X
-	// (pii.ViewPerson, docs/MASKING.md).
+	// 身份证号 (GB 11643). Full-width digits (and Ｘ, as Chinese input methods type them), spaces around it and
+	// a lower-case x are normalised; the check character and the birth date are checked (INVALID_ARGUMENT
+	// `ID_NUMBER_INVALID`), and the normalised form (ASCII, upper-case X) is stored and returned. Masked in
+	// responses unless the caller may read it in plain text and states a purpose: the first 4 and the last 2
+	// characters, 4206************3X (pii.ViewPerson, docs/MASKING.md).
 	IdNumber string `protobuf:"bytes,4,opt,name=id_number,json=idNumber,proto3" json:"id_number,omitempty"`
 	// 性别, derived from the 身份证号. Shown to every caller (the masked number's last two characters show it
 	// too).
@@ -1473,7 +1498,8 @@ func (x *ListHouseholdsResponse) GetNextPageToken() string {
 // LookupHouseholdRequest is the request of LookupHousehold.
 type LookupHouseholdRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// 身份证号 of any current member.
+	// 身份证号 of any current member: 18 characters; full-width digits and a lower-case x are normalised
+	// before the lookup.
 	IdNumber      string `protobuf:"bytes,1,opt,name=id_number,json=idNumber,proto3" json:"id_number,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2278,7 +2304,7 @@ var File_fupin_identification_v1_household_proto protoreflect.FileDescriptor
 
 const file_fupin_identification_v1_household_proto_rawDesc = "" +
 	"\n" +
-	"'fupin/identification/v1/household.proto\x12\x17fupin.identification.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cfupin/common/v1/access.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb7\b\n" +
+	"'fupin/identification/v1/household.proto\x12\x17fupin.identification.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cfupin/common/v1/access.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe0\t\n" +
 	"\tHousehold\x12\x18\n" +
 	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x04name\x12:\n" +
 	"\vregion_code\x18\x02 \x01(\tB\x19\xe2A\x01\x02\xbaH\x12r\x102\x0e^([0-9]{12})?$R\n" +
@@ -2302,7 +2328,9 @@ const file_fupin_identification_v1_household_proto_rawDesc = "" +
 	"\vcreate_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
 	"createTime\x12A\n" +
 	"\vupdate_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
-	"updateTime\"\xd5\x06\n" +
+	"updateTime\x12W\n" +
+	"\x11registration_date\x18\x14 \x01(\tB*\xe2A\x01\x05\xbaH#r!2\x1f^([0-9]{4}-[0-9]{2}-[0-9]{2})?$R\x10registrationDate\x12N\n" +
+	"\x1cregistration_backdate_reason\x18\x15 \x01(\tB\f\xe2A\x01\x04\xbaH\x05r\x03\x18\xc8\x01R\x1aregistrationBackdateReason\"\xd5\x06\n" +
 	"\x06Member\x12\x18\n" +
 	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x04name\x12!\n" +
 	"\tperson_id\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\bpersonId\x12(\n" +

@@ -842,7 +842,8 @@ type CreateClueRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The clue.
 	Clue *Clue `protobuf:"bytes,1,opt,name=clue,proto3" json:"clue,omitempty"`
-	// 身份证号 of a current member, when clue.household is empty. Used for the lookup only, never stored.
+	// 身份证号 of a current member, when clue.household is empty: 17 ASCII digits and a digit, X or x (a
+	// lower-case x is normalised). Used for the lookup only, never stored.
 	IdNumber string `protobuf:"bytes,2,opt,name=id_number,json=idNumber,proto3" json:"id_number,omitempty"`
 	// Idempotency key.
 	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
@@ -961,7 +962,8 @@ type ClueImportRow struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The row's number in the caller's file, echoed in the result.
 	Row int32 `protobuf:"varint,1,opt,name=row,proto3" json:"row,omitempty"`
-	// 身份证号 of a current member of the household. Never stored.
+	// 身份证号 of a current member of the household; full-width digits, spaces around it and a lower-case x are
+	// normalised. Never stored.
 	IdNumber string `protobuf:"bytes,2,opt,name=id_number,json=idNumber,proto3" json:"id_number,omitempty"`
 	// The clue; household is ignored, external_reference is required.
 	Clue *Clue `protobuf:"bytes,3,opt,name=clue,proto3" json:"clue,omitempty"`

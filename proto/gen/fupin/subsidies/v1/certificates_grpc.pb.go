@@ -38,8 +38,8 @@ const (
 type CertificateServiceClient interface {
 	// RegisterCertificate records a certificate from its 20-character number (身份证号 + category + grade),
 	// sent in the body, never in a URL. Category and grade come from the number. The holder must be a
-	// current member of a household in the identification register (else FAILED_PRECONDITION
-	// `REGISTER_SUBJECT_UNKNOWN`); a person holds at most one valid certificate (ALREADY_EXISTS
+	// current member of a household in the identification register within the caller's scope (else
+	// NOT_FOUND `REGISTER_SUBJECT_UNKNOWN`, which never tells whether the person lives elsewhere); a person holds at most one valid certificate (ALREADY_EXISTS
 	// `CERTIFICATE_EXISTS`).
 	RegisterCertificate(ctx context.Context, in *RegisterCertificateRequest, opts ...grpc.CallOption) (*Certificate, error)
 	// GetCertificate returns one certificate in the caller's region scope.
@@ -128,8 +128,8 @@ func (c *certificateServiceClient) MoveCertificate(ctx context.Context, in *Move
 type CertificateServiceServer interface {
 	// RegisterCertificate records a certificate from its 20-character number (身份证号 + category + grade),
 	// sent in the body, never in a URL. Category and grade come from the number. The holder must be a
-	// current member of a household in the identification register (else FAILED_PRECONDITION
-	// `REGISTER_SUBJECT_UNKNOWN`); a person holds at most one valid certificate (ALREADY_EXISTS
+	// current member of a household in the identification register within the caller's scope (else
+	// NOT_FOUND `REGISTER_SUBJECT_UNKNOWN`, which never tells whether the person lives elsewhere); a person holds at most one valid certificate (ALREADY_EXISTS
 	// `CERTIFICATE_EXISTS`).
 	RegisterCertificate(context.Context, *RegisterCertificateRequest) (*Certificate, error)
 	// GetCertificate returns one certificate in the caller's region scope.

@@ -29,78 +29,80 @@ type ErrorReason int32
 const (
 	// Not set.
 	ErrorReason_ERROR_REASON_UNSPECIFIED ErrorReason = 0
-	// The identification service did not answer, or answered with an error, so a rule that needs its data
+	// UNAVAILABLE: the identification service did not answer, or answered with an error, so a rule that needs its data
 	// could not be applied. Retry later.
 	ErrorReason_REGISTER_UNAVAILABLE ErrorReason = 1
-	// The household or person is not in the identification register (or not inside the caller's scope).
+	// NOT_FOUND: the household or person is not in the identification register (or not inside the caller's
+	// scope). NOT_FOUND on every path, on purpose: the answer must not confirm that a person lives elsewhere.
 	ErrorReason_REGISTER_SUBJECT_UNKNOWN ErrorReason = 2
-	// A month is not YYYY-MM, or is out of the range the request allows.
+	// INVALID_ARGUMENT: a month is not YYYY-MM, or is out of the range the request allows.
 	ErrorReason_MONTH_INVALID ErrorReason = 3
-	// Disability certificates and 两项补贴 (残联): 100–149.
+	// INVALID_ARGUMENT: disability certificates and 两项补贴 (残联): 100–149.
 	// A 残疾人证号 is not 20 characters of digits (and a final X of the embedded 身份证号).
 	ErrorReason_CERTIFICATE_NUMBER_INVALID ErrorReason = 100
-	// The 身份证号 embedded in a 残疾人证号 is invalid: check character, birth date or region.
+	// INVALID_ARGUMENT: the 身份证号 embedded in a 残疾人证号 is invalid: check character, birth date or region.
 	ErrorReason_CERTIFICATE_ID_NUMBER_INVALID ErrorReason = 101
-	// The category digit (19th character) of a 残疾人证号 is not 1-7.
+	// INVALID_ARGUMENT: the category digit (19th character) of a 残疾人证号 is not 1-7.
 	ErrorReason_CERTIFICATE_CATEGORY_INVALID ErrorReason = 102
-	// The grade digit (20th character) of a 残疾人证号 is not 1-4.
+	// INVALID_ARGUMENT: the grade digit (20th character) of a 残疾人证号 is not 1-4.
 	ErrorReason_CERTIFICATE_GRADE_INVALID ErrorReason = 103
-	// The person already holds a valid certificate.
+	// ALREADY_EXISTS: the person already holds a valid certificate.
 	ErrorReason_CERTIFICATE_EXISTS ErrorReason = 104
-	// The certificate is not valid (revoked or moved), so it cannot be revoked, moved or applied with.
+	// FAILED_PRECONDITION: the certificate is not valid (revoked or moved), so it cannot be revoked, moved or applied with.
 	ErrorReason_CERTIFICATE_NOT_VALID ErrorReason = 105
-	// A 两项补贴 rule does not hold: PreconditionFailure names each rule not met (VALID_CERTIFICATE,
+	// FAILED_PRECONDITION: a 两项补贴 rule does not hold: PreconditionFailure names each rule not met (VALID_CERTIFICATE,
 	// CARE_GRADE, DIBAO_HOUSEHOLD).
 	ErrorReason_DISABILITY_SUBSIDY_INELIGIBLE ErrorReason = 106
-	// The person is already paid this subsidy: a second one is not granted.
+	// FAILED_PRECONDITION: the person is already paid this subsidy: a second one is not granted.
 	ErrorReason_SUBSIDY_ALREADY_GRANTED ErrorReason = 107
-	// A refusal (by the township or 残联) needs its opinion in the note.
+	// INVALID_ARGUMENT: a refusal (by the township or 残联) needs its opinion in the note.
 	ErrorReason_OPINION_REQUIRED ErrorReason = 108 // 低保, 特困供养 and 临时救助 (民政): 150–249.
-	// The survey team is smaller or larger than policy allows (subsidies.dibao.survey.*_team_size).
+	// INVALID_ARGUMENT: the survey team is smaller or larger than policy allows (subsidies.dibao.survey.*_team_size).
 	ErrorReason_DIBAO_SURVEY_TEAM_SIZE ErrorReason = 150
-	// The village review meeting lacks its quorum: too few of the registered representatives present.
+	// FAILED_PRECONDITION: the village review meeting lacks its quorum: too few of the registered representatives present.
 	ErrorReason_DIBAO_REVIEW_QUORUM_NOT_MET ErrorReason = 151
-	// The household's per-capita income is at or above the 低保 standard: nothing is due.
+	// FAILED_PRECONDITION: the household's per-capita income is at or above the 低保 standard: nothing is due.
 	ErrorReason_DIBAO_INCOME_AT_OR_ABOVE_STANDARD ErrorReason = 152
-	// A covered person is not a current member of the household (or not the 单人保 applicant).
+	// INVALID_ARGUMENT: a covered person is not a current member of the household (or not the 单人保 applicant).
 	ErrorReason_DIBAO_COVERED_PERSON_NOT_MEMBER ErrorReason = 153
-	// 单人保 needs an adult without a job holding a valid certificate of a severe disability grade.
+	// FAILED_PRECONDITION: 单人保 needs an adult without a job holding a valid certificate of a severe disability grade.
 	ErrorReason_SINGLE_PERSON_COVERAGE_UNMET ErrorReason = 154
-	// The household (or person) is already covered by 低保 (or supported as 特困).
+	// ALREADY_EXISTS: the household (or person) is already covered by 低保 (or supported as 特困).
 	ErrorReason_ALREADY_COVERED ErrorReason = 155
-	// The coverage has ended: it can no longer be reviewed.
+	// FAILED_PRECONDITION: the coverage has ended: it can no longer be reviewed.
 	ErrorReason_DIBAO_COVERAGE_ENDED ErrorReason = 156
-	// The eligibility check is already closed.
+	// FAILED_PRECONDITION: the eligibility check is already closed.
 	ErrorReason_ELIGIBILITY_CHECK_CLOSED ErrorReason = 157
-	// The household is archived, or the person no longer a current member, in the register.
+	// FAILED_PRECONDITION: the household is archived, or the person no longer a current member, in the register.
 	ErrorReason_REGISTER_SUBJECT_NOT_CURRENT ErrorReason = 158
-	// A 特困供养 condition is not met (one violation per condition: no labour ability, no income source, no
+	// FAILED_PRECONDITION: a 特困供养 condition is not met (one violation per condition: no labour ability, no income source, no
 	// able legal supporter).
 	ErrorReason_DESTITUTE_CONDITIONS_UNMET ErrorReason = 170
-	// The 临时救助 amount is above the cap (the multiple of the monthly 低保 standard).
+	// FAILED_PRECONDITION: the 临时救助 amount is above the cap (the multiple of the monthly 低保 standard).
 	ErrorReason_TEMPORARY_ASSISTANCE_ABOVE_CAP ErrorReason = 190
-	// The 临时救助 application is already decided.
+	// FAILED_PRECONDITION: the 临时救助 application is already decided.
 	ErrorReason_TEMPORARY_ASSISTANCE_DECIDED ErrorReason = 191
-	// Monthly payment rolls: 250–299.
-	// The roll is approved or handed off and never changes (recompute, second approval).
+	// FAILED_PRECONDITION: the roll is approved or handed off and never changes (recompute, second approval).
 	ErrorReason_ROLL_NOT_DRAFT ErrorReason = 250
-	// An earlier roll of the program is still a draft: rolls are approved in month order.
+	// FAILED_PRECONDITION: an earlier roll of the program is still a draft: rolls are approved in month order.
 	ErrorReason_ROLL_EARLIER_NOT_APPROVED ErrorReason = 251
-	// A later roll of the program exists: a month cannot be computed after the next one.
+	// FAILED_PRECONDITION: a later roll of the program exists: a month cannot be computed after the next one.
 	ErrorReason_ROLL_MONTH_BEHIND ErrorReason = 252
-	// The write carries a fencing token smaller than the one that last wrote the roll: the writer lost its
+	// FAILED_PRECONDITION: the write carries a fencing token smaller than the one that last wrote the roll: the writer lost its
 	// etcd lock or leadership to a newer one.
 	ErrorReason_ROLL_FENCED ErrorReason = 253
-	// The roll must be approved before it is handed off to finance.
+	// FAILED_PRECONDITION: the roll must be approved before it is handed off to finance.
 	ErrorReason_ROLL_NOT_APPROVED ErrorReason = 254
-	// The program belongs to the other department (民政: 低保, 特困, 临时救助; 残联: 两项补贴).
+	// PERMISSION_DENIED: the program belongs to the other department (民政: 低保, 特困, 临时救助; 残联: 两项补贴).
 	ErrorReason_PROGRAM_OF_OTHER_DEPARTMENT ErrorReason = 255
-	// Another computation of the same roll is under way, or etcd could not be reached for its lock.
+	// UNAVAILABLE or ABORTED: the roll's etcd lock could not be taken within 30 s (another computation held
+	// it, or etcd could not be reached: UNAVAILABLE), or another computation created the roll at the same
+	// time (ABORTED; the lock is held from before the transaction until after its commit, so only a
+	// computation that lost its lock meets it). Retry.
 	ErrorReason_ROLL_BUSY ErrorReason = 256
-	// The line filter's region code lies outside the caller's region scope.
+	// PERMISSION_DENIED: the line filter's region code lies outside the caller's region scope.
 	ErrorReason_ROLL_OUT_OF_REGION_SCOPE ErrorReason = 257
-	// 两线合一 comparison and following the register: 300–349.
-	// The register's export broke its contract (a household repeated or out of order), so a comparison
+	// UNAVAILABLE: the register's export broke its contract (a household repeated or out of order), so a comparison
 	// cannot trust it; nothing was stored. Retry; report it if it persists.
 	ErrorReason_REGISTER_EXPORT_INVALID ErrorReason = 300
 )

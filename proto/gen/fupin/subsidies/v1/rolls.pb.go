@@ -269,9 +269,9 @@ type PaymentRoll struct {
 	Month string `protobuf:"bytes,3,opt,name=month,proto3" json:"month,omitempty"`
 	// The state (状态).
 	State RollState `protobuf:"varint,4,opt,name=state,proto3,enum=fupin.subsidies.v1.RollState" json:"state,omitempty"`
-	// Counts and sums of the lines (汇总).
+	// Counts and sums of the lines (汇总) within the caller's region scope.
 	Totals *RollTotals `protobuf:"bytes,5,opt,name=totals,proto3" json:"totals,omitempty"`
-	// Corrections not paid automatically (待人工处理): see the service comment.
+	// Corrections not paid automatically (待人工处理), within the caller's region scope: see the service comment.
 	Held []*HeldAdjustment `protobuf:"bytes,6,rep,name=held,proto3" json:"held,omitempty"`
 	// The first month of the program's rolls: back pay never reaches before it.
 	FirstMonth string `protobuf:"bytes,7,opt,name=first_month,json=firstMonth,proto3" json:"first_month,omitempty"`

@@ -59,11 +59,16 @@ type PaymentRollServiceClient interface {
 	// (replacing its lines; the same entitlements give the same lines). Refused with FAILED_PRECONDITION
 	// when an earlier roll of the program is still a draft (ROLL_EARLIER_NOT_APPROVED), a later one exists
 	// (ROLL_MONTH_BEHIND), or the roll is approved or handed off (ROLL_NOT_DRAFT). 民政 computes 低保,
-	// 特困 and 临时救助 rolls, 残联 the 两项补贴 rolls; the other department is PERMISSION_DENIED.
+	// 特困 and 临时救助 rolls, 残联 the 两项补贴 rolls; the other department is PERMISSION_DENIED. The roll's etcd
+	// lock is taken before the request's transaction and released after its commit: a computation of the
+	// same roll on another replica waits for it (then recomputes the committed draft and answers the same
+	// roll); a lock not taken within 30 s is UNAVAILABLE `ROLL_BUSY`.
 	ComputeRoll(ctx context.Context, in *ComputeRollRequest, opts ...grpc.CallOption) (*PaymentRoll, error)
-	// GetRoll returns a roll with its totals.
+	// GetRoll returns a roll with its totals and held corrections within the caller's region scope (a
+	// township officer sees the township's totals, as its lines); the county sees the whole roll.
 	GetRoll(ctx context.Context, in *GetRollRequest, opts ...grpc.CallOption) (*PaymentRoll, error)
-	// ListRolls lists rolls, newest month first, optionally of one program.
+	// ListRolls lists rolls, newest month first, optionally of one program; totals and held corrections are
+	// within the caller's region scope, as GetRoll's.
 	ListRolls(ctx context.Context, in *ListRollsRequest, opts ...grpc.CallOption) (*ListRollsResponse, error)
 	// ListRollLines lists a roll's lines inside the caller's region scope, in the roll's order (village,
 	// beneficiary, period month, kind), optionally of one kind or under one region code prefix.
@@ -190,11 +195,16 @@ type PaymentRollServiceServer interface {
 	// (replacing its lines; the same entitlements give the same lines). Refused with FAILED_PRECONDITION
 	// when an earlier roll of the program is still a draft (ROLL_EARLIER_NOT_APPROVED), a later one exists
 	// (ROLL_MONTH_BEHIND), or the roll is approved or handed off (ROLL_NOT_DRAFT). 民政 computes 低保,
-	// 特困 and 临时救助 rolls, 残联 the 两项补贴 rolls; the other department is PERMISSION_DENIED.
+	// 特困 and 临时救助 rolls, 残联 the 两项补贴 rolls; the other department is PERMISSION_DENIED. The roll's etcd
+	// lock is taken before the request's transaction and released after its commit: a computation of the
+	// same roll on another replica waits for it (then recomputes the committed draft and answers the same
+	// roll); a lock not taken within 30 s is UNAVAILABLE `ROLL_BUSY`.
 	ComputeRoll(context.Context, *ComputeRollRequest) (*PaymentRoll, error)
-	// GetRoll returns a roll with its totals.
+	// GetRoll returns a roll with its totals and held corrections within the caller's region scope (a
+	// township officer sees the township's totals, as its lines); the county sees the whole roll.
 	GetRoll(context.Context, *GetRollRequest) (*PaymentRoll, error)
-	// ListRolls lists rolls, newest month first, optionally of one program.
+	// ListRolls lists rolls, newest month first, optionally of one program; totals and held corrections are
+	// within the caller's region scope, as GetRoll's.
 	ListRolls(context.Context, *ListRollsRequest) (*ListRollsResponse, error)
 	// ListRollLines lists a roll's lines inside the caller's region scope, in the roll's order (village,
 	// beneficiary, period month, kind), optionally of one kind or under one region code prefix.
