@@ -193,7 +193,13 @@ func (l *Log) Close() {
 
 // List returns the newest audit rows, newest first (for tests and the audit API).
 func (l *Log) List(ctx context.Context, limit int) ([]Record, error) {
-	rows, err := l.db.Q(ctx).QueryContext(ctx, `SELECT at_us, kind, method, actor, department, role, on_behalf_of,
+	return Recent(ctx, l.db, limit)
+}
+
+// Recent returns the newest audit rows of db, newest first, without a running Log (tests reading a
+// service's database from outside).
+func Recent(ctx context.Context, db *sqldb.DB, limit int) ([]Record, error) {
+	rows, err := db.Q(ctx).QueryContext(ctx, `SELECT at_us, kind, method, actor, department, role, on_behalf_of,
 		purpose, resource, record_count, code, request_id, trace_id FROM fupin_audit ORDER BY id DESC LIMIT $1`, limit)
 	if err != nil {
 		return nil, err

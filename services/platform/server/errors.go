@@ -83,3 +83,10 @@ func refusal(domain string, e *apperr.Error) error {
 	}
 	return st.Err()
 }
+
+// Reasons the platform's chain itself refuses with (values of fupin.common.v1.ErrorReason).
+const (
+	// ReasonReplayByOtherIdentity: a request_id's result is replayed only to the identity that made the
+	// first call.
+	ReasonReplayByOtherIdentity = "REPLAY_BY_OTHER_IDENTITY"
+)

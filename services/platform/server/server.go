@@ -119,7 +119,7 @@ func (s *Server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 		if m.readOnly {
 			resp, err = handler(ctx, req)
 			if err == nil {
-				s.auditRead(ctx, m, req, resp)
+				s.auditRead(ctx, m, req, resp, "")
 			}
 		} else {
 			resp, err = s.mutate(ctx, m, req, handler)
@@ -286,19 +286,24 @@ func (s *Server) validate(req any) error {
 }
 
 // mutate runs a changing call in one transaction with its idempotency record and its audit row. A retry
-// with the same request_id returns the stored response; the same id with another payload is refused.
+// with the same request_id returns the stored response to the very identity that made the first call
+// (idempotency.Identity) and is audited as the read it is; the same id from another identity of the same
+// subject (another role, region, on-behalf-of person or purpose) is refused, and the same id with another
+// payload too.
 func (s *Server) mutate(ctx context.Context, m *method, req any, handler grpc.UnaryHandler) (any, error) {
 	caller, _ := auth.FromContext(ctx)
 	msg, _ := req.(proto.Message)
 	requestID := stringField(msg, "request_id")
 	var key idempotency.Key
 	var hash []byte
+	identity := idempotency.Identity(caller)
 	if requestID != "" {
 		key = idempotency.Key{Caller: caller.Actor(), Method: m.fullName, RequestID: requestID}
 		hash = requestHash(msg)
 	}
 	var resp any
 	var err error
+	replayed := false
 	for attempt := 0; attempt < 2; attempt++ {
 		err = s.cfg.DB.InTx(ctx, func(ctx context.Context) error {
 			if requestID != "" {
@@ -307,6 +312,11 @@ func (s *Server) mutate(ctx context.Context, m *method, req any, handler grpc.Un
 					return fmt.Errorf("idempotency lookup: %w", err)
 				}
 				if found {
+					if rec.Identity != identity {
+						return apperr.Denied(ReasonReplayByOtherIdentity, "request_id "+requestID+
+							" was used by another identity of the same subject (department, role, region, on-behalf-of caller or purpose); "+
+							"only the caller who made the first call gets its result: send a new request_id")
+					}
 					if !bytes.Equal(rec.RequestHash, hash) {
 						return apperr.Invalid("REQUEST_ID_REUSED", "request_id",
 							"request_id "+requestID+" was already used for a different request")
@@ -322,7 +332,7 @@ func (s *Server) mutate(ctx context.Context, m *method, req any, handler grpc.Un
 					if err := proto.Unmarshal(stored, out); err != nil {
 						return fmt.Errorf("idempotency replay: %w", err)
 					}
-					resp = out
+					resp, replayed = out, true
 					return nil
 				}
 			}
@@ -339,7 +349,7 @@ func (s *Server) mutate(ctx context.Context, m *method, req any, handler grpc.Un
 				if err != nil {
 					return err
 				}
-				if err := idempotency.Save(ctx, s.cfg.DB, key, idempotency.Record{RequestHash: hash, Response: b}, s.cfg.Now()); err != nil {
+				if err := idempotency.Save(ctx, s.cfg.DB, key, idempotency.Record{RequestHash: hash, Response: b, Identity: identity}, s.cfg.Now()); err != nil {
 					return err
 				}
 			}
@@ -354,21 +364,30 @@ func (s *Server) mutate(ctx context.Context, m *method, req any, handler grpc.Un
 	}
 	if err != nil {
 		code := status.Code(toStatus(ctx, s.domain, discard, m.fullName, err))
-		s.cfg.Audit.Enqueue(s.record(ctx, audit.KindFailed, m, caller, resource(msg, nil), 0, code, requestID))
+		kind := audit.KindFailed
+		if code == codes.PermissionDenied {
+			kind = audit.KindDenied // a refusal for scope or identity, as authorization's
+		}
+		s.cfg.Audit.Enqueue(s.record(ctx, kind, m, caller, resource(msg, nil), 0, code, requestID))
 		return nil, err
+	}
+	if replayed {
+		// A replay changes nothing: it is a read of what it returns, audited as reads are.
+		s.auditRead(ctx, m, msg, resp, requestID)
 	}
 	return resp, nil
 }
 
-// auditRead records reads that return plain personal data or that another department makes.
-func (s *Server) auditRead(ctx context.Context, m *method, req, resp any) {
+// auditRead records reads that return plain personal data or that another department makes (requestID
+// is set for the replay of a mutation).
+func (s *Server) auditRead(ctx context.Context, m *method, req, resp any, requestID string) {
 	caller, ok := auth.FromContext(ctx)
 	if !ok || (!caller.PlainText && caller.Department == s.cfg.Department && caller.OnBehalfOf == nil) {
 		return
 	}
 	out, _ := resp.(proto.Message)
 	in, _ := req.(proto.Message)
-	s.cfg.Audit.Enqueue(s.record(ctx, audit.KindRead, m, caller, resource(in, out), recordCount(out), codes.OK, ""))
+	s.cfg.Audit.Enqueue(s.record(ctx, audit.KindRead, m, caller, resource(in, out), recordCount(out), codes.OK, requestID))
 }
 
 func (s *Server) auditDenied(ctx context.Context, m *method, caller *auth.Caller) {

@@ -65,6 +65,9 @@ const (
 	ErrorReason_CASE_ALREADY_OPEN ErrorReason = 17
 	// No value of a policy parameter the rule needs is in force for the region and date.
 	ErrorReason_POLICY_VALUE_MISSING ErrorReason = 18
+	// The request_id was used before by another identity of the same subject (another department, role,
+	// region, on-behalf-of caller or purpose): only the identity that made the first call gets its result.
+	ErrorReason_REPLAY_BY_OTHER_IDENTITY ErrorReason = 30
 )
 
 // Enum value maps for ErrorReason.
@@ -89,6 +92,7 @@ var (
 		16: "BACKDATE_REASON_REQUIRED",
 		17: "CASE_ALREADY_OPEN",
 		18: "POLICY_VALUE_MISSING",
+		30: "REPLAY_BY_OTHER_IDENTITY",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED": 0,
@@ -110,6 +114,7 @@ var (
 		"BACKDATE_REASON_REQUIRED": 16,
 		"CASE_ALREADY_OPEN":        17,
 		"POLICY_VALUE_MISSING":     18,
+		"REPLAY_BY_OTHER_IDENTITY": 30,
 	}
 )
 
@@ -144,7 +149,7 @@ var File_fupin_common_v1_errors_proto protoreflect.FileDescriptor
 
 const file_fupin_common_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x1cfupin/common/v1/errors.proto\x12\x0ffupin.common.v1*\xac\x03\n" +
+	"\x1cfupin/common/v1/errors.proto\x12\x0ffupin.common.v1*\xca\x03\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fUNAUTHENTICATED\x10\x01\x12\x11\n" +
@@ -166,7 +171,8 @@ const file_fupin_common_v1_errors_proto_rawDesc = "" +
 	"\x17POSTING_PERIOD_NOT_OVER\x10\x0f\x12\x1c\n" +
 	"\x18BACKDATE_REASON_REQUIRED\x10\x10\x12\x15\n" +
 	"\x11CASE_ALREADY_OPEN\x10\x11\x12\x18\n" +
-	"\x14POLICY_VALUE_MISSING\x10\x12B.Z,fupin.dev/proto/gen/fupin/common/v1;commonv1b\x06proto3"
+	"\x14POLICY_VALUE_MISSING\x10\x12\x12\x1c\n" +
+	"\x18REPLAY_BY_OTHER_IDENTITY\x10\x1eB.Z,fupin.dev/proto/gen/fupin/common/v1;commonv1b\x06proto3"
 
 var (
 	file_fupin_common_v1_errors_proto_rawDescOnce sync.Once
