@@ -11,6 +11,7 @@ import (
 
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	"fupin.dev/services/identification"
+	"fupin.dev/services/platform/audit"
 	"fupin.dev/services/platform/boot"
 	"fupin.dev/services/platform/pii"
 	"fupin.dev/services/platform/servicetest"
@@ -314,5 +315,52 @@ func waitAudit(t *testing.T, dbURL, kind, method, resource string) {
 			t.Fatalf("no %s audit row for %s on %s", kind, method, resource)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Calls refused for region scope (PERMISSION_DENIED OUT_OF_REGION_SCOPE from a handler) are audited as
+// denied, naming the record asked for, like calls authorization refuses: a probe of another township
+// leaves a trace, reads as well as changes.
+func TestScopeRefusalsAudited(t *testing.T) {
+	h := start(t, sqldb.SQLite)
+	created, err := h.households.CreateHousehold(h.admin(t), newHousehold("990001002003", 30))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := created.GetName()
+	visits := identificationv1.NewVisitServiceClient(h.conn)
+	tests := []struct {
+		name   string
+		method string
+		call   func(ctx context.Context) error
+	}{
+		{name: "get", method: identificationv1.HouseholdService_GetHousehold_FullMethodName, call: func(ctx context.Context) error {
+			_, err := h.households.GetHousehold(ctx, &identificationv1.GetHouseholdRequest{Name: name})
+			return err
+		}},
+		{name: "list a household's helpers", method: identificationv1.VisitService_ListHelpers_FullMethodName, call: func(ctx context.Context) error {
+			_, err := visits.ListHelpers(ctx, &identificationv1.ListHelpersRequest{Parent: name})
+			return err
+		}},
+		{name: "update", method: identificationv1.HouseholdService_UpdateHousehold_FullMethodName, call: func(ctx context.Context) error {
+			_, err := h.households.UpdateHousehold(ctx, &identificationv1.UpdateHouseholdRequest{
+				Household:  &identificationv1.Household{Name: name, Address: "二组", Etag: created.GetEtag()},
+				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"address"}}})
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			caller := servicetest.Caller{Subject: "u-probe-" + tt.name, Department: "rural_revitalization",
+				Role: "township_officer", Region: "990001001"}
+			err := tt.call(h.keys.AsCaller(t, t.Context(), caller))
+			if code, info, _ := details(t, err); code != codes.PermissionDenied || info.GetReason() != "OUT_OF_REGION_SCOPE" {
+				t.Fatalf("another township's officer: %v %v, want PERMISSION_DENIED OUT_OF_REGION_SCOPE", code, info)
+			}
+			servicetest.WaitAudit(t, h.dbURL, func(r audit.Record) bool {
+				return r.Kind == audit.KindDenied && r.Method == tt.method && r.Actor == caller.Subject && r.Resource == name &&
+					r.Code == codes.PermissionDenied.String()
+			})
+		})
 	}
 }

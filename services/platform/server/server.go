@@ -120,6 +120,8 @@ func (s *Server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 			resp, err = handler(ctx, req)
 			if err == nil {
 				s.auditRead(ctx, m, req, resp, "")
+			} else {
+				s.auditRefusal(ctx, m, req, err)
 			}
 		} else {
 			resp, err = s.mutate(ctx, m, req, handler)
@@ -142,6 +144,7 @@ func (s *Server) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerIn
 	ctx, err = s.authorize(ctx, m)
 	if err == nil {
 		err = handler(srv, &validatingStream{ServerStream: ss, ctx: ctx, s: s})
+		s.auditRefusal(ctx, m, nil, err)
 	}
 	return toStatus(ctx, s.domain, s.cfg.Logger, info.FullMethod, err)
 }
@@ -394,6 +397,18 @@ func (s *Server) auditDenied(ctx context.Context, m *method, caller *auth.Caller
 	s.cfg.Audit.Enqueue(s.record(ctx, audit.KindDenied, m, caller, "", 0, codes.PermissionDenied, ""))
 }
 
+// auditRefusal records a read (or stream) the handler refused with PERMISSION_DENIED, e.g. a record
+// outside the caller's region scope: a probe of another township is audited like a call authorization
+// refused. (Refused mutations are audited by mutate.)
+func (s *Server) auditRefusal(ctx context.Context, m *method, req any, err error) {
+	if err == nil || status.Code(toStatus(ctx, s.domain, discard, m.fullName, err)) != codes.PermissionDenied {
+		return
+	}
+	caller, _ := auth.FromContext(ctx)
+	in, _ := req.(proto.Message)
+	s.cfg.Audit.Enqueue(s.record(ctx, audit.KindDenied, m, caller, resource(in, nil), 0, codes.PermissionDenied, ""))
+}
+
 func (s *Server) record(ctx context.Context, kind string, m *method, c *auth.Caller, res string, count int, code codes.Code, requestID string) audit.Record {
 	r := audit.Record{At: s.cfg.Now(), Kind: kind, Method: m.fullName, Resource: res, RecordCount: count,
 		Code: code.String(), RequestID: requestID, TraceID: trace.SpanContextFromContext(ctx).TraceID().String()}
@@ -433,7 +448,8 @@ func stringField(msg proto.Message, name protoreflect.Name) string {
 	return msg.ProtoReflect().Get(f).String()
 }
 
-// resource names what a call touched: the response's name, else the request's name or parent.
+// resource names what a call touched: the response's name, else the request's name or parent, else the
+// name of the resource an Update carries (AIP-134: `household.name`).
 func resource(req, resp proto.Message) string {
 	if r := stringField(resp, "name"); r != "" {
 		return r
@@ -441,7 +457,18 @@ func resource(req, resp proto.Message) string {
 	if r := stringField(req, "name"); r != "" {
 		return r
 	}
-	return stringField(req, "parent")
+	if r := stringField(req, "parent"); r != "" || req == nil {
+		return r
+	}
+	fields := req.ProtoReflect().Descriptor().Fields()
+	for i := range fields.Len() {
+		if f := fields.Get(i); f.Kind() == protoreflect.MessageKind && !f.IsList() && !f.IsMap() && req.ProtoReflect().Has(f) {
+			if r := stringField(req.ProtoReflect().Get(f).Message().Interface(), "name"); r != "" {
+				return r
+			}
+		}
+	}
+	return ""
 }
 
 // recordCount is the number of records a read returned: 1 for a single resource (a message with a name,
