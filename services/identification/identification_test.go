@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -363,4 +365,98 @@ func TestScopeRefusalsAudited(t *testing.T) {
 			})
 		})
 	}
+}
+
+// Plain 身份证号 are granted per department, role and purpose (issue 8, item 5): another department's
+// county admin stating a purpose reads masked numbers; the register's own staff read plain ones only for
+// the purposes granted and at most 100 records a call; every plain read names the persons it returned.
+func TestPlainTextByDepartmentAndPurpose(t *testing.T) {
+	h := start(t, sqldb.SQLite)
+	const village = "990001002003"
+	var persons []string
+	plainIDs := map[string]bool{}
+	for i := range 3 {
+		req := newHousehold(village, 60+i)
+		created, err := h.households.CreateHousehold(h.admin(t), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, m := range created.GetMembers() {
+			persons = append(persons, m.GetPersonId())
+			plainIDs[req.GetHousehold().GetMembers()[j].GetIdNumber()] = true
+		}
+	}
+	list := &identificationv1.ListHouseholdsRequest{Filter: `region_code:"` + village + `"`}
+	tests := []struct {
+		name  string
+		as    servicetest.Caller
+		plain bool
+	}{
+		{name: "人社 county admin stating verification", as: servicetest.Caller{Subject: "u-hr", Department: "human_resources",
+			Role: "county_admin", Purpose: "verification"}, plain: false},
+		{name: "民政 department staff stating case handling", as: servicetest.Caller{Subject: "u-ca", Department: "civil_affairs",
+			Role: "department_staff", Purpose: "case_handling"}, plain: false},
+		{name: "a service of 人社 stating verification (no grant)", as: servicetest.Caller{Subject: "service:employment",
+			Department: "human_resources", Role: "service", Purpose: "verification"}, plain: false},
+		{name: "the register's staff stating verification", as: servicetest.Caller{Subject: "u-rr-staff", Department: "rural_revitalization",
+			Role: "department_staff", Purpose: "verification"}, plain: true},
+		{name: "the register's staff stating audit (not granted to staff)", as: servicetest.Caller{Subject: "u-rr-staff",
+			Department: "rural_revitalization", Role: "department_staff", Purpose: "audit"}, plain: false},
+		{name: "the register's auditor stating audit", as: servicetest.Caller{Subject: "u-rr-auditor", Department: "rural_revitalization",
+			Role: "auditor", Purpose: "audit"}, plain: true},
+		{name: "the register's auditor stating case handling", as: servicetest.Caller{Subject: "u-rr-auditor",
+			Department: "rural_revitalization", Role: "auditor", Purpose: "case_handling"}, plain: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := h.households.ListHouseholds(h.keys.AsCaller(t, t.Context(), tt.as), list)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(resp.GetHouseholds()) != 3 {
+				t.Fatalf("%d households, want 3", len(resp.GetHouseholds()))
+			}
+			for _, hh := range resp.GetHouseholds() {
+				for _, m := range hh.GetMembers() {
+					if plainIDs[m.GetIdNumber()] != tt.plain {
+						t.Errorf("id_number %q: plain = %v, want %v", m.GetIdNumber(), !tt.plain, tt.plain)
+					}
+				}
+			}
+		})
+	}
+	t.Run("a plain read names the persons it returned", func(t *testing.T) {
+		r := servicetest.WaitAudit(t, h.dbURL, func(r audit.Record) bool {
+			return r.Kind == audit.KindRead && r.Actor == "u-rr-staff" && r.Purpose == "verification" &&
+				r.Method == identificationv1.HouseholdService_ListHouseholds_FullMethodName
+		})
+		got := slices.Sorted(slices.Values(r.PersonIDs))
+		if want := slices.Sorted(slices.Values(persons)); !slices.Equal(got, want) || r.RecordCount != 3 {
+			t.Errorf("audited persons %v (%d records), want %v (3)", got, r.RecordCount, want)
+		}
+	})
+	t.Run("plain reads take at most 100 records a call", func(t *testing.T) {
+		staff := h.as(t, "rural_revitalization", "department_staff", "", "verification")
+		_, err := h.households.ListHouseholds(staff, &identificationv1.ListHouseholdsRequest{PageSize: 101})
+		if code, info, br := details(t, err); code != codes.InvalidArgument || info.GetReason() != "PLAIN_TEXT_LIMIT_EXCEEDED" ||
+			br.GetFieldViolations()[0].GetField() != "page_size" {
+			t.Errorf("page_size 101 in plain text: %v %v %v", code, info, br)
+		}
+		if _, err := h.households.ListHouseholds(staff, &identificationv1.ListHouseholdsRequest{PageSize: 100}); err != nil {
+			t.Errorf("page_size 100 in plain text: %v", err)
+		}
+		if _, err := h.households.ListHouseholds(h.as(t, "rural_revitalization", "department_staff", ""),
+			&identificationv1.ListHouseholdsRequest{PageSize: 1000}); err != nil {
+			t.Errorf("page_size 1,000 masked: %v", err)
+		}
+		names := make([]string, 101)
+		for i := range names {
+			names[i] = "households/x" + strconv.Itoa(i)
+		}
+		_, err = h.households.BatchGetHouseholds(staff, &identificationv1.BatchGetHouseholdsRequest{Names: names})
+		if code, info, br := details(t, err); code != codes.InvalidArgument || info.GetReason() != "PLAIN_TEXT_LIMIT_EXCEEDED" ||
+			br.GetFieldViolations()[0].GetField() != "names" {
+			t.Errorf("101 names in plain text: %v %v %v", code, info, br)
+		}
+	})
 }

@@ -89,4 +89,6 @@ const (
 	// ReasonReplayByOtherIdentity: a request_id's result is replayed only to the identity that made the
 	// first call.
 	ReasonReplayByOtherIdentity = "REPLAY_BY_OTHER_IDENTITY"
+	// ReasonPlainTextLimitExceeded: a plain-text read asked for more than MaxPlainTextRecords records.
+	ReasonPlainTextLimitExceeded = "PLAIN_TEXT_LIMIT_EXCEEDED"
 )

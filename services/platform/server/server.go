@@ -116,6 +116,10 @@ func (s *Server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 		err = s.validate(req)
 	}
 	if err == nil {
+		caller, _ := auth.FromContext(ctx)
+		err = limitPlainText(caller, req)
+	}
+	if err == nil {
 		if m.readOnly {
 			resp, err = handler(ctx, req)
 			if err == nil {
@@ -191,7 +195,7 @@ func (s *Server) authorize(ctx context.Context, m *method) (context.Context, err
 		}
 		caller.Purpose = purpose
 	}
-	caller.PlainText = caller.Purpose != commonv1.Purpose_PURPOSE_UNSPECIFIED && hasRole(m.rule.GetPlainTextRoles(), caller.Role)
+	caller.PlainText = plainTextAllowed(m.rule, caller)
 	return ctx, nil
 }
 
@@ -381,16 +385,26 @@ func (s *Server) mutate(ctx context.Context, m *method, req any, handler grpc.Un
 	return resp, nil
 }
 
-// auditRead records reads that return plain personal data or that another department makes (requestID
-// is set for the replay of a mutation).
+// auditRead records reads that return plain personal data or that another department than the data's
+// owner makes, naming the persons they returned (requestID is set for the replay of a mutation).
 func (s *Server) auditRead(ctx context.Context, m *method, req, resp any, requestID string) {
 	caller, ok := auth.FromContext(ctx)
-	if !ok || (!caller.PlainText && caller.Department == s.cfg.Department && caller.OnBehalfOf == nil) {
+	if !ok || (!caller.PlainText && caller.Department == s.owner(m) && caller.OnBehalfOf == nil) {
 		return
 	}
 	out, _ := resp.(proto.Message)
 	in, _ := req.(proto.Message)
-	s.cfg.Audit.Enqueue(s.record(ctx, audit.KindRead, m, caller, resource(in, out), recordCount(out), codes.OK, requestID))
+	r := s.record(ctx, audit.KindRead, m, caller, resource(in, out), recordCount(out), codes.OK, requestID)
+	r.PersonIDs = personIDs(out)
+	s.cfg.Audit.Enqueue(r)
+}
+
+// owner is the department whose data m serves: the one its service declares, else this process's.
+func (s *Server) owner(m *method) commonv1.Department {
+	if m.owner != commonv1.Department_DEPARTMENT_UNSPECIFIED {
+		return m.owner
+	}
+	return s.cfg.Department
 }
 
 func (s *Server) auditDenied(ctx context.Context, m *method, caller *auth.Caller) {

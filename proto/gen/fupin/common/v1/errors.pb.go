@@ -68,6 +68,9 @@ const (
 	// The request_id was used before by another identity of the same subject (another department, role,
 	// region, on-behalf-of caller or purpose): only the identity that made the first call gets its result.
 	ErrorReason_REPLAY_BY_OTHER_IDENTITY ErrorReason = 30
+	// A read in plain text asked for more records than one plain read may return (page_size or names above
+	// 100); the BadRequest names the field.
+	ErrorReason_PLAIN_TEXT_LIMIT_EXCEEDED ErrorReason = 31
 )
 
 // Enum value maps for ErrorReason.
@@ -93,28 +96,30 @@ var (
 		17: "CASE_ALREADY_OPEN",
 		18: "POLICY_VALUE_MISSING",
 		30: "REPLAY_BY_OTHER_IDENTITY",
+		31: "PLAIN_TEXT_LIMIT_EXCEEDED",
 	}
 	ErrorReason_value = map[string]int32{
-		"ERROR_REASON_UNSPECIFIED": 0,
-		"UNAUTHENTICATED":          1,
-		"ACCESS_DENIED":            2,
-		"OUT_OF_REGION_SCOPE":      3,
-		"INVALID_FIELD":            4,
-		"REQUEST_ID_REUSED":        5,
-		"STALE_ETAG":               6,
-		"NOT_FOUND":                7,
-		"INTERNAL_ERROR":           8,
-		"REQUEST_IN_PROGRESS":      9,
-		"RULE_REFUSED":             10,
-		"DUPLICATE":                11,
-		"INVALID_PURPOSE":          12,
-		"STEP_OUT_OF_ORDER":        13,
-		"CASE_CLOSED":              14,
-		"POSTING_PERIOD_NOT_OVER":  15,
-		"BACKDATE_REASON_REQUIRED": 16,
-		"CASE_ALREADY_OPEN":        17,
-		"POLICY_VALUE_MISSING":     18,
-		"REPLAY_BY_OTHER_IDENTITY": 30,
+		"ERROR_REASON_UNSPECIFIED":  0,
+		"UNAUTHENTICATED":           1,
+		"ACCESS_DENIED":             2,
+		"OUT_OF_REGION_SCOPE":       3,
+		"INVALID_FIELD":             4,
+		"REQUEST_ID_REUSED":         5,
+		"STALE_ETAG":                6,
+		"NOT_FOUND":                 7,
+		"INTERNAL_ERROR":            8,
+		"REQUEST_IN_PROGRESS":       9,
+		"RULE_REFUSED":              10,
+		"DUPLICATE":                 11,
+		"INVALID_PURPOSE":           12,
+		"STEP_OUT_OF_ORDER":         13,
+		"CASE_CLOSED":               14,
+		"POSTING_PERIOD_NOT_OVER":   15,
+		"BACKDATE_REASON_REQUIRED":  16,
+		"CASE_ALREADY_OPEN":         17,
+		"POLICY_VALUE_MISSING":      18,
+		"REPLAY_BY_OTHER_IDENTITY":  30,
+		"PLAIN_TEXT_LIMIT_EXCEEDED": 31,
 	}
 )
 
@@ -149,7 +154,7 @@ var File_fupin_common_v1_errors_proto protoreflect.FileDescriptor
 
 const file_fupin_common_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x1cfupin/common/v1/errors.proto\x12\x0ffupin.common.v1*\xca\x03\n" +
+	"\x1cfupin/common/v1/errors.proto\x12\x0ffupin.common.v1*\xe9\x03\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fUNAUTHENTICATED\x10\x01\x12\x11\n" +
@@ -172,7 +177,8 @@ const file_fupin_common_v1_errors_proto_rawDesc = "" +
 	"\x18BACKDATE_REASON_REQUIRED\x10\x10\x12\x15\n" +
 	"\x11CASE_ALREADY_OPEN\x10\x11\x12\x18\n" +
 	"\x14POLICY_VALUE_MISSING\x10\x12\x12\x1c\n" +
-	"\x18REPLAY_BY_OTHER_IDENTITY\x10\x1eB.Z,fupin.dev/proto/gen/fupin/common/v1;commonv1b\x06proto3"
+	"\x18REPLAY_BY_OTHER_IDENTITY\x10\x1e\x12\x1d\n" +
+	"\x19PLAIN_TEXT_LIMIT_EXCEEDED\x10\x1fB.Z,fupin.dev/proto/gen/fupin/common/v1;commonv1b\x06proto3"
 
 var (
 	file_fupin_common_v1_errors_proto_rawDescOnce sync.Once

@@ -578,10 +578,10 @@ const file_fupin_identification_v1_import_proto_rawDesc = "" +
 	"\x1aIMPORT_OUTCOME_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17IMPORT_OUTCOME_REJECTED\x10\x01\x12\x1b\n" +
 	"\x17IMPORT_OUTCOME_CONFLICT\x10\x02\x12#\n" +
-	"\x1fIMPORT_OUTCOME_ALREADY_IMPORTED\x10\x032\x9a\x01\n" +
+	"\x1fIMPORT_OUTCOME_ALREADY_IMPORTED\x10\x032\xa0\x01\n" +
 	"\rImportService\x12\x88\x01\n" +
 	"\x10ImportHouseholds\x120.fupin.identification.v1.ImportHouseholdsRequest\x1a1.fupin.identification.v1.ImportHouseholdsResponse\"\v\xca\xf3\x18\a\n" +
-	"\x01\x01\x12\x02\x01\x02(\x010\x01B>Z<fupin.dev/proto/gen/fupin/identification/v1;identificationv1b\x06proto3"
+	"\x01\x01\x12\x02\x01\x02(\x010\x01\x1a\x04\xd0\xf3\x18\x01B>Z<fupin.dev/proto/gen/fupin/identification/v1;identificationv1b\x06proto3"
 
 var (
 	file_fupin_identification_v1_import_proto_rawDescOnce sync.Once

@@ -347,10 +347,10 @@ const file_fupin_identification_v1_register_export_proto_rawDesc = "" +
 	"\bid_index\x18\x02 \x01(\tR\aidIndex\x12K\n" +
 	"\x10relation_to_head\x18\x03 \x01(\x0e2!.fupin.identification.v1.RelationR\x0erelationToHead\x12\x1d\n" +
 	"\n" +
-	"birth_date\x18\x04 \x01(\tR\tbirthDate2\x98\x01\n" +
+	"birth_date\x18\x04 \x01(\tR\tbirthDate2\x9e\x01\n" +
 	"\x15RegisterExportService\x12\x7f\n" +
 	"\x0eExportRegister\x12..fupin.identification.v1.ExportRegisterRequest\x1a/.fupin.identification.v1.ExportRegisterResponse\"\n" +
-	"\xca\xf3\x18\x03\x12\x01\x06\x90\x02\x010\x01B>Z<fupin.dev/proto/gen/fupin/identification/v1;identificationv1b\x06proto3"
+	"\xca\xf3\x18\x03\x12\x01\x06\x90\x02\x010\x01\x1a\x04\xd0\xf3\x18\x01B>Z<fupin.dev/proto/gen/fupin/identification/v1;identificationv1b\x06proto3"
 
 var (
 	file_fupin_identification_v1_register_export_proto_rawDescOnce sync.Once
