@@ -2,14 +2,12 @@ package identification_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
 	"slices"
 	"strconv"
 	"testing"
-	"time"
 
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	"fupin.dev/services/identification"
@@ -294,30 +292,12 @@ func TestHouseholdAPI(t *testing.T) {
 	})
 }
 
-// waitAudit polls the service's audit log (written asynchronously for reads) for a row.
+// waitAudit waits for an audit row of kind on method and resource (reads are audited asynchronously).
 func waitAudit(t *testing.T, dbURL, kind, method, resource string) {
 	t.Helper()
-	db, err := sqldb.Open(t.Context(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var n int
-		err := db.Q(t.Context()).QueryRowContext(t.Context(), `SELECT count(*) FROM fupin_audit WHERE kind = $1 AND method = $2 AND resource = $3`,
-			kind, method, resource).Scan(&n)
-		if err != nil && err != sql.ErrNoRows {
-			t.Fatal(err)
-		}
-		if n > 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no %s audit row for %s on %s", kind, method, resource)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	servicetest.WaitAudit(t, dbURL, func(r audit.Record) bool {
+		return r.Kind == kind && r.Method == method && r.Resource == resource
+	})
 }
 
 // Calls refused for region scope (PERMISSION_DENIED OUT_OF_REGION_SCOPE from a handler) are audited as
