@@ -44,7 +44,6 @@ func knownServices() map[string]service {
 			identificationv1.RegisterTrailServiceHandler,
 			identificationv1.RegisterIncomeServiceHandler,
 			identificationv1.RegisterMonitoringServiceHandler,
-			identificationv1.RegisterRegisterExportServiceHandler,
 			identificationv1.RegisterImportServiceHandler,
 			// Every service serves the county's live policy; the gateway asks the register's.
 			commonv1.RegisterPolicyServiceHandler,

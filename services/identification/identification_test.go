@@ -2,15 +2,16 @@ package identification_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"strconv"
 	"testing"
-	"time"
 
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	"fupin.dev/services/identification"
+	"fupin.dev/services/platform/audit"
 	"fupin.dev/services/platform/boot"
 	"fupin.dev/services/platform/pii"
 	"fupin.dev/services/platform/servicetest"
@@ -348,28 +349,151 @@ func TestHouseholdAPI(t *testing.T) {
 	})
 }
 
-// waitAudit polls the service's audit log (written asynchronously for reads) for a row.
+// waitAudit waits for an audit row of kind on method and resource (reads are audited asynchronously).
 func waitAudit(t *testing.T, dbURL, kind, method, resource string) {
 	t.Helper()
-	db, err := sqldb.Open(t.Context(), dbURL)
+	servicetest.WaitAudit(t, dbURL, func(r audit.Record) bool {
+		return r.Kind == kind && r.Method == method && r.Resource == resource
+	})
+}
+
+// Calls refused for region scope (PERMISSION_DENIED OUT_OF_REGION_SCOPE from a handler) are audited as
+// denied, naming the record asked for, like calls authorization refuses: a probe of another township
+// leaves a trace, reads as well as changes.
+func TestScopeRefusalsAudited(t *testing.T) {
+	h := start(t, sqldb.SQLite)
+	created, err := h.households.CreateHousehold(h.admin(t), newHousehold("990001002003", 30))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var n int
-		err := db.Q(t.Context()).QueryRowContext(t.Context(), `SELECT count(*) FROM fupin_audit WHERE kind = $1 AND method = $2 AND resource = $3`,
-			kind, method, resource).Scan(&n)
-		if err != nil && err != sql.ErrNoRows {
+	name := created.GetName()
+	visits := identificationv1.NewVisitServiceClient(h.conn)
+	tests := []struct {
+		name   string
+		method string
+		call   func(ctx context.Context) error
+	}{
+		{name: "get", method: identificationv1.HouseholdService_GetHousehold_FullMethodName, call: func(ctx context.Context) error {
+			_, err := h.households.GetHousehold(ctx, &identificationv1.GetHouseholdRequest{Name: name})
+			return err
+		}},
+		{name: "list a household's helpers", method: identificationv1.VisitService_ListHelpers_FullMethodName, call: func(ctx context.Context) error {
+			_, err := visits.ListHelpers(ctx, &identificationv1.ListHelpersRequest{Parent: name})
+			return err
+		}},
+		{name: "update", method: identificationv1.HouseholdService_UpdateHousehold_FullMethodName, call: func(ctx context.Context) error {
+			_, err := h.households.UpdateHousehold(ctx, &identificationv1.UpdateHouseholdRequest{
+				Household:  &identificationv1.Household{Name: name, Address: "二组", Etag: created.GetEtag()},
+				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"address"}}})
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			caller := servicetest.Caller{Subject: "u-probe-" + tt.name, Department: "rural_revitalization",
+				Role: "township_officer", Region: "990001001"}
+			err := tt.call(h.keys.AsCaller(t, t.Context(), caller))
+			if code, info, _ := details(t, err); code != codes.PermissionDenied || info.GetReason() != "OUT_OF_REGION_SCOPE" {
+				t.Fatalf("another township's officer: %v %v, want PERMISSION_DENIED OUT_OF_REGION_SCOPE", code, info)
+			}
+			servicetest.WaitAudit(t, h.dbURL, func(r audit.Record) bool {
+				return r.Kind == audit.KindDenied && r.Method == tt.method && r.Actor == caller.Subject && r.Resource == name &&
+					r.Code == codes.PermissionDenied.String()
+			})
+		})
+	}
+}
+
+// Plain 身份证号 are granted per department, role and purpose (issue 8, item 5): another department's
+// county admin stating a purpose reads masked numbers; the register's own staff read plain ones only for
+// the purposes granted and at most 100 records a call; every plain read names the persons it returned.
+func TestPlainTextByDepartmentAndPurpose(t *testing.T) {
+	h := start(t, sqldb.SQLite)
+	const village = "990001002003"
+	var persons []string
+	plainIDs := map[string]bool{}
+	for i := range 3 {
+		req := newHousehold(village, 60+i)
+		created, err := h.households.CreateHousehold(h.admin(t), req)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if n > 0 {
-			return
+		for j, m := range created.GetMembers() {
+			persons = append(persons, m.GetPersonId())
+			plainIDs[req.GetHousehold().GetMembers()[j].GetIdNumber()] = true
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no %s audit row for %s on %s", kind, method, resource)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
+	list := &identificationv1.ListHouseholdsRequest{Filter: `region_code:"` + village + `"`}
+	tests := []struct {
+		name  string
+		as    servicetest.Caller
+		plain bool
+	}{
+		{name: "人社 county admin stating verification", as: servicetest.Caller{Subject: "u-hr", Department: "human_resources",
+			Role: "county_admin", Purpose: "verification"}, plain: false},
+		{name: "民政 department staff stating case handling", as: servicetest.Caller{Subject: "u-ca", Department: "civil_affairs",
+			Role: "department_staff", Purpose: "case_handling"}, plain: false},
+		{name: "a service of 人社 stating verification (no grant)", as: servicetest.Caller{Subject: "service:employment",
+			Department: "human_resources", Role: "service", Purpose: "verification"}, plain: false},
+		{name: "the register's staff stating verification", as: servicetest.Caller{Subject: "u-rr-staff", Department: "rural_revitalization",
+			Role: "department_staff", Purpose: "verification"}, plain: true},
+		{name: "the register's staff stating audit (not granted to staff)", as: servicetest.Caller{Subject: "u-rr-staff",
+			Department: "rural_revitalization", Role: "department_staff", Purpose: "audit"}, plain: false},
+		{name: "the register's auditor stating audit", as: servicetest.Caller{Subject: "u-rr-auditor", Department: "rural_revitalization",
+			Role: "auditor", Purpose: "audit"}, plain: true},
+		{name: "the register's auditor stating case handling", as: servicetest.Caller{Subject: "u-rr-auditor",
+			Department: "rural_revitalization", Role: "auditor", Purpose: "case_handling"}, plain: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := h.households.ListHouseholds(h.keys.AsCaller(t, t.Context(), tt.as), list)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(resp.GetHouseholds()) != 3 {
+				t.Fatalf("%d households, want 3", len(resp.GetHouseholds()))
+			}
+			for _, hh := range resp.GetHouseholds() {
+				for _, m := range hh.GetMembers() {
+					if plainIDs[m.GetIdNumber()] != tt.plain {
+						t.Errorf("id_number %q: plain = %v, want %v", m.GetIdNumber(), !tt.plain, tt.plain)
+					}
+				}
+			}
+		})
+	}
+	t.Run("a plain read names the persons it returned", func(t *testing.T) {
+		r := servicetest.WaitAudit(t, h.dbURL, func(r audit.Record) bool {
+			return r.Kind == audit.KindRead && r.Actor == "u-rr-staff" && r.Purpose == "verification" &&
+				r.Method == identificationv1.HouseholdService_ListHouseholds_FullMethodName
+		})
+		got := slices.Sorted(slices.Values(r.PersonIDs))
+		if want := slices.Sorted(slices.Values(persons)); !slices.Equal(got, want) || r.RecordCount != 3 {
+			t.Errorf("audited persons %v (%d records), want %v (3)", got, r.RecordCount, want)
+		}
+	})
+	t.Run("plain reads take at most 100 records a call", func(t *testing.T) {
+		staff := h.as(t, "rural_revitalization", "department_staff", "", "verification")
+		_, err := h.households.ListHouseholds(staff, &identificationv1.ListHouseholdsRequest{PageSize: 101})
+		if code, info, br := details(t, err); code != codes.InvalidArgument || info.GetReason() != "PLAIN_TEXT_LIMIT_EXCEEDED" ||
+			br.GetFieldViolations()[0].GetField() != "page_size" {
+			t.Errorf("page_size 101 in plain text: %v %v %v", code, info, br)
+		}
+		if _, err := h.households.ListHouseholds(staff, &identificationv1.ListHouseholdsRequest{PageSize: 100}); err != nil {
+			t.Errorf("page_size 100 in plain text: %v", err)
+		}
+		if _, err := h.households.ListHouseholds(h.as(t, "rural_revitalization", "department_staff", ""),
+			&identificationv1.ListHouseholdsRequest{PageSize: 1000}); err != nil {
+			t.Errorf("page_size 1,000 masked: %v", err)
+		}
+		names := make([]string, 101)
+		for i := range names {
+			names[i] = "households/x" + strconv.Itoa(i)
+		}
+		_, err = h.households.BatchGetHouseholds(staff, &identificationv1.BatchGetHouseholdsRequest{Names: names})
+		if code, info, br := details(t, err); code != codes.InvalidArgument || info.GetReason() != "PLAIN_TEXT_LIMIT_EXCEEDED" ||
+			br.GetFieldViolations()[0].GetField() != "names" {
+			t.Errorf("101 names in plain text: %v %v %v", code, info, br)
+		}
+	})
 }

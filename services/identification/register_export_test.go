@@ -10,6 +10,7 @@ import (
 
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	"fupin.dev/services/platform/pii"
+	"fupin.dev/services/platform/servicetest"
 	"fupin.dev/services/platform/sqldb"
 	"fupin.dev/services/platform/sqldb/sqldbtest"
 	"google.golang.org/grpc/codes"
@@ -73,6 +74,9 @@ func TestRegisterExport(t *testing.T) {
 		sorted := []string{created[0].GetName(), created[1].GetName(), created[2].GetName()}
 		slices.Sort(sorted)
 		service := h.as(t, "civil_affairs", "service", "")
+		forTownB := h.keys.AsCaller(t, t.Context(), servicetest.Caller{Subject: "service:subsidies", Department: "civil_affairs",
+			Role: "service", OnBehalfOf: &servicetest.Caller{Subject: "u-town-b", Department: "civil_affairs",
+				Role: "township_officer", Region: townB}})
 
 		t.Run("a service gets every active household in id order with blind indexes", func(t *testing.T) {
 			msgs, err := exportRegister(service, export, &identificationv1.ExportRegisterRequest{})
@@ -138,9 +142,9 @@ func TestRegisterExport(t *testing.T) {
 				req  *identificationv1.ExportRegisterRequest
 				want []string
 			}{
-				{"township admin sees its township", h.as(t, "rural_revitalization", "county_admin", townB),
+				{"a service acting for a township officer sees the township", forTownB,
 					&identificationv1.ExportRegisterRequest{}, []string{created[0].GetName(), created[2].GetName()}},
-				{"a region outside the scope exports nothing", h.as(t, "rural_revitalization", "county_admin", townB),
+				{"a region outside the scope exports nothing", forTownB,
 					&identificationv1.ExportRegisterRequest{RegionCode: townA}, nil},
 				{"region narrows a county caller", service, &identificationv1.ExportRegisterRequest{RegionCode: "990001001001"},
 					[]string{created[1].GetName()}},
@@ -159,12 +163,19 @@ func TestRegisterExport(t *testing.T) {
 				}
 			}
 		})
-		t.Run("refusals", func(t *testing.T) {
-			_, err := exportRegister(h.as(t, "civil_affairs", "department_staff", ""), export, &identificationv1.ExportRegisterRequest{})
-			if code, _, _ := details(t, err); code != codes.PermissionDenied {
-				t.Errorf("department staff: %v", err)
+		t.Run("people are refused: the blind index is for services", func(t *testing.T) {
+			for _, who := range []struct{ dept, role string }{
+				{"finance", "county_admin"}, {"rural_revitalization", "county_admin"}, {"rural_revitalization", "auditor"},
+				{"civil_affairs", "department_staff"},
+			} {
+				_, err := exportRegister(h.as(t, who.dept, who.role, ""), export, &identificationv1.ExportRegisterRequest{})
+				if code, info, _ := details(t, err); code != codes.PermissionDenied || info.GetReason() != "ACCESS_DENIED" {
+					t.Errorf("%s %s: %v, want PERMISSION_DENIED ACCESS_DENIED", who.dept, who.role, err)
+				}
 			}
-			_, err = exportRegister(service, export, &identificationv1.ExportRegisterRequest{BatchSize: 10001})
+		})
+		t.Run("refusals", func(t *testing.T) {
+			_, err := exportRegister(service, export, &identificationv1.ExportRegisterRequest{BatchSize: 10001})
 			code, _, br := details(t, err)
 			if code != codes.InvalidArgument || len(br.GetFieldViolations()) != 1 || br.GetFieldViolations()[0].GetField() != "batch_size" {
 				t.Errorf("batch size 10001: %v %v", code, br)

@@ -1,14 +1,17 @@
 package subsidies_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	subsidiesv1 "fupin.dev/proto/gen/fupin/subsidies/v1"
+	"fupin.dev/services/platform/audit"
 	"fupin.dev/services/platform/bizdate"
 	"fupin.dev/services/platform/pii"
+	"fupin.dev/services/platform/servicetest"
 	"fupin.dev/services/platform/sqldb"
 	"fupin.dev/services/platform/sqldb/sqldbtest"
 	"google.golang.org/grpc/codes"
@@ -109,6 +112,18 @@ func TestCertificatesAndDisabilitySubsidies(t *testing.T) {
 			if code, _, _, _ := errorDetails(err); code != codes.PermissionDenied {
 				t.Fatalf("民政 revoking: %v", err)
 			}
+		})
+		t.Run("民政 stating a purpose still reads masked, audited as 残联's data read by another department", func(t *testing.T) {
+			got, err := certs.GetCertificate(c.As(t, "civil_affairs", "county_admin", "", "verification"),
+				&subsidiesv1.GetCertificateRequest{Name: cert.GetName()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			certNoPlainNumber(t, "GetCertificate for 民政 with a purpose", got, idHead)
+			servicetest.WaitAudit(t, c.DatabaseURL, func(r audit.Record) bool {
+				return r.Kind == audit.KindRead && r.Method == subsidiesv1.CertificateService_GetCertificate_FullMethodName &&
+					r.Department == "civil_affairs" && r.Role == "county_admin" && slices.Equal(r.PersonIDs, []string{cert.GetPersonId()})
+			})
 		})
 		t.Run("the plain number only with a role that may and a purpose", func(t *testing.T) {
 			got, err := certs.GetCertificate(c.As(t, "disabled_persons_federation", "department_staff", "", "case_handling"),

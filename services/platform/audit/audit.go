@@ -41,16 +41,19 @@ type Record struct {
 	Code        string
 	RequestID   string
 	TraceID     string
+	// PersonIDs are the persons a read returned (plain reads and reads by another department name whom
+	// they read).
+	PersonIDs []string
 }
 
 const insertSQL = `INSERT INTO fupin_audit (at_us, kind, method, actor, department, role, on_behalf_of, purpose,
-	resource, record_count, code, request_id, trace_id) VALUES `
+	resource, record_count, code, request_id, trace_id, person_ids) VALUES `
 
-const columns = 13
+const columns = 14
 
 func (r Record) args() []any {
 	return []any{r.At.UnixMicro(), r.Kind, r.Method, r.Actor, r.Department, r.Role, r.OnBehalfOf, r.Purpose,
-		r.Resource, r.RecordCount, r.Code, r.RequestID, r.TraceID}
+		r.Resource, r.RecordCount, r.Code, r.RequestID, r.TraceID, strings.Join(r.PersonIDs, ",")}
 }
 
 // Background is the row of a change a service makes on its own, outside any request (a scheduled job, a
@@ -196,8 +199,14 @@ func (l *Log) Close() {
 
 // List returns the newest audit rows, newest first (for tests and the audit API).
 func (l *Log) List(ctx context.Context, limit int) ([]Record, error) {
-	rows, err := l.db.Q(ctx).QueryContext(ctx, `SELECT at_us, kind, method, actor, department, role, on_behalf_of,
-		purpose, resource, record_count, code, request_id, trace_id FROM fupin_audit ORDER BY id DESC LIMIT $1`, limit)
+	return Recent(ctx, l.db, limit)
+}
+
+// Recent returns the newest audit rows of db, newest first, without a running Log (tests reading a
+// service's database from outside).
+func Recent(ctx context.Context, db *sqldb.DB, limit int) ([]Record, error) {
+	rows, err := db.Q(ctx).QueryContext(ctx, `SELECT at_us, kind, method, actor, department, role, on_behalf_of,
+		purpose, resource, record_count, code, request_id, trace_id, person_ids FROM fupin_audit ORDER BY id DESC LIMIT $1`, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -206,11 +215,15 @@ func (l *Log) List(ctx context.Context, limit int) ([]Record, error) {
 	for rows.Next() {
 		var r Record
 		var at int64
+		var persons string
 		if err := rows.Scan(&at, &r.Kind, &r.Method, &r.Actor, &r.Department, &r.Role, &r.OnBehalfOf, &r.Purpose,
-			&r.Resource, &r.RecordCount, &r.Code, &r.RequestID, &r.TraceID); err != nil {
+			&r.Resource, &r.RecordCount, &r.Code, &r.RequestID, &r.TraceID, &persons); err != nil {
 			return nil, err
 		}
 		r.At = time.UnixMicro(at)
+		if persons != "" {
+			r.PersonIDs = strings.Split(persons, ",")
+		}
 		out = append(out, r)
 	}
 	return out, rows.Err()

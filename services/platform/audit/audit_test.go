@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -37,7 +38,7 @@ func record(i int) audit.Record {
 		Method: "/fupin.identification.v1.HouseholdService/UpdateHousehold", Actor: fmt.Sprintf("u-%d", i),
 		Department: "rural_revitalization", Role: "township_officer", OnBehalfOf: "u-person", Purpose: "case_handling",
 		Resource: fmt.Sprintf("households/%d", i), RecordCount: 1, Code: "OK", RequestID: fmt.Sprintf("req-%d", i),
-		TraceID: "4bf92f3577b34da6a3ce929d0e0e4736",
+		TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", PersonIDs: []string{fmt.Sprintf("p-%d", i), "p-spouse"},
 	}
 }
 
@@ -93,7 +94,7 @@ func TestWrite(t *testing.T) {
 						t.Errorf("At = %v, want %v", got[0].At, want.At)
 					}
 					got[0].At = want.At
-					if got[0] != want {
+					if !reflect.DeepEqual(got[0], want) {
 						t.Errorf("row = %+v, want %+v", got[0], want)
 					}
 				}

@@ -35,7 +35,7 @@ type Caller struct {
 	// Purpose is the stated reason for reading plain personal data; UNSPECIFIED when none was sent.
 	Purpose commonv1.Purpose
 	// PlainText is set by authorization when this caller, for this method, may receive unmasked personal
-	// data: their role is among the method's plain_text_roles and they stated a purpose.
+	// data: a plain_text grant of the method names their department and role and the purpose they stated.
 	PlainText bool
 	// OnBehalfOf is the end user a service acts for; nil when a person calls directly.
 	OnBehalfOf *Caller

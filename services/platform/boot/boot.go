@@ -253,9 +253,16 @@ func (p *Process) Close() {
 	p.closers = nil
 }
 
-// Run serves until ctx ends, then stops cleanly and closes everything Start opened. Background jobs
-// (subscribers, leader-elected work) run alongside.
+// Run checks the access rules of the services registered on the server (server.CheckContracts), then
+// serves until ctx ends, stops cleanly and closes everything Start opened. Background jobs (subscribers,
+// leader-elected work) run alongside.
 func (p *Process) Run(ctx context.Context, background ...func(context.Context) error) error {
+	// A contract whose access rules would hand plain data to a person of another department (or break
+	// the platform's other access rules) never serves.
+	if err := p.Server.CheckContracts(); err != nil {
+		p.Close()
+		return fmt.Errorf("%s: %w", p.Name, err)
+	}
 	closers := p.closers
 	p.closers = nil
 	return lifecycle.Run(ctx, lifecycle.Options{

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
+	"fupin.dev/services/platform/auth"
 	"fupin.dev/services/platform/idempotency"
 	"fupin.dev/services/platform/migrations"
 	"fupin.dev/services/platform/sqldb"
@@ -34,7 +36,8 @@ func key(id string) idempotency.Key {
 func TestSaveLookup(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
 		db := newDB(t, d)
-		rec := idempotency.Record{RequestHash: []byte{0x00, 0xff, 0x10}, Response: []byte("\x0a\x0chouseholds/1\x00")}
+		rec := idempotency.Record{RequestHash: []byte{0x00, 0xff, 0x10}, Response: []byte("\x0a\x0chouseholds/1\x00"),
+			Identity: "sub=u-1001 dept=rural_revitalization role=county_admin region= purpose=case_handling"}
 		if err := save(t.Context(), db, key("req-1"), rec, now); err != nil {
 			t.Fatalf("Save: %v", err)
 		}
@@ -67,8 +70,9 @@ func TestSaveLookup(t *testing.T) {
 					}
 					return
 				}
-				if !bytes.Equal(got.RequestHash, rec.RequestHash) || !bytes.Equal(got.Response, rec.Response) {
-					t.Errorf("record = %x / %x, want %x / %x", got.RequestHash, got.Response, rec.RequestHash, rec.Response)
+				if !bytes.Equal(got.RequestHash, rec.RequestHash) || !bytes.Equal(got.Response, rec.Response) || got.Identity != rec.Identity {
+					t.Errorf("record = %x / %x / %q, want %x / %x / %q", got.RequestHash, got.Response, got.Identity,
+						rec.RequestHash, rec.Response, rec.Identity)
 				}
 			})
 		}
@@ -153,6 +157,64 @@ func TestExpire(t *testing.T) {
 		}
 		if n, err := idempotency.Expire(t.Context(), db, now); err != nil || n != 0 {
 			t.Errorf("second Expire = %d, %v; want 0, nil", n, err)
+		}
+	})
+}
+
+// TestIdentity: every part of a caller that decides what it may do or see changes the identity a replay is
+// held to; the same caller always gives the same one.
+func TestIdentity(t *testing.T) {
+	township := func() *auth.Caller {
+		return &auth.Caller{Subject: "u-7", Department: commonv1.Department_DEPARTMENT_RURAL_REVITALIZATION,
+			Role: commonv1.Role_ROLE_TOWNSHIP_OFFICER, Region: "990001002"}
+	}
+	service := func(person *auth.Caller) *auth.Caller {
+		return &auth.Caller{Subject: "service:subsidies", Department: commonv1.Department_DEPARTMENT_CIVIL_AFFAIRS,
+			Role: commonv1.Role_ROLE_SERVICE, OnBehalfOf: person}
+	}
+	base := idempotency.Identity(township())
+	if want := "sub=u-7 dept=rural_revitalization role=township_officer region=990001002"; base != want {
+		t.Errorf("Identity = %q, want %q", base, want)
+	}
+	tests := []struct {
+		name   string
+		change func(*auth.Caller) *auth.Caller
+		same   bool
+	}{
+		{name: "same caller", change: func(c *auth.Caller) *auth.Caller { return c }, same: true},
+		{name: "PlainText is decided per method, not part of the identity", same: true,
+			change: func(c *auth.Caller) *auth.Caller { c.PlainText = true; return c }},
+		{name: "another subject", change: func(c *auth.Caller) *auth.Caller { c.Subject = "u-8"; return c }},
+		{name: "another department", change: func(c *auth.Caller) *auth.Caller {
+			c.Department = commonv1.Department_DEPARTMENT_HUMAN_RESOURCES
+			return c
+		}},
+		{name: "another role", change: func(c *auth.Caller) *auth.Caller { c.Role = commonv1.Role_ROLE_VILLAGE_OFFICER; return c }},
+		{name: "another region", change: func(c *auth.Caller) *auth.Caller { c.Region = "990001001"; return c }},
+		{name: "the whole county", change: func(c *auth.Caller) *auth.Caller { c.Region = ""; return c }},
+		{name: "a stated purpose", change: func(c *auth.Caller) *auth.Caller {
+			c.Purpose = commonv1.Purpose_PURPOSE_VERIFICATION
+			return c
+		}},
+		{name: "a service acting for the caller", change: func(c *auth.Caller) *auth.Caller { return service(c) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := idempotency.Identity(tt.change(township())); (got == base) != tt.same {
+				t.Errorf("Identity = %q; equal to %q: %v, want %v", got, base, got == base, tt.same)
+			}
+		})
+	}
+	t.Run("the person a service acts for", func(t *testing.T) {
+		a, b := township(), township()
+		b.Region = "990001001"
+		if idempotency.Identity(service(a)) == idempotency.Identity(service(b)) {
+			t.Error("a service acting for the same subject in two regions has one identity")
+		}
+		a.Purpose = commonv1.Purpose_PURPOSE_CASE_HANDLING
+		if got := idempotency.Identity(service(a)); got != "sub=service:subsidies dept=civil_affairs role=service region= for "+
+			"sub=u-7 dept=rural_revitalization role=township_officer region=990001002 purpose=case_handling" {
+			t.Errorf("Identity = %q", got)
 		}
 	})
 }

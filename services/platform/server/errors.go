@@ -84,3 +84,12 @@ func refusal(domain string, e *apperr.Error) error {
 	}
 	return st.Err()
 }
+
+// Reasons the platform's chain itself refuses with (values of fupin.common.v1.ErrorReason).
+const (
+	// ReasonReplayByOtherIdentity: a request_id's result is replayed only to the identity that made the
+	// first call.
+	ReasonReplayByOtherIdentity = "REPLAY_BY_OTHER_IDENTITY"
+	// ReasonPlainTextLimitExceeded: a plain-text read asked for more than MaxPlainTextRecords records.
+	ReasonPlainTextLimitExceeded = "PLAIN_TEXT_LIMIT_EXCEEDED"
+)

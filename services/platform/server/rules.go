@@ -15,6 +15,7 @@ import (
 type method struct {
 	fullName string
 	rule     *commonv1.AccessRule // nil: no rule declared, so denied to everyone
+	owner    commonv1.Department  // the service's declared owner; UNSPECIFIED: the serving process's department
 	readOnly bool                 // idempotency_level = NO_SIDE_EFFECTS
 	output   protoreflect.MessageType
 	public   bool
@@ -63,11 +64,11 @@ func describe(fullMethod string) *method {
 	if !ok {
 		return m
 	}
+	m.owner = serviceOwner(md.Parent().(protoreflect.ServiceDescriptor))
 	opts, _ := md.Options().(*descriptorpb.MethodOptions)
 	if opts != nil {
 		m.readOnly = opts.GetIdempotencyLevel() == descriptorpb.MethodOptions_NO_SIDE_EFFECTS
-		if rule, ok := proto.GetExtension(opts, commonv1.E_Access).(*commonv1.AccessRule); ok && rule != nil &&
-			(len(rule.GetRoles()) > 0 || rule.GetPublic()) {
+		if rule := accessRule(md); rule != nil && (len(rule.GetRoles()) > 0 || rule.GetPublic()) {
 			m.rule = rule
 			m.public = rule.GetPublic()
 		}
@@ -76,4 +77,24 @@ func describe(fullMethod string) *method {
 		m.output = mt
 	}
 	return m
+}
+
+// serviceOwner is the department a service declares as the owner of its data (UNSPECIFIED when none).
+func serviceOwner(sd protoreflect.ServiceDescriptor) commonv1.Department {
+	opts, _ := sd.Options().(*descriptorpb.ServiceOptions)
+	if opts == nil {
+		return commonv1.Department_DEPARTMENT_UNSPECIFIED
+	}
+	d, _ := proto.GetExtension(opts, commonv1.E_Owner).(commonv1.Department)
+	return d
+}
+
+// accessRule is a method's declared rule, nil when it declares none.
+func accessRule(md protoreflect.MethodDescriptor) *commonv1.AccessRule {
+	opts, _ := md.Options().(*descriptorpb.MethodOptions)
+	if opts == nil {
+		return nil
+	}
+	rule, _ := proto.GetExtension(opts, commonv1.E_Access).(*commonv1.AccessRule)
+	return rule
 }

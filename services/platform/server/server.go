@@ -134,10 +134,16 @@ func (s *Server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 		err = s.validate(req)
 	}
 	if err == nil {
+		caller, _ := auth.FromContext(ctx)
+		err = limitPlainText(caller, req)
+	}
+	if err == nil {
 		if m.readOnly {
 			resp, err = handler(ctx, req)
 			if err == nil {
-				s.auditRead(ctx, m, req, resp)
+				s.auditRead(ctx, m, req, resp, "")
+			} else {
+				s.auditRefusal(ctx, m, req, err)
 			}
 		} else {
 			resp, err = s.mutate(ctx, m, req, handler)
@@ -162,6 +168,7 @@ func (s *Server) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerIn
 	ctx, err = s.authorize(ctx, m)
 	if err == nil {
 		err = handler(srv, &validatingStream{ServerStream: ss, ctx: ctx, s: s})
+		s.auditRefusal(ctx, m, nil, err)
 	}
 	return toStatus(ctx, s.domain, s.cfg.Logger, info.FullMethod, err)
 }
@@ -208,7 +215,7 @@ func (s *Server) authorize(ctx context.Context, m *method) (context.Context, err
 		}
 		caller.Purpose = purpose
 	}
-	caller.PlainText = caller.Purpose != commonv1.Purpose_PURPOSE_UNSPECIFIED && hasRole(m.rule.GetPlainTextRoles(), caller.Role)
+	caller.PlainText = plainTextAllowed(m.rule, caller)
 	return ctx, nil
 }
 
@@ -306,13 +313,17 @@ func (s *Server) validate(req any) error {
 }
 
 // mutate runs a changing call in one transaction with its idempotency record and its audit row. A retry
-// with the same request_id returns the stored response; the same id with another payload is refused.
+// with the same request_id returns the stored response to the very identity that made the first call
+// (idempotency.Identity) and is audited as the read it is; the same id from another identity of the same
+// subject (another role, region, on-behalf-of person or purpose) is refused, and the same id with another
+// payload too.
 func (s *Server) mutate(ctx context.Context, m *method, req any, handler grpc.UnaryHandler) (any, error) {
 	caller, _ := auth.FromContext(ctx)
 	msg, _ := req.(proto.Message)
 	requestID := stringField(msg, "request_id")
 	var key idempotency.Key
 	var hash []byte
+	identity := idempotency.Identity(caller)
 	if requestID != "" {
 		key = idempotency.Key{Caller: caller.Actor(), Method: m.fullName, RequestID: requestID}
 		hash = requestHash(msg)
@@ -324,6 +335,7 @@ func (s *Server) mutate(ctx context.Context, m *method, req any, handler grpc.Un
 		return nil, s.failed(ctx, m, caller, msg, requestID, err)
 	}
 	var resp any
+	replayed := false
 	for attempt := 0; attempt < 2; attempt++ {
 		err = s.cfg.DB.InTx(ctx, func(ctx context.Context) error {
 			if requestID != "" {
@@ -332,6 +344,11 @@ func (s *Server) mutate(ctx context.Context, m *method, req any, handler grpc.Un
 					return fmt.Errorf("idempotency lookup: %w", err)
 				}
 				if found {
+					if rec.Identity != identity {
+						return apperr.Denied(ReasonReplayByOtherIdentity, "request_id "+requestID+
+							" was used by another identity of the same subject (department, role, region, on-behalf-of caller or purpose); "+
+							"only the caller who made the first call gets its result: send a new request_id")
+					}
 					if !bytes.Equal(rec.RequestHash, hash) {
 						return apperr.Invalid("REQUEST_ID_REUSED", "request_id",
 							"request_id "+requestID+" was already used for a different request")
@@ -347,7 +364,7 @@ func (s *Server) mutate(ctx context.Context, m *method, req any, handler grpc.Un
 					if err := proto.Unmarshal(stored, out); err != nil {
 						return fmt.Errorf("idempotency replay: %w", err)
 					}
-					resp = out
+					resp, replayed = out, true
 					return nil
 				}
 			}
@@ -364,7 +381,7 @@ func (s *Server) mutate(ctx context.Context, m *method, req any, handler grpc.Un
 				if err != nil {
 					return err
 				}
-				if err := idempotency.Save(ctx, s.cfg.DB, key, idempotency.Record{RequestHash: hash, Response: b}, s.cfg.Now()); err != nil {
+				if err := idempotency.Save(ctx, s.cfg.DB, key, idempotency.Record{RequestHash: hash, Response: b, Identity: identity}, s.cfg.Now()); err != nil {
 					return err
 				}
 			}
@@ -380,13 +397,21 @@ func (s *Server) mutate(ctx context.Context, m *method, req any, handler grpc.Un
 	if err != nil {
 		return nil, s.failed(ctx, m, caller, msg, requestID, err)
 	}
+	if replayed {
+		// A replay changes nothing: it is a read of what it returns, audited as reads are.
+		s.auditRead(ctx, m, msg, resp, requestID)
+	}
 	return resp, nil
 }
 
 // failed audits a mutation that did not happen and returns its error.
 func (s *Server) failed(ctx context.Context, m *method, caller *auth.Caller, msg proto.Message, requestID string, err error) error {
 	code := status.Code(toStatus(ctx, s.domain, discard, m.fullName, err))
-	s.cfg.Audit.Enqueue(s.record(ctx, audit.KindFailed, m, caller, resource(msg, nil), 0, code, requestID))
+	kind := audit.KindFailed
+	if code == codes.PermissionDenied {
+		kind = audit.KindDenied // a refusal for scope or identity, as authorization's
+	}
+	s.cfg.Audit.Enqueue(s.record(ctx, kind, m, caller, resource(msg, nil), 0, code, requestID))
 	if d := conflicts.Disclosed(err); len(d) > 0 && s.cfg.Conflicts != nil {
 		// Nothing is disclosed that is not counted: if the record fails, so does the answer.
 		if rerr := s.cfg.Conflicts.Record(ctx, s.record(ctx, audit.KindConflict, m, caller, "", 1, code, requestID), d); rerr != nil {
@@ -396,19 +421,42 @@ func (s *Server) failed(ctx context.Context, m *method, caller *auth.Caller, msg
 	return err
 }
 
-// auditRead records reads that return plain personal data or that another department makes.
-func (s *Server) auditRead(ctx context.Context, m *method, req, resp any) {
+// auditRead records reads that return plain personal data or that another department than the data's
+// owner makes, naming the persons they returned (requestID is set for the replay of a mutation).
+func (s *Server) auditRead(ctx context.Context, m *method, req, resp any, requestID string) {
 	caller, ok := auth.FromContext(ctx)
-	if !ok || (!caller.PlainText && caller.Department == s.cfg.Department && caller.OnBehalfOf == nil) {
+	if !ok || (!caller.PlainText && caller.Department == s.owner(m) && caller.OnBehalfOf == nil) {
 		return
 	}
 	out, _ := resp.(proto.Message)
 	in, _ := req.(proto.Message)
-	s.cfg.Audit.Enqueue(s.record(ctx, audit.KindRead, m, caller, resource(in, out), recordCount(out), codes.OK, ""))
+	r := s.record(ctx, audit.KindRead, m, caller, resource(in, out), recordCount(out), codes.OK, requestID)
+	r.PersonIDs = personIDs(out)
+	s.cfg.Audit.Enqueue(r)
+}
+
+// owner is the department whose data m serves: the one its service declares, else this process's.
+func (s *Server) owner(m *method) commonv1.Department {
+	if m.owner != commonv1.Department_DEPARTMENT_UNSPECIFIED {
+		return m.owner
+	}
+	return s.cfg.Department
 }
 
 func (s *Server) auditDenied(ctx context.Context, m *method, caller *auth.Caller) {
 	s.cfg.Audit.Enqueue(s.record(ctx, audit.KindDenied, m, caller, "", 0, codes.PermissionDenied, ""))
+}
+
+// auditRefusal records a read (or stream) the handler refused with PERMISSION_DENIED, e.g. a record
+// outside the caller's region scope: a probe of another township is audited like a call authorization
+// refused. (Refused mutations are audited by mutate.)
+func (s *Server) auditRefusal(ctx context.Context, m *method, req any, err error) {
+	if err == nil || status.Code(toStatus(ctx, s.domain, discard, m.fullName, err)) != codes.PermissionDenied {
+		return
+	}
+	caller, _ := auth.FromContext(ctx)
+	in, _ := req.(proto.Message)
+	s.cfg.Audit.Enqueue(s.record(ctx, audit.KindDenied, m, caller, resource(in, nil), 0, codes.PermissionDenied, ""))
 }
 
 func (s *Server) record(ctx context.Context, kind string, m *method, c *auth.Caller, res string, count int, code codes.Code, requestID string) audit.Record {
@@ -450,7 +498,8 @@ func stringField(msg proto.Message, name protoreflect.Name) string {
 	return msg.ProtoReflect().Get(f).String()
 }
 
-// resource names what a call touched: the response's name, else the request's name or parent.
+// resource names what a call touched: the response's name, else the request's name or parent, else the
+// name of the resource an Update carries (AIP-134: `household.name`).
 func resource(req, resp proto.Message) string {
 	if r := stringField(resp, "name"); r != "" {
 		return r
@@ -458,7 +507,18 @@ func resource(req, resp proto.Message) string {
 	if r := stringField(req, "name"); r != "" {
 		return r
 	}
-	return stringField(req, "parent")
+	if r := stringField(req, "parent"); r != "" || req == nil {
+		return r
+	}
+	fields := req.ProtoReflect().Descriptor().Fields()
+	for i := range fields.Len() {
+		if f := fields.Get(i); f.Kind() == protoreflect.MessageKind && !f.IsList() && !f.IsMap() && req.ProtoReflect().Has(f) {
+			if r := stringField(req.ProtoReflect().Get(f).Message().Interface(), "name"); r != "" {
+				return r
+			}
+		}
+	}
+	return ""
 }
 
 // recordCount is the number of records a read returned: 1 for a single resource (a message with a name,

@@ -165,6 +165,8 @@ func TestResource(t *testing.T) {
 			resp: &identificationv1.ListRegionsResponse{}, want: ""},
 		{name: "created resource", req: &identificationv1.CreateHouseholdRequest{RequestId: "r"},
 			resp: &identificationv1.Household{Name: "households/new"}, want: "households/new"},
+		{name: "the resource an update carries", req: &identificationv1.UpdateHouseholdRequest{
+			Household: &identificationv1.Household{Name: "households/9"}}, resp: nil, want: "households/9"},
 		{name: "nothing named", req: &identificationv1.ListHouseholdsRequest{Filter: `region_code:"4213"`},
 			resp: &identificationv1.ListHouseholdsResponse{}, want: ""},
 		{name: "neither message", req: nil, resp: nil, want: ""},

@@ -9,16 +9,19 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
+	"fupin.dev/services/platform/audit"
 	"fupin.dev/services/platform/auth"
 	"fupin.dev/services/platform/discovery"
 	"fupin.dev/services/platform/etcdx/etcdtest"
 	"fupin.dev/services/platform/policy"
 	"fupin.dev/services/platform/regionset"
+	"fupin.dev/services/platform/sqldb"
 	"github.com/golang-jwt/jwt/v5"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -111,24 +114,55 @@ func Subject(dept, role, region string) string {
 // service's own key.
 func (k Keys) As(t testing.TB, ctx context.Context, dept, role, region string, purpose ...string) context.Context {
 	t.Helper()
-	signer, sub := k.Signer, Subject(dept, role, region)
+	c := Caller{Subject: Subject(dept, role, region), Department: dept, Role: role, Region: region}
 	if role == auth.RoleCode(commonv1.Role_ROLE_SERVICE) {
-		d, ok := auth.ParseDepartment(dept)
-		if !ok {
-			t.Fatalf("servicetest: unknown department %q", dept)
-		}
-		signer, sub = auth.NewSigner(k.Service(dept, d), auth.DefaultAudience), auth.ServiceSubjectPrefix+dept
+		c.Subject = auth.ServiceSubjectPrefix + dept
 	}
-	tok, err := signer.Sign(auth.Claims{Department: dept, Role: role, Region: region,
-		RegisteredClaims: jwt.RegisteredClaims{Subject: sub}}, time.Hour)
+	if len(purpose) > 0 {
+		c.Purpose = purpose[0]
+	}
+	return k.AsCaller(t, ctx, c)
+}
+
+// Caller is whom a test calls as: its token's claims, the purpose header ("" for none) and, for a
+// service, the person it acts for (their token travels in the on-behalf-of header).
+type Caller struct {
+	Subject, Department, Role, Region string
+	Purpose                           string
+	OnBehalfOf                        *Caller
+}
+
+// AsCaller returns a context whose calls carry c's token signed by k (and the person's it acts for).
+func (k Keys) AsCaller(t testing.TB, ctx context.Context, c Caller) context.Context {
+	t.Helper()
+	md := []string{"authorization", "Bearer " + k.token(t, c)}
+	if c.Purpose != "" {
+		md = append(md, auth.PurposeHeader, c.Purpose)
+	}
+	if c.OnBehalfOf != nil {
+		md = append(md, auth.OnBehalfOfHeader, "Bearer "+k.token(t, *c.OnBehalfOf))
+	}
+	return metadata.AppendToOutgoingContext(ctx, md...)
+}
+
+func (k Keys) token(t testing.TB, c Caller) string {
+	t.Helper()
+	signer := k.Signer
+	if c.Role == auth.RoleCode(commonv1.Role_ROLE_SERVICE) {
+		// A service signs with its own key, bound to its name and department (Subject "service:<name>").
+		d, ok := auth.ParseDepartment(c.Department)
+		if !ok {
+			t.Fatalf("servicetest: unknown department %q", c.Department)
+		}
+		name := cmp.Or(strings.TrimPrefix(c.Subject, auth.ServiceSubjectPrefix), c.Department)
+		signer, c.Subject = auth.NewSigner(k.Service(name, d), auth.DefaultAudience), auth.ServiceSubjectPrefix+name
+	}
+	tok, err := signer.Sign(auth.Claims{Department: c.Department, Role: c.Role, Region: c.Region,
+		RegisteredClaims: jwt.RegisteredClaims{Subject: c.Subject}}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	md := []string{"authorization", "Bearer " + tok}
-	if len(purpose) > 0 {
-		md = append(md, auth.PurposeHeader, purpose[0])
-	}
-	return metadata.AppendToOutgoingContext(ctx, md...)
+	return tok
 }
 
 // Claims are claims as fupin's Signer writes them (issuer, the default audience, issued now, an hour to
@@ -225,4 +259,31 @@ func Details(err error) (codes.Code, *errdetails.ErrorInfo, *errdetails.BadReque
 		}
 	}
 	return st.Code(), info, br, pf
+}
+
+// WaitAudit polls the audit log in the service database at dbURL until a row satisfies match and returns
+// it (asynchronous rows are written in batches); the test fails when none does within 10 seconds.
+func WaitAudit(t testing.TB, dbURL string, match func(audit.Record) bool) audit.Record {
+	t.Helper()
+	db, err := sqldb.Open(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		rows, err := audit.Recent(context.Background(), db, 10000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			if match(r) {
+				return r
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no matching audit row among the %d newest", len(rows))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

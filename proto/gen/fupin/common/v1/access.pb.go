@@ -254,11 +254,16 @@ type AccessRule struct {
 	Departments []Department `protobuf:"varint,1,rep,packed,name=departments,proto3,enum=fupin.common.v1.Department" json:"departments,omitempty"`
 	// Roles that may call the method; must not be empty unless `public` is set.
 	Roles []Role `protobuf:"varint,2,rep,packed,name=roles,proto3,enum=fupin.common.v1.Role" json:"roles,omitempty"`
-	// Roles that may read personal data in plain text (e.g. a full 身份证号) through this method when they
-	// also state a purpose. Everyone else sees masked values.
-	PlainTextRoles []Role `protobuf:"varint,3,rep,packed,name=plain_text_roles,json=plainTextRoles,proto3,enum=fupin.common.v1.Role" json:"plain_text_roles,omitempty"`
 	// Public methods need no token at all (health, public notices).
-	Public        bool `protobuf:"varint,4,opt,name=public,proto3" json:"public,omitempty"`
+	Public bool `protobuf:"varint,4,opt,name=public,proto3" json:"public,omitempty"`
+	// Who may read personal data in plain text (a full 身份证号, a helper's phone) through this method, and
+	// for which stated purposes (`x-fupin-purpose`). A caller matching no grant sees masked values. Plain
+	// personal data crosses a department only through a service call: a grant for a department other than
+	// the service's owner (ServiceOptions `owner`) may list ROLE_SERVICE alone, so a person of another
+	// department never reads plain data. The platform refuses to start with a grant that breaks this (or
+	// names a department or role the rule does not admit, or no purpose), and caps plain reads at 100
+	// records a call.
+	PlainText     []*PlainTextGrant `protobuf:"bytes,5,rep,name=plain_text,json=plainText,proto3" json:"plain_text,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -307,18 +312,83 @@ func (x *AccessRule) GetRoles() []Role {
 	return nil
 }
 
-func (x *AccessRule) GetPlainTextRoles() []Role {
-	if x != nil {
-		return x.PlainTextRoles
-	}
-	return nil
-}
-
 func (x *AccessRule) GetPublic() bool {
 	if x != nil {
 		return x.Public
 	}
 	return false
+}
+
+func (x *AccessRule) GetPlainText() []*PlainTextGrant {
+	if x != nil {
+		return x.PlainText
+	}
+	return nil
+}
+
+// PlainTextGrant lets callers of one department with one of the roles read personal data in plain text
+// when they state one of the purposes.
+type PlainTextGrant struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The callers' department.
+	Department Department `protobuf:"varint,1,opt,name=department,proto3,enum=fupin.common.v1.Department" json:"department,omitempty"`
+	// The callers' roles; ROLE_SERVICE alone when department is not the owner of the service's data.
+	Roles []Role `protobuf:"varint,2,rep,packed,name=roles,proto3,enum=fupin.common.v1.Role" json:"roles,omitempty"`
+	// The purposes the callers may state; at least one.
+	Purposes      []Purpose `protobuf:"varint,3,rep,packed,name=purposes,proto3,enum=fupin.common.v1.Purpose" json:"purposes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlainTextGrant) Reset() {
+	*x = PlainTextGrant{}
+	mi := &file_fupin_common_v1_access_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlainTextGrant) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlainTextGrant) ProtoMessage() {}
+
+func (x *PlainTextGrant) ProtoReflect() protoreflect.Message {
+	mi := &file_fupin_common_v1_access_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlainTextGrant.ProtoReflect.Descriptor instead.
+func (*PlainTextGrant) Descriptor() ([]byte, []int) {
+	return file_fupin_common_v1_access_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *PlainTextGrant) GetDepartment() Department {
+	if x != nil {
+		return x.Department
+	}
+	return Department_DEPARTMENT_UNSPECIFIED
+}
+
+func (x *PlainTextGrant) GetRoles() []Role {
+	if x != nil {
+		return x.Roles
+	}
+	return nil
+}
+
+func (x *PlainTextGrant) GetPurposes() []Purpose {
+	if x != nil {
+		return x.Purposes
+	}
+	return nil
 }
 
 var file_fupin_common_v1_access_proto_extTypes = []protoimpl.ExtensionInfo{
@@ -328,6 +398,14 @@ var file_fupin_common_v1_access_proto_extTypes = []protoimpl.ExtensionInfo{
 		Field:         51001,
 		Name:          "fupin.common.v1.access",
 		Tag:           "bytes,51001,opt,name=access",
+		Filename:      "fupin/common/v1/access.proto",
+	},
+	{
+		ExtendedType:  (*descriptorpb.ServiceOptions)(nil),
+		ExtensionType: (*Department)(nil),
+		Field:         51002,
+		Name:          "fupin.common.v1.owner",
+		Tag:           "varint,51002,opt,name=owner,enum=fupin.common.v1.Department",
 		Filename:      "fupin/common/v1/access.proto",
 	},
 }
@@ -340,17 +418,35 @@ var (
 	E_Access = &file_fupin_common_v1_access_proto_extTypes[0]
 )
 
+// Extension fields to descriptorpb.ServiceOptions.
+var (
+	// owner is the department whose data the service serves (乡村振兴局 the register, 残联 the disability
+	// certificates): its people may hold plain-text grants, and reads by any other department are audited
+	// as crossing departments. Unset, the department of the process serving it (PolicyService and
+	// ChangeFeedService, which every service serves).
+	//
+	// optional fupin.common.v1.Department owner = 51002;
+	E_Owner = &file_fupin_common_v1_access_proto_extTypes[1]
+)
+
 var File_fupin_common_v1_access_proto protoreflect.FileDescriptor
 
 const file_fupin_common_v1_access_proto_rawDesc = "" +
 	"\n" +
-	"\x1cfupin/common/v1/access.proto\x12\x0ffupin.common.v1\x1a google/protobuf/descriptor.proto\"\xd1\x01\n" +
+	"\x1cfupin/common/v1/access.proto\x12\x0ffupin.common.v1\x1a google/protobuf/descriptor.proto\"\xe8\x01\n" +
 	"\n" +
 	"AccessRule\x12=\n" +
 	"\vdepartments\x18\x01 \x03(\x0e2\x1b.fupin.common.v1.DepartmentR\vdepartments\x12+\n" +
-	"\x05roles\x18\x02 \x03(\x0e2\x15.fupin.common.v1.RoleR\x05roles\x12?\n" +
-	"\x10plain_text_roles\x18\x03 \x03(\x0e2\x15.fupin.common.v1.RoleR\x0eplainTextRoles\x12\x16\n" +
-	"\x06public\x18\x04 \x01(\bR\x06public*\xf3\x02\n" +
+	"\x05roles\x18\x02 \x03(\x0e2\x15.fupin.common.v1.RoleR\x05roles\x12\x16\n" +
+	"\x06public\x18\x04 \x01(\bR\x06public\x12>\n" +
+	"\n" +
+	"plain_text\x18\x05 \x03(\v2\x1f.fupin.common.v1.PlainTextGrantR\tplainTextJ\x04\b\x03\x10\x04R\x10plain_text_roles\"\xb0\x01\n" +
+	"\x0ePlainTextGrant\x12;\n" +
+	"\n" +
+	"department\x18\x01 \x01(\x0e2\x1b.fupin.common.v1.DepartmentR\n" +
+	"department\x12+\n" +
+	"\x05roles\x18\x02 \x03(\x0e2\x15.fupin.common.v1.RoleR\x05roles\x124\n" +
+	"\bpurposes\x18\x03 \x03(\x0e2\x18.fupin.common.v1.PurposeR\bpurposes*\xf3\x02\n" +
 	"\n" +
 	"Department\x12\x1a\n" +
 	"\x16DEPARTMENT_UNSPECIFIED\x10\x00\x12#\n" +
@@ -380,7 +476,8 @@ const file_fupin_common_v1_access_proto_rawDesc = "" +
 	"\x0fPURPOSE_PAYMENT\x10\x03\x12\x11\n" +
 	"\rPURPOSE_AUDIT\x10\x04\x12\x19\n" +
 	"\x15PURPOSE_DATA_MATCHING\x10\x05:U\n" +
-	"\x06access\x12\x1e.google.protobuf.MethodOptions\x18\xb9\x8e\x03 \x01(\v2\x1b.fupin.common.v1.AccessRuleR\x06accessB.Z,fupin.dev/proto/gen/fupin/common/v1;commonv1b\x06proto3"
+	"\x06access\x12\x1e.google.protobuf.MethodOptions\x18\xb9\x8e\x03 \x01(\v2\x1b.fupin.common.v1.AccessRuleR\x06access:T\n" +
+	"\x05owner\x12\x1f.google.protobuf.ServiceOptions\x18\xba\x8e\x03 \x01(\x0e2\x1b.fupin.common.v1.DepartmentR\x05ownerB.Z,fupin.dev/proto/gen/fupin/common/v1;commonv1b\x06proto3"
 
 var (
 	file_fupin_common_v1_access_proto_rawDescOnce sync.Once
@@ -395,25 +492,32 @@ func file_fupin_common_v1_access_proto_rawDescGZIP() []byte {
 }
 
 var file_fupin_common_v1_access_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_fupin_common_v1_access_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_fupin_common_v1_access_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
 var file_fupin_common_v1_access_proto_goTypes = []any{
-	(Department)(0),                    // 0: fupin.common.v1.Department
-	(Role)(0),                          // 1: fupin.common.v1.Role
-	(Purpose)(0),                       // 2: fupin.common.v1.Purpose
-	(*AccessRule)(nil),                 // 3: fupin.common.v1.AccessRule
-	(*descriptorpb.MethodOptions)(nil), // 4: google.protobuf.MethodOptions
+	(Department)(0),                     // 0: fupin.common.v1.Department
+	(Role)(0),                           // 1: fupin.common.v1.Role
+	(Purpose)(0),                        // 2: fupin.common.v1.Purpose
+	(*AccessRule)(nil),                  // 3: fupin.common.v1.AccessRule
+	(*PlainTextGrant)(nil),              // 4: fupin.common.v1.PlainTextGrant
+	(*descriptorpb.MethodOptions)(nil),  // 5: google.protobuf.MethodOptions
+	(*descriptorpb.ServiceOptions)(nil), // 6: google.protobuf.ServiceOptions
 }
 var file_fupin_common_v1_access_proto_depIdxs = []int32{
-	0, // 0: fupin.common.v1.AccessRule.departments:type_name -> fupin.common.v1.Department
-	1, // 1: fupin.common.v1.AccessRule.roles:type_name -> fupin.common.v1.Role
-	1, // 2: fupin.common.v1.AccessRule.plain_text_roles:type_name -> fupin.common.v1.Role
-	4, // 3: fupin.common.v1.access:extendee -> google.protobuf.MethodOptions
-	3, // 4: fupin.common.v1.access:type_name -> fupin.common.v1.AccessRule
-	5, // [5:5] is the sub-list for method output_type
-	5, // [5:5] is the sub-list for method input_type
-	4, // [4:5] is the sub-list for extension type_name
-	3, // [3:4] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	0,  // 0: fupin.common.v1.AccessRule.departments:type_name -> fupin.common.v1.Department
+	1,  // 1: fupin.common.v1.AccessRule.roles:type_name -> fupin.common.v1.Role
+	4,  // 2: fupin.common.v1.AccessRule.plain_text:type_name -> fupin.common.v1.PlainTextGrant
+	0,  // 3: fupin.common.v1.PlainTextGrant.department:type_name -> fupin.common.v1.Department
+	1,  // 4: fupin.common.v1.PlainTextGrant.roles:type_name -> fupin.common.v1.Role
+	2,  // 5: fupin.common.v1.PlainTextGrant.purposes:type_name -> fupin.common.v1.Purpose
+	5,  // 6: fupin.common.v1.access:extendee -> google.protobuf.MethodOptions
+	6,  // 7: fupin.common.v1.owner:extendee -> google.protobuf.ServiceOptions
+	3,  // 8: fupin.common.v1.access:type_name -> fupin.common.v1.AccessRule
+	0,  // 9: fupin.common.v1.owner:type_name -> fupin.common.v1.Department
+	10, // [10:10] is the sub-list for method output_type
+	10, // [10:10] is the sub-list for method input_type
+	8,  // [8:10] is the sub-list for extension type_name
+	6,  // [6:8] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_fupin_common_v1_access_proto_init() }
@@ -427,8 +531,8 @@ func file_fupin_common_v1_access_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fupin_common_v1_access_proto_rawDesc), len(file_fupin_common_v1_access_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   1,
-			NumExtensions: 1,
+			NumMessages:   2,
+			NumExtensions: 2,
 			NumServices:   0,
 		},
 		GoTypes:           file_fupin_common_v1_access_proto_goTypes,

@@ -3643,7 +3643,7 @@ const file_fupin_identification_v1_cases_proto_rawDesc = "" +
 	"!EXIT_ITEM_BASIC_MEDICAL_INSURANCE\x10\x04\x12\x1a\n" +
 	"\x16EXIT_ITEM_SAFE_HOUSING\x10\x05\x12!\n" +
 	"\x1dEXIT_ITEM_SAFE_DRINKING_WATER\x10\x06\x12\x1f\n" +
-	"\x1bEXIT_ITEM_HOUSEHOLD_CONSENT\x10\a2\xec\f\n" +
+	"\x1bEXIT_ITEM_HOUSEHOLD_CONSENT\x10\a2\xf2\f\n" +
 	"\vCaseService\x12y\n" +
 	"\n" +
 	"CreateCase\x12*.fupin.identification.v1.CreateCaseRequest\x1a\x1d.fupin.identification.v1.Case\" \xca\xf3\x18\b\n" +
@@ -3668,7 +3668,7 @@ const file_fupin_identification_v1_cases_proto_rawDesc = "" +
 	"DecideCase\x12*.fupin.identification.v1.DecideCaseRequest\x1a\x1d.fupin.identification.v1.Case\".\xca\xf3\x18\x06\n" +
 	"\x01\x01\x12\x01\x01\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/{name=cases/*}:decide\x12\x90\x01\n" +
 	"\fWithdrawCase\x12,.fupin.identification.v1.WithdrawCaseRequest\x1a\x1d.fupin.identification.v1.Case\"3\xca\xf3\x18\t\n" +
-	"\x01\x01\x12\x04\x04\x03\x02\x01\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/{name=cases/*}:withdrawB>Z<fupin.dev/proto/gen/fupin/identification/v1;identificationv1b\x06proto3"
+	"\x01\x01\x12\x04\x04\x03\x02\x01\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/{name=cases/*}:withdraw\x1a\x04\xd0\xf3\x18\x01B>Z<fupin.dev/proto/gen/fupin/identification/v1;identificationv1b\x06proto3"
 
 var (
 	file_fupin_identification_v1_cases_proto_rawDescOnce sync.Once

@@ -982,14 +982,14 @@ const file_fupin_identification_v1_import_proto_rawDesc = "" +
 	"\x14IMPORT_STATE_RUNNING\x10\x01\x12\x15\n" +
 	"\x11IMPORT_STATE_DONE\x10\x02\x12\x17\n" +
 	"\x13IMPORT_STATE_FAILED\x10\x03\x12\x1c\n" +
-	"\x18IMPORT_STATE_INTERRUPTED\x10\x042\xb0\x03\n" +
+	"\x18IMPORT_STATE_INTERRUPTED\x10\x042\xb6\x03\n" +
 	"\rImportService\x12\x88\x01\n" +
 	"\x10ImportHouseholds\x120.fupin.identification.v1.ImportHouseholdsRequest\x1a1.fupin.identification.v1.ImportHouseholdsResponse\"\v\xca\xf3\x18\a\n" +
 	"\x01\x01\x12\x02\x01\x02(\x010\x01\x12\x84\x01\n" +
 	"\tGetImport\x12).fupin.identification.v1.GetImportRequest\x1a\x1f.fupin.identification.v1.Import\"+\xca\xf3\x18\b\n" +
 	"\x01\x01\x12\x03\x01\x02\x05\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/{name=imports/*}\x90\x02\x01\x12\x8c\x01\n" +
 	"\vListImports\x12+.fupin.identification.v1.ListImportsRequest\x1a,.fupin.identification.v1.ListImportsResponse\"\"\xca\xf3\x18\b\n" +
-	"\x01\x01\x12\x03\x01\x02\x05\x82\xd3\xe4\x93\x02\r\x12\v/v1/imports\x90\x02\x01B>Z<fupin.dev/proto/gen/fupin/identification/v1;identificationv1b\x06proto3"
+	"\x01\x01\x12\x03\x01\x02\x05\x82\xd3\xe4\x93\x02\r\x12\v/v1/imports\x90\x02\x01\x1a\x04\xd0\xf3\x18\x01B>Z<fupin.dev/proto/gen/fupin/identification/v1;identificationv1b\x06proto3"
 
 var (
 	file_fupin_identification_v1_import_proto_rawDescOnce sync.Once

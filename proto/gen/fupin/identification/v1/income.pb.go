@@ -1375,12 +1375,12 @@ const file_fupin_identification_v1_income_proto_rawDesc = "" +
 	"\x1aINCOME_PROGRAM_UNSPECIFIED\x10\x00\x12!\n" +
 	"\x1dINCOME_PROGRAM_IDENTIFICATION\x10\x01\x12\x1d\n" +
 	"\x19INCOME_PROGRAM_MONITORING\x10\x02\x12\x18\n" +
-	"\x14INCOME_PROGRAM_DIBAO\x10\x032\x82\x06\n" +
+	"\x14INCOME_PROGRAM_DIBAO\x10\x032\x88\x06\n" +
 	"\rIncomeService\x12\xd2\x01\n" +
 	"\x16BatchCreateIncomeItems\x126.fupin.identification.v1.BatchCreateIncomeItemsRequest\x1a7.fupin.identification.v1.BatchCreateIncomeItemsResponse\"G\xca\xf3\x18\a\x12\x05\x01\x02\x03\x04\x06\x82\xd3\xe4\x93\x026:\x01*\"1/v1/{parent=households/*}/incomeItems:batchCreate\x12\xb2\x01\n" +
 	"\x0fListIncomeItems\x12/.fupin.identification.v1.ListIncomeItemsRequest\x1a0.fupin.identification.v1.ListIncomeItemsResponse\"<\xca\xf3\x18\b\x12\x06\x01\x02\x03\x04\x05\x06\x82\xd3\xe4\x93\x02'\x12%/v1/{parent=households/*}/incomeItems\x90\x02\x01\x12\xa8\x01\n" +
 	"\fAssessIncome\x12,.fupin.identification.v1.AssessIncomeRequest\x1a).fupin.identification.v1.IncomeAssessment\"?\xca\xf3\x18\a\x12\x05\x01\x02\x03\x04\x06\x82\xd3\xe4\x93\x02.:\x01*\")/v1/{household=households/*}:assessIncome\x12\xbb\x01\n" +
-	"\x13GetIncomeAssessment\x123.fupin.identification.v1.GetIncomeAssessmentRequest\x1a).fupin.identification.v1.IncomeAssessment\"D\xca\xf3\x18\b\x12\x06\x01\x02\x03\x04\x05\x06\x82\xd3\xe4\x93\x02/\x12-/v1/{household=households/*}/incomeAssessment\x90\x02\x01B>Z<fupin.dev/proto/gen/fupin/identification/v1;identificationv1b\x06proto3"
+	"\x13GetIncomeAssessment\x123.fupin.identification.v1.GetIncomeAssessmentRequest\x1a).fupin.identification.v1.IncomeAssessment\"D\xca\xf3\x18\b\x12\x06\x01\x02\x03\x04\x05\x06\x82\xd3\xe4\x93\x02/\x12-/v1/{household=households/*}/incomeAssessment\x90\x02\x01\x1a\x04\xd0\xf3\x18\x01B>Z<fupin.dev/proto/gen/fupin/identification/v1;identificationv1b\x06proto3"
 
 var (
 	file_fupin_identification_v1_income_proto_rawDescOnce sync.Once

@@ -2973,7 +2973,7 @@ const file_fupin_identification_v1_monitoring_proto_rawDesc = "" +
 	"\x1fCLUE_IMPORT_OUTCOME_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bCLUE_IMPORT_OUTCOME_CREATED\x10\x01\x12 \n" +
 	"\x1cCLUE_IMPORT_OUTCOME_EXISTING\x10\x02\x12\x1e\n" +
-	"\x1aCLUE_IMPORT_OUTCOME_FAILED\x10\x032\xd9\x13\n" +
+	"\x1aCLUE_IMPORT_OUTCOME_FAILED\x10\x032\xdf\x13\n" +
 	"\x11MonitoringService\x12x\n" +
 	"\n" +
 	"CreateClue\x12*.fupin.identification.v1.CreateClueRequest\x1a\x1d.fupin.identification.v1.Clue\"\x1f\xca\xf3\x18\a\x12\x05\x01\x02\x03\x04\x06\x82\xd3\xe4\x93\x02\x0e:\x01*\"\t/v1/clues\x12\x8e\x01\n" +
@@ -3007,7 +3007,7 @@ const file_fupin_identification_v1_monitoring_proto_rawDesc = "" +
 	"\x13ObjectToRiskRemoval\x123.fupin.identification.v1.ObjectToRiskRemovalRequest\x1a$.fupin.identification.v1.RiskRemoval\"E\xca\xf3\x18\t\n" +
 	"\x01\x01\x12\x04\x01\x02\x03\x04\x82\xd3\xe4\x93\x022:\x01*\"-/v1/{name=households/*/riskRemovals/*}:object\x12\xb0\x01\n" +
 	"\x11DecideRiskRemoval\x121.fupin.identification.v1.DecideRiskRemovalRequest\x1a$.fupin.identification.v1.RiskRemoval\"B\xca\xf3\x18\x06\n" +
-	"\x01\x01\x12\x01\x01\x82\xd3\xe4\x93\x022:\x01*\"-/v1/{name=households/*/riskRemovals/*}:decideB>Z<fupin.dev/proto/gen/fupin/identification/v1;identificationv1b\x06proto3"
+	"\x01\x01\x12\x01\x01\x82\xd3\xe4\x93\x022:\x01*\"-/v1/{name=households/*/riskRemovals/*}:decide\x1a\x04\xd0\xf3\x18\x01B>Z<fupin.dev/proto/gen/fupin/identification/v1;identificationv1b\x06proto3"
 
 var (
 	file_fupin_identification_v1_monitoring_proto_rawDescOnce sync.Once

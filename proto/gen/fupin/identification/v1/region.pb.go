@@ -456,10 +456,10 @@ const file_fupin_identification_v1_region_proto_rawDesc = "" +
 	"\x18REGION_LEVEL_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13REGION_LEVEL_COUNTY\x10\x01\x12\x19\n" +
 	"\x15REGION_LEVEL_TOWNSHIP\x10\x02\x12\x18\n" +
-	"\x14REGION_LEVEL_VILLAGE\x10\x032\xa5\x02\n" +
+	"\x14REGION_LEVEL_VILLAGE\x10\x032\xab\x02\n" +
 	"\rRegionService\x12\x84\x01\n" +
 	"\tGetRegion\x12).fupin.identification.v1.GetRegionRequest\x1a\x1f.fupin.identification.v1.Region\"+\xca\xf3\x18\b\x12\x06\x01\x02\x03\x04\x05\x06\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/{name=regions/*}\x90\x02\x01\x12\x8c\x01\n" +
-	"\vListRegions\x12+.fupin.identification.v1.ListRegionsRequest\x1a,.fupin.identification.v1.ListRegionsResponse\"\"\xca\xf3\x18\b\x12\x06\x01\x02\x03\x04\x05\x06\x82\xd3\xe4\x93\x02\r\x12\v/v1/regions\x90\x02\x01B>Z<fupin.dev/proto/gen/fupin/identification/v1;identificationv1b\x06proto3"
+	"\vListRegions\x12+.fupin.identification.v1.ListRegionsRequest\x1a,.fupin.identification.v1.ListRegionsResponse\"\"\xca\xf3\x18\b\x12\x06\x01\x02\x03\x04\x05\x06\x82\xd3\xe4\x93\x02\r\x12\v/v1/regions\x90\x02\x01\x1a\x04\xd0\xf3\x18\x01B>Z<fupin.dev/proto/gen/fupin/identification/v1;identificationv1b\x06proto3"
 
 var (
 	file_fupin_identification_v1_region_proto_rawDescOnce sync.Once

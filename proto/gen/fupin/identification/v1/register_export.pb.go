@@ -9,7 +9,6 @@ package identificationv1
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "fupin.dev/proto/gen/fupin/common/v1"
-	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -331,7 +330,7 @@ var File_fupin_identification_v1_register_export_proto protoreflect.FileDescript
 
 const file_fupin_identification_v1_register_export_proto_rawDesc = "" +
 	"\n" +
-	"-fupin/identification/v1/register_export.proto\x12\x17fupin.identification.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cfupin/common/v1/access.proto\x1a'fupin/identification/v1/household.proto\x1a\x1cgoogle/api/annotations.proto\"\xe4\x01\n" +
+	"-fupin/identification/v1/register_export.proto\x12\x17fupin.identification.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cfupin/common/v1/access.proto\x1a'fupin/identification/v1/household.proto\"\xe4\x01\n" +
 	"\x15ExportRegisterRequest\x125\n" +
 	"\vregion_code\x18\x01 \x01(\tB\x14\xbaH\x11r\x0f2\r^[0-9]{0,12}$R\n" +
 	"regionCode\x12i\n" +
@@ -360,9 +359,10 @@ const file_fupin_identification_v1_register_export_proto_rawDesc = "" +
 	"\n" +
 	"birth_date\x18\x04 \x01(\tR\tbirthDate\x12\x1d\n" +
 	"\n" +
-	"birth_year\x18\x05 \x01(\x05R\tbirthYear2\xb8\x01\n" +
-	"\x15RegisterExportService\x12\x9e\x01\n" +
-	"\x0eExportRegister\x12..fupin.identification.v1.ExportRegisterRequest\x1a/.fupin.identification.v1.ExportRegisterResponse\")\xca\xf3\x18\x05\x12\x03\x06\x01\x05\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/households:export\x90\x02\x010\x01B>Z<fupin.dev/proto/gen/fupin/identification/v1;identificationv1b\x06proto3"
+	"birth_year\x18\x05 \x01(\x05R\tbirthYear2\x9e\x01\n" +
+	"\x15RegisterExportService\x12\x7f\n" +
+	"\x0eExportRegister\x12..fupin.identification.v1.ExportRegisterRequest\x1a/.fupin.identification.v1.ExportRegisterResponse\"\n" +
+	"\xca\xf3\x18\x03\x12\x01\x06\x90\x02\x010\x01\x1a\x04\xd0\xf3\x18\x01B>Z<fupin.dev/proto/gen/fupin/identification/v1;identificationv1b\x06proto3"
 
 var (
 	file_fupin_identification_v1_register_export_proto_rawDescOnce sync.Once

@@ -31,10 +31,13 @@ const (
 // the register household by household. It carries what matching needs and nothing more: statuses and,
 // per current member, the person id and the blind index of the 身份证号, never the plain number or a
 // name. Owned by 乡村振兴局; every export is audited as a cross-department read.
+//
+// Services only: the blind index and birth dates are for matching between departments' services, never
+// for people, who read the register through HouseholdService's lists. It has no REST route.
 type RegisterExportServiceClient interface {
-	// ExportRegister streams the active households in the caller's region scope (narrowed by region_code)
-	// with their current members, in household id order, in batches. One call is one consistent read of
-	// the register.
+	// ExportRegister streams the active households in the caller's region scope (narrowed by region_code;
+	// a service acting for a person is limited to the person's scope) with their current members, in
+	// household id order, in batches. One call is one consistent read of the register.
 	ExportRegister(ctx context.Context, in *ExportRegisterRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportRegisterResponse], error)
 }
 
@@ -74,10 +77,13 @@ type RegisterExportService_ExportRegisterClient = grpc.ServerStreamingClient[Exp
 // the register household by household. It carries what matching needs and nothing more: statuses and,
 // per current member, the person id and the blind index of the 身份证号, never the plain number or a
 // name. Owned by 乡村振兴局; every export is audited as a cross-department read.
+//
+// Services only: the blind index and birth dates are for matching between departments' services, never
+// for people, who read the register through HouseholdService's lists. It has no REST route.
 type RegisterExportServiceServer interface {
-	// ExportRegister streams the active households in the caller's region scope (narrowed by region_code)
-	// with their current members, in household id order, in batches. One call is one consistent read of
-	// the register.
+	// ExportRegister streams the active households in the caller's region scope (narrowed by region_code;
+	// a service acting for a person is limited to the person's scope) with their current members, in
+	// household id order, in batches. One call is one consistent read of the register.
 	ExportRegister(*ExportRegisterRequest, grpc.ServerStreamingServer[ExportRegisterResponse]) error
 	mustEmbedUnimplementedRegisterExportServiceServer()
 }

@@ -1409,13 +1409,13 @@ const file_fupin_identification_v1_statistics_proto_rawDesc = "" +
 	"\x14VillageExitCondition\x12&\n" +
 	"\"VILLAGE_EXIT_CONDITION_UNSPECIFIED\x10\x00\x12.\n" +
 	"*VILLAGE_EXIT_CONDITION_INCIDENCE_BELOW_MAX\x10\x01\x129\n" +
-	"5VILLAGE_EXIT_CONDITION_COLLECTIVE_INCOME_AT_LEAST_MIN\x10\x022\xfb\x05\n" +
+	"5VILLAGE_EXIT_CONDITION_COLLECTIVE_INCOME_AT_LEAST_MIN\x10\x022\x81\x06\n" +
 	"\x11StatisticsService\x12\x9b\x01\n" +
 	"\rGetStatistics\x12-.fupin.identification.v1.GetStatisticsRequest\x1a#.fupin.identification.v1.Statistics\"6\xca\xf3\x18\b\x12\x06\x01\x02\x03\x04\x05\x06\x82\xd3\xe4\x93\x02!\x12\x1f/v1/{name=regions/*/statistics}\x90\x02\x01\x12\xae\x01\n" +
 	"\x11AssessVillageExit\x121.fupin.identification.v1.AssessVillageExitRequest\x1a..fupin.identification.v1.VillageExitAssessment\"6\xca\xf3\x18\b\x12\x06\x01\x02\x03\x04\x05\x06\x82\xd3\xe4\x93\x02!\x12\x1f/v1/{name=regions/*}:assessExit\x90\x02\x01\x12\xcc\x01\n" +
 	"\x16RecordCollectiveIncome\x126.fupin.identification.v1.RecordCollectiveIncomeRequest\x1a).fupin.identification.v1.CollectiveIncome\"O\xca\xf3\x18\b\n" +
 	"\x01\x01\x12\x03\x01\x02\x03\x82\xd3\xe4\x93\x02=:\x11collective_income\"(/v1/{parent=regions/*}/collectiveIncomes\x12\xc7\x01\n" +
-	"\x15ListCollectiveIncomes\x125.fupin.identification.v1.ListCollectiveIncomesRequest\x1a6.fupin.identification.v1.ListCollectiveIncomesResponse\"?\xca\xf3\x18\b\x12\x06\x01\x02\x03\x04\x05\x06\x82\xd3\xe4\x93\x02*\x12(/v1/{parent=regions/*}/collectiveIncomes\x90\x02\x01B>Z<fupin.dev/proto/gen/fupin/identification/v1;identificationv1b\x06proto3"
+	"\x15ListCollectiveIncomes\x125.fupin.identification.v1.ListCollectiveIncomesRequest\x1a6.fupin.identification.v1.ListCollectiveIncomesResponse\"?\xca\xf3\x18\b\x12\x06\x01\x02\x03\x04\x05\x06\x82\xd3\xe4\x93\x02*\x12(/v1/{parent=regions/*}/collectiveIncomes\x90\x02\x01\x1a\x04\xd0\xf3\x18\x01B>Z<fupin.dev/proto/gen/fupin/identification/v1;identificationv1b\x06proto3"
 
 var (
 	file_fupin_identification_v1_statistics_proto_rawDescOnce sync.Once

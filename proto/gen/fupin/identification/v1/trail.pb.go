@@ -257,10 +257,10 @@ const file_fupin_identification_v1_trail_proto_rawDesc = "" +
 	"\x06reason\x18\a \x01(\tR\x06reason\x12\x1a\n" +
 	"\bresource\x18\b \x01(\tR\bresource\"Y\n" +
 	"\x18GetHouseholdTrailRequest\x12=\n" +
-	"\x04name\x18\x01 \x01(\tB)\xbaH&r$2\"^households/[0-9a-z-]{1,64}/trail$R\x04name2\xb9\x01\n" +
+	"\x04name\x18\x01 \x01(\tB)\xbaH&r$2\"^households/[0-9a-z-]{1,64}/trail$R\x04name2\xbf\x01\n" +
 	"\fTrailService\x12\xa8\x01\n" +
 	"\x11GetHouseholdTrail\x121.fupin.identification.v1.GetHouseholdTrailRequest\x1a'.fupin.identification.v1.HouseholdTrail\"7\xca\xf3\x18\v\n" +
-	"\x02\x01\a\x12\x05\x01\x02\x03\x04\x05\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/{name=households/*/trail}\x90\x02\x01B>Z<fupin.dev/proto/gen/fupin/identification/v1;identificationv1b\x06proto3"
+	"\x02\x01\a\x12\x05\x01\x02\x03\x04\x05\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/{name=households/*/trail}\x90\x02\x01\x1a\x04\xd0\xf3\x18\x01B>Z<fupin.dev/proto/gen/fupin/identification/v1;identificationv1b\x06proto3"
 
 var (
 	file_fupin_identification_v1_trail_proto_rawDescOnce sync.Once

@@ -1183,11 +1183,11 @@ const file_fupin_identification_v1_visits_proto_rawDesc = "" +
 	"\x0fVISIT_KIND_HOME\x10\x01\x12\x14\n" +
 	"\x10VISIT_KIND_PHONE\x10\x02\x12\x14\n" +
 	"\x10VISIT_KIND_VIDEO\x10\x03\x12\x14\n" +
-	"\x10VISIT_KIND_OTHER\x10\x042\xe2\a\n" +
+	"\x10VISIT_KIND_OTHER\x10\x042\xf9\a\n" +
 	"\fVisitService\x12\x9c\x01\n" +
 	"\fCreateHelper\x12,.fupin.identification.v1.CreateHelperRequest\x1a\x1f.fupin.identification.v1.Helper\"=\xca\xf3\x18\b\n" +
-	"\x01\x01\x12\x03\x01\x02\x03\x82\xd3\xe4\x93\x02+:\x06helper\"!/v1/{parent=households/*}/helpers\x12\xa9\x01\n" +
-	"\vListHelpers\x12+.fupin.identification.v1.ListHelpersRequest\x1a,.fupin.identification.v1.ListHelpersResponse\"?\xca\xf3\x18\x0f\x12\x06\x01\x02\x03\x04\x05\x06\x1a\x05\x01\x02\x03\x04\x05\x82\xd3\xe4\x93\x02#\x12!/v1/{parent=households/*}/helpers\x90\x02\x01\x12\x95\x01\n" +
+	"\x01\x01\x12\x03\x01\x02\x03\x82\xd3\xe4\x93\x02+:\x06helper\"!/v1/{parent=households/*}/helpers\x12\xba\x01\n" +
+	"\vListHelpers\x12+.fupin.identification.v1.ListHelpersRequest\x1a,.fupin.identification.v1.ListHelpersResponse\"P\xca\xf3\x18 \x12\x06\x01\x02\x03\x04\x05\x06*\f\b\x01\x12\x04\x01\x02\x03\x04\x1a\x02\x01\x02*\b\b\x01\x12\x01\x05\x1a\x01\x04\x82\xd3\xe4\x93\x02#\x12!/v1/{parent=households/*}/helpers\x90\x02\x01\x12\x95\x01\n" +
 	"\tEndHelper\x12).fupin.identification.v1.EndHelperRequest\x1a\x1f.fupin.identification.v1.Helper\"<\xca\xf3\x18\b\n" +
 	"\x01\x01\x12\x03\x01\x02\x03\x82\xd3\xe4\x93\x02*:\x01*\"%/v1/{name=households/*/helpers/*}:end\x12\x98\x01\n" +
 	"\vCreateVisit\x12+.fupin.identification.v1.CreateVisitRequest\x1a\x1e.fupin.identification.v1.Visit\"<\xca\xf3\x18\t\n" +
@@ -1195,7 +1195,7 @@ const file_fupin_identification_v1_visits_proto_rawDesc = "" +
 	"\n" +
 	"ListVisits\x12*.fupin.identification.v1.ListVisitsRequest\x1a+.fupin.identification.v1.ListVisitsResponse\"7\xca\xf3\x18\b\x12\x06\x01\x02\x03\x04\x05\x06\x82\xd3\xe4\x93\x02\"\x12 /v1/{parent=households/*}/visits\x90\x02\x01\x12\xb2\x01\n" +
 	"\x11ListOverdueVisits\x121.fupin.identification.v1.ListOverdueVisitsRequest\x1a2.fupin.identification.v1.ListOverdueVisitsResponse\"6\xca\xf3\x18\v\n" +
-	"\x02\x01\a\x12\x05\x01\x02\x03\x04\x05\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/households:overdueVisits\x90\x02\x01B>Z<fupin.dev/proto/gen/fupin/identification/v1;identificationv1b\x06proto3"
+	"\x02\x01\a\x12\x05\x01\x02\x03\x04\x05\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/households:overdueVisits\x90\x02\x01\x1a\x04\xd0\xf3\x18\x01B>Z<fupin.dev/proto/gen/fupin/identification/v1;identificationv1b\x06proto3"
 
 var (
 	file_fupin_identification_v1_visits_proto_rawDescOnce sync.Once

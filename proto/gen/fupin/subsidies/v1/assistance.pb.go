@@ -1680,7 +1680,7 @@ const file_fupin_subsidies_v1_assistance_proto_rawDesc = "" +
 	"&TEMPORARY_ASSISTANCE_STATE_UNSPECIFIED\x10\x00\x12&\n" +
 	"\"TEMPORARY_ASSISTANCE_STATE_PENDING\x10\x01\x12'\n" +
 	"#TEMPORARY_ASSISTANCE_STATE_APPROVED\x10\x02\x12&\n" +
-	"\"TEMPORARY_ASSISTANCE_STATE_REFUSED\x10\x032\xb3\t\n" +
+	"\"TEMPORARY_ASSISTANCE_STATE_REFUSED\x10\x032\xb9\t\n" +
 	"\x10DestituteService\x12\x94\x01\n" +
 	"\x13CreateDestituteCase\x12..fupin.subsidies.v1.CreateDestituteCaseRequest\x1a!.fupin.subsidies.v1.DestituteCase\"*\xca\xf3\x18\t\n" +
 	"\x01\x02\x12\x04\x01\x02\x03\x04\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/destituteCases\x12\x9a\x01\n" +
@@ -1695,7 +1695,7 @@ const file_fupin_subsidies_v1_assistance_proto_rawDesc = "" +
 	"\x12ListDestituteCases\x12-.fupin.subsidies.v1.ListDestituteCasesRequest\x1a..fupin.subsidies.v1.ListDestituteCasesResponse\"-\xca\xf3\x18\f\n" +
 	"\x03\x02\x03\a\x12\x05\x01\x02\x03\x04\x05\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/destituteCases\x90\x02\x01\x12\xa9\x01\n" +
 	"\x15WithdrawDestituteCase\x120.fupin.subsidies.v1.WithdrawDestituteCaseRequest\x1a!.fupin.subsidies.v1.DestituteCase\";\xca\xf3\x18\b\n" +
-	"\x01\x02\x12\x03\x01\x02\x03\x82\xd3\xe4\x93\x02):\x01*\"$/v1/{name=destituteCases/*}:withdraw2\x88\x06\n" +
+	"\x01\x02\x12\x03\x01\x02\x03\x82\xd3\xe4\x93\x02):\x01*\"$/v1/{name=destituteCases/*}:withdraw\x1a\x04\xd0\xf3\x18\x022\x8e\x06\n" +
 	"\x1aTemporaryAssistanceService\x12\xbe\x01\n" +
 	"\x19CreateTemporaryAssistance\x124.fupin.subsidies.v1.CreateTemporaryAssistanceRequest\x1a'.fupin.subsidies.v1.TemporaryAssistance\"B\xca\xf3\x18\b\n" +
 	"\x01\x02\x12\x03\x01\x02\x03\x82\xd3\xe4\x93\x020:\x14temporary_assistance\"\x18/v1/temporaryAssistances\x12\xb0\x01\n" +
@@ -1706,7 +1706,7 @@ const file_fupin_subsidies_v1_assistance_proto_rawDesc = "" +
 	"\n" +
 	"\x02\x02\a\x12\x04\x01\x02\x03\x05\x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/temporaryAssistances\x90\x02\x01\x12\xba\x01\n" +
 	"\x19DecideTemporaryAssistance\x124.fupin.subsidies.v1.DecideTemporaryAssistanceRequest\x1a'.fupin.subsidies.v1.TemporaryAssistance\">\xca\xf3\x18\a\n" +
-	"\x01\x02\x12\x02\x01\x02\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/{name=temporaryAssistances/*}:decideB4Z2fupin.dev/proto/gen/fupin/subsidies/v1;subsidiesv1b\x06proto3"
+	"\x01\x02\x12\x02\x01\x02\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/{name=temporaryAssistances/*}:decide\x1a\x04\xd0\xf3\x18\x02B4Z2fupin.dev/proto/gen/fupin/subsidies/v1;subsidiesv1b\x06proto3"
 
 var (
 	file_fupin_subsidies_v1_assistance_proto_rawDescOnce sync.Once

@@ -868,7 +868,7 @@ const file_fupin_subsidies_v1_comparison_proto_rawDesc = "" +
 	"$MISMATCH_REASON_RETURNED_NOT_COVERED\x10\x02\x12)\n" +
 	"%MISMATCH_REASON_MONITORED_NOT_COVERED\x10\x03\x12#\n" +
 	"\x1fMISMATCH_REASON_NOT_IN_REGISTER\x10\x04\x12\x1c\n" +
-	"\x18MISMATCH_REASON_NOT_POOR\x10\x052\xe3\x04\n" +
+	"\x18MISMATCH_REASON_NOT_POOR\x10\x052\xe9\x04\n" +
 	"\x11ComparisonService\x12\x80\x01\n" +
 	"\rRunComparison\x12(.fupin.subsidies.v1.RunComparisonRequest\x1a\x1e.fupin.subsidies.v1.Comparison\"%\xca\xf3\x18\a\n" +
 	"\x01\x02\x12\x02\x01\x02\x82\xd3\xe4\x93\x02\x14:\x01*\"\x0f/v1/comparisons\x12\x8b\x01\n" +
@@ -877,7 +877,7 @@ const file_fupin_subsidies_v1_comparison_proto_rawDesc = "" +
 	"\x0fListComparisons\x12*.fupin.subsidies.v1.ListComparisonsRequest\x1a+.fupin.subsidies.v1.ListComparisonsResponse\"'\xca\xf3\x18\t\n" +
 	"\x02\x02\x01\x12\x03\x01\x02\x05\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/comparisons\x90\x02\x01\x12\xa6\x01\n" +
 	"\x0eListMismatches\x12).fupin.subsidies.v1.ListMismatchesRequest\x1a*.fupin.subsidies.v1.ListMismatchesResponse\"=\xca\xf3\x18\t\n" +
-	"\x02\x02\x01\x12\x03\x01\x02\x05\x82\xd3\xe4\x93\x02'\x12%/v1/{parent=comparisons/*}/mismatches\x90\x02\x01B4Z2fupin.dev/proto/gen/fupin/subsidies/v1;subsidiesv1b\x06proto3"
+	"\x02\x02\x01\x12\x03\x01\x02\x05\x82\xd3\xe4\x93\x02'\x12%/v1/{parent=comparisons/*}/mismatches\x90\x02\x01\x1a\x04\xd0\xf3\x18\x02B4Z2fupin.dev/proto/gen/fupin/subsidies/v1;subsidiesv1b\x06proto3"
 
 var (
 	file_fupin_subsidies_v1_comparison_proto_rawDescOnce sync.Once

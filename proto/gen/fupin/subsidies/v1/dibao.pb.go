@@ -3901,7 +3901,7 @@ const file_fupin_subsidies_v1_dibao_proto_rawDesc = "" +
 	",ELIGIBILITY_CHECK_OUTCOME_APPLICATION_OPENED\x10\x01\x12*\n" +
 	"&ELIGIBILITY_CHECK_OUTCOME_NOT_ELIGIBLE\x10\x02\x12-\n" +
 	")ELIGIBILITY_CHECK_OUTCOME_ALREADY_COVERED\x10\x03\x12&\n" +
-	"\"ELIGIBILITY_CHECK_OUTCOME_DECLINED\x10\x042\xc1\x14\n" +
+	"\"ELIGIBILITY_CHECK_OUTCOME_DECLINED\x10\x042\xc7\x14\n" +
 	"\fDibaoService\x12\x84\x01\n" +
 	"\x0fCreateDibaoCase\x12*.fupin.subsidies.v1.CreateDibaoCaseRequest\x1a\x1d.fupin.subsidies.v1.DibaoCase\"&\xca\xf3\x18\t\n" +
 	"\x01\x02\x12\x04\x01\x02\x03\x04\x82\xd3\xe4\x93\x02\x13:\x01*\"\x0e/v1/dibaoCases\x12\x8a\x01\n" +
@@ -3934,7 +3934,7 @@ const file_fupin_subsidies_v1_dibao_proto_rawDesc = "" +
 	"\x15ListEligibilityChecks\x120.fupin.subsidies.v1.ListEligibilityChecksRequest\x1a1.fupin.subsidies.v1.ListEligibilityChecksResponse\"/\xca\xf3\x18\v\n" +
 	"\x02\x02\a\x12\x05\x01\x02\x03\x04\x05\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/eligibilityChecks\x90\x02\x01\x12\xac\x01\n" +
 	"\x15CloseEligibilityCheck\x120.fupin.subsidies.v1.CloseEligibilityCheckRequest\x1a$.fupin.subsidies.v1.EligibilityCheck\";\xca\xf3\x18\b\n" +
-	"\x01\x02\x12\x03\x01\x02\x03\x82\xd3\xe4\x93\x02):\x01*\"$/v1/{name=eligibilityChecks/*}:closeB4Z2fupin.dev/proto/gen/fupin/subsidies/v1;subsidiesv1b\x06proto3"
+	"\x01\x02\x12\x03\x01\x02\x03\x82\xd3\xe4\x93\x02):\x01*\"$/v1/{name=eligibilityChecks/*}:close\x1a\x04\xd0\xf3\x18\x02B4Z2fupin.dev/proto/gen/fupin/subsidies/v1;subsidiesv1b\x06proto3"
 
 var (
 	file_fupin_subsidies_v1_dibao_proto_rawDescOnce sync.Once

@@ -1314,7 +1314,7 @@ const file_fupin_subsidies_v1_disability_subsidies_proto_rawDesc = "" +
 	"&DISABILITY_SUBSIDY_OUTCOME_UNSPECIFIED\x10\x00\x12'\n" +
 	"#DISABILITY_SUBSIDY_OUTCOME_APPROVED\x10\x01\x12&\n" +
 	"\"DISABILITY_SUBSIDY_OUTCOME_REFUSED\x10\x02\x12(\n" +
-	"$DISABILITY_SUBSIDY_OUTCOME_WITHDRAWN\x10\x032\xcf\b\n" +
+	"$DISABILITY_SUBSIDY_OUTCOME_WITHDRAWN\x10\x032\xd5\b\n" +
 	"\x18DisabilitySubsidyService\x12\xa5\x01\n" +
 	"\x17CreateDisabilitySubsidy\x122.fupin.subsidies.v1.CreateDisabilitySubsidyRequest\x1a%.fupin.subsidies.v1.DisabilitySubsidy\"/\xca\xf3\x18\t\n" +
 	"\x01\x03\x12\x04\x01\x02\x03\x04\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/disabilitySubsidies\x12\xab\x01\n" +
@@ -1327,7 +1327,7 @@ const file_fupin_subsidies_v1_disability_subsidies_proto_rawDesc = "" +
 	"\x17ReviewDisabilitySubsidy\x122.fupin.subsidies.v1.ReviewDisabilitySubsidyRequest\x1a%.fupin.subsidies.v1.DisabilitySubsidy\"=\xca\xf3\x18\a\n" +
 	"\x01\x03\x12\x02\x01\x02\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/{name=disabilitySubsidies/*}:review\x12\xbb\x01\n" +
 	"\x19WithdrawDisabilitySubsidy\x124.fupin.subsidies.v1.WithdrawDisabilitySubsidyRequest\x1a%.fupin.subsidies.v1.DisabilitySubsidy\"A\xca\xf3\x18\t\n" +
-	"\x01\x03\x12\x04\x01\x02\x03\x04\x82\xd3\xe4\x93\x02.:\x01*\")/v1/{name=disabilitySubsidies/*}:withdrawB4Z2fupin.dev/proto/gen/fupin/subsidies/v1;subsidiesv1b\x06proto3"
+	"\x01\x03\x12\x04\x01\x02\x03\x04\x82\xd3\xe4\x93\x02.:\x01*\")/v1/{name=disabilitySubsidies/*}:withdraw\x1a\x04\xd0\xf3\x18\x03B4Z2fupin.dev/proto/gen/fupin/subsidies/v1;subsidiesv1b\x06proto3"
 
 var (
 	file_fupin_subsidies_v1_disability_subsidies_proto_rawDescOnce sync.Once

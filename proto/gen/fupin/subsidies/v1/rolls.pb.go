@@ -1565,7 +1565,7 @@ const file_fupin_subsidies_v1_rolls_proto_rawDesc = "" +
 	"\x10RollExportFormat\x12\"\n" +
 	"\x1eROLL_EXPORT_FORMAT_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16ROLL_EXPORT_FORMAT_CSV\x10\x01\x12\x1b\n" +
-	"\x17ROLL_EXPORT_FORMAT_XLSX\x10\x022\x82\b\n" +
+	"\x17ROLL_EXPORT_FORMAT_XLSX\x10\x022\x88\b\n" +
 	"\x12PaymentRollService\x12\x87\x01\n" +
 	"\vComputeRoll\x12&.fupin.subsidies.v1.ComputeRollRequest\x1a\x1f.fupin.subsidies.v1.PaymentRoll\"/\xca\xf3\x18\b\n" +
 	"\x02\x02\x03\x12\x02\x01\x02\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/paymentRolls:compute\x12\x85\x01\n" +
@@ -1581,7 +1581,7 @@ const file_fupin_subsidies_v1_rolls_proto_rawDesc = "" +
 	"\x02\x02\x03\x12\x01\x01\x82\xd3\xe4\x93\x02&:\x01*\"!/v1/{name=paymentRolls/*}:handOff\x12\x86\x01\n" +
 	"\n" +
 	"ExportRoll\x12%.fupin.subsidies.v1.ExportRollRequest\x1a\x14.google.api.HttpBody\";\xca\xf3\x18\f\n" +
-	"\x04\x02\x03\x06\a\x12\x04\x01\x02\x03\x05\x82\xd3\xe4\x93\x02\"\x12 /v1/{name=paymentRolls/*}:export\x90\x02\x01B4Z2fupin.dev/proto/gen/fupin/subsidies/v1;subsidiesv1b\x06proto3"
+	"\x04\x02\x03\x06\a\x12\x04\x01\x02\x03\x05\x82\xd3\xe4\x93\x02\"\x12 /v1/{name=paymentRolls/*}:export\x90\x02\x01\x1a\x04\xd0\xf3\x18\x02B4Z2fupin.dev/proto/gen/fupin/subsidies/v1;subsidiesv1b\x06proto3"
 
 var (
 	file_fupin_subsidies_v1_rolls_proto_rawDescOnce sync.Once
