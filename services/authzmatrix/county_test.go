@@ -45,15 +45,15 @@ func startCounty(t *testing.T) *county {
 	cli := servicetest.Etcd(t, "../../deploy")
 	keys := servicetest.NewKeys()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	base := func(ready func(string)) boot.Config {
+	base := func(name string, dept commonv1.Department, ready func(string)) boot.Config {
 		return boot.Config{DatabaseURL: sqldbtest.URL(t, sqldb.SQLite), Etcd: cli, Verifier: keys.Verifier(), PIIKey: keys.PII,
-			ServiceKey: keys.Private, Logger: logger, Ready: ready}
+			ServiceKey: keys.Service(name, dept), Logger: logger, Ready: ready}
 	}
 	servicetest.Run(t, identification.Name, func(ctx context.Context, ready func(string)) error {
-		return identification.Run(ctx, identification.Config{Config: base(ready), RegionsFile: "../../deploy/regions/demo-county.json"})
+		return identification.Run(ctx, identification.Config{Config: base(identification.Name, identification.Department, ready), RegionsFile: "../../deploy/regions/demo-county.json"})
 	})
 	servicetest.Run(t, subsidies.Name, func(ctx context.Context, ready func(string)) error {
-		return subsidies.Run(ctx, subsidies.Config{Config: base(ready)})
+		return subsidies.Run(ctx, subsidies.Config{Config: base(subsidies.Name, subsidies.Department, ready)})
 	})
 	return &county{keys: keys, conns: map[string]*grpc.ClientConn{
 		identification.Name: servicetest.Dial(t, cli, identification.Name),
