@@ -10,11 +10,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -26,6 +28,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	"fupin.dev/services/platform/auth"
@@ -110,7 +113,7 @@ func startBackend(t *testing.T, cli *clientv3.Client, name string) *backend {
 // services the gateway knows only in this test, with health checks but no routes.
 func startGateway(t *testing.T, cli *clientv3.Client, v *auth.Verifier, services []string, extra ...string) string {
 	t.Helper()
-	known := knownServices()
+	known := testServices()
 	for _, name := range extra {
 		known[name] = service{}
 	}
@@ -371,7 +374,7 @@ func (exportServer) ExportRegister(req *identificationv1.ExportRegisterRequest, 
 	return stream.Send(batch)
 }
 
-// runGateway runs the gateway with Run, as production does (net/http's own limits apply), on a free port.
+// runGateway runs the gateway as Run does in production (net/http's own limits apply), on a free port.
 // stop ends it and returns Run's error, failing the test if Run does not return.
 func runGateway(t *testing.T, cfg Config) (addr string, stop func() error) {
 	t.Helper()
@@ -382,7 +385,7 @@ func runGateway(t *testing.T, cfg Config) (addr string, stop func() error) {
 	cfg.Listener = lis
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg) }()
+	go func() { done <- run(ctx, cfg, testServices()) }()
 	var once sync.Once
 	var runErr error
 	return lis.Addr().String(), func() error {
@@ -396,4 +399,50 @@ func runGateway(t *testing.T, cfg Config) (addr string, stop func() error) {
 		})
 		return runErr
 	}
+}
+
+// testServices are the gateway's known services plus a server-streaming REST route that only these tests
+// have. No contract binds a streaming method to REST today (the register export is for services only), but
+// the gateway must still answer any that a contract adds with AIP-193 errors, limits and one log line; this
+// route is what protoc-gen-grpc-gateway generates for a server-streaming GET (the register export's binding
+// as it was), calling the test backend's real RegisterExportService over gRPC.
+func testServices() map[string]service {
+	known := knownServices()
+	id := known["identification"]
+	id.register = append(slices.Clone(id.register), registerTestExportRoute)
+	known["identification"] = id
+	return known
+}
+
+// testExportPath is the test-only streaming route.
+const testExportPath = "/v1/households:export"
+
+func registerTestExportRoute(_ context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
+	client := identificationv1.NewRegisterExportServiceClient(conn)
+	pattern := runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "households"}, "export"))
+	mux.Handle(http.MethodGet, pattern, func(w http.ResponseWriter, req *http.Request, _ map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		_, outbound := runtime.MarshalerForRequest(mux, req)
+		ctx, err := runtime.AnnotateContext(ctx, mux, req, identificationv1.RegisterExportService_ExportRegister_FullMethodName,
+			runtime.WithHTTPPathPattern(testExportPath))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outbound, w, req, err)
+			return
+		}
+		in := &identificationv1.ExportRegisterRequest{RegionCode: req.URL.Query().Get("region_code")}
+		stream, err := client.ExportRegister(ctx, in)
+		var header metadata.MD
+		if err == nil {
+			header, err = stream.Header()
+		}
+		ctx = runtime.NewServerMetadataContext(ctx, runtime.ServerMetadata{HeaderMD: header})
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outbound, w, req, err)
+			return
+		}
+		runtime.ForwardResponseStream(ctx, mux, outbound, w, req, func() (proto.Message, error) { return stream.Recv() },
+			mux.GetForwardResponseOptions()...)
+	})
+	return nil
 }

@@ -58,12 +58,15 @@ const shutdownTimeout = 15 * time.Second
 
 // Run serves the gateway until ctx ends, then stops accepting requests, lets in-flight ones finish (for at
 // most shutdownTimeout) and closes the connections to the services.
-func Run(ctx context.Context, cfg Config) error {
+func Run(ctx context.Context, cfg Config) error { return run(ctx, cfg, knownServices()) }
+
+// run is Run with the table of known services given, so tests can add routes of their own.
+func run(ctx context.Context, cfg Config, known map[string]service) error {
 	if cfg.Listener == nil && cfg.Addr == "" {
 		return errors.New("gateway: invalid config: no listen address")
 	}
 	logger := loggerOf(cfg)
-	handler, closeConns, err := NewHandler(ctx, cfg)
+	handler, closeConns, err := newHandler(ctx, cfg, known)
 	if err != nil {
 		return err
 	}

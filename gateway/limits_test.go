@@ -32,7 +32,7 @@ func newLimitedFixture(t *testing.T, l Limits) *limitedFixture {
 	f.backend = startBackend(t, cli, "identification")
 	logger, logs := logtest.New(slog.LevelInfo)
 	f.url = startGatewayWith(t, Config{Etcd: cli, Verifier: f.tokens.verifier, Services: []string{"identification"},
-		Logger: logger, Limits: l}, knownServices())
+		Logger: logger, Limits: l}, testServices())
 	waitHealthy(t, f.url)
 	return &limitedFixture{fixture: f, logs: logs}
 }

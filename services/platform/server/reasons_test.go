@@ -114,12 +114,14 @@ func isCodeName(s string) bool {
 var kindByConstructor = map[string]apperr.Kind{
 	"Invalid": apperr.KindInvalid, "Refused": apperr.KindRefused, "Aborted": apperr.KindAborted,
 	"Denied": apperr.KindPermissionDenied, "Exists": apperr.KindAlreadyExists, "Unavailable": apperr.KindUnavailable,
+	"Exhausted": apperr.KindExhausted,
 }
 
 var kindByName = map[string]apperr.Kind{
 	"KindInvalid": apperr.KindInvalid, "KindNotFound": apperr.KindNotFound, "KindAlreadyExists": apperr.KindAlreadyExists,
 	"KindRefused": apperr.KindRefused, "KindAborted": apperr.KindAborted, "KindPermissionDenied": apperr.KindPermissionDenied,
 	"KindUnauthenticated": apperr.KindUnauthenticated, "KindUnavailable": apperr.KindUnavailable,
+	"KindExhausted": apperr.KindExhausted,
 }
 
 // raisedReasons reads the Go code under root (services/) and returns, per reason, the codes it is raised

@@ -124,7 +124,7 @@ const (
 	ErrorReason_IMPORT_ALREADY_IMPORTED ErrorReason = 257
 	// INVALID_ARGUMENT: row numbers do not increase along the stream.
 	ErrorReason_IMPORT_ROWS_OUT_OF_ORDER ErrorReason = 258
-	// The file passes a limit of the import (rows per stream, or a limit of the file reader: rows, cell
+	// INVALID_ARGUMENT: the file passes a limit of the import (rows per stream, or a limit of the file reader: rows, cell
 	// length, unpacked size): the whole file is refused; split it, or raise the limit where it is set.
 	ErrorReason_IMPORT_FILE_TOO_LARGE ErrorReason = 259
 )
