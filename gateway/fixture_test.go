@@ -118,6 +118,7 @@ func startGateway(t *testing.T, cli *clientv3.Client, v *auth.Verifier, services
 		Verifier: v,
 		Services: services,
 		Logger:   discardLogger(),
+		Portal:   testPortalBuild(),
 	}, known)
 	if err != nil {
 		t.Fatal(err)
