@@ -26,6 +26,11 @@ export function label(value: string | undefined): string {
   return portalLabels[value] ?? enumLabels[value] ?? value
 }
 
+/** isSet: does an enum field hold a value (the API sends UNSPECIFIED for unset enums)? */
+export function isSet(value: string | undefined): boolean {
+  return !!value && !value.endsWith('_UNSPECIFIED')
+}
+
 /** options lists an enum's values with labels, for a select. */
 export function options(name: EnumName): { value: string; label: string }[] {
   return enumValues[name].map((v) => ({ value: v, label: label(v) }))
