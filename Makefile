@@ -15,7 +15,7 @@ NPM          ?= npm
 NODE_OK      := $(shell node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>20||(a===20&&b>=19)?0:1)' 2>/dev/null && echo yes)
 # npm ci writes node_modules/.package-lock.json: it stands for "installed from this package-lock.json".
 PORTAL_DEPS  := $(PORTAL)/node_modules/.package-lock.json
-PORTAL_SRC   := $(shell find $(PORTAL)/src $(PORTAL)/scripts -type f ! -name '*.test.*' 2>/dev/null) \
+PORTAL_SRC   := $(shell find $(PORTAL)/src $(PORTAL)/scripts $(PORTAL)/public -type f ! -name '*.test.*' 2>/dev/null) \
                 $(PORTAL)/index.html $(PORTAL)/vite.config.ts $(PORTAL)/tsconfig.json $(PORTAL)/package.json
 PORTAL_BUILD := $(PORTAL)/dist/index.html
 
