@@ -2,21 +2,18 @@
 // entries, 1,000 a page) for the region tree and for naming villages in tables.
 import { shallowRef } from 'vue'
 import { api } from '../api'
+import { allPages } from '../api/pages'
 import type { Region } from '../api/types'
 import { regionNames, regionTree, type RegionNode } from '../lib/regions'
 
 const list = shallowRef<Region[]>([])
 let loading: Promise<Region[]> | null = null
 
-async function loadAll(): Promise<Region[]> {
-  const out: Region[] = []
-  let token = ''
-  do {
+function loadAll(): Promise<Region[]> {
+  return allPages(async (token) => {
     const page = await api.call('RegionService_ListRegions', { query: { page_size: 1000, page_token: token } })
-    out.push(...(page.regions ?? []))
-    token = page.next_page_token ?? ''
-  } while (token)
-  return out
+    return { items: page.regions ?? [], next: page.next_page_token }
+  })
 }
 
 /** loadRegions returns the master data, fetching it on first use. */

@@ -34,3 +34,8 @@ export function monitoringActions(target: 'clue' | 'removal', stage: string | un
   const ops = target === 'clue' ? clueOps : removalOps
   return (byStage[stage ?? ''] ?? []).map((action) => ({ action, op: ops[action] }))
 }
+
+/** The API field paths of a verification (MonitoringVerification), for useFormErrors. */
+export const verificationFields = ['occurred_date', 'outcome', 'proposed_type', 'findings', 'backdate_reason'].map(
+  (f) => 'verification.' + f,
+)
