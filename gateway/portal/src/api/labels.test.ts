@@ -1,6 +1,6 @@
 // Every enum value the portal can show has a Chinese label.
 import { describe, expect, it } from 'vitest'
-import { departmentLabel, label, options, portalLabelled, purposes, roleLabel } from './labels'
+import { departmentLabel, isSet, label, options, portalLabelled, purposes, roleLabel } from './labels'
 import { enumLabels, enumValues } from './labels.gen'
 
 const han = /[\u3400-\u9fff]/
@@ -46,4 +46,14 @@ describe('labels', () => {
   it('purposes travel in claim form', () => {
     expect(purposes()[0]).toEqual({ value: 'case_handling', label: '业务办理' })
   })
+})
+
+describe('isSet', () => {
+  const tests = [
+    { value: 'MONITORING_STATUS_OPEN', want: true },
+    { value: 'MONITORING_STATUS_UNSPECIFIED', want: false }, // the API sends unset enums as UNSPECIFIED
+    { value: '', want: false },
+    { value: undefined, want: false },
+  ]
+  for (const t of tests) it(String(t.value), () => expect(isSet(t.value)).toBe(t.want))
 })
