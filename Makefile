@@ -65,11 +65,13 @@ baseline: tools
 generate: tools
 	$(BUF) generate --path proto/fupin
 
-## check-generated: fail when regenerating changes committed code (Go, OpenAPI, the portal's API types)
+## check-generated: fail when regenerating changes committed code (Go, OpenAPI, the portal's API types; and,
+## after a portal build, the component declarations Vite's plugins write)
+PORTAL_GENERATED := $(PORTAL)/src/api $(PORTAL)/src/components.d.ts $(PORTAL)/src/auto-imports.d.ts
 check-generated: portal-api
-	@if [ -n "$$(git status --porcelain -- proto/gen gateway/openapi $(PORTAL)/src/api)" ]; then \
-	  echo "generated code is out of date: run 'make generate portal-api' and commit"; \
-	  git status --short -- proto/gen gateway/openapi $(PORTAL)/src/api; exit 1; fi
+	@if [ -n "$$(git status --porcelain -- proto/gen gateway/openapi $(PORTAL_GENERATED))" ]; then \
+	  echo "generated code is out of date: run 'make generate portal-api portal' and commit"; \
+	  git status --short -- proto/gen gateway/openapi $(PORTAL_GENERATED); exit 1; fi
 
 ## portal: build the county portal into gateway/portal/dist (npm ci only when package-lock.json changed)
 portal: $(PORTAL_BUILD)
