@@ -8,14 +8,31 @@ BUF   := $(BIN)/buf
 MODULES := ./proto/... ./services/... ./gateway/... ./tools/...
 GOTEST_FLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: run test unit lint fmt tools generate check-generated breaking baseline vendor-protos swagger-ui build bench clean
+# The county portal (gateway/portal, docs/PORTAL.md): a Vite app built into gateway/portal/dist, which the
+# gateway embeds. Building it needs Node.js 20.19 or later; Go builds and tests never do.
+PORTAL       := gateway/portal
+NPM          ?= npm
+NODE_OK      := $(shell node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>20||(a===20&&b>=19)?0:1)' 2>/dev/null && echo yes)
+# npm ci writes node_modules/.package-lock.json: it stands for "installed from this package-lock.json".
+PORTAL_DEPS  := $(PORTAL)/node_modules/.package-lock.json
+PORTAL_SRC   := $(shell find $(PORTAL)/src $(PORTAL)/scripts $(PORTAL)/public -type f ! -name '*.test.*' 2>/dev/null) \
+                $(PORTAL)/index.html $(PORTAL)/vite.config.ts $(PORTAL)/tsconfig.json $(PORTAL)/package.json
+PORTAL_BUILD := $(PORTAL)/dist/index.html
 
-## run: the whole county on this machine (in-process etcd, SQLite under ./data, gateway on :8080)
-run:
+.PHONY: run test unit lint fmt tools generate check-generated breaking baseline vendor-protos swagger-ui build bench clean \
+	portal portal-test portal-api
+
+# A portal build whose recipe failed (e.g. over its size budget) must not look up to date.
+.DELETE_ON_ERROR:
+
+## run: the whole county on this machine (in-process etcd, SQLite under ./data, gateway on :8080); rebuilds
+## the portal first when its sources changed and Node is available
+run: $(if $(NODE_OK),portal)
 	$(GO) run ./tools/cmd/fupin dev
 
-## test: lint, the generated-code drift check and every Go test (PostgreSQL tests need a server; see README)
-test: lint check-generated unit
+## test: lint, the generated-code drift check, every Go test and the portal's tests (PostgreSQL tests need a
+## server; see README)
+test: lint check-generated unit portal-test
 
 ## unit: every Go test, without lint; ends with one line saying how many PostgreSQL tests were skipped
 ## for want of a server, and why (the tests record their skips in a directory made here: sqldbtest)
@@ -51,10 +68,29 @@ baseline: tools
 generate: tools
 	$(BUF) generate --path proto/fupin
 
-## check-generated: fail when regenerating changes committed code
-check-generated: generate
-	@if [ -n "$$(git status --porcelain -- proto/gen gateway/openapi)" ]; then \
-	  echo "generated code is out of date: run 'make generate' and commit"; git status --short -- proto/gen gateway/openapi; exit 1; fi
+## check-generated: fail when regenerating changes committed code (Go, OpenAPI, the portal's API types; and,
+## after a portal build, the component declarations Vite's plugins write)
+PORTAL_GENERATED := $(PORTAL)/src/api $(PORTAL)/src/components.d.ts $(PORTAL)/src/auto-imports.d.ts
+check-generated: portal-api
+	@if [ -n "$$(git status --porcelain -- proto/gen gateway/openapi $(PORTAL_GENERATED))" ]; then \
+	  echo "generated code is out of date: run 'make generate portal-api portal' and commit"; \
+	  git status --short -- proto/gen gateway/openapi $(PORTAL_GENERATED); exit 1; fi
+
+## portal: build the county portal into gateway/portal/dist (npm ci only when package-lock.json changed)
+portal: $(PORTAL_BUILD)
+$(PORTAL_DEPS): $(PORTAL)/package-lock.json
+	cd $(PORTAL) && $(NPM) ci --prefer-offline --no-audit --no-fund
+	@touch $@
+$(PORTAL_BUILD): $(PORTAL_DEPS) $(PORTAL_SRC)
+	cd $(PORTAL) && $(NPM) run build
+
+## portal-test: the portal's type check and unit tests (vue-tsc, vitest)
+portal-test: $(PORTAL_DEPS)
+	cd $(PORTAL) && $(NPM) test
+
+## portal-api: regenerate the OpenAPI document, then the portal's API types, routes, access rules and enum labels
+portal-api: generate $(PORTAL_DEPS)
+	cd $(PORTAL) && node scripts/gen-api.mjs --buf $(BUF)
 
 ## vendor-protos: re-print the third-party protos from their canonical Go packages
 vendor-protos:
@@ -64,8 +100,8 @@ vendor-protos:
 swagger-ui:
 	bash gateway/swaggerui/update.sh
 
-## build: the services, gateway and fupin binaries into ./bin
-build:
+## build: the services, gateway and fupin binaries into ./bin (the gateway with the portal when Node is available)
+build: $(if $(NODE_OK),portal)
 	$(GO) build -o bin/ ./services/identification/cmd/identification ./services/subsidies/cmd/subsidies \
 	  ./gateway/cmd/gateway ./tools/cmd/fupin
 
@@ -74,4 +110,5 @@ bench:
 	$(GO) run ./tools/cmd/fupin bench get-household
 
 clean:
-	rm -rf bin data .bin
+	rm -rf bin data .bin $(PORTAL)/node_modules
+	cd $(PORTAL) && find dist -mindepth 1 ! -name README.md -delete

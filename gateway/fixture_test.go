@@ -117,7 +117,7 @@ func startGateway(t *testing.T, cli *clientv3.Client, v *auth.Verifier, services
 	for _, name := range extra {
 		known[name] = service{}
 	}
-	return startGatewayWith(t, Config{Etcd: cli, Verifier: v, Services: services, Logger: discardLogger()}, known)
+	return startGatewayWith(t, Config{Etcd: cli, Verifier: v, Services: services, Logger: discardLogger(), Portal: testPortalBuild()}, known)
 }
 
 // startGatewayWith serves the gateway for cfg on an httptest server and returns its URL.

@@ -11,13 +11,16 @@
 // field, never echoing the value (decode.go).
 //
 // Besides the API under /v1/ it serves, without a token: /healthz (the readiness of every routed service),
-// /openapi.json (the merged OpenAPI document generated from the protos) and /docs/ (an embedded Swagger UI).
+// /openapi.json (the merged OpenAPI document generated from the protos), /docs/ (an embedded Swagger UI) and
+// the county portal at / (portal.go: the officials' web app built into portal/dist, with index.html for
+// every path the app routes).
 package gateway
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -44,6 +47,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Listener, when set, is served instead of listening on Addr (tests pass a listener on a free port).
 	Listener net.Listener
+	// Portal, when set, is served at / instead of the portal build embedded in the gateway (a folder as
+	// `make portal` writes it; tests pass a fstest.MapFS).
+	Portal fs.FS
 	// TransportCredentials secure the connections to the services. Nil means plaintext, which is only
 	// right on loopback (`fupin dev`) or inside a mesh that adds mTLS; production passes
 	// credentials.NewTLS with the gateway's client certificate here.

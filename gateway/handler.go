@@ -57,6 +57,10 @@ func newHandler(ctx context.Context, cfg Config, known map[string]service) (http
 	if err != nil {
 		return nil, nil, err
 	}
+	portal, err := newPortalSite(cfg.Portal)
+	if err != nil {
+		return nil, nil, err
+	}
 	// W3C trace context is fupin's one propagation format (DESIGN.md, Telemetry), so it is stated here rather
 	// than taken from otel's global propagator, which is a no-op until a process installs one. The tracer and
 	// meter providers are the global ones, installed by the process's telemetry set-up.
@@ -119,8 +123,11 @@ func newHandler(ctx context.Context, cfg Config, known map[string]service) (http
 		case strings.HasPrefix(p, docsPath):
 			x.route, x.quiet = r.Method+" "+docsPath, true
 			docs.ServeHTTP(w, r)
+		case isPortalPath(r):
+			// The portal's files are public (the app holds no data); its API calls are not.
+			portal.ServeHTTP(w, r)
 		default:
-			// Everything else needs a token, /v1/ and unknown paths alike: new routes are private by default.
+			// Everything else needs a token, /v1/ and unknown API paths alike: new routes are private by default.
 			api.ServeHTTP(w, r)
 		}
 	})
@@ -208,6 +215,9 @@ func spanName(_ string, r *http.Request) string {
 		return r.Method + " " + p
 	case strings.HasPrefix(p, docsPath):
 		return r.Method + " " + docsPath
+	case isPortalPath(r):
+		// Never the concrete path: a portal route may hold a household's id.
+		return r.Method + " /{portal}"
 	}
 	return r.Method
 }

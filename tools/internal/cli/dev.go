@@ -65,6 +65,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fmt.Fprintf(stdout, `
 fupin is running. Ctrl-C stops it.
 
+  portal         %[1]s/   (officials sign in through the gateway's OIDC session: docs/PORTAL.md)
   REST gateway   %[1]s/v1/households
   API docs       %[1]s/docs/
   OpenAPI        %[1]s/openapi.json

@@ -1,0 +1,28 @@
+// types.ts names the API's resources for the pages (from the generated schema).
+import type { components } from './schema'
+
+type S = components['schemas']
+
+export type Household = S['v1Household']
+export type Member = S['v1Member']
+export type StatusChange = S['v1StatusChange']
+export type Region = S['v1Region']
+export type Statistics = S['v1Statistics']
+export type RegionStatistics = S['v1RegionStatistics']
+export type Case = S['v1Case']
+export type CaseStep = S['v1CaseStep']
+export type CasePosting = S['v1CasePosting']
+export type Clue = S['v1Clue']
+export type MonitoringStep = S['v1MonitoringStep']
+export type RiskRemoval = S['v1RiskRemoval']
+export type ScreeningRun = S['v1ScreeningRun']
+export type Helper = S['v1Helper']
+export type Visit = S['v1Visit']
+export type OverdueVisit = S['v1OverdueVisit']
+export type IncomeItem = S['v1IncomeItem']
+export type IncomeAssessment = S['v1IncomeAssessment']
+export type TrailEvent = S['v1TrailEvent']
+export type DibaoCase = S['v1DibaoCase']
+export type DibaoCoverage = S['v1DibaoCoverage']
+export type Certificate = S['v1Certificate']
+export type DisabilitySubsidy = S['v1DisabilitySubsidy']

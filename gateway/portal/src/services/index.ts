@@ -1,0 +1,5 @@
+// The services whose pages the portal shows, in menu order. A new service adds its module here.
+import type { PortalModule } from './module'
+import { identification } from './identification'
+
+export const modules: PortalModule[] = [identification]
