@@ -4,7 +4,7 @@
 //   schema.d.ts         request and response types, from the gateway's merged OpenAPI document (Swagger 2.0,
 //                       converted to OpenAPI 3 with swagger2openapi, typed with openapi-typescript)
 //   operations.gen.ts   every RPC the gateway routes: HTTP method, path template, body field, whether it is a
-//                       read, and its access rule (departments, roles, plain-text roles), from the protos
+//                       read, and its access rule (departments, roles, plain-text grants), from the protos
 //   labels.gen.ts       the Chinese label of every enum value, from the value's comment in the protos
 //
 // The protos are read as a descriptor set with source info (`buf build proto -o -#format=json`), so the
@@ -79,7 +79,11 @@ function operations(files, swaggerOps) {
           access: {
             departments: (access.departments ?? []).map((d) => claimCode('DEPARTMENT_', d)),
             roles: (access.roles ?? []).map((r) => claimCode('ROLE_', r)),
-            plainTextRoles: (access.plainTextRoles ?? []).map((r) => claimCode('ROLE_', r)),
+            plainText: (access.plainText ?? []).map((g) => ({
+              department: claimCode('DEPARTMENT_', g.department),
+              roles: (g.roles ?? []).map((r) => claimCode('ROLE_', r)),
+              purposes: (g.purposes ?? []).map((p) => claimCode('PURPOSE_', p)),
+            })),
             public: access.public === true,
           },
         }

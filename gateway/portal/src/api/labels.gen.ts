@@ -27,6 +27,10 @@ export const enumLabels: Record<string, string> = {
   "PURPOSE_PAYMENT": "资金发放",
   "PURPOSE_AUDIT": "审计监督",
   "PURPOSE_DATA_MATCHING": "数据比对",
+  "CELL_TYPE_UNSPECIFIED": "",
+  "CELL_TYPE_TEXT": "文本",
+  "CELL_TYPE_NUMBER": "数值",
+  "CELL_TYPE_OTHER": "其他",
   "SEX_UNSPECIFIED": "",
   "SEX_MALE": "男",
   "SEX_FEMALE": "女",
@@ -128,6 +132,11 @@ export const enumLabels: Record<string, string> = {
   "IMPORT_OUTCOME_REJECTED": "Not written: a row of the household breaks a rule; fix the file and import it again",
   "IMPORT_OUTCOME_CONFLICT": "Not written: a household with this 户编号 is registered with different content",
   "IMPORT_OUTCOME_ALREADY_IMPORTED": "Skipped: a household with this 户编号 is registered with the same content (an earlier import)",
+  "IMPORT_STATE_UNSPECIFIED": "",
+  "IMPORT_STATE_RUNNING": "导入中",
+  "IMPORT_STATE_DONE": "已完成",
+  "IMPORT_STATE_FAILED": "失败",
+  "IMPORT_STATE_INTERRUPTED": "已中断",
   "INCOME_ITEM_TYPE_UNSPECIFIED": "",
   "INCOME_ITEM_TYPE_WAGES": "工资性收入",
   "INCOME_ITEM_TYPE_BUSINESS": "家庭经营性收入",
@@ -333,6 +342,11 @@ export const enumValues = {
     "PURPOSE_AUDIT",
     "PURPOSE_DATA_MATCHING"
   ],
+  "CellType": [
+    "CELL_TYPE_TEXT",
+    "CELL_TYPE_NUMBER",
+    "CELL_TYPE_OTHER"
+  ],
   "Sex": [
     "SEX_MALE",
     "SEX_FEMALE"
@@ -453,6 +467,12 @@ export const enumValues = {
     "IMPORT_OUTCOME_REJECTED",
     "IMPORT_OUTCOME_CONFLICT",
     "IMPORT_OUTCOME_ALREADY_IMPORTED"
+  ],
+  "ImportState": [
+    "IMPORT_STATE_RUNNING",
+    "IMPORT_STATE_DONE",
+    "IMPORT_STATE_FAILED",
+    "IMPORT_STATE_INTERRUPTED"
   ],
   "IncomeItemType": [
     "INCOME_ITEM_TYPE_WAGES",

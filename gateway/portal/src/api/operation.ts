@@ -6,10 +6,17 @@ export interface AccessRule {
   readonly departments: readonly string[]
   /** Roles that may call it. */
   readonly roles: readonly string[]
-  /** Roles that may read personal data in plain text through it, with a stated purpose. */
-  readonly plainTextRoles: readonly string[]
+  /** Who may read personal data in plain text through it: a department's roles, for the purposes listed. */
+  readonly plainText: readonly PlainTextGrant[]
   /** Public methods need no sign-in. */
   readonly public: boolean
+}
+
+/** A plain-text grant (fupin.common.v1.PlainTextGrant), in claim and header codes. */
+export interface PlainTextGrant {
+  readonly department: string
+  readonly roles: readonly string[]
+  readonly purposes: readonly string[]
 }
 
 /** One RPC: its HTTP rule (google.api.http) and access rule. */

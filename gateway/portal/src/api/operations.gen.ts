@@ -19,7 +19,7 @@ export const operations = {
         "township_officer",
         "department_staff"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -37,7 +37,7 @@ export const operations = {
         "township_officer",
         "department_staff"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -53,7 +53,7 @@ export const operations = {
       "roles": [
         "county_admin"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -72,7 +72,7 @@ export const operations = {
         "department_staff",
         "county_admin"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -93,7 +93,7 @@ export const operations = {
         "village_officer",
         "auditor"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -114,7 +114,7 @@ export const operations = {
         "village_officer",
         "auditor"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -132,7 +132,7 @@ export const operations = {
         "township_officer",
         "department_staff"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -148,7 +148,7 @@ export const operations = {
       "roles": [
         "township_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -166,7 +166,7 @@ export const operations = {
         "township_officer",
         "department_staff"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -184,7 +184,7 @@ export const operations = {
         "township_officer",
         "department_staff"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -203,7 +203,7 @@ export const operations = {
         "department_staff",
         "county_admin"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -224,10 +224,27 @@ export const operations = {
         "township_officer",
         "auditor"
       ],
-      "plainTextRoles": [
-        "county_admin",
-        "department_staff",
-        "auditor"
+      "plainText": [
+        {
+          "department": "disabled_persons_federation",
+          "roles": [
+            "county_admin",
+            "department_staff"
+          ],
+          "purposes": [
+            "case_handling",
+            "verification"
+          ]
+        },
+        {
+          "department": "disabled_persons_federation",
+          "roles": [
+            "auditor"
+          ],
+          "purposes": [
+            "audit"
+          ]
+        }
       ],
       "public": false
     }
@@ -249,10 +266,27 @@ export const operations = {
         "township_officer",
         "auditor"
       ],
-      "plainTextRoles": [
-        "county_admin",
-        "department_staff",
-        "auditor"
+      "plainText": [
+        {
+          "department": "disabled_persons_federation",
+          "roles": [
+            "county_admin",
+            "department_staff"
+          ],
+          "purposes": [
+            "case_handling",
+            "verification"
+          ]
+        },
+        {
+          "department": "disabled_persons_federation",
+          "roles": [
+            "auditor"
+          ],
+          "purposes": [
+            "audit"
+          ]
+        }
       ],
       "public": false
     }
@@ -270,7 +304,7 @@ export const operations = {
         "county_admin",
         "department_staff"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -287,9 +321,18 @@ export const operations = {
         "county_admin",
         "department_staff"
       ],
-      "plainTextRoles": [
-        "county_admin",
-        "department_staff"
+      "plainText": [
+        {
+          "department": "disabled_persons_federation",
+          "roles": [
+            "county_admin",
+            "department_staff"
+          ],
+          "purposes": [
+            "case_handling",
+            "verification"
+          ]
+        }
       ],
       "public": false
     }
@@ -307,7 +350,7 @@ export const operations = {
         "county_admin",
         "department_staff"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -326,7 +369,7 @@ export const operations = {
         "department_staff",
         "auditor"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -345,7 +388,7 @@ export const operations = {
         "department_staff",
         "auditor"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -364,7 +407,7 @@ export const operations = {
         "department_staff",
         "auditor"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -381,7 +424,7 @@ export const operations = {
         "county_admin",
         "department_staff"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -400,7 +443,7 @@ export const operations = {
         "township_officer",
         "village_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -417,7 +460,7 @@ export const operations = {
         "county_admin",
         "department_staff"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -439,7 +482,7 @@ export const operations = {
         "village_officer",
         "auditor"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -461,7 +504,7 @@ export const operations = {
         "village_officer",
         "auditor"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -479,7 +522,7 @@ export const operations = {
         "township_officer",
         "village_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -496,7 +539,7 @@ export const operations = {
         "department_staff",
         "township_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -514,7 +557,7 @@ export const operations = {
         "department_staff",
         "township_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -532,7 +575,7 @@ export const operations = {
         "department_staff",
         "township_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -550,7 +593,7 @@ export const operations = {
         "township_officer",
         "village_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -569,7 +612,7 @@ export const operations = {
         "township_officer",
         "village_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -586,7 +629,7 @@ export const operations = {
         "county_admin",
         "department_staff"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -604,7 +647,7 @@ export const operations = {
         "township_officer",
         "village_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -626,7 +669,7 @@ export const operations = {
         "village_officer",
         "auditor"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -648,7 +691,7 @@ export const operations = {
         "village_officer",
         "auditor"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -670,7 +713,7 @@ export const operations = {
         "village_officer",
         "auditor"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -691,7 +734,7 @@ export const operations = {
         "village_officer",
         "auditor"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -712,7 +755,7 @@ export const operations = {
         "village_officer",
         "auditor"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -730,7 +773,7 @@ export const operations = {
         "department_staff",
         "township_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -748,7 +791,7 @@ export const operations = {
         "township_officer",
         "village_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -765,7 +808,7 @@ export const operations = {
         "department_staff",
         "township_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -783,7 +826,7 @@ export const operations = {
         "township_officer",
         "village_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -801,7 +844,7 @@ export const operations = {
         "township_officer",
         "village_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -819,7 +862,7 @@ export const operations = {
         "department_staff",
         "township_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -835,7 +878,7 @@ export const operations = {
       "roles": [
         "township_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -854,7 +897,7 @@ export const operations = {
         "township_officer",
         "village_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -876,7 +919,7 @@ export const operations = {
         "village_officer",
         "auditor"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -898,7 +941,7 @@ export const operations = {
         "village_officer",
         "auditor"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -915,7 +958,7 @@ export const operations = {
         "county_admin",
         "department_staff"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -934,7 +977,7 @@ export const operations = {
         "township_officer",
         "village_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -952,7 +995,7 @@ export const operations = {
         "department_staff",
         "township_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -968,7 +1011,7 @@ export const operations = {
       "roles": [
         "county_admin"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -987,11 +1030,27 @@ export const operations = {
         "auditor",
         "service"
       ],
-      "plainTextRoles": [
-        "county_admin",
-        "department_staff",
-        "auditor",
-        "service"
+      "plainText": [
+        {
+          "department": "rural_revitalization",
+          "roles": [
+            "county_admin",
+            "department_staff"
+          ],
+          "purposes": [
+            "case_handling",
+            "verification"
+          ]
+        },
+        {
+          "department": "rural_revitalization",
+          "roles": [
+            "auditor"
+          ],
+          "purposes": [
+            "audit"
+          ]
+        }
       ],
       "public": false
     }
@@ -1010,9 +1069,18 @@ export const operations = {
         "department_staff",
         "township_officer"
       ],
-      "plainTextRoles": [
-        "county_admin",
-        "department_staff"
+      "plainText": [
+        {
+          "department": "rural_revitalization",
+          "roles": [
+            "county_admin",
+            "department_staff"
+          ],
+          "purposes": [
+            "case_handling",
+            "verification"
+          ]
+        }
       ],
       "public": false
     }
@@ -1032,11 +1100,27 @@ export const operations = {
         "auditor",
         "service"
       ],
-      "plainTextRoles": [
-        "county_admin",
-        "department_staff",
-        "auditor",
-        "service"
+      "plainText": [
+        {
+          "department": "rural_revitalization",
+          "roles": [
+            "county_admin",
+            "department_staff"
+          ],
+          "purposes": [
+            "case_handling",
+            "verification"
+          ]
+        },
+        {
+          "department": "rural_revitalization",
+          "roles": [
+            "auditor"
+          ],
+          "purposes": [
+            "audit"
+          ]
+        }
       ],
       "public": false
     }
@@ -1056,11 +1140,27 @@ export const operations = {
         "auditor",
         "service"
       ],
-      "plainTextRoles": [
-        "county_admin",
-        "department_staff",
-        "auditor",
-        "service"
+      "plainText": [
+        {
+          "department": "rural_revitalization",
+          "roles": [
+            "county_admin",
+            "department_staff"
+          ],
+          "purposes": [
+            "case_handling",
+            "verification"
+          ]
+        },
+        {
+          "department": "rural_revitalization",
+          "roles": [
+            "auditor"
+          ],
+          "purposes": [
+            "audit"
+          ]
+        }
       ],
       "public": false
     }
@@ -1079,10 +1179,18 @@ export const operations = {
         "village_officer",
         "service"
       ],
-      "plainTextRoles": [
-        "county_admin",
-        "department_staff",
-        "service"
+      "plainText": [
+        {
+          "department": "rural_revitalization",
+          "roles": [
+            "county_admin",
+            "department_staff"
+          ],
+          "purposes": [
+            "case_handling",
+            "verification"
+          ]
+        }
       ],
       "public": false
     }
@@ -1100,7 +1208,7 @@ export const operations = {
         "county_admin",
         "department_staff"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1118,7 +1226,7 @@ export const operations = {
         "department_staff",
         "township_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1136,7 +1244,7 @@ export const operations = {
         "department_staff",
         "township_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1152,7 +1260,7 @@ export const operations = {
       "roles": [
         "county_admin"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1170,7 +1278,7 @@ export const operations = {
         "department_staff",
         "township_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1188,7 +1296,43 @@ export const operations = {
         "department_staff",
         "township_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "ImportService_GetImport": {
+    "method": "GET",
+    "path": "/v1/{name=imports/*}",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "rural_revitalization"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "ImportService_ListImports": {
+    "method": "GET",
+    "path": "/v1/imports",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "rural_revitalization"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "auditor"
+      ],
+      "plainText": [],
       "public": false
     }
   },
@@ -1206,7 +1350,7 @@ export const operations = {
         "village_officer",
         "service"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1224,7 +1368,7 @@ export const operations = {
         "village_officer",
         "service"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1243,7 +1387,7 @@ export const operations = {
         "auditor",
         "service"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1262,7 +1406,7 @@ export const operations = {
         "auditor",
         "service"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1280,7 +1424,7 @@ export const operations = {
         "village_officer",
         "service"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1299,7 +1443,7 @@ export const operations = {
         "township_officer",
         "village_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1315,7 +1459,7 @@ export const operations = {
       "roles": [
         "county_admin"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1331,7 +1475,7 @@ export const operations = {
       "roles": [
         "county_admin"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1352,7 +1496,7 @@ export const operations = {
         "village_officer",
         "auditor"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1373,7 +1517,7 @@ export const operations = {
         "village_officer",
         "auditor"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1389,7 +1533,7 @@ export const operations = {
         "department_staff",
         "service"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1410,7 +1554,7 @@ export const operations = {
         "village_officer",
         "auditor"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1431,7 +1575,7 @@ export const operations = {
         "village_officer",
         "auditor"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1450,7 +1594,7 @@ export const operations = {
         "township_officer",
         "village_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1469,7 +1613,7 @@ export const operations = {
         "township_officer",
         "village_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1488,7 +1632,7 @@ export const operations = {
         "township_officer",
         "village_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1507,7 +1651,7 @@ export const operations = {
         "township_officer",
         "village_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1524,7 +1668,7 @@ export const operations = {
         "county_admin",
         "department_staff"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1543,7 +1687,7 @@ export const operations = {
         "township_officer",
         "village_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1562,7 +1706,7 @@ export const operations = {
         "township_officer",
         "village_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1579,7 +1723,7 @@ export const operations = {
       "roles": [
         "county_admin"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1597,7 +1741,7 @@ export const operations = {
         "county_admin",
         "department_staff"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1619,7 +1763,7 @@ export const operations = {
         "township_officer",
         "auditor"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1642,7 +1786,7 @@ export const operations = {
         "auditor",
         "service"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1659,7 +1803,7 @@ export const operations = {
       "roles": [
         "county_admin"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1682,7 +1826,7 @@ export const operations = {
         "auditor",
         "service"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1705,7 +1849,7 @@ export const operations = {
         "auditor",
         "service"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1724,7 +1868,7 @@ export const operations = {
         "auditor",
         "service"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1743,7 +1887,7 @@ export const operations = {
         "auditor",
         "service"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1762,7 +1906,7 @@ export const operations = {
         "auditor",
         "service"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1781,7 +1925,7 @@ export const operations = {
         "auditor",
         "service"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1800,7 +1944,7 @@ export const operations = {
         "auditor",
         "service"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1819,7 +1963,7 @@ export const operations = {
         "auditor",
         "service"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1837,7 +1981,7 @@ export const operations = {
         "department_staff",
         "township_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1855,7 +1999,7 @@ export const operations = {
         "department_staff",
         "township_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1872,7 +2016,7 @@ export const operations = {
         "county_admin",
         "department_staff"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1892,7 +2036,7 @@ export const operations = {
         "township_officer",
         "auditor"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1912,7 +2056,7 @@ export const operations = {
         "township_officer",
         "auditor"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1933,7 +2077,7 @@ export const operations = {
         "village_officer",
         "auditor"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1951,7 +2095,7 @@ export const operations = {
         "department_staff",
         "township_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1970,7 +2114,7 @@ export const operations = {
         "township_officer",
         "village_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -1988,7 +2132,7 @@ export const operations = {
         "department_staff",
         "township_officer"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -2007,12 +2151,29 @@ export const operations = {
         "auditor",
         "service"
       ],
-      "plainTextRoles": [
-        "county_admin",
-        "department_staff",
-        "township_officer",
-        "village_officer",
-        "auditor"
+      "plainText": [
+        {
+          "department": "rural_revitalization",
+          "roles": [
+            "county_admin",
+            "department_staff",
+            "township_officer",
+            "village_officer"
+          ],
+          "purposes": [
+            "case_handling",
+            "verification"
+          ]
+        },
+        {
+          "department": "rural_revitalization",
+          "roles": [
+            "auditor"
+          ],
+          "purposes": [
+            "audit"
+          ]
+        }
       ],
       "public": false
     }
@@ -2034,7 +2195,7 @@ export const operations = {
         "village_officer",
         "auditor"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   },
@@ -2053,7 +2214,7 @@ export const operations = {
         "auditor",
         "service"
       ],
-      "plainTextRoles": [],
+      "plainText": [],
       "public": false
     }
   }

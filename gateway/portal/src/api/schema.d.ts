@@ -56,8 +56,8 @@ export interface paths {
         /**
          * RegisterCertificate records a certificate from its 20-character number (身份证号 + category + grade),
          *     sent in the body, never in a URL. Category and grade come from the number. The holder must be a
-         *     current member of a household in the identification register (else FAILED_PRECONDITION
-         *     `REGISTER_SUBJECT_UNKNOWN`); a person holds at most one valid certificate (ALREADY_EXISTS
+         *     current member of a household in the identification register within the caller's scope (else
+         *     NOT_FOUND `REGISTER_SUBJECT_UNKNOWN`, which never tells whether the person lives elsewhere); a person holds at most one valid certificate (ALREADY_EXISTS
          *     `CERTIFICATE_EXISTS`).
          */
         post: operations["CertificateService_RegisterCertificate"];
@@ -313,27 +313,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/households:export": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * ExportRegister streams the active households in the caller's region scope (narrowed by region_code)
-         *     with their current members, in household id order, in batches. One call is one consistent read of
-         *     the register.
-         */
-        get: operations["RegisterExportService_ExportRegister"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/households:lookup": {
         parameters: {
             query?: never;
@@ -377,6 +356,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListImports lists import records, the latest started first. */
+        get: operations["ImportService_ListImports"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/paymentRolls": {
         parameters: {
             query?: never;
@@ -384,7 +380,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ListRolls lists rolls, newest month first, optionally of one program. */
+        /**
+         * ListRolls lists rolls, newest month first, optionally of one program; totals and held corrections are
+         *     within the caller's region scope, as GetRoll's.
+         */
         get: operations["PaymentRollService_ListRolls"];
         put?: never;
         post?: never;
@@ -408,7 +407,10 @@ export interface paths {
          *     (replacing its lines; the same entitlements give the same lines). Refused with FAILED_PRECONDITION
          *     when an earlier roll of the program is still a draft (ROLL_EARLIER_NOT_APPROVED), a later one exists
          *     (ROLL_MONTH_BEHIND), or the roll is approved or handed off (ROLL_NOT_DRAFT). 民政 computes 低保,
-         *     特困 and 临时救助 rolls, 残联 the 两项补贴 rolls; the other department is PERMISSION_DENIED.
+         *     特困 and 临时救助 rolls, 残联 the 两项补贴 rolls; the other department is PERMISSION_DENIED. The roll's etcd
+         *     lock is taken before the request's transaction and released after its commit: a computation of the
+         *     same roll on another replica waits for it (then recomputes the committed draft and answers the same
+         *     roll); a lock not taken within 30 s is UNAVAILABLE `ROLL_BUSY`.
          */
         post: operations["PaymentRollService_ComputeRoll"];
         delete?: never;
@@ -590,6 +592,23 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** GetDestituteCase returns a case with its trail and its latest evaluation. */
+        get: operations["DestituteService_GetDestituteCase"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/{name_11}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
         /** GetTemporaryAssistance returns one application. */
         get: operations["TemporaryAssistanceService_GetTemporaryAssistance"];
         put?: never;
@@ -600,7 +619,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/{name_11}": {
+    "/v1/{name_12}": {
         parameters: {
             query?: never;
             header?: never;
@@ -617,7 +636,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/{name_12}": {
+    "/v1/{name_13}": {
         parameters: {
             query?: never;
             header?: never;
@@ -634,7 +653,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/{name_13}": {
+    "/v1/{name_14}": {
         parameters: {
             query?: never;
             header?: never;
@@ -651,14 +670,17 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/{name_14}": {
+    "/v1/{name_15}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** GetRoll returns a roll with its totals. */
+        /**
+         * GetRoll returns a roll with its totals and held corrections within the caller's region scope (a
+         *     township officer sees the township's totals, as its lines); the county sees the whole roll.
+         */
         get: operations["PaymentRollService_GetRoll"];
         put?: never;
         post?: never;
@@ -923,8 +945,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GetClue returns one clue with its steps. */
-        get: operations["MonitoringService_GetClue"];
+        /**
+         * GetImport returns an import record: who imported which file when, its state, its counts and how far
+         *     it got, also after the client or the connection died half way (the record then reads as interrupted,
+         *     and running the same file again resumes: what was written is skipped).
+         */
+        get: operations["ImportService_GetImport"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1020,8 +1046,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GetRiskRemoval returns one risk removal with its steps. */
-        get: operations["MonitoringService_GetRiskRemoval"];
+        /** GetClue returns one clue with its steps. */
+        get: operations["MonitoringService_GetClue"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1076,8 +1102,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GetRegion returns one region by its code. */
-        get: operations["RegionService_GetRegion"];
+        /** GetRiskRemoval returns one risk removal with its steps. */
+        get: operations["MonitoringService_GetRiskRemoval"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1114,11 +1140,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * GetStatistics returns the statistics of a region (county, township or village) in the caller's region
-         *     scope as of a date, with those of every township and village under it.
-         */
-        get: operations["StatisticsService_GetStatistics"];
+        /** GetRegion returns one region by its code. */
+        get: operations["RegionService_GetRegion"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1155,6 +1178,26 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * GetStatistics returns the statistics of a region (county, township or village) in the caller's region
+         *     scope as of a date, with those of every township and village under it.
+         */
+        get: operations["StatisticsService_GetStatistics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/{name_7}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
         /** GetHouseholdTrail returns the trail of a household in the caller's region scope. */
         get: operations["TrailService_GetHouseholdTrail"];
         put?: never;
@@ -1165,7 +1208,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/{name_7}": {
+    "/v1/{name_8}": {
         parameters: {
             query?: never;
             header?: never;
@@ -1182,7 +1225,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/{name_8}": {
+    "/v1/{name_9}": {
         parameters: {
             query?: never;
             header?: never;
@@ -1195,23 +1238,6 @@ export interface paths {
          *     渐退期满 (computed when read).
          */
         get: operations["DibaoService_GetDibaoCoverage"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/{name_9}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** GetDestituteCase returns a case with its trail and its latest evaluation. */
-        get: operations["DestituteService_GetDestituteCase"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2857,13 +2883,28 @@ export interface components {
             /** @description Policy values the step's rules used, with their content hashes. */
             policy_values?: components["schemas"]["v1PolicyValueRef"][];
         };
+        /**
+         * @description CellType is how a spreadsheet cell was stored, as the one file reader of every import
+         *     (services/platform/tabular) reads it. An import that reads identity numbers refuses a cell not stored as
+         *     text: a spreadsheet keeps a number with 15 significant digits, so an 18-digit 身份证号 typed into a number
+         *     cell is silently changed into another number.
+         *
+         *      - CELL_TYPE_UNSPECIFIED: Not told (a CSV file, or a client that does not say); read as text.
+         *      - CELL_TYPE_TEXT: 文本: a CSV cell, an XLSX shared or inline string.
+         *      - CELL_TYPE_NUMBER: 数值: a number (an XLSX cell of type n, or without a type).
+         *      - CELL_TYPE_OTHER: 其他: a formula, a boolean, an error value or a date.
+         * @default CELL_TYPE_UNSPECIFIED
+         * @enum {string}
+         */
+        v1CellType: "CELL_TYPE_UNSPECIFIED" | "CELL_TYPE_TEXT" | "CELL_TYPE_NUMBER" | "CELL_TYPE_OTHER";
         /** @description Certificate is a disability certificate (残疾人证). */
         v1Certificate: {
             /** @description Resource name: "certificates/{certificate}". */
             readonly name?: string;
             /**
              * @description 残疾人证号: 20 characters, the holder's 身份证号 followed by the category and grade digits. Masked
-             *     (9900**********123X41) unless the caller may read it in plain text and states a purpose.
+             *     (9900************3X41: the 身份证号 as every service masks it, pii.ViewPerson, docs/MASKING.md) unless
+             *     the caller may read it in plain text and states a purpose.
              */
             readonly number?: string;
             category?: components["schemas"]["v1DisabilityCategory"];
@@ -2995,9 +3036,13 @@ export interface components {
              * @description The row's number in the caller's file, echoed in the result.
              */
             row?: number;
-            /** @description 身份证号 of a current member of the household. Never stored. */
+            /**
+             * @description 身份证号 of a current member of the household; full-width digits, spaces around it and a lower-case x are
+             *     normalised. Never stored.
+             */
             id_number?: string;
             clue?: components["schemas"]["v1Clue"];
+            id_number_cell_type?: components["schemas"]["v1CellType"];
         };
         /**
          * @description ClueKind is the risk a clue reports (风险类型).
@@ -3181,7 +3226,10 @@ export interface components {
         /** @description CreateClueRequest is the request of CreateClue. */
         v1CreateClueRequest: {
             clue?: components["schemas"]["v1Clue"];
-            /** @description 身份证号 of a current member, when clue.household is empty. Used for the lookup only, never stored. */
+            /**
+             * @description 身份证号 of a current member, when clue.household is empty: 17 ASCII digits and a digit, X or x (a
+             *     lower-case x is normalised). Used for the lookup only, never stored.
+             */
             id_number?: string;
             /** @description Idempotency key. */
             request_id?: string;
@@ -3893,40 +3941,6 @@ export interface components {
             /** @description The household agreed and signed (put the signed form among the attachments). */
             consent_signed?: boolean;
         };
-        /** @description ExportRegisterResponse is one batch of the export. */
-        v1ExportRegisterResponse: {
-            /** @description Households, in household id order across the whole stream. */
-            households?: components["schemas"]["v1ExportedHousehold"][];
-        };
-        /** @description ExportedHousehold is one active household (在册户) as the export carries it. */
-        v1ExportedHousehold: {
-            /** "households/{household}" */
-            household?: string;
-            /** @description 12-digit village or community code. */
-            region_code?: string;
-            /** @description True when the village is urban (城镇社区). */
-            urban?: boolean;
-            registry_status?: components["schemas"]["v1RegistryStatus"];
-            monitoring_type?: components["schemas"]["v1MonitoringType"];
-            monitoring_status?: components["schemas"]["v1MonitoringStatus"];
-            /**
-             * Format: int32
-             * @description 家庭人口: number of current members.
-             */
-            size?: number;
-            /** @description Current members (在户成员), in membership order (the head first when registered first). */
-            members?: components["schemas"]["v1ExportedMember"][];
-        };
-        /** @description ExportedMember is a current member as the export carries it: no name, no plain 身份证号. */
-        v1ExportedMember: {
-            /** @description Stable id of the person. */
-            person_id?: string;
-            /** @description Blind index of the 身份证号 (32 hex characters), equal in every department's service of the county. */
-            id_index?: string;
-            relation_to_head?: components["schemas"]["v1Relation"];
-            /** @description 出生日期 (YYYY-MM-DD). */
-            birth_date?: string;
-        };
         /**
          * @description Health is a member's health condition (健康状况).
          *
@@ -3958,7 +3972,10 @@ export interface components {
         v1Helper: {
             /** @description Resource name: "households/{household}/helpers/{helper}". */
             readonly name?: string;
-            /** 姓名 */
+            /**
+             * @description 姓名. Stored in Unicode NFC without surrounding white space; refused with PERSON_NAME_INVALID when it
+             *     holds a control or format character (Unicode Cc, Cf) or no letter.
+             */
             full_name: string;
             /**
              * @description 联系电话: a mobile number (11 digits) or a landline with area code. Personal data: masked in
@@ -4060,6 +4077,19 @@ export interface components {
              * @description When the record last changed.
              */
             readonly update_time?: string;
+            /**
+             * @description 登记日期: the date (YYYY-MM-DD) the household's registration took effect, its first status date
+             *     (status_history[0]). Optional on create (default: the day it is created); a date before today needs
+             *     registration_backdate_reason, a date after today is refused. No procedure about the household (a
+             *     case's steps, a 低保 application, a monitoring decision, the first month of a coverage or entitlement)
+             *     may date from before it: INVALID_ARGUMENT BEFORE_REGISTRATION. Immutable afterwards.
+             */
+            registration_date?: string;
+            /**
+             * @description Why registration_date lies before the day the household was created (a paper ledger moved in);
+             *     required then, kept as the reason of the first status entry. Input only.
+             */
+            registration_backdate_reason?: string;
         };
         /**
          * @description HouseholdLabour is the whole household's ability to work.
@@ -4118,6 +4148,45 @@ export interface components {
              */
             events?: components["schemas"]["v1TrailEvent"][];
         };
+        /**
+         * @description Import is the record of one ledger import (dry runs keep none). Its counts are updated in each batch's
+         *     transaction, so after a crash it says how far the import got.
+         */
+        v1Import: {
+            /** @description Resource name, "imports/{import}". */
+            readonly name?: string;
+            /** @description Subject of the caller who imported. */
+            readonly actor?: string;
+            /** @description Where the rows came from (ImportSettings.source, e.g. the file name). */
+            readonly source?: string;
+            state?: components["schemas"]["v1ImportState"];
+            /**
+             * Format: date-time
+             * @description When it started.
+             */
+            readonly create_time?: string;
+            /**
+             * Format: date-time
+             * @description When it last wrote a batch or reported that it is alive.
+             */
+            readonly update_time?: string;
+            /**
+             * Format: date-time
+             * @description When it ended; unset while running.
+             */
+            readonly finish_time?: string;
+            summary?: components["schemas"]["v1ImportSummary"];
+            /** @description 户编号 of the last household written. */
+            readonly last_household_number?: string;
+            /**
+             * Format: int64
+             * @description Every row of the file up to this one is decided (written, skipped or reported); a rerun of the same
+             *     file skips what was written.
+             */
+            readonly last_row?: string;
+            /** @description Why a failed or interrupted import stopped, for people; never holds personal data. */
+            readonly status_message?: string;
+        };
         /** @description ImportCluesRequest is the request of ImportClues. */
         v1ImportCluesRequest: {
             /** @description The rows, at most 1000 per call. */
@@ -4144,6 +4213,64 @@ export interface components {
              * @description Rows refused.
              */
             failed?: number;
+        };
+        /**
+         * @description ImportState is the state of an import record.
+         *
+         *      - IMPORT_STATE_UNSPECIFIED: Not set.
+         *      - IMPORT_STATE_RUNNING: 导入中: importing.
+         *      - IMPORT_STATE_DONE: 已完成: every row was read and every batch is done.
+         *      - IMPORT_STATE_FAILED: 失败: refused or failed part way (e.g. IMPORT_FILE_TOO_LARGE); the batches committed before stay.
+         *      - IMPORT_STATE_INTERRUPTED: 已中断: the stream ended before the import did: the client went away, the connection was lost, or the
+         *     service stopped or crashed (a running record that has not reported for a while reads as interrupted).
+         *     The batches committed stay; run the same file again to resume.
+         * @default IMPORT_STATE_UNSPECIFIED
+         * @enum {string}
+         */
+        v1ImportState: "IMPORT_STATE_UNSPECIFIED" | "IMPORT_STATE_RUNNING" | "IMPORT_STATE_DONE" | "IMPORT_STATE_FAILED" | "IMPORT_STATE_INTERRUPTED";
+        /** @description ImportSummary counts what an import did. */
+        v1ImportSummary: {
+            /** @description Resource name of the import record ("imports/{import}"); empty on a dry run, which keeps no record. */
+            import?: string;
+            /** @description Whether this was a dry run: then "imported" counts what would have been written. */
+            dry_run?: boolean;
+            /** @description Set on the last response: the stream has been read to its end and every batch is done. */
+            done?: boolean;
+            /**
+             * Format: int64
+             * @description Data rows read (after the header; empty rows not counted).
+             */
+            rows?: string;
+            /**
+             * Format: int64
+             * @description Households read.
+             */
+            households?: string;
+            /**
+             * Format: int64
+             * @description Households written.
+             */
+            households_imported?: string;
+            /**
+             * Format: int64
+             * @description Members of the households written.
+             */
+            persons_imported?: string;
+            /**
+             * Format: int64
+             * @description Households skipped because they are registered with the same content.
+             */
+            households_already_imported?: string;
+            /**
+             * Format: int64
+             * @description Households not written because their 户编号 is registered with different content.
+             */
+            households_conflicting?: string;
+            /**
+             * Format: int64
+             * @description Households not written because a row breaks a rule.
+             */
+            households_rejected?: string;
         };
         /**
          * @description InclusionRule is which part of the inclusion rule (纳入标准) fired.
@@ -4405,6 +4532,13 @@ export interface components {
             /** @description Token for the next page; empty on the last page. */
             next_page_token?: string;
         };
+        /** @description ListImportsResponse is the response of ListImports. */
+        v1ListImportsResponse: {
+            /** @description One page of import records, the latest started first. */
+            imports?: components["schemas"]["v1Import"][];
+            /** @description Token for the next page; empty on the last page. */
+            next_page_token?: string;
+        };
         /** @description ListIncomeItemsResponse is the response of ListIncomeItems. */
         v1ListIncomeItemsResponse: {
             /** @description One page of items, oldest period first. */
@@ -4477,7 +4611,10 @@ export interface components {
         };
         /** @description LookupHouseholdRequest is the request of LookupHousehold. */
         v1LookupHouseholdRequest: {
-            /** @description 身份证号 of any current member. */
+            /**
+             * @description 身份证号 of any current member: 18 characters; full-width digits and a lower-case x are normalised
+             *     before the lookup.
+             */
             id_number?: string;
         };
         /** @description Member is a person's membership (成员) in a household. */
@@ -4488,16 +4625,24 @@ export interface components {
             readonly person_id?: string;
             /**
              * @description 姓名
-             *     Required on create and AddMember.
+             *     Required on create and AddMember. Stored in Unicode NFC without surrounding white space; refused with
+             *     PERSON_NAME_INVALID when it holds a control or format character (Unicode Cc, Cf) or no letter.
              */
             full_name: string;
             /**
-             * @description 身份证号 (GB 11643). Masked in responses (4206**********123X) unless the caller may read it in plain
-             *     text and states a purpose.
+             * @description 身份证号 (GB 11643). Full-width digits (and Ｘ, as Chinese input methods type them), spaces around it and
+             *     a lower-case x are normalised; the check character and the birth date are checked (INVALID_ARGUMENT
+             *     `ID_NUMBER_INVALID`), and the normalised form (ASCII, upper-case X) is stored and returned. Masked in
+             *     responses unless the caller may read it in plain text and states a purpose: the first 4 and the last 2
+             *     characters, 4206************3X (pii.ViewPerson, docs/MASKING.md).
              */
             id_number: string;
             sex?: components["schemas"]["v1Sex"];
-            /** @description 出生日期 (YYYY-MM-DD), derived from the 身份证号. */
+            /**
+             * @description 出生日期 (YYYY-MM-DD), derived from the 身份证号. Only for callers with plain access and for fupin services
+             *     (their rules compute ages); empty for everyone else, who get birth_year: the date beside the masked
+             *     number would leave fewer than ten candidate numbers.
+             */
             readonly birth_date?: string;
             relation_to_head: components["schemas"]["v1Relation"];
             /** @description 民族: two-digit GB/T 3304 code, e.g. "01" 汉族. */
@@ -4516,6 +4661,14 @@ export interface components {
              *     only to other fupin services (role service); empty for people.
              */
             readonly id_index?: string;
+            /**
+             * Format: int32
+             * @description 出生年份, derived from the 身份证号, for every caller; 0 in the masked view for a person born in the
+             *     current or the previous calendar year (Asia/Shanghai), whose year would narrow the number to the few
+             *     days since 1 January. With the masked number and the sex it leaves at least 3,285 candidate numbers per
+             *     region code (docs/MASKING.md).
+             */
+            readonly birth_year?: number;
         };
         /**
          * @description MemberState is whether a membership is current.
@@ -4733,7 +4886,7 @@ export interface components {
             readonly month?: string;
             state?: components["schemas"]["v1RollState"];
             totals?: components["schemas"]["v1RollTotals"];
-            /** @description Corrections not paid automatically (待人工处理): see the service comment. */
+            /** @description Corrections not paid automatically (待人工处理), within the caller's region scope: see the service comment. */
             readonly held?: components["schemas"]["v1HeldAdjustment"][];
             /** @description The first month of the program's rolls: back pay never reaches before it. */
             readonly first_month?: string;
@@ -6437,56 +6590,6 @@ export interface operations {
             };
         };
     };
-    RegisterExportService_ExportRegister: {
-        parameters: {
-            query?: {
-                /**
-                 * @description Region code prefix (up to 12 digits: county 6, township 9, village 12) to export; empty means the caller's
-                 *     whole scope. It only narrows the caller's region scope, never widens it.
-                 */
-                region_code?: string;
-                /**
-                 * @description Only households with one of these registry statuses (户类型); empty means every status.
-                 *
-                 *      - REGISTRY_STATUS_UNSPECIFIED: Not set.
-                 *      - REGISTRY_STATUS_ORDINARY: 一般户: never registered as poor.
-                 *      - REGISTRY_STATUS_POOR: 贫困户: registered poor, not exited.
-                 *      - REGISTRY_STATUS_EXITED: 已脱贫: exited, with the exit year.
-                 *      - REGISTRY_STATUS_RETURNED: 返贫: returned to poverty after exiting.
-                 */
-                registry_statuses?: ("REGISTRY_STATUS_UNSPECIFIED" | "REGISTRY_STATUS_ORDINARY" | "REGISTRY_STATUS_POOR" | "REGISTRY_STATUS_EXITED" | "REGISTRY_STATUS_RETURNED")[];
-                /** @description Households per response message (default 2,000, at most 10,000). */
-                batch_size?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A successful response.(streaming responses) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        result?: components["schemas"]["v1ExportRegisterResponse"];
-                        error?: components["schemas"]["rpcStatus"];
-                    };
-                };
-            };
-            /** @description An unexpected error response. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["rpcStatus"];
-                };
-            };
-        };
-    };
     HouseholdService_LookupHousehold: {
         parameters: {
             query?: never;
@@ -6549,6 +6652,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1ListOverdueVisitsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    ImportService_ListImports: {
+        parameters: {
+            query?: {
+                /** @description At most this many records (default 50, at most 1000). */
+                page_size?: number;
+                /** @description The next_page_token of the previous page. */
+                page_token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListImportsResponse"];
                 };
             };
             /** @description An unexpected error response. */
@@ -6893,6 +7030,19 @@ export interface operations {
                      * @description When the record last changed.
                      */
                     readonly update_time?: string;
+                    /**
+                     * @description 登记日期: the date (YYYY-MM-DD) the household's registration took effect, its first status date
+                     *     (status_history[0]). Optional on create (default: the day it is created); a date before today needs
+                     *     registration_backdate_reason, a date after today is refused. No procedure about the household (a
+                     *     case's steps, a 低保 application, a monitoring decision, the first month of a coverage or entitlement)
+                     *     may date from before it: INVALID_ARGUMENT BEFORE_REGISTRATION. Immutable afterwards.
+                     */
+                    registration_date?: string;
+                    /**
+                     * @description Why registration_date lies before the day the household was created (a paper ledger moved in);
+                     *     required then, kept as the reason of the first status entry. Input only.
+                     */
+                    registration_backdate_reason?: string;
                 };
             };
         };
@@ -7022,16 +7172,24 @@ export interface operations {
                     readonly person_id?: string;
                     /**
                      * @description 姓名
-                     *     Required on create and AddMember.
+                     *     Required on create and AddMember. Stored in Unicode NFC without surrounding white space; refused with
+                     *     PERSON_NAME_INVALID when it holds a control or format character (Unicode Cc, Cf) or no letter.
                      */
                     full_name: string;
                     /**
-                     * @description 身份证号 (GB 11643). Masked in responses (4206**********123X) unless the caller may read it in plain
-                     *     text and states a purpose.
+                     * @description 身份证号 (GB 11643). Full-width digits (and Ｘ, as Chinese input methods type them), spaces around it and
+                     *     a lower-case x are normalised; the check character and the birth date are checked (INVALID_ARGUMENT
+                     *     `ID_NUMBER_INVALID`), and the normalised form (ASCII, upper-case X) is stored and returned. Masked in
+                     *     responses unless the caller may read it in plain text and states a purpose: the first 4 and the last 2
+                     *     characters, 4206************3X (pii.ViewPerson, docs/MASKING.md).
                      */
                     id_number: string;
                     sex?: components["schemas"]["v1Sex"];
-                    /** @description 出生日期 (YYYY-MM-DD), derived from the 身份证号. */
+                    /**
+                     * @description 出生日期 (YYYY-MM-DD), derived from the 身份证号. Only for callers with plain access and for fupin services
+                     *     (their rules compute ages); empty for everyone else, who get birth_year: the date beside the masked
+                     *     number would leave fewer than ten candidate numbers.
+                     */
                     readonly birth_date?: string;
                     relation_to_head: components["schemas"]["v1Relation"];
                     /** @description 民族: two-digit GB/T 3304 code, e.g. "01" 汉族. */
@@ -7050,6 +7208,14 @@ export interface operations {
                      *     only to other fupin services (role service); empty for people.
                      */
                     readonly id_index?: string;
+                    /**
+                     * Format: int32
+                     * @description 出生年份, derived from the 身份证号, for every caller; 0 in the masked view for a person born in the
+                     *     current or the previous calendar year (Asia/Shanghai), whose year would narrow the number to the few
+                     *     days since 1 January. With the masked number and the sex it leaves at least 3,285 candidate numbers per
+                     *     region code (docs/MASKING.md).
+                     */
+                    readonly birth_year?: number;
                 };
             };
         };
@@ -7074,13 +7240,45 @@ export interface operations {
             };
         };
     };
+    DestituteService_GetDestituteCase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "destituteCases/{case}" */
+                name_10: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1DestituteCase"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     TemporaryAssistanceService_GetTemporaryAssistance: {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 /** @description "temporaryAssistances/{id}" */
-                name_10: string;
+                name_11: string;
             };
             cookie?: never;
         };
@@ -7112,7 +7310,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description "certificates/{certificate}" */
-                name_11: string;
+                name_12: string;
             };
             cookie?: never;
         };
@@ -7144,7 +7342,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description "comparisons/{comparison}" */
-                name_12: string;
+                name_13: string;
             };
             cookie?: never;
         };
@@ -7176,7 +7374,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description "disabilitySubsidies/{disability_subsidy}" */
-                name_13: string;
+                name_14: string;
             };
             cookie?: never;
         };
@@ -7208,7 +7406,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description "paymentRolls/{roll}". */
-                name_14: string;
+                name_15: string;
             };
             cookie?: never;
         };
@@ -7698,12 +7896,12 @@ export interface operations {
             };
         };
     };
-    MonitoringService_GetClue: {
+    ImportService_GetImport: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description "clues/{clue}" */
+                /** @description "imports/{import}". */
                 name_2: string;
             };
             cookie?: never;
@@ -7716,7 +7914,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["v1Clue"];
+                    "application/json": components["schemas"]["v1Import"];
                 };
             };
             /** @description An unexpected error response. */
@@ -7874,12 +8072,12 @@ export interface operations {
             };
         };
     };
-    MonitoringService_GetRiskRemoval: {
+    MonitoringService_GetClue: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description "households/{household}/riskRemovals/{removal}" */
+                /** @description "clues/{clue}" */
                 name_3: string;
             };
             cookie?: never;
@@ -7892,7 +8090,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["v1RiskRemoval"];
+                    "application/json": components["schemas"]["v1Clue"];
                 };
             };
             /** @description An unexpected error response. */
@@ -7978,12 +8176,12 @@ export interface operations {
             };
         };
     };
-    RegionService_GetRegion: {
+    MonitoringService_GetRiskRemoval: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description "regions/{code}" */
+                /** @description "households/{household}/riskRemovals/{removal}" */
                 name_4: string;
             };
             cookie?: never;
@@ -7996,7 +8194,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["v1Region"];
+                    "application/json": components["schemas"]["v1RiskRemoval"];
                 };
             };
             /** @description An unexpected error response. */
@@ -8046,17 +8244,12 @@ export interface operations {
             };
         };
     };
-    StatisticsService_GetStatistics: {
+    RegionService_GetRegion: {
         parameters: {
-            query?: {
-                /** @description The date (YYYY-MM-DD); empty means today. Not in the future. */
-                as_of_date?: string;
-                /** @description The collective income year village exit is assessed with; 0 means the year of as_of_date. */
-                collective_income_year?: number;
-            };
+            query?: never;
             header?: never;
             path: {
-                /** @description "regions/{code}/statistics" of the county, a township or a village. */
+                /** @description "regions/{code}" */
                 name_5: string;
             };
             cookie?: never;
@@ -8069,7 +8262,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["v1Statistics"];
+                    "application/json": components["schemas"]["v1Region"];
                 };
             };
             /** @description An unexpected error response. */
@@ -8119,13 +8312,50 @@ export interface operations {
             };
         };
     };
+    StatisticsService_GetStatistics: {
+        parameters: {
+            query?: {
+                /** @description The date (YYYY-MM-DD); empty means today. Not in the future. */
+                as_of_date?: string;
+                /** @description The collective income year village exit is assessed with; 0 means the year of as_of_date. */
+                collective_income_year?: number;
+            };
+            header?: never;
+            path: {
+                /** @description "regions/{code}/statistics" of the county, a township or a village. */
+                name_6: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1Statistics"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     TrailService_GetHouseholdTrail: {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 /** @description "households/{household}/trail" */
-                name_6: string;
+                name_7: string;
             };
             cookie?: never;
         };
@@ -8157,7 +8387,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description "dibaoCases/{case}" */
-                name_7: string;
+                name_8: string;
             };
             cookie?: never;
         };
@@ -8189,38 +8419,6 @@ export interface operations {
             header?: never;
             path: {
                 /** @description "dibaoCoverages/{coverage}" */
-                name_8: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A successful response. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["v1DibaoCoverage"];
-                };
-            };
-            /** @description An unexpected error response. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["rpcStatus"];
-                };
-            };
-        };
-    };
-    DestituteService_GetDestituteCase: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description "destituteCases/{case}" */
                 name_9: string;
             };
             cookie?: never;
@@ -8233,7 +8431,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["v1DestituteCase"];
+                    "application/json": components["schemas"]["v1DibaoCoverage"];
                 };
             };
             /** @description An unexpected error response. */

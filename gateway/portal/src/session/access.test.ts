@@ -1,6 +1,6 @@
 // What the portal offers follows the services' access rules (generated from the protos).
 import { describe, expect, it } from 'vitest'
-import { allowed, allowedAny, mayReadPlain } from './access'
+import { allowed, allowedAny, mayReadPlain, plainPurposes } from './access'
 import type { OperationId } from '../api/operations.gen'
 
 const who = (department: string, role: string) => ({ department, role })
@@ -38,6 +38,15 @@ describe('mayReadPlain', () => {
     { name: 'auditor', caller: who('rural_revitalization', 'auditor'), want: true },
     { name: 'village officer reads masked only', caller: who('rural_revitalization', 'village_officer'), want: false },
     { name: 'township officer reads masked only', caller: who('rural_revitalization', 'township_officer'), want: false },
+    { name: 'another department reads masked only', caller: who('human_resources', 'county_admin'), want: false },
   ]
   for (const t of tests) it(t.name, () => expect(mayReadPlain(t.caller, 'HouseholdService_GetHousehold')).toBe(t.want))
+})
+
+describe('plainPurposes', () => {
+  it('offers the purposes the grant names for the department and role', () => {
+    expect(plainPurposes(who('rural_revitalization', 'county_admin'), 'HouseholdService_GetHousehold').sort()).toEqual(['case_handling', 'verification'])
+    expect(plainPurposes(who('rural_revitalization', 'auditor'), 'HouseholdService_GetHousehold')).toEqual(['audit'])
+    expect(plainPurposes(who('civil_affairs', 'county_admin'), 'HouseholdService_GetHousehold')).toEqual([])
+  })
 })

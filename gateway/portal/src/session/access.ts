@@ -24,8 +24,21 @@ export function allowedAny(caller: Caller | null | undefined, ops: readonly Oper
   return ops.some((op) => allowed(caller, op))
 }
 
+/**
+ * plainPurposes: the purposes for which the caller may read plain personal data through the operation
+ * (the grants naming their department and role); empty when they may not.
+ */
+export function plainPurposes(caller: Caller | null | undefined, op: OperationId): string[] {
+  if (!allowed(caller, op)) return []
+  const rule: AccessRule = operations[op].access
+  const out = new Set<string>()
+  for (const g of rule.plainText) {
+    if (g.department === caller!.department && g.roles.includes(caller!.role)) g.purposes.forEach((p) => out.add(p))
+  }
+  return [...out]
+}
+
 /** mayReadPlain: may the caller ask for plain personal data (with a purpose) through the operation? */
 export function mayReadPlain(caller: Caller | null | undefined, op: OperationId): boolean {
-  const rule: AccessRule = operations[op].access
-  return allowed(caller, op) && rule.plainTextRoles.includes(caller!.role)
+  return plainPurposes(caller, op).length > 0
 }

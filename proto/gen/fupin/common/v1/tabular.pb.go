@@ -30,11 +30,11 @@ type CellType int32
 const (
 	// Not told (a CSV file, or a client that does not say); read as text.
 	CellType_CELL_TYPE_UNSPECIFIED CellType = 0
-	// Text: a CSV cell, an XLSX shared or inline string.
+	// 文本: a CSV cell, an XLSX shared or inline string.
 	CellType_CELL_TYPE_TEXT CellType = 1
-	// A number (an XLSX cell of type n, or without a type).
+	// 数值: a number (an XLSX cell of type n, or without a type).
 	CellType_CELL_TYPE_NUMBER CellType = 2
-	// A formula, a boolean, an error value or a date.
+	// 其他: a formula, a boolean, an error value or a date.
 	CellType_CELL_TYPE_OTHER CellType = 3
 )
 

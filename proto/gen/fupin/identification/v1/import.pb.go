@@ -88,15 +88,15 @@ type ImportState int32
 const (
 	// Not set.
 	ImportState_IMPORT_STATE_UNSPECIFIED ImportState = 0
-	// Importing.
+	// 导入中: importing.
 	ImportState_IMPORT_STATE_RUNNING ImportState = 1
-	// Every row was read and every batch is done.
+	// 已完成: every row was read and every batch is done.
 	ImportState_IMPORT_STATE_DONE ImportState = 2
-	// Refused or failed part way (e.g. IMPORT_FILE_TOO_LARGE); the batches committed before stay.
+	// 失败: refused or failed part way (e.g. IMPORT_FILE_TOO_LARGE); the batches committed before stay.
 	ImportState_IMPORT_STATE_FAILED ImportState = 3
-	// The stream ended before the import did: the client went away, the connection was lost, or the service
-	// stopped or crashed (a running record that has not reported for a while reads as interrupted). The
-	// batches committed stay; run the same file again to resume.
+	// 已中断: the stream ended before the import did: the client went away, the connection was lost, or the
+	// service stopped or crashed (a running record that has not reported for a while reads as interrupted).
+	// The batches committed stay; run the same file again to resume.
 	ImportState_IMPORT_STATE_INTERRUPTED ImportState = 4
 )
 
