@@ -327,7 +327,7 @@ func TestPortalBesideTheAPI(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := do(t, tt.method, f.url+tt.path, tt.header)
+			r := do(t, tt.method, f.url+tt.path, tt.header, nil)
 			if r.code != tt.wantCode {
 				t.Fatalf("%s %s: HTTP %d, want %d: %s", tt.method, tt.path, r.code, tt.wantCode, r.body)
 			}
