@@ -93,6 +93,14 @@ func TestPublishedRegionsAreKnownEverywhere(t *testing.T) {
 		})
 	}
 
+	t.Run("names", func(t *testing.T) {
+		for scope, want := range map[string]string{"990001002": "青山乡", "990001006": "龙泉镇", "": "示范县 (演示)", "990001": "示范县 (演示)", "990001099": ""} {
+			if got := s.Name(scope); got != want {
+				t.Errorf("Name(%q) = %q, want %q", scope, got, want)
+			}
+		}
+	})
+
 	t.Run("publishing again converges: removed regions go, unchanged ones stay", func(t *testing.T) {
 		var fewer []regionset.Region
 		for _, r := range regions {
