@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -170,10 +171,10 @@ func newOIDCIssuer(c IssuerConfig, audience string, client *http.Client) *oidcIs
 		c.Audience = audience
 	}
 	n := c.Claims
-	n.Subject = or(n.Subject, defaultSubjectClaim)
-	n.Department = or(n.Department, defaultDepartmentClaim)
-	n.Role = or(n.Role, defaultRoleClaim)
-	n.Region = or(n.Region, defaultRegionClaim)
+	n.Subject = cmp.Or(n.Subject, defaultSubjectClaim)
+	n.Department = cmp.Or(n.Department, defaultDepartmentClaim)
+	n.Role = cmp.Or(n.Role, defaultRoleClaim)
+	n.Region = cmp.Or(n.Region, defaultRegionClaim)
 	return &oidcIssuer{
 		cfg:   c,
 		names: n,
@@ -181,13 +182,6 @@ func newOIDCIssuer(c IssuerConfig, audience string, client *http.Client) *oidcIs
 			jwt.WithAudience(c.Audience), jwt.WithExpirationRequired()),
 		keys: newJWKS(c.Issuer, client),
 	}
-}
-
-func or(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // verify checks the token's signature by a key of the issuer's JWKS, its issuer, audience and expiry, and

@@ -1,7 +1,6 @@
 package devstack_test
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -31,23 +30,8 @@ import (
 // scope), CSRF, sign-out (also at the provider), renewal with the refresh token, expiry, a second gateway
 // replica sharing etcd, cookies over TLS, refused open redirects and a provider that is down.
 func TestPortalSignIn(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
 	// Access tokens of 4 seconds: sessions are renewed with the refresh token during the test.
-	stack, err := devstack.Start(ctx, devstack.Options{
-		DataDir: t.TempDir(), DeployDir: "../../../deploy", FastEtcd: true, DemoHouseholds: 60,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), AccessTokenTTL: 4 * time.Second,
-	})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := stack.Wait(); err != nil {
-			t.Errorf("stack stopped with %v", err)
-		}
-	})
-	waitHealthy(t, stack.GatewayURL)
+	stack := startStack(t, devstack.Options{DemoHouseholds: 60, Logger: slog.New(slog.DiscardHandler), AccessTokenTTL: 4 * time.Second})
 	const township, townshipName = "990001006", "龙泉镇" // the demo county's largest township
 
 	t.Run("sign-in starts with PKCE, state and nonce in cookies that scripts cannot read", func(t *testing.T) {
@@ -475,7 +459,7 @@ func startReplica(t *testing.T, stack *devstack.Stack, mod func(*gateway.Config)
 	signIn := *cfg.SignIn
 	signIn.PublicURL = srv.URL
 	cfg.SignIn = &signIn
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg.Logger = slog.New(slog.DiscardHandler)
 	if mod != nil {
 		mod(&cfg)
 	}
