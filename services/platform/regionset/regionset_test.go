@@ -94,6 +94,10 @@ func TestPublishedRegionsAreKnownEverywhere(t *testing.T) {
 	}
 
 	t.Run("names", func(t *testing.T) {
+		// Publish writes in several transactions: the set follows each, so wait for the whole county.
+		for _, r := range regions {
+			waitKnown(t, ctx, s, r.Scope(), true)
+		}
 		for scope, want := range map[string]string{"990001002": "青山乡", "990001006": "龙泉镇", "": "示范县 (演示)", "990001": "示范县 (演示)", "990001099": ""} {
 			if got := s.Name(scope); got != want {
 				t.Errorf("Name(%q) = %q, want %q", scope, got, want)
