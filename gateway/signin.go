@@ -313,7 +313,7 @@ func (s *signIn) login(w http.ResponseWriter, r *http.Request) {
 	p, err := s.discover(ctx)
 	if err != nil {
 		s.logger.WarnContext(ctx, "sign-in: provider unavailable", "err", err)
-		writePage(w, http.StatusServiceUnavailable, pageProviderDown, signInURL(next))
+		writePage(w, http.StatusServiceUnavailable, providerPage(err), signInURL(next))
 		return
 	}
 	state, verifier, nonce := newID(), oauth2.GenerateVerifier(), newID()
@@ -389,18 +389,14 @@ func (s *signIn) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := s.discover(ctx)
 	if err != nil {
-		writePage(w, http.StatusServiceUnavailable, pageProviderDown, signInURL(st.Next))
+		writePage(w, http.StatusServiceUnavailable, providerPage(err), signInURL(st.Next))
 		return
 	}
 	tok, err := p.oauth.Exchange(s.clientContext(ctx), q.Get("code"), oauth2.VerifierOption(st.Verifier))
 	if err != nil {
 		s.logger.WarnContext(ctx, "sign-in: code exchange", "err", err)
-		var re *oauth2.RetrieveError
-		if errors.As(err, &re) {
-			writePage(w, http.StatusBadRequest, pageStale, signInURL(st.Next))
-			return
-		}
-		writePage(w, http.StatusServiceUnavailable, pageProviderDown, signInURL(st.Next))
+		status, pg := exchangeFailure(err)
+		writePage(w, status, pg, signInURL(st.Next))
 		return
 	}
 	rawID, _ := tok.Extra("id_token").(string)
@@ -442,6 +438,30 @@ func (s *signIn) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	s.setCookie(w, sessionCookie, "/", id, 0)
 	http.Redirect(w, r, st.Next, http.StatusSeeOther)
+}
+
+// providerPage is the page for a failed discovery: the provider down, or, when it answers with another
+// issuer than the one configured, misconfigured.
+func providerPage(err error) page {
+	var mismatch *oidc.IssuerMismatchError
+	if errors.As(err, &mismatch) {
+		return pageMisconfigured
+	}
+	return pageProviderDown
+}
+
+// exchangeFailure is the status and page for a code the provider would not exchange: a code used or
+// expired (invalid_grant) is this sign-in's problem, any other refusal (a wrong client secret, a client
+// not allowed the flow) the configuration's, and no answer the provider being down.
+func exchangeFailure(err error) (int, page) {
+	var re *oauth2.RetrieveError
+	switch {
+	case errors.As(err, &re) && re.ErrorCode == "invalid_grant":
+		return http.StatusBadRequest, pageStale
+	case errors.As(err, &re):
+		return http.StatusServiceUnavailable, pageMisconfigured
+	}
+	return http.StatusServiceUnavailable, pageProviderDown
 }
 
 // identify checks a token response's access token with the county's verifier and returns the session's

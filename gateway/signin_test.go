@@ -3,15 +3,21 @@ package gateway
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/coreos/go-oidc/v3/oidc/oidctest"
+	"golang.org/x/oauth2"
+
 	"fupin.dev/services/platform/auth"
 	"fupin.dev/services/platform/etcdx/etcdtest"
 	"fupin.dev/services/platform/regionset"
+	"fupin.dev/services/platform/servicetest"
 )
 
 // The full sign-in (the gateway with the development identity provider, over HTTP) is tested end to end
@@ -250,6 +256,66 @@ func TestSignedOutPage(t *testing.T) {
 			}
 			if got := si.signedOutPage(r); got != tt.want {
 				t.Errorf("signedOutPage = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSignInPagesWhenTheProviderFails(t *testing.T) {
+	cli := servicetest.Etcd(t, "../deploy")
+	startBackend(t, cli, "identification")
+	keys := newTokens(t)
+	// A provider whose discovery document names another issuer: the gateway is configured wrong.
+	other := &oidctest.Server{}
+	srv := httptest.NewServer(other)
+	t.Cleanup(srv.Close)
+	other.SetIssuer("https://sso.elsewhere.example/realms/x")
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := "http://" + lis.Addr().String()
+	lis.Close()
+	tests := []struct {
+		name, issuer, want string
+	}{
+		{name: "the provider is down", issuer: down, want: "统一身份认证服务暂时无法访问"},
+		{name: "the provider names another issuer", issuer: srv.URL, want: "统一身份认证服务配置有误"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := keys.verifier.WithIssuers([]auth.IssuerConfig{{Issuer: tt.issuer}}, nil)
+			url := startGatewayWith(t, Config{Etcd: cli, Verifier: v, Services: []string{"identification"}, Logger: discardLogger(),
+				SignIn: &SignIn{Issuer: tt.issuer, ClientID: "fupin", PublicURL: "http://127.0.0.1:8080", SessionKey: bytes.Repeat([]byte{1}, 32)}},
+				knownServices())
+			resp := get(t, url+"/auth/login?next=%2Fhouseholds", nil)
+			body := string(resp.body)
+			if resp.code != http.StatusServiceUnavailable || !strings.Contains(body, tt.want) || !strings.Contains(body, `href="/auth/login?next=%2Fhouseholds"`) {
+				t.Errorf("HTTP %d %s", resp.code, body)
+			}
+			if ct := resp.header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
+				t.Errorf("Content-Type %q", ct)
+			}
+		})
+	}
+}
+
+func TestExchangeFailure(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		code int
+		page page
+	}{
+		{name: "a code used or expired", err: &oauth2.RetrieveError{ErrorCode: "invalid_grant"}, code: http.StatusBadRequest, page: pageStale},
+		{name: "a wrong client secret", err: &oauth2.RetrieveError{ErrorCode: "invalid_client"}, code: http.StatusServiceUnavailable, page: pageMisconfigured},
+		{name: "a refusal without a code", err: &oauth2.RetrieveError{}, code: http.StatusServiceUnavailable, page: pageMisconfigured},
+		{name: "no answer", err: errors.New("dial tcp: connection refused"), code: http.StatusServiceUnavailable, page: pageProviderDown},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if code, p := exchangeFailure(tt.err); code != tt.code || p != tt.page {
+				t.Errorf("exchangeFailure = %d, %q; want %d, %q", code, p.TitleEn, tt.code, tt.page.TitleEn)
 			}
 		})
 	}
