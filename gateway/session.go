@@ -23,11 +23,11 @@ import (
 // Where the gateway keeps sign-in state in etcd. Every key ends in the SHA-256 of a random id only the
 // browser holds (in a cookie), so what etcd holds cannot be turned back into a cookie; each record lives
 // under a lease of its own and goes when the lease ends. Any replica of the gateway serves any of them.
+// Only signed-in people make records: a sign-in under way lives in a sealed cookie (sealCookie), so
+// anonymous requests to /auth/login write nothing to etcd.
 const (
 	// sessionPrefix holds signed-in sessions: /fupin/sessions/<sha256 of the session id> → sessionRecord.
 	sessionPrefix = "/fupin/sessions/"
-	// signInPrefix holds sign-ins under way (from /auth/login to /auth/callback), by their OAuth state.
-	signInPrefix = "/fupin/sign-ins/"
 	// signOutPrefix holds, for a few minutes after a sign-out, what the provider's end_session needs.
 	signOutPrefix = "/fupin/sign-outs/"
 )
@@ -153,6 +153,22 @@ func (s *sessionStore) unseal(purpose, id, key string, sealed []byte, v any) err
 		return err
 	}
 	return json.Unmarshal(plain, v)
+}
+
+// sealCookie seals v into the value of cookie name, bound to id (a sign-in's OAuth state): only a request
+// carrying that id opens it, and the browser cannot read or change it.
+func (s *sessionStore) sealCookie(name, id string, v any) (string, error) {
+	b, err := s.seal("cookie "+name, id, name, v)
+	return base64.RawURLEncoding.EncodeToString(b), err
+}
+
+// openCookie is sealCookie's inverse.
+func (s *sessionStore) openCookie(name, id, value string, v any) error {
+	b, err := base64.RawURLEncoding.DecodeString(value)
+	if err != nil {
+		return err
+	}
+	return s.unseal("cookie "+name, id, name, b, v)
 }
 
 func (s *sessionStore) aead(purpose, id string) (cipher.AEAD, error) {

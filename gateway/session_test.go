@@ -92,19 +92,37 @@ func TestSessionStore(t *testing.T) {
 		}
 	})
 
-	t.Run("a sign-in's state is used once", func(t *testing.T) {
-		if err := s.put(ctx, signInPrefix, "state-1", signInState{Verifier: "v", Nonce: "n", Next: "/x"}, time.Minute); err != nil {
+	t.Run("a sign-out's state is taken once", func(t *testing.T) {
+		if err := s.put(ctx, signOutPrefix, "out-1", signOutState{IDToken: "eyJ-id"}, time.Minute); err != nil {
 			t.Fatal(err)
 		}
-		var st signInState
-		if ok, err := s.take(ctx, signInPrefix, "state-1", &st); !ok || err != nil || st.Next != "/x" {
+		var st signOutState
+		if ok, err := s.take(ctx, signOutPrefix, "out-1", &st); !ok || err != nil || st.IDToken != "eyJ-id" {
 			t.Fatalf("take = %v, %v, %+v", ok, err, st)
 		}
-		if ok, err := s.take(ctx, signInPrefix, "state-1", &st); ok || err != nil {
+		if ok, err := s.take(ctx, signOutPrefix, "out-1", &st); ok || err != nil {
 			t.Errorf("a second take = %v, %v", ok, err)
 		}
-		if ok, _ := s.take(ctx, signOutPrefix, "state-1", &st); ok {
-			t.Error("a state taken under another prefix")
+	})
+
+	t.Run("a sign-in's cookie opens with its state only", func(t *testing.T) {
+		v, err := s.sealCookie(signInCookie, "state-1", signInState{Verifier: "v", Nonce: "n", Next: "/x"})
+		if err != nil || strings.Contains(v, "/x") {
+			t.Fatalf("sealCookie = %q, %v", v, err)
+		}
+		var st signInState
+		if err := s.openCookie(signInCookie, "state-1", v, &st); err != nil || st.Verifier != "v" || st.Next != "/x" {
+			t.Fatalf("openCookie = %+v, %v", st, err)
+		}
+		for name, try := range map[string]func() error{
+			"another state":       func() error { return s.openCookie(signInCookie, "state-2", v, &st) },
+			"another cookie name": func() error { return s.openCookie(signOutCookie, "state-1", v, &st) },
+			"not base64":          func() error { return s.openCookie(signInCookie, "state-1", "!"+v, &st) },
+			"cut short":           func() error { return s.openCookie(signInCookie, "state-1", v[:len(v)-4], &st) },
+		} {
+			if try() == nil {
+				t.Errorf("%s: opened", name)
+			}
 		}
 	})
 }

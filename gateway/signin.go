@@ -284,11 +284,12 @@ func (s *signIn) fail(w http.ResponseWriter, r *http.Request, c codes.Code, msg 
 	writeError(r.Context(), s.logger, w, nil, status.New(c, msg), httpStatus)
 }
 
-// signInState is what etcd keeps of a sign-in under way, sealed, by its OAuth state.
+// signInState is a sign-in under way, sealed in the sign-in cookie and bound to its OAuth state.
 type signInState struct {
-	Verifier string `json:"verifier"` // PKCE code verifier
-	Nonce    string `json:"nonce"`
-	Next     string `json:"next"`
+	Verifier string    `json:"verifier"` // PKCE code verifier
+	Nonce    string    `json:"nonce"`
+	Next     string    `json:"next"`
+	Started  time.Time `json:"started"`
 }
 
 // signOutState is what etcd keeps for the provider's end_session after a sign-out.
@@ -296,7 +297,8 @@ type signOutState struct {
 	IDToken string `json:"id_token"`
 }
 
-// login starts a sign-in: GET /auth/login?next=<a path of this site>. It always starts a new one (the
+// login starts a sign-in: GET /auth/login?next=<a path of this site>. The state, nonce and PKCE verifier
+// travel in a sealed cookie, so a sign-in costs etcd nothing until it succeeds. It always starts a new one (the
 // provider's own session makes it quick), so a session the provider no longer renews can never bounce the
 // browser between the portal and here. Right after a sign-out it first sends the browser to the
 // provider's end_session, which comes back here.
@@ -317,12 +319,13 @@ func (s *signIn) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	state, verifier, nonce := newID(), oauth2.GenerateVerifier(), newID()
-	if err := s.store.put(ctx, signInPrefix, state, signInState{Verifier: verifier, Nonce: nonce, Next: next}, signInTTL); err != nil {
-		s.logger.ErrorContext(ctx, "sign-in: store state", "err", err)
+	sealed, err := s.store.sealCookie(signInCookie, state, signInState{Verifier: verifier, Nonce: nonce, Next: next, Started: s.now()})
+	if err != nil {
+		s.logger.ErrorContext(ctx, "sign-in: seal state", "err", err)
 		writePage(w, http.StatusServiceUnavailable, pageUnavailable, signInURL(next))
 		return
 	}
-	s.setCookie(w, signInCookie, authPath, state, signInTTL)
+	s.setCookie(w, signInCookie, authPath, sealed, signInTTL)
 	http.Redirect(w, r, p.oauth.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce)), http.StatusFound)
 }
 
@@ -357,7 +360,7 @@ func (s *signIn) endProviderSession(w http.ResponseWriter, r *http.Request, next
 }
 
 // callback finishes a sign-in: the provider sends the browser back with a code and the state. The state
-// must be this browser's (its sign-in cookie) and unused; the code is exchanged with the PKCE verifier; the
+// must be this browser's (its sign-in cookie opens with it) and at most 10 minutes old; the code is exchanged with the PKCE verifier; the
 // ID token must carry the nonce; the access token must be one the county's verifier accepts (a department,
 // role and region of the county): it is what every service will check.
 func (s *signIn) callback(w http.ResponseWriter, r *http.Request) {
@@ -372,17 +375,18 @@ func (s *signIn) callback(w http.ResponseWriter, r *http.Request) {
 	state := q.Get("state")
 	c, err := r.Cookie(s.cookieName(signInCookie, authPath))
 	var st signInState
-	if err == nil && state != "" && subtle.ConstantTimeCompare([]byte(c.Value), []byte(state)) == 1 {
-		var ok bool
-		ok, err = s.store.take(ctx, signInPrefix, state, &st)
-		if err == nil && !ok {
-			err = errNoSession
-		}
-	} else if err == nil {
-		err = errors.New("the state is not this browser's")
+	switch {
+	case err != nil:
+	case state == "":
+		err = errors.New("no state")
+	case s.store.openCookie(signInCookie, state, c.Value, &st) != nil:
+		err = errors.New("the state is not this browser's sign-in")
+	case s.now().Sub(st.Started) > signInTTL:
+		err = errors.New("the sign-in is older than " + signInTTL.String())
 	}
 	if err != nil {
-		// A state this browser did not start (login CSRF), used already, or expired; or no cookies.
+		// A state this browser did not start (login CSRF), expired, or no cookies. (A code used already is
+		// refused by the provider.)
 		s.logger.InfoContext(ctx, "sign-in: callback refused", "err", err)
 		writePage(w, http.StatusBadRequest, pageStale, signInURL("/"))
 		return
@@ -768,12 +772,19 @@ func signInURL(next string) string {
 	return authPath + "login?next=" + url.QueryEscape(next)
 }
 
+// maxNext bounds the path a sign-in returns to: it travels in the sign-in cookie.
+const maxNext = 2048
+
 // localPath accepts next as a path of this site to return to after sign-in ("" is "/"), and refuses
 // anything a browser could take to another site: a scheme or host, "//host" and "/\host" (browsers read a
-// backslash as a slash), control characters and a path that does not start with "/".
+// backslash as a slash), control characters and a path that does not start with "/"; and one longer than
+// maxNext.
 func localPath(next string) (string, bool) {
 	if next == "" {
 		return "/", true
+	}
+	if len(next) > maxNext {
+		return "", false
 	}
 	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\") {
 		return "", false

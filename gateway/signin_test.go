@@ -42,6 +42,8 @@ func TestLocalPath(t *testing.T) {
 		{name: "a line break (header injection)", next: "/\r\nSet-Cookie: a=b", want: ""},
 		{name: "a tab", next: "/\t/evil.example", want: ""},
 		{name: "DEL", next: "/\x7f", want: ""},
+		{name: "the longest path kept", next: "/" + strings.Repeat("a", 2047), want: "/" + strings.Repeat("a", 2047)},
+		{name: "a path too long to keep", next: "/" + strings.Repeat("a", 2048), want: ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,7 +83,7 @@ func TestSealing(t *testing.T) {
 	}{
 		{name: "another session's id", store: s, purpose: "session tokens", id: "id-2", key: "/fupin/sessions/x", sealed: sealed},
 		{name: "another etcd key", store: s, purpose: "session tokens", id: "id-1", key: "/fupin/sessions/y", sealed: sealed},
-		{name: "another purpose", store: s, purpose: signInPrefix, id: "id-1", key: "/fupin/sessions/x", sealed: sealed},
+		{name: "another purpose", store: s, purpose: signOutPrefix, id: "id-1", key: "/fupin/sessions/x", sealed: sealed},
 		{name: "another session key", store: testStore("o"), purpose: "session tokens", id: "id-1", key: "/fupin/sessions/x", sealed: sealed},
 		{name: "a changed byte", store: s, purpose: "session tokens", id: "id-1", key: "/fupin/sessions/x", sealed: flipped},
 		{name: "too short", store: s, purpose: "session tokens", id: "id-1", key: "/fupin/sessions/x", sealed: sealed[:5]},

@@ -61,8 +61,31 @@ func TestPortalSignIn(t *testing.T) {
 			t.Errorf("scope %q", q.Get("scope"))
 		}
 		c := setCookie(t, resp, "fupin_sign_in")
-		if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/auth/" || c.Secure || c.Value != q.Get("state") {
-			t.Errorf("sign-in cookie %+v", c)
+		if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/auth/" || c.Secure || c.MaxAge != 600 ||
+			strings.Contains(c.Value, q.Get("state")) || strings.Contains(c.Value, "households") {
+			t.Errorf("sign-in cookie %+v: want HttpOnly, Lax, /auth/, 10 minutes, sealed", c)
+		}
+		// A sign-in under way costs etcd nothing: anonymous requests write no keys.
+		if n, err := stack.Etcd.Get(t.Context(), "/fupin/s", clientv3.WithPrefix(), clientv3.WithCountOnly()); err != nil || n.Count != 0 {
+			t.Errorf("%v keys under /fupin/s… after a sign-in started (%v)", n, err)
+		}
+	})
+
+	t.Run("a callback is taken only from the browser that started the sign-in", func(t *testing.T) {
+		victim, attacker := newBrowser(t, stack.GatewayURL, nil), newBrowser(t, stack.GatewayURL, nil)
+		callback := attacker.untilCallback("/", "finance.county_admin")
+		resp := victim.get(callback) // the attacker's code, planted in the victim's browser (login CSRF)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(victim.body, "登录请求已失效") || victim.lastSet["fupin_session"] != nil {
+			t.Errorf("HTTP %d, cookies %v", resp.StatusCode, resp.Header.Values("Set-Cookie"))
+		}
+		resp = attacker.get(callback)
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("the browser that started it: HTTP %d %s", resp.StatusCode, attacker.body)
+		}
+		// The same code twice: the provider refuses it.
+		resp = attacker.get(callback)
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("a replayed callback: HTTP %d", resp.StatusCode)
 		}
 	})
 
@@ -362,6 +385,17 @@ func (b *browser) send(req *http.Request) *http.Response {
 // provider's sign-in page; it returns where the gateway sent the browser in the end.
 func (b *browser) signIn(next, username string) string {
 	b.t.Helper()
+	resp := b.get(b.untilCallback(next, username))
+	if resp.StatusCode != http.StatusSeeOther {
+		b.t.Fatalf("callback: HTTP %d %.300s", resp.StatusCode, b.body)
+	}
+	return resp.Header.Get("Location")
+}
+
+// untilCallback goes through sign-in as signIn does, up to the provider's redirect to the gateway's
+// callback, and returns the callback's URL (with the code and state) without opening it.
+func (b *browser) untilCallback(next, username string) string {
+	b.t.Helper()
 	u := b.base + "/auth/login?next=" + url.QueryEscape(next)
 	for hop := 0; hop < 10; hop++ {
 		resp := b.get(u)
@@ -383,8 +417,8 @@ func (b *browser) signIn(next, username string) string {
 			b.t.Fatalf("sign-in stopped at %s: HTTP %d %.300s", u, resp.StatusCode, b.body)
 		}
 		loc := resp.Header.Get("Location")
-		if resp.StatusCode == http.StatusSeeOther && strings.HasPrefix(loc, "/") {
-			return loc // the gateway's callback sends the browser back to the page
+		if strings.HasPrefix(loc, b.base+"/auth/callback?") {
+			return loc
 		}
 		next, err := url.Parse(u)
 		if err != nil {
@@ -396,7 +430,7 @@ func (b *browser) signIn(next, username string) string {
 		}
 		u = to.String()
 	}
-	b.t.Fatal("sign-in did not finish within 10 redirects")
+	b.t.Fatal("sign-in did not reach the callback within 10 redirects")
 	return ""
 }
 
