@@ -14,6 +14,9 @@
 // /openapi.json (the merged OpenAPI document generated from the protos), /docs/ (an embedded Swagger UI) and
 // the county portal at / (portal.go: the officials' web app built into portal/dist, with index.html for
 // every path the app routes).
+// With SignIn it is the portal's OpenID Connect client (signin.go): /auth/login, /auth/callback, /auth/me
+// and /auth/logout, a session in etcd behind an HttpOnly cookie, and the API served to that cookie with the
+// session's access token and a CSRF token for every change.
 package gateway
 
 import (
@@ -57,6 +60,13 @@ type Config struct {
 	// Limits bound request bodies, headers and the time a client may take; zero fields take the defaults
 	// (see Limits and LimitsFromEnv).
 	Limits Limits
+	// SignIn, when set, lets people sign in to the portal through the county's OIDC provider (SignIn,
+	// SignInFromEnv); nil serves bearer clients only.
+	SignIn *SignIn
+	// Mounts serves handlers of the process's own at path prefixes (ending in "/"), without a token and
+	// outside the API: `fupin dev` mounts its development identity provider at /dev-idp/. The gateway
+	// binary mounts nothing.
+	Mounts map[string]http.Handler
 }
 
 // shutdownTimeout bounds how long in-flight requests may finish once Run's context ends.

@@ -97,7 +97,15 @@ func newHandler(ctx context.Context, cfg Config, known map[string]service) (http
 	// regions are known.
 	regions := regionset.OpenInBackground(cfg.Etcd, logger)
 	closeConns = func() error { regions.Close(); return closeServices(conns, closeTimeout) }
-	api := authenticate(cfg.Verifier.WithRegions(regions), logger, mux)
+	verifier := cfg.Verifier.WithRegions(regions)
+	api := authenticate(verifier, logger, mux)
+	var signIn *signIn
+	if cfg.SignIn != nil {
+		if signIn, err = newSignIn(*cfg.SignIn, cfg.Etcd, verifier, regions, logger); err != nil {
+			return nil, nil, errors.Join(fmt.Errorf("gateway: invalid config: sign-in: %w", err), closeConns())
+		}
+		api = signIn.api(api)
+	}
 	health := healthHandler(conns, logger)
 	openAPI := openAPIHandler()
 
@@ -123,6 +131,13 @@ func newHandler(ctx context.Context, cfg Config, known map[string]service) (http
 		case strings.HasPrefix(p, docsPath):
 			x.route, x.quiet = r.Method+" "+docsPath, true
 			docs.ServeHTTP(w, r)
+		case mounted(cfg.Mounts, p) != "":
+			x.route = r.Method + " " + mounted(cfg.Mounts, p)
+			cfg.Mounts[mounted(cfg.Mounts, p)].ServeHTTP(w, r)
+		case signIn != nil && strings.HasPrefix(p, authPath):
+			signIn.ServeHTTP(w, r)
+		case signIn != nil && signIn.signedOutPage(r):
+			signIn.toSignIn(w, r)
 		case isPortalPath(r):
 			// The portal's files are public (the app holds no data); its API calls are not.
 			portal.ServeHTTP(w, r)
@@ -138,6 +153,16 @@ func newHandler(ctx context.Context, cfg Config, known map[string]service) (http
 	return edge(cfg.Limits.withDefaults(), &requestLog{logger: logger}, h), closeConns, nil
 }
 
+// mounted is the prefix of cfg.Mounts that path lies under, "" when none.
+func mounted(mounts map[string]http.Handler, path string) string {
+	for prefix := range mounts {
+		if strings.HasPrefix(path, prefix) {
+			return prefix
+		}
+	}
+	return ""
+}
+
 func validate(cfg Config, known map[string]service) error {
 	var errs []error
 	if cfg.Etcd == nil {
@@ -148,6 +173,12 @@ func validate(cfg Config, known map[string]service) error {
 	}
 	if len(cfg.Services) == 0 {
 		errs = append(errs, errors.New("no services to route"))
+	}
+	for prefix := range cfg.Mounts {
+		if !strings.HasPrefix(prefix, "/") || !strings.HasSuffix(prefix, "/") || prefix == "/" ||
+			strings.HasPrefix(prefix, "/v1/") || strings.HasPrefix(prefix, authPath) {
+			errs = append(errs, fmt.Errorf("mount %q: want a path prefix such as /dev-idp/, outside /v1/ and /auth/", prefix))
+		}
 	}
 	for i, name := range cfg.Services {
 		if _, ok := known[name]; !ok {
@@ -215,6 +246,8 @@ func spanName(_ string, r *http.Request) string {
 		return r.Method + " " + p
 	case strings.HasPrefix(p, docsPath):
 		return r.Method + " " + docsPath
+	case strings.HasPrefix(p, authPath):
+		return r.Method + " " + authRoute(p)
 	case isPortalPath(r):
 		// Never the concrete path: a portal route may hold a household's id.
 		return r.Method + " /{portal}"

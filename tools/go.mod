@@ -1,16 +1,18 @@
 module fupin.dev/tools
 
-go 1.26
+go 1.26.0
 
 require (
 	fupin.dev/gateway v0.0.0
 	fupin.dev/proto v0.0.0
 	fupin.dev/services v0.0.0
 	github.com/xuri/excelize/v2 v2.11.1
+	github.com/zitadel/oidc/v3 v3.52.0
 	golang.org/x/text v0.43.0 // indirect
 )
 
 require (
+	github.com/go-jose/go-jose/v4 v4.1.9
 	github.com/richardlehane/mscfb v1.0.9 // indirect
 	github.com/richardlehane/msoleps v1.0.6 // indirect
 	github.com/tiendc/go-deepcopy v1.7.2 // indirect

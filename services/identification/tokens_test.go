@@ -158,8 +158,8 @@ func TestPublishesRegionMasterData(t *testing.T) {
 			t.Errorf("%d regions in etcd, want the %d of the master data", len(got), len(want))
 		}
 		for _, r := range want {
-			if v := got[r.Code]; v != `{"level":"`+r.Level+`"}` {
-				t.Errorf("region %s: %q in etcd, want level %s", r.Code, v, r.Level)
+			if v := got[r.Code]; v != `{"level":"`+r.Level+`","name":"`+r.Name+`"}` {
+				t.Errorf("region %s: %q in etcd, want level %s and name %s", r.Code, v, r.Level, r.Name)
 			}
 		}
 		if _, ok := got["990001099000"]; ok {

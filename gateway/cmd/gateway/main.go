@@ -1,6 +1,9 @@
 // Command gateway serves fupin's REST API, OpenAPI document and Swagger UI, routing to the services it finds
-// in etcd. Flags default to the FUPIN_* environment variables; the request limits (FUPIN_GATEWAY_MAX_BODY_BYTES,
-// the timeouts) and the log settings (FUPIN_LOG_FORMAT, FUPIN_LOG_LEVEL) come from the environment only.
+// in etcd, and signs people in to the portal through the county's OIDC provider. Flags default to the
+// FUPIN_* environment variables; the request limits (FUPIN_GATEWAY_MAX_BODY_BYTES, the timeouts), the
+// sign-in (FUPIN_GATEWAY_OIDC_*, FUPIN_GATEWAY_PUBLIC_URL, FUPIN_GATEWAY_SESSION_*), the OIDC issuers the
+// verifier trusts (FUPIN_OIDC_ISSUERS) and the log settings (FUPIN_LOG_FORMAT, FUPIN_LOG_LEVEL) come from the
+// environment only.
 package main
 
 import (
@@ -35,19 +38,20 @@ func main() {
 	logger, logErr := logging.Setup(os.Stderr, logging.JSON)
 	logger = logger.With("service", "gateway")
 	limits, err := gateway.LimitsFromEnv()
-	if err = errors.Join(logErr, err); err != nil {
+	signIn, signInErr := gateway.SignInFromEnv()
+	if err = errors.Join(logErr, err, signInErr); err != nil {
 		logger.Error("configuration", "err", err)
 		stop()
 		os.Exit(2)
 	}
-	if err := run(ctx, logger, *addr, list(*etcdEndpoints), *keyFile, list(*services), limits); err != nil {
+	if err := run(ctx, logger, *addr, list(*etcdEndpoints), *keyFile, list(*services), limits, signIn); err != nil {
 		logger.Error("gateway stopped", "err", err)
 		stop()
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, logger *slog.Logger, addr string, endpoints []string, keyFile string, services []string, limits gateway.Limits) error {
+func run(ctx context.Context, logger *slog.Logger, addr string, endpoints []string, keyFile string, services []string, limits gateway.Limits, signIn *gateway.SignIn) error {
 	// The keys (each bound to what it may sign) and the county's token rules, as every service reads them.
 	verifier, err := auth.VerifierFromEnv(keyFile)
 	if err != nil {
@@ -77,6 +81,7 @@ func run(ctx context.Context, logger *slog.Logger, addr string, endpoints []stri
 		Services: services,
 		Logger:   logger,
 		Limits:   limits,
+		SignIn:   signIn,
 	})
 }
 

@@ -8,8 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"net/http"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -84,14 +87,18 @@ func SettingsFromEnv() (Settings, error) {
 }
 
 // VerifierFromEnv builds the token verifier of the gateway and of every service: the keys of keyFile
-// (FUPIN_JWT_PUBLIC_KEY_FILE, each bound to what it may sign: ParseKeySet) under the county's token rules
-// (SettingsFromEnv). Every problem is reported at once. The verifier learns the regions later, from etcd
-// (WithRegions).
+// (FUPIN_JWT_PUBLIC_KEY_FILE, each bound to what it may sign: ParseKeySet) and the OIDC issuers of
+// FUPIN_OIDC_ISSUERS (ParseIssuers), under the county's token rules (SettingsFromEnv). Every problem is
+// reported at once. The verifier learns the regions later, from etcd (WithRegions).
 func VerifierFromEnv(keyFile string) (*Verifier, error) {
 	var errs []error
 	settings, err := SettingsFromEnv()
 	if err != nil {
 		errs = append(errs, err)
+	}
+	issuers, err := ParseIssuers([]byte(os.Getenv("FUPIN_OIDC_ISSUERS")))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("FUPIN_OIDC_ISSUERS: %w", err))
 	}
 	var keys *KeySet
 	if keyFile == "" {
@@ -108,7 +115,7 @@ func VerifierFromEnv(keyFile string) (*Verifier, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	return NewVerifier(settings, keys), nil
+	return NewVerifier(settings, keys).WithIssuers(issuers, nil), nil
 }
 
 // Claims are the JWT claims of a fupin token.
@@ -196,13 +203,14 @@ type Regions interface {
 }
 
 // Verifier checks tokens and returns their claims: the signature by a key of its sources that may sign
-// those claims, the issuer, the audience, expiry, a lifetime within the county's cap, an iat not in the
-// future, no claim given twice, claims that fit the role, and a region of the master data. Verified tokens
-// are remembered until they expire, so a busy caller's token costs one signature check, not one per
-// request.
+// those claims (or, for a token of a configured OIDC issuer, by a key of the issuer's JWKS, for people
+// only), the issuer, the audience, expiry, a lifetime within the county's cap, an iat not in the future,
+// no claim given twice, claims that fit the role, and a region of the master data. Verified tokens are
+// remembered until they expire, so a busy caller's token costs one signature check, not one per request.
 type Verifier struct {
 	settings Settings
 	sources  []KeySource
+	issuers  map[string]*oidcIssuer
 	regions  Regions
 	parser   *jwt.Parser
 	cache    *tokenCache
@@ -228,6 +236,25 @@ func NewVerifier(s Settings, sources ...KeySource) *Verifier {
 			jwt.WithAudience(s.Audience), jwt.WithExpirationRequired()),
 		cache: &tokenCache{m: make(map[[32]byte]*Claims)},
 	}
+}
+
+// WithIssuers returns a verifier that also accepts people's tokens of the OIDC issuers cfgs (ParseIssuers
+// has checked them), sharing v's keys, rules, regions and cache. client fetches the issuers' discovery
+// documents and keys; nil is a client with a short timeout. The keys are fetched when a token of the
+// issuer first arrives, so a process starts while the provider is away.
+func (v *Verifier) WithIssuers(cfgs []IssuerConfig, client *http.Client) *Verifier {
+	c := *v
+	c.issuers = make(map[string]*oidcIssuer, len(v.issuers)+len(cfgs))
+	maps.Copy(c.issuers, v.issuers)
+	for _, cfg := range cfgs {
+		c.issuers[cfg.Issuer] = newOIDCIssuer(cfg, v.settings.Audience, client)
+	}
+	return &c
+}
+
+// Issuers are the OIDC issuers the verifier trusts, by issuer URL.
+func (v *Verifier) Issuers() []string {
+	return slices.Sorted(maps.Keys(v.issuers))
 }
 
 // WithRegions returns a verifier that checks regions against r, sharing v's keys, rules and cache. Each
@@ -277,9 +304,12 @@ func (v *Verifier) verified(token string) (*Claims, error) {
 	if c, ok := v.cache.get(sum); ok {
 		return c, nil
 	}
-	kid, err := inspect(token)
+	kid, iss, err := inspect(token)
 	if err != nil {
 		return nil, err
+	}
+	if iss != Issuer {
+		return v.verifiedOIDC(token, kid, iss, sum)
 	}
 	var lastErr error
 	for _, src := range v.sources {
@@ -291,7 +321,7 @@ func (v *Verifier) verified(token string) (*Claims, error) {
 				continue
 			}
 			if err == nil {
-				err = v.check(claims, k)
+				err = v.check(claims, k.Binding)
 			}
 			if err != nil {
 				return nil, err
@@ -306,14 +336,32 @@ func (v *Verifier) verified(token string) (*Claims, error) {
 	return nil, lastErr
 }
 
+// verifiedOIDC verifies a token whose iss is not fupin's: by the configured OIDC issuer of that name, as
+// a person's token.
+func (v *Verifier) verifiedOIDC(token, kid, iss string, sum [32]byte) (*Claims, error) {
+	is, ok := v.issuers[iss]
+	if !ok {
+		return nil, fmt.Errorf("%w: %w: %q is not an issuer the county trusts (FUPIN_OIDC_ISSUERS)", ErrInvalidClaims, jwt.ErrTokenInvalidIssuer, iss)
+	}
+	claims, err := is.verify(token, kid)
+	if err == nil {
+		err = v.check(claims, People)
+	}
+	if err != nil {
+		return nil, err
+	}
+	v.cache.put(sum, claims)
+	return claims, nil
+}
+
 // check applies the rules the JWT library does not know: what the key may sign, iat, the lifetime cap
 // and the claims' own rules.
-func (v *Verifier) check(c *Claims, k Key) error {
+func (v *Verifier) check(c *Claims, b Binding) error {
 	caller, err := c.Caller()
 	if err != nil {
 		return err
 	}
-	if err := k.Binding.permits(caller); err != nil {
+	if err := b.permits(caller); err != nil {
 		return err
 	}
 	if c.IssuedAt == nil {
@@ -365,34 +413,40 @@ func (t *tokenCache) put(sum [32]byte, c *Claims) {
 }
 
 // inspect reads a token's header and payload before the JWT library does, refuses either when it gives
-// a member twice, and returns the header's kid. encoding/json keeps the last of repeated names, and
+// a member twice, and returns the header's kid and the payload's iss (unverified: it only says which
+// issuer's keys and rules to verify the token by). encoding/json keeps the last of repeated names, and
 // matches names to fields case-insensitively, so `"region":"990001002","Region":""` would silently widen
 // a township officer to the whole county: names are compared folded as encoding/json folds them. A
 // token that is not three base64url segments is left to the library to refuse.
-func inspect(token string) (kid string, err error) {
+func inspect(token string) (kid, iss string, err error) {
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
-		return "", nil
+		return "", Issuer, nil
 	}
 	for i, what := range []string{"header", "payload"} {
 		// The library's own decoding of a segment, so both read the same bytes.
 		b, err := base64.RawURLEncoding.DecodeString(parts[i])
 		if err != nil {
-			return "", nil
+			return "", Issuer, nil
 		}
 		dec := json.NewDecoder(bytes.NewReader(b))
 		if err := noRepeatedNames(dec); err != nil {
-			return "", fmt.Errorf("%w: the token's %s %w", ErrInvalidClaims, what, err)
+			return "", "", fmt.Errorf("%w: the token's %s %w", ErrInvalidClaims, what, err)
 		}
+		var fields struct {
+			Kid string `json:"kid"`
+			Iss any    `json:"iss"`
+		}
+		_ = json.Unmarshal(b, &fields)
 		if i == 0 {
-			var h struct {
-				Kid string `json:"kid"`
-			}
-			_ = json.Unmarshal(b, &h)
-			kid = h.Kid
+			kid = fields.Kid
+		} else if s, ok := fields.Iss.(string); ok && s != "" {
+			iss = s
+		} else {
+			iss = Issuer // no issuer: fupin's rules refuse it
 		}
 	}
-	return kid, nil
+	return kid, iss, nil
 }
 
 // noRepeatedNames walks one JSON value and refuses an object, at any depth, that gives a name twice.

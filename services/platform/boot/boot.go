@@ -63,7 +63,8 @@ type Config struct {
 }
 
 // FromEnv reads the common settings from FUPIN_* variables: FUPIN_DB_URL, FUPIN_ETCD_ENDPOINTS,
-// FUPIN_ADDR, FUPIN_ADVERTISE, FUPIN_JWT_PUBLIC_KEY_FILE (the key file, auth.ParseKeySet), the token rules
+// FUPIN_ADDR, FUPIN_ADVERTISE, FUPIN_JWT_PUBLIC_KEY_FILE (the key file, auth.ParseKeySet), the OIDC
+// providers whose people's tokens are accepted (FUPIN_OIDC_ISSUERS, auth.ParseIssuers), the token rules
 // (auth.SettingsFromEnv), FUPIN_PII_KEY, FUPIN_GRPC_REFLECTION and, for a service that calls others,
 // FUPIN_SERVICE_KEY_FILE (PEM Ed25519 private key). Every problem is reported at once.
 func FromEnv(logger *slog.Logger) (Config, error) {

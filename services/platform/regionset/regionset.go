@@ -24,7 +24,8 @@ import (
 	"fupin.dev/services/platform/etcdx"
 )
 
-// Prefix is the etcd key prefix of the published regions: /fupin/regions/<12-digit code> → {"level":…}.
+// Prefix is the etcd key prefix of the published regions: /fupin/regions/<12-digit code> →
+// {"level":…,"name":…}.
 const Prefix = "/fupin/regions/"
 
 // Region levels, as in the master data.
@@ -41,10 +42,11 @@ var ErrNotKnown = errors.New("the county's region master data is not known yet (
 var codeRE = regexp.MustCompile(`^[0-9]{12}$`)
 
 // Region is one region of the master data as published: its 12-digit code (统计用区划代码: county 6 +
-// township 3 + village 3, upper levels padded with zeros) and its level.
+// township 3 + village 3, upper levels padded with zeros), its level and its name (e.g. 龙泉镇).
 type Region struct {
 	Code  string `json:"code"`
 	Level string `json:"level"`
+	Name  string `json:"name,omitempty"`
 }
 
 // Scope is the region scope a token names this region by: the county's 6 digits, a township's 9, a
@@ -80,6 +82,7 @@ func (r Region) check() error {
 // value is what etcd holds for a region.
 type value struct {
 	Level string `json:"level"`
+	Name  string `json:"name,omitempty"`
 }
 
 // maxTxnOps keeps each transaction below etcd's default limit of 128 operations.
@@ -93,7 +96,7 @@ func Publish(ctx context.Context, cli *clientv3.Client, regions []Region) error 
 		if err := r.check(); err != nil {
 			return fmt.Errorf("regionset: publish: %w", err)
 		}
-		b, _ := json.Marshal(value{Level: r.Level})
+		b, _ := json.Marshal(value{Level: r.Level, Name: r.Name})
 		want[Prefix+r.Code] = string(b)
 	}
 	resp, err := cli.Get(ctx, Prefix, clientv3.WithPrefix())
@@ -125,12 +128,18 @@ func Publish(ctx context.Context, cli *clientv3.Client, regions []Region) error 
 	return nil
 }
 
-// Set is the live set of the county's region scopes. It is safe for concurrent use; Known never touches
-// etcd.
+// Set is the live set of the county's region scopes. It is safe for concurrent use; Known and Name never
+// touch etcd.
 type Set struct {
-	scopes atomic.Pointer[map[string]bool]
+	scopes atomic.Pointer[scopes]
 	mirror *etcdx.Mirror
 	logger *slog.Logger
+}
+
+// scopes are the regions by scope, with their names; county is the county's scope.
+type scopes struct {
+	names  map[string]string
+	county string
 }
 
 // Open loads the published regions, bounded by ctx, and follows changes until Close (a service, which
@@ -156,12 +165,19 @@ func OpenInBackground(cli *clientv3.Client, logger *slog.Logger) *Set {
 // Of is a fixed set of regions, for tools and tests that run without etcd.
 func Of(regions ...Region) *Set {
 	s := newSet(nil)
-	scopes := make(map[string]bool, len(regions))
-	for _, r := range regions {
-		scopes[r.Scope()] = true
-	}
-	s.scopes.Store(&scopes)
+	s.scopes.Store(scopesOf(regions))
 	return s
+}
+
+func scopesOf(regions []Region) *scopes {
+	sc := &scopes{names: make(map[string]string, len(regions))}
+	for _, r := range regions {
+		sc.names[r.Scope()] = r.Name
+		if r.Level == LevelCounty {
+			sc.county = r.Scope()
+		}
+	}
+	return sc
 }
 
 func newSet(logger *slog.Logger) *Set {
@@ -183,34 +199,48 @@ func (s *Set) Close() {
 // service has not started yet.
 func (s *Set) Known(scope string) (bool, error) {
 	p := s.scopes.Load()
-	if p == nil || len(*p) == 0 {
+	if p == nil || len(p.names) == 0 {
 		return false, ErrNotKnown
 	}
-	return (*p)[scope], nil
+	_, ok := p.names[scope]
+	return ok, nil
+}
+
+// Name is the name of the region a scope names ("" the whole county: the county's name), e.g. 龙泉镇 for
+// a township's 9 digits; "" when the set does not know it.
+func (s *Set) Name(scope string) string {
+	p := s.scopes.Load()
+	if p == nil {
+		return ""
+	}
+	if scope == "" {
+		scope = p.county
+	}
+	return p.names[scope]
 }
 
 // replace takes etcd's content under Prefix after a change; entries that are not a region are logged and
 // left out.
 func (s *Set) replace(kvs map[string][]byte) {
-	scopes := make(map[string]bool, len(kvs))
+	regions := make([]Region, 0, len(kvs))
 	for key, raw := range kvs {
 		var v value
 		r := Region{Code: strings.TrimPrefix(key, Prefix)}
 		err := json.Unmarshal(raw, &v)
 		if err == nil {
-			r.Level = v.Level
+			r.Level, r.Name = v.Level, v.Name
 			err = r.check()
 		}
 		if err != nil {
 			s.logger.Warn("regionset: ignoring an entry that is not a region", "key", key, "error", err)
 			continue
 		}
-		scopes[r.Scope()] = true
+		regions = append(regions, r)
 	}
-	s.scopes.Store(&scopes)
+	s.scopes.Store(scopesOf(regions))
 }
 
-// LoadFile reads the codes and levels of a region master data file (the format of
+// LoadFile reads the codes, levels and names of a region master data file (the format of
 // deploy/regions/demo-county.json). Only the harnesses that must give a county known regions before its
 // identification service has started use it (platform/servicetest, `fupin dev`): services and the gateway
 // learn the regions from etcd alone.

@@ -68,7 +68,10 @@ func TestPublishedRegionsAreKnownEverywhere(t *testing.T) {
 	if err := regionset.Publish(ctx, cli, regions); err != nil {
 		t.Fatal(err)
 	}
-	waitKnown(t, ctx, s, "990001002003", true)
+	// Publish writes in several transactions and the set follows each: wait for the whole county.
+	for _, r := range regions {
+		waitKnown(t, ctx, s, r.Scope(), true)
+	}
 	tests := []struct {
 		name  string
 		scope string
@@ -92,6 +95,14 @@ func TestPublishedRegionsAreKnownEverywhere(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("names", func(t *testing.T) {
+		for scope, want := range map[string]string{"990001002": "青山乡", "990001006": "龙泉镇", "": "示范县 (演示)", "990001": "示范县 (演示)", "990001099": ""} {
+			if got := s.Name(scope); got != want {
+				t.Errorf("Name(%q) = %q, want %q", scope, got, want)
+			}
+		}
+	})
 
 	t.Run("publishing again converges: removed regions go, unchanged ones stay", func(t *testing.T) {
 		var fewer []regionset.Region

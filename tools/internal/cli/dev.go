@@ -80,7 +80,11 @@ Get a token and call the API (a real person's token names the person: --sub):
   TOKEN=$(go run ./tools/cmd/fupin token --data %[4]s --dept rural_revitalization --role county_admin)
   curl -H "Authorization: Bearer $TOKEN" '%[1]s/v1/households?page_size=2'
 
-`, s.GatewayURL, s.EtcdEndpoints, s.Services, *data, pubFile)
+Sign in to the portal: open %[1]s/ and click a demo user on the development identity provider's page
+(%[1]s%[6]s: development only, no password), e.g. rural_revitalization.county_admin (乡村振兴局 县级管理员)
+or rural_revitalization.township_officer (乡镇干部 of the county's largest township).
+
+`, s.GatewayURL, s.EtcdEndpoints, s.Services, *data, pubFile, devstack.IdPPath)
 	err = s.Wait()
 	if ctx.Err() != nil {
 		fmt.Fprintln(stdout, "stopped cleanly.")

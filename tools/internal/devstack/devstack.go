@@ -1,16 +1,20 @@
 // Package devstack starts the whole county on one machine: an in-process etcd, every service as its
-// own gRPC server on loopback with SQLite files under a data directory, and the REST gateway. `fupin dev`
-// (make run) and the end-to-end tests both use it, so what the tests exercise is what people run.
+// own gRPC server on loopback with SQLite files under a data directory, the REST gateway, and the
+// development identity provider (devidp) mounted under the gateway at /dev-idp, through which people sign
+// in to the portal. `fupin dev` (make run) and the end-to-end tests both use it, so what the tests exercise
+// is what people run.
 package devstack
 
 import (
 	"cmp"
 	"context"
 	"crypto/ed25519"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -26,6 +30,7 @@ import (
 	"fupin.dev/services/platform/policy"
 	"fupin.dev/services/platform/regionset"
 	"fupin.dev/services/subsidies"
+	"fupin.dev/tools/internal/devidp"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"golang.org/x/sync/errgroup"
 )
@@ -59,6 +64,11 @@ type Options struct {
 	// Logger is the one logger of every part of the stack (etcd, services, gateway), each line labelled
 	// with its service.
 	Logger *slog.Logger
+	// AccessTokenTTL is the life of the development provider's access tokens (default 15 minutes); tests
+	// shorten it to see the gateway renew sessions.
+	AccessTokenTTL time.Duration
+	// SessionMaxTTL bounds a portal session (default the gateway's, 12 hours).
+	SessionMaxTTL time.Duration
 }
 
 // Stack is a running county.
@@ -69,6 +79,10 @@ type Stack struct {
 	// Signer signs people's tokens with the dev key of people's tokens.
 	Signer *auth.Signer
 	Etcd   *clientv3.Client
+	// IdP is the development identity provider, at GatewayURL/dev-idp.
+	IdP *devidp.Provider
+	// Gateway is the gateway's configuration (without its listener): tests start more replicas with it.
+	Gateway gateway.Config
 
 	mu   sync.Mutex
 	done chan error
@@ -82,6 +96,17 @@ func KeyFiles(dataDir string) (signing, public, piiKey string) {
 	k := filepath.Join(dataDir, "keys")
 	return filepath.Join(k, "signing.pem"), filepath.Join(k, "public-keys.pem"), filepath.Join(k, "pii.key")
 }
+
+// IdPKeyFile is where a data directory keeps the development identity provider's signing key.
+func IdPKeyFile(dataDir string) string { return filepath.Join(dataDir, "keys", "dev-idp.pem") }
+
+// IdPPath is where the gateway serves the development identity provider; its issuer is the gateway's URL
+// with this path.
+const IdPPath = "/dev-idp"
+
+// ClientID is the gateway's client id at the development identity provider, and the audience of its
+// tokens (the county's default token audience).
+const ClientID = auth.DefaultAudience
 
 // ServiceKeyFile is where a data directory keeps service name's own key (its FUPIN_SERVICE_KEY_FILE).
 func ServiceKeyFile(dataDir, name string) string {
@@ -164,7 +189,35 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	}
 	s := &Stack{EtcdEndpoints: etcd.Endpoints(), Services: map[string]string{}, Signer: auth.NewSigner(priv, settings.Audience),
 		Etcd: cli, done: make(chan error, 1)}
-	verifier := auth.NewVerifier(settings, keySet)
+	lis, err := net.Listen("tcp", o.GatewayAddr)
+	if err != nil {
+		cli.Close()
+		etcd.Close()
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	s.GatewayURL = "http://" + loopbackAddr(lis.Addr())
+	// The development identity provider, mounted under the gateway; the gateway signs people in through it
+	// and every service trusts its tokens, as a county's services trust its Keycloak.
+	clientSecret := rand.Text()
+	s.IdP, err = devidp.New(devidp.Options{Issuer: s.GatewayURL + IdPPath, KeyFile: IdPKeyFile(o.DataDir),
+		RegionsFile: filepath.Join(o.DeployDir, "regions", "demo-county.json"), ClientID: ClientID, ClientSecret: clientSecret,
+		AccessTokenTTL: o.AccessTokenTTL})
+	if err != nil {
+		lis.Close()
+		cli.Close()
+		etcd.Close()
+		return nil, err
+	}
+	verifier := auth.NewVerifier(settings, keySet).WithIssuers([]auth.IssuerConfig{s.IdP.IssuerConfig()}, nil)
+	sessionKey := make([]byte, gateway.MinSessionKeyBytes)
+	_, _ = rand.Read(sessionKey)
+	s.Gateway = gateway.Config{Etcd: cli, Verifier: verifier,
+		Services: []string{identification.Name, subsidies.Name}, Logger: o.Logger.With("service", "gateway"),
+		Limits: o.GatewayLimits,
+		// A new session key on every start: sessions of an earlier run end (sign in again).
+		SignIn: &gateway.SignIn{Issuer: s.GatewayURL + IdPPath, ClientID: ClientID, ClientSecret: clientSecret,
+			PublicURL: s.GatewayURL, SessionKey: sessionKey, MaxSession: o.SessionMaxTTL},
+		Mounts: map[string]http.Handler{IdPPath + "/": s.IdP}}
 	base := func(name string) boot.Config {
 		return boot.Config{
 			DatabaseURL: cmp.Or(o.DatabaseURLs[name], "sqlite:"+filepath.Join(o.DataDir, name+".db")), Etcd: cli, Verifier: verifier,
@@ -172,14 +225,6 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 			Ready: func(addr string) { s.mu.Lock(); s.Services[name] = addr; s.mu.Unlock() },
 		}
 	}
-	lis, err := net.Listen("tcp", o.GatewayAddr)
-	if err != nil {
-		cli.Close()
-		etcd.Close()
-		return nil, fmt.Errorf("gateway: %w", err)
-	}
-	s.GatewayURL = "http://" + lis.Addr().String()
-
 	ready := make(chan string, 8)
 	g, gctx := errgroup.WithContext(ctx)
 	idCfg := identification.Config{Config: base(identification.Name),
@@ -193,9 +238,9 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	subCfg.Ready = func(addr string) { subReady(addr); ready <- subsidies.Name }
 	g.Go(func() error { return subsidies.Run(gctx, subCfg) })
 	g.Go(func() error {
-		return gateway.Run(gctx, gateway.Config{Listener: lis, Etcd: cli, Verifier: verifier,
-			Services: []string{identification.Name, subsidies.Name}, Logger: o.Logger.With("service", "gateway"),
-			Limits: o.GatewayLimits})
+		cfg := s.Gateway
+		cfg.Listener = lis
+		return gateway.Run(gctx, cfg)
 	})
 	go func() {
 		err := g.Wait()
@@ -242,6 +287,19 @@ func seedEtcd(ctx context.Context, cli *clientv3.Client, deployDir string) error
 		return fmt.Errorf("region master data: %w", err)
 	}
 	return nil
+}
+
+// loopbackAddr is a listener's address as a browser on this machine reaches it: 127.0.0.1 for a listener
+// on every interface.
+func loopbackAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // Wait blocks until the stack has stopped (after its context ended) and returns the first error.

@@ -24,10 +24,17 @@ import (
 // when the test ends.
 func startCounty(t *testing.T, logger *slog.Logger) (*devstack.Stack, *client) {
 	t.Helper()
+	stack := startStack(t, devstack.Options{DemoHouseholds: 20, Logger: logger})
+	return stack, &client{t: t, base: stack.GatewayURL, stack: stack}
+}
+
+// startStack starts a county with o in a temporary data directory, with the repository's deploy directory
+// and a fast etcd, waits until its gateway is healthy and stops it when the test ends.
+func startStack(t *testing.T, o devstack.Options) *devstack.Stack {
+	t.Helper()
+	o.DataDir, o.DeployDir, o.FastEtcd = t.TempDir(), "../../../deploy", true
 	ctx, cancel := context.WithCancel(context.Background())
-	stack, err := devstack.Start(ctx, devstack.Options{
-		DataDir: t.TempDir(), DeployDir: "../../../deploy", FastEtcd: true, DemoHouseholds: 20, Logger: logger,
-	})
+	stack, err := devstack.Start(ctx, o)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -39,7 +46,7 @@ func startCounty(t *testing.T, logger *slog.Logger) (*devstack.Stack, *client) {
 		}
 	})
 	waitHealthy(t, stack.GatewayURL)
-	return stack, &client{t: t, base: stack.GatewayURL, stack: stack}
+	return stack
 }
 
 // TestFirstSessionLogs runs the README's "A first session" (its curl commands, through the gateway) with a

@@ -10,11 +10,11 @@ import (
 	"fupin.dev/services/platform/regionset"
 )
 
-// publishRegions publishes the code and level of every region of the master data this service holds
+// publishRegions publishes the code, level and name of every region of the master data this service holds
 // (whatever file loaded them, and on every start) to etcd, where the token verifiers of every service and
 // of the gateway read them (platform/regionset): a township officer's token must name a township of the
-// county. It is the only copy of the master data outside this service, and says nothing but codes and
-// levels.
+// county, and the gateway shows a signed-in person their region's name. It is the only copy of the master
+// data outside this service, and says nothing but codes, levels and names.
 func publishRegions(ctx context.Context, p *boot.Process, st *store.Store) error {
 	regions, err := st.RegionsUnder(ctx, "")
 	if err != nil {
@@ -22,7 +22,7 @@ func publishRegions(ctx context.Context, p *boot.Process, st *store.Store) error
 	}
 	out := make([]regionset.Region, 0, len(regions))
 	for _, r := range regions {
-		out = append(out, regionset.Region{Code: r.Code, Level: levelName(r.Level)})
+		out = append(out, regionset.Region{Code: r.Code, Level: levelName(r.Level), Name: r.Name})
 	}
 	return regionset.Publish(ctx, p.Etcd, out)
 }

@@ -86,6 +86,15 @@ const (
 	ErrorReason_REQUEST_TOO_LARGE ErrorReason = 40
 	// DEADLINE_EXCEEDED (HTTP 408): the client did not send the request body within the read timeout.
 	ErrorReason_REQUEST_TIMEOUT ErrorReason = 41
+	// PERMISSION_DENIED (HTTP 403): a request that changes something, signed in by the portal's session cookie,
+	// did not carry the session's token in the X-CSRF-Token header (GET /auth/me gives it).
+	ErrorReason_CSRF_TOKEN_MISMATCH ErrorReason = 42
+	// UNAUTHENTICATED (HTTP 401): the session cookie names no session: it was signed out, it expired, or the
+	// identity provider no longer renews it. Sign in again (GET /auth/login).
+	ErrorReason_SESSION_ENDED ErrorReason = 43
+	// UNAVAILABLE (HTTP 503): the session's access token has expired and the identity provider cannot be
+	// reached to renew it; the session stays, try again later.
+	ErrorReason_IDENTITY_PROVIDER_UNAVAILABLE ErrorReason = 44
 	// PERMISSION_DENIED: the request_id was used before by another identity of the same subject (another
 	// department, role, region, on-behalf-of caller or purpose): only the identity that made the first call gets
 	// its result.
@@ -122,36 +131,42 @@ var (
 		21: "BEFORE_REGISTRATION",
 		40: "REQUEST_TOO_LARGE",
 		41: "REQUEST_TIMEOUT",
+		42: "CSRF_TOKEN_MISMATCH",
+		43: "SESSION_ENDED",
+		44: "IDENTITY_PROVIDER_UNAVAILABLE",
 		30: "REPLAY_BY_OTHER_IDENTITY",
 		31: "PLAIN_TEXT_LIMIT_EXCEEDED",
 	}
 	ErrorReason_value = map[string]int32{
-		"ERROR_REASON_UNSPECIFIED":  0,
-		"UNAUTHENTICATED":           1,
-		"ACCESS_DENIED":             2,
-		"OUT_OF_REGION_SCOPE":       3,
-		"INVALID_FIELD":             4,
-		"REQUEST_ID_REUSED":         5,
-		"STALE_ETAG":                6,
-		"NOT_FOUND":                 7,
-		"INTERNAL_ERROR":            8,
-		"REQUEST_IN_PROGRESS":       9,
-		"RULE_REFUSED":              10,
-		"DUPLICATE":                 11,
-		"INVALID_PURPOSE":           12,
-		"STEP_OUT_OF_ORDER":         13,
-		"CASE_CLOSED":               14,
-		"POSTING_PERIOD_NOT_OVER":   15,
-		"BACKDATE_REASON_REQUIRED":  16,
-		"CASE_ALREADY_OPEN":         17,
-		"POLICY_VALUE_MISSING":      18,
-		"PERSON_NAME_INVALID":       19,
-		"EXISTENCE_CONFLICT_LIMIT":  20,
-		"BEFORE_REGISTRATION":       21,
-		"REQUEST_TOO_LARGE":         40,
-		"REQUEST_TIMEOUT":           41,
-		"REPLAY_BY_OTHER_IDENTITY":  30,
-		"PLAIN_TEXT_LIMIT_EXCEEDED": 31,
+		"ERROR_REASON_UNSPECIFIED":      0,
+		"UNAUTHENTICATED":               1,
+		"ACCESS_DENIED":                 2,
+		"OUT_OF_REGION_SCOPE":           3,
+		"INVALID_FIELD":                 4,
+		"REQUEST_ID_REUSED":             5,
+		"STALE_ETAG":                    6,
+		"NOT_FOUND":                     7,
+		"INTERNAL_ERROR":                8,
+		"REQUEST_IN_PROGRESS":           9,
+		"RULE_REFUSED":                  10,
+		"DUPLICATE":                     11,
+		"INVALID_PURPOSE":               12,
+		"STEP_OUT_OF_ORDER":             13,
+		"CASE_CLOSED":                   14,
+		"POSTING_PERIOD_NOT_OVER":       15,
+		"BACKDATE_REASON_REQUIRED":      16,
+		"CASE_ALREADY_OPEN":             17,
+		"POLICY_VALUE_MISSING":          18,
+		"PERSON_NAME_INVALID":           19,
+		"EXISTENCE_CONFLICT_LIMIT":      20,
+		"BEFORE_REGISTRATION":           21,
+		"REQUEST_TOO_LARGE":             40,
+		"REQUEST_TIMEOUT":               41,
+		"CSRF_TOKEN_MISMATCH":           42,
+		"SESSION_ENDED":                 43,
+		"IDENTITY_PROVIDER_UNAVAILABLE": 44,
+		"REPLAY_BY_OTHER_IDENTITY":      30,
+		"PLAIN_TEXT_LIMIT_EXCEEDED":     31,
 	}
 )
 
@@ -186,7 +201,7 @@ var File_fupin_common_v1_errors_proto protoreflect.FileDescriptor
 
 const file_fupin_common_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x1cfupin/common/v1/errors.proto\x12\x0ffupin.common.v1*\xe5\x04\n" +
+	"\x1cfupin/common/v1/errors.proto\x12\x0ffupin.common.v1*\xb4\x05\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fUNAUTHENTICATED\x10\x01\x12\x11\n" +
@@ -213,7 +228,10 @@ const file_fupin_common_v1_errors_proto_rawDesc = "" +
 	"\x18EXISTENCE_CONFLICT_LIMIT\x10\x14\x12\x17\n" +
 	"\x13BEFORE_REGISTRATION\x10\x15\x12\x15\n" +
 	"\x11REQUEST_TOO_LARGE\x10(\x12\x13\n" +
-	"\x0fREQUEST_TIMEOUT\x10)\x12\x1c\n" +
+	"\x0fREQUEST_TIMEOUT\x10)\x12\x17\n" +
+	"\x13CSRF_TOKEN_MISMATCH\x10*\x12\x11\n" +
+	"\rSESSION_ENDED\x10+\x12!\n" +
+	"\x1dIDENTITY_PROVIDER_UNAVAILABLE\x10,\x12\x1c\n" +
 	"\x18REPLAY_BY_OTHER_IDENTITY\x10\x1e\x12\x1d\n" +
 	"\x19PLAIN_TEXT_LIMIT_EXCEEDED\x10\x1fB.Z,fupin.dev/proto/gen/fupin/common/v1;commonv1b\x06proto3"
 
