@@ -37,6 +37,7 @@ const (
 	healthzPath = "/healthz"
 	openAPIPath = "/openapi.json"
 	docsPath    = "/docs/"
+	// publicPath ("/gongshi", public.go) is public too: the notices anyone may read.
 )
 
 // NewHandler returns the gateway's whole HTTP handler, with connections dialed to every configured service,
@@ -107,6 +108,7 @@ func newHandler(ctx context.Context, cfg Config, known map[string]service) (http
 		api = signIn.api(api)
 	}
 	health := healthHandler(conns, logger)
+	public := newNoticePages(conns, known, regions, cfg.Limits.withDefaults().Public, logger)
 	openAPI := openAPIHandler()
 
 	// A plain switch rather than an http.ServeMux: otelhttp renames the span after the request from
@@ -134,6 +136,10 @@ func newHandler(ctx context.Context, cfg Config, known map[string]service) (http
 		case mounted(cfg.Mounts, p) != "":
 			x.route = r.Method + " " + mounted(cfg.Mounts, p)
 			cfg.Mounts[mounted(cfg.Mounts, p)].ServeHTTP(w, r)
+		case p == publicPath || strings.HasPrefix(p, publicPath+"/"):
+			// The public notices: no token, rate limited per client; never a
+			// sign-in redirect.
+			public.ServeHTTP(w, r)
 		case signIn != nil && strings.HasPrefix(p, authPath):
 			signIn.ServeHTTP(w, r)
 		case signIn != nil && signIn.signedOutPage(r):
@@ -246,6 +252,8 @@ func spanName(_ string, r *http.Request) string {
 		return r.Method + " " + p
 	case strings.HasPrefix(p, docsPath):
 		return r.Method + " " + docsPath
+	case p == publicPath || strings.HasPrefix(p, publicPath+"/"):
+		return r.Method + " " + publicPath
 	case strings.HasPrefix(p, authPath):
 		return r.Method + " " + authRoute(p)
 	case isPortalPath(r):

@@ -38,6 +38,8 @@ type Limits struct {
 	WriteTimeout time.Duration
 	// IdleTimeout is how long a keep-alive connection may wait for its next request (default 2 min).
 	IdleTimeout time.Duration
+	// Public are the rate limits of the public pages (/gongshi), per client (ratelimit.go).
+	Public PublicLimits
 	// Routes gives single routes limits of their own, keyed by method and route template as grpc-gateway
 	// names them, e.g. "POST /v1/{parent=households/*}/files:upload". This is the hook for file uploads,
 	// which stream with a larger cap and more time than a JSON request needs.
@@ -79,6 +81,7 @@ func (l Limits) withDefaults() Limits {
 	def(&l.ReadTimeout, DefaultReadTimeout)
 	def(&l.WriteTimeout, DefaultWriteTimeout)
 	def(&l.IdleTimeout, DefaultIdleTimeout)
+	l.Public = l.Public.withDefaults()
 	return l
 }
 
@@ -98,7 +101,9 @@ func (l Limits) route(key string) (int64, time.Duration) {
 
 // LimitsFromEnv reads FUPIN_GATEWAY_MAX_BODY_BYTES, FUPIN_GATEWAY_MAX_HEADER_BYTES (integers) and
 // FUPIN_GATEWAY_READ_HEADER_TIMEOUT, FUPIN_GATEWAY_READ_TIMEOUT, FUPIN_GATEWAY_WRITE_TIMEOUT,
-// FUPIN_GATEWAY_IDLE_TIMEOUT (Go durations such as "30s"); unset ones keep the defaults. Every problem is
+// FUPIN_GATEWAY_IDLE_TIMEOUT (Go durations such as "30s"), FUPIN_GATEWAY_PUBLIC_READS_PER_MINUTE,
+// FUPIN_GATEWAY_OBJECTIONS_PER_HOUR (integers) and FUPIN_GATEWAY_TRUSTED_PROXIES (comma-separated addresses or
+// CIDR prefixes); unset ones keep the defaults. Every problem is
 // reported at once.
 func LimitsFromEnv() (Limits, error) {
 	var l Limits
@@ -129,6 +134,15 @@ func LimitsFromEnv() (Limits, error) {
 	duration("FUPIN_GATEWAY_READ_TIMEOUT", &l.ReadTimeout)
 	duration("FUPIN_GATEWAY_WRITE_TIMEOUT", &l.WriteTimeout)
 	duration("FUPIN_GATEWAY_IDLE_TIMEOUT", &l.IdleTimeout)
+	integer("FUPIN_GATEWAY_PUBLIC_READS_PER_MINUTE", func(n int64) { l.Public.ReadsPerMinute = int(min(n, 1<<20)) })
+	integer("FUPIN_GATEWAY_OBJECTIONS_PER_HOUR", func(n int64) { l.Public.ObjectionsPerHour = int(min(n, 1<<20)) })
+	if v := os.Getenv("FUPIN_GATEWAY_TRUSTED_PROXIES"); v != "" {
+		p, err := parsePrefixes(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("FUPIN_GATEWAY_TRUSTED_PROXIES=%q: want comma-separated addresses or CIDR prefixes: %w", v, err))
+		}
+		l.Public.TrustedProxies = p
+	}
 	return l, errors.Join(errs...)
 }
 

@@ -29,6 +29,9 @@ type registerFunc func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.Cl
 // service is what the gateway knows about one fupin service: the gRPC services it exposes over REST.
 type service struct {
 	register []registerFunc
+	// notices: the service runs public postings and serves fupin.common.v1.PublicNoticeService, which
+	// the public pages (/gongshi) call.
+	notices bool
 }
 
 // knownServices maps each service name, as registered in etcd under fupin/services/<name>, to its routes.
@@ -47,11 +50,12 @@ func knownServices() map[string]service {
 			identificationv1.RegisterImportServiceHandler,
 			// Every service serves the county's live policy; the gateway asks the register's.
 			commonv1.RegisterPolicyServiceHandler,
-		}},
+			identificationv1.RegisterObjectionTriageServiceHandler,
+		}, notices: true},
 		"subsidies": {register: []registerFunc{subsidiesv1.RegisterCertificateServiceHandler, subsidiesv1.RegisterDisabilitySubsidyServiceHandler,
 			subsidiesv1.RegisterComparisonServiceHandler,
 			subsidiesv1.RegisterDibaoServiceHandler, subsidiesv1.RegisterDestituteServiceHandler, subsidiesv1.RegisterTemporaryAssistanceServiceHandler,
-			subsidiesv1.RegisterPaymentRollServiceHandler}},
+			subsidiesv1.RegisterPaymentRollServiceHandler, subsidiesv1.RegisterReliefObjectionTriageServiceHandler}, notices: true},
 	}
 }
 

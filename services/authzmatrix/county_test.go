@@ -2,8 +2,10 @@ package authzmatrix_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -129,6 +131,33 @@ func makeFixtures(t *testing.T, c *county) *fixtures {
 	idCase, err := identificationv1.NewCaseServiceClient(c.conns[identification.Name]).CreateCase(as("rural_revitalization", "department_staff"), &identificationv1.CreateCaseRequest{
 		Kind: "identification", Household: h.GetName(), Year: int32(time.Now().Year())})
 	must("identification case", err)
+	// The case's posting is public (公示): its notice, and an objection received online against it.
+	cases := identificationv1.NewCaseServiceClient(c.conns[identification.Name])
+	staff := as("rural_revitalization", "department_staff")
+	income := int64(250000)
+	_, err = cases.RecordSurvey(staff, &identificationv1.RecordSurveyRequest{Name: idCase.GetName(), Team: []string{"张三", "李四"},
+		Facts: &identificationv1.RecordSurveyRequest_HouseholdSurvey{HouseholdSurvey: &identificationv1.HouseholdSurvey{PerCapitaIncomeFen: &income,
+			HouseSafetyGrade: identificationv1.HouseSafetyGrade_HOUSE_SAFETY_GRADE_B, SafeDrinkingWater: true,
+			SchoolDropout: identificationv1.SchoolDropout_SCHOOL_DROPOUT_NONE, HouseholdLabour: identificationv1.HouseholdLabour_HOUSEHOLD_LABOUR_ABLE}}})
+	must("survey", err)
+	_, err = cases.RecordVillageReview(staff, &identificationv1.RecordVillageReviewRequest{Name: idCase.GetName(), RegisteredRepresentatives: 30,
+		Present: 20, VotesFor: 11})
+	must("village review", err)
+	_, err = cases.StartPosting(staff, &identificationv1.StartPostingRequest{Name: idCase.GetName()})
+	must("posting", err)
+	public := commonv1.NewPublicNoticeServiceClient(c.conns[identification.Name])
+	notices, err := public.ListNotices(t.Context(), &commonv1.ListNoticesRequest{RegionCode: ownVillage})
+	must("notices", err)
+	notice := notices.GetNotices()[0].GetName()
+	challenge, err := public.GetObjectionChallenge(t.Context(), &commonv1.GetObjectionChallengeRequest{Notice: notice})
+	must("challenge", err)
+	var a, b int
+	_, _ = fmt.Sscanf(challenge.GetQuestion(), "%d + %d = ?", &a, &b)
+	receipt, err := public.SubmitObjection(t.Context(), &commonv1.SubmitObjectionRequest{Notice: notice, ObjectorName: "孙异议", Phone: "13700137000",
+		Content: "异议", ChallengeToken: challenge.GetToken(), ChallengeAnswer: fmt.Sprint(a + b)})
+	must("objection", err)
+	objection := "receivedObjections/" + strings.ReplaceAll(receipt.GetTrackingNumber(), "-", "")
+
 	clue, err := identificationv1.NewMonitoringServiceClient(c.conns[identification.Name]).CreateClue(register, &identificationv1.CreateClueRequest{
 		Clue: &identificationv1.Clue{Household: h.GetName(), Source: identificationv1.ClueSource_CLUE_SOURCE_CADRE_SCREENING,
 			Kind: identificationv1.ClueKind_CLUE_KIND_INCOME_IN_RANGE, Facts: "收入下降"}})
@@ -154,7 +183,7 @@ func makeFixtures(t *testing.T, c *county) *fixtures {
 
 	scoped := []string{
 		h.GetMembers()[0].GetName(), helper.GetName(), h.GetName() + "/riskRemovals/none", h.GetName() + "/trail", h.GetName(),
-		idCase.GetName(), clue.GetName(), cert.GetName(), care.GetName(), dk.GetName(), destitute.GetName(), temporary.GetName(),
+		idCase.GetName(), objection, clue.GetName(), cert.GetName(), care.GetName(), dk.GetName(), destitute.GetName(), temporary.GetName(),
 	}
 	f := &fixtures{inScope: map[string]bool{}, idNumber: idNumber(10)}
 	for _, n := range scoped {
@@ -163,7 +192,7 @@ func makeFixtures(t *testing.T, c *county) *fixtures {
 	// The policy parameter comes before the village code: a parameter's pattern admits digits too.
 	f.names = append(scoped, "regions/"+ownVillage+"/statistics", "regions/"+ownVillage,
 		"identification.poverty_line_fen_per_year", ownVillage,
-		"dibaoCoverages/none", "eligibilityChecks/none", comparison.GetName(), roll.GetName())
+		"dibaoCoverages/none", "eligibilityChecks/none", comparison.GetName(), roll.GetName(), notice)
 	return f
 }
 

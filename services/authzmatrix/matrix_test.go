@@ -120,6 +120,8 @@ type caller struct {
 	// badRegion marks a township officer without a 9-digit region or a village officer without a 12-digit
 	// one: the platform may refuse the token (UNAUTHENTICATED) instead of scoping it.
 	badRegion bool
+	// anonymous sends no token at all: only public methods answer it.
+	anonymous bool
 }
 
 // matrixCallers are every department × role × region scope (the county, another township, the
@@ -154,6 +156,8 @@ func matrixCallers() []caller {
 			role: commonv1.Role_ROLE_SERVICE, scope: s.region,
 			token: servicetest.Caller{Subject: "service:matrix-civil-affairs", Department: "civil_affairs", Role: "service", OnBehalfOf: person}})
 	}
+	// Anyone on the internet, for the public methods (公示), which answer without a token: the rest must not.
+	out = append(out, caller{label: "anonymous", anonymous: true, scope: "-"})
 	return out
 }
 
@@ -248,6 +252,9 @@ func admits(rule *commonv1.AccessRule, c caller) bool {
 	if rule.GetPublic() {
 		return true
 	}
+	if c.anonymous {
+		return false
+	}
 	return slices.Contains(rule.GetRoles(), c.role) &&
 		(len(rule.GetDepartments()) == 0 || slices.Contains(rule.GetDepartments(), c.dept))
 }
@@ -275,6 +282,12 @@ func check(cl cell, scoped bool, msgs []proto.Message, err error) []string {
 		err = nil // a stream let through and still serving
 	}
 	code, reason := status.Code(err), reasonOf(err)
+	if cl.who.anonymous && !cl.m.rule.GetPublic() {
+		if code != codes.Unauthenticated {
+			fail("no token, yet the answer is %s %s (stream still open: %v)", code, reason, open)
+		}
+		return bad
+	}
 	if code == codes.Unauthenticated {
 		if !cl.who.badRegion {
 			fail("UNAUTHENTICATED: %v", err)
@@ -294,6 +307,22 @@ func check(cl cell, scoped bool, msgs []proto.Message, err error) []string {
 		fail("answer %s: %v", code, err)
 	}
 	if err != nil {
+		return bad
+	}
+	if cl.m.rule.GetPublic() {
+		// A public answer holds what a notice shows and nothing else: no 18-character number at all (not
+		// even a valid-looking one outside a grant), no phone, no name of the fixtures' persons unmasked.
+		for _, msg := range msgs {
+			walk(msg.ProtoReflect(), func(m protoreflect.Message, fd protoreflect.FieldDescriptor, v protoreflect.Value) {
+				if fd.Kind() != protoreflect.StringKind {
+					return
+				}
+				s := v.String()
+				if publicLeak.MatchString(s) || slices.ContainsFunc(fixtureNames, func(n string) bool { return strings.Contains(s, n) }) {
+					fail("public answer %s.%s holds personal data: %q", m.Descriptor().FullName(), fd.Name(), s)
+				}
+			})
+		}
 		return bad
 	}
 	if scoped && !strings.HasPrefix(ownVillage, cl.who.scope) {
@@ -356,6 +385,12 @@ func walk(m protoreflect.Message, fn func(protoreflect.Message, protoreflect.Fie
 	})
 }
 
+// publicLeak finds an 18-character number or a phone number (mobile, or a landline with its area code).
+var publicLeak = regexp.MustCompile(`[0-9]{17}[0-9Xx]|(^|[^0-9])1[3-9][0-9]{9}([^0-9]|$)|(^|[^0-9])0[0-9]{2,3}-[0-9]{7,8}`)
+
+// fixtureNames are the fixtures' persons' names (and the objector's), never public unmasked.
+var fixtureNames = []string{"王大山", "李秀英", "赵干部", "孙异议"}
+
 // idCandidate is 17 digits and a check character not preceded by a letter or digit: a 身份证号 on its
 // own, at the start of a certificate number, or inside a CSV line.
 var idCandidate = regexp.MustCompile(`(?:^|[^0-9A-Za-z])([0-9]{17}[0-9Xx])`)
@@ -417,7 +452,11 @@ func (cc *callerContexts) of(c caller, p commonv1.Purpose) context.Context {
 	defer cc.mu.Unlock()
 	key := c.label + "|" + p.String()
 	ctx, ok := cc.m[key]
-	if !ok {
+	if !ok && c.anonymous {
+		ctx = cc.t.Context()
+		cc.m[key] = ctx
+	}
+	if !ok && !c.anonymous {
 		tok := c.token
 		tok.Purpose = auth.PurposeCode(p)
 		ctx = cc.keys.AsCaller(cc.t, cc.t.Context(), tok)

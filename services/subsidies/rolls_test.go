@@ -341,7 +341,7 @@ func TestPaymentRollFlow(t *testing.T) {
 			if err != nil || len(rows) != 5 || rows[0][0] != "序号" || rows[0][6] != "姓名" {
 				t.Fatalf("csv %v %v", rows, err)
 			}
-			if rows[1][6] != "张**" || rows[1][7] != "追回" || rows[1][9] != "-120000" || rows[1][10] != "-1200.00" || rows[4][6] != "赵*" {
+			if rows[1][6] != "张*丰" || rows[1][7] != "追回" || rows[1][9] != "-120000" || rows[1][10] != "-1200.00" || rows[4][6] != "赵*" {
 				t.Errorf("rows %v", rows)
 			}
 			for _, m := range []int{1, 2, 3, 4} {

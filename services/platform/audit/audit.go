@@ -77,7 +77,14 @@ type Log struct {
 	// sends on a closed channel; its row is written directly instead.
 	mu     sync.RWMutex
 	closed bool
+
+	// counts are public calls not yet added to fupin_public_calls (CountPublic).
+	countMu sync.Mutex
+	counts  map[publicCall]int
 }
+
+// publicCall is one counter of fupin_public_calls.
+type publicCall struct{ day, method, code string }
 
 // batchSize and flushEvery bound how long an asynchronous row waits and how many go in one statement.
 const (
@@ -121,12 +128,71 @@ func (l *Log) Enqueue(r Record) {
 	}
 }
 
+// CountPublic counts one call of a public method (no token: the public notices and their objection form),
+// answered with code on business day (YYYY-MM-DD). Public reads are audited in aggregate, not a row per
+// reader: who reads a village's notices is nobody's business, how much they are read is the county's. The
+// counts are added to fupin_public_calls with the next batch.
+func (l *Log) CountPublic(day, method, code string) {
+	l.countMu.Lock()
+	if l.counts == nil {
+		l.counts = map[publicCall]int{}
+	}
+	l.counts[publicCall{day, method, code}]++
+	l.countMu.Unlock()
+}
+
+// flushCounts adds the counted public calls to fupin_public_calls, one upsert per counter.
+func (l *Log) flushCounts() {
+	l.countMu.Lock()
+	counts := l.counts
+	l.counts = nil
+	l.countMu.Unlock()
+	if len(counts) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := l.db.InTx(ctx, func(ctx context.Context) error {
+		for c, n := range counts {
+			_, err := l.db.Q(ctx).ExecContext(ctx, `INSERT INTO fupin_public_calls (day, method, code, calls) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (day, method, code) DO UPDATE SET calls = fupin_public_calls.calls + excluded.calls`, c.day, c.method, c.code, n)
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		l.logger.Error("audit public call counts", "counters", len(counts), "err", err)
+	}
+}
+
+// PublicCalls returns the counted public calls of a day by method and code (for tests and reports).
+func PublicCalls(ctx context.Context, db *sqldb.DB, day string) (map[string]int, error) {
+	rows, err := db.Q(ctx).QueryContext(ctx, `SELECT method, code, calls FROM fupin_public_calls WHERE day = $1`, day)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var method, code string
+		var n int
+		if err := rows.Scan(&method, &code, &n); err != nil {
+			return nil, err
+		}
+		out[method+" "+code] = n
+	}
+	return out, rows.Err()
+}
+
 func (l *Log) loop() {
 	defer l.wg.Done()
 	t := time.NewTicker(flushEvery)
 	defer t.Stop()
 	batch := make([]Record, 0, batchSize)
 	flush := func() {
+		l.flushCounts()
 		if len(batch) == 0 {
 			return
 		}

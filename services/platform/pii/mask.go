@@ -1,6 +1,7 @@
 package pii
 
 import (
+	"regexp"
 	"strings"
 	"unicode/utf8"
 )
@@ -38,19 +39,42 @@ func MaskCertificateNumber(s string) string {
 	return MaskIDNumber(s[:IDNumberLength]) + s[IDNumberLength:]
 }
 
-// MaskName masks a person's name for public notices: the first character is kept and every other
-// character becomes '*' (张三丰 → 张**, 李四 → 李*). Surrounding white space is removed first.
+// MaskName masks a person's name wherever it is shown to people who may not know it: public notices (公示),
+// payment rolls handed to banks and boards. Two characters keep the first (李四 → 李*), three keep the first
+// and the last (张三丰 → 张*丰), longer names, compound surnames included, keep the first and the last and mask
+// every character between (欧阳娜娜 → 欧**娜, 买买提·艾力 → 买****力): the public can tell a neighbour they know,
+// and no one learns a name they do not. A one-character name is masked whole. Surrounding white space is
+// removed first. It is the one name mask of every service.
 func MaskName(s string) string {
-	s = strings.TrimSpace(s)
-	first, size := utf8.DecodeRuneInString(s)
-	if size == 0 {
+	r := []rune(strings.TrimSpace(s))
+	switch len(r) {
+	case 0:
 		return ""
+	case 1:
+		return "*"
+	case 2:
+		return string(r[0]) + "*"
 	}
-	var b strings.Builder
-	b.Grow(size + utf8.RuneCountInString(s[size:]))
-	b.WriteRune(first)
-	for range s[size:] {
-		b.WriteByte('*')
+	return string(r[0]) + strings.Repeat("*", len(r)-2) + string(r[len(r)-1])
+}
+
+var (
+	mobileRE   = regexp.MustCompile(`^1[3-9][0-9]{9}$`)
+	landlineRE = regexp.MustCompile(`^0[0-9]{2,3}-?[0-9]{7,8}$`)
+)
+
+// NormalizePhone accepts a mainland mobile number (11 digits from 13–19) or a landline with its area code
+// (0713-1234567), with spaces removed, and reports whether it is one.
+func NormalizePhone(s string) (string, bool) {
+	s = strings.ReplaceAll(strings.TrimSpace(s), " ", "")
+	return s, mobileRE.MatchString(s) || landlineRE.MatchString(s)
+}
+
+// MaskPhone masks a phone number for display: the first 3 and the last 4 characters stay (138****5678,
+// 071*****4567); anything shorter than 8 characters is masked entirely.
+func MaskPhone(s string) string {
+	if len(s) < 8 {
+		return strings.Repeat("*", len(s))
 	}
-	return b.String()
+	return s[:3] + strings.Repeat("*", len(s)-7) + s[len(s)-4:]
 }

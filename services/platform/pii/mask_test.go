@@ -43,12 +43,14 @@ func TestMaskCertificateNumber(t *testing.T) {
 
 func TestMaskName(t *testing.T) {
 	tests := []struct{ name, in, want string }{
-		{name: "three characters", in: "张三丰", want: "张**"},
-		{name: "two characters", in: "李四", want: "李*"},
-		{name: "compound surname keeps only the first character", in: "欧阳修文", want: "欧***"},
-		{name: "one character", in: "王", want: "王"},
-		{name: "minority name with separator", in: "阿依·买买提", want: "阿*****"},
-		{name: "latin letters", in: "Anna", want: "A***"},
+		{name: "two characters", in: "王五", want: "王*"},
+		{name: "three characters", in: "王大山", want: "王*山"},
+		{name: "four characters", in: "李小四儿", want: "李**儿"},
+		{name: "compound surname, four characters", in: "欧阳娜娜", want: "欧**娜"},
+		{name: "compound surname, three characters", in: "司马迁", want: "司*迁"},
+		{name: "one character", in: "王", want: "*"},
+		{name: "minority name with separator", in: "阿依·买买提", want: "阿****提"},
+		{name: "latin letters", in: "Anna", want: "A**a"},
 		{name: "spaces trimmed", in: " 赵六 ", want: "赵*"},
 		{name: "empty", in: "", want: ""},
 	}
@@ -56,6 +58,30 @@ func TestMaskName(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := MaskName(tt.in); got != tt.want {
 				t.Errorf("MaskName(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPhone(t *testing.T) {
+	tests := []struct {
+		name, in, normal, masked string
+		ok                       bool
+	}{
+		{name: "mobile", in: "13812345678", normal: "13812345678", masked: "138****5678", ok: true},
+		{name: "mobile with spaces", in: " 138 1234 5678 ", normal: "13812345678", masked: "138****5678", ok: true},
+		{name: "landline", in: "0713-1234567", normal: "0713-1234567", masked: "071*****4567", ok: true},
+		{name: "not a mobile prefix", in: "12812345678", normal: "12812345678", masked: "128****5678"},
+		{name: "too short", in: "12345", normal: "12345", masked: "*****"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := NormalizePhone(tt.in)
+			if got != tt.normal || ok != tt.ok {
+				t.Errorf("NormalizePhone(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.normal, tt.ok)
+			}
+			if m := MaskPhone(got); m != tt.masked {
+				t.Errorf("MaskPhone(%q) = %q, want %q", got, m, tt.masked)
 			}
 		})
 	}

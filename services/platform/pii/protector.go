@@ -24,6 +24,7 @@ const (
 	hkdfSalt      = "fupin.dev/platform/pii"
 	infoSealKey   = "fupin pii v1 seal AES-256-GCM"
 	infoIndexKey  = "fupin pii v1 blind index HMAC-SHA256"
+	infoTokenKey  = "fupin v1 server-made tokens HMAC-SHA256"
 	derivedKeyLen = 32
 	// BlindIndexLength is the length of a blind index in hex characters (128 bits).
 	BlindIndexLength = 32
@@ -44,6 +45,7 @@ type Protector struct {
 	aeads    map[byte]cipher.AEAD // by key version; includes the current one
 	indexKey []byte
 	macs     sync.Pool // of hash.Hash: HMAC-SHA256 under indexKey
+	tokenKey []byte    // signs tokens a service makes and later checks (Sign)
 }
 
 // Option configures a Protector.
@@ -113,7 +115,19 @@ func NewProtector(master []byte, opts ...Option) (*Protector, error) {
 		return nil, fmt.Errorf("pii: derive blind-index key: %w", err)
 	}
 	p.macs.New = func() any { return hmac.New(sha256.New, p.indexKey) }
+	if p.tokenKey, err = hkdf.Key(sha256.New, master, []byte(hkdfSalt), infoTokenKey, derivedKeyLen); err != nil {
+		return nil, fmt.Errorf("pii: derive token key: %w", err)
+	}
 	return p, nil
+}
+
+// Sign returns the HMAC-SHA256 of msg under a key of its own derived from the master key: for tokens a
+// service hands out and checks when they come back (the human check of an objection form), which every
+// replica of every service of the county can check and nobody else can make.
+func (p *Protector) Sign(msg []byte) []byte {
+	m := hmac.New(sha256.New, p.tokenKey)
+	m.Write(msg)
+	return m.Sum(nil)
 }
 
 func sealAEAD(master []byte) (cipher.AEAD, error) {

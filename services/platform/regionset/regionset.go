@@ -2,7 +2,7 @@
 // tokens, without any of them reading the identification service's database or file.
 //
 // The master data is identification's: it loads it (FUPIN_REGIONS_FILE) into its database and, on every
-// start, publishes the code and level of each region to etcd under Prefix (Publish). Every service and the
+// start, publishes the code, level and name of each region to etcd under Prefix (Publish). Every service and the
 // gateway keep a live Set of those regions (an etcdx.Mirror of the prefix) that their token verifier
 // consults: a township officer's token must name a township of the master data, a village officer's a
 // village. While etcd is unreachable the set keeps what it last knew.
@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -46,7 +47,8 @@ var codeRE = regexp.MustCompile(`^[0-9]{12}$`)
 type Region struct {
 	Code  string `json:"code"`
 	Level string `json:"level"`
-	Name  string `json:"name,omitempty"`
+	// Name is the region's name (城关镇, 东街社区): public, shown on the public notice pages.
+	Name string `json:"name,omitempty"`
 }
 
 // Scope is the region scope a token names this region by: the county's 6 digits, a township's 9, a
@@ -131,9 +133,10 @@ func Publish(ctx context.Context, cli *clientv3.Client, regions []Region) error 
 // Set is the live set of the county's region scopes. It is safe for concurrent use; Known and Name never
 // touch etcd.
 type Set struct {
-	scopes atomic.Pointer[scopes]
-	mirror *etcdx.Mirror
-	logger *slog.Logger
+	scopes  atomic.Pointer[scopes]
+	regions atomic.Pointer[[]Region] // by code
+	mirror  *etcdx.Mirror
+	logger  *slog.Logger
 }
 
 // scopes are the regions by scope, with their names; county is the county's scope.
@@ -165,8 +168,44 @@ func OpenInBackground(cli *clientv3.Client, logger *slog.Logger) *Set {
 // Of is a fixed set of regions, for tools and tests that run without etcd.
 func Of(regions ...Region) *Set {
 	s := newSet(nil)
-	s.scopes.Store(scopesOf(regions))
+	s.store(regions)
 	return s
+}
+
+// store replaces the set's regions.
+func (s *Set) store(regions []Region) {
+	sorted := slices.SortedFunc(slices.Values(regions), func(a, b Region) int { return strings.Compare(a.Code, b.Code) })
+	s.scopes.Store(scopesOf(regions))
+	s.regions.Store(&sorted)
+}
+
+// Region returns the region of a 12-digit code, or a 6- or 9-digit scope.
+func (s *Set) Region(code string) (Region, bool) {
+	p := s.regions.Load()
+	if p == nil {
+		return Region{}, false
+	}
+	code = (code + "000000000000")[:12]
+	i, ok := slices.BinarySearchFunc(*p, code, func(r Region, c string) int { return strings.Compare(r.Code, c) })
+	if !ok {
+		return Region{}, false
+	}
+	return (*p)[i], true
+}
+
+// Within returns the regions of a level under a scope (a township's villages, the county's townships), by code.
+func (s *Set) Within(scope, level string) []Region {
+	p := s.regions.Load()
+	if p == nil {
+		return nil
+	}
+	var out []Region
+	for _, r := range *p {
+		if r.Level == level && strings.HasPrefix(r.Code, scope) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func scopesOf(regions []Region) *scopes {
@@ -237,7 +276,7 @@ func (s *Set) replace(kvs map[string][]byte) {
 		}
 		regions = append(regions, r)
 	}
-	s.scopes.Store(scopesOf(regions))
+	s.store(regions)
 }
 
 // LoadFile reads the codes, levels and names of a region master data file (the format of

@@ -20,6 +20,7 @@ import (
 	"fupin.dev/services/platform/apperr"
 	"fupin.dev/services/platform/audit"
 	"fupin.dev/services/platform/auth"
+	"fupin.dev/services/platform/bizdate"
 	"fupin.dev/services/platform/conflicts"
 	"fupin.dev/services/platform/idempotency"
 	"fupin.dev/services/platform/sqldb"
@@ -138,19 +139,51 @@ func (s *Server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 		err = limitPlainText(caller, req)
 	}
 	if err == nil {
-		if m.readOnly {
+		switch {
+		case m.readOnly:
 			resp, err = handler(ctx, req)
 			if err == nil {
 				s.auditRead(ctx, m, req, resp, "")
 			} else {
 				s.auditRefusal(ctx, m, req, err)
 			}
-		} else {
+		case m.public:
+			resp, err = s.mutatePublic(ctx, m, req, handler)
+		default:
 			resp, err = s.mutate(ctx, m, req, handler)
 		}
 	}
-	return resp, toStatus(ctx, s.domain, s.cfg.Logger, info.FullMethod, err)
+	err = toStatus(ctx, s.domain, s.cfg.Logger, info.FullMethod, err)
+	if m.public && m.rule != nil {
+		// A fupin public method (not health or reflection): counted, not audited per reader.
+		s.cfg.Audit.CountPublic(bizdate.Today(s.cfg.Now()), m.fullName, status.Code(err).String())
+	}
+	return resp, err
 }
+
+// mutatePublic runs a public change (an objection submitted through the public page) in one transaction
+// with its audit row. There is no caller to key idempotency on: a public method that changes anything
+// carries its own single-use proof instead (an objection spends its human check), so a retry cannot file
+// twice.
+func (s *Server) mutatePublic(ctx context.Context, m *method, req any, handler grpc.UnaryHandler) (any, error) {
+	msg, _ := req.(proto.Message)
+	var resp any
+	err := s.cfg.DB.InTx(ctx, func(ctx context.Context) error {
+		out, err := handler(ctx, req)
+		if err != nil {
+			return err
+		}
+		resp = out
+		outMsg, _ := out.(proto.Message)
+		r := s.record(ctx, audit.KindMutation, m, nil, resource(msg, outMsg), 1, codes.OK, "")
+		r.Actor = PublicActor
+		return s.cfg.Audit.Write(ctx, r)
+	})
+	return resp, err
+}
+
+// PublicActor is the actor of the audit rows of public changes: nobody signed in.
+const PublicActor = "public"
 
 // stream applies recovery, authentication, authorization and error mapping to streaming calls; each
 // message received is validated.

@@ -156,6 +156,9 @@ func (e *Engine) StartPosting(ctx context.Context, by Caller, id string, in Step
 		c.Postings = append(c.Postings, Posting{Seq: len(c.Postings) + 1, Step: s.Name, StartSeq: s.Seq,
 			StartedAt: s.OccurredAt, MinDays: days, Policy: v, State: PostingRunning})
 		c.State, c.Next = StatePosting, s.Name
+		if rule.Notice != nil {
+			return e.publish(ctx, rule, c, c.CurrentPosting())
+		}
 		return nil
 	})
 }
@@ -314,6 +317,10 @@ func (e *Engine) SetRegion(ctx context.Context, id, regionCode string) (bool, er
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
 			return apperr.StaleEtag
+		}
+		// The notices move with the case: the new village's board shows them.
+		if _, err := e.db.Q(ctx).ExecContext(ctx, `UPDATE fupin_notices SET region_code = $2 WHERE case_id = $1`, c.ID, regionCode); err != nil {
+			return fmt.Errorf("move notices: %w", err)
 		}
 		changed = true
 		return nil

@@ -250,7 +250,7 @@ func (e *Engine) save(ctx context.Context, def *Definition, c *Case, before snap
 			}
 		}
 	}
-	return nil
+	return e.followNotices(ctx, c)
 }
 
 // openCaseOf returns the id of the subject's open case of the kind, or "".

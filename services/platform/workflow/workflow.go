@@ -153,6 +153,9 @@ type PostingRule struct {
 	// ReopenAt is the earlier step an objection sends the case back to (verification); every step from
 	// there is recorded again, the posting included.
 	ReopenAt string
+	// Notice makes the posting public (公示): when it starts, the engine keeps the notice these facts
+	// describe (notices.go). Nil: the posting is not published online (it is still posted on paper).
+	Notice NoticeFunc
 }
 
 // Policy is how the engine reads policy parameters; *policy.Store implements it.

@@ -40,7 +40,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return runBenchRoll(ctx, args[1:], stdout, stderr)
 	}
 	if len(args) == 0 || args[0] != "get-household" {
-		return fmt.Errorf("%w: fupin bench get-household [--connections N] [--duration D] [--households N]", errUsage)
+		return fmt.Errorf("%w: fupin bench get-household [--connections N] [--duration D] [--households N] [--objections-per-minute N]", errUsage)
 	}
 	fs := flag.NewFlagSet("bench get-household", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -51,6 +51,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sample := fs.Int("sample", 2000, "distinct households requested at random")
 	deploy := fs.String("deploy", envOr("FUPIN_DEPLOY_DIR", "deploy"), "deploy directory")
 	cpuProfile := fs.String("cpuprofile", "", "write the county process's CPU profile to this file")
+	abuse := fs.Int("objections-per-minute", 0, "also measure while one address sends this many objections a minute to a public notice (e.g. 200): the run is made twice, unloaded and under that load")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -84,6 +85,20 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	res := closedLoop(ctx, client, county.gatewayURL, names, tokens, *conns, *warmup, *duration)
 	fmt.Fprintf(stdout, "  result:   %d requests, %d errors, %.0f requests/s\n", res.count, res.errors, float64(res.count)/duration.Seconds())
 	fmt.Fprintf(stdout, "  latency:  p50 %s  p90 %s  p99 %s  max %s\n", res.pct(50), res.pct(90), res.pct(99), res.pct(100))
+	if *abuse > 0 {
+		loaded, a, err := underObjectionFlood(ctx, client, county.gatewayURL, data, names, tokens, *abuse, func() loadResult {
+			return closedLoop(ctx, client, county.gatewayURL, names, tokens, *conns, *warmup, *duration)
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "  while one address sends %d objections a minute to a public notice (%d sent: %d refused 429 by the rate limit, %d answered by the service):\n",
+			*abuse, a.sent, a.limited, a.sent-a.limited)
+		fmt.Fprintf(stdout, "  result:   %d requests, %d errors, %.0f requests/s\n", loaded.count, loaded.errors, float64(loaded.count)/duration.Seconds())
+		fmt.Fprintf(stdout, "  latency:  p50 %s  p90 %s  p99 %s  max %s; p99 %.0f %% of the unloaded run's\n", loaded.pct(50), loaded.pct(90),
+			loaded.pct(99), loaded.pct(100), 100*float64(loaded.pct(99))/float64(max(res.pct(99), 1)))
+		res.errors += loaded.errors
+	}
 	fmt.Fprintf(stdout, "  memory:   county process (etcd + services + gateway) peak RSS %s; load generator peak RSS %s\n",
 		peakRSS(county.cmd.Process.Pid), peakRSS(os.Getpid()))
 	if res.errors > 0 {

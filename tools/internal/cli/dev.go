@@ -70,6 +70,7 @@ fupin is running. Ctrl-C stops it.
   API docs       %[1]s/docs/
   OpenAPI        %[1]s/openapi.json
   health         %[1]s/healthz
+  public notices %[1]s/gongshi   (公示, no sign-in)
   etcd           %[2]v
   services       %[3]v
   data           %[4]s   (verification keys: %[5]s)

@@ -1710,6 +1710,87 @@ export const operations = {
       "public": false
     }
   },
+  "ObjectionTriageService_AcceptReceivedObjection": {
+    "method": "POST",
+    "path": "/v1/{name=receivedObjections/*}:accept",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "rural_revitalization"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "ObjectionTriageService_DismissReceivedObjection": {
+    "method": "POST",
+    "path": "/v1/{name=receivedObjections/*}:dismiss",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "rural_revitalization"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "ObjectionTriageService_ListReceivedObjections": {
+    "method": "GET",
+    "path": "/v1/receivedObjections",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "rural_revitalization"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [
+        {
+          "department": "rural_revitalization",
+          "roles": [
+            "county_admin",
+            "department_staff",
+            "township_officer",
+            "village_officer"
+          ],
+          "purposes": [
+            "case_handling",
+            "verification"
+          ]
+        },
+        {
+          "department": "rural_revitalization",
+          "roles": [
+            "auditor"
+          ],
+          "purposes": [
+            "audit"
+          ]
+        }
+      ],
+      "public": false
+    }
+  },
   "PaymentRollService_ApproveRoll": {
     "method": "POST",
     "path": "/v1/{name=paymentRolls/*}:approve",
@@ -1907,6 +1988,87 @@ export const operations = {
         "service"
       ],
       "plainText": [],
+      "public": false
+    }
+  },
+  "ReliefObjectionTriageService_AcceptReceivedObjection": {
+    "method": "POST",
+    "path": "/v1/{name=reliefObjections/*}:accept",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "civil_affairs"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "ReliefObjectionTriageService_DismissReceivedObjection": {
+    "method": "POST",
+    "path": "/v1/{name=reliefObjections/*}:dismiss",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "civil_affairs"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "ReliefObjectionTriageService_ListReceivedObjections": {
+    "method": "GET",
+    "path": "/v1/reliefObjections",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "civil_affairs"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [
+        {
+          "department": "civil_affairs",
+          "roles": [
+            "county_admin",
+            "department_staff",
+            "township_officer",
+            "village_officer"
+          ],
+          "purposes": [
+            "case_handling",
+            "verification"
+          ]
+        },
+        {
+          "department": "civil_affairs",
+          "roles": [
+            "auditor"
+          ],
+          "purposes": [
+            "audit"
+          ]
+        }
+      ],
       "public": false
     }
   },

@@ -439,6 +439,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/receivedObjections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListReceivedObjections lists the objections in the caller's region scope in one state (default: received,
+         *     waiting for triage), oldest first, with their count.
+         */
+        get: operations["ObjectionTriageService_ListReceivedObjections"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/regions": {
         parameters: {
             query?: never;
@@ -448,6 +468,26 @@ export interface paths {
         };
         /** ListRegions lists regions, ordered by code. */
         get: operations["RegionService_ListRegions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reliefObjections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListReceivedObjections lists the objections in the caller's region scope in one state (default: received,
+         *     waiting for triage), oldest first, with their count.
+         */
+        get: operations["ReliefObjectionTriageService_ListReceivedObjections"];
         put?: never;
         post?: never;
         delete?: never;
@@ -707,6 +747,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/{name_1}:accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * AcceptReceivedObjection accepts a received objection: it is filed as the case's objection (the
+         *     posting is interrupted and the case goes back to verification), in one transaction. A posting no longer
+         *     in progress refuses it (FAILED_PRECONDITION from the case); an objection already triaged is
+         *     FAILED_PRECONDITION `OBJECTION_ALREADY_TRIAGED`.
+         */
+        post: operations["ReliefObjectionTriageService_AcceptReceivedObjection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/{name_1}:completePosting": {
         parameters: {
             query?: never;
@@ -743,6 +805,26 @@ export interface paths {
          *     transaction (its status history records it). Not confirming closes the clue and needs a note.
          */
         post: operations["MonitoringService_DecideClue"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/{name_1}:dismiss": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * DismissReceivedObjection dismisses a received objection with a reason the public tracking page shows.
+         *     An objection already triaged is FAILED_PRECONDITION `OBJECTION_ALREADY_TRIAGED`.
+         */
+        post: operations["ReliefObjectionTriageService_DismissReceivedObjection"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1266,6 +1348,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/{name}:accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * AcceptReceivedObjection accepts a received objection: it is filed as the case's objection (the
+         *     posting is interrupted and the case goes back to verification), in one transaction. A posting no longer
+         *     in progress refuses it (FAILED_PRECONDITION from the case); an objection already triaged is
+         *     FAILED_PRECONDITION `OBJECTION_ALREADY_TRIAGED`.
+         */
+        post: operations["ObjectionTriageService_AcceptReceivedObjection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/{name}:approve": {
         parameters: {
             query?: never;
@@ -1408,6 +1512,26 @@ export interface paths {
          *     (and on the change feed). Every decision keeps its explanation: rule, inputs, policy values, hashes.
          */
         post: operations["CaseService_DecideCase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/{name}:dismiss": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * DismissReceivedObjection dismisses a received objection with a reason the public tracking page shows.
+         *     An objection already triaged is FAILED_PRECONDITION `OBJECTION_ALREADY_TRIAGED`.
+         */
+        post: operations["ObjectionTriageService_DismissReceivedObjection"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4578,6 +4702,18 @@ export interface components {
             /** @description The interval values used (one per distinct policy entry), with their content hashes. */
             policies?: components["schemas"]["v1PolicyValue"][];
         };
+        /** @description ListReceivedObjectionsResponse is the response of ListReceivedObjections. */
+        v1ListReceivedObjectionsResponse: {
+            /** @description Objections in the caller's region scope, oldest first. */
+            received_objections?: components["schemas"]["v1ReceivedObjection"][];
+            /** @description Token for the next page; empty on the last page. */
+            next_page_token?: string;
+            /**
+             * Format: int32
+             * @description How many objections in the caller's scope are in the state asked for (the dashboard's count).
+             */
+            total_size?: number;
+        };
         /** @description ListRegionsResponse is the response of ListRegions. */
         v1ListRegionsResponse: {
             /** @description One page of regions. */
@@ -4855,6 +4991,20 @@ export interface components {
             /** @description Why the survey is recorded after the day it happened; required when occurred_date is before today. */
             backdate_reason?: string;
         };
+        /** @description AcceptReceivedObjectionRequest is the request of AcceptReceivedObjection. */
+        v1ObjectionTriageServiceAcceptReceivedObjectionBody: {
+            /** @description Idempotency key. */
+            request_id?: string;
+            /** @description The officer's note, kept in the case's trail with the objection. */
+            note?: string;
+        };
+        /** @description DismissReceivedObjectionRequest is the request of DismissReceivedObjection. */
+        v1ObjectionTriageServiceDismissReceivedObjectionBody: {
+            /** @description Idempotency key. */
+            request_id?: string;
+            /** @description Why it is dismissed, in words for the public: the tracking page shows it. */
+            reason?: string;
+        };
         /** @description OverdueVisit is a household whose helpers have not visited it within the interval. */
         v1OverdueVisit: {
             /** "households/{household}" */
@@ -4993,6 +5143,53 @@ export interface components {
          * @enum {string}
          */
         v1Program: "PROGRAM_UNSPECIFIED" | "PROGRAM_DIBAO" | "PROGRAM_DESTITUTE" | "PROGRAM_TEMPORARY_ASSISTANCE" | "PROGRAM_LIVING_SUBSIDY" | "PROGRAM_CARE_SUBSIDY";
+        /** @description ReceivedObjection is an objection received online, as officials triage it. */
+        v1ReceivedObjection: {
+            /** @description "{collection}/{tracking number}": receivedObjections/… in identification, reliefObjections/… in subsidies. */
+            name?: string;
+            /** @description The notice objected to, "notices/{notice}". */
+            notice?: string;
+            /** @description The case the posting belongs to, as the service names it (e.g. cases/…, clues/…, dibaoCases/…). */
+            case?: string;
+            /** @description The procedure posted. */
+            kind?: string;
+            /** @description The subject's name as the notice shows it (masked). */
+            subject_name?: string;
+            /** @description The village. */
+            region_code?: string;
+            /** @description The objector's name, masked unless a plain-text grant allows it; empty when none was given. */
+            objector_name?: string;
+            /** @description The phone left, masked (138****5678) unless a plain-text grant allows it; empty when none was given. */
+            phone?: string;
+            /** @description What the objection is. */
+            content?: string;
+            state?: components["schemas"]["v1ReceivedObjectionState"];
+            /**
+             * Format: date-time
+             * @description When it was received.
+             */
+            receive_time?: string;
+            /** @description Who accepted or dismissed it. */
+            triaged_by?: string;
+            /**
+             * Format: date-time
+             * @description When it was accepted or dismissed.
+             */
+            triage_time?: string;
+            /** @description Why it was dismissed (shown on the public tracking page). */
+            dismiss_reason?: string;
+        };
+        /**
+         * @description ReceivedObjectionState is where an objection received online stands.
+         *
+         *      - RECEIVED_OBJECTION_STATE_UNSPECIFIED: Not set.
+         *      - RECEIVED_OBJECTION_STATE_RECEIVED: 已收到: waiting for an officer.
+         *      - RECEIVED_OBJECTION_STATE_ACCEPTED: 已受理: accepted; it became the case's objection and interrupted the posting.
+         *      - RECEIVED_OBJECTION_STATE_DISMISSED: 不予受理: dismissed, with a reason.
+         * @default RECEIVED_OBJECTION_STATE_UNSPECIFIED
+         * @enum {string}
+         */
+        v1ReceivedObjectionState: "RECEIVED_OBJECTION_STATE_UNSPECIFIED" | "RECEIVED_OBJECTION_STATE_RECEIVED" | "RECEIVED_OBJECTION_STATE_ACCEPTED" | "RECEIVED_OBJECTION_STATE_DISMISSED";
         /** @description Region is one entry of the region master data (统计用区划代码). */
         v1Region: {
             /** @description Resource name: "regions/{code}". */
@@ -5233,6 +5430,20 @@ export interface components {
              * @description The seq of the survey step that verified it again; 0 while pending.
              */
             resolved_by_step?: number;
+        };
+        /** @description AcceptReceivedObjectionRequest is the request of AcceptReceivedObjection. */
+        v1ReliefObjectionTriageServiceAcceptReceivedObjectionBody: {
+            /** @description Idempotency key. */
+            request_id?: string;
+            /** @description The officer's note, kept in the case's trail with the objection. */
+            note?: string;
+        };
+        /** @description DismissReceivedObjectionRequest is the request of DismissReceivedObjection. */
+        v1ReliefObjectionTriageServiceDismissReceivedObjectionBody: {
+            /** @description Idempotency key. */
+            request_id?: string;
+            /** @description Why it is dismissed, in words for the public: the tracking page shows it. */
+            reason?: string;
         };
         /** @description ReliefPosting is one public posting period (公示). */
         v1ReliefPosting: {
@@ -6815,6 +7026,49 @@ export interface operations {
             };
         };
     };
+    ObjectionTriageService_ListReceivedObjections: {
+        parameters: {
+            query?: {
+                /** @description At most this many (default 50, at most 500). */
+                page_size?: number;
+                /** @description The next_page_token of the previous page. */
+                page_token?: string;
+                /**
+                 * @description Only objections in this state; unspecified: received (waiting for triage).
+                 *
+                 *      - RECEIVED_OBJECTION_STATE_UNSPECIFIED: Not set.
+                 *      - RECEIVED_OBJECTION_STATE_RECEIVED: 已收到: waiting for an officer.
+                 *      - RECEIVED_OBJECTION_STATE_ACCEPTED: 已受理: accepted; it became the case's objection and interrupted the posting.
+                 *      - RECEIVED_OBJECTION_STATE_DISMISSED: 不予受理: dismissed, with a reason.
+                 */
+                state?: "RECEIVED_OBJECTION_STATE_UNSPECIFIED" | "RECEIVED_OBJECTION_STATE_RECEIVED" | "RECEIVED_OBJECTION_STATE_ACCEPTED" | "RECEIVED_OBJECTION_STATE_DISMISSED";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListReceivedObjectionsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     RegionService_ListRegions: {
         parameters: {
             query?: {
@@ -6838,6 +7092,49 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1ListRegionsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    ReliefObjectionTriageService_ListReceivedObjections: {
+        parameters: {
+            query?: {
+                /** @description At most this many (default 50, at most 500). */
+                page_size?: number;
+                /** @description The next_page_token of the previous page. */
+                page_token?: string;
+                /**
+                 * @description Only objections in this state; unspecified: received (waiting for triage).
+                 *
+                 *      - RECEIVED_OBJECTION_STATE_UNSPECIFIED: Not set.
+                 *      - RECEIVED_OBJECTION_STATE_RECEIVED: 已收到: waiting for an officer.
+                 *      - RECEIVED_OBJECTION_STATE_ACCEPTED: 已受理: accepted; it became the case's objection and interrupted the posting.
+                 *      - RECEIVED_OBJECTION_STATE_DISMISSED: 不予受理: dismissed, with a reason.
+                 */
+                state?: "RECEIVED_OBJECTION_STATE_UNSPECIFIED" | "RECEIVED_OBJECTION_STATE_RECEIVED" | "RECEIVED_OBJECTION_STATE_ACCEPTED" | "RECEIVED_OBJECTION_STATE_DISMISSED";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListReceivedObjectionsResponse"];
                 };
             };
             /** @description An unexpected error response. */
@@ -7464,6 +7761,42 @@ export interface operations {
             };
         };
     };
+    ReliefObjectionTriageService_AcceptReceivedObjection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The objection, "{collection}/{tracking number}". */
+                name_1: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1ReliefObjectionTriageServiceAcceptReceivedObjectionBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ReceivedObjection"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     DibaoService_CompleteDibaoPosting: {
         parameters: {
             query?: never;
@@ -7523,6 +7856,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1Clue"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    ReliefObjectionTriageService_DismissReceivedObjection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The objection, "{collection}/{tracking number}". */
+                name_1: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1ReliefObjectionTriageServiceDismissReceivedObjectionBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ReceivedObjection"];
                 };
             };
             /** @description An unexpected error response. */
@@ -8477,6 +8846,42 @@ export interface operations {
             };
         };
     };
+    ObjectionTriageService_AcceptReceivedObjection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The objection, "{collection}/{tracking number}". */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1ObjectionTriageServiceAcceptReceivedObjectionBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ReceivedObjection"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     PaymentRollService_ApproveRoll: {
         parameters: {
             query?: never;
@@ -8717,6 +9122,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1Case"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    ObjectionTriageService_DismissReceivedObjection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The objection, "{collection}/{tracking number}". */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1ObjectionTriageServiceDismissReceivedObjectionBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ReceivedObjection"];
                 };
             };
             /** @description An unexpected error response. */

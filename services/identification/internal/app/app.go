@@ -57,7 +57,7 @@ func Run(ctx context.Context, cfg Config) error {
 		p.Close()
 		return fmt.Errorf("%s: %w", Name, err)
 	}
-	cases, err := newCases(p, st, now, incomes)
+	cases, engine, err := newCases(p, st, now, incomes)
 	if err != nil {
 		p.Close()
 		return fmt.Errorf("%s: %w", Name, err)
@@ -79,6 +79,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	identificationv1.RegisterImportServiceServer(p.Server.GRPC(), api.NewImports(importer, p.Audit, p.Conflicts, now))
 	identificationv1.RegisterCaseServiceServer(p.Server.GRPC(), api.NewCases(cases))
+	registerNotices(p, engine, cases, monitoring, now)
 	visits := domain.NewVisits(st, p.PII, p.Policy, now, newID)
 	identificationv1.RegisterVisitServiceServer(p.Server.GRPC(), api.NewVisits(visits, now))
 	identificationv1.RegisterStatisticsServiceServer(p.Server.GRPC(), api.NewStatistics(domain.NewStatistics(st, p.Policy, now)))

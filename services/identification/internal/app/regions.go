@@ -13,7 +13,8 @@ import (
 // publishRegions publishes the code, level and name of every region of the master data this service holds
 // (whatever file loaded them, and on every start) to etcd, where the token verifiers of every service and
 // of the gateway read them (platform/regionset): a township officer's token must name a township of the
-// county, and the gateway shows a signed-in person their region's name. It is the only copy of the master
+// county, and the gateway shows a signed-in person their region's name and
+// the public notice pages the regions' names. It is the only copy of the master
 // data outside this service, and says nothing but codes, levels and names.
 func publishRegions(ctx context.Context, p *boot.Process, st *store.Store) error {
 	regions, err := st.RegionsUnder(ctx, "")

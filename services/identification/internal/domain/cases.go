@@ -101,7 +101,8 @@ func NewCases(store CaseStore, engine *workflow.Engine, pol workflow.Policy, inc
 		{Name: StepApplication},
 		{Name: StepSurvey, Guard: cs.surveyGuard, Repeatable: true},
 		{Name: StepVillageReview, Guard: cs.villageReviewGuard},
-		{Name: StepPosting, Posting: &workflow.PostingRule{MinDaysParameter: CaseParamPostingDays, ReopenAt: StepSurvey}},
+		{Name: StepPosting, Posting: &workflow.PostingRule{MinDaysParameter: CaseParamPostingDays, ReopenAt: StepSurvey,
+			Notice: cs.identificationNotice}},
 		{Name: StepTownshipReview, Guard: townshipReviewGuard},
 		{Name: StepCountyDecision, Guard: cs.identificationDecisionGuard},
 	}}
@@ -112,7 +113,7 @@ func NewCases(store CaseStore, engine *workflow.Engine, pol workflow.Policy, inc
 		{Name: StepApplication},
 		{Name: StepSurvey, Guard: cs.surveyGuard, Repeatable: true},
 		{Name: StepPosting, Guard: cs.exitPostingGuard,
-			Posting: &workflow.PostingRule{MinDaysParameter: CaseParamExitPostingDays, ReopenAt: StepSurvey}},
+			Posting: &workflow.PostingRule{MinDaysParameter: CaseParamExitPostingDays, ReopenAt: StepSurvey, Notice: cs.exitNotice}},
 		{Name: StepTownshipReview, Guard: townshipReviewGuard},
 		{Name: StepCountyDecision, Guard: cs.exitDecisionGuard},
 	}}

@@ -48,6 +48,8 @@ type MonitoringStepInput struct {
 	BackdateReason string
 	Note           string
 	Etag           string
+	// Objector says who objected, for an objection (an online objection's tracking number).
+	Objector string
 }
 
 // monVerificationData is the verification step's data in the trail.
@@ -97,13 +99,15 @@ func (m *Monitoring) monitoringDefinitions() []workflow.Definition {
 		{Kind: KindMonitoringClue, OnePerSubject: true, Steps: []workflow.StepDef{
 			{Name: monStepIntake},
 			{Name: monStepVerification, Guard: m.clueVerificationGuard, Repeatable: true},
-			{Name: monStepPosting, Posting: &workflow.PostingRule{MinDaysParameter: ParamMonitoringPostingDays, ReopenAt: monStepVerification}},
+			{Name: monStepPosting, Posting: &workflow.PostingRule{MinDaysParameter: ParamMonitoringPostingDays, ReopenAt: monStepVerification,
+				Notice: m.clueNotice}},
 			{Name: monStepDecision, Guard: m.clueDecisionGuard},
 		}},
 		{Kind: KindRiskRemoval, OnePerSubject: true, Steps: []workflow.StepDef{
 			{Name: monStepApplication},
 			{Name: monStepVerification, Guard: m.removalVerificationGuard, Repeatable: true},
-			{Name: monStepPosting, Posting: &workflow.PostingRule{MinDaysParameter: ParamRiskRemovalPostingDays, ReopenAt: monStepVerification}},
+			{Name: monStepPosting, Posting: &workflow.PostingRule{MinDaysParameter: ParamRiskRemovalPostingDays, ReopenAt: monStepVerification,
+				Notice: m.riskRemovalNotice}},
 			{Name: monStepDecision, Guard: m.removalDecisionGuard},
 		}},
 	}
@@ -430,7 +434,7 @@ func (m *Monitoring) PublicizeClue(ctx context.Context, c Caller, id string, in 
 func (m *Monitoring) ObjectToClue(ctx context.Context, c Caller, id string, in MonitoringStepInput) (*Clue, error) {
 	return m.clueStep(ctx, c, id, in.Etag, func(ctx context.Context, _ *Clue, caseID string) (*workflow.Case, error) {
 		cs, err := m.engine.FileObjection(ctx, c.monitoringCaller(), caseID, workflow.ObjectionInput{OccurredAt: in.OccurredDate,
-			BackdateReason: in.BackdateReason, Content: in.Note})
+			BackdateReason: in.BackdateReason, Content: in.Note, Objector: in.Objector})
 		return cs, asRequestFields(err, objectFields)
 	})
 }
@@ -607,7 +611,7 @@ func (m *Monitoring) PublicizeRiskRemoval(ctx context.Context, c Caller, househo
 func (m *Monitoring) ObjectToRiskRemoval(ctx context.Context, c Caller, householdID, id string, in MonitoringStepInput) (*RiskRemoval, error) {
 	return m.removalStep(ctx, c, householdID, id, in.Etag, func(ctx context.Context) (*workflow.Case, error) {
 		cs, err := m.engine.FileObjection(ctx, c.monitoringCaller(), id, workflow.ObjectionInput{OccurredAt: in.OccurredDate,
-			BackdateReason: in.BackdateReason, Content: in.Note})
+			BackdateReason: in.BackdateReason, Content: in.Note, Objector: in.Objector})
 		return cs, asRequestFields(err, objectFields)
 	})
 }

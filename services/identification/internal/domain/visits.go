@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -192,27 +191,6 @@ func NewVisits(store VisitStore, protector *pii.Protector, pol PolicyLookup, now
 	return &Visits{store: store, pii: protector, policy: pol, now: now, newID: newID}
 }
 
-var (
-	mobileRE   = regexp.MustCompile(`^1[3-9][0-9]{9}$`)
-	landlineRE = regexp.MustCompile(`^0[0-9]{2,3}-?[0-9]{7,8}$`)
-)
-
-// checkPhone accepts a mainland mobile number (11 digits from 13–19) or a landline with area code
-// (0713-1234567). Spaces are removed first.
-func checkPhone(s string) (string, bool) {
-	s = strings.ReplaceAll(strings.TrimSpace(s), " ", "")
-	return s, mobileRE.MatchString(s) || landlineRE.MatchString(s)
-}
-
-// MaskPhone masks a phone number for display: the first 3 and the last 4 characters stay
-// (138****5678, 071*****4567); anything shorter than 8 characters is masked entirely.
-func MaskPhone(s string) string {
-	if len(s) < 8 {
-		return strings.Repeat("*", len(s))
-	}
-	return s[:3] + strings.Repeat("*", len(s)-7) + s[len(s)-4:]
-}
-
 // RevealPhone fills in a helper's plain phone number, for a caller allowed to read it.
 func (s *Visits) RevealPhone(h *Helper) error {
 	if h.Phone != "" || len(h.PhoneCipher) == 0 {
@@ -265,7 +243,7 @@ func (s *Visits) CreateHelper(ctx context.Context, c Caller, householdID string,
 	if err != nil {
 		bad = append(bad, apperr.FieldViolation{Field: "helper.full_name", Description: err.Error(), Reason: ReasonPersonNameInvalid})
 	}
-	phone, ok := checkPhone(in.Phone)
+	phone, ok := pii.NormalizePhone(in.Phone)
 	if !ok {
 		bad = append(bad, apperr.FieldViolation{Field: "helper.phone", Reason: ReasonPhoneInvalid,
 			Description: "must be a mobile number (11 digits) or a landline with area code (0713-1234567)"})
@@ -287,7 +265,7 @@ func (s *Visits) CreateHelper(ctx context.Context, c Caller, householdID string,
 	}
 	h := &Helper{
 		ID: s.newID(), HouseholdID: householdID, FullName: name, Phone: phone,
-		PhoneCipher: sealed, PhoneMasked: MaskPhone(phone), WorkUnit: in.WorkUnit, Primary: in.Primary,
+		PhoneCipher: sealed, PhoneMasked: pii.MaskPhone(phone), WorkUnit: in.WorkUnit, Primary: in.Primary,
 		StartDate: in.StartDate, EndDate: in.EndDate, BackdateReason: in.BackdateReason,
 		Actor: c.Actor, RecordTime: now,
 	}

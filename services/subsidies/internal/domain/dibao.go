@@ -164,6 +164,8 @@ type Dibao struct {
 	now      func() time.Time
 	// ended are told when a coverage ends, in the same transaction (OnCoverageEnd).
 	ended []CoverageEndFunc
+	// names gives the names a posting's public notice shows (PublishNotices).
+	names RollNames
 }
 
 // CoverageEndFunc is told that the 低保 of a household ends: its last month paid and why.
@@ -194,7 +196,8 @@ func NewDibao(store DibaoStore, checks EligibilityCheckStore, engine *workflow.E
 		{Name: ReliefStepApplication},
 		{Name: ReliefStepSurvey, Guard: d.surveyGuard, Repeatable: true},
 		{Name: ReliefStepVillageReview, Guard: d.villageReviewGuard},
-		{Name: ReliefStepPosting, Posting: &workflow.PostingRule{MinDaysParameter: ParamDibaoPostingDays, ReopenAt: ReliefStepSurvey}},
+		{Name: ReliefStepPosting, Posting: &workflow.PostingRule{MinDaysParameter: ParamDibaoPostingDays, ReopenAt: ReliefStepSurvey,
+			Notice: d.notice}},
 		{Name: ReliefStepTownshipReview, Guard: reliefTownshipGuard},
 		{Name: ReliefStepCountyDecision, Guard: d.decisionGuard},
 	}})

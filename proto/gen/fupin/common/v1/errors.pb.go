@@ -95,6 +95,10 @@ const (
 	// UNAVAILABLE (HTTP 503): the session's access token has expired and the identity provider cannot be
 	// reached to renew it; the session stays, try again later.
 	ErrorReason_IDENTITY_PROVIDER_UNAVAILABLE ErrorReason = 44
+	// RESOURCE_EXHAUSTED (HTTP 429): the client (its address, or the X-Forwarded-For address a configured proxy
+	// gives) sent more public requests (/gongshi pages, objections) than the gateway's rate limit allows; the
+	// Retry-After header says when to try again. Limits are per gateway replica.
+	ErrorReason_RATE_LIMITED ErrorReason = 45
 	// PERMISSION_DENIED: the request_id was used before by another identity of the same subject (another
 	// department, role, region, on-behalf-of caller or purpose): only the identity that made the first call gets
 	// its result.
@@ -102,6 +106,16 @@ const (
 	// INVALID_ARGUMENT: a read in plain text asked for more records than one plain read may return (page_size or
 	// names above 100); the BadRequest names the field.
 	ErrorReason_PLAIN_TEXT_LIMIT_EXCEEDED ErrorReason = 31
+	// INVALID_ARGUMENT: the human check of an objection form was not passed: a wrong answer, a challenge expired,
+	// already spent, altered, or made for another notice. The BadRequest names challenge_answer or challenge_token.
+	ErrorReason_OBJECTION_CHALLENGE_FAILED ErrorReason = 60
+	// FAILED_PRECONDITION: the notice's posting is no longer in progress: it takes no objection online.
+	ErrorReason_NOTICE_CLOSED ErrorReason = 61
+	// RESOURCE_EXHAUSTED: the notice received as many objections today as policy allows
+	// (platform.intake.objections_per_notice_per_day); the hotline 12317 still takes them.
+	ErrorReason_OBJECTION_LIMIT ErrorReason = 62
+	// FAILED_PRECONDITION: the objection was already accepted or dismissed.
+	ErrorReason_OBJECTION_ALREADY_TRIAGED ErrorReason = 63
 )
 
 // Enum value maps for ErrorReason.
@@ -134,8 +148,13 @@ var (
 		42: "CSRF_TOKEN_MISMATCH",
 		43: "SESSION_ENDED",
 		44: "IDENTITY_PROVIDER_UNAVAILABLE",
+		45: "RATE_LIMITED",
 		30: "REPLAY_BY_OTHER_IDENTITY",
 		31: "PLAIN_TEXT_LIMIT_EXCEEDED",
+		60: "OBJECTION_CHALLENGE_FAILED",
+		61: "NOTICE_CLOSED",
+		62: "OBJECTION_LIMIT",
+		63: "OBJECTION_ALREADY_TRIAGED",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":      0,
@@ -165,8 +184,13 @@ var (
 		"CSRF_TOKEN_MISMATCH":           42,
 		"SESSION_ENDED":                 43,
 		"IDENTITY_PROVIDER_UNAVAILABLE": 44,
+		"RATE_LIMITED":                  45,
 		"REPLAY_BY_OTHER_IDENTITY":      30,
 		"PLAIN_TEXT_LIMIT_EXCEEDED":     31,
+		"OBJECTION_CHALLENGE_FAILED":    60,
+		"NOTICE_CLOSED":                 61,
+		"OBJECTION_LIMIT":               62,
+		"OBJECTION_ALREADY_TRIAGED":     63,
 	}
 )
 
@@ -201,7 +225,7 @@ var File_fupin_common_v1_errors_proto protoreflect.FileDescriptor
 
 const file_fupin_common_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x1cfupin/common/v1/errors.proto\x12\x0ffupin.common.v1*\xb4\x05\n" +
+	"\x1cfupin/common/v1/errors.proto\x12\x0ffupin.common.v1*\xad\x06\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fUNAUTHENTICATED\x10\x01\x12\x11\n" +
@@ -231,9 +255,14 @@ const file_fupin_common_v1_errors_proto_rawDesc = "" +
 	"\x0fREQUEST_TIMEOUT\x10)\x12\x17\n" +
 	"\x13CSRF_TOKEN_MISMATCH\x10*\x12\x11\n" +
 	"\rSESSION_ENDED\x10+\x12!\n" +
-	"\x1dIDENTITY_PROVIDER_UNAVAILABLE\x10,\x12\x1c\n" +
+	"\x1dIDENTITY_PROVIDER_UNAVAILABLE\x10,\x12\x10\n" +
+	"\fRATE_LIMITED\x10-\x12\x1c\n" +
 	"\x18REPLAY_BY_OTHER_IDENTITY\x10\x1e\x12\x1d\n" +
-	"\x19PLAIN_TEXT_LIMIT_EXCEEDED\x10\x1fB.Z,fupin.dev/proto/gen/fupin/common/v1;commonv1b\x06proto3"
+	"\x19PLAIN_TEXT_LIMIT_EXCEEDED\x10\x1f\x12\x1e\n" +
+	"\x1aOBJECTION_CHALLENGE_FAILED\x10<\x12\x11\n" +
+	"\rNOTICE_CLOSED\x10=\x12\x13\n" +
+	"\x0fOBJECTION_LIMIT\x10>\x12\x1d\n" +
+	"\x19OBJECTION_ALREADY_TRIAGED\x10?B.Z,fupin.dev/proto/gen/fupin/common/v1;commonv1b\x06proto3"
 
 var (
 	file_fupin_common_v1_errors_proto_rawDescOnce sync.Once
