@@ -247,4 +247,3 @@ func measureHeap(f func()) (peak, total uint64) {
 	}
 	return peak, sample[1].Value.Uint64() - allocs
 }
-
