@@ -114,7 +114,7 @@ func streamUpload(ctx context.Context, client identificationv1.ImportServiceClie
 		return nil, err
 	}
 	if err := stream.Send(&identificationv1.UploadLedgerRequest{Content: &identificationv1.UploadLedgerRequest_File{File: file}}); err != nil {
-		return stream.CloseAndRecv() // io.EOF from Send: the service has answered already
+		return answered(stream, body) // io.EOF from Send: the service has answered already
 	}
 	// One buffer for the whole upload: grpc-go encodes a message in Send before it returns, and the
 	// client's stats handler (otelgrpc) reads only its size, so the buffer is free again when Send returns.
@@ -126,7 +126,7 @@ func streamUpload(ctx context.Context, client identificationv1.ImportServiceClie
 		if n > 0 {
 			chunk.Chunk = buf[:n]
 			if err := stream.Send(msg); err != nil {
-				return stream.CloseAndRecv()
+				return answered(stream, body)
 			}
 		}
 		if errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF) {
@@ -141,6 +141,18 @@ func streamUpload(ctx context.Context, client identificationv1.ImportServiceClie
 		}
 	}
 	return stream.CloseAndRecv()
+}
+
+// answered returns the service's answer to an upload it stopped reading (a refusal: a header without
+// 身份证号, a file that is not XLSX), after reading the rest of the body into nothing. A browser still
+// sending a large file often reports a network error instead of an answer that arrives before its
+// request is sent, so the gateway takes the rest first (within the route's cap and read timeout, a
+// chunk at a time) and the person sees why the file was refused.
+func answered(stream grpc.ClientStreamingClient[identificationv1.UploadLedgerRequest, identificationv1.UploadLedgerResponse],
+	body io.Reader) (*identificationv1.UploadLedgerResponse, error) {
+	resp, err := stream.CloseAndRecv()
+	_, _ = io.Copy(io.Discard, body)
+	return resp, err
 }
 
 // badField is the gateway's INVALID_ARGUMENT about a part of the request it reads itself.
