@@ -131,7 +131,14 @@ describe('ledger upload', () => {
   it('reads an import record as a progress bar', () => {
     const rec = (r: Partial<Import>): Import => ({ size_bytes: '1000', bytes_read: '250', summary: { rows: '40', households_imported: '12' }, ...r })
     expect(progressOf(undefined)).toMatchObject({ percent: 0 })
-    expect(progressOf(rec({ state: 'IMPORT_STATE_RUNNING' }))).toEqual({ percent: 25, status: '', text: '导入中：已读 40 行，写入 12 户' })
+    expect(progressOf(rec({ state: 'IMPORT_STATE_RUNNING', source: '红桥村.csv' }))).toEqual({
+      percent: 25,
+      status: '',
+      indeterminate: false,
+      text: '导入中：已读 40 行，写入 12 户',
+    })
+    // An XLSX file is read whole before its rows: its share read says nothing, the bar just moves.
+    expect(progressOf(rec({ state: 'IMPORT_STATE_RUNNING', source: '红桥村.xlsx', bytes_read: '1000' }))).toMatchObject({ indeterminate: true })
     expect(progressOf(rec({ state: 'IMPORT_STATE_RUNNING', bytes_read: '1000' })).percent).toBe(99)
     expect(progressOf(rec({ state: 'IMPORT_STATE_DONE' }))).toMatchObject({ percent: 100, status: 'success' })
     expect(progressOf(rec({ state: 'IMPORT_STATE_FAILED', status_message: '文件过大' }))).toMatchObject({

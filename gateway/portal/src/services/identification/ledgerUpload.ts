@@ -121,6 +121,8 @@ export interface RecordProgress {
   /** 0–100. */
   percent: number
   status: 'success' | 'exception' | 'warning' | ''
+  /** The share read says nothing yet (an XLSX file is read whole before its rows): a moving bar. */
+  indeterminate: boolean
   text: string
 }
 
@@ -130,21 +132,27 @@ export interface RecordProgress {
  * once done, and what the record says in Chinese.
  */
 export function progressOf(rec: Import | undefined): RecordProgress {
-  if (!rec) return { percent: 0, status: '', text: '等待服务开始导入…' }
+  if (!rec) return { percent: 0, status: '', indeterminate: true, text: '等待服务开始导入…' }
   const size = Number(rec.size_bytes ?? 0)
   const read = Number(rec.bytes_read ?? 0)
   const sum = rec.summary ?? {}
   const counts = `已读 ${sum.rows ?? '0'} 行，写入 ${sum.households_imported ?? '0'} 户`
   switch (rec.state) {
     case 'IMPORT_STATE_DONE':
-      return { percent: 100, status: 'success', text: `已完成：${counts}` }
+      return { percent: 100, status: 'success', indeterminate: false, text: `已完成：${counts}` }
     case 'IMPORT_STATE_FAILED':
-      return { percent: pct(read, size), status: 'exception', text: `失败：${rec.status_message ?? ''}` }
+      return { percent: pct(read, size), status: 'exception', indeterminate: false, text: `失败：${rec.status_message ?? ''}` }
     case 'IMPORT_STATE_INTERRUPTED':
-      return { percent: pct(read, size), status: 'warning', text: `已中断：已写入的保留，重新导入同一文件可续传。${counts}` }
+      return {
+        percent: pct(read, size),
+        status: 'warning',
+        indeterminate: false,
+        text: `已中断：已写入的保留，重新导入同一文件可续传。${counts}`,
+      }
   }
   // Running: never 100 before the record says done (the last batch and the answer are still to come).
-  return { percent: Math.min(pct(read, size), 99), status: '', text: `导入中：${counts}` }
+  const xlsx = ledgerFormat(rec.source ?? '') === 'xlsx'
+  return { percent: xlsx ? 100 : Math.min(pct(read, size), 99), status: '', indeterminate: xlsx, text: `导入中：${counts}` }
 }
 
 function pct(read: number, size: number): number {
