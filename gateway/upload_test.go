@@ -151,8 +151,8 @@ func TestLedgerUpload(t *testing.T) {
 		t.Logf("20 MiB upload: live heap grew by at most %.2f MiB; %.1f MiB allocated (client, gateway and service in one process)",
 			float64(peak)/(1<<20), float64(total)/(1<<20))
 		// Buffering the file would hold 20 MiB at once; a chunk at a time holds a few chunks (gateway,
-		// gRPC buffers, the service's message) plus garbage not yet collected.
-		if peak > 8<<20 {
+		// gRPC buffers, the service's message): 2–4 MiB measured, about 6 MiB under -race.
+		if peak > 12<<20 {
 			t.Errorf("live heap grew by %d bytes during a 20 MiB upload", peak)
 		}
 		if srv.bytes != size {
