@@ -82,6 +82,7 @@ type backend struct {
 	server *grpc.Server
 	health *health.Server
 	region *regionServer // set for identification only
+	upload *uploadServer // set for identification only
 }
 
 func startBackend(t *testing.T, cli *clientv3.Client, name string) *backend {
@@ -97,6 +98,8 @@ func startBackend(t *testing.T, cli *clientv3.Client, name string) *backend {
 		b.region = &regionServer{}
 		identificationv1.RegisterRegionServiceServer(srv, b.region)
 		identificationv1.RegisterRegisterExportServiceServer(srv, exportServer{})
+		b.upload = &uploadServer{}
+		identificationv1.RegisterImportServiceServer(srv, b.upload)
 	}
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)

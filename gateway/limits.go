@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -82,6 +83,15 @@ func (l Limits) withDefaults() Limits {
 	def(&l.WriteTimeout, DefaultWriteTimeout)
 	def(&l.IdleTimeout, DefaultIdleTimeout)
 	l.Public = l.Public.withDefaults()
+	// The ledger upload (upload.go) takes a whole county's file: its own cap and read time unless configured.
+	if _, ok := l.Routes[uploadRoute]; !ok {
+		routes := maps.Clone(l.Routes)
+		if routes == nil {
+			routes = map[string]RouteLimits{}
+		}
+		routes[uploadRoute] = RouteLimits{MaxBodyBytes: DefaultMaxUploadBytes, ReadTimeout: DefaultUploadReadLimit}
+		l.Routes = routes
+	}
 	return l
 }
 
@@ -102,7 +112,7 @@ func (l Limits) route(key string) (int64, time.Duration) {
 // LimitsFromEnv reads FUPIN_GATEWAY_MAX_BODY_BYTES, FUPIN_GATEWAY_MAX_HEADER_BYTES (integers) and
 // FUPIN_GATEWAY_READ_HEADER_TIMEOUT, FUPIN_GATEWAY_READ_TIMEOUT, FUPIN_GATEWAY_WRITE_TIMEOUT,
 // FUPIN_GATEWAY_IDLE_TIMEOUT (Go durations such as "30s"), FUPIN_GATEWAY_PUBLIC_READS_PER_MINUTE,
-// FUPIN_GATEWAY_OBJECTIONS_PER_HOUR (integers) and FUPIN_GATEWAY_TRUSTED_PROXIES (comma-separated addresses or
+// FUPIN_GATEWAY_OBJECTIONS_PER_HOUR, FUPIN_GATEWAY_MAX_UPLOAD_BYTES (the ledger upload's cap; integers) and FUPIN_GATEWAY_TRUSTED_PROXIES (comma-separated addresses or
 // CIDR prefixes); unset ones keep the defaults. Every problem is
 // reported at once.
 func LimitsFromEnv() (Limits, error) {
@@ -136,6 +146,9 @@ func LimitsFromEnv() (Limits, error) {
 	duration("FUPIN_GATEWAY_IDLE_TIMEOUT", &l.IdleTimeout)
 	integer("FUPIN_GATEWAY_PUBLIC_READS_PER_MINUTE", func(n int64) { l.Public.ReadsPerMinute = int(min(n, 1<<20)) })
 	integer("FUPIN_GATEWAY_OBJECTIONS_PER_HOUR", func(n int64) { l.Public.ObjectionsPerHour = int(min(n, 1<<20)) })
+	integer("FUPIN_GATEWAY_MAX_UPLOAD_BYTES", func(n int64) {
+		l.Routes = map[string]RouteLimits{uploadRoute: {MaxBodyBytes: n, ReadTimeout: DefaultUploadReadLimit}}
+	})
 	if v := os.Getenv("FUPIN_GATEWAY_TRUSTED_PROXIES"); v != "" {
 		p, err := parsePrefixes(v)
 		if err != nil {

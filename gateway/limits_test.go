@@ -261,8 +261,11 @@ func TestWriteTimeoutIsPerPiece(t *testing.T) {
 func TestLimitsFromEnv(t *testing.T) {
 	vars := []string{"FUPIN_GATEWAY_MAX_BODY_BYTES", "FUPIN_GATEWAY_MAX_HEADER_BYTES", "FUPIN_GATEWAY_READ_HEADER_TIMEOUT",
 		"FUPIN_GATEWAY_READ_TIMEOUT", "FUPIN_GATEWAY_WRITE_TIMEOUT", "FUPIN_GATEWAY_IDLE_TIMEOUT", "FUPIN_GATEWAY_PUBLIC_READS_PER_MINUTE",
-		"FUPIN_GATEWAY_OBJECTIONS_PER_HOUR", "FUPIN_GATEWAY_TRUSTED_PROXIES"}
+		"FUPIN_GATEWAY_OBJECTIONS_PER_HOUR", "FUPIN_GATEWAY_TRUSTED_PROXIES", "FUPIN_GATEWAY_MAX_UPLOAD_BYTES"}
 	defaultPublic := PublicLimits{ReadsPerMinute: DefaultPublicReadsPerMinute, ObjectionsPerHour: DefaultPublicObjectionsPerHour}
+	upload := func(max int64) map[string]RouteLimits {
+		return map[string]RouteLimits{uploadRoute: {MaxBodyBytes: max, ReadTimeout: DefaultUploadReadLimit}}
+	}
 	tests := []struct {
 		name    string
 		env     map[string]string
@@ -271,13 +274,15 @@ func TestLimitsFromEnv(t *testing.T) {
 	}{
 		{name: "nothing set: the defaults", want: Limits{MaxBodyBytes: DefaultMaxBodyBytes, MaxHeaderBytes: DefaultMaxHeaderBytes,
 			ReadHeaderTimeout: DefaultReadHeaderTimeout, ReadTimeout: DefaultReadTimeout, WriteTimeout: DefaultWriteTimeout, IdleTimeout: DefaultIdleTimeout,
-			Public: defaultPublic}},
+			Public: defaultPublic, Routes: upload(DefaultMaxUploadBytes)}},
 		{name: "every setting", env: map[string]string{"FUPIN_GATEWAY_MAX_BODY_BYTES": "1048576", "FUPIN_GATEWAY_MAX_HEADER_BYTES": "16384",
 			"FUPIN_GATEWAY_READ_HEADER_TIMEOUT": "5s", "FUPIN_GATEWAY_READ_TIMEOUT": "1m", "FUPIN_GATEWAY_WRITE_TIMEOUT": "2m", "FUPIN_GATEWAY_IDLE_TIMEOUT": "30s",
-			"FUPIN_GATEWAY_PUBLIC_READS_PER_MINUTE": "60", "FUPIN_GATEWAY_OBJECTIONS_PER_HOUR": "5", "FUPIN_GATEWAY_TRUSTED_PROXIES": "10.0.0.0/8,192.0.2.7"},
+			"FUPIN_GATEWAY_PUBLIC_READS_PER_MINUTE": "60", "FUPIN_GATEWAY_OBJECTIONS_PER_HOUR": "5", "FUPIN_GATEWAY_TRUSTED_PROXIES": "10.0.0.0/8,192.0.2.7",
+			"FUPIN_GATEWAY_MAX_UPLOAD_BYTES": "1073741824"},
 			want: Limits{MaxBodyBytes: 1 << 20, MaxHeaderBytes: 16 << 10, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: time.Minute,
 				WriteTimeout: 2 * time.Minute, IdleTimeout: 30 * time.Second, Public: PublicLimits{ReadsPerMinute: 60, ObjectionsPerHour: 5,
-					TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.7/32")}}}},
+					TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.7/32")}},
+				Routes: upload(1 << 30)}},
 		{name: "wrong values are all reported", env: map[string]string{"FUPIN_GATEWAY_MAX_BODY_BYTES": "4MB", "FUPIN_GATEWAY_READ_TIMEOUT": "-1s",
 			"FUPIN_GATEWAY_WRITE_TIMEOUT": "soon", "FUPIN_GATEWAY_TRUSTED_PROXIES": "lb.example"},
 			wantErr: []string{"FUPIN_GATEWAY_MAX_BODY_BYTES", "FUPIN_GATEWAY_READ_TIMEOUT", "FUPIN_GATEWAY_WRITE_TIMEOUT", "FUPIN_GATEWAY_TRUSTED_PROXIES"}},

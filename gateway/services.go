@@ -48,6 +48,8 @@ func knownServices() map[string]service {
 			identificationv1.RegisterIncomeServiceHandler,
 			identificationv1.RegisterMonitoringServiceHandler,
 			identificationv1.RegisterImportServiceHandler,
+			// The ledger upload (upload.go): a client stream, so a route of the gateway's own.
+			registerLedgerUpload,
 			// Every service serves the county's live policy; the gateway asks the register's.
 			commonv1.RegisterPolicyServiceHandler,
 			identificationv1.RegisterObjectionTriageServiceHandler,

@@ -136,6 +136,9 @@ export const enumLabels: Record<string, string> = {
   "EXIT_ITEM_SAFE_HOUSING": "住房安全有保障",
   "EXIT_ITEM_SAFE_DRINKING_WATER": "饮水安全有保障",
   "EXIT_ITEM_HOUSEHOLD_CONSENT": "贫困户签字认可",
+  "LEDGER_FILE_FORMAT_UNSPECIFIED": "",
+  "LEDGER_FILE_FORMAT_CSV": "CSV: UTF-8 (with or without a byte-order mark) or GB18030",
+  "LEDGER_FILE_FORMAT_XLSX": "XLSX: one worksheet",
   "IMPORT_OUTCOME_UNSPECIFIED": "",
   "IMPORT_OUTCOME_REJECTED": "Not written: a row of the household breaks a rule; fix the file and import it again",
   "IMPORT_OUTCOME_CONFLICT": "Not written: a household with this 户编号 is registered with different content",
@@ -480,6 +483,10 @@ export const enumValues = {
     "EXIT_ITEM_SAFE_HOUSING",
     "EXIT_ITEM_SAFE_DRINKING_WATER",
     "EXIT_ITEM_HOUSEHOLD_CONSENT"
+  ],
+  "LedgerFileFormat": [
+    "LEDGER_FILE_FORMAT_CSV",
+    "LEDGER_FILE_FORMAT_XLSX"
   ],
   "ImportOutcome": [
     "IMPORT_OUTCOME_REJECTED",

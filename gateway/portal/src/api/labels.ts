@@ -16,6 +16,8 @@ const portalLabels: Record<string, string> = {
   CLUE_IMPORT_OUTCOME_FAILED: '未登记',
   ROLL_EXPORT_FORMAT_CSV: 'CSV',
   ROLL_EXPORT_FORMAT_XLSX: 'Excel (XLSX)',
+  LEDGER_FILE_FORMAT_CSV: 'CSV 文件',
+  LEDGER_FILE_FORMAT_XLSX: 'Excel 文件 (XLSX)',
 }
 
 export type EnumName = keyof typeof enumValues

@@ -4310,6 +4310,20 @@ export interface components {
             readonly last_row?: string;
             /** @description Why a failed or interrupted import stopped, for people; never holds personal data. */
             readonly status_message?: string;
+            /** @description The request_id of the upload that started it (UploadLedger); empty for ImportHouseholds. */
+            readonly request_id?: string;
+            /**
+             * Format: int64
+             * @description An upload's declared size in bytes; 0 for ImportHouseholds.
+             */
+            readonly size_bytes?: string;
+            /**
+             * Format: int64
+             * @description Of an upload: the bytes of the file read up to the last batch written (a CSV file's progress is
+             *     bytes_read / size_bytes; an XLSX file is read whole before its rows, so its record says size_bytes
+             *     once the import starts).
+             */
+            readonly bytes_read?: string;
         };
         /** @description ImportCluesRequest is the request of ImportClues. */
         v1ImportCluesRequest: {
@@ -6883,6 +6897,8 @@ export interface operations {
                 page_size?: number;
                 /** @description The next_page_token of the previous page. */
                 page_token?: string;
+                /** @description Only the record of the upload with this request_id (UploadLedger's LedgerFile.request_id). */
+                request_id?: string;
             };
             header?: never;
             path?: never;

@@ -17,8 +17,9 @@ func main() {
 		demo, _ := strconv.Atoi(os.Getenv("FUPIN_DEMO_HOUSEHOLDS"))
 		maxRows, _ := strconv.ParseInt(os.Getenv("FUPIN_IMPORT_MAX_ROWS"), 10, 64)
 		maxCell, _ := strconv.Atoi(os.Getenv("FUPIN_IMPORT_MAX_CELL_CHARS"))
+		maxUpload, _ := strconv.ParseInt(os.Getenv("FUPIN_IMPORT_MAX_UPLOAD_BYTES"), 10, 64)
 		return identification.Run(ctx, identification.Config{Config: base,
 			RegionsFile: os.Getenv("FUPIN_REGIONS_FILE"), DemoHouseholds: demo,
-			ImportLimits: tabular.Limits{MaxRows: maxRows, MaxCellChars: maxCell}})
+			ImportLimits: tabular.Limits{MaxRows: maxRows, MaxCellChars: maxCell}, MaxUploadBytes: maxUpload})
 	})
 }

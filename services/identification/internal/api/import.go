@@ -27,6 +27,7 @@ type Imports struct {
 	audit     *audit.Log
 	conflicts *conflicts.Book
 	now       func() time.Time
+	maxUpload int64 // the largest file UploadLedger takes (LimitUploads)
 }
 
 var _ identificationv1.ImportServiceServer = (*Imports)(nil)
@@ -36,7 +37,7 @@ var _ identificationv1.ImportServiceServer = (*Imports)(nil)
 // disclose persons held outside the caller's scope are recorded in book, as the platform's server does
 // for refused requests.
 func NewImports(importer *domain.LedgerImporter, log *audit.Log, book *conflicts.Book, now func() time.Time) *Imports {
-	return &Imports{importer: importer, audit: log, conflicts: book, now: now}
+	return &Imports{importer: importer, audit: log, conflicts: book, now: now, maxUpload: DefaultMaxUploadBytes}
 }
 
 // ImportHouseholds streams the ledger's rows into the import and its findings back, batch by batch.
@@ -64,25 +65,30 @@ func (s *Imports) ImportHouseholds(stream identificationv1.ImportService_ImportH
 		pending = nil
 		return rows, nil
 	}
-	opts := domain.LedgerImportOptions{DryRun: settings.GetDryRun(), Source: settings.GetSource(),
-		BatchSize: int(settings.GetBatchSize()),
-		InBatch: func(ctx context.Context, importID string, written int) error {
-			return s.audit.Write(ctx, s.record(ctx, ac, importID, written))
-		},
-		Disclosed: func(ctx context.Context, members []string) error {
-			r := s.record(ctx, ac, "", 0)
-			r.Code = codes.AlreadyExists.String()
-			return s.conflicts.Record(ctx, r, members)
-		}}
+	opts := s.options(ac, identificationv1.ImportService_ImportHouseholds_FullMethodName)
+	opts.DryRun, opts.Source, opts.BatchSize = settings.GetDryRun(), settings.GetSource(), int(settings.GetBatchSize())
 	_, err = s.importer.Import(ctx, c, opts, next, func(p domain.LedgerImportProgress) error {
 		return stream.Send(toImportResponse(p))
 	})
 	return err
 }
 
-func (s *Imports) record(ctx context.Context, c *auth.Caller, importID string, written int) audit.Record {
-	r := audit.Record{At: s.now(), Kind: audit.KindMutation,
-		Method: identificationv1.ImportService_ImportHouseholds_FullMethodName, Actor: c.Subject,
+// options are the import options every import stream shares: each batch's audit row and the record of
+// findings that disclose persons held outside the caller's scope, both under the stream's method.
+func (s *Imports) options(ac *auth.Caller, method string) domain.LedgerImportOptions {
+	return domain.LedgerImportOptions{
+		InBatch: func(ctx context.Context, importID string, written int) error {
+			return s.audit.Write(ctx, s.record(ctx, ac, method, importID, written))
+		},
+		Disclosed: func(ctx context.Context, members []string) error {
+			r := s.record(ctx, ac, method, "", 0)
+			r.Code = codes.AlreadyExists.String()
+			return s.conflicts.Record(ctx, r, members)
+		}}
+}
+
+func (s *Imports) record(ctx context.Context, c *auth.Caller, method, importID string, written int) audit.Record {
+	r := audit.Record{At: s.now(), Kind: audit.KindMutation, Method: method, Actor: c.Subject,
 		Department: auth.DepartmentCode(c.Department), Role: auth.RoleCode(c.Role), Resource: "imports/" + importID,
 		RecordCount: written, Code: "OK", TraceID: trace.SpanContextFromContext(ctx).TraceID().String()}
 	if c.Purpose != commonv1.Purpose_PURPOSE_UNSPECIFIED {
@@ -105,6 +111,18 @@ func (s *Imports) GetImport(ctx context.Context, req *identificationv1.GetImport
 
 // ListImports lists import records, newest first.
 func (s *Imports) ListImports(ctx context.Context, req *identificationv1.ListImportsRequest) (*identificationv1.ListImportsResponse, error) {
+	if id := req.GetRequestId(); id != "" {
+		// An upload's records: at most a few (one per attempt that reached the import), no paging.
+		recs, err := s.importer.ImportsByRequest(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		resp := &identificationv1.ListImportsResponse{}
+		for _, r := range recs {
+			resp.Imports = append(resp.Imports, toImport(r))
+		}
+		return resp, nil
+	}
 	before, err := pagetoken.After(req.GetPageToken(), "im1")
 	if err != nil {
 		return nil, err
@@ -127,7 +145,8 @@ func (s *Imports) ListImports(ctx context.Context, req *identificationv1.ListImp
 func toImport(r *domain.LedgerImport) *identificationv1.Import {
 	out := &identificationv1.Import{Name: "imports/" + r.ID, Actor: r.Actor, Source: r.Source,
 		State: identificationv1.ImportState(r.State), CreateTime: timestamppb.New(r.Started),
-		Summary: toImportSummary(r.Summary), LastHouseholdNumber: r.LastNumber, LastRow: r.LastRow, StatusMessage: r.Message}
+		Summary: toImportSummary(r.Summary), LastHouseholdNumber: r.LastNumber, LastRow: r.LastRow, StatusMessage: r.Message,
+		RequestId: r.RequestID, SizeBytes: r.SizeBytes, BytesRead: r.BytesRead}
 	out.Summary.Import, out.Summary.Done = "", r.State == domain.LedgerImportDone
 	if !r.Updated.IsZero() {
 		out.UpdateTime = timestamppb.New(r.Updated)

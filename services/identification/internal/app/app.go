@@ -34,6 +34,8 @@ type Config struct {
 	// ImportLimits bound one ledger import stream: MaxRows rows, cells of MaxCellChars characters (zero:
 	// the file reader's defaults, docs/IMPORT.md).
 	ImportLimits tabular.Limits
+	// MaxUploadBytes is the largest ledger file UploadLedger takes (0: api.DefaultMaxUploadBytes, 256 MiB).
+	MaxUploadBytes int64
 }
 
 // Run serves until ctx ends.
@@ -77,7 +79,9 @@ func Run(ctx context.Context, cfg Config) error {
 		p.Close()
 		return fmt.Errorf("%s: %w", Name, err)
 	}
-	identificationv1.RegisterImportServiceServer(p.Server.GRPC(), api.NewImports(importer, p.Audit, p.Conflicts, now))
+	imports := api.NewImports(importer, p.Audit, p.Conflicts, now)
+	imports.LimitUploads(cfg.MaxUploadBytes)
+	identificationv1.RegisterImportServiceServer(p.Server.GRPC(), imports)
 	identificationv1.RegisterCaseServiceServer(p.Server.GRPC(), api.NewCases(cases))
 	registerNotices(p, engine, cases, monitoring, now)
 	visits := domain.NewVisits(st, p.PII, p.Policy, now, newID)

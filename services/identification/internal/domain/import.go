@@ -120,6 +120,13 @@ type LedgerImportOptions struct {
 	// their scope, with those member records and outside any transaction: the API records them as the
 	// platform's server does for refused requests (conflicts.Book.Record).
 	Disclosed func(ctx context.Context, members []string) error
+	// RequestID and SizeBytes describe an uploaded file (UploadLedger) on the import record: the client's
+	// id of the upload, by which it finds the record, and the file's declared size.
+	RequestID string
+	SizeBytes int64
+	// BytesRead, when set, says how many bytes of the uploaded file the reader has taken so far; each
+	// batch's record update keeps it, so the record shows the upload's progress.
+	BytesRead func() int64
 }
 
 // LedgerImportState is the state of an import record.
@@ -151,6 +158,10 @@ type LedgerImport struct {
 	LastRow    int64
 	// Message says why a failed or interrupted import stopped; never personal data.
 	Message string
+	// RequestID, SizeBytes and BytesRead: of an uploaded file (LedgerImportOptions), else empty.
+	RequestID string
+	SizeBytes int64
+	BytesRead int64
 }
 
 // KnownPerson is a person the register already has, found by blind index.
@@ -243,7 +254,8 @@ func (im *LedgerImporter) Import(ctx context.Context, c Caller, opts LedgerImpor
 	s.sum.DryRun = opts.DryRun
 	if !opts.DryRun {
 		s.rec = &LedgerImport{ID: im.svc.newID(), Actor: c.Actor, Source: opts.Source, State: LedgerImportRunning,
-			Started: now, Updated: now}
+			Started: now, Updated: now, RequestID: opts.RequestID, SizeBytes: opts.SizeBytes}
+		s.rec.BytesRead = s.bytesRead()
 		s.sum.ImportID = s.rec.ID
 		if err := im.store.InTx(ctx, func(ctx context.Context) error { return im.store.SaveImport(ctx, s.rec) }); err != nil {
 			return LedgerImportSummary{}, err
@@ -982,7 +994,7 @@ func (s *ledgerSession) write(ctx context.Context, batch []checked) ([]LedgerIss
 			}
 		}
 		rec := *s.rec
-		rec.Updated, rec.LastRow = s.im.svc.now(), lastRow
+		rec.Updated, rec.LastRow, rec.BytesRead = s.im.svc.now(), lastRow, s.bytesRead()
 		if n := len(d.written); n > 0 {
 			rec.LastNumber = d.written[n-1].Number
 		}

@@ -39,6 +39,8 @@ type LedgerImportRecords interface {
 	// ListLedgerImports returns up to limit records with ids before before ("": from the newest), newest
 	// first (ids sort by creation time).
 	ListLedgerImports(ctx context.Context, before string, limit int) ([]*LedgerImport, error)
+	// LedgerImportsByRequest returns the records of uploads with this request id, newest first.
+	LedgerImportsByRequest(ctx context.Context, requestID string) ([]*LedgerImport, error)
 	// InterruptImports marks the running records not updated since staleBefore as interrupted, finished at
 	// their last update, with message; it returns how many it marked.
 	InterruptImports(ctx context.Context, staleBefore time.Time, message string) (int, error)
@@ -49,6 +51,7 @@ type LedgerImportRecords interface {
 func (s *ledgerSession) finish(ctx context.Context, err error) error {
 	rec := s.rec
 	rec.State, rec.Finished, rec.Summary, rec.Message = LedgerImportDone, s.im.svc.now(), s.sum, ""
+	rec.BytesRead = s.bytesRead()
 	rec.Updated = rec.Finished
 	switch e, refused := apperr.As(err); {
 	case err == nil:
@@ -130,6 +133,27 @@ func (im *LedgerImporter) ListImports(ctx context.Context, before string, limit 
 		im.asOfNow(r)
 	}
 	return recs, next, nil
+}
+
+// ImportsByRequest returns the records of the uploads with this request id (UploadLedger), newest first:
+// a client that started an upload finds its record, and its progress, by the id it chose.
+func (im *LedgerImporter) ImportsByRequest(ctx context.Context, requestID string) ([]*LedgerImport, error) {
+	recs, err := im.store.LedgerImportsByRequest(ctx, requestID)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range recs {
+		im.asOfNow(r)
+	}
+	return recs, nil
+}
+
+// bytesRead is how much of an uploaded file the reader has taken (0 when the rows do not come from a file).
+func (s *ledgerSession) bytesRead() int64 {
+	if s.opts.BytesRead == nil {
+		return 0
+	}
+	return s.opts.BytesRead()
 }
 
 // asOfNow reads a running record that stopped reporting as interrupted, whether or not a restart has

@@ -320,21 +320,23 @@ var _ domain.LedgerImportRecords = (*Store)(nil)
 
 // importCols are household_imports' columns in the order scanImport reads them.
 const importCols = `id, actor, source, state, started_us, finished_us, updated_us, rows_read, households_read,
-	households_imported, persons_imported, already_imported, conflicting, rejected, last_number, last_row, message`
+	households_imported, persons_imported, already_imported, conflicting, rejected, last_number, last_row, message,
+	request_id, size_bytes, bytes_read`
 
 // SaveImport inserts or updates an import record.
 func (s *Store) SaveImport(ctx context.Context, r *domain.LedgerImport) error {
 	sum := r.Summary
 	_, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO household_imports (`+importCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
 		ON CONFLICT (id) DO UPDATE SET state = excluded.state, finished_us = excluded.finished_us,
 		updated_us = excluded.updated_us, rows_read = excluded.rows_read, households_read = excluded.households_read,
 		households_imported = excluded.households_imported, persons_imported = excluded.persons_imported,
 		already_imported = excluded.already_imported, conflicting = excluded.conflicting, rejected = excluded.rejected,
-		last_number = excluded.last_number, last_row = excluded.last_row, message = excluded.message`,
+		last_number = excluded.last_number, last_row = excluded.last_row, message = excluded.message,
+		bytes_read = excluded.bytes_read`,
 		r.ID, r.Actor, r.Source, int32(r.State), r.Started.UnixMicro(), microsOrZero(r.Finished), microsOrZero(r.Updated),
 		sum.Rows, sum.Households, sum.Imported, sum.Persons, sum.AlreadyImported, sum.Conflicting, sum.Rejected,
-		r.LastNumber, r.LastRow, r.Message)
+		r.LastNumber, r.LastRow, r.Message, r.RequestID, r.SizeBytes, r.BytesRead)
 	if err != nil {
 		return fmt.Errorf("save import %s: %w", r.ID, err)
 	}
@@ -379,6 +381,17 @@ func (s *Store) ListLedgerImports(ctx context.Context, before string, limit int)
 	return recs, nil
 }
 
+// LedgerImportsByRequest returns the records of the uploads with this request id, newest first.
+func (s *Store) LedgerImportsByRequest(ctx context.Context, requestID string) ([]*domain.LedgerImport, error) {
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+importCols+` FROM household_imports
+		WHERE request_id = $1 AND request_id <> '' ORDER BY id DESC LIMIT 100`, requestID)
+	recs, err := sqldb.Collect(rows, err, func(r *sql.Rows) (*domain.LedgerImport, error) { return scanImport(r) })
+	if err != nil {
+		return nil, fmt.Errorf("imports of request: %w", err)
+	}
+	return recs, nil
+}
+
 // InterruptImports marks running records that stopped reporting as interrupted.
 func (s *Store) InterruptImports(ctx context.Context, staleBefore time.Time, message string) (int, error) {
 	res, err := s.db.Exec(ctx, `UPDATE household_imports SET state = $1, finished_us = updated_us, message = $2
@@ -396,7 +409,8 @@ func scanImport(row interface{ Scan(...any) error }) (*domain.LedgerImport, erro
 	var started, finished, updated int64
 	err := row.Scan(&r.ID, &r.Actor, &r.Source, &r.State, &started, &finished, &updated, &r.Summary.Rows,
 		&r.Summary.Households, &r.Summary.Imported, &r.Summary.Persons, &r.Summary.AlreadyImported,
-		&r.Summary.Conflicting, &r.Summary.Rejected, &r.LastNumber, &r.LastRow, &r.Message)
+		&r.Summary.Conflicting, &r.Summary.Rejected, &r.LastNumber, &r.LastRow, &r.Message, &r.RequestID, &r.SizeBytes,
+		&r.BytesRead)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,7 @@
 // and exit cases, and 防返贫监测. Each route names the operations it needs; pages load lazily, so the
 // dashboard's charts and the forms stay out of the first bundle.
 import { markRaw } from 'vue'
-import { DataAnalysis, House, Document, Warning } from '@element-plus/icons-vue'
+import { DataAnalysis, House, Document, Warning, Upload } from '@element-plus/icons-vue'
 import type { PortalModule } from '../module'
 
 export const identification: PortalModule = {
@@ -62,6 +62,14 @@ export const identification: PortalModule = {
       component: () => import('./pages/ScreeningPage.vue'),
       meta: { title: '数据排查', ops: ['MonitoringService_RunScreening'] },
     },
+    {
+      path: 'imports',
+      name: 'imports',
+      component: () => import('./pages/ImportPage.vue'),
+      // The upload itself (UploadLedger) has no REST binding: the page shows its form to those who may
+      // upload (ledgerUpload.ts, mayUpload); auditors see the records.
+      meta: { title: '台账导入', ops: ['ImportService_ListImports'] },
+    },
   ],
   menu: [
     { path: '/', title: '首页', icon: markRaw(DataAnalysis), ops: ['StatisticsService_GetStatistics'] },
@@ -84,5 +92,6 @@ export const identification: PortalModule = {
         { path: '/monitoring/screening', title: '数据排查', ops: ['MonitoringService_RunScreening'] },
       ],
     },
+    { path: '/imports', title: '导入', icon: markRaw(Upload), ops: ['ImportService_ListImports'] },
   ],
 }

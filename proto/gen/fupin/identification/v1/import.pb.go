@@ -25,6 +25,59 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// LedgerFileFormat is the format of an uploaded ledger file.
+type LedgerFileFormat int32
+
+const (
+	// Not set.
+	LedgerFileFormat_LEDGER_FILE_FORMAT_UNSPECIFIED LedgerFileFormat = 0
+	// CSV: UTF-8 (with or without a byte-order mark) or GB18030.
+	LedgerFileFormat_LEDGER_FILE_FORMAT_CSV LedgerFileFormat = 1
+	// XLSX: one worksheet.
+	LedgerFileFormat_LEDGER_FILE_FORMAT_XLSX LedgerFileFormat = 2
+)
+
+// Enum value maps for LedgerFileFormat.
+var (
+	LedgerFileFormat_name = map[int32]string{
+		0: "LEDGER_FILE_FORMAT_UNSPECIFIED",
+		1: "LEDGER_FILE_FORMAT_CSV",
+		2: "LEDGER_FILE_FORMAT_XLSX",
+	}
+	LedgerFileFormat_value = map[string]int32{
+		"LEDGER_FILE_FORMAT_UNSPECIFIED": 0,
+		"LEDGER_FILE_FORMAT_CSV":         1,
+		"LEDGER_FILE_FORMAT_XLSX":        2,
+	}
+)
+
+func (x LedgerFileFormat) Enum() *LedgerFileFormat {
+	p := new(LedgerFileFormat)
+	*p = x
+	return p
+}
+
+func (x LedgerFileFormat) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (LedgerFileFormat) Descriptor() protoreflect.EnumDescriptor {
+	return file_fupin_identification_v1_import_proto_enumTypes[0].Descriptor()
+}
+
+func (LedgerFileFormat) Type() protoreflect.EnumType {
+	return &file_fupin_identification_v1_import_proto_enumTypes[0]
+}
+
+func (x LedgerFileFormat) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use LedgerFileFormat.Descriptor instead.
+func (LedgerFileFormat) EnumDescriptor() ([]byte, []int) {
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{0}
+}
+
 // ImportOutcome is what happened to a household that was not simply imported.
 type ImportOutcome int32
 
@@ -66,11 +119,11 @@ func (x ImportOutcome) String() string {
 }
 
 func (ImportOutcome) Descriptor() protoreflect.EnumDescriptor {
-	return file_fupin_identification_v1_import_proto_enumTypes[0].Descriptor()
+	return file_fupin_identification_v1_import_proto_enumTypes[1].Descriptor()
 }
 
 func (ImportOutcome) Type() protoreflect.EnumType {
-	return &file_fupin_identification_v1_import_proto_enumTypes[0]
+	return &file_fupin_identification_v1_import_proto_enumTypes[1]
 }
 
 func (x ImportOutcome) Number() protoreflect.EnumNumber {
@@ -79,7 +132,7 @@ func (x ImportOutcome) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ImportOutcome.Descriptor instead.
 func (ImportOutcome) EnumDescriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{0}
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{1}
 }
 
 // ImportState is the state of an import record.
@@ -129,11 +182,11 @@ func (x ImportState) String() string {
 }
 
 func (ImportState) Descriptor() protoreflect.EnumDescriptor {
-	return file_fupin_identification_v1_import_proto_enumTypes[1].Descriptor()
+	return file_fupin_identification_v1_import_proto_enumTypes[2].Descriptor()
 }
 
 func (ImportState) Type() protoreflect.EnumType {
-	return &file_fupin_identification_v1_import_proto_enumTypes[1]
+	return &file_fupin_identification_v1_import_proto_enumTypes[2]
 }
 
 func (x ImportState) Number() protoreflect.EnumNumber {
@@ -142,7 +195,7 @@ func (x ImportState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ImportState.Descriptor instead.
 func (ImportState) EnumDescriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{1}
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{2}
 }
 
 // ImportHouseholdsRequest is one message of the ImportHouseholds stream.
@@ -333,6 +386,251 @@ func (x *LedgerRow) GetCellTypes() []v1.CellType {
 	return nil
 }
 
+// UploadLedgerRequest is one message of the UploadLedger stream: the file's description first, then its
+// bytes.
+type UploadLedgerRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Content:
+	//
+	//	*UploadLedgerRequest_File
+	//	*UploadLedgerRequest_Chunk
+	Content       isUploadLedgerRequest_Content `protobuf_oneof:"content"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UploadLedgerRequest) Reset() {
+	*x = UploadLedgerRequest{}
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UploadLedgerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UploadLedgerRequest) ProtoMessage() {}
+
+func (x *UploadLedgerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UploadLedgerRequest.ProtoReflect.Descriptor instead.
+func (*UploadLedgerRequest) Descriptor() ([]byte, []int) {
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *UploadLedgerRequest) GetContent() isUploadLedgerRequest_Content {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+func (x *UploadLedgerRequest) GetFile() *LedgerFile {
+	if x != nil {
+		if x, ok := x.Content.(*UploadLedgerRequest_File); ok {
+			return x.File
+		}
+	}
+	return nil
+}
+
+func (x *UploadLedgerRequest) GetChunk() []byte {
+	if x != nil {
+		if x, ok := x.Content.(*UploadLedgerRequest_Chunk); ok {
+			return x.Chunk
+		}
+	}
+	return nil
+}
+
+type isUploadLedgerRequest_Content interface {
+	isUploadLedgerRequest_Content()
+}
+
+type UploadLedgerRequest_File struct {
+	// The first message: what is uploaded.
+	File *LedgerFile `protobuf:"bytes,1,opt,name=file,proto3,oneof"`
+}
+
+type UploadLedgerRequest_Chunk struct {
+	// The next bytes of the file, in order.
+	Chunk []byte `protobuf:"bytes,2,opt,name=chunk,proto3,oneof"`
+}
+
+func (*UploadLedgerRequest_File) isUploadLedgerRequest_Content() {}
+
+func (*UploadLedgerRequest_Chunk) isUploadLedgerRequest_Content() {}
+
+// LedgerFile describes an uploaded ledger file and how to import it.
+type LedgerFile struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The file's name as the person chose it (e.g. 红桥村台账.xlsx), kept as the import's source.
+	FileName string `protobuf:"bytes,1,opt,name=file_name,json=fileName,proto3" json:"file_name,omitempty"`
+	// The file's format.
+	Format LedgerFileFormat `protobuf:"varint,2,opt,name=format,proto3,enum=fupin.identification.v1.LedgerFileFormat" json:"format,omitempty"`
+	// The file's size in bytes, as the client knows it before sending (a browser's File.size, the HTTP
+	// Content-Length): a file over the service's cap is refused before its bytes are read, and a stream that
+	// sends more or fewer bytes is refused.
+	SizeBytes int64 `protobuf:"varint,3,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
+	// Check every row and report as for a real import, but write nothing (not even the import record).
+	DryRun bool `protobuf:"varint,4,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	// The client's id of this upload (one per attempt). The import record keeps it, so a client polls the
+	// record's progress with ListImports(request_id) while the upload runs.
+	RequestId string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// XLSX: the worksheet to read; empty means the first.
+	Sheet         string `protobuf:"bytes,6,opt,name=sheet,proto3" json:"sheet,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LedgerFile) Reset() {
+	*x = LedgerFile{}
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LedgerFile) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LedgerFile) ProtoMessage() {}
+
+func (x *LedgerFile) ProtoReflect() protoreflect.Message {
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LedgerFile.ProtoReflect.Descriptor instead.
+func (*LedgerFile) Descriptor() ([]byte, []int) {
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *LedgerFile) GetFileName() string {
+	if x != nil {
+		return x.FileName
+	}
+	return ""
+}
+
+func (x *LedgerFile) GetFormat() LedgerFileFormat {
+	if x != nil {
+		return x.Format
+	}
+	return LedgerFileFormat_LEDGER_FILE_FORMAT_UNSPECIFIED
+}
+
+func (x *LedgerFile) GetSizeBytes() int64 {
+	if x != nil {
+		return x.SizeBytes
+	}
+	return 0
+}
+
+func (x *LedgerFile) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
+func (x *LedgerFile) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *LedgerFile) GetSheet() string {
+	if x != nil {
+		return x.Sheet
+	}
+	return ""
+}
+
+// UploadLedgerResponse is the answer to an upload, once the import is done.
+type UploadLedgerResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The import's counts; `summary.import` names the record (empty on a dry run).
+	Summary *ImportSummary `protobuf:"bytes,1,opt,name=summary,proto3" json:"summary,omitempty"`
+	// The findings in row order, at most the first 10,000 (`fupin import households --report` writes all of a
+	// larger file's).
+	Issues []*ImportIssue `protobuf:"bytes,2,rep,name=issues,proto3" json:"issues,omitempty"`
+	// How many findings there were in all; more than len(issues) when the list was cut.
+	IssuesTotal   int64 `protobuf:"varint,3,opt,name=issues_total,json=issuesTotal,proto3" json:"issues_total,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UploadLedgerResponse) Reset() {
+	*x = UploadLedgerResponse{}
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UploadLedgerResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UploadLedgerResponse) ProtoMessage() {}
+
+func (x *UploadLedgerResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UploadLedgerResponse.ProtoReflect.Descriptor instead.
+func (*UploadLedgerResponse) Descriptor() ([]byte, []int) {
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *UploadLedgerResponse) GetSummary() *ImportSummary {
+	if x != nil {
+		return x.Summary
+	}
+	return nil
+}
+
+func (x *UploadLedgerResponse) GetIssues() []*ImportIssue {
+	if x != nil {
+		return x.Issues
+	}
+	return nil
+}
+
+func (x *UploadLedgerResponse) GetIssuesTotal() int64 {
+	if x != nil {
+		return x.IssuesTotal
+	}
+	return 0
+}
+
 // ImportHouseholdsResponse reports progress: the findings of the batches done since the previous response
 // and the running totals.
 type ImportHouseholdsResponse struct {
@@ -348,7 +646,7 @@ type ImportHouseholdsResponse struct {
 
 func (x *ImportHouseholdsResponse) Reset() {
 	*x = ImportHouseholdsResponse{}
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[3]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -360,7 +658,7 @@ func (x *ImportHouseholdsResponse) String() string {
 func (*ImportHouseholdsResponse) ProtoMessage() {}
 
 func (x *ImportHouseholdsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[3]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -373,7 +671,7 @@ func (x *ImportHouseholdsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportHouseholdsResponse.ProtoReflect.Descriptor instead.
 func (*ImportHouseholdsResponse) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{3}
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ImportHouseholdsResponse) GetIssues() []*ImportIssue {
@@ -411,7 +709,7 @@ type ImportIssue struct {
 
 func (x *ImportIssue) Reset() {
 	*x = ImportIssue{}
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[4]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -423,7 +721,7 @@ func (x *ImportIssue) String() string {
 func (*ImportIssue) ProtoMessage() {}
 
 func (x *ImportIssue) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[4]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -436,7 +734,7 @@ func (x *ImportIssue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportIssue.ProtoReflect.Descriptor instead.
 func (*ImportIssue) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{4}
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ImportIssue) GetRow() int64 {
@@ -510,7 +808,7 @@ type ImportSummary struct {
 
 func (x *ImportSummary) Reset() {
 	*x = ImportSummary{}
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[5]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -522,7 +820,7 @@ func (x *ImportSummary) String() string {
 func (*ImportSummary) ProtoMessage() {}
 
 func (x *ImportSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[5]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -535,7 +833,7 @@ func (x *ImportSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportSummary.ProtoReflect.Descriptor instead.
 func (*ImportSummary) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{5}
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ImportSummary) GetImport() string {
@@ -635,13 +933,21 @@ type Import struct {
 	LastRow int64 `protobuf:"varint,10,opt,name=last_row,json=lastRow,proto3" json:"last_row,omitempty"`
 	// Why a failed or interrupted import stopped, for people; never holds personal data.
 	StatusMessage string `protobuf:"bytes,11,opt,name=status_message,json=statusMessage,proto3" json:"status_message,omitempty"`
+	// The request_id of the upload that started it (UploadLedger); empty for ImportHouseholds.
+	RequestId string `protobuf:"bytes,12,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// An upload's declared size in bytes; 0 for ImportHouseholds.
+	SizeBytes int64 `protobuf:"varint,13,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
+	// Of an upload: the bytes of the file read up to the last batch written (a CSV file's progress is
+	// bytes_read / size_bytes; an XLSX file is read whole before its rows, so its record says size_bytes
+	// once the import starts).
+	BytesRead     int64 `protobuf:"varint,14,opt,name=bytes_read,json=bytesRead,proto3" json:"bytes_read,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Import) Reset() {
 	*x = Import{}
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[6]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -653,7 +959,7 @@ func (x *Import) String() string {
 func (*Import) ProtoMessage() {}
 
 func (x *Import) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[6]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -666,7 +972,7 @@ func (x *Import) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Import.ProtoReflect.Descriptor instead.
 func (*Import) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{6}
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Import) GetName() string {
@@ -746,6 +1052,27 @@ func (x *Import) GetStatusMessage() string {
 	return ""
 }
 
+func (x *Import) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *Import) GetSizeBytes() int64 {
+	if x != nil {
+		return x.SizeBytes
+	}
+	return 0
+}
+
+func (x *Import) GetBytesRead() int64 {
+	if x != nil {
+		return x.BytesRead
+	}
+	return 0
+}
+
 // GetImportRequest is the request of GetImport.
 type GetImportRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -757,7 +1084,7 @@ type GetImportRequest struct {
 
 func (x *GetImportRequest) Reset() {
 	*x = GetImportRequest{}
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[7]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -769,7 +1096,7 @@ func (x *GetImportRequest) String() string {
 func (*GetImportRequest) ProtoMessage() {}
 
 func (x *GetImportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[7]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -782,7 +1109,7 @@ func (x *GetImportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetImportRequest.ProtoReflect.Descriptor instead.
 func (*GetImportRequest) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{7}
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetImportRequest) GetName() string {
@@ -798,14 +1125,16 @@ type ListImportsRequest struct {
 	// At most this many records (default 50, at most 1000).
 	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// The next_page_token of the previous page.
-	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only the record of the upload with this request_id (UploadLedger's LedgerFile.request_id).
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListImportsRequest) Reset() {
 	*x = ListImportsRequest{}
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[8]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -817,7 +1146,7 @@ func (x *ListImportsRequest) String() string {
 func (*ListImportsRequest) ProtoMessage() {}
 
 func (x *ListImportsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[8]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -830,7 +1159,7 @@ func (x *ListImportsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListImportsRequest.ProtoReflect.Descriptor instead.
 func (*ListImportsRequest) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{8}
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListImportsRequest) GetPageSize() int32 {
@@ -843,6 +1172,13 @@ func (x *ListImportsRequest) GetPageSize() int32 {
 func (x *ListImportsRequest) GetPageToken() string {
 	if x != nil {
 		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListImportsRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
 	}
 	return ""
 }
@@ -860,7 +1196,7 @@ type ListImportsResponse struct {
 
 func (x *ListImportsResponse) Reset() {
 	*x = ListImportsResponse{}
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[9]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -872,7 +1208,7 @@ func (x *ListImportsResponse) String() string {
 func (*ListImportsResponse) ProtoMessage() {}
 
 func (x *ListImportsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[9]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -885,7 +1221,7 @@ func (x *ListImportsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListImportsResponse.ProtoReflect.Descriptor instead.
 func (*ListImportsResponse) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{9}
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListImportsResponse) GetImports() []*Import {
@@ -921,7 +1257,27 @@ const file_fupin_identification_v1_import_proto_rawDesc = "" +
 	"\x05cells\x18\x02 \x03(\tR\x05cells\x12D\n" +
 	"\n" +
 	"cell_types\x18\x03 \x03(\x0e2\x19.fupin.common.v1.CellTypeB\n" +
-	"\xbaH\a\x92\x01\x04\x10\x80\x80\x01R\tcellTypes\"\x9a\x01\n" +
+	"\xbaH\a\x92\x01\x04\x10\x80\x80\x01R\tcellTypes\"\x85\x01\n" +
+	"\x13UploadLedgerRequest\x129\n" +
+	"\x04file\x18\x01 \x01(\v2#.fupin.identification.v1.LedgerFileH\x00R\x04file\x12!\n" +
+	"\x05chunk\x18\x02 \x01(\fB\t\xbaH\x06z\x04\x18\x80\x80@H\x00R\x05chunkB\x10\n" +
+	"\acontent\x12\x05\xbaH\x02\b\x01\"\x8c\x02\n" +
+	"\n" +
+	"LedgerFile\x12'\n" +
+	"\tfile_name\x18\x01 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\bfileName\x12M\n" +
+	"\x06format\x18\x02 \x01(\x0e2).fupin.identification.v1.LedgerFileFormatB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x06format\x12&\n" +
+	"\n" +
+	"size_bytes\x18\x03 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\tsizeBytes\x12\x17\n" +
+	"\adry_run\x18\x04 \x01(\bR\x06dryRun\x12&\n" +
+	"\n" +
+	"request_id\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId\x12\x1d\n" +
+	"\x05sheet\x18\x06 \x01(\tB\a\xbaH\x04r\x02\x18dR\x05sheet\"\xb9\x01\n" +
+	"\x14UploadLedgerResponse\x12@\n" +
+	"\asummary\x18\x01 \x01(\v2&.fupin.identification.v1.ImportSummaryR\asummary\x12<\n" +
+	"\x06issues\x18\x02 \x03(\v2$.fupin.identification.v1.ImportIssueR\x06issues\x12!\n" +
+	"\fissues_total\x18\x03 \x01(\x03R\vissuesTotal\"\x9a\x01\n" +
 	"\x18ImportHouseholdsResponse\x12<\n" +
 	"\x06issues\x18\x01 \x03(\v2$.fupin.identification.v1.ImportIssueR\x06issues\x12@\n" +
 	"\asummary\x18\x02 \x01(\v2&.fupin.identification.v1.ImportSummaryR\asummary\"\xde\x01\n" +
@@ -945,7 +1301,7 @@ const file_fupin_identification_v1_import_proto_rawDesc = "" +
 	"\x1bhouseholds_already_imported\x18\b \x01(\x03R\x19householdsAlreadyImported\x125\n" +
 	"\x16households_conflicting\x18\t \x01(\x03R\x15householdsConflicting\x12/\n" +
 	"\x13households_rejected\x18\n" +
-	" \x01(\x03R\x12householdsRejected\"\xb7\x04\n" +
+	" \x01(\x03R\x12householdsRejected\"\xa6\x05\n" +
 	"\x06Import\x12\x18\n" +
 	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x04name\x12\x1a\n" +
 	"\x05actor\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\x05actor\x12\x1c\n" +
@@ -961,17 +1317,29 @@ const file_fupin_identification_v1_import_proto_rawDesc = "" +
 	"\x15last_household_number\x18\t \x01(\tB\x04\xe2A\x01\x03R\x13lastHouseholdNumber\x12\x1f\n" +
 	"\blast_row\x18\n" +
 	" \x01(\x03B\x04\xe2A\x01\x03R\alastRow\x12+\n" +
-	"\x0estatus_message\x18\v \x01(\tB\x04\xe2A\x01\x03R\rstatusMessage\"L\n" +
+	"\x0estatus_message\x18\v \x01(\tB\x04\xe2A\x01\x03R\rstatusMessage\x12#\n" +
+	"\n" +
+	"request_id\x18\f \x01(\tB\x04\xe2A\x01\x03R\trequestId\x12#\n" +
+	"\n" +
+	"size_bytes\x18\r \x01(\x03B\x04\xe2A\x01\x03R\tsizeBytes\x12#\n" +
+	"\n" +
+	"bytes_read\x18\x0e \x01(\x03B\x04\xe2A\x01\x03R\tbytesRead\"L\n" +
 	"\x10GetImportRequest\x128\n" +
-	"\x04name\x18\x01 \x01(\tB$\xbaH!r\x1f2\x1d^imports/[A-Za-z0-9_-]{1,64}$R\x04name\"\\\n" +
+	"\x04name\x18\x01 \x01(\tB$\xbaH!r\x1f2\x1d^imports/[A-Za-z0-9_-]{1,64}$R\x04name\"\x84\x01\n" +
 	"\x12ListImportsRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\"x\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12&\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId\"x\n" +
 	"\x13ListImportsResponse\x129\n" +
 	"\aimports\x18\x01 \x03(\v2\x1f.fupin.identification.v1.ImportR\aimports\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\x8e\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*o\n" +
+	"\x10LedgerFileFormat\x12\"\n" +
+	"\x1eLEDGER_FILE_FORMAT_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16LEDGER_FILE_FORMAT_CSV\x10\x01\x12\x1b\n" +
+	"\x17LEDGER_FILE_FORMAT_XLSX\x10\x02*\x8e\x01\n" +
 	"\rImportOutcome\x12\x1e\n" +
 	"\x1aIMPORT_OUTCOME_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17IMPORT_OUTCOME_REJECTED\x10\x01\x12\x1b\n" +
@@ -982,10 +1350,12 @@ const file_fupin_identification_v1_import_proto_rawDesc = "" +
 	"\x14IMPORT_STATE_RUNNING\x10\x01\x12\x15\n" +
 	"\x11IMPORT_STATE_DONE\x10\x02\x12\x17\n" +
 	"\x13IMPORT_STATE_FAILED\x10\x03\x12\x1c\n" +
-	"\x18IMPORT_STATE_INTERRUPTED\x10\x042\xb6\x03\n" +
+	"\x18IMPORT_STATE_INTERRUPTED\x10\x042\xb2\x04\n" +
 	"\rImportService\x12\x88\x01\n" +
 	"\x10ImportHouseholds\x120.fupin.identification.v1.ImportHouseholdsRequest\x1a1.fupin.identification.v1.ImportHouseholdsResponse\"\v\xca\xf3\x18\a\n" +
-	"\x01\x01\x12\x02\x01\x02(\x010\x01\x12\x84\x01\n" +
+	"\x01\x01\x12\x02\x01\x02(\x010\x01\x12z\n" +
+	"\fUploadLedger\x12,.fupin.identification.v1.UploadLedgerRequest\x1a-.fupin.identification.v1.UploadLedgerResponse\"\v\xca\xf3\x18\a\n" +
+	"\x01\x01\x12\x02\x01\x02(\x01\x12\x84\x01\n" +
 	"\tGetImport\x12).fupin.identification.v1.GetImportRequest\x1a\x1f.fupin.identification.v1.Import\"+\xca\xf3\x18\b\n" +
 	"\x01\x01\x12\x03\x01\x02\x05\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/{name=imports/*}\x90\x02\x01\x12\x8c\x01\n" +
 	"\vListImports\x12+.fupin.identification.v1.ListImportsRequest\x1a,.fupin.identification.v1.ListImportsResponse\"\"\xca\xf3\x18\b\n" +
@@ -1003,48 +1373,58 @@ func file_fupin_identification_v1_import_proto_rawDescGZIP() []byte {
 	return file_fupin_identification_v1_import_proto_rawDescData
 }
 
-var file_fupin_identification_v1_import_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_fupin_identification_v1_import_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_fupin_identification_v1_import_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_fupin_identification_v1_import_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_fupin_identification_v1_import_proto_goTypes = []any{
-	(ImportOutcome)(0),               // 0: fupin.identification.v1.ImportOutcome
-	(ImportState)(0),                 // 1: fupin.identification.v1.ImportState
-	(*ImportHouseholdsRequest)(nil),  // 2: fupin.identification.v1.ImportHouseholdsRequest
-	(*ImportSettings)(nil),           // 3: fupin.identification.v1.ImportSettings
-	(*LedgerRow)(nil),                // 4: fupin.identification.v1.LedgerRow
-	(*ImportHouseholdsResponse)(nil), // 5: fupin.identification.v1.ImportHouseholdsResponse
-	(*ImportIssue)(nil),              // 6: fupin.identification.v1.ImportIssue
-	(*ImportSummary)(nil),            // 7: fupin.identification.v1.ImportSummary
-	(*Import)(nil),                   // 8: fupin.identification.v1.Import
-	(*GetImportRequest)(nil),         // 9: fupin.identification.v1.GetImportRequest
-	(*ListImportsRequest)(nil),       // 10: fupin.identification.v1.ListImportsRequest
-	(*ListImportsResponse)(nil),      // 11: fupin.identification.v1.ListImportsResponse
-	(v1.CellType)(0),                 // 12: fupin.common.v1.CellType
-	(*timestamppb.Timestamp)(nil),    // 13: google.protobuf.Timestamp
+	(LedgerFileFormat)(0),            // 0: fupin.identification.v1.LedgerFileFormat
+	(ImportOutcome)(0),               // 1: fupin.identification.v1.ImportOutcome
+	(ImportState)(0),                 // 2: fupin.identification.v1.ImportState
+	(*ImportHouseholdsRequest)(nil),  // 3: fupin.identification.v1.ImportHouseholdsRequest
+	(*ImportSettings)(nil),           // 4: fupin.identification.v1.ImportSettings
+	(*LedgerRow)(nil),                // 5: fupin.identification.v1.LedgerRow
+	(*UploadLedgerRequest)(nil),      // 6: fupin.identification.v1.UploadLedgerRequest
+	(*LedgerFile)(nil),               // 7: fupin.identification.v1.LedgerFile
+	(*UploadLedgerResponse)(nil),     // 8: fupin.identification.v1.UploadLedgerResponse
+	(*ImportHouseholdsResponse)(nil), // 9: fupin.identification.v1.ImportHouseholdsResponse
+	(*ImportIssue)(nil),              // 10: fupin.identification.v1.ImportIssue
+	(*ImportSummary)(nil),            // 11: fupin.identification.v1.ImportSummary
+	(*Import)(nil),                   // 12: fupin.identification.v1.Import
+	(*GetImportRequest)(nil),         // 13: fupin.identification.v1.GetImportRequest
+	(*ListImportsRequest)(nil),       // 14: fupin.identification.v1.ListImportsRequest
+	(*ListImportsResponse)(nil),      // 15: fupin.identification.v1.ListImportsResponse
+	(v1.CellType)(0),                 // 16: fupin.common.v1.CellType
+	(*timestamppb.Timestamp)(nil),    // 17: google.protobuf.Timestamp
 }
 var file_fupin_identification_v1_import_proto_depIdxs = []int32{
-	3,  // 0: fupin.identification.v1.ImportHouseholdsRequest.settings:type_name -> fupin.identification.v1.ImportSettings
-	4,  // 1: fupin.identification.v1.ImportHouseholdsRequest.rows:type_name -> fupin.identification.v1.LedgerRow
-	12, // 2: fupin.identification.v1.LedgerRow.cell_types:type_name -> fupin.common.v1.CellType
-	6,  // 3: fupin.identification.v1.ImportHouseholdsResponse.issues:type_name -> fupin.identification.v1.ImportIssue
-	7,  // 4: fupin.identification.v1.ImportHouseholdsResponse.summary:type_name -> fupin.identification.v1.ImportSummary
-	0,  // 5: fupin.identification.v1.ImportIssue.outcome:type_name -> fupin.identification.v1.ImportOutcome
-	1,  // 6: fupin.identification.v1.Import.state:type_name -> fupin.identification.v1.ImportState
-	13, // 7: fupin.identification.v1.Import.create_time:type_name -> google.protobuf.Timestamp
-	13, // 8: fupin.identification.v1.Import.update_time:type_name -> google.protobuf.Timestamp
-	13, // 9: fupin.identification.v1.Import.finish_time:type_name -> google.protobuf.Timestamp
-	7,  // 10: fupin.identification.v1.Import.summary:type_name -> fupin.identification.v1.ImportSummary
-	8,  // 11: fupin.identification.v1.ListImportsResponse.imports:type_name -> fupin.identification.v1.Import
-	2,  // 12: fupin.identification.v1.ImportService.ImportHouseholds:input_type -> fupin.identification.v1.ImportHouseholdsRequest
-	9,  // 13: fupin.identification.v1.ImportService.GetImport:input_type -> fupin.identification.v1.GetImportRequest
-	10, // 14: fupin.identification.v1.ImportService.ListImports:input_type -> fupin.identification.v1.ListImportsRequest
-	5,  // 15: fupin.identification.v1.ImportService.ImportHouseholds:output_type -> fupin.identification.v1.ImportHouseholdsResponse
-	8,  // 16: fupin.identification.v1.ImportService.GetImport:output_type -> fupin.identification.v1.Import
-	11, // 17: fupin.identification.v1.ImportService.ListImports:output_type -> fupin.identification.v1.ListImportsResponse
-	15, // [15:18] is the sub-list for method output_type
-	12, // [12:15] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	4,  // 0: fupin.identification.v1.ImportHouseholdsRequest.settings:type_name -> fupin.identification.v1.ImportSettings
+	5,  // 1: fupin.identification.v1.ImportHouseholdsRequest.rows:type_name -> fupin.identification.v1.LedgerRow
+	16, // 2: fupin.identification.v1.LedgerRow.cell_types:type_name -> fupin.common.v1.CellType
+	7,  // 3: fupin.identification.v1.UploadLedgerRequest.file:type_name -> fupin.identification.v1.LedgerFile
+	0,  // 4: fupin.identification.v1.LedgerFile.format:type_name -> fupin.identification.v1.LedgerFileFormat
+	11, // 5: fupin.identification.v1.UploadLedgerResponse.summary:type_name -> fupin.identification.v1.ImportSummary
+	10, // 6: fupin.identification.v1.UploadLedgerResponse.issues:type_name -> fupin.identification.v1.ImportIssue
+	10, // 7: fupin.identification.v1.ImportHouseholdsResponse.issues:type_name -> fupin.identification.v1.ImportIssue
+	11, // 8: fupin.identification.v1.ImportHouseholdsResponse.summary:type_name -> fupin.identification.v1.ImportSummary
+	1,  // 9: fupin.identification.v1.ImportIssue.outcome:type_name -> fupin.identification.v1.ImportOutcome
+	2,  // 10: fupin.identification.v1.Import.state:type_name -> fupin.identification.v1.ImportState
+	17, // 11: fupin.identification.v1.Import.create_time:type_name -> google.protobuf.Timestamp
+	17, // 12: fupin.identification.v1.Import.update_time:type_name -> google.protobuf.Timestamp
+	17, // 13: fupin.identification.v1.Import.finish_time:type_name -> google.protobuf.Timestamp
+	11, // 14: fupin.identification.v1.Import.summary:type_name -> fupin.identification.v1.ImportSummary
+	12, // 15: fupin.identification.v1.ListImportsResponse.imports:type_name -> fupin.identification.v1.Import
+	3,  // 16: fupin.identification.v1.ImportService.ImportHouseholds:input_type -> fupin.identification.v1.ImportHouseholdsRequest
+	6,  // 17: fupin.identification.v1.ImportService.UploadLedger:input_type -> fupin.identification.v1.UploadLedgerRequest
+	13, // 18: fupin.identification.v1.ImportService.GetImport:input_type -> fupin.identification.v1.GetImportRequest
+	14, // 19: fupin.identification.v1.ImportService.ListImports:input_type -> fupin.identification.v1.ListImportsRequest
+	9,  // 20: fupin.identification.v1.ImportService.ImportHouseholds:output_type -> fupin.identification.v1.ImportHouseholdsResponse
+	8,  // 21: fupin.identification.v1.ImportService.UploadLedger:output_type -> fupin.identification.v1.UploadLedgerResponse
+	12, // 22: fupin.identification.v1.ImportService.GetImport:output_type -> fupin.identification.v1.Import
+	15, // 23: fupin.identification.v1.ImportService.ListImports:output_type -> fupin.identification.v1.ListImportsResponse
+	20, // [20:24] is the sub-list for method output_type
+	16, // [16:20] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_fupin_identification_v1_import_proto_init() }
@@ -1052,13 +1432,17 @@ func file_fupin_identification_v1_import_proto_init() {
 	if File_fupin_identification_v1_import_proto != nil {
 		return
 	}
+	file_fupin_identification_v1_import_proto_msgTypes[3].OneofWrappers = []any{
+		(*UploadLedgerRequest_File)(nil),
+		(*UploadLedgerRequest_Chunk)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fupin_identification_v1_import_proto_rawDesc), len(file_fupin_identification_v1_import_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   10,
+			NumEnums:      3,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -20,6 +20,7 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	ImportService_ImportHouseholds_FullMethodName = "/fupin.identification.v1.ImportService/ImportHouseholds"
+	ImportService_UploadLedger_FullMethodName     = "/fupin.identification.v1.ImportService/UploadLedger"
 	ImportService_GetImport_FullMethodName        = "/fupin.identification.v1.ImportService/GetImport"
 	ImportService_ListImports_FullMethodName      = "/fupin.identification.v1.ImportService/ListImports"
 )
@@ -41,6 +42,16 @@ type ImportServiceClient interface {
 	// totals; the last answer has `summary.done` set. A missing header column refuses the whole stream
 	// (INVALID_ARGUMENT, IMPORT_HEADER_INVALID). No REST binding: a client stream does not fit HTTP/JSON.
 	ImportHouseholds(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ImportHouseholdsRequest, ImportHouseholdsResponse], error)
+	// UploadLedger imports a ledger file sent as its bytes: the first message names the file, its format and
+	// its size in bytes (a declared size over the service's cap is refused before a byte is read:
+	// INVALID_ARGUMENT, IMPORT_FILE_TOO_LARGE); the next ones carry the file's bytes in order. The service
+	// reads the file with the reader `fupin import households` uses (services/platform/tabular) and imports
+	// it as ImportHouseholds does, with the same rules, record and findings. A CSV file is parsed as its
+	// bytes arrive; an XLSX file (a zip, read from its end) is kept in a temporary file until its last byte.
+	// The portal's upload goes through the gateway's `POST /v1/imports:upload`, which streams the request
+	// body here. The answer comes when the import is done: the summary and the first findings; the record
+	// (found by the upload's request_id in ListImports) shows progress meanwhile.
+	UploadLedger(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[UploadLedgerRequest, UploadLedgerResponse], error)
 	// GetImport returns an import record: who imported which file when, its state, its counts and how far
 	// it got, also after the client or the connection died half way (the record then reads as interrupted,
 	// and running the same file again resumes: what was written is skipped).
@@ -69,6 +80,19 @@ func (c *importServiceClient) ImportHouseholds(ctx context.Context, opts ...grpc
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type ImportService_ImportHouseholdsClient = grpc.BidiStreamingClient[ImportHouseholdsRequest, ImportHouseholdsResponse]
+
+func (c *importServiceClient) UploadLedger(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[UploadLedgerRequest, UploadLedgerResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &ImportService_ServiceDesc.Streams[1], ImportService_UploadLedger_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[UploadLedgerRequest, UploadLedgerResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ImportService_UploadLedgerClient = grpc.ClientStreamingClient[UploadLedgerRequest, UploadLedgerResponse]
 
 func (c *importServiceClient) GetImport(ctx context.Context, in *GetImportRequest, opts ...grpc.CallOption) (*Import, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
@@ -107,6 +131,16 @@ type ImportServiceServer interface {
 	// totals; the last answer has `summary.done` set. A missing header column refuses the whole stream
 	// (INVALID_ARGUMENT, IMPORT_HEADER_INVALID). No REST binding: a client stream does not fit HTTP/JSON.
 	ImportHouseholds(grpc.BidiStreamingServer[ImportHouseholdsRequest, ImportHouseholdsResponse]) error
+	// UploadLedger imports a ledger file sent as its bytes: the first message names the file, its format and
+	// its size in bytes (a declared size over the service's cap is refused before a byte is read:
+	// INVALID_ARGUMENT, IMPORT_FILE_TOO_LARGE); the next ones carry the file's bytes in order. The service
+	// reads the file with the reader `fupin import households` uses (services/platform/tabular) and imports
+	// it as ImportHouseholds does, with the same rules, record and findings. A CSV file is parsed as its
+	// bytes arrive; an XLSX file (a zip, read from its end) is kept in a temporary file until its last byte.
+	// The portal's upload goes through the gateway's `POST /v1/imports:upload`, which streams the request
+	// body here. The answer comes when the import is done: the summary and the first findings; the record
+	// (found by the upload's request_id in ListImports) shows progress meanwhile.
+	UploadLedger(grpc.ClientStreamingServer[UploadLedgerRequest, UploadLedgerResponse]) error
 	// GetImport returns an import record: who imported which file when, its state, its counts and how far
 	// it got, also after the client or the connection died half way (the record then reads as interrupted,
 	// and running the same file again resumes: what was written is skipped).
@@ -125,6 +159,9 @@ type UnimplementedImportServiceServer struct{}
 
 func (UnimplementedImportServiceServer) ImportHouseholds(grpc.BidiStreamingServer[ImportHouseholdsRequest, ImportHouseholdsResponse]) error {
 	return status.Error(codes.Unimplemented, "method ImportHouseholds not implemented")
+}
+func (UnimplementedImportServiceServer) UploadLedger(grpc.ClientStreamingServer[UploadLedgerRequest, UploadLedgerResponse]) error {
+	return status.Error(codes.Unimplemented, "method UploadLedger not implemented")
 }
 func (UnimplementedImportServiceServer) GetImport(context.Context, *GetImportRequest) (*Import, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetImport not implemented")
@@ -159,6 +196,13 @@ func _ImportService_ImportHouseholds_Handler(srv interface{}, stream grpc.Server
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type ImportService_ImportHouseholdsServer = grpc.BidiStreamingServer[ImportHouseholdsRequest, ImportHouseholdsResponse]
+
+func _ImportService_UploadLedger_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(ImportServiceServer).UploadLedger(&grpc.GenericServerStream[UploadLedgerRequest, UploadLedgerResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ImportService_UploadLedgerServer = grpc.ClientStreamingServer[UploadLedgerRequest, UploadLedgerResponse]
 
 func _ImportService_GetImport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetImportRequest)
@@ -217,6 +261,11 @@ var ImportService_ServiceDesc = grpc.ServiceDesc{
 			StreamName:    "ImportHouseholds",
 			Handler:       _ImportService_ImportHouseholds_Handler,
 			ServerStreams: true,
+			ClientStreams: true,
+		},
+		{
+			StreamName:    "UploadLedger",
+			Handler:       _ImportService_UploadLedger_Handler,
 			ClientStreams: true,
 		},
 	},
