@@ -1,0 +1,66 @@
+// bench-dashboard.mjs: how long the dashboard (首页) takes to show its data after navigation, in headless
+// chromium, with the browser's cache empty and warm. `fupin bench portal` runs it against a county it
+// started; by hand: node e2e/bench-dashboard.mjs --url http://127.0.0.1:8080 [--user U] [--runs N].
+// "Shown" is: the KPI figures in the page (GetStatistics answered and rendered) and the chart drawn (its
+// canvas). Each run navigates from the household search page to / (a full page load, as a person typing
+// the address or opening a bookmark; in-app navigation is faster still). Prints one JSON line.
+import { parseArgs } from 'node:util'
+import { launch, signIn } from './browser.mjs'
+
+const { values } = parseArgs({
+  options: {
+    url: { type: 'string' },
+    user: { type: 'string', default: 'rural_revitalization.township_officer' },
+    runs: { type: 'string', default: '7' },
+  },
+})
+if (!values.url) throw new Error('--url is required')
+const runs = Number(values.runs)
+
+const browser = await launch()
+try {
+  const { context, page } = await signIn(browser, values.url, values.user, '/households')
+  const cdp = await context.newCDPSession(page)
+  await cdp.send('Network.enable')
+
+  async function once() {
+    await page.goto(values.url + '/households')
+    await page.locator('main, .page').first().waitFor()
+    const start = Date.now()
+    await page.goto(values.url + '/')
+    await page.locator('[data-kpi="poor_persons"]').waitFor()
+    await page.locator('.charts canvas').first().waitFor()
+    return Date.now() - start
+  }
+  async function statisticsServerTime() {
+    const t = Date.now()
+    const r = await page.request.get('/auth/me')
+    const me = await r.json()
+    const code = me.region.padEnd(12, '0')
+    const s = Date.now()
+    await page.request.get(`/v1/regions/${code}/statistics`)
+    return { statistics_ms: Date.now() - s, me_ms: s - t }
+  }
+
+  await once() // the first load after sign-in warms the server's caches, not measured
+  const cold = []
+  const warm = []
+  for (let i = 0; i < runs; i++) {
+    await cdp.send('Network.clearBrowserCache')
+    cold.push(await once())
+    warm.push(await once())
+  }
+  const stats = await statisticsServerTime()
+  const pct = (a, p) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.ceil((p / 100) * a.length) - 1)]
+  console.log(
+    JSON.stringify({
+      user: values.user,
+      runs,
+      empty_cache_ms: { median: pct(cold, 50), max: pct(cold, 100), all: cold },
+      warm_cache_ms: { median: pct(warm, 50), max: pct(warm, 100), all: warm },
+      ...stats,
+    }),
+  )
+} finally {
+  await browser.close()
+}
