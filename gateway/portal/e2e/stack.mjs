@@ -44,6 +44,9 @@ export async function startCounty({ bin = process.env.FUPIN_BIN, households = 30
   )
   let exited = null
   child.on('exit', (code, signal) => (exited = { code, signal }))
+  // A harness that dies (an uncaught error, Ctrl-C) takes the county with it.
+  const orphan = () => exited || child.kill('SIGKILL')
+  process.once('exit', orphan)
   const url = `http://${addr}`
   const deadline = Date.now() + timeoutMs
   for (;;) {
@@ -66,6 +69,7 @@ export async function startCounty({ bin = process.env.FUPIN_BIN, households = 30
     logPath,
     pid: child.pid,
     async stop() {
+      process.off('exit', orphan)
       if (!exited) {
         const done = new Promise((r) => child.once('exit', r))
         child.kill('SIGINT')
