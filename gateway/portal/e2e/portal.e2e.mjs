@@ -320,7 +320,7 @@ describe('公示 (public notices, issue 11)', () => {
       await page.goto(`${county.url}/gongshi/r/${code}/print`)
       writeFileSync(join(dir, 'village.pdf'), await page.pdf({ format: 'A4', printBackground: true, preferCSSPageSize: true }))
       for (const f of ['notice', 'village']) {
-        execFileSync('pdftoppm', ['-png', '-r', '60', join(dir, `${f}.pdf`), join(dir, f)])
+        execFileSync('pdftoppm', ['-png', '-r', '100', join(dir, `${f}.pdf`), join(dir, f)])
       }
       const pngs = readdirSync(dir).filter((f) => f.endsWith('.png'))
       assert.ok(pngs.some((f) => f.startsWith('notice')) && pngs.some((f) => f.startsWith('village')), `PNG pages: ${pngs}`)
