@@ -20,7 +20,7 @@ PORTAL_SRC   := $(shell find $(PORTAL)/src $(PORTAL)/scripts $(PORTAL)/public -t
 PORTAL_BUILD := $(PORTAL)/dist/index.html
 
 .PHONY: run test unit lint fmt tools generate check-generated breaking baseline vendor-protos swagger-ui build bench clean \
-	portal portal-test portal-api
+	portal portal-test portal-api portal-e2e
 
 # A portal build whose recipe failed (e.g. over its size budget) must not look up to date.
 .DELETE_ON_ERROR:
@@ -32,7 +32,7 @@ run: $(if $(NODE_OK),portal)
 
 ## test: lint, the generated-code drift check, every Go test and the portal's tests (PostgreSQL tests need a
 ## server; see README)
-test: lint check-generated unit portal-test
+test: lint check-generated unit portal-test portal-e2e
 
 ## unit: every Go test, without lint; ends with one line saying how many PostgreSQL tests were skipped
 ## for want of a server, and why (the tests record their skips in a directory made here: sqldbtest)
@@ -87,6 +87,21 @@ $(PORTAL_BUILD): $(PORTAL_DEPS) $(PORTAL_SRC)
 ## portal-test: the portal's type check and unit tests (vue-tsc, vitest)
 portal-test: $(PORTAL_DEPS)
 	cd $(PORTAL) && $(NPM) test
+
+## portal-e2e: the portal in a real browser (gateway/portal/e2e, docs/PORTAL.md "Tests"): builds the portal and a
+## fupin binary embedding it, starts `fupin dev` on free ports in a temporary directory and drives Debian's
+## chromium with playwright-core (node --test). Without chromium it skips, saying so, except under CI=true.
+CHROMIUM ?= $(or $(FUPIN_CHROMIUM),/usr/bin/chromium)
+portal-e2e: portal $(PORTAL_DEPS)
+	@missing=""; [ -x "$(CHROMIUM)" ] || missing="chromium ($(CHROMIUM))"; \
+	  command -v pdftoppm >/dev/null || missing="$$missing pdftoppm"; \
+	  if [ -n "$$missing" ]; then \
+	    if [ "$$CI" = true ]; then echo "portal-e2e: missing $$missing; CI must run the browser tests (apt-get install -y chromium fonts-noto-cjk poppler-utils)"; exit 1; fi; \
+	    echo "portal-e2e: SKIPPED: missing $$missing (apt-get install -y chromium fonts-noto-cjk poppler-utils); CI runs these tests"; exit 0; \
+	  fi; \
+	  tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	  $(GO) build -o "$$tmp/fupin" ./tools/cmd/fupin && \
+	  cd $(PORTAL) && FUPIN_BIN="$$tmp/fupin" FUPIN_CHROMIUM="$(CHROMIUM)" node --test --test-reporter=spec e2e/portal.e2e.mjs
 
 ## portal-api: regenerate the OpenAPI document, then the portal's API types, routes, access rules and enum labels
 portal-api: generate $(PORTAL_DEPS)

@@ -20,7 +20,7 @@ var commands = map[string]command{
 	"token":  {"sign a person's dev token: fupin token --dept rural_revitalization --role township_officer --region 990001002 [--sub PERSON] (a real person's token names the person)", runToken},
 	"pubkey": {"a key file block for a key: fupin pubkey --key subsidies.pem --signs service:subsidies --dept civil_affairs >> public-keys.pem", runPubkey},
 	"policy": {"read, set or seed policy values in etcd: fupin policy get|set|seed ...", runPolicy},
-	"bench":  {"measure: fupin bench get-household|import|screening|roll ...", runBench},
+	"bench":  {"measure: fupin bench get-household|import|screening|roll|portal ...", runBench},
 	"import": {"bulk-load ledgers: fupin import households|clues FILE.csv|FILE.xlsx [--dry-run] [--report FILE]", runImport},
 	"seed":   {"write a synthetic county as a household ledger: fupin seed --households N [--out FILE] [--xlsx]", runSeed},
 }

@@ -190,6 +190,9 @@ type LedgerImportStore interface {
 	// A member whose PersonID is in existing keeps that person's record (its attributes updated) instead
 	// of inserting one. The database still refuses a person held twice or a number used twice.
 	CreateHouseholds(ctx context.Context, hs []*Household, existing map[string]bool) error
+	// RefreshPlannerStatistics updates the database's planner statistics after a bulk load, so the
+	// queries over the register (statistics, lists) are planned for its new size.
+	RefreshPlannerStatistics(ctx context.Context) error
 }
 
 // LedgerImporter is the bulk import of the household ledger. It applies CreateHousehold's rules to every
@@ -274,6 +277,11 @@ func (im *LedgerImporter) Import(ctx context.Context, c Caller, opts LedgerImpor
 	}
 	if err != nil {
 		return s.sum, err
+	}
+	if !opts.DryRun && s.sum.Imported > 0 {
+		// The households are committed whatever happens here: a failure leaves the planner's old
+		// statistics, as before any import, and the next import refreshes them.
+		_ = im.store.RefreshPlannerStatistics(ctx)
 	}
 	s.sum.Done = true
 	return s.sum, emit(LedgerImportProgress{Summary: s.sum})

@@ -847,3 +847,34 @@ func TestImportRegistrationDate(t *testing.T) {
 		}
 	})
 }
+
+// analyzingStore counts the planner-statistics refreshes the import asks for.
+type analyzingStore struct {
+	*store.Store
+	refreshed int
+}
+
+func (a *analyzingStore) RefreshPlannerStatistics(ctx context.Context) error {
+	a.refreshed++
+	return a.Store.RefreshPlannerStatistics(ctx)
+}
+
+// An import that wrote households refreshes the planner's statistics once, at its end; a dry run and an
+// import that wrote nothing new do not.
+func TestImportRefreshesPlannerStatistics(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
+		e := newLedgerEnv(t, d)
+		a := &analyzingStore{Store: e.st}
+		e.imp = domain.NewLedgerImporter(e.svc, a, tabular.Limits{})
+		rows, _, _, _ := mixedLedger()
+		if _, sum, err := e.importLedger(t, county, domain.LedgerImportOptions{DryRun: true}, rows); err != nil || a.refreshed != 0 {
+			t.Fatalf("dry run: %+v, %v; refreshed %d times", sum, err, a.refreshed)
+		}
+		if _, sum, err := e.importLedger(t, county, domain.LedgerImportOptions{}, rows); err != nil || sum.Imported == 0 || a.refreshed != 1 {
+			t.Fatalf("import: %+v, %v; refreshed %d times", sum, err, a.refreshed)
+		}
+		if _, sum, err := e.importLedger(t, county, domain.LedgerImportOptions{}, rows); err != nil || sum.Imported != 0 || a.refreshed != 1 {
+			t.Fatalf("the same file again: %+v, %v; refreshed %d times", sum, err, a.refreshed)
+		}
+	})
+}

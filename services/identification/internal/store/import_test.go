@@ -276,3 +276,32 @@ func BenchmarkCreateHouseholds(b *testing.B) {
 		})
 	}
 }
+
+// RefreshPlannerStatistics leaves the planner statistics of the register's tables in the database.
+func TestRefreshPlannerStatistics(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
+		db := sqldbtest.Open(t, d)
+		ctx := t.Context()
+		if err := migrations.Apply(ctx, db, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.Migrate(ctx, db, nil); err != nil {
+			t.Fatal(err)
+		}
+		s := store.New(db, outbox.New(db, nil))
+		if err := s.UpsertRegions(ctx, []*domain.Region{{Code: "990001000000", Name: "示范县", Level: domain.LevelCounty}}); err != nil {
+			t.Fatal(err)
+		}
+		q := `SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'regions'`
+		if d == sqldb.Postgres {
+			q = `SELECT count(*) FROM pg_stat_user_tables WHERE relname = 'regions' AND last_analyze IS NOT NULL`
+		}
+		if err := s.RefreshPlannerStatistics(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := db.Q(ctx).QueryRowContext(ctx, q).Scan(&n); err != nil || n == 0 {
+			t.Fatalf("no planner statistics of regions after the refresh: %d, %v", n, err)
+		}
+	})
+}

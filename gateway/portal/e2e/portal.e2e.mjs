@@ -1,0 +1,333 @@
+// The portal end to end (issues 10 and 11): the county started as `make run` starts it (`fupin dev`, demo
+// data seeded), Debian's chromium driven by playwright-core, people signing in through the development
+// identity provider. Run by `make portal-e2e` (part of `make test`): node --test e2e/portal.e2e.mjs.
+// Screenshots, the 公示 print PDF and its PNG pages go to e2e-artifacts/ (git ignores it).
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { startCounty } from './stack.mjs'
+import { api, artifacts, axe, launch, me, shot, signIn, viewport } from './browser.mjs'
+import { daysAgo, householdFor, tabTo, unlabelledInputs, visit, watchRegions } from './helpers.mjs'
+
+let county
+let browser
+
+before(async () => {
+  county = await startCounty()
+  browser = await launch()
+})
+
+after(async () => {
+  await browser?.close()
+  await county?.stop()
+})
+
+/** A village officer's case, created (backdated) and surveyed through the API, waiting for 民主评议. */
+async function caseAtVillageReview(page, village) {
+  const hh = await householdFor(page, village)
+  const k = await api(page, 'POST', '/v1/cases', { kind: 'identification', household: hh.name, occurred_at: daysAgo(20), backdate_reason: '补录纸质材料' })
+  await api(page, 'POST', `/v1/${k.name}:recordSurvey`, {
+    team: ['张三', '李四'],
+    occurred_at: daysAgo(19),
+    backdate_reason: '补录纸质材料',
+    household_survey: {
+      per_capita_income_fen: 250000,
+      house_safety_grade: 'HOUSE_SAFETY_GRADE_B',
+      safe_drinking_water: true,
+      school_dropout: 'SCHOOL_DROPOUT_NONE',
+      household_labour: 'HOUSEHOLD_LABOUR_ABLE',
+    },
+  })
+  return { kase: k, household: hh }
+}
+
+describe('security', () => {
+  test('signed out, an official page redirects to sign-in before any HTML', async () => {
+    const context = await browser.newContext({ baseURL: county.url, viewport })
+    try {
+      const r = await context.request.get('/households', { maxRedirects: 0, headers: { Accept: 'text/html' } })
+      assert.ok([302, 303].includes(r.status()), `GET /households signed out: ${r.status()}`)
+      assert.equal(r.headers()['location'], '/auth/login?next=%2Fhouseholds')
+      const page = await context.newPage()
+      await page.goto(county.url + '/households')
+      await page.waitForURL((u) => u.pathname.startsWith('/dev-idp'))
+      await page.locator('button[value="rural_revitalization.county_admin"]').waitFor()
+      await shot(page, 'sign-in-dev-idp')
+      assert.deepEqual(await axe(page), [], 'axe: the sign-in page')
+    } finally {
+      await context.close()
+    }
+  })
+
+  test('the session cookie is HttpOnly and SameSite=Lax; a mutation without the CSRF token is refused', async () => {
+    const { context, page } = await signIn(browser, county.url, 'rural_revitalization.county_admin')
+    try {
+      const cookie = (await context.cookies()).find((c) => c.name === 'fupin_session')
+      assert.ok(cookie, 'no fupin_session cookie')
+      assert.equal(cookie.httpOnly, true)
+      assert.equal(cookie.sameSite, 'Lax')
+      assert.equal(cookie.path, '/')
+      assert.equal(cookie.expires, -1, 'a session cookie (no Max-Age)')
+      // The page's JavaScript cannot see it …
+      assert.ok(!(await page.evaluate(() => document.cookie)).includes('fupin_session'))
+      // … and a same-origin mutation from the page without X-CSRF-Token is refused, cookie or not.
+      const refused = await page.evaluate(async () => {
+        const r = await fetch('/v1/cases', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ kind: 'identification', household: 'households/x' }),
+        })
+        return { status: r.status, body: await r.text() }
+      })
+      assert.equal(refused.status, 403, refused.body)
+      assert.match(refused.body, /CSRF_TOKEN_MISMATCH/)
+      const logout = await page.request.post('/auth/logout')
+      assert.equal(logout.status(), 403, 'logout without the token')
+      // With the token the same call passes the gateway and reaches the service, whose access rule answers
+      // (a county admin does not open cases).
+      const passed = await api(page, 'POST', '/v1/cases', { kind: 'identification', household: 'households/x' }, { expect: 403 })
+      assert.equal(passed.error?.status, 'PERMISSION_DENIED', JSON.stringify(passed))
+    } finally {
+      await context.close()
+    }
+  })
+})
+
+describe('a village officer', () => {
+  test('records a village review (民主评议) by keyboard alone, seeing only their village', async () => {
+    const { context, page } = await signIn(browser, county.url, 'rural_revitalization.village_officer')
+    try {
+      const village = (await me(page)).region
+      assert.equal(village.length, 12)
+      const seen = watchRegions(page)
+      const { kase } = await caseAtVillageReview(page, village)
+
+      await visit(page, '/households', 'households-village-officer')
+      await page.locator('.el-table__row').first().waitFor()
+      await visit(page, '/cases', 'cases-village-officer')
+      await page.locator('.el-table__row').first().waitFor()
+      await seen.check((code) => code.startsWith(village), `village ${village}`)
+
+      await visit(page, '/' + kase.name, 'case-village-review-before')
+      // Keyboard only: Tab to the step's button, Enter; Tab through the form typing numbers; Enter submits.
+      await tabTo(page, (el) => el.tagName === 'BUTTON' && el.textContent.includes('办理：民主评议'))
+      await page.keyboard.press('Enter')
+      await page.getByRole('form', { name: '民主评议' }).waitFor()
+      assert.deepEqual(await unlabelledInputs(page), [], 'inputs without a label on the 民主评议 form')
+      for (const [name, value] of [['在册村民代表数', '40'], ['到会人数', '31'], ['同意票数', '22']]) {
+        await tabTo(page, (el, n) => el.getAttribute('aria-label') === n, name)
+        await page.keyboard.press('Control+A')
+        await page.keyboard.type(value)
+      }
+      await page.keyboard.press('Enter')
+      await page.getByText('已保存：办理：民主评议').waitFor()
+      await shot(page, 'case-village-review-saved')
+      const after = await api(page, 'GET', '/v1/' + kase.name)
+      assert.equal(after.next_step, 'posting', JSON.stringify(after))
+      const review = after.steps.find((st) => st.step === 'village_review')?.village_review ?? {}
+      assert.deepEqual([review.registered_representatives, review.present, review.votes_for], [40, 31, 22], JSON.stringify(after.steps))
+      assert.equal(review.passed, true)
+      assert.deepEqual(await axe(page), [], 'axe: the case page')
+    } finally {
+      await context.close()
+    }
+  })
+})
+
+describe('a township officer', () => {
+  test('sees only their township, on the pages and in every /v1 answer the portal gets', async () => {
+    const { context, page } = await signIn(browser, county.url, 'rural_revitalization.township_officer')
+    try {
+      const township = (await me(page)).region
+      assert.equal(township.length, 9)
+      const seen = watchRegions(page)
+      await page.reload()
+      await page.locator('[data-kpi="poor_persons"]').waitFor()
+      await shot(page, 'dashboard-township-officer')
+      await visit(page, '/households', 'households-township-officer')
+      await page.locator('.el-table__row').first().waitFor()
+      await visit(page, '/cases', 'cases-township-officer')
+      await visit(page, '/monitoring/clues', 'clues-township-officer')
+      // Every row the list shows is of the township (the region column names it).
+      await visit(page, '/households', null)
+      await page.locator('.el-table__row').first().waitFor()
+      const n = await seen.check((code) => code.startsWith(township), `township ${township}`)
+      assert.ok(n > 10, `only ${n} region codes seen in the portal's API answers`)
+      // Asking the API for another township's households finds none: the scope is the server's.
+      const other = township === '990001001' ? '990001002' : '990001001'
+      const others = await api(page, 'GET', `/v1/households?page_size=1&filter=${encodeURIComponent(`region_code:"${other}"`)}`)
+      assert.deepEqual(others.households ?? [], [])
+    } finally {
+      await context.close()
+    }
+  })
+})
+
+describe('a county admin', () => {
+  test('decides a case (县级审定), and the dashboard shows the statistics API’s figures for the same date', async () => {
+    // The case, through the API as the village officer and the township officer would record it.
+    const village = await signIn(browser, county.url, 'rural_revitalization.village_officer')
+    const township = await signIn(browser, county.url, 'rural_revitalization.township_officer')
+    const admin = await signIn(browser, county.url, 'rural_revitalization.county_admin')
+    try {
+      const code = (await me(village.page)).region
+      const { kase, household } = await caseAtVillageReview(village.page, code)
+      const back = { backdate_reason: '补录纸质材料' }
+      await api(village.page, 'POST', `/v1/${kase.name}:recordVillageReview`, { registered_representatives: 40, present: 30, votes_for: 25, occurred_at: daysAgo(18), ...back })
+      await api(village.page, 'POST', `/v1/${kase.name}:startPosting`, { occurred_at: daysAgo(15), note: '村务公开栏', ...back })
+      await api(village.page, 'POST', `/v1/${kase.name}:completePosting`, { note: '公示期满无异议' })
+      await api(township.page, 'POST', `/v1/${kase.name}:recordTownshipReview`, { approved: true, note: '同意' })
+
+      const { page } = admin
+      await page.locator('[data-kpi="poor_persons"]').waitFor()
+      const before = await countyStatistics(page)
+
+      await visit(page, '/' + kase.name, 'case-county-decision-before')
+      await page.getByRole('button', { name: '办理：县级审定' }).click()
+      await page.getByRole('radio', { name: '批准纳入' }).check()
+      await page.getByRole('button', { name: '提交' }).click()
+      await page.getByText('已保存：办理：县级审定').waitFor()
+      await shot(page, 'case-county-decision-saved')
+      const decided = await api(page, 'GET', '/v1/' + kase.name)
+      assert.equal(decided.decision?.outcome, 'CASE_OUTCOME_APPROVED', JSON.stringify(decided))
+
+      // The dashboard, today: its figures are the API's, and the household's members are now poor.
+      const seen = []
+      const onResponse = (r) => r.url().includes('/statistics') && seen.push(r.url())
+      page.on('response', onResponse)
+      await visit(page, '/', 'dashboard-county-admin')
+      await page.locator('[data-kpi="poor_persons"]').waitFor()
+      page.off('response', onResponse)
+      assert.equal(seen.length, 1, `statistics calls: ${seen}`)
+      const url = new URL(seen[0])
+      const today = url.searchParams.get('as_of_date')
+      assert.match(today, /^\d{4}-\d{2}-\d{2}$/)
+      const stats = await api(page, 'GET', url.pathname + url.search)
+      assert.equal(stats.as_of_date, today)
+      const own = stats.regions[0]
+      const shown = async (k) => (await page.locator(`[data-kpi="${k}"]`).innerText()).replace(/[,\s户]/g, '')
+      assert.equal(await shown('rural_population'), String(own.rural_population))
+      assert.equal(await shown('poor_persons'), String(own.poor_persons))
+      assert.equal(await shown('households'), String(own.households))
+      const pct = own.incidence?.defined ? (Number(own.incidence.basis_points) / 100).toFixed(2) + '%' : '—'
+      assert.equal(await shown('incidence'), pct)
+      const members = (household.members ?? []).filter((m) => m.state === 'MEMBER_STATE_ACTIVE').length
+      assert.equal(Number(own.poor_persons) - Number(before.poor_persons), members, 'poor persons after the approval')
+      // The chart has a bar per township.
+      assert.equal(stats.regions.filter((r) => r.level === 'REGION_LEVEL_TOWNSHIP').length > 1, true)
+      await page.locator('canvas').first().waitFor()
+    } finally {
+      await Promise.all([village.context.close(), township.context.close(), admin.context.close()])
+    }
+  })
+})
+
+/** The county's own statistics today, through the API. */
+async function countyStatistics(page) {
+  const regions = await api(page, 'GET', '/v1/regions?page_size=1000')
+  const county = (regions.regions ?? []).find((r) => r.level === 'REGION_LEVEL_COUNTY')
+  assert.ok(county, 'no county in the region master data')
+  const s = await api(page, 'GET', `/v1/regions/${county.code}/statistics`)
+  return s.regions[0]
+}
+
+describe('accessibility', () => {
+  test('the main pages have no serious or critical axe violations, and every input has a label', async () => {
+    const { context, page } = await signIn(browser, county.url, 'rural_revitalization.county_admin')
+    try {
+      const problems = []
+      await page.locator('[data-kpi="poor_persons"]').waitFor()
+      const pages = [
+        ['/', 'dashboard'],
+        ['/households', 'households'],
+        ['/cases', 'cases'],
+        ['/monitoring/clues', 'clues'],
+        ['/monitoring/screening', 'screening'],
+      ]
+      for (const [path, name] of pages) {
+        await visit(page, path, null)
+        await page.waitForLoadState('networkidle')
+        await shot(page, name)
+        for (const v of await axe(page)) problems.push(`${path}: ${v}`)
+        for (const v of await unlabelledInputs(page)) problems.push(`${path}: input without a label: ${v}`)
+      }
+      // A household's page (the first of the list).
+      await visit(page, '/households', null)
+      await page.locator('.el-table__row a').first().click()
+      await page.waitForURL(/\/households\/[^/]+$/)
+      await page.waitForLoadState('networkidle')
+      await shot(page, 'household')
+      for (const v of await axe(page)) problems.push(`household page: ${v}`)
+      for (const v of await unlabelledInputs(page)) problems.push(`household page: input without a label: ${v}`)
+      assert.deepEqual(problems, [])
+    } finally {
+      await context.close()
+    }
+  })
+})
+
+describe('公示 (public notices, issue 11)', () => {
+  test('the public page lists a posting without ID or phone numbers, and its A4 sheet prints', async () => {
+    // A posting in progress in the village officer's village.
+    const village = await signIn(browser, county.url, 'rural_revitalization.village_officer')
+    const code = (await me(village.page)).region
+    try {
+      const { kase } = await caseAtVillageReview(village.page, code)
+      await api(village.page, 'POST', `/v1/${kase.name}:recordVillageReview`, { registered_representatives: 40, present: 30, votes_for: 25, occurred_at: daysAgo(5), backdate_reason: '补录' })
+      await api(village.page, 'POST', `/v1/${kase.name}:startPosting`, { note: '村务公开栏' })
+    } finally {
+      await village.context.close()
+    }
+
+    // Anyone, signed out.
+    const context = await browser.newContext({ baseURL: county.url, viewport: { width: 390, height: 844 }, isMobile: true })
+    try {
+      const page = await context.newPage()
+      const html = []
+      page.on('response', async (r) => {
+        if ((r.headers()['content-type'] ?? '').startsWith('text/html')) html.push([r.url(), await r.text().catch(() => '')])
+      })
+      await page.goto(county.url + '/gongshi')
+      await shot(page, 'gongshi-index')
+      await page.locator(`a[href="/gongshi/r/${code.slice(0, 9)}"]`).click()
+      await page.waitForURL(`**/gongshi/r/${code.slice(0, 9)}`)
+      await shot(page, 'gongshi-township')
+      const notice = page.locator('a[href^="/gongshi/n/identification/"]').first()
+      await notice.waitFor()
+      assert.deepEqual(await axe(page), [], 'axe: the township page')
+      await notice.click()
+      await page.waitForURL(/\/gongshi\/n\/identification\/[0-9a-z]+$/)
+      await shot(page, 'gongshi-notice')
+      assert.deepEqual(await axe(page), [], 'axe: the notice')
+      const content = await page.content()
+      assert.match(content, /12317/)
+
+      // What the browser received holds no 18-character ID number and no mobile number.
+      assert.ok(html.length >= 3, `HTML answers seen: ${html.length}`)
+      for (const [url, body] of html) {
+        assert.doesNotMatch(body, /(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])/, `an ID number in ${url}`)
+        assert.doesNotMatch(body, /(?<![0-9])1[3-9][0-9]{9}(?![0-9])/, `a phone number in ${url}`)
+      }
+
+      // The A4 sheet through the browser's print: a PDF, then PNG pages for a person to look at.
+      const dir = join(artifacts, 'gongshi-print')
+      mkdirSync(dir, { recursive: true })
+      await page.emulateMedia({ media: 'print' })
+      const pdf = await page.pdf({ format: 'A4', printBackground: true, preferCSSPageSize: true })
+      writeFileSync(join(dir, 'notice.pdf'), pdf)
+      await page.goto(`${county.url}/gongshi/r/${code}/print`)
+      writeFileSync(join(dir, 'village.pdf'), await page.pdf({ format: 'A4', printBackground: true, preferCSSPageSize: true }))
+      for (const f of ['notice', 'village']) {
+        execFileSync('pdftoppm', ['-png', '-r', '100', join(dir, `${f}.pdf`), join(dir, f)])
+      }
+      const pngs = readdirSync(dir).filter((f) => f.endsWith('.png'))
+      assert.ok(pngs.some((f) => f.startsWith('notice')) && pngs.some((f) => f.startsWith('village')), `PNG pages: ${pngs}`)
+      const info = execFileSync('pdfinfo', [join(dir, 'notice.pdf')], { encoding: 'utf8' })
+      assert.match(info, /Page size:\s+59[45](\.\d+)? x 84[12](\.\d+)? pts \(A4\)/, info)
+    } finally {
+      await context.close()
+    }
+  })
+})
