@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { exportFilename, rollActions } from './rolls'
+import { exportFilename, programsOf, rollActions } from './rolls'
 
 const admin = { department: 'civil_affairs', role: 'county_admin' }
 const staff = { department: 'civil_affairs', role: 'department_staff' }
@@ -7,18 +7,34 @@ const federation = { department: 'disabled_persons_federation', role: 'county_ad
 const finance = { department: 'finance', role: 'county_admin' }
 
 describe('rollActions', () => {
-  it('a county admin of 民政 or 残联 approves a draft, then hands it off', () => {
-    for (const who of [admin, federation]) {
-      expect(rollActions({ state: 'ROLL_STATE_DRAFT' }, who)).toEqual({ approve: true, handOff: false })
-      expect(rollActions({ state: 'ROLL_STATE_APPROVED' }, who)).toEqual({ approve: false, handOff: true })
-      expect(rollActions({ state: 'ROLL_STATE_HANDED_OFF' }, who)).toEqual({ approve: false, handOff: false })
+  it("a county admin approves a draft of the department's program, then hands it off", () => {
+    for (const [who, program] of [
+      [admin, 'PROGRAM_DIBAO'],
+      [admin, 'PROGRAM_TEMPORARY_ASSISTANCE'],
+      [federation, 'PROGRAM_CARE_SUBSIDY'],
+    ] as const) {
+      expect(rollActions({ program, state: 'ROLL_STATE_DRAFT' }, who)).toEqual({ approve: true, handOff: false })
+      expect(rollActions({ program, state: 'ROLL_STATE_APPROVED' }, who)).toEqual({ approve: false, handOff: true })
+      expect(rollActions({ program, state: 'ROLL_STATE_HANDED_OFF' }, who)).toEqual({ approve: false, handOff: false })
     }
+  })
+
+  it("the other department's rolls are read only", () => {
+    expect(rollActions({ program: 'PROGRAM_LIVING_SUBSIDY', state: 'ROLL_STATE_DRAFT' }, admin)).toEqual({ approve: false, handOff: false })
+    expect(rollActions({ program: 'PROGRAM_DIBAO', state: 'ROLL_STATE_APPROVED' }, federation)).toEqual({ approve: false, handOff: false })
+  })
+
+  it('each department computes its own programs', () => {
+    const all = ['PROGRAM_UNSPECIFIED', 'PROGRAM_DIBAO', 'PROGRAM_DESTITUTE', 'PROGRAM_TEMPORARY_ASSISTANCE', 'PROGRAM_LIVING_SUBSIDY', 'PROGRAM_CARE_SUBSIDY']
+    expect(programsOf(staff, all)).toEqual(['PROGRAM_DIBAO', 'PROGRAM_DESTITUTE', 'PROGRAM_TEMPORARY_ASSISTANCE'])
+    expect(programsOf(federation, all)).toEqual(['PROGRAM_LIVING_SUBSIDY', 'PROGRAM_CARE_SUBSIDY'])
+    expect(programsOf(finance, all)).toEqual([])
   })
 
   it('staff and 财政 only read', () => {
     for (const who of [staff, finance, null]) {
-      expect(rollActions({ state: 'ROLL_STATE_DRAFT' }, who)).toEqual({ approve: false, handOff: false })
-      expect(rollActions({ state: 'ROLL_STATE_APPROVED' }, who)).toEqual({ approve: false, handOff: false })
+      expect(rollActions({ program: 'PROGRAM_DIBAO', state: 'ROLL_STATE_DRAFT' }, who)).toEqual({ approve: false, handOff: false })
+      expect(rollActions({ program: 'PROGRAM_DIBAO', state: 'ROLL_STATE_APPROVED' }, who)).toEqual({ approve: false, handOff: false })
     }
   })
 })

@@ -8,7 +8,21 @@ import { idOf } from '../../lib/names'
 /** What rollActions needs of a roll. */
 export interface RollLike {
   name?: string
+  program?: string
   state?: string
+}
+
+/**
+ * programDepartment is the department that computes, approves and hands off a program's rolls (the
+ * service's rule, PROGRAM_OF_OTHER_DEPARTMENT otherwise): 残联 the 两项补贴, 民政 the rest. Others read.
+ */
+export function programDepartment(program: string | undefined): string {
+  return program === 'PROGRAM_LIVING_SUBSIDY' || program === 'PROGRAM_CARE_SUBSIDY' ? 'disabled_persons_federation' : 'civil_affairs'
+}
+
+/** The programs whose rolls the caller's department computes. */
+export function programsOf(caller: Caller | null | undefined, programs: readonly string[]): string[] {
+  return programs.filter((p) => p !== 'PROGRAM_UNSPECIFIED' && caller?.department === programDepartment(p))
 }
 
 export interface RollActions {
@@ -16,11 +30,15 @@ export interface RollActions {
   handOff: boolean
 }
 
-/** rollActions: a draft may be approved, an approved roll handed off, each by those the rule admits. */
+/**
+ * rollActions: a draft may be approved, an approved roll handed off, each by those the rule admits and
+ * only in the department that owns the program.
+ */
 export function rollActions(roll: RollLike, caller: Caller | null | undefined): RollActions {
+  const own = caller?.department === programDepartment(roll.program)
   return {
-    approve: roll.state === 'ROLL_STATE_DRAFT' && allowed(caller, 'PaymentRollService_ApproveRoll'),
-    handOff: roll.state === 'ROLL_STATE_APPROVED' && allowed(caller, 'PaymentRollService_HandOffRoll'),
+    approve: own && roll.state === 'ROLL_STATE_DRAFT' && allowed(caller, 'PaymentRollService_ApproveRoll'),
+    handOff: own && roll.state === 'ROLL_STATE_APPROVED' && allowed(caller, 'PaymentRollService_HandOffRoll'),
   }
 }
 
