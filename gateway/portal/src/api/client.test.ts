@@ -3,7 +3,7 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { createClient, expandPath, queryString, type Client } from './client'
+import { createClient, expandPath, filenameOf, queryString, type Client } from './client'
 import { ApiError, explanationsOf, formErrors, titleOf } from './errors'
 import { operations, type OperationId } from './operations.gen'
 
@@ -17,7 +17,10 @@ interface Seen {
 let server: http.Server
 let base = ''
 let seen: Seen[] = []
-let reply: (req: Seen) => { status: number; body: string; type?: string } = () => ({ status: 200, body: '{}' })
+let reply: (req: Seen) => { status: number; body: string | Buffer; type?: string; headers?: Record<string, string> } = () => ({
+  status: 200,
+  body: '{}',
+})
 let unauthenticated = 0
 let client: Client
 
@@ -29,7 +32,7 @@ beforeAll(async () => {
       const s = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body }
       seen.push(s)
       const r = reply(s)
-      res.writeHead(r.status, { 'Content-Type': r.type ?? 'application/json' })
+      res.writeHead(r.status, { 'Content-Type': r.type ?? 'application/json', ...(r.headers ?? {}) })
       res.end(r.body)
     })
   })
@@ -107,6 +110,62 @@ describe('requests', () => {
   it('never sends an Authorization header', async () => {
     await client.call('CaseService_WithdrawCase', { name: 'cases/c-1', body: { note: 'x' } })
     expect(seen[0].headers.authorization).toBeUndefined()
+  })
+})
+
+describe('files', () => {
+  const xlsx = Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0xff, 0x10])
+
+  it('a download is a GET with the session cookie and the query, no CSRF token, and returns the bytes as sent', async () => {
+    reply = () => ({
+      status: 200,
+      body: xlsx,
+      type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      headers: { 'Content-Disposition': "attachment; filename=\"roll.xlsx\"; filename*=UTF-8''%E5%8F%91%E6%94%BE%E5%90%8D%E5%86%8C.xlsx" },
+    })
+    const f = await client.file('PaymentRollService_ExportRoll', {
+      name: 'paymentRolls/dibao-2026-03',
+      query: { format: 'ROLL_EXPORT_FORMAT_XLSX', region_code: '990001002' },
+    })
+    expect(seen[0].method).toBe('GET')
+    expect(seen[0].url).toBe('/v1/paymentRolls/dibao-2026-03:export?format=ROLL_EXPORT_FORMAT_XLSX&region_code=990001002')
+    expect(seen[0].headers['x-csrf-token']).toBeUndefined()
+    expect(Buffer.from(await f.blob.arrayBuffer())).toEqual(xlsx)
+    expect(f.filename).toBe('发放名册.xlsx')
+    expect(f.contentType).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+  })
+
+  it('a refused download is an ApiError, and 401 sends the browser to sign-in', async () => {
+    reply = () => ({
+      status: 403,
+      body: aip193(403, 'PERMISSION_DENIED', 'outside your region', [
+        { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'OUT_OF_REGION_SCOPE', domain: 'subsidies.fupin.dev' },
+      ]),
+    })
+    const err: ApiError = await client.file('PaymentRollService_ExportRoll', { name: 'paymentRolls/dibao-2026-03' }).catch((e) => e)
+    expect(err).toBeInstanceOf(ApiError)
+    expect(err.reason).toBe('OUT_OF_REGION_SCOPE')
+    reply = () => ({ status: 401, body: aip193(401, 'UNAUTHENTICATED', 'session expired') })
+    await client.file('PaymentRollService_ExportRoll', { name: 'paymentRolls/dibao-2026-03' }).catch(() => undefined)
+    expect(unauthenticated).toBe(1)
+  })
+
+  it('a file sent by a mutation carries the CSRF token like any other', async () => {
+    reply = () => ({ status: 200, body: 'a,b\n', type: 'text/csv' })
+    const f = await client.file('PaymentRollService_ApproveRoll', { name: 'paymentRolls/dibao-2026-03', body: { request_id: 'r' } })
+    expect(seen[0].headers['x-csrf-token']).toBe('csrf-123')
+    expect(f.filename).toBe('')
+    expect(await f.blob.text()).toBe('a,b\n')
+  })
+
+  it('reads the file name of a Content-Disposition', () => {
+    expect(filenameOf(null)).toBe('')
+    expect(filenameOf('attachment')).toBe('')
+    expect(filenameOf('attachment; filename="a b.csv"')).toBe('a b.csv')
+    expect(filenameOf('attachment; filename=plain.csv')).toBe('plain.csv')
+    expect(filenameOf('attachment; filename="q\\"x.csv"')).toBe('q"x.csv')
+    expect(filenameOf("attachment; filename*=UTF-8''%E5%90%8D%E5%86%8C.xlsx; filename=\"r.xlsx\"")).toBe('名册.xlsx')
+    expect(filenameOf("attachment; filename*=UTF-8''%E5%90; filename=\"r.xlsx\"")).toBe('r.xlsx')
   })
 })
 

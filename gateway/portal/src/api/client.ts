@@ -54,39 +54,86 @@ export interface ClientOptions {
   onUnauthenticated: () => void
 }
 
+/** A file an operation answers with (google.api.HttpBody over REST, e.g. ExportRoll's XLSX). */
+export interface FileResponse {
+  blob: Blob
+  /** The name the server gives it (Content-Disposition), or "" when it gives none. */
+  filename: string
+  contentType: string
+}
+
 export interface Client {
   call<O extends OperationId>(op: O, req: Request<O>): Promise<ResponseOf<O>>
+  /**
+   * file calls an operation whose answer is a file, the same way as call (session cookie, the CSRF token
+   * on anything but GET, sign-in on 401, refusals as ApiError), and returns the bytes for the browser to
+   * save: a download never leaves the portal's authenticated calls for a bare link.
+   */
+  file<O extends OperationId>(op: O, req: Request<O>): Promise<FileResponse>
 }
 
 export function createClient(opts: ClientOptions): Client {
+  /** send makes the request and returns the response when it succeeded; a refusal is thrown. */
+  async function send<O extends OperationId>(op: O, req: Request<O>, accept: string): Promise<Response> {
+    const route = operations[op]
+    const url = opts.baseUrl + expandPath(route.path, req.name) + queryString((req.query ?? {}) as Record<string, unknown>)
+    const headers: Record<string, string> = { Accept: accept }
+    const init: RequestInit = { method: route.method, headers, credentials: 'same-origin', signal: req.signal }
+    if (route.method !== 'GET') headers[csrfHeader] = opts.csrfToken()
+    if (req.purpose) headers[purposeHeader] = req.purpose
+    if (route.body !== '') {
+      headers['Content-Type'] = 'application/json'
+      init.body = JSON.stringify(req.body ?? {})
+    } else if (req.body !== undefined) {
+      throw new Error(`${op} takes no body`)
+    }
+
+    let res: Response
+    try {
+      res = await opts.fetch(url, init)
+    } catch (e) {
+      if (e instanceof DOMException && e.name === 'AbortError') throw e
+      throw new ApiError(0, 'UNAVAILABLE', '无法连接服务器，请检查网络')
+    }
+    if (res.ok) return res
+    const text = await res.text()
+    if (res.status === 401) opts.onUnauthenticated()
+    throw parseError(res.status, text)
+  }
+
   return {
     async call<O extends OperationId>(op: O, req: Request<O>): Promise<ResponseOf<O>> {
-      const route = operations[op]
-      const url = opts.baseUrl + expandPath(route.path, req.name) + queryString((req.query ?? {}) as Record<string, unknown>)
-      const headers: Record<string, string> = { Accept: 'application/json' }
-      const init: RequestInit = { method: route.method, headers, credentials: 'same-origin', signal: req.signal }
-      if (route.method !== 'GET') headers[csrfHeader] = opts.csrfToken()
-      if (req.purpose) headers[purposeHeader] = req.purpose
-      if (route.body !== '') {
-        headers['Content-Type'] = 'application/json'
-        init.body = JSON.stringify(req.body ?? {})
-      } else if (req.body !== undefined) {
-        throw new Error(`${op} takes no body`)
+      const text = await (await send(op, req, 'application/json')).text()
+      return (text ? JSON.parse(text) : {}) as ResponseOf<O>
+    },
+    async file<O extends OperationId>(op: O, req: Request<O>): Promise<FileResponse> {
+      const res = await send(op, req, '*/*')
+      return {
+        blob: await res.blob(),
+        filename: filenameOf(res.headers.get('Content-Disposition')),
+        contentType: res.headers.get('Content-Type') ?? '',
       }
-
-      let res: Response
-      try {
-        res = await opts.fetch(url, init)
-      } catch (e) {
-        if (e instanceof DOMException && e.name === 'AbortError') throw e
-        throw new ApiError(0, 'UNAVAILABLE', '无法连接服务器，请检查网络')
-      }
-      const text = await res.text()
-      if (res.ok) return (text ? JSON.parse(text) : {}) as ResponseOf<O>
-      if (res.status === 401) opts.onUnauthenticated()
-      throw parseError(res.status, text)
     },
   }
+}
+
+/**
+ * filenameOf reads the file name of a Content-Disposition header: RFC 6266's `filename*=UTF-8''…`
+ * (percent-encoded, so Chinese names survive) before a plain `filename="…"`; "" when there is none.
+ */
+export function filenameOf(disposition: string | null): string {
+  if (!disposition) return ''
+  const star = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(disposition)
+  if (star) {
+    try {
+      return decodeURIComponent(star[1].trim())
+    } catch {
+      // a malformed encoding: fall back to the plain name
+    }
+  }
+  const plain = /filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))/.exec(disposition)
+  if (!plain) return ''
+  return (plain[1] ?? plain[2]).replace(/\\(.)/g, '$1')
 }
 
 /**
