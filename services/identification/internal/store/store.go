@@ -37,6 +37,9 @@ var _ domain.Store = (*Store)(nil)
 // New returns a store on db publishing household changes to feed; call Migrate first on a new database.
 func New(db *sqldb.DB, feed *outbox.Feed) *Store { return &Store{db: db, feed: feed} }
 
+// Feed is the change feed the store publishes to.
+func (s *Store) Feed() *outbox.Feed { return s.feed }
+
 // Migrate brings the service's tables up to date.
 func Migrate(ctx context.Context, db *sqldb.DB, logger *slog.Logger) error {
 	sub, err := fs.Sub(migrations, "migrations")
