@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"fupin.dev/services/platform/sqldb"
 	"fupin.dev/services/subsidies/internal/domain"
 )
 
@@ -47,6 +48,72 @@ func (s *Store) RegisterChanges(ctx context.Context, householdID string, after i
 			c.DepartedPersonIDs = strings.Split(departed, ",")
 		}
 		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// KnownHouseholds returns what the journal last recorded of each of the households (those it never
+// recorded are absent): the last change's state and every member recorded as departed. One query for
+// the whole set, in the transaction in ctx.
+func (s *Store) KnownHouseholds(ctx context.Context, ids []string) (map[string]*domain.KnownHousehold, error) {
+	out := make(map[string]*domain.KnownHousehold, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT household_id, topic, region_code, registry_status, monitoring_type,
+			monitoring_status, size, departed_person_ids
+		FROM register_changes WHERE household_id IN (`+sqldb.Placeholders(1, len(ids))+`)
+		ORDER BY household_id, sequence, received_us`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("known households: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, departed string
+		k := domain.KnownHousehold{}
+		if err := rows.Scan(&id, &k.Topic, &k.RegionCode, &k.RegistryStatus, &k.MonitoringType, &k.MonitoringStatus, &k.Size,
+			&departed); err != nil {
+			return nil, fmt.Errorf("known households: %w", err)
+		}
+		prev := out[id]
+		if prev != nil {
+			k.Departed = prev.Departed
+		}
+		if departed != "" {
+			if k.Departed == nil {
+				k.Departed = map[string]bool{}
+			}
+			for _, p := range strings.Split(departed, ",") {
+				k.Departed[p] = true
+			}
+		}
+		out[id] = &k
+	}
+	return out, rows.Err()
+}
+
+// RegisteredHouseholds returns the households whose last journalled change is not an archiving, in id
+// order: those the service believes registered.
+func (s *Store) RegisteredHouseholds(ctx context.Context) ([]string, error) {
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT r.household_id FROM register_changes r
+		WHERE NOT EXISTS (SELECT 1 FROM register_changes l WHERE l.household_id = r.household_id AND l.sequence > r.sequence)
+		GROUP BY r.household_id HAVING MAX(CASE WHEN r.topic = $1 THEN 1 ELSE 0 END) = 0 ORDER BY r.household_id`,
+		domain.TopicHouseholdArchived)
+	if err != nil {
+		return nil, fmt.Errorf("registered households: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
 	}
 	return out, rows.Err()
 }
