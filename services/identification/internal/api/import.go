@@ -66,6 +66,7 @@ func (s *Imports) ImportHouseholds(stream identificationv1.ImportService_ImportH
 	}
 	opts := domain.LedgerImportOptions{DryRun: settings.GetDryRun(), Source: settings.GetSource(),
 		BatchSize: int(settings.GetBatchSize()),
+		Bulk:      settings.GetMode() == identificationv1.ImportMode_IMPORT_MODE_BULK, DeclaredHouseholds: settings.GetDeclaredHouseholds(),
 		InBatch: func(ctx context.Context, importID string, written int) error {
 			return s.audit.Write(ctx, s.record(ctx, ac, importID, written))
 		},

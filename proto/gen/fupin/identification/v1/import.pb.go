@@ -25,6 +25,61 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// ImportMode is how an import writes the register.
+type ImportMode int32
+
+const (
+	// The ordinary path (as SMALL).
+	ImportMode_IMPORT_MODE_UNSPECIFIED ImportMode = 0
+	// Households written in transactions of batch_size, each with its change on the feed.
+	ImportMode_IMPORT_MODE_SMALL ImportMode = 1
+	// A county's first load: the whole file in one transaction that readers do not see until it commits,
+	// other writes of the register waiting for it, and one change on the feed (register.bulk_loaded) after
+	// which followers resync from the register's snapshot.
+	ImportMode_IMPORT_MODE_BULK ImportMode = 2
+)
+
+// Enum value maps for ImportMode.
+var (
+	ImportMode_name = map[int32]string{
+		0: "IMPORT_MODE_UNSPECIFIED",
+		1: "IMPORT_MODE_SMALL",
+		2: "IMPORT_MODE_BULK",
+	}
+	ImportMode_value = map[string]int32{
+		"IMPORT_MODE_UNSPECIFIED": 0,
+		"IMPORT_MODE_SMALL":       1,
+		"IMPORT_MODE_BULK":        2,
+	}
+)
+
+func (x ImportMode) Enum() *ImportMode {
+	p := new(ImportMode)
+	*p = x
+	return p
+}
+
+func (x ImportMode) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ImportMode) Descriptor() protoreflect.EnumDescriptor {
+	return file_fupin_identification_v1_import_proto_enumTypes[0].Descriptor()
+}
+
+func (ImportMode) Type() protoreflect.EnumType {
+	return &file_fupin_identification_v1_import_proto_enumTypes[0]
+}
+
+func (x ImportMode) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ImportMode.Descriptor instead.
+func (ImportMode) EnumDescriptor() ([]byte, []int) {
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{0}
+}
+
 // ImportOutcome is what happened to a household that was not simply imported.
 type ImportOutcome int32
 
@@ -66,11 +121,11 @@ func (x ImportOutcome) String() string {
 }
 
 func (ImportOutcome) Descriptor() protoreflect.EnumDescriptor {
-	return file_fupin_identification_v1_import_proto_enumTypes[0].Descriptor()
+	return file_fupin_identification_v1_import_proto_enumTypes[1].Descriptor()
 }
 
 func (ImportOutcome) Type() protoreflect.EnumType {
-	return &file_fupin_identification_v1_import_proto_enumTypes[0]
+	return &file_fupin_identification_v1_import_proto_enumTypes[1]
 }
 
 func (x ImportOutcome) Number() protoreflect.EnumNumber {
@@ -79,7 +134,7 @@ func (x ImportOutcome) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ImportOutcome.Descriptor instead.
 func (ImportOutcome) EnumDescriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{0}
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{1}
 }
 
 // ImportState is the state of an import record.
@@ -129,11 +184,11 @@ func (x ImportState) String() string {
 }
 
 func (ImportState) Descriptor() protoreflect.EnumDescriptor {
-	return file_fupin_identification_v1_import_proto_enumTypes[1].Descriptor()
+	return file_fupin_identification_v1_import_proto_enumTypes[2].Descriptor()
 }
 
 func (ImportState) Type() protoreflect.EnumType {
-	return &file_fupin_identification_v1_import_proto_enumTypes[1]
+	return &file_fupin_identification_v1_import_proto_enumTypes[2]
 }
 
 func (x ImportState) Number() protoreflect.EnumNumber {
@@ -142,7 +197,7 @@ func (x ImportState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ImportState.Descriptor instead.
 func (ImportState) EnumDescriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{1}
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{2}
 }
 
 // ImportHouseholdsRequest is one message of the ImportHouseholds stream.
@@ -210,9 +265,17 @@ type ImportSettings struct {
 	// Where the rows come from (e.g. the file name), kept with the import record and the status history.
 	Source string `protobuf:"bytes,2,opt,name=source,proto3" json:"source,omitempty"`
 	// Households written per transaction; 0 means the service's default (1000).
-	BatchSize     int32 `protobuf:"varint,3,opt,name=batch_size,json=batchSize,proto3" json:"batch_size,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	BatchSize int32 `protobuf:"varint,3,opt,name=batch_size,json=batchSize,proto3" json:"batch_size,omitempty"`
+	// How the service writes the file: the ordinary path (UNSPECIFIED or SMALL) or the bulk load of a
+	// county's first import (BULK). Every client that streams a file (the fupin command, the portal's
+	// upload) sets it and declared_households in the first message.
+	Mode ImportMode `protobuf:"varint,4,opt,name=mode,proto3,enum=fupin.identification.v1.ImportMode" json:"mode,omitempty"`
+	// The number of households in the file (distinct 户编号), counted by the client before it streams:
+	// required for BULK (BULK_LOAD_SIZE_REQUIRED), which the service refuses when the register already
+	// holds 10 % of that number or more (FAILED_PRECONDITION, BULK_LOAD_REGISTER_TOO_FULL).
+	DeclaredHouseholds int64 `protobuf:"varint,5,opt,name=declared_households,json=declaredHouseholds,proto3" json:"declared_households,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *ImportSettings) Reset() {
@@ -266,6 +329,87 @@ func (x *ImportSettings) GetBatchSize() int32 {
 	return 0
 }
 
+func (x *ImportSettings) GetMode() ImportMode {
+	if x != nil {
+		return x.Mode
+	}
+	return ImportMode_IMPORT_MODE_UNSPECIFIED
+}
+
+func (x *ImportSettings) GetDeclaredHouseholds() int64 {
+	if x != nil {
+		return x.DeclaredHouseholds
+	}
+	return 0
+}
+
+// RegisterBulkLoad is the payload of the identification service's change "register.bulk_loaded": a bulk
+// load committed many households at once (resource "imports/{import}"). A follower does not expect a
+// change per household: it resyncs from the register's snapshot (RegisterExportService.ExportRegister,
+// whose feed_sequence says where to resume the feed).
+type RegisterBulkLoad struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "imports/{import}": the import record of the load.
+	Load string `protobuf:"bytes,1,opt,name=load,proto3" json:"load,omitempty"`
+	// Households written by the load.
+	Households int64 `protobuf:"varint,2,opt,name=households,proto3" json:"households,omitempty"`
+	// Persons written by the load.
+	Persons       int64 `protobuf:"varint,3,opt,name=persons,proto3" json:"persons,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RegisterBulkLoad) Reset() {
+	*x = RegisterBulkLoad{}
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegisterBulkLoad) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegisterBulkLoad) ProtoMessage() {}
+
+func (x *RegisterBulkLoad) ProtoReflect() protoreflect.Message {
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegisterBulkLoad.ProtoReflect.Descriptor instead.
+func (*RegisterBulkLoad) Descriptor() ([]byte, []int) {
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *RegisterBulkLoad) GetLoad() string {
+	if x != nil {
+		return x.Load
+	}
+	return ""
+}
+
+func (x *RegisterBulkLoad) GetHouseholds() int64 {
+	if x != nil {
+		return x.Households
+	}
+	return 0
+}
+
+func (x *RegisterBulkLoad) GetPersons() int64 {
+	if x != nil {
+		return x.Persons
+	}
+	return 0
+}
+
 // LedgerRow is one row of a ledger file, as text: cells are read as text, never as numbers (a 身份证号
 // must keep all 18 characters).
 type LedgerRow struct {
@@ -284,7 +428,7 @@ type LedgerRow struct {
 
 func (x *LedgerRow) Reset() {
 	*x = LedgerRow{}
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[2]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -296,7 +440,7 @@ func (x *LedgerRow) String() string {
 func (*LedgerRow) ProtoMessage() {}
 
 func (x *LedgerRow) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[2]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -309,7 +453,7 @@ func (x *LedgerRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LedgerRow.ProtoReflect.Descriptor instead.
 func (*LedgerRow) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{2}
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *LedgerRow) GetRow() int64 {
@@ -348,7 +492,7 @@ type ImportHouseholdsResponse struct {
 
 func (x *ImportHouseholdsResponse) Reset() {
 	*x = ImportHouseholdsResponse{}
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[3]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -360,7 +504,7 @@ func (x *ImportHouseholdsResponse) String() string {
 func (*ImportHouseholdsResponse) ProtoMessage() {}
 
 func (x *ImportHouseholdsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[3]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -373,7 +517,7 @@ func (x *ImportHouseholdsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportHouseholdsResponse.ProtoReflect.Descriptor instead.
 func (*ImportHouseholdsResponse) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{3}
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ImportHouseholdsResponse) GetIssues() []*ImportIssue {
@@ -411,7 +555,7 @@ type ImportIssue struct {
 
 func (x *ImportIssue) Reset() {
 	*x = ImportIssue{}
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[4]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -423,7 +567,7 @@ func (x *ImportIssue) String() string {
 func (*ImportIssue) ProtoMessage() {}
 
 func (x *ImportIssue) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[4]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -436,7 +580,7 @@ func (x *ImportIssue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportIssue.ProtoReflect.Descriptor instead.
 func (*ImportIssue) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{4}
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ImportIssue) GetRow() int64 {
@@ -510,7 +654,7 @@ type ImportSummary struct {
 
 func (x *ImportSummary) Reset() {
 	*x = ImportSummary{}
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[5]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -522,7 +666,7 @@ func (x *ImportSummary) String() string {
 func (*ImportSummary) ProtoMessage() {}
 
 func (x *ImportSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[5]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -535,7 +679,7 @@ func (x *ImportSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportSummary.ProtoReflect.Descriptor instead.
 func (*ImportSummary) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{5}
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ImportSummary) GetImport() string {
@@ -641,7 +785,7 @@ type Import struct {
 
 func (x *Import) Reset() {
 	*x = Import{}
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[6]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -653,7 +797,7 @@ func (x *Import) String() string {
 func (*Import) ProtoMessage() {}
 
 func (x *Import) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[6]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -666,7 +810,7 @@ func (x *Import) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Import.ProtoReflect.Descriptor instead.
 func (*Import) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{6}
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Import) GetName() string {
@@ -757,7 +901,7 @@ type GetImportRequest struct {
 
 func (x *GetImportRequest) Reset() {
 	*x = GetImportRequest{}
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[7]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -769,7 +913,7 @@ func (x *GetImportRequest) String() string {
 func (*GetImportRequest) ProtoMessage() {}
 
 func (x *GetImportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[7]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -782,7 +926,7 @@ func (x *GetImportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetImportRequest.ProtoReflect.Descriptor instead.
 func (*GetImportRequest) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{7}
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetImportRequest) GetName() string {
@@ -805,7 +949,7 @@ type ListImportsRequest struct {
 
 func (x *ListImportsRequest) Reset() {
 	*x = ListImportsRequest{}
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[8]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -817,7 +961,7 @@ func (x *ListImportsRequest) String() string {
 func (*ListImportsRequest) ProtoMessage() {}
 
 func (x *ListImportsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[8]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -830,7 +974,7 @@ func (x *ListImportsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListImportsRequest.ProtoReflect.Descriptor instead.
 func (*ListImportsRequest) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{8}
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListImportsRequest) GetPageSize() int32 {
@@ -860,7 +1004,7 @@ type ListImportsResponse struct {
 
 func (x *ListImportsResponse) Reset() {
 	*x = ListImportsResponse{}
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[9]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -872,7 +1016,7 @@ func (x *ListImportsResponse) String() string {
 func (*ListImportsResponse) ProtoMessage() {}
 
 func (x *ListImportsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[9]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -885,7 +1029,7 @@ func (x *ListImportsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListImportsResponse.ProtoReflect.Descriptor instead.
 func (*ListImportsResponse) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{9}
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListImportsResponse) GetImports() []*Import {
@@ -910,12 +1054,20 @@ const file_fupin_identification_v1_import_proto_rawDesc = "" +
 	"\x17ImportHouseholdsRequest\x12C\n" +
 	"\bsettings\x18\x01 \x01(\v2'.fupin.identification.v1.ImportSettingsR\bsettings\x12B\n" +
 	"\x04rows\x18\x02 \x03(\v2\".fupin.identification.v1.LedgerRowB\n" +
-	"\xbaH\a\x92\x01\x04\x10\xa0\x9c\x01R\x04rows\"w\n" +
+	"\xbaH\a\x92\x01\x04\x10\xa0\x9c\x01R\x04rows\"\xf9\x01\n" +
 	"\x0eImportSettings\x12\x17\n" +
 	"\adry_run\x18\x01 \x01(\bR\x06dryRun\x12 \n" +
 	"\x06source\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x06source\x12*\n" +
 	"\n" +
-	"batch_size\x18\x03 \x01(\x05B\v\xbaH\b\x1a\x06\x18\xa0\x9c\x01(\x00R\tbatchSize\"y\n" +
+	"batch_size\x18\x03 \x01(\x05B\v\xbaH\b\x1a\x06\x18\xa0\x9c\x01(\x00R\tbatchSize\x12A\n" +
+	"\x04mode\x18\x04 \x01(\x0e2#.fupin.identification.v1.ImportModeB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04mode\x12=\n" +
+	"\x13declared_households\x18\x05 \x01(\x03B\f\xbaH\t\"\a\x18\x80\xad\xe2\x04(\x00R\x12declaredHouseholds\"`\n" +
+	"\x10RegisterBulkLoad\x12\x12\n" +
+	"\x04load\x18\x01 \x01(\tR\x04load\x12\x1e\n" +
+	"\n" +
+	"households\x18\x02 \x01(\x03R\n" +
+	"households\x12\x18\n" +
+	"\apersons\x18\x03 \x01(\x03R\apersons\"y\n" +
 	"\tLedgerRow\x12\x10\n" +
 	"\x03row\x18\x01 \x01(\x03R\x03row\x12\x14\n" +
 	"\x05cells\x18\x02 \x03(\tR\x05cells\x12D\n" +
@@ -971,7 +1123,12 @@ const file_fupin_identification_v1_import_proto_rawDesc = "" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\"x\n" +
 	"\x13ListImportsResponse\x129\n" +
 	"\aimports\x18\x01 \x03(\v2\x1f.fupin.identification.v1.ImportR\aimports\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\x8e\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*V\n" +
+	"\n" +
+	"ImportMode\x12\x1b\n" +
+	"\x17IMPORT_MODE_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11IMPORT_MODE_SMALL\x10\x01\x12\x14\n" +
+	"\x10IMPORT_MODE_BULK\x10\x02*\x8e\x01\n" +
 	"\rImportOutcome\x12\x1e\n" +
 	"\x1aIMPORT_OUTCOME_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17IMPORT_OUTCOME_REJECTED\x10\x01\x12\x1b\n" +
@@ -1003,48 +1160,51 @@ func file_fupin_identification_v1_import_proto_rawDescGZIP() []byte {
 	return file_fupin_identification_v1_import_proto_rawDescData
 }
 
-var file_fupin_identification_v1_import_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_fupin_identification_v1_import_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_fupin_identification_v1_import_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_fupin_identification_v1_import_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_fupin_identification_v1_import_proto_goTypes = []any{
-	(ImportOutcome)(0),               // 0: fupin.identification.v1.ImportOutcome
-	(ImportState)(0),                 // 1: fupin.identification.v1.ImportState
-	(*ImportHouseholdsRequest)(nil),  // 2: fupin.identification.v1.ImportHouseholdsRequest
-	(*ImportSettings)(nil),           // 3: fupin.identification.v1.ImportSettings
-	(*LedgerRow)(nil),                // 4: fupin.identification.v1.LedgerRow
-	(*ImportHouseholdsResponse)(nil), // 5: fupin.identification.v1.ImportHouseholdsResponse
-	(*ImportIssue)(nil),              // 6: fupin.identification.v1.ImportIssue
-	(*ImportSummary)(nil),            // 7: fupin.identification.v1.ImportSummary
-	(*Import)(nil),                   // 8: fupin.identification.v1.Import
-	(*GetImportRequest)(nil),         // 9: fupin.identification.v1.GetImportRequest
-	(*ListImportsRequest)(nil),       // 10: fupin.identification.v1.ListImportsRequest
-	(*ListImportsResponse)(nil),      // 11: fupin.identification.v1.ListImportsResponse
-	(v1.CellType)(0),                 // 12: fupin.common.v1.CellType
-	(*timestamppb.Timestamp)(nil),    // 13: google.protobuf.Timestamp
+	(ImportMode)(0),                  // 0: fupin.identification.v1.ImportMode
+	(ImportOutcome)(0),               // 1: fupin.identification.v1.ImportOutcome
+	(ImportState)(0),                 // 2: fupin.identification.v1.ImportState
+	(*ImportHouseholdsRequest)(nil),  // 3: fupin.identification.v1.ImportHouseholdsRequest
+	(*ImportSettings)(nil),           // 4: fupin.identification.v1.ImportSettings
+	(*RegisterBulkLoad)(nil),         // 5: fupin.identification.v1.RegisterBulkLoad
+	(*LedgerRow)(nil),                // 6: fupin.identification.v1.LedgerRow
+	(*ImportHouseholdsResponse)(nil), // 7: fupin.identification.v1.ImportHouseholdsResponse
+	(*ImportIssue)(nil),              // 8: fupin.identification.v1.ImportIssue
+	(*ImportSummary)(nil),            // 9: fupin.identification.v1.ImportSummary
+	(*Import)(nil),                   // 10: fupin.identification.v1.Import
+	(*GetImportRequest)(nil),         // 11: fupin.identification.v1.GetImportRequest
+	(*ListImportsRequest)(nil),       // 12: fupin.identification.v1.ListImportsRequest
+	(*ListImportsResponse)(nil),      // 13: fupin.identification.v1.ListImportsResponse
+	(v1.CellType)(0),                 // 14: fupin.common.v1.CellType
+	(*timestamppb.Timestamp)(nil),    // 15: google.protobuf.Timestamp
 }
 var file_fupin_identification_v1_import_proto_depIdxs = []int32{
-	3,  // 0: fupin.identification.v1.ImportHouseholdsRequest.settings:type_name -> fupin.identification.v1.ImportSettings
-	4,  // 1: fupin.identification.v1.ImportHouseholdsRequest.rows:type_name -> fupin.identification.v1.LedgerRow
-	12, // 2: fupin.identification.v1.LedgerRow.cell_types:type_name -> fupin.common.v1.CellType
-	6,  // 3: fupin.identification.v1.ImportHouseholdsResponse.issues:type_name -> fupin.identification.v1.ImportIssue
-	7,  // 4: fupin.identification.v1.ImportHouseholdsResponse.summary:type_name -> fupin.identification.v1.ImportSummary
-	0,  // 5: fupin.identification.v1.ImportIssue.outcome:type_name -> fupin.identification.v1.ImportOutcome
-	1,  // 6: fupin.identification.v1.Import.state:type_name -> fupin.identification.v1.ImportState
-	13, // 7: fupin.identification.v1.Import.create_time:type_name -> google.protobuf.Timestamp
-	13, // 8: fupin.identification.v1.Import.update_time:type_name -> google.protobuf.Timestamp
-	13, // 9: fupin.identification.v1.Import.finish_time:type_name -> google.protobuf.Timestamp
-	7,  // 10: fupin.identification.v1.Import.summary:type_name -> fupin.identification.v1.ImportSummary
-	8,  // 11: fupin.identification.v1.ListImportsResponse.imports:type_name -> fupin.identification.v1.Import
-	2,  // 12: fupin.identification.v1.ImportService.ImportHouseholds:input_type -> fupin.identification.v1.ImportHouseholdsRequest
-	9,  // 13: fupin.identification.v1.ImportService.GetImport:input_type -> fupin.identification.v1.GetImportRequest
-	10, // 14: fupin.identification.v1.ImportService.ListImports:input_type -> fupin.identification.v1.ListImportsRequest
-	5,  // 15: fupin.identification.v1.ImportService.ImportHouseholds:output_type -> fupin.identification.v1.ImportHouseholdsResponse
-	8,  // 16: fupin.identification.v1.ImportService.GetImport:output_type -> fupin.identification.v1.Import
-	11, // 17: fupin.identification.v1.ImportService.ListImports:output_type -> fupin.identification.v1.ListImportsResponse
-	15, // [15:18] is the sub-list for method output_type
-	12, // [12:15] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	4,  // 0: fupin.identification.v1.ImportHouseholdsRequest.settings:type_name -> fupin.identification.v1.ImportSettings
+	6,  // 1: fupin.identification.v1.ImportHouseholdsRequest.rows:type_name -> fupin.identification.v1.LedgerRow
+	0,  // 2: fupin.identification.v1.ImportSettings.mode:type_name -> fupin.identification.v1.ImportMode
+	14, // 3: fupin.identification.v1.LedgerRow.cell_types:type_name -> fupin.common.v1.CellType
+	8,  // 4: fupin.identification.v1.ImportHouseholdsResponse.issues:type_name -> fupin.identification.v1.ImportIssue
+	9,  // 5: fupin.identification.v1.ImportHouseholdsResponse.summary:type_name -> fupin.identification.v1.ImportSummary
+	1,  // 6: fupin.identification.v1.ImportIssue.outcome:type_name -> fupin.identification.v1.ImportOutcome
+	2,  // 7: fupin.identification.v1.Import.state:type_name -> fupin.identification.v1.ImportState
+	15, // 8: fupin.identification.v1.Import.create_time:type_name -> google.protobuf.Timestamp
+	15, // 9: fupin.identification.v1.Import.update_time:type_name -> google.protobuf.Timestamp
+	15, // 10: fupin.identification.v1.Import.finish_time:type_name -> google.protobuf.Timestamp
+	9,  // 11: fupin.identification.v1.Import.summary:type_name -> fupin.identification.v1.ImportSummary
+	10, // 12: fupin.identification.v1.ListImportsResponse.imports:type_name -> fupin.identification.v1.Import
+	3,  // 13: fupin.identification.v1.ImportService.ImportHouseholds:input_type -> fupin.identification.v1.ImportHouseholdsRequest
+	11, // 14: fupin.identification.v1.ImportService.GetImport:input_type -> fupin.identification.v1.GetImportRequest
+	12, // 15: fupin.identification.v1.ImportService.ListImports:input_type -> fupin.identification.v1.ListImportsRequest
+	7,  // 16: fupin.identification.v1.ImportService.ImportHouseholds:output_type -> fupin.identification.v1.ImportHouseholdsResponse
+	10, // 17: fupin.identification.v1.ImportService.GetImport:output_type -> fupin.identification.v1.Import
+	13, // 18: fupin.identification.v1.ImportService.ListImports:output_type -> fupin.identification.v1.ListImportsResponse
+	16, // [16:19] is the sub-list for method output_type
+	13, // [13:16] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_fupin_identification_v1_import_proto_init() }
@@ -1057,8 +1217,8 @@ func file_fupin_identification_v1_import_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fupin_identification_v1_import_proto_rawDesc), len(file_fupin_identification_v1_import_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   10,
+			NumEnums:      3,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
