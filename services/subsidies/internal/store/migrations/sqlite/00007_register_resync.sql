@@ -24,7 +24,50 @@ DROP TABLE register_changes;
 ALTER TABLE register_changes_new RENAME TO register_changes;
 CREATE INDEX register_changes_household ON register_changes (household_id, sequence);
 
+-- Eligibility checks: a change opens a check of a reason once per household (a resync's one sequence
+-- stands for every household of a bulk load).
+CREATE TABLE eligibility_checks_new (
+    id              TEXT PRIMARY KEY,
+    household_id    TEXT NOT NULL,
+    region_code     TEXT NOT NULL,
+    reason          INTEGER NOT NULL,
+    source_sequence INTEGER NOT NULL,
+    effective_date  TEXT NOT NULL DEFAULT '',
+    state           INTEGER NOT NULL,
+    outcome         INTEGER NOT NULL DEFAULT 0,
+    note            TEXT    NOT NULL DEFAULT '',
+    closed_by       TEXT    NOT NULL DEFAULT '',
+    created_us      INTEGER NOT NULL,
+    closed_us       INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (source_sequence, household_id, reason)
+) WITHOUT ROWID;
+INSERT INTO eligibility_checks_new SELECT id, household_id, region_code, reason, source_sequence, effective_date, state,
+    outcome, note, closed_by, created_us, closed_us FROM eligibility_checks;
+DROP TABLE eligibility_checks;
+ALTER TABLE eligibility_checks_new RENAME TO eligibility_checks;
+CREATE INDEX eligibility_checks_household ON eligibility_checks (household_id);
+
 -- +goose Down
+CREATE TABLE eligibility_checks_old (
+    id              TEXT PRIMARY KEY,
+    household_id    TEXT NOT NULL,
+    region_code     TEXT NOT NULL,
+    reason          INTEGER NOT NULL,
+    source_sequence INTEGER NOT NULL,
+    effective_date  TEXT NOT NULL DEFAULT '',
+    state           INTEGER NOT NULL,
+    outcome         INTEGER NOT NULL DEFAULT 0,
+    note            TEXT    NOT NULL DEFAULT '',
+    closed_by       TEXT    NOT NULL DEFAULT '',
+    created_us      INTEGER NOT NULL,
+    closed_us       INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (source_sequence, reason)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO eligibility_checks_old SELECT * FROM eligibility_checks;
+DROP TABLE eligibility_checks;
+ALTER TABLE eligibility_checks_old RENAME TO eligibility_checks;
+CREATE INDEX eligibility_checks_household ON eligibility_checks (household_id);
+
 CREATE TABLE register_changes_old (
     sequence            INTEGER PRIMARY KEY,
     topic               TEXT    NOT NULL,
