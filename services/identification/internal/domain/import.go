@@ -227,8 +227,9 @@ type LedgerImportStore interface {
 	// CountHouseholds returns the number of households the register holds (any state).
 	CountHouseholds(ctx context.Context) (int64, error)
 	// BeginBulkLoad makes the register's other writers wait for the transaction in ctx (they all append
-	// to the change feed, whose order lock it takes on PostgreSQL; SQLite has one writer anyway).
-	BeginBulkLoad(ctx context.Context) error
+	// to the change feed, whose order lock it takes on PostgreSQL; SQLite has one writer anyway); end is
+	// called once that transaction has ended.
+	BeginBulkLoad(ctx context.Context) (end func(), err error)
 	// PublishBulkLoad appends the load's one change (register.bulk_loaded) in the transaction in ctx.
 	PublishBulkLoad(ctx context.Context, load BulkLoad) error
 }

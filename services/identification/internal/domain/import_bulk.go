@@ -55,8 +55,15 @@ func (s *ledgerSession) runBulk(ctx context.Context, rd *rowReader, emit func(Le
 		}
 		return crash(BulkStageBatch)
 	}
+	var end func()
+	defer func() {
+		if end != nil {
+			end()
+		}
+	}()
 	err := s.im.store.InTx(ctx, func(ctx context.Context) error {
-		if err := s.im.store.BeginBulkLoad(ctx); err != nil {
+		var err error
+		if end, err = s.im.store.BeginBulkLoad(ctx); err != nil {
 			return err
 		}
 		if err := s.run(ctx, rd, emit); err != nil {

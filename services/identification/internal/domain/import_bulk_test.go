@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"fupin.dev/services/identification/internal/domain"
 	"fupin.dev/services/platform/apperr"
@@ -191,6 +192,7 @@ func TestBulkLoadInvisibleUntilCommit(t *testing.T) {
 		e := newLedgerEnv(t, d)
 		rows, _, _, _ := mixedLedger()
 		var during []int64
+		var writeErr error
 		opts := domain.LedgerImportOptions{Bulk: true, DeclaredHouseholds: 16, BatchSize: 2,
 			Crash: func(st domain.BulkStage) error {
 				if st == domain.BulkStageFeed {
@@ -200,6 +202,11 @@ func TestBulkLoadInvisibleUntilCommit(t *testing.T) {
 						return err
 					}
 					during = append(during, n)
+					// A writer waits for the load until its deadline, and is told why.
+					wctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+					defer cancel()
+					_, writeErr = e.svc.CreateHousehold(wctx, county, domain.NewHousehold{RegionCode: "990001001001",
+						Members: []domain.Member{m(domain.RelationHead, id("19800101", 951))}})
 				}
 				return nil
 			}}
@@ -209,6 +216,9 @@ func TestBulkLoadInvisibleUntilCommit(t *testing.T) {
 		}
 		if !slices.Equal(during, []int64{0}) {
 			t.Errorf("readers saw %v households before the commit, want 0", during)
+		}
+		if e2, ok := apperr.As(writeErr); !ok || e2.Kind != apperr.KindUnavailable || e2.Reason != domain.ReasonBulkLoadInProgress {
+			t.Errorf("a write during the load: %v, want UNAVAILABLE %s", writeErr, domain.ReasonBulkLoadInProgress)
 		}
 		if n, err := e.st.CountHouseholds(t.Context()); err != nil || n != 6 {
 			t.Errorf("after the commit: %d, %v", n, err)

@@ -96,8 +96,16 @@ func (s *Store) CountHouseholds(ctx context.Context) (int64, error) {
 }
 
 // BeginBulkLoad holds the register's other writers until the transaction in ctx ends: every write of the
-// register appends to the change feed, and the load takes the feed's order lock first.
-func (s *Store) BeginBulkLoad(ctx context.Context) error { return s.feed.Hold(ctx) }
+// register appends to the change feed, and the load takes the feed's order lock first. end is called
+// when the load's transaction has ended; until then a write of this process that waited for it until its
+// deadline is told so (BULK_LOAD_IN_PROGRESS).
+func (s *Store) BeginBulkLoad(ctx context.Context) (end func(), err error) {
+	if err := s.feed.Hold(ctx); err != nil {
+		return nil, err
+	}
+	s.loads.Add(1)
+	return func() { s.loads.Add(-1) }, nil
+}
 
 // PublishBulkLoad appends register.bulk_loaded in the transaction in ctx.
 func (s *Store) PublishBulkLoad(ctx context.Context, load domain.BulkLoad) error {
