@@ -163,6 +163,9 @@ type readTxKey struct{}
 // must go through InTx. Statements run through it are prepared once and reused.
 func (db *DB) Q(ctx context.Context) Querier {
 	if tx, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
+		if stmts, ok := ctx.Value(txStmtsKey{}).(*txStmts); ok {
+			return txQuerier{tx: tx, stmts: stmts}
+		}
 		return tx
 	}
 	if tx, ok := ctx.Value(readTxKey{}).(*sql.Tx); ok {
@@ -198,7 +201,11 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) (err
 			err = fmt.Errorf("commit: %w", cerr)
 		}
 	}()
-	return fn(context.WithValue(ctx, txKey{}, tx))
+	ctx = context.WithValue(ctx, txKey{}, tx)
+	if db.Dialect == SQLite {
+		ctx = context.WithValue(ctx, txStmtsKey{}, &txStmts{m: map[string]*sql.Stmt{}})
+	}
+	return fn(ctx)
 }
 
 // ReadTx runs fn in a read-only transaction that sees one snapshot of the database for all its
