@@ -87,6 +87,30 @@ func (f *registerFollower) handle(ctx context.Context, c *commonv1.Change) error
 	return f.dispatch(ctx, hc)
 }
 
+// dispatchAll gives every follower the changes in order, in the transaction in ctx: a BatchFollower all
+// at once, the others one by one. The followers are independent of each other (each writes its own
+// records), so giving follower A every change before follower B has the effect of giving each change to
+// A then B.
+func (f *registerFollower) dispatchAll(ctx context.Context, cs []domain.HouseholdChange) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	for _, fl := range f.followers {
+		if b, ok := fl.(domain.BatchFollower); ok {
+			if err := b.HouseholdsChanged(ctx, cs); err != nil {
+				return fmt.Errorf("follower %T: %w", fl, err)
+			}
+			continue
+		}
+		for _, c := range cs {
+			if err := fl.HouseholdChanged(ctx, c); err != nil {
+				return fmt.Errorf("follower %T: %w", fl, err)
+			}
+		}
+	}
+	return nil
+}
+
 // dispatch calls every follower with one change, in the transaction in ctx.
 func (f *registerFollower) dispatch(ctx context.Context, hc domain.HouseholdChange) error {
 	for _, fl := range f.followers {
@@ -119,4 +143,8 @@ type journal struct {
 
 func (j journal) HouseholdChanged(ctx context.Context, c domain.HouseholdChange) error {
 	return j.st.RecordRegisterChange(ctx, c, j.now())
+}
+
+func (j journal) HouseholdsChanged(ctx context.Context, cs []domain.HouseholdChange) error {
+	return j.st.RecordRegisterChanges(ctx, cs, j.now())
 }

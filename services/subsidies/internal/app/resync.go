@@ -62,14 +62,11 @@ func (f *registerFollower) resync(ctx context.Context, st knownStore, src snapsh
 				if err != nil {
 					return err
 				}
+				var changes []domain.HouseholdChange
 				for _, h := range chunk {
-					for _, c := range domain.ResyncChanges(known[h.HouseholdID], h, seq, today) {
-						if err := f.dispatch(ctx, c); err != nil {
-							return err
-						}
-					}
+					changes = append(changes, domain.ResyncChanges(known[h.HouseholdID], h, seq, today)...)
 				}
-				return nil
+				return f.dispatchAll(ctx, changes)
 			}); err != nil {
 				return err
 			}
@@ -98,14 +95,13 @@ func (f *registerFollower) resync(ctx context.Context, st knownStore, src snapsh
 			if err != nil {
 				return err
 			}
+			var changes []domain.HouseholdChange
 			for _, id := range chunk {
 				if k := known[id]; k != nil {
-					if err := f.dispatch(ctx, domain.ArchivedChange(id, *k, seq, today)); err != nil {
-						return err
-					}
+					changes = append(changes, domain.ArchivedChange(id, *k, seq, today))
 				}
 			}
-			return nil
+			return f.dispatchAll(ctx, changes)
 		}); err != nil {
 			return 0, fmt.Errorf("archived households: %w", err)
 		}

@@ -117,3 +117,103 @@ func (s *Store) RegisteredHouseholds(ctx context.Context) ([]string, error) {
 	}
 	return out, rows.Err()
 }
+
+// rowsPerInsert bounds a multi-row INSERT's rows (SQLite allows 32,766 parameters, PostgreSQL 65,535).
+const rowsPerInsert = 500
+
+// insertRows inserts rows (each of len(cols) values) in multi-row statements of rowsPerInsert: one
+// statement per 500 rows instead of one per row, which on PostgreSQL is one round trip instead of 500.
+func (s *Store) insertRows(ctx context.Context, table, cols string, ncols int, suffix string, rows [][]any) error {
+	for start := 0; start < len(rows); start += rowsPerInsert {
+		part := rows[start:min(start+rowsPerInsert, len(rows))]
+		var b strings.Builder
+		args := make([]any, 0, len(part)*ncols)
+		b.WriteString("INSERT INTO " + table + " (" + cols + ") VALUES ")
+		for i, r := range part {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(" + sqldb.Placeholders(len(args)+1, ncols) + ")")
+			args = append(args, r...)
+		}
+		b.WriteString(suffix)
+		if _, err := s.db.Exec(ctx, b.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RecordRegisterChanges journals many changes at once (a resync's chunk), as RecordRegisterChange each.
+func (s *Store) RecordRegisterChanges(ctx context.Context, cs []domain.HouseholdChange, received time.Time) error {
+	rows := make([][]any, len(cs))
+	for i, c := range cs {
+		rows[i] = []any{c.Sequence, c.Topic, c.HouseholdID, c.RegionCode, c.RegistryStatus, c.MonitoringType, c.MonitoringStatus,
+			c.EffectiveDate, c.Size, strings.Join(c.DepartedPersonIDs, ","), c.Reason, received.UnixMicro()}
+	}
+	if err := s.insertRows(ctx, "register_changes", `sequence, topic, household_id, region_code, registry_status,
+			monitoring_type, monitoring_status, effective_date, size, departed_person_ids, reason, received_us`, 12, "", rows); err != nil {
+		return fmt.Errorf("journal %d register changes: %w", len(cs), err)
+	}
+	return nil
+}
+
+// FollowedStatuses returns the statuses last seen of the households, by id (those never seen are absent).
+func (s *Store) FollowedStatuses(ctx context.Context, ids []string) (map[string]domain.FollowedStatus, error) {
+	out := make(map[string]domain.FollowedStatus, len(ids))
+	for start := 0; start < len(ids); start += rowsPerInsert {
+		part := ids[start:min(start+rowsPerInsert, len(ids))]
+		args := make([]any, len(part))
+		for i, id := range part {
+			args[i] = id
+		}
+		rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT household_id, registry_status, monitoring_type, monitoring_status, sequence
+			FROM dibao_followed_households WHERE household_id IN (`+sqldb.Placeholders(1, len(part))+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("followed statuses: %w", err)
+		}
+		for rows.Next() {
+			var f domain.FollowedStatus
+			if err := rows.Scan(&f.HouseholdID, &f.RegistryStatus, &f.MonitoringType, &f.MonitoringStatus, &f.Sequence); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("followed statuses: %w", err)
+			}
+			out[f.HouseholdID] = f
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// SetFollowedStatuses remembers many households' statuses (each household once).
+func (s *Store) SetFollowedStatuses(ctx context.Context, fs []domain.FollowedStatus) error {
+	rows := make([][]any, len(fs))
+	for i, f := range fs {
+		rows[i] = []any{f.HouseholdID, f.RegistryStatus, f.MonitoringType, f.MonitoringStatus, f.Sequence}
+	}
+	if err := s.insertRows(ctx, "dibao_followed_households", `household_id, registry_status, monitoring_type,
+		monitoring_status, sequence`, 5, ` ON CONFLICT (household_id) DO UPDATE SET
+		registry_status = excluded.registry_status, monitoring_type = excluded.monitoring_type,
+		monitoring_status = excluded.monitoring_status, sequence = excluded.sequence`, rows); err != nil {
+		return fmt.Errorf("set followed statuses: %w", err)
+	}
+	return nil
+}
+
+// OpenEligibilityChecks inserts checks, skipping those a change already opened (as OpenEligibilityCheck).
+func (s *Store) OpenEligibilityChecks(ctx context.Context, cs []*domain.EligibilityCheck) error {
+	rows := make([][]any, len(cs))
+	for i, c := range cs {
+		rows[i] = checkArgs(c)
+	}
+	if err := s.insertRows(ctx, "eligibility_checks", checkCols, 12,
+		" ON CONFLICT (source_sequence, household_id, reason) DO NOTHING", rows); err != nil {
+		return fmt.Errorf("open eligibility checks: %w", err)
+	}
+	return nil
+}
