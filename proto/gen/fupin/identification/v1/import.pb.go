@@ -25,17 +25,19 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// ImportMode is how an import writes the register.
+// ImportMode is how an import writes the register. SMALL (and UNSPECIFIED): households written in
+// transactions of batch_size, each with its change on the feed. BULK, a county's first load: the whole
+// file in one transaction that readers do not see until it commits, other writes of the register waiting
+// for it, and one change on the feed (register.bulk_loaded) after which followers resync from the
+// register's snapshot.
 type ImportMode int32
 
 const (
-	// The ordinary path (as SMALL).
+	// Not set: the ordinary path.
 	ImportMode_IMPORT_MODE_UNSPECIFIED ImportMode = 0
-	// Households written in transactions of batch_size, each with its change on the feed.
+	// 逐批导入
 	ImportMode_IMPORT_MODE_SMALL ImportMode = 1
-	// A county's first load: the whole file in one transaction that readers do not see until it commits,
-	// other writes of the register waiting for it, and one change on the feed (register.bulk_loaded) after
-	// which followers resync from the register's snapshot.
+	// 整县批量导入
 	ImportMode_IMPORT_MODE_BULK ImportMode = 2
 )
 

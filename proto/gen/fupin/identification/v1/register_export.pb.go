@@ -23,7 +23,8 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// MembershipEndReason is why a membership ended.
+// MembershipEndReason is why a membership ended: death, moving out, or any other end (OTHER: the
+// household was archived or merged).
 type MembershipEndReason int32
 
 const (
@@ -33,7 +34,7 @@ const (
 	MembershipEndReason_MEMBERSHIP_END_REASON_DEATH MembershipEndReason = 1
 	// 迁出
 	MembershipEndReason_MEMBERSHIP_END_REASON_MOVE_OUT MembershipEndReason = 2
-	// Any other end (the household was archived or merged).
+	// 其他
 	MembershipEndReason_MEMBERSHIP_END_REASON_OTHER MembershipEndReason = 3
 )
 
