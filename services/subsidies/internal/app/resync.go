@@ -48,7 +48,7 @@ func (f *registerFollower) resync(ctx context.Context, st knownStore, src snapsh
 	tx outbox.TxFunc) (int64, error) {
 	seq := trigger.GetSequence()
 	var position int64
-	var seen []string // in id order, as the snapshot streams them
+	var seen []string // the snapshot's households
 	err := src.Snapshot(ctx, today, func(pos int64, hs []domain.SnapshotHousehold) error {
 		position = pos
 		for chunk := range slices.Chunk(hs, resyncChunk) {
@@ -83,6 +83,9 @@ func (f *registerFollower) resync(ctx context.Context, st knownStore, src snapsh
 	}); err != nil {
 		return 0, err
 	}
+	// The export streams in the register's id order; sorted here all the same, so a collation that is not
+	// bytewise can never make a registered household look absent (archived).
+	slices.Sort(seen)
 	var gone []string
 	for _, id := range registered {
 		if _, found := slices.BinarySearch(seen, id); !found {
