@@ -115,7 +115,7 @@ func (c *county) waitFollowed(t *testing.T, st *store.Store) {
 	}
 }
 
-// registerHouseholds returns the register's households by number.
+// registerHouseholds returns the register's households by number (by name when they have none).
 func (c *county) registerHouseholds(t *testing.T) map[string]*identificationv1.Household {
 	t.Helper()
 	out := map[string]*identificationv1.Household{}
@@ -127,7 +127,11 @@ func (c *county) registerHouseholds(t *testing.T) map[string]*identificationv1.H
 			t.Fatal(err)
 		}
 		for _, h := range resp.GetHouseholds() {
-			out[h.GetHouseholdNumber()] = h
+			key := h.GetHouseholdNumber()
+			if key == "" {
+				key = h.GetName() // created without a number (CreateHousehold)
+			}
+			out[key] = h
 		}
 		if token = resp.GetNextPageToken(); token == "" {
 			return out
@@ -195,6 +199,7 @@ func TestBulkLoadResync(t *testing.T) {
 		today := bizdate.Today(time.Now())
 		// Known before the load: one household, followed from the feed.
 		h0 := c.CreateHousehold(t, village1, cmpHead("张三", "19500101", 11))
+		h1 := c.CreateHousehold(t, village2, cmpHead("李四", "19510101", 12))
 		c.waitFollowed(t, st)
 
 		c.stop()
@@ -205,6 +210,11 @@ func TestBulkLoadResync(t *testing.T) {
 		// Changes after the load's change, before subsidies reads the snapshot: the snapshot holds them,
 		// and the feed's changes for them must not be applied again.
 		c.setRegistryStatus(t, h0, identificationv1.RegistryStatus_REGISTRY_STATUS_POOR)
+		// Archived after the load: absent from the snapshot, so the resync archives it.
+		if _, err := households.ArchiveHousehold(c.RegisterAdmin(t), &identificationv1.ArchiveHouseholdRequest{
+			Name: h1.GetName(), Reason: "户籍注销"}); err != nil {
+			t.Fatal(err)
+		}
 		reg := c.registerHouseholds(t)
 		l2 := reg["L-002"] // three members
 		if _, err := households.RecordDeath(c.RegisterAdmin(t), &identificationv1.RecordDeathRequest{
@@ -225,9 +235,17 @@ func TestBulkLoadResync(t *testing.T) {
 		for _, ch := range changes {
 			byHousehold[ch.HouseholdID] = append(byHousehold[ch.HouseholdID], ch)
 		}
+		var archived []string
+		for _, j := range byHousehold[strings.TrimPrefix(h1.GetName(), "households/")] {
+			archived = append(archived, j.Topic)
+		}
+		if !slices.Equal(archived, []string{"household.created", "household.archived"}) {
+			t.Errorf("the household archived after the load: journal %v", archived)
+		}
 		reg = c.registerHouseholds(t)
-		if len(reg) != 41 || len(byHousehold) != 41 {
-			t.Fatalf("register %d households, journal %d", len(reg), len(byHousehold))
+		delete(reg, h1.GetName())
+		if len(reg) != 41 || len(byHousehold) != 42 {
+			t.Fatalf("register %d active households, journal %d", len(reg), len(byHousehold))
 		}
 		for n, h := range reg {
 			js := byHousehold[strings.TrimPrefix(h.GetName(), "households/")]
@@ -237,7 +255,7 @@ func TestBulkLoadResync(t *testing.T) {
 			}
 			want := []string{"household.created"}
 			switch n {
-			case "": // h0: created from the feed, its status change from the snapshot, once
+			case h0.GetName(): // created from the feed, its status change from the snapshot, once
 				want = []string{"household.created", "household.status_changed"}
 			case "L-000":
 				want = []string{"household.created", "household.status_changed"}
