@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -154,7 +155,7 @@ func runImportHouseholds(ctx context.Context, args []string, stdout, stderr io.W
 		}
 	}
 	if err != nil {
-		fmt.Fprint(stdout, stoppedReport(ctx, client, sum))
+		fmt.Fprint(stdout, stoppedReport(ctx, client, sum, *bulk))
 		return limits.explain(err)
 	}
 	if printed > *maxPrint {
@@ -258,9 +259,24 @@ func streamLedger(ctx context.Context, client identificationv1.ImportServiceClie
 // stoppedReport says how far an import that stopped early got: from its record (imports/{id}) when the
 // service answers, else from the last progress the stream brought; and that running the same file again
 // resumes it.
-func stoppedReport(ctx context.Context, client identificationv1.ImportServiceClient, last *identificationv1.ImportSummary) string {
+func stoppedReport(ctx context.Context, client identificationv1.ImportServiceClient, last *identificationv1.ImportSummary, bulk bool) string {
 	if last.GetDryRun() {
 		return "the dry run stopped before the end of the file\n"
+	}
+	if bulk {
+		// A bulk load is one transaction: unless its record says done, what the progress said was never
+		// committed.
+		if last.GetImport() != "" {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			rec, err := client.GetImport(ctx, &identificationv1.GetImportRequest{Name: last.GetImport()})
+			if err == nil && rec.GetState() == identificationv1.ImportState_IMPORT_STATE_DONE {
+				return fmt.Sprintf("the connection ended after the bulk load committed (%s): %d households written (%d persons)\n",
+					rec.GetName(), rec.GetSummary().GetHouseholdsImported(), rec.GetSummary().GetPersonsImported())
+			}
+		}
+		return fmt.Sprintf("the bulk load stopped (%s): a bulk load writes nothing until it commits, so nothing was written; "+
+			"run the same command again\n", cmp.Or(last.GetImport(), "before the service started it"))
 	}
 	if last.GetImport() == "" {
 		return "the import stopped before the service wrote anything\n"
