@@ -136,6 +136,9 @@ export const enumLabels: Record<string, string> = {
   "EXIT_ITEM_SAFE_HOUSING": "住房安全有保障",
   "EXIT_ITEM_SAFE_DRINKING_WATER": "饮水安全有保障",
   "EXIT_ITEM_HOUSEHOLD_CONSENT": "贫困户签字认可",
+  "IMPORT_MODE_UNSPECIFIED": "",
+  "IMPORT_MODE_SMALL": "逐批导入",
+  "IMPORT_MODE_BULK": "整县批量导入",
   "LEDGER_FILE_FORMAT_UNSPECIFIED": "",
   "LEDGER_FILE_FORMAT_CSV": "CSV: UTF-8 (with or without a byte-order mark) or GB18030",
   "LEDGER_FILE_FORMAT_XLSX": "XLSX: one worksheet",
@@ -213,6 +216,10 @@ export const enumLabels: Record<string, string> = {
   "REGION_LEVEL_COUNTY": "县",
   "REGION_LEVEL_TOWNSHIP": "乡镇/街道",
   "REGION_LEVEL_VILLAGE": "行政村/社区",
+  "MEMBERSHIP_END_REASON_UNSPECIFIED": "",
+  "MEMBERSHIP_END_REASON_DEATH": "死亡",
+  "MEMBERSHIP_END_REASON_MOVE_OUT": "迁出",
+  "MEMBERSHIP_END_REASON_OTHER": "其他",
   "VILLAGE_EXIT_CONDITION_UNSPECIFIED": "",
   "VILLAGE_EXIT_CONDITION_INCIDENCE_BELOW_MAX": "贫困发生率",
   "VILLAGE_EXIT_CONDITION_COLLECTIVE_INCOME_AT_LEAST_MIN": "村集体经济收入",
@@ -484,6 +491,10 @@ export const enumValues = {
     "EXIT_ITEM_SAFE_DRINKING_WATER",
     "EXIT_ITEM_HOUSEHOLD_CONSENT"
   ],
+  "ImportMode": [
+    "IMPORT_MODE_SMALL",
+    "IMPORT_MODE_BULK"
+  ],
   "LedgerFileFormat": [
     "LEDGER_FILE_FORMAT_CSV",
     "LEDGER_FILE_FORMAT_XLSX"
@@ -574,6 +585,11 @@ export const enumValues = {
     "REGION_LEVEL_COUNTY",
     "REGION_LEVEL_TOWNSHIP",
     "REGION_LEVEL_VILLAGE"
+  ],
+  "MembershipEndReason": [
+    "MEMBERSHIP_END_REASON_DEATH",
+    "MEMBERSHIP_END_REASON_MOVE_OUT",
+    "MEMBERSHIP_END_REASON_OTHER"
   ],
   "VillageExitCondition": [
     "VILLAGE_EXIT_CONDITION_INCIDENCE_BELOW_MAX",

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"regexp"
+	"sync/atomic"
 	"time"
 
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
@@ -30,12 +31,18 @@ const MigrationsTable = "identification_migrations"
 type Store struct {
 	db   *sqldb.DB
 	feed *outbox.Feed
+	// loads counts the bulk loads under way in this process (BeginBulkLoad): a write that waited for one
+	// until its deadline is told so (waited).
+	loads atomic.Int32
 }
 
 var _ domain.Store = (*Store)(nil)
 
 // New returns a store on db publishing household changes to feed; call Migrate first on a new database.
 func New(db *sqldb.DB, feed *outbox.Feed) *Store { return &Store{db: db, feed: feed} }
+
+// Feed is the change feed the store publishes to.
+func (s *Store) Feed() *outbox.Feed { return s.feed }
 
 // Migrate brings the service's tables up to date.
 func Migrate(ctx context.Context, db *sqldb.DB, logger *slog.Logger) error {
@@ -91,7 +98,7 @@ func scanMember(r scanner) (string, domain.Member, error) {
 
 // CreateHousehold inserts the household, its persons, memberships and first status entry.
 func (s *Store) CreateHousehold(ctx context.Context, h *domain.Household) error {
-	return s.db.InTx(ctx, func(ctx context.Context) error {
+	return s.waited(s.db.InTx(ctx, func(ctx context.Context) error {
 		q := s.db.Q(ctx)
 		if err := s.checkFree(ctx, h.Members, "household.members"); err != nil {
 			return err
@@ -116,7 +123,16 @@ func (s *Store) CreateHousehold(ctx context.Context, h *domain.Household) error 
 			return err
 		}
 		return s.feed.Append(ctx, householdEvents(nil, h)...)
-	})
+	}))
+}
+
+// waited tells a write that waited for a bulk load until its deadline why it waited.
+func (s *Store) waited(err error) error {
+	if err != nil && errors.Is(err, context.DeadlineExceeded) && s.loads.Load() > 0 {
+		return apperr.Unavailable(domain.ReasonBulkLoadInProgress, "a bulk load of the register is under way and holds "+
+			"the register's writes until it commits; try again after it")
+	}
+	return err
 }
 
 // checkFree refuses members who are current in another active household, naming the request's field
@@ -373,7 +389,7 @@ func (s *Store) UpdateHousehold(ctx context.Context, id string, fn func(h *domai
 		out = h
 		return nil
 	})
-	return out, err
+	return out, s.waited(err)
 }
 
 var digits = regexp.MustCompile(`^[0-9]{1,12}$`)

@@ -357,7 +357,7 @@ func checkArgs(c *domain.EligibilityCheck) []any {
 // OpenEligibilityCheck inserts a check unless the same change already opened one of its reason.
 func (s *Store) OpenEligibilityCheck(ctx context.Context, c *domain.EligibilityCheck) (bool, error) {
 	res, err := s.db.Exec(ctx, `INSERT INTO eligibility_checks (`+checkCols+`) VALUES (`+sqldb.Placeholders(1, 12)+`)
-		ON CONFLICT (source_sequence, reason) DO NOTHING`, checkArgs(c)...)
+		ON CONFLICT (source_sequence, household_id, reason) DO NOTHING`, checkArgs(c)...)
 	if err != nil {
 		return false, fmt.Errorf("open eligibility check: %w", err)
 	}
