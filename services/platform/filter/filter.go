@@ -35,6 +35,15 @@ type Field struct {
 	Values map[string]int32
 	// Pattern, when set, must accept every value (e.g. digits only for codes).
 	Pattern func(string) bool
+	// Normalize, when set, turns a String value into the stored form before it is compared (a person's
+	// name through pii.NormalizeName); its error is the filter's INVALID_ARGUMENT.
+	Normalize func(string) (string, error)
+	// Within, when set, is a condition holding one %s where the comparison on Column goes: a field of
+	// rows of another table, e.g. `id IN (SELECT household_id FROM memberships … WHERE %s)`.
+	Within string
+	// Wildcard lets a String field's ":" value end in "*" ("王*", as people type a prefix); the star is
+	// dropped.
+	Wildcard bool
 }
 
 // Fields is the set of fields a List method can filter on, by name.
@@ -76,26 +85,50 @@ func (fs Fields) Compile(expr string, firstArg int) (string, []any, error) {
 			return "", nil, err
 		}
 		conds = append(conds, cond)
-		args = append(args, arg)
+		args = append(args, arg...)
 	}
 	return strings.Join(conds, " AND "), args, nil
 }
 
-func (f Field) compile(name, op string, val token, n int) (string, any, error) {
+func (f Field) compile(name, op string, val token, n int) (string, []any, error) {
+	cond, args, err := f.compare(name, op, val, n)
+	if err != nil || f.Within == "" {
+		return cond, args, err
+	}
+	return fmt.Sprintf(f.Within, cond), args, nil
+}
+
+func (f Field) compare(name, op string, val token, n int) (string, []any, error) {
 	ph := "$" + strconv.Itoa(n)
 	if f.Pattern != nil && f.Type != Enum && !f.Pattern(val.text) {
 		return "", nil, invalid(fmt.Sprintf("%s: %q is not a valid value", name, val.text))
 	}
 	switch f.Type {
 	case String:
+		text := val.text
+		if f.Wildcard && op == ":" {
+			text = strings.TrimSuffix(text, "*")
+		}
+		if f.Normalize != nil {
+			v, err := f.Normalize(text)
+			if err != nil {
+				return "", nil, invalid(fmt.Sprintf("%s: %v", name, err))
+			}
+			text = v
+		}
 		switch op {
 		case "=", "!=", "<", "<=", ">", ">=":
-			return f.Column + " " + sqlOp(op) + " " + ph, val.text, nil
+			return f.Column + " " + sqlOp(op) + " " + ph, []any{text}, nil
 		case ":":
+			if f.Within != "" {
+				// A prefix as a range, so an index on the other table's column serves it: every string
+				// starting with text lies in [text, successor of text) in bytewise (code point) order.
+				return f.Column + " >= " + ph + " AND " + f.Column + " < $" + strconv.Itoa(n+1), []any{text, successor(text)}, nil
+			}
 			// Prefix match without LIKE, so '%' and '_' in values mean nothing special. substr counts
 			// characters in both dialects, so the length is in runes, not bytes (household numbers and
 			// names may be written in Chinese).
-			return "substr(" + f.Column + ", 1, " + strconv.Itoa(utf8.RuneCountInString(val.text)) + ") = " + ph, val.text, nil
+			return "substr(" + f.Column + ", 1, " + strconv.Itoa(utf8.RuneCountInString(text)) + ") = " + ph, []any{text}, nil
 		}
 	case Enum:
 		v, ok := f.Values[val.text]
@@ -103,7 +136,7 @@ func (f Field) compile(name, op string, val token, n int) (string, any, error) {
 			return "", nil, invalid(fmt.Sprintf("%s: unknown value %q", name, val.text))
 		}
 		if op == "=" || op == "!=" {
-			return f.Column + " " + sqlOp(op) + " " + ph, v, nil
+			return f.Column + " " + sqlOp(op) + " " + ph, []any{v}, nil
 		}
 	case Int:
 		v, err := strconv.ParseInt(val.text, 10, 64)
@@ -111,10 +144,27 @@ func (f Field) compile(name, op string, val token, n int) (string, any, error) {
 			return "", nil, invalid(fmt.Sprintf("%s: %q is not a whole number", name, val.text))
 		}
 		if op != ":" {
-			return f.Column + " " + sqlOp(op) + " " + ph, v, nil
+			return f.Column + " " + sqlOp(op) + " " + ph, []any{v}, nil
 		}
 	}
 	return "", nil, invalid(fmt.Sprintf("%s: operator %q is not supported for this field", name, op))
+}
+
+// successor is the least string greater than every string that starts with s, in code point order (which
+// is UTF-8's byte order): s with its last character raised by one (a surrogate skipped; the highest code
+// point carried into the one before it). "" for a prefix that has none (every string is greater).
+func successor(s string) string {
+	r := []rune(s)
+	for i := len(r) - 1; i >= 0; i-- {
+		if r[i] < unicode.MaxRune {
+			r[i]++
+			if r[i] >= 0xD800 && r[i] <= 0xDFFF {
+				r[i] = 0xE000
+			}
+			return string(r[:i+1])
+		}
+	}
+	return ""
 }
 
 func sqlOp(op string) string {

@@ -2,6 +2,8 @@ package filter_test
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"reflect"
 	"regexp"
 	"strings"
@@ -254,4 +256,104 @@ func selectIDs(t *testing.T, db *sqldb.DB, expr string) []int {
 		t.Fatal(err)
 	}
 	return ids
+}
+
+// memberFields declare a field of rows of another table (Within), normalised and with a typed "*".
+var memberFields = filter.Fields{
+	"member_name": {Column: "p.name", Type: filter.String, Wildcard: true,
+		Within: "id IN (SELECT p.household_id FROM people p WHERE %s)",
+		Normalize: func(s string) (string, error) {
+			s = strings.TrimSpace(s)
+			if s == "" {
+				return "", errors.New("a name needs a letter")
+			}
+			return s, nil
+		}},
+}
+
+func TestWithinField(t *testing.T) {
+	t.Run("compiles", func(t *testing.T) {
+		tests := []struct {
+			expr     string
+			wantSQL  string
+			wantArgs []any
+		}{
+			{expr: `member_name = " 王大山 "`, wantSQL: "id IN (SELECT p.household_id FROM people p WHERE p.name = $2)",
+				wantArgs: []any{"王大山"}},
+			{expr: `member_name:"王*"`, wantSQL: "id IN (SELECT p.household_id FROM people p WHERE p.name >= $2 AND p.name < $3)",
+				wantArgs: []any{"王", string(rune('王' + 1))}},
+			{expr: `member_name:"王大" AND member_name = "李四"`,
+				wantSQL:  "id IN (SELECT p.household_id FROM people p WHERE p.name >= $2 AND p.name < $3) AND id IN (SELECT p.household_id FROM people p WHERE p.name = $4)",
+				wantArgs: []any{"王大", "王" + string(rune('大'+1)), "李四"}},
+			{expr: "member_name:\"a\U0010FFFF\"", wantSQL: "id IN (SELECT p.household_id FROM people p WHERE p.name >= $2 AND p.name < $3)",
+				wantArgs: []any{"a\U0010FFFF", "b"}},
+			{expr: "member_name:\"\uD7FF\"", wantSQL: "id IN (SELECT p.household_id FROM people p WHERE p.name >= $2 AND p.name < $3)",
+				wantArgs: []any{"\uD7FF", "\uE000"}},
+		}
+		for _, tt := range tests {
+			sql, args, err := memberFields.Compile(tt.expr, 2)
+			if err != nil {
+				t.Fatalf("Compile(%q): %v", tt.expr, err)
+			}
+			if sql != tt.wantSQL || !reflect.DeepEqual(args, tt.wantArgs) {
+				t.Errorf("Compile(%q) = %q %#v, want %q %#v", tt.expr, sql, args, tt.wantSQL, tt.wantArgs)
+			}
+		}
+	})
+	t.Run("normalize refuses", func(t *testing.T) {
+		_, _, err := memberFields.Compile(`member_name:"*"`, 1)
+		if e, ok := apperr.As(err); !ok || len(e.Fields) != 1 || e.Fields[0].Field != "filter" ||
+			!strings.Contains(e.Fields[0].Description, "member_name: a name needs a letter") {
+			t.Fatalf("Compile(member_name:\"*\") error = %v, want the normaliser's refusal on filter", err)
+		}
+	})
+	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
+		db := sqldbtest.Open(t, d)
+		err := db.InTx(t.Context(), func(ctx context.Context) error {
+			q := db.Q(ctx)
+			for _, s := range []string{
+				`CREATE TABLE households (id INTEGER PRIMARY KEY)`,
+				`CREATE TABLE people (household_id INTEGER NOT NULL, name TEXT NOT NULL)`,
+				`INSERT INTO households VALUES (1), (2), (3), (4)`,
+				`INSERT INTO people VALUES (1, '王大山'), (1, '李四'), (2, '王大'), (3, '王'), (4, '汪大山')`,
+			} {
+				if _, err := q.ExecContext(ctx, s); err != nil {
+					return err
+				}
+			}
+			// The prefix's successor itself starts no match.
+			_, err := q.ExecContext(ctx, `INSERT INTO people VALUES (4, $1)`, string(rune('王'+1))+"子")
+			return err
+		})
+		if err != nil {
+			t.Fatalf("seed: %v", err)
+		}
+		tests := []struct {
+			expr string
+			want []int
+		}{
+			{expr: `member_name = "王大山"`, want: []int{1}},
+			{expr: `member_name:"王大*"`, want: []int{1, 2}},
+			{expr: `member_name:"王"`, want: []int{1, 2, 3}},
+			{expr: `member_name:"王" AND member_name = "李四"`, want: []int{1}},
+			{expr: `member_name = "王大"`, want: []int{2}},
+		}
+		for _, tt := range tests {
+			cond, args, err := memberFields.Compile(tt.expr, 1)
+			if err != nil {
+				t.Fatalf("Compile(%q): %v", tt.expr, err)
+			}
+			rows, err := db.Q(t.Context()).QueryContext(t.Context(), "SELECT id FROM households WHERE "+cond+" ORDER BY id", args...)
+			got, err := sqldb.Collect(rows, err, func(r *sql.Rows) (int, error) {
+				var id int
+				return id, r.Scan(&id)
+			})
+			if err != nil {
+				t.Fatalf("%q: %v", tt.expr, err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("filter %q selected %v, want %v", tt.expr, got, tt.want)
+			}
+		}
+	})
 }

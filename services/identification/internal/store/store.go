@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"regexp"
+	"strconv"
 	"time"
 
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
@@ -17,6 +18,7 @@ import (
 	"fupin.dev/services/platform/apperr"
 	"fupin.dev/services/platform/filter"
 	"fupin.dev/services/platform/outbox"
+	"fupin.dev/services/platform/pii"
 	"fupin.dev/services/platform/sqldb"
 )
 
@@ -385,6 +387,11 @@ var listFields = filter.Fields{
 	"registry_status":  {Column: "registry_status", Type: filter.Enum, Values: identificationv1.RegistryStatus_value},
 	"monitoring_type":  {Column: "monitoring_type", Type: filter.Enum, Values: identificationv1.MonitoringType_value},
 	"state":            {Column: "state", Type: filter.Enum, Values: identificationv1.HouseholdState_value},
+	// A current (在户) member's name, exact or a prefix ("王*"), normalised as names are stored; served by
+	// persons_full_name (migration 00010).
+	"member_name": {Column: "p.full_name", Type: filter.String, Wildcard: true, Normalize: pii.NormalizeName,
+		Within: "id IN (SELECT m.household_id FROM persons p JOIN memberships m ON m.person_id = p.id WHERE m.state = " +
+			strconv.Itoa(int(domain.MemberActive)) + " AND %s)"},
 }
 
 // ListHouseholds returns a page of households in ID order, members included, history left out.
