@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -25,6 +26,11 @@ const (
 	String Type = iota // compared as text; ":" is a prefix match
 	Enum               // written as the enum value name, stored as its number
 	Int
+	// Time is written as an RFC 3339 time and stored as Unix microseconds; ordering operators only, and "=".
+	Time
+	// Contains is a column of comma-separated values (an audit row's person ids): `field = "x"` matches a
+	// row whose list holds x. Values may not hold ',', '%', '_' or '\\'.
+	Contains
 )
 
 // Field declares a filterable field.
@@ -145,6 +151,21 @@ func (f Field) compare(name, op string, val token, n int) (string, []any, error)
 		}
 		if op != ":" {
 			return f.Column + " " + sqlOp(op) + " " + ph, []any{v}, nil
+		}
+	case Time:
+		t, err := time.Parse(time.RFC3339Nano, val.text)
+		if err != nil {
+			return "", nil, invalid(fmt.Sprintf("%s: %q is not an RFC 3339 time (2026-12-01T08:00:00+08:00)", name, val.text))
+		}
+		if op != ":" && op != "!=" {
+			return f.Column + " " + op + " " + ph, []any{t.UnixMicro()}, nil
+		}
+	case Contains:
+		if strings.ContainsAny(val.text, ",%_\\") || val.text == "" {
+			return "", nil, invalid(fmt.Sprintf("%s: %q is not a valid value", name, val.text))
+		}
+		if op == "=" {
+			return "(',' || " + f.Column + " || ',') LIKE " + ph, []any{"%," + val.text + ",%"}, nil
 		}
 	}
 	return "", nil, invalid(fmt.Sprintf("%s: operator %q is not supported for this field", name, op))

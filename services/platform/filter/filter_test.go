@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"fupin.dev/services/platform/apperr"
 	"fupin.dev/services/platform/filter"
@@ -353,6 +354,52 @@ func TestWithinField(t *testing.T) {
 			}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("filter %q selected %v, want %v", tt.expr, got, tt.want)
+			}
+		}
+	})
+}
+
+func TestTimeAndContains(t *testing.T) {
+	fs := filter.Fields{"time": {Column: "at_us", Type: filter.Time}, "person_id": {Column: "person_ids", Type: filter.Contains}}
+	at := time.Date(2026, 12, 1, 0, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	cond0, args, err := fs.Compile(`time >= "2026-12-01T00:00:00+08:00" AND time < "2026-12-01T16:00:00Z" AND person_id = "p-1"`, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "at_us >= $1 AND at_us < $2 AND (',' || person_ids || ',') LIKE $3"; cond0 != want {
+		t.Errorf("SQL %q, want %q", cond0, want)
+	}
+	if want := []any{at.UnixMicro(), at.Add(24 * time.Hour).UnixMicro(), "%,p-1,%"}; !reflect.DeepEqual(args, want) {
+		t.Errorf("args %#v, want %#v", args, want)
+	}
+	for _, bad := range []string{`time >= "yesterday"`, `time:"2026"`, `person_id = "a,b"`, `person_id = "a%"`, `person_id:"a"`} {
+		if _, _, err := fs.Compile(bad, 1); err == nil {
+			t.Errorf("Compile(%q) accepted", bad)
+		}
+	}
+	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
+		db := sqldbtest.Open(t, d)
+		for _, s := range []string{`CREATE TABLE rows (id INTEGER PRIMARY KEY, person_ids TEXT NOT NULL)`,
+			`INSERT INTO rows VALUES (1, 'p-1'), (2, 'p-10,p-2'), (3, 'p-2,p-1'), (4, '')`} {
+			if err := db.InTx(t.Context(), func(ctx context.Context) error {
+				_, err := db.Q(ctx).ExecContext(ctx, s)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for expr, want := range map[string][]int{`person_id = "p-1"`: {1, 3}, `person_id = "p-2"`: {2, 3}, `person_id = "p"`: nil} {
+			cond, args, err := fs.Compile(expr, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := db.Q(t.Context()).QueryContext(t.Context(), "SELECT id FROM rows WHERE "+cond+" ORDER BY id", args...)
+			got, err := sqldb.Collect(rows, err, func(r *sql.Rows) (int, error) {
+				var id int
+				return id, r.Scan(&id)
+			})
+			if err != nil || !reflect.DeepEqual(got, want) {
+				t.Errorf("%s: %v %v, want %v", expr, got, err, want)
 			}
 		}
 	})
