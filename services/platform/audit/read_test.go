@@ -69,8 +69,10 @@ func TestReader(t *testing.T) {
 			}
 			var got []int
 			for _, r := range resp.GetAuditRecords() {
-				got = append(got, slices.IndexFunc(rows, func(x audit.Record) bool { return x.Method == r.GetMethod() && x.Actor == r.GetActor() && x.Kind != "" &&
-					x.Resource == r.GetResource() && audit.Action(x) == r.GetAction() }))
+				got = append(got, slices.IndexFunc(rows, func(x audit.Record) bool {
+					return x.Method == r.GetMethod() && x.Actor == r.GetActor() && x.Kind != "" &&
+						x.Resource == r.GetResource() && audit.Action(x) == r.GetAction()
+				}))
 			}
 			if !slices.Equal(got, tt.want) || int(resp.GetTotalSize()) != len(tt.want) {
 				t.Errorf("%s: rows %v (total %d), want %v", tt.filter, got, resp.GetTotalSize(), tt.want)

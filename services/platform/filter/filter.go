@@ -47,6 +47,11 @@ type Field struct {
 	// Within, when set, is a condition holding one %s where the comparison on Column goes: a field of
 	// rows of another table, e.g. `id IN (SELECT household_id FROM memberships … WHERE %s)`.
 	Within string
+	// Broad, when set with Within, is the condition used instead of Within for a value the caller judges to
+	// match many rows of the other table (CompileFunc's broad): Within's `id IN (SELECT …)` reads every
+	// match before the first page, so a common value is better served from this side, e.g. `EXISTS
+	// (SELECT 1 FROM memberships … WHERE household_id = households.id AND %s)`, which stops at the page's end.
+	Broad string
 	// Wildcard lets a String field's ":" value end in "*" ("王*", as people type a prefix); the star is
 	// dropped.
 	Wildcard bool
@@ -58,6 +63,15 @@ type Fields map[string]Field
 // Compile parses expr and returns an SQL condition ("" when expr is empty) using $N placeholders from
 // firstArg on, and its arguments. Errors are INVALID_ARGUMENT naming the filter field.
 func (fs Fields) Compile(expr string, firstArg int) (string, []any, error) {
+	return fs.CompileFunc(expr, firstArg, nil)
+}
+
+// Broad tells whether a comparison of a field with Broad set matches many rows: it gets the field's name
+// and the comparison's arguments (the value; for a prefix the range's two ends).
+type Broad func(field string, args []any) (bool, error)
+
+// CompileFunc is Compile with the judge of fields that have a Broad condition (nil: never broad).
+func (fs Fields) CompileFunc(expr string, firstArg int, broad Broad) (string, []any, error) {
 	toks, err := lex(expr)
 	if err != nil {
 		return "", nil, invalid(err.Error())
@@ -86,7 +100,7 @@ func (fs Fields) Compile(expr string, firstArg int) (string, []any, error) {
 		if val.op {
 			return "", nil, invalid(fmt.Sprintf("%s: expected a value after %s, found %q", name.text, op.text, val.text))
 		}
-		cond, arg, err := f.compile(name.text, op.text, val, firstArg+len(args))
+		cond, arg, err := f.compile(name.text, op.text, val, firstArg+len(args), broad)
 		if err != nil {
 			return "", nil, err
 		}
@@ -96,10 +110,19 @@ func (fs Fields) Compile(expr string, firstArg int) (string, []any, error) {
 	return strings.Join(conds, " AND "), args, nil
 }
 
-func (f Field) compile(name, op string, val token, n int) (string, []any, error) {
+func (f Field) compile(name, op string, val token, n int, broad Broad) (string, []any, error) {
 	cond, args, err := f.compare(name, op, val, n)
 	if err != nil || f.Within == "" {
 		return cond, args, err
+	}
+	if f.Broad != "" && broad != nil && op != "!=" {
+		wide, err := broad(name, args)
+		if err != nil {
+			return "", nil, err
+		}
+		if wide {
+			return fmt.Sprintf(f.Broad, cond), args, nil
+		}
 	}
 	return fmt.Sprintf(f.Within, cond), args, nil
 }

@@ -404,3 +404,25 @@ func TestTimeAndContains(t *testing.T) {
 		}
 	})
 }
+
+func TestBroadField(t *testing.T) {
+	fs := filter.Fields{"member_name": {Column: "p.name", Type: filter.String, Within: "id IN (SELECT p.household_id FROM people p WHERE %s)",
+		Broad: "EXISTS (SELECT 1 FROM people p WHERE p.household_id = households.id AND %s)"}}
+	var judged [][]any
+	broad := func(field string, args []any) (bool, error) {
+		judged = append(judged, args)
+		return args[0] == "王", nil
+	}
+	cond, _, err := fs.CompileFunc(`member_name:"王" AND member_name = "欧阳娜娜"`, 1, broad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "EXISTS (SELECT 1 FROM people p WHERE p.household_id = households.id AND p.name >= $1 AND p.name < $2) AND " +
+		"id IN (SELECT p.household_id FROM people p WHERE p.name = $3)"
+	if cond != want || len(judged) != 2 || len(judged[0]) != 2 || len(judged[1]) != 1 {
+		t.Errorf("CompileFunc = %q (judged %v), want %q", cond, judged, want)
+	}
+	if _, _, err := fs.CompileFunc(`member_name = "x"`, 1, func(string, []any) (bool, error) { return false, errors.New("down") }); err == nil {
+		t.Error("the judge's error was dropped")
+	}
+}
