@@ -1,5 +1,6 @@
 // The services whose pages the portal shows, in menu order. A new service adds its module here.
 import type { PortalModule } from './module'
 import { identification } from './identification'
+import { audit } from './audit'
 
-export const modules: PortalModule[] = [identification]
+export const modules: PortalModule[] = [identification, audit]

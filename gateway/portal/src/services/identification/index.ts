@@ -33,6 +33,12 @@ export const identification: PortalModule = {
       meta: { title: '风险消除', ops: ['MonitoringService_GetRiskRemoval'] },
     },
     {
+      path: 'inbox',
+      name: 'inbox',
+      component: () => import('./pages/InboxPage.vue'),
+      meta: { title: '待我办理', ops: ['InboxService_ListInboxItems'] },
+    },
+    {
       path: 'cases',
       name: 'cases',
       component: () => import('./pages/CaseListPage.vue'),
@@ -74,7 +80,10 @@ export const identification: PortalModule = {
     {
       title: '办理',
       icon: markRaw(Document),
-      entries: [{ path: '/cases', title: '识别与退出', ops: ['CaseService_ListCases'] }],
+      entries: [
+        { path: '/inbox', title: '待我办理', ops: ['InboxService_ListInboxItems'] },
+        { path: '/cases', title: '识别与退出', ops: ['CaseService_ListCases'] },
+      ],
     },
     {
       title: '防返贫监测',
