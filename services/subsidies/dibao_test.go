@@ -219,7 +219,7 @@ func TestDibaoThroughTheAPI(t *testing.T) {
 				t.Errorf("entitlements %+v", es)
 			}
 			due, err := dibao.ListOverdueDibaoReviews(ca, &subsidiesv1.ListOverdueDibaoReviewsRequest{AsOfDate: "2026-06-10"})
-			if err != nil || len(due.GetDibaoCoverages()) != 1 {
+			if err != nil || len(due.GetDibaoCoverages()) != 1 || due.GetTotalSize() != 1 {
 				t.Errorf("due %v %v", due, err)
 			}
 		})

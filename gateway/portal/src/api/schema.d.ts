@@ -4843,6 +4843,11 @@ export interface components {
             clues?: components["schemas"]["v1Clue"][];
             /** @description Token for the next page; empty on the last page. */
             next_page_token?: string;
+            /**
+             * Format: int32
+             * @description How many clues in the caller's scope are overdue (the dashboard's count).
+             */
+            total_size?: number;
         };
         /** @description ListOverdueDibaoReviewsResponse is the response of ListOverdueDibaoReviews. */
         v1ListOverdueDibaoReviewsResponse: {
@@ -4850,6 +4855,11 @@ export interface components {
             dibao_coverages?: components["schemas"]["v1DibaoCoverage"][];
             /** @description Token for the next page; empty on the last page. */
             next_page_token?: string;
+            /**
+             * Format: int32
+             * @description How many coverages in the caller's scope are due (the dashboard's count).
+             */
+            total_size?: number;
         };
         /** @description ListOverdueVisitsResponse is the response of ListOverdueVisits. */
         v1ListOverdueVisitsResponse: {
@@ -4861,6 +4871,11 @@ export interface components {
             as_of_date?: string;
             /** @description The interval values used (one per distinct policy entry), with their content hashes. */
             policies?: components["schemas"]["v1PolicyValue"][];
+            /**
+             * Format: int32
+             * @description How many households of the list are overdue (the dashboard's count).
+             */
+            total_size?: number;
         };
         /** @description ListReceivedObjectionsResponse is the response of ListReceivedObjections. */
         v1ListReceivedObjectionsResponse: {
