@@ -58,7 +58,7 @@ func knownServices() map[string]service {
 			subsidiesv1.RegisterComparisonServiceHandler,
 			subsidiesv1.RegisterDibaoServiceHandler, subsidiesv1.RegisterDestituteServiceHandler, subsidiesv1.RegisterTemporaryAssistanceServiceHandler,
 			subsidiesv1.RegisterPaymentRollServiceHandler, subsidiesv1.RegisterReliefObjectionTriageServiceHandler,
-			subsidiesv1.RegisterReliefAuditServiceHandler}, notices: true},
+			subsidiesv1.RegisterReliefAuditServiceHandler, subsidiesv1.RegisterReliefInboxServiceHandler}, notices: true},
 	}
 }
 

@@ -2045,6 +2045,26 @@ export const operations = {
       "public": false
     }
   },
+  "ReliefInboxService_ListInboxItems": {
+    "method": "GET",
+    "path": "/v1/reliefInboxItems",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "civil_affairs",
+        "disabled_persons_federation"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
   "ReliefObjectionTriageService_AcceptReceivedObjection": {
     "method": "POST",
     "path": "/v1/{name=reliefObjections/*}:accept",
