@@ -112,5 +112,9 @@ func TestPortalAPIsOverREST(t *testing.T) {
 				t.Errorf("an item of %s in a village officer's inbox", r)
 			}
 		}
+		// 民政's inbox at subsidies' own route; the register's is not theirs.
+		get(t, "/v1/reliefInboxItems?page_size=1", c.token("civil_affairs", "township_officer", village[:9]))
+		code, body := c.do(t, http.MethodGet, "/v1/inboxItems", c.token("civil_affairs", "township_officer", village[:9]), nil)
+		expect(t, code, body, http.StatusForbidden, "PERMISSION_DENIED")
 	})
 }

@@ -4,6 +4,7 @@
 import { markRaw } from 'vue'
 import { DataAnalysis, House, Document, Warning } from '@element-plus/icons-vue'
 import type { PortalModule } from '../module'
+import { inboxOps } from './inbox'
 
 export const identification: PortalModule = {
   name: 'identification',
@@ -36,7 +37,7 @@ export const identification: PortalModule = {
       path: 'inbox',
       name: 'inbox',
       component: () => import('./pages/InboxPage.vue'),
-      meta: { title: '待我办理', ops: ['InboxService_ListInboxItems'] },
+      meta: { title: '待我办理', ops: inboxOps },
     },
     {
       path: 'cases',
@@ -81,7 +82,7 @@ export const identification: PortalModule = {
       title: '办理',
       icon: markRaw(Document),
       entries: [
-        { path: '/inbox', title: '待我办理', ops: ['InboxService_ListInboxItems'] },
+        { path: '/inbox', title: '待我办理', ops: inboxOps },
         { path: '/cases', title: '识别与退出', ops: ['CaseService_ListCases'] },
       ],
     },
