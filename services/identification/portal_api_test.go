@@ -169,7 +169,16 @@ func TestInboxAndAuditRecords(t *testing.T) {
 				len(r.GetPersonIds()) != 2 || r.GetMethod() != identificationv1.HouseholdService_GetHousehold_FullMethodName {
 				t.Errorf("plain read %v", r)
 			}
-			byPerson, err := audits.ListAuditRecords(auditor, &commonv1.ListAuditRecordsRequest{Filter: `person_id = "` + r.GetPersonIds()[0] + `"`})
+			// An auditor finds the person by 身份证号 (in a body, never a URL or a filter), then their reads.
+			person, err := audits.LookupAuditPerson(auditor, &identificationv1.LookupAuditPersonRequest{IdNumber: idNumber("19650304", 3)})
+			if err != nil || !slices.Contains(r.GetPersonIds(), person.GetPersonId()) {
+				t.Fatalf("person %v %v, want one of %v", person, err, r.GetPersonIds())
+			}
+			_, err = audits.LookupAuditPerson(auditor, &identificationv1.LookupAuditPersonRequest{IdNumber: idNumber("19650304", 777)})
+			wantCode(t, err, codes.NotFound, "NOT_FOUND")
+			_, err = audits.LookupAuditPerson(h.admin(t), &identificationv1.LookupAuditPersonRequest{IdNumber: idNumber("19650304", 3)})
+			wantCode(t, err, codes.PermissionDenied, "ACCESS_DENIED")
+			byPerson, err := audits.ListAuditRecords(auditor, &commonv1.ListAuditRecordsRequest{Filter: `person_id = "` + person.GetPersonId() + `"`})
 			if err != nil || byPerson.GetTotalSize() < 2 {
 				t.Errorf("reads of the person (the plain read and the list): %v %v", byPerson, err)
 			}
@@ -188,6 +197,13 @@ func TestInboxAndAuditRecords(t *testing.T) {
 				_, err := audits.ListAuditRecords(who, &commonv1.ListAuditRecordsRequest{})
 				wantCode(t, err, codes.PermissionDenied, "ACCESS_DENIED")
 			}
+			// Audit rows name no region: an auditor scoped to a township reads none of them, nor finds
+			// persons outside the township.
+			scoped := h.as(t, "rural_revitalization", "auditor", "990001001")
+			_, err = audits.ListAuditRecords(scoped, &commonv1.ListAuditRecordsRequest{})
+			wantCode(t, err, codes.PermissionDenied, "OUT_OF_REGION_SCOPE")
+			_, err = audits.LookupAuditPerson(scoped, &identificationv1.LookupAuditPersonRequest{IdNumber: idNumber("19650304", 3)})
+			wantCode(t, err, codes.NotFound, "NOT_FOUND")
 			_, err = audits.ListAuditRecords(auditor, &commonv1.ListAuditRecordsRequest{Filter: `time > "last week"`})
 			wantCode(t, err, codes.InvalidArgument, "INVALID_FIELD", "filter")
 		})

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
+	"fupin.dev/services/platform/apperr"
+	"fupin.dev/services/platform/auth"
 	"fupin.dev/services/platform/filter"
 	"fupin.dev/services/platform/pagetoken"
 	"fupin.dev/services/platform/sqldb"
@@ -96,8 +98,12 @@ const (
 		request_id, trace_id, person_ids, filter`
 )
 
-// ListAuditRecords lists the rows matching the filter, newest first, with their count.
+// ListAuditRecords lists the rows matching the filter, newest first, with their count. Audit rows name
+// no region, so the log is read county-wide only: a caller with a region scope is refused.
 func (rd *Reader) ListAuditRecords(ctx context.Context, req *commonv1.ListAuditRecordsRequest) (*commonv1.ListAuditRecordsResponse, error) {
+	if c, ok := auth.FromContext(ctx); ok && c.Scope() != "" {
+		return nil, apperr.Denied("OUT_OF_REGION_SCOPE", "the audit log is county-wide: only the county's auditors read it")
+	}
 	after, err := pagetoken.After(req.GetPageToken(), readTokenKind)
 	if err != nil {
 		return nil, err

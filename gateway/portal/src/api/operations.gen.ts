@@ -22,6 +22,23 @@ export const operations = {
       "public": false
     }
   },
+  "AuditService_LookupAuditPerson": {
+    "method": "POST",
+    "path": "/v1/auditRecords:lookupPerson",
+    "body": "*",
+    "read": true,
+    "access": {
+      "departments": [
+        "rural_revitalization",
+        "county_government"
+      ],
+      "roles": [
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
   "CaseService_CompletePosting": {
     "method": "POST",
     "path": "/v1/{name=cases/*}:completePosting",

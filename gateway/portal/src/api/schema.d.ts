@@ -23,6 +23,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auditRecords:lookupPerson": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * LookupAuditPerson finds the stable person id of a 身份证号 (any person the register ever held, in a
+         *     household or not), so an auditor can filter the audit log by person (`person_id = "…"`): the log keeps
+         *     person ids, never numbers. The number travels in the request body, never in a URL or a filter (a
+         *     filter is kept in the audit log itself). NOT_FOUND when the register never held the number.
+         */
+        post: operations["AuditService_LookupAuditPerson"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/cases": {
         parameters: {
             query?: never;
@@ -2876,6 +2898,11 @@ export interface components {
          * @enum {string}
          */
         v1AuditAction: "AUDIT_ACTION_UNSPECIFIED" | "AUDIT_ACTION_READ" | "AUDIT_ACTION_LIST" | "AUDIT_ACTION_EXPORT" | "AUDIT_ACTION_CHANGE" | "AUDIT_ACTION_FAILED" | "AUDIT_ACTION_DENIED" | "AUDIT_ACTION_CONFLICT";
+        /** @description AuditPerson is the person a 身份证号 names, as the audit log names them. */
+        v1AuditPerson: {
+            /** @description Stable id of the person (Member.person_id). */
+            person_id?: string;
+        };
         /** @description AuditRecord is one row of a service's audit log. */
         v1AuditRecord: {
             /**
@@ -4937,6 +4964,11 @@ export interface components {
             /** @description Token for the next page; empty on the last page. */
             next_page_token?: string;
         };
+        /** @description LookupAuditPersonRequest is the request of LookupAuditPerson. */
+        v1LookupAuditPersonRequest: {
+            /** @description 身份证号: 18 characters; full-width digits and a lower-case x are normalised. */
+            id_number?: string;
+        };
         /** @description LookupHouseholdRequest is the request of LookupHousehold. */
         v1LookupHouseholdRequest: {
             /**
@@ -6264,6 +6296,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1ListAuditRecordsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    AuditService_LookupAuditPerson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description LookupAuditPersonRequest is the request of LookupAuditPerson. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1LookupAuditPersonRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1AuditPerson"];
                 };
             };
             /** @description An unexpected error response. */

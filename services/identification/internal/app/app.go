@@ -89,7 +89,7 @@ func Run(ctx context.Context, cfg Config) error {
 	// that records steps of a household (cases, monitoring clues, income assessments…) adds its source.
 	trail := domain.NewTrail(st, domain.NewRegisterTrail(st), visits, monitoring, cases)
 	identificationv1.RegisterTrailServiceServer(p.Server.GRPC(), api.NewTrail(trail))
-	identificationv1.RegisterAuditServiceServer(p.Server.GRPC(), api.NewAuditRecords(audit.NewReader(p.DB)))
+	identificationv1.RegisterAuditServiceServer(p.Server.GRPC(), api.NewAuditRecords(audit.NewReader(p.DB), svc))
 	return p.Run(ctx)
 }
 

@@ -463,6 +463,19 @@ func (s *Store) householdsWhere(ctx context.Context, cond string, args ...any) (
 	return hs, s.loadMembers(ctx, hs)
 }
 
+// PersonOfIndex finds a person by blind index, whatever their memberships.
+func (s *Store) PersonOfIndex(ctx context.Context, idIndex string) (string, error) {
+	var id string
+	err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT id FROM persons WHERE id_index = $1`, idIndex).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", domain.ErrPersonNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("find person: %w", err)
+	}
+	return id, nil
+}
+
 // HouseholdOfPerson finds the active household holding the person.
 func (s *Store) HouseholdOfPerson(ctx context.Context, idIndex string) (*domain.Household, error) {
 	var id string

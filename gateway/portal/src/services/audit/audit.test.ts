@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { auditFilter, methodName, whatText, type AuditFilters } from './audit'
+import { auditFilter, isIDNumber, methodName, whatText, type AuditFilters } from './audit'
 
 const none: AuditFilters = { household: '', person: '', actor: '', action: '', from: '', to: '' }
 
@@ -39,4 +39,15 @@ describe('rows', () => {
     expect(whatText({ action: 'AUDIT_ACTION_EXPORT', record_count: 3000 })).toBe('3000 条记录，无条件')
     expect(whatText({ action: 'AUDIT_ACTION_DENIED' })).toBe('—')
   })
+})
+
+describe('isIDNumber', () => {
+  const tests = [
+    { in: '99000119650304003X', want: true },
+    { in: ' 990001196503040031 ', want: true },
+    { in: '99000119650304003x', want: true },
+    { in: '01938a6e-0000-7000-8000-000000000001', want: false },
+    { in: '9900011965030400', want: false },
+  ]
+  for (const t of tests) it(t.in, () => expect(isIDNumber(t.in)).toBe(t.want))
 })

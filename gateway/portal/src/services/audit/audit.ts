@@ -45,6 +45,15 @@ export function auditFilter(f: AuditFilters): string {
   )
 }
 
+/**
+ * isIDNumber tells a 身份证号 typed into the person box (18 characters, the last a digit or X): the page
+ * turns it into the person's id with LookupAuditPerson (a POST, the number in the body) before searching,
+ * so the number never reaches the page's address or the filter (which the audit log keeps).
+ */
+export function isIDNumber(text: string): boolean {
+  return /^[0-9]{17}[0-9Xx]$/.test(text.trim())
+}
+
 /** methodName is an RPC's service and method: "/fupin.identification.v1.HouseholdService/GetHousehold" → "HouseholdService.GetHousehold". */
 export function methodName(method: string | undefined): string {
   if (!method) return ''

@@ -7,11 +7,13 @@
 package identificationv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	v1 "fupin.dev/proto/gen/fupin/common/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
+	sync "sync"
 	unsafe "unsafe"
 )
 
@@ -22,24 +24,139 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// LookupAuditPersonRequest is the request of LookupAuditPerson.
+type LookupAuditPersonRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 身份证号: 18 characters; full-width digits and a lower-case x are normalised.
+	IdNumber      string `protobuf:"bytes,1,opt,name=id_number,json=idNumber,proto3" json:"id_number,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LookupAuditPersonRequest) Reset() {
+	*x = LookupAuditPersonRequest{}
+	mi := &file_fupin_identification_v1_audit_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LookupAuditPersonRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LookupAuditPersonRequest) ProtoMessage() {}
+
+func (x *LookupAuditPersonRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fupin_identification_v1_audit_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LookupAuditPersonRequest.ProtoReflect.Descriptor instead.
+func (*LookupAuditPersonRequest) Descriptor() ([]byte, []int) {
+	return file_fupin_identification_v1_audit_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *LookupAuditPersonRequest) GetIdNumber() string {
+	if x != nil {
+		return x.IdNumber
+	}
+	return ""
+}
+
+// AuditPerson is the person a 身份证号 names, as the audit log names them.
+type AuditPerson struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Stable id of the person (Member.person_id).
+	PersonId      string `protobuf:"bytes,1,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditPerson) Reset() {
+	*x = AuditPerson{}
+	mi := &file_fupin_identification_v1_audit_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditPerson) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditPerson) ProtoMessage() {}
+
+func (x *AuditPerson) ProtoReflect() protoreflect.Message {
+	mi := &file_fupin_identification_v1_audit_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditPerson.ProtoReflect.Descriptor instead.
+func (*AuditPerson) Descriptor() ([]byte, []int) {
+	return file_fupin_identification_v1_audit_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *AuditPerson) GetPersonId() string {
+	if x != nil {
+		return x.PersonId
+	}
+	return ""
+}
+
 var File_fupin_identification_v1_audit_proto protoreflect.FileDescriptor
 
 const file_fupin_identification_v1_audit_proto_rawDesc = "" +
 	"\n" +
-	"#fupin/identification/v1/audit.proto\x12\x17fupin.identification.v1\x1a\x1cfupin/common/v1/access.proto\x1a\x1bfupin/common/v1/audit.proto\x1a\x1cgoogle/api/annotations.proto2\xa6\x01\n" +
+	"#fupin/identification/v1/audit.proto\x12\x17fupin.identification.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cfupin/common/v1/access.proto\x1a\x1bfupin/common/v1/audit.proto\x1a\x1cgoogle/api/annotations.proto\"A\n" +
+	"\x18LookupAuditPersonRequest\x12%\n" +
+	"\tid_number\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x98\x01\x12R\bidNumber\"*\n" +
+	"\vAuditPerson\x12\x1b\n" +
+	"\tperson_id\x18\x01 \x01(\tR\bpersonId2\xcd\x02\n" +
 	"\fAuditService\x12\x8f\x01\n" +
 	"\x10ListAuditRecords\x12(.fupin.common.v1.ListAuditRecordsRequest\x1a).fupin.common.v1.ListAuditRecordsResponse\"&\xca\xf3\x18\a\n" +
-	"\x02\x01\a\x12\x01\x05\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/auditRecords\x90\x02\x01\x1a\x04\xd0\xf3\x18\x01B>Z<fupin.dev/proto/gen/fupin/identification/v1;identificationv1b\x06proto3"
+	"\x02\x01\a\x12\x01\x05\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/auditRecords\x90\x02\x01\x12\xa4\x01\n" +
+	"\x11LookupAuditPerson\x121.fupin.identification.v1.LookupAuditPersonRequest\x1a$.fupin.identification.v1.AuditPerson\"6\xca\xf3\x18\a\n" +
+	"\x02\x01\a\x12\x01\x05\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/auditRecords:lookupPerson\x90\x02\x01\x1a\x04\xd0\xf3\x18\x01B>Z<fupin.dev/proto/gen/fupin/identification/v1;identificationv1b\x06proto3"
 
+var (
+	file_fupin_identification_v1_audit_proto_rawDescOnce sync.Once
+	file_fupin_identification_v1_audit_proto_rawDescData []byte
+)
+
+func file_fupin_identification_v1_audit_proto_rawDescGZIP() []byte {
+	file_fupin_identification_v1_audit_proto_rawDescOnce.Do(func() {
+		file_fupin_identification_v1_audit_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_fupin_identification_v1_audit_proto_rawDesc), len(file_fupin_identification_v1_audit_proto_rawDesc)))
+	})
+	return file_fupin_identification_v1_audit_proto_rawDescData
+}
+
+var file_fupin_identification_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
 var file_fupin_identification_v1_audit_proto_goTypes = []any{
-	(*v1.ListAuditRecordsRequest)(nil),  // 0: fupin.common.v1.ListAuditRecordsRequest
-	(*v1.ListAuditRecordsResponse)(nil), // 1: fupin.common.v1.ListAuditRecordsResponse
+	(*LookupAuditPersonRequest)(nil),    // 0: fupin.identification.v1.LookupAuditPersonRequest
+	(*AuditPerson)(nil),                 // 1: fupin.identification.v1.AuditPerson
+	(*v1.ListAuditRecordsRequest)(nil),  // 2: fupin.common.v1.ListAuditRecordsRequest
+	(*v1.ListAuditRecordsResponse)(nil), // 3: fupin.common.v1.ListAuditRecordsResponse
 }
 var file_fupin_identification_v1_audit_proto_depIdxs = []int32{
-	0, // 0: fupin.identification.v1.AuditService.ListAuditRecords:input_type -> fupin.common.v1.ListAuditRecordsRequest
-	1, // 1: fupin.identification.v1.AuditService.ListAuditRecords:output_type -> fupin.common.v1.ListAuditRecordsResponse
-	1, // [1:2] is the sub-list for method output_type
-	0, // [0:1] is the sub-list for method input_type
+	2, // 0: fupin.identification.v1.AuditService.ListAuditRecords:input_type -> fupin.common.v1.ListAuditRecordsRequest
+	0, // 1: fupin.identification.v1.AuditService.LookupAuditPerson:input_type -> fupin.identification.v1.LookupAuditPersonRequest
+	3, // 2: fupin.identification.v1.AuditService.ListAuditRecords:output_type -> fupin.common.v1.ListAuditRecordsResponse
+	1, // 3: fupin.identification.v1.AuditService.LookupAuditPerson:output_type -> fupin.identification.v1.AuditPerson
+	2, // [2:4] is the sub-list for method output_type
+	0, // [0:2] is the sub-list for method input_type
 	0, // [0:0] is the sub-list for extension type_name
 	0, // [0:0] is the sub-list for extension extendee
 	0, // [0:0] is the sub-list for field type_name
@@ -56,12 +173,13 @@ func file_fupin_identification_v1_audit_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fupin_identification_v1_audit_proto_rawDesc), len(file_fupin_identification_v1_audit_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   0,
+			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_fupin_identification_v1_audit_proto_goTypes,
 		DependencyIndexes: file_fupin_identification_v1_audit_proto_depIdxs,
+		MessageInfos:      file_fupin_identification_v1_audit_proto_msgTypes,
 	}.Build()
 	File_fupin_identification_v1_audit_proto = out.File
 	file_fupin_identification_v1_audit_proto_goTypes = nil

@@ -20,7 +20,8 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AuditService_ListAuditRecords_FullMethodName = "/fupin.identification.v1.AuditService/ListAuditRecords"
+	AuditService_ListAuditRecords_FullMethodName  = "/fupin.identification.v1.AuditService/ListAuditRecords"
+	AuditService_LookupAuditPerson_FullMethodName = "/fupin.identification.v1.AuditService/LookupAuditPerson"
 )
 
 // AuditServiceClient is the client API for AuditService service.
@@ -35,6 +36,11 @@ type AuditServiceClient interface {
 	// read names its household (one per read); List, batch and export reads appear once per call with their
 	// count and filter.
 	ListAuditRecords(ctx context.Context, in *v1.ListAuditRecordsRequest, opts ...grpc.CallOption) (*v1.ListAuditRecordsResponse, error)
+	// LookupAuditPerson finds the stable person id of a 身份证号 (any person the register ever held, in a
+	// household or not), so an auditor can filter the audit log by person (`person_id = "…"`): the log keeps
+	// person ids, never numbers. The number travels in the request body, never in a URL or a filter (a
+	// filter is kept in the audit log itself). NOT_FOUND when the register never held the number.
+	LookupAuditPerson(ctx context.Context, in *LookupAuditPersonRequest, opts ...grpc.CallOption) (*AuditPerson, error)
 }
 
 type auditServiceClient struct {
@@ -55,6 +61,16 @@ func (c *auditServiceClient) ListAuditRecords(ctx context.Context, in *v1.ListAu
 	return out, nil
 }
 
+func (c *auditServiceClient) LookupAuditPerson(ctx context.Context, in *LookupAuditPersonRequest, opts ...grpc.CallOption) (*AuditPerson, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AuditPerson)
+	err := c.cc.Invoke(ctx, AuditService_LookupAuditPerson_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AuditServiceServer is the server API for AuditService service.
 // All implementations must embed UnimplementedAuditServiceServer
 // for forward compatibility.
@@ -67,6 +83,11 @@ type AuditServiceServer interface {
 	// read names its household (one per read); List, batch and export reads appear once per call with their
 	// count and filter.
 	ListAuditRecords(context.Context, *v1.ListAuditRecordsRequest) (*v1.ListAuditRecordsResponse, error)
+	// LookupAuditPerson finds the stable person id of a 身份证号 (any person the register ever held, in a
+	// household or not), so an auditor can filter the audit log by person (`person_id = "…"`): the log keeps
+	// person ids, never numbers. The number travels in the request body, never in a URL or a filter (a
+	// filter is kept in the audit log itself). NOT_FOUND when the register never held the number.
+	LookupAuditPerson(context.Context, *LookupAuditPersonRequest) (*AuditPerson, error)
 	mustEmbedUnimplementedAuditServiceServer()
 }
 
@@ -79,6 +100,9 @@ type UnimplementedAuditServiceServer struct{}
 
 func (UnimplementedAuditServiceServer) ListAuditRecords(context.Context, *v1.ListAuditRecordsRequest) (*v1.ListAuditRecordsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListAuditRecords not implemented")
+}
+func (UnimplementedAuditServiceServer) LookupAuditPerson(context.Context, *LookupAuditPersonRequest) (*AuditPerson, error) {
+	return nil, status.Error(codes.Unimplemented, "method LookupAuditPerson not implemented")
 }
 func (UnimplementedAuditServiceServer) mustEmbedUnimplementedAuditServiceServer() {}
 func (UnimplementedAuditServiceServer) testEmbeddedByValue()                      {}
@@ -119,6 +143,24 @@ func _AuditService_ListAuditRecords_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AuditService_LookupAuditPerson_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LookupAuditPersonRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuditServiceServer).LookupAuditPerson(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuditService_LookupAuditPerson_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuditServiceServer).LookupAuditPerson(ctx, req.(*LookupAuditPersonRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AuditService_ServiceDesc is the grpc.ServiceDesc for AuditService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -129,6 +171,10 @@ var AuditService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListAuditRecords",
 			Handler:    _AuditService_ListAuditRecords_Handler,
+		},
+		{
+			MethodName: "LookupAuditPerson",
+			Handler:    _AuditService_LookupAuditPerson_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
