@@ -89,7 +89,15 @@ func TestPortalAPIsOverREST(t *testing.T) {
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
-		code, body := c.do(t, http.MethodGet, "/v1/auditRecords", admin, nil)
+		// By 身份证号: the number in a POST body, then the person's reads by id.
+		code, body := c.do(t, http.MethodPost, "/v1/auditRecords:lookupPerson", auditor, map[string]any{"id_number": idNumber("19650304", 71)})
+		expect(t, code, body, http.StatusOK, "")
+		person, _ := decode(t, body)["person_id"].(string)
+		byPerson := get(t, "/v1/auditRecords?filter="+url.QueryEscape(`person_id = "`+person+`"`), auditor)
+		if rs, _ := byPerson["audit_records"].([]any); person == "" || len(rs) == 0 {
+			t.Errorf("reads of person %q: %v", person, byPerson)
+		}
+		code, body = c.do(t, http.MethodGet, "/v1/auditRecords", admin, nil)
 		expect(t, code, body, http.StatusForbidden, "PERMISSION_DENIED")
 		// The subsidies service's log, at its own route, for its own auditors.
 		m := get(t, "/v1/reliefAuditRecords?page_size=5", c.token("civil_affairs", "auditor", ""))
