@@ -74,7 +74,9 @@ func (in *Inbox) ListInboxItems(ctx context.Context, req *commonv1.ListInboxItem
 		return out, nil
 	}
 	scope := c.Scope()
-	where := []string{"substr(region_code, 1, " + strconv.Itoa(len(scope)) + ") = $1"}
+	// "state IN (1, 2)" lets the databases read the partial index fupin_cases_waiting (platform migration
+	// 00009): closed cases are never read.
+	where := []string{fmt.Sprintf("state IN (%d, %d)", StateOpen, StatePosting), "substr(region_code, 1, " + strconv.Itoa(len(scope)) + ") = $1"}
 	args := []any{scope}
 	var terms []string
 	for _, w := range mine {
