@@ -27,6 +27,14 @@ export const enumLabels: Record<string, string> = {
   "PURPOSE_PAYMENT": "资金发放",
   "PURPOSE_AUDIT": "审计监督",
   "PURPOSE_DATA_MATCHING": "数据比对",
+  "AUDIT_ACTION_UNSPECIFIED": "",
+  "AUDIT_ACTION_READ": "查看",
+  "AUDIT_ACTION_LIST": "列表查询",
+  "AUDIT_ACTION_EXPORT": "导出",
+  "AUDIT_ACTION_CHANGE": "修改",
+  "AUDIT_ACTION_FAILED": "修改未成功",
+  "AUDIT_ACTION_DENIED": "拒绝访问",
+  "AUDIT_ACTION_CONFLICT": "越权提示",
   "NOTICE_STATE_UNSPECIFIED": "",
   "NOTICE_STATE_IN_PROGRESS": "公示中",
   "NOTICE_STATE_COMPLETED": "公示期满",
@@ -359,6 +367,15 @@ export const enumValues = {
     "PURPOSE_PAYMENT",
     "PURPOSE_AUDIT",
     "PURPOSE_DATA_MATCHING"
+  ],
+  "AuditAction": [
+    "AUDIT_ACTION_READ",
+    "AUDIT_ACTION_LIST",
+    "AUDIT_ACTION_EXPORT",
+    "AUDIT_ACTION_CHANGE",
+    "AUDIT_ACTION_FAILED",
+    "AUDIT_ACTION_DENIED",
+    "AUDIT_ACTION_CONFLICT"
   ],
   "NoticeState": [
     "NOTICE_STATE_IN_PROGRESS",

@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
@@ -81,19 +83,19 @@ func (s *RegisterExport) ExportRegister(req *identificationv1.ExportRegisterRequ
 	if serr := <-sent; serr != nil {
 		err = serr
 	}
-	s.auditExport(stream, ac, n, err)
+	s.auditExport(stream, ac, exportFilter(req), n, err)
 	return err
 }
 
 // auditExport records the read when it crossed departments or was made for a person, as the platform
 // does for unary reads (the export never carries plain personal data).
-func (s *RegisterExport) auditExport(stream grpc.ServerStream, c *auth.Caller, n int, err error) {
+func (s *RegisterExport) auditExport(stream grpc.ServerStream, c *auth.Caller, filter string, n int, err error) {
 	if c.Department == commonv1.Department_DEPARTMENT_RURAL_REVITALIZATION && c.OnBehalfOf == nil {
 		return
 	}
 	r := audit.Record{At: s.now(), Kind: audit.KindRead, Method: identificationv1.RegisterExportService_ExportRegister_FullMethodName,
 		Actor: c.Subject, Department: auth.DepartmentCode(c.Department), Role: auth.RoleCode(c.Role), Resource: "households",
-		RecordCount: n, Code: codes.OK.String(), TraceID: trace.SpanContextFromContext(stream.Context()).TraceID().String()}
+		RecordCount: n, Filter: filter, Code: codes.OK.String(), TraceID: trace.SpanContextFromContext(stream.Context()).TraceID().String()}
 	if err != nil {
 		r.Code = status.Code(err).String()
 	}
@@ -101,6 +103,22 @@ func (s *RegisterExport) auditExport(stream grpc.ServerStream, c *auth.Caller, n
 		r.OnBehalfOf = c.OnBehalfOf.Subject
 	}
 	s.audit.Enqueue(r)
+}
+
+// exportFilter writes what an export asked for as the audit log shows a List's filter.
+func exportFilter(req *identificationv1.ExportRegisterRequest) string {
+	var terms []string
+	if req.GetRegionCode() != "" {
+		terms = append(terms, fmt.Sprintf("region_code:%q", req.GetRegionCode()))
+	}
+	if sts := req.GetRegistryStatuses(); len(sts) > 0 {
+		names := make([]string, len(sts))
+		for i, st := range sts {
+			names[i] = st.String()
+		}
+		terms = append(terms, "registry_status in ["+strings.Join(names, ", ")+"]")
+	}
+	return strings.Join(terms, " AND ")
 }
 
 // toExportedHouseholds converts a batch, each member's birth as pii.ViewPerson allows the caller (the date

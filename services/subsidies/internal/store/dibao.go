@@ -257,6 +257,18 @@ func (s *Store) OverdueDibaoReviews(ctx context.Context, q domain.OverdueQuery) 
 	return cs, next, nil
 }
 
+// CountOverdueDibaoReviews counts the active coverages in scope due for review on or before the date.
+func (s *Store) CountOverdueDibaoReviews(ctx context.Context, q domain.OverdueQuery) (int64, error) {
+	var n int64
+	err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM dibao_coverages WHERE state = $1 AND next_review_date <> ''
+		AND next_review_date <= $2 AND substr(region_code, 1, `+strconv.Itoa(len(q.Scope))+`) = $3`,
+		int32(domain.CoverageActive), q.AsOf, q.Scope).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count overdue dibao reviews: %w", err)
+	}
+	return n, nil
+}
+
 // cutCursor splits a "date|id" cursor.
 func cutCursor(s string) (string, string, bool) {
 	for i := range len(s) {
