@@ -24,12 +24,12 @@ describe('inbox items', () => {
       route: '/households/h1/riskRemovals/r1',
     },
     {
-      name: 'a 低保 case to review in the township (no 民政 page yet: no link)',
+      name: 'a 低保 case to review in the township: its case page',
       item: { resource: 'dibaoCases/d1', kind: 'dibao', next_step: 'township_review' },
       step: '乡镇审核',
-      route: undefined,
+      route: '/dibao/cases/d1',
     },
-    { name: 'a 两项补贴 application to check', item: { resource: 'disabilitySubsidies/s1', kind: 'care_subsidy', next_step: 'township_check' }, step: '乡镇初审', route: undefined },
+    { name: 'a 两项补贴 application to check', item: { resource: 'disabilitySubsidies/s1', kind: 'care_subsidy', next_step: 'township_check' }, step: '乡镇初审', route: '/disabilitySubsidies' },
   ]
   for (const t of tests) {
     it(t.name, () => {
