@@ -14,7 +14,6 @@ import (
 	payrollv1 "fupin.dev/proto/gen/fupin/payroll/v1"
 	"fupin.dev/services/platform/outbox"
 	"fupin.dev/services/platform/payroll"
-	"fupin.dev/services/platform/payroll/payrollsvc"
 	"fupin.dev/services/platform/sqldb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -502,11 +501,18 @@ const TopicRollHandedOff = "roll.handed_off"
 func (s *Store) PublishRollHandedOff(ctx context.Context, r *payroll.Roll) error {
 	name := "paymentRolls/" + r.ID()
 	return s.feed.Append(ctx, outbox.Event{Topic: TopicRollHandedOff, Resource: name, Payload: &payrollv1.RollHandedOff{
-		Roll: name, Program: payrollv1.Program(r.Program), Month: r.Month, Totals: payrollsvc.Totals(r.Totals),
+		Roll: name, Program: payrollv1.Program(r.Program), Month: r.Month, Totals: TotalsMessage(r.Totals),
 		HandedOffBy: r.HandedOffBy, HandOffTime: timestamppb.New(r.HandOffTime),
 		ProgramCode: r.Program.Code(), Department: r.Program.Department(), LineCount: r.Totals.Lines,
 		AmountFen: r.Totals.AmountFen,
 	}})
+}
+
+// TotalsMessage is the message of a roll's totals (the event's, and the API's through payrollsvc).
+func TotalsMessage(t payroll.RollTotals) *payrollv1.RollTotals {
+	return &payrollv1.RollTotals{LineCount: t.Lines, AmountFen: t.AmountFen, RegularCount: t.Regular,
+		RegularFen: t.RegularFen, BackPayCount: t.BackPay, BackPayFen: t.BackPayFen, RecoveryCount: t.Recovery,
+		RecoveryFen: t.RecoveryFen, ReissueCount: t.Reissue, ReissueFen: t.ReissueFen}
 }
 
 // BenchGrantEntitlements inserts many entitlements in the transaction in ctx, for the roll benchmark's

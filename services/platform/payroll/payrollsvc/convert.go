@@ -8,6 +8,7 @@ import (
 
 	payrollv1 "fupin.dev/proto/gen/fupin/payroll/v1"
 	"fupin.dev/services/platform/payroll"
+	"fupin.dev/services/platform/payroll/payrollsql"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -24,11 +25,7 @@ func ts(t time.Time) *timestamppb.Timestamp {
 }
 
 // Totals is the message of a roll's totals.
-func Totals(t payroll.RollTotals) *payrollv1.RollTotals {
-	return &payrollv1.RollTotals{LineCount: t.Lines, AmountFen: t.AmountFen, RegularCount: t.Regular,
-		RegularFen: t.RegularFen, BackPayCount: t.BackPay, BackPayFen: t.BackPayFen, RecoveryCount: t.Recovery,
-		RecoveryFen: t.RecoveryFen, ReissueCount: t.Reissue, ReissueFen: t.ReissueFen}
-}
+func Totals(t payroll.RollTotals) *payrollv1.RollTotals { return payrollsql.TotalsMessage(t) }
 
 // Roll is the message of a roll.
 func Roll(r *payroll.Roll) *payrollv1.Roll {
