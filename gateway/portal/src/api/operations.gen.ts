@@ -1936,7 +1936,7 @@ export const operations = {
   },
   "PaymentRollService_ReleaseRollLine": {
     "method": "POST",
-    "path": "/v1/{roll=paymentRolls/*}/lines:release",
+    "path": "/v1/{parent=paymentRolls/*}/lines:release",
     "body": "*",
     "read": false,
     "access": {

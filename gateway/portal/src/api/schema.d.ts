@@ -2006,6 +2006,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/{parent}/lines:release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ReleaseRollLine releases a line funds reported failed (放行重发), once the department has fixed the
+         *     cause (an account corrected, a payee confirmed): the next roll computed carries a reissue line (重发)
+         *     of the same period and amount, the line's next attempt, linked to it. Refused with
+         *     FAILED_PRECONDITION `LINE_NOT_FAILED` unless the line's payment state is failed and it was not
+         *     released before, or when it is a recovery. Only a county admin of the program's department; audited
+         *     with the reason.
+         */
+        post: operations["PaymentRollService_ReleaseRollLine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/{parent}/members": {
         parameters: {
             query?: never;
@@ -2102,30 +2126,6 @@ export interface paths {
          *     never in the future; a date before today needs backdate_reason.
          */
         post: operations["VisitService_CreateVisit"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/{roll}/lines:release": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * ReleaseRollLine releases a line funds reported failed (放行重发), once the department has fixed the
-         *     cause (an account corrected, a payee confirmed): the next roll computed carries a reissue line (重发)
-         *     of the same period and amount, the line's next attempt, linked to it. Refused with
-         *     FAILED_PRECONDITION `LINE_NOT_FAILED` unless the line's payment state is failed and it was not
-         *     released before, or when it is a recovery. Only a county admin of the program's department; audited
-         *     with the reason.
-         */
-        post: operations["PaymentRollService_ReleaseRollLine"];
         delete?: never;
         options?: never;
         head?: never;
@@ -10238,6 +10238,42 @@ export interface operations {
             };
         };
     };
+    PaymentRollService_ReleaseRollLine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "paymentRolls/{roll}": the roll the failed line is on (the audit log's resource). */
+                parent: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PaymentRollServiceReleaseRollLineBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1RollLine"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     HouseholdService_AddMember: {
         parameters: {
             query?: {
@@ -10458,42 +10494,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1Visit"];
-                };
-            };
-            /** @description An unexpected error response. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["rpcStatus"];
-                };
-            };
-        };
-    };
-    PaymentRollService_ReleaseRollLine: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description "paymentRolls/{roll}": the roll the failed line is on. */
-                roll: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["PaymentRollServiceReleaseRollLineBody"];
-            };
-        };
-        responses: {
-            /** @description A successful response. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["v1RollLine"];
                 };
             };
             /** @description An unexpected error response. */

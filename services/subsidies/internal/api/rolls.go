@@ -181,7 +181,7 @@ func lineNextToken(l *payroll.RollLine) string {
 }
 
 func (s *PaymentRolls) ReleaseRollLine(ctx context.Context, req *subsidiesv1.ReleaseRollLineRequest) (*payrollv1.RollLine, error) {
-	l, err := s.rolls.Release(ctx, rollCaller(ctx), rollID(req.GetRoll()), payroll.LineKey{Beneficiary: req.GetBeneficiary(),
+	l, err := s.rolls.Release(ctx, rollCaller(ctx), rollID(req.GetParent()), payroll.LineKey{Beneficiary: req.GetBeneficiary(),
 		Period: req.GetPeriodMonth(), Kind: payroll.RollLineKind(req.GetKind()), Attempt: req.GetAttempt()}, req.GetReason())
 	if err != nil {
 		return nil, err
@@ -207,7 +207,7 @@ func (s *PaymentRolls) ListPaymentLines(ctx context.Context, req *subsidiesv1.Li
 			after.Attempt = int32(a)
 		}
 	}
-	roll, lines, err := s.rolls.PaymentLines(ctx, rollID(req.GetRoll()), after, limit)
+	roll, lines, err := s.rolls.PaymentLines(ctx, rollID(req.GetParent()), after, limit)
 	if err != nil {
 		return nil, err
 	}

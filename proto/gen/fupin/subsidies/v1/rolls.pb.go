@@ -583,8 +583,8 @@ func (x *ExportRollRequest) GetRegionCode() string {
 // ReleaseRollLineRequest is the request of ReleaseRollLine: the line by its key.
 type ReleaseRollLineRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// "paymentRolls/{roll}": the roll the failed line is on.
-	Roll        string          `protobuf:"bytes,1,opt,name=roll,proto3" json:"roll,omitempty"`
+	// "paymentRolls/{roll}": the roll the failed line is on (the audit log's resource).
+	Parent      string          `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	Beneficiary string          `protobuf:"bytes,2,opt,name=beneficiary,proto3" json:"beneficiary,omitempty"`
 	PeriodMonth string          `protobuf:"bytes,3,opt,name=period_month,json=periodMonth,proto3" json:"period_month,omitempty"`
 	Kind        v1.RollLineKind `protobuf:"varint,4,opt,name=kind,proto3,enum=fupin.payroll.v1.RollLineKind" json:"kind,omitempty"`
@@ -627,9 +627,9 @@ func (*ReleaseRollLineRequest) Descriptor() ([]byte, []int) {
 	return file_fupin_subsidies_v1_rolls_proto_rawDescGZIP(), []int{9}
 }
 
-func (x *ReleaseRollLineRequest) GetRoll() string {
+func (x *ReleaseRollLineRequest) GetParent() string {
 	if x != nil {
-		return x.Roll
+		return x.Parent
 	}
 	return ""
 }
@@ -680,7 +680,7 @@ func (x *ReleaseRollLineRequest) GetRequestId() string {
 type ListPaymentLinesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// "paymentRolls/{roll}".
-	Roll string `protobuf:"bytes,1,opt,name=roll,proto3" json:"roll,omitempty"`
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	// At most this many lines (default 1000, at most 5000).
 	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// The next_page_token of the previous page.
@@ -719,9 +719,9 @@ func (*ListPaymentLinesRequest) Descriptor() ([]byte, []int) {
 	return file_fupin_subsidies_v1_rolls_proto_rawDescGZIP(), []int{10}
 }
 
-func (x *ListPaymentLinesRequest) GetRoll() string {
+func (x *ListPaymentLinesRequest) GetParent() string {
 	if x != nil {
-		return x.Roll
+		return x.Parent
 	}
 	return ""
 }
@@ -850,9 +850,9 @@ const file_fupin_subsidies_v1_rolls_proto_rawDesc = "" +
 	"\x06format\x18\x02 \x01(\x0e2\".fupin.payroll.v1.RollExportFormatB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06format\x12<\n" +
 	"\x04kind\x18\x03 \x01(\x0e2\x1e.fupin.payroll.v1.RollLineKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x125\n" +
 	"\vregion_code\x18\x04 \x01(\tB\x14\xbaH\x11r\x0f2\r^[0-9]{0,12}$R\n" +
-	"regionCode\"\x80\x03\n" +
-	"\x16ReleaseRollLineRequest\x12C\n" +
-	"\x04roll\x18\x01 \x01(\tB/\xbaH,r*2(^paymentRolls/[a-z-]+-[0-9]{4}-[0-9]{2}$R\x04roll\x12,\n" +
+	"regionCode\"\x84\x03\n" +
+	"\x16ReleaseRollLineRequest\x12G\n" +
+	"\x06parent\x18\x01 \x01(\tB/\xbaH,r*2(^paymentRolls/[a-z-]+-[0-9]{4}-[0-9]{2}$R\x06parent\x12,\n" +
 	"\vbeneficiary\x18\x02 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\x80\x01R\vbeneficiary\x12D\n" +
 	"\fperiod_month\x18\x03 \x01(\tB!\xbaH\x1er\x1c2\x1a^[0-9]{4}-(0[1-9]|1[0-2])$R\vperiodMonth\x12>\n" +
@@ -862,9 +862,9 @@ const file_fupin_subsidies_v1_rolls_proto_rawDesc = "" +
 	"\x06reason\x18\x06 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x02\x18\xf4\x03R\x06reason\x12&\n" +
 	"\n" +
-	"request_id\x18\a \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId\"\xa6\x01\n" +
-	"\x17ListPaymentLinesRequest\x12C\n" +
-	"\x04roll\x18\x01 \x01(\tB/\xbaH,r*2(^paymentRolls/[a-z-]+-[0-9]{4}-[0-9]{2}$R\x04roll\x12'\n" +
+	"request_id\x18\a \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId\"\xaa\x01\n" +
+	"\x17ListPaymentLinesRequest\x12G\n" +
+	"\x06parent\x18\x01 \x01(\tB/\xbaH,r*2(^paymentRolls/[a-z-]+-[0-9]{4}-[0-9]{2}$R\x06parent\x12'\n" +
 	"\tpage_size\x18\x02 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\x88'(\x00R\bpageSize\x12\x1d\n" +
 	"\n" +
@@ -873,7 +873,7 @@ const file_fupin_subsidies_v1_rolls_proto_rawDesc = "" +
 	"\x05lines\x18\x01 \x03(\v2\x1a.fupin.payroll.v1.RollLineR\x05lines\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12:\n" +
 	"\n" +
-	"payee_kind\x18\x03 \x01(\x0e2\x1b.fupin.payroll.v1.PayeeKindR\tpayeeKind2\xfb\t\n" +
+	"payee_kind\x18\x03 \x01(\x0e2\x1b.fupin.payroll.v1.PayeeKindR\tpayeeKind2\xfd\t\n" +
 	"\x12PaymentRollService\x12~\n" +
 	"\vComputeRoll\x12&.fupin.subsidies.v1.ComputeRollRequest\x1a\x16.fupin.payroll.v1.Roll\"/\xca\xf3\x18\b\n" +
 	"\x02\x02\x03\x12\x02\x01\x02\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/paymentRolls:compute\x12|\n" +
@@ -889,9 +889,9 @@ const file_fupin_subsidies_v1_rolls_proto_rawDesc = "" +
 	"\x02\x02\x03\x12\x01\x01\x82\xd3\xe4\x93\x02&:\x01*\"!/v1/{name=paymentRolls/*}:handOff\x12\x86\x01\n" +
 	"\n" +
 	"ExportRoll\x12%.fupin.subsidies.v1.ExportRollRequest\x1a\x14.google.api.HttpBody\";\xca\xf3\x18\f\n" +
-	"\x04\x02\x03\x06\a\x12\x04\x01\x02\x03\x05\x82\xd3\xe4\x93\x02\"\x12 /v1/{name=paymentRolls/*}:export\x90\x02\x01\x12\x98\x01\n" +
-	"\x0fReleaseRollLine\x12*.fupin.subsidies.v1.ReleaseRollLineRequest\x1a\x1a.fupin.payroll.v1.RollLine\"=\xca\xf3\x18\a\n" +
-	"\x02\x02\x03\x12\x01\x01\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/{roll=paymentRolls/*}/lines:release\x12|\n" +
+	"\x04\x02\x03\x06\a\x12\x04\x01\x02\x03\x05\x82\xd3\xe4\x93\x02\"\x12 /v1/{name=paymentRolls/*}:export\x90\x02\x01\x12\x9a\x01\n" +
+	"\x0fReleaseRollLine\x12*.fupin.subsidies.v1.ReleaseRollLineRequest\x1a\x1a.fupin.payroll.v1.RollLine\"?\xca\xf3\x18\a\n" +
+	"\x02\x02\x03\x12\x01\x01\x82\xd3\xe4\x93\x02.:\x01*\")/v1/{parent=paymentRolls/*}/lines:release\x12|\n" +
 	"\x10ListPaymentLines\x12+.fupin.subsidies.v1.ListPaymentLinesRequest\x1a,.fupin.subsidies.v1.ListPaymentLinesResponse\"\r\xca\xf3\x18\x06\n" +
 	"\x01\x06\x12\x01\x06\x90\x02\x01\x1a\x04\xd0\xf3\x18\x02B4Z2fupin.dev/proto/gen/fupin/subsidies/v1;subsidiesv1b\x06proto3"
 
