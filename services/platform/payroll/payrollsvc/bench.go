@@ -226,4 +226,3 @@ type noPolicy struct{}
 func (noPolicy) Decode(string, string, time.Time, any) (policy.Value, error) {
 	return policy.Value{}, policy.ErrNotFound
 }
-
