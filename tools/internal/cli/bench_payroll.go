@@ -51,8 +51,10 @@ func runBenchPayrollResults(ctx context.Context, args []string, stdout, stderr i
 			return fmt.Errorf("%s: %w", d, err)
 		}
 		fmt.Fprintf(stdout, "  %s: roll and feed built in %s (not measured)\n", d, res.SeedTime.Round(time.Second))
-		fmt.Fprintf(stdout, "  %s: applied %d results (%d failed) in %.2f s, %.0f results/s; machine load average %s\n",
-			d, res.Applied, res.Failed, res.Elapsed.Seconds(), float64(res.Applied)/res.Elapsed.Seconds(), loadAverage())
+		fmt.Fprintf(stdout, "  %s: applied %d results (%d failed) in %.2f s, %.0f results/s; %.2f s CPU of this process\n"+
+			"            (the follower, funds' feed server%s); machine load average %s\n",
+			d, res.Applied, res.Failed, res.Elapsed.Seconds(), float64(res.Applied)/res.Elapsed.Seconds(), res.CPU.Seconds(),
+			map[bool]string{true: ", SQLite", false: "; not PostgreSQL's own work"}[d == "sqlite"], loadAverage())
 	}
 	return nil
 }

@@ -63,13 +63,20 @@ func (s *Store) ApplyResults(ctx context.Context, results []payroll.Result) ([]p
 		if err != nil {
 			return err
 		}
+		handedOff, err := s.handedOff(ctx, results)
+		if err != nil {
+			return err
+		}
 		var todo []int
 		for i := range results {
+			r := &results[i]
 			switch {
 			case !fresh[i]:
 				out[i] = payroll.ResultDuplicate
-			case !results[i].Valid():
+			case !r.Valid():
 				out[i] = payroll.ResultInvalid
+			case !handedOff[rollKey{r.Line.Program, r.RollMonth}]:
+				out[i] = payroll.ResultUnknownLine
 			default:
 				todo = append(todo, i)
 			}
@@ -99,6 +106,31 @@ func (s *Store) ApplyResults(ctx context.Context, results []payroll.Result) ([]p
 		return nil
 	})
 	return out, err
+}
+
+type rollKey struct {
+	program payroll.Program
+	month   string
+}
+
+// handedOff tells which of the results' rolls are handed off: a page's results name few rolls (usually
+// one), so this is a statement or two per page rather than a check per line.
+func (s *Store) handedOff(ctx context.Context, rs []payroll.Result) (map[rollKey]bool, error) {
+	out := map[rollKey]bool{}
+	for i := range rs {
+		k := rollKey{rs[i].Line.Program, rs[i].RollMonth}
+		if _, seen := out[k]; seen {
+			continue
+		}
+		var state int32
+		err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT state FROM payroll_rolls WHERE program = $1 AND month = $2`,
+			int32(k.program), k.month).Scan(&state)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("rolls of results: %w", err)
+		}
+		out[k] = state == int32(payroll.RollHandedOff)
+	}
+	return out, nil
 }
 
 // recordResults inserts the results (outcome "applied", corrected afterwards for the few that are not)
@@ -160,11 +192,8 @@ func (s *Store) recordResults(ctx context.Context, rs []payroll.Result) ([]bool,
 	return fresh, nil
 }
 
-// applyLineSQL moves a line forward to a result's state when the line fits it.
-const applyLineSQL = `payment_state IN (1, 2) AND payment_state < $7 AND amount_fen = $8 AND EXISTS (SELECT 1
-	FROM payroll_rolls r WHERE r.program = $1 AND r.month = $6 AND r.state = 3)`
-
-// applyResults applies the results at todo to their lines and reports which did.
+// applyResults applies the results at todo (of handed-off rolls) to their lines, moving a line forward to
+// a result's state when it has the result's amount, and reports which did.
 func (s *Store) applyResults(ctx context.Context, rs []payroll.Result, todo []int) (map[int]bool, error) {
 	applied := make(map[int]bool, len(todo))
 	if s.db.Dialect == sqldb.Postgres {
@@ -191,7 +220,7 @@ func (s *Store) applyResults(ctx context.Context, rs []payroll.Result, todo []in
 	}
 	st, err := s.db.Prepare(ctx, `UPDATE payroll_lines SET payment_state = $7, failure_reason = $9, result_id = $10,
 		result_us = $11 WHERE program = $1 AND period = $2 AND beneficiary = $3 AND kind = $4 AND attempt = $5
-		AND roll_month = $6 AND `+applyLineSQL)
+		AND roll_month = $6 AND payment_state IN (1, 2) AND payment_state < $7 AND amount_fen = $8`)
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +256,6 @@ func (s *Store) applyBatchPostgres(ctx context.Context, rs []payroll.Result, bat
 			$10::bigint[], $11::bigint[]) AS x (i, p, b, pe, k, a, m, s, f, amt, t)
 		WHERE l.program = x.p AND l.period = x.pe AND l.beneficiary = x.b AND l.kind = x.k AND l.attempt = x.a
 			AND l.roll_month = x.m AND l.payment_state IN (1, 2) AND l.payment_state < x.s AND l.amount_fen = x.amt
-			AND EXISTS (SELECT 1 FROM payroll_rolls r WHERE r.program = x.p AND r.month = x.m AND r.state = 3)
 		RETURNING x.i`, ids, prog, ben, per, kind, att, month, st, fr, amt, at)
 	got, err := sqldb.Collect(rows, err, func(r *sql.Rows) (string, error) {
 		var id string

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"syscall"
 	"time"
 
 	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
@@ -43,6 +44,9 @@ type ResultsBenchResult struct {
 	// Elapsed is from the follower's start until the cursor passed the last result; Applied counts the
 	// results it applied (all of them).
 	Elapsed time.Duration
+	// CPU is this process's CPU time meanwhile: the follower's, and funds' feed server's (in this process
+	// too), and SQLite's (in-process); PostgreSQL's own work is not in it.
+	CPU     time.Duration
 	Applied int
 	Failed  int
 }
@@ -171,7 +175,7 @@ func BenchResults(ctx context.Context, o ResultsBenchOptions) (*ResultsBenchResu
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	done := make(chan error, 1)
 	go func() { done <- follower.Run(runCtx) }()
 	for {
@@ -187,7 +191,7 @@ func BenchResults(ctx context.Context, o ResultsBenchOptions) (*ResultsBenchResu
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
-	res.Elapsed = time.Since(start)
+	res.Elapsed, res.CPU = time.Since(start), cpuTime()-cpu0
 	stop()
 	<-done
 	var paid, failed int
@@ -225,4 +229,13 @@ type noPolicy struct{}
 
 func (noPolicy) Decode(string, string, time.Time, any) (policy.Value, error) {
 	return policy.Value{}, policy.ErrNotFound
+}
+
+// cpuTime is the CPU time (user and system) this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
