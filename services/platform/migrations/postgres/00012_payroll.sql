@@ -66,14 +66,13 @@ CREATE INDEX payroll_rolls_month ON payroll_rolls (month, program);
 -- paid again only as a reissue (kind 4) with the next attempt, across all rolls. The key starts with the
 -- period so a new month's lines, written in beneficiary order, are appended to the end of the key. No
 -- foreign key to payroll_rolls: a line is only ever written in the transaction that created or locked its
--- roll. The payment columns are what funds reported (state 1 unsent, 2 sent, 3 paid, 4 failed) and the
--- department's release of a failed line.
+-- roll, so a per-line reference check would only slow the bulk write of a county's 200,000 lines.
 CREATE TABLE payroll_lines (
     program         INTEGER NOT NULL,
     beneficiary     TEXT COLLATE "C" NOT NULL,
     period          TEXT COLLATE "C" NOT NULL,
     kind            INTEGER NOT NULL CHECK (kind IN (1, 2, 3, 4)),
-    attempt         INTEGER NOT NULL DEFAULT 0 CHECK ((kind = 4 AND attempt > 0) OR (kind <> 4 AND attempt = 0)),
+    attempt         INTEGER NOT NULL DEFAULT 0,
     roll_month      TEXT COLLATE "C" NOT NULL,
     household_id    TEXT COLLATE "C" NOT NULL DEFAULT '',
     person_id       TEXT COLLATE "C" NOT NULL DEFAULT '',
@@ -81,7 +80,21 @@ CREATE TABLE payroll_lines (
     amount_fen      BIGINT  NOT NULL CHECK ((kind = 3 AND amount_fen < 0) OR (kind <> 3 AND amount_fen > 0)),
     entitlement_ids TEXT COLLATE "C" NOT NULL DEFAULT '',
     reason          TEXT COLLATE "C" NOT NULL DEFAULT '',
-    payment_state   INTEGER NOT NULL DEFAULT 1 CHECK (payment_state IN (1, 2, 3, 4)),
+    PRIMARY KEY (program, period, beneficiary, kind, attempt)
+);
+-- A roll's lines in the roll's order (village, beneficiary, period, kind, attempt): listing, export, replacing.
+CREATE INDEX payroll_lines_roll ON payroll_lines (program, roll_month, region_code, beneficiary, period, kind, attempt);
+
+-- What became of a line's money, as funds reported it (state 2 sent, 3 paid, 4 failed; a line without a
+-- row here is unsent), and the department's release of a failed line. Apart from the lines, so the
+-- roll's bulk writes stay as narrow as before and a result writes a small row.
+CREATE TABLE payroll_line_payments (
+    program         INTEGER NOT NULL,
+    beneficiary     TEXT COLLATE "C" NOT NULL,
+    period          TEXT COLLATE "C" NOT NULL,
+    kind            INTEGER NOT NULL,
+    attempt         INTEGER NOT NULL,
+    payment_state   INTEGER NOT NULL CHECK (payment_state IN (2, 3, 4)),
     failure_reason  INTEGER NOT NULL DEFAULT 0,
     result_id       TEXT COLLATE "C" NOT NULL DEFAULT '',
     result_us       BIGINT  NOT NULL DEFAULT 0,
@@ -92,12 +105,11 @@ CREATE TABLE payroll_lines (
     CHECK (release_us = 0 OR (payment_state = 4 AND reissue_attempt > 0)),
     PRIMARY KEY (program, period, beneficiary, kind, attempt)
 );
--- A roll's lines in the roll's order (village, beneficiary, period, kind, attempt): listing, export, replacing.
-CREATE INDEX payroll_lines_roll ON payroll_lines (program, roll_month, region_code, beneficiary, period, kind, attempt);
 -- Released lines, few: the computation looks for those not reissued yet.
-CREATE INDEX payroll_lines_released ON payroll_lines (program, beneficiary) WHERE release_us <> 0;
+CREATE INDEX payroll_line_payments_released ON payroll_line_payments (program, beneficiary) WHERE release_us <> 0;
 
 -- +goose Down
+DROP TABLE payroll_line_payments;
 DROP TABLE payroll_lines;
 DROP TABLE payroll_rolls;
 DROP TABLE payroll_entitlements;

@@ -12,10 +12,9 @@ import (
 
 // LockLine returns the line with key k, locked for the rest of the transaction, or nil.
 func (s *Store) LockLine(ctx context.Context, k payroll.LineKey) (*payroll.RollLine, error) {
-	q := `SELECT ` + lineReadCols + ` FROM payroll_lines
-		WHERE program = $1 AND period = $2 AND beneficiary = $3 AND kind = $4 AND attempt = $5`
+	q := lineRead + ` WHERE l.program = $1 AND l.period = $2 AND l.beneficiary = $3 AND l.kind = $4 AND l.attempt = $5`
 	if s.db.Dialect == sqldb.Postgres {
-		q += ` FOR UPDATE`
+		q += ` FOR UPDATE OF l`
 	}
 	l, err := scanLine(s.db.Q(ctx).QueryRowContext(ctx, q, int32(k.Program), k.Period, k.Beneficiary, int32(k.Kind), k.Attempt))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -31,8 +30,12 @@ func (s *Store) LockLine(ctx context.Context, k payroll.LineKey) (*payroll.RollL
 // by a release.
 func (s *Store) NextReissueAttempt(ctx context.Context, program payroll.Program, beneficiary, period string) (int32, error) {
 	var n int32
-	err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT COALESCE(MAX(CASE WHEN kind = 4 THEN attempt ELSE reissue_attempt END), 0)
-		FROM payroll_lines WHERE program = $1 AND period = $2 AND beneficiary = $3`,
+	err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT MAX(a) FROM (
+			SELECT COALESCE(MAX(attempt), 0) AS a FROM payroll_lines
+			WHERE program = $1 AND period = $2 AND beneficiary = $3 AND kind = 4
+			UNION ALL
+			SELECT COALESCE(MAX(reissue_attempt), 0) FROM payroll_line_payments
+			WHERE program = $1 AND period = $2 AND beneficiary = $3) AS x`,
 		int32(program), period, beneficiary).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("next reissue attempt: %w", err)
@@ -42,7 +45,7 @@ func (s *Store) NextReissueAttempt(ctx context.Context, program payroll.Program,
 
 // SaveRelease writes the release of a line.
 func (s *Store) SaveRelease(ctx context.Context, l *payroll.RollLine) error {
-	_, err := s.db.Exec(ctx, `UPDATE payroll_lines SET released_by = $6, release_reason = $7, release_us = $8,
+	_, err := s.db.Exec(ctx, `UPDATE payroll_line_payments SET released_by = $6, release_reason = $7, release_us = $8,
 		reissue_attempt = $9 WHERE program = $1 AND period = $2 AND beneficiary = $3 AND kind = $4 AND attempt = $5`,
 		int32(l.Program), l.Period, l.Beneficiary, int32(l.Kind), l.Attempt, l.ReleasedBy, l.ReleaseReason,
 		l.ReleaseTime.UnixMicro(), l.ReissueAttempt)
@@ -192,6 +195,13 @@ func (s *Store) recordResults(ctx context.Context, rs []payroll.Result) ([]bool,
 	return fresh, nil
 }
 
+// upsertPayment moves a line's payment forward only: a sent line may become paid or failed, a final one
+// never changes.
+const upsertPayment = `ON CONFLICT (program, period, beneficiary, kind, attempt) DO UPDATE SET
+	payment_state = excluded.payment_state, failure_reason = excluded.failure_reason, result_id = excluded.result_id,
+	result_us = excluded.result_us
+	WHERE payroll_line_payments.payment_state = 2 AND excluded.payment_state > 2`
+
 // applyResults applies the results at todo (of handed-off rolls) to their lines, moving a line forward to
 // a result's state when it has the result's amount, and reports which did.
 func (s *Store) applyResults(ctx context.Context, rs []payroll.Result, todo []int) (map[int]bool, error) {
@@ -218,9 +228,12 @@ func (s *Store) applyResults(ctx context.Context, rs []payroll.Result, todo []in
 		}
 		return applied, nil
 	}
-	st, err := s.db.Prepare(ctx, `UPDATE payroll_lines SET payment_state = $7, failure_reason = $9, result_id = $10,
-		result_us = $11 WHERE program = $1 AND period = $2 AND beneficiary = $3 AND kind = $4 AND attempt = $5
-		AND roll_month = $6 AND payment_state IN (1, 2) AND payment_state < $7 AND amount_fen = $8`)
+	st, err := s.db.Prepare(ctx, `INSERT INTO payroll_line_payments (program, beneficiary, period, kind, attempt,
+			payment_state, failure_reason, result_id, result_us)
+		SELECT program, beneficiary, period, kind, attempt, $7, $9, $10, $11 FROM payroll_lines
+		WHERE program = $1 AND period = $2 AND beneficiary = $3 AND kind = $4 AND attempt = $5 AND roll_month = $6
+			AND amount_fen = $8
+		`+upsertPayment)
 	if err != nil {
 		return nil, err
 	}
@@ -250,13 +263,14 @@ func (s *Store) applyBatchPostgres(ctx context.Context, rs []payroll.Result, bat
 		prog[j], kind[j], att[j], st[j], fr[j] = int32(r.Line.Program), int32(r.Line.Kind), r.Line.Attempt, int32(r.State), int32(r.FailureReason)
 		amt[j], at[j] = r.AmountFen, r.Time.UnixMicro()
 	}
-	rows, err := s.db.Q(ctx).QueryContext(ctx, `UPDATE payroll_lines l SET payment_state = x.s, failure_reason = x.f,
-			result_id = x.i, result_us = x.t
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `INSERT INTO payroll_line_payments (program, beneficiary, period, kind,
+			attempt, payment_state, failure_reason, result_id, result_us)
+		SELECT l.program, l.beneficiary, l.period, l.kind, l.attempt, x.s, x.f, x.i, x.t
 		FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::int[], $6::int[], $7::text[], $8::int[], $9::int[],
 			$10::bigint[], $11::bigint[]) AS x (i, p, b, pe, k, a, m, s, f, amt, t)
-		WHERE l.program = x.p AND l.period = x.pe AND l.beneficiary = x.b AND l.kind = x.k AND l.attempt = x.a
-			AND l.roll_month = x.m AND l.payment_state IN (1, 2) AND l.payment_state < x.s AND l.amount_fen = x.amt
-		RETURNING x.i`, ids, prog, ben, per, kind, att, month, st, fr, amt, at)
+		JOIN payroll_lines l ON l.program = x.p AND l.period = x.pe AND l.beneficiary = x.b AND l.kind = x.k
+			AND l.attempt = x.a AND l.roll_month = x.m AND l.amount_fen = x.amt
+		`+upsertPayment+` RETURNING result_id`, ids, prog, ben, per, kind, att, month, st, fr, amt, at)
 	got, err := sqldb.Collect(rows, err, func(r *sql.Rows) (string, error) {
 		var id string
 		return id, r.Scan(&id)
@@ -279,8 +293,10 @@ func (s *Store) classify(ctx context.Context, r *payroll.Result) (payroll.Result
 	var state payroll.PaymentState
 	var amount int64
 	var rollState int32
-	err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT l.payment_state, l.amount_fen, COALESCE(r.state, 0)
+	err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT COALESCE(p.payment_state, 1), l.amount_fen, COALESCE(r.state, 0)
 		FROM payroll_lines l LEFT JOIN payroll_rolls r ON r.program = l.program AND r.month = l.roll_month
+		LEFT JOIN payroll_line_payments p ON p.program = l.program AND p.period = l.period
+			AND p.beneficiary = l.beneficiary AND p.kind = l.kind AND p.attempt = l.attempt
 		WHERE l.program = $1 AND l.period = $2 AND l.beneficiary = $3 AND l.kind = $4 AND l.attempt = $5
 			AND l.roll_month = $6`, int32(r.Line.Program), r.Line.Period, r.Line.Beneficiary, int32(r.Line.Kind),
 		r.Line.Attempt, r.RollMonth).Scan(&state, &amount, &rollState)

@@ -248,10 +248,12 @@ func (s *Store) EachRollBeneficiary(ctx context.Context, program payroll.Program
 		FROM payroll_lines WHERE program = $1 AND roll_month = $3
 		UNION ALL
 		SELECT l.beneficiary, 3, l.entitlement_ids, l.household_id, l.person_id, l.region_code, l.period, l.roll_month,
-			l.amount_fen, l.release_reason, '', l.kind, l.attempt, l.reissue_attempt
-		FROM payroll_lines l WHERE l.program = $1 AND l.release_us <> 0 AND l.roll_month < $3 AND NOT EXISTS (
+			l.amount_fen, p.release_reason, '', l.kind, l.attempt, p.reissue_attempt
+		FROM payroll_line_payments p JOIN payroll_lines l ON l.program = p.program AND l.period = p.period
+			AND l.beneficiary = p.beneficiary AND l.kind = p.kind AND l.attempt = p.attempt
+		WHERE p.program = $1 AND p.release_us <> 0 AND l.roll_month < $3 AND NOT EXISTS (
 			SELECT 1 FROM payroll_lines r WHERE r.program = l.program AND r.period = l.period
-				AND r.beneficiary = l.beneficiary AND r.kind = 4 AND r.attempt = l.reissue_attempt AND r.roll_month < $3)
+				AND r.beneficiary = l.beneficiary AND r.kind = 4 AND r.attempt = p.reissue_attempt AND r.roll_month < $3)
 		ORDER BY 1, 2, 7, 12, 13`, int32(program), first, month, since)
 	if err != nil {
 		return fmt.Errorf("roll inputs: %w", err)
@@ -340,9 +342,13 @@ func splitIDs(s string) []string {
 const lineCols = `program, beneficiary, period, kind, attempt, roll_month, household_id, person_id, region_code,
 	amount_fen, entitlement_ids, reason`
 
-// lineReadCols are lineCols and what funds reported and the department released.
-const lineReadCols = lineCols + `, payment_state, failure_reason, result_id, result_us, released_by, release_reason,
-	release_us, reissue_attempt`
+// lineRead reads lines (l) with what funds reported and the department released (p; no row: unsent).
+const lineRead = `SELECT l.program, l.beneficiary, l.period, l.kind, l.attempt, l.roll_month, l.household_id,
+	l.person_id, l.region_code, l.amount_fen, l.entitlement_ids, l.reason, COALESCE(p.payment_state, 1),
+	COALESCE(p.failure_reason, 0), COALESCE(p.result_id, ''), COALESCE(p.result_us, 0), COALESCE(p.released_by, ''),
+	COALESCE(p.release_reason, ''), COALESCE(p.release_us, 0), COALESCE(p.reissue_attempt, 0)
+	FROM payroll_lines l LEFT JOIN payroll_line_payments p ON p.program = l.program AND p.period = l.period
+		AND p.beneficiary = l.beneficiary AND p.kind = l.kind AND p.attempt = l.attempt`
 
 func scanLine(r scanner) (payroll.RollLine, error) {
 	var l payroll.RollLine
@@ -452,26 +458,26 @@ func (s *Store) insertLinesPostgres(ctx context.Context, lines []payroll.RollLin
 
 // ListRollLines lists a roll's lines in the roll's order, after q.After.
 func (s *Store) ListRollLines(ctx context.Context, q payroll.RollLineQuery) ([]payroll.RollLine, error) {
-	where := []string{"program = $1", "roll_month = $2"}
+	where := []string{"l.program = $1", "l.roll_month = $2"}
 	args := []any{int32(q.Program), q.Month}
 	if q.Kind != 0 {
 		args = append(args, int32(q.Kind))
-		where = append(where, fmt.Sprintf("kind = $%d", len(args)))
+		where = append(where, fmt.Sprintf("l.kind = $%d", len(args)))
 	}
 	if q.RegionPrefix != "" {
 		// Region codes are digits and ':' sorts right after '9', so the prefix is a range on the index.
 		args = append(args, q.RegionPrefix, q.RegionPrefix+":")
-		where = append(where, fmt.Sprintf("region_code >= $%d AND region_code < $%d", len(args)-1, len(args)))
+		where = append(where, fmt.Sprintf("l.region_code >= $%d AND l.region_code < $%d", len(args)-1, len(args)))
 	}
 	if a := q.After; a != nil {
 		args = append(args, a.RegionCode, a.Beneficiary, a.Period, int32(a.Kind), a.Attempt)
 		n := len(args)
-		where = append(where, fmt.Sprintf("(region_code, beneficiary, period, kind, attempt) > ($%d, $%d, $%d, $%d, $%d)",
+		where = append(where, fmt.Sprintf("(l.region_code, l.beneficiary, l.period, l.kind, l.attempt) > ($%d, $%d, $%d, $%d, $%d)",
 			n-4, n-3, n-2, n-1, n))
 	}
 	args = append(args, q.Limit)
-	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+lineReadCols+` FROM payroll_lines WHERE `+strings.Join(where, " AND ")+
-		fmt.Sprintf(` ORDER BY region_code, beneficiary, period, kind, attempt LIMIT $%d`, len(args)), args...)
+	rows, err := s.db.Q(ctx).QueryContext(ctx, lineRead+` WHERE `+strings.Join(where, " AND ")+
+		fmt.Sprintf(` ORDER BY l.region_code, l.beneficiary, l.period, l.kind, l.attempt LIMIT $%d`, len(args)), args...)
 	return sqldb.Collect(rows, err, func(r *sql.Rows) (payroll.RollLine, error) { return scanLine(r) })
 }
 

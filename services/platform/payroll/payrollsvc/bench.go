@@ -196,7 +196,7 @@ func BenchResults(ctx context.Context, o ResultsBenchOptions) (*ResultsBenchResu
 	<-done
 	var paid, failed int
 	if err := payer.Q(ctx).QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN payment_state = 3 THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN payment_state = 4 THEN 1 ELSE 0 END), 0) FROM payroll_lines`).Scan(&paid, &failed); err != nil {
+		COALESCE(SUM(CASE WHEN payment_state = 4 THEN 1 ELSE 0 END), 0) FROM payroll_line_payments`).Scan(&paid, &failed); err != nil {
 		return nil, err
 	}
 	if paid+failed != o.Lines || failed != res.Failed {
