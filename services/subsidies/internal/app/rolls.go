@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
@@ -60,9 +61,11 @@ func rollsArea(w *wiring) ([]func(context.Context) error, error) {
 	if err != nil {
 		return nil, err
 	}
-	// What the results change is audited as the service's own mutation, one row per page.
+	// What the results change is audited as the service's own mutation, one row per page. Until a funds
+	// service is deployed the feed is unreachable: it is retried every 2 minutes at most (a warning each
+	// time), results being a matter of hours.
 	results := payrollsvc.NewResultsFollower(w.st.DB(), commonv1.NewChangeFeedServiceClient(funds), r,
-		outbox.SubscribeOptions{Logger: logger, Audit: w.p.Audit, Service: Name, Now: w.now})
+		outbox.SubscribeOptions{Logger: logger, Audit: w.p.Audit, Service: Name, Now: w.now, MaxBackoff: 2 * time.Minute})
 	return []func(context.Context) error{elector.Run, job.Run, results.Run}, nil
 }
 
