@@ -109,8 +109,15 @@ type RollLine struct {
 	Reason         string
 	// Attempt is 0 but for a reissue, whose attempt is the release's ReissueAttempt.
 	Attempt int32
+	// Payment is what funds reported and the department released; nil while unsent (most lines of a
+	// roll being computed, so the computation carries no more than a pointer for it).
+	Payment *LinePayment
+}
+
+// LinePayment is what became of a line's money and, for a failed line, its release.
+type LinePayment struct {
 	// The payment result: state, failure reason, funds' result id and when the bank did it.
-	PaymentState  PaymentState
+	State         PaymentState
 	FailureReason FailureReason
 	ResultID      string
 	ResultTime    time.Time
@@ -119,6 +126,14 @@ type RollLine struct {
 	ReleaseReason  string
 	ReleaseTime    time.Time
 	ReissueAttempt int32
+}
+
+// Paid returns the line's payment (state unsent when funds reported nothing).
+func (l *RollLine) Paid() LinePayment {
+	if l.Payment == nil {
+		return LinePayment{State: PaymentUnsent}
+	}
+	return *l.Payment
 }
 
 // Key is the line's unique key.
@@ -268,15 +283,16 @@ func BeneficiaryLines(program Program, month, first string, ents []*Entitlement,
 // release gave, linked by the reason to the line they replace.
 func reissueLines(month string, released []RollLine) []RollLine {
 	released = slices.SortedFunc(slices.Values(released), func(a, b RollLine) int {
-		return cmp.Compare(a.ReissueAttempt, b.ReissueAttempt)
+		return cmp.Compare(a.Paid().ReissueAttempt, b.Paid().ReissueAttempt)
 	})
 	out := make([]RollLine, 0, len(released))
 	for _, r := range released {
+		p := r.Paid()
 		out = append(out, RollLine{Program: r.Program, RollMonth: month, Beneficiary: r.Beneficiary, Period: r.Period,
-			Kind: RollLineReissue, Attempt: r.ReissueAttempt, HouseholdID: r.HouseholdID, PersonID: r.PersonID,
+			Kind: RollLineReissue, Attempt: p.ReissueAttempt, HouseholdID: r.HouseholdID, PersonID: r.PersonID,
 			RegionCode: r.RegionCode, AmountFen: r.AmountFen, EntitlementIDs: r.EntitlementIDs,
-			Reason: fmt.Sprintf("重发 %s 第%d次: %s %s 第%d次支付失败, 放行: %s", r.Period, r.ReissueAttempt,
-				r.RollMonth, r.Kind.Label(), r.Attempt, r.ReleaseReason)})
+			Reason: fmt.Sprintf("重发 %s 第%d次: %s %s 第%d次支付失败, 放行: %s", r.Period, p.ReissueAttempt,
+				r.RollMonth, r.Kind.Label(), r.Attempt, p.ReleaseReason)})
 	}
 	return out
 }

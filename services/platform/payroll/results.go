@@ -135,13 +135,14 @@ func (r *Rolls) Release(ctx context.Context, c RollCaller, rollID string, k Line
 			return apperr.NotFound("payment roll line")
 		}
 		subject := "paymentRolls/" + RollID(program, month) + "/lines/" + lineSubject(k)
+		p := l.Paid()
 		switch {
-		case l.PaymentState != PaymentFailed:
+		case p.State != PaymentFailed:
 			return apperr.Refused(ReasonLineNotFailed, apperr.Violation{Type: "LINE_FAILED", Subject: subject,
 				Description: "only a line funds reported failed can be released for payment again"})
-		case l.ReleaseTime != (time.Time{}):
+		case p.ReleaseTime != (time.Time{}):
 			return apperr.Refused(ReasonLineNotFailed, apperr.Violation{Type: "LINE_RELEASED_ONCE", Subject: subject,
-				Description: "the line was released already (by " + l.ReleasedBy + "): its reissue is on the next roll"})
+				Description: "the line was released already (by " + p.ReleasedBy + "): its reissue is on the next roll"})
 		case l.Kind == RollLineRecovery:
 			return apperr.Refused(ReasonLineNotFailed, apperr.Violation{Type: "RECOVERY_NOT_REISSUED", Subject: subject,
 				Description: "a recovery is not paid again: settle it by hand"})
@@ -150,7 +151,8 @@ func (r *Rolls) Release(ctx context.Context, c RollCaller, rollID string, k Line
 		if err != nil {
 			return err
 		}
-		l.ReleasedBy, l.ReleaseReason, l.ReleaseTime, l.ReissueAttempt = c.Actor, reason, r.now(), attempt
+		p.ReleasedBy, p.ReleaseReason, p.ReleaseTime, p.ReissueAttempt = c.Actor, reason, r.now(), attempt
+		l.Payment = &p
 		if err := r.store.SaveRelease(ctx, l); err != nil {
 			return err
 		}

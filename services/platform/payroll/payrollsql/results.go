@@ -47,8 +47,8 @@ func (s *Store) NextReissueAttempt(ctx context.Context, program payroll.Program,
 func (s *Store) SaveRelease(ctx context.Context, l *payroll.RollLine) error {
 	_, err := s.db.Exec(ctx, `UPDATE payroll_line_payments SET released_by = $6, release_reason = $7, release_us = $8,
 		reissue_attempt = $9 WHERE program = $1 AND period = $2 AND beneficiary = $3 AND kind = $4 AND attempt = $5`,
-		int32(l.Program), l.Period, l.Beneficiary, int32(l.Kind), l.Attempt, l.ReleasedBy, l.ReleaseReason,
-		l.ReleaseTime.UnixMicro(), l.ReissueAttempt)
+		int32(l.Program), l.Period, l.Beneficiary, int32(l.Kind), l.Attempt, l.Paid().ReleasedBy, l.Paid().ReleaseReason,
+		l.Paid().ReleaseTime.UnixMicro(), l.Paid().ReissueAttempt)
 	if err != nil {
 		return fmt.Errorf("release line: %w", err)
 	}

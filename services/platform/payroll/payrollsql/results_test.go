@@ -85,7 +85,7 @@ func TestFailedLineReleasedReissuedPaid(t *testing.T) {
 			t.Fatalf("outcomes %v %v", sent, failed)
 		}
 		l := f.line(t, "2026-03", "households/h1", "2026-03", payroll.RollLineRegular, 0)
-		if l.PaymentState != payroll.PaymentFailed || l.FailureReason != payroll.FailureAccountClosed || l.ResultID != "r2" {
+		if l.Paid().State != payroll.PaymentFailed || l.Paid().FailureReason != payroll.FailureAccountClosed || l.Paid().ResultID != "r2" {
 			t.Fatalf("failed line %+v", l)
 		}
 
@@ -103,7 +103,7 @@ func TestFailedLineReleasedReissuedPaid(t *testing.T) {
 		refusedWith(t, err, apperr.KindRefused, payroll.ReasonLineNotFailed)
 
 		released, err := f.rolls.Release(ctx, civilAdmin, "dibao-2026-03", key, "一卡通账户已更正")
-		if err != nil || released.ReissueAttempt != 1 || released.ReleasedBy != "u-civil-admin" || released.PaymentState != payroll.PaymentFailed {
+		if err != nil || released.Paid().ReissueAttempt != 1 || released.Paid().ReleasedBy != "u-civil-admin" || released.Paid().State != payroll.PaymentFailed {
 			t.Fatalf("released %+v %v", released, err)
 		}
 		_, err = f.rolls.Release(ctx, civilAdmin, "dibao-2026-03", key, "again")
@@ -115,7 +115,7 @@ func TestFailedLineReleasedReissuedPaid(t *testing.T) {
 			t.Fatalf("April after the release %+v", r.Totals)
 		}
 		re := f.line(t, "2026-04", "households/h1", "2026-03", payroll.RollLineReissue, 1)
-		if re == nil || re.AmountFen != 120000 || re.PaymentState != payroll.PaymentUnsent || re.RegionCode != "990001001001" {
+		if re == nil || re.AmountFen != 120000 || re.Paid().State != payroll.PaymentUnsent || re.RegionCode != "990001001001" {
 			t.Fatalf("reissue %+v", re)
 		}
 		f.approve(t, "2026-04")
@@ -144,7 +144,7 @@ func TestFailedLineReleasedReissuedPaid(t *testing.T) {
 		for _, m := range []string{"2026-03", "2026-04", "2026-05", "2026-06"} {
 			for _, l := range f.lines(t, m, payroll.RollLineQuery{}) {
 				if l.Beneficiary == "households/h1" && l.Period == "2026-03" {
-					march = append(march, fmt.Sprintf("%s %s#%d %d", m, l.Kind.Label(), l.Attempt, l.PaymentState))
+					march = append(march, fmt.Sprintf("%s %s#%d %d", m, l.Kind.Label(), l.Attempt, l.Paid().State))
 				}
 			}
 		}
@@ -191,7 +191,7 @@ func TestResultsIdempotent(t *testing.T) {
 			t.Fatalf("outcomes %v, want %v", out, want)
 		}
 		after := f.line(t, "2026-04", "households/h1", "2026-04", payroll.RollLineRegular, 0)
-		if !reflect.DeepEqual(before, after) || after.PaymentState != payroll.PaymentPaid || after.ResultID != "r1" {
+		if !reflect.DeepEqual(before, after) || after.Paid().State != payroll.PaymentPaid || after.Paid().ResultID != "r1" {
 			t.Errorf("line changed: %+v → %+v", before, after)
 		}
 		var outcomes []string

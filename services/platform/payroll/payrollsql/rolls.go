@@ -312,8 +312,8 @@ func (s *Store) EachRollBeneficiary(ctx context.Context, program payroll.Program
 		default:
 			reissues = append(reissues, payroll.RollLine{Program: program, RollMonth: to, Beneficiary: beneficiary,
 				Period: m, Kind: payroll.RollLineKind(kinds), Attempt: attempt, HouseholdID: household, PersonID: person,
-				RegionCode: region, AmountFen: amount, EntitlementIDs: splitIDs(id), ReleaseReason: reason,
-				ReissueAttempt: reissue, PaymentState: payroll.PaymentFailed})
+				RegionCode: region, AmountFen: amount, EntitlementIDs: splitIDs(id),
+				Payment: &payroll.LinePayment{State: payroll.PaymentFailed, ReleaseReason: reason, ReissueAttempt: reissue}})
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -352,13 +352,17 @@ const lineRead = `SELECT l.program, l.beneficiary, l.period, l.kind, l.attempt, 
 
 func scanLine(r scanner) (payroll.RollLine, error) {
 	var l payroll.RollLine
+	var p payroll.LinePayment
 	var ids string
 	var resultUS, releaseUS int64
 	err := r.Scan(&l.Program, &l.Beneficiary, &l.Period, &l.Kind, &l.Attempt, &l.RollMonth, &l.HouseholdID, &l.PersonID,
-		&l.RegionCode, &l.AmountFen, &ids, &l.Reason, &l.PaymentState, &l.FailureReason, &l.ResultID, &resultUS,
-		&l.ReleasedBy, &l.ReleaseReason, &releaseUS, &l.ReissueAttempt)
+		&l.RegionCode, &l.AmountFen, &ids, &l.Reason, &p.State, &p.FailureReason, &p.ResultID, &resultUS,
+		&p.ReleasedBy, &p.ReleaseReason, &releaseUS, &p.ReissueAttempt)
 	l.EntitlementIDs = splitIDs(ids)
-	l.ResultTime, l.ReleaseTime = fromMicros(resultUS), fromMicros(releaseUS)
+	if p.State != payroll.PaymentUnsent {
+		p.ResultTime, p.ReleaseTime = fromMicros(resultUS), fromMicros(releaseUS)
+		l.Payment = &p
+	}
 	return l, err
 }
 

@@ -47,13 +47,14 @@ func Roll(r *payroll.Roll) *payrollv1.Roll {
 
 // Line is the message of a roll line.
 func Line(l *payroll.RollLine) *payrollv1.RollLine {
+	p := l.Paid()
 	out := &payrollv1.RollLine{Roll: RollName(l.Program, l.RollMonth), Beneficiary: l.Beneficiary,
 		PeriodMonth: l.Period, Kind: payrollv1.RollLineKind(l.Kind), HouseholdId: l.HouseholdID, PersonId: l.PersonID,
 		RegionCode: l.RegionCode, AmountFen: l.AmountFen, EntitlementIds: l.EntitlementIDs, Reason: l.Reason,
-		Attempt: l.Attempt, ProgramCode: l.Program.Code(), PaymentState: payrollv1.PaymentState(l.PaymentState),
-		FailureReason: payrollv1.PaymentFailureReason(l.FailureReason), ResultId: l.ResultID,
-		ResultTime: ts(l.ResultTime), ReleasedBy: l.ReleasedBy, ReleaseReason: l.ReleaseReason,
-		ReleaseTime: ts(l.ReleaseTime), ReissueAttempt: l.ReissueAttempt}
+		Attempt: l.Attempt, ProgramCode: l.Program.Code(), PaymentState: payrollv1.PaymentState(p.State),
+		FailureReason: payrollv1.PaymentFailureReason(p.FailureReason), ResultId: p.ResultID,
+		ResultTime: ts(p.ResultTime), ReleasedBy: p.ReleasedBy, ReleaseReason: p.ReleaseReason,
+		ReleaseTime: ts(p.ReleaseTime), ReissueAttempt: p.ReissueAttempt}
 	if code, ok := payroll.OrganisationCreditCode(l.Beneficiary); ok {
 		out.PayeeCreditCode = code
 	}
