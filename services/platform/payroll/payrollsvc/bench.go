@@ -167,7 +167,7 @@ func BenchResults(ctx context.Context, o ResultsBenchOptions) (*ResultsBenchResu
 	defer conn.Close()
 
 	fmt.Fprintf(progress, "  applying…\n")
-	follower := NewResultsFollower(payer, commonv1.NewChangeFeedServiceClient(conn), rolls, outbox.SubscribeOptions{PageSize: 2000})
+	follower := NewResultsFollower(payer, commonv1.NewChangeFeedServiceClient(conn), rolls, outbox.SubscribeOptions{PageSize: ResultsPageSize})
 	follower.Applied = func(_ payroll.Result, o payroll.ResultOutcome) {
 		if o == payroll.ResultApplied {
 			res.Applied++

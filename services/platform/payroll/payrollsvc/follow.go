@@ -12,6 +12,11 @@ import (
 	"fupin.dev/services/platform/sqldb"
 )
 
+// ResultsPageSize is the page of funds' feed a follower reads and applies in one transaction: a bank
+// return file brings tens of thousands of results at once, and a page's fixed costs (a round trip to funds,
+// the rolls' check, the cursor, the commit) are paid once per page.
+const ResultsPageSize = 2000
+
 // ResultsSubscription names the cursor of funds' payment results in a paying service's database.
 const ResultsSubscription = payroll.FundsService + "/payment.results"
 
@@ -38,6 +43,9 @@ func NewResultsFollower(db *sqldb.DB, funds commonv1.ChangeFeedServiceClient, ro
 func (f *ResultsFollower) Run(ctx context.Context) error {
 	opts := f.opts
 	opts.Page = f.ApplyPage
+	if opts.PageSize == 0 {
+		opts.PageSize = ResultsPageSize
+	}
 	return outbox.Subscribe(ctx, f.db, f.funds, ResultsSubscription, []string{payroll.TopicPaymentResult}, nil, opts)
 }
 
