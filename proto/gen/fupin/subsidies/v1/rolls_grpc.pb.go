@@ -39,14 +39,20 @@ const (
 // PaymentRollService keeps the monthly payment rolls (发放名册): per program and month, the list of what
 // each beneficiary is paid, computed from the entitlements the programs' decisions leave behind.
 //
+// The roll is the platform's payroll (services/platform/payroll; messages in fupin.payroll.v1), which
+// every paying department uses under its own prefix; this service pays 民政's and 残联's programs.
 // A roll goes draft (草稿) → approved (已审核) → handed off (已移交财政). Its lines are unique across all
-// rolls on (program, beneficiary, period month, kind):
+// rolls on (program, beneficiary, period month, kind, attempt):
 //   - regular (正常发放): the roll's own month, the amount the entitlements in force that month give;
 //   - back pay (补发): an earlier month, from the program's first roll month on, that an entitlement
 //     covers (or covers with a larger amount) but approved rolls paid less: amount = due − paid;
 //   - recovery (追回): an earlier month that approved rolls paid but no entitlement covers any more (a
 //     death, a revoked certificate) or covers with a smaller amount: negative amount = due − paid.
+//   - reissue (重发): a line of an earlier roll funds reported failed and the department released
+//     (ReleaseRollLine): the same period and amount, the period's next attempt (1, 2, …).
 //
+// Funds reports each line's payment (sent, paid, failed) on its own change feed, which this service
+// follows; until then a handed-off line counts as paid when later rolls compute 补发 and 追回.
 // A correction that would need a second line of the same kind for the same month is not paid
 // automatically: the roll lists it under `held` (待人工处理) every time it is computed until it is
 // settled by hand.
@@ -207,14 +213,20 @@ func (c *paymentRollServiceClient) ListPaymentLines(ctx context.Context, in *Lis
 // PaymentRollService keeps the monthly payment rolls (发放名册): per program and month, the list of what
 // each beneficiary is paid, computed from the entitlements the programs' decisions leave behind.
 //
+// The roll is the platform's payroll (services/platform/payroll; messages in fupin.payroll.v1), which
+// every paying department uses under its own prefix; this service pays 民政's and 残联's programs.
 // A roll goes draft (草稿) → approved (已审核) → handed off (已移交财政). Its lines are unique across all
-// rolls on (program, beneficiary, period month, kind):
+// rolls on (program, beneficiary, period month, kind, attempt):
 //   - regular (正常发放): the roll's own month, the amount the entitlements in force that month give;
 //   - back pay (补发): an earlier month, from the program's first roll month on, that an entitlement
 //     covers (or covers with a larger amount) but approved rolls paid less: amount = due − paid;
 //   - recovery (追回): an earlier month that approved rolls paid but no entitlement covers any more (a
 //     death, a revoked certificate) or covers with a smaller amount: negative amount = due − paid.
+//   - reissue (重发): a line of an earlier roll funds reported failed and the department released
+//     (ReleaseRollLine): the same period and amount, the period's next attempt (1, 2, …).
 //
+// Funds reports each line's payment (sent, paid, failed) on its own change feed, which this service
+// follows; until then a handed-off line counts as paid when later rolls compute 补发 and 追回.
 // A correction that would need a second line of the same kind for the same month is not paid
 // automatically: the roll lists it under `held` (待人工处理) every time it is computed until it is
 // settled by hand.
