@@ -11,6 +11,7 @@ import (
 
 	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
+	payrollv1 "fupin.dev/proto/gen/fupin/payroll/v1"
 	subsidiesv1 "fupin.dev/proto/gen/fupin/subsidies/v1"
 	"fupin.dev/services/identification"
 	"fupin.dev/services/platform/bizdate"
@@ -175,7 +176,7 @@ func makeFixtures(t *testing.T, c *county) *fixtures {
 			Kind: subsidiesv1.TemporaryAssistanceKind_TEMPORARY_ASSISTANCE_KIND_EMERGENCY, AmountFen: 100000, Reason: "火灾"}})
 	must("临时救助", err)
 	roll, err := subsidiesv1.NewPaymentRollServiceClient(c.conns[subsidies.Name]).ComputeRoll(federation,
-		&subsidiesv1.ComputeRollRequest{Program: subsidiesv1.Program_PROGRAM_CARE_SUBSIDY, Month: today[:7]})
+		&subsidiesv1.ComputeRollRequest{Program: payrollv1.Program_PROGRAM_CARE_SUBSIDY, Month: today[:7]})
 	must("roll", err)
 	comparison, err := subsidiesv1.NewComparisonServiceClient(c.conns[subsidies.Name]).RunComparison(as("civil_affairs", "county_admin"),
 		&subsidiesv1.RunComparisonRequest{})

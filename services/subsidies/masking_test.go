@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
+	payrollv1 "fupin.dev/proto/gen/fupin/payroll/v1"
 	subsidiesv1 "fupin.dev/proto/gen/fupin/subsidies/v1"
 	"fupin.dev/services/platform/pii"
 	"fupin.dev/services/platform/sqldb"
@@ -155,7 +156,7 @@ func TestMaskedViewsLeaveAThousandCandidates(t *testing.T) {
 		see(run, err)
 		see(comparisons.ListMismatches(ca, &subsidiesv1.ListMismatchesRequest{Parent: run.GetName()}))
 		rolls := subsidiesv1.NewPaymentRollServiceClient(c.Conn)
-		roll, err := rolls.ComputeRoll(ca, &subsidiesv1.ComputeRollRequest{Program: subsidiesv1.Program_PROGRAM_DIBAO, Month: "2025-03"})
+		roll, err := rolls.ComputeRoll(ca, &subsidiesv1.ComputeRollRequest{Program: payrollv1.Program_PROGRAM_DIBAO, Month: "2025-03"})
 		see(roll, err)
 		see(rolls.ListRollLines(ca, &subsidiesv1.ListRollLinesRequest{Parent: roll.GetName()}))
 

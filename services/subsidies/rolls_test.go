@@ -14,6 +14,7 @@ import (
 
 	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
+	payrollv1 "fupin.dev/proto/gen/fupin/payroll/v1"
 	subsidiesv1 "fupin.dev/proto/gen/fupin/subsidies/v1"
 	"fupin.dev/services/platform/bizdate"
 	"fupin.dev/services/platform/election"
@@ -99,13 +100,13 @@ func civilAdmin(t *testing.T, c *county) context.Context {
 }
 
 // allLines reads every line of a roll through the API, page by page.
-func allLines(t *testing.T, ctx context.Context, c *county, roll string, req *subsidiesv1.ListRollLinesRequest) []*subsidiesv1.RollLine {
+func allLines(t *testing.T, ctx context.Context, c *county, roll string, req *subsidiesv1.ListRollLinesRequest) []*payrollv1.RollLine {
 	t.Helper()
 	if req == nil {
 		req = &subsidiesv1.ListRollLinesRequest{}
 	}
 	req.Parent, req.PageSize = roll, 2
-	var out []*subsidiesv1.RollLine
+	var out []*payrollv1.RollLine
 	for {
 		resp, err := rollClient(c).ListRollLines(ctx, req)
 		if err != nil {
@@ -119,7 +120,7 @@ func allLines(t *testing.T, ctx context.Context, c *county, roll string, req *su
 	}
 }
 
-func lineBriefs(lines []*subsidiesv1.RollLine) []string {
+func lineBriefs(lines []*payrollv1.RollLine) []string {
 	var out []string
 	for _, l := range lines {
 		out = append(out, fmt.Sprintf("%s %s %s %d", l.GetBeneficiary(), l.GetPeriodMonth(), l.GetKind(), l.GetAmountFen()))
@@ -149,11 +150,11 @@ func TestPaymentRollFlow(t *testing.T) {
 		civil, admin := c.CivilAffairs(t), civilAdmin(t, c)
 		name := "paymentRolls/dibao-" + m1
 
-		first, err := rollClient(c).ComputeRoll(civil, &subsidiesv1.ComputeRollRequest{Program: subsidiesv1.Program_PROGRAM_DIBAO, Month: m1, RequestId: "r1"})
+		first, err := rollClient(c).ComputeRoll(civil, &subsidiesv1.ComputeRollRequest{Program: payrollv1.Program_PROGRAM_DIBAO, Month: m1, RequestId: "r1"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if first.GetName() != name || first.GetState() != subsidiesv1.RollState_ROLL_STATE_DRAFT ||
+		if first.GetName() != name || first.GetState() != payrollv1.RollState_ROLL_STATE_DRAFT ||
 			first.GetTotals().GetLineCount() != 2 || first.GetTotals().GetAmountFen() != 200000 || first.GetFencingToken() <= 0 ||
 			first.GetComputedBy() != "u-civil_affairs-department_staff-county" {
 			t.Fatalf("first computation %v", first)
@@ -161,13 +162,13 @@ func TestPaymentRollFlow(t *testing.T) {
 		before := allLines(t, civil, c, name, nil)
 
 		t.Run("a retry with the same request id returns the first result", func(t *testing.T) {
-			again, err := rollClient(c).ComputeRoll(civil, &subsidiesv1.ComputeRollRequest{Program: subsidiesv1.Program_PROGRAM_DIBAO, Month: m1, RequestId: "r1"})
+			again, err := rollClient(c).ComputeRoll(civil, &subsidiesv1.ComputeRollRequest{Program: payrollv1.Program_PROGRAM_DIBAO, Month: m1, RequestId: "r1"})
 			if err != nil || !proto.Equal(again, first) {
 				t.Fatalf("%v %v", again, err)
 			}
 		})
 		t.Run("a draft recomputed gives identical lines under a newer token", func(t *testing.T) {
-			again, err := rollClient(c).ComputeRoll(civil, &subsidiesv1.ComputeRollRequest{Program: subsidiesv1.Program_PROGRAM_DIBAO, Month: m1})
+			again, err := rollClient(c).ComputeRoll(civil, &subsidiesv1.ComputeRollRequest{Program: payrollv1.Program_PROGRAM_DIBAO, Month: m1})
 			if err != nil || again.GetComputations() != 2 || again.GetFencingToken() <= first.GetFencingToken() || again.GetEtag() == first.GetEtag() {
 				t.Fatalf("%v %v", again, err)
 			}
@@ -191,7 +192,7 @@ func TestPaymentRollFlow(t *testing.T) {
 				roll   string // the PreconditionFailure subject, when not the first roll
 			}{
 				{"残联 computing 低保", func() error {
-					_, err := rollClient(c).ComputeRoll(c.Federation(t), &subsidiesv1.ComputeRollRequest{Program: subsidiesv1.Program_PROGRAM_DIBAO, Month: m1})
+					_, err := rollClient(c).ComputeRoll(c.Federation(t), &subsidiesv1.ComputeRollRequest{Program: payrollv1.Program_PROGRAM_DIBAO, Month: m1})
 					return err
 				}, codes.PermissionDenied, "PROGRAM_OF_OTHER_DEPARTMENT", "", ""},
 				{"民政 approving the care subsidy", func() error {
@@ -203,15 +204,15 @@ func TestPaymentRollFlow(t *testing.T) {
 					return err
 				}, codes.PermissionDenied, "ACCESS_DENIED", "", ""},
 				{"finance computing", func() error {
-					_, err := rollClient(c).ComputeRoll(c.As(t, "finance", "department_staff", ""), &subsidiesv1.ComputeRollRequest{Program: subsidiesv1.Program_PROGRAM_DIBAO, Month: m1})
+					_, err := rollClient(c).ComputeRoll(c.As(t, "finance", "department_staff", ""), &subsidiesv1.ComputeRollRequest{Program: payrollv1.Program_PROGRAM_DIBAO, Month: m1})
 					return err
 				}, codes.PermissionDenied, "ACCESS_DENIED", "", ""},
 				{"a future month", func() error {
-					_, err := rollClient(c).ComputeRoll(civil, &subsidiesv1.ComputeRollRequest{Program: subsidiesv1.Program_PROGRAM_DIBAO, Month: clock.Month(1)})
+					_, err := rollClient(c).ComputeRoll(civil, &subsidiesv1.ComputeRollRequest{Program: payrollv1.Program_PROGRAM_DIBAO, Month: clock.Month(1)})
 					return err
 				}, codes.InvalidArgument, "MONTH_INVALID", "month", ""},
 				{"a malformed month", func() error {
-					_, err := rollClient(c).ComputeRoll(civil, &subsidiesv1.ComputeRollRequest{Program: subsidiesv1.Program_PROGRAM_DIBAO, Month: "2026-13"})
+					_, err := rollClient(c).ComputeRoll(civil, &subsidiesv1.ComputeRollRequest{Program: payrollv1.Program_PROGRAM_DIBAO, Month: "2026-13"})
 					return err
 				}, codes.InvalidArgument, "INVALID_FIELD", "month", ""},
 				{"no program", func() error {
@@ -219,7 +220,7 @@ func TestPaymentRollFlow(t *testing.T) {
 					return err
 				}, codes.InvalidArgument, "INVALID_FIELD", "program", ""},
 				{"the next month before this one is approved", func() error {
-					_, err := rollClient(c).ComputeRoll(civil, &subsidiesv1.ComputeRollRequest{Program: subsidiesv1.Program_PROGRAM_DIBAO, Month: m2})
+					_, err := rollClient(c).ComputeRoll(civil, &subsidiesv1.ComputeRollRequest{Program: payrollv1.Program_PROGRAM_DIBAO, Month: m2})
 					return err
 				}, codes.FailedPrecondition, "ROLL_EARLIER_NOT_APPROVED", "EARLIER_ROLL_APPROVED", "paymentRolls/dibao-" + m2},
 				{"handing off a draft", func() error {
@@ -269,12 +270,12 @@ func TestPaymentRollFlow(t *testing.T) {
 			t.Fatal(err)
 		}
 		approved, err := rollClient(c).ApproveRoll(admin, &subsidiesv1.ApproveRollRequest{Name: name, Etag: current.GetEtag()})
-		if err != nil || approved.GetState() != subsidiesv1.RollState_ROLL_STATE_APPROVED || approved.GetApprovedBy() != "u-civil_affairs-county_admin-county" ||
+		if err != nil || approved.GetState() != payrollv1.RollState_ROLL_STATE_APPROVED || approved.GetApprovedBy() != "u-civil_affairs-county_admin-county" ||
 			approved.GetApproveTime().AsTime().UnixMicro() != clock.Now().UnixMicro() {
 			t.Fatalf("approve: %v %v", approved, err)
 		}
 		t.Run("an approved roll is unchanged by a rerun", func(t *testing.T) {
-			_, err := rollClient(c).ComputeRoll(admin, &subsidiesv1.ComputeRollRequest{Program: subsidiesv1.Program_PROGRAM_DIBAO, Month: m1})
+			_, err := rollClient(c).ComputeRoll(admin, &subsidiesv1.ComputeRollRequest{Program: payrollv1.Program_PROGRAM_DIBAO, Month: m1})
 			if code, info, _, pf := errorDetails(err); code != codes.FailedPrecondition || info.GetReason() != "ROLL_NOT_DRAFT" || len(pf.GetViolations()) != 1 {
 				t.Fatalf("rerun: %v", err)
 			}
@@ -295,7 +296,7 @@ func TestPaymentRollFlow(t *testing.T) {
 		h4 := c.CreateHousehold(t, village2, member("赵六", 4, identificationv1.Relation_RELATION_HEAD))
 		db.grant(t, domain.ProgramDibao, h4, "", clock.Month(-4), "", 30000)
 		name2 := "paymentRolls/dibao-" + m2
-		r2, err := rollClient(c).ComputeRoll(civil, &subsidiesv1.ComputeRollRequest{Program: subsidiesv1.Program_PROGRAM_DIBAO, Month: m2})
+		r2, err := rollClient(c).ComputeRoll(civil, &subsidiesv1.ComputeRollRequest{Program: payrollv1.Program_PROGRAM_DIBAO, Month: m2})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -323,7 +324,7 @@ func TestPaymentRollFlow(t *testing.T) {
 				t.Errorf("totals %v", r2)
 			}
 			only, err := rollClient(c).ListRollLines(civil, &subsidiesv1.ListRollLinesRequest{Parent: name2,
-				Kind: subsidiesv1.RollLineKind_ROLL_LINE_KIND_RECOVERY})
+				Kind: payrollv1.RollLineKind_ROLL_LINE_KIND_RECOVERY})
 			if err != nil || len(only.GetLines()) != 1 {
 				t.Errorf("recoveries %v %v", only, err)
 			}
@@ -350,7 +351,7 @@ func TestPaymentRollFlow(t *testing.T) {
 				}
 			}
 			x, err := rollClient(c).ExportRoll(finance, &subsidiesv1.ExportRollRequest{Name: name2,
-				Format: subsidiesv1.RollExportFormat_ROLL_EXPORT_FORMAT_XLSX, Kind: subsidiesv1.RollLineKind_ROLL_LINE_KIND_REGULAR})
+				Format: payrollv1.RollExportFormat_ROLL_EXPORT_FORMAT_XLSX, Kind: payrollv1.RollLineKind_ROLL_LINE_KIND_REGULAR})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -366,7 +367,7 @@ func TestPaymentRollFlow(t *testing.T) {
 			}
 		})
 		t.Run("the care subsidy roll is 残联's", func(t *testing.T) {
-			r, err := rollClient(c).ComputeRoll(c.Federation(t), &subsidiesv1.ComputeRollRequest{Program: subsidiesv1.Program_PROGRAM_CARE_SUBSIDY, Month: m2})
+			r, err := rollClient(c).ComputeRoll(c.Federation(t), &subsidiesv1.ComputeRollRequest{Program: payrollv1.Program_PROGRAM_CARE_SUBSIDY, Month: m2})
 			if err != nil || r.GetTotals().GetLineCount() != 1 || r.GetTotals().GetAmountFen() != 10000 {
 				t.Fatalf("%v %v", r, err)
 			}
@@ -377,7 +378,7 @@ func TestPaymentRollFlow(t *testing.T) {
 		})
 		t.Run("hand-off appends roll.handed_off to the change feed", func(t *testing.T) {
 			got, err := rollClient(c).HandOffRoll(admin, &subsidiesv1.HandOffRollRequest{Name: name})
-			if err != nil || got.GetState() != subsidiesv1.RollState_ROLL_STATE_HANDED_OFF || got.GetHandedOffBy() != "u-civil_affairs-county_admin-county" {
+			if err != nil || got.GetState() != payrollv1.RollState_ROLL_STATE_HANDED_OFF || got.GetHandedOffBy() != "u-civil_affairs-county_admin-county" {
 				t.Fatalf("%v %v", got, err)
 			}
 			changes, err := commonv1.NewChangeFeedServiceClient(c.Conn).ListChanges(c.As(t, "finance", "county_admin", ""),
@@ -388,7 +389,7 @@ func TestPaymentRollFlow(t *testing.T) {
 			if len(changes.GetChanges()) != 1 {
 				t.Fatalf("changes %v", changes)
 			}
-			var p subsidiesv1.RollHandedOff
+			var p payrollv1.RollHandedOff
 			if err := changes.GetChanges()[0].GetPayload().UnmarshalTo(&p); err != nil {
 				t.Fatal(err)
 			}
@@ -434,13 +435,13 @@ func TestPaymentRollTwoReplicas(t *testing.T) {
 			t.Fatal(err)
 		}
 		name := "paymentRolls/dibao-" + clock.Month(0)
-		var scheduled *subsidiesv1.PaymentRoll
+		var scheduled *payrollv1.Roll
 		waitUntil(t, "the leader to compute the roll", func() bool {
 			r, err := rollClient(c).GetRoll(c.CivilAffairs(t), &subsidiesv1.GetRollRequest{Name: name})
 			scheduled = r
 			return err == nil
 		})
-		if scheduled.GetComputedBy() != domain.ScheduledActor || scheduled.GetComputations() != 1 || scheduled.GetFencingToken() <= 0 ||
+		if scheduled.GetComputedBy() != "subsidies:schedule" || scheduled.GetComputations() != 1 || scheduled.GetFencingToken() <= 0 ||
 			scheduled.GetTotals().GetLineCount() != 1 {
 			t.Fatalf("scheduled roll %v", scheduled)
 		}
@@ -456,14 +457,14 @@ func TestPaymentRollTwoReplicas(t *testing.T) {
 		// time, each with a larger token, and still make one roll.
 		const calls = 4
 		var wg sync.WaitGroup
-		results := make([]*subsidiesv1.PaymentRoll, calls)
+		results := make([]*payrollv1.Roll, calls)
 		errs := make([]error, calls)
 		for i := range calls {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				results[i], errs[i] = rollClient(c).ComputeRoll(c.CivilAffairs(t),
-					&subsidiesv1.ComputeRollRequest{Program: subsidiesv1.Program_PROGRAM_DIBAO, Month: clock.Month(0)})
+					&subsidiesv1.ComputeRollRequest{Program: payrollv1.Program_PROGRAM_DIBAO, Month: clock.Month(0)})
 			}()
 		}
 		wg.Wait()
@@ -517,12 +518,12 @@ func TestPaymentRollComputedTogether(t *testing.T) {
 		for round := range rounds {
 			month := clock.Month(0)
 			var wg sync.WaitGroup
-			results := make([]*subsidiesv1.PaymentRoll, callers)
+			results := make([]*payrollv1.Roll, callers)
 			errs := make([]error, callers)
 			for i := range callers {
 				wg.Go(func() {
 					results[i], errs[i] = rollClient(c).ComputeRoll(c.CivilAffairs(t),
-						&subsidiesv1.ComputeRollRequest{Program: subsidiesv1.Program_PROGRAM_DIBAO, Month: month})
+						&subsidiesv1.ComputeRollRequest{Program: payrollv1.Program_PROGRAM_DIBAO, Month: month})
 				})
 			}
 			wg.Wait()

@@ -17,6 +17,10 @@ const Name = app.Name
 // and its key is bound to it.
 const Department = app.Department
 
+// FundsService is the name of the service whose change feed carries the payment results subsidies
+// applies to its roll lines (funds, 财政).
+const FundsService = app.FundsService
+
 // Config configures the service.
 type Config = app.Config
 

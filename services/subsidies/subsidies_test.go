@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	"fupin.dev/services/identification"
 	"fupin.dev/services/platform/boot"
@@ -39,12 +40,17 @@ type county struct {
 	DatabaseURL string
 	cfg         subsidies.Config
 	stop        func()
+	// Funds is the funds (财政) process when countyOptions.Funds asked for one: a process of the platform
+	// named "funds" whose change feed the tests write payment results to, as funds will.
+	Funds *boot.Process
 }
 
 // countyOptions adjust startCounty.
 type countyOptions struct {
 	// Now is the clock of both services (nil: time.Now).
 	Now func() time.Time
+	// Funds starts a funds process (before subsidies, which follows its feed).
+	Funds bool
 }
 
 // startCounty starts etcd, identification and subsidies on dialect d and stops them when the test ends.
@@ -66,6 +72,19 @@ func startCounty(t *testing.T, d sqldb.Dialect, opts ...countyOptions) *county {
 		return identification.Run(ctx, identification.Config{Config: base(sqldbtest.URL(t, d), ready),
 			RegionsFile: "../../deploy/regions/demo-county.json"})
 	})
+	if o.Funds {
+		started := make(chan *boot.Process, 1)
+		run(t, subsidies.FundsService, func(ctx context.Context, ready func(string)) error {
+			p, err := boot.Start(ctx, subsidies.FundsService, commonv1.Department_DEPARTMENT_FINANCE,
+				base(sqldbtest.URL(t, d), ready), func(context.Context, *sqldb.DB, *slog.Logger) error { return nil })
+			if err != nil {
+				return err
+			}
+			started <- p
+			return p.Run(ctx)
+		})
+		c.Funds = <-started
+	}
 	c.cfg = subsidies.Config{Config: base(c.DatabaseURL, nil)}
 	// Subsidies calls the register with its own key, bound to it (sub service:subsidies, 民政).
 	c.cfg.ServiceKey = keys.Service(subsidies.Name, subsidies.Department)

@@ -52,6 +52,11 @@ type SubscribeOptions struct {
 	ResyncTopics []string
 	// Resync is called for a change of ResyncTopics (required with them).
 	Resync Resync
+	// Page, when set, is called once per page with the page's changes not handled yet (in feed order),
+	// in the transaction that moves the cursor, after handle was called for each of them (handle may be
+	// nil then): a consumer that writes a page's effects in a few bulk statements, rather than one per
+	// change, does it here.
+	Page func(ctx context.Context, changes []*commonv1.Change) error
 }
 
 // Subscribe follows a peer's change feed until ctx ends, calling handle once for every change of the
@@ -243,12 +248,22 @@ func (s *subscriber) apply(ctx context.Context, changes []*commonv1.Change) erro
 		if stored >= last.GetSequence() {
 			return nil
 		}
-		for _, c := range changes {
+		fresh := changes
+		for i, c := range changes {
 			if c.GetSequence() <= stored {
+				fresh = changes[i+1:]
+				continue
+			}
+			if s.handle == nil {
 				continue
 			}
 			if err := s.handle(ctx, c); err != nil {
 				return fmt.Errorf("change %d (%s %s): %w", c.GetSequence(), c.GetTopic(), c.GetResource(), err)
+			}
+		}
+		if s.o.Page != nil && len(fresh) > 0 {
+			if err := s.o.Page(ctx, fresh); err != nil {
+				return fmt.Errorf("changes %d-%d: %w", fresh[0].GetSequence(), last.GetSequence(), err)
 			}
 		}
 		if _, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE fupin_cursors SET sequence = $2, updated_us = $3

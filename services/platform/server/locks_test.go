@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	payrollv1 "fupin.dev/proto/gen/fupin/payroll/v1"
 	subsidiesv1 "fupin.dev/proto/gen/fupin/subsidies/v1"
 	"fupin.dev/services/platform/apperr"
 	"fupin.dev/services/platform/audit"
@@ -77,7 +78,7 @@ func TestLockBefore(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := s.methods.lookup(method)
-	req := &subsidiesv1.ComputeRollRequest{Program: subsidiesv1.Program_PROGRAM_DIBAO, Month: "2026-05"}
+	req := &subsidiesv1.ComputeRollRequest{Program: payrollv1.Program_PROGRAM_DIBAO, Month: "2026-05"}
 	handler := func(ctx context.Context, _ any) (any, error) {
 		token, ok := LockToken(ctx)
 		locks.mu.Lock()
@@ -86,7 +87,7 @@ func TestLockBefore(t *testing.T) {
 		if !ok || token != 42 {
 			t.Errorf("handler sees token %d, %v; want 42", token, ok)
 		}
-		return &subsidiesv1.PaymentRoll{Name: "paymentRolls/dibao-2026-05"}, nil
+		return &payrollv1.Roll{Name: "paymentRolls/dibao-2026-05"}, nil
 	}
 
 	if _, err := s.mutate(t.Context(), m, req, handler); err != nil {
@@ -108,7 +109,7 @@ func TestLockBefore(t *testing.T) {
 		if _, ok := LockToken(ctx); ok {
 			t.Error("a method without a lock rule got a token")
 		}
-		return &subsidiesv1.PaymentRoll{}, nil
+		return &payrollv1.Roll{}, nil
 	}); err != nil || len(locks.events) != 0 {
 		t.Errorf("a method without a lock rule: %v, events %v", err, locks.events)
 	}

@@ -42,6 +42,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(args) > 0 && args[0] == "portal" {
 		return runBenchPortal(ctx, args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "payroll-results" {
+		return runBenchPayrollResults(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "get-household" {
 		return fmt.Errorf("%w: fupin bench get-household [--connections N] [--duration D] [--households N] [--objections-per-minute N]", errUsage)
 	}

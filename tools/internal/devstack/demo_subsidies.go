@@ -10,6 +10,7 @@ import (
 
 	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
+	payrollv1 "fupin.dev/proto/gen/fupin/payroll/v1"
 	subsidiesv1 "fupin.dev/proto/gen/fupin/subsidies/v1"
 	"fupin.dev/services/identification"
 	"fupin.dev/services/platform/auth"
@@ -101,15 +102,15 @@ func (d *demoSubsidies) run(ctx context.Context) {
 	var rolls []string
 	for _, r := range []struct {
 		dept    string
-		program subsidiesv1.Program
-	}{{"civil_affairs", subsidiesv1.Program_PROGRAM_DIBAO}, {"disabled_persons_federation", subsidiesv1.Program_PROGRAM_CARE_SUBSIDY}} {
+		program payrollv1.Program
+	}{{"civil_affairs", payrollv1.Program_PROGRAM_DIBAO}, {"disabled_persons_federation", payrollv1.Program_PROGRAM_CARE_SUBSIDY}} {
 		if ctx.Err() != nil {
 			return
 		}
 		month := d.today[:7]
 		staff, err := d.as(ctx, r.dept, "department_staff", "")
 		if err == nil {
-			var roll *subsidiesv1.PaymentRoll
+			var roll *payrollv1.Roll
 			roll, err = call(staff, d.rolls.ComputeRoll, &subsidiesv1.ComputeRollRequest{Program: r.program, Month: month,
 				RequestId: demoRequestIDPrefix + "roll-" + strings.ToLower(strings.TrimPrefix(r.program.String(), "PROGRAM_")) + "-" + month})
 			if err == nil {

@@ -1987,6 +1987,23 @@ export const operations = {
       "public": false
     }
   },
+  "PaymentRollService_ReleaseRollLine": {
+    "method": "POST",
+    "path": "/v1/{parent=paymentRolls/*}/lines:release",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "civil_affairs",
+        "disabled_persons_federation"
+      ],
+      "roles": [
+        "county_admin"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
   "PolicyService_GetPolicyValue": {
     "method": "GET",
     "path": "/v1/policy/{parameter}",

@@ -2104,6 +2104,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/{parent}/lines:release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ReleaseRollLine releases a line funds reported failed (放行重发), once the department has fixed the
+         *     cause (an account corrected, a payee confirmed): the next roll computed carries a reissue line (重发)
+         *     of the same period and amount, the line's next attempt, linked to it. Refused with
+         *     FAILED_PRECONDITION `LINE_NOT_FAILED` unless the line's payment state is failed and it was not
+         *     released before, or when it is a recovery. Only a county admin of the program's department; audited
+         *     with the reason.
+         */
+        post: operations["PaymentRollService_ReleaseRollLine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/{parent}/members": {
         parameters: {
             query?: never;
@@ -2759,6 +2783,18 @@ export interface components {
         };
         /** @description HandOffRollRequest is the request of HandOffRoll. */
         PaymentRollServiceHandOffRollBody: {
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description ReleaseRollLineRequest is the request of ReleaseRollLine: the line by its key. */
+        PaymentRollServiceReleaseRollLineBody: {
+            beneficiary?: string;
+            period_month?: string;
+            kind?: components["schemas"]["v1RollLineKind"];
+            /** Format: int32 */
+            attempt?: number;
+            /** @description Why it may be paid again (what was fixed), kept with the line and in the audit log. */
+            reason?: string;
             /** @description Idempotency key. */
             request_id?: string;
         };
@@ -4961,7 +4997,7 @@ export interface components {
         };
         /** @description ListRollsResponse is the response of ListRolls. */
         v1ListRollsResponse: {
-            rolls?: components["schemas"]["v1PaymentRoll"][];
+            rolls?: components["schemas"]["v1Roll"][];
             next_page_token?: string;
         };
         /** @description ListTemporaryAssistancesResponse is the response of ListTemporaryAssistances. */
@@ -5265,47 +5301,33 @@ export interface components {
             /** @description That helper's name. */
             helper_name?: string;
         };
-        /** @description PaymentRoll is the roll (发放名册) of one program for one month. */
-        v1PaymentRoll: {
-            /** @description "paymentRolls/{program}-{YYYY-MM}", e.g. "paymentRolls/dibao-2026-03". */
-            name?: string;
-            program?: components["schemas"]["v1Program"];
-            /** @description The month paid (发放月份), YYYY-MM. */
-            readonly month?: string;
-            state?: components["schemas"]["v1RollState"];
-            totals?: components["schemas"]["v1RollTotals"];
-            /** @description Corrections not paid automatically (待人工处理), within the caller's region scope: see the service comment. */
-            readonly held?: components["schemas"]["v1HeldAdjustment"][];
-            /** @description The first month of the program's rolls: back pay never reaches before it. */
-            readonly first_month?: string;
-            /**
-             * Format: int64
-             * @description The largest fencing token that wrote the roll (an etcd revision).
-             */
-            readonly fencing_token?: string;
-            /**
-             * Format: int32
-             * @description How many times it was computed, who computed it last and when.
-             */
-            readonly computations?: number;
-            readonly computed_by?: string;
-            /** Format: date-time */
-            readonly compute_time?: string;
-            /** @description Who approved it (审核人) and when. */
-            readonly approved_by?: string;
-            /** Format: date-time */
-            readonly approve_time?: string;
-            /** @description Who handed it to 财政 (移交人) and when. */
-            readonly handed_off_by?: string;
-            /** Format: date-time */
-            readonly hand_off_time?: string;
-            /** Format: date-time */
-            readonly create_time?: string;
-            /** Format: date-time */
-            readonly update_time?: string;
-            /** @description Changes with every computation and state change (AIP-154); ApproveRoll may require it. */
-            readonly etag?: string;
-        };
+        /**
+         * @description PaymentFailureReason is why the bank did not pay a line.
+         *
+         *      - PAYMENT_FAILURE_REASON_UNSPECIFIED: Not set.
+         *      - PAYMENT_FAILURE_REASON_ACCOUNT_INVALID: 账户不存在或账号错误.
+         *      - PAYMENT_FAILURE_REASON_ACCOUNT_CLOSED: 账户已销户.
+         *      - PAYMENT_FAILURE_REASON_ACCOUNT_FROZEN: 账户冻结.
+         *      - PAYMENT_FAILURE_REASON_NAME_MISMATCH: 户名与账号不符.
+         *      - PAYMENT_FAILURE_REASON_PAYEE_DECEASED: 收款人已死亡 (the bank was told).
+         *      - PAYMENT_FAILURE_REASON_RETURNED: 银行退票 (returned after being sent).
+         *      - PAYMENT_FAILURE_REASON_OTHER: 其他 (see the result's detail).
+         * @default PAYMENT_FAILURE_REASON_UNSPECIFIED
+         * @enum {string}
+         */
+        v1PaymentFailureReason: "PAYMENT_FAILURE_REASON_UNSPECIFIED" | "PAYMENT_FAILURE_REASON_ACCOUNT_INVALID" | "PAYMENT_FAILURE_REASON_ACCOUNT_CLOSED" | "PAYMENT_FAILURE_REASON_ACCOUNT_FROZEN" | "PAYMENT_FAILURE_REASON_NAME_MISMATCH" | "PAYMENT_FAILURE_REASON_PAYEE_DECEASED" | "PAYMENT_FAILURE_REASON_RETURNED" | "PAYMENT_FAILURE_REASON_OTHER";
+        /**
+         * @description PaymentState is what became of a line's money (支付状态), as funds reports it.
+         *
+         *      - PAYMENT_STATE_UNSPECIFIED: Not set.
+         *      - PAYMENT_STATE_UNSENT: 未发送: no result yet (the roll may be handed off: until funds reports, it counts as paid).
+         *      - PAYMENT_STATE_SENT: 已发送: in a bank batch.
+         *      - PAYMENT_STATE_PAID: 已到账: the bank paid it.
+         *      - PAYMENT_STATE_FAILED: 支付失败: the bank refused or returned it (see failure_reason); not paid.
+         * @default PAYMENT_STATE_UNSPECIFIED
+         * @enum {string}
+         */
+        v1PaymentState: "PAYMENT_STATE_UNSPECIFIED" | "PAYMENT_STATE_UNSENT" | "PAYMENT_STATE_SENT" | "PAYMENT_STATE_PAID" | "PAYMENT_STATE_FAILED";
         /** @description PolicyValue is one policy entry as it applies. */
         v1PolicyValue: {
             /** @description Parameter name. */
@@ -5369,18 +5391,25 @@ export interface components {
             defined?: boolean;
         };
         /**
-         * @description Program is a subsidy program whose money goes out through the monthly roll.
+         * @description Program is a program that pays through the roll, unique in the county; each is owned by one
+         *     department. Its code (the lower-case, dashed value name: "dibao", "welfare-post-wage") names its rolls:
+         *     "paymentRolls/{code}-{YYYY-MM}". The table of programs (department, funding kind, payee kind) is
+         *     services/platform/payroll's Programs.
          *
          *      - PROGRAM_UNSPECIFIED: Not set.
-         *      - PROGRAM_DIBAO: 低保 (最低生活保障): per household, monthly. 民政.
+         *      - PROGRAM_DIBAO: 低保 (最低生活保障): per household (paid to its head), monthly. 民政.
          *      - PROGRAM_DESTITUTE: 特困供养: per person, monthly. 民政.
          *      - PROGRAM_TEMPORARY_ASSISTANCE: 临时救助: one payment in the month it was granted. 民政.
          *      - PROGRAM_LIVING_SUBSIDY: 困难残疾人生活补贴: per certificate holder, monthly. 残联.
          *      - PROGRAM_CARE_SUBSIDY: 重度残疾人护理补贴: per certificate holder, monthly. 残联.
+         *      - PROGRAM_WELFARE_POST_WAGE: 公益性岗位工资 (公益岗): per worker, monthly. 人社.
+         *      - PROGRAM_WORKSHOP_REWARD: 就业帮扶车间奖补: to the workshop (an organisation), by decision. 人社.
+         *      - PROGRAM_INDUSTRY_GRANT: 产业奖补: per household (paid to its head), by decision. 农业农村.
+         *      - PROGRAM_COLLECTIVE_DIVIDEND: 村集体经济分红: to the village collective (an organisation), by decision. 农业农村.
          * @default PROGRAM_UNSPECIFIED
          * @enum {string}
          */
-        v1Program: "PROGRAM_UNSPECIFIED" | "PROGRAM_DIBAO" | "PROGRAM_DESTITUTE" | "PROGRAM_TEMPORARY_ASSISTANCE" | "PROGRAM_LIVING_SUBSIDY" | "PROGRAM_CARE_SUBSIDY";
+        v1Program: "PROGRAM_UNSPECIFIED" | "PROGRAM_DIBAO" | "PROGRAM_DESTITUTE" | "PROGRAM_TEMPORARY_ASSISTANCE" | "PROGRAM_LIVING_SUBSIDY" | "PROGRAM_CARE_SUBSIDY" | "PROGRAM_WELFARE_POST_WAGE" | "PROGRAM_WORKSHOP_REWARD" | "PROGRAM_INDUSTRY_GRANT" | "PROGRAM_COLLECTIVE_DIVIDEND";
         /** @description ReceivedObjection is an objection received online, as officials triage it. */
         v1ReceivedObjection: {
             /** @description "{collection}/{tracking number}": receivedObjections/… in identification, reliefObjections/… in subsidies. */
@@ -5774,8 +5803,49 @@ export interface components {
             /** @description Checksum of the current state (AIP-154). */
             readonly etag?: string;
         };
+        /** @description Roll is the roll (发放名册) of one program for one month. */
+        v1Roll: {
+            /** @description "paymentRolls/{program}-{YYYY-MM}", e.g. "paymentRolls/dibao-2026-03", under the paying service's prefix. */
+            name?: string;
+            program?: components["schemas"]["v1Program"];
+            /** @description The month paid (发放月份), YYYY-MM. */
+            readonly month?: string;
+            state?: components["schemas"]["v1RollState"];
+            totals?: components["schemas"]["v1RollTotals"];
+            /** @description Corrections not paid automatically (待人工处理), within the caller's region scope. */
+            readonly held?: components["schemas"]["v1HeldAdjustment"][];
+            /** @description The first month of the program's rolls: back pay never reaches before it. */
+            readonly first_month?: string;
+            /**
+             * Format: int64
+             * @description The largest fencing token that wrote the roll (an etcd revision).
+             */
+            readonly fencing_token?: string;
+            /**
+             * Format: int32
+             * @description How many times it was computed, who computed it last and when.
+             */
+            readonly computations?: number;
+            readonly computed_by?: string;
+            /** Format: date-time */
+            readonly compute_time?: string;
+            /** @description Who approved it (审核人) and when. */
+            readonly approved_by?: string;
+            /** Format: date-time */
+            readonly approve_time?: string;
+            /** @description Who handed it to 财政 (移交人) and when. */
+            readonly handed_off_by?: string;
+            /** Format: date-time */
+            readonly hand_off_time?: string;
+            /** Format: date-time */
+            readonly create_time?: string;
+            /** Format: date-time */
+            readonly update_time?: string;
+            /** @description Changes with every computation and state change (AIP-154); approval may require it. */
+            readonly etag?: string;
+        };
         /**
-         * @description RollExportFormat is the file format of ExportRoll.
+         * @description RollExportFormat is the file format of a roll's export.
          *
          *      - ROLL_EXPORT_FORMAT_UNSPECIFIED: Not set: CSV.
          *      - ROLL_EXPORT_FORMAT_CSV: CSV, UTF-8 with a byte order mark (so Excel reads the Chinese headers).
@@ -5784,19 +5854,25 @@ export interface components {
          * @enum {string}
          */
         v1RollExportFormat: "ROLL_EXPORT_FORMAT_UNSPECIFIED" | "ROLL_EXPORT_FORMAT_CSV" | "ROLL_EXPORT_FORMAT_XLSX";
-        /** @description RollLine is one payment (or recovery) of a roll. */
+        /**
+         * @description RollLine is one payment (or recovery) of a roll. (program, beneficiary, period_month, kind, attempt) is
+         *     unique across all rolls of the program.
+         */
         v1RollLine: {
             /** @description The roll: "paymentRolls/{roll}". */
             roll?: string;
             /**
-             * @description Who is paid (发放对象): "households/{id}" (低保), "persons/{id}" (特困, 两项补贴), or the grant
-             *     ("temporaryAssistance/{id}").
+             * @description Who is paid (发放对象): "households/{id}" (paid to the head), "persons/{id}", a grant
+             *     ("temporaryAssistance/{id}"), or "organisations/{统一社会信用代码}".
              */
             beneficiary?: string;
             /** @description The month the money is for (所属月份), YYYY-MM. */
             period_month?: string;
             kind?: components["schemas"]["v1RollLineKind"];
-            /** @description identification's household and person ids (person empty for a household-level program). */
+            /**
+             * @description identification's household and person ids (person empty for a household-level program; both empty
+             *     for an organisation).
+             */
             household_id?: string;
             person_id?: string;
             /** @description The beneficiary's village (行政区划代码). */
@@ -5810,6 +5886,32 @@ export interface components {
             entitlement_ids?: string[];
             /** @description Why (依据): e.g. "补发 2026-01: 应发 120000 分, 已发 0 分". */
             reason?: string;
+            /**
+             * Format: int32
+             * @description 0 for the first payment of (period, kind); a reissue's attempt counts the payments of the period
+             *     that failed before it (1, 2, …).
+             */
+            attempt?: number;
+            /** @description The program's code, e.g. "dibao" (what funds checks allocations by). */
+            program_code?: string;
+            payment_state?: components["schemas"]["v1PaymentState"];
+            failure_reason?: components["schemas"]["v1PaymentFailureReason"];
+            /** @description The result that set the payment state (funds' result id) and when the bank did it. */
+            result_id?: string;
+            /** Format: date-time */
+            result_time?: string;
+            /**
+             * @description A failed line released for payment again (已放行重发): who released it, why and when; the reissue
+             *     line of the next roll has kind REISSUE, this line's period and attempt reissue_attempt.
+             */
+            released_by?: string;
+            release_reason?: string;
+            /** Format: date-time */
+            release_time?: string;
+            /** Format: int32 */
+            reissue_attempt?: number;
+            /** @description The payee's unified social credit code (统一社会信用代码) for an organisation payee. */
+            payee_credit_code?: string;
         };
         /**
          * @description RollLineKind is why a line pays or takes back money.
@@ -5818,10 +5920,12 @@ export interface components {
          *      - ROLL_LINE_KIND_REGULAR: 正常发放: the roll's own month.
          *      - ROLL_LINE_KIND_BACK_PAY: 补发: an earlier month paid less than due.
          *      - ROLL_LINE_KIND_RECOVERY: 追回: an earlier month paid more than due (negative amount).
+         *      - ROLL_LINE_KIND_REISSUE: 重发: a line of an earlier roll that the bank failed to pay, released by the department, paid again
+         *     (same period and amount, the next attempt).
          * @default ROLL_LINE_KIND_UNSPECIFIED
          * @enum {string}
          */
-        v1RollLineKind: "ROLL_LINE_KIND_UNSPECIFIED" | "ROLL_LINE_KIND_REGULAR" | "ROLL_LINE_KIND_BACK_PAY" | "ROLL_LINE_KIND_RECOVERY";
+        v1RollLineKind: "ROLL_LINE_KIND_UNSPECIFIED" | "ROLL_LINE_KIND_REGULAR" | "ROLL_LINE_KIND_BACK_PAY" | "ROLL_LINE_KIND_RECOVERY" | "ROLL_LINE_KIND_REISSUE";
         /**
          * @description RollState is where a roll stands.
          *
@@ -5863,6 +5967,13 @@ export interface components {
             recovery_count?: string;
             /** Format: int64 */
             recovery_fen?: string;
+            /**
+             * Format: int64
+             * @description 重发.
+             */
+            reissue_count?: string;
+            /** Format: int64 */
+            reissue_fen?: string;
         };
         /** @description RunComparisonRequest is the request of RunComparison. */
         v1RunComparisonRequest: {
@@ -7272,13 +7383,17 @@ export interface operations {
                  * @description Only rolls of this program (unset: all).
                  *
                  *      - PROGRAM_UNSPECIFIED: Not set.
-                 *      - PROGRAM_DIBAO: 低保 (最低生活保障): per household, monthly. 民政.
+                 *      - PROGRAM_DIBAO: 低保 (最低生活保障): per household (paid to its head), monthly. 民政.
                  *      - PROGRAM_DESTITUTE: 特困供养: per person, monthly. 民政.
                  *      - PROGRAM_TEMPORARY_ASSISTANCE: 临时救助: one payment in the month it was granted. 民政.
                  *      - PROGRAM_LIVING_SUBSIDY: 困难残疾人生活补贴: per certificate holder, monthly. 残联.
                  *      - PROGRAM_CARE_SUBSIDY: 重度残疾人护理补贴: per certificate holder, monthly. 残联.
+                 *      - PROGRAM_WELFARE_POST_WAGE: 公益性岗位工资 (公益岗): per worker, monthly. 人社.
+                 *      - PROGRAM_WORKSHOP_REWARD: 就业帮扶车间奖补: to the workshop (an organisation), by decision. 人社.
+                 *      - PROGRAM_INDUSTRY_GRANT: 产业奖补: per household (paid to its head), by decision. 农业农村.
+                 *      - PROGRAM_COLLECTIVE_DIVIDEND: 村集体经济分红: to the village collective (an organisation), by decision. 农业农村.
                  */
-                program?: "PROGRAM_UNSPECIFIED" | "PROGRAM_DIBAO" | "PROGRAM_DESTITUTE" | "PROGRAM_TEMPORARY_ASSISTANCE" | "PROGRAM_LIVING_SUBSIDY" | "PROGRAM_CARE_SUBSIDY";
+                program?: "PROGRAM_UNSPECIFIED" | "PROGRAM_DIBAO" | "PROGRAM_DESTITUTE" | "PROGRAM_TEMPORARY_ASSISTANCE" | "PROGRAM_LIVING_SUBSIDY" | "PROGRAM_CARE_SUBSIDY" | "PROGRAM_WELFARE_POST_WAGE" | "PROGRAM_WORKSHOP_REWARD" | "PROGRAM_INDUSTRY_GRANT" | "PROGRAM_COLLECTIVE_DIVIDEND";
             };
             header?: never;
             path?: never;
@@ -7326,7 +7441,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["v1PaymentRoll"];
+                    "application/json": components["schemas"]["v1Roll"];
                 };
             };
             /** @description An unexpected error response. */
@@ -8141,7 +8256,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["v1PaymentRoll"];
+                    "application/json": components["schemas"]["v1Roll"];
                 };
             };
             /** @description An unexpected error response. */
@@ -9330,7 +9445,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["v1PaymentRoll"];
+                    "application/json": components["schemas"]["v1Roll"];
                 };
             };
             /** @description An unexpected error response. */
@@ -9651,8 +9766,10 @@ export interface operations {
                  *      - ROLL_LINE_KIND_REGULAR: 正常发放: the roll's own month.
                  *      - ROLL_LINE_KIND_BACK_PAY: 补发: an earlier month paid less than due.
                  *      - ROLL_LINE_KIND_RECOVERY: 追回: an earlier month paid more than due (negative amount).
+                 *      - ROLL_LINE_KIND_REISSUE: 重发: a line of an earlier roll that the bank failed to pay, released by the department, paid again
+                 *     (same period and amount, the next attempt).
                  */
-                kind?: "ROLL_LINE_KIND_UNSPECIFIED" | "ROLL_LINE_KIND_REGULAR" | "ROLL_LINE_KIND_BACK_PAY" | "ROLL_LINE_KIND_RECOVERY";
+                kind?: "ROLL_LINE_KIND_UNSPECIFIED" | "ROLL_LINE_KIND_REGULAR" | "ROLL_LINE_KIND_BACK_PAY" | "ROLL_LINE_KIND_RECOVERY" | "ROLL_LINE_KIND_REISSUE";
                 /** @description Only lines whose region code starts with this prefix. */
                 region_code?: string;
             };
@@ -9743,7 +9860,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["v1PaymentRoll"];
+                    "application/json": components["schemas"]["v1Roll"];
                 };
             };
             /** @description An unexpected error response. */
@@ -10511,8 +10628,10 @@ export interface operations {
                  *      - ROLL_LINE_KIND_REGULAR: 正常发放: the roll's own month.
                  *      - ROLL_LINE_KIND_BACK_PAY: 补发: an earlier month paid less than due.
                  *      - ROLL_LINE_KIND_RECOVERY: 追回: an earlier month paid more than due (negative amount).
+                 *      - ROLL_LINE_KIND_REISSUE: 重发: a line of an earlier roll that the bank failed to pay, released by the department, paid again
+                 *     (same period and amount, the next attempt).
                  */
-                kind?: "ROLL_LINE_KIND_UNSPECIFIED" | "ROLL_LINE_KIND_REGULAR" | "ROLL_LINE_KIND_BACK_PAY" | "ROLL_LINE_KIND_RECOVERY";
+                kind?: "ROLL_LINE_KIND_UNSPECIFIED" | "ROLL_LINE_KIND_REGULAR" | "ROLL_LINE_KIND_BACK_PAY" | "ROLL_LINE_KIND_RECOVERY" | "ROLL_LINE_KIND_REISSUE";
                 /** @description Only lines whose region code starts with this prefix (a township's 9 digits, a village's 12). */
                 region_code?: string;
             };
@@ -10532,6 +10651,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1ListRollLinesResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    PaymentRollService_ReleaseRollLine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "paymentRolls/{roll}": the roll the failed line is on (the audit log's resource). */
+                parent: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PaymentRollServiceReleaseRollLineBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1RollLine"];
                 };
             };
             /** @description An unexpected error response. */

@@ -3,17 +3,20 @@ package app
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	subsidiesv1 "fupin.dev/proto/gen/fupin/subsidies/v1"
 	"fupin.dev/services/platform/apperr"
 	"fupin.dev/services/platform/audit"
 	"fupin.dev/services/platform/election"
+	"fupin.dev/services/platform/outbox"
+	"fupin.dev/services/platform/payroll"
+	"fupin.dev/services/platform/payroll/payrollsvc"
 	"fupin.dev/services/platform/server"
 	"fupin.dev/services/subsidies/internal/api"
 	"fupin.dev/services/subsidies/internal/domain"
@@ -25,29 +28,27 @@ import (
 )
 
 // RollElection is the etcd election whose leader computes the rolls on the compute day.
-const RollElection = "subsidies/paymentRolls"
+var RollElection = payrollsvc.ElectionName(Name)
 
-// rollScheduleEvery is how often the leader looks whether a roll is due. A roll is computed at most once
-// a day by the schedule (domain.Rolls.ScheduledMonth), so this only bounds how late in the compute day
-// it starts; it is an operating setting, not a policy value.
-const rollScheduleEvery = 10 * time.Minute
+// FundsService is the name funds (财政) is dialed by: its change feed carries the payment results.
+const FundsService = payroll.FundsService
 
-// rollsArea is the payment roll area: PaymentRollService, and the leader-elected job that computes each
-// program's roll of the month from the compute day on. ComputeRoll's lock is taken by the platform before
-// the request's transaction and released after its commit (server.LockBefore); the schedule takes the
-// same lock itself.
+// rollsArea is the payment roll area: PaymentRollService on the platform's payroll engine, the
+// leader-elected job that computes each program's roll of the month from the compute day on, and the
+// follower of funds' payment results. ComputeRoll's lock is taken by the platform before the request's
+// transaction and released after its commit (server.LockBefore); the schedule takes the same lock itself.
 func rollsArea(w *wiring) ([]func(context.Context) error, error) {
 	logger := w.p.Logger.With("area", "paymentRolls")
-	r := domain.NewRolls(w.st, election.Locks{Client: w.p.Etcd}, w.p.Policy, w.now)
+	r := payroll.NewRolls(domain.RollConfig(Name), w.st, election.Locks{Client: w.p.Etcd}, w.p.Policy, w.now)
 	r.AuditScheduled(func(ctx context.Context, resource string, records int) error {
 		return w.p.Audit.Write(ctx, audit.Background(Name, "schedule/paymentRolls", resource, records, w.now()))
 	})
 	err := w.p.Server.LockBefore(subsidiesv1.PaymentRollService_ComputeRoll_FullMethodName, server.LockRule{
 		Key: func(req proto.Message) (string, bool) {
 			c, ok := req.(*subsidiesv1.ComputeRollRequest)
-			return domain.RollLockName(domain.Program(c.GetProgram()), c.GetMonth()), ok
+			return r.LockName(payroll.Program(c.GetProgram()), c.GetMonth()), ok
 		},
-		Busy: domain.ErrRollBusy,
+		Busy: payroll.ErrRollBusy,
 	})
 	if err != nil {
 		return nil, err
@@ -55,62 +56,17 @@ func rollsArea(w *wiring) ([]func(context.Context) error, error) {
 	subsidiesv1.RegisterPaymentRollServiceServer(w.p.Server.GRPC(),
 		api.NewPaymentRolls(r, registerRollNames{households: identificationv1.NewHouseholdServiceClient(w.register)}))
 	elector := election.New(w.p.Etcd, RollElection, election.Options{Logger: logger})
-	job := &rollSchedule{rolls: r, elector: elector, policyChanged: w.p.Policy.Changed, logger: logger}
-	return []func(context.Context) error{elector.Run, job.run}, nil
-}
-
-// rollSchedule is the leader's job. Only the leader looks; every computation it starts still takes the
-// roll's lock and is fenced in the database, so a leader that lost its lease unnoticed writes nothing
-// over a newer computation.
-type rollSchedule struct {
-	rolls   *domain.Rolls
-	elector *election.Elector
-	// policyChanged wakes the job when policy changes (a new compute day applies at once).
-	policyChanged func() <-chan struct{}
-	logger        *slog.Logger
-}
-
-// run checks when this replica becomes leader, when policy changes and every rollScheduleEvery while it
-// leads, until ctx ends.
-// It never fails: a roll it cannot compute now (an earlier one awaits approval, etcd is away) is logged
-// and tried again on the next round.
-func (j *rollSchedule) run(ctx context.Context) error {
-	for {
-		changed, policy := j.elector.Changed(), j.policyChanged()
-		if j.elector.IsLeader() {
-			j.round(ctx)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-changed:
-		case <-policy:
-		case <-time.After(rollScheduleEvery):
-		}
+	job := &payrollsvc.Schedule{Rolls: r, Elector: elector, PolicyChanged: w.p.Policy.Changed, Logger: logger}
+	funds, err := w.p.Dial(FundsService)
+	if err != nil {
+		return nil, err
 	}
-}
-
-func (j *rollSchedule) round(ctx context.Context) {
-	for _, p := range domain.Programs {
-		if ctx.Err() != nil || !j.elector.IsLeader() {
-			return
-		}
-		month, due, err := j.rolls.ScheduledMonth(ctx, p)
-		if err == nil && due {
-			var r *domain.Roll
-			r, err = j.rolls.ComputeScheduled(ctx, p, month)
-			if err == nil && r != nil {
-				j.logger.InfoContext(ctx, "roll computed", "roll", r.ID(), "lines", r.Totals.Lines, "token", r.FencingToken)
-			}
-		}
-		if err != nil && ctx.Err() == nil {
-			level := slog.LevelError
-			if _, refused := apperr.As(err); refused {
-				level = slog.LevelInfo // a rule says not now (an earlier roll awaits approval)
-			}
-			j.logger.Log(ctx, level, "scheduled roll not computed", "program", p.String(), "month", month, "err", err)
-		}
-	}
+	// What the results change is audited as the service's own mutation, one row per page. Until a funds
+	// service is deployed the feed is unreachable: it is retried every 2 minutes at most (a warning each
+	// time), results being a matter of hours.
+	results := payrollsvc.NewResultsFollower(w.st.DB(), commonv1.NewChangeFeedServiceClient(funds), r,
+		outbox.SubscribeOptions{Logger: logger, Audit: w.p.Audit, Service: Name, Now: w.now, MaxBackoff: 2 * time.Minute})
+	return []func(context.Context) error{elector.Run, job.Run, results.Run}, nil
 }
 
 // registerRollNames reads the names on an exported roll from the identification service with
@@ -223,7 +179,4 @@ func registerUnavailable(err error) error {
 	return apperr.Unavailable("REGISTER_UNAVAILABLE", fmt.Sprintf("the register did not give household names: %v", err))
 }
 
-var (
-	_ domain.RollLocks = election.Locks{}
-	_ domain.RollNames = registerRollNames{}
-)
+var _ domain.RollNames = registerRollNames{}

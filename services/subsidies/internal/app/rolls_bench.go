@@ -11,6 +11,7 @@ import (
 	"fupin.dev/services/platform/bizdate"
 	"fupin.dev/services/platform/migrations"
 	"fupin.dev/services/platform/outbox"
+	"fupin.dev/services/platform/payroll"
 	"fupin.dev/services/platform/policy"
 	"fupin.dev/services/platform/sqldb"
 	"fupin.dev/services/subsidies/internal/domain"
@@ -34,7 +35,7 @@ type RollBenchOptions struct {
 // RollBenchRun is one measured computation.
 type RollBenchRun struct {
 	Month   string
-	Totals  domain.RollTotals
+	Totals  payroll.RollTotals
 	Elapsed time.Duration
 	// CPU is this process's CPU time during the run: all of SQLite's work (it runs in-process), only the
 	// client's side for PostgreSQL.
@@ -56,7 +57,7 @@ type RollBenchResult struct {
 const rollBenchBatch = 20_000
 
 // BenchRoll seeds a program's entitlements into an empty database and times the roll's computation
-// exactly as ComputeRoll runs it after taking the roll's lock (domain.Rolls.Compute in one
+// exactly as ComputeRoll runs it after taking the roll's lock (payroll.Rolls.Compute in one
 // transaction): the first month, its approval (not measured), the next month after some changes, and a
 // recomputation of that draft. Seeding is not measured.
 func BenchRoll(ctx context.Context, o RollBenchOptions) (*RollBenchResult, error) {
@@ -76,7 +77,7 @@ func BenchRoll(ctx context.Context, o RollBenchOptions) (*RollBenchResult, error
 		return nil, err
 	}
 	st := store.New(db, outbox.New(db, nil))
-	if rolls, err := st.ListRolls(ctx, domain.RollQuery{Limit: 1}); err != nil || len(rolls) > 0 {
+	if rolls, err := st.ListRolls(ctx, payroll.RollQuery{Limit: 1}); err != nil || len(rolls) > 0 {
 		return nil, fmt.Errorf("the benchmark needs an empty database (%v)", err)
 	}
 	now := time.Now()
@@ -113,8 +114,8 @@ func BenchRoll(ctx context.Context, o RollBenchOptions) (*RollBenchResult, error
 	res.Seeded, res.SeedTime = o.Beneficiaries, time.Since(seedStart)
 
 	clock := func() time.Time { return now }
-	rolls := domain.NewRolls(st, nil, benchComputeDay{}, clock)
-	county := domain.RollCaller{Actor: "bench:roll", Department: domain.DepartmentCivilAffairs}
+	rolls := payroll.NewRolls(domain.RollConfig(Name), st, nil, benchComputeDay{}, clock)
+	county := payroll.RollCaller{Actor: "bench:roll", Department: payroll.DepartmentCivilAffairs}
 	run := func(month string, token int64) (RollBenchRun, error) {
 		t0, c0 := time.Now(), rollCPUTime()
 		r, err := rolls.Compute(ctx, county, domain.ProgramDibao, month, token)
@@ -127,7 +128,7 @@ func BenchRoll(ctx context.Context, o RollBenchOptions) (*RollBenchResult, error
 	if res.First, err = run(first, 1); err != nil {
 		return nil, err
 	}
-	if _, err := rolls.Approve(ctx, county, domain.RollID(domain.ProgramDibao, first), ""); err != nil {
+	if _, err := rolls.Approve(ctx, county, payroll.RollID(domain.ProgramDibao, first), ""); err != nil {
 		return nil, err
 	}
 	// Changes between the months: some households stop from the month already paid (a death recorded

@@ -20,7 +20,7 @@ var _ domain.ComparisonStore = (*Store)(nil)
 // DibaoHouseholds reads the 低保 list of a month from the entitlements: one row per household with a 低保
 // entitlement paying in month (the latest granted when a change overlapped), under scope.
 func (s *Store) DibaoHouseholds(ctx context.Context, month, scope string) ([]domain.DibaoHousehold, error) {
-	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT household_id, region_code, source, covered FROM entitlements
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT household_id, region_code, source, covered FROM payroll_entitlements
 		WHERE program = $1 AND household_id <> '' AND from_month <= $2 AND (to_month = '' OR to_month >= $2)
 			AND substr(region_code, 1, `+fmt.Sprint(len(scope))+`) = $3
 		ORDER BY household_id, created_us, id`, int32(domain.ProgramDibao), month, scope)

@@ -33,7 +33,7 @@ func (s *Store) MoveHouseholdRecords(ctx context.Context, householdID, regionCod
 		if err != nil {
 			return err
 		}
-		m.Entitlements, err = s.affected(ctx, "entitlements", `UPDATE entitlements SET region_code = $2, updated_us = $3
+		m.Entitlements, err = s.affected(ctx, "entitlements", `UPDATE payroll_entitlements SET region_code = $2, updated_us = $3
 			WHERE household_id = $1 AND household_id <> '' AND region_code <> $2 AND (to_month = '' OR to_month >= $4)`,
 			householdID, regionCode, now.UnixMicro(), month)
 		if err != nil {

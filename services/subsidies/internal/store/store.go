@@ -9,6 +9,7 @@ import (
 	"log/slog"
 
 	"fupin.dev/services/platform/outbox"
+	"fupin.dev/services/platform/payroll/payrollsql"
 	"fupin.dev/services/platform/sqldb"
 )
 
@@ -18,14 +19,19 @@ var migrations embed.FS
 // MigrationsTable records the subsidies service's own migrations.
 const MigrationsTable = "subsidies_migrations"
 
-// Store implements the domain's store interfaces on a sqldb.DB.
+// Store implements the domain's store interfaces on a sqldb.DB. Entitlements, rolls and their lines are
+// the platform's payroll tables, kept by the embedded payrollsql.Store.
 type Store struct {
+	*payrollsql.Store
 	db   *sqldb.DB
 	feed *outbox.Feed
 }
 
-// New returns a store on db publishing changes to feed; call Migrate first on a new database.
-func New(db *sqldb.DB, feed *outbox.Feed) *Store { return &Store{db: db, feed: feed} }
+// New returns a store on db publishing changes to feed; call the platform's migrations and Migrate first
+// on a new database.
+func New(db *sqldb.DB, feed *outbox.Feed) *Store {
+	return &Store{Store: payrollsql.New(db, feed), db: db, feed: feed}
+}
 
 // Migrate brings the service's tables up to date.
 func Migrate(ctx context.Context, db *sqldb.DB, logger *slog.Logger) error {

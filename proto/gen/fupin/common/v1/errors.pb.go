@@ -125,6 +125,18 @@ const (
 	ErrorReason_OBJECTION_LIMIT ErrorReason = 62
 	// FAILED_PRECONDITION: the objection was already accepted or dismissed.
 	ErrorReason_OBJECTION_ALREADY_TRIAGED ErrorReason = 63
+	// FAILED_PRECONDITION: a release (放行重发) of a roll line that funds did not report failed, that was
+	// released already, or that is a recovery (追回 is settled by hand).
+	ErrorReason_LINE_NOT_FAILED ErrorReason = 56
+	// INVALID_ARGUMENT: the program (field program) is another department's service's (each program of the
+	// county is paid by one service).
+	ErrorReason_PROGRAM_NOT_PAID_HERE ErrorReason = 57
+	// FAILED_PRECONDITION: funds asked for the payment lines of a roll not handed off to it.
+	ErrorReason_ROLL_NOT_HANDED_OFF ErrorReason = 58
+	// INVALID_ARGUMENT: the beneficiary (field beneficiary) does not fit the program's payee kind: an
+	// organisation is "organisations/<统一社会信用代码>" with a correct check character, and only programs
+	// paying organisations pay one.
+	ErrorReason_PAYEE_INVALID ErrorReason = 59
 )
 
 // Enum value maps for ErrorReason.
@@ -167,6 +179,10 @@ var (
 		61: "NOTICE_CLOSED",
 		62: "OBJECTION_LIMIT",
 		63: "OBJECTION_ALREADY_TRIAGED",
+		56: "LINE_NOT_FAILED",
+		57: "PROGRAM_NOT_PAID_HERE",
+		58: "ROLL_NOT_HANDED_OFF",
+		59: "PAYEE_INVALID",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":      0,
@@ -206,6 +222,10 @@ var (
 		"NOTICE_CLOSED":                 61,
 		"OBJECTION_LIMIT":               62,
 		"OBJECTION_ALREADY_TRIAGED":     63,
+		"LINE_NOT_FAILED":               56,
+		"PROGRAM_NOT_PAID_HERE":         57,
+		"ROLL_NOT_HANDED_OFF":           58,
+		"PAYEE_INVALID":                 59,
 	}
 )
 
@@ -240,7 +260,7 @@ var File_fupin_common_v1_errors_proto protoreflect.FileDescriptor
 
 const file_fupin_common_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x1cfupin/common/v1/errors.proto\x12\x0ffupin.common.v1*\x86\a\n" +
+	"\x1cfupin/common/v1/errors.proto\x12\x0ffupin.common.v1*\xe2\a\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fUNAUTHENTICATED\x10\x01\x12\x11\n" +
@@ -280,7 +300,11 @@ const file_fupin_common_v1_errors_proto_rawDesc = "" +
 	"\x1aOBJECTION_CHALLENGE_FAILED\x10<\x12\x11\n" +
 	"\rNOTICE_CLOSED\x10=\x12\x13\n" +
 	"\x0fOBJECTION_LIMIT\x10>\x12\x1d\n" +
-	"\x19OBJECTION_ALREADY_TRIAGED\x10?B.Z,fupin.dev/proto/gen/fupin/common/v1;commonv1b\x06proto3"
+	"\x19OBJECTION_ALREADY_TRIAGED\x10?\x12\x13\n" +
+	"\x0fLINE_NOT_FAILED\x108\x12\x19\n" +
+	"\x15PROGRAM_NOT_PAID_HERE\x109\x12\x17\n" +
+	"\x13ROLL_NOT_HANDED_OFF\x10:\x12\x11\n" +
+	"\rPAYEE_INVALID\x10;B.Z,fupin.dev/proto/gen/fupin/common/v1;commonv1b\x06proto3"
 
 var (
 	file_fupin_common_v1_errors_proto_rawDescOnce sync.Once

@@ -9,11 +9,11 @@ package subsidiesv1
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "fupin.dev/proto/gen/fupin/common/v1"
+	v1 "fupin.dev/proto/gen/fupin/payroll/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	httpbody "google.golang.org/genproto/googleapis/api/httpbody"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
-	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -26,856 +26,11 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// Program is a subsidy program whose money goes out through the monthly roll.
-type Program int32
-
-const (
-	// Not set.
-	Program_PROGRAM_UNSPECIFIED Program = 0
-	// 低保 (最低生活保障): per household, monthly. 民政.
-	Program_PROGRAM_DIBAO Program = 1
-	// 特困供养: per person, monthly. 民政.
-	Program_PROGRAM_DESTITUTE Program = 2
-	// 临时救助: one payment in the month it was granted. 民政.
-	Program_PROGRAM_TEMPORARY_ASSISTANCE Program = 3
-	// 困难残疾人生活补贴: per certificate holder, monthly. 残联.
-	Program_PROGRAM_LIVING_SUBSIDY Program = 4
-	// 重度残疾人护理补贴: per certificate holder, monthly. 残联.
-	Program_PROGRAM_CARE_SUBSIDY Program = 5
-)
-
-// Enum value maps for Program.
-var (
-	Program_name = map[int32]string{
-		0: "PROGRAM_UNSPECIFIED",
-		1: "PROGRAM_DIBAO",
-		2: "PROGRAM_DESTITUTE",
-		3: "PROGRAM_TEMPORARY_ASSISTANCE",
-		4: "PROGRAM_LIVING_SUBSIDY",
-		5: "PROGRAM_CARE_SUBSIDY",
-	}
-	Program_value = map[string]int32{
-		"PROGRAM_UNSPECIFIED":          0,
-		"PROGRAM_DIBAO":                1,
-		"PROGRAM_DESTITUTE":            2,
-		"PROGRAM_TEMPORARY_ASSISTANCE": 3,
-		"PROGRAM_LIVING_SUBSIDY":       4,
-		"PROGRAM_CARE_SUBSIDY":         5,
-	}
-)
-
-func (x Program) Enum() *Program {
-	p := new(Program)
-	*p = x
-	return p
-}
-
-func (x Program) String() string {
-	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
-}
-
-func (Program) Descriptor() protoreflect.EnumDescriptor {
-	return file_fupin_subsidies_v1_rolls_proto_enumTypes[0].Descriptor()
-}
-
-func (Program) Type() protoreflect.EnumType {
-	return &file_fupin_subsidies_v1_rolls_proto_enumTypes[0]
-}
-
-func (x Program) Number() protoreflect.EnumNumber {
-	return protoreflect.EnumNumber(x)
-}
-
-// Deprecated: Use Program.Descriptor instead.
-func (Program) EnumDescriptor() ([]byte, []int) {
-	return file_fupin_subsidies_v1_rolls_proto_rawDescGZIP(), []int{0}
-}
-
-// RollState is where a roll stands.
-type RollState int32
-
-const (
-	// Not set.
-	RollState_ROLL_STATE_UNSPECIFIED RollState = 0
-	// 草稿: computed, may be recomputed.
-	RollState_ROLL_STATE_DRAFT RollState = 1
-	// 已审核: approved; never changes again.
-	RollState_ROLL_STATE_APPROVED RollState = 2
-	// 已移交财政: handed off to finance for payment.
-	RollState_ROLL_STATE_HANDED_OFF RollState = 3
-)
-
-// Enum value maps for RollState.
-var (
-	RollState_name = map[int32]string{
-		0: "ROLL_STATE_UNSPECIFIED",
-		1: "ROLL_STATE_DRAFT",
-		2: "ROLL_STATE_APPROVED",
-		3: "ROLL_STATE_HANDED_OFF",
-	}
-	RollState_value = map[string]int32{
-		"ROLL_STATE_UNSPECIFIED": 0,
-		"ROLL_STATE_DRAFT":       1,
-		"ROLL_STATE_APPROVED":    2,
-		"ROLL_STATE_HANDED_OFF":  3,
-	}
-)
-
-func (x RollState) Enum() *RollState {
-	p := new(RollState)
-	*p = x
-	return p
-}
-
-func (x RollState) String() string {
-	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
-}
-
-func (RollState) Descriptor() protoreflect.EnumDescriptor {
-	return file_fupin_subsidies_v1_rolls_proto_enumTypes[1].Descriptor()
-}
-
-func (RollState) Type() protoreflect.EnumType {
-	return &file_fupin_subsidies_v1_rolls_proto_enumTypes[1]
-}
-
-func (x RollState) Number() protoreflect.EnumNumber {
-	return protoreflect.EnumNumber(x)
-}
-
-// Deprecated: Use RollState.Descriptor instead.
-func (RollState) EnumDescriptor() ([]byte, []int) {
-	return file_fupin_subsidies_v1_rolls_proto_rawDescGZIP(), []int{1}
-}
-
-// RollLineKind is why a line pays or takes back money.
-type RollLineKind int32
-
-const (
-	// Not set.
-	RollLineKind_ROLL_LINE_KIND_UNSPECIFIED RollLineKind = 0
-	// 正常发放: the roll's own month.
-	RollLineKind_ROLL_LINE_KIND_REGULAR RollLineKind = 1
-	// 补发: an earlier month paid less than due.
-	RollLineKind_ROLL_LINE_KIND_BACK_PAY RollLineKind = 2
-	// 追回: an earlier month paid more than due (negative amount).
-	RollLineKind_ROLL_LINE_KIND_RECOVERY RollLineKind = 3
-)
-
-// Enum value maps for RollLineKind.
-var (
-	RollLineKind_name = map[int32]string{
-		0: "ROLL_LINE_KIND_UNSPECIFIED",
-		1: "ROLL_LINE_KIND_REGULAR",
-		2: "ROLL_LINE_KIND_BACK_PAY",
-		3: "ROLL_LINE_KIND_RECOVERY",
-	}
-	RollLineKind_value = map[string]int32{
-		"ROLL_LINE_KIND_UNSPECIFIED": 0,
-		"ROLL_LINE_KIND_REGULAR":     1,
-		"ROLL_LINE_KIND_BACK_PAY":    2,
-		"ROLL_LINE_KIND_RECOVERY":    3,
-	}
-)
-
-func (x RollLineKind) Enum() *RollLineKind {
-	p := new(RollLineKind)
-	*p = x
-	return p
-}
-
-func (x RollLineKind) String() string {
-	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
-}
-
-func (RollLineKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_fupin_subsidies_v1_rolls_proto_enumTypes[2].Descriptor()
-}
-
-func (RollLineKind) Type() protoreflect.EnumType {
-	return &file_fupin_subsidies_v1_rolls_proto_enumTypes[2]
-}
-
-func (x RollLineKind) Number() protoreflect.EnumNumber {
-	return protoreflect.EnumNumber(x)
-}
-
-// Deprecated: Use RollLineKind.Descriptor instead.
-func (RollLineKind) EnumDescriptor() ([]byte, []int) {
-	return file_fupin_subsidies_v1_rolls_proto_rawDescGZIP(), []int{2}
-}
-
-// RollExportFormat is the file format of ExportRoll.
-type RollExportFormat int32
-
-const (
-	// Not set: CSV.
-	RollExportFormat_ROLL_EXPORT_FORMAT_UNSPECIFIED RollExportFormat = 0
-	// CSV, UTF-8 with a byte order mark (so Excel reads the Chinese headers).
-	RollExportFormat_ROLL_EXPORT_FORMAT_CSV RollExportFormat = 1
-	// XLSX (Excel).
-	RollExportFormat_ROLL_EXPORT_FORMAT_XLSX RollExportFormat = 2
-)
-
-// Enum value maps for RollExportFormat.
-var (
-	RollExportFormat_name = map[int32]string{
-		0: "ROLL_EXPORT_FORMAT_UNSPECIFIED",
-		1: "ROLL_EXPORT_FORMAT_CSV",
-		2: "ROLL_EXPORT_FORMAT_XLSX",
-	}
-	RollExportFormat_value = map[string]int32{
-		"ROLL_EXPORT_FORMAT_UNSPECIFIED": 0,
-		"ROLL_EXPORT_FORMAT_CSV":         1,
-		"ROLL_EXPORT_FORMAT_XLSX":        2,
-	}
-)
-
-func (x RollExportFormat) Enum() *RollExportFormat {
-	p := new(RollExportFormat)
-	*p = x
-	return p
-}
-
-func (x RollExportFormat) String() string {
-	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
-}
-
-func (RollExportFormat) Descriptor() protoreflect.EnumDescriptor {
-	return file_fupin_subsidies_v1_rolls_proto_enumTypes[3].Descriptor()
-}
-
-func (RollExportFormat) Type() protoreflect.EnumType {
-	return &file_fupin_subsidies_v1_rolls_proto_enumTypes[3]
-}
-
-func (x RollExportFormat) Number() protoreflect.EnumNumber {
-	return protoreflect.EnumNumber(x)
-}
-
-// Deprecated: Use RollExportFormat.Descriptor instead.
-func (RollExportFormat) EnumDescriptor() ([]byte, []int) {
-	return file_fupin_subsidies_v1_rolls_proto_rawDescGZIP(), []int{3}
-}
-
-// PaymentRoll is the roll (发放名册) of one program for one month.
-type PaymentRoll struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// "paymentRolls/{program}-{YYYY-MM}", e.g. "paymentRolls/dibao-2026-03".
-	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// The program (项目).
-	Program Program `protobuf:"varint,2,opt,name=program,proto3,enum=fupin.subsidies.v1.Program" json:"program,omitempty"`
-	// The month paid (发放月份), YYYY-MM.
-	Month string `protobuf:"bytes,3,opt,name=month,proto3" json:"month,omitempty"`
-	// The state (状态).
-	State RollState `protobuf:"varint,4,opt,name=state,proto3,enum=fupin.subsidies.v1.RollState" json:"state,omitempty"`
-	// Counts and sums of the lines (汇总) within the caller's region scope.
-	Totals *RollTotals `protobuf:"bytes,5,opt,name=totals,proto3" json:"totals,omitempty"`
-	// Corrections not paid automatically (待人工处理), within the caller's region scope: see the service comment.
-	Held []*HeldAdjustment `protobuf:"bytes,6,rep,name=held,proto3" json:"held,omitempty"`
-	// The first month of the program's rolls: back pay never reaches before it.
-	FirstMonth string `protobuf:"bytes,7,opt,name=first_month,json=firstMonth,proto3" json:"first_month,omitempty"`
-	// The largest fencing token that wrote the roll (an etcd revision).
-	FencingToken int64 `protobuf:"varint,8,opt,name=fencing_token,json=fencingToken,proto3" json:"fencing_token,omitempty"`
-	// How many times it was computed, who computed it last and when.
-	Computations int32                  `protobuf:"varint,9,opt,name=computations,proto3" json:"computations,omitempty"`
-	ComputedBy   string                 `protobuf:"bytes,10,opt,name=computed_by,json=computedBy,proto3" json:"computed_by,omitempty"`
-	ComputeTime  *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=compute_time,json=computeTime,proto3" json:"compute_time,omitempty"`
-	// Who approved it (审核人) and when.
-	ApprovedBy  string                 `protobuf:"bytes,12,opt,name=approved_by,json=approvedBy,proto3" json:"approved_by,omitempty"`
-	ApproveTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=approve_time,json=approveTime,proto3" json:"approve_time,omitempty"`
-	// Who handed it to 财政 (移交人) and when.
-	HandedOffBy string                 `protobuf:"bytes,14,opt,name=handed_off_by,json=handedOffBy,proto3" json:"handed_off_by,omitempty"`
-	HandOffTime *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=hand_off_time,json=handOffTime,proto3" json:"hand_off_time,omitempty"`
-	CreateTime  *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	UpdateTime  *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	// Changes with every computation and state change (AIP-154); ApproveRoll may require it.
-	Etag          string `protobuf:"bytes,18,opt,name=etag,proto3" json:"etag,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *PaymentRoll) Reset() {
-	*x = PaymentRoll{}
-	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[0]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *PaymentRoll) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*PaymentRoll) ProtoMessage() {}
-
-func (x *PaymentRoll) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[0]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use PaymentRoll.ProtoReflect.Descriptor instead.
-func (*PaymentRoll) Descriptor() ([]byte, []int) {
-	return file_fupin_subsidies_v1_rolls_proto_rawDescGZIP(), []int{0}
-}
-
-func (x *PaymentRoll) GetName() string {
-	if x != nil {
-		return x.Name
-	}
-	return ""
-}
-
-func (x *PaymentRoll) GetProgram() Program {
-	if x != nil {
-		return x.Program
-	}
-	return Program_PROGRAM_UNSPECIFIED
-}
-
-func (x *PaymentRoll) GetMonth() string {
-	if x != nil {
-		return x.Month
-	}
-	return ""
-}
-
-func (x *PaymentRoll) GetState() RollState {
-	if x != nil {
-		return x.State
-	}
-	return RollState_ROLL_STATE_UNSPECIFIED
-}
-
-func (x *PaymentRoll) GetTotals() *RollTotals {
-	if x != nil {
-		return x.Totals
-	}
-	return nil
-}
-
-func (x *PaymentRoll) GetHeld() []*HeldAdjustment {
-	if x != nil {
-		return x.Held
-	}
-	return nil
-}
-
-func (x *PaymentRoll) GetFirstMonth() string {
-	if x != nil {
-		return x.FirstMonth
-	}
-	return ""
-}
-
-func (x *PaymentRoll) GetFencingToken() int64 {
-	if x != nil {
-		return x.FencingToken
-	}
-	return 0
-}
-
-func (x *PaymentRoll) GetComputations() int32 {
-	if x != nil {
-		return x.Computations
-	}
-	return 0
-}
-
-func (x *PaymentRoll) GetComputedBy() string {
-	if x != nil {
-		return x.ComputedBy
-	}
-	return ""
-}
-
-func (x *PaymentRoll) GetComputeTime() *timestamppb.Timestamp {
-	if x != nil {
-		return x.ComputeTime
-	}
-	return nil
-}
-
-func (x *PaymentRoll) GetApprovedBy() string {
-	if x != nil {
-		return x.ApprovedBy
-	}
-	return ""
-}
-
-func (x *PaymentRoll) GetApproveTime() *timestamppb.Timestamp {
-	if x != nil {
-		return x.ApproveTime
-	}
-	return nil
-}
-
-func (x *PaymentRoll) GetHandedOffBy() string {
-	if x != nil {
-		return x.HandedOffBy
-	}
-	return ""
-}
-
-func (x *PaymentRoll) GetHandOffTime() *timestamppb.Timestamp {
-	if x != nil {
-		return x.HandOffTime
-	}
-	return nil
-}
-
-func (x *PaymentRoll) GetCreateTime() *timestamppb.Timestamp {
-	if x != nil {
-		return x.CreateTime
-	}
-	return nil
-}
-
-func (x *PaymentRoll) GetUpdateTime() *timestamppb.Timestamp {
-	if x != nil {
-		return x.UpdateTime
-	}
-	return nil
-}
-
-func (x *PaymentRoll) GetEtag() string {
-	if x != nil {
-		return x.Etag
-	}
-	return ""
-}
-
-// RollTotals counts and sums a roll's lines, per kind and overall, in 分.
-type RollTotals struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// Lines (笔数) and their net sum (合计, recoveries negative).
-	LineCount int64 `protobuf:"varint,1,opt,name=line_count,json=lineCount,proto3" json:"line_count,omitempty"`
-	AmountFen int64 `protobuf:"varint,2,opt,name=amount_fen,json=amountFen,proto3" json:"amount_fen,omitempty"`
-	// 正常发放.
-	RegularCount int64 `protobuf:"varint,3,opt,name=regular_count,json=regularCount,proto3" json:"regular_count,omitempty"`
-	RegularFen   int64 `protobuf:"varint,4,opt,name=regular_fen,json=regularFen,proto3" json:"regular_fen,omitempty"`
-	// 补发.
-	BackPayCount int64 `protobuf:"varint,5,opt,name=back_pay_count,json=backPayCount,proto3" json:"back_pay_count,omitempty"`
-	BackPayFen   int64 `protobuf:"varint,6,opt,name=back_pay_fen,json=backPayFen,proto3" json:"back_pay_fen,omitempty"`
-	// 追回 (a negative sum).
-	RecoveryCount int64 `protobuf:"varint,7,opt,name=recovery_count,json=recoveryCount,proto3" json:"recovery_count,omitempty"`
-	RecoveryFen   int64 `protobuf:"varint,8,opt,name=recovery_fen,json=recoveryFen,proto3" json:"recovery_fen,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *RollTotals) Reset() {
-	*x = RollTotals{}
-	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[1]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *RollTotals) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*RollTotals) ProtoMessage() {}
-
-func (x *RollTotals) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[1]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use RollTotals.ProtoReflect.Descriptor instead.
-func (*RollTotals) Descriptor() ([]byte, []int) {
-	return file_fupin_subsidies_v1_rolls_proto_rawDescGZIP(), []int{1}
-}
-
-func (x *RollTotals) GetLineCount() int64 {
-	if x != nil {
-		return x.LineCount
-	}
-	return 0
-}
-
-func (x *RollTotals) GetAmountFen() int64 {
-	if x != nil {
-		return x.AmountFen
-	}
-	return 0
-}
-
-func (x *RollTotals) GetRegularCount() int64 {
-	if x != nil {
-		return x.RegularCount
-	}
-	return 0
-}
-
-func (x *RollTotals) GetRegularFen() int64 {
-	if x != nil {
-		return x.RegularFen
-	}
-	return 0
-}
-
-func (x *RollTotals) GetBackPayCount() int64 {
-	if x != nil {
-		return x.BackPayCount
-	}
-	return 0
-}
-
-func (x *RollTotals) GetBackPayFen() int64 {
-	if x != nil {
-		return x.BackPayFen
-	}
-	return 0
-}
-
-func (x *RollTotals) GetRecoveryCount() int64 {
-	if x != nil {
-		return x.RecoveryCount
-	}
-	return 0
-}
-
-func (x *RollTotals) GetRecoveryFen() int64 {
-	if x != nil {
-		return x.RecoveryFen
-	}
-	return 0
-}
-
-// RollLine is one payment (or recovery) of a roll.
-type RollLine struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// The roll: "paymentRolls/{roll}".
-	Roll string `protobuf:"bytes,1,opt,name=roll,proto3" json:"roll,omitempty"`
-	// Who is paid (发放对象): "households/{id}" (低保), "persons/{id}" (特困, 两项补贴), or the grant
-	// ("temporaryAssistance/{id}").
-	Beneficiary string `protobuf:"bytes,2,opt,name=beneficiary,proto3" json:"beneficiary,omitempty"`
-	// The month the money is for (所属月份), YYYY-MM.
-	PeriodMonth string `protobuf:"bytes,3,opt,name=period_month,json=periodMonth,proto3" json:"period_month,omitempty"`
-	// 正常发放, 补发 or 追回.
-	Kind RollLineKind `protobuf:"varint,4,opt,name=kind,proto3,enum=fupin.subsidies.v1.RollLineKind" json:"kind,omitempty"`
-	// identification's household and person ids (person empty for a household-level program).
-	HouseholdId string `protobuf:"bytes,5,opt,name=household_id,json=householdId,proto3" json:"household_id,omitempty"`
-	PersonId    string `protobuf:"bytes,6,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
-	// The beneficiary's village (行政区划代码).
-	RegionCode string `protobuf:"bytes,7,opt,name=region_code,json=regionCode,proto3" json:"region_code,omitempty"`
-	// Amount in 分; negative for a recovery.
-	AmountFen int64 `protobuf:"varint,8,opt,name=amount_fen,json=amountFen,proto3" json:"amount_fen,omitempty"`
-	// The entitlements the amount comes from.
-	EntitlementIds []string `protobuf:"bytes,9,rep,name=entitlement_ids,json=entitlementIds,proto3" json:"entitlement_ids,omitempty"`
-	// Why (依据): e.g. "补发 2026-01: 应发 120000 分, 已发 0 分".
-	Reason        string `protobuf:"bytes,10,opt,name=reason,proto3" json:"reason,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *RollLine) Reset() {
-	*x = RollLine{}
-	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[2]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *RollLine) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*RollLine) ProtoMessage() {}
-
-func (x *RollLine) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[2]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use RollLine.ProtoReflect.Descriptor instead.
-func (*RollLine) Descriptor() ([]byte, []int) {
-	return file_fupin_subsidies_v1_rolls_proto_rawDescGZIP(), []int{2}
-}
-
-func (x *RollLine) GetRoll() string {
-	if x != nil {
-		return x.Roll
-	}
-	return ""
-}
-
-func (x *RollLine) GetBeneficiary() string {
-	if x != nil {
-		return x.Beneficiary
-	}
-	return ""
-}
-
-func (x *RollLine) GetPeriodMonth() string {
-	if x != nil {
-		return x.PeriodMonth
-	}
-	return ""
-}
-
-func (x *RollLine) GetKind() RollLineKind {
-	if x != nil {
-		return x.Kind
-	}
-	return RollLineKind_ROLL_LINE_KIND_UNSPECIFIED
-}
-
-func (x *RollLine) GetHouseholdId() string {
-	if x != nil {
-		return x.HouseholdId
-	}
-	return ""
-}
-
-func (x *RollLine) GetPersonId() string {
-	if x != nil {
-		return x.PersonId
-	}
-	return ""
-}
-
-func (x *RollLine) GetRegionCode() string {
-	if x != nil {
-		return x.RegionCode
-	}
-	return ""
-}
-
-func (x *RollLine) GetAmountFen() int64 {
-	if x != nil {
-		return x.AmountFen
-	}
-	return 0
-}
-
-func (x *RollLine) GetEntitlementIds() []string {
-	if x != nil {
-		return x.EntitlementIds
-	}
-	return nil
-}
-
-func (x *RollLine) GetReason() string {
-	if x != nil {
-		return x.Reason
-	}
-	return ""
-}
-
-// HeldAdjustment is a correction of a month already corrected once in the same direction: the roll
-// cannot carry a second line of that kind for that month, so it is left to be settled by hand.
-type HeldAdjustment struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Beneficiary   string                 `protobuf:"bytes,1,opt,name=beneficiary,proto3" json:"beneficiary,omitempty"`
-	PeriodMonth   string                 `protobuf:"bytes,2,opt,name=period_month,json=periodMonth,proto3" json:"period_month,omitempty"`
-	Kind          RollLineKind           `protobuf:"varint,3,opt,name=kind,proto3,enum=fupin.subsidies.v1.RollLineKind" json:"kind,omitempty"`
-	AmountFen     int64                  `protobuf:"varint,4,opt,name=amount_fen,json=amountFen,proto3" json:"amount_fen,omitempty"`
-	HouseholdId   string                 `protobuf:"bytes,5,opt,name=household_id,json=householdId,proto3" json:"household_id,omitempty"`
-	PersonId      string                 `protobuf:"bytes,6,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
-	RegionCode    string                 `protobuf:"bytes,7,opt,name=region_code,json=regionCode,proto3" json:"region_code,omitempty"`
-	Reason        string                 `protobuf:"bytes,8,opt,name=reason,proto3" json:"reason,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *HeldAdjustment) Reset() {
-	*x = HeldAdjustment{}
-	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[3]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *HeldAdjustment) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*HeldAdjustment) ProtoMessage() {}
-
-func (x *HeldAdjustment) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[3]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use HeldAdjustment.ProtoReflect.Descriptor instead.
-func (*HeldAdjustment) Descriptor() ([]byte, []int) {
-	return file_fupin_subsidies_v1_rolls_proto_rawDescGZIP(), []int{3}
-}
-
-func (x *HeldAdjustment) GetBeneficiary() string {
-	if x != nil {
-		return x.Beneficiary
-	}
-	return ""
-}
-
-func (x *HeldAdjustment) GetPeriodMonth() string {
-	if x != nil {
-		return x.PeriodMonth
-	}
-	return ""
-}
-
-func (x *HeldAdjustment) GetKind() RollLineKind {
-	if x != nil {
-		return x.Kind
-	}
-	return RollLineKind_ROLL_LINE_KIND_UNSPECIFIED
-}
-
-func (x *HeldAdjustment) GetAmountFen() int64 {
-	if x != nil {
-		return x.AmountFen
-	}
-	return 0
-}
-
-func (x *HeldAdjustment) GetHouseholdId() string {
-	if x != nil {
-		return x.HouseholdId
-	}
-	return ""
-}
-
-func (x *HeldAdjustment) GetPersonId() string {
-	if x != nil {
-		return x.PersonId
-	}
-	return ""
-}
-
-func (x *HeldAdjustment) GetRegionCode() string {
-	if x != nil {
-		return x.RegionCode
-	}
-	return ""
-}
-
-func (x *HeldAdjustment) GetReason() string {
-	if x != nil {
-		return x.Reason
-	}
-	return ""
-}
-
-// RollHandedOff is the payload of the change `roll.handed_off` on the subsidies change feed.
-type RollHandedOff struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// "paymentRolls/{roll}".
-	Roll          string                 `protobuf:"bytes,1,opt,name=roll,proto3" json:"roll,omitempty"`
-	Program       Program                `protobuf:"varint,2,opt,name=program,proto3,enum=fupin.subsidies.v1.Program" json:"program,omitempty"`
-	Month         string                 `protobuf:"bytes,3,opt,name=month,proto3" json:"month,omitempty"`
-	Totals        *RollTotals            `protobuf:"bytes,4,opt,name=totals,proto3" json:"totals,omitempty"`
-	HandedOffBy   string                 `protobuf:"bytes,5,opt,name=handed_off_by,json=handedOffBy,proto3" json:"handed_off_by,omitempty"`
-	HandOffTime   *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=hand_off_time,json=handOffTime,proto3" json:"hand_off_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *RollHandedOff) Reset() {
-	*x = RollHandedOff{}
-	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[4]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *RollHandedOff) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*RollHandedOff) ProtoMessage() {}
-
-func (x *RollHandedOff) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[4]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use RollHandedOff.ProtoReflect.Descriptor instead.
-func (*RollHandedOff) Descriptor() ([]byte, []int) {
-	return file_fupin_subsidies_v1_rolls_proto_rawDescGZIP(), []int{4}
-}
-
-func (x *RollHandedOff) GetRoll() string {
-	if x != nil {
-		return x.Roll
-	}
-	return ""
-}
-
-func (x *RollHandedOff) GetProgram() Program {
-	if x != nil {
-		return x.Program
-	}
-	return Program_PROGRAM_UNSPECIFIED
-}
-
-func (x *RollHandedOff) GetMonth() string {
-	if x != nil {
-		return x.Month
-	}
-	return ""
-}
-
-func (x *RollHandedOff) GetTotals() *RollTotals {
-	if x != nil {
-		return x.Totals
-	}
-	return nil
-}
-
-func (x *RollHandedOff) GetHandedOffBy() string {
-	if x != nil {
-		return x.HandedOffBy
-	}
-	return ""
-}
-
-func (x *RollHandedOff) GetHandOffTime() *timestamppb.Timestamp {
-	if x != nil {
-		return x.HandOffTime
-	}
-	return nil
-}
-
 // ComputeRollRequest is the request of ComputeRoll.
 type ComputeRollRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The program.
-	Program Program `protobuf:"varint,1,opt,name=program,proto3,enum=fupin.subsidies.v1.Program" json:"program,omitempty"`
+	Program v1.Program `protobuf:"varint,1,opt,name=program,proto3,enum=fupin.payroll.v1.Program" json:"program,omitempty"`
 	// The month, YYYY-MM; not after the current month.
 	Month string `protobuf:"bytes,2,opt,name=month,proto3" json:"month,omitempty"`
 	// Idempotency key.
@@ -886,7 +41,7 @@ type ComputeRollRequest struct {
 
 func (x *ComputeRollRequest) Reset() {
 	*x = ComputeRollRequest{}
-	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[5]
+	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -898,7 +53,7 @@ func (x *ComputeRollRequest) String() string {
 func (*ComputeRollRequest) ProtoMessage() {}
 
 func (x *ComputeRollRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[5]
+	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -911,14 +66,14 @@ func (x *ComputeRollRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComputeRollRequest.ProtoReflect.Descriptor instead.
 func (*ComputeRollRequest) Descriptor() ([]byte, []int) {
-	return file_fupin_subsidies_v1_rolls_proto_rawDescGZIP(), []int{5}
+	return file_fupin_subsidies_v1_rolls_proto_rawDescGZIP(), []int{0}
 }
 
-func (x *ComputeRollRequest) GetProgram() Program {
+func (x *ComputeRollRequest) GetProgram() v1.Program {
 	if x != nil {
 		return x.Program
 	}
-	return Program_PROGRAM_UNSPECIFIED
+	return v1.Program(0)
 }
 
 func (x *ComputeRollRequest) GetMonth() string {
@@ -946,7 +101,7 @@ type GetRollRequest struct {
 
 func (x *GetRollRequest) Reset() {
 	*x = GetRollRequest{}
-	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[6]
+	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -958,7 +113,7 @@ func (x *GetRollRequest) String() string {
 func (*GetRollRequest) ProtoMessage() {}
 
 func (x *GetRollRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[6]
+	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -971,7 +126,7 @@ func (x *GetRollRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRollRequest.ProtoReflect.Descriptor instead.
 func (*GetRollRequest) Descriptor() ([]byte, []int) {
-	return file_fupin_subsidies_v1_rolls_proto_rawDescGZIP(), []int{6}
+	return file_fupin_subsidies_v1_rolls_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *GetRollRequest) GetName() string {
@@ -989,14 +144,14 @@ type ListRollsRequest struct {
 	// The next_page_token of the previous page.
 	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Only rolls of this program (unset: all).
-	Program       Program `protobuf:"varint,3,opt,name=program,proto3,enum=fupin.subsidies.v1.Program" json:"program,omitempty"`
+	Program       v1.Program `protobuf:"varint,3,opt,name=program,proto3,enum=fupin.payroll.v1.Program" json:"program,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListRollsRequest) Reset() {
 	*x = ListRollsRequest{}
-	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[7]
+	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1008,7 +163,7 @@ func (x *ListRollsRequest) String() string {
 func (*ListRollsRequest) ProtoMessage() {}
 
 func (x *ListRollsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[7]
+	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1021,7 +176,7 @@ func (x *ListRollsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRollsRequest.ProtoReflect.Descriptor instead.
 func (*ListRollsRequest) Descriptor() ([]byte, []int) {
-	return file_fupin_subsidies_v1_rolls_proto_rawDescGZIP(), []int{7}
+	return file_fupin_subsidies_v1_rolls_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *ListRollsRequest) GetPageSize() int32 {
@@ -1038,17 +193,17 @@ func (x *ListRollsRequest) GetPageToken() string {
 	return ""
 }
 
-func (x *ListRollsRequest) GetProgram() Program {
+func (x *ListRollsRequest) GetProgram() v1.Program {
 	if x != nil {
 		return x.Program
 	}
-	return Program_PROGRAM_UNSPECIFIED
+	return v1.Program(0)
 }
 
 // ListRollsResponse is the response of ListRolls.
 type ListRollsResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Rolls         []*PaymentRoll         `protobuf:"bytes,1,rep,name=rolls,proto3" json:"rolls,omitempty"`
+	Rolls         []*v1.Roll             `protobuf:"bytes,1,rep,name=rolls,proto3" json:"rolls,omitempty"`
 	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1056,7 +211,7 @@ type ListRollsResponse struct {
 
 func (x *ListRollsResponse) Reset() {
 	*x = ListRollsResponse{}
-	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[8]
+	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1068,7 +223,7 @@ func (x *ListRollsResponse) String() string {
 func (*ListRollsResponse) ProtoMessage() {}
 
 func (x *ListRollsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[8]
+	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1081,10 +236,10 @@ func (x *ListRollsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRollsResponse.ProtoReflect.Descriptor instead.
 func (*ListRollsResponse) Descriptor() ([]byte, []int) {
-	return file_fupin_subsidies_v1_rolls_proto_rawDescGZIP(), []int{8}
+	return file_fupin_subsidies_v1_rolls_proto_rawDescGZIP(), []int{3}
 }
 
-func (x *ListRollsResponse) GetRolls() []*PaymentRoll {
+func (x *ListRollsResponse) GetRolls() []*v1.Roll {
 	if x != nil {
 		return x.Rolls
 	}
@@ -1108,7 +263,7 @@ type ListRollLinesRequest struct {
 	// The next_page_token of the previous page.
 	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Only lines of this kind (unset: all).
-	Kind RollLineKind `protobuf:"varint,4,opt,name=kind,proto3,enum=fupin.subsidies.v1.RollLineKind" json:"kind,omitempty"`
+	Kind v1.RollLineKind `protobuf:"varint,4,opt,name=kind,proto3,enum=fupin.payroll.v1.RollLineKind" json:"kind,omitempty"`
 	// Only lines whose region code starts with this prefix (a township's 9 digits, a village's 12).
 	RegionCode    string `protobuf:"bytes,5,opt,name=region_code,json=regionCode,proto3" json:"region_code,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1117,7 +272,7 @@ type ListRollLinesRequest struct {
 
 func (x *ListRollLinesRequest) Reset() {
 	*x = ListRollLinesRequest{}
-	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[9]
+	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1129,7 +284,7 @@ func (x *ListRollLinesRequest) String() string {
 func (*ListRollLinesRequest) ProtoMessage() {}
 
 func (x *ListRollLinesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[9]
+	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1142,7 +297,7 @@ func (x *ListRollLinesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRollLinesRequest.ProtoReflect.Descriptor instead.
 func (*ListRollLinesRequest) Descriptor() ([]byte, []int) {
-	return file_fupin_subsidies_v1_rolls_proto_rawDescGZIP(), []int{9}
+	return file_fupin_subsidies_v1_rolls_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ListRollLinesRequest) GetParent() string {
@@ -1166,11 +321,11 @@ func (x *ListRollLinesRequest) GetPageToken() string {
 	return ""
 }
 
-func (x *ListRollLinesRequest) GetKind() RollLineKind {
+func (x *ListRollLinesRequest) GetKind() v1.RollLineKind {
 	if x != nil {
 		return x.Kind
 	}
-	return RollLineKind_ROLL_LINE_KIND_UNSPECIFIED
+	return v1.RollLineKind(0)
 }
 
 func (x *ListRollLinesRequest) GetRegionCode() string {
@@ -1183,7 +338,7 @@ func (x *ListRollLinesRequest) GetRegionCode() string {
 // ListRollLinesResponse is the response of ListRollLines.
 type ListRollLinesResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Lines         []*RollLine            `protobuf:"bytes,1,rep,name=lines,proto3" json:"lines,omitempty"`
+	Lines         []*v1.RollLine         `protobuf:"bytes,1,rep,name=lines,proto3" json:"lines,omitempty"`
 	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1191,7 +346,7 @@ type ListRollLinesResponse struct {
 
 func (x *ListRollLinesResponse) Reset() {
 	*x = ListRollLinesResponse{}
-	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[10]
+	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1203,7 +358,7 @@ func (x *ListRollLinesResponse) String() string {
 func (*ListRollLinesResponse) ProtoMessage() {}
 
 func (x *ListRollLinesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[10]
+	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1216,10 +371,10 @@ func (x *ListRollLinesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRollLinesResponse.ProtoReflect.Descriptor instead.
 func (*ListRollLinesResponse) Descriptor() ([]byte, []int) {
-	return file_fupin_subsidies_v1_rolls_proto_rawDescGZIP(), []int{10}
+	return file_fupin_subsidies_v1_rolls_proto_rawDescGZIP(), []int{5}
 }
 
-func (x *ListRollLinesResponse) GetLines() []*RollLine {
+func (x *ListRollLinesResponse) GetLines() []*v1.RollLine {
 	if x != nil {
 		return x.Lines
 	}
@@ -1248,7 +403,7 @@ type ApproveRollRequest struct {
 
 func (x *ApproveRollRequest) Reset() {
 	*x = ApproveRollRequest{}
-	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[11]
+	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1260,7 +415,7 @@ func (x *ApproveRollRequest) String() string {
 func (*ApproveRollRequest) ProtoMessage() {}
 
 func (x *ApproveRollRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[11]
+	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1273,7 +428,7 @@ func (x *ApproveRollRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveRollRequest.ProtoReflect.Descriptor instead.
 func (*ApproveRollRequest) Descriptor() ([]byte, []int) {
-	return file_fupin_subsidies_v1_rolls_proto_rawDescGZIP(), []int{11}
+	return file_fupin_subsidies_v1_rolls_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ApproveRollRequest) GetName() string {
@@ -1310,7 +465,7 @@ type HandOffRollRequest struct {
 
 func (x *HandOffRollRequest) Reset() {
 	*x = HandOffRollRequest{}
-	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[12]
+	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1322,7 +477,7 @@ func (x *HandOffRollRequest) String() string {
 func (*HandOffRollRequest) ProtoMessage() {}
 
 func (x *HandOffRollRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[12]
+	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1335,7 +490,7 @@ func (x *HandOffRollRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HandOffRollRequest.ProtoReflect.Descriptor instead.
 func (*HandOffRollRequest) Descriptor() ([]byte, []int) {
-	return file_fupin_subsidies_v1_rolls_proto_rawDescGZIP(), []int{12}
+	return file_fupin_subsidies_v1_rolls_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *HandOffRollRequest) GetName() string {
@@ -1358,9 +513,9 @@ type ExportRollRequest struct {
 	// "paymentRolls/{roll}".
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// CSV (default) or XLSX.
-	Format RollExportFormat `protobuf:"varint,2,opt,name=format,proto3,enum=fupin.subsidies.v1.RollExportFormat" json:"format,omitempty"`
+	Format v1.RollExportFormat `protobuf:"varint,2,opt,name=format,proto3,enum=fupin.payroll.v1.RollExportFormat" json:"format,omitempty"`
 	// Only lines of this kind (unset: all).
-	Kind RollLineKind `protobuf:"varint,3,opt,name=kind,proto3,enum=fupin.subsidies.v1.RollLineKind" json:"kind,omitempty"`
+	Kind v1.RollLineKind `protobuf:"varint,3,opt,name=kind,proto3,enum=fupin.payroll.v1.RollLineKind" json:"kind,omitempty"`
 	// Only lines whose region code starts with this prefix.
 	RegionCode    string `protobuf:"bytes,4,opt,name=region_code,json=regionCode,proto3" json:"region_code,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1369,7 +524,7 @@ type ExportRollRequest struct {
 
 func (x *ExportRollRequest) Reset() {
 	*x = ExportRollRequest{}
-	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[13]
+	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1381,7 +536,7 @@ func (x *ExportRollRequest) String() string {
 func (*ExportRollRequest) ProtoMessage() {}
 
 func (x *ExportRollRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[13]
+	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1394,7 +549,7 @@ func (x *ExportRollRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportRollRequest.ProtoReflect.Descriptor instead.
 func (*ExportRollRequest) Descriptor() ([]byte, []int) {
-	return file_fupin_subsidies_v1_rolls_proto_rawDescGZIP(), []int{13}
+	return file_fupin_subsidies_v1_rolls_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ExportRollRequest) GetName() string {
@@ -1404,18 +559,18 @@ func (x *ExportRollRequest) GetName() string {
 	return ""
 }
 
-func (x *ExportRollRequest) GetFormat() RollExportFormat {
+func (x *ExportRollRequest) GetFormat() v1.RollExportFormat {
 	if x != nil {
 		return x.Format
 	}
-	return RollExportFormat_ROLL_EXPORT_FORMAT_UNSPECIFIED
+	return v1.RollExportFormat(0)
 }
 
-func (x *ExportRollRequest) GetKind() RollLineKind {
+func (x *ExportRollRequest) GetKind() v1.RollLineKind {
 	if x != nil {
 		return x.Kind
 	}
-	return RollLineKind_ROLL_LINE_KIND_UNSPECIFIED
+	return v1.RollLineKind(0)
 }
 
 func (x *ExportRollRequest) GetRegionCode() string {
@@ -1425,110 +580,261 @@ func (x *ExportRollRequest) GetRegionCode() string {
 	return ""
 }
 
+// ReleaseRollLineRequest is the request of ReleaseRollLine: the line by its key.
+type ReleaseRollLineRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "paymentRolls/{roll}": the roll the failed line is on (the audit log's resource).
+	Parent      string          `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	Beneficiary string          `protobuf:"bytes,2,opt,name=beneficiary,proto3" json:"beneficiary,omitempty"`
+	PeriodMonth string          `protobuf:"bytes,3,opt,name=period_month,json=periodMonth,proto3" json:"period_month,omitempty"`
+	Kind        v1.RollLineKind `protobuf:"varint,4,opt,name=kind,proto3,enum=fupin.payroll.v1.RollLineKind" json:"kind,omitempty"`
+	Attempt     int32           `protobuf:"varint,5,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	// Why it may be paid again (what was fixed), kept with the line and in the audit log.
+	Reason string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Idempotency key.
+	RequestId     string `protobuf:"bytes,7,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReleaseRollLineRequest) Reset() {
+	*x = ReleaseRollLineRequest{}
+	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReleaseRollLineRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReleaseRollLineRequest) ProtoMessage() {}
+
+func (x *ReleaseRollLineRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReleaseRollLineRequest.ProtoReflect.Descriptor instead.
+func (*ReleaseRollLineRequest) Descriptor() ([]byte, []int) {
+	return file_fupin_subsidies_v1_rolls_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ReleaseRollLineRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ReleaseRollLineRequest) GetBeneficiary() string {
+	if x != nil {
+		return x.Beneficiary
+	}
+	return ""
+}
+
+func (x *ReleaseRollLineRequest) GetPeriodMonth() string {
+	if x != nil {
+		return x.PeriodMonth
+	}
+	return ""
+}
+
+func (x *ReleaseRollLineRequest) GetKind() v1.RollLineKind {
+	if x != nil {
+		return x.Kind
+	}
+	return v1.RollLineKind(0)
+}
+
+func (x *ReleaseRollLineRequest) GetAttempt() int32 {
+	if x != nil {
+		return x.Attempt
+	}
+	return 0
+}
+
+func (x *ReleaseRollLineRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *ReleaseRollLineRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// ListPaymentLinesRequest is the request of ListPaymentLines.
+type ListPaymentLinesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "paymentRolls/{roll}".
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// At most this many lines (default 1000, at most 5000).
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// The next_page_token of the previous page.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPaymentLinesRequest) Reset() {
+	*x = ListPaymentLinesRequest{}
+	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPaymentLinesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPaymentLinesRequest) ProtoMessage() {}
+
+func (x *ListPaymentLinesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPaymentLinesRequest.ProtoReflect.Descriptor instead.
+func (*ListPaymentLinesRequest) Descriptor() ([]byte, []int) {
+	return file_fupin_subsidies_v1_rolls_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ListPaymentLinesRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListPaymentLinesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListPaymentLinesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListPaymentLinesResponse is the response of ListPaymentLines.
+type ListPaymentLinesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Lines         []*v1.RollLine         `protobuf:"bytes,1,rep,name=lines,proto3" json:"lines,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// The program's payee kind (who the lines' money goes to).
+	PayeeKind     v1.PayeeKind `protobuf:"varint,3,opt,name=payee_kind,json=payeeKind,proto3,enum=fupin.payroll.v1.PayeeKind" json:"payee_kind,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPaymentLinesResponse) Reset() {
+	*x = ListPaymentLinesResponse{}
+	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPaymentLinesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPaymentLinesResponse) ProtoMessage() {}
+
+func (x *ListPaymentLinesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fupin_subsidies_v1_rolls_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPaymentLinesResponse.ProtoReflect.Descriptor instead.
+func (*ListPaymentLinesResponse) Descriptor() ([]byte, []int) {
+	return file_fupin_subsidies_v1_rolls_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ListPaymentLinesResponse) GetLines() []*v1.RollLine {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+func (x *ListPaymentLinesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+func (x *ListPaymentLinesResponse) GetPayeeKind() v1.PayeeKind {
+	if x != nil {
+		return x.PayeeKind
+	}
+	return v1.PayeeKind(0)
+}
+
 var File_fupin_subsidies_v1_rolls_proto protoreflect.FileDescriptor
 
 const file_fupin_subsidies_v1_rolls_proto_rawDesc = "" +
 	"\n" +
-	"\x1efupin/subsidies/v1/rolls.proto\x12\x12fupin.subsidies.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cfupin/common/v1/access.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/httpbody.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9b\a\n" +
-	"\vPaymentRoll\x12\x18\n" +
-	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\bR\x04name\x12;\n" +
-	"\aprogram\x18\x02 \x01(\x0e2\x1b.fupin.subsidies.v1.ProgramB\x04\xe2A\x01\x03R\aprogram\x12\x1a\n" +
-	"\x05month\x18\x03 \x01(\tB\x04\xe2A\x01\x03R\x05month\x129\n" +
-	"\x05state\x18\x04 \x01(\x0e2\x1d.fupin.subsidies.v1.RollStateB\x04\xe2A\x01\x03R\x05state\x12<\n" +
-	"\x06totals\x18\x05 \x01(\v2\x1e.fupin.subsidies.v1.RollTotalsB\x04\xe2A\x01\x03R\x06totals\x12<\n" +
-	"\x04held\x18\x06 \x03(\v2\".fupin.subsidies.v1.HeldAdjustmentB\x04\xe2A\x01\x03R\x04held\x12%\n" +
-	"\vfirst_month\x18\a \x01(\tB\x04\xe2A\x01\x03R\n" +
-	"firstMonth\x12)\n" +
-	"\rfencing_token\x18\b \x01(\x03B\x04\xe2A\x01\x03R\ffencingToken\x12(\n" +
-	"\fcomputations\x18\t \x01(\x05B\x04\xe2A\x01\x03R\fcomputations\x12%\n" +
-	"\vcomputed_by\x18\n" +
-	" \x01(\tB\x04\xe2A\x01\x03R\n" +
-	"computedBy\x12C\n" +
-	"\fcompute_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\vcomputeTime\x12%\n" +
-	"\vapproved_by\x18\f \x01(\tB\x04\xe2A\x01\x03R\n" +
-	"approvedBy\x12C\n" +
-	"\fapprove_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\vapproveTime\x12(\n" +
-	"\rhanded_off_by\x18\x0e \x01(\tB\x04\xe2A\x01\x03R\vhandedOffBy\x12D\n" +
-	"\rhand_off_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\vhandOffTime\x12A\n" +
-	"\vcreate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
-	"createTime\x12A\n" +
-	"\vupdate_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
-	"updateTime\x12\x18\n" +
-	"\x04etag\x18\x12 \x01(\tB\x04\xe2A\x01\x03R\x04etag\"\xa2\x02\n" +
-	"\n" +
-	"RollTotals\x12\x1d\n" +
-	"\n" +
-	"line_count\x18\x01 \x01(\x03R\tlineCount\x12\x1d\n" +
-	"\n" +
-	"amount_fen\x18\x02 \x01(\x03R\tamountFen\x12#\n" +
-	"\rregular_count\x18\x03 \x01(\x03R\fregularCount\x12\x1f\n" +
-	"\vregular_fen\x18\x04 \x01(\x03R\n" +
-	"regularFen\x12$\n" +
-	"\x0eback_pay_count\x18\x05 \x01(\x03R\fbackPayCount\x12 \n" +
-	"\fback_pay_fen\x18\x06 \x01(\x03R\n" +
-	"backPayFen\x12%\n" +
-	"\x0erecovery_count\x18\a \x01(\x03R\rrecoveryCount\x12!\n" +
-	"\frecovery_fen\x18\b \x01(\x03R\vrecoveryFen\"\xda\x02\n" +
-	"\bRollLine\x12\x12\n" +
-	"\x04roll\x18\x01 \x01(\tR\x04roll\x12 \n" +
-	"\vbeneficiary\x18\x02 \x01(\tR\vbeneficiary\x12!\n" +
-	"\fperiod_month\x18\x03 \x01(\tR\vperiodMonth\x124\n" +
-	"\x04kind\x18\x04 \x01(\x0e2 .fupin.subsidies.v1.RollLineKindR\x04kind\x12!\n" +
-	"\fhousehold_id\x18\x05 \x01(\tR\vhouseholdId\x12\x1b\n" +
-	"\tperson_id\x18\x06 \x01(\tR\bpersonId\x12\x1f\n" +
-	"\vregion_code\x18\a \x01(\tR\n" +
-	"regionCode\x12\x1d\n" +
-	"\n" +
-	"amount_fen\x18\b \x01(\x03R\tamountFen\x12'\n" +
-	"\x0fentitlement_ids\x18\t \x03(\tR\x0eentitlementIds\x12\x16\n" +
-	"\x06reason\x18\n" +
-	" \x01(\tR\x06reason\"\xa3\x02\n" +
-	"\x0eHeldAdjustment\x12 \n" +
-	"\vbeneficiary\x18\x01 \x01(\tR\vbeneficiary\x12!\n" +
-	"\fperiod_month\x18\x02 \x01(\tR\vperiodMonth\x124\n" +
-	"\x04kind\x18\x03 \x01(\x0e2 .fupin.subsidies.v1.RollLineKindR\x04kind\x12\x1d\n" +
-	"\n" +
-	"amount_fen\x18\x04 \x01(\x03R\tamountFen\x12!\n" +
-	"\fhousehold_id\x18\x05 \x01(\tR\vhouseholdId\x12\x1b\n" +
-	"\tperson_id\x18\x06 \x01(\tR\bpersonId\x12\x1f\n" +
-	"\vregion_code\x18\a \x01(\tR\n" +
-	"regionCode\x12\x16\n" +
-	"\x06reason\x18\b \x01(\tR\x06reason\"\x8c\x02\n" +
-	"\rRollHandedOff\x12\x12\n" +
-	"\x04roll\x18\x01 \x01(\tR\x04roll\x125\n" +
-	"\aprogram\x18\x02 \x01(\x0e2\x1b.fupin.subsidies.v1.ProgramR\aprogram\x12\x14\n" +
-	"\x05month\x18\x03 \x01(\tR\x05month\x126\n" +
-	"\x06totals\x18\x04 \x01(\v2\x1e.fupin.subsidies.v1.RollTotalsR\x06totals\x12\"\n" +
-	"\rhanded_off_by\x18\x05 \x01(\tR\vhandedOffBy\x12>\n" +
-	"\rhand_off_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vhandOffTime\"\xb8\x01\n" +
-	"\x12ComputeRollRequest\x12A\n" +
-	"\aprogram\x18\x01 \x01(\x0e2\x1b.fupin.subsidies.v1.ProgramB\n" +
+	"\x1efupin/subsidies/v1/rolls.proto\x12\x12fupin.subsidies.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cfupin/common/v1/access.proto\x1a\x1efupin/payroll/v1/payroll.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\"\xb6\x01\n" +
+	"\x12ComputeRollRequest\x12?\n" +
+	"\aprogram\x18\x01 \x01(\x0e2\x19.fupin.payroll.v1.ProgramB\n" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\aprogram\x127\n" +
 	"\x05month\x18\x02 \x01(\tB!\xbaH\x1er\x1c2\x1a^[0-9]{4}-(0[1-9]|1[0-2])$R\x05month\x12&\n" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId\"U\n" +
 	"\x0eGetRollRequest\x12C\n" +
-	"\x04name\x18\x01 \x01(\tB/\xbaH,r*2(^paymentRolls/[a-z-]+-[0-9]{4}-[0-9]{2}$R\x04name\"\x9b\x01\n" +
+	"\x04name\x18\x01 \x01(\tB/\xbaH,r*2(^paymentRolls/[a-z-]+-[0-9]{4}-[0-9]{2}$R\x04name\"\x99\x01\n" +
 	"\x10ListRollsRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\x12?\n" +
-	"\aprogram\x18\x03 \x01(\x0e2\x1b.fupin.subsidies.v1.ProgramB\b\xbaH\x05\x82\x01\x02\x10\x01R\aprogram\"r\n" +
-	"\x11ListRollsResponse\x125\n" +
-	"\x05rolls\x18\x01 \x03(\v2\x1f.fupin.subsidies.v1.PaymentRollR\x05rolls\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9e\x02\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12=\n" +
+	"\aprogram\x18\x03 \x01(\x0e2\x19.fupin.payroll.v1.ProgramB\b\xbaH\x05\x82\x01\x02\x10\x01R\aprogram\"i\n" +
+	"\x11ListRollsResponse\x12,\n" +
+	"\x05rolls\x18\x01 \x03(\v2\x16.fupin.payroll.v1.RollR\x05rolls\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9c\x02\n" +
 	"\x14ListRollLinesRequest\x12G\n" +
 	"\x06parent\x18\x01 \x01(\tB/\xbaH,r*2(^paymentRolls/[a-z-]+-[0-9]{4}-[0-9]{2}$R\x06parent\x12'\n" +
 	"\tpage_size\x18\x02 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\x12>\n" +
-	"\x04kind\x18\x04 \x01(\x0e2 .fupin.subsidies.v1.RollLineKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x125\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x12<\n" +
+	"\x04kind\x18\x04 \x01(\x0e2\x1e.fupin.payroll.v1.RollLineKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x125\n" +
 	"\vregion_code\x18\x05 \x01(\tB\x14\xbaH\x11r\x0f2\r^[0-9]{0,12}$R\n" +
-	"regionCode\"s\n" +
-	"\x15ListRollLinesResponse\x122\n" +
-	"\x05lines\x18\x01 \x03(\v2\x1c.fupin.subsidies.v1.RollLineR\x05lines\x12&\n" +
+	"regionCode\"q\n" +
+	"\x15ListRollLinesResponse\x120\n" +
+	"\x05lines\x18\x01 \x03(\v2\x1a.fupin.payroll.v1.RollLineR\x05lines\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x95\x01\n" +
 	"\x12ApproveRollRequest\x12C\n" +
 	"\x04name\x18\x01 \x01(\tB/\xbaH,r*2(^paymentRolls/[a-z-]+-[0-9]{4}-[0-9]{2}$R\x04name\x12\x12\n" +
@@ -1538,50 +844,56 @@ const file_fupin_subsidies_v1_rolls_proto_rawDesc = "" +
 	"\x12HandOffRollRequest\x12C\n" +
 	"\x04name\x18\x01 \x01(\tB/\xbaH,r*2(^paymentRolls/[a-z-]+-[0-9]{4}-[0-9]{2}$R\x04name\x12&\n" +
 	"\n" +
-	"request_id\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId\"\x97\x02\n" +
+	"request_id\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId\"\x93\x02\n" +
 	"\x11ExportRollRequest\x12C\n" +
-	"\x04name\x18\x01 \x01(\tB/\xbaH,r*2(^paymentRolls/[a-z-]+-[0-9]{4}-[0-9]{2}$R\x04name\x12F\n" +
-	"\x06format\x18\x02 \x01(\x0e2$.fupin.subsidies.v1.RollExportFormatB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06format\x12>\n" +
-	"\x04kind\x18\x03 \x01(\x0e2 .fupin.subsidies.v1.RollLineKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x125\n" +
+	"\x04name\x18\x01 \x01(\tB/\xbaH,r*2(^paymentRolls/[a-z-]+-[0-9]{4}-[0-9]{2}$R\x04name\x12D\n" +
+	"\x06format\x18\x02 \x01(\x0e2\".fupin.payroll.v1.RollExportFormatB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06format\x12<\n" +
+	"\x04kind\x18\x03 \x01(\x0e2\x1e.fupin.payroll.v1.RollLineKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x125\n" +
 	"\vregion_code\x18\x04 \x01(\tB\x14\xbaH\x11r\x0f2\r^[0-9]{0,12}$R\n" +
-	"regionCode*\xa4\x01\n" +
-	"\aProgram\x12\x17\n" +
-	"\x13PROGRAM_UNSPECIFIED\x10\x00\x12\x11\n" +
-	"\rPROGRAM_DIBAO\x10\x01\x12\x15\n" +
-	"\x11PROGRAM_DESTITUTE\x10\x02\x12 \n" +
-	"\x1cPROGRAM_TEMPORARY_ASSISTANCE\x10\x03\x12\x1a\n" +
-	"\x16PROGRAM_LIVING_SUBSIDY\x10\x04\x12\x18\n" +
-	"\x14PROGRAM_CARE_SUBSIDY\x10\x05*q\n" +
-	"\tRollState\x12\x1a\n" +
-	"\x16ROLL_STATE_UNSPECIFIED\x10\x00\x12\x14\n" +
-	"\x10ROLL_STATE_DRAFT\x10\x01\x12\x17\n" +
-	"\x13ROLL_STATE_APPROVED\x10\x02\x12\x19\n" +
-	"\x15ROLL_STATE_HANDED_OFF\x10\x03*\x84\x01\n" +
-	"\fRollLineKind\x12\x1e\n" +
-	"\x1aROLL_LINE_KIND_UNSPECIFIED\x10\x00\x12\x1a\n" +
-	"\x16ROLL_LINE_KIND_REGULAR\x10\x01\x12\x1b\n" +
-	"\x17ROLL_LINE_KIND_BACK_PAY\x10\x02\x12\x1b\n" +
-	"\x17ROLL_LINE_KIND_RECOVERY\x10\x03*o\n" +
-	"\x10RollExportFormat\x12\"\n" +
-	"\x1eROLL_EXPORT_FORMAT_UNSPECIFIED\x10\x00\x12\x1a\n" +
-	"\x16ROLL_EXPORT_FORMAT_CSV\x10\x01\x12\x1b\n" +
-	"\x17ROLL_EXPORT_FORMAT_XLSX\x10\x022\x88\b\n" +
-	"\x12PaymentRollService\x12\x87\x01\n" +
-	"\vComputeRoll\x12&.fupin.subsidies.v1.ComputeRollRequest\x1a\x1f.fupin.subsidies.v1.PaymentRoll\"/\xca\xf3\x18\b\n" +
-	"\x02\x02\x03\x12\x02\x01\x02\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/paymentRolls:compute\x12\x85\x01\n" +
-	"\aGetRoll\x12\".fupin.subsidies.v1.GetRollRequest\x1a\x1f.fupin.subsidies.v1.PaymentRoll\"5\xca\xf3\x18\r\n" +
+	"regionCode\"\x84\x03\n" +
+	"\x16ReleaseRollLineRequest\x12G\n" +
+	"\x06parent\x18\x01 \x01(\tB/\xbaH,r*2(^paymentRolls/[a-z-]+-[0-9]{4}-[0-9]{2}$R\x06parent\x12,\n" +
+	"\vbeneficiary\x18\x02 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x01R\vbeneficiary\x12D\n" +
+	"\fperiod_month\x18\x03 \x01(\tB!\xbaH\x1er\x1c2\x1a^[0-9]{4}-(0[1-9]|1[0-2])$R\vperiodMonth\x12>\n" +
+	"\x04kind\x18\x04 \x01(\x0e2\x1e.fupin.payroll.v1.RollLineKindB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x12!\n" +
+	"\aattempt\x18\x05 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\aattempt\x12\"\n" +
+	"\x06reason\x18\x06 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x02\x18\xf4\x03R\x06reason\x12&\n" +
+	"\n" +
+	"request_id\x18\a \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId\"\xaa\x01\n" +
+	"\x17ListPaymentLinesRequest\x12G\n" +
+	"\x06parent\x18\x01 \x01(\tB/\xbaH,r*2(^paymentRolls/[a-z-]+-[0-9]{4}-[0-9]{2}$R\x06parent\x12'\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\x88'(\x00R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\xb0\x01\n" +
+	"\x18ListPaymentLinesResponse\x120\n" +
+	"\x05lines\x18\x01 \x03(\v2\x1a.fupin.payroll.v1.RollLineR\x05lines\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12:\n" +
+	"\n" +
+	"payee_kind\x18\x03 \x01(\x0e2\x1b.fupin.payroll.v1.PayeeKindR\tpayeeKind2\xfd\t\n" +
+	"\x12PaymentRollService\x12~\n" +
+	"\vComputeRoll\x12&.fupin.subsidies.v1.ComputeRollRequest\x1a\x16.fupin.payroll.v1.Roll\"/\xca\xf3\x18\b\n" +
+	"\x02\x02\x03\x12\x02\x01\x02\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/paymentRolls:compute\x12|\n" +
+	"\aGetRoll\x12\".fupin.subsidies.v1.GetRollRequest\x1a\x16.fupin.payroll.v1.Roll\"5\xca\xf3\x18\r\n" +
 	"\x04\x02\x03\x06\a\x12\x05\x01\x02\x03\x05\x06\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/{name=paymentRolls/*}\x90\x02\x01\x12\x86\x01\n" +
 	"\tListRolls\x12$.fupin.subsidies.v1.ListRollsRequest\x1a%.fupin.subsidies.v1.ListRollsResponse\",\xca\xf3\x18\r\n" +
 	"\x04\x02\x03\x06\a\x12\x05\x01\x02\x03\x05\x06\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/paymentRolls\x90\x02\x01\x12\xa3\x01\n" +
 	"\rListRollLines\x12(.fupin.subsidies.v1.ListRollLinesRequest\x1a).fupin.subsidies.v1.ListRollLinesResponse\"=\xca\xf3\x18\r\n" +
-	"\x04\x02\x03\x06\a\x12\x05\x01\x02\x03\x05\x06\x82\xd3\xe4\x93\x02#\x12!/v1/{parent=paymentRolls/*}/lines\x90\x02\x01\x12\x8f\x01\n" +
-	"\vApproveRoll\x12&.fupin.subsidies.v1.ApproveRollRequest\x1a\x1f.fupin.subsidies.v1.PaymentRoll\"7\xca\xf3\x18\a\n" +
-	"\x02\x02\x03\x12\x01\x01\x82\xd3\xe4\x93\x02&:\x01*\"!/v1/{name=paymentRolls/*}:approve\x12\x8f\x01\n" +
-	"\vHandOffRoll\x12&.fupin.subsidies.v1.HandOffRollRequest\x1a\x1f.fupin.subsidies.v1.PaymentRoll\"7\xca\xf3\x18\a\n" +
+	"\x04\x02\x03\x06\a\x12\x05\x01\x02\x03\x05\x06\x82\xd3\xe4\x93\x02#\x12!/v1/{parent=paymentRolls/*}/lines\x90\x02\x01\x12\x86\x01\n" +
+	"\vApproveRoll\x12&.fupin.subsidies.v1.ApproveRollRequest\x1a\x16.fupin.payroll.v1.Roll\"7\xca\xf3\x18\a\n" +
+	"\x02\x02\x03\x12\x01\x01\x82\xd3\xe4\x93\x02&:\x01*\"!/v1/{name=paymentRolls/*}:approve\x12\x86\x01\n" +
+	"\vHandOffRoll\x12&.fupin.subsidies.v1.HandOffRollRequest\x1a\x16.fupin.payroll.v1.Roll\"7\xca\xf3\x18\a\n" +
 	"\x02\x02\x03\x12\x01\x01\x82\xd3\xe4\x93\x02&:\x01*\"!/v1/{name=paymentRolls/*}:handOff\x12\x86\x01\n" +
 	"\n" +
 	"ExportRoll\x12%.fupin.subsidies.v1.ExportRollRequest\x1a\x14.google.api.HttpBody\";\xca\xf3\x18\f\n" +
-	"\x04\x02\x03\x06\a\x12\x04\x01\x02\x03\x05\x82\xd3\xe4\x93\x02\"\x12 /v1/{name=paymentRolls/*}:export\x90\x02\x01\x1a\x04\xd0\xf3\x18\x02B4Z2fupin.dev/proto/gen/fupin/subsidies/v1;subsidiesv1b\x06proto3"
+	"\x04\x02\x03\x06\a\x12\x04\x01\x02\x03\x05\x82\xd3\xe4\x93\x02\"\x12 /v1/{name=paymentRolls/*}:export\x90\x02\x01\x12\x9a\x01\n" +
+	"\x0fReleaseRollLine\x12*.fupin.subsidies.v1.ReleaseRollLineRequest\x1a\x1a.fupin.payroll.v1.RollLine\"?\xca\xf3\x18\a\n" +
+	"\x02\x02\x03\x12\x01\x01\x82\xd3\xe4\x93\x02.:\x01*\")/v1/{parent=paymentRolls/*}/lines:release\x12|\n" +
+	"\x10ListPaymentLines\x12+.fupin.subsidies.v1.ListPaymentLinesRequest\x1a,.fupin.subsidies.v1.ListPaymentLinesResponse\"\r\xca\xf3\x18\x06\n" +
+	"\x01\x06\x12\x01\x06\x90\x02\x01\x1a\x04\xd0\xf3\x18\x02B4Z2fupin.dev/proto/gen/fupin/subsidies/v1;subsidiesv1b\x06proto3"
 
 var (
 	file_fupin_subsidies_v1_rolls_proto_rawDescOnce sync.Once
@@ -1595,71 +907,62 @@ func file_fupin_subsidies_v1_rolls_proto_rawDescGZIP() []byte {
 	return file_fupin_subsidies_v1_rolls_proto_rawDescData
 }
 
-var file_fupin_subsidies_v1_rolls_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_fupin_subsidies_v1_rolls_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_fupin_subsidies_v1_rolls_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_fupin_subsidies_v1_rolls_proto_goTypes = []any{
-	(Program)(0),                  // 0: fupin.subsidies.v1.Program
-	(RollState)(0),                // 1: fupin.subsidies.v1.RollState
-	(RollLineKind)(0),             // 2: fupin.subsidies.v1.RollLineKind
-	(RollExportFormat)(0),         // 3: fupin.subsidies.v1.RollExportFormat
-	(*PaymentRoll)(nil),           // 4: fupin.subsidies.v1.PaymentRoll
-	(*RollTotals)(nil),            // 5: fupin.subsidies.v1.RollTotals
-	(*RollLine)(nil),              // 6: fupin.subsidies.v1.RollLine
-	(*HeldAdjustment)(nil),        // 7: fupin.subsidies.v1.HeldAdjustment
-	(*RollHandedOff)(nil),         // 8: fupin.subsidies.v1.RollHandedOff
-	(*ComputeRollRequest)(nil),    // 9: fupin.subsidies.v1.ComputeRollRequest
-	(*GetRollRequest)(nil),        // 10: fupin.subsidies.v1.GetRollRequest
-	(*ListRollsRequest)(nil),      // 11: fupin.subsidies.v1.ListRollsRequest
-	(*ListRollsResponse)(nil),     // 12: fupin.subsidies.v1.ListRollsResponse
-	(*ListRollLinesRequest)(nil),  // 13: fupin.subsidies.v1.ListRollLinesRequest
-	(*ListRollLinesResponse)(nil), // 14: fupin.subsidies.v1.ListRollLinesResponse
-	(*ApproveRollRequest)(nil),    // 15: fupin.subsidies.v1.ApproveRollRequest
-	(*HandOffRollRequest)(nil),    // 16: fupin.subsidies.v1.HandOffRollRequest
-	(*ExportRollRequest)(nil),     // 17: fupin.subsidies.v1.ExportRollRequest
-	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
-	(*httpbody.HttpBody)(nil),     // 19: google.api.HttpBody
+	(*ComputeRollRequest)(nil),       // 0: fupin.subsidies.v1.ComputeRollRequest
+	(*GetRollRequest)(nil),           // 1: fupin.subsidies.v1.GetRollRequest
+	(*ListRollsRequest)(nil),         // 2: fupin.subsidies.v1.ListRollsRequest
+	(*ListRollsResponse)(nil),        // 3: fupin.subsidies.v1.ListRollsResponse
+	(*ListRollLinesRequest)(nil),     // 4: fupin.subsidies.v1.ListRollLinesRequest
+	(*ListRollLinesResponse)(nil),    // 5: fupin.subsidies.v1.ListRollLinesResponse
+	(*ApproveRollRequest)(nil),       // 6: fupin.subsidies.v1.ApproveRollRequest
+	(*HandOffRollRequest)(nil),       // 7: fupin.subsidies.v1.HandOffRollRequest
+	(*ExportRollRequest)(nil),        // 8: fupin.subsidies.v1.ExportRollRequest
+	(*ReleaseRollLineRequest)(nil),   // 9: fupin.subsidies.v1.ReleaseRollLineRequest
+	(*ListPaymentLinesRequest)(nil),  // 10: fupin.subsidies.v1.ListPaymentLinesRequest
+	(*ListPaymentLinesResponse)(nil), // 11: fupin.subsidies.v1.ListPaymentLinesResponse
+	(v1.Program)(0),                  // 12: fupin.payroll.v1.Program
+	(*v1.Roll)(nil),                  // 13: fupin.payroll.v1.Roll
+	(v1.RollLineKind)(0),             // 14: fupin.payroll.v1.RollLineKind
+	(*v1.RollLine)(nil),              // 15: fupin.payroll.v1.RollLine
+	(v1.RollExportFormat)(0),         // 16: fupin.payroll.v1.RollExportFormat
+	(v1.PayeeKind)(0),                // 17: fupin.payroll.v1.PayeeKind
+	(*httpbody.HttpBody)(nil),        // 18: google.api.HttpBody
 }
 var file_fupin_subsidies_v1_rolls_proto_depIdxs = []int32{
-	0,  // 0: fupin.subsidies.v1.PaymentRoll.program:type_name -> fupin.subsidies.v1.Program
-	1,  // 1: fupin.subsidies.v1.PaymentRoll.state:type_name -> fupin.subsidies.v1.RollState
-	5,  // 2: fupin.subsidies.v1.PaymentRoll.totals:type_name -> fupin.subsidies.v1.RollTotals
-	7,  // 3: fupin.subsidies.v1.PaymentRoll.held:type_name -> fupin.subsidies.v1.HeldAdjustment
-	18, // 4: fupin.subsidies.v1.PaymentRoll.compute_time:type_name -> google.protobuf.Timestamp
-	18, // 5: fupin.subsidies.v1.PaymentRoll.approve_time:type_name -> google.protobuf.Timestamp
-	18, // 6: fupin.subsidies.v1.PaymentRoll.hand_off_time:type_name -> google.protobuf.Timestamp
-	18, // 7: fupin.subsidies.v1.PaymentRoll.create_time:type_name -> google.protobuf.Timestamp
-	18, // 8: fupin.subsidies.v1.PaymentRoll.update_time:type_name -> google.protobuf.Timestamp
-	2,  // 9: fupin.subsidies.v1.RollLine.kind:type_name -> fupin.subsidies.v1.RollLineKind
-	2,  // 10: fupin.subsidies.v1.HeldAdjustment.kind:type_name -> fupin.subsidies.v1.RollLineKind
-	0,  // 11: fupin.subsidies.v1.RollHandedOff.program:type_name -> fupin.subsidies.v1.Program
-	5,  // 12: fupin.subsidies.v1.RollHandedOff.totals:type_name -> fupin.subsidies.v1.RollTotals
-	18, // 13: fupin.subsidies.v1.RollHandedOff.hand_off_time:type_name -> google.protobuf.Timestamp
-	0,  // 14: fupin.subsidies.v1.ComputeRollRequest.program:type_name -> fupin.subsidies.v1.Program
-	0,  // 15: fupin.subsidies.v1.ListRollsRequest.program:type_name -> fupin.subsidies.v1.Program
-	4,  // 16: fupin.subsidies.v1.ListRollsResponse.rolls:type_name -> fupin.subsidies.v1.PaymentRoll
-	2,  // 17: fupin.subsidies.v1.ListRollLinesRequest.kind:type_name -> fupin.subsidies.v1.RollLineKind
-	6,  // 18: fupin.subsidies.v1.ListRollLinesResponse.lines:type_name -> fupin.subsidies.v1.RollLine
-	3,  // 19: fupin.subsidies.v1.ExportRollRequest.format:type_name -> fupin.subsidies.v1.RollExportFormat
-	2,  // 20: fupin.subsidies.v1.ExportRollRequest.kind:type_name -> fupin.subsidies.v1.RollLineKind
-	9,  // 21: fupin.subsidies.v1.PaymentRollService.ComputeRoll:input_type -> fupin.subsidies.v1.ComputeRollRequest
-	10, // 22: fupin.subsidies.v1.PaymentRollService.GetRoll:input_type -> fupin.subsidies.v1.GetRollRequest
-	11, // 23: fupin.subsidies.v1.PaymentRollService.ListRolls:input_type -> fupin.subsidies.v1.ListRollsRequest
-	13, // 24: fupin.subsidies.v1.PaymentRollService.ListRollLines:input_type -> fupin.subsidies.v1.ListRollLinesRequest
-	15, // 25: fupin.subsidies.v1.PaymentRollService.ApproveRoll:input_type -> fupin.subsidies.v1.ApproveRollRequest
-	16, // 26: fupin.subsidies.v1.PaymentRollService.HandOffRoll:input_type -> fupin.subsidies.v1.HandOffRollRequest
-	17, // 27: fupin.subsidies.v1.PaymentRollService.ExportRoll:input_type -> fupin.subsidies.v1.ExportRollRequest
-	4,  // 28: fupin.subsidies.v1.PaymentRollService.ComputeRoll:output_type -> fupin.subsidies.v1.PaymentRoll
-	4,  // 29: fupin.subsidies.v1.PaymentRollService.GetRoll:output_type -> fupin.subsidies.v1.PaymentRoll
-	12, // 30: fupin.subsidies.v1.PaymentRollService.ListRolls:output_type -> fupin.subsidies.v1.ListRollsResponse
-	14, // 31: fupin.subsidies.v1.PaymentRollService.ListRollLines:output_type -> fupin.subsidies.v1.ListRollLinesResponse
-	4,  // 32: fupin.subsidies.v1.PaymentRollService.ApproveRoll:output_type -> fupin.subsidies.v1.PaymentRoll
-	4,  // 33: fupin.subsidies.v1.PaymentRollService.HandOffRoll:output_type -> fupin.subsidies.v1.PaymentRoll
-	19, // 34: fupin.subsidies.v1.PaymentRollService.ExportRoll:output_type -> google.api.HttpBody
-	28, // [28:35] is the sub-list for method output_type
-	21, // [21:28] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	12, // 0: fupin.subsidies.v1.ComputeRollRequest.program:type_name -> fupin.payroll.v1.Program
+	12, // 1: fupin.subsidies.v1.ListRollsRequest.program:type_name -> fupin.payroll.v1.Program
+	13, // 2: fupin.subsidies.v1.ListRollsResponse.rolls:type_name -> fupin.payroll.v1.Roll
+	14, // 3: fupin.subsidies.v1.ListRollLinesRequest.kind:type_name -> fupin.payroll.v1.RollLineKind
+	15, // 4: fupin.subsidies.v1.ListRollLinesResponse.lines:type_name -> fupin.payroll.v1.RollLine
+	16, // 5: fupin.subsidies.v1.ExportRollRequest.format:type_name -> fupin.payroll.v1.RollExportFormat
+	14, // 6: fupin.subsidies.v1.ExportRollRequest.kind:type_name -> fupin.payroll.v1.RollLineKind
+	14, // 7: fupin.subsidies.v1.ReleaseRollLineRequest.kind:type_name -> fupin.payroll.v1.RollLineKind
+	15, // 8: fupin.subsidies.v1.ListPaymentLinesResponse.lines:type_name -> fupin.payroll.v1.RollLine
+	17, // 9: fupin.subsidies.v1.ListPaymentLinesResponse.payee_kind:type_name -> fupin.payroll.v1.PayeeKind
+	0,  // 10: fupin.subsidies.v1.PaymentRollService.ComputeRoll:input_type -> fupin.subsidies.v1.ComputeRollRequest
+	1,  // 11: fupin.subsidies.v1.PaymentRollService.GetRoll:input_type -> fupin.subsidies.v1.GetRollRequest
+	2,  // 12: fupin.subsidies.v1.PaymentRollService.ListRolls:input_type -> fupin.subsidies.v1.ListRollsRequest
+	4,  // 13: fupin.subsidies.v1.PaymentRollService.ListRollLines:input_type -> fupin.subsidies.v1.ListRollLinesRequest
+	6,  // 14: fupin.subsidies.v1.PaymentRollService.ApproveRoll:input_type -> fupin.subsidies.v1.ApproveRollRequest
+	7,  // 15: fupin.subsidies.v1.PaymentRollService.HandOffRoll:input_type -> fupin.subsidies.v1.HandOffRollRequest
+	8,  // 16: fupin.subsidies.v1.PaymentRollService.ExportRoll:input_type -> fupin.subsidies.v1.ExportRollRequest
+	9,  // 17: fupin.subsidies.v1.PaymentRollService.ReleaseRollLine:input_type -> fupin.subsidies.v1.ReleaseRollLineRequest
+	10, // 18: fupin.subsidies.v1.PaymentRollService.ListPaymentLines:input_type -> fupin.subsidies.v1.ListPaymentLinesRequest
+	13, // 19: fupin.subsidies.v1.PaymentRollService.ComputeRoll:output_type -> fupin.payroll.v1.Roll
+	13, // 20: fupin.subsidies.v1.PaymentRollService.GetRoll:output_type -> fupin.payroll.v1.Roll
+	3,  // 21: fupin.subsidies.v1.PaymentRollService.ListRolls:output_type -> fupin.subsidies.v1.ListRollsResponse
+	5,  // 22: fupin.subsidies.v1.PaymentRollService.ListRollLines:output_type -> fupin.subsidies.v1.ListRollLinesResponse
+	13, // 23: fupin.subsidies.v1.PaymentRollService.ApproveRoll:output_type -> fupin.payroll.v1.Roll
+	13, // 24: fupin.subsidies.v1.PaymentRollService.HandOffRoll:output_type -> fupin.payroll.v1.Roll
+	18, // 25: fupin.subsidies.v1.PaymentRollService.ExportRoll:output_type -> google.api.HttpBody
+	15, // 26: fupin.subsidies.v1.PaymentRollService.ReleaseRollLine:output_type -> fupin.payroll.v1.RollLine
+	11, // 27: fupin.subsidies.v1.PaymentRollService.ListPaymentLines:output_type -> fupin.subsidies.v1.ListPaymentLinesResponse
+	19, // [19:28] is the sub-list for method output_type
+	10, // [10:19] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_fupin_subsidies_v1_rolls_proto_init() }
@@ -1672,14 +975,13 @@ func file_fupin_subsidies_v1_rolls_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fupin_subsidies_v1_rolls_proto_rawDesc), len(file_fupin_subsidies_v1_rolls_proto_rawDesc)),
-			NumEnums:      4,
-			NumMessages:   14,
+			NumEnums:      0,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_fupin_subsidies_v1_rolls_proto_goTypes,
 		DependencyIndexes: file_fupin_subsidies_v1_rolls_proto_depIdxs,
-		EnumInfos:         file_fupin_subsidies_v1_rolls_proto_enumTypes,
 		MessageInfos:      file_fupin_subsidies_v1_rolls_proto_msgTypes,
 	}.Build()
 	File_fupin_subsidies_v1_rolls_proto = out.File

@@ -332,6 +332,51 @@ func local_request_PaymentRollService_ExportRoll_0(ctx context.Context, marshale
 	return msg, metadata, err
 }
 
+func request_PaymentRollService_ReleaseRollLine_0(ctx context.Context, marshaler runtime.Marshaler, client PaymentRollServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ReleaseRollLineRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	val, ok := pathParams["parent"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "parent")
+	}
+	protoReq.Parent, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "parent", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.ReleaseRollLine(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_PaymentRollService_ReleaseRollLine_0(ctx context.Context, marshaler runtime.Marshaler, server PaymentRollServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ReleaseRollLineRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	val, ok := pathParams["parent"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "parent")
+	}
+	protoReq.Parent, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "parent", err)
+	}
+	msg, err := server.ReleaseRollLine(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 // RegisterPaymentRollServiceHandlerServer registers the http handlers for service PaymentRollService to "mux".
 // UnaryRPC     :call PaymentRollServiceServer directly.
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
@@ -477,6 +522,26 @@ func RegisterPaymentRollServiceHandlerServer(ctx context.Context, mux *runtime.S
 			return
 		}
 		forward_PaymentRollService_ExportRoll_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodPost, pattern_PaymentRollService_ReleaseRollLine_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/fupin.subsidies.v1.PaymentRollService/ReleaseRollLine", runtime.WithHTTPPathPattern("/v1/{parent=paymentRolls/*}/lines:release"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_PaymentRollService_ReleaseRollLine_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_PaymentRollService_ReleaseRollLine_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
 
 	return nil
@@ -637,25 +702,44 @@ func RegisterPaymentRollServiceHandlerClient(ctx context.Context, mux *runtime.S
 		}
 		forward_PaymentRollService_ExportRoll_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodPost, pattern_PaymentRollService_ReleaseRollLine_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/fupin.subsidies.v1.PaymentRollService/ReleaseRollLine", runtime.WithHTTPPathPattern("/v1/{parent=paymentRolls/*}/lines:release"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_PaymentRollService_ReleaseRollLine_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_PaymentRollService_ReleaseRollLine_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	return nil
 }
 
 var (
-	pattern_PaymentRollService_ComputeRoll_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "paymentRolls"}, "compute"))
-	pattern_PaymentRollService_GetRoll_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "paymentRolls", "name"}, ""))
-	pattern_PaymentRollService_ListRolls_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "paymentRolls"}, ""))
-	pattern_PaymentRollService_ListRollLines_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "paymentRolls", "parent", "lines"}, ""))
-	pattern_PaymentRollService_ApproveRoll_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "paymentRolls", "name"}, "approve"))
-	pattern_PaymentRollService_HandOffRoll_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "paymentRolls", "name"}, "handOff"))
-	pattern_PaymentRollService_ExportRoll_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "paymentRolls", "name"}, "export"))
+	pattern_PaymentRollService_ComputeRoll_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "paymentRolls"}, "compute"))
+	pattern_PaymentRollService_GetRoll_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "paymentRolls", "name"}, ""))
+	pattern_PaymentRollService_ListRolls_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "paymentRolls"}, ""))
+	pattern_PaymentRollService_ListRollLines_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "paymentRolls", "parent", "lines"}, ""))
+	pattern_PaymentRollService_ApproveRoll_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "paymentRolls", "name"}, "approve"))
+	pattern_PaymentRollService_HandOffRoll_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "paymentRolls", "name"}, "handOff"))
+	pattern_PaymentRollService_ExportRoll_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "paymentRolls", "name"}, "export"))
+	pattern_PaymentRollService_ReleaseRollLine_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "paymentRolls", "parent", "lines"}, "release"))
 )
 
 var (
-	forward_PaymentRollService_ComputeRoll_0   = runtime.ForwardResponseMessage
-	forward_PaymentRollService_GetRoll_0       = runtime.ForwardResponseMessage
-	forward_PaymentRollService_ListRolls_0     = runtime.ForwardResponseMessage
-	forward_PaymentRollService_ListRollLines_0 = runtime.ForwardResponseMessage
-	forward_PaymentRollService_ApproveRoll_0   = runtime.ForwardResponseMessage
-	forward_PaymentRollService_HandOffRoll_0   = runtime.ForwardResponseMessage
-	forward_PaymentRollService_ExportRoll_0    = runtime.ForwardResponseMessage
+	forward_PaymentRollService_ComputeRoll_0     = runtime.ForwardResponseMessage
+	forward_PaymentRollService_GetRoll_0         = runtime.ForwardResponseMessage
+	forward_PaymentRollService_ListRolls_0       = runtime.ForwardResponseMessage
+	forward_PaymentRollService_ListRollLines_0   = runtime.ForwardResponseMessage
+	forward_PaymentRollService_ApproveRoll_0     = runtime.ForwardResponseMessage
+	forward_PaymentRollService_HandOffRoll_0     = runtime.ForwardResponseMessage
+	forward_PaymentRollService_ExportRoll_0      = runtime.ForwardResponseMessage
+	forward_PaymentRollService_ReleaseRollLine_0 = runtime.ForwardResponseMessage
 )

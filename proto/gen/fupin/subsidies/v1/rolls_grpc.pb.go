@@ -8,6 +8,7 @@ package subsidiesv1
 
 import (
 	context "context"
+	v1 "fupin.dev/proto/gen/fupin/payroll/v1"
 	httpbody "google.golang.org/genproto/googleapis/api/httpbody"
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
@@ -20,13 +21,15 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	PaymentRollService_ComputeRoll_FullMethodName   = "/fupin.subsidies.v1.PaymentRollService/ComputeRoll"
-	PaymentRollService_GetRoll_FullMethodName       = "/fupin.subsidies.v1.PaymentRollService/GetRoll"
-	PaymentRollService_ListRolls_FullMethodName     = "/fupin.subsidies.v1.PaymentRollService/ListRolls"
-	PaymentRollService_ListRollLines_FullMethodName = "/fupin.subsidies.v1.PaymentRollService/ListRollLines"
-	PaymentRollService_ApproveRoll_FullMethodName   = "/fupin.subsidies.v1.PaymentRollService/ApproveRoll"
-	PaymentRollService_HandOffRoll_FullMethodName   = "/fupin.subsidies.v1.PaymentRollService/HandOffRoll"
-	PaymentRollService_ExportRoll_FullMethodName    = "/fupin.subsidies.v1.PaymentRollService/ExportRoll"
+	PaymentRollService_ComputeRoll_FullMethodName      = "/fupin.subsidies.v1.PaymentRollService/ComputeRoll"
+	PaymentRollService_GetRoll_FullMethodName          = "/fupin.subsidies.v1.PaymentRollService/GetRoll"
+	PaymentRollService_ListRolls_FullMethodName        = "/fupin.subsidies.v1.PaymentRollService/ListRolls"
+	PaymentRollService_ListRollLines_FullMethodName    = "/fupin.subsidies.v1.PaymentRollService/ListRollLines"
+	PaymentRollService_ApproveRoll_FullMethodName      = "/fupin.subsidies.v1.PaymentRollService/ApproveRoll"
+	PaymentRollService_HandOffRoll_FullMethodName      = "/fupin.subsidies.v1.PaymentRollService/HandOffRoll"
+	PaymentRollService_ExportRoll_FullMethodName       = "/fupin.subsidies.v1.PaymentRollService/ExportRoll"
+	PaymentRollService_ReleaseRollLine_FullMethodName  = "/fupin.subsidies.v1.PaymentRollService/ReleaseRollLine"
+	PaymentRollService_ListPaymentLines_FullMethodName = "/fupin.subsidies.v1.PaymentRollService/ListPaymentLines"
 )
 
 // PaymentRollServiceClient is the client API for PaymentRollService service.
@@ -36,14 +39,20 @@ const (
 // PaymentRollService keeps the monthly payment rolls (发放名册): per program and month, the list of what
 // each beneficiary is paid, computed from the entitlements the programs' decisions leave behind.
 //
+// The roll is the platform's payroll (services/platform/payroll; messages in fupin.payroll.v1), which
+// every paying department uses under its own prefix; this service pays 民政's and 残联's programs.
 // A roll goes draft (草稿) → approved (已审核) → handed off (已移交财政). Its lines are unique across all
-// rolls on (program, beneficiary, period month, kind):
+// rolls on (program, beneficiary, period month, kind, attempt):
 //   - regular (正常发放): the roll's own month, the amount the entitlements in force that month give;
 //   - back pay (补发): an earlier month, from the program's first roll month on, that an entitlement
 //     covers (or covers with a larger amount) but approved rolls paid less: amount = due − paid;
 //   - recovery (追回): an earlier month that approved rolls paid but no entitlement covers any more (a
 //     death, a revoked certificate) or covers with a smaller amount: negative amount = due − paid.
+//   - reissue (重发): a line of an earlier roll funds reported failed and the department released
+//     (ReleaseRollLine): the same period and amount, the period's next attempt (1, 2, …).
 //
+// Funds reports each line's payment (sent, paid, failed) on its own change feed, which this service
+// follows; until then a handed-off line counts as paid when later rolls compute 补发 and 追回.
 // A correction that would need a second line of the same kind for the same month is not paid
 // automatically: the roll lists it under `held` (待人工处理) every time it is computed until it is
 // settled by hand.
@@ -63,10 +72,10 @@ type PaymentRollServiceClient interface {
 	// lock is taken before the request's transaction and released after its commit: a computation of the
 	// same roll on another replica waits for it (then recomputes the committed draft and answers the same
 	// roll); a lock not taken within 30 s is UNAVAILABLE `ROLL_BUSY`.
-	ComputeRoll(ctx context.Context, in *ComputeRollRequest, opts ...grpc.CallOption) (*PaymentRoll, error)
+	ComputeRoll(ctx context.Context, in *ComputeRollRequest, opts ...grpc.CallOption) (*v1.Roll, error)
 	// GetRoll returns a roll with its totals and held corrections within the caller's region scope (a
 	// township officer sees the township's totals, as its lines); the county sees the whole roll.
-	GetRoll(ctx context.Context, in *GetRollRequest, opts ...grpc.CallOption) (*PaymentRoll, error)
+	GetRoll(ctx context.Context, in *GetRollRequest, opts ...grpc.CallOption) (*v1.Roll, error)
 	// ListRolls lists rolls, newest month first, optionally of one program; totals and held corrections are
 	// within the caller's region scope, as GetRoll's.
 	ListRolls(ctx context.Context, in *ListRollsRequest, opts ...grpc.CallOption) (*ListRollsResponse, error)
@@ -76,15 +85,27 @@ type PaymentRollServiceClient interface {
 	// ApproveRoll approves a draft (审核): from then on it never changes. Only a county admin of the
 	// program's department; an etag, when given, must be the roll's current one, so what is approved is
 	// what the approver reviewed.
-	ApproveRoll(ctx context.Context, in *ApproveRollRequest, opts ...grpc.CallOption) (*PaymentRoll, error)
+	ApproveRoll(ctx context.Context, in *ApproveRollRequest, opts ...grpc.CallOption) (*v1.Roll, error)
 	// HandOffRoll hands an approved roll to 财政 (移交财政): marks it handed off and appends the change
 	// `roll.handed_off` (payload RollHandedOff, with the totals) to the service's change feed in the same
 	// transaction, for the funds service to follow.
-	HandOffRoll(ctx context.Context, in *HandOffRollRequest, opts ...grpc.CallOption) (*PaymentRoll, error)
+	HandOffRoll(ctx context.Context, in *HandOffRollRequest, opts ...grpc.CallOption) (*v1.Roll, error)
 	// ExportRoll returns the roll's lines inside the caller's scope as a file (CSV in UTF-8 with a byte
 	// order mark, or XLSX) with Chinese headers: names masked, person and household ids, never a 身份证号.
 	// Over REST the body is the file itself.
 	ExportRoll(ctx context.Context, in *ExportRollRequest, opts ...grpc.CallOption) (*httpbody.HttpBody, error)
+	// ReleaseRollLine releases a line funds reported failed (放行重发), once the department has fixed the
+	// cause (an account corrected, a payee confirmed): the next roll computed carries a reissue line (重发)
+	// of the same period and amount, the line's next attempt, linked to it. Refused with
+	// FAILED_PRECONDITION `LINE_NOT_FAILED` unless the line's payment state is failed and it was not
+	// released before, or when it is a recovery. Only a county admin of the program's department; audited
+	// with the reason.
+	ReleaseRollLine(ctx context.Context, in *ReleaseRollLineRequest, opts ...grpc.CallOption) (*v1.RollLine, error)
+	// ListPaymentLines is how funds (财政) pulls a handed-off roll's lines, by page, with its service
+	// identity, for any program this service pays: every line in the roll's order with the program's code
+	// and the payee kind. Refused with FAILED_PRECONDITION `ROLL_NOT_HANDED_OFF` before hand-off. gRPC
+	// only (a service's method has no REST route); audited (a read of the payees of a whole roll).
+	ListPaymentLines(ctx context.Context, in *ListPaymentLinesRequest, opts ...grpc.CallOption) (*ListPaymentLinesResponse, error)
 }
 
 type paymentRollServiceClient struct {
@@ -95,9 +116,9 @@ func NewPaymentRollServiceClient(cc grpc.ClientConnInterface) PaymentRollService
 	return &paymentRollServiceClient{cc}
 }
 
-func (c *paymentRollServiceClient) ComputeRoll(ctx context.Context, in *ComputeRollRequest, opts ...grpc.CallOption) (*PaymentRoll, error) {
+func (c *paymentRollServiceClient) ComputeRoll(ctx context.Context, in *ComputeRollRequest, opts ...grpc.CallOption) (*v1.Roll, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(PaymentRoll)
+	out := new(v1.Roll)
 	err := c.cc.Invoke(ctx, PaymentRollService_ComputeRoll_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -105,9 +126,9 @@ func (c *paymentRollServiceClient) ComputeRoll(ctx context.Context, in *ComputeR
 	return out, nil
 }
 
-func (c *paymentRollServiceClient) GetRoll(ctx context.Context, in *GetRollRequest, opts ...grpc.CallOption) (*PaymentRoll, error) {
+func (c *paymentRollServiceClient) GetRoll(ctx context.Context, in *GetRollRequest, opts ...grpc.CallOption) (*v1.Roll, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(PaymentRoll)
+	out := new(v1.Roll)
 	err := c.cc.Invoke(ctx, PaymentRollService_GetRoll_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -135,9 +156,9 @@ func (c *paymentRollServiceClient) ListRollLines(ctx context.Context, in *ListRo
 	return out, nil
 }
 
-func (c *paymentRollServiceClient) ApproveRoll(ctx context.Context, in *ApproveRollRequest, opts ...grpc.CallOption) (*PaymentRoll, error) {
+func (c *paymentRollServiceClient) ApproveRoll(ctx context.Context, in *ApproveRollRequest, opts ...grpc.CallOption) (*v1.Roll, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(PaymentRoll)
+	out := new(v1.Roll)
 	err := c.cc.Invoke(ctx, PaymentRollService_ApproveRoll_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -145,9 +166,9 @@ func (c *paymentRollServiceClient) ApproveRoll(ctx context.Context, in *ApproveR
 	return out, nil
 }
 
-func (c *paymentRollServiceClient) HandOffRoll(ctx context.Context, in *HandOffRollRequest, opts ...grpc.CallOption) (*PaymentRoll, error) {
+func (c *paymentRollServiceClient) HandOffRoll(ctx context.Context, in *HandOffRollRequest, opts ...grpc.CallOption) (*v1.Roll, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(PaymentRoll)
+	out := new(v1.Roll)
 	err := c.cc.Invoke(ctx, PaymentRollService_HandOffRoll_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -165,6 +186,26 @@ func (c *paymentRollServiceClient) ExportRoll(ctx context.Context, in *ExportRol
 	return out, nil
 }
 
+func (c *paymentRollServiceClient) ReleaseRollLine(ctx context.Context, in *ReleaseRollLineRequest, opts ...grpc.CallOption) (*v1.RollLine, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.RollLine)
+	err := c.cc.Invoke(ctx, PaymentRollService_ReleaseRollLine_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *paymentRollServiceClient) ListPaymentLines(ctx context.Context, in *ListPaymentLinesRequest, opts ...grpc.CallOption) (*ListPaymentLinesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListPaymentLinesResponse)
+	err := c.cc.Invoke(ctx, PaymentRollService_ListPaymentLines_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PaymentRollServiceServer is the server API for PaymentRollService service.
 // All implementations must embed UnimplementedPaymentRollServiceServer
 // for forward compatibility.
@@ -172,14 +213,20 @@ func (c *paymentRollServiceClient) ExportRoll(ctx context.Context, in *ExportRol
 // PaymentRollService keeps the monthly payment rolls (发放名册): per program and month, the list of what
 // each beneficiary is paid, computed from the entitlements the programs' decisions leave behind.
 //
+// The roll is the platform's payroll (services/platform/payroll; messages in fupin.payroll.v1), which
+// every paying department uses under its own prefix; this service pays 民政's and 残联's programs.
 // A roll goes draft (草稿) → approved (已审核) → handed off (已移交财政). Its lines are unique across all
-// rolls on (program, beneficiary, period month, kind):
+// rolls on (program, beneficiary, period month, kind, attempt):
 //   - regular (正常发放): the roll's own month, the amount the entitlements in force that month give;
 //   - back pay (补发): an earlier month, from the program's first roll month on, that an entitlement
 //     covers (or covers with a larger amount) but approved rolls paid less: amount = due − paid;
 //   - recovery (追回): an earlier month that approved rolls paid but no entitlement covers any more (a
 //     death, a revoked certificate) or covers with a smaller amount: negative amount = due − paid.
+//   - reissue (重发): a line of an earlier roll funds reported failed and the department released
+//     (ReleaseRollLine): the same period and amount, the period's next attempt (1, 2, …).
 //
+// Funds reports each line's payment (sent, paid, failed) on its own change feed, which this service
+// follows; until then a handed-off line counts as paid when later rolls compute 补发 and 追回.
 // A correction that would need a second line of the same kind for the same month is not paid
 // automatically: the roll lists it under `held` (待人工处理) every time it is computed until it is
 // settled by hand.
@@ -199,10 +246,10 @@ type PaymentRollServiceServer interface {
 	// lock is taken before the request's transaction and released after its commit: a computation of the
 	// same roll on another replica waits for it (then recomputes the committed draft and answers the same
 	// roll); a lock not taken within 30 s is UNAVAILABLE `ROLL_BUSY`.
-	ComputeRoll(context.Context, *ComputeRollRequest) (*PaymentRoll, error)
+	ComputeRoll(context.Context, *ComputeRollRequest) (*v1.Roll, error)
 	// GetRoll returns a roll with its totals and held corrections within the caller's region scope (a
 	// township officer sees the township's totals, as its lines); the county sees the whole roll.
-	GetRoll(context.Context, *GetRollRequest) (*PaymentRoll, error)
+	GetRoll(context.Context, *GetRollRequest) (*v1.Roll, error)
 	// ListRolls lists rolls, newest month first, optionally of one program; totals and held corrections are
 	// within the caller's region scope, as GetRoll's.
 	ListRolls(context.Context, *ListRollsRequest) (*ListRollsResponse, error)
@@ -212,15 +259,27 @@ type PaymentRollServiceServer interface {
 	// ApproveRoll approves a draft (审核): from then on it never changes. Only a county admin of the
 	// program's department; an etag, when given, must be the roll's current one, so what is approved is
 	// what the approver reviewed.
-	ApproveRoll(context.Context, *ApproveRollRequest) (*PaymentRoll, error)
+	ApproveRoll(context.Context, *ApproveRollRequest) (*v1.Roll, error)
 	// HandOffRoll hands an approved roll to 财政 (移交财政): marks it handed off and appends the change
 	// `roll.handed_off` (payload RollHandedOff, with the totals) to the service's change feed in the same
 	// transaction, for the funds service to follow.
-	HandOffRoll(context.Context, *HandOffRollRequest) (*PaymentRoll, error)
+	HandOffRoll(context.Context, *HandOffRollRequest) (*v1.Roll, error)
 	// ExportRoll returns the roll's lines inside the caller's scope as a file (CSV in UTF-8 with a byte
 	// order mark, or XLSX) with Chinese headers: names masked, person and household ids, never a 身份证号.
 	// Over REST the body is the file itself.
 	ExportRoll(context.Context, *ExportRollRequest) (*httpbody.HttpBody, error)
+	// ReleaseRollLine releases a line funds reported failed (放行重发), once the department has fixed the
+	// cause (an account corrected, a payee confirmed): the next roll computed carries a reissue line (重发)
+	// of the same period and amount, the line's next attempt, linked to it. Refused with
+	// FAILED_PRECONDITION `LINE_NOT_FAILED` unless the line's payment state is failed and it was not
+	// released before, or when it is a recovery. Only a county admin of the program's department; audited
+	// with the reason.
+	ReleaseRollLine(context.Context, *ReleaseRollLineRequest) (*v1.RollLine, error)
+	// ListPaymentLines is how funds (财政) pulls a handed-off roll's lines, by page, with its service
+	// identity, for any program this service pays: every line in the roll's order with the program's code
+	// and the payee kind. Refused with FAILED_PRECONDITION `ROLL_NOT_HANDED_OFF` before hand-off. gRPC
+	// only (a service's method has no REST route); audited (a read of the payees of a whole roll).
+	ListPaymentLines(context.Context, *ListPaymentLinesRequest) (*ListPaymentLinesResponse, error)
 	mustEmbedUnimplementedPaymentRollServiceServer()
 }
 
@@ -231,10 +290,10 @@ type PaymentRollServiceServer interface {
 // pointer dereference when methods are called.
 type UnimplementedPaymentRollServiceServer struct{}
 
-func (UnimplementedPaymentRollServiceServer) ComputeRoll(context.Context, *ComputeRollRequest) (*PaymentRoll, error) {
+func (UnimplementedPaymentRollServiceServer) ComputeRoll(context.Context, *ComputeRollRequest) (*v1.Roll, error) {
 	return nil, status.Error(codes.Unimplemented, "method ComputeRoll not implemented")
 }
-func (UnimplementedPaymentRollServiceServer) GetRoll(context.Context, *GetRollRequest) (*PaymentRoll, error) {
+func (UnimplementedPaymentRollServiceServer) GetRoll(context.Context, *GetRollRequest) (*v1.Roll, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetRoll not implemented")
 }
 func (UnimplementedPaymentRollServiceServer) ListRolls(context.Context, *ListRollsRequest) (*ListRollsResponse, error) {
@@ -243,14 +302,20 @@ func (UnimplementedPaymentRollServiceServer) ListRolls(context.Context, *ListRol
 func (UnimplementedPaymentRollServiceServer) ListRollLines(context.Context, *ListRollLinesRequest) (*ListRollLinesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListRollLines not implemented")
 }
-func (UnimplementedPaymentRollServiceServer) ApproveRoll(context.Context, *ApproveRollRequest) (*PaymentRoll, error) {
+func (UnimplementedPaymentRollServiceServer) ApproveRoll(context.Context, *ApproveRollRequest) (*v1.Roll, error) {
 	return nil, status.Error(codes.Unimplemented, "method ApproveRoll not implemented")
 }
-func (UnimplementedPaymentRollServiceServer) HandOffRoll(context.Context, *HandOffRollRequest) (*PaymentRoll, error) {
+func (UnimplementedPaymentRollServiceServer) HandOffRoll(context.Context, *HandOffRollRequest) (*v1.Roll, error) {
 	return nil, status.Error(codes.Unimplemented, "method HandOffRoll not implemented")
 }
 func (UnimplementedPaymentRollServiceServer) ExportRoll(context.Context, *ExportRollRequest) (*httpbody.HttpBody, error) {
 	return nil, status.Error(codes.Unimplemented, "method ExportRoll not implemented")
+}
+func (UnimplementedPaymentRollServiceServer) ReleaseRollLine(context.Context, *ReleaseRollLineRequest) (*v1.RollLine, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReleaseRollLine not implemented")
+}
+func (UnimplementedPaymentRollServiceServer) ListPaymentLines(context.Context, *ListPaymentLinesRequest) (*ListPaymentLinesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListPaymentLines not implemented")
 }
 func (UnimplementedPaymentRollServiceServer) mustEmbedUnimplementedPaymentRollServiceServer() {}
 func (UnimplementedPaymentRollServiceServer) testEmbeddedByValue()                            {}
@@ -399,6 +464,42 @@ func _PaymentRollService_ExportRoll_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PaymentRollService_ReleaseRollLine_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReleaseRollLineRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PaymentRollServiceServer).ReleaseRollLine(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PaymentRollService_ReleaseRollLine_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PaymentRollServiceServer).ReleaseRollLine(ctx, req.(*ReleaseRollLineRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PaymentRollService_ListPaymentLines_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListPaymentLinesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PaymentRollServiceServer).ListPaymentLines(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PaymentRollService_ListPaymentLines_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PaymentRollServiceServer).ListPaymentLines(ctx, req.(*ListPaymentLinesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // PaymentRollService_ServiceDesc is the grpc.ServiceDesc for PaymentRollService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -433,6 +534,14 @@ var PaymentRollService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ExportRoll",
 			Handler:    _PaymentRollService_ExportRoll_Handler,
+		},
+		{
+			MethodName: "ReleaseRollLine",
+			Handler:    _PaymentRollService_ReleaseRollLine_Handler,
+		},
+		{
+			MethodName: "ListPaymentLines",
+			Handler:    _PaymentRollService_ListPaymentLines_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1,4 +1,4 @@
-package api
+package payroll
 
 import (
 	"bytes"
@@ -7,25 +7,16 @@ import (
 	"strconv"
 	"strings"
 
-	"fupin.dev/services/subsidies/internal/domain"
 	"github.com/xuri/excelize/v2"
 )
 
-const xlsxContentType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+// XLSXContentType is the media type of an exported XLSX roll.
+const XLSXContentType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 // rollExportHeader are the columns of an exported roll, in the users' terms. There is no 身份证号 column:
 // persons appear by masked name and by identification's person id.
 var rollExportHeader = []string{"序号", "项目", "发放月份", "行政区划代码", "户编号", "人员编号", "姓名",
 	"发放类型", "所属月份", "金额(分)", "金额(元)", "依据", "待遇编号"}
-
-// programLabels name the programs on exports.
-var programLabels = map[domain.Program]string{
-	domain.ProgramDibao:               "低保",
-	domain.ProgramDestitute:           "特困供养",
-	domain.ProgramTemporaryAssistance: "临时救助",
-	domain.ProgramLivingSubsidy:       "困难残疾人生活补贴",
-	domain.ProgramCareSubsidy:         "重度残疾人护理补贴",
-}
 
 // yuan writes fen as 元 with two decimals, from the integer (never through a float).
 func yuan(fen int64) string {
@@ -36,14 +27,14 @@ func yuan(fen int64) string {
 	return fmt.Sprintf("%s%d.%02d", sign, fen/100, fen%100)
 }
 
-func rollExportRow(i int, l *domain.ExportLine) []string {
-	return []string{strconv.Itoa(i + 1), programLabels[l.Program], l.RollMonth, l.RegionCode, l.HouseholdID, l.PersonID,
+func rollExportRow(i int, l *ExportLine) []string {
+	return []string{strconv.Itoa(i + 1), l.Program.label(), l.RollMonth, l.RegionCode, l.HouseholdID, l.PersonID,
 		l.NameMasked, l.Kind.Label(), l.Period, strconv.FormatInt(l.AmountFen, 10), yuan(l.AmountFen), l.Reason,
 		strings.Join(l.EntitlementIDs, ",")}
 }
 
-// rollCSV writes the lines as CSV in UTF-8 with a byte order mark, which Excel needs to read Chinese.
-func rollCSV(lines []domain.ExportLine) []byte {
+// RollCSV writes the lines as CSV in UTF-8 with a byte order mark, which Excel needs to read Chinese.
+func RollCSV(lines []ExportLine) []byte {
 	var b bytes.Buffer
 	b.WriteString("\uFEFF")
 	w := csv.NewWriter(&b)
@@ -55,12 +46,12 @@ func rollCSV(lines []domain.ExportLine) []byte {
 	return b.Bytes()
 }
 
-// rollXLSX writes the lines as one sheet named for the roll, with the stream writer (constant memory per
+// RollXLSX writes the lines as one sheet named for the roll, with the stream writer (constant memory per
 // row), amounts in 分 as numbers so the sheet can sum them.
-func rollXLSX(roll *domain.Roll, lines []domain.ExportLine) ([]byte, error) {
+func RollXLSX(roll *Roll, lines []ExportLine) ([]byte, error) {
 	f := excelize.NewFile()
 	defer f.Close()
-	sheet := programLabels[roll.Program] + roll.Month
+	sheet := roll.Program.label() + roll.Month
 	if err := f.SetSheetName("Sheet1", sheet); err != nil {
 		return nil, err
 	}

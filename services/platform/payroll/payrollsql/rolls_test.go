@@ -1,4 +1,4 @@
-package store_test
+package payrollsql_test
 
 import (
 	"context"
@@ -10,22 +10,23 @@ import (
 	"testing"
 	"time"
 
-	subsidiesv1 "fupin.dev/proto/gen/fupin/subsidies/v1"
+	payrollv1 "fupin.dev/proto/gen/fupin/payroll/v1"
 	"fupin.dev/services/platform/apperr"
 	"fupin.dev/services/platform/bizdate"
+	"fupin.dev/services/platform/migrations"
 	"fupin.dev/services/platform/outbox"
+	"fupin.dev/services/platform/payroll"
+	"fupin.dev/services/platform/payroll/payrollsql"
 	"fupin.dev/services/platform/policy"
 	"fupin.dev/services/platform/sqldb"
 	"fupin.dev/services/platform/sqldb/sqldbtest"
-	"fupin.dev/services/subsidies/internal/domain"
-	"fupin.dev/services/subsidies/internal/store"
 )
 
 // computeDay is a policy with one value: the roll's compute day.
 type computeDay int
 
 func (d computeDay) Decode(parameter, _ string, _ time.Time, into any) (policy.Value, error) {
-	if parameter != domain.ParamRollComputeDay {
+	if parameter != paramComputeDay {
 		return policy.Value{}, policy.ErrNotFound
 	}
 	raw := json.RawMessage(fmt.Sprint(int(d)))
@@ -43,8 +44,8 @@ func (l *counterLocks) Lock(context.Context, string) (int64, func(), error) {
 
 // rollFixture is a store with the roll use cases on a movable clock.
 type rollFixture struct {
-	s     *store.Store
-	rolls *domain.Rolls
+	s     *payrollsql.Store
+	rolls *payroll.Rolls
 	now   time.Time
 	at    time.Time
 }
@@ -54,16 +55,16 @@ func newRollFixture(t *testing.T, d sqldb.Dialect) *rollFixture {
 	now := time.UnixMicro(time.Date(2026, 6, 25, 10, 0, 0, 0, bizdate.Location).UnixMicro())
 	f := &rollFixture{s: newStore(t, d), now: now}
 	f.at = f.now
-	f.rolls = domain.NewRolls(f.s, &counterLocks{n: 1000}, computeDay(20), func() time.Time { return f.now })
+	f.rolls = payroll.NewRolls(subsidiesConfig, f.s, &counterLocks{n: 1000}, computeDay(20), func() time.Time { return f.now })
 	return f
 }
 
-var civil = domain.RollCaller{Actor: "u-civil", Department: domain.DepartmentCivilAffairs}
+var civil = payroll.RollCaller{Actor: "u-civil", Department: payroll.DepartmentCivilAffairs}
 
 func (f *rollFixture) grant(t *testing.T, id, beneficiary, region, from, to string, fen int64) {
 	t.Helper()
 	f.at = f.at.Add(time.Second)
-	e := &domain.Entitlement{ID: id, Program: domain.ProgramDibao, Beneficiary: beneficiary, HouseholdID: beneficiary[len("households/"):],
+	e := &payroll.Entitlement{ID: id, Program: payroll.ProgramDibao, Beneficiary: beneficiary, HouseholdID: beneficiary[len("households/"):],
 		RegionCode: region, Source: "dibaoCases/" + id, FromMonth: from, ToMonth: to, AmountFen: fen, Covered: 1,
 		Reason: "低保审批", CreateTime: f.at, UpdateTime: f.at}
 	if err := f.s.GrantEntitlement(t.Context(), e); err != nil {
@@ -71,9 +72,9 @@ func (f *rollFixture) grant(t *testing.T, id, beneficiary, region, from, to stri
 	}
 }
 
-func (f *rollFixture) compute(t *testing.T, month string, token int64) *domain.Roll {
+func (f *rollFixture) compute(t *testing.T, month string, token int64) *payroll.Roll {
 	t.Helper()
-	r, err := f.rolls.Compute(t.Context(), civil, domain.ProgramDibao, month, token)
+	r, err := f.rolls.Compute(t.Context(), civil, payroll.ProgramDibao, month, token)
 	if err != nil {
 		t.Fatalf("compute %s: %v", month, err)
 	}
@@ -82,17 +83,17 @@ func (f *rollFixture) compute(t *testing.T, month string, token int64) *domain.R
 
 func (f *rollFixture) approve(t *testing.T, month string) {
 	t.Helper()
-	if _, err := f.rolls.Approve(t.Context(), civil, domain.RollID(domain.ProgramDibao, month), ""); err != nil {
+	if _, err := f.rolls.Approve(t.Context(), civil, payroll.RollID(payroll.ProgramDibao, month), ""); err != nil {
 		t.Fatalf("approve %s: %v", month, err)
 	}
 }
 
-func (f *rollFixture) lines(t *testing.T, month string, q domain.RollLineQuery) []domain.RollLine {
+func (f *rollFixture) lines(t *testing.T, month string, q payroll.RollLineQuery) []payroll.RollLine {
 	t.Helper()
 	if q.Limit == 0 {
 		q.Limit = 1000
 	}
-	ls, err := f.rolls.Lines(t.Context(), civil, domain.RollID(domain.ProgramDibao, month), q)
+	ls, err := f.rolls.Lines(t.Context(), civil, payroll.RollID(payroll.ProgramDibao, month), q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +104,7 @@ func (f *rollFixture) lines(t *testing.T, month string, q domain.RollLineQuery) 
 // approves the rolls of March and April and computes May's, reducing March after each approval: the first
 // reduction (to 900 元) is recovered in April; the second (to 600 元) would need a second recovery of
 // March, so May's roll holds it. It returns May's roll.
-func (f *rollFixture) reduceMarchTwice(t *testing.T) *domain.Roll {
+func (f *rollFixture) reduceMarchTwice(t *testing.T) *payroll.Roll {
 	t.Helper()
 	f.grant(t, "e1", "households/h1", "990001001001", "2026-01", "", 120000)
 	f.compute(t, "2026-03", 1)
@@ -140,21 +141,21 @@ func TestRollStore(t *testing.T) {
 
 		t.Run("the first roll pays its month only", func(t *testing.T) {
 			r := f.compute(t, "2026-04", 10)
-			want := domain.RollTotals{Lines: 2, AmountFen: 200000, Regular: 2, RegularFen: 200000}
-			if r.State != domain.RollDraft || r.Totals != want || r.FirstMonth != "2026-04" || r.FencingToken != 10 ||
+			want := payroll.RollTotals{Lines: 2, AmountFen: 200000, Regular: 2, RegularFen: 200000}
+			if r.State != payroll.RollDraft || r.Totals != want || r.FirstMonth != "2026-04" || r.FencingToken != 10 ||
 				r.Computations != 1 || r.ComputedBy != "u-civil" {
 				t.Fatalf("roll %+v", r)
 			}
-			got, err := f.s.GetRoll(ctx, domain.ProgramDibao, "2026-04")
+			got, err := f.s.GetRoll(ctx, payroll.ProgramDibao, "2026-04")
 			if err != nil || !reflect.DeepEqual(got, r) {
 				t.Fatalf("read back %+v %v\nwant %+v", got, err, r)
 			}
 		})
 		t.Run("a draft recomputed gives the same lines", func(t *testing.T) {
-			before := f.lines(t, "2026-04", domain.RollLineQuery{})
+			before := f.lines(t, "2026-04", payroll.RollLineQuery{})
 			f.now = f.now.Add(time.Minute)
 			r := f.compute(t, "2026-04", 10)
-			after := f.lines(t, "2026-04", domain.RollLineQuery{})
+			after := f.lines(t, "2026-04", payroll.RollLineQuery{})
 			if !reflect.DeepEqual(before, after) || len(after) != 2 || r.Computations != 2 || r.Version != 2 {
 				t.Fatalf("before %v\nafter %v\nroll %+v", before, after, r)
 			}
@@ -164,43 +165,43 @@ func TestRollStore(t *testing.T) {
 			}
 		})
 		t.Run("a smaller fencing token is refused, an equal or larger one accepted", func(t *testing.T) {
-			_, err := f.rolls.Compute(ctx, civil, domain.ProgramDibao, "2026-04", 9)
-			refusedWith(t, err, apperr.KindRefused, domain.ReasonRollFenced)
+			_, err := f.rolls.Compute(ctx, civil, payroll.ProgramDibao, "2026-04", 9)
+			refusedWith(t, err, apperr.KindRefused, payroll.ReasonRollFenced)
 			if r := f.compute(t, "2026-04", 12); r.FencingToken != 12 {
 				t.Errorf("token %d", r.FencingToken)
 			}
-			_, err = f.rolls.Compute(ctx, civil, domain.ProgramDibao, "2026-04", 10)
-			refusedWith(t, err, apperr.KindRefused, domain.ReasonRollFenced)
+			_, err = f.rolls.Compute(ctx, civil, payroll.ProgramDibao, "2026-04", 10)
+			refusedWith(t, err, apperr.KindRefused, payroll.ReasonRollFenced)
 		})
 		t.Run("a second roll of the month cannot be created", func(t *testing.T) {
-			err := f.s.CreateRoll(ctx, &domain.Roll{Program: domain.ProgramDibao, Month: "2026-04", State: domain.RollDraft, CreateTime: f.now})
-			if !errors.Is(err, domain.ErrRollExists) {
+			err := f.s.CreateRoll(ctx, &payroll.Roll{Program: payroll.ProgramDibao, Month: "2026-04", State: payroll.RollDraft, CreateTime: f.now})
+			if !errors.Is(err, payroll.ErrRollExists) {
 				t.Fatalf("got %v", err)
 			}
 		})
 		t.Run("the next month waits for this one's approval", func(t *testing.T) {
-			_, err := f.rolls.Compute(ctx, civil, domain.ProgramDibao, "2026-05", 20)
-			refusedWith(t, err, apperr.KindRefused, domain.ReasonRollEarlierNotApproved)
+			_, err := f.rolls.Compute(ctx, civil, payroll.ProgramDibao, "2026-05", 20)
+			refusedWith(t, err, apperr.KindRefused, payroll.ReasonRollEarlierNotApproved)
 		})
 		t.Run("hand-off needs approval; approval needs the current etag", func(t *testing.T) {
 			_, err := f.rolls.HandOff(ctx, civil, "dibao-2026-04")
-			refusedWith(t, err, apperr.KindRefused, domain.ReasonRollNotApproved)
+			refusedWith(t, err, apperr.KindRefused, payroll.ReasonRollNotApproved)
 			_, err = f.rolls.Approve(ctx, civil, "dibao-2026-04", "1")
 			if !errors.Is(err, apperr.StaleEtag) {
 				t.Fatalf("stale etag: %v", err)
 			}
 			r, err := f.rolls.Approve(ctx, civil, "dibao-2026-04", "3")
-			if err != nil || r.State != domain.RollApproved || r.ApprovedBy != "u-civil" || !r.ApproveTime.Equal(f.now) {
+			if err != nil || r.State != payroll.RollApproved || r.ApprovedBy != "u-civil" || !r.ApproveTime.Equal(f.now) {
 				t.Fatalf("approve: %+v %v", r, err)
 			}
 			_, err = f.rolls.Approve(ctx, civil, "dibao-2026-04", "")
-			refusedWith(t, err, apperr.KindRefused, domain.ReasonRollNotDraft)
+			refusedWith(t, err, apperr.KindRefused, payroll.ReasonRollNotDraft)
 		})
 		t.Run("an approved roll never changes", func(t *testing.T) {
-			before := f.lines(t, "2026-04", domain.RollLineQuery{})
-			_, err := f.rolls.Compute(ctx, civil, domain.ProgramDibao, "2026-04", 99)
-			refusedWith(t, err, apperr.KindRefused, domain.ReasonRollNotDraft)
-			if after := f.lines(t, "2026-04", domain.RollLineQuery{}); !reflect.DeepEqual(before, after) {
+			before := f.lines(t, "2026-04", payroll.RollLineQuery{})
+			_, err := f.rolls.Compute(ctx, civil, payroll.ProgramDibao, "2026-04", 99)
+			refusedWith(t, err, apperr.KindRefused, payroll.ReasonRollNotDraft)
+			if after := f.lines(t, "2026-04", payroll.RollLineQuery{}); !reflect.DeepEqual(before, after) {
 				t.Fatalf("lines changed: %v", after)
 			}
 		})
@@ -212,10 +213,10 @@ func TestRollStore(t *testing.T) {
 			// h4 was approved late, from February.
 			f.grant(t, "e4", "households/h4", "990001001001", "2026-02", "", 30000)
 			r := f.compute(t, "2026-05", 20)
-			got := f.lines(t, "2026-05", domain.RollLineQuery{})
+			got := f.lines(t, "2026-05", payroll.RollLineQuery{})
 			type brief struct {
 				B, P string
-				K    domain.RollLineKind
+				K    payroll.RollLineKind
 				F    int64
 			}
 			var gotB []brief
@@ -223,15 +224,15 @@ func TestRollStore(t *testing.T) {
 				gotB = append(gotB, brief{l.Beneficiary, l.Period, l.Kind, l.AmountFen})
 			}
 			want := []brief{
-				{"households/h1", "2026-04", domain.RollLineRecovery, -120000},
-				{"households/h4", "2026-04", domain.RollLineBackPay, 30000}, // back pay starts at the first roll, April
-				{"households/h4", "2026-05", domain.RollLineRegular, 30000},
-				{"households/h2", "2026-05", domain.RollLineRegular, 80000},
+				{"households/h1", "2026-04", payroll.RollLineRecovery, -120000},
+				{"households/h4", "2026-04", payroll.RollLineBackPay, 30000}, // back pay starts at the first roll, April
+				{"households/h4", "2026-05", payroll.RollLineRegular, 30000},
+				{"households/h2", "2026-05", payroll.RollLineRegular, 80000},
 			}
 			if !reflect.DeepEqual(gotB, want) {
 				t.Fatalf("lines\n%v\nwant\n%v", gotB, want)
 			}
-			wantT := domain.RollTotals{Lines: 4, AmountFen: 20000, Regular: 2, RegularFen: 110000, BackPay: 1, BackPayFen: 30000,
+			wantT := payroll.RollTotals{Lines: 4, AmountFen: 20000, Regular: 2, RegularFen: 110000, BackPay: 1, BackPayFen: 30000,
 				Recovery: 1, RecoveryFen: -120000}
 			if r.Totals != wantT || r.FirstMonth != "2026-04" {
 				t.Fatalf("roll %+v", r)
@@ -241,24 +242,24 @@ func TestRollStore(t *testing.T) {
 			}
 		})
 		t.Run("a month before the latest roll cannot be computed", func(t *testing.T) {
-			_, err := f.rolls.Compute(ctx, civil, domain.ProgramDibao, "2026-03", 30)
-			refusedWith(t, err, apperr.KindRefused, domain.ReasonRollMonthBehind)
+			_, err := f.rolls.Compute(ctx, civil, payroll.ProgramDibao, "2026-03", 30)
+			refusedWith(t, err, apperr.KindRefused, payroll.ReasonRollMonthBehind)
 		})
 		t.Run("a future month is invalid", func(t *testing.T) {
-			_, err := f.rolls.Compute(ctx, civil, domain.ProgramDibao, "2026-07", 30)
+			_, err := f.rolls.Compute(ctx, civil, payroll.ProgramDibao, "2026-07", 30)
 			refusedWith(t, err, apperr.KindInvalid, "MONTH_INVALID")
 		})
 		t.Run("the other department is denied", func(t *testing.T) {
-			fed := domain.RollCaller{Actor: "u-fed", Department: domain.DepartmentFederation}
-			_, err := f.rolls.Compute(ctx, fed, domain.ProgramDibao, "2026-05", 40)
-			refusedWith(t, err, apperr.KindPermissionDenied, domain.ReasonProgramOfOtherDepartment)
+			fed := payroll.RollCaller{Actor: "u-fed", Department: payroll.DepartmentFederation}
+			_, err := f.rolls.Compute(ctx, fed, payroll.ProgramDibao, "2026-05", 40)
+			refusedWith(t, err, apperr.KindPermissionDenied, payroll.ReasonProgramOfOtherDepartment)
 			_, err = f.rolls.Approve(ctx, fed, "dibao-2026-05", "")
-			refusedWith(t, err, apperr.KindPermissionDenied, domain.ReasonProgramOfOtherDepartment)
+			refusedWith(t, err, apperr.KindPermissionDenied, payroll.ReasonProgramOfOtherDepartment)
 		})
 		t.Run("lines page, filter by kind and region, and stay in scope", func(t *testing.T) {
-			all := f.lines(t, "2026-05", domain.RollLineQuery{})
-			var paged []domain.RollLine
-			q := domain.RollLineQuery{Limit: 3}
+			all := f.lines(t, "2026-05", payroll.RollLineQuery{})
+			var paged []payroll.RollLine
+			q := payroll.RollLineQuery{Limit: 3}
 			for {
 				page := f.lines(t, "2026-05", q)
 				paged = append(paged, page...)
@@ -270,58 +271,60 @@ func TestRollStore(t *testing.T) {
 			if !reflect.DeepEqual(all, paged) {
 				t.Errorf("paged %v", paged)
 			}
-			if ls := f.lines(t, "2026-05", domain.RollLineQuery{Kind: domain.RollLineRegular}); len(ls) != 2 {
+			if ls := f.lines(t, "2026-05", payroll.RollLineQuery{Kind: payroll.RollLineRegular}); len(ls) != 2 {
 				t.Errorf("regular %v", ls)
 			}
-			if ls := f.lines(t, "2026-05", domain.RollLineQuery{RegionPrefix: "990001002"}); len(ls) != 1 || ls[0].Beneficiary != "households/h2" {
+			if ls := f.lines(t, "2026-05", payroll.RollLineQuery{RegionPrefix: "990001002"}); len(ls) != 1 || ls[0].Beneficiary != "households/h2" {
 				t.Errorf("township 002 %v", ls)
 			}
-			township := domain.RollCaller{Actor: "u-t", Department: domain.DepartmentCivilAffairs, Scope: "990001001"}
-			ls, err := f.rolls.Lines(ctx, township, "dibao-2026-05", domain.RollLineQuery{Limit: 100})
+			township := payroll.RollCaller{Actor: "u-t", Department: payroll.DepartmentCivilAffairs, Scope: "990001001"}
+			ls, err := f.rolls.Lines(ctx, township, "dibao-2026-05", payroll.RollLineQuery{Limit: 100})
 			if err != nil || len(ls) != 3 {
 				t.Errorf("township scope: %v %v", ls, err)
 			}
-			_, err = f.rolls.Lines(ctx, township, "dibao-2026-05", domain.RollLineQuery{RegionPrefix: "990001002", Limit: 100})
-			refusedWith(t, err, apperr.KindPermissionDenied, domain.ReasonRollOutOfRegionScope)
-			_, err = f.rolls.Lines(ctx, civil, "dibao-2026-01", domain.RollLineQuery{Limit: 100})
-			if !errors.Is(err, domain.ErrRollNotFound) {
+			_, err = f.rolls.Lines(ctx, township, "dibao-2026-05", payroll.RollLineQuery{RegionPrefix: "990001002", Limit: 100})
+			refusedWith(t, err, apperr.KindPermissionDenied, payroll.ReasonRollOutOfRegionScope)
+			_, err = f.rolls.Lines(ctx, civil, "dibao-2026-01", payroll.RollLineQuery{Limit: 100})
+			if !errors.Is(err, payroll.ErrRollNotFound) {
 				t.Errorf("unknown roll: %v", err)
 			}
 		})
 		t.Run("hand-off publishes the totals on the change feed", func(t *testing.T) {
 			f.approve(t, "2026-05")
 			r, err := f.rolls.HandOff(ctx, civil, "dibao-2026-05")
-			if err != nil || r.State != domain.RollHandedOff || r.HandedOffBy != "u-civil" {
+			if err != nil || r.State != payroll.RollHandedOff || r.HandedOffBy != "u-civil" {
 				t.Fatalf("%+v %v", r, err)
 			}
-			changes, err := outbox.New(f.s.DB(), nil).List(ctx, outbox.Query{Topics: []string{store.TopicRollHandedOff}, Limit: 10})
+			changes, err := outbox.New(f.s.DB(), nil).List(ctx, outbox.Query{Topics: []string{payrollsql.TopicRollHandedOff}, Limit: 10})
 			if err != nil || len(changes) != 1 {
 				t.Fatalf("changes %v %v", changes, err)
 			}
-			var p subsidiesv1.RollHandedOff
+			var p payrollv1.RollHandedOff
 			if err := changes[0].GetPayload().UnmarshalTo(&p); err != nil {
 				t.Fatal(err)
 			}
 			if p.GetRoll() != "paymentRolls/dibao-2026-05" || p.GetTotals().GetAmountFen() != 20000 || p.GetTotals().GetRecoveryCount() != 1 ||
-				p.GetHandedOffBy() != "u-civil" || changes[0].GetResource() != "paymentRolls/dibao-2026-05" {
+				p.GetHandedOffBy() != "u-civil" || changes[0].GetResource() != "paymentRolls/dibao-2026-05" ||
+				p.GetProgramCode() != "dibao" || p.GetDepartment() != "civil_affairs" || p.GetMonth() != "2026-05" ||
+				p.GetLineCount() != 4 || p.GetAmountFen() != 20000 || p.GetProgram() != payrollv1.Program_PROGRAM_DIBAO {
 				t.Errorf("payload %v", &p)
 			}
 			_, err = f.rolls.HandOff(ctx, civil, "dibao-2026-05")
-			refusedWith(t, err, apperr.KindRefused, domain.ReasonRollNotApproved)
+			refusedWith(t, err, apperr.KindRefused, payroll.ReasonRollNotApproved)
 		})
 		t.Run("rolls list newest month first and page", func(t *testing.T) {
-			fed := domain.RollCaller{Actor: "u-fed", Department: domain.DepartmentFederation}
-			e := &domain.Entitlement{ID: "c1", Program: domain.ProgramCareSubsidy, Beneficiary: "persons/p1", HouseholdID: "h9",
+			fed := payroll.RollCaller{Actor: "u-fed", Department: payroll.DepartmentFederation}
+			e := &payroll.Entitlement{ID: "c1", Program: payroll.ProgramCareSubsidy, Beneficiary: "persons/p1", HouseholdID: "h9",
 				PersonID: "p1", RegionCode: "990001001001", Source: "s", FromMonth: "2026-05", AmountFen: 10000, Covered: 1,
 				CreateTime: f.now, UpdateTime: f.now}
 			if err := f.s.GrantEntitlement(ctx, e); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := f.rolls.Compute(ctx, fed, domain.ProgramCareSubsidy, "2026-05", 41); err != nil {
+			if _, err := f.rolls.Compute(ctx, fed, payroll.ProgramCareSubsidy, "2026-05", 41); err != nil {
 				t.Fatal(err)
 			}
 			var names []string
-			q := domain.RollQuery{Limit: 2}
+			q := payroll.RollQuery{Limit: 2}
 			for {
 				page, err := f.rolls.List(ctx, civil, q)
 				if err != nil {
@@ -339,7 +342,7 @@ func TestRollStore(t *testing.T) {
 			if !reflect.DeepEqual(names, want) {
 				t.Errorf("rolls %v", names)
 			}
-			only, err := f.rolls.List(ctx, civil, domain.RollQuery{Program: domain.ProgramCareSubsidy, Limit: 10})
+			only, err := f.rolls.List(ctx, civil, payroll.RollQuery{Program: payroll.ProgramCareSubsidy, Limit: 10})
 			if err != nil || len(only) != 1 {
 				t.Errorf("care only %v %v", only, err)
 			}
@@ -351,15 +354,15 @@ func TestRollHeldAdjustmentsStored(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
 		f := newRollFixture(t, d)
 		r := f.reduceMarchTwice(t)
-		if len(r.Held) != 1 || r.Held[0].Period != "2026-03" || r.Held[0].AmountFen != -30000 || r.Held[0].Kind != domain.RollLineRecovery {
+		if len(r.Held) != 1 || r.Held[0].Period != "2026-03" || r.Held[0].AmountFen != -30000 || r.Held[0].Kind != payroll.RollLineRecovery {
 			t.Fatalf("held %+v", r.Held)
 		}
-		got, err := f.s.GetRoll(t.Context(), domain.ProgramDibao, "2026-05")
+		got, err := f.s.GetRoll(t.Context(), payroll.ProgramDibao, "2026-05")
 		if err != nil || !reflect.DeepEqual(got.Held, r.Held) {
 			t.Fatalf("held read back %+v %v", got, err)
 		}
 		// April's own month was paid 90000 and is due 60000: recovered normally.
-		ls := f.lines(t, "2026-05", domain.RollLineQuery{Kind: domain.RollLineRecovery})
+		ls := f.lines(t, "2026-05", payroll.RollLineQuery{Kind: payroll.RollLineRecovery})
 		if len(ls) != 1 || ls[0].Period != "2026-04" || ls[0].AmountFen != -30000 {
 			t.Errorf("recoveries %+v", ls)
 		}
@@ -374,14 +377,14 @@ func TestRollScheduledMonth(t *testing.T) {
 		check := func(name string, now time.Time, want bool) {
 			t.Helper()
 			f.now = now
-			month, due, err := f.rolls.ScheduledMonth(t.Context(), domain.ProgramDibao)
+			month, due, err := f.rolls.ScheduledMonth(t.Context(), payroll.ProgramDibao)
 			if err != nil || due != want || (due && month != "2026-06") {
 				t.Errorf("%s: %q %v %v, want due %v", name, month, due, err, want)
 			}
 		}
 		check("the day before the compute day", at(19, 23), false)
 		check("the compute day, no roll yet", at(20, 0), true)
-		if _, err := f.rolls.ComputeScheduled(t.Context(), domain.ProgramDibao, "2026-06"); err != nil {
+		if _, err := f.rolls.ComputeScheduled(t.Context(), payroll.ProgramDibao, "2026-06"); err != nil {
 			t.Fatal(err)
 		}
 		check("a draft computed today", at(20, 23), false)
@@ -389,11 +392,11 @@ func TestRollScheduledMonth(t *testing.T) {
 		f.approve(t, "2026-06")
 		check("an approved roll", at(22, 0), false)
 		// A program with nothing to pay gets no roll from the schedule.
-		r, err := f.rolls.ComputeScheduled(t.Context(), domain.ProgramDestitute, "2026-06")
+		r, err := f.rolls.ComputeScheduled(t.Context(), payroll.ProgramDestitute, "2026-06")
 		if err != nil || r != nil {
 			t.Fatalf("empty program: %+v %v", r, err)
 		}
-		if _, err := f.s.GetRoll(t.Context(), domain.ProgramDestitute, "2026-06"); !errors.Is(err, domain.ErrRollNotFound) {
+		if _, err := f.s.GetRoll(t.Context(), payroll.ProgramDestitute, "2026-06"); !errors.Is(err, payroll.ErrRollNotFound) {
 			t.Errorf("an empty roll was created: %v", err)
 		}
 	})
@@ -407,27 +410,27 @@ func TestApplyRollLinesInOneTransaction(t *testing.T) {
 		ctx := t.Context()
 		f.grant(t, "e1", "households/h1", "990001001001", "2026-06", "", 120000)
 		f.compute(t, "2026-06", 1)
-		before := f.lines(t, "2026-06", domain.RollLineQuery{})
-		bad := []domain.RollLine{{Program: domain.ProgramDibao, RollMonth: "2026-06", Beneficiary: "households/x", Period: "2026-06",
-			Kind: domain.RollLineRegular, RegionCode: "990001001001", AmountFen: -5}} // a regular line must be positive
+		before := f.lines(t, "2026-06", payroll.RollLineQuery{})
+		bad := []payroll.RollLine{{Program: payroll.ProgramDibao, RollMonth: "2026-06", Beneficiary: "households/x", Period: "2026-06",
+			Kind: payroll.RollLineRegular, RegionCode: "990001001001", AmountFen: -5}} // a regular line must be positive
 		err := f.s.InTx(ctx, func(ctx context.Context) error {
-			return f.s.ApplyRollLines(ctx, domain.ProgramDibao, "2026-06", before, bad)
+			return f.s.ApplyRollLines(ctx, payroll.ProgramDibao, "2026-06", before, bad)
 		})
 		if err == nil {
 			t.Fatal("a negative regular line was stored")
 		}
-		if ls := f.lines(t, "2026-06", domain.RollLineQuery{}); !reflect.DeepEqual(ls, before) {
+		if ls := f.lines(t, "2026-06", payroll.RollLineQuery{}); !reflect.DeepEqual(ls, before) {
 			t.Errorf("lines after the failed change: %v", ls)
 		}
 		// Removing and adding lines of a draft, keyed by period, beneficiary and kind.
 		moved := before[0]
 		moved.AmountFen = 99
 		if err := f.s.InTx(ctx, func(ctx context.Context) error {
-			return f.s.ApplyRollLines(ctx, domain.ProgramDibao, "2026-06", before, []domain.RollLine{moved})
+			return f.s.ApplyRollLines(ctx, payroll.ProgramDibao, "2026-06", before, []payroll.RollLine{moved})
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if ls := f.lines(t, "2026-06", domain.RollLineQuery{}); len(ls) != 1 || ls[0].AmountFen != 99 {
+		if ls := f.lines(t, "2026-06", payroll.RollLineQuery{}); len(ls) != 1 || ls[0].AmountFen != 99 {
 			t.Errorf("lines after the change: %v", ls)
 		}
 	})
@@ -443,30 +446,30 @@ func TestRollTotalsInCallerScope(t *testing.T) {
 		// reduced twice (the second recovery is held).
 		f.grant(t, "e9", "households/h2", "990001002003", "2026-03", "", 80000)
 		f.reduceMarchTwice(t)
-		id := domain.RollID(domain.ProgramDibao, "2026-05")
+		id := payroll.RollID(payroll.ProgramDibao, "2026-05")
 
 		tests := []struct {
 			name   string
 			scope  string
-			totals domain.RollTotals
+			totals payroll.RollTotals
 			held   int
 		}{
-			{name: "county", scope: "", held: 1, totals: domain.RollTotals{Lines: 3, AmountFen: 110000,
+			{name: "county", scope: "", held: 1, totals: payroll.RollTotals{Lines: 3, AmountFen: 110000,
 				Regular: 2, RegularFen: 140000, Recovery: 1, RecoveryFen: -30000}},
-			{name: "township with the held correction", scope: "990001001", held: 1, totals: domain.RollTotals{Lines: 2,
+			{name: "township with the held correction", scope: "990001001", held: 1, totals: payroll.RollTotals{Lines: 2,
 				AmountFen: 30000, Regular: 1, RegularFen: 60000, Recovery: 1, RecoveryFen: -30000}},
-			{name: "other township", scope: "990001002", held: 0, totals: domain.RollTotals{Lines: 1, AmountFen: 80000,
+			{name: "other township", scope: "990001002", held: 0, totals: payroll.RollTotals{Lines: 1, AmountFen: 80000,
 				Regular: 1, RegularFen: 80000}},
-			{name: "village of the other township", scope: "990001002003", held: 0, totals: domain.RollTotals{Lines: 1,
+			{name: "village of the other township", scope: "990001002003", held: 0, totals: payroll.RollTotals{Lines: 1,
 				AmountFen: 80000, Regular: 1, RegularFen: 80000}},
 			{name: "township without lines", scope: "990001003", held: 0},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				c := domain.RollCaller{Actor: "u-" + tt.name, Department: domain.DepartmentCivilAffairs, Scope: tt.scope}
+				c := payroll.RollCaller{Actor: "u-" + tt.name, Department: payroll.DepartmentCivilAffairs, Scope: tt.scope}
 				// Totals agree with the lines the same caller lists.
-				var fromLines domain.RollTotals
-				lines, err := f.rolls.Lines(ctx, c, id, domain.RollLineQuery{Limit: 100})
+				var fromLines payroll.RollTotals
+				lines, err := f.rolls.Lines(ctx, c, id, payroll.RollLineQuery{Limit: 100})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -485,17 +488,34 @@ func TestRollTotalsInCallerScope(t *testing.T) {
 						t.Errorf("held correction of %s shown to %s", h.RegionCode, tt.scope)
 					}
 				}
-				list, err := f.rolls.List(ctx, c, domain.RollQuery{Limit: 1})
+				list, err := f.rolls.List(ctx, c, payroll.RollQuery{Limit: 1})
 				if err != nil || len(list) != 1 || list[0].Totals != tt.totals || len(list[0].Held) != tt.held {
 					t.Fatalf("list: %+v %v", list, err)
 				}
 			})
 		}
 		t.Run("the stored roll keeps the county's totals", func(t *testing.T) {
-			got, err := f.s.GetRoll(ctx, domain.ProgramDibao, "2026-05")
+			got, err := f.s.GetRoll(ctx, payroll.ProgramDibao, "2026-05")
 			if err != nil || got.Totals != tests[0].totals || len(got.Held) != 1 {
 				t.Fatalf("stored %+v %v", got, err)
 			}
 		})
 	})
 }
+
+// newStore opens a fresh database of dialect d with the platform's tables (the payroll's among them).
+func newStore(t *testing.T, d sqldb.Dialect) *payrollsql.Store {
+	t.Helper()
+	db := sqldbtest.Open(t, d)
+	if err := migrations.Apply(t.Context(), db, nil); err != nil {
+		t.Fatal(err)
+	}
+	return payrollsql.New(db, outbox.New(db, nil))
+}
+
+// subsidiesConfig pays what subsidies pays, as subsidies configures the engine.
+var subsidiesConfig = payroll.Config{Service: "subsidies", ComputeDayParam: paramComputeDay,
+	Programs: []payroll.Program{payroll.ProgramDibao, payroll.ProgramDestitute, payroll.ProgramTemporaryAssistance,
+		payroll.ProgramLivingSubsidy, payroll.ProgramCareSubsidy}}
+
+const paramComputeDay = "subsidies.roll.compute_day"

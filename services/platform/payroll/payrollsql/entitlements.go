@@ -1,4 +1,4 @@
-package store
+package payrollsql
 
 import (
 	"context"
@@ -6,17 +6,17 @@ import (
 	"fmt"
 	"time"
 
+	"fupin.dev/services/platform/payroll"
 	"fupin.dev/services/platform/sqldb"
-	"fupin.dev/services/subsidies/internal/domain"
 )
 
-var _ domain.EntitlementStore = (*Store)(nil)
+var _ payroll.EntitlementStore = (*Store)(nil)
 
 const entitlementCols = `id, program, beneficiary, household_id, person_id, region_code, source, from_month, to_month,
 	amount_fen, covered, reason, end_reason, created_us, updated_us`
 
-func scanEntitlement(r *sql.Rows) (*domain.Entitlement, error) {
-	var e domain.Entitlement
+func scanEntitlement(r *sql.Rows) (*payroll.Entitlement, error) {
+	var e payroll.Entitlement
 	var created, updated int64
 	err := r.Scan(&e.ID, &e.Program, &e.Beneficiary, &e.HouseholdID, &e.PersonID, &e.RegionCode, &e.Source,
 		&e.FromMonth, &e.ToMonth, &e.AmountFen, &e.Covered, &e.Reason, &e.EndReason, &created, &updated)
@@ -25,8 +25,11 @@ func scanEntitlement(r *sql.Rows) (*domain.Entitlement, error) {
 }
 
 // GrantEntitlement inserts e.
-func (s *Store) GrantEntitlement(ctx context.Context, e *domain.Entitlement) error {
-	_, err := s.db.Exec(ctx, `INSERT INTO entitlements (`+entitlementCols+`)
+func (s *Store) GrantEntitlement(ctx context.Context, e *payroll.Entitlement) error {
+	if err := payroll.CheckEntitlement(e); err != nil {
+		return err
+	}
+	_, err := s.db.Exec(ctx, `INSERT INTO payroll_entitlements (`+entitlementCols+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		e.ID, int32(e.Program), e.Beneficiary, e.HouseholdID, e.PersonID, e.RegionCode, e.Source, e.FromMonth,
 		e.ToMonth, e.AmountFen, e.Covered, e.Reason, e.EndReason, e.CreateTime.UnixMicro(), e.UpdateTime.UnixMicro())
@@ -38,43 +41,43 @@ func (s *Store) GrantEntitlement(ctx context.Context, e *domain.Entitlement) err
 
 // EndEntitlement sets the last month paid, never later than the one already set.
 func (s *Store) EndEntitlement(ctx context.Context, id, lastMonth, reason string, now time.Time) error {
-	res, err := s.db.Exec(ctx, `UPDATE entitlements SET to_month = $2, end_reason = $3, updated_us = $4
+	res, err := s.db.Exec(ctx, `UPDATE payroll_entitlements SET to_month = $2, end_reason = $3, updated_us = $4
 		WHERE id = $1 AND (to_month = '' OR to_month > $2)`, id, lastMonth, reason, now.UnixMicro())
 	if err != nil {
 		return fmt.Errorf("end entitlement %s: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		var exists int
-		if err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT 1 FROM entitlements WHERE id = $1`, id).Scan(&exists); err != nil {
+		if err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT 1 FROM payroll_entitlements WHERE id = $1`, id).Scan(&exists); err != nil {
 			return fmt.Errorf("end entitlement %s: %w", id, err)
 		}
 	}
 	return nil
 }
 
-func (s *Store) entitlements(ctx context.Context, where string, args ...any) ([]*domain.Entitlement, error) {
-	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+entitlementCols+` FROM entitlements WHERE `+where+
+func (s *Store) entitlements(ctx context.Context, where string, args ...any) ([]*payroll.Entitlement, error) {
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+entitlementCols+` FROM payroll_entitlements WHERE `+where+
 		` ORDER BY created_us, id`, args...)
 	return sqldb.Collect(rows, err, scanEntitlement)
 }
 
-// OpenEntitlements returns the entitlements of a beneficiary that pay in month or later.
-func (s *Store) OpenEntitlements(ctx context.Context, program domain.Program, beneficiary, month string) ([]*domain.Entitlement, error) {
+// OpenEntitlements returns the payroll_entitlements of a beneficiary that pay in month or later.
+func (s *Store) OpenEntitlements(ctx context.Context, program payroll.Program, beneficiary, month string) ([]*payroll.Entitlement, error) {
 	return s.entitlements(ctx, `program = $1 AND beneficiary = $2 AND (to_month = '' OR to_month >= $3)`,
 		int32(program), beneficiary, month)
 }
 
 // EntitlementsBySource returns every entitlement granted from source.
-func (s *Store) EntitlementsBySource(ctx context.Context, source string) ([]*domain.Entitlement, error) {
+func (s *Store) EntitlementsBySource(ctx context.Context, source string) ([]*payroll.Entitlement, error) {
 	return s.entitlements(ctx, `source = $1`, source)
 }
 
 // EntitlementsOfPerson returns every entitlement paid to a person.
-func (s *Store) EntitlementsOfPerson(ctx context.Context, personID string) ([]*domain.Entitlement, error) {
+func (s *Store) EntitlementsOfPerson(ctx context.Context, personID string) ([]*payroll.Entitlement, error) {
 	return s.entitlements(ctx, `person_id = $1 AND person_id <> ''`, personID)
 }
 
 // EntitlementsOfHousehold returns every entitlement of a household.
-func (s *Store) EntitlementsOfHousehold(ctx context.Context, householdID string) ([]*domain.Entitlement, error) {
+func (s *Store) EntitlementsOfHousehold(ctx context.Context, householdID string) ([]*payroll.Entitlement, error) {
 	return s.entitlements(ctx, `household_id = $1 AND household_id <> ''`, householdID)
 }

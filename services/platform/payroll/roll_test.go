@@ -1,4 +1,4 @@
-package domain
+package payroll
 
 import (
 	"errors"
@@ -8,7 +8,8 @@ import (
 )
 
 func TestRollID(t *testing.T) {
-	for _, p := range Programs {
+	for _, info := range Programs() {
+		p := info.Program
 		id := RollID(p, "2026-03")
 		got, month, ok := ParseRollID(id)
 		if !ok || got != p || month != "2026-03" {

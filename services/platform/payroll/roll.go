@@ -1,9 +1,10 @@
-package domain
+package payroll
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,7 +20,7 @@ import (
 // A roll per program and month goes draft → approved → handed off (移交财政). It is computed from the
 // entitlements alone (see Entitlement): every program pays the same way, and the roll never needs to
 // know why someone is paid. Lines are unique across all rolls on (program, beneficiary, period month,
-// kind); BeneficiaryLines is the rule that fills them.
+// kind, attempt); BeneficiaryLines is the rule that fills them.
 //
 // Rolls are computed in month order: a month is computed only when every earlier roll of the program is
 // approved (or handed off) and no later one exists, so "what approved rolls paid" is exactly the lines of
@@ -32,7 +33,9 @@ import (
 // the write (ROLL_FENCED), so a replica that lost its lock without noticing cannot overwrite a newer
 // computation. The (program, month) primary key makes a second roll for the same month impossible.
 
-// Reasons of the payment-roll area: values 250–299 of fupin.subsidies.v1.ErrorReason.
+// Reasons of the payment roll: the ROLL_* and PROGRAM_OF_OTHER_DEPARTMENT reasons were subsidies' first
+// (values 250–257 of fupin.subsidies.v1.ErrorReason); the payment results' are fupin.common.v1.ErrorReason
+// 56–59.
 const (
 	ReasonRollNotDraft             = "ROLL_NOT_DRAFT"
 	ReasonRollEarlierNotApproved   = "ROLL_EARLIER_NOT_APPROVED"
@@ -42,13 +45,18 @@ const (
 	ReasonProgramOfOtherDepartment = "PROGRAM_OF_OTHER_DEPARTMENT"
 	ReasonRollBusy                 = "ROLL_BUSY"
 	ReasonRollOutOfRegionScope     = "ROLL_OUT_OF_REGION_SCOPE"
+	// ReasonLineNotFailed: a release of a line that is not failed, already released, or a recovery.
+	ReasonLineNotFailed = "LINE_NOT_FAILED"
+	// ReasonProgramNotPaidHere: a program another service pays.
+	ReasonProgramNotPaidHere = "PROGRAM_NOT_PAID_HERE"
+	// ReasonRollNotHandedOff: funds asked for the lines of a roll not handed off.
+	ReasonRollNotHandedOff = "ROLL_NOT_HANDED_OFF"
+	// ReasonPayeeInvalid: an entitlement whose beneficiary does not fit the program's payee kind (an
+	// organisation without a valid unified social credit code).
+	ReasonPayeeInvalid = "PAYEE_INVALID"
 	// rollReasonMonthInvalid is the service-wide MONTH_INVALID.
 	rollReasonMonthInvalid = "MONTH_INVALID"
 )
-
-// ParamRollComputeDay is the policy parameter of the day of the month (1–28) from which the leader
-// computes the month's rolls by itself.
-const ParamRollComputeDay = "subsidies.roll.compute_day"
 
 // Sentinel refusals of the roll; compare with errors.Is.
 var (
@@ -57,22 +65,7 @@ var (
 	ErrRollExists = apperr.Aborted(ReasonRollBusy, "another computation created this roll at the same time: retry")
 )
 
-// Departments (token claim codes) that own the programs' rolls.
-const (
-	DepartmentCivilAffairs = "civil_affairs"
-	DepartmentFederation   = "disabled_persons_federation"
-)
-
-// ProgramDepartment is the department that computes, approves and hands off a program's rolls: 残联 the
-// 两项补贴, 民政 the rest.
-func ProgramDepartment(p Program) string {
-	if p == ProgramLivingSubsidy || p == ProgramCareSubsidy {
-		return DepartmentFederation
-	}
-	return DepartmentCivilAffairs
-}
-
-// RollState is where a roll stands. Numbers equal fupin.subsidies.v1.RollState.
+// RollState is where a roll stands. Numbers equal fupin.payroll.v1.RollState.
 type RollState int32
 
 // Roll states.
@@ -89,6 +82,7 @@ type RollTotals struct {
 	Regular, RegularFen   int64
 	BackPay, BackPayFen   int64
 	Recovery, RecoveryFen int64
+	Reissue, ReissueFen   int64
 }
 
 // Add counts one line.
@@ -105,6 +99,9 @@ func (t *RollTotals) Add(l *RollLine) {
 	case RollLineRecovery:
 		t.Recovery++
 		t.RecoveryFen += l.AmountFen
+	case RollLineReissue:
+		t.Reissue++
+		t.ReissueFen += l.AmountFen
 	}
 }
 
@@ -138,9 +135,9 @@ func (r *Roll) ID() string { return RollID(r.Program, r.Month) }
 // Etag is the roll's AIP-154 etag.
 func (r *Roll) Etag() string { return strconv.FormatInt(r.Version, 10) }
 
-// RollID names the roll of program for month.
+// RollID names the roll of program for month: "<code>-<YYYY-MM>".
 func RollID(program Program, month string) string {
-	return strings.ReplaceAll(program.String(), "_", "-") + "-" + month
+	return program.Code() + "-" + month
 }
 
 // ParseRollID reads a roll id; ok is false when it names no program and month.
@@ -155,12 +152,8 @@ func ParseRollID(id string) (Program, string, bool) {
 	if _, err := ParseMonth(month); err != nil {
 		return 0, "", false
 	}
-	for _, p := range Programs {
-		if strings.ReplaceAll(p.String(), "_", "-") == name {
-			return p, month, true
-		}
-	}
-	return 0, "", false
+	p, ok := ProgramByCode(name)
+	return p, month, ok
 }
 
 // RollCaller is who asks: their department decides which programs' rolls they may change, their scope
@@ -172,12 +165,12 @@ type RollCaller struct {
 	System     bool
 }
 
-// mayWrite refuses a person of the other department: 民政 and 残联 each keep their own programs' rolls.
+// mayWrite refuses a person of another department: each department keeps its own programs' rolls.
 func (c RollCaller) mayWrite(p Program) error {
-	if c.System || c.Department == ProgramDepartment(p) {
+	if c.System || c.Department == p.Department() {
 		return nil
 	}
-	return apperr.Denied(ReasonProgramOfOtherDepartment, fmt.Sprintf("the %s roll belongs to %s", p, ProgramDepartment(p)))
+	return apperr.Denied(ReasonProgramOfOtherDepartment, fmt.Sprintf("the %s roll belongs to %s", p, p.Department()))
 }
 
 // RollSummary is one roll of a program, as the ordering rules need it.
@@ -190,6 +183,8 @@ type RollSummary struct {
 // RollQuery selects rolls for ListRolls: newest month first, then program.
 type RollQuery struct {
 	Program Program // 0: all
+	// Programs, when given, narrows to these programs (the engine sets the service's).
+	Programs []Program
 	// After is the last roll of the previous page (empty: from the start).
 	AfterMonth   string
 	AfterProgram Program
@@ -223,8 +218,10 @@ type RollStore interface {
 	// entitlements that pay in a month from first to month (and those changed since changedSince, which
 	// may have stopped paying: their end reason explains a recovery), what the program's rolls before
 	// month paid for months from first on, and the lines the roll of month has now (a draft's).
+	// Paid leaves out reissue lines (they pay again what a released line, still counted, stands for);
+	// reissues are the released lines of rolls before month not yet reissued by such a roll.
 	EachRollBeneficiary(ctx context.Context, program Program, first, month string, changedSince time.Time,
-		fn func(ents []*Entitlement, paid []PaidPeriod, current []RollLine) error) error
+		fn func(ents []*Entitlement, paid []PaidPeriod, reissues []RollLine, current []RollLine) error) error
 	// ApplyRollLines removes lines from the roll of (program, month) and adds others.
 	ApplyRollLines(ctx context.Context, program Program, month string, remove, add []RollLine) error
 	ListRollLines(ctx context.Context, q RollLineQuery) ([]RollLine, error)
@@ -232,6 +229,16 @@ type RollStore interface {
 	RollTotals(ctx context.Context, program Program, month, regionPrefix string) (RollTotals, error)
 	// PublishRollHandedOff appends the roll.handed_off change for r to the change feed.
 	PublishRollHandedOff(ctx context.Context, r *Roll) error
+	// LockLine returns the line with key k, locked until the transaction ends; nil when there is none.
+	LockLine(ctx context.Context, k LineKey) (*RollLine, error)
+	// NextReissueAttempt is 1 + the largest attempt of the beneficiary's reissue lines of period and of
+	// the reissue attempts already given to released lines of period.
+	NextReissueAttempt(ctx context.Context, program Program, beneficiary, period string) (int32, error)
+	// SaveRelease writes a line's release fields.
+	SaveRelease(ctx context.Context, l *RollLine) error
+	// ApplyResults records results (by result id: one already recorded is left out) and applies each new
+	// one to its line when it fits (ResultOutcome); it returns the outcome of each result, in order.
+	ApplyResults(ctx context.Context, results []Result) ([]ResultOutcome, error)
 }
 
 // RollPolicy reads policy parameters (satisfied by *policy.Store).
@@ -239,8 +246,22 @@ type RollPolicy interface {
 	Decode(parameter, regionCode string, date time.Time, into any) (policy.Value, error)
 }
 
+// Config is what a paying service tells the engine about itself.
+type Config struct {
+	// Service is the paying service's name ("subsidies"): its roll locks are "<service>/paymentRolls/<id>"
+	// and its scheduled computations appear as computed by "<service>:schedule".
+	Service string
+	// Programs are the programs the service pays; any other is refused (PROGRAM_NOT_PAID_HERE) or not
+	// found. Several services share no program: each program's department has one service.
+	Programs []Program
+	// ComputeDayParam is the policy parameter of the day of the month (1–28) from which the leader
+	// computes the month's rolls by itself ("subsidies.roll.compute_day").
+	ComputeDayParam string
+}
+
 // Rolls is the payment roll's use cases.
 type Rolls struct {
+	cfg    Config
 	store  RollStore
 	locks  RollLocks
 	policy RollPolicy
@@ -256,9 +277,24 @@ type SystemAudit func(ctx context.Context, resource string, records int) error
 // AuditScheduled makes scheduled computations write an audit row through fn.
 func (r *Rolls) AuditScheduled(fn SystemAudit) { r.audit = fn }
 
-// NewRolls returns the roll use cases.
-func NewRolls(store RollStore, locks RollLocks, policy RollPolicy, now func() time.Time) *Rolls {
-	return &Rolls{store: store, locks: locks, policy: policy, now: now}
+// NewRolls returns the roll use cases of the service cfg describes.
+func NewRolls(cfg Config, store RollStore, locks RollLocks, policy RollPolicy, now func() time.Time) *Rolls {
+	return &Rolls{cfg: cfg, store: store, locks: locks, policy: policy, now: now}
+}
+
+// Config returns what the service told the engine.
+func (r *Rolls) Config() Config { return r.cfg }
+
+// Pays reports whether the service pays program.
+func (r *Rolls) Pays(program Program) bool { return slices.Contains(r.cfg.Programs, program) }
+
+// parseID reads a roll id naming a program the service pays; ErrRollNotFound otherwise.
+func (r *Rolls) parseID(id string) (Program, string, error) {
+	program, month, ok := ParseRollID(id)
+	if !ok || !r.Pays(program) {
+		return 0, "", ErrRollNotFound
+	}
+	return program, month, nil
 }
 
 func rollSubject(p Program, month string) string { return "paymentRolls/" + RollID(p, month) }
@@ -284,8 +320,8 @@ func (r *Rolls) Compute(ctx context.Context, c RollCaller, program Program, mont
 	return r.inScope(ctx, c, roll)
 }
 
-// ScheduledActor is how the scheduled computation appears as computed_by.
-const ScheduledActor = "subsidies:schedule"
+// ScheduledActor is how the scheduled computation appears as computed_by: "<service>:schedule".
+func (r *Rolls) ScheduledActor() string { return r.cfg.Service + ":schedule" }
 
 // ComputeScheduled is the leader's computation on the compute day: Compute as the service itself, except
 // that a program with nothing to pay gets no (empty) roll, so unused programs ask for no approvals. It
@@ -296,12 +332,17 @@ func (r *Rolls) ComputeScheduled(ctx context.Context, program Program, month str
 		return nil, err
 	}
 	defer unlock()
-	return r.compute(ctx, RollCaller{Actor: ScheduledActor, System: true}, program, month, token, true)
+	return r.compute(ctx, RollCaller{Actor: r.ScheduledActor(), System: true}, program, month, token, true)
 }
 
-// RollLockName is the etcd lock every computation of one roll holds, on demand or scheduled.
-func RollLockName(program Program, month string) string {
-	return "subsidies/paymentRolls/" + RollID(program, month)
+// RollLockName is the etcd lock every computation of one roll of service holds, on demand or scheduled.
+func RollLockName(service string, program Program, month string) string {
+	return service + "/paymentRolls/" + RollID(program, month)
+}
+
+// LockName is the etcd lock of the roll of program for month of this service.
+func (r *Rolls) LockName(program Program, month string) string {
+	return RollLockName(r.cfg.Service, program, month)
 }
 
 // ErrRollBusy is the refusal when the roll's lock cannot be taken in time.
@@ -309,7 +350,7 @@ var ErrRollBusy = apperr.Unavailable(ReasonRollBusy,
 	"the roll's lock could not be taken: another computation runs or etcd is unreachable; retry")
 
 func (r *Rolls) lock(ctx context.Context, program Program, month string) (int64, func(), error) {
-	token, unlock, err := r.locks.Lock(ctx, RollLockName(program, month))
+	token, unlock, err := r.locks.Lock(ctx, r.LockName(program, month))
 	if err != nil {
 		return 0, nil, fmt.Errorf("%w (%v)", ErrRollBusy, err)
 	}
@@ -317,6 +358,9 @@ func (r *Rolls) lock(ctx context.Context, program Program, month string) (int64,
 }
 
 func (r *Rolls) compute(ctx context.Context, c RollCaller, program Program, month string, token int64, skipEmpty bool) (*Roll, error) {
+	if !r.Pays(program) {
+		return nil, apperr.Invalid(ReasonProgramNotPaidHere, "program", fmt.Sprintf("%s is paid by another service", program))
+	}
 	if err := c.mayWrite(program); err != nil {
 		return nil, err
 	}
@@ -367,8 +411,8 @@ func (r *Rolls) compute(ctx context.Context, c RollCaller, program Program, mont
 			held        []HeldAdjustment
 			remove, add []RollLine
 		)
-		err = r.store.EachRollBeneficiary(ctx, program, first, month, since, func(ents []*Entitlement, paid []PaidPeriod, current []RollLine) error {
-			ls, hs := BeneficiaryLines(program, month, first, ents, paid)
+		err = r.store.EachRollBeneficiary(ctx, program, first, month, since, func(ents []*Entitlement, paid []PaidPeriod, reissues, current []RollLine) error {
+			ls, hs := BeneficiaryLines(program, month, first, ents, paid, reissues...)
 			for i := range ls {
 				totals.Add(&ls[i])
 			}
@@ -414,9 +458,9 @@ func (r *Rolls) compute(ctx context.Context, c RollCaller, program Program, mont
 
 // Get returns a roll by id, with its totals and held corrections within the caller's scope.
 func (r *Rolls) Get(ctx context.Context, c RollCaller, id string) (*Roll, error) {
-	program, month, ok := ParseRollID(id)
-	if !ok {
-		return nil, ErrRollNotFound
+	program, month, err := r.parseID(id)
+	if err != nil {
+		return nil, err
 	}
 	roll, err := r.store.GetRoll(ctx, program, month)
 	if err != nil {
@@ -450,6 +494,10 @@ func (r *Rolls) inScope(ctx context.Context, c RollCaller, roll *Roll) (*Roll, e
 
 // List lists rolls, newest month first, each with its totals and held corrections within the caller's scope.
 func (r *Rolls) List(ctx context.Context, c RollCaller, q RollQuery) ([]*Roll, error) {
+	if q.Program != 0 && !r.Pays(q.Program) {
+		return nil, nil
+	}
+	q.Programs = r.cfg.Programs
 	rolls, err := r.store.ListRolls(ctx, q)
 	if err != nil {
 		return nil, err
@@ -464,9 +512,9 @@ func (r *Rolls) List(ctx context.Context, c RollCaller, q RollQuery) ([]*Roll, e
 
 // Lines lists a roll's lines inside the caller's scope, narrowed to q.RegionPrefix when it is given.
 func (r *Rolls) Lines(ctx context.Context, c RollCaller, id string, q RollLineQuery) ([]RollLine, error) {
-	program, month, ok := ParseRollID(id)
-	if !ok {
-		return nil, ErrRollNotFound
+	program, month, err := r.parseID(id)
+	if err != nil {
+		return nil, err
 	}
 	if _, err := r.store.GetRoll(ctx, program, month); err != nil {
 		return nil, err
@@ -520,15 +568,15 @@ func (r *Rolls) HandOff(ctx context.Context, c RollCaller, id string) (*Roll, er
 }
 
 func (r *Rolls) transition(ctx context.Context, c RollCaller, id string, change func(*Roll, time.Time) error) (*Roll, error) {
-	program, month, ok := ParseRollID(id)
-	if !ok {
-		return nil, ErrRollNotFound
+	program, month, err := r.parseID(id)
+	if err != nil {
+		return nil, err
 	}
 	if err := c.mayWrite(program); err != nil {
 		return nil, err
 	}
 	var out *Roll
-	err := r.store.InTx(ctx, func(ctx context.Context) error {
+	err = r.store.InTx(ctx, func(ctx context.Context) error {
 		roll, err := r.store.LockRoll(ctx, program, month)
 		if err != nil {
 			return err
@@ -567,7 +615,7 @@ func (r *Rolls) ScheduledMonth(ctx context.Context, program Program) (string, bo
 	now := r.now()
 	today := bizdate.Today(now)
 	var day int
-	if _, err := r.policy.Decode(ParamRollComputeDay, "", now, &day); err != nil {
+	if _, err := r.policy.Decode(r.cfg.ComputeDayParam, "", now, &day); err != nil {
 		return "", false, fmt.Errorf("roll compute day: %w", err)
 	}
 	if d, _ := strconv.Atoi(today[8:]); d < day {
@@ -608,9 +656,9 @@ const exportPage = 5000
 // Export returns the roll's lines inside the caller's scope (narrowed by kind and region) with masked
 // names: the person's for person-level programs, the household head's for 低保.
 func (r *Rolls) Export(ctx context.Context, c RollCaller, names RollNames, id string, kind RollLineKind, region string) (*Roll, []ExportLine, error) {
-	program, month, ok := ParseRollID(id)
-	if !ok {
-		return nil, nil, ErrRollNotFound
+	program, month, err := r.parseID(id)
+	if err != nil {
+		return nil, nil, err
 	}
 	roll, err := r.store.GetRoll(ctx, program, month)
 	if err != nil {
@@ -651,6 +699,12 @@ func (r *Rolls) Export(ctx context.Context, c RollCaller, names RollNames, id st
 				name = h.Members[out[i].PersonID]
 			}
 			out[i].NameMasked = pii.MaskName(name)
+		}
+	}
+	// An organisation is no person: its credit code is shown as it is.
+	for i := range out {
+		if code, ok := OrganisationCreditCode(out[i].Beneficiary); ok {
+			out[i].NameMasked = code
 		}
 	}
 	return roll, out, nil

@@ -1,12 +1,12 @@
-package store_test
+package payrollsql_test
 
 import (
 	"testing"
 	"time"
 
+	"fupin.dev/services/platform/payroll"
 	"fupin.dev/services/platform/sqldb"
 	"fupin.dev/services/platform/sqldb/sqldbtest"
-	"fupin.dev/services/subsidies/internal/domain"
 )
 
 func TestEntitlementStore(t *testing.T) {
@@ -14,10 +14,10 @@ func TestEntitlementStore(t *testing.T) {
 		s := newStore(t, d)
 		ctx := t.Context()
 		at := time.UnixMicro(time.Date(2026, 3, 5, 10, 0, 0, 0, time.UTC).UnixMicro())
-		grants := []*domain.Entitlement{
-			{ID: "e1", Program: domain.ProgramDibao, Beneficiary: "households/h1", HouseholdID: "h1", RegionCode: "990001001001",
+		grants := []*payroll.Entitlement{
+			{ID: "e1", Program: payroll.ProgramDibao, Beneficiary: "households/h1", HouseholdID: "h1", RegionCode: "990001001001",
 				Source: "dibaoCases/c1", FromMonth: "2026-03", AmountFen: 120000, Covered: 3, Reason: "批准", CreateTime: at, UpdateTime: at},
-			{ID: "e2", Program: domain.ProgramCareSubsidy, Beneficiary: "persons/p1", HouseholdID: "h1", PersonID: "p1",
+			{ID: "e2", Program: payroll.ProgramCareSubsidy, Beneficiary: "persons/p1", HouseholdID: "h1", PersonID: "p1",
 				RegionCode: "990001001001", Source: "disabilitySubsidies/s1", FromMonth: "2026-01", ToMonth: "2026-12", AmountFen: 10000,
 				Covered: 1, CreateTime: at.Add(time.Second), UpdateTime: at.Add(time.Second)},
 		}
@@ -36,15 +36,15 @@ func TestEntitlementStore(t *testing.T) {
 			}
 		})
 		t.Run("open entitlements of a beneficiary from a month", func(t *testing.T) {
-			got, err := s.OpenEntitlements(ctx, domain.ProgramCareSubsidy, "persons/p1", "2026-12")
+			got, err := s.OpenEntitlements(ctx, payroll.ProgramCareSubsidy, "persons/p1", "2026-12")
 			if err != nil || len(got) != 1 {
 				t.Fatalf("got %v %v", got, err)
 			}
-			got, err = s.OpenEntitlements(ctx, domain.ProgramCareSubsidy, "persons/p1", "2027-01")
+			got, err = s.OpenEntitlements(ctx, payroll.ProgramCareSubsidy, "persons/p1", "2027-01")
 			if err != nil || len(got) != 0 {
 				t.Fatalf("after its last month: got %v %v", got, err)
 			}
-			got, err = s.OpenEntitlements(ctx, domain.ProgramDibao, "persons/p1", "2026-03")
+			got, err = s.OpenEntitlements(ctx, payroll.ProgramDibao, "persons/p1", "2026-03")
 			if err != nil || len(got) != 0 {
 				t.Fatalf("another program: got %v %v", got, err)
 			}
