@@ -53,11 +53,14 @@ func knownServices() map[string]service {
 			// Every service serves the county's live policy; the gateway asks the register's.
 			commonv1.RegisterPolicyServiceHandler,
 			identificationv1.RegisterObjectionTriageServiceHandler,
+			identificationv1.RegisterInboxServiceHandler,
+			identificationv1.RegisterAuditServiceHandler,
 		}, notices: true},
 		"subsidies": {register: []registerFunc{subsidiesv1.RegisterCertificateServiceHandler, subsidiesv1.RegisterDisabilitySubsidyServiceHandler,
 			subsidiesv1.RegisterComparisonServiceHandler,
 			subsidiesv1.RegisterDibaoServiceHandler, subsidiesv1.RegisterDestituteServiceHandler, subsidiesv1.RegisterTemporaryAssistanceServiceHandler,
-			subsidiesv1.RegisterPaymentRollServiceHandler, subsidiesv1.RegisterReliefObjectionTriageServiceHandler}, notices: true},
+			subsidiesv1.RegisterPaymentRollServiceHandler, subsidiesv1.RegisterReliefObjectionTriageServiceHandler,
+			subsidiesv1.RegisterReliefAuditServiceHandler, subsidiesv1.RegisterReliefInboxServiceHandler}, notices: true},
 	}
 }
 

@@ -124,11 +124,11 @@ func TestIncomeAndMonitoringAPI(t *testing.T) {
 				t.Errorf("auditor reading: %v %v", got, err)
 			}
 			overdue, err := mon.ListOverdueClues(villageOfficer, &identificationv1.ListOverdueCluesRequest{})
-			if err != nil || len(overdue.GetClues()) != 1 || overdue.GetClues()[0].GetName() != clue.GetName() {
+			if err != nil || len(overdue.GetClues()) != 1 || overdue.GetClues()[0].GetName() != clue.GetName() || overdue.GetTotalSize() != 1 {
 				t.Errorf("overdue %v %v", overdue, err)
 			}
 			other, err := mon.ListOverdueClues(h.as(t, "rural_revitalization", "township_officer", "990001001"), &identificationv1.ListOverdueCluesRequest{})
-			if err != nil || len(other.GetClues()) != 0 {
+			if err != nil || len(other.GetClues()) != 0 || other.GetTotalSize() != 0 {
 				t.Errorf("another township's overdue list %v %v", other, err)
 			}
 			_, err = mon.CreateClue(yb, &identificationv1.CreateClueRequest{IdNumber: idNumber("19650304", 999),

@@ -160,8 +160,13 @@ func TestVisitsAPI(t *testing.T) {
 				t.Errorf("policies %v, as of %s", list.GetPolicies(), list.GetAsOfDate())
 			}
 			county, err := visits.ListOverdueVisits(h.as(t, "county_government", "auditor", ""), &identificationv1.ListOverdueVisitsRequest{})
-			if err != nil || len(county.GetHouseholds()) != 2 {
+			if err != nil || len(county.GetHouseholds()) != 2 || county.GetTotalSize() != 2 {
 				t.Errorf("county auditor: %v %v", county, err)
+			}
+			// The dashboard's count: one household on the page, the total of all.
+			one, err := visits.ListOverdueVisits(h.as(t, "county_government", "auditor", ""), &identificationv1.ListOverdueVisitsRequest{PageSize: 1})
+			if err != nil || len(one.GetHouseholds()) != 1 || one.GetTotalSize() != 2 || one.GetNextPageToken() == "" {
+				t.Errorf("a page of one: %v %v", one, err)
 			}
 			_, err = visits.ListOverdueVisits(township, &identificationv1.ListOverdueVisitsRequest{RegionCode: "990001003"})
 			areaWant(t, err, codes.PermissionDenied, "OUT_OF_REGION_SCOPE")

@@ -100,6 +100,21 @@ func TestDibaoThroughTheAPI(t *testing.T) {
 		if k.GetState() != subsidiesv1.ReliefCaseState_RELIEF_CASE_STATE_OPEN || k.GetNextStep() != "survey" || k.GetUrban() {
 			t.Fatalf("case %v", k)
 		}
+		t.Run("the case waits in 民政's inbox for its survey, not in 残联's", func(t *testing.T) {
+			inbox := subsidiesv1.NewReliefInboxServiceClient(c.Conn)
+			got, err := inbox.ListInboxItems(ca, &commonv1.ListInboxItemsRequest{PageSize: 1})
+			if err != nil || got.GetTotalSize() != 1 || len(got.GetInboxItems()) != 1 {
+				t.Fatalf("inbox %v %v", got, err)
+			}
+			if it := got.GetInboxItems()[0]; it.GetResource() != k.GetName() || it.GetNextStep() != "survey" ||
+				it.GetOperation() != "DibaoService_RecordDibaoSurvey" || it.GetKind() != "dibao" {
+				t.Errorf("item %v", it)
+			}
+			other, err := inbox.ListInboxItems(c.Federation(t), &commonv1.ListInboxItemsRequest{})
+			if err != nil || other.GetTotalSize() != 0 {
+				t.Errorf("残联's inbox %v %v", other, err)
+			}
+		})
 		t.Run("a second case of the household is refused", func(t *testing.T) {
 			_, err := dibao.CreateDibaoCase(ca, &subsidiesv1.CreateDibaoCaseRequest{Household: h.GetName()})
 			wantCode(t, err, codes.FailedPrecondition, "CASE_ALREADY_OPEN")
@@ -219,7 +234,7 @@ func TestDibaoThroughTheAPI(t *testing.T) {
 				t.Errorf("entitlements %+v", es)
 			}
 			due, err := dibao.ListOverdueDibaoReviews(ca, &subsidiesv1.ListOverdueDibaoReviewsRequest{AsOfDate: "2026-06-10"})
-			if err != nil || len(due.GetDibaoCoverages()) != 1 {
+			if err != nil || len(due.GetDibaoCoverages()) != 1 || due.GetTotalSize() != 1 {
 				t.Errorf("due %v %v", due, err)
 			}
 		})

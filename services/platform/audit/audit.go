@@ -44,16 +44,18 @@ type Record struct {
 	// PersonIDs are the persons a read returned (plain reads and reads by another department name whom
 	// they read).
 	PersonIDs []string
+	// Filter is the AIP-160 filter a List or export read was called with.
+	Filter string
 }
 
 const insertSQL = `INSERT INTO fupin_audit (at_us, kind, method, actor, department, role, on_behalf_of, purpose,
-	resource, record_count, code, request_id, trace_id, person_ids) VALUES `
+	resource, record_count, code, request_id, trace_id, person_ids, filter) VALUES `
 
-const columns = 14
+const columns = 15
 
 func (r Record) args() []any {
 	return []any{r.At.UnixMicro(), r.Kind, r.Method, r.Actor, r.Department, r.Role, r.OnBehalfOf, r.Purpose,
-		r.Resource, r.RecordCount, r.Code, r.RequestID, r.TraceID, strings.Join(r.PersonIDs, ",")}
+		r.Resource, r.RecordCount, r.Code, r.RequestID, r.TraceID, strings.Join(r.PersonIDs, ","), r.Filter}
 }
 
 // Background is the row of a change a service makes on its own, outside any request (a scheduled job, a
@@ -272,7 +274,7 @@ func (l *Log) List(ctx context.Context, limit int) ([]Record, error) {
 // service's database from outside).
 func Recent(ctx context.Context, db *sqldb.DB, limit int) ([]Record, error) {
 	rows, err := db.Q(ctx).QueryContext(ctx, `SELECT at_us, kind, method, actor, department, role, on_behalf_of,
-		purpose, resource, record_count, code, request_id, trace_id, person_ids FROM fupin_audit ORDER BY id DESC LIMIT $1`, limit)
+		purpose, resource, record_count, code, request_id, trace_id, person_ids, filter FROM fupin_audit ORDER BY id DESC LIMIT $1`, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -283,7 +285,7 @@ func Recent(ctx context.Context, db *sqldb.DB, limit int) ([]Record, error) {
 		var at int64
 		var persons string
 		if err := rows.Scan(&at, &r.Kind, &r.Method, &r.Actor, &r.Department, &r.Role, &r.OnBehalfOf, &r.Purpose,
-			&r.Resource, &r.RecordCount, &r.Code, &r.RequestID, &r.TraceID, &persons); err != nil {
+			&r.Resource, &r.RecordCount, &r.Code, &r.RequestID, &r.TraceID, &persons, &r.Filter); err != nil {
 			return nil, err
 		}
 		r.At = time.UnixMicro(at)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -25,6 +26,11 @@ const (
 	String Type = iota // compared as text; ":" is a prefix match
 	Enum               // written as the enum value name, stored as its number
 	Int
+	// Time is written as an RFC 3339 time and stored as Unix microseconds; ordering operators only, and "=".
+	Time
+	// Contains is a column of comma-separated values (an audit row's person ids): `field = "x"` matches a
+	// row whose list holds x. Values may not hold ',', '%', '_' or '\\'.
+	Contains
 )
 
 // Field declares a filterable field.
@@ -35,6 +41,20 @@ type Field struct {
 	Values map[string]int32
 	// Pattern, when set, must accept every value (e.g. digits only for codes).
 	Pattern func(string) bool
+	// Normalize, when set, turns a String value into the stored form before it is compared (a person's
+	// name through pii.NormalizeName); its error is the filter's INVALID_ARGUMENT.
+	Normalize func(string) (string, error)
+	// Within, when set, is a condition holding one %s where the comparison on Column goes: a field of
+	// rows of another table, e.g. `id IN (SELECT household_id FROM memberships … WHERE %s)`.
+	Within string
+	// Broad, when set with Within, is the condition used instead of Within for a value the caller judges to
+	// match many rows of the other table (CompileFunc's broad): Within's `id IN (SELECT …)` reads every
+	// match before the first page, so a common value is better served from this side, e.g. `EXISTS
+	// (SELECT 1 FROM memberships … WHERE household_id = households.id AND %s)`, which stops at the page's end.
+	Broad string
+	// Wildcard lets a String field's ":" value end in "*" ("王*", as people type a prefix); the star is
+	// dropped.
+	Wildcard bool
 }
 
 // Fields is the set of fields a List method can filter on, by name.
@@ -43,6 +63,15 @@ type Fields map[string]Field
 // Compile parses expr and returns an SQL condition ("" when expr is empty) using $N placeholders from
 // firstArg on, and its arguments. Errors are INVALID_ARGUMENT naming the filter field.
 func (fs Fields) Compile(expr string, firstArg int) (string, []any, error) {
+	return fs.CompileFunc(expr, firstArg, nil)
+}
+
+// Broad tells whether a comparison of a field with Broad set matches many rows: it gets the field's name
+// and the comparison's arguments (the value; for a prefix the range's two ends).
+type Broad func(field string, args []any) (bool, error)
+
+// CompileFunc is Compile with the judge of fields that have a Broad condition (nil: never broad).
+func (fs Fields) CompileFunc(expr string, firstArg int, broad Broad) (string, []any, error) {
 	toks, err := lex(expr)
 	if err != nil {
 		return "", nil, invalid(err.Error())
@@ -71,31 +100,64 @@ func (fs Fields) Compile(expr string, firstArg int) (string, []any, error) {
 		if val.op {
 			return "", nil, invalid(fmt.Sprintf("%s: expected a value after %s, found %q", name.text, op.text, val.text))
 		}
-		cond, arg, err := f.compile(name.text, op.text, val, firstArg+len(args))
+		cond, arg, err := f.compile(name.text, op.text, val, firstArg+len(args), broad)
 		if err != nil {
 			return "", nil, err
 		}
 		conds = append(conds, cond)
-		args = append(args, arg)
+		args = append(args, arg...)
 	}
 	return strings.Join(conds, " AND "), args, nil
 }
 
-func (f Field) compile(name, op string, val token, n int) (string, any, error) {
+func (f Field) compile(name, op string, val token, n int, broad Broad) (string, []any, error) {
+	cond, args, err := f.compare(name, op, val, n)
+	if err != nil || f.Within == "" {
+		return cond, args, err
+	}
+	if f.Broad != "" && broad != nil && op != "!=" {
+		wide, err := broad(name, args)
+		if err != nil {
+			return "", nil, err
+		}
+		if wide {
+			return fmt.Sprintf(f.Broad, cond), args, nil
+		}
+	}
+	return fmt.Sprintf(f.Within, cond), args, nil
+}
+
+func (f Field) compare(name, op string, val token, n int) (string, []any, error) {
 	ph := "$" + strconv.Itoa(n)
 	if f.Pattern != nil && f.Type != Enum && !f.Pattern(val.text) {
 		return "", nil, invalid(fmt.Sprintf("%s: %q is not a valid value", name, val.text))
 	}
 	switch f.Type {
 	case String:
+		text := val.text
+		if f.Wildcard && op == ":" {
+			text = strings.TrimSuffix(text, "*")
+		}
+		if f.Normalize != nil {
+			v, err := f.Normalize(text)
+			if err != nil {
+				return "", nil, invalid(fmt.Sprintf("%s: %v", name, err))
+			}
+			text = v
+		}
 		switch op {
 		case "=", "!=", "<", "<=", ">", ">=":
-			return f.Column + " " + sqlOp(op) + " " + ph, val.text, nil
+			return f.Column + " " + sqlOp(op) + " " + ph, []any{text}, nil
 		case ":":
+			if f.Within != "" {
+				// A prefix as a range, so an index on the other table's column serves it: every string
+				// starting with text lies in [text, successor of text) in bytewise (code point) order.
+				return f.Column + " >= " + ph + " AND " + f.Column + " < $" + strconv.Itoa(n+1), []any{text, successor(text)}, nil
+			}
 			// Prefix match without LIKE, so '%' and '_' in values mean nothing special. substr counts
 			// characters in both dialects, so the length is in runes, not bytes (household numbers and
 			// names may be written in Chinese).
-			return "substr(" + f.Column + ", 1, " + strconv.Itoa(utf8.RuneCountInString(val.text)) + ") = " + ph, val.text, nil
+			return "substr(" + f.Column + ", 1, " + strconv.Itoa(utf8.RuneCountInString(text)) + ") = " + ph, []any{text}, nil
 		}
 	case Enum:
 		v, ok := f.Values[val.text]
@@ -103,7 +165,7 @@ func (f Field) compile(name, op string, val token, n int) (string, any, error) {
 			return "", nil, invalid(fmt.Sprintf("%s: unknown value %q", name, val.text))
 		}
 		if op == "=" || op == "!=" {
-			return f.Column + " " + sqlOp(op) + " " + ph, v, nil
+			return f.Column + " " + sqlOp(op) + " " + ph, []any{v}, nil
 		}
 	case Int:
 		v, err := strconv.ParseInt(val.text, 10, 64)
@@ -111,10 +173,42 @@ func (f Field) compile(name, op string, val token, n int) (string, any, error) {
 			return "", nil, invalid(fmt.Sprintf("%s: %q is not a whole number", name, val.text))
 		}
 		if op != ":" {
-			return f.Column + " " + sqlOp(op) + " " + ph, v, nil
+			return f.Column + " " + sqlOp(op) + " " + ph, []any{v}, nil
+		}
+	case Time:
+		t, err := time.Parse(time.RFC3339Nano, val.text)
+		if err != nil {
+			return "", nil, invalid(fmt.Sprintf("%s: %q is not an RFC 3339 time (2026-12-01T08:00:00+08:00)", name, val.text))
+		}
+		if op != ":" && op != "!=" {
+			return f.Column + " " + op + " " + ph, []any{t.UnixMicro()}, nil
+		}
+	case Contains:
+		if strings.ContainsAny(val.text, ",%_\\") || val.text == "" {
+			return "", nil, invalid(fmt.Sprintf("%s: %q is not a valid value", name, val.text))
+		}
+		if op == "=" {
+			return "(',' || " + f.Column + " || ',') LIKE " + ph, []any{"%," + val.text + ",%"}, nil
 		}
 	}
 	return "", nil, invalid(fmt.Sprintf("%s: operator %q is not supported for this field", name, op))
+}
+
+// successor is the least string greater than every string that starts with s, in code point order (which
+// is UTF-8's byte order): s with its last character raised by one (a surrogate skipped; the highest code
+// point carried into the one before it). "" for a prefix that has none (every string is greater).
+func successor(s string) string {
+	r := []rune(s)
+	for i := len(r) - 1; i >= 0; i-- {
+		if r[i] < unicode.MaxRune {
+			r[i]++
+			if r[i] >= 0xD800 && r[i] <= 0xDFFF {
+				r[i] = 0xE000
+			}
+			return string(r[:i+1])
+		}
+	}
+	return ""
 }
 
 func sqlOp(op string) string {

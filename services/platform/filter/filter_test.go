@@ -2,10 +2,13 @@ package filter_test
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"reflect"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"fupin.dev/services/platform/apperr"
 	"fupin.dev/services/platform/filter"
@@ -254,4 +257,172 @@ func selectIDs(t *testing.T, db *sqldb.DB, expr string) []int {
 		t.Fatal(err)
 	}
 	return ids
+}
+
+// memberFields declare a field of rows of another table (Within), normalised and with a typed "*".
+var memberFields = filter.Fields{
+	"member_name": {Column: "p.name", Type: filter.String, Wildcard: true,
+		Within: "id IN (SELECT p.household_id FROM people p WHERE %s)",
+		Normalize: func(s string) (string, error) {
+			s = strings.TrimSpace(s)
+			if s == "" {
+				return "", errors.New("a name needs a letter")
+			}
+			return s, nil
+		}},
+}
+
+func TestWithinField(t *testing.T) {
+	t.Run("compiles", func(t *testing.T) {
+		tests := []struct {
+			expr     string
+			wantSQL  string
+			wantArgs []any
+		}{
+			{expr: `member_name = " 王大山 "`, wantSQL: "id IN (SELECT p.household_id FROM people p WHERE p.name = $2)",
+				wantArgs: []any{"王大山"}},
+			{expr: `member_name:"王*"`, wantSQL: "id IN (SELECT p.household_id FROM people p WHERE p.name >= $2 AND p.name < $3)",
+				wantArgs: []any{"王", string(rune('王' + 1))}},
+			{expr: `member_name:"王大" AND member_name = "李四"`,
+				wantSQL:  "id IN (SELECT p.household_id FROM people p WHERE p.name >= $2 AND p.name < $3) AND id IN (SELECT p.household_id FROM people p WHERE p.name = $4)",
+				wantArgs: []any{"王大", "王" + string(rune('大'+1)), "李四"}},
+			{expr: "member_name:\"a\U0010FFFF\"", wantSQL: "id IN (SELECT p.household_id FROM people p WHERE p.name >= $2 AND p.name < $3)",
+				wantArgs: []any{"a\U0010FFFF", "b"}},
+			{expr: "member_name:\"\uD7FF\"", wantSQL: "id IN (SELECT p.household_id FROM people p WHERE p.name >= $2 AND p.name < $3)",
+				wantArgs: []any{"\uD7FF", "\uE000"}},
+		}
+		for _, tt := range tests {
+			sql, args, err := memberFields.Compile(tt.expr, 2)
+			if err != nil {
+				t.Fatalf("Compile(%q): %v", tt.expr, err)
+			}
+			if sql != tt.wantSQL || !reflect.DeepEqual(args, tt.wantArgs) {
+				t.Errorf("Compile(%q) = %q %#v, want %q %#v", tt.expr, sql, args, tt.wantSQL, tt.wantArgs)
+			}
+		}
+	})
+	t.Run("normalize refuses", func(t *testing.T) {
+		_, _, err := memberFields.Compile(`member_name:"*"`, 1)
+		if e, ok := apperr.As(err); !ok || len(e.Fields) != 1 || e.Fields[0].Field != "filter" ||
+			!strings.Contains(e.Fields[0].Description, "member_name: a name needs a letter") {
+			t.Fatalf("Compile(member_name:\"*\") error = %v, want the normaliser's refusal on filter", err)
+		}
+	})
+	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
+		db := sqldbtest.Open(t, d)
+		err := db.InTx(t.Context(), func(ctx context.Context) error {
+			q := db.Q(ctx)
+			for _, s := range []string{
+				`CREATE TABLE households (id INTEGER PRIMARY KEY)`,
+				`CREATE TABLE people (household_id INTEGER NOT NULL, name TEXT NOT NULL)`,
+				`INSERT INTO households VALUES (1), (2), (3), (4)`,
+				`INSERT INTO people VALUES (1, '王大山'), (1, '李四'), (2, '王大'), (3, '王'), (4, '汪大山')`,
+			} {
+				if _, err := q.ExecContext(ctx, s); err != nil {
+					return err
+				}
+			}
+			// The prefix's successor itself starts no match.
+			_, err := q.ExecContext(ctx, `INSERT INTO people VALUES (4, $1)`, string(rune('王'+1))+"子")
+			return err
+		})
+		if err != nil {
+			t.Fatalf("seed: %v", err)
+		}
+		tests := []struct {
+			expr string
+			want []int
+		}{
+			{expr: `member_name = "王大山"`, want: []int{1}},
+			{expr: `member_name:"王大*"`, want: []int{1, 2}},
+			{expr: `member_name:"王"`, want: []int{1, 2, 3}},
+			{expr: `member_name:"王" AND member_name = "李四"`, want: []int{1}},
+			{expr: `member_name = "王大"`, want: []int{2}},
+		}
+		for _, tt := range tests {
+			cond, args, err := memberFields.Compile(tt.expr, 1)
+			if err != nil {
+				t.Fatalf("Compile(%q): %v", tt.expr, err)
+			}
+			rows, err := db.Q(t.Context()).QueryContext(t.Context(), "SELECT id FROM households WHERE "+cond+" ORDER BY id", args...)
+			got, err := sqldb.Collect(rows, err, func(r *sql.Rows) (int, error) {
+				var id int
+				return id, r.Scan(&id)
+			})
+			if err != nil {
+				t.Fatalf("%q: %v", tt.expr, err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("filter %q selected %v, want %v", tt.expr, got, tt.want)
+			}
+		}
+	})
+}
+
+func TestTimeAndContains(t *testing.T) {
+	fs := filter.Fields{"time": {Column: "at_us", Type: filter.Time}, "person_id": {Column: "person_ids", Type: filter.Contains}}
+	at := time.Date(2026, 12, 1, 0, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	cond0, args, err := fs.Compile(`time >= "2026-12-01T00:00:00+08:00" AND time < "2026-12-01T16:00:00Z" AND person_id = "p-1"`, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "at_us >= $1 AND at_us < $2 AND (',' || person_ids || ',') LIKE $3"; cond0 != want {
+		t.Errorf("SQL %q, want %q", cond0, want)
+	}
+	if want := []any{at.UnixMicro(), at.Add(24 * time.Hour).UnixMicro(), "%,p-1,%"}; !reflect.DeepEqual(args, want) {
+		t.Errorf("args %#v, want %#v", args, want)
+	}
+	for _, bad := range []string{`time >= "yesterday"`, `time:"2026"`, `person_id = "a,b"`, `person_id = "a%"`, `person_id:"a"`} {
+		if _, _, err := fs.Compile(bad, 1); err == nil {
+			t.Errorf("Compile(%q) accepted", bad)
+		}
+	}
+	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
+		db := sqldbtest.Open(t, d)
+		for _, s := range []string{`CREATE TABLE rows (id INTEGER PRIMARY KEY, person_ids TEXT NOT NULL)`,
+			`INSERT INTO rows VALUES (1, 'p-1'), (2, 'p-10,p-2'), (3, 'p-2,p-1'), (4, '')`} {
+			if err := db.InTx(t.Context(), func(ctx context.Context) error {
+				_, err := db.Q(ctx).ExecContext(ctx, s)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for expr, want := range map[string][]int{`person_id = "p-1"`: {1, 3}, `person_id = "p-2"`: {2, 3}, `person_id = "p"`: nil} {
+			cond, args, err := fs.Compile(expr, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := db.Q(t.Context()).QueryContext(t.Context(), "SELECT id FROM rows WHERE "+cond+" ORDER BY id", args...)
+			got, err := sqldb.Collect(rows, err, func(r *sql.Rows) (int, error) {
+				var id int
+				return id, r.Scan(&id)
+			})
+			if err != nil || !reflect.DeepEqual(got, want) {
+				t.Errorf("%s: %v %v, want %v", expr, got, err, want)
+			}
+		}
+	})
+}
+
+func TestBroadField(t *testing.T) {
+	fs := filter.Fields{"member_name": {Column: "p.name", Type: filter.String, Within: "id IN (SELECT p.household_id FROM people p WHERE %s)",
+		Broad: "EXISTS (SELECT 1 FROM people p WHERE p.household_id = households.id AND %s)"}}
+	var judged [][]any
+	broad := func(field string, args []any) (bool, error) {
+		judged = append(judged, args)
+		return args[0] == "王", nil
+	}
+	cond, _, err := fs.CompileFunc(`member_name:"王" AND member_name = "欧阳娜娜"`, 1, broad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "EXISTS (SELECT 1 FROM people p WHERE p.household_id = households.id AND p.name >= $1 AND p.name < $2) AND " +
+		"id IN (SELECT p.household_id FROM people p WHERE p.name = $3)"
+	if cond != want || len(judged) != 2 || len(judged[0]) != 2 || len(judged[1]) != 1 {
+		t.Errorf("CompileFunc = %q (judged %v), want %q", cond, judged, want)
+	}
+	if _, _, err := fs.CompileFunc(`member_name = "x"`, 1, func(string, []any) (bool, error) { return false, errors.New("down") }); err == nil {
+		t.Error("the judge's error was dropped")
+	}
 }

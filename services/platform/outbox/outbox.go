@@ -79,6 +79,22 @@ func (f *Feed) Append(ctx context.Context, events ...Event) error {
 	return nil
 }
 
+// Hold makes every other transaction that appends to the feed wait until the transaction in ctx ends
+// (a bulk load holds the register's writers so): on PostgreSQL it takes the order lock Append takes;
+// SQLite has one writer at a time anyway.
+func (f *Feed) Hold(ctx context.Context) error {
+	if !sqldb.InTransaction(ctx) {
+		return fmt.Errorf("outbox: Hold must run inside a transaction")
+	}
+	if f.db.Dialect != sqldb.Postgres {
+		return nil
+	}
+	if _, err := f.db.Q(ctx).ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(pgOrderLock)); err != nil {
+		return fmt.Errorf("outbox order lock: %w", err)
+	}
+	return nil
+}
+
 const insertSQL = `INSERT INTO fupin_outbox (topic, resource, region_code, payload, created_us) VALUES ($1, $2, $3, $4, $5)`
 
 // insert writes the rows. Bulk work (the ledger import appends a thousand events at once) needs more than

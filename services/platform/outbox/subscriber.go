@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
@@ -44,6 +45,13 @@ type SubscribeOptions struct {
 	Audit *audit.Log
 	// Service is the consumer's name for those rows.
 	Service string
+	// ResyncTopics are topics that stand for more changes than the peer publishes one by one (a bulk
+	// load): a change of one of them is not passed to the handler but to Resync, which rebuilds the
+	// follower's state from the peer's snapshot; the subscription then resumes after the snapshot's
+	// position (resync.go). They are followed even when topics does not list them.
+	ResyncTopics []string
+	// Resync is called for a change of ResyncTopics (required with them).
+	Resync Resync
 }
 
 // Subscribe follows a peer's change feed until ctx ends, calling handle once for every change of the
@@ -77,6 +85,16 @@ func Subscribe(ctx context.Context, db *sqldb.DB, feed commonv1.ChangeFeedServic
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if len(o.ResyncTopics) > 0 && o.Resync == nil {
+		return fmt.Errorf("subscription %s: resync topics without a Resync", name)
+	}
+	if len(topics) > 0 {
+		for _, t := range o.ResyncTopics {
+			if !slices.Contains(topics, t) {
+				topics = append(slices.Clip(topics), t)
+			}
+		}
+	}
 	s := &subscriber{db: db, feed: feed, name: name, topics: topics, handle: handle, o: o}
 	if _, err := db.Exec(ctx, `INSERT INTO fupin_cursors (name, sequence, updated_us) VALUES ($1, 0, $2)
 		ON CONFLICT (name) DO NOTHING`, name, o.Now().UnixMicro()); err != nil {
@@ -93,6 +111,9 @@ func Subscribe(ctx context.Context, db *sqldb.DB, feed commonv1.ChangeFeedServic
 		}
 		if progressed {
 			backoff = o.MinBackoff
+		}
+		if errors.Is(err, errRestart) {
+			continue
 		}
 		wait := backoff + rand.N(backoff/5+1)
 		o.Logger.WarnContext(ctx, "change feed subscription interrupted; resuming from the stored cursor",
@@ -143,8 +164,8 @@ func (s *subscriber) follow(ctx context.Context) (progressed bool, err error) {
 		}
 		changes := page.GetChanges()
 		if len(changes) > 0 {
-			if err := s.apply(ctx, changes); err != nil {
-				return progressed, err
+			if err := s.handleAll(ctx, changes); err != nil {
+				return progressed || errors.Is(err, errRestart), err
 			}
 			cursor, progressed = changes[len(changes)-1].GetSequence(), true
 		}
@@ -197,8 +218,8 @@ func (s *subscriber) follow(ctx context.Context) (progressed bool, err error) {
 				break drain
 			}
 		}
-		if err := s.apply(ctx, batch); err != nil {
-			return progressed, err
+		if err := s.handleAll(ctx, batch); err != nil {
+			return progressed || errors.Is(err, errRestart), err
 		}
 		cursor, progressed = batch[len(batch)-1].GetSequence(), true
 	}

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
+	"fupin.dev/services/platform/auth"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -97,4 +98,22 @@ func accessRule(md protoreflect.MethodDescriptor) *commonv1.AccessRule {
 	}
 	rule, _ := proto.GetExtension(opts, commonv1.E_Access).(*commonv1.AccessRule)
 	return rule
+}
+
+// MayCall reports whether c may call the method (its full name, "/pkg.Service/Method") by the access
+// rule its contract declares, as the authorization interceptor decides — without the region scope, which
+// the data decides. A method unknown or without a rule: false (default deny). Pages and inboxes use it to
+// offer only the steps a caller may record.
+func MayCall(c *auth.Caller, fullMethod string) bool {
+	name := protoreflect.FullName(strings.ReplaceAll(strings.TrimPrefix(fullMethod, "/"), "/", "."))
+	d, err := protoregistry.GlobalFiles.FindDescriptorByName(name)
+	if err != nil || c == nil {
+		return false
+	}
+	md, ok := d.(protoreflect.MethodDescriptor)
+	if !ok {
+		return false
+	}
+	rule := accessRule(md)
+	return rule != nil && !rule.GetPublic() && allowed(rule, c)
 }

@@ -465,6 +465,7 @@ func (s *Server) auditRead(ctx context.Context, m *method, req, resp any, reques
 	in, _ := req.(proto.Message)
 	r := s.record(ctx, audit.KindRead, m, caller, resource(in, out), recordCount(out), codes.OK, requestID)
 	r.PersonIDs = personIDs(out)
+	r.Filter = stringField(in, "filter")
 	s.cfg.Audit.Enqueue(r)
 }
 

@@ -18,6 +18,9 @@ type ScopedPage[T any] struct {
 	Fields         filter.Fields
 	Scan           func(*sql.Rows) (T, error)
 	ID             func(T) string
+	// Broad, when set, judges the filter's fields that have a Broad condition (filter.Field.Broad), e.g.
+	// by counting the other table's matches.
+	Broad func(ctx context.Context, db *DB, field string, args []any) (bool, error)
 }
 
 // List runs the page's query and returns the page and the cursor of the next one ("" on the last page);
@@ -26,7 +29,11 @@ func (p ScopedPage[T]) List(ctx context.Context, db *DB, scope, after, expr stri
 	extra []string, extraArgs ...any) ([]T, string, error) {
 	where := append([]string{fmt.Sprintf("substr(region_code, 1, %d) = $1", len(scope)), "id > $2"}, extra...)
 	args := append([]any{scope, after}, extraArgs...)
-	cond, fargs, err := p.Fields.Compile(expr, len(args)+1)
+	var broad filter.Broad
+	if p.Broad != nil {
+		broad = func(field string, args []any) (bool, error) { return p.Broad(ctx, db, field, args) }
+	}
+	cond, fargs, err := p.Fields.CompileFunc(expr, len(args)+1, broad)
 	if err != nil {
 		return nil, "", err
 	}

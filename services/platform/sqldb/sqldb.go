@@ -156,10 +156,19 @@ func (db *DB) Close() error {
 
 type txKey struct{}
 
+// readTxKey carries a read-only snapshot transaction (ReadTx); InTx never joins one.
+type readTxKey struct{}
+
 // Q returns the transaction in ctx, or the read pool when there is none. Writes outside a transaction
 // must go through InTx. Statements run through it are prepared once and reused.
 func (db *DB) Q(ctx context.Context) Querier {
 	if tx, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
+		if stmts, ok := ctx.Value(txStmtsKey{}).(*txStmts); ok {
+			return txQuerier{tx: tx, stmts: stmts}
+		}
+		return tx
+	}
+	if tx, ok := ctx.Value(readTxKey{}).(*sql.Tx); ok {
 		return tx
 	}
 	if db.readStmts != nil {
@@ -192,7 +201,37 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) (err
 			err = fmt.Errorf("commit: %w", cerr)
 		}
 	}()
-	return fn(context.WithValue(ctx, txKey{}, tx))
+	ctx = context.WithValue(ctx, txKey{}, tx)
+	if db.Dialect == SQLite {
+		ctx = context.WithValue(ctx, txStmtsKey{}, &txStmts{m: map[string]*sql.Stmt{}})
+	}
+	return fn(ctx)
+}
+
+// ReadTx runs fn in a read-only transaction that sees one snapshot of the database for all its
+// statements (Q(ctx) returns it), without blocking writers: on SQLite a deferred transaction of the read
+// pool (WAL: the snapshot is fixed by its first read), on PostgreSQL a REPEATABLE READ, READ ONLY
+// transaction. A long consistent read (the register's export with the change feed's position) needs
+// it: two statements outside a transaction may see different commits. Inside InTx, fn joins the write
+// transaction instead.
+func (db *DB) ReadTx(ctx context.Context, fn func(ctx context.Context) error) (err error) {
+	if InTransaction(ctx) {
+		return fn(ctx)
+	}
+	if _, ok := ctx.Value(readTxKey{}).(*sql.Tx); ok {
+		return fn(ctx)
+	}
+	var opts *sql.TxOptions
+	if db.Dialect == Postgres {
+		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	}
+	tx, err := db.read.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("begin read: %w", err)
+	}
+	// Nothing is written: the transaction ends with a rollback either way.
+	defer func() { _ = tx.Rollback() }()
+	return fn(context.WithValue(ctx, readTxKey{}, tx))
 }
 
 // Exec runs one writing statement in the transaction in ctx, or in a transaction of its own when there is

@@ -80,3 +80,57 @@ func (q poolQuerier) QueryRowContext(ctx context.Context, query string, args ...
 	}
 	return q.stmts.pool.QueryRowContext(ctx, query, args...)
 }
+
+// txStmtsKey carries a SQLite write transaction's statement cache (txStmts).
+type txStmtsKey struct{}
+
+// maxTxStmts bounds a transaction's statement cache.
+const maxTxStmts = 64
+
+// txStmts holds the statements a SQLite write transaction prepared: parsing is most of a small
+// statement's cost there, and a transaction that handles a page of changes or a chunk of a resync runs
+// the same few statements thousands of times. A transaction is used by one goroutine at a time.
+type txStmts struct {
+	m map[string]*sql.Stmt
+}
+
+// txQuerier runs a SQLite write transaction's statements, preparing those that return no rows or one row
+// once per transaction (they close with it). Multi-row queries run unprepared: a statement handle is one
+// cursor, and a loop over open rows may run the same query again.
+type txQuerier struct {
+	tx    *sql.Tx
+	stmts *txStmts
+}
+
+func (q txQuerier) stmt(ctx context.Context, query string) *sql.Stmt {
+	if st, ok := q.stmts.m[query]; ok {
+		return st
+	}
+	if len(q.stmts.m) >= maxTxStmts {
+		return nil
+	}
+	st, err := q.tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil // run unprepared: the query's own error surfaces there
+	}
+	q.stmts.m[query] = st
+	return st
+}
+
+func (q txQuerier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := q.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return q.tx.ExecContext(ctx, query, args...)
+}
+
+func (q txQuerier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return q.tx.QueryContext(ctx, query, args...)
+}
+
+func (q txQuerier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := q.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return q.tx.QueryRowContext(ctx, query, args...)
+}

@@ -141,6 +141,9 @@ func startCountyProcess(ctx context.Context, data, deploy string, households int
 	cmd := exec.CommandContext(ctx, self, args...)
 	// The county logs every request (as `make run` does, so the cost is measured), a line at the gateway and
 	// one at the service: they go to a file in the data directory rather than over the benchmark's output.
+	if err := os.MkdirAll(data, 0o750); err != nil {
+		return nil, err
+	}
 	logPath := filepath.Join(data, "county.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {

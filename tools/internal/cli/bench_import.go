@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"fupin.dev/services/identification/synth"
+	"fupin.dev/services/platform/sqldb"
 	"fupin.dev/services/platform/tabular"
 	_ "github.com/jackc/pgx/v5/stdlib" // the bench creates and drops its PostgreSQL database
 )
@@ -36,6 +37,7 @@ func runBenchImport(ctx context.Context, args []string, stdout, stderr io.Writer
 	postgres := fs.String("postgres", "", "PostgreSQL server DSN (e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable): import into a fresh database there instead of SQLite")
 	xlsx := fs.Bool("xlsx", false, "import an XLSX file instead of CSV (at most ~300,000 households fit one worksheet)")
 	batch := fs.Int("batch", 0, "households per transaction (default: the service's, 1000)")
+	bulk := fs.Bool("bulk", false, "import with `fupin import households --bulk` (one transaction, one register.bulk_loaded; subsidies resyncs from the register's snapshot)")
 	perMessage := fs.Int("rows-per-message", 2000, "rows per stream message")
 	deploy := fs.String("deploy", envOr("FUPIN_DEPLOY_DIR", "deploy"), "deploy directory")
 	cpuProfile := fs.String("cpuprofile", "", "write the county process's CPU profile to this file")
@@ -80,17 +82,24 @@ func runBenchImport(ctx context.Context, args []string, stdout, stderr io.Writer
 	database := "SQLite (WAL) on disk"
 	var extra []string
 	var pgURL string
+	data := filepath.Join(dir, "data")
+	registerURL, subsidiesURL := "sqlite:"+filepath.Join(data, "identification.db"), "sqlite:"+filepath.Join(data, "subsidies.db")
 	if *postgres != "" {
 		var drop func()
 		if pgURL, drop, err = freshPostgresDB(ctx, *postgres); err != nil {
 			return err
 		}
 		defer drop()
-		extra = append(extra, "--db-url", "identification="+pgURL)
+		// Subsidies, which follows the register, on PostgreSQL too (a database of its own).
+		if subsidiesURL, drop, err = freshPostgresDB(ctx, *postgres); err != nil {
+			return err
+		}
+		defer drop()
+		registerURL = pgURL
+		extra = append(extra, "--db-url", "identification="+pgURL, "--db-url", "subsidies="+subsidiesURL)
 		u, _ := url.Parse(pgURL)
-		database = "PostgreSQL " + u.Host + "/" + strings.TrimPrefix(u.Path, "/")
+		database = "PostgreSQL " + u.Host + "/" + strings.TrimPrefix(u.Path, "/") + " (subsidies in a database of its own)"
 	}
-	data := filepath.Join(dir, "data")
 	county, err := startCountyProcess(ctx, data, *deploy, 0, *cpuProfile, extra, stderr)
 	if err != nil {
 		return err
@@ -116,6 +125,9 @@ func runBenchImport(ctx context.Context, args []string, stdout, stderr io.Writer
 	if *batch > 0 {
 		importArgs = append(importArgs, "--batch", strconv.Itoa(*batch))
 	}
+	if *bulk {
+		importArgs = append(importArgs, "--bulk")
+	}
 	if *xlsx {
 		// fupin seed writes inline strings (≈780 bytes a row unpacked): a full worksheet passes the
 		// reader's default unpacked size, which is sized for files as Excel saves them.
@@ -129,8 +141,18 @@ func runBenchImport(ctx context.Context, args []string, stdout, stderr io.Writer
 	start := time.Now()
 	runErr := imp.Run()
 	took := time.Since(start)
+	importCPU := cpuTime(county.cmd.Process.Pid) - countyCPU0
+	var followed time.Duration
+	if runErr == nil {
+		// Subsidies follows the register: the county is done when subsidies' cursor has reached the
+		// register's last change (after a bulk load, when its resync from the snapshot is done).
+		if err := waitFollowed(ctx, registerURL, subsidiesURL, 10*time.Minute); err != nil {
+			return err
+		}
+		followed = time.Since(start)
+	}
 	countyCPU := cpuTime(county.cmd.Process.Pid) - countyCPU0
-	pgCPU := postgresCPU(ctx, pgURL) - pgCPU0
+	pgCPU := postgresCPU(ctx, pgURL) + postgresCPU(ctx, subsidiesURL) - pgCPU0
 	fmt.Fprintf(stdout, "  importer: %s", indent(out.String()))
 	if runErr != nil {
 		return fmt.Errorf("the import failed: %w", runErr)
@@ -143,16 +165,57 @@ func runBenchImport(ctx context.Context, args []string, stdout, stderr io.Writer
 		importerRSS = fmt.Sprintf("%d kB", ru.Maxrss)
 		importerCPU = (time.Duration(ru.Utime.Nano()) + time.Duration(ru.Stime.Nano())).Round(10 * time.Millisecond).String()
 	}
-	fmt.Fprintf(stdout, "  result:   %s for %d households: %.0f rows/s, %.0f households/s\n", took.Round(10*time.Millisecond),
-		*households, float64(persons)/took.Seconds(), float64(*households)/took.Seconds())
+	mode := "ordinary path"
+	if *bulk {
+		mode = "bulk load"
+	}
+	fmt.Fprintf(stdout, "  result:   %s: imported in %s, followed by subsidies after %s (total) for %d households: %.0f rows/s, %.0f households/s (total)\n",
+		mode, took.Round(10*time.Millisecond), followed.Round(10*time.Millisecond),
+		*households, float64(persons)/followed.Seconds(), float64(*households)/followed.Seconds())
 	fmt.Fprintf(stdout, "  memory:   county process (etcd + services + gateway) peak RSS %s; importer peak RSS %s\n",
 		peakRSS(county.cmd.Process.Pid), importerRSS)
-	fmt.Fprintf(stdout, "  cpu:      county process %s, importer %s", countyCPU.Round(10*time.Millisecond), importerCPU)
+	fmt.Fprintf(stdout, "  cpu:      county process %s (%s until the import ended), importer %s", countyCPU.Round(10*time.Millisecond),
+		importCPU.Round(10*time.Millisecond), importerCPU)
 	if pgURL != "" && pgCPU > 0 {
 		fmt.Fprintf(stdout, ", PostgreSQL backends of the bench database %s", pgCPU.Round(10*time.Millisecond))
 	}
 	fmt.Fprintln(stdout)
 	return nil
+}
+
+// waitFollowed waits until the subsidies service's cursor of the register's feed has reached the
+// register's last change.
+func waitFollowed(ctx context.Context, registerURL, subsidiesURL string, limit time.Duration) error {
+	reg, err := sqldb.Open(ctx, registerURL)
+	if err != nil {
+		return err
+	}
+	defer reg.Close()
+	sub, err := sqldb.Open(ctx, subsidiesURL)
+	if err != nil {
+		return err
+	}
+	defer sub.Close()
+	var last int64
+	if err := reg.Q(ctx).QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM fupin_outbox`).Scan(&last); err != nil {
+		return fmt.Errorf("the register's feed: %w", err)
+	}
+	deadline := time.Now().Add(limit)
+	for {
+		var cursor int64
+		err := sub.Q(ctx).QueryRowContext(ctx, `SELECT sequence FROM fupin_cursors WHERE name = 'identification/households'`).Scan(&cursor)
+		if err == nil && cursor >= last {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("subsidies did not follow the register within %s (cursor %d, last change %d, %v)", limit, cursor, last, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 func orDefault(n int, def string) string {

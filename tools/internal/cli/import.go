@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -16,6 +18,7 @@ import (
 	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	"fupin.dev/services/identification"
+	"fupin.dev/services/identification/ledger"
 	"fupin.dev/services/platform/auth"
 	"fupin.dev/services/platform/discovery"
 	"fupin.dev/services/platform/etcdx"
@@ -71,6 +74,8 @@ func runImportHouseholds(ctx context.Context, args []string, stdout, stderr io.W
 	fs := flag.NewFlagSet("import households", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dryRun := fs.Bool("dry-run", false, "check every row and report, but write nothing")
+	bulk := fs.Bool("bulk", false, "bulk load (a county's first import, into a register holding fewer than 10 % of the file's households): "+
+		"one transaction, one change on the feed")
 	sheet := fs.String("sheet", "", "XLSX worksheet (default: the first)")
 	batch := fs.Int("batch", 0, "households per transaction (default: the service's, 1000)")
 	perMessage := fs.Int("rows-per-message", 2000, "rows per stream message")
@@ -90,6 +95,17 @@ func runImportHouseholds(ctx context.Context, args []string, stdout, stderr io.W
 		return fmt.Errorf("%w: fupin import households FILE [--dry-run] [--report FILE] [--sheet NAME] [--batch N] [--addr HOST:PORT | --etcd ENDPOINTS] [--token T | --data DIR]", errUsage)
 	}
 	path := pos[0]
+	settings := &identificationv1.ImportSettings{DryRun: *dryRun, Source: filepath.Base(path), BatchSize: int32(*batch),
+		Mode: identificationv1.ImportMode_IMPORT_MODE_SMALL}
+	if *bulk {
+		// The service cannot know a stream's size: the file is read once before it is sent, to declare its
+		// households (≈2 µs a row for CSV).
+		n, err := countHouseholds(path, tabular.Options{Sheet: *sheet, Limits: limits.get()})
+		if err != nil {
+			return limits.explain(err)
+		}
+		settings.Mode, settings.DeclaredHouseholds = identificationv1.ImportMode_IMPORT_MODE_BULK, n
+	}
 	r, err := tabular.Open(path, tabular.Options{Sheet: *sheet, Limits: limits.get()})
 	if err != nil {
 		return limits.explain(err)
@@ -114,7 +130,6 @@ func runImportHouseholds(ctx context.Context, args []string, stdout, stderr io.W
 	}
 	start := time.Now()
 	printed := 0
-	settings := &identificationv1.ImportSettings{DryRun: *dryRun, Source: filepath.Base(path), BatchSize: int32(*batch)}
 	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+*token)
 	client := identificationv1.NewImportServiceClient(conn)
 	sum, err := streamLedger(ctx, client, r, settings, *perMessage,
@@ -140,7 +155,7 @@ func runImportHouseholds(ctx context.Context, args []string, stdout, stderr io.W
 		}
 	}
 	if err != nil {
-		fmt.Fprint(stdout, stoppedReport(ctx, client, sum))
+		fmt.Fprint(stdout, stoppedReport(ctx, client, sum, *bulk))
 		return limits.explain(err)
 	}
 	if printed > *maxPrint {
@@ -160,6 +175,39 @@ func runImportHouseholds(ctx context.Context, args []string, stdout, stderr io.W
 // streamLedger sends the file's rows to ImportHouseholds in messages of perMessage rows while answers
 // come back, and returns the final summary. The file is read as it is sent, never whole. When the import
 // stops early it returns the last summary received (nil before the first) with the error.
+// countHouseholds counts a ledger's households as the service groups them: the 户编号 column of the
+// header row (the first of the first 20 rows that has it), each new non-empty value after a different one.
+func countHouseholds(path string, opts tabular.Options) (int64, error) {
+	r, err := tabular.Open(path, opts)
+	if err != nil {
+		return 0, err
+	}
+	defer r.Close()
+	col, n, prev := -1, int64(0), ""
+	for rows := 0; ; rows++ {
+		row, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return n, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		if col < 0 {
+			if rows >= 20 {
+				return 0, fmt.Errorf("%s: no header row with the column %s among the first 20 rows", path, ledger.ColNumber)
+			}
+			col = slices.IndexFunc(row.Cells, func(c string) bool { return ledger.Clean(strings.TrimPrefix(c, "\ufeff")) == ledger.ColNumber })
+			continue
+		}
+		if col >= len(row.Cells) {
+			continue
+		}
+		if v := ledger.Clean(row.Cells[col]); v != "" && v != prev {
+			n, prev = n+1, v
+		}
+	}
+}
+
 func streamLedger(ctx context.Context, client identificationv1.ImportServiceClient, r tabular.Reader,
 	settings *identificationv1.ImportSettings, perMessage int, onResponse func(*identificationv1.ImportHouseholdsResponse) error) (*identificationv1.ImportSummary, error) {
 	ctx, cancel := context.WithCancel(ctx)
@@ -211,9 +259,24 @@ func streamLedger(ctx context.Context, client identificationv1.ImportServiceClie
 // stoppedReport says how far an import that stopped early got: from its record (imports/{id}) when the
 // service answers, else from the last progress the stream brought; and that running the same file again
 // resumes it.
-func stoppedReport(ctx context.Context, client identificationv1.ImportServiceClient, last *identificationv1.ImportSummary) string {
+func stoppedReport(ctx context.Context, client identificationv1.ImportServiceClient, last *identificationv1.ImportSummary, bulk bool) string {
 	if last.GetDryRun() {
 		return "the dry run stopped before the end of the file\n"
+	}
+	if bulk {
+		// A bulk load is one transaction: unless its record says done, what the progress said was never
+		// committed.
+		if last.GetImport() != "" {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			rec, err := client.GetImport(ctx, &identificationv1.GetImportRequest{Name: last.GetImport()})
+			if err == nil && rec.GetState() == identificationv1.ImportState_IMPORT_STATE_DONE {
+				return fmt.Sprintf("the connection ended after the bulk load committed (%s): %d households written (%d persons)\n",
+					rec.GetName(), rec.GetSummary().GetHouseholdsImported(), rec.GetSummary().GetPersonsImported())
+			}
+		}
+		return fmt.Sprintf("the bulk load stopped (%s): a bulk load writes nothing until it commits, so nothing was written; "+
+			"run the same command again\n", cmp.Or(last.GetImport(), "before the service started it"))
 	}
 	if last.GetImport() == "" {
 		return "the import stopped before the service wrote anything\n"

@@ -27,6 +27,14 @@ export const enumLabels: Record<string, string> = {
   "PURPOSE_PAYMENT": "资金发放",
   "PURPOSE_AUDIT": "审计监督",
   "PURPOSE_DATA_MATCHING": "数据比对",
+  "AUDIT_ACTION_UNSPECIFIED": "",
+  "AUDIT_ACTION_READ": "查看",
+  "AUDIT_ACTION_LIST": "列表查询",
+  "AUDIT_ACTION_EXPORT": "导出",
+  "AUDIT_ACTION_CHANGE": "修改",
+  "AUDIT_ACTION_FAILED": "修改未成功",
+  "AUDIT_ACTION_DENIED": "拒绝访问",
+  "AUDIT_ACTION_CONFLICT": "越权提示",
   "NOTICE_STATE_UNSPECIFIED": "",
   "NOTICE_STATE_IN_PROGRESS": "公示中",
   "NOTICE_STATE_COMPLETED": "公示期满",
@@ -136,6 +144,9 @@ export const enumLabels: Record<string, string> = {
   "EXIT_ITEM_SAFE_HOUSING": "住房安全有保障",
   "EXIT_ITEM_SAFE_DRINKING_WATER": "饮水安全有保障",
   "EXIT_ITEM_HOUSEHOLD_CONSENT": "贫困户签字认可",
+  "IMPORT_MODE_UNSPECIFIED": "",
+  "IMPORT_MODE_SMALL": "逐批导入",
+  "IMPORT_MODE_BULK": "整县批量导入",
   "LEDGER_FILE_FORMAT_UNSPECIFIED": "",
   "LEDGER_FILE_FORMAT_CSV": "CSV: UTF-8 (with or without a byte-order mark) or GB18030",
   "LEDGER_FILE_FORMAT_XLSX": "XLSX: one worksheet",
@@ -213,6 +224,10 @@ export const enumLabels: Record<string, string> = {
   "REGION_LEVEL_COUNTY": "县",
   "REGION_LEVEL_TOWNSHIP": "乡镇/街道",
   "REGION_LEVEL_VILLAGE": "行政村/社区",
+  "MEMBERSHIP_END_REASON_UNSPECIFIED": "",
+  "MEMBERSHIP_END_REASON_DEATH": "死亡",
+  "MEMBERSHIP_END_REASON_MOVE_OUT": "迁出",
+  "MEMBERSHIP_END_REASON_OTHER": "其他",
   "VILLAGE_EXIT_CONDITION_UNSPECIFIED": "",
   "VILLAGE_EXIT_CONDITION_INCIDENCE_BELOW_MAX": "贫困发生率",
   "VILLAGE_EXIT_CONDITION_COLLECTIVE_INCOME_AT_LEAST_MIN": "村集体经济收入",
@@ -353,6 +368,15 @@ export const enumValues = {
     "PURPOSE_AUDIT",
     "PURPOSE_DATA_MATCHING"
   ],
+  "AuditAction": [
+    "AUDIT_ACTION_READ",
+    "AUDIT_ACTION_LIST",
+    "AUDIT_ACTION_EXPORT",
+    "AUDIT_ACTION_CHANGE",
+    "AUDIT_ACTION_FAILED",
+    "AUDIT_ACTION_DENIED",
+    "AUDIT_ACTION_CONFLICT"
+  ],
   "NoticeState": [
     "NOTICE_STATE_IN_PROGRESS",
     "NOTICE_STATE_COMPLETED",
@@ -484,6 +508,10 @@ export const enumValues = {
     "EXIT_ITEM_SAFE_DRINKING_WATER",
     "EXIT_ITEM_HOUSEHOLD_CONSENT"
   ],
+  "ImportMode": [
+    "IMPORT_MODE_SMALL",
+    "IMPORT_MODE_BULK"
+  ],
   "LedgerFileFormat": [
     "LEDGER_FILE_FORMAT_CSV",
     "LEDGER_FILE_FORMAT_XLSX"
@@ -574,6 +602,11 @@ export const enumValues = {
     "REGION_LEVEL_COUNTY",
     "REGION_LEVEL_TOWNSHIP",
     "REGION_LEVEL_VILLAGE"
+  ],
+  "MembershipEndReason": [
+    "MEMBERSHIP_END_REASON_DEATH",
+    "MEMBERSHIP_END_REASON_MOVE_OUT",
+    "MEMBERSHIP_END_REASON_OTHER"
   ],
   "VillageExitCondition": [
     "VILLAGE_EXIT_CONDITION_INCIDENCE_BELOW_MAX",

@@ -5,6 +5,40 @@ import type { Operation } from './operation'
 
 /** Every RPC the gateway routes, by OpenAPI operation id (Service_Method). */
 export const operations = {
+  "AuditService_ListAuditRecords": {
+    "method": "GET",
+    "path": "/v1/auditRecords",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "rural_revitalization",
+        "county_government"
+      ],
+      "roles": [
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "AuditService_LookupAuditPerson": {
+    "method": "POST",
+    "path": "/v1/auditRecords:lookupPerson",
+    "body": "*",
+    "read": true,
+    "access": {
+      "departments": [
+        "rural_revitalization",
+        "county_government"
+      ],
+      "roles": [
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
   "CaseService_CompletePosting": {
     "method": "POST",
     "path": "/v1/{name=cases/*}:completePosting",
@@ -1336,6 +1370,25 @@ export const operations = {
       "public": false
     }
   },
+  "InboxService_ListInboxItems": {
+    "method": "GET",
+    "path": "/v1/inboxItems",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "rural_revitalization"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
   "IncomeService_AssessIncome": {
     "method": "POST",
     "path": "/v1/{household=households/*}:assessIncome",
@@ -1986,6 +2039,44 @@ export const operations = {
         "village_officer",
         "auditor",
         "service"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "ReliefAuditService_ListAuditRecords": {
+    "method": "GET",
+    "path": "/v1/reliefAuditRecords",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "civil_affairs",
+        "disabled_persons_federation",
+        "county_government"
+      ],
+      "roles": [
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "ReliefInboxService_ListInboxItems": {
+    "method": "GET",
+    "path": "/v1/reliefInboxItems",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "civil_affairs",
+        "disabled_persons_federation"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer"
       ],
       "plainText": [],
       "public": false

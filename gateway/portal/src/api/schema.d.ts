@@ -2,6 +2,49 @@
 // Regenerate with `make portal-api`; `make check-generated` fails when this file is out of date.
 
 export interface paths {
+    "/v1/auditRecords": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListAuditRecords lists the audit log, newest first, filtered, with the count of matching rows. A plain
+         *     read names its household (one per read); List, batch and export reads appear once per call with their
+         *     count and filter.
+         */
+        get: operations["AuditService_ListAuditRecords"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auditRecords:lookupPerson": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * LookupAuditPerson finds the stable person id of a 身份证号 (any person the register ever held, in a
+         *     household or not), so an auditor can filter the audit log by person (`person_id = "…"`): the log keeps
+         *     person ids, never numbers. The number travels in the request body, never in a URL or a filter (a
+         *     filter is kept in the audit log itself). NOT_FOUND when the register never held the number.
+         */
+        post: operations["AuditService_LookupAuditPerson"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/cases": {
         parameters: {
             query?: never;
@@ -373,6 +416,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/inboxItems": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListInboxItems lists the cases waiting for the caller's step, longest waiting first, with their count. */
+        get: operations["InboxService_ListInboxItems"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/paymentRolls": {
         parameters: {
             query?: never;
@@ -468,6 +528,44 @@ export interface paths {
         };
         /** ListRegions lists regions, ordered by code. */
         get: operations["RegionService_ListRegions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reliefAuditRecords": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListAuditRecords lists the audit log, newest first, filtered, with the count of matching rows. A plain
+         *     read names its household (one per read); List, batch and export reads appear once per call with their
+         *     count and filter.
+         */
+        get: operations["ReliefAuditService_ListAuditRecords"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reliefInboxItems": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListInboxItems lists the cases waiting for the caller's step, longest waiting first, with their count. */
+        get: operations["ReliefInboxService_ListInboxItems"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2785,6 +2883,66 @@ export interface components {
             message?: string;
             details?: components["schemas"]["protobufAny"][];
         };
+        /**
+         * @description AuditAction is what an audited call did, as the 审计 page groups calls.
+         *
+         *      - AUDIT_ACTION_UNSPECIFIED: Not set.
+         *      - AUDIT_ACTION_READ: 查看: a read of one record (a household, a case) in plain text or by another department; names its household.
+         *      - AUDIT_ACTION_LIST: 列表查询: a List, batch or search read, shown per call with its count and filter.
+         *      - AUDIT_ACTION_EXPORT: 导出: an export (the register export), per call with its count.
+         *      - AUDIT_ACTION_CHANGE: 修改: a change, written in the change's transaction.
+         *      - AUDIT_ACTION_FAILED: 修改未成功: a change that was refused or failed.
+         *      - AUDIT_ACTION_DENIED: 拒绝访问: a call refused by authorization or region scope.
+         *      - AUDIT_ACTION_CONFLICT: 越权提示: a refusal that told the caller a record exists outside their region scope.
+         * @default AUDIT_ACTION_UNSPECIFIED
+         * @enum {string}
+         */
+        v1AuditAction: "AUDIT_ACTION_UNSPECIFIED" | "AUDIT_ACTION_READ" | "AUDIT_ACTION_LIST" | "AUDIT_ACTION_EXPORT" | "AUDIT_ACTION_CHANGE" | "AUDIT_ACTION_FAILED" | "AUDIT_ACTION_DENIED" | "AUDIT_ACTION_CONFLICT";
+        /** @description AuditPerson is the person a 身份证号 names, as the audit log names them. */
+        v1AuditPerson: {
+            /** @description Stable id of the person (Member.person_id). */
+            person_id?: string;
+        };
+        /** @description AuditRecord is one row of a service's audit log. */
+        v1AuditRecord: {
+            /**
+             * Format: date-time
+             * @description When the call was made.
+             */
+            time?: string;
+            action?: components["schemas"]["v1AuditAction"];
+            /** @description The RPC's full name, e.g. "/fupin.identification.v1.HouseholdService/GetHousehold". */
+            method?: string;
+            /** @description Who: the caller's subject ("service:subsidies" for a service). */
+            actor?: string;
+            /** @description The caller's department and role, as claim codes (e.g. "civil_affairs", "township_officer"). */
+            department?: string;
+            /** @description The caller's role. */
+            role?: string;
+            /** @description The person a service called on behalf of. */
+            on_behalf_of?: string;
+            /** @description The purpose stated for a plain-text read (e.g. "case_handling"); empty: none stated. */
+            purpose?: string;
+            /** @description The resource the call touched (its name, or the List's parent). */
+            resource?: string;
+            /** @description The household the call touched ("households/{id}"), when the resource is a household or part of one. */
+            household?: string;
+            /**
+             * Format: int32
+             * @description How many records a read returned (1 for a plain read; a List's page size in records).
+             */
+            record_count?: number;
+            /** @description The AIP-160 filter a List or export was called with. */
+            filter?: string;
+            /** @description The call's gRPC code ("OK", "PERMISSION_DENIED" …). */
+            code?: string;
+            /** @description The request_id of a change. */
+            request_id?: string;
+            /** @description The trace id, to find the call's log lines. */
+            trace_id?: string;
+            /** @description The persons a read returned (stable person ids). */
+            person_ids?: string[];
+        };
         /** @description BatchCreateIncomeItemsResponse is the response of BatchCreateIncomeItems. */
         v1BatchCreateIncomeItemsResponse: {
             /** @description The items in request order (an item sent before is returned as first recorded). */
@@ -4410,6 +4568,28 @@ export interface components {
              */
             households_rejected?: string;
         };
+        /** @description InboxItem is a case waiting for a step the caller may record. */
+        v1InboxItem: {
+            /** @description The resource the step is recorded on: "cases/{id}", "clues/{id}", "households/{id}/riskRemovals/{id}". */
+            resource?: string;
+            /** @description The case's kind inside its service, e.g. "identification", "exit", "monitoring_clue", "risk_removal". */
+            kind?: string;
+            /** @description What the case is about (a household's name "households/{id}", a clue "clues/{id}"). */
+            subject?: string;
+            /** @description The case's village (12 digits). */
+            region_code?: string;
+            /** @description The step it waits for, e.g. "survey", "village_review", "township_review". */
+            next_step?: string;
+            /** @description The RPC that records that step (its OpenAPI operation id, e.g. "CaseService_RecordSurvey"). */
+            operation?: string;
+            /** @description Whether a public posting (公示) is running: the step is its completion or an objection. */
+            posting?: boolean;
+            /**
+             * Format: date-time
+             * @description Since when it has waited: the case's last change.
+             */
+            waiting_since?: string;
+        };
         /**
          * @description InclusionRule is which part of the inclusion rule (纳入标准) fired.
          *
@@ -4593,6 +4773,18 @@ export interface components {
          * @enum {string}
          */
         v1LabourAbility: "LABOUR_ABILITY_UNSPECIFIED" | "LABOUR_ABILITY_ORDINARY" | "LABOUR_ABILITY_SKILLED" | "LABOUR_ABILITY_PARTIAL" | "LABOUR_ABILITY_LOST" | "LABOUR_ABILITY_NONE";
+        /** @description ListAuditRecordsResponse is the response of ListAuditRecords. */
+        v1ListAuditRecordsResponse: {
+            /** @description Audit rows, newest first. */
+            audit_records?: components["schemas"]["v1AuditRecord"][];
+            /** @description Token for the next page; empty on the last page. */
+            next_page_token?: string;
+            /**
+             * Format: int32
+             * @description How many rows match the filter.
+             */
+            total_size?: number;
+        };
         /** @description ListCasesResponse is the response of ListCases. */
         v1ListCasesResponse: {
             /** @description One page of cases. */
@@ -4677,6 +4869,18 @@ export interface components {
             /** @description Token for the next page; empty on the last page. */
             next_page_token?: string;
         };
+        /** @description ListInboxItemsResponse is the response of ListInboxItems. */
+        v1ListInboxItemsResponse: {
+            /** @description Cases waiting for the caller, longest waiting first. */
+            inbox_items?: components["schemas"]["v1InboxItem"][];
+            /** @description Token for the next page; empty on the last page. */
+            next_page_token?: string;
+            /**
+             * Format: int32
+             * @description How many cases wait for the caller (the dashboard's count).
+             */
+            total_size?: number;
+        };
         /** @description ListIncomeItemsResponse is the response of ListIncomeItems. */
         v1ListIncomeItemsResponse: {
             /** @description One page of items, oldest period first. */
@@ -4697,6 +4901,11 @@ export interface components {
             clues?: components["schemas"]["v1Clue"][];
             /** @description Token for the next page; empty on the last page. */
             next_page_token?: string;
+            /**
+             * Format: int32
+             * @description How many clues in the caller's scope are overdue (the dashboard's count).
+             */
+            total_size?: number;
         };
         /** @description ListOverdueDibaoReviewsResponse is the response of ListOverdueDibaoReviews. */
         v1ListOverdueDibaoReviewsResponse: {
@@ -4704,6 +4913,11 @@ export interface components {
             dibao_coverages?: components["schemas"]["v1DibaoCoverage"][];
             /** @description Token for the next page; empty on the last page. */
             next_page_token?: string;
+            /**
+             * Format: int32
+             * @description How many coverages in the caller's scope are due (the dashboard's count).
+             */
+            total_size?: number;
         };
         /** @description ListOverdueVisitsResponse is the response of ListOverdueVisits. */
         v1ListOverdueVisitsResponse: {
@@ -4715,6 +4929,11 @@ export interface components {
             as_of_date?: string;
             /** @description The interval values used (one per distinct policy entry), with their content hashes. */
             policies?: components["schemas"]["v1PolicyValue"][];
+            /**
+             * Format: int32
+             * @description How many households of the list are overdue (the dashboard's count).
+             */
+            total_size?: number;
         };
         /** @description ListReceivedObjectionsResponse is the response of ListReceivedObjections. */
         v1ListReceivedObjectionsResponse: {
@@ -4758,6 +4977,11 @@ export interface components {
             visits?: components["schemas"]["v1Visit"][];
             /** @description Token for the next page; empty on the last page. */
             next_page_token?: string;
+        };
+        /** @description LookupAuditPersonRequest is the request of LookupAuditPerson. */
+        v1LookupAuditPersonRequest: {
+            /** @description 身份证号: 18 characters; full-width digits and a lower-case x are normalised. */
+            id_number?: string;
         };
         /** @description LookupHouseholdRequest is the request of LookupHousehold. */
         v1LookupHouseholdRequest: {
@@ -6058,6 +6282,81 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    AuditService_ListAuditRecords: {
+        parameters: {
+            query?: {
+                /** @description At most this many (default 50, at most 500). */
+                page_size?: number;
+                /** @description The next_page_token of the previous page. */
+                page_token?: string;
+                /**
+                 * @description AIP-160 filter joined by AND over: household (`household:"households/{id}"`: the household and its
+                 *     parts; `=` the household record alone), person_id (`person_id = "…"`: reads that returned the person),
+                 *     actor (`=`, or a prefix with `:`), department, role, purpose, method (`=`, `:`), resource, action
+                 *     (`action = AUDIT_ACTION_READ`) and time (RFC 3339, `time >= "2026-12-01T00:00:00+08:00"`, `<`, `<=`, `>`).
+                 */
+                filter?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListAuditRecordsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    AuditService_LookupAuditPerson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description LookupAuditPersonRequest is the request of LookupAuditPerson. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1LookupAuditPersonRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1AuditPerson"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     CaseService_ListCases: {
         parameters: {
             query?: {
@@ -6715,8 +7014,10 @@ export interface operations {
                 page_token?: string;
                 /**
                  * @description AIP-160 filter over region_code (prefix with `:` e.g. `region_code:"421321101"`, or `=`),
-                 *     registry_status, monitoring_type, state, household_number; joined by AND.
-                 *     Example: `region_code:"421321101" AND registry_status = REGISTRY_STATUS_POOR`.
+                 *     registry_status, monitoring_type, state, household_number (`=` or a prefix with `:`) and member_name
+                 *     (any current member's name: `member_name = "王大山"`, or a prefix `member_name:"王*"`; normalised as
+                 *     names are stored, a name without a letter is refused); joined by AND.
+                 *     Example: `region_code:"421321101" AND registry_status = REGISTRY_STATUS_POOR AND member_name:"王*"`.
                  */
                 filter?: string;
             };
@@ -6926,6 +7227,40 @@ export interface operations {
             };
         };
     };
+    InboxService_ListInboxItems: {
+        parameters: {
+            query?: {
+                /** @description At most this many (default 50, at most 500). */
+                page_size?: number;
+                /** @description The next_page_token of the previous page. */
+                page_token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListInboxItemsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     PaymentRollService_ListRolls: {
         parameters: {
             query?: {
@@ -7108,6 +7443,81 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1ListRegionsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    ReliefAuditService_ListAuditRecords: {
+        parameters: {
+            query?: {
+                /** @description At most this many (default 50, at most 500). */
+                page_size?: number;
+                /** @description The next_page_token of the previous page. */
+                page_token?: string;
+                /**
+                 * @description AIP-160 filter joined by AND over: household (`household:"households/{id}"`: the household and its
+                 *     parts; `=` the household record alone), person_id (`person_id = "…"`: reads that returned the person),
+                 *     actor (`=`, or a prefix with `:`), department, role, purpose, method (`=`, `:`), resource, action
+                 *     (`action = AUDIT_ACTION_READ`) and time (RFC 3339, `time >= "2026-12-01T00:00:00+08:00"`, `<`, `<=`, `>`).
+                 */
+                filter?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListAuditRecordsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    ReliefInboxService_ListInboxItems: {
+        parameters: {
+            query?: {
+                /** @description At most this many (default 50, at most 500). */
+                page_size?: number;
+                /** @description The next_page_token of the previous page. */
+                page_token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListInboxItemsResponse"];
                 };
             };
             /** @description An unexpected error response. */

@@ -18,5 +18,8 @@ export function pageOf(resource: string | undefined): string | undefined {
   if (p[0] === 'clues' && p.length === 2) return `/monitoring/clues/${p[1]}`
   if (p[0] === 'households' && p[2] === 'riskRemovals' && p.length === 4) return `/households/${p[1]}/riskRemovals/${p[3]}`
   if (p[0] === 'households' && p.length >= 2) return `/households/${p[1]}`
+  if (p[0] === 'dibaoCases' && p.length === 2) return `/dibao/cases/${p[1]}`
+  if (p[0] === 'destituteCases' && p.length === 2) return `/destitute/cases/${p[1]}`
+  if (p[0] === 'disabilitySubsidies' && p.length === 2) return '/disabilitySubsidies'
   return undefined
 }

@@ -2,5 +2,6 @@
 import type { PortalModule } from './module'
 import { identification } from './identification'
 import { subsidies } from './subsidies'
+import { audit } from './audit'
 
-export const modules: PortalModule[] = [identification, subsidies]
+export const modules: PortalModule[] = [identification, subsidies, audit]

@@ -67,6 +67,8 @@ func (s *Imports) ImportHouseholds(stream identificationv1.ImportService_ImportH
 	}
 	opts := s.options(ac, identificationv1.ImportService_ImportHouseholds_FullMethodName)
 	opts.DryRun, opts.Source, opts.BatchSize = settings.GetDryRun(), settings.GetSource(), int(settings.GetBatchSize())
+	opts.Bulk = settings.GetMode() == identificationv1.ImportMode_IMPORT_MODE_BULK
+	opts.DeclaredHouseholds = settings.GetDeclaredHouseholds()
 	_, err = s.importer.Import(ctx, c, opts, next, func(p domain.LedgerImportProgress) error {
 		return stream.Send(toImportResponse(p))
 	})

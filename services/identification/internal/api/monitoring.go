@@ -146,11 +146,11 @@ func (s *Monitoring) ListOverdueClues(ctx context.Context, req *identificationv1
 	if size == 0 {
 		size = 100
 	}
-	cs, more, err := s.svc.ListOverdue(ctx, c, req.GetAsOfDate(), after, size)
+	cs, more, total, err := s.svc.ListOverdue(ctx, c, req.GetAsOfDate(), after, size)
 	if err != nil {
 		return nil, err
 	}
-	resp := &identificationv1.ListOverdueCluesResponse{}
+	resp := &identificationv1.ListOverdueCluesResponse{TotalSize: int32(min(total, 1<<31-1))}
 	asOf := req.GetAsOfDate()
 	if asOf == "" {
 		asOf = s.today()

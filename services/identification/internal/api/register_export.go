@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
@@ -14,6 +16,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // RegisterExport serves fupin.identification.v1.RegisterExportService.
@@ -47,23 +50,30 @@ func (s *RegisterExport) ExportRegister(req *identificationv1.ExportRegisterRequ
 	// this one converts, marshals and writes the previous batch (on another core), so the two costs
 	// overlap instead of adding up. A failed send cancels the read.
 	disclosure, today := ac.Disclosure(), s.now()
-	batches := make(chan []domain.ExportedHousehold, 2)
+	type batch struct {
+		position int64
+		hs       []domain.ExportedHousehold
+	}
+	batches := make(chan batch, 2)
 	sent := make(chan error, 1)
 	go func() {
 		var err error
-		for hs := range batches {
+		for b := range batches {
 			if err == nil {
-				if err = stream.Send(&identificationv1.ExportRegisterResponse{Households: toExportedHouseholds(hs, disclosure, today)}); err != nil {
+				if err = stream.Send(&identificationv1.ExportRegisterResponse{FeedSequence: b.position,
+					Households: toExportedHouseholds(b.hs, disclosure, today)}); err != nil {
 					cancel()
 				}
 			}
 		}
 		sent <- err
 	}()
-	n, err := s.export.Export(ctx, c, req.GetRegionCode(), statuses, int(req.GetBatchSize()),
-		func(hs []domain.ExportedHousehold) error {
+	opts := domain.ExportOptions{IncludeMemberships: req.GetIncludeMemberships(), HistoryFrom: req.GetHistoryFrom(),
+		HistoryTo: req.GetHistoryTo()}
+	n, err := s.export.Export(ctx, c, req.GetRegionCode(), statuses, int(req.GetBatchSize()), opts,
+		func(position int64, hs []domain.ExportedHousehold) error {
 			select {
-			case batches <- hs:
+			case batches <- batch{position, hs}:
 				return nil
 			case <-ctx.Done():
 				return ctx.Err()
@@ -73,19 +83,19 @@ func (s *RegisterExport) ExportRegister(req *identificationv1.ExportRegisterRequ
 	if serr := <-sent; serr != nil {
 		err = serr
 	}
-	s.auditExport(stream, ac, n, err)
+	s.auditExport(stream, ac, exportFilter(req), n, err)
 	return err
 }
 
 // auditExport records the read when it crossed departments or was made for a person, as the platform
 // does for unary reads (the export never carries plain personal data).
-func (s *RegisterExport) auditExport(stream grpc.ServerStream, c *auth.Caller, n int, err error) {
+func (s *RegisterExport) auditExport(stream grpc.ServerStream, c *auth.Caller, filter string, n int, err error) {
 	if c.Department == commonv1.Department_DEPARTMENT_RURAL_REVITALIZATION && c.OnBehalfOf == nil {
 		return
 	}
 	r := audit.Record{At: s.now(), Kind: audit.KindRead, Method: identificationv1.RegisterExportService_ExportRegister_FullMethodName,
 		Actor: c.Subject, Department: auth.DepartmentCode(c.Department), Role: auth.RoleCode(c.Role), Resource: "households",
-		RecordCount: n, Code: codes.OK.String(), TraceID: trace.SpanContextFromContext(stream.Context()).TraceID().String()}
+		RecordCount: n, Filter: filter, Code: codes.OK.String(), TraceID: trace.SpanContextFromContext(stream.Context()).TraceID().String()}
 	if err != nil {
 		r.Code = status.Code(err).String()
 	}
@@ -93,6 +103,22 @@ func (s *RegisterExport) auditExport(stream grpc.ServerStream, c *auth.Caller, n
 		r.OnBehalfOf = c.OnBehalfOf.Subject
 	}
 	s.audit.Enqueue(r)
+}
+
+// exportFilter writes what an export asked for as the audit log shows a List's filter.
+func exportFilter(req *identificationv1.ExportRegisterRequest) string {
+	var terms []string
+	if req.GetRegionCode() != "" {
+		terms = append(terms, fmt.Sprintf("region_code:%q", req.GetRegionCode()))
+	}
+	if sts := req.GetRegistryStatuses(); len(sts) > 0 {
+		names := make([]string, len(sts))
+		for i, st := range sts {
+			names[i] = st.String()
+		}
+		terms = append(terms, "registry_status in ["+strings.Join(names, ", ")+"]")
+	}
+	return strings.Join(terms, " AND ")
 }
 
 // toExportedHouseholds converts a batch, each member's birth as pii.ViewPerson allows the caller (the date
@@ -119,9 +145,51 @@ func toExportedHouseholds(hs []domain.ExportedHousehold, d pii.Disclosure, today
 			birth := pii.ViewPerson("", m.BirthDate, d, today)
 			pm.PersonId, pm.IdIndex, pm.RelationToHead, pm.BirthDate, pm.BirthYear = m.PersonID, m.IDIndex,
 				identificationv1.Relation(m.Relation), birth.BirthDate, int32(birth.BirthYear)
+			dated(pm, &m)
 			e.Members[j] = pm
+		}
+		if len(h.Ended) > 0 {
+			e.EndedMembers = make([]*identificationv1.ExportedMember, len(h.Ended))
+			for j, m := range h.Ended {
+				birth := pii.ViewPerson("", m.BirthDate, d, today)
+				pm := &identificationv1.ExportedMember{PersonId: m.PersonID, IdIndex: m.IDIndex,
+					RelationToHead: identificationv1.Relation(m.Relation), BirthDate: birth.BirthDate, BirthYear: int32(birth.BirthYear)}
+				dated(pm, &m)
+				e.EndedMembers[j] = pm
+			}
+		}
+		if h.CreateDate != "" {
+			e.CreateDate = h.CreateDate
+		}
+		for _, st := range h.History {
+			e.StatusHistory = append(e.StatusHistory, &identificationv1.StatusChange{EffectiveDate: st.EffectiveDate,
+				RegistryStatus:   identificationv1.RegistryStatus(st.Registry),
+				MonitoringType:   identificationv1.MonitoringType(st.MonitoringType),
+				MonitoringStatus: identificationv1.MonitoringStatus(st.MonitoringStatus), Reason: st.Reason, Actor: st.Actor,
+				RecordTime: timestamppb.New(st.RecordTime)})
 		}
 		out[i] = e
 	}
 	return out
+}
+
+// dated fills a member's dated membership and person details, when the export asked for them (State is
+// set only then).
+func dated(pm *identificationv1.ExportedMember, m *domain.ExportedMember) {
+	if m.State == domain.MemberStateUnspecified {
+		return
+	}
+	pm.StartDate, pm.EndDate, pm.EndNote = m.StartDate, m.EndDate, m.EndReason
+	pm.LabourAbility, pm.Health = identificationv1.LabourAbility(m.LabourAbility), identificationv1.Health(m.Health)
+	if len(m.BirthDate) >= 7 && pm.BirthDate != "" {
+		pm.BirthMonth = m.BirthDate[:7]
+	}
+	switch {
+	case m.State == domain.MemberDeceased:
+		pm.EndReason = identificationv1.MembershipEndReason_MEMBERSHIP_END_REASON_DEATH
+	case m.State == domain.MemberMovedOut:
+		pm.EndReason = identificationv1.MembershipEndReason_MEMBERSHIP_END_REASON_MOVE_OUT
+	case m.EndDate != "":
+		pm.EndReason = identificationv1.MembershipEndReason_MEMBERSHIP_END_REASON_OTHER
+	}
 }

@@ -154,7 +154,8 @@ func (s *Visits) ListOverdueVisits(ctx context.Context, req *identificationv1.Li
 	if err != nil {
 		return nil, err
 	}
-	resp := &identificationv1.ListOverdueVisitsResponse{AsOfDate: o.Date, NextPageToken: encodePageToken(o.Next)}
+	resp := &identificationv1.ListOverdueVisitsResponse{AsOfDate: o.Date, NextPageToken: encodePageToken(o.Next),
+		TotalSize: int32(min(o.Total, 1<<31-1))}
 	for _, h := range o.Households {
 		out := &identificationv1.OverdueVisit{Household: "households/" + h.HouseholdID, RegionCode: h.RegionCode,
 			HouseholdNumber: h.Number, LastVisitDate: h.LastVisit, ReferenceDate: h.Reference, DaysSince: int32(h.DaysSince)}

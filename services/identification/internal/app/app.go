@@ -12,6 +12,7 @@ import (
 	"fupin.dev/services/identification/internal/domain"
 	"fupin.dev/services/identification/internal/store"
 	"fupin.dev/services/identification/synth"
+	"fupin.dev/services/platform/audit"
 	"fupin.dev/services/platform/boot"
 	"fupin.dev/services/platform/tabular"
 	"github.com/google/uuid"
@@ -92,6 +93,7 @@ func Run(ctx context.Context, cfg Config) error {
 	// that records steps of a household (cases, monitoring clues, income assessments…) adds its source.
 	trail := domain.NewTrail(st, domain.NewRegisterTrail(st), visits, monitoring, cases)
 	identificationv1.RegisterTrailServiceServer(p.Server.GRPC(), api.NewTrail(trail))
+	identificationv1.RegisterAuditServiceServer(p.Server.GRPC(), api.NewAuditRecords(audit.NewReader(p.DB), svc))
 	return p.Run(ctx)
 }
 

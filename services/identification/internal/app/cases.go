@@ -11,6 +11,7 @@ import (
 	"fupin.dev/services/identification/internal/store"
 	"fupin.dev/services/platform/boot"
 	"fupin.dev/services/platform/intake"
+	"fupin.dev/services/platform/server"
 	"fupin.dev/services/platform/workflow"
 )
 
@@ -31,4 +32,5 @@ func registerNotices(p *boot.Process, engine *workflow.Engine, cases *domain.Cas
 	domain.HandleObjections(in, cases, monitoring)
 	commonv1.RegisterPublicNoticeServiceServer(p.Server.GRPC(), intake.NewPublicNotices(engine, in))
 	identificationv1.RegisterObjectionTriageServiceServer(p.Server.GRPC(), api.NewObjectionTriage(intake.NewTriage(in)))
+	identificationv1.RegisterInboxServiceServer(p.Server.GRPC(), api.NewInbox(workflow.NewInbox(engine, api.InboxSteps(), server.MayCall)))
 }

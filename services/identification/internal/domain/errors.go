@@ -27,6 +27,7 @@ var (
 	ErrHouseholdNotFound = apperr.NotFound("household")
 	ErrRegionNotFound    = apperr.NotFound("region")
 	ErrMemberNotFound    = apperr.NotFound("member")
+	ErrPersonNotFound    = apperr.NotFound("person")
 	ErrArchived          = apperr.Refused(ReasonHouseholdArchived, apperr.Violation{Type: "HOUSEHOLD_ARCHIVED",
 		Description: "the household is archived and can no longer change"})
 	ErrOutOfScope = apperr.Denied(ReasonOutOfRegionScope, "the household lies outside the caller's region scope")

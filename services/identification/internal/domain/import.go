@@ -36,6 +36,41 @@ const (
 	ReasonImportFileTooLarge      = "IMPORT_FILE_TOO_LARGE"
 )
 
+// Reasons of the bulk load (fupin.common.v1.ErrorReason 53–55).
+const (
+	ReasonBulkLoadRegisterTooFull = "BULK_LOAD_REGISTER_TOO_FULL"
+	ReasonBulkLoadSizeRequired    = "BULK_LOAD_SIZE_REQUIRED"
+	ReasonBulkLoadInProgress      = "BULK_LOAD_IN_PROGRESS"
+)
+
+// BulkLoadShare is the rule of the bulk load: the register must hold fewer than one in BulkLoadShare of
+// the households the file declares (10 %), so the load is a county's first import and not an update.
+const BulkLoadShare = 10
+
+// BulkStage names a point of the bulk load where a test may inject a crash (LedgerImportOptions.Crash).
+type BulkStage string
+
+// The stages of a bulk load, in order.
+const (
+	// BulkStageBatch: after a batch's households were checked against the register and the file and
+	// written into the load's transaction (the staging: nothing is visible to readers yet).
+	BulkStageBatch BulkStage = "batch"
+	// BulkStageChecked: every row read and decided, before the load's change goes on the feed.
+	BulkStageChecked BulkStage = "checked"
+	// BulkStageFeed: after the register.bulk_loaded change was appended, before the commit.
+	BulkStageFeed BulkStage = "feed"
+)
+
+// BulkLoad is the one change a bulk load publishes (register.bulk_loaded).
+type BulkLoad struct {
+	ImportID   string
+	Households int64
+	Persons    int64
+	// RegionCode is the longest region prefix of every household loaded (the county's code, usually), so
+	// followers with a region scope see the change when the load touches their scope.
+	RegionCode string
+}
+
 // Limits of the bulk import.
 const (
 	// DefaultLedgerBatch households are written per transaction unless the caller says otherwise.
@@ -127,6 +162,14 @@ type LedgerImportOptions struct {
 	// BytesRead, when set, says how many bytes of the uploaded file the reader has taken so far; each
 	// batch's record update keeps it, so the record shows the upload's progress.
 	BytesRead func() int64
+	// Bulk loads the file in one transaction with one change on the feed (register.bulk_loaded) instead of
+	// one per household; DeclaredHouseholds (the file's households, counted by the client) is then
+	// required, and the register must hold fewer than a tenth of it.
+	Bulk               bool
+	DeclaredHouseholds int64
+	// Crash, when set (tests), is called at each stage of a bulk load; an error from it stops the load
+	// there, as a crash would.
+	Crash func(BulkStage) error
 }
 
 // LedgerImportState is the state of an import record.
@@ -193,6 +236,16 @@ type LedgerImportStore interface {
 	// RefreshPlannerStatistics updates the database's planner statistics after a bulk load, so the
 	// queries over the register (statistics, lists) are planned for its new size.
 	RefreshPlannerStatistics(ctx context.Context) error
+	// LoadHouseholds is CreateHouseholds for a bulk load: the same rows, without a change per household.
+	LoadHouseholds(ctx context.Context, hs []*Household, existing map[string]bool) error
+	// CountHouseholds returns the number of households the register holds (any state).
+	CountHouseholds(ctx context.Context) (int64, error)
+	// BeginBulkLoad makes the register's other writers wait for the transaction in ctx (they all append
+	// to the change feed, whose order lock it takes on PostgreSQL; SQLite has one writer anyway); end is
+	// called once that transaction has ended.
+	BeginBulkLoad(ctx context.Context) (end func(), err error)
+	// PublishBulkLoad appends the load's one change (register.bulk_loaded) in the transaction in ctx.
+	PublishBulkLoad(ctx context.Context, load BulkLoad) error
 }
 
 // LedgerImporter is the bulk import of the household ledger. It applies CreateHousehold's rules to every
@@ -238,6 +291,11 @@ func (im *LedgerImporter) Import(ctx context.Context, c Caller, opts LedgerImpor
 	if err := im.svc.checkConflicts(ctx); err != nil {
 		return LedgerImportSummary{}, err
 	}
+	if opts.Bulk {
+		if err := im.checkBulk(ctx, opts.DeclaredHouseholds); err != nil {
+			return LedgerImportSummary{}, err
+		}
+	}
 	rd := &rowReader{next: next, limits: im.limits}
 	cols, err := findHeader(rd)
 	if err != nil {
@@ -271,7 +329,11 @@ func (im *LedgerImporter) Import(ctx context.Context, c Caller, opts LedgerImpor
 		}
 		defer im.heartbeat(ctx, s.rec.ID)()
 	}
-	err = s.run(ctx, rd, emit)
+	if opts.Bulk && !opts.DryRun {
+		err = s.runBulk(ctx, rd, emit)
+	} else {
+		err = s.run(ctx, rd, emit)
+	}
 	if s.rec != nil {
 		err = s.finish(ctx, err)
 	}
@@ -471,6 +533,9 @@ type ledgerSession struct {
 	// person in two households of one file is found though nothing reaches the database (1.2 million
 	// people ≈ 60 MB). A real run finds them in the database and keeps only the current batch's.
 	persons map[[16]byte]personSeen
+	// region is the longest prefix of the region codes written (bulk loads).
+	region  string
+	written bool
 }
 
 // run drives the pipeline: grouping rows into households (this goroutine's helper reading next) →
@@ -993,13 +1058,22 @@ func (s *ledgerSession) write(ctx context.Context, batch []checked) ([]LedgerIss
 				}
 			}
 		}
-		if err := s.im.store.CreateHouseholds(ctx, d.written, reuse); err != nil {
+		create := s.im.store.CreateHouseholds
+		if s.opts.Bulk {
+			create = s.im.store.LoadHouseholds
+		}
+		if err := create(ctx, d.written, reuse); err != nil {
 			return err
 		}
 		if s.opts.InBatch != nil {
 			if err := s.opts.InBatch(ctx, s.rec.ID, len(d.written)); err != nil {
 				return err
 			}
+		}
+		if s.opts.Bulk {
+			// The load's record is written once, with the load's commit (runBulk): a row the load
+			// updated would hold the record's heartbeat until then.
+			return nil
 		}
 		rec := *s.rec
 		rec.Updated, rec.LastRow, rec.BytesRead = s.im.svc.now(), lastRow, s.bytesRead()
@@ -1022,7 +1096,9 @@ func (s *ledgerSession) write(ctx context.Context, batch []checked) ([]LedgerIss
 		// PostgreSQL; the database refuses it and the batch is decided again.
 		for attempt := 0; ; attempt++ {
 			err = s.im.store.InTx(ctx, decide)
-			if err == nil || attempt == 2 || !errors.Is(err, ErrPersonTaken) && !errors.Is(err, ErrNumberTaken) {
+			// A bulk load's batches join the load's transaction, which other writers wait for: a
+			// refusal there is not a race, and a failed statement has ended the transaction anyway.
+			if err == nil || s.opts.Bulk || attempt == 2 || !errors.Is(err, ErrPersonTaken) && !errors.Is(err, ErrNumberTaken) {
 				break
 			}
 		}
@@ -1038,6 +1114,12 @@ func (s *ledgerSession) write(ctx context.Context, batch []checked) ([]LedgerIss
 		s.rec.LastRow = lastRow
 		if n := len(d.written); n > 0 {
 			s.rec.LastNumber = d.written[n-1].Number
+		}
+		for _, h := range d.written {
+			if !s.written {
+				s.region, s.written = h.RegionCode, true
+			}
+			s.region = commonPrefix(s.region, h.RegionCode)
 		}
 	}
 	s.sum.Imported += int64(len(d.written))

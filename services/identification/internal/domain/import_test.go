@@ -87,6 +87,11 @@ func feedRows(rows []domain.LedgerRow, per int) func() ([]domain.LedgerRow, erro
 // importLedger imports rows and returns every finding and the final summary.
 func (e *ledgerEnv) importLedger(t *testing.T, c domain.Caller, opts domain.LedgerImportOptions, rows []domain.LedgerRow) ([]domain.LedgerIssue, domain.LedgerImportSummary, error) {
 	t.Helper()
+	if bulkPath && !opts.Bulk {
+		// The bulk path with the same expectations; the size is declared large enough for the register
+		// of any of these tests (the rule itself: TestBulkLoadRule).
+		opts.Bulk, opts.DeclaredHouseholds = true, 1_000_000
+	}
 	var issues []domain.LedgerIssue
 	var last domain.LedgerImportSummary
 	sum, err := e.imp.Import(t.Context(), c, opts, feedRows(rows, 3), func(p domain.LedgerImportProgress) error {

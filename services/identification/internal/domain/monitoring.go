@@ -216,6 +216,8 @@ type MonitoringStore interface {
 	CluesOfHousehold(ctx context.Context, householdID string) ([]*Clue, error)
 	// ListOverdueClues returns undecided clues in scope whose deadline is before asOf, by deadline then id.
 	ListOverdueClues(ctx context.Context, scope, asOf, afterDeadline, afterID string, limit int) ([]*Clue, error)
+	// CountOverdueClues counts them all (the dashboard's to-do count).
+	CountOverdueClues(ctx context.Context, scope, asOf string) (int64, error)
 	// Screen opens the clues of one run and returns how many of each kind it opened.
 	Screen(ctx context.Context, p ScreeningParams) (income, spending int64, err error)
 	// CountScreenable counts the active households in scope screening considers.
@@ -488,21 +490,24 @@ type OverdueCursor struct {
 
 // ListOverdue lists the undecided clues in the caller's scope past their deadline on asOf (default
 // today), that is with deadline_date before asOf, oldest deadline first. more says whether a next page
-// exists.
-func (m *Monitoring) ListOverdue(ctx context.Context, c Caller, asOf string, after OverdueCursor, limit int) (cs []*Clue, more bool, err error) {
+// exists; total counts them all.
+func (m *Monitoring) ListOverdue(ctx context.Context, c Caller, asOf string, after OverdueCursor, limit int) (cs []*Clue, more bool, total int64, err error) {
 	if asOf == "" {
 		asOf = bizdate.Today(m.now())
 	} else if _, err := bizdate.Parse(asOf); err != nil {
-		return nil, false, apperr.Invalid(ReasonDateInvalid, "as_of_date", err.Error())
+		return nil, false, 0, apperr.Invalid(ReasonDateInvalid, "as_of_date", err.Error())
+	}
+	if total, err = m.store.CountOverdueClues(ctx, c.Scope, asOf); err != nil {
+		return nil, false, 0, err
 	}
 	cs, err = m.store.ListOverdueClues(ctx, c.Scope, asOf, after.Deadline, after.ID, limit+1)
 	if err != nil {
-		return nil, false, err
+		return nil, false, 0, err
 	}
 	if len(cs) > limit {
-		return cs[:limit], true, nil
+		return cs[:limit], true, total, nil
 	}
-	return cs, false, nil
+	return cs, false, total, nil
 }
 
 // RunScreening evaluates the households in the caller's scope as of today and opens clues for new hits,

@@ -29,6 +29,11 @@ const (
 	monStepVerification = "verification"
 	monStepPosting      = "posting"
 	monStepDecision     = "decision"
+
+	// The steps a monitoring case waits for, as the inbox names them.
+	MonitoringStepVerification = monStepVerification // 入户核实
+	MonitoringStepPosting      = monStepPosting      // 村内公示
+	MonitoringStepDecision     = monStepDecision     // 审批
 )
 
 // MonitoringVerification is a household survey's finding (入户核实).

@@ -244,9 +244,9 @@ func TestOverdueClueList(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cs, more, err := e.mon.ListOverdue(ctx, county, tt.asOf, domain.OverdueCursor{}, 10)
-			if err != nil || len(cs) != tt.want || more {
-				t.Errorf("%d overdue (more %v), want %d: %v", len(cs), more, tt.want, err)
+			cs, more, total, err := e.mon.ListOverdue(ctx, county, tt.asOf, domain.OverdueCursor{}, 10)
+			if err != nil || len(cs) != tt.want || more || total != int64(tt.want) {
+				t.Errorf("%d overdue (more %v, total %d), want %d: %v", len(cs), more, total, tt.want, err)
 			}
 			for _, c := range cs {
 				if !c.OverdueOn(tt.asOf) {
@@ -257,18 +257,18 @@ func TestOverdueClueList(t *testing.T) {
 	}
 	t.Run("default today, in pages", func(t *testing.T) {
 		e.now = time.Date(2025, 6, 17, 10, 0, 0, 0, time.UTC)
-		first, more, err := e.mon.ListOverdue(ctx, county, "", domain.OverdueCursor{}, 2)
-		if err != nil || len(first) != 2 || !more {
-			t.Fatalf("first page %d %v %v", len(first), more, err)
+		first, more, total, err := e.mon.ListOverdue(ctx, county, "", domain.OverdueCursor{}, 2)
+		if err != nil || len(first) != 2 || !more || total != 3 {
+			t.Fatalf("first page %d %v (total %d) %v", len(first), more, total, err)
 		}
-		rest, more, err := e.mon.ListOverdue(ctx, county, "", domain.OverdueCursor{Deadline: first[1].DeadlineDate, ID: first[1].ID}, 2)
-		if err != nil || len(rest) != 1 || more || rest[0].AroseDate != "2025-06-01" {
+		rest, more, total, err := e.mon.ListOverdue(ctx, county, "", domain.OverdueCursor{Deadline: first[1].DeadlineDate, ID: first[1].ID}, 2)
+		if err != nil || len(rest) != 1 || more || rest[0].AroseDate != "2025-06-01" || total != 3 {
 			t.Errorf("second page %v %v %v", rest, more, err)
 		}
 	})
 	t.Run("outside the caller's scope nothing", func(t *testing.T) {
-		cs, _, err := e.mon.ListOverdue(ctx, domain.Caller{Actor: "t", Scope: "990001001"}, "2025-06-17", domain.OverdueCursor{}, 10)
-		if err != nil || len(cs) != 0 {
+		cs, _, total, err := e.mon.ListOverdue(ctx, domain.Caller{Actor: "t", Scope: "990001001"}, "2025-06-17", domain.OverdueCursor{}, 10)
+		if err != nil || len(cs) != 0 || total != 0 {
 			t.Errorf("%v %v", cs, err)
 		}
 	})

@@ -370,6 +370,36 @@ func (s *Service) LookupHousehold(ctx context.Context, c Caller, idNumber string
 	return h, nil
 }
 
+// PersonOfIDNumber finds the stable id of the person a 身份证号 names, for an auditor filtering the audit
+// log by person (the log keeps ids, never numbers): any person the register ever held for a county-wide
+// caller; for a caller with a region scope only a person of an active household in it. ErrPersonNotFound
+// otherwise, saying nothing about a person outside the scope.
+func (s *Service) PersonOfIDNumber(ctx context.Context, c Caller, idNumber string) (string, error) {
+	if _, err := pii.ParseIDNumber(idNumber, s.now()); err != nil {
+		return "", apperr.Invalid(ReasonIDNumberInvalid, "id_number", err.Error())
+	}
+	index := s.pii.BlindIndex(pii.NormalizeIDNumber(idNumber))
+	if c.Scope == "" {
+		return s.store.PersonOfIndex(ctx, index)
+	}
+	h, err := s.store.HouseholdOfPerson(ctx, index)
+	if errors.Is(err, ErrHouseholdNotFound) {
+		return "", ErrPersonNotFound
+	}
+	if err != nil {
+		return "", err
+	}
+	if c.check(h.RegionCode) != nil {
+		return "", ErrPersonNotFound
+	}
+	for _, m := range h.Members {
+		if m.IDIndex == index {
+			return m.PersonID, nil
+		}
+	}
+	return "", ErrPersonNotFound
+}
+
 // change runs fn on an active household in scope whose etag matches (when one is given).
 func (s *Service) change(ctx context.Context, c Caller, id, etag string, fn func(h *Household, today string) error) (*Household, error) {
 	return s.store.UpdateHousehold(ctx, id, func(h *Household) error {

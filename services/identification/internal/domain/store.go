@@ -24,6 +24,9 @@ type Store interface {
 	// HouseholdOfPerson returns the active household in which the person with this blind index is a
 	// current member, or ErrHouseholdNotFound.
 	HouseholdOfPerson(ctx context.Context, idIndex string) (*Household, error)
+	// PersonOfIndex returns the id of the person with this blind index, in a household or not
+	// (ErrPersonNotFound when the register never held them).
+	PersonOfIndex(ctx context.Context, idIndex string) (string, error)
 
 	// Region returns a region by code, or ErrRegionNotFound.
 	Region(ctx context.Context, code string) (*Region, error)

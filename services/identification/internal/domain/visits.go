@@ -173,6 +173,8 @@ type VisitStore interface {
 	AllVisits(ctx context.Context, householdID string) ([]*Visit, error)
 	// OverdueHouseholds returns one page of overdue households in id order, without Helper and DaysSince.
 	OverdueHouseholds(ctx context.Context, q OverdueQuery) ([]*OverdueHousehold, error)
+	// CountOverdueHouseholds counts every overdue household of the query (the dashboard's to-do count).
+	CountOverdueHouseholds(ctx context.Context, q OverdueQuery) (int64, error)
 	// RegionsUnder returns the regions whose code starts with prefix, in code order, with populations.
 	RegionsUnder(ctx context.Context, prefix string) ([]*Region, error)
 }
@@ -428,6 +430,8 @@ type Overdue struct {
 	Policies []policy.Value
 	// Next is the last household id of the page when more may follow.
 	Next string
+	// Total counts every overdue household of the list.
+	Total int64
 }
 
 // ListOverdue lists, in the caller's scope (narrowed to region when given), the households that are not
@@ -463,8 +467,11 @@ func (s *Visits) ListOverdue(ctx context.Context, c Caller, region, date, after 
 	if len(groups) == 0 {
 		return out, nil
 	}
-	hs, err := s.store.OverdueHouseholds(ctx, OverdueQuery{Scope: scope, Date: date, AsOf: asOf(date), Groups: groups,
-		After: after, Limit: limit + 1})
+	q := OverdueQuery{Scope: scope, Date: date, AsOf: asOf(date), Groups: groups, After: after, Limit: limit + 1}
+	if out.Total, err = s.store.CountOverdueHouseholds(ctx, q); err != nil {
+		return nil, err
+	}
+	hs, err := s.store.OverdueHouseholds(ctx, q)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,8 @@ const (
 	TopicHouseholdMembersChanged = "household.members_changed"
 	TopicHouseholdMoved          = "household.moved"
 	TopicHouseholdArchived       = "household.archived"
+	// TopicRegisterBulkLoaded is the one change of a bulk load (identificationv1.RegisterBulkLoad).
+	TopicRegisterBulkLoaded = "register.bulk_loaded"
 )
 
 // householdEvents derives the feed entries of a change from the household before and after it, so every

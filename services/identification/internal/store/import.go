@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	"time"
 
 	"fupin.dev/services/identification/internal/domain"
@@ -77,6 +78,54 @@ func (s *Store) PersonsByIndex(ctx context.Context, indexes []string) (map[strin
 
 // CreateHouseholds inserts checked households in the transaction in ctx (see domain.LedgerImportStore).
 func (s *Store) CreateHouseholds(ctx context.Context, hs []*domain.Household, existing map[string]bool) error {
+	return s.createHouseholds(ctx, hs, existing, true)
+}
+
+// LoadHouseholds inserts the checked households of a bulk load, without a change per household.
+func (s *Store) LoadHouseholds(ctx context.Context, hs []*domain.Household, existing map[string]bool) error {
+	return s.createHouseholds(ctx, hs, existing, false)
+}
+
+// CountHouseholds returns the number of households in the register.
+func (s *Store) CountHouseholds(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM households`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count households: %w", err)
+	}
+	return n, nil
+}
+
+// BeginBulkLoad holds the register's other writers until the transaction in ctx ends: every write of the
+// register appends to the change feed, and the load takes the feed's order lock first. end is called
+// when the load's transaction has ended; until then a write of this process that waited for it until its
+// deadline is told so (BULK_LOAD_IN_PROGRESS).
+func (s *Store) BeginBulkLoad(ctx context.Context) (end func(), err error) {
+	if err := s.feed.Hold(ctx); err != nil {
+		return nil, err
+	}
+	restore := func() {}
+	if s.db.Dialect == sqldb.SQLite {
+		// The load's transaction touches every page of the register's indexes, the persons' random blind
+		// indexes above all: with the writer's usual 32 MiB cache, pages are spilled to the WAL and read
+		// back again and again within the one transaction. A 96 MiB cache for the load (the county
+		// process stays under 512 MB) keeps more of them.
+		if _, err := s.db.Q(ctx).ExecContext(ctx, `PRAGMA cache_size = -98304`); err != nil {
+			return nil, fmt.Errorf("bulk load cache: %w", err)
+		}
+		restore = func() { _, _ = s.db.Exec(context.Background(), `PRAGMA cache_size = -32768`) }
+	}
+	s.loads.Add(1)
+	return func() { s.loads.Add(-1); restore() }, nil
+}
+
+// PublishBulkLoad appends register.bulk_loaded in the transaction in ctx.
+func (s *Store) PublishBulkLoad(ctx context.Context, load domain.BulkLoad) error {
+	return s.feed.Append(ctx, outbox.Event{Topic: TopicRegisterBulkLoaded, Resource: "imports/" + load.ImportID,
+		RegionCode: load.RegionCode, Payload: &identificationv1.RegisterBulkLoad{Load: "imports/" + load.ImportID,
+			Households: load.Households, Persons: load.Persons}})
+}
+
+func (s *Store) createHouseholds(ctx context.Context, hs []*domain.Household, existing map[string]bool, publish bool) error {
 	if len(hs) == 0 {
 		return nil
 	}
@@ -91,6 +140,9 @@ func (s *Store) CreateHouseholds(ctx context.Context, hs []*domain.Household, ex
 	}
 	if err != nil {
 		return err
+	}
+	if !publish {
+		return nil
 	}
 	events := make([]outbox.Event, 0, len(hs))
 	for _, h := range hs {

@@ -145,6 +145,17 @@ func (s *Store) ListOverdueClues(ctx context.Context, scope, asOf, afterDeadline
 		ORDER BY deadline_date, id LIMIT $5`, asOf, scope, afterDeadline, afterID, limit)
 }
 
+// CountOverdueClues counts the undecided clues in scope whose deadline lies before asOf.
+func (s *Store) CountOverdueClues(ctx context.Context, scope, asOf string) (int64, error) {
+	var n int64
+	err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM clues WHERE stage < 4 AND deadline_date < $1
+		AND substr(region_code, 1, `+fmt.Sprint(len(scope))+`) = $2`, asOf, scope).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count overdue clues: %w", err)
+	}
+	return n, nil
+}
+
 func (s *Store) queryClues(ctx context.Context, q string, args ...any) ([]*domain.Clue, error) {
 	rows, err := s.db.Q(ctx).QueryContext(ctx, q, args...)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"fupin.dev/services/identification/internal/domain"
 	"fupin.dev/services/identification/internal/store"
+	"fupin.dev/services/platform/outbox"
 	"fupin.dev/services/platform/sqldb"
 	"fupin.dev/services/platform/sqldb/sqldbtest"
 )
@@ -15,14 +16,29 @@ import (
 // exportAll runs an export and returns its batches.
 func exportAll(t *testing.T, s *store.Store, q domain.ExportQuery) [][]domain.ExportedHousehold {
 	t.Helper()
+	batches, _ := exportWithPosition(t, s, q)
+	return batches
+}
+
+// exportWithPosition runs an export and returns its batches and the feed position every call named.
+func exportWithPosition(t *testing.T, s *store.Store, q domain.ExportQuery) ([][]domain.ExportedHousehold, int64) {
+	t.Helper()
 	var batches [][]domain.ExportedHousehold
-	if err := s.ExportHouseholds(t.Context(), q, func(hs []domain.ExportedHousehold) error {
+	position := int64(-1)
+	if err := s.ExportHouseholds(t.Context(), q, func(pos int64, hs []domain.ExportedHousehold) error {
+		if position != -1 && pos != position {
+			t.Errorf("position %d after %d in one export", pos, position)
+		}
+		position = pos
 		batches = append(batches, hs)
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	return batches
+	if position == -1 {
+		t.Fatal("the export never called back (not even with the feed position)")
+	}
+	return batches, position
 }
 
 func exportedIDs(batches [][]domain.ExportedHousehold) []string {
@@ -124,10 +140,66 @@ func TestExportHouseholds(t *testing.T) {
 				}
 			}
 		})
+		t.Run("the position is the feed's last change, also when nothing is exported", func(t *testing.T) {
+			changes, err := s.Feed().List(ctx, outbox.Query{Limit: 1000})
+			if err != nil || len(changes) == 0 {
+				t.Fatalf("feed: %d changes, %v", len(changes), err)
+			}
+			last := changes[len(changes)-1].GetSequence()
+			for _, q := range []domain.ExportQuery{{BatchSize: 2}, {Scope: "none", BatchSize: 2}} {
+				batches, pos := exportWithPosition(t, s, q)
+				if pos != last {
+					t.Errorf("scope %q: position %d, want %d", q.Scope, pos, last)
+				}
+				if q.Scope == "none" && (len(batches) != 1 || len(batches[0]) != 0) {
+					t.Errorf("an empty export gave %d batches, want one empty", len(batches))
+				}
+			}
+		})
+		t.Run("memberships with their dates and ends, and the status history of a period", func(t *testing.T) {
+			if _, err := s.UpdateHousehold(ctx, "x1", func(h *domain.Household) error {
+				h.Status.Registry = domain.RegistryExited
+				h.History = append(h.History,
+					domain.StatusChange{EffectiveDate: "2025-03-01", Registry: domain.RegistryExited, Reason: "脱贫", Actor: "t", RecordTime: h.UpdateTime},
+					domain.StatusChange{EffectiveDate: "2026-05-01", Registry: domain.RegistryReturned, Reason: "返贫", Actor: "t", RecordTime: h.UpdateTime})
+				h.Members[2].State, h.Members[2].EndDate, h.Members[2].EndReason = domain.MemberMovedOut, "2025-06-30", "迁出"
+				h.Members[0].Person.Health, h.Members[0].Person.LabourAbility = domain.HealthChronicDisease, domain.LabourAbility(3)
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			plain := exportAll(t, s, domain.ExportQuery{BatchSize: 10, Scope: "990001001001"})[0][0]
+			if plain.ID != "x1" || len(plain.Members) != 2 || len(plain.Ended) != 0 || plain.History != nil || plain.Members[0].State != 0 {
+				t.Fatalf("without options: %+v", plain)
+			}
+			x1 := exportAll(t, s, domain.ExportQuery{BatchSize: 10, Scope: "990001001001", IncludeMemberships: true,
+				HistoryFrom: "2025-01-01", HistoryTo: "2025-12-31"})[0][0]
+			if len(x1.Members) != 2 || len(x1.Ended) != 1 {
+				t.Fatalf("members %d, ended %d; want 2 and 1", len(x1.Members), len(x1.Ended))
+			}
+			if m := x1.Members[0]; m.State != domain.MemberActive || m.StartDate != "2024-01-01" || m.Health != domain.HealthChronicDisease ||
+				m.LabourAbility != domain.LabourAbility(3) {
+				t.Errorf("head %+v", m)
+			}
+			if m := x1.Ended[0]; m.State != domain.MemberMovedOut || m.EndDate != "2025-06-30" || m.EndReason != "迁出" || m.IDIndex != "idx-x1-c" {
+				t.Errorf("ended %+v", m)
+			}
+			var dates []string
+			for _, st := range x1.History {
+				dates = append(dates, st.EffectiveDate+" "+st.Reason)
+			}
+			// The entry in force on 2025-01-01 (registration in 2024), the exit in the period; not the return of 2026.
+			if !slices.Equal(dates, []string{"2024-01-01 登记", "2025-03-01 脱贫"}) {
+				t.Errorf("history %v", dates)
+			}
+			if x1.CreateDate == "" {
+				t.Error("no create date")
+			}
+		})
 		t.Run("an error from the receiver stops the export", func(t *testing.T) {
 			stop := errors.New("receiver gone")
 			calls := 0
-			err := s.ExportHouseholds(ctx, domain.ExportQuery{BatchSize: 1}, func([]domain.ExportedHousehold) error {
+			err := s.ExportHouseholds(ctx, domain.ExportQuery{BatchSize: 1}, func(int64, []domain.ExportedHousehold) error {
 				calls++
 				return stop
 			})
@@ -138,7 +210,7 @@ func TestExportHouseholds(t *testing.T) {
 		t.Run("a cancelled read fails", func(t *testing.T) {
 			cctx, cancel := context.WithCancel(ctx)
 			cancel()
-			if err := s.ExportHouseholds(cctx, domain.ExportQuery{BatchSize: 10}, func([]domain.ExportedHousehold) error { return nil }); err == nil {
+			if err := s.ExportHouseholds(cctx, domain.ExportQuery{BatchSize: 10}, func(int64, []domain.ExportedHousehold) error { return nil }); err == nil {
 				t.Error("export under a cancelled context succeeded")
 			}
 		})

@@ -102,8 +102,14 @@ var benchToday = time.Date(2025, 6, 15, 12, 0, 0, 0, time.UTC)
 // benchDB opens the seeded county database of dialect d, seeding it on first use.
 func benchDB(b *testing.B, d sqldb.Dialect, n int) *sqldb.DB {
 	b.Helper()
+	return benchDBNamed(b, d, n, "statistics")
+}
+
+// benchDBNamed opens (seeding it the first time) the kept synthetic county of one benchmark.
+func benchDBNamed(b *testing.B, d sqldb.Dialect, n int, bench string) *sqldb.DB {
+	b.Helper()
 	ctx := b.Context()
-	dbURL := sqldbtest.KeptURL(b, d, fmt.Sprintf("fupin_bench_statistics_%d", n))
+	dbURL := sqldbtest.KeptURL(b, d, fmt.Sprintf("fupin_bench_%s_%d", bench, n))
 	db, err := sqldb.Open(ctx, dbURL)
 	if err != nil {
 		b.Fatal(err)

@@ -10,6 +10,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"regexp"
+	"strconv"
+	"sync/atomic"
 	"time"
 
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
@@ -17,6 +19,7 @@ import (
 	"fupin.dev/services/platform/apperr"
 	"fupin.dev/services/platform/filter"
 	"fupin.dev/services/platform/outbox"
+	"fupin.dev/services/platform/pii"
 	"fupin.dev/services/platform/sqldb"
 )
 
@@ -30,12 +33,18 @@ const MigrationsTable = "identification_migrations"
 type Store struct {
 	db   *sqldb.DB
 	feed *outbox.Feed
+	// loads counts the bulk loads under way in this process (BeginBulkLoad): a write that waited for one
+	// until its deadline is told so (waited).
+	loads atomic.Int32
 }
 
 var _ domain.Store = (*Store)(nil)
 
 // New returns a store on db publishing household changes to feed; call Migrate first on a new database.
 func New(db *sqldb.DB, feed *outbox.Feed) *Store { return &Store{db: db, feed: feed} }
+
+// Feed is the change feed the store publishes to.
+func (s *Store) Feed() *outbox.Feed { return s.feed }
 
 // Migrate brings the service's tables up to date.
 func Migrate(ctx context.Context, db *sqldb.DB, logger *slog.Logger) error {
@@ -91,7 +100,7 @@ func scanMember(r scanner) (string, domain.Member, error) {
 
 // CreateHousehold inserts the household, its persons, memberships and first status entry.
 func (s *Store) CreateHousehold(ctx context.Context, h *domain.Household) error {
-	return s.db.InTx(ctx, func(ctx context.Context) error {
+	return s.waited(s.db.InTx(ctx, func(ctx context.Context) error {
 		q := s.db.Q(ctx)
 		if err := s.checkFree(ctx, h.Members, "household.members"); err != nil {
 			return err
@@ -116,7 +125,16 @@ func (s *Store) CreateHousehold(ctx context.Context, h *domain.Household) error 
 			return err
 		}
 		return s.feed.Append(ctx, householdEvents(nil, h)...)
-	})
+	}))
+}
+
+// waited tells a write that waited for a bulk load until its deadline why it waited.
+func (s *Store) waited(err error) error {
+	if err != nil && errors.Is(err, context.DeadlineExceeded) && s.loads.Load() > 0 {
+		return apperr.Unavailable(domain.ReasonBulkLoadInProgress, "a bulk load of the register is under way and holds "+
+			"the register's writes until it commits; try again after it")
+	}
+	return err
 }
 
 // checkFree refuses members who are current in another active household, naming the request's field
@@ -373,18 +391,50 @@ func (s *Store) UpdateHousehold(ctx context.Context, id string, fn func(h *domai
 		out = h
 		return nil
 	})
-	return out, err
+	return out, s.waited(err)
 }
 
 var digits = regexp.MustCompile(`^[0-9]{1,12}$`)
 
 // listFields are the fields ListHouseholds filters on, mapped to columns.
 var listFields = filter.Fields{
-	"region_code":      {Column: "region_code", Type: filter.String, Pattern: digits.MatchString},
-	"household_number": {Column: "number", Type: filter.String},
+	"region_code": {Column: "region_code", Type: filter.String, Pattern: digits.MatchString},
+	// "number <> ''" lets both databases use the partial index households_number for a bound value.
+	"household_number": {Column: "number", Type: filter.String, Within: "(%s AND number <> '')"},
 	"registry_status":  {Column: "registry_status", Type: filter.Enum, Values: identificationv1.RegistryStatus_value},
 	"monitoring_type":  {Column: "monitoring_type", Type: filter.Enum, Values: identificationv1.MonitoringType_value},
 	"state":            {Column: "state", Type: filter.Enum, Values: identificationv1.HouseholdState_value},
+	// A current (在户) member's name, exact or a prefix ("王*"), normalised as names are stored; served by
+	// persons_full_name (migration 00010). A name or prefix few persons have drives the query from the
+	// index (the households of the matching persons); a common one ("王*": a tenth of the county) is
+	// probed household by household in id order, which stops at the page's end (memberBroad judges).
+	"member_name": {Column: "p.full_name", Type: filter.String, Wildcard: true, Normalize: pii.NormalizeName,
+		Within: "id IN (SELECT m.household_id FROM persons p JOIN memberships m ON m.person_id = p.id WHERE m.state = " +
+			strconv.Itoa(int(domain.MemberActive)) + " AND %s)",
+		Broad: "EXISTS (SELECT 1 FROM memberships m JOIN persons p ON p.id = m.person_id WHERE m.household_id = households.id AND m.state = " +
+			strconv.Itoa(int(domain.MemberActive)) + " AND %s)"},
+}
+
+// broadNames is how many persons a member_name must match to be probed household by household: below it,
+// reading every match costs less than a probe of each household until the page is full.
+const broadNames = 3000
+
+// memberBroad counts, up to broadNames, the persons a member_name comparison matches.
+func memberBroad(ctx context.Context, db *sqldb.DB, field string, args []any) (bool, error) {
+	if field != "member_name" {
+		return false, nil
+	}
+	cond := "full_name = $1"
+	if len(args) == 2 {
+		cond = "full_name >= $1 AND full_name < $2"
+	}
+	var n int
+	err := db.Q(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM persons WHERE `+cond+
+		` LIMIT `+strconv.Itoa(broadNames)+`) matches`, args...).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("count member names: %w", err)
+	}
+	return n >= broadNames, nil
 }
 
 // ListHouseholds returns a page of households in ID order, members included, history left out.
@@ -398,7 +448,7 @@ func (s *Store) ListHouseholds(ctx context.Context, lq domain.ListQuery) ([]*dom
 
 var householdPage = sqldb.ScopedPage[*domain.Household]{Table: "households", Columns: householdReadCols, Fields: listFields,
 	Scan: func(r *sql.Rows) (*domain.Household, error) { return scanHousehold(r) },
-	ID:   func(h *domain.Household) string { return h.ID }}
+	ID:   func(h *domain.Household) string { return h.ID }, Broad: memberBroad}
 
 // GetHouseholds loads the households with these IDs that exist, with one query for the households (the
 // IDs in one parameter, as the import's lookups) and one for all their members; history is left out.
@@ -427,6 +477,19 @@ func (s *Store) householdsWhere(ctx context.Context, cond string, args ...any) (
 		return nil, err
 	}
 	return hs, s.loadMembers(ctx, hs)
+}
+
+// PersonOfIndex finds a person by blind index, whatever their memberships.
+func (s *Store) PersonOfIndex(ctx context.Context, idIndex string) (string, error) {
+	var id string
+	err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT id FROM persons WHERE id_index = $1`, idIndex).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", domain.ErrPersonNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("find person: %w", err)
+	}
+	return id, nil
 }
 
 // HouseholdOfPerson finds the active household holding the person.

@@ -207,6 +207,46 @@ func codeRange(prefix string) (string, string) {
 // on the date and whose reference date (latest visit on or before the date, else the start of their first
 // assignment) is before their group's cutoff.
 func (s *Store) OverdueHouseholds(ctx context.Context, q domain.OverdueQuery) ([]*domain.OverdueHousehold, error) {
+	query, args := overdueQuery(q, false)
+	if query == "" {
+		return nil, nil
+	}
+	rows, err := s.db.Q(ctx).QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("overdue households: %w", err)
+	}
+	defer rows.Close()
+	var out []*domain.OverdueHousehold
+	for rows.Next() {
+		var o domain.OverdueHousehold
+		var first string
+		if err := rows.Scan(&o.HouseholdID, &o.RegionCode, &o.Number, &first, &o.LastVisit); err != nil {
+			return nil, fmt.Errorf("scan overdue household: %w", err)
+		}
+		o.Reference = first
+		if o.LastVisit != "" {
+			o.Reference = o.LastVisit
+		}
+		out = append(out, &o)
+	}
+	return out, rows.Err()
+}
+
+// CountOverdueHouseholds counts every overdue household of the query (its cursor and limit aside).
+func (s *Store) CountOverdueHouseholds(ctx context.Context, q domain.OverdueQuery) (int64, error) {
+	query, args := overdueQuery(q, true)
+	if query == "" {
+		return 0, nil
+	}
+	var n int64
+	if err := s.db.Q(ctx).QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count overdue households: %w", err)
+	}
+	return n, nil
+}
+
+// overdueQuery is the query of the overdue households of q: a page of them, or (count) how many in all.
+func overdueQuery(q domain.OverdueQuery, count bool) (string, []any) {
 	lo, hi := codeRange(q.Scope)
 	args := []any{q.Date, lo, hi, q.AsOf.EndMicros, q.After}
 	var groups []string
@@ -228,37 +268,25 @@ func (s *Store) OverdueHouseholds(ctx context.Context, q domain.OverdueQuery) ([
 		groups = append(groups, fmt.Sprintf(`(%s AND COALESCE(v.last_visit, a.first_start) < $%d)`, cond, len(args)))
 	}
 	if len(groups) == 0 {
-		return nil, nil
+		return "", nil
 	}
-	args = append(args, q.Limit)
-	query := `SELECT h.id, h.region_code, h.number, a.first_start, COALESCE(v.last_visit, '')
+	cols, tail := `h.id, h.region_code, h.number, a.first_start, COALESCE(v.last_visit, '')`, ""
+	if count {
+		args[4] = ""
+		cols = "COUNT(*)"
+	} else {
+		args = append(args, q.Limit)
+		tail = ` ORDER BY h.id LIMIT $` + fmt.Sprint(len(args))
+	}
+	query := `SELECT ` + cols + `
 		FROM households h
 		JOIN (SELECT household_id, MIN(start_date) AS first_start FROM helpers WHERE start_date <= $1 GROUP BY household_id
 			HAVING SUM(CASE WHEN end_date = '' OR end_date >= $1 THEN 1 ELSE 0 END) > 0) a ON a.household_id = h.id
 		LEFT JOIN (SELECT household_id, MAX(occurred_on) AS last_visit FROM visits WHERE occurred_on <= $1
 			GROUP BY household_id) v ON v.household_id = h.id
 		WHERE h.region_code BETWEEN $2 AND $3 AND (h.state = 1 OR h.updated_us >= $4) AND h.id > $5
-			AND (` + strings.Join(groups, " OR ") + `)
-		ORDER BY h.id LIMIT $` + fmt.Sprint(len(args))
-	rows, err := s.db.Q(ctx).QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("overdue households: %w", err)
-	}
-	defer rows.Close()
-	var out []*domain.OverdueHousehold
-	for rows.Next() {
-		var o domain.OverdueHousehold
-		var first string
-		if err := rows.Scan(&o.HouseholdID, &o.RegionCode, &o.Number, &first, &o.LastVisit); err != nil {
-			return nil, fmt.Errorf("scan overdue household: %w", err)
-		}
-		o.Reference = first
-		if o.LastVisit != "" {
-			o.Reference = o.LastVisit
-		}
-		out = append(out, &o)
-	}
-	return out, rows.Err()
+			AND (` + strings.Join(groups, " OR ") + `)` + tail
+	return query, args
 }
 
 // RegionsUnder returns the regions whose code starts with prefix, in code order, with their populations.

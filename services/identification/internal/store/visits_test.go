@@ -155,9 +155,18 @@ func TestVisitStore(t *testing.T) {
 			if len(got) != 2 || got[0].HouseholdID != "h1" || got[0].Reference != "2025-03-05" {
 				t.Errorf("cutoff 2025-03-06: %+v", got)
 			}
+			// The count ignores the page: the cursor past h1 and a limit of 1 still count both.
+			q.After, q.Limit = "h1", 1
+			if n, err := s.CountOverdueHouseholds(ctx, q); err != nil || n != 2 {
+				t.Errorf("count %d %v, want 2", n, err)
+			}
+			q.After, q.Limit = "", 10
 			q.Groups = []domain.OverdueGroup{{Prefix: "990001001", Cutoff: "2025-12-31"}}
 			if got, err := s.OverdueHouseholds(ctx, q); err != nil || len(got) != 0 {
 				t.Errorf("another township's prefix: %+v %v", got, err)
+			}
+			if n, err := s.CountOverdueHouseholds(ctx, q); err != nil || n != 0 {
+				t.Errorf("another township's count: %d %v", n, err)
 			}
 		})
 	})

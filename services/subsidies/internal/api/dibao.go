@@ -223,7 +223,11 @@ func (s *Dibao) ListOverdueDibaoReviews(ctx context.Context, req *subsidiesv1.Li
 	if err != nil {
 		return nil, err
 	}
-	resp := &subsidiesv1.ListOverdueDibaoReviewsResponse{NextPageToken: pagetoken.Encode("dr", next)}
+	total, err := s.dibao.CountOverdueReviews(ctx, reliefCaller(ctx), req.GetAsOfDate())
+	if err != nil {
+		return nil, err
+	}
+	resp := &subsidiesv1.ListOverdueDibaoReviewsResponse{NextPageToken: pagetoken.Encode("dr", next), TotalSize: int32(min(total, 1<<31-1))}
 	for _, c := range cs {
 		pb, err := toDibaoCoverage(c, nil)
 		if err != nil {

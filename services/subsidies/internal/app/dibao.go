@@ -7,6 +7,7 @@ import (
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	subsidiesv1 "fupin.dev/proto/gen/fupin/subsidies/v1"
 	"fupin.dev/services/platform/intake"
+	"fupin.dev/services/platform/server"
 	"fupin.dev/services/platform/workflow"
 	"fupin.dev/services/subsidies/internal/api"
 	"fupin.dev/services/subsidies/internal/domain"
@@ -31,6 +32,9 @@ func dibaoArea(w *wiring) ([]func(context.Context) error, error) {
 	subsidiesv1.RegisterDestituteServiceServer(w.p.Server.GRPC(), api.NewDestitute(destitute, w.now))
 	subsidiesv1.RegisterTemporaryAssistanceServiceServer(w.p.Server.GRPC(),
 		api.NewTemporaryAssistance(domain.NewTemporaryAssistances(w.st, w.p.Policy, reg, newID, w.now)))
+	// 办理: the inbox reads the service's fupin_cases, so it lists the 两项补贴 applications of the
+	// certificates area's engine too.
+	subsidiesv1.RegisterReliefInboxServiceServer(w.p.Server.GRPC(), api.NewInbox(workflow.NewInbox(engine, api.InboxSteps(), server.MayCall)))
 	return nil, nil
 }
 

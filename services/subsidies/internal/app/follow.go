@@ -11,6 +11,7 @@ import (
 	"fupin.dev/services/platform/outbox"
 	"fupin.dev/services/platform/sqldb"
 	"fupin.dev/services/subsidies/internal/domain"
+	"fupin.dev/services/subsidies/internal/register"
 	"fupin.dev/services/subsidies/internal/store"
 )
 
@@ -50,9 +51,11 @@ func followArea(w *wiring) ([]func(context.Context) error, error) {
 		return nil, err
 	}
 	f := newRegisterFollower(w.st.DB(), commonv1.NewChangeFeedServiceClient(w.register), fs)
+	f.resyncFrom(w.st, register.NewExport(w.register, w.p.Logger), w.now)
 	// What the followers change (coverage reduced, subsidies stopped, checks opened) is audited as the
 	// service's own mutation, one row per transaction of handled changes.
-	f.opts = outbox.SubscribeOptions{Logger: w.p.Logger, Audit: w.p.Audit, Service: Name, Now: w.now}
+	f.opts = outbox.SubscribeOptions{Logger: w.p.Logger, Audit: w.p.Audit, Service: Name, Now: w.now,
+		ResyncTopics: f.opts.ResyncTopics, Resync: f.opts.Resync}
 	return []func(context.Context) error{f.run}, nil
 }
 
@@ -81,6 +84,35 @@ func (f *registerFollower) handle(ctx context.Context, c *commonv1.Change) error
 	if err != nil {
 		return err
 	}
+	return f.dispatch(ctx, hc)
+}
+
+// dispatchAll gives every follower the changes in order, in the transaction in ctx: a BatchFollower all
+// at once, the others one by one. The followers are independent of each other (each writes its own
+// records), so giving follower A every change before follower B has the effect of giving each change to
+// A then B.
+func (f *registerFollower) dispatchAll(ctx context.Context, cs []domain.HouseholdChange) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	for _, fl := range f.followers {
+		if b, ok := fl.(domain.BatchFollower); ok {
+			if err := b.HouseholdsChanged(ctx, cs); err != nil {
+				return fmt.Errorf("follower %T: %w", fl, err)
+			}
+			continue
+		}
+		for _, c := range cs {
+			if err := fl.HouseholdChanged(ctx, c); err != nil {
+				return fmt.Errorf("follower %T: %w", fl, err)
+			}
+		}
+	}
+	return nil
+}
+
+// dispatch calls every follower with one change, in the transaction in ctx.
+func (f *registerFollower) dispatch(ctx context.Context, hc domain.HouseholdChange) error {
 	for _, fl := range f.followers {
 		if err := fl.HouseholdChanged(ctx, hc); err != nil {
 			return fmt.Errorf("follower %T: %w", fl, err)
@@ -111,4 +143,8 @@ type journal struct {
 
 func (j journal) HouseholdChanged(ctx context.Context, c domain.HouseholdChange) error {
 	return j.st.RecordRegisterChange(ctx, c, j.now())
+}
+
+func (j journal) HouseholdsChanged(ctx context.Context, cs []domain.HouseholdChange) error {
+	return j.st.RecordRegisterChanges(ctx, cs, j.now())
 }

@@ -196,6 +196,8 @@ type DibaoStore interface {
 	// OverdueDibaoReviews returns active coverages in scope due for review on or before AsOf, earliest due
 	// first, and the cursor after the page ("" on the last).
 	OverdueDibaoReviews(ctx context.Context, q OverdueQuery) ([]*DibaoCoverage, string, error)
+	// CountOverdueDibaoReviews counts every coverage of the query (its cursor and limit aside).
+	CountOverdueDibaoReviews(ctx context.Context, q OverdueQuery) (int64, error)
 	AddDibaoReview(ctx context.Context, r *DibaoReview) error
 	DibaoReviews(ctx context.Context, coverageID string) ([]*DibaoReview, error)
 }
@@ -319,6 +321,18 @@ func (d *Dibao) ListOverdueReviews(ctx context.Context, by workflow.Caller, asOf
 		c.ApplyTaperEnd(month)
 	}
 	return cs, next, nil
+}
+
+// CountOverdueReviews counts the active coverages in the caller's scope whose review is due on or before
+// asOf (today when empty): the dashboard's to-do count.
+func (d *Dibao) CountOverdueReviews(ctx context.Context, by workflow.Caller, asOf string) (int64, error) {
+	if asOf == "" {
+		asOf = bizdate.Today(d.now())
+	}
+	if _, err := bizdate.Parse(asOf); err != nil {
+		return 0, apperr.Invalid(workflow.ReasonInvalidField, "as_of_date", err.Error())
+	}
+	return d.store.CountOverdueDibaoReviews(ctx, OverdueQuery{Scope: by.Scope, AsOf: asOf})
 }
 
 // ReviewInput is what a review (复核) finds.

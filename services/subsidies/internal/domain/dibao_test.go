@@ -595,6 +595,9 @@ func TestOverdueReviewsFollowIrregularIncome(t *testing.T) {
 		if err != nil || len(cs) != tt.want {
 			t.Errorf("as of %s: %d due (%v), want %d", tt.asOf, len(cs), err, tt.want)
 		}
+		if n, err := a.dibao.CountOverdueReviews(ctx, reliefCounty, tt.asOf); err != nil || n != int64(tt.want) {
+			t.Errorf("as of %s: count %d (%v), want %d", tt.asOf, n, err, tt.want)
+		}
 		if tt.want == 1 && cs[0].ID != k.ID {
 			t.Errorf("the irregular household is due first, got %s", cs[0].ID)
 		}

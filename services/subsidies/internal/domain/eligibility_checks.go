@@ -168,3 +168,95 @@ func (d *Dibao) CloseCheck(ctx context.Context, by workflow.Caller, id string, o
 		return nil
 	})
 }
+
+// EligibilityCheckBatchStore reads and writes checks and followed statuses many at a time (*store.Store).
+type EligibilityCheckBatchStore interface {
+	// FollowedStatuses returns the statuses last seen of the households, by id (never seen: absent).
+	FollowedStatuses(ctx context.Context, ids []string) (map[string]FollowedStatus, error)
+	// SetFollowedStatuses remembers statuses, each household at most once.
+	SetFollowedStatuses(ctx context.Context, fs []FollowedStatus) error
+	// OpenEligibilityChecks inserts checks, skipping those a change already opened for the household.
+	OpenEligibilityChecks(ctx context.Context, cs []*EligibilityCheck) error
+}
+
+var _ BatchFollower = (*Dibao)(nil)
+
+// HouseholdsChanged is HouseholdChanged for many changes: a run of changes without departed members
+// (the checks they open and the statuses seen) is read and written in a few statements; a change with
+// departed members is handled alone, in order.
+func (d *Dibao) HouseholdsChanged(ctx context.Context, cs []HouseholdChange) error {
+	bs, ok := d.checks.(EligibilityCheckBatchStore)
+	if !ok {
+		for _, c := range cs {
+			if err := d.HouseholdChanged(ctx, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return d.store.InTx(ctx, func(ctx context.Context) error {
+		for len(cs) > 0 {
+			if len(cs[0].DepartedPersonIDs) > 0 {
+				if err := d.householdChanged(ctx, cs[0]); err != nil {
+					return err
+				}
+				cs = cs[1:]
+				continue
+			}
+			n := 1
+			for n < len(cs) && len(cs[n].DepartedPersonIDs) == 0 {
+				n++
+			}
+			if err := d.openChecksBatch(ctx, bs, cs[:n]); err != nil {
+				return err
+			}
+			cs = cs[n:]
+		}
+		return nil
+	})
+}
+
+// openChecksBatch is openChecks for a run of changes, in order.
+func (d *Dibao) openChecksBatch(ctx context.Context, bs EligibilityCheckBatchStore, cs []HouseholdChange) error {
+	ids := make([]string, 0, len(cs))
+	for _, c := range cs {
+		ids = append(ids, c.HouseholdID)
+	}
+	seen, err := bs.FollowedStatuses(ctx, ids)
+	if err != nil {
+		return err
+	}
+	now := d.now()
+	var checks []*EligibilityCheck
+	changed := map[string]bool{}
+	var order []string
+	for _, ch := range cs {
+		prev := seen[ch.HouseholdID]
+		if prev.Sequence >= ch.Sequence && prev.HouseholdID != "" {
+			continue
+		}
+		for _, reason := range CheckReasonsFor(prev, ch) {
+			checks = append(checks, &EligibilityCheck{ID: d.newID(), HouseholdID: ch.HouseholdID, RegionCode: ch.RegionCode, Reason: reason,
+				SourceSequence: ch.Sequence, EffectiveDate: ch.EffectiveDate, State: CheckOpen, CreateTime: now})
+		}
+		seen[ch.HouseholdID] = FollowedStatus{HouseholdID: ch.HouseholdID, RegistryStatus: ch.RegistryStatus,
+			MonitoringType: ch.MonitoringType, MonitoringStatus: ch.MonitoringStatus, Sequence: ch.Sequence}
+		if !changed[ch.HouseholdID] {
+			changed[ch.HouseholdID] = true
+			order = append(order, ch.HouseholdID)
+		}
+	}
+	if len(checks) > 0 {
+		if err := bs.OpenEligibilityChecks(ctx, checks); err != nil {
+			return err
+		}
+	}
+	if len(order) == 0 {
+		return nil
+	}
+	statuses := make([]FollowedStatus, len(order))
+	for i, id := range order {
+		statuses[i] = seen[id]
+	}
+	return bs.SetFollowedStatuses(ctx, statuses)
+}

@@ -32,3 +32,11 @@ type HouseholdChange struct {
 type Follower interface {
 	HouseholdChanged(ctx context.Context, c HouseholdChange) error
 }
+
+// BatchFollower is a Follower that also takes many changes at once, with the effect of taking them one
+// by one in order: a resync hands it a chunk of a county's households, where a statement or a round trip
+// per change would be the cost.
+type BatchFollower interface {
+	Follower
+	HouseholdsChanged(ctx context.Context, cs []HouseholdChange) error
+}

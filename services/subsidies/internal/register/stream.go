@@ -6,6 +6,7 @@ package register
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -97,4 +98,44 @@ func toRegisterEntries(hs []*identificationv1.ExportedHousehold, out []domain.Re
 			MonitoringStatus: int32(h.GetMonitoringStatus()), Size: int(h.GetSize()), IDIndexes: indexes[start:len(indexes):len(indexes)]})
 	}
 	return out
+}
+
+// Snapshot streams the whole register (the service's own scope) for a resync: each household with its
+// ended memberships and its status entry in force today, and the feed position the snapshot reflects
+// (the same in every call of each; each is called at least once). Failures are returned as they are:
+// the subscription logs them and tries again.
+func (e *Export) Snapshot(ctx context.Context, today string, each func(position int64, hs []domain.SnapshotHousehold) error) error {
+	stream, err := e.client.ExportRegister(ctx, &identificationv1.ExportRegisterRequest{BatchSize: exportBatch,
+		IncludeMemberships: true, HistoryFrom: today, HistoryTo: today}, grpc.MaxCallRecvMsgSize(exportMaxMessage))
+	if err != nil {
+		return fmt.Errorf("register snapshot: %w", err)
+	}
+	for {
+		msg, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("register snapshot: %w", err)
+		}
+		hs := make([]domain.SnapshotHousehold, len(msg.GetHouseholds()))
+		for i, h := range msg.GetHouseholds() {
+			s := domain.SnapshotHousehold{HouseholdID: strings.TrimPrefix(h.GetHousehold(), "households/"),
+				RegionCode: h.GetRegionCode(), RegistryStatus: int32(h.GetRegistryStatus()), MonitoringType: int32(h.GetMonitoringType()),
+				MonitoringStatus: int32(h.GetMonitoringStatus()), Size: int(h.GetSize()), CreateDate: h.GetCreateDate()}
+			if hist := h.GetStatusHistory(); len(hist) > 0 {
+				s.StatusDate = hist[len(hist)-1].GetEffectiveDate()
+			}
+			for _, m := range h.GetEndedMembers() {
+				switch m.GetEndReason() {
+				case identificationv1.MembershipEndReason_MEMBERSHIP_END_REASON_DEATH, identificationv1.MembershipEndReason_MEMBERSHIP_END_REASON_MOVE_OUT:
+					s.Departed = append(s.Departed, domain.DepartedMember{PersonID: m.GetPersonId(), EndDate: m.GetEndDate()})
+				}
+			}
+			hs[i] = s
+		}
+		if err := each(msg.GetFeedSequence(), hs); err != nil {
+			return err
+		}
+	}
 }

@@ -257,6 +257,18 @@ func (s *Store) OverdueDibaoReviews(ctx context.Context, q domain.OverdueQuery) 
 	return cs, next, nil
 }
 
+// CountOverdueDibaoReviews counts the active coverages in scope due for review on or before the date.
+func (s *Store) CountOverdueDibaoReviews(ctx context.Context, q domain.OverdueQuery) (int64, error) {
+	var n int64
+	err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM dibao_coverages WHERE state = $1 AND next_review_date <> ''
+		AND next_review_date <= $2 AND substr(region_code, 1, `+strconv.Itoa(len(q.Scope))+`) = $3`,
+		int32(domain.CoverageActive), q.AsOf, q.Scope).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count overdue dibao reviews: %w", err)
+	}
+	return n, nil
+}
+
 // cutCursor splits a "date|id" cursor.
 func cutCursor(s string) (string, string, bool) {
 	for i := range len(s) {
@@ -357,7 +369,7 @@ func checkArgs(c *domain.EligibilityCheck) []any {
 // OpenEligibilityCheck inserts a check unless the same change already opened one of its reason.
 func (s *Store) OpenEligibilityCheck(ctx context.Context, c *domain.EligibilityCheck) (bool, error) {
 	res, err := s.db.Exec(ctx, `INSERT INTO eligibility_checks (`+checkCols+`) VALUES (`+sqldb.Placeholders(1, 12)+`)
-		ON CONFLICT (source_sequence, reason) DO NOTHING`, checkArgs(c)...)
+		ON CONFLICT (source_sequence, household_id, reason) DO NOTHING`, checkArgs(c)...)
 	if err != nil {
 		return false, fmt.Errorf("open eligibility check: %w", err)
 	}

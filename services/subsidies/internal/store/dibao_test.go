@@ -221,14 +221,16 @@ func TestEligibilityCheckStore(t *testing.T) {
 			return &domain.EligibilityCheck{ID: id, HouseholdID: "h-" + id, RegionCode: region, Reason: reason, SourceSequence: seq,
 				EffectiveDate: "2026-03-01", State: domain.CheckOpen, CreateTime: storeTime}
 		}
-		t.Run("a change opens a check of a reason once", func(t *testing.T) {
+		t.Run("a change opens a check of a reason once per household", func(t *testing.T) {
+			again := check("k3", 7, domain.CheckReasonMonitoringConfirmed, "990001001001")
+			again.HouseholdID = "h-k1" // k1's household again (another household may: a resync's one sequence)
 			for _, tt := range []struct {
 				c    *domain.EligibilityCheck
 				want bool
 			}{
 				{check("k1", 7, domain.CheckReasonMonitoringConfirmed, "990001001001"), true},
 				{check("k2", 7, domain.CheckReasonRegistryPoor, "990001001001"), true},
-				{check("k3", 7, domain.CheckReasonMonitoringConfirmed, "990001001001"), false},
+				{again, false},
 				{check("k4", 8, domain.CheckReasonRegistryReturned, "990001002001"), true},
 			} {
 				got, err := s.OpenEligibilityCheck(ctx, tt.c)

@@ -4,6 +4,7 @@
 import { markRaw } from 'vue'
 import { DataAnalysis, House, Document, Warning, Upload } from '@element-plus/icons-vue'
 import type { PortalModule } from '../module'
+import { inboxOps } from './inbox'
 
 export const identification: PortalModule = {
   name: 'identification',
@@ -31,6 +32,12 @@ export const identification: PortalModule = {
       name: 'risk-removal',
       component: () => import('./pages/RiskRemovalPage.vue'),
       meta: { title: '风险消除', ops: ['MonitoringService_GetRiskRemoval'] },
+    },
+    {
+      path: 'inbox',
+      name: 'inbox',
+      component: () => import('./pages/InboxPage.vue'),
+      meta: { title: '待我办理', ops: inboxOps },
     },
     {
       path: 'cases',
@@ -82,7 +89,10 @@ export const identification: PortalModule = {
     {
       title: '办理',
       icon: markRaw(Document),
-      entries: [{ path: '/cases', title: '识别与退出', ops: ['CaseService_ListCases'] }],
+      entries: [
+        { path: '/inbox', title: '待我办理', ops: inboxOps },
+        { path: '/cases', title: '识别与退出', ops: ['CaseService_ListCases'] },
+      ],
     },
     {
       title: '防返贫监测',

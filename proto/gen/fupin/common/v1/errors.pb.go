@@ -106,6 +106,15 @@ const (
 	// INVALID_ARGUMENT: a read in plain text asked for more records than one plain read may return (page_size or
 	// names above 100); the BadRequest names the field.
 	ErrorReason_PLAIN_TEXT_LIMIT_EXCEEDED ErrorReason = 31
+	// FAILED_PRECONDITION: a bulk load was asked for a register that already holds 10 % or more of the
+	// households the file declares; import in the ordinary (small) mode instead.
+	ErrorReason_BULK_LOAD_REGISTER_TOO_FULL ErrorReason = 53
+	// INVALID_ARGUMENT: a bulk load must declare the file's number of households (declared_households) in
+	// the stream's first message; the service cannot know a stream's size.
+	ErrorReason_BULK_LOAD_SIZE_REQUIRED ErrorReason = 54
+	// UNAVAILABLE: a bulk load of the register is under way and holds the register's writes until it
+	// commits; the write waited until its deadline. Try again after the load.
+	ErrorReason_BULK_LOAD_IN_PROGRESS ErrorReason = 55
 	// INVALID_ARGUMENT: the human check of an objection form was not passed: a wrong answer, a challenge expired,
 	// already spent, altered, or made for another notice. The BadRequest names challenge_answer or challenge_token.
 	ErrorReason_OBJECTION_CHALLENGE_FAILED ErrorReason = 60
@@ -151,6 +160,9 @@ var (
 		45: "RATE_LIMITED",
 		30: "REPLAY_BY_OTHER_IDENTITY",
 		31: "PLAIN_TEXT_LIMIT_EXCEEDED",
+		53: "BULK_LOAD_REGISTER_TOO_FULL",
+		54: "BULK_LOAD_SIZE_REQUIRED",
+		55: "BULK_LOAD_IN_PROGRESS",
 		60: "OBJECTION_CHALLENGE_FAILED",
 		61: "NOTICE_CLOSED",
 		62: "OBJECTION_LIMIT",
@@ -187,6 +199,9 @@ var (
 		"RATE_LIMITED":                  45,
 		"REPLAY_BY_OTHER_IDENTITY":      30,
 		"PLAIN_TEXT_LIMIT_EXCEEDED":     31,
+		"BULK_LOAD_REGISTER_TOO_FULL":   53,
+		"BULK_LOAD_SIZE_REQUIRED":       54,
+		"BULK_LOAD_IN_PROGRESS":         55,
 		"OBJECTION_CHALLENGE_FAILED":    60,
 		"NOTICE_CLOSED":                 61,
 		"OBJECTION_LIMIT":               62,
@@ -225,7 +240,7 @@ var File_fupin_common_v1_errors_proto protoreflect.FileDescriptor
 
 const file_fupin_common_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x1cfupin/common/v1/errors.proto\x12\x0ffupin.common.v1*\xad\x06\n" +
+	"\x1cfupin/common/v1/errors.proto\x12\x0ffupin.common.v1*\x86\a\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fUNAUTHENTICATED\x10\x01\x12\x11\n" +
@@ -258,7 +273,10 @@ const file_fupin_common_v1_errors_proto_rawDesc = "" +
 	"\x1dIDENTITY_PROVIDER_UNAVAILABLE\x10,\x12\x10\n" +
 	"\fRATE_LIMITED\x10-\x12\x1c\n" +
 	"\x18REPLAY_BY_OTHER_IDENTITY\x10\x1e\x12\x1d\n" +
-	"\x19PLAIN_TEXT_LIMIT_EXCEEDED\x10\x1f\x12\x1e\n" +
+	"\x19PLAIN_TEXT_LIMIT_EXCEEDED\x10\x1f\x12\x1f\n" +
+	"\x1bBULK_LOAD_REGISTER_TOO_FULL\x105\x12\x1b\n" +
+	"\x17BULK_LOAD_SIZE_REQUIRED\x106\x12\x19\n" +
+	"\x15BULK_LOAD_IN_PROGRESS\x107\x12\x1e\n" +
 	"\x1aOBJECTION_CHALLENGE_FAILED\x10<\x12\x11\n" +
 	"\rNOTICE_CLOSED\x10=\x12\x13\n" +
 	"\x0fOBJECTION_LIMIT\x10>\x12\x1d\n" +

@@ -1382,8 +1382,10 @@ type ListHouseholdsRequest struct {
 	// The next_page_token of the previous page.
 	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// AIP-160 filter over region_code (prefix with `:` e.g. `region_code:"421321101"`, or `=`),
-	// registry_status, monitoring_type, state, household_number; joined by AND.
-	// Example: `region_code:"421321101" AND registry_status = REGISTRY_STATUS_POOR`.
+	// registry_status, monitoring_type, state, household_number (`=` or a prefix with `:`) and member_name
+	// (any current member's name: `member_name = "王大山"`, or a prefix `member_name:"王*"`; normalised as
+	// names are stored, a name without a letter is refused); joined by AND.
+	// Example: `region_code:"421321101" AND registry_status = REGISTRY_STATUS_POOR AND member_name:"王*"`.
 	Filter        string `protobuf:"bytes,3,opt,name=filter,proto3" json:"filter,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

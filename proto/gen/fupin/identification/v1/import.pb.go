@@ -25,6 +25,63 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// ImportMode is how an import writes the register. SMALL (and UNSPECIFIED): households written in
+// transactions of batch_size, each with its change on the feed. BULK, a county's first load: the whole
+// file in one transaction that readers do not see until it commits, other writes of the register waiting
+// for it, and one change on the feed (register.bulk_loaded) after which followers resync from the
+// register's snapshot.
+type ImportMode int32
+
+const (
+	// Not set: the ordinary path.
+	ImportMode_IMPORT_MODE_UNSPECIFIED ImportMode = 0
+	// 逐批导入
+	ImportMode_IMPORT_MODE_SMALL ImportMode = 1
+	// 整县批量导入
+	ImportMode_IMPORT_MODE_BULK ImportMode = 2
+)
+
+// Enum value maps for ImportMode.
+var (
+	ImportMode_name = map[int32]string{
+		0: "IMPORT_MODE_UNSPECIFIED",
+		1: "IMPORT_MODE_SMALL",
+		2: "IMPORT_MODE_BULK",
+	}
+	ImportMode_value = map[string]int32{
+		"IMPORT_MODE_UNSPECIFIED": 0,
+		"IMPORT_MODE_SMALL":       1,
+		"IMPORT_MODE_BULK":        2,
+	}
+)
+
+func (x ImportMode) Enum() *ImportMode {
+	p := new(ImportMode)
+	*p = x
+	return p
+}
+
+func (x ImportMode) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ImportMode) Descriptor() protoreflect.EnumDescriptor {
+	return file_fupin_identification_v1_import_proto_enumTypes[0].Descriptor()
+}
+
+func (ImportMode) Type() protoreflect.EnumType {
+	return &file_fupin_identification_v1_import_proto_enumTypes[0]
+}
+
+func (x ImportMode) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ImportMode.Descriptor instead.
+func (ImportMode) EnumDescriptor() ([]byte, []int) {
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{0}
+}
+
 // LedgerFileFormat is the format of an uploaded ledger file.
 type LedgerFileFormat int32
 
@@ -62,11 +119,11 @@ func (x LedgerFileFormat) String() string {
 }
 
 func (LedgerFileFormat) Descriptor() protoreflect.EnumDescriptor {
-	return file_fupin_identification_v1_import_proto_enumTypes[0].Descriptor()
+	return file_fupin_identification_v1_import_proto_enumTypes[1].Descriptor()
 }
 
 func (LedgerFileFormat) Type() protoreflect.EnumType {
-	return &file_fupin_identification_v1_import_proto_enumTypes[0]
+	return &file_fupin_identification_v1_import_proto_enumTypes[1]
 }
 
 func (x LedgerFileFormat) Number() protoreflect.EnumNumber {
@@ -75,7 +132,7 @@ func (x LedgerFileFormat) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use LedgerFileFormat.Descriptor instead.
 func (LedgerFileFormat) EnumDescriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{0}
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{1}
 }
 
 // ImportOutcome is what happened to a household that was not simply imported.
@@ -119,11 +176,11 @@ func (x ImportOutcome) String() string {
 }
 
 func (ImportOutcome) Descriptor() protoreflect.EnumDescriptor {
-	return file_fupin_identification_v1_import_proto_enumTypes[1].Descriptor()
+	return file_fupin_identification_v1_import_proto_enumTypes[2].Descriptor()
 }
 
 func (ImportOutcome) Type() protoreflect.EnumType {
-	return &file_fupin_identification_v1_import_proto_enumTypes[1]
+	return &file_fupin_identification_v1_import_proto_enumTypes[2]
 }
 
 func (x ImportOutcome) Number() protoreflect.EnumNumber {
@@ -132,7 +189,7 @@ func (x ImportOutcome) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ImportOutcome.Descriptor instead.
 func (ImportOutcome) EnumDescriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{1}
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{2}
 }
 
 // ImportState is the state of an import record.
@@ -182,11 +239,11 @@ func (x ImportState) String() string {
 }
 
 func (ImportState) Descriptor() protoreflect.EnumDescriptor {
-	return file_fupin_identification_v1_import_proto_enumTypes[2].Descriptor()
+	return file_fupin_identification_v1_import_proto_enumTypes[3].Descriptor()
 }
 
 func (ImportState) Type() protoreflect.EnumType {
-	return &file_fupin_identification_v1_import_proto_enumTypes[2]
+	return &file_fupin_identification_v1_import_proto_enumTypes[3]
 }
 
 func (x ImportState) Number() protoreflect.EnumNumber {
@@ -195,7 +252,7 @@ func (x ImportState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ImportState.Descriptor instead.
 func (ImportState) EnumDescriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{2}
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{3}
 }
 
 // ImportHouseholdsRequest is one message of the ImportHouseholds stream.
@@ -263,9 +320,17 @@ type ImportSettings struct {
 	// Where the rows come from (e.g. the file name), kept with the import record and the status history.
 	Source string `protobuf:"bytes,2,opt,name=source,proto3" json:"source,omitempty"`
 	// Households written per transaction; 0 means the service's default (1000).
-	BatchSize     int32 `protobuf:"varint,3,opt,name=batch_size,json=batchSize,proto3" json:"batch_size,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	BatchSize int32 `protobuf:"varint,3,opt,name=batch_size,json=batchSize,proto3" json:"batch_size,omitempty"`
+	// How the service writes the file: the ordinary path (UNSPECIFIED or SMALL) or the bulk load of a
+	// county's first import (BULK). Every client that streams a file (the fupin command, the portal's
+	// upload) sets it and declared_households in the first message.
+	Mode ImportMode `protobuf:"varint,4,opt,name=mode,proto3,enum=fupin.identification.v1.ImportMode" json:"mode,omitempty"`
+	// The number of households in the file (distinct 户编号), counted by the client before it streams:
+	// required for BULK (BULK_LOAD_SIZE_REQUIRED), which the service refuses when the register already
+	// holds 10 % of that number or more (FAILED_PRECONDITION, BULK_LOAD_REGISTER_TOO_FULL).
+	DeclaredHouseholds int64 `protobuf:"varint,5,opt,name=declared_households,json=declaredHouseholds,proto3" json:"declared_households,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *ImportSettings) Reset() {
@@ -319,6 +384,87 @@ func (x *ImportSettings) GetBatchSize() int32 {
 	return 0
 }
 
+func (x *ImportSettings) GetMode() ImportMode {
+	if x != nil {
+		return x.Mode
+	}
+	return ImportMode_IMPORT_MODE_UNSPECIFIED
+}
+
+func (x *ImportSettings) GetDeclaredHouseholds() int64 {
+	if x != nil {
+		return x.DeclaredHouseholds
+	}
+	return 0
+}
+
+// RegisterBulkLoad is the payload of the identification service's change "register.bulk_loaded": a bulk
+// load committed many households at once (resource "imports/{import}"). A follower does not expect a
+// change per household: it resyncs from the register's snapshot (RegisterExportService.ExportRegister,
+// whose feed_sequence says where to resume the feed).
+type RegisterBulkLoad struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "imports/{import}": the import record of the load.
+	Load string `protobuf:"bytes,1,opt,name=load,proto3" json:"load,omitempty"`
+	// Households written by the load.
+	Households int64 `protobuf:"varint,2,opt,name=households,proto3" json:"households,omitempty"`
+	// Persons written by the load.
+	Persons       int64 `protobuf:"varint,3,opt,name=persons,proto3" json:"persons,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RegisterBulkLoad) Reset() {
+	*x = RegisterBulkLoad{}
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegisterBulkLoad) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegisterBulkLoad) ProtoMessage() {}
+
+func (x *RegisterBulkLoad) ProtoReflect() protoreflect.Message {
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegisterBulkLoad.ProtoReflect.Descriptor instead.
+func (*RegisterBulkLoad) Descriptor() ([]byte, []int) {
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *RegisterBulkLoad) GetLoad() string {
+	if x != nil {
+		return x.Load
+	}
+	return ""
+}
+
+func (x *RegisterBulkLoad) GetHouseholds() int64 {
+	if x != nil {
+		return x.Households
+	}
+	return 0
+}
+
+func (x *RegisterBulkLoad) GetPersons() int64 {
+	if x != nil {
+		return x.Persons
+	}
+	return 0
+}
+
 // LedgerRow is one row of a ledger file, as text: cells are read as text, never as numbers (a 身份证号
 // must keep all 18 characters).
 type LedgerRow struct {
@@ -337,7 +483,7 @@ type LedgerRow struct {
 
 func (x *LedgerRow) Reset() {
 	*x = LedgerRow{}
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[2]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -349,7 +495,7 @@ func (x *LedgerRow) String() string {
 func (*LedgerRow) ProtoMessage() {}
 
 func (x *LedgerRow) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[2]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -362,7 +508,7 @@ func (x *LedgerRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LedgerRow.ProtoReflect.Descriptor instead.
 func (*LedgerRow) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{2}
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *LedgerRow) GetRow() int64 {
@@ -401,7 +547,7 @@ type UploadLedgerRequest struct {
 
 func (x *UploadLedgerRequest) Reset() {
 	*x = UploadLedgerRequest{}
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[3]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -413,7 +559,7 @@ func (x *UploadLedgerRequest) String() string {
 func (*UploadLedgerRequest) ProtoMessage() {}
 
 func (x *UploadLedgerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[3]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -426,7 +572,7 @@ func (x *UploadLedgerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadLedgerRequest.ProtoReflect.Descriptor instead.
 func (*UploadLedgerRequest) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{3}
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *UploadLedgerRequest) GetContent() isUploadLedgerRequest_Content {
@@ -496,7 +642,7 @@ type LedgerFile struct {
 
 func (x *LedgerFile) Reset() {
 	*x = LedgerFile{}
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[4]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -508,7 +654,7 @@ func (x *LedgerFile) String() string {
 func (*LedgerFile) ProtoMessage() {}
 
 func (x *LedgerFile) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[4]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -521,7 +667,7 @@ func (x *LedgerFile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LedgerFile.ProtoReflect.Descriptor instead.
 func (*LedgerFile) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{4}
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *LedgerFile) GetFileName() string {
@@ -582,7 +728,7 @@ type UploadLedgerResponse struct {
 
 func (x *UploadLedgerResponse) Reset() {
 	*x = UploadLedgerResponse{}
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[5]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -594,7 +740,7 @@ func (x *UploadLedgerResponse) String() string {
 func (*UploadLedgerResponse) ProtoMessage() {}
 
 func (x *UploadLedgerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[5]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -607,7 +753,7 @@ func (x *UploadLedgerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadLedgerResponse.ProtoReflect.Descriptor instead.
 func (*UploadLedgerResponse) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{5}
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *UploadLedgerResponse) GetSummary() *ImportSummary {
@@ -646,7 +792,7 @@ type ImportHouseholdsResponse struct {
 
 func (x *ImportHouseholdsResponse) Reset() {
 	*x = ImportHouseholdsResponse{}
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[6]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -658,7 +804,7 @@ func (x *ImportHouseholdsResponse) String() string {
 func (*ImportHouseholdsResponse) ProtoMessage() {}
 
 func (x *ImportHouseholdsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[6]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -671,7 +817,7 @@ func (x *ImportHouseholdsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportHouseholdsResponse.ProtoReflect.Descriptor instead.
 func (*ImportHouseholdsResponse) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{6}
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ImportHouseholdsResponse) GetIssues() []*ImportIssue {
@@ -709,7 +855,7 @@ type ImportIssue struct {
 
 func (x *ImportIssue) Reset() {
 	*x = ImportIssue{}
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[7]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -721,7 +867,7 @@ func (x *ImportIssue) String() string {
 func (*ImportIssue) ProtoMessage() {}
 
 func (x *ImportIssue) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[7]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -734,7 +880,7 @@ func (x *ImportIssue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportIssue.ProtoReflect.Descriptor instead.
 func (*ImportIssue) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{7}
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ImportIssue) GetRow() int64 {
@@ -808,7 +954,7 @@ type ImportSummary struct {
 
 func (x *ImportSummary) Reset() {
 	*x = ImportSummary{}
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[8]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -820,7 +966,7 @@ func (x *ImportSummary) String() string {
 func (*ImportSummary) ProtoMessage() {}
 
 func (x *ImportSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[8]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -833,7 +979,7 @@ func (x *ImportSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportSummary.ProtoReflect.Descriptor instead.
 func (*ImportSummary) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{8}
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ImportSummary) GetImport() string {
@@ -947,7 +1093,7 @@ type Import struct {
 
 func (x *Import) Reset() {
 	*x = Import{}
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[9]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -959,7 +1105,7 @@ func (x *Import) String() string {
 func (*Import) ProtoMessage() {}
 
 func (x *Import) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[9]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -972,7 +1118,7 @@ func (x *Import) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Import.ProtoReflect.Descriptor instead.
 func (*Import) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{9}
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Import) GetName() string {
@@ -1084,7 +1230,7 @@ type GetImportRequest struct {
 
 func (x *GetImportRequest) Reset() {
 	*x = GetImportRequest{}
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[10]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1096,7 +1242,7 @@ func (x *GetImportRequest) String() string {
 func (*GetImportRequest) ProtoMessage() {}
 
 func (x *GetImportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[10]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1109,7 +1255,7 @@ func (x *GetImportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetImportRequest.ProtoReflect.Descriptor instead.
 func (*GetImportRequest) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{10}
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetImportRequest) GetName() string {
@@ -1134,7 +1280,7 @@ type ListImportsRequest struct {
 
 func (x *ListImportsRequest) Reset() {
 	*x = ListImportsRequest{}
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[11]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1146,7 +1292,7 @@ func (x *ListImportsRequest) String() string {
 func (*ListImportsRequest) ProtoMessage() {}
 
 func (x *ListImportsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[11]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1159,7 +1305,7 @@ func (x *ListImportsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListImportsRequest.ProtoReflect.Descriptor instead.
 func (*ListImportsRequest) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{11}
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListImportsRequest) GetPageSize() int32 {
@@ -1196,7 +1342,7 @@ type ListImportsResponse struct {
 
 func (x *ListImportsResponse) Reset() {
 	*x = ListImportsResponse{}
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[12]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1208,7 +1354,7 @@ func (x *ListImportsResponse) String() string {
 func (*ListImportsResponse) ProtoMessage() {}
 
 func (x *ListImportsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_import_proto_msgTypes[12]
+	mi := &file_fupin_identification_v1_import_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1221,7 +1367,7 @@ func (x *ListImportsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListImportsResponse.ProtoReflect.Descriptor instead.
 func (*ListImportsResponse) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{12}
+	return file_fupin_identification_v1_import_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListImportsResponse) GetImports() []*Import {
@@ -1246,12 +1392,20 @@ const file_fupin_identification_v1_import_proto_rawDesc = "" +
 	"\x17ImportHouseholdsRequest\x12C\n" +
 	"\bsettings\x18\x01 \x01(\v2'.fupin.identification.v1.ImportSettingsR\bsettings\x12B\n" +
 	"\x04rows\x18\x02 \x03(\v2\".fupin.identification.v1.LedgerRowB\n" +
-	"\xbaH\a\x92\x01\x04\x10\xa0\x9c\x01R\x04rows\"w\n" +
+	"\xbaH\a\x92\x01\x04\x10\xa0\x9c\x01R\x04rows\"\xf9\x01\n" +
 	"\x0eImportSettings\x12\x17\n" +
 	"\adry_run\x18\x01 \x01(\bR\x06dryRun\x12 \n" +
 	"\x06source\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x06source\x12*\n" +
 	"\n" +
-	"batch_size\x18\x03 \x01(\x05B\v\xbaH\b\x1a\x06\x18\xa0\x9c\x01(\x00R\tbatchSize\"y\n" +
+	"batch_size\x18\x03 \x01(\x05B\v\xbaH\b\x1a\x06\x18\xa0\x9c\x01(\x00R\tbatchSize\x12A\n" +
+	"\x04mode\x18\x04 \x01(\x0e2#.fupin.identification.v1.ImportModeB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04mode\x12=\n" +
+	"\x13declared_households\x18\x05 \x01(\x03B\f\xbaH\t\"\a\x18\x80\xad\xe2\x04(\x00R\x12declaredHouseholds\"`\n" +
+	"\x10RegisterBulkLoad\x12\x12\n" +
+	"\x04load\x18\x01 \x01(\tR\x04load\x12\x1e\n" +
+	"\n" +
+	"households\x18\x02 \x01(\x03R\n" +
+	"households\x12\x18\n" +
+	"\apersons\x18\x03 \x01(\x03R\apersons\"y\n" +
 	"\tLedgerRow\x12\x10\n" +
 	"\x03row\x18\x01 \x01(\x03R\x03row\x12\x14\n" +
 	"\x05cells\x18\x02 \x03(\tR\x05cells\x12D\n" +
@@ -1335,7 +1489,12 @@ const file_fupin_identification_v1_import_proto_rawDesc = "" +
 	"request_id\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId\"x\n" +
 	"\x13ListImportsResponse\x129\n" +
 	"\aimports\x18\x01 \x03(\v2\x1f.fupin.identification.v1.ImportR\aimports\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*o\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*V\n" +
+	"\n" +
+	"ImportMode\x12\x1b\n" +
+	"\x17IMPORT_MODE_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11IMPORT_MODE_SMALL\x10\x01\x12\x14\n" +
+	"\x10IMPORT_MODE_BULK\x10\x02*o\n" +
 	"\x10LedgerFileFormat\x12\"\n" +
 	"\x1eLEDGER_FILE_FORMAT_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16LEDGER_FILE_FORMAT_CSV\x10\x01\x12\x1b\n" +
@@ -1373,58 +1532,61 @@ func file_fupin_identification_v1_import_proto_rawDescGZIP() []byte {
 	return file_fupin_identification_v1_import_proto_rawDescData
 }
 
-var file_fupin_identification_v1_import_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_fupin_identification_v1_import_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_fupin_identification_v1_import_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_fupin_identification_v1_import_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_fupin_identification_v1_import_proto_goTypes = []any{
-	(LedgerFileFormat)(0),            // 0: fupin.identification.v1.LedgerFileFormat
-	(ImportOutcome)(0),               // 1: fupin.identification.v1.ImportOutcome
-	(ImportState)(0),                 // 2: fupin.identification.v1.ImportState
-	(*ImportHouseholdsRequest)(nil),  // 3: fupin.identification.v1.ImportHouseholdsRequest
-	(*ImportSettings)(nil),           // 4: fupin.identification.v1.ImportSettings
-	(*LedgerRow)(nil),                // 5: fupin.identification.v1.LedgerRow
-	(*UploadLedgerRequest)(nil),      // 6: fupin.identification.v1.UploadLedgerRequest
-	(*LedgerFile)(nil),               // 7: fupin.identification.v1.LedgerFile
-	(*UploadLedgerResponse)(nil),     // 8: fupin.identification.v1.UploadLedgerResponse
-	(*ImportHouseholdsResponse)(nil), // 9: fupin.identification.v1.ImportHouseholdsResponse
-	(*ImportIssue)(nil),              // 10: fupin.identification.v1.ImportIssue
-	(*ImportSummary)(nil),            // 11: fupin.identification.v1.ImportSummary
-	(*Import)(nil),                   // 12: fupin.identification.v1.Import
-	(*GetImportRequest)(nil),         // 13: fupin.identification.v1.GetImportRequest
-	(*ListImportsRequest)(nil),       // 14: fupin.identification.v1.ListImportsRequest
-	(*ListImportsResponse)(nil),      // 15: fupin.identification.v1.ListImportsResponse
-	(v1.CellType)(0),                 // 16: fupin.common.v1.CellType
-	(*timestamppb.Timestamp)(nil),    // 17: google.protobuf.Timestamp
+	(ImportMode)(0),                  // 0: fupin.identification.v1.ImportMode
+	(LedgerFileFormat)(0),            // 1: fupin.identification.v1.LedgerFileFormat
+	(ImportOutcome)(0),               // 2: fupin.identification.v1.ImportOutcome
+	(ImportState)(0),                 // 3: fupin.identification.v1.ImportState
+	(*ImportHouseholdsRequest)(nil),  // 4: fupin.identification.v1.ImportHouseholdsRequest
+	(*ImportSettings)(nil),           // 5: fupin.identification.v1.ImportSettings
+	(*RegisterBulkLoad)(nil),         // 6: fupin.identification.v1.RegisterBulkLoad
+	(*LedgerRow)(nil),                // 7: fupin.identification.v1.LedgerRow
+	(*UploadLedgerRequest)(nil),      // 8: fupin.identification.v1.UploadLedgerRequest
+	(*LedgerFile)(nil),               // 9: fupin.identification.v1.LedgerFile
+	(*UploadLedgerResponse)(nil),     // 10: fupin.identification.v1.UploadLedgerResponse
+	(*ImportHouseholdsResponse)(nil), // 11: fupin.identification.v1.ImportHouseholdsResponse
+	(*ImportIssue)(nil),              // 12: fupin.identification.v1.ImportIssue
+	(*ImportSummary)(nil),            // 13: fupin.identification.v1.ImportSummary
+	(*Import)(nil),                   // 14: fupin.identification.v1.Import
+	(*GetImportRequest)(nil),         // 15: fupin.identification.v1.GetImportRequest
+	(*ListImportsRequest)(nil),       // 16: fupin.identification.v1.ListImportsRequest
+	(*ListImportsResponse)(nil),      // 17: fupin.identification.v1.ListImportsResponse
+	(v1.CellType)(0),                 // 18: fupin.common.v1.CellType
+	(*timestamppb.Timestamp)(nil),    // 19: google.protobuf.Timestamp
 }
 var file_fupin_identification_v1_import_proto_depIdxs = []int32{
-	4,  // 0: fupin.identification.v1.ImportHouseholdsRequest.settings:type_name -> fupin.identification.v1.ImportSettings
-	5,  // 1: fupin.identification.v1.ImportHouseholdsRequest.rows:type_name -> fupin.identification.v1.LedgerRow
-	16, // 2: fupin.identification.v1.LedgerRow.cell_types:type_name -> fupin.common.v1.CellType
-	7,  // 3: fupin.identification.v1.UploadLedgerRequest.file:type_name -> fupin.identification.v1.LedgerFile
-	0,  // 4: fupin.identification.v1.LedgerFile.format:type_name -> fupin.identification.v1.LedgerFileFormat
-	11, // 5: fupin.identification.v1.UploadLedgerResponse.summary:type_name -> fupin.identification.v1.ImportSummary
-	10, // 6: fupin.identification.v1.UploadLedgerResponse.issues:type_name -> fupin.identification.v1.ImportIssue
-	10, // 7: fupin.identification.v1.ImportHouseholdsResponse.issues:type_name -> fupin.identification.v1.ImportIssue
-	11, // 8: fupin.identification.v1.ImportHouseholdsResponse.summary:type_name -> fupin.identification.v1.ImportSummary
-	1,  // 9: fupin.identification.v1.ImportIssue.outcome:type_name -> fupin.identification.v1.ImportOutcome
-	2,  // 10: fupin.identification.v1.Import.state:type_name -> fupin.identification.v1.ImportState
-	17, // 11: fupin.identification.v1.Import.create_time:type_name -> google.protobuf.Timestamp
-	17, // 12: fupin.identification.v1.Import.update_time:type_name -> google.protobuf.Timestamp
-	17, // 13: fupin.identification.v1.Import.finish_time:type_name -> google.protobuf.Timestamp
-	11, // 14: fupin.identification.v1.Import.summary:type_name -> fupin.identification.v1.ImportSummary
-	12, // 15: fupin.identification.v1.ListImportsResponse.imports:type_name -> fupin.identification.v1.Import
-	3,  // 16: fupin.identification.v1.ImportService.ImportHouseholds:input_type -> fupin.identification.v1.ImportHouseholdsRequest
-	6,  // 17: fupin.identification.v1.ImportService.UploadLedger:input_type -> fupin.identification.v1.UploadLedgerRequest
-	13, // 18: fupin.identification.v1.ImportService.GetImport:input_type -> fupin.identification.v1.GetImportRequest
-	14, // 19: fupin.identification.v1.ImportService.ListImports:input_type -> fupin.identification.v1.ListImportsRequest
-	9,  // 20: fupin.identification.v1.ImportService.ImportHouseholds:output_type -> fupin.identification.v1.ImportHouseholdsResponse
-	8,  // 21: fupin.identification.v1.ImportService.UploadLedger:output_type -> fupin.identification.v1.UploadLedgerResponse
-	12, // 22: fupin.identification.v1.ImportService.GetImport:output_type -> fupin.identification.v1.Import
-	15, // 23: fupin.identification.v1.ImportService.ListImports:output_type -> fupin.identification.v1.ListImportsResponse
-	20, // [20:24] is the sub-list for method output_type
-	16, // [16:20] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	5,  // 0: fupin.identification.v1.ImportHouseholdsRequest.settings:type_name -> fupin.identification.v1.ImportSettings
+	7,  // 1: fupin.identification.v1.ImportHouseholdsRequest.rows:type_name -> fupin.identification.v1.LedgerRow
+	0,  // 2: fupin.identification.v1.ImportSettings.mode:type_name -> fupin.identification.v1.ImportMode
+	18, // 3: fupin.identification.v1.LedgerRow.cell_types:type_name -> fupin.common.v1.CellType
+	9,  // 4: fupin.identification.v1.UploadLedgerRequest.file:type_name -> fupin.identification.v1.LedgerFile
+	1,  // 5: fupin.identification.v1.LedgerFile.format:type_name -> fupin.identification.v1.LedgerFileFormat
+	13, // 6: fupin.identification.v1.UploadLedgerResponse.summary:type_name -> fupin.identification.v1.ImportSummary
+	12, // 7: fupin.identification.v1.UploadLedgerResponse.issues:type_name -> fupin.identification.v1.ImportIssue
+	12, // 8: fupin.identification.v1.ImportHouseholdsResponse.issues:type_name -> fupin.identification.v1.ImportIssue
+	13, // 9: fupin.identification.v1.ImportHouseholdsResponse.summary:type_name -> fupin.identification.v1.ImportSummary
+	2,  // 10: fupin.identification.v1.ImportIssue.outcome:type_name -> fupin.identification.v1.ImportOutcome
+	3,  // 11: fupin.identification.v1.Import.state:type_name -> fupin.identification.v1.ImportState
+	19, // 12: fupin.identification.v1.Import.create_time:type_name -> google.protobuf.Timestamp
+	19, // 13: fupin.identification.v1.Import.update_time:type_name -> google.protobuf.Timestamp
+	19, // 14: fupin.identification.v1.Import.finish_time:type_name -> google.protobuf.Timestamp
+	13, // 15: fupin.identification.v1.Import.summary:type_name -> fupin.identification.v1.ImportSummary
+	14, // 16: fupin.identification.v1.ListImportsResponse.imports:type_name -> fupin.identification.v1.Import
+	4,  // 17: fupin.identification.v1.ImportService.ImportHouseholds:input_type -> fupin.identification.v1.ImportHouseholdsRequest
+	8,  // 18: fupin.identification.v1.ImportService.UploadLedger:input_type -> fupin.identification.v1.UploadLedgerRequest
+	15, // 19: fupin.identification.v1.ImportService.GetImport:input_type -> fupin.identification.v1.GetImportRequest
+	16, // 20: fupin.identification.v1.ImportService.ListImports:input_type -> fupin.identification.v1.ListImportsRequest
+	11, // 21: fupin.identification.v1.ImportService.ImportHouseholds:output_type -> fupin.identification.v1.ImportHouseholdsResponse
+	10, // 22: fupin.identification.v1.ImportService.UploadLedger:output_type -> fupin.identification.v1.UploadLedgerResponse
+	14, // 23: fupin.identification.v1.ImportService.GetImport:output_type -> fupin.identification.v1.Import
+	17, // 24: fupin.identification.v1.ImportService.ListImports:output_type -> fupin.identification.v1.ListImportsResponse
+	21, // [21:25] is the sub-list for method output_type
+	17, // [17:21] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_fupin_identification_v1_import_proto_init() }
@@ -1432,7 +1594,7 @@ func file_fupin_identification_v1_import_proto_init() {
 	if File_fupin_identification_v1_import_proto != nil {
 		return
 	}
-	file_fupin_identification_v1_import_proto_msgTypes[3].OneofWrappers = []any{
+	file_fupin_identification_v1_import_proto_msgTypes[4].OneofWrappers = []any{
 		(*UploadLedgerRequest_File)(nil),
 		(*UploadLedgerRequest_Chunk)(nil),
 	}
@@ -1441,8 +1603,8 @@ func file_fupin_identification_v1_import_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fupin_identification_v1_import_proto_rawDesc), len(file_fupin_identification_v1_import_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   13,
+			NumEnums:      4,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -23,6 +23,64 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// MembershipEndReason is why a membership ended: death, moving out, or any other end (OTHER: the
+// household was archived or merged).
+type MembershipEndReason int32
+
+const (
+	// Not ended (a current member).
+	MembershipEndReason_MEMBERSHIP_END_REASON_UNSPECIFIED MembershipEndReason = 0
+	// 死亡
+	MembershipEndReason_MEMBERSHIP_END_REASON_DEATH MembershipEndReason = 1
+	// 迁出
+	MembershipEndReason_MEMBERSHIP_END_REASON_MOVE_OUT MembershipEndReason = 2
+	// 其他
+	MembershipEndReason_MEMBERSHIP_END_REASON_OTHER MembershipEndReason = 3
+)
+
+// Enum value maps for MembershipEndReason.
+var (
+	MembershipEndReason_name = map[int32]string{
+		0: "MEMBERSHIP_END_REASON_UNSPECIFIED",
+		1: "MEMBERSHIP_END_REASON_DEATH",
+		2: "MEMBERSHIP_END_REASON_MOVE_OUT",
+		3: "MEMBERSHIP_END_REASON_OTHER",
+	}
+	MembershipEndReason_value = map[string]int32{
+		"MEMBERSHIP_END_REASON_UNSPECIFIED": 0,
+		"MEMBERSHIP_END_REASON_DEATH":       1,
+		"MEMBERSHIP_END_REASON_MOVE_OUT":    2,
+		"MEMBERSHIP_END_REASON_OTHER":       3,
+	}
+)
+
+func (x MembershipEndReason) Enum() *MembershipEndReason {
+	p := new(MembershipEndReason)
+	*p = x
+	return p
+}
+
+func (x MembershipEndReason) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MembershipEndReason) Descriptor() protoreflect.EnumDescriptor {
+	return file_fupin_identification_v1_register_export_proto_enumTypes[0].Descriptor()
+}
+
+func (MembershipEndReason) Type() protoreflect.EnumType {
+	return &file_fupin_identification_v1_register_export_proto_enumTypes[0]
+}
+
+func (x MembershipEndReason) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MembershipEndReason.Descriptor instead.
+func (MembershipEndReason) EnumDescriptor() ([]byte, []int) {
+	return file_fupin_identification_v1_register_export_proto_rawDescGZIP(), []int{0}
+}
+
 // ExportRegisterRequest is the request of ExportRegister.
 type ExportRegisterRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -32,7 +90,17 @@ type ExportRegisterRequest struct {
 	// Only households with one of these registry statuses (户类型); empty means every status.
 	RegistryStatuses []RegistryStatus `protobuf:"varint,2,rep,packed,name=registry_statuses,json=registryStatuses,proto3,enum=fupin.identification.v1.RegistryStatus" json:"registry_statuses,omitempty"`
 	// Households per response message (default 2,000, at most 10,000).
-	BatchSize     int32 `protobuf:"varint,3,opt,name=batch_size,json=batchSize,proto3" json:"batch_size,omitempty"`
+	BatchSize int32 `protobuf:"varint,3,opt,name=batch_size,json=batchSize,proto3" json:"batch_size,omitempty"`
+	// Also send, per household, the memberships that have ended (ended_members) and, per member, the
+	// membership's dates and end reason, the birth month, labour ability and health: what followers that
+	// work month by month (employment, funds) need to tell who was a member in which month.
+	IncludeMemberships bool `protobuf:"varint,4,opt,name=include_memberships,json=includeMemberships,proto3" json:"include_memberships,omitempty"`
+	// When set, each household carries its dated status history (status_history) for the period from
+	// history_from to history_to (YYYY-MM-DD, both included; history_to empty means up to now): the entry in
+	// force on history_from and every entry that took effect in the period.
+	HistoryFrom string `protobuf:"bytes,5,opt,name=history_from,json=historyFrom,proto3" json:"history_from,omitempty"`
+	// End of the history period; only with history_from.
+	HistoryTo     string `protobuf:"bytes,6,opt,name=history_to,json=historyTo,proto3" json:"history_to,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -88,11 +156,36 @@ func (x *ExportRegisterRequest) GetBatchSize() int32 {
 	return 0
 }
 
+func (x *ExportRegisterRequest) GetIncludeMemberships() bool {
+	if x != nil {
+		return x.IncludeMemberships
+	}
+	return false
+}
+
+func (x *ExportRegisterRequest) GetHistoryFrom() string {
+	if x != nil {
+		return x.HistoryFrom
+	}
+	return ""
+}
+
+func (x *ExportRegisterRequest) GetHistoryTo() string {
+	if x != nil {
+		return x.HistoryTo
+	}
+	return ""
+}
+
 // ExportRegisterResponse is one batch of the export.
 type ExportRegisterResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Households, in household id order across the whole stream.
-	Households    []*ExportedHousehold `protobuf:"bytes,1,rep,name=households,proto3" json:"households,omitempty"`
+	Households []*ExportedHousehold `protobuf:"bytes,1,rep,name=households,proto3" json:"households,omitempty"`
+	// The sequence of the last change of the register's change feed (fupin.common.v1.ChangeFeedService)
+	// that the export reflects: every change at or before it is in the export, none after it. The same in
+	// every message of a stream; an export of nothing still sends one message with it.
+	FeedSequence  int64 `protobuf:"varint,2,opt,name=feed_sequence,json=feedSequence,proto3" json:"feed_sequence,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -134,6 +227,13 @@ func (x *ExportRegisterResponse) GetHouseholds() []*ExportedHousehold {
 	return nil
 }
 
+func (x *ExportRegisterResponse) GetFeedSequence() int64 {
+	if x != nil {
+		return x.FeedSequence
+	}
+	return 0
+}
+
 // ExportedHousehold is one active household (在册户) as the export carries it.
 type ExportedHousehold struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -152,7 +252,14 @@ type ExportedHousehold struct {
 	// 家庭人口: number of current members.
 	Size int32 `protobuf:"varint,7,opt,name=size,proto3" json:"size,omitempty"`
 	// Current members (在户成员), in membership order (the head first when registered first).
-	Members       []*ExportedMember `protobuf:"bytes,8,rep,name=members,proto3" json:"members,omitempty"`
+	Members []*ExportedMember `protobuf:"bytes,8,rep,name=members,proto3" json:"members,omitempty"`
+	// Date (YYYY-MM-DD, Asia/Shanghai) the household was entered in the register (by a person or an import).
+	CreateDate string `protobuf:"bytes,9,opt,name=create_date,json=createDate,proto3" json:"create_date,omitempty"`
+	// Memberships that have ended (death, move out, other), in membership order; only with
+	// include_memberships.
+	EndedMembers []*ExportedMember `protobuf:"bytes,10,rep,name=ended_members,json=endedMembers,proto3" json:"ended_members,omitempty"`
+	// Dated status history for the requested period, oldest first; only with history_from.
+	StatusHistory []*StatusChange `protobuf:"bytes,11,rep,name=status_history,json=statusHistory,proto3" json:"status_history,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -243,6 +350,27 @@ func (x *ExportedHousehold) GetMembers() []*ExportedMember {
 	return nil
 }
 
+func (x *ExportedHousehold) GetCreateDate() string {
+	if x != nil {
+		return x.CreateDate
+	}
+	return ""
+}
+
+func (x *ExportedHousehold) GetEndedMembers() []*ExportedMember {
+	if x != nil {
+		return x.EndedMembers
+	}
+	return nil
+}
+
+func (x *ExportedHousehold) GetStatusHistory() []*StatusChange {
+	if x != nil {
+		return x.StatusHistory
+	}
+	return nil
+}
+
 // ExportedMember is a current member as the export carries it: no name, no plain 身份证号.
 type ExportedMember struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -256,7 +384,22 @@ type ExportedMember struct {
 	BirthDate string `protobuf:"bytes,4,opt,name=birth_date,json=birthDate,proto3" json:"birth_date,omitempty"`
 	// 出生年份, as Member.birth_year: withheld (0) in the masked view for persons born in the current or the
 	// previous year.
-	BirthYear     int32 `protobuf:"varint,5,opt,name=birth_year,json=birthYear,proto3" json:"birth_year,omitempty"`
+	BirthYear int32 `protobuf:"varint,5,opt,name=birth_year,json=birthYear,proto3" json:"birth_year,omitempty"`
+	// The following only with include_memberships.
+	// Date (YYYY-MM-DD) the membership began.
+	StartDate string `protobuf:"bytes,6,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
+	// Date (YYYY-MM-DD) the membership ended; empty while current.
+	EndDate string `protobuf:"bytes,7,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	// Why the membership ended; UNSPECIFIED while current.
+	EndReason MembershipEndReason `protobuf:"varint,8,opt,name=end_reason,json=endReason,proto3,enum=fupin.identification.v1.MembershipEndReason" json:"end_reason,omitempty"`
+	// The note recorded with the end (e.g. "死亡").
+	EndNote string `protobuf:"bytes,9,opt,name=end_note,json=endNote,proto3" json:"end_note,omitempty"`
+	// 出生年月 (YYYY-MM), for month-by-month rules (age in a month).
+	BirthMonth string `protobuf:"bytes,10,opt,name=birth_month,json=birthMonth,proto3" json:"birth_month,omitempty"`
+	// 劳动技能
+	LabourAbility LabourAbility `protobuf:"varint,11,opt,name=labour_ability,json=labourAbility,proto3,enum=fupin.identification.v1.LabourAbility" json:"labour_ability,omitempty"`
+	// 健康状况
+	Health        Health `protobuf:"varint,12,opt,name=health,proto3,enum=fupin.identification.v1.Health" json:"health,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -326,22 +469,76 @@ func (x *ExportedMember) GetBirthYear() int32 {
 	return 0
 }
 
+func (x *ExportedMember) GetStartDate() string {
+	if x != nil {
+		return x.StartDate
+	}
+	return ""
+}
+
+func (x *ExportedMember) GetEndDate() string {
+	if x != nil {
+		return x.EndDate
+	}
+	return ""
+}
+
+func (x *ExportedMember) GetEndReason() MembershipEndReason {
+	if x != nil {
+		return x.EndReason
+	}
+	return MembershipEndReason_MEMBERSHIP_END_REASON_UNSPECIFIED
+}
+
+func (x *ExportedMember) GetEndNote() string {
+	if x != nil {
+		return x.EndNote
+	}
+	return ""
+}
+
+func (x *ExportedMember) GetBirthMonth() string {
+	if x != nil {
+		return x.BirthMonth
+	}
+	return ""
+}
+
+func (x *ExportedMember) GetLabourAbility() LabourAbility {
+	if x != nil {
+		return x.LabourAbility
+	}
+	return LabourAbility_LABOUR_ABILITY_UNSPECIFIED
+}
+
+func (x *ExportedMember) GetHealth() Health {
+	if x != nil {
+		return x.Health
+	}
+	return Health_HEALTH_UNSPECIFIED
+}
+
 var File_fupin_identification_v1_register_export_proto protoreflect.FileDescriptor
 
 const file_fupin_identification_v1_register_export_proto_rawDesc = "" +
 	"\n" +
-	"-fupin/identification/v1/register_export.proto\x12\x17fupin.identification.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cfupin/common/v1/access.proto\x1a'fupin/identification/v1/household.proto\"\xe4\x01\n" +
+	"-fupin/identification/v1/register_export.proto\x12\x17fupin.identification.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cfupin/common/v1/access.proto\x1a'fupin/identification/v1/household.proto\"\xa7\x03\n" +
 	"\x15ExportRegisterRequest\x125\n" +
 	"\vregion_code\x18\x01 \x01(\tB\x14\xbaH\x11r\x0f2\r^[0-9]{0,12}$R\n" +
 	"regionCode\x12i\n" +
 	"\x11registry_statuses\x18\x02 \x03(\x0e2'.fupin.identification.v1.RegistryStatusB\x13\xbaH\x10\x92\x01\r\x10\x04\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\x10registryStatuses\x12)\n" +
 	"\n" +
 	"batch_size\x18\x03 \x01(\x05B\n" +
-	"\xbaH\a\x1a\x05\x18\x90N(\x00R\tbatchSize\"d\n" +
+	"\xbaH\a\x1a\x05\x18\x90N(\x00R\tbatchSize\x12/\n" +
+	"\x13include_memberships\x18\x04 \x01(\bR\x12includeMemberships\x12I\n" +
+	"\fhistory_from\x18\x05 \x01(\tB&\xbaH#r!2\x1f^([0-9]{4}-[0-9]{2}-[0-9]{2})?$R\vhistoryFrom\x12E\n" +
+	"\n" +
+	"history_to\x18\x06 \x01(\tB&\xbaH#r!2\x1f^([0-9]{4}-[0-9]{2}-[0-9]{2})?$R\thistoryTo\"\x89\x01\n" +
 	"\x16ExportRegisterResponse\x12J\n" +
 	"\n" +
 	"households\x18\x01 \x03(\v2*.fupin.identification.v1.ExportedHouseholdR\n" +
-	"households\"\xbb\x03\n" +
+	"households\x12#\n" +
+	"\rfeed_sequence\x18\x02 \x01(\x03R\ffeedSequence\"\xf8\x04\n" +
 	"\x11ExportedHousehold\x12\x1c\n" +
 	"\thousehold\x18\x01 \x01(\tR\thousehold\x12\x1f\n" +
 	"\vregion_code\x18\x02 \x01(\tR\n" +
@@ -351,7 +548,12 @@ const file_fupin_identification_v1_register_export_proto_rawDesc = "" +
 	"\x0fmonitoring_type\x18\x05 \x01(\x0e2'.fupin.identification.v1.MonitoringTypeR\x0emonitoringType\x12V\n" +
 	"\x11monitoring_status\x18\x06 \x01(\x0e2).fupin.identification.v1.MonitoringStatusR\x10monitoringStatus\x12\x12\n" +
 	"\x04size\x18\a \x01(\x05R\x04size\x12A\n" +
-	"\amembers\x18\b \x03(\v2'.fupin.identification.v1.ExportedMemberR\amembers\"\xd3\x01\n" +
+	"\amembers\x18\b \x03(\v2'.fupin.identification.v1.ExportedMemberR\amembers\x12\x1f\n" +
+	"\vcreate_date\x18\t \x01(\tR\n" +
+	"createDate\x12L\n" +
+	"\rended_members\x18\n" +
+	" \x03(\v2'.fupin.identification.v1.ExportedMemberR\fendedMembers\x12L\n" +
+	"\x0estatus_history\x18\v \x03(\v2%.fupin.identification.v1.StatusChangeR\rstatusHistory\"\x9e\x04\n" +
 	"\x0eExportedMember\x12\x1b\n" +
 	"\tperson_id\x18\x01 \x01(\tR\bpersonId\x12\x19\n" +
 	"\bid_index\x18\x02 \x01(\tR\aidIndex\x12K\n" +
@@ -359,7 +561,23 @@ const file_fupin_identification_v1_register_export_proto_rawDesc = "" +
 	"\n" +
 	"birth_date\x18\x04 \x01(\tR\tbirthDate\x12\x1d\n" +
 	"\n" +
-	"birth_year\x18\x05 \x01(\x05R\tbirthYear2\x9e\x01\n" +
+	"birth_year\x18\x05 \x01(\x05R\tbirthYear\x12\x1d\n" +
+	"\n" +
+	"start_date\x18\x06 \x01(\tR\tstartDate\x12\x19\n" +
+	"\bend_date\x18\a \x01(\tR\aendDate\x12K\n" +
+	"\n" +
+	"end_reason\x18\b \x01(\x0e2,.fupin.identification.v1.MembershipEndReasonR\tendReason\x12\x19\n" +
+	"\bend_note\x18\t \x01(\tR\aendNote\x12\x1f\n" +
+	"\vbirth_month\x18\n" +
+	" \x01(\tR\n" +
+	"birthMonth\x12M\n" +
+	"\x0elabour_ability\x18\v \x01(\x0e2&.fupin.identification.v1.LabourAbilityR\rlabourAbility\x127\n" +
+	"\x06health\x18\f \x01(\x0e2\x1f.fupin.identification.v1.HealthR\x06health*\xa2\x01\n" +
+	"\x13MembershipEndReason\x12%\n" +
+	"!MEMBERSHIP_END_REASON_UNSPECIFIED\x10\x00\x12\x1f\n" +
+	"\x1bMEMBERSHIP_END_REASON_DEATH\x10\x01\x12\"\n" +
+	"\x1eMEMBERSHIP_END_REASON_MOVE_OUT\x10\x02\x12\x1f\n" +
+	"\x1bMEMBERSHIP_END_REASON_OTHER\x10\x032\x9e\x01\n" +
 	"\x15RegisterExportService\x12\x7f\n" +
 	"\x0eExportRegister\x12..fupin.identification.v1.ExportRegisterRequest\x1a/.fupin.identification.v1.ExportRegisterResponse\"\n" +
 	"\xca\xf3\x18\x03\x12\x01\x06\x90\x02\x010\x01\x1a\x04\xd0\xf3\x18\x01B>Z<fupin.dev/proto/gen/fupin/identification/v1;identificationv1b\x06proto3"
@@ -376,32 +594,42 @@ func file_fupin_identification_v1_register_export_proto_rawDescGZIP() []byte {
 	return file_fupin_identification_v1_register_export_proto_rawDescData
 }
 
+var file_fupin_identification_v1_register_export_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_fupin_identification_v1_register_export_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_fupin_identification_v1_register_export_proto_goTypes = []any{
-	(*ExportRegisterRequest)(nil),  // 0: fupin.identification.v1.ExportRegisterRequest
-	(*ExportRegisterResponse)(nil), // 1: fupin.identification.v1.ExportRegisterResponse
-	(*ExportedHousehold)(nil),      // 2: fupin.identification.v1.ExportedHousehold
-	(*ExportedMember)(nil),         // 3: fupin.identification.v1.ExportedMember
-	(RegistryStatus)(0),            // 4: fupin.identification.v1.RegistryStatus
-	(MonitoringType)(0),            // 5: fupin.identification.v1.MonitoringType
-	(MonitoringStatus)(0),          // 6: fupin.identification.v1.MonitoringStatus
-	(Relation)(0),                  // 7: fupin.identification.v1.Relation
+	(MembershipEndReason)(0),       // 0: fupin.identification.v1.MembershipEndReason
+	(*ExportRegisterRequest)(nil),  // 1: fupin.identification.v1.ExportRegisterRequest
+	(*ExportRegisterResponse)(nil), // 2: fupin.identification.v1.ExportRegisterResponse
+	(*ExportedHousehold)(nil),      // 3: fupin.identification.v1.ExportedHousehold
+	(*ExportedMember)(nil),         // 4: fupin.identification.v1.ExportedMember
+	(RegistryStatus)(0),            // 5: fupin.identification.v1.RegistryStatus
+	(MonitoringType)(0),            // 6: fupin.identification.v1.MonitoringType
+	(MonitoringStatus)(0),          // 7: fupin.identification.v1.MonitoringStatus
+	(*StatusChange)(nil),           // 8: fupin.identification.v1.StatusChange
+	(Relation)(0),                  // 9: fupin.identification.v1.Relation
+	(LabourAbility)(0),             // 10: fupin.identification.v1.LabourAbility
+	(Health)(0),                    // 11: fupin.identification.v1.Health
 }
 var file_fupin_identification_v1_register_export_proto_depIdxs = []int32{
-	4, // 0: fupin.identification.v1.ExportRegisterRequest.registry_statuses:type_name -> fupin.identification.v1.RegistryStatus
-	2, // 1: fupin.identification.v1.ExportRegisterResponse.households:type_name -> fupin.identification.v1.ExportedHousehold
-	4, // 2: fupin.identification.v1.ExportedHousehold.registry_status:type_name -> fupin.identification.v1.RegistryStatus
-	5, // 3: fupin.identification.v1.ExportedHousehold.monitoring_type:type_name -> fupin.identification.v1.MonitoringType
-	6, // 4: fupin.identification.v1.ExportedHousehold.monitoring_status:type_name -> fupin.identification.v1.MonitoringStatus
-	3, // 5: fupin.identification.v1.ExportedHousehold.members:type_name -> fupin.identification.v1.ExportedMember
-	7, // 6: fupin.identification.v1.ExportedMember.relation_to_head:type_name -> fupin.identification.v1.Relation
-	0, // 7: fupin.identification.v1.RegisterExportService.ExportRegister:input_type -> fupin.identification.v1.ExportRegisterRequest
-	1, // 8: fupin.identification.v1.RegisterExportService.ExportRegister:output_type -> fupin.identification.v1.ExportRegisterResponse
-	8, // [8:9] is the sub-list for method output_type
-	7, // [7:8] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	5,  // 0: fupin.identification.v1.ExportRegisterRequest.registry_statuses:type_name -> fupin.identification.v1.RegistryStatus
+	3,  // 1: fupin.identification.v1.ExportRegisterResponse.households:type_name -> fupin.identification.v1.ExportedHousehold
+	5,  // 2: fupin.identification.v1.ExportedHousehold.registry_status:type_name -> fupin.identification.v1.RegistryStatus
+	6,  // 3: fupin.identification.v1.ExportedHousehold.monitoring_type:type_name -> fupin.identification.v1.MonitoringType
+	7,  // 4: fupin.identification.v1.ExportedHousehold.monitoring_status:type_name -> fupin.identification.v1.MonitoringStatus
+	4,  // 5: fupin.identification.v1.ExportedHousehold.members:type_name -> fupin.identification.v1.ExportedMember
+	4,  // 6: fupin.identification.v1.ExportedHousehold.ended_members:type_name -> fupin.identification.v1.ExportedMember
+	8,  // 7: fupin.identification.v1.ExportedHousehold.status_history:type_name -> fupin.identification.v1.StatusChange
+	9,  // 8: fupin.identification.v1.ExportedMember.relation_to_head:type_name -> fupin.identification.v1.Relation
+	0,  // 9: fupin.identification.v1.ExportedMember.end_reason:type_name -> fupin.identification.v1.MembershipEndReason
+	10, // 10: fupin.identification.v1.ExportedMember.labour_ability:type_name -> fupin.identification.v1.LabourAbility
+	11, // 11: fupin.identification.v1.ExportedMember.health:type_name -> fupin.identification.v1.Health
+	1,  // 12: fupin.identification.v1.RegisterExportService.ExportRegister:input_type -> fupin.identification.v1.ExportRegisterRequest
+	2,  // 13: fupin.identification.v1.RegisterExportService.ExportRegister:output_type -> fupin.identification.v1.ExportRegisterResponse
+	13, // [13:14] is the sub-list for method output_type
+	12, // [12:13] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_fupin_identification_v1_register_export_proto_init() }
@@ -415,13 +643,14 @@ func file_fupin_identification_v1_register_export_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fupin_identification_v1_register_export_proto_rawDesc), len(file_fupin_identification_v1_register_export_proto_rawDesc)),
-			NumEnums:      0,
+			NumEnums:      1,
 			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_fupin_identification_v1_register_export_proto_goTypes,
 		DependencyIndexes: file_fupin_identification_v1_register_export_proto_depIdxs,
+		EnumInfos:         file_fupin_identification_v1_register_export_proto_enumTypes,
 		MessageInfos:      file_fupin_identification_v1_register_export_proto_msgTypes,
 	}.Build()
 	File_fupin_identification_v1_register_export_proto = out.File

@@ -37,7 +37,10 @@ const (
 type RegisterExportServiceClient interface {
 	// ExportRegister streams the active households in the caller's region scope (narrowed by region_code;
 	// a service acting for a person is limited to the person's scope) with their current members, in
-	// household id order, in batches. One call is one consistent read of the register.
+	// household id order, in batches. One call is one consistent read of the register, and every message
+	// names the position of the register's change feed that read reflects (feed_sequence): a follower
+	// that rebuilds its state from the export resumes the feed right after it, missing nothing and
+	// applying nothing twice (docs/ARCHITECTURE.md, "Following the register").
 	ExportRegister(ctx context.Context, in *ExportRegisterRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportRegisterResponse], error)
 }
 
@@ -83,7 +86,10 @@ type RegisterExportService_ExportRegisterClient = grpc.ServerStreamingClient[Exp
 type RegisterExportServiceServer interface {
 	// ExportRegister streams the active households in the caller's region scope (narrowed by region_code;
 	// a service acting for a person is limited to the person's scope) with their current members, in
-	// household id order, in batches. One call is one consistent read of the register.
+	// household id order, in batches. One call is one consistent read of the register, and every message
+	// names the position of the register's change feed that read reflects (feed_sequence): a follower
+	// that rebuilds its state from the export resumes the feed right after it, missing nothing and
+	// applying nothing twice (docs/ARCHITECTURE.md, "Following the register").
 	ExportRegister(*ExportRegisterRequest, grpc.ServerStreamingServer[ExportRegisterResponse]) error
 	mustEmbedUnimplementedRegisterExportServiceServer()
 }

@@ -903,7 +903,9 @@ type ListOverdueVisitsResponse struct {
 	// The date judged on.
 	AsOfDate string `protobuf:"bytes,3,opt,name=as_of_date,json=asOfDate,proto3" json:"as_of_date,omitempty"`
 	// The interval values used (one per distinct policy entry), with their content hashes.
-	Policies      []*v1.PolicyValue `protobuf:"bytes,4,rep,name=policies,proto3" json:"policies,omitempty"`
+	Policies []*v1.PolicyValue `protobuf:"bytes,4,rep,name=policies,proto3" json:"policies,omitempty"`
+	// How many households of the list are overdue (the dashboard's count).
+	TotalSize     int32 `protobuf:"varint,5,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -964,6 +966,13 @@ func (x *ListOverdueVisitsResponse) GetPolicies() []*v1.PolicyValue {
 		return x.Policies
 	}
 	return nil
+}
+
+func (x *ListOverdueVisitsResponse) GetTotalSize() int32 {
+	if x != nil {
+		return x.TotalSize
+	}
+	return 0
 }
 
 // OverdueVisit is a household whose helpers have not visited it within the interval.
@@ -1157,7 +1166,7 @@ const file_fupin_identification_v1_visits_proto_rawDesc = "" +
 	"\tpage_size\x18\x03 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12'\n" +
 	"\n" +
-	"page_token\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\tpageToken\"\xe2\x01\n" +
+	"page_token\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\tpageToken\"\x81\x02\n" +
 	"\x19ListOverdueVisitsResponse\x12E\n" +
 	"\n" +
 	"households\x18\x01 \x03(\v2%.fupin.identification.v1.OverdueVisitR\n" +
@@ -1165,7 +1174,9 @@ const file_fupin_identification_v1_visits_proto_rawDesc = "" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1c\n" +
 	"\n" +
 	"as_of_date\x18\x03 \x01(\tR\basOfDate\x128\n" +
-	"\bpolicies\x18\x04 \x03(\v2\x1c.fupin.common.v1.PolicyValueR\bpolicies\"\x9f\x02\n" +
+	"\bpolicies\x18\x04 \x03(\v2\x1c.fupin.common.v1.PolicyValueR\bpolicies\x12\x1d\n" +
+	"\n" +
+	"total_size\x18\x05 \x01(\x05R\ttotalSize\"\x9f\x02\n" +
 	"\fOverdueVisit\x12\x1c\n" +
 	"\thousehold\x18\x01 \x01(\tR\thousehold\x12\x1f\n" +
 	"\vregion_code\x18\x02 \x01(\tR\n" +

@@ -3077,6 +3077,8 @@ type ListOverdueDibaoReviewsResponse struct {
 	DibaoCoverages []*DibaoCoverage `protobuf:"bytes,1,rep,name=dibao_coverages,json=dibaoCoverages,proto3" json:"dibao_coverages,omitempty"`
 	// Token for the next page; empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// How many coverages in the caller's scope are due (the dashboard's count).
+	TotalSize     int32 `protobuf:"varint,3,opt,name=total_size,json=totalSize,proto3" json:"total_size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3123,6 +3125,13 @@ func (x *ListOverdueDibaoReviewsResponse) GetNextPageToken() string {
 		return x.NextPageToken
 	}
 	return ""
+}
+
+func (x *ListOverdueDibaoReviewsResponse) GetTotalSize() int32 {
+	if x != nil {
+		return x.TotalSize
+	}
+	return 0
 }
 
 // RecordDibaoReviewRequest is the request of RecordDibaoReview.
@@ -3803,10 +3812,12 @@ const file_fupin_subsidies_v1_dibao_proto_rawDesc = "" +
 	"\tpage_size\x18\x02 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"\x95\x01\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\xb4\x01\n" +
 	"\x1fListOverdueDibaoReviewsResponse\x12J\n" +
 	"\x0fdibao_coverages\x18\x01 \x03(\v2!.fupin.subsidies.v1.DibaoCoverageR\x0edibaoCoverages\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x89\x03\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n" +
+	"\n" +
+	"total_size\x18\x03 \x01(\x05R\ttotalSize\"\x89\x03\n" +
 	"\x18RecordDibaoReviewRequest\x12?\n" +
 	"\x06parent\x18\x01 \x01(\tB'\xbaH$r\"2 ^dibaoCoverages/[0-9a-z-]{1,64}$R\x06parent\x12?\n" +
 	"\x06income\x18\x02 \x01(\v2\x1f.fupin.subsidies.v1.DibaoIncomeB\x06\xbaH\x03\xc8\x01\x01R\x06income\x12)\n" +

@@ -1,0 +1,227 @@
+package domain_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"fupin.dev/services/identification/internal/domain"
+	"fupin.dev/services/platform/apperr"
+	"fupin.dev/services/platform/outbox"
+	"fupin.dev/services/platform/sqldb"
+	"fupin.dev/services/platform/sqldb/sqldbtest"
+)
+
+// bulkPath makes importLedger import as a bulk load (TestImportBulkPath).
+var bulkPath bool
+
+// TestImportBulkPath runs the import tests of the ordinary path again as bulk loads: the same checks, the
+// same row-level report, the same register. (TestImportRerunAfterCrashWritesNothingTwice is the ordinary
+// path's crash, where committed batches stay; the bulk load's is TestBulkLoadCrashAtEachStage.)
+func TestImportBulkPath(t *testing.T) {
+	bulkPath = true
+	t.Cleanup(func() { bulkPath = false })
+	for _, tc := range []struct {
+		name string
+		fn   func(*testing.T)
+	}{
+		{"RowRules", TestImportRowRules},
+		{"IDNumberStoredAsNumber", TestImportIDNumberStoredAsNumber},
+		{"RejectedHouseholdOfTheRegister", TestImportRejectedHouseholdOfTheRegister},
+		{"MapsTheLedger", TestImportMapsTheLedger},
+		{"Header", TestImportHeader},
+		{"RowsOutOfOrder", TestImportRowsOutOfOrder},
+		{"MixedFile", TestImportMixedFile},
+		{"Conflicts", TestImportConflicts},
+		{"DryRunWritesNothing", TestImportDryRunWritesNothing},
+		{"ReusesAFreedPerson", TestImportReusesAFreedPerson},
+		{"OversizedHousehold", TestImportOversizedHousehold},
+		{"RegistrationDate", TestImportRegistrationDate},
+	} {
+		t.Run(tc.name, tc.fn)
+	}
+}
+
+func TestBulkLoadRule(t *testing.T) {
+	e := newLedgerEnv(t, sqldb.SQLite)
+	rows, _, _, _ := mixedLedger()
+	// The register holds one household.
+	if _, _, err := e.importLedger(t, county, domain.LedgerImportOptions{}, ledgerRows(ledgerHeader,
+		line("R-1", "990001002001", "红桥村", "甲", id("19600101", 901), "户主", "一般户", ""))); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		declared int64
+		reason   string
+	}{
+		{0, domain.ReasonBulkLoadSizeRequired},
+		{10, domain.ReasonBulkLoadRegisterTooFull}, // 1 household is 10 % of 10
+		{11, ""},
+	} {
+		_, sum, err := e.importLedger(t, county, domain.LedgerImportOptions{Bulk: true, DeclaredHouseholds: tc.declared}, rows)
+		e2, _ := apperr.As(err)
+		switch {
+		case tc.reason == "" && err != nil:
+			t.Errorf("declared %d: %v", tc.declared, err)
+		case tc.reason == "" && sum.Imported != 6:
+			t.Errorf("declared %d: %+v", tc.declared, sum)
+		case tc.reason != "" && (e2 == nil || e2.Reason != tc.reason):
+			t.Errorf("declared %d: %v, want %s", tc.declared, err, tc.reason)
+		}
+		if tc.reason == domain.ReasonBulkLoadRegisterTooFull && (e2.Kind != apperr.KindRefused || !strings.Contains(e2.Message, "10 %")) {
+			t.Errorf("the refusal does not name the rule: %+v", e2)
+		}
+	}
+}
+
+// registerDump is the register's content, independent of generated ids: each household by number with
+// its region, status, history and members (blind index, relation, state, dates).
+func registerDump(t *testing.T, e *ledgerEnv) []string {
+	t.Helper()
+	hs, _, err := e.st.ListHouseholds(t.Context(), domain.ListQuery{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, h := range hs {
+		full, err := e.st.GetHousehold(t.Context(), h.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		line := fmt.Sprintf("%s %s %s %v %d", full.Number, full.RegionCode, full.Address, full.Status, len(full.History))
+		for _, m := range full.Members {
+			line += fmt.Sprintf(" [%s %d %d %s %s]", m.IDIndex, m.Relation, m.State, m.StartDate, m.Person.FullName)
+		}
+		out = append(out, line)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// feedTopics counts the feed's changes by topic.
+func feedTopics(t *testing.T, e *ledgerEnv) map[string]int {
+	t.Helper()
+	changes, err := e.st.Feed().List(t.Context(), outbox.Query{Limit: 10_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, c := range changes {
+		out[c.GetTopic()]++
+	}
+	return out
+}
+
+// TestBulkLoadCrashAtEachStage fails a bulk load at each of its stages, as a crash would, and reruns it:
+// the crash leaves nothing (no household, no change, the record failed) and the rerun the same register
+// as a clean run, with one register.bulk_loaded on the feed.
+func TestBulkLoadCrashAtEachStage(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
+		rows, _, _, _ := mixedLedger()
+		bulk := domain.LedgerImportOptions{Bulk: true, DeclaredHouseholds: 16, BatchSize: 2}
+		clean := newLedgerEnv(t, d)
+		cleanIssues, cleanSum, err := clean.importLedger(t, county, bulk, rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := registerDump(t, clean)
+		if len(want) != 6 || cleanSum.Imported != 6 {
+			t.Fatalf("clean run: %d households, %+v", len(want), cleanSum)
+		}
+		if got := feedTopics(t, clean); got["register.bulk_loaded"] != 1 || got["household.created"] != 0 {
+			t.Errorf("clean run's feed: %v", got)
+		}
+		crash := errors.New("crash")
+		for _, tc := range []struct {
+			stage domain.BulkStage
+			nth   int
+		}{{domain.BulkStageBatch, 1}, {domain.BulkStageBatch, 3}, {domain.BulkStageChecked, 1}, {domain.BulkStageFeed, 1}} {
+			t.Run(fmt.Sprintf("%s %d", tc.stage, tc.nth), func(t *testing.T) {
+				e := newLedgerEnv(t, d)
+				seen := 0
+				opts := bulk
+				opts.Crash = func(st domain.BulkStage) error {
+					if st == tc.stage {
+						if seen++; seen == tc.nth {
+							return crash
+						}
+					}
+					return nil
+				}
+				_, sum, err := e.importLedger(t, county, opts, rows)
+				if !errors.Is(err, crash) {
+					t.Fatalf("the crashing load: %v", err)
+				}
+				if got := registerDump(t, e); len(got) != 0 {
+					t.Errorf("after the crash the register holds %v", got)
+				}
+				if got := feedTopics(t, e); len(got) != 0 {
+					t.Errorf("after the crash the feed holds %v", got)
+				}
+				rec, err := e.st.LedgerImport(t.Context(), sum.ImportID)
+				if err != nil || rec.State != domain.LedgerImportFailed || rec.Summary.Imported != 0 {
+					t.Errorf("record of the crashed load %+v, %v", rec, err)
+				}
+				issues, again, err := e.importLedger(t, county, bulk, rows)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := registerDump(t, e); !slices.Equal(got, want) {
+					t.Errorf("after the rerun\n got %v\nwant %v", got, want)
+				}
+				if fmt.Sprint(findings(issues)) != fmt.Sprint(findings(cleanIssues)) || again.Imported != cleanSum.Imported ||
+					again.Rejected != cleanSum.Rejected {
+					t.Errorf("the rerun reports %+v, the clean run %+v", again, cleanSum)
+				}
+				if got := feedTopics(t, e); got["register.bulk_loaded"] != 1 || len(got) != 1 {
+					t.Errorf("after the rerun the feed holds %v", got)
+				}
+			})
+		}
+	})
+}
+
+// TestBulkLoadInvisibleUntilCommit reads the register while a load is under way (after its first batches
+// were written): readers see the register as it was.
+func TestBulkLoadInvisibleUntilCommit(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
+		e := newLedgerEnv(t, d)
+		rows, _, _, _ := mixedLedger()
+		var during []int64
+		var writeErr error
+		opts := domain.LedgerImportOptions{Bulk: true, DeclaredHouseholds: 16, BatchSize: 2,
+			Crash: func(st domain.BulkStage) error {
+				if st == domain.BulkStageFeed {
+					// A reader outside the load's transaction, as another request would be.
+					n, err := e.st.CountHouseholds(context.Background())
+					if err != nil {
+						return err
+					}
+					during = append(during, n)
+					// A writer waits for the load until its deadline, and is told why.
+					wctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+					defer cancel()
+					_, writeErr = e.svc.CreateHousehold(wctx, county, domain.NewHousehold{RegionCode: "990001001001",
+						Members: []domain.Member{m(domain.RelationHead, id("19800101", 951))}})
+				}
+				return nil
+			}}
+		_, sum, err := e.importLedger(t, county, opts, rows)
+		if err != nil || sum.Imported != 6 {
+			t.Fatalf("%+v, %v", sum, err)
+		}
+		if !slices.Equal(during, []int64{0}) {
+			t.Errorf("readers saw %v households before the commit, want 0", during)
+		}
+		if e2, ok := apperr.As(writeErr); !ok || e2.Kind != apperr.KindUnavailable || e2.Reason != domain.ReasonBulkLoadInProgress {
+			t.Errorf("a write during the load: %v, want UNAVAILABLE %s", writeErr, domain.ReasonBulkLoadInProgress)
+		}
+		if n, err := e.st.CountHouseholds(t.Context()); err != nil || n != 6 {
+			t.Errorf("after the commit: %d, %v", n, err)
+		}
+	})
+}
