@@ -269,7 +269,7 @@ describe('accessibility', () => {
     }
   })
 
-  test('民政 and 残联 pages (lists, a 低保 case, a payment roll, 异议受理, certificates) have none either', async () => {
+  test('民政 and 残联 pages (lists, a 低保 case, a payment roll, 异议受理, certificates), 待我办理 and 审计 have none either', async () => {
     const problems = []
     /** walk opens each path as the person and checks it; `open`, when given, follows a link from it. */
     const walk = async (user, pages) => {
@@ -312,6 +312,11 @@ describe('accessibility', () => {
       ['/certificates', 'certificates'],
       ['/disabilitySubsidies', 'disability-subsidies'],
     ])
+    // 待我办理 (the inbox) of the officers whose steps wait, and 审计 of the auditors.
+    await walk('rural_revitalization.village_officer', [['/inbox', 'inbox-village-officer']])
+    await walk('civil_affairs.township_officer', [['/inbox', 'inbox-civil-affairs-township-officer']])
+    await walk('rural_revitalization.auditor', [['/audit', 'audit']])
+    await walk('civil_affairs.auditor', [['/audit', 'audit-civil-affairs']])
     assert.deepEqual(problems, [])
   })
 })
@@ -494,6 +499,43 @@ describe('异议受理 (objections received online, issue 11)', () => {
       assert.doesNotMatch(accepted, /不予受理/)
     } finally {
       await Promise.all([officer.context.close(), publicContext.close()])
+    }
+  })
+})
+
+describe('审计 (audit)', () => {
+  test('an auditor finds the plain read just made, with its purpose', async () => {
+    const officer = await signIn(browser, county.url, 'rural_revitalization.county_admin')
+    const auditor = await signIn(browser, county.url, 'rural_revitalization.auditor')
+    try {
+      // A plain read through the portal: a household's page, 显示明文, a purpose.
+      const list = await api(officer.page, 'GET', '/v1/households?page_size=1')
+      const hh = list.households[0]
+      await visit(officer.page, '/' + hh.name, null)
+      await officer.page.getByRole('button', { name: '显示明文' }).first().click()
+      const dialog = officer.page.getByRole('dialog', { name: '查看明文' })
+      const purpose = dialog.getByRole('radio').first()
+      const purposeText = (await dialog.locator('.el-radio').first().innerText()).trim()
+      await purpose.check()
+      await dialog.getByRole('button', { name: '确定' }).click()
+      await officer.page.locator('text=/[0-9]{17}[0-9X]/').first().waitFor()
+      const who = (await me(officer.page)).subject
+
+      await visit(auditor.page, '/audit', null)
+      await auditor.page.getByRole('heading', { level: 1, name: '审计' }).waitFor()
+      await auditor.page.getByLabel('农户', { exact: true }).fill(hh.name.split('/')[1])
+      await auditor.page.getByLabel('操作人', { exact: true }).fill(who)
+      await auditor.page.getByRole('button', { name: '查询' }).click()
+      const rows = auditor.page.locator('[aria-label="审计记录"] .el-table__row').filter({ hasText: who }).filter({ hasText: purposeText })
+      await rows.first().waitFor()
+      const text = await rows.first().innerText()
+      assert.match(text, /查看/, text)
+      assert.match(text, /GetHousehold/, text)
+      await auditor.page.waitForLoadState('networkidle')
+      await shot(auditor.page, 'audit-found')
+      assert.deepEqual(await axe(auditor.page), [], 'axe: the audit page with its rows')
+    } finally {
+      await Promise.all([officer.context.close(), auditor.context.close()])
     }
   })
 })
