@@ -289,6 +289,9 @@ describe('accessibility', () => {
           }
           await page.locator('h1').first().waitFor()
           await shot(page, name)
+          // With the pointer on the page's first solid button: its hover colours count too.
+          const solid = page.locator('.el-button--primary:not(.is-disabled):visible')
+          if (await solid.count()) await solid.first().hover()
           for (const v of await axe(page)) problems.push(`${where}: ${v}`)
           for (const v of await unlabelledInputs(page)) problems.push(`${where}: input without a label: ${v}`)
         }
@@ -431,7 +434,8 @@ describe('异议受理 (objections received online, issue 11)', () => {
     const officer = await signIn(browser, county.url, 'rural_revitalization.township_officer')
     const count = async () => {
       const badge = officer.page.getByTestId('objection-count')
-      await officer.page.waitForFunction(() => document.querySelector('[data-testid="objection-count"]')?.textContent.trim() !== '…')
+      // The card shows … until its counts are in.
+      await officer.page.waitForFunction(() => /^[0-9]+$/.test(document.querySelector('[data-testid="objection-count"]')?.textContent.trim() ?? ''))
       return Number(await badge.innerText())
     }
     const publicContext = await browser.newContext({ baseURL: county.url, viewport: { width: 390, height: 844 }, isMobile: true })
@@ -514,9 +518,10 @@ describe('审计 (audit)', () => {
       await visit(officer.page, '/' + hh.name, null)
       await officer.page.getByRole('button', { name: '显示明文' }).first().click()
       const dialog = officer.page.getByRole('dialog', { name: '查看明文' })
-      const purpose = dialog.getByRole('radio').first()
-      const purposeText = (await dialog.locator('.el-radio').first().innerText()).trim()
-      await purpose.check()
+      const purpose = dialog.locator('.el-radio').first()
+      const purposeText = (await purpose.innerText()).trim()
+      await purpose.click()
+      assert.equal(await dialog.getByRole('radio').first().isChecked(), true)
       await dialog.getByRole('button', { name: '确定' }).click()
       await officer.page.locator('text=/[0-9]{17}[0-9X]/').first().waitFor()
       const who = (await me(officer.page)).subject
