@@ -1,5 +1,6 @@
 // helpers.mjs: the small pieces the browser tests share.
 import assert from 'node:assert/strict'
+import { inflateRawSync } from 'node:zlib'
 import { api, shot } from './browser.mjs'
 
 /** daysAgo is the business date n days before today in Asia/Shanghai (YYYY-MM-DD), for backdated steps. */
@@ -108,4 +109,77 @@ export async function unlabelledInputs(page) {
     }
     return out
   })
+}
+
+/**
+ * unzip reads a zip archive (an XLSX is one) from a Buffer and returns its files by name, each a Buffer:
+ * the end-of-central-directory record, then each central directory entry's local header and data (stored
+ * or deflated). Throws on anything else, so a file that is not a well-formed zip fails the test.
+ */
+export function unzip(buf) {
+  let eocd = -1
+  for (let i = buf.length - 22; i >= Math.max(0, buf.length - 65_557); i--) {
+    if (buf.readUInt32LE(i) === 0x06054b50) {
+      eocd = i
+      break
+    }
+  }
+  if (eocd < 0) throw new Error('unzip: no end of central directory')
+  const entries = buf.readUInt16LE(eocd + 10)
+  let p = buf.readUInt32LE(eocd + 16)
+  const files = new Map()
+  for (let n = 0; n < entries; n++) {
+    if (buf.readUInt32LE(p) !== 0x02014b50) throw new Error(`unzip: bad central directory entry at ${p}`)
+    const method = buf.readUInt16LE(p + 10)
+    const compressed = buf.readUInt32LE(p + 20)
+    const size = buf.readUInt32LE(p + 24)
+    const nameLen = buf.readUInt16LE(p + 28)
+    const extraLen = buf.readUInt16LE(p + 30)
+    const commentLen = buf.readUInt16LE(p + 32)
+    const local = buf.readUInt32LE(p + 42)
+    const name = buf.subarray(p + 46, p + 46 + nameLen).toString('utf8')
+    if (buf.readUInt32LE(local) !== 0x04034b50) throw new Error(`unzip: bad local header of ${name}`)
+    const start = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28)
+    const data = buf.subarray(start, start + compressed)
+    let out
+    if (method === 0) out = data
+    else if (method === 8) out = inflateRawSync(data)
+    else throw new Error(`unzip: ${name}: compression method ${method}`)
+    if (out.length !== size) throw new Error(`unzip: ${name}: ${out.length} bytes, want ${size}`)
+    files.set(name, out)
+    p += 46 + nameLen + extraLen + commentLen
+  }
+  return files
+}
+
+/**
+ * xlsxRows is the first sheet of an XLSX as rows of cell texts, in document order: shared strings resolved,
+ * inline strings and numbers as written.
+ */
+export function xlsxRows(buf) {
+  const files = unzip(buf)
+  const xml = (name) => {
+    const f = files.get(name)
+    if (!f) throw new Error(`xlsx: no ${name} (files: ${[...files.keys()].join(', ')})`)
+    return f.toString('utf8')
+  }
+  const unescape = (s) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&')
+  const texts = (s) => [...s.matchAll(/<t(?:\s[^>]*)?>([^<]*)<\/t>/g)].map((m) => unescape(m[1])).join('')
+  const shared = files.has('xl/sharedStrings.xml') ? [...xml('xl/sharedStrings.xml').matchAll(/<si>([\s\S]*?)<\/si>/g)].map((m) => texts(m[1])) : []
+  const sheet = [...files.keys()].filter((n) => /^xl\/worksheets\/sheet\d+\.xml$/.test(n)).sort()[0]
+  if (!sheet) throw new Error('xlsx: no worksheet')
+  const rows = []
+  for (const r of xml(sheet).matchAll(/<row\b[^>]*?(?:\/>|>([\s\S]*?)<\/row>)/g)) {
+    const cells = []
+    for (const m of (r[1] ?? '').matchAll(/<c\b([^>]*?)(?:\/>|>([\s\S]*?)<\/c>)/g)) {
+      const type = /\bt="([^"]+)"/.exec(m[1])?.[1]
+      const body = m[2] ?? ''
+      const v = /<v>([^<]*)<\/v>/.exec(body)?.[1]
+      if (type === 's') cells.push(shared[Number(v)] ?? '')
+      else if (type === 'inlineStr') cells.push(texts(body))
+      else cells.push(v === undefined ? '' : unescape(v))
+    }
+    rows.push(cells)
+  }
+  return rows
 }

@@ -4,12 +4,12 @@
 // Screenshots, the 公示 print PDF and its PNG pages go to e2e-artifacts/ (git ignores it).
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { startCounty } from './stack.mjs'
 import { api, artifacts, axe, launch, me, shot, signIn, viewport } from './browser.mjs'
-import { daysAgo, householdFor, tabTo, unlabelledInputs, visit, watchRegions } from './helpers.mjs'
+import { daysAgo, householdFor, tabTo, unlabelledInputs, visit, watchRegions, xlsxRows } from './helpers.mjs'
 
 let county
 let browser
@@ -245,6 +245,8 @@ describe('accessibility', () => {
         ['/cases', 'cases'],
         ['/monitoring/clues', 'clues'],
         ['/monitoring/screening', 'screening'],
+        ['/imports', 'imports'],
+        ['/objections', 'objections-rural-revitalization'],
       ]
       for (const [path, name] of pages) {
         await visit(page, path, null)
@@ -264,6 +266,281 @@ describe('accessibility', () => {
       assert.deepEqual(problems, [])
     } finally {
       await context.close()
+    }
+  })
+
+  test('民政 and 残联 pages (lists, a 低保 case, a payment roll, 异议受理, certificates), 待我办理 and 审计 have none either', async () => {
+    const problems = []
+    /** walk opens each path as the person and checks it; `open`, when given, follows a link from it. */
+    const walk = async (user, pages) => {
+      const { context, page } = await signIn(browser, county.url, user)
+      try {
+        for (const [path, name, link] of pages) {
+          await visit(page, path, null)
+          await page.waitForLoadState('networkidle')
+          let where = path
+          if (link) {
+            const a = page.locator(link).first()
+            await a.waitFor()
+            await a.click()
+            await page.waitForURL((u) => u.pathname !== path)
+            await page.waitForLoadState('networkidle')
+            where = new URL(page.url()).pathname
+          }
+          await page.locator('h1').first().waitFor()
+          await shot(page, name)
+          // With the pointer on the page's first solid button: its hover colours count too.
+          const solid = page.locator('.el-button--primary:not(.is-disabled):visible')
+          if (await solid.count()) await solid.first().hover()
+          for (const v of await axe(page)) problems.push(`${where}: ${v}`)
+          for (const v of await unlabelledInputs(page)) problems.push(`${where}: input without a label: ${v}`)
+        }
+      } finally {
+        await context.close()
+      }
+    }
+    await walk('civil_affairs.county_admin', [
+      ['/dibao/cases', 'dibao-cases'],
+      ['/dibao/cases', 'dibao-case', '.el-table__row a[href^="/dibao/cases/"]'],
+      ['/dibao/reviews', 'dibao-reviews'],
+      ['/dibao/eligibilityChecks', 'eligibility-checks'],
+      ['/destitute/cases', 'destitute-cases'],
+      ['/temporaryAssistance', 'temporary-assistance'],
+      ['/comparisons', 'comparisons'],
+      ['/paymentRolls', 'payment-rolls'],
+      ['/paymentRolls', 'payment-roll', '.el-table__row a[href^="/paymentRolls/"]'],
+      ['/objections', 'objections-civil-affairs'],
+    ])
+    await walk('disabled_persons_federation.county_admin', [
+      ['/certificates', 'certificates'],
+      ['/disabilitySubsidies', 'disability-subsidies'],
+    ])
+    // 待我办理 (the inbox) of the officers whose steps wait, and 审计 of the auditors.
+    await walk('rural_revitalization.village_officer', [['/inbox', 'inbox-village-officer']])
+    await walk('civil_affairs.township_officer', [['/inbox', 'inbox-civil-affairs-township-officer']])
+    await walk('rural_revitalization.auditor', [['/audit', 'audit']])
+    await walk('civil_affairs.auditor', [['/audit', 'audit-civil-affairs']])
+    assert.deepEqual(problems, [])
+  })
+})
+
+/** month is the current month in Asia/Shanghai, YYYY-MM (the month of the demo county's draft rolls). */
+function month() {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit' }).format(new Date())
+}
+
+describe('民政 payment rolls (发放名册)', () => {
+  test('the county admin approves this month’s 低保 roll and downloads it as a real XLSX holding its totals', async () => {
+    const { context, page } = await signIn(browser, county.url, 'civil_affairs.county_admin')
+    try {
+      // `fupin dev` computes this month's draft rolls of both programs (devstack/demo_subsidies.go).
+      const rolls = await api(page, 'GET', '/v1/paymentRolls?page_size=500')
+      const draft = (rolls.rolls ?? []).find((r) => r.program === 'PROGRAM_DIBAO' && r.month === month())
+      assert.ok(draft, `no 低保 roll of ${month()}: ${JSON.stringify(rolls)}`)
+      assert.equal(draft.state, 'ROLL_STATE_DRAFT')
+      assert.ok(Number(draft.totals?.line_count) > 0, JSON.stringify(draft.totals))
+
+      await visit(page, '/paymentRolls', null)
+      await page.locator(`.el-table__row a[href="/${draft.name}"]`).click()
+      await page.waitForURL(`**/${draft.name}`)
+      await page.getByRole('heading', { level: 1, name: new RegExp(`${draft.month} 发放名册$`) }).waitFor()
+      await page.waitForLoadState('networkidle')
+      await shot(page, 'roll-before')
+      await page.getByRole('button', { name: '审核通过' }).click()
+      const dialog = page.getByRole('dialog', { name: '审核名册' })
+      await dialog.getByText(`${draft.totals.line_count} 笔`).waitFor()
+      await dialog.getByRole('button', { name: '确定' }).click()
+      await page.getByRole('status').filter({ hasText: '名册已审核' }).waitFor()
+      const approved = await api(page, 'GET', '/v1/' + draft.name)
+      assert.equal(approved.state, 'ROLL_STATE_APPROVED', JSON.stringify(approved))
+      assert.equal(approved.approved_by, (await me(page)).subject)
+      await shot(page, 'roll-approved')
+
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: '下载 Excel' }).click()])
+      assert.match(download.suggestedFilename(), /\.xlsx$/)
+      const dir = join(artifacts, 'downloads')
+      mkdirSync(dir, { recursive: true })
+      const file = join(dir, download.suggestedFilename())
+      await download.saveAs(file)
+      const xlsx = readFileSync(file)
+      // A zip (PK\x03\x04) whose sheet holds the roll: a header, one row per line, the 分 column summing to
+      // the roll's total.
+      assert.equal(xlsx.subarray(0, 4).toString('hex'), '504b0304')
+      const [header, ...lines] = xlsxRows(xlsx)
+      assert.deepEqual(header.slice(0, 3), ['序号', '项目', '发放月份'])
+      const fen = header.indexOf('金额(分)')
+      assert.ok(fen > 0, `header: ${header}`)
+      assert.equal(lines.length, Number(approved.totals.line_count))
+      assert.ok(lines.every((l) => l[1] === '低保' && l[2] === draft.month), 'every line is of the 低保 roll of the month')
+      assert.equal(String(lines.reduce((sum, l) => sum + BigInt(l[fen]), 0n)), String(approved.totals.amount_fen))
+    } finally {
+      await context.close()
+    }
+  })
+})
+
+describe('导入 (ledger upload)', () => {
+  test('a dry run of a ledger with a bad row shows that row’s error', async () => {
+    const { context, page } = await signIn(browser, county.url, 'rural_revitalization.county_admin', '/imports')
+    try {
+      await page.getByRole('heading', { level: 1, name: '台账导入' }).waitFor()
+      // Row 3 (the header is row 1) carries an impossible 身份证号 (month 13).
+      await page.getByLabel('台账文件').setInputFiles(join(import.meta.dirname, 'fixtures', 'ledger-bad-row.csv'))
+      await page.getByRole('button', { name: '预检（不写入）' }).click()
+      await page.getByRole('heading', { name: '预检结果（未写入）' }).waitFor()
+      const issues = page.locator('[aria-label="问题清单"] .el-table__row')
+      await issues.first().waitFor()
+      const row = issues.filter({ has: page.locator('td:first-child', { hasText: /^3$/ }) })
+      assert.equal(await row.count(), 1, await issues.allInnerTexts().then((t) => t.join(' | ')))
+      const text = await row.innerText()
+      assert.match(text, /身份证号/, text)
+      assert.match(text, /9900010110019901/, text)
+      // The other household of the file is fine: no row of it.
+      assert.equal(await issues.filter({ hasText: '9900010050079901' }).count(), 0)
+      await shot(page, 'import-row-error')
+      assert.deepEqual(await axe(page), [], 'axe: the import page with its findings')
+    } finally {
+      await context.close()
+    }
+  })
+})
+
+/** objectOnline sends an objection on a public notice page as anyone would and returns its 查询码. */
+async function objectOnline(page, noticeUrl, content) {
+  await page.goto(noticeUrl)
+  await page.getByRole('link', { name: '对本公示提出异议' }).click()
+  await page.getByLabel(/异议内容/).fill(content)
+  const question = await page.getByLabel(/请计算/).evaluate((el) => el.closest('label').textContent)
+  const [, a, b] = /(\d+)\s*\+\s*(\d+)/.exec(question)
+  await page.getByLabel(/请计算/).fill(String(Number(a) + Number(b)))
+  await page.getByRole('button', { name: '提交异议' }).click()
+  const code = (await page.locator('.ok strong').innerText()).trim()
+  assert.ok(code.length > 4, `查询码 ${code}`)
+  return code
+}
+
+describe('异议受理 (objections received online, issue 11)', () => {
+  test('objections sent on /gongshi are counted on the officer’s dashboard, accepted or dismissed; the dismissal’s reason shows on the tracking page', async () => {
+    // A posting in progress in the village officer's village.
+    const village = await signIn(browser, county.url, 'rural_revitalization.village_officer')
+    const code = (await me(village.page)).region
+    try {
+      const { kase } = await caseAtVillageReview(village.page, code)
+      await api(village.page, 'POST', `/v1/${kase.name}:recordVillageReview`, { registered_representatives: 40, present: 30, votes_for: 25, occurred_at: daysAgo(5), backdate_reason: '补录' })
+      await api(village.page, 'POST', `/v1/${kase.name}:startPosting`, { note: '村务公开栏' })
+    } finally {
+      await village.context.close()
+    }
+    const officer = await signIn(browser, county.url, 'rural_revitalization.township_officer')
+    const count = async () => {
+      const badge = officer.page.getByTestId('objection-count')
+      // The card shows … until its counts are in.
+      await officer.page.waitForFunction(() => /^[0-9]+$/.test(document.querySelector('[data-testid="objection-count"]')?.textContent.trim() ?? ''))
+      return Number(await badge.innerText())
+    }
+    const publicContext = await browser.newContext({ baseURL: county.url, viewport: { width: 390, height: 844 }, isMobile: true })
+    try {
+      const before = await count()
+      // Anyone, signed out, on a phone: the village's notices, the first still open for objections.
+      const pub = await publicContext.newPage()
+      await pub.goto(`${county.url}/gongshi/r/${code}`)
+      let notice
+      for (const href of await pub.locator('a[href^="/gongshi/n/identification/"]').evaluateAll((as) => as.map((a) => a.getAttribute('href')))) {
+        await pub.goto(county.url + href)
+        if (await pub.getByRole('link', { name: '对本公示提出异议' }).count()) {
+          notice = county.url + href
+          break
+        }
+      }
+      assert.ok(notice, 'no notice open for objections')
+      const stamp = Date.now().toString(36)
+      const dismissMe = `e2e-${stamp}-1：该户去年新建两层楼房，家中有小轿车。`
+      const acceptMe = `e2e-${stamp}-2：该户长子在县城有稳定工作，收入未计入。`
+      const dismissedNo = await objectOnline(pub, notice, dismissMe)
+      await shot(pub, 'gongshi-objection-received')
+      const acceptedNo = await objectOnline(pub, notice, acceptMe)
+
+      // The township officer's dashboard counts both.
+      await officer.page.reload()
+      assert.equal(await count(), before + 2, 'objections waiting on the dashboard')
+      await shot(officer.page, 'dashboard-objections-township-officer')
+      await officer.page.getByRole('link', { name: '去受理' }).click()
+      await officer.page.getByRole('heading', { level: 1, name: '异议受理' }).waitFor()
+      await officer.page.waitForLoadState('networkidle')
+      await shot(officer.page, 'objections-township-officer')
+      const row = (content) => officer.page.locator('.el-table__row').filter({ hasText: content })
+
+      const reason = '经入户核查，楼房为亲属所有，车辆已于去年出售，不影响认定。'
+      await row(dismissMe).getByRole('button', { name: '不予受理' }).click()
+      const dismiss = officer.page.getByRole('dialog', { name: '不予受理' })
+      await dismiss.getByLabel('不予受理理由').fill(reason)
+      assert.deepEqual(await axe(officer.page), [], 'axe: the dismiss dialog')
+      await dismiss.getByRole('button', { name: '不予受理' }).click()
+      await officer.page.getByRole('status').filter({ hasText: '已不予受理' }).waitFor()
+
+      await row(acceptMe).getByRole('button', { name: '受理', exact: true }).click()
+      const accept = officer.page.getByRole('dialog', { name: '受理异议' })
+      await accept.getByLabel('受理意见').fill('转村委会重新核查收入')
+      await accept.getByRole('button', { name: '受理', exact: true }).click()
+      await officer.page.getByRole('status').filter({ hasText: '已受理' }).waitFor()
+      await row(acceptMe).waitFor({ state: 'detached' })
+      assert.deepEqual(await axe(officer.page), [], 'axe: 异议受理')
+
+      // Back on the dashboard, neither waits any more.
+      await visit(officer.page, '/', null)
+      assert.equal(await count(), before)
+
+      // The public tracking page: the dismissal with its reason; the accepted one without a reason.
+      await pub.goto(`${county.url}/gongshi/track?no=${encodeURIComponent(dismissedNo)}`)
+      const status = pub.locator('table')
+      assert.match(await status.innerText(), /不予受理的理由/)
+      assert.ok((await status.innerText()).includes(reason), await status.innerText())
+      await shot(pub, 'gongshi-track-dismissed')
+      assert.deepEqual(await axe(pub), [], 'axe: the tracking page')
+      await pub.goto(`${county.url}/gongshi/track?no=${encodeURIComponent(acceptedNo)}`)
+      const accepted = await pub.locator('table').innerText()
+      assert.match(accepted, /受理/)
+      assert.doesNotMatch(accepted, /不予受理/)
+    } finally {
+      await Promise.all([officer.context.close(), publicContext.close()])
+    }
+  })
+})
+
+describe('审计 (audit)', () => {
+  test('an auditor finds the plain read just made, with its purpose', async () => {
+    const officer = await signIn(browser, county.url, 'rural_revitalization.county_admin')
+    const auditor = await signIn(browser, county.url, 'rural_revitalization.auditor')
+    try {
+      // A plain read through the portal: a household's page, 显示明文, a purpose.
+      const list = await api(officer.page, 'GET', '/v1/households?page_size=1')
+      const hh = list.households[0]
+      await visit(officer.page, '/' + hh.name, null)
+      await officer.page.getByRole('button', { name: '显示明文' }).first().click()
+      const dialog = officer.page.getByRole('dialog', { name: '查看明文' })
+      const purpose = dialog.locator('.el-radio').first()
+      const purposeText = (await purpose.innerText()).trim()
+      await purpose.click()
+      assert.equal(await dialog.getByRole('radio').first().isChecked(), true)
+      await dialog.getByRole('button', { name: '确定' }).click()
+      await officer.page.locator('text=/[0-9]{17}[0-9X]/').first().waitFor()
+      const who = (await me(officer.page)).subject
+
+      await visit(auditor.page, '/audit', null)
+      await auditor.page.getByRole('heading', { level: 1, name: '审计' }).waitFor()
+      await auditor.page.getByLabel('农户', { exact: true }).fill(hh.name.split('/')[1])
+      await auditor.page.getByLabel('操作人', { exact: true }).fill(who)
+      await auditor.page.getByRole('button', { name: '查询' }).click()
+      const rows = auditor.page.locator('[aria-label="审计记录"] .el-table__row').filter({ hasText: who }).filter({ hasText: purposeText })
+      await rows.first().waitFor()
+      const text = await rows.first().innerText()
+      assert.match(text, /查看/, text)
+      assert.match(text, /GetHousehold/, text)
+      await auditor.page.waitForLoadState('networkidle')
+      await shot(auditor.page, 'audit-found')
+      assert.deepEqual(await axe(auditor.page), [], 'axe: the audit page with its rows')
+    } finally {
+      await Promise.all([officer.context.close(), auditor.context.close()])
     }
   })
 })
