@@ -355,6 +355,10 @@ describe('民政 payment rolls (发放名册)', () => {
       assert.equal(approved.state, 'ROLL_STATE_APPROVED', JSON.stringify(approved))
       assert.equal(approved.approved_by, (await me(page)).subject)
       await shot(page, 'roll-approved')
+      // Each line shows its payment state as funds reported it: nothing reported yet (issue 13).
+      const firstLine = page.locator('[aria-label="名册明细"] .el-table__row').first()
+      await firstLine.waitFor()
+      assert.match(await firstLine.innerText(), /未发送/)
 
       const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: '下载 Excel' }).click()])
       assert.match(download.suggestedFilename(), /\.xlsx$/)

@@ -1,7 +1,7 @@
 // rolls.ts: the monthly payment rolls (发放名册) of 民政 and 残联: what may be done with a roll in its state
 // (approve a draft, hand an approved roll to 财政) by the person's role, and the file name of an export.
-// The roll's lines and totals are shown from the generated types (PaymentRoll, RollLine), so a field the
-// service adds (payment states, next) is one more column.
+// The roll's lines and totals are shown from the generated types (PaymentRoll, RollLine), with each line's
+// payment state as funds (财政) reported it, and a failed line released for a reissue (放行重发).
 import { allowed, type Caller } from '../../session/access'
 import { idOf } from '../../lib/names'
 
@@ -40,6 +40,28 @@ export function rollActions(roll: RollLike, caller: Caller | null | undefined): 
     approve: own && roll.state === 'ROLL_STATE_DRAFT' && allowed(caller, 'PaymentRollService_ApproveRoll'),
     handOff: own && roll.state === 'ROLL_STATE_APPROVED' && allowed(caller, 'PaymentRollService_HandOffRoll'),
   }
+}
+
+/** What lineReleasable needs of a line. */
+export interface LineLike {
+  kind?: string
+  payment_state?: string
+  released_by?: string
+}
+
+/**
+ * lineReleasable: a line funds reported failed may be released for payment again (the next roll carries its
+ * reissue, 重发) once, by a county admin of the program's department — never a recovery (追回), which takes
+ * money back rather than paying it (the service's rule, LINE_NOT_FAILED otherwise).
+ */
+export function lineReleasable(line: LineLike, roll: RollLike, caller: Caller | null | undefined): boolean {
+  return (
+    caller?.department === programDepartment(roll.program) &&
+    allowed(caller, 'PaymentRollService_ReleaseRollLine') &&
+    line.payment_state === 'PAYMENT_STATE_FAILED' &&
+    !line.released_by &&
+    line.kind !== 'ROLL_LINE_KIND_RECOVERY'
+  )
 }
 
 export type ExportFormat = 'ROLL_EXPORT_FORMAT_XLSX' | 'ROLL_EXPORT_FORMAT_CSV'
