@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -24,6 +25,8 @@ func runBenchPayrollResults(ctx context.Context, args []string, stdout, stderr i
 	postgres := fs.String("postgres", envOr("FUPIN_BENCH_POSTGRES_DSN", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
 		"PostgreSQL server (fresh databases are created on it and dropped afterwards)")
 	seed := fs.Uint64("seed", 20240101, "seed of the amounts and failures")
+	page := fs.Int("page", 0, "the follower's page size (default payrollsvc.ResultsPageSize)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured part to this file (the dialect is added to its name)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -43,8 +46,21 @@ func runBenchPayrollResults(ctx context.Context, args []string, stdout, stderr i
 			return err
 		}
 		fmt.Fprintf(stdout, "\n  %s: seeding…\n", d)
-		res, err := payrollsvc.BenchResults(ctx, payrollsvc.ResultsBenchOptions{PayerURL: payer, FundsURL: funds,
-			Lines: *lines, FailedPerMille: *failed, Seed: *seed, Progress: stderr})
+		opts := payrollsvc.ResultsBenchOptions{PayerURL: payer, FundsURL: funds,
+			Lines: *lines, FailedPerMille: *failed, Seed: *seed, Progress: stderr, PageSize: *page}
+		var prof *os.File
+		if *cpuProfile != "" {
+			if prof, err = os.Create(*cpuProfile + "." + d); err != nil {
+				dropPayer()
+				dropFunds()
+				return err
+			}
+			opts.CPUProfile = prof
+		}
+		res, err := payrollsvc.BenchResults(ctx, opts)
+		if prof != nil {
+			_ = prof.Close()
+		}
 		dropPayer()
 		dropFunds()
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -34,6 +35,10 @@ type ResultsBenchOptions struct {
 	Seed           uint64
 	// Progress receives seeding progress; nil discards it.
 	Progress io.Writer
+	// PageSize is the follower's page (default ResultsPageSize).
+	PageSize int
+	// CPUProfile, when set, receives a CPU profile of the measured part (the follower applying results).
+	CPUProfile io.Writer
 }
 
 // ResultsBenchResult is what BenchResults measured.
@@ -167,7 +172,7 @@ func BenchResults(ctx context.Context, o ResultsBenchOptions) (*ResultsBenchResu
 	defer conn.Close()
 
 	fmt.Fprintf(progress, "  applying…\n")
-	follower := NewResultsFollower(payer, commonv1.NewChangeFeedServiceClient(conn), rolls, outbox.SubscribeOptions{PageSize: ResultsPageSize})
+	follower := NewResultsFollower(payer, commonv1.NewChangeFeedServiceClient(conn), rolls, outbox.SubscribeOptions{PageSize: o.PageSize})
 	follower.Applied = func(_ payroll.Result, o payroll.ResultOutcome) {
 		if o == payroll.ResultApplied {
 			res.Applied++
@@ -175,6 +180,11 @@ func BenchResults(ctx context.Context, o ResultsBenchOptions) (*ResultsBenchResu
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
+	if o.CPUProfile != nil {
+		if err := pprof.StartCPUProfile(o.CPUProfile); err != nil {
+			return nil, err
+		}
+	}
 	start, cpu0 := time.Now(), cpuTime()
 	done := make(chan error, 1)
 	go func() { done <- follower.Run(runCtx) }()
@@ -192,6 +202,9 @@ func BenchResults(ctx context.Context, o ResultsBenchOptions) (*ResultsBenchResu
 		}
 	}
 	res.Elapsed, res.CPU = time.Since(start), cpuTime()-cpu0
+	if o.CPUProfile != nil {
+		pprof.StopCPUProfile()
+	}
 	stop()
 	<-done
 	var paid, failed int
