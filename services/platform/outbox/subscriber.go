@@ -161,22 +161,8 @@ func (s *subscriber) follow(ctx context.Context) (progressed bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	for {
-		page, err := s.feed.ListChanges(ctx, &commonv1.ListChangesRequest{AfterSequence: cursor,
-			PageSize: int32(s.o.PageSize), Topics: s.topics})
-		if err != nil {
-			return progressed, fmt.Errorf("list changes after %d: %w", cursor, err)
-		}
-		changes := page.GetChanges()
-		if len(changes) > 0 {
-			if err := s.handleAll(ctx, changes); err != nil {
-				return progressed || errors.Is(err, errRestart), err
-			}
-			cursor, progressed = changes[len(changes)-1].GetSequence(), true
-		}
-		if len(changes) < s.o.PageSize {
-			break
-		}
+	if cursor, progressed, err = s.catchUp(ctx, cursor); err != nil {
+		return progressed, err
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -228,6 +214,61 @@ func (s *subscriber) follow(ctx context.Context) (progressed bool, err error) {
 		}
 		cursor, progressed = batch[len(batch)-1].GetSequence(), true
 	}
+}
+
+// fetched is a page of the peer's feed read ahead, or the error that ended reading.
+type fetched struct {
+	changes []*commonv1.Change
+	err     error
+}
+
+// catchUp handles the changes after cursor page by page until a page comes back short, and returns the
+// new cursor. The next page is read from the peer while the current one is applied (a page's transfer and
+// decoding overlap the previous page's transaction); reading ahead only reads: each page is still applied
+// in its own transaction that moves the cursor, in feed order, and after a failure everything read ahead
+// is dropped and the caller starts again from the stored cursor.
+func (s *subscriber) catchUp(ctx context.Context, cursor int64) (int64, bool, error) {
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pages := make(chan fetched, 1)
+	go func() {
+		defer close(pages)
+		after := cursor
+		for {
+			page, err := s.feed.ListChanges(fctx, &commonv1.ListChangesRequest{AfterSequence: after,
+				PageSize: int32(s.o.PageSize), Topics: s.topics})
+			f := fetched{changes: page.GetChanges()}
+			if err != nil {
+				f = fetched{err: fmt.Errorf("list changes after %d: %w", after, err)}
+			}
+			select {
+			case pages <- f:
+			case <-fctx.Done():
+				return
+			}
+			if err != nil || len(f.changes) < s.o.PageSize {
+				return
+			}
+			after = f.changes[len(f.changes)-1].GetSequence()
+		}
+	}()
+	progressed := false
+	for f := range pages {
+		if f.err != nil {
+			return cursor, progressed, f.err
+		}
+		if len(f.changes) == 0 {
+			break
+		}
+		if err := s.handleAll(ctx, f.changes); err != nil {
+			return cursor, progressed || errors.Is(err, errRestart), err
+		}
+		cursor, progressed = f.changes[len(f.changes)-1].GetSequence(), true
+	}
+	if err := ctx.Err(); err != nil {
+		return cursor, progressed, err
+	}
+	return cursor, progressed, nil
 }
 
 // apply handles changes (in feed order) and moves the cursor past the last in one transaction, so their
