@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -331,6 +332,40 @@ func TestSubscribe(t *testing.T) {
 			defer mu.Unlock()
 			if failures != 3 {
 				t.Errorf("the handler failed %d times, want 3", failures)
+			}
+		})
+		t.Run("catching up applies PagesPerTx pages a transaction", func(t *testing.T) {
+			p := newProducer(t, d)
+			db, _ := newConsumer(t, d)
+			for i := 1; i <= 20; i++ {
+				p.append(t, "a", i)
+			}
+			var mu sync.Mutex
+			var sizes []int
+			ctx, cancel := context.WithCancel(p.consumerContext(t))
+			done := make(chan error, 1)
+			go func() {
+				done <- outbox.Subscribe(ctx, db, p.client(t), "producer/a", nil, nil, outbox.SubscribeOptions{Logger: quiet,
+					PageSize: 3, PagesPerTx: 2, Page: func(ctx context.Context, changes []*commonv1.Change) error {
+						for _, c := range changes {
+							if err := record(db)(ctx, c); err != nil {
+								return err
+							}
+						}
+						mu.Lock()
+						defer mu.Unlock()
+						sizes = append(sizes, len(changes))
+						return nil
+					}})
+			}()
+			waitSeen(t, db, 20)
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			exactlyOnce(t, p, db, "a")
+			if fmt.Sprint(sizes) != "[6 6 6 2]" {
+				t.Errorf("transactions of %v changes, want [6 6 6 2] (two pages of 3 each, the rest last)", sizes)
 			}
 		})
 		t.Run("the producer going away and coming back", func(t *testing.T) {

@@ -26,6 +26,7 @@ func runBenchPayrollResults(ctx context.Context, args []string, stdout, stderr i
 		"PostgreSQL server (fresh databases are created on it and dropped afterwards)")
 	seed := fs.Uint64("seed", 20240101, "seed of the amounts and failures")
 	page := fs.Int("page", 0, "the follower's page size (default payrollsvc.ResultsPageSize)")
+	pagesPerTx := fs.Int("pages-per-tx", 0, "the follower's pages per transaction (default payrollsvc.ResultsPagesPerTx)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured part to this file (the dialect is added to its name)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -47,7 +48,7 @@ func runBenchPayrollResults(ctx context.Context, args []string, stdout, stderr i
 		}
 		fmt.Fprintf(stdout, "\n  %s: seeding…\n", d)
 		opts := payrollsvc.ResultsBenchOptions{PayerURL: payer, FundsURL: funds,
-			Lines: *lines, FailedPerMille: *failed, Seed: *seed, Progress: stderr, PageSize: *page}
+			Lines: *lines, FailedPerMille: *failed, Seed: *seed, Progress: stderr, PageSize: *page, PagesPerTx: *pagesPerTx}
 		var prof *os.File
 		if *cpuProfile != "" {
 			if prof, err = os.Create(*cpuProfile + "." + d); err != nil {

@@ -35,8 +35,8 @@ type ResultsBenchOptions struct {
 	Seed           uint64
 	// Progress receives seeding progress; nil discards it.
 	Progress io.Writer
-	// PageSize is the follower's page (default ResultsPageSize).
-	PageSize int
+	// PageSize and PagesPerTx are the follower's (defaults ResultsPageSize, ResultsPagesPerTx).
+	PageSize, PagesPerTx int
 	// CPUProfile, when set, receives a CPU profile of the measured part (the follower applying results).
 	CPUProfile io.Writer
 }
@@ -172,7 +172,7 @@ func BenchResults(ctx context.Context, o ResultsBenchOptions) (*ResultsBenchResu
 	defer conn.Close()
 
 	fmt.Fprintf(progress, "  applying…\n")
-	follower := NewResultsFollower(payer, commonv1.NewChangeFeedServiceClient(conn), rolls, outbox.SubscribeOptions{PageSize: o.PageSize})
+	follower := NewResultsFollower(payer, commonv1.NewChangeFeedServiceClient(conn), rolls, outbox.SubscribeOptions{PageSize: o.PageSize, PagesPerTx: o.PagesPerTx})
 	follower.Applied = func(_ payroll.Result, o payroll.ResultOutcome) {
 		if o == payroll.ResultApplied {
 			res.Applied++
