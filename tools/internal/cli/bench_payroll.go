@@ -72,6 +72,9 @@ func runBenchPayrollResults(ctx context.Context, args []string, stdout, stderr i
 			"            (the follower, funds' feed server%s); machine load average %s\n",
 			d, res.Applied, res.Failed, res.Elapsed.Seconds(), float64(res.Applied)/res.Elapsed.Seconds(), res.CPU.Seconds(),
 			map[bool]string{true: ", SQLite", false: "; not PostgreSQL's own work"}[d == "sqlite"], loadAverage())
+		if res.ServerCPU > 0 {
+			fmt.Fprintf(stdout, "            PostgreSQL's backends of the two databases: %.2f s CPU\n", res.ServerCPU.Seconds())
+		}
 	}
 	return nil
 }

@@ -1,12 +1,17 @@
 package payrollsvc
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
+	"os"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -51,8 +56,11 @@ type ResultsBenchResult struct {
 	Elapsed time.Duration
 	// CPU is this process's CPU time meanwhile: the follower's, and funds' feed server's (in this process
 	// too), and SQLite's (in-process); PostgreSQL's own work is not in it.
-	CPU     time.Duration
-	Applied int
+	CPU time.Duration
+	// ServerCPU is, on PostgreSQL, the CPU time of the server's backends serving the two databases
+	// (read from /proc, so a local server; 0 when it cannot be read).
+	ServerCPU time.Duration
+	Applied   int
 	Failed  int
 }
 
@@ -185,7 +193,7 @@ func BenchResults(ctx context.Context, o ResultsBenchOptions) (*ResultsBenchResu
 			return nil, err
 		}
 	}
-	start, cpu0 := time.Now(), cpuTime()
+	start, cpu0, server0 := time.Now(), cpuTime(), backendsCPU(ctx, payer, fundsDB)
 	done := make(chan error, 1)
 	go func() { done <- follower.Run(runCtx) }()
 	for {
@@ -202,6 +210,7 @@ func BenchResults(ctx context.Context, o ResultsBenchOptions) (*ResultsBenchResu
 		}
 	}
 	res.Elapsed, res.CPU = time.Since(start), cpuTime()-cpu0
+	res.ServerCPU = backendsCPU(ctx, payer, fundsDB) - server0
 	if o.CPUProfile != nil {
 		pprof.StopCPUProfile()
 	}
@@ -251,4 +260,39 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// backendsCPU sums the CPU time of the PostgreSQL backends connected to the databases, as /proc tells it
+// for a server on this machine (0 on SQLite or when it cannot be read). A backend that ended meanwhile is
+// missed: the benchmark's pools keep theirs.
+func backendsCPU(ctx context.Context, dbs ...*sqldb.DB) time.Duration {
+	var total time.Duration
+	for _, db := range dbs {
+		if db.Dialect != sqldb.Postgres {
+			return 0
+		}
+		rows, err := db.Q(ctx).QueryContext(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
+		pids, err := sqldb.Collect(rows, err, func(r *sql.Rows) (int, error) {
+			var pid int
+			return pid, r.Scan(&pid)
+		})
+		if err != nil {
+			return 0
+		}
+		for _, pid := range pids {
+			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+			if err != nil {
+				continue
+			}
+			// Fields after the command's closing parenthesis: state is the 3rd field, utime the 14th, stime the 15th.
+			f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+			if len(f) < 13 {
+				continue
+			}
+			u, _ := strconv.ParseInt(f[11], 10, 64)
+			st, _ := strconv.ParseInt(f[12], 10, 64)
+			total += time.Duration(u+st) * time.Second / 100 // clock ticks (USER_HZ 100)
+		}
+	}
+	return total
 }
