@@ -153,7 +153,7 @@ func (s *Store) recordResults(ctx context.Context, rs []payroll.Result) ([]bool,
 		rows, err := s.db.Q(ctx).QueryContext(ctx, `INSERT INTO payroll_results (result_id, program, beneficiary, period,
 				kind, attempt, state, outcome, detail, received_us)
 			SELECT i, p, b, pe, k, a, s, 'applied', d, $9 FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::int[],
-				$6::int[], $7::int[], $8::text[]) AS x (i, p, b, pe, k, a, s, d)
+				$6::int[], $7::int[], $8::text[]) AS x (i, p, b, pe, k, a, s, d) ORDER BY i
 			ON CONFLICT (result_id) DO NOTHING RETURNING result_id`, ids, prog, ben, per, kind, att, st, det, now)
 		got, err := sqldb.Collect(rows, err, func(r *sql.Rows) (string, error) {
 			var id string
@@ -270,6 +270,7 @@ func (s *Store) applyBatchPostgres(ctx context.Context, rs []payroll.Result, bat
 			$10::bigint[], $11::bigint[]) AS x (i, p, b, pe, k, a, m, s, f, amt, t)
 		JOIN payroll_lines l ON l.program = x.p AND l.period = x.pe AND l.beneficiary = x.b AND l.kind = x.k
 			AND l.attempt = x.a AND l.roll_month = x.m AND l.amount_fen = x.amt
+		ORDER BY x.p, x.pe, x.b, x.k, x.a
 		`+upsertPayment+` RETURNING result_id`, ids, prog, ben, per, kind, att, month, st, fr, amt, at)
 	got, err := sqldb.Collect(rows, err, func(r *sql.Rows) (string, error) {
 		var id string
