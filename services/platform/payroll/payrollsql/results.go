@@ -1,10 +1,13 @@
 package payrollsql
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"fupin.dev/services/platform/payroll"
 	"fupin.dev/services/platform/sqldb"
@@ -182,7 +185,13 @@ func (s *Store) recordResults(ctx context.Context, rs []payroll.Result) ([]bool,
 	}
 	defer st.Close()
 	rowCtx := context.WithoutCancel(ctx)
-	for i := range rs {
+	// In result id order: the index's pages are visited in order rather than all over it for every page.
+	order := make([]int, len(rs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(rs[a].ResultID, rs[b].ResultID) })
+	for _, i := range order {
 		r := &rs[i]
 		res, err := st.ExecContext(rowCtx, r.ResultID, int32(r.Line.Program), r.Line.Beneficiary, r.Line.Period,
 			int32(r.Line.Kind), r.Line.Attempt, int32(r.State), r.Detail, now)
@@ -239,6 +248,10 @@ func (s *Store) applyResults(ctx context.Context, rs []payroll.Result, todo []in
 	}
 	defer st.Close()
 	rowCtx := context.WithoutCancel(ctx)
+	// In the lines' key order (a line's results in page order): the lines' and payments' pages are
+	// visited in order.
+	todo = slices.Clone(todo)
+	slices.SortStableFunc(todo, func(a, b int) int { return compareLineKeys(rs[a].Line, rs[b].Line) })
 	for _, i := range todo {
 		r := &rs[i]
 		res, err := st.ExecContext(rowCtx, int32(r.Line.Program), r.Line.Period, r.Line.Beneficiary, int32(r.Line.Kind),
@@ -312,4 +325,11 @@ func (s *Store) classify(ctx context.Context, r *payroll.Result) (payroll.Result
 		return payroll.ResultAmountMismatch, nil
 	}
 	return payroll.ResultStale, nil
+}
+
+// compareLineKeys orders line keys as the lines' primary key does (program, period, beneficiary, kind,
+// attempt).
+func compareLineKeys(a, b payroll.LineKey) int {
+	return cmp.Or(cmp.Compare(a.Program, b.Program), strings.Compare(a.Period, b.Period),
+		strings.Compare(a.Beneficiary, b.Beneficiary), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Attempt, b.Attempt))
 }

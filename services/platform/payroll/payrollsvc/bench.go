@@ -61,7 +61,7 @@ type ResultsBenchResult struct {
 	// (read from /proc, so a local server; 0 when it cannot be read).
 	ServerCPU time.Duration
 	Applied   int
-	Failed  int
+	Failed    int
 }
 
 // BenchResults hands off a roll of o.Lines 低保 lines in the payer's database, publishes one result per
