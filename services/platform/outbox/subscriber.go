@@ -52,11 +52,16 @@ type SubscribeOptions struct {
 	ResyncTopics []string
 	// Resync is called for a change of ResyncTopics (required with them).
 	Resync Resync
-	// Page, when set, is called once per page with the page's changes not handled yet (in feed order),
+	// Page, when set, is called once per transaction (a page, or PagesPerTx pages while catching up) with
+	// its changes not handled yet (in feed order),
 	// in the transaction that moves the cursor, after handle was called for each of them (handle may be
 	// nil then): a consumer that writes a page's effects in a few bulk statements, rather than one per
 	// change, does it here.
 	Page func(ctx context.Context, changes []*commonv1.Change) error
+	// PagesPerTx is the number of ListChanges pages applied in one transaction while catching up
+	// (default 1): a follower whose transaction's fixed costs (the commit writing the pages it touched) are
+	// large applies more changes at once without asking the peer for messages near gRPC's size limit.
+	PagesPerTx int
 }
 
 // Subscribe follows a peer's change feed until ctx ends, calling handle once for every change of the
@@ -80,6 +85,9 @@ func Subscribe(ctx context.Context, db *sqldb.DB, feed commonv1.ChangeFeedServic
 	}
 	if o.PageSize <= 0 {
 		o.PageSize = 500
+	}
+	if o.PagesPerTx <= 0 {
+		o.PagesPerTx = 1
 	}
 	if o.MinBackoff <= 0 {
 		o.MinBackoff = 200 * time.Millisecond
@@ -161,22 +169,8 @@ func (s *subscriber) follow(ctx context.Context) (progressed bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	for {
-		page, err := s.feed.ListChanges(ctx, &commonv1.ListChangesRequest{AfterSequence: cursor,
-			PageSize: int32(s.o.PageSize), Topics: s.topics})
-		if err != nil {
-			return progressed, fmt.Errorf("list changes after %d: %w", cursor, err)
-		}
-		changes := page.GetChanges()
-		if len(changes) > 0 {
-			if err := s.handleAll(ctx, changes); err != nil {
-				return progressed || errors.Is(err, errRestart), err
-			}
-			cursor, progressed = changes[len(changes)-1].GetSequence(), true
-		}
-		if len(changes) < s.o.PageSize {
-			break
-		}
+	if cursor, progressed, err = s.catchUp(ctx, cursor); err != nil {
+		return progressed, err
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -228,6 +222,79 @@ func (s *subscriber) follow(ctx context.Context) (progressed bool, err error) {
 		}
 		cursor, progressed = batch[len(batch)-1].GetSequence(), true
 	}
+}
+
+// fetched is a page of the peer's feed read ahead, or the error that ended reading.
+type fetched struct {
+	changes []*commonv1.Change
+	err     error
+}
+
+// catchUp handles the changes after cursor page by page until a page comes back short, and returns the
+// new cursor. The next pages are read from the peer while the current ones are applied (a page's transfer
+// and decoding overlap the previous page's transaction); reading ahead only reads: the pages are still
+// applied in feed order, PagesPerTx of them in a transaction that moves the cursor, and after a failure everything read ahead
+// is dropped and the caller starts again from the stored cursor.
+func (s *subscriber) catchUp(ctx context.Context, cursor int64) (int64, bool, error) {
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pages := make(chan fetched, s.o.PagesPerTx)
+	go func() {
+		defer close(pages)
+		after := cursor
+		for {
+			page, err := s.feed.ListChanges(fctx, &commonv1.ListChangesRequest{AfterSequence: after,
+				PageSize: int32(s.o.PageSize), Topics: s.topics})
+			f := fetched{changes: page.GetChanges()}
+			if err != nil {
+				f = fetched{err: fmt.Errorf("list changes after %d: %w", after, err)}
+			}
+			select {
+			case pages <- f:
+			case <-fctx.Done():
+				return
+			}
+			if err != nil || len(f.changes) < s.o.PageSize {
+				return
+			}
+			after = f.changes[len(f.changes)-1].GetSequence()
+		}
+	}()
+	progressed := false
+	for more := true; more; {
+		// Up to PagesPerTx pages, fewer at the end of the feed or when reading failed.
+		var batch []*commonv1.Change
+		var readErr error
+		for n := 0; n < s.o.PagesPerTx; n++ {
+			f, ok := <-pages
+			if !ok {
+				more = false
+				break
+			}
+			if f.err != nil {
+				readErr, more = f.err, false
+				break
+			}
+			batch = append(batch, f.changes...)
+			if len(f.changes) < s.o.PageSize {
+				more = false
+				break
+			}
+		}
+		if len(batch) > 0 {
+			if err := s.handleAll(ctx, batch); err != nil {
+				return cursor, progressed || errors.Is(err, errRestart), err
+			}
+			cursor, progressed = batch[len(batch)-1].GetSequence(), true
+		}
+		if readErr != nil {
+			return cursor, progressed, readErr
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return cursor, progressed, err
+	}
+	return cursor, progressed, nil
 }
 
 // apply handles changes (in feed order) and moves the cursor past the last in one transaction, so their

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -301,6 +302,70 @@ func TestSubscribe(t *testing.T) {
 			defer mu.Unlock()
 			if failures != 2 {
 				t.Errorf("the handler failed %d times, want 2", failures)
+			}
+		})
+		t.Run("pages read ahead while one fails are read again after it", func(t *testing.T) {
+			// Catching up, the subscriber reads the next page while applying the current one: a failure
+			// in the third page (pages of 3) drops what was read ahead; nothing is skipped or repeated.
+			p := newProducer(t, d)
+			db, _ := newConsumer(t, d)
+			for i := 1; i <= 20; i++ {
+				p.append(t, "a", i)
+			}
+			var mu sync.Mutex
+			failures := 0
+			subscribe(t, db, p, "producer/a", nil, func(ctx context.Context, c *commonv1.Change) error {
+				if err := record(db)(ctx, c); err != nil {
+					return err
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				if c.GetResource() == "things/8" && failures < 3 {
+					failures++
+					return errors.New("not now")
+				}
+				return nil
+			})
+			waitSeen(t, db, 20)
+			exactlyOnce(t, p, db, "a")
+			mu.Lock()
+			defer mu.Unlock()
+			if failures != 3 {
+				t.Errorf("the handler failed %d times, want 3", failures)
+			}
+		})
+		t.Run("catching up applies PagesPerTx pages a transaction", func(t *testing.T) {
+			p := newProducer(t, d)
+			db, _ := newConsumer(t, d)
+			for i := 1; i <= 20; i++ {
+				p.append(t, "a", i)
+			}
+			var mu sync.Mutex
+			var sizes []int
+			ctx, cancel := context.WithCancel(p.consumerContext(t))
+			done := make(chan error, 1)
+			go func() {
+				done <- outbox.Subscribe(ctx, db, p.client(t), "producer/a", nil, nil, outbox.SubscribeOptions{Logger: quiet,
+					PageSize: 3, PagesPerTx: 2, Page: func(ctx context.Context, changes []*commonv1.Change) error {
+						for _, c := range changes {
+							if err := record(db)(ctx, c); err != nil {
+								return err
+							}
+						}
+						mu.Lock()
+						defer mu.Unlock()
+						sizes = append(sizes, len(changes))
+						return nil
+					}})
+			}()
+			waitSeen(t, db, 20)
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			exactlyOnce(t, p, db, "a")
+			if fmt.Sprint(sizes) != "[6 6 6 2]" {
+				t.Errorf("transactions of %v changes, want [6 6 6 2] (two pages of 3 each, the rest last)", sizes)
 			}
 		})
 		t.Run("the producer going away and coming back", func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -24,6 +25,9 @@ func runBenchPayrollResults(ctx context.Context, args []string, stdout, stderr i
 	postgres := fs.String("postgres", envOr("FUPIN_BENCH_POSTGRES_DSN", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
 		"PostgreSQL server (fresh databases are created on it and dropped afterwards)")
 	seed := fs.Uint64("seed", 20240101, "seed of the amounts and failures")
+	page := fs.Int("page", 0, "the follower's page size (default payrollsvc.ResultsPageSize)")
+	pagesPerTx := fs.Int("pages-per-tx", 0, "the follower's pages per transaction (default payrollsvc.ResultsPagesPerTx)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured part to this file (the dialect is added to its name)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -43,8 +47,21 @@ func runBenchPayrollResults(ctx context.Context, args []string, stdout, stderr i
 			return err
 		}
 		fmt.Fprintf(stdout, "\n  %s: seeding…\n", d)
-		res, err := payrollsvc.BenchResults(ctx, payrollsvc.ResultsBenchOptions{PayerURL: payer, FundsURL: funds,
-			Lines: *lines, FailedPerMille: *failed, Seed: *seed, Progress: stderr})
+		opts := payrollsvc.ResultsBenchOptions{PayerURL: payer, FundsURL: funds,
+			Lines: *lines, FailedPerMille: *failed, Seed: *seed, Progress: stderr, PageSize: *page, PagesPerTx: *pagesPerTx}
+		var prof *os.File
+		if *cpuProfile != "" {
+			if prof, err = os.Create(*cpuProfile + "." + d); err != nil {
+				dropPayer()
+				dropFunds()
+				return err
+			}
+			opts.CPUProfile = prof
+		}
+		res, err := payrollsvc.BenchResults(ctx, opts)
+		if prof != nil {
+			_ = prof.Close()
+		}
 		dropPayer()
 		dropFunds()
 		if err != nil {
@@ -55,6 +72,9 @@ func runBenchPayrollResults(ctx context.Context, args []string, stdout, stderr i
 			"            (the follower, funds' feed server%s); machine load average %s\n",
 			d, res.Applied, res.Failed, res.Elapsed.Seconds(), float64(res.Applied)/res.Elapsed.Seconds(), res.CPU.Seconds(),
 			map[bool]string{true: ", SQLite", false: "; not PostgreSQL's own work"}[d == "sqlite"], loadAverage())
+		if res.ServerCPU > 0 {
+			fmt.Fprintf(stdout, "            PostgreSQL's backends of the two databases: %.2f s CPU\n", res.ServerCPU.Seconds())
+		}
 	}
 	return nil
 }

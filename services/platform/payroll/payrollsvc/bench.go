@@ -1,11 +1,17 @@
 package payrollsvc
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
+	"os"
+	"runtime/pprof"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -34,6 +40,10 @@ type ResultsBenchOptions struct {
 	Seed           uint64
 	// Progress receives seeding progress; nil discards it.
 	Progress io.Writer
+	// PageSize and PagesPerTx are the follower's (defaults ResultsPageSize, ResultsPagesPerTx).
+	PageSize, PagesPerTx int
+	// CPUProfile, when set, receives a CPU profile of the measured part (the follower applying results).
+	CPUProfile io.Writer
 }
 
 // ResultsBenchResult is what BenchResults measured.
@@ -46,9 +56,12 @@ type ResultsBenchResult struct {
 	Elapsed time.Duration
 	// CPU is this process's CPU time meanwhile: the follower's, and funds' feed server's (in this process
 	// too), and SQLite's (in-process); PostgreSQL's own work is not in it.
-	CPU     time.Duration
-	Applied int
-	Failed  int
+	CPU time.Duration
+	// ServerCPU is, on PostgreSQL, the CPU time of the server's backends serving the two databases
+	// (read from /proc, so a local server; 0 when it cannot be read).
+	ServerCPU time.Duration
+	Applied   int
+	Failed    int
 }
 
 // BenchResults hands off a roll of o.Lines 低保 lines in the payer's database, publishes one result per
@@ -167,7 +180,7 @@ func BenchResults(ctx context.Context, o ResultsBenchOptions) (*ResultsBenchResu
 	defer conn.Close()
 
 	fmt.Fprintf(progress, "  applying…\n")
-	follower := NewResultsFollower(payer, commonv1.NewChangeFeedServiceClient(conn), rolls, outbox.SubscribeOptions{PageSize: ResultsPageSize})
+	follower := NewResultsFollower(payer, commonv1.NewChangeFeedServiceClient(conn), rolls, outbox.SubscribeOptions{PageSize: o.PageSize, PagesPerTx: o.PagesPerTx})
 	follower.Applied = func(_ payroll.Result, o payroll.ResultOutcome) {
 		if o == payroll.ResultApplied {
 			res.Applied++
@@ -175,7 +188,12 @@ func BenchResults(ctx context.Context, o ResultsBenchOptions) (*ResultsBenchResu
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	start, cpu0 := time.Now(), cpuTime()
+	if o.CPUProfile != nil {
+		if err := pprof.StartCPUProfile(o.CPUProfile); err != nil {
+			return nil, err
+		}
+	}
+	start, cpu0, server0 := time.Now(), cpuTime(), backendsCPU(ctx, payer, fundsDB)
 	done := make(chan error, 1)
 	go func() { done <- follower.Run(runCtx) }()
 	for {
@@ -192,6 +210,10 @@ func BenchResults(ctx context.Context, o ResultsBenchOptions) (*ResultsBenchResu
 		}
 	}
 	res.Elapsed, res.CPU = time.Since(start), cpuTime()-cpu0
+	res.ServerCPU = backendsCPU(ctx, payer, fundsDB) - server0
+	if o.CPUProfile != nil {
+		pprof.StopCPUProfile()
+	}
 	stop()
 	<-done
 	var paid, failed int
@@ -238,4 +260,39 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// backendsCPU sums the CPU time of the PostgreSQL backends connected to the databases, as /proc tells it
+// for a server on this machine (0 on SQLite or when it cannot be read). A backend that ended meanwhile is
+// missed: the benchmark's pools keep theirs.
+func backendsCPU(ctx context.Context, dbs ...*sqldb.DB) time.Duration {
+	var total time.Duration
+	for _, db := range dbs {
+		if db.Dialect != sqldb.Postgres {
+			return 0
+		}
+		rows, err := db.Q(ctx).QueryContext(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
+		pids, err := sqldb.Collect(rows, err, func(r *sql.Rows) (int, error) {
+			var pid int
+			return pid, r.Scan(&pid)
+		})
+		if err != nil {
+			return 0
+		}
+		for _, pid := range pids {
+			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+			if err != nil {
+				continue
+			}
+			// Fields after the command's closing parenthesis: state is the 3rd field, utime the 14th, stime the 15th.
+			f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+			if len(f) < 13 {
+				continue
+			}
+			u, _ := strconv.ParseInt(f[11], 10, 64)
+			st, _ := strconv.ParseInt(f[12], 10, 64)
+			total += time.Duration(u+st) * time.Second / 100 // clock ticks (USER_HZ 100)
+		}
+	}
+	return total
 }

@@ -12,10 +12,15 @@ import (
 	"fupin.dev/services/platform/sqldb"
 )
 
-// ResultsPageSize is the page of funds' feed a follower reads and applies in one transaction: a bank
-// return file brings tens of thousands of results at once, and a page's fixed costs (a round trip to funds,
-// the rolls' check, the cursor, the commit) are paid once per page.
-const ResultsPageSize = 2000
+// ResultsPageSize is the page of funds' feed a follower reads, and ResultsPagesPerTx the pages it applies
+// in one transaction while catching up: a bank return file brings tens of thousands of results at once,
+// and a transaction's fixed costs (the rolls' check, the cursor, and above all the commit writing every
+// database page the results touched, scattered over the lines' keys) are paid once per 10,000 results.
+// A page of 5,000 results is about 1.5 MB on the wire, well inside gRPC's 4 MB message limit.
+const (
+	ResultsPageSize   = 5000
+	ResultsPagesPerTx = 2
+)
 
 // ResultsSubscription names the cursor of funds' payment results in a paying service's database.
 const ResultsSubscription = payroll.FundsService + "/payment.results"
@@ -45,6 +50,9 @@ func (f *ResultsFollower) Run(ctx context.Context) error {
 	opts.Page = f.ApplyPage
 	if opts.PageSize == 0 {
 		opts.PageSize = ResultsPageSize
+	}
+	if opts.PagesPerTx == 0 {
+		opts.PagesPerTx = ResultsPagesPerTx
 	}
 	return outbox.Subscribe(ctx, f.db, f.funds, ResultsSubscription, []string{payroll.TopicPaymentResult}, nil, opts)
 }
