@@ -19,12 +19,27 @@ import (
 // bulkPath makes importLedger import as a bulk load (TestImportBulkPath).
 var bulkPath bool
 
+// ledgerDialect, when set, replaces the dialect newLedgerEnv is asked for (TestImportBulkPathPostgres).
+var ledgerDialect sqldb.Dialect
+
 // TestImportBulkPath runs the import tests of the ordinary path again as bulk loads: the same checks, the
 // same row-level report, the same register. (TestImportRerunAfterCrashWritesNothingTwice is the ordinary
 // path's crash, where committed batches stay; the bulk load's is TestBulkLoadCrashAtEachStage.)
 func TestImportBulkPath(t *testing.T) {
 	bulkPath = true
 	t.Cleanup(func() { bulkPath = false })
+	runBulkPathTests(t)
+}
+
+// TestImportBulkPathPostgres runs them once more on PostgreSQL, where the bulk load writes with COPY
+// (the tests' SQLite environments become PostgreSQL ones).
+func TestImportBulkPathPostgres(t *testing.T) {
+	bulkPath, ledgerDialect = true, sqldb.Postgres
+	t.Cleanup(func() { bulkPath, ledgerDialect = false, "" })
+	runBulkPathTests(t)
+}
+
+func runBulkPathTests(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		fn   func(*testing.T)

@@ -29,6 +29,9 @@ type ledgerEnv struct {
 
 func newLedgerEnv(t testing.TB, d sqldb.Dialect) *ledgerEnv {
 	t.Helper()
+	if ledgerDialect != "" {
+		d = ledgerDialect
+	}
 	db := sqldbtest.Open(t, d)
 	ctx := t.Context()
 	if err := migrations.Apply(ctx, db, nil); err != nil {
