@@ -240,3 +240,46 @@ func TestBulkLoadInvisibleUntilCommit(t *testing.T) {
 		}
 	})
 }
+
+// TestBulkLoadAuto: an import that lets the service choose (the portal's upload) is a bulk load when the
+// file declares at least BulkLoadMinHouseholds households and the register holds fewer than a tenth of
+// them, and the ordinary path otherwise — never refused for the register's size.
+func TestBulkLoadAuto(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		held     int // households in the register before
+		declared int64
+		bulk     bool
+	}{
+		{"an empty register and a county's file", 0, 2000, true},
+		{"a small file", 0, domain.BulkLoadMinHouseholds - 1, false},
+		{"nothing declared", 0, 0, false},
+		{"a register holding a tenth of the file", 200, 2000, false},
+		{"a register holding less than a tenth", 199, 2000, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newLedgerEnv(t, sqldb.SQLite)
+			held := []string{ledgerHeader}
+			for i := range tc.held {
+				held = append(held, line(fmt.Sprintf("H-%d", i), "990001002001", "红桥村", "甲", id(fmt.Sprintf("1960%02d%02d", 1+i/28, 1+i%28), 901), "户主", "一般户", ""))
+			}
+			if tc.held > 0 {
+				if _, sum, err := e.importLedger(t, county, domain.LedgerImportOptions{}, ledgerRows(held...)); err != nil || sum.Imported != int64(tc.held) {
+					t.Fatalf("the register's households: %+v, %v", sum, err)
+				}
+			}
+			before := feedTopics(t, e)
+			_, sum, err := e.importLedger(t, county, domain.LedgerImportOptions{Auto: true, DeclaredHouseholds: tc.declared},
+				ledgerRows(ledgerHeader, line("A-1", "990001002001", "红桥村", "乙", id("19700101", 11), "户主", "一般户", ""),
+					line("A-2", "990001002001", "红桥村", "丙", id("19700101", 13), "户主", "一般户", "")))
+			if err != nil || sum.Imported != 2 {
+				t.Fatalf("%+v, %v", sum, err)
+			}
+			after := feedTopics(t, e)
+			loads := after["register.bulk_loaded"] - before["register.bulk_loaded"]
+			if tc.bulk && loads != 1 || !tc.bulk && loads != 0 {
+				t.Errorf("register.bulk_loaded changes: %d, want bulk %v (feed %v)", loads, tc.bulk, after)
+			}
+		})
+	}
+}

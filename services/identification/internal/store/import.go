@@ -134,8 +134,8 @@ func (s *Store) createHouseholds(ctx context.Context, hs []*domain.Household, ex
 	}
 	var err error
 	switch {
-	case s.db.Dialect == sqldb.Postgres && !publish:
-		err = s.loadHouseholdsPostgres(ctx, hs, existing)
+	case !publish:
+		err = s.loadHouseholds(ctx, hs, existing)
 	case s.db.Dialect == sqldb.Postgres:
 		err = s.createHouseholdsPostgres(ctx, hs, existing)
 	default:
@@ -384,12 +384,13 @@ var (
 		"monitoring_status", "reason", "actor", "recorded_us"}
 )
 
-// loadHouseholdsPostgres writes a bulk load's batch with COPY (sqldb.CopyFrom) into the register's tables,
-// in the load's one transaction: no SQL text, parameters or arrays to build and parse, the rows stream in
-// PostgreSQL's binary format. The tables' constraints still hold (a duplicate number or person fails the
-// copy as a unique violation, as the INSERT would), and readers see nothing until the load commits. A
-// member whose person the register knows already updates that person, as CreateHouseholds does.
-func (s *Store) loadHouseholdsPostgres(ctx context.Context, hs []*domain.Household, existing map[string]bool) error {
+// loadHouseholds writes a bulk load's batch into the register's tables with sqldb.InsertRows, in the
+// load's one transaction: COPY on PostgreSQL (no SQL text, parameters or arrays to build and parse, the
+// rows stream in PostgreSQL's binary format), multi-row INSERTs of 256 rows on SQLite. The tables'
+// constraints still hold (a duplicate number or person fails as a unique violation, as the INSERT
+// would), and readers see nothing until the load commits. A member whose person the register knows
+// already updates that person, as CreateHouseholds does.
+func (s *Store) loadHouseholds(ctx context.Context, hs []*domain.Household, existing map[string]bool) error {
 	type member struct {
 		h   *domain.Household
 		seq int
@@ -416,7 +417,7 @@ func (s *Store) loadHouseholdsPostgres(ctx context.Context, hs []*domain.Househo
 			entries = append(entries, history{h, &h.History[i]})
 		}
 	}
-	if _, err := s.db.CopyFrom(ctx, "households", copyHouseholdCols, len(hs), func(i int) ([]any, error) {
+	if err := s.db.InsertRows(ctx, "households", copyHouseholdCols, len(hs), func(i int) ([]any, error) {
 		h := hs[i]
 		return []any{h.ID, h.RegionCode, h.Address, h.Number, int32(boolInt(h.Urban)), int32(h.Status.Registry),
 			h.Status.RegistryDate, int32(h.Status.ExitYear), int32(h.Status.MonitoringType), int32(h.Status.MonitoringStatus),
@@ -426,7 +427,7 @@ func (s *Store) loadHouseholdsPostgres(ctx context.Context, hs []*domain.Househo
 		return bulkError("copy households", err, domain.ErrNumberTaken)
 	}
 	if len(fresh) > 0 {
-		if _, err := s.db.CopyFrom(ctx, "persons", copyPersonCols, len(fresh), func(i int) ([]any, error) {
+		if err := s.db.InsertRows(ctx, "persons", copyPersonCols, len(fresh), func(i int) ([]any, error) {
 			m := fresh[i]
 			return []any{m.PersonID, m.IDIndex, m.IDCipher, m.IDMasked, m.FullName, int32(m.Sex), m.BirthDate,
 				m.Ethnicity, int32(m.Education), int32(m.Health), int32(m.LabourAbility)}, nil
@@ -434,7 +435,7 @@ func (s *Store) loadHouseholdsPostgres(ctx context.Context, hs []*domain.Househo
 			return bulkError("copy persons", err, domain.ErrPersonTaken)
 		}
 	}
-	if u := &updates; len(u.id) > 0 {
+	if u := &updates; len(u.id) > 0 && s.db.Dialect == sqldb.Postgres {
 		if _, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE persons p SET full_name = u.full_name, ethnicity = u.ethnicity,
 			education = u.education, health = u.health, labour_ability = u.labour_ability
 			FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::int[])
@@ -442,8 +443,15 @@ func (s *Store) loadHouseholdsPostgres(ctx context.Context, hs []*domain.Househo
 			WHERE p.id = u.id`, u.id, u.name, u.ethnicity, u.education, u.health, u.labour); err != nil {
 			return fmt.Errorf("update persons: %w", err)
 		}
+	} else {
+		for i := range u.id {
+			if _, err := s.db.Q(ctx).ExecContext(ctx, updatePersonSQL, u.id[i], u.name[i], u.ethnicity[i], u.education[i],
+				u.health[i], u.labour[i]); err != nil {
+				return fmt.Errorf("update persons: %w", err)
+			}
+		}
 	}
-	if _, err := s.db.CopyFrom(ctx, "memberships", copyMembershipCols, len(members), func(i int) ([]any, error) {
+	if err := s.db.InsertRows(ctx, "memberships", copyMembershipCols, len(members), func(i int) ([]any, error) {
 		h, seq := members[i].h, members[i].seq
 		m := &h.Members[seq]
 		return []any{h.ID, int32(seq), m.PersonID, int32(m.Relation), int32(m.State), m.StartDate, m.EndDate,
@@ -451,8 +459,8 @@ func (s *Store) loadHouseholdsPostgres(ctx context.Context, hs []*domain.Househo
 	}); err != nil {
 		return bulkError("copy memberships", err, domain.ErrPersonTaken)
 	}
-	// COPY keeps the rows' order, so the entries' ids (the history's order) follow the file's.
-	if _, err := s.db.CopyFrom(ctx, "status_history", copyHistoryCols, len(entries), func(i int) ([]any, error) {
+	// Both keep the rows' order, so the entries' ids (the history's order) follow the file's.
+	if err := s.db.InsertRows(ctx, "status_history", copyHistoryCols, len(entries), func(i int) ([]any, error) {
 		h, e := entries[i].h, entries[i].e
 		return []any{h.ID, e.EffectiveDate, int32(e.Registry), int32(e.MonitoringType), int32(e.MonitoringStatus),
 			e.Reason, e.Actor, e.RecordTime.UnixMicro()}, nil
