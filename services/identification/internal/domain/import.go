@@ -247,6 +247,9 @@ type LedgerImportStore interface {
 	// to the change feed, whose order lock it takes on PostgreSQL; SQLite has one writer anyway); end is
 	// called once that transaction has ended.
 	BeginBulkLoad(ctx context.Context) (end func(), err error)
+	// FinishBulkLoad completes the load's writes in the transaction in ctx once every row is written
+	// (indexes built in bulk), before its change is published.
+	FinishBulkLoad(ctx context.Context) error
 	// PublishBulkLoad appends the load's one change (register.bulk_loaded) in the transaction in ctx.
 	PublishBulkLoad(ctx context.Context, load BulkLoad) error
 }

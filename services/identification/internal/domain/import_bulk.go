@@ -88,6 +88,9 @@ func (s *ledgerSession) runBulk(ctx context.Context, rd *rowReader, emit func(Le
 		if err := s.run(ctx, rd, emit); err != nil {
 			return err
 		}
+		if err := s.im.store.FinishBulkLoad(ctx); err != nil {
+			return err
+		}
 		if err := crash(BulkStageChecked); err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -117,6 +118,27 @@ func registerDump(t *testing.T, e *ledgerEnv) []string {
 	return out
 }
 
+// indexDefs lists the database's indexes with their definitions.
+func indexDefs(t *testing.T, e *ledgerEnv) []string {
+	t.Helper()
+	q := `SELECT name || ' ' || sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name`
+	if e.db.Dialect == sqldb.Postgres {
+		q = `SELECT indexname || ' ' || indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname`
+	}
+	rows, err := e.db.Q(t.Context()).QueryContext(t.Context(), q)
+	defs, err := sqldb.Collect(rows, err, func(r *sql.Rows) (string, error) {
+		var d string
+		return d, r.Scan(&d)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(defs) < 10 {
+		t.Fatalf("only %d indexes: %v", len(defs), defs)
+	}
+	return defs
+}
+
 // feedTopics counts the feed's changes by topic.
 func feedTopics(t *testing.T, e *ledgerEnv) map[string]int {
 	t.Helper()
@@ -174,6 +196,10 @@ func TestBulkLoadCrashAtEachStage(t *testing.T) {
 				if got := registerDump(t, e); len(got) != 0 {
 					t.Errorf("after the crash the register holds %v", got)
 				}
+				// The indexes a load on SQLite builds at its end are back as they were.
+				if got, want := indexDefs(t, e), indexDefs(t, clean); !slices.Equal(got, want) {
+					t.Errorf("after the crash the indexes are\n%v\nwant\n%v", got, want)
+				}
 				if got := feedTopics(t, e); len(got) != 0 {
 					t.Errorf("after the crash the feed holds %v", got)
 				}
@@ -187,6 +213,9 @@ func TestBulkLoadCrashAtEachStage(t *testing.T) {
 				}
 				if got := registerDump(t, e); !slices.Equal(got, want) {
 					t.Errorf("after the rerun\n got %v\nwant %v", got, want)
+				}
+				if got, want := indexDefs(t, e), indexDefs(t, newLedgerEnv(t, d)); !slices.Equal(got, want) {
+					t.Errorf("after the rerun the indexes are\n%v\nwant those of a new register\n%v", got, want)
 				}
 				if fmt.Sprint(findings(issues)) != fmt.Sprint(findings(cleanIssues)) || again.Imported != cleanSum.Imported ||
 					again.Rejected != cleanSum.Rejected {

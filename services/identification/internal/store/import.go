@@ -114,8 +114,66 @@ func (s *Store) BeginBulkLoad(ctx context.Context) (end func(), err error) {
 		}
 		restore = func() { _, _ = s.db.Exec(context.Background(), `PRAGMA cache_size = -32768`) }
 	}
+	if s.db.Dialect == sqldb.SQLite {
+		if err := s.deferIndexes(ctx); err != nil {
+			return nil, err
+		}
+	}
 	s.loads.Add(1)
 	return func() { s.loads.Add(-1); restore() }, nil
+}
+
+// bulkDeferredIndexes are the register's secondary indexes a bulk load on SQLite drops at its start and
+// builds again at its end, all inside its one transaction: building an index over the loaded rows (one
+// sort) is cheaper than inserting every row's entry at a random place of it. None of the load's checks
+// reads them (those use the primary keys, the unique indexes of numbers and blind indexes, and
+// memberships_one_household). Readers are not affected: in WAL mode they see the database as of the
+// last commit, with its indexes, until the load commits with the indexes rebuilt; a rollback (a failed
+// or crashed load) restores them as they were. On PostgreSQL a DROP INDEX would lock the table against
+// readers, so there the indexes are maintained row by row.
+var bulkDeferredIndexes = []string{"households_region", "memberships_person", "memberships_start", "memberships_end",
+	"status_history_asof", "status_history_effective", "status_history_registry", "persons_full_name"}
+
+// deferIndexes drops bulkDeferredIndexes in the load's transaction, keeping their definitions (as the
+// migrations created them) for FinishBulkLoad.
+func (s *Store) deferIndexes(ctx context.Context) error {
+	cond, arg := s.inList("name", 1, bulkDeferredIndexes)
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND `+cond+`
+		ORDER BY name`, arg)
+	type index struct{ name, sql string }
+	defs, err := sqldb.Collect(rows, err, func(r *sql.Rows) (index, error) {
+		var i index
+		return i, r.Scan(&i.name, &i.sql)
+	})
+	if err != nil {
+		return fmt.Errorf("bulk load: read the deferred indexes: %w", err)
+	}
+	var built []string
+	for _, d := range defs {
+		if _, err := s.db.Q(ctx).ExecContext(ctx, `DROP INDEX `+d.name); err != nil {
+			return fmt.Errorf("bulk load: drop index %s: %w", d.name, err)
+		}
+		built = append(built, d.sql)
+	}
+	s.deferredMu.Lock()
+	s.deferred = built
+	s.deferredMu.Unlock()
+	return nil
+}
+
+// FinishBulkLoad builds the indexes the bulk load in ctx deferred (SQLite), in its transaction, before
+// it commits; nothing on PostgreSQL.
+func (s *Store) FinishBulkLoad(ctx context.Context) error {
+	s.deferredMu.Lock()
+	defs := s.deferred
+	s.deferred = nil
+	s.deferredMu.Unlock()
+	for _, def := range defs {
+		if _, err := s.db.Q(ctx).ExecContext(ctx, def); err != nil {
+			return fmt.Errorf("bulk load: build index: %w", err)
+		}
+	}
+	return nil
 }
 
 // PublishBulkLoad appends register.bulk_loaded in the transaction in ctx.
