@@ -196,7 +196,7 @@ func TestBulkLoadCrashAtEachStage(t *testing.T) {
 				if got := registerDump(t, e); len(got) != 0 {
 					t.Errorf("after the crash the register holds %v", got)
 				}
-				// The indexes a load on SQLite builds at its end are back as they were.
+				// The register's indexes are as they were.
 				if got, want := indexDefs(t, e), indexDefs(t, clean); !slices.Equal(got, want) {
 					t.Errorf("after the crash the indexes are\n%v\nwant\n%v", got, want)
 				}
@@ -311,4 +311,41 @@ func TestBulkLoadAuto(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBulkLoadChecksForeignKeys: a bulk load whose rows name a person the register does not hold fails
+// before it commits and leaves nothing, whether the database checks the keys row by row or the load
+// checks them at its end (PostgreSQL as a superuser: Store.FinishBulkLoad).
+func TestBulkLoadChecksForeignKeys(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
+		e := newLedgerEnv(t, d)
+		ctx := t.Context()
+		h := &domain.Household{ID: "h-ghost", RegionCode: "990001002001", Number: "G-1", State: domain.HouseholdActive,
+			Status: domain.Status{Registry: domain.RegistryOrdinary, RegistryDate: "2024-01-01"}, Version: 1,
+			CreateTime: today, UpdateTime: today,
+			Members: []domain.Member{{PersonID: "no-such-person", Relation: domain.RelationHead, State: domain.MemberActive,
+				StartDate: "2024-01-01"}}}
+		var end func()
+		err := e.st.InTx(ctx, func(ctx context.Context) error {
+			var err error
+			if end, err = e.st.BeginBulkLoad(ctx); err != nil {
+				return err
+			}
+			// The member's person counts as known (its record updated, none inserted).
+			if err := e.st.LoadHouseholds(ctx, []*domain.Household{h}, map[string]bool{"no-such-person": true}); err != nil {
+				return err
+			}
+			return e.st.FinishBulkLoad(ctx)
+		})
+		if end != nil {
+			end() // after the transaction, as the import calls it
+		}
+		if err == nil {
+			t.Fatal("a load naming a person the register does not hold committed")
+		}
+		t.Logf("refused: %v", err)
+		if n, err := e.st.CountHouseholds(ctx); err != nil || n != 0 {
+			t.Errorf("after the failed load the register holds %d households, %v", n, err)
+		}
+	})
 }

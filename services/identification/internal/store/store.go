@@ -37,10 +37,10 @@ type Store struct {
 	// loads counts the bulk loads under way in this process (BeginBulkLoad): a write that waited for one
 	// until its deadline is told so (waited).
 	loads atomic.Int32
-	// deferred holds, during a bulk load on SQLite, the definitions of the indexes it builds at its end
-	// (BeginBulkLoad, FinishBulkLoad); one bulk load runs at a time (the feed's hold).
-	deferredMu sync.Mutex
-	deferred   []string
+	// keysDeferred: the bulk load under way on PostgreSQL checks foreign keys at its end (BeginBulkLoad,
+	// FinishBulkLoad); one bulk load runs at a time (the feed's hold).
+	deferredMu   sync.Mutex
+	keysDeferred bool
 }
 
 var _ domain.Store = (*Store)(nil)
