@@ -42,8 +42,9 @@ const (
 )
 
 // registerLedgerUpload adds `POST /v1/imports:upload` to the mux. The query names the file (file_name), its
-// format (format=csv|xlsx; by default the name's extension), dry_run=true|false and request_id (the
-// client's id of the upload, by which it polls the import record: GET /v1/imports?request_id=…); the body is
+// format (format=csv|xlsx; by default the name's extension), dry_run=true|false, request_id (the
+// client's id of the upload, by which it polls the import record: GET /v1/imports?request_id=…), and the
+// mode (mode=auto|bulk|small) with the file's declared_households (LedgerFile's fields); the body is
 // the file's bytes, and its Content-Length is the size the service checks against its cap before a byte
 // is sent. The answer is UploadLedgerResponse as JSON.
 func registerLedgerUpload(_ context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
@@ -92,6 +93,24 @@ func ledgerFile(r *http.Request) (*identificationv1.LedgerFile, error) {
 		file.Format = identificationv1.LedgerFileFormat_LEDGER_FILE_FORMAT_CSV
 	case "xlsx", "xlsm":
 		file.Format = identificationv1.LedgerFileFormat_LEDGER_FILE_FORMAT_XLSX
+	}
+	switch q.Get("mode") {
+	case "":
+	case "auto":
+		file.Mode = identificationv1.ImportMode_IMPORT_MODE_AUTO
+	case "bulk":
+		file.Mode = identificationv1.ImportMode_IMPORT_MODE_BULK
+	case "small":
+		file.Mode = identificationv1.ImportMode_IMPORT_MODE_SMALL
+	default:
+		return nil, badField("mode", "expected auto, bulk or small")
+	}
+	if v := q.Get("declared_households"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return nil, badField("declared_households", "expected the file's number of households")
+		}
+		file.DeclaredHouseholds = n
 	}
 	if v := q.Get("dry_run"); v != "" {
 		dry, err := strconv.ParseBool(v)

@@ -100,7 +100,8 @@ func TestLedgerUpload(t *testing.T) {
 	srv := f.backend.upload
 
 	t.Run("the body streams to UploadLedger in chunks; the answer is the service's JSON", func(t *testing.T) {
-		q := url.Values{"file_name": {"红桥村台账.csv"}, "dry_run": {"true"}, "request_id": {"r-1"}}
+		q := url.Values{"file_name": {"红桥村台账.csv"}, "dry_run": {"true"}, "request_id": {"r-1"}, "mode": {"auto"},
+			"declared_households": {"350000"}}
 		hdr := bearer(f.token)
 		hdr.Set(RequestIDHeader, "trace-me")
 		const size = 3<<20 + 17
@@ -127,7 +128,8 @@ func TestLedgerUpload(t *testing.T) {
 		defer srv.mu.Unlock()
 		file := srv.file
 		if file.GetFileName() != "红桥村台账.csv" || file.GetFormat() != identificationv1.LedgerFileFormat_LEDGER_FILE_FORMAT_CSV ||
-			file.GetSizeBytes() != size || !file.GetDryRun() || file.GetRequestId() != "r-1" || srv.bytes != size || srv.maxChunk != uploadChunk {
+			file.GetSizeBytes() != size || !file.GetDryRun() || file.GetRequestId() != "r-1" || srv.bytes != size || srv.maxChunk != uploadChunk ||
+			file.GetMode() != identificationv1.ImportMode_IMPORT_MODE_AUTO || file.GetDeclaredHouseholds() != 350000 {
 			t.Errorf("service got %v, %d bytes, chunks up to %d", file, srv.bytes, srv.maxChunk)
 		}
 		if srv.md.Get("authorization")[0] != "Bearer "+f.token || srv.md.Get(RequestIDHeader)[0] != "trace-me" {
@@ -181,6 +183,17 @@ func TestLedgerUpload(t *testing.T) {
 		resp = sizedPost(t, uploadURL(f.url, url.Values{"file_name": {"a.csv"}, "dry_run": {"maybe"}}), bearer(f.token), 10)
 		if e := decodeError(t, resp); resp.code != http.StatusBadRequest || !strings.Contains(mustJSON(t, e.Error.Details), `"field":"dry_run"`) {
 			t.Errorf("dry_run=maybe: HTTP %d %s", resp.code, resp.body)
+		}
+		for _, bad := range []url.Values{{"mode": {"fast"}}, {"declared_households": {"-1"}}, {"declared_households": {"many"}}} {
+			q := url.Values{"file_name": {"a.csv"}}
+			field := ""
+			for k, v := range bad {
+				q[k], field = v, k
+			}
+			resp = sizedPost(t, uploadURL(f.url, q), bearer(f.token), 10)
+			if e := decodeError(t, resp); resp.code != http.StatusBadRequest || !strings.Contains(mustJSON(t, e.Error.Details), `"field":"`+field+`"`) {
+				t.Errorf("%v: HTTP %d %s", bad, resp.code, resp.body)
+			}
 		}
 		if srv.calls.Load() != before {
 			t.Errorf("the service was called")

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	"fupin.dev/services/platform/sqldb"
 	"fupin.dev/services/platform/sqldb/sqldbtest"
@@ -101,6 +102,32 @@ func TestUploadLedger(t *testing.T) {
 				t.Errorf("record %v", rec)
 			}
 			waitAudit(t, h.dbURL, "mutation", identificationv1.ImportService_UploadLedger_FullMethodName, sum.GetImport())
+		})
+
+		t.Run("mode AUTO with a county's declared size loads in bulk into a nearly empty register", func(t *testing.T) {
+			lines := []string{header, "UP-9,990001002003,九组,周九," + idNumber("19920101", 949) + ",户主,汉族,小学,健康,普通劳动力,一般户,"}
+			data := []byte(strings.Join(lines, "\n") + "\n")
+			feed := commonv1.NewChangeFeedServiceClient(h.conn)
+			svc := h.as(t, "civil_affairs", "service", "")
+			before, err := feed.ListChanges(svc, &commonv1.ListChangesRequest{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The register holds 2 households: fewer than a tenth of the 1,000 declared.
+			resp, err := upload(h.admin(t), client, &identificationv1.LedgerFile{FileName: "全县.csv",
+				Format: identificationv1.LedgerFileFormat_LEDGER_FILE_FORMAT_CSV, SizeBytes: int64(len(data)),
+				Mode: identificationv1.ImportMode_IMPORT_MODE_AUTO, DeclaredHouseholds: 1000}, data, 1000)
+			if err != nil || resp.GetSummary().GetHouseholdsImported() != 1 {
+				t.Fatalf("%v %v", resp, err)
+			}
+			after, err := feed.ListChanges(svc, &commonv1.ListChangesRequest{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			added := topics(after.GetChanges()[len(before.GetChanges()):])
+			if len(added) != 1 || added[0] != "register.bulk_loaded" {
+				t.Errorf("the upload published %v, want one register.bulk_loaded", added)
+			}
 		})
 
 		t.Run("an XLSX file is read with the same reader", func(t *testing.T) {

@@ -156,6 +156,9 @@ func (db *DB) Close() error {
 
 type txKey struct{}
 
+// txConnKey carries the connection a PostgreSQL write transaction runs on (CopyFrom).
+type txConnKey struct{}
+
 // readTxKey carries a read-only snapshot transaction (ReadTx); InTx never joins one.
 type readTxKey struct{}
 
@@ -184,7 +187,21 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) (err
 	if _, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
 		return fn(ctx)
 	}
-	tx, err := db.write.BeginTx(ctx, nil)
+	var conn *sql.Conn
+	if db.Dialect == Postgres {
+		// The transaction runs on a connection held apart, so CopyFrom can reach its pgx connection.
+		if conn, err = db.write.Conn(ctx); err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		defer conn.Close()
+		ctx = context.WithValue(ctx, txConnKey{}, conn)
+	}
+	var tx *sql.Tx
+	if conn != nil {
+		tx, err = conn.BeginTx(ctx, nil)
+	} else {
+		tx, err = db.write.BeginTx(ctx, nil)
+	}
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}

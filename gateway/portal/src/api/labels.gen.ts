@@ -147,6 +147,7 @@ export const enumLabels: Record<string, string> = {
   "IMPORT_MODE_UNSPECIFIED": "",
   "IMPORT_MODE_SMALL": "逐批导入",
   "IMPORT_MODE_BULK": "整县批量导入",
+  "IMPORT_MODE_AUTO": "自动选择",
   "LEDGER_FILE_FORMAT_UNSPECIFIED": "",
   "LEDGER_FILE_FORMAT_CSV": "CSV: UTF-8 (with or without a byte-order mark) or GB18030",
   "LEDGER_FILE_FORMAT_XLSX": "XLSX: one worksheet",
@@ -532,7 +533,8 @@ export const enumValues = {
   ],
   "ImportMode": [
     "IMPORT_MODE_SMALL",
-    "IMPORT_MODE_BULK"
+    "IMPORT_MODE_BULK",
+    "IMPORT_MODE_AUTO"
   ],
   "LedgerFileFormat": [
     "LEDGER_FILE_FORMAT_CSV",

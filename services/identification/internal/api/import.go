@@ -67,12 +67,17 @@ func (s *Imports) ImportHouseholds(stream identificationv1.ImportService_ImportH
 	}
 	opts := s.options(ac, identificationv1.ImportService_ImportHouseholds_FullMethodName)
 	opts.DryRun, opts.Source, opts.BatchSize = settings.GetDryRun(), settings.GetSource(), int(settings.GetBatchSize())
-	opts.Bulk = settings.GetMode() == identificationv1.ImportMode_IMPORT_MODE_BULK
+	opts.Bulk, opts.Auto = importMode(settings.GetMode())
 	opts.DeclaredHouseholds = settings.GetDeclaredHouseholds()
 	_, err = s.importer.Import(ctx, c, opts, next, func(p domain.LedgerImportProgress) error {
 		return stream.Send(toImportResponse(p))
 	})
 	return err
+}
+
+// importMode maps a requested mode to the import's options: bulk, or the service's choice (AUTO).
+func importMode(m identificationv1.ImportMode) (bulk, auto bool) {
+	return m == identificationv1.ImportMode_IMPORT_MODE_BULK, m == identificationv1.ImportMode_IMPORT_MODE_AUTO
 }
 
 // options are the import options every import stream shares: each batch's audit row and the record of

@@ -73,6 +73,8 @@ func (s *Imports) UploadLedger(stream identificationv1.ImportService_UploadLedge
 	opts := s.options(ac, identificationv1.ImportService_UploadLedger_FullMethodName)
 	opts.DryRun, opts.Source, opts.RequestID, opts.SizeBytes = f.GetDryRun(), f.GetFileName(), f.GetRequestId(), f.GetSizeBytes()
 	opts.BytesRead = body.read.Load
+	opts.Bulk, opts.Auto = importMode(f.GetMode())
+	opts.DeclaredHouseholds = f.GetDeclaredHouseholds()
 	var pendingErr error
 	next := func() ([]domain.LedgerRow, error) {
 		if pendingErr != nil {

@@ -167,6 +167,9 @@ type LedgerImportOptions struct {
 	// required, and the register must hold fewer than a tenth of it.
 	Bulk               bool
 	DeclaredHouseholds int64
+	// Auto lets the service choose (ChooseBulk): a bulk load when DeclaredHouseholds is at least
+	// BulkLoadMinHouseholds and the register holds fewer than a tenth of it, the ordinary path otherwise.
+	Auto bool
 	// Crash, when set (tests), is called at each stage of a bulk load; an error from it stops the load
 	// there, as a crash would.
 	Crash func(BulkStage) error
@@ -244,6 +247,9 @@ type LedgerImportStore interface {
 	// to the change feed, whose order lock it takes on PostgreSQL; SQLite has one writer anyway); end is
 	// called once that transaction has ended.
 	BeginBulkLoad(ctx context.Context) (end func(), err error)
+	// FinishBulkLoad completes the load's writes in the transaction in ctx once every row is written
+	// (indexes built in bulk), before its change is published.
+	FinishBulkLoad(ctx context.Context) error
 	// PublishBulkLoad appends the load's one change (register.bulk_loaded) in the transaction in ctx.
 	PublishBulkLoad(ctx context.Context, load BulkLoad) error
 }
@@ -290,6 +296,13 @@ func (im *LedgerImporter) Import(ctx context.Context, c Caller, opts LedgerImpor
 	opts.BatchSize = min(opts.BatchSize, MaxLedgerBatch)
 	if err := im.svc.checkConflicts(ctx); err != nil {
 		return LedgerImportSummary{}, err
+	}
+	if opts.Auto && !opts.Bulk {
+		bulk, err := im.ChooseBulk(ctx, opts.DeclaredHouseholds)
+		if err != nil {
+			return LedgerImportSummary{}, err
+		}
+		opts.Bulk = bulk
 	}
 	if opts.Bulk {
 		if err := im.checkBulk(ctx, opts.DeclaredHouseholds); err != nil {

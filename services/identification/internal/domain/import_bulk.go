@@ -37,6 +37,25 @@ func (im *LedgerImporter) checkBulk(ctx context.Context, declared int64) error {
 	return nil
 }
 
+// BulkLoadMinHouseholds is the smallest file the service loads in bulk when it chooses the mode (a
+// LedgerImportOptions.Auto import): below it the ordinary path is about as fast and keeps a change per
+// household on the feed.
+const BulkLoadMinHouseholds = 1000
+
+// ChooseBulk is the mode an Auto import takes, from the file's declared households: a bulk load when it
+// declares at least BulkLoadMinHouseholds and the register holds fewer than a tenth of them (the rule
+// checkBulk applies to a client that asks for bulk), the ordinary path otherwise.
+func (im *LedgerImporter) ChooseBulk(ctx context.Context, declared int64) (bool, error) {
+	if declared < BulkLoadMinHouseholds {
+		return false, nil
+	}
+	n, err := im.store.CountHouseholds(ctx)
+	if err != nil {
+		return false, err
+	}
+	return n*BulkLoadShare < declared, nil
+}
+
 // runBulk runs the pipeline inside one transaction that also publishes the load's change and writes the
 // import record; the stages can be failed by opts.Crash.
 func (s *ledgerSession) runBulk(ctx context.Context, rd *rowReader, emit func(LedgerImportProgress) error) error {
@@ -67,6 +86,9 @@ func (s *ledgerSession) runBulk(ctx context.Context, rd *rowReader, emit func(Le
 			return err
 		}
 		if err := s.run(ctx, rd, emit); err != nil {
+			return err
+		}
+		if err := s.im.store.FinishBulkLoad(ctx); err != nil {
 			return err
 		}
 		if err := crash(BulkStageChecked); err != nil {

@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -19,12 +20,27 @@ import (
 // bulkPath makes importLedger import as a bulk load (TestImportBulkPath).
 var bulkPath bool
 
+// ledgerDialect, when set, replaces the dialect newLedgerEnv is asked for (TestImportBulkPathPostgres).
+var ledgerDialect sqldb.Dialect
+
 // TestImportBulkPath runs the import tests of the ordinary path again as bulk loads: the same checks, the
 // same row-level report, the same register. (TestImportRerunAfterCrashWritesNothingTwice is the ordinary
 // path's crash, where committed batches stay; the bulk load's is TestBulkLoadCrashAtEachStage.)
 func TestImportBulkPath(t *testing.T) {
 	bulkPath = true
 	t.Cleanup(func() { bulkPath = false })
+	runBulkPathTests(t)
+}
+
+// TestImportBulkPathPostgres runs them once more on PostgreSQL, where the bulk load writes with COPY
+// (the tests' SQLite environments become PostgreSQL ones).
+func TestImportBulkPathPostgres(t *testing.T) {
+	bulkPath, ledgerDialect = true, sqldb.Postgres
+	t.Cleanup(func() { bulkPath, ledgerDialect = false, "" })
+	runBulkPathTests(t)
+}
+
+func runBulkPathTests(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		fn   func(*testing.T)
@@ -102,6 +118,27 @@ func registerDump(t *testing.T, e *ledgerEnv) []string {
 	return out
 }
 
+// indexDefs lists the database's indexes with their definitions.
+func indexDefs(t *testing.T, e *ledgerEnv) []string {
+	t.Helper()
+	q := `SELECT name || ' ' || sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name`
+	if e.db.Dialect == sqldb.Postgres {
+		q = `SELECT indexname || ' ' || indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname`
+	}
+	rows, err := e.db.Q(t.Context()).QueryContext(t.Context(), q)
+	defs, err := sqldb.Collect(rows, err, func(r *sql.Rows) (string, error) {
+		var d string
+		return d, r.Scan(&d)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(defs) < 10 {
+		t.Fatalf("only %d indexes: %v", len(defs), defs)
+	}
+	return defs
+}
+
 // feedTopics counts the feed's changes by topic.
 func feedTopics(t *testing.T, e *ledgerEnv) map[string]int {
 	t.Helper()
@@ -159,6 +196,10 @@ func TestBulkLoadCrashAtEachStage(t *testing.T) {
 				if got := registerDump(t, e); len(got) != 0 {
 					t.Errorf("after the crash the register holds %v", got)
 				}
+				// The register's indexes are as they were.
+				if got, want := indexDefs(t, e), indexDefs(t, clean); !slices.Equal(got, want) {
+					t.Errorf("after the crash the indexes are\n%v\nwant\n%v", got, want)
+				}
 				if got := feedTopics(t, e); len(got) != 0 {
 					t.Errorf("after the crash the feed holds %v", got)
 				}
@@ -172,6 +213,9 @@ func TestBulkLoadCrashAtEachStage(t *testing.T) {
 				}
 				if got := registerDump(t, e); !slices.Equal(got, want) {
 					t.Errorf("after the rerun\n got %v\nwant %v", got, want)
+				}
+				if got, want := indexDefs(t, e), indexDefs(t, newLedgerEnv(t, d)); !slices.Equal(got, want) {
+					t.Errorf("after the rerun the indexes are\n%v\nwant those of a new register\n%v", got, want)
 				}
 				if fmt.Sprint(findings(issues)) != fmt.Sprint(findings(cleanIssues)) || again.Imported != cleanSum.Imported ||
 					again.Rejected != cleanSum.Rejected {
@@ -222,6 +266,86 @@ func TestBulkLoadInvisibleUntilCommit(t *testing.T) {
 		}
 		if n, err := e.st.CountHouseholds(t.Context()); err != nil || n != 6 {
 			t.Errorf("after the commit: %d, %v", n, err)
+		}
+	})
+}
+
+// TestBulkLoadAuto: an import that lets the service choose (the portal's upload) is a bulk load when the
+// file declares at least BulkLoadMinHouseholds households and the register holds fewer than a tenth of
+// them, and the ordinary path otherwise — never refused for the register's size.
+func TestBulkLoadAuto(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		held     int // households in the register before
+		declared int64
+		bulk     bool
+	}{
+		{"an empty register and a county's file", 0, 2000, true},
+		{"a small file", 0, domain.BulkLoadMinHouseholds - 1, false},
+		{"nothing declared", 0, 0, false},
+		{"a register holding a tenth of the file", 200, 2000, false},
+		{"a register holding less than a tenth", 199, 2000, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newLedgerEnv(t, sqldb.SQLite)
+			held := []string{ledgerHeader}
+			for i := range tc.held {
+				held = append(held, line(fmt.Sprintf("H-%d", i), "990001002001", "红桥村", "甲", id(fmt.Sprintf("1960%02d%02d", 1+i/28, 1+i%28), 901), "户主", "一般户", ""))
+			}
+			if tc.held > 0 {
+				if _, sum, err := e.importLedger(t, county, domain.LedgerImportOptions{}, ledgerRows(held...)); err != nil || sum.Imported != int64(tc.held) {
+					t.Fatalf("the register's households: %+v, %v", sum, err)
+				}
+			}
+			before := feedTopics(t, e)
+			_, sum, err := e.importLedger(t, county, domain.LedgerImportOptions{Auto: true, DeclaredHouseholds: tc.declared},
+				ledgerRows(ledgerHeader, line("A-1", "990001002001", "红桥村", "乙", id("19700101", 11), "户主", "一般户", ""),
+					line("A-2", "990001002001", "红桥村", "丙", id("19700101", 13), "户主", "一般户", "")))
+			if err != nil || sum.Imported != 2 {
+				t.Fatalf("%+v, %v", sum, err)
+			}
+			after := feedTopics(t, e)
+			loads := after["register.bulk_loaded"] - before["register.bulk_loaded"]
+			if tc.bulk && loads != 1 || !tc.bulk && loads != 0 {
+				t.Errorf("register.bulk_loaded changes: %d, want bulk %v (feed %v)", loads, tc.bulk, after)
+			}
+		})
+	}
+}
+
+// TestBulkLoadChecksForeignKeys: a bulk load whose rows name a person the register does not hold fails
+// before it commits and leaves nothing, whether the database checks the keys row by row or the load
+// checks them at its end (PostgreSQL as a superuser: Store.FinishBulkLoad).
+func TestBulkLoadChecksForeignKeys(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
+		e := newLedgerEnv(t, d)
+		ctx := t.Context()
+		h := &domain.Household{ID: "h-ghost", RegionCode: "990001002001", Number: "G-1", State: domain.HouseholdActive,
+			Status: domain.Status{Registry: domain.RegistryOrdinary, RegistryDate: "2024-01-01"}, Version: 1,
+			CreateTime: today, UpdateTime: today,
+			Members: []domain.Member{{PersonID: "no-such-person", Relation: domain.RelationHead, State: domain.MemberActive,
+				StartDate: "2024-01-01"}}}
+		var end func()
+		err := e.st.InTx(ctx, func(ctx context.Context) error {
+			var err error
+			if end, err = e.st.BeginBulkLoad(ctx); err != nil {
+				return err
+			}
+			// The member's person counts as known (its record updated, none inserted).
+			if err := e.st.LoadHouseholds(ctx, []*domain.Household{h}, map[string]bool{"no-such-person": true}); err != nil {
+				return err
+			}
+			return e.st.FinishBulkLoad(ctx)
+		})
+		if end != nil {
+			end() // after the transaction, as the import calls it
+		}
+		if err == nil {
+			t.Fatal("a load naming a person the register does not hold committed")
+		}
+		t.Logf("refused: %v", err)
+		if n, err := e.st.CountHouseholds(ctx); err != nil || n != 0 {
+			t.Errorf("after the failed load the register holds %d households, %v", n, err)
 		}
 	})
 }

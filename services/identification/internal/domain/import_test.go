@@ -22,6 +22,7 @@ import (
 
 // ledgerEnv is a register on a real database with the bulk import over it.
 type ledgerEnv struct {
+	db  *sqldb.DB
 	st  *store.Store
 	svc *domain.Service
 	imp *domain.LedgerImporter
@@ -29,6 +30,9 @@ type ledgerEnv struct {
 
 func newLedgerEnv(t testing.TB, d sqldb.Dialect) *ledgerEnv {
 	t.Helper()
+	if ledgerDialect != "" {
+		d = ledgerDialect
+	}
 	db := sqldbtest.Open(t, d)
 	ctx := t.Context()
 	if err := migrations.Apply(ctx, db, nil); err != nil {
@@ -57,7 +61,7 @@ func newLedgerEnv(t testing.TB, d sqldb.Dialect) *ledgerEnv {
 		n++ // ids are made by one goroutine at a time (the import's writer)
 		return fmt.Sprintf("id-%06d", n)
 	})
-	return &ledgerEnv{st: st, svc: svc, imp: domain.NewLedgerImporter(svc, st, tabular.Limits{})}
+	return &ledgerEnv{db: db, st: st, svc: svc, imp: domain.NewLedgerImporter(svc, st, tabular.Limits{})}
 }
 
 const ledgerHeader = "户编号,行政区划代码,家庭住址,姓名,身份证号,与户主关系,民族,文化程度,健康状况,劳动技能,户类型,脱贫年度"

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -36,6 +37,10 @@ type Store struct {
 	// loads counts the bulk loads under way in this process (BeginBulkLoad): a write that waited for one
 	// until its deadline is told so (waited).
 	loads atomic.Int32
+	// keysDeferred: the bulk load under way on PostgreSQL checks foreign keys at its end (BeginBulkLoad,
+	// FinishBulkLoad); one bulk load runs at a time (the feed's hold).
+	deferredMu   sync.Mutex
+	keysDeferred bool
 }
 
 var _ domain.Store = (*Store)(nil)

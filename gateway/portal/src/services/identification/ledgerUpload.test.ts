@@ -3,6 +3,7 @@ import { ApiError } from '../../api/errors'
 import { operations } from '../../api/operations.gen'
 import {
   checkFile,
+  countHouseholds,
   issuesCsv,
   ledgerFormat,
   mayUpload,
@@ -61,10 +62,51 @@ describe('ledger upload', () => {
     expect(checkFile({ name: 'a.csv', size: 300 * 1024 * 1024 })).toContain('文件过大（300.0 MB）')
   })
 
-  it('names the file, dry run and request id in the address', () => {
+  it('names the file, dry run, request id and the declared households in the address', () => {
     expect(uploadUrl('红桥村 台账.csv', true, 'r1')).toBe(
-      '/v1/imports:upload?dry_run=true&file_name=%E7%BA%A2%E6%A1%A5%E6%9D%91+%E5%8F%B0%E8%B4%A6.csv&request_id=r1',
+      '/v1/imports:upload?dry_run=true&file_name=%E7%BA%A2%E6%A1%A5%E6%9D%91+%E5%8F%B0%E8%B4%A6.csv&request_id=r1&mode=auto&declared_households=0',
     )
+    expect(uploadUrl('a.csv', false, 'r2', 350000)).toBe(
+      '/v1/imports:upload?dry_run=false&file_name=a.csv&request_id=r2&mode=auto&declared_households=350000',
+    )
+  })
+
+  it('counts a CSV ledger\'s households as the fupin command does: distinct 户编号 after the header', async () => {
+    const text = [
+      '示范县户籍台账', // a title row before the header
+      '户编号,行政区划代码,家庭住址,姓名',
+      'H-1,990001002001,"红桥村, 一组",张大山',
+      ',990001002001,红桥村,李秀英', // an empty 户编号 continues the household
+      'H-2,990001002001,"他说""好""",王五',
+      'H-1,990001002001,"第一行',
+      '第二行",赵六', // a quoted line break
+      '"H-3",990001002001,红桥村,孙七',
+      '',
+    ].join('\r\n')
+    expect(await countHouseholds(new Blob(['\uFEFF' + text]))).toBe(3)
+    // The same file in GB18030 (台账 exported by older systems) counts the same.
+    expect(await countHouseholds(new Blob([gb18030(text)]))).toBe(3)
+    // Rows far apart, across the reader's chunks.
+    const many = ['户编号,姓名', ...Array.from({ length: 30000 }, (_, i) => `N-${Math.floor(i / 3)},某人${i}`)].join('\n')
+    expect(await countHouseholds(new Blob([many]))).toBe(10000)
+    expect(await countHouseholds(new Blob(['姓名,身份证号\n张三,1\n']))).toBe(0)
+  })
+
+  it('declares the counted households with the upload', async () => {
+    let xhr: FakeXHR | undefined
+    await uploadLedger(file('a.csv'), {
+      dryRun: false,
+      requestId: 'r3',
+      csrfToken: 'c',
+      declaredHouseholds: 1234,
+      xhr: () =>
+        (xhr = new FakeXHR((x) => {
+          x.status = 200
+          x.responseText = '{}'
+          x.onload?.()
+        })) as unknown as XMLHttpRequest,
+    })
+    expect(xhr?.url).toContain('mode=auto&declared_households=1234')
   })
 
   it('sends the file with the CSRF token, reports progress and reads the answer', async () => {
@@ -177,3 +219,26 @@ describe('ledger upload', () => {
     expect(mayUpload(null)).toBe(false)
   })
 })
+
+/** gb18030 encodes text as GB18030 for the test: ASCII as is, the few Chinese characters used by a table. */
+function gb18030(text: string): Uint8Array<ArrayBuffer> {
+  const table: Record<string, number[]> = {}
+  // GB2312 codes (a subset of GB18030) of the characters in the test's ledger.
+  const codes: [string, number][] = [
+    ['示', 0xcabe], ['范', 0xb7b6], ['县', 0xcfd8], ['户', 0xbba7], ['籍', 0xbcae], ['台', 0xcca8], ['账', 0xd5cb],
+    ['编', 0xb1e0], ['号', 0xbac5], ['行', 0xd0d0], ['政', 0xd5fe], ['区', 0xc7f8], ['划', 0xbbae], ['代', 0xb4fa],
+    ['码', 0xc2eb], ['家', 0xbcd2], ['庭', 0xcda5], ['住', 0xd7a1], ['址', 0xd6b7], ['姓', 0xd0d5], ['名', 0xc3fb],
+    ['红', 0xbaec], ['桥', 0xc7c5], ['村', 0xb4e5], ['一', 0xd2bb], ['组', 0xd7e9], ['张', 0xd5c5], ['大', 0xb4f3],
+    ['山', 0xc9bd], ['李', 0xc0ee], ['秀', 0xd0e3], ['英', 0xd3a2], ['他', 0xcbfb], ['说', 0xcbb5], ['好', 0xbac3],
+    ['王', 0xcdf5], ['五', 0xcee5], ['第', 0xb5da], ['二', 0xb6fe], ['赵', 0xd5d4], ['六', 0xc1f9], ['孙', 0xcbef],
+    ['七', 0xc6df],
+  ]
+  for (const [c, code] of codes) table[c] = [code >> 8, code & 0xff]
+  const out: number[] = []
+  for (const c of text) {
+    if (c.charCodeAt(0) < 0x80) out.push(c.charCodeAt(0))
+    else if (table[c]) out.push(...table[c])
+    else throw new Error(`no GB18030 code for ${c} in the test's table`)
+  }
+  return new Uint8Array(out)
+}

@@ -61,10 +61,111 @@ export function formatBytes(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MB`
 }
 
-/** uploadUrl is the upload's address: the file's name, dry run or not, and the upload's request id. */
-export function uploadUrl(fileName: string, dryRun: boolean, requestId: string): string {
-  const q = new URLSearchParams({ dry_run: String(dryRun), file_name: fileName, request_id: requestId })
+/**
+ * uploadUrl is the upload's address: the file's name, dry run or not, the upload's request id, and the
+ * file's households as counted here (countHouseholds; 0 when not counted) with mode=auto: the service
+ * chooses the bulk load of a county's first import when the file declares at least 1,000 households and
+ * the register holds fewer than a tenth of them, the ordinary path otherwise (docs/IMPORT.md).
+ */
+export function uploadUrl(fileName: string, dryRun: boolean, requestId: string, declaredHouseholds = 0): string {
+  const q = new URLSearchParams({
+    dry_run: String(dryRun),
+    file_name: fileName,
+    request_id: requestId,
+    mode: 'auto',
+    declared_households: String(declaredHouseholds),
+  })
   return `${uploadPath}?${q.toString()}`
+}
+
+/** The header cell of the ledger's household number column (ledger.ColNumber). */
+const numberColumn = '户编号'
+
+/**
+ * decoderFor picks the CSV's text encoding as the service reads it: UTF-8 (with or without a byte-order
+ * mark) when the first bytes are valid UTF-8, GB18030 otherwise.
+ */
+function decoderFor(head: Uint8Array): TextDecoder {
+  try {
+    // A multi-byte character cut at the sample's end is not an error: stream mode keeps it pending.
+    new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: true })
+    return new TextDecoder('utf-8')
+  } catch {
+    return new TextDecoder('gb18030')
+  }
+}
+
+/**
+ * countHouseholds counts the households of a CSV ledger as `fupin import households` does before it
+ * streams: the distinct non-empty 户编号 values of the data rows after the header row (the first row with a
+ * 户编号 cell). It reads the file as a stream (quoted cells with commas, quotes and line breaks handled), so
+ * a 100 MB file does not sit in memory as one string. 0 when the file has no 户编号 column: the service then
+ * takes the ordinary path.
+ */
+export async function countHouseholds(file: Blob): Promise<number> {
+  const head = new Uint8Array(await file.slice(0, 64 * 1024).arrayBuffer())
+  const decoder = decoderFor(head)
+  const numbers = new Set<string>()
+  let col = -1 // the 户编号 column, once the header is found
+  let cell = ''
+  let cells = 0 // cells finished in the current row
+  let quoted = false
+  let quoteSeen = false // in a quoted cell, the previous character was a quote
+  let rowNumber = ''
+  let headerRow: string[] | null = []
+  const endCell = () => {
+    const v = cell.trim().replace(/^\uFEFF/, '')
+    if (headerRow) headerRow.push(v)
+    else if (cells === col) rowNumber = v
+    cells++
+    cell = ''
+  }
+  const endRow = () => {
+    endCell()
+    if (headerRow) {
+      const i = headerRow.indexOf(numberColumn)
+      if (i >= 0) {
+        col = i
+        headerRow = null
+      } else headerRow = []
+    } else if (rowNumber !== '') numbers.add(rowNumber)
+    cells = 0
+    rowNumber = ''
+  }
+  const feed = (text: string) => {
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i]
+      if (quoted) {
+        if (quoteSeen) {
+          quoteSeen = false
+          if (c === '"') {
+            cell += c
+            continue
+          }
+          quoted = false // the quote closed the cell; c is read below
+        } else {
+          if (c === '"') quoteSeen = true
+          else cell += c
+          continue
+        }
+      }
+      if (c === '"' && cell.trim() === '') {
+        quoted = true
+        cell = ''
+      } else if (c === ',') endCell()
+      else if (c === '\n') endRow()
+      else if (c !== '\r') cell += c
+    }
+  }
+  const reader = file.stream().getReader()
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    feed(decoder.decode(value, { stream: true }))
+  }
+  feed(decoder.decode())
+  if (cell !== '' || cells > 0) endRow()
+  return numbers.size
 }
 
 /** What uploadLedger needs besides the file; tests give their own XMLHttpRequest. */
@@ -72,6 +173,8 @@ export interface UploadOptions {
   dryRun: boolean
   requestId: string
   csrfToken: string
+  /** The file's households (countHouseholds), declared with the upload so the service chooses the mode. */
+  declaredHouseholds?: number
   /** Called as the body goes out: bytes sent of total. */
   onProgress?: (sent: number, total: number) => void
   /** Called on 401: the session is gone. */
@@ -88,7 +191,7 @@ export interface UploadOptions {
 export function uploadLedger(file: File, opts: UploadOptions): Promise<UploadLedgerResponse> {
   return new Promise((resolve, reject) => {
     const xhr = opts.xhr ? opts.xhr() : new XMLHttpRequest()
-    xhr.open('POST', uploadUrl(file.name, opts.dryRun, opts.requestId))
+    xhr.open('POST', uploadUrl(file.name, opts.dryRun, opts.requestId, opts.declaredHouseholds ?? 0))
     xhr.setRequestHeader('Accept', 'application/json')
     xhr.setRequestHeader(csrfHeader, opts.csrfToken)
     if (ledgerFormat(file.name) === 'csv') xhr.setRequestHeader('Content-Type', 'text/csv')

@@ -39,6 +39,10 @@ const (
 	ImportMode_IMPORT_MODE_SMALL ImportMode = 1
 	// 整县批量导入
 	ImportMode_IMPORT_MODE_BULK ImportMode = 2
+	// 自动选择: the service chooses BULK when the file declares at least 1,000 households
+	// (declared_households) and the register holds fewer than 10 % of them, SMALL otherwise (also when
+	// declared_households is 0). The portal's upload uses it.
+	ImportMode_IMPORT_MODE_AUTO ImportMode = 3
 )
 
 // Enum value maps for ImportMode.
@@ -47,11 +51,13 @@ var (
 		0: "IMPORT_MODE_UNSPECIFIED",
 		1: "IMPORT_MODE_SMALL",
 		2: "IMPORT_MODE_BULK",
+		3: "IMPORT_MODE_AUTO",
 	}
 	ImportMode_value = map[string]int32{
 		"IMPORT_MODE_UNSPECIFIED": 0,
 		"IMPORT_MODE_SMALL":       1,
 		"IMPORT_MODE_BULK":        2,
+		"IMPORT_MODE_AUTO":        3,
 	}
 )
 
@@ -635,9 +641,14 @@ type LedgerFile struct {
 	// record's progress with ListImports(request_id) while the upload runs.
 	RequestId string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// XLSX: the worksheet to read; empty means the first.
-	Sheet         string `protobuf:"bytes,6,opt,name=sheet,proto3" json:"sheet,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Sheet string `protobuf:"bytes,6,opt,name=sheet,proto3" json:"sheet,omitempty"`
+	// How the service writes the file, as ImportSettings.mode (the portal sends AUTO).
+	Mode ImportMode `protobuf:"varint,7,opt,name=mode,proto3,enum=fupin.identification.v1.ImportMode" json:"mode,omitempty"`
+	// The file's households (distinct 户编号), counted by the client before it uploads, as
+	// ImportSettings.declared_households; 0 when the client did not count them (an XLSX file in the portal).
+	DeclaredHouseholds int64 `protobuf:"varint,8,opt,name=declared_households,json=declaredHouseholds,proto3" json:"declared_households,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *LedgerFile) Reset() {
@@ -710,6 +721,20 @@ func (x *LedgerFile) GetSheet() string {
 		return x.Sheet
 	}
 	return ""
+}
+
+func (x *LedgerFile) GetMode() ImportMode {
+	if x != nil {
+		return x.Mode
+	}
+	return ImportMode_IMPORT_MODE_UNSPECIFIED
+}
+
+func (x *LedgerFile) GetDeclaredHouseholds() int64 {
+	if x != nil {
+		return x.DeclaredHouseholds
+	}
+	return 0
 }
 
 // UploadLedgerResponse is the answer to an upload, once the import is done.
@@ -1415,7 +1440,7 @@ const file_fupin_identification_v1_import_proto_rawDesc = "" +
 	"\x13UploadLedgerRequest\x129\n" +
 	"\x04file\x18\x01 \x01(\v2#.fupin.identification.v1.LedgerFileH\x00R\x04file\x12!\n" +
 	"\x05chunk\x18\x02 \x01(\fB\t\xbaH\x06z\x04\x18\x80\x80@H\x00R\x05chunkB\x10\n" +
-	"\acontent\x12\x05\xbaH\x02\b\x01\"\x8c\x02\n" +
+	"\acontent\x12\x05\xbaH\x02\b\x01\"\x8e\x03\n" +
 	"\n" +
 	"LedgerFile\x12'\n" +
 	"\tfile_name\x18\x01 \x01(\tB\n" +
@@ -1427,7 +1452,9 @@ const file_fupin_identification_v1_import_proto_rawDesc = "" +
 	"\adry_run\x18\x04 \x01(\bR\x06dryRun\x12&\n" +
 	"\n" +
 	"request_id\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId\x12\x1d\n" +
-	"\x05sheet\x18\x06 \x01(\tB\a\xbaH\x04r\x02\x18dR\x05sheet\"\xb9\x01\n" +
+	"\x05sheet\x18\x06 \x01(\tB\a\xbaH\x04r\x02\x18dR\x05sheet\x12A\n" +
+	"\x04mode\x18\a \x01(\x0e2#.fupin.identification.v1.ImportModeB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04mode\x12=\n" +
+	"\x13declared_households\x18\b \x01(\x03B\f\xbaH\t\"\a\x18\x80\xad\xe2\x04(\x00R\x12declaredHouseholds\"\xb9\x01\n" +
 	"\x14UploadLedgerResponse\x12@\n" +
 	"\asummary\x18\x01 \x01(\v2&.fupin.identification.v1.ImportSummaryR\asummary\x12<\n" +
 	"\x06issues\x18\x02 \x03(\v2$.fupin.identification.v1.ImportIssueR\x06issues\x12!\n" +
@@ -1489,12 +1516,13 @@ const file_fupin_identification_v1_import_proto_rawDesc = "" +
 	"request_id\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId\"x\n" +
 	"\x13ListImportsResponse\x129\n" +
 	"\aimports\x18\x01 \x03(\v2\x1f.fupin.identification.v1.ImportR\aimports\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*V\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*l\n" +
 	"\n" +
 	"ImportMode\x12\x1b\n" +
 	"\x17IMPORT_MODE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11IMPORT_MODE_SMALL\x10\x01\x12\x14\n" +
-	"\x10IMPORT_MODE_BULK\x10\x02*o\n" +
+	"\x10IMPORT_MODE_BULK\x10\x02\x12\x14\n" +
+	"\x10IMPORT_MODE_AUTO\x10\x03*o\n" +
 	"\x10LedgerFileFormat\x12\"\n" +
 	"\x1eLEDGER_FILE_FORMAT_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16LEDGER_FILE_FORMAT_CSV\x10\x01\x12\x1b\n" +
@@ -1563,30 +1591,31 @@ var file_fupin_identification_v1_import_proto_depIdxs = []int32{
 	18, // 3: fupin.identification.v1.LedgerRow.cell_types:type_name -> fupin.common.v1.CellType
 	9,  // 4: fupin.identification.v1.UploadLedgerRequest.file:type_name -> fupin.identification.v1.LedgerFile
 	1,  // 5: fupin.identification.v1.LedgerFile.format:type_name -> fupin.identification.v1.LedgerFileFormat
-	13, // 6: fupin.identification.v1.UploadLedgerResponse.summary:type_name -> fupin.identification.v1.ImportSummary
-	12, // 7: fupin.identification.v1.UploadLedgerResponse.issues:type_name -> fupin.identification.v1.ImportIssue
-	12, // 8: fupin.identification.v1.ImportHouseholdsResponse.issues:type_name -> fupin.identification.v1.ImportIssue
-	13, // 9: fupin.identification.v1.ImportHouseholdsResponse.summary:type_name -> fupin.identification.v1.ImportSummary
-	2,  // 10: fupin.identification.v1.ImportIssue.outcome:type_name -> fupin.identification.v1.ImportOutcome
-	3,  // 11: fupin.identification.v1.Import.state:type_name -> fupin.identification.v1.ImportState
-	19, // 12: fupin.identification.v1.Import.create_time:type_name -> google.protobuf.Timestamp
-	19, // 13: fupin.identification.v1.Import.update_time:type_name -> google.protobuf.Timestamp
-	19, // 14: fupin.identification.v1.Import.finish_time:type_name -> google.protobuf.Timestamp
-	13, // 15: fupin.identification.v1.Import.summary:type_name -> fupin.identification.v1.ImportSummary
-	14, // 16: fupin.identification.v1.ListImportsResponse.imports:type_name -> fupin.identification.v1.Import
-	4,  // 17: fupin.identification.v1.ImportService.ImportHouseholds:input_type -> fupin.identification.v1.ImportHouseholdsRequest
-	8,  // 18: fupin.identification.v1.ImportService.UploadLedger:input_type -> fupin.identification.v1.UploadLedgerRequest
-	15, // 19: fupin.identification.v1.ImportService.GetImport:input_type -> fupin.identification.v1.GetImportRequest
-	16, // 20: fupin.identification.v1.ImportService.ListImports:input_type -> fupin.identification.v1.ListImportsRequest
-	11, // 21: fupin.identification.v1.ImportService.ImportHouseholds:output_type -> fupin.identification.v1.ImportHouseholdsResponse
-	10, // 22: fupin.identification.v1.ImportService.UploadLedger:output_type -> fupin.identification.v1.UploadLedgerResponse
-	14, // 23: fupin.identification.v1.ImportService.GetImport:output_type -> fupin.identification.v1.Import
-	17, // 24: fupin.identification.v1.ImportService.ListImports:output_type -> fupin.identification.v1.ListImportsResponse
-	21, // [21:25] is the sub-list for method output_type
-	17, // [17:21] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	0,  // 6: fupin.identification.v1.LedgerFile.mode:type_name -> fupin.identification.v1.ImportMode
+	13, // 7: fupin.identification.v1.UploadLedgerResponse.summary:type_name -> fupin.identification.v1.ImportSummary
+	12, // 8: fupin.identification.v1.UploadLedgerResponse.issues:type_name -> fupin.identification.v1.ImportIssue
+	12, // 9: fupin.identification.v1.ImportHouseholdsResponse.issues:type_name -> fupin.identification.v1.ImportIssue
+	13, // 10: fupin.identification.v1.ImportHouseholdsResponse.summary:type_name -> fupin.identification.v1.ImportSummary
+	2,  // 11: fupin.identification.v1.ImportIssue.outcome:type_name -> fupin.identification.v1.ImportOutcome
+	3,  // 12: fupin.identification.v1.Import.state:type_name -> fupin.identification.v1.ImportState
+	19, // 13: fupin.identification.v1.Import.create_time:type_name -> google.protobuf.Timestamp
+	19, // 14: fupin.identification.v1.Import.update_time:type_name -> google.protobuf.Timestamp
+	19, // 15: fupin.identification.v1.Import.finish_time:type_name -> google.protobuf.Timestamp
+	13, // 16: fupin.identification.v1.Import.summary:type_name -> fupin.identification.v1.ImportSummary
+	14, // 17: fupin.identification.v1.ListImportsResponse.imports:type_name -> fupin.identification.v1.Import
+	4,  // 18: fupin.identification.v1.ImportService.ImportHouseholds:input_type -> fupin.identification.v1.ImportHouseholdsRequest
+	8,  // 19: fupin.identification.v1.ImportService.UploadLedger:input_type -> fupin.identification.v1.UploadLedgerRequest
+	15, // 20: fupin.identification.v1.ImportService.GetImport:input_type -> fupin.identification.v1.GetImportRequest
+	16, // 21: fupin.identification.v1.ImportService.ListImports:input_type -> fupin.identification.v1.ListImportsRequest
+	11, // 22: fupin.identification.v1.ImportService.ImportHouseholds:output_type -> fupin.identification.v1.ImportHouseholdsResponse
+	10, // 23: fupin.identification.v1.ImportService.UploadLedger:output_type -> fupin.identification.v1.UploadLedgerResponse
+	14, // 24: fupin.identification.v1.ImportService.GetImport:output_type -> fupin.identification.v1.Import
+	17, // 25: fupin.identification.v1.ImportService.ListImports:output_type -> fupin.identification.v1.ListImportsResponse
+	22, // [22:26] is the sub-list for method output_type
+	18, // [18:22] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_fupin_identification_v1_import_proto_init() }
