@@ -87,6 +87,12 @@ export async function axe(page) {
   // Evaluated over the DevTools protocol, which the portal's Content-Security-Policy (script-src 'self')
   // does not govern; a <script> tag would be refused, as it should be.
   if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource)
+  // A dialog fading in has its text at part opacity, which axe reads as low contrast: wait for the
+  // animations that end (transitions, fades; not a loading spinner's endless one), at most 2 s.
+  await page.evaluate(async () => {
+    const ending = document.getAnimations().filter((a) => a.effect?.getComputedTiming().endTime !== Infinity)
+    await Promise.race([Promise.allSettled(ending.map((a) => a.finished)), new Promise((r) => setTimeout(r, 2000))])
+  })
   const result = await page.evaluate(async () => {
     // @ts-ignore axe is injected above
     const r = await window.axe.run(document, { resultTypes: ['violations'] })
