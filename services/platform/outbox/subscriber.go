@@ -200,6 +200,10 @@ func (s *subscriber) follow(ctx context.Context) (progressed bool, err error) {
 	for {
 		var batch []*commonv1.Change
 		select {
+		case <-ctx.Done():
+			// The reader may have stopped on the cancellation without reporting it (it had a change in
+			// hand), so the subscription ends here rather than waiting for it.
+			return progressed, ctx.Err()
 		case c := <-received:
 			batch = append(batch, c)
 		case err := <-recvErr:
