@@ -108,7 +108,9 @@ func (c *county) As(t *testing.T, dept, role, region string, purpose ...string) 
 }
 
 // HR is 人社's county staff, the ledger's keepers.
-func (c *county) HR(t *testing.T) context.Context { return c.As(t, "human_resources", "department_staff", "") }
+func (c *county) HR(t *testing.T) context.Context {
+	return c.As(t, "human_resources", "department_staff", "")
+}
 
 // Ledger and Facts are the service's clients.
 func (c *county) Ledger() employmentv1.LabourLedgerServiceClient {
