@@ -45,7 +45,7 @@ func IDNumber(birth string, seq int) string {
 // bornAged returns the YYYYMMDD birth date of a person who is age (completed years) in this month and
 // reaches age+1 next month: born on the 1st of next month, age+1 years ago.
 func bornAged(age int) string {
-	return time.Now().In(bizdate.Location).AddDate(-(age + 1), 1, 0).Format("200601") + "01"
+	return time.Now().In(bizdate.Location).AddDate(-(age+1), 1, 0).Format("200601") + "01"
 }
 
 // bornTurning returns the birth date of a person who turns age this month.

@@ -275,7 +275,6 @@ func (f *Follower) Apply(ctx context.Context, hs []*RegisterHousehold) error {
 	return f.st.SaveLabourers(ctx, writes)
 }
 
-
 // SweepStore is what the age sweep reads and writes (store.Store).
 type SweepStore interface {
 	LabourersAfter(ctx context.Context, after string, limit int) ([]*Labourer, error)
