@@ -10,7 +10,8 @@ import (
 
 // ledgerArea serves the labour ledger (劳动力台账).
 func ledgerArea(w *wiring) ([]func(context.Context) error, error) {
-	employmentv1.RegisterLabourLedgerServiceServer(w.p.Server.GRPC(), api.NewLedger(domain.NewLedger(w.st, w.now)))
+	employmentv1.RegisterLabourLedgerServiceServer(w.p.Server.GRPC(),
+		api.NewLedger(domain.NewLedger(w.st, w.now)).WithRecords(domain.NewRecords(w.st, w.now, newID)))
 	return nil, nil
 }
 
