@@ -20,3 +20,10 @@ func factsArea(w *wiring) ([]func(context.Context) error, error) {
 	employmentv1.RegisterEmploymentFactsServiceServer(w.p.Server.GRPC(), api.NewFacts(domain.NewFacts(w.st)))
 	return nil, nil
 }
+
+// importArea takes 人社's quarterly labour file.
+func importArea(w *wiring) ([]func(context.Context) error, error) {
+	employmentv1.RegisterLabourImportServiceServer(w.p.Server.GRPC(),
+		api.NewLabourImports(domain.NewLabourImporter(w.st, w.p.PII.BlindIndex, w.now), w.p.Audit, w.now))
+	return nil, nil
+}
