@@ -324,6 +324,16 @@ func (db *DB) Migrate(ctx context.Context, fsys fs.FS, table string, logger *slo
 	return nil
 }
 
+// Params returns n parameter markers for a statement whose parameters are all this list, in order: "?"
+// on SQLite, which finds a numbered $N parameter's name by a linear search (a statement with thousands of
+// them — an IN list, a multi-row upsert — turns quadratic), and "$from, …" (Placeholders) on PostgreSQL.
+func (db *DB) Params(from, n int) string {
+	if db.Dialect == SQLite {
+		return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+	}
+	return Placeholders(from, n)
+}
+
 // Placeholders returns "$from, $from+1, ..." n times, for building multi-row statements.
 func Placeholders(from, n int) string {
 	var b strings.Builder
