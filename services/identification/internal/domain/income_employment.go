@@ -123,3 +123,56 @@ func cmpString(a, b string) int {
 	}
 	return 0
 }
+
+// countEmployment adds to a the members' wages 人社 reports for the window, superseding the recorded
+// figures of the same member and month (MergeEmploymentWages), and the lines behind them. A member counts
+// for the months of the window in which they were a member.
+func (s *Incomes) countEmployment(ctx context.Context, h *Household, a *IncomeAssessment) error {
+	recorded, err := s.store.MemberWageLines(ctx, h.ID, a.From, a.To)
+	if err != nil {
+		return err
+	}
+	if s.employment == nil {
+		a.Employment, a.Lines = EmploymentStateNotConfigured, recorded
+		return nil
+	}
+	from, to := a.From[:7], a.To[:7]
+	byIndex := map[string]*Member{}
+	var indexes []string
+	for i := range h.Members {
+		m := &h.Members[i]
+		if m.IDIndex == "" || m.StartDate[:min(len(m.StartDate), 7)] > to || (m.EndDate != "" && m.EndDate[:7] < from) {
+			continue
+		}
+		if _, dup := byIndex[m.IDIndex]; !dup {
+			indexes = append(indexes, m.IDIndex)
+		}
+		byIndex[m.IDIndex] = m
+	}
+	var hr []MemberWage
+	if len(indexes) > 0 {
+		wages, asOf, err := s.employment.MonthlyWages(ctx, indexes, from, to)
+		if err != nil {
+			return err
+		}
+		a.EmploymentAsOf = asOf
+		for _, index := range indexes {
+			m := byIndex[index]
+			for _, w := range wages[index] {
+				if w.Month < m.StartDate[:min(len(m.StartDate), 7)] || (m.EndDate != "" && w.Month > m.EndDate[:7]) {
+					continue
+				}
+				hr = append(hr, MemberWage{PersonID: m.PersonID, Month: w.Month, AmountFen: w.AmountFen})
+			}
+		}
+	}
+	lines, delta := MergeEmploymentWages(recorded, hr)
+	a.Employment, a.Lines = EmploymentStateCounted, lines
+	a.Totals.Wages += delta
+	for _, l := range lines {
+		if l.Source == LineSourceHumanResources {
+			a.Totals.IncomeItems++ // a 人社 figure is income data of the window, as a recorded item is
+		}
+	}
+	return nil
+}
