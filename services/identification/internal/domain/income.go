@@ -371,12 +371,12 @@ func (s *Incomes) RecordItems(ctx context.Context, r Reporter, parent string, in
 				return ErrArchived
 			}
 			households[it.HouseholdID] = h
+			order = append(order, it.HouseholdID)
 		}
 		for i, it := range items {
 			if it.PersonID != "" && households[it.HouseholdID].Member(it.PersonID) == nil {
 				return apperr.Invalid(ReasonIncomeItemInvalid, fmt.Sprintf("items[%d].person_id", i), "is not a member of the household")
 			}
-			order = append(order, it.HouseholdID)
 		}
 		var err error
 		if out, err = s.dedupe(ctx, items); err != nil {
