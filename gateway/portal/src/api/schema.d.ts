@@ -4307,6 +4307,16 @@ export interface components {
          */
         v1EligibilityCheckState: "ELIGIBILITY_CHECK_STATE_UNSPECIFIED" | "ELIGIBILITY_CHECK_STATE_OPEN" | "ELIGIBILITY_CHECK_STATE_CLOSED";
         /**
+         * @description EmploymentFactsState says whether an assessment counted 人社's wages.
+         *
+         *      - EMPLOYMENT_FACTS_STATE_UNSPECIFIED: Not set.
+         *      - EMPLOYMENT_FACTS_STATE_COUNTED: 已计入人社数据: the members' wages were read from the employment service and counted.
+         *      - EMPLOYMENT_FACTS_STATE_NOT_CONFIGURED: 未接入人社: the deployment runs no employment service; only recorded figures are counted.
+         * @default EMPLOYMENT_FACTS_STATE_UNSPECIFIED
+         * @enum {string}
+         */
+        v1EmploymentFactsState: "EMPLOYMENT_FACTS_STATE_UNSPECIFIED" | "EMPLOYMENT_FACTS_STATE_COUNTED" | "EMPLOYMENT_FACTS_STATE_NOT_CONFIGURED";
+        /**
          * @description EmploymentMode is the 就业方式 of a working spell.
          *
          *      - EMPLOYMENT_MODE_UNSPECIFIED: Not set (a spell that is not work).
@@ -4867,6 +4877,18 @@ export interface components {
              * @description When the assessment was made.
              */
             assess_time?: string;
+            /**
+             * @description The members' wage figures per month behind wages_fen, by member, month and source: every recorded
+             *     wage figure that names a member (superseded where 人社 reports the same member and month) and every
+             *     人社 figure. wages_fen counts the 人社 figures and the recorded ones not superseded.
+             */
+            lines?: components["schemas"]["v1IncomeLine"][];
+            employment_facts?: components["schemas"]["v1EmploymentFactsState"];
+            /**
+             * Format: date-time
+             * @description When 人社's served facts were last changed (with employment_facts COUNTED and any figure).
+             */
+            employment_as_of?: string;
         };
         /** @description IncomeItem is one dated, typed income or spending item (收支项) of a household. */
         v1IncomeItem: {
@@ -4905,6 +4927,12 @@ export interface components {
              * @description When the item was recorded.
              */
             readonly create_time?: string;
+            /**
+             * @description The member whose income the figure is (the person's id in the register), when it is one member's: a
+             *     wage figure of a member and month for which 人社 reports a wage is superseded by 人社's in assessments.
+             *     Empty for a household-level figure.
+             */
+            person_id?: string;
         };
         /**
          * @description IncomeItemType is the kind of an income or spending item (收支项类型).
@@ -4920,6 +4948,35 @@ export interface components {
          * @enum {string}
          */
         v1IncomeItemType: "INCOME_ITEM_TYPE_UNSPECIFIED" | "INCOME_ITEM_TYPE_WAGES" | "INCOME_ITEM_TYPE_BUSINESS" | "INCOME_ITEM_TYPE_PROPERTY" | "INCOME_ITEM_TYPE_TRANSFER" | "INCOME_ITEM_TYPE_PRODUCTION_COST" | "INCOME_ITEM_TYPE_RIGID_SPENDING";
+        /** @description IncomeLine is one member's wage figure for one month, as the assessment counted it or set it aside. */
+        v1IncomeLine: {
+            type?: components["schemas"]["v1IncomeItemType"];
+            source?: components["schemas"]["v1IncomeLineSource"];
+            item_source?: components["schemas"]["v1IncomeSource"];
+            /** @description For a recorded figure: "households/{household}/incomeItems/{item}". */
+            item?: string;
+            /** @description The member's person id. */
+            person_id?: string;
+            /** @description The month (YYYY-MM). */
+            month?: string;
+            /**
+             * Format: int64
+             * @description Amount in fen.
+             */
+            amount_fen?: string;
+            /** @description A recorded figure replaced by 人社's for the same member and month: kept for the record, not counted. */
+            superseded?: boolean;
+        };
+        /**
+         * @description IncomeLineSource is where a line's figure comes from.
+         *
+         *      - INCOME_LINE_SOURCE_UNSPECIFIED: Not set.
+         *      - INCOME_LINE_SOURCE_RECORDED: 登记: an income item recorded in the register (入户调查, 农户申报 or 部门数据; item_source says which).
+         *      - INCOME_LINE_SOURCE_HUMAN_RESOURCES: 人社: the member's monthly wage read from the employment service (劳动力台账).
+         * @default INCOME_LINE_SOURCE_UNSPECIFIED
+         * @enum {string}
+         */
+        v1IncomeLineSource: "INCOME_LINE_SOURCE_UNSPECIFIED" | "INCOME_LINE_SOURCE_RECORDED" | "INCOME_LINE_SOURCE_HUMAN_RESOURCES";
         /**
          * @description IncomeProgram is the program an assessment is made for; each counts the item types its policy lists.
          *
