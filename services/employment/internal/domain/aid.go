@@ -99,6 +99,9 @@ type ZeroEmploymentListing struct {
 	// EndedOn and EndReason are set once the household left the list (ZeroEmployment… reasons).
 	EndedOn   string
 	EndReason string
+	// CaseOpen and CaseDueOn are the case's state, filled by the list.
+	CaseOpen  bool
+	CaseDueOn string
 }
 
 // AidCase is an aid case as the employment service keeps it beside the engine's trail.
