@@ -738,4 +738,3 @@ func mustJSON(v any) json.RawMessage {
 	}
 	return b
 }
-
