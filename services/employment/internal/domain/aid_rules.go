@@ -82,11 +82,12 @@ type AidHousehold struct {
 
 // ZeroEmploymentRule is the rule's policy for one region and date.
 type ZeroEmploymentRule struct {
-	MinAge, MaxAge int
-	MaxPaidMonths  int
-	WindowMonths   int
+	MinAge        int `json:"min_age"`
+	MaxAge        int `json:"max_age"`
+	MaxPaidMonths int `json:"max_paid_months"`
+	WindowMonths  int `json:"window_months"`
 	// Used are the policy values read, in the order above (working age, max paid months, window).
-	Used []policy.Value
+	Used []policy.Value `json:"policy_values"`
 }
 
 // WorkingAge is the ledger's working-age policy value.
@@ -104,16 +105,16 @@ const (
 
 // ZeroEmploymentFinding is the rule applied to a household in a month, with the facts it used.
 type ZeroEmploymentFinding struct {
-	HouseholdID string
-	Month       string
-	Zero        bool
+	HouseholdID string `json:"household_id"`
+	Month       string `json:"month"`
+	Zero        bool   `json:"zero_employment"`
 	// Reason says why the household is not 零就业 (one of ZeroEmployment…); empty when it is.
-	Reason string
+	Reason string `json:"reason,omitempty"`
 	// Able are the members able to work; Employed those counted employed (sorted person ids).
-	Able     []string
-	Employed []string
+	Able     []string `json:"able_members"`
+	Employed []string `json:"employed_members,omitempty"`
 	// PaidMonths is each member's months of paid work in the window (members with none are left out).
-	PaidMonths map[string]int `json:",omitempty"`
+	PaidMonths map[string]int `json:"paid_months,omitempty"`
 }
 
 // AgeIn is the age in month (YYYY-MM) of a person born in birthMonth: the birthday is taken to fall in
