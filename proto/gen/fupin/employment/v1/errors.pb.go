@@ -31,6 +31,17 @@ type ErrorReason int32
 const (
 	// Not set.
 	ErrorReason_ERROR_REASON_UNSPECIFIED ErrorReason = 0
+	// NOT_FOUND: the person has no record in the labour ledger (劳动力台账) inside the caller's scope.
+	ErrorReason_LABOURER_NOT_FOUND ErrorReason = 1
+	// INVALID_ARGUMENT: a month is not YYYY-MM, or a window's end lies before its start.
+	ErrorReason_MONTH_INVALID ErrorReason = 2
+	// INVALID_ARGUMENT: a month window is longer than the method allows.
+	ErrorReason_MONTH_WINDOW_TOO_LONG ErrorReason = 3
+	// PERMISSION_DENIED: the facts of persons are served only for a stated purpose the method names
+	// (收入核算 or 低保核对, in the x-fupin-purpose header).
+	ErrorReason_PURPOSE_REQUIRED ErrorReason = 4
+	// INVALID_ARGUMENT: a blind index is not 32 lower-case hex characters.
+	ErrorReason_ID_INDEX_INVALID ErrorReason = 5
 	// INVALID_ARGUMENT: a field of an aid request is missing or wrong (the field is named: an offer's kind,
 	// member, description or response; a closing's outcome, member, reason or note; a date).
 	ErrorReason_AID_INVALID_FIELD ErrorReason = 150
@@ -49,6 +60,11 @@ const (
 var (
 	ErrorReason_name = map[int32]string{
 		0:   "ERROR_REASON_UNSPECIFIED",
+		1:   "LABOURER_NOT_FOUND",
+		2:   "MONTH_INVALID",
+		3:   "MONTH_WINDOW_TOO_LONG",
+		4:   "PURPOSE_REQUIRED",
+		5:   "ID_INDEX_INVALID",
 		150: "AID_INVALID_FIELD",
 		151: "AID_CASE_CLOSED",
 		152: "AID_NOT_A_MEMBER",
@@ -57,6 +73,11 @@ var (
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED": 0,
+		"LABOURER_NOT_FOUND":       1,
+		"MONTH_INVALID":            2,
+		"MONTH_WINDOW_TOO_LONG":    3,
+		"PURPOSE_REQUIRED":         4,
+		"ID_INDEX_INVALID":         5,
 		"AID_INVALID_FIELD":        150,
 		"AID_CASE_CLOSED":          151,
 		"AID_NOT_A_MEMBER":         152,
@@ -96,9 +117,14 @@ var File_fupin_employment_v1_errors_proto protoreflect.FileDescriptor
 
 const file_fupin_employment_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	" fupin/employment/v1/errors.proto\x12\x13fupin.employment.v1*\xaa\x01\n" +
+	" fupin/employment/v1/errors.proto\x12\x13fupin.employment.v1*\x9c\x02\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12LABOURER_NOT_FOUND\x10\x01\x12\x11\n" +
+	"\rMONTH_INVALID\x10\x02\x12\x19\n" +
+	"\x15MONTH_WINDOW_TOO_LONG\x10\x03\x12\x14\n" +
+	"\x10PURPOSE_REQUIRED\x10\x04\x12\x14\n" +
+	"\x10ID_INDEX_INVALID\x10\x05\x12\x16\n" +
 	"\x11AID_INVALID_FIELD\x10\x96\x01\x12\x14\n" +
 	"\x0fAID_CASE_CLOSED\x10\x97\x01\x12\x15\n" +
 	"\x10AID_NOT_A_MEMBER\x10\x98\x01\x12\x1c\n" +
