@@ -206,6 +206,14 @@ type Aid struct {
 	policy workflow.Policy
 	newID  func() string
 	now    func() time.Time
+	// audit is told, in the transaction, how many households an evaluation listed or took off the list.
+	audit func(ctx context.Context, resource string, records int) error
+}
+
+// AuditChanges makes every evaluation that changes the list write an audit row through fn in its
+// transaction (the service's own mutations are audited like a request's).
+func (a *Aid) AuditChanges(fn func(ctx context.Context, resource string, records int) error) {
+	a.audit = fn
 }
 
 // NewAid builds the use case and registers the aid case's definition with the engine.
@@ -277,6 +285,7 @@ func (a *Aid) Evaluate(ctx context.Context, date string, householdIDs ...string)
 			return err
 		}
 		rules := map[string]ZeroEmploymentRule{}
+		changed := 0
 		for _, h := range hs {
 			cur := current[h.ID]
 			region := h.RegionCode
@@ -299,13 +308,18 @@ func (a *Aid) Evaluate(ctx context.Context, date string, householdIDs ...string)
 				if err := a.list(ctx, h, f, r, date); err != nil {
 					return err
 				}
+				changed++
 			case !f.Zero && cur != nil:
 				if err := a.unlist(ctx, cur, f, date); err != nil {
 					return err
 				}
+				changed++
 			}
 		}
-		return nil
+		if changed == 0 || a.audit == nil {
+			return nil
+		}
+		return a.audit(ctx, "zeroEmploymentHouseholds", changed)
 	})
 }
 
