@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -180,6 +181,8 @@ type AidListQuery struct {
 // AidStore keeps listings, aid cases and offers.
 type AidStore interface {
 	InTx(ctx context.Context, fn func(ctx context.Context) error) error
+	// LockAidHouseholds holds the households against concurrent evaluations until the transaction ends.
+	LockAidHouseholds(ctx context.Context, householdIDs []string) error
 	// CurrentZeroEmployment returns the households' listings that have not ended, by household id.
 	CurrentZeroEmployment(ctx context.Context, householdIDs []string) (map[string]*ZeroEmploymentListing, error)
 	InsertZeroEmployment(ctx context.Context, l *ZeroEmploymentListing) error
@@ -241,7 +244,7 @@ func (a *Aid) Rule(region, date string) (ZeroEmploymentRule, error) {
 	for _, p := range []struct {
 		name string
 		into any
-	}{{ParamAidWorkingAge, &age}, {ParamZeroEmploymentMaxPaidMonths, &r.MaxPaidMonths}, {ParamZeroEmploymentWindowMonths, &r.WindowMonths}} {
+	}{{ParamWorkingAge, &age}, {ParamZeroEmploymentMaxPaidMonths, &r.MaxPaidMonths}, {ParamZeroEmploymentWindowMonths, &r.WindowMonths}} {
 		v, err := a.policy.Decode(p.name, region, t, p.into)
 		if err != nil {
 			return ZeroEmploymentRule{}, fmt.Errorf("policy %s for %s on %s: %w", p.name, region, date, err)
@@ -273,7 +276,14 @@ func (a *Aid) Evaluate(ctx context.Context, date string, householdIDs ...string)
 		return nil
 	}
 	month := payroll.MonthOf(date)
+	ids := slices.Clone(householdIDs)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	householdIDs = ids
 	return a.store.InTx(ctx, func(ctx context.Context) error {
+		if err := a.store.LockAidHouseholds(ctx, householdIDs); err != nil {
+			return err
+		}
 		current, err := a.store.CurrentZeroEmployment(ctx, householdIDs)
 		if err != nil {
 			return err
@@ -303,6 +313,15 @@ func (a *Aid) Evaluate(ctx context.Context, date string, householdIDs ...string)
 				rules[region] = r
 			}
 			f := r.Evaluate(h, month)
+			// A move carries the listing and its open case to the new village (level-triggered: the
+			// ledger's region is the register's now).
+			if cur != nil && h.RegionCode != "" && h.RegionCode != cur.RegionCode {
+				if err := a.Moved(ctx, h.ID, h.RegionCode); err != nil {
+					return err
+				}
+				cur.RegionCode = h.RegionCode
+				changed++
+			}
 			switch {
 			case f.Zero && cur == nil:
 				if err := a.list(ctx, h, f, r, date); err != nil {

@@ -3,7 +3,6 @@ package domain
 import (
 	"fmt"
 	"slices"
-	"strconv"
 
 	"fupin.dev/services/platform/payroll"
 	"fupin.dev/services/platform/policy"
@@ -29,8 +28,6 @@ import (
 
 // Policy parameters of the 零就业 rule and the aid cases.
 const (
-	// ParamAidWorkingAge is the working age of the labour ledger: {"min":16,"max":60}, inclusive.
-	ParamAidWorkingAge = "employment.ledger.working_age"
 	// ParamZeroEmploymentMaxPaidMonths: more months of paid work than this in the window is employed.
 	ParamZeroEmploymentMaxPaidMonths = "employment.zero_employment.max_paid_months"
 	// ParamZeroEmploymentWindowMonths: the months, ending with the month evaluated, paid work is counted in.
@@ -90,12 +87,6 @@ type ZeroEmploymentRule struct {
 	Used []policy.Value `json:"policy_values"`
 }
 
-// WorkingAge is the ledger's working-age policy value.
-type WorkingAge struct {
-	Min int `json:"min"`
-	Max int `json:"max"`
-}
-
 // Why a household is not (or no longer) 零就业.
 const (
 	ZeroEmploymentNotFollowed = "not_followed"   // the ledger does not follow it (exited its scope, archived)
@@ -117,30 +108,6 @@ type ZeroEmploymentFinding struct {
 	PaidMonths map[string]int `json:"paid_months,omitempty"`
 }
 
-// AgeIn is the age in month (YYYY-MM) of a person born in birthMonth: the birthday is taken to fall in
-// the birth month, so the age changes in it. ok is false for a month that cannot be read.
-func AgeIn(birthMonth, month string) (int, bool) {
-	by, bm, ok1 := splitMonth(birthMonth)
-	y, m, ok2 := splitMonth(month)
-	if !ok1 || !ok2 {
-		return 0, false
-	}
-	age := y - by
-	if m < bm {
-		age--
-	}
-	return age, true
-}
-
-func splitMonth(s string) (int, int, bool) {
-	if _, err := payroll.ParseMonth(s); err != nil {
-		return 0, 0, false
-	}
-	y, _ := strconv.Atoi(s[:4])
-	m, _ := strconv.Atoi(s[5:7])
-	return y, m, true
-}
-
 // Window is the first and last month of the window ending with month.
 func (r ZeroEmploymentRule) Window(month string) (first, last string) {
 	n := max(r.WindowMonths, 1)
@@ -151,7 +118,7 @@ func (r ZeroEmploymentRule) Window(month string) (first, last string) {
 func (r ZeroEmploymentRule) Check() error {
 	switch {
 	case r.MinAge < 0 || r.MaxAge < r.MinAge:
-		return fmt.Errorf("%s: min %d, max %d is no age range", ParamAidWorkingAge, r.MinAge, r.MaxAge)
+		return fmt.Errorf("%s: min %d, max %d is no age range", ParamWorkingAge, r.MinAge, r.MaxAge)
 	case r.MaxPaidMonths < 0:
 		return fmt.Errorf("%s: %d is negative", ParamZeroEmploymentMaxPaidMonths, r.MaxPaidMonths)
 	case r.WindowMonths < 1 || r.WindowMonths > 36:
@@ -188,7 +155,7 @@ func (r ZeroEmploymentRule) Evaluate(h AidHousehold, month string) ZeroEmploymen
 		if now || paid > r.MaxPaidMonths {
 			f.Employed = append(f.Employed, m.PersonID)
 		}
-		if age, ok := AgeIn(m.BirthMonth, month); ok && age >= r.MinAge && age <= r.MaxAge && m.Labour.CanWork() && !m.Student {
+		if age := AgeInMonth(m.BirthMonth, month); age >= 0 && age >= r.MinAge && age <= r.MaxAge && m.Labour.CanWork() && !m.Student {
 			f.Able = append(f.Able, m.PersonID)
 		}
 	}

@@ -104,27 +104,6 @@ func TestZeroEmploymentRuleFromPolicy(t *testing.T) {
 	}
 }
 
-func TestAgeIn(t *testing.T) {
-	tests := []struct {
-		birth, month string
-		age          int
-		ok           bool
-	}{
-		{"2010-12", "2026-12", 16, true},
-		{"2010-12", "2026-11", 15, true},
-		{"1965-12", "2026-12", 61, true},
-		{"1965-12", "2026-11", 60, true},
-		{"2010-13", "2026-12", 0, false},
-		{"", "2026-12", 0, false},
-	}
-	for _, tt := range tests {
-		age, ok := domain.AgeIn(tt.birth, tt.month)
-		if age != tt.age || ok != tt.ok {
-			t.Errorf("AgeIn(%s, %s) = %d, %v; want %d, %v", tt.birth, tt.month, age, ok, tt.age, tt.ok)
-		}
-	}
-}
-
 func TestAidCaseDueAndOverdue(t *testing.T) {
 	tests := []struct {
 		name, opened string

@@ -20,6 +20,34 @@ var _ domain.AidStore = (*Store)(nil)
 // '9', so [prefix, prefix+":") is every code starting with prefix, a range of a (region_code, …) index.
 func regionRange(prefix string) (string, string) { return prefix, prefix + ":" }
 
+// LockAidHouseholds serializes evaluations of the same households across replicas and jobs (the
+// leader's pass, a ledger change, a request): on PostgreSQL it locks the households' ledger records and
+// current listings, in id order, for the rest of the transaction, so the second evaluation reads what the
+// first committed; SQLite's one writer already serializes them.
+func (s *Store) LockAidHouseholds(ctx context.Context, householdIDs []string) error {
+	if s.db.Dialect != sqldb.Postgres || len(householdIDs) == 0 {
+		return nil
+	}
+	for start := 0; start < len(householdIDs); start += 500 {
+		ids := householdIDs[start:min(start+500, len(householdIDs))]
+		args := make([]any, len(ids))
+		for i, id := range ids {
+			args[i] = id
+		}
+		in := sqldb.Placeholders(1, len(ids))
+		for _, q := range []string{
+			`SELECT id FROM labourers WHERE household_id IN (` + in + `) ORDER BY id FOR UPDATE`,
+			`SELECT id FROM zero_employment_households WHERE ended_on = '' AND household_id IN (` + in + `) ORDER BY id FOR UPDATE`,
+		} {
+			rows, err := s.db.Q(ctx).QueryContext(ctx, q, args...)
+			if _, err := sqldb.Collect(rows, err, scanString); err != nil {
+				return fmt.Errorf("lock aid households: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
 // CurrentZeroEmployment returns the current listings of the households, by household id.
 func (s *Store) CurrentZeroEmployment(ctx context.Context, householdIDs []string) (map[string]*domain.ZeroEmploymentListing, error) {
 	out := make(map[string]*domain.ZeroEmploymentListing, len(householdIDs))

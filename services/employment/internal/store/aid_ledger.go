@@ -17,7 +17,7 @@ var _ domain.AidLedger = (*Store)(nil)
 
 // Ledger states and spell statuses as the core area stores them (domain/ledger.go, spells.go).
 const (
-	aidLabourerActive         = 1
+	aidLabourerEnded          = 2
 	aidEndHouseholdNotCovered = 4
 	aidWorkFirst              = 1 // 01 乡镇内
 	aidWorkLast               = 5 // 05 其他
@@ -66,9 +66,9 @@ func (s *Store) aidHouseholds(ctx context.Context, ids []string, first, last str
 	var active []any
 	for _, r := range ls {
 		h := byID[r.household]
-		if r.state != aidLabourerActive {
+		if r.state == aidLabourerEnded {
 			// A record ended for any reason but the household leaving the ledger's groups (a death, a
-			// member leaving, age) leaves the household followed, with one member fewer.
+			// member leaving) leaves the household followed, with one member fewer.
 			if r.endReason != aidEndHouseholdNotCovered {
 				h.Followed = true
 				if h.RegionCode == "" {
@@ -124,9 +124,10 @@ func (s *Store) aidHouseholds(ctx context.Context, ids []string, first, last str
 	return out, nil
 }
 
-// AidFollowedHouseholds pages the households with a current ledger record, in id order.
+// AidFollowedHouseholds pages the households with a record not ended (of working age or not: a child turns
+// 16 without a change in the register), in id order.
 func (s *Store) AidFollowedHouseholds(ctx context.Context, after string, limit int) ([]string, error) {
 	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT DISTINCT household_id FROM labourers
-		WHERE state = $1 AND household_id > $2 ORDER BY household_id LIMIT $3`, aidLabourerActive, after, limit)
+		WHERE state <> $1 AND household_id > $2 ORDER BY household_id LIMIT $3`, aidLabourerEnded, after, limit)
 	return sqldb.Collect(rows, err, scanString)
 }
