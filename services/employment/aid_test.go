@@ -7,6 +7,8 @@ import (
 	"time"
 
 	employmentv1 "fupin.dev/proto/gen/fupin/employment/v1"
+	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
+	"fupin.dev/services/platform/bizdate"
 	"fupin.dev/services/platform/sqldb"
 	"fupin.dev/services/platform/sqldb/sqldbtest"
 	"google.golang.org/grpc/codes"
@@ -58,7 +60,7 @@ func TestZeroEmploymentAid(t *testing.T) {
 		clock.Store(&start)
 		c := startCounty(t, d, countyOptions{Now: func() time.Time { return *clock.Load() }})
 		ledger := openLedger(t, c)
-		const village, other = "990001002003", "990001001001"
+		const village, other = village2, village1
 		// h-zero: two adults, one with 3 months of seasonal work this year; h-work: one working now.
 		ledger.labourer("p-a", "h-zero", village, "1982-04")
 		ledger.labourer("p-b", "h-zero", village, "1985-09")
@@ -161,6 +163,84 @@ func TestZeroEmploymentAid(t *testing.T) {
 		wantCode(t, err, codes.FailedPrecondition, "AID_CASE_CLOSED")
 		if overdue("2026-12-03") != 0 {
 			t.Fatalf("a closed case is still overdue")
+		}
+	})
+}
+
+// From the register: a poor household whose one member of working age has no work is listed, with its aid
+// case, as soon as the ledger follows the change — no evaluation asked for; a move carries the open case to
+// the new village; the death of that member (the other is 15) closes it with the reason.
+func TestZeroEmploymentFollowsRegister(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
+		c := startCounty(t, d)
+		households := identificationv1.NewHouseholdServiceClient(c.Register)
+		aid := employmentv1.NewEmploymentAidServiceClient(c.Conn)
+		hr := c.HR(t)
+		today := bizdate.Today(time.Now())
+		m := func(name, birth string, seq int, rel identificationv1.Relation) *identificationv1.Member {
+			return &identificationv1.Member{FullName: name, IdNumber: IDNumber(birth, seq), RelationToHead: rel,
+				LabourAbility: identificationv1.LabourAbility_LABOUR_ABILITY_ORDINARY}
+		}
+		h := c.CreateHousehold(t, village1,
+			m("赵大河", bornAged(45), 11, identificationv1.Relation_RELATION_HEAD),
+			m("赵小河", bornAged(15), 12, identificationv1.Relation_RELATION_SON))
+		listed := func() []*employmentv1.ZeroEmploymentHousehold {
+			t.Helper()
+			c.waitFollowed(t)
+			l, err := aid.ListZeroEmploymentHouseholds(hr, &employmentv1.ListZeroEmploymentHouseholdsRequest{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return l.GetZeroEmploymentHouseholds()
+		}
+		if got := listed(); len(got) != 0 {
+			t.Fatalf("an ordinary household is listed: %v", got)
+		}
+		c.setRegistryStatus(t, h, identificationv1.RegistryStatus_REGISTRY_STATUS_POOR)
+		got := listed()
+		if len(got) != 1 || got[0].GetHousehold() != h.GetName() || got[0].GetRegionCode() != village1 || !got[0].GetAidCaseOpen() ||
+			got[0].GetListedOn() != today || len(got[0].GetAbleMembers()) != 1 {
+			t.Fatalf("listed %v", got)
+		}
+		name := got[0].GetAidCase()
+
+		if _, err := households.MoveHousehold(c.RegisterAdmin(t), &identificationv1.MoveHouseholdRequest{Name: h.GetName(),
+			RegionCode: village2, Address: "三组", EffectiveDate: today}); err != nil {
+			t.Fatal(err)
+		}
+		if got := listed(); len(got) != 1 || got[0].GetRegionCode() != village2 {
+			t.Fatalf("after the move %v", got)
+		}
+		k, err := aid.GetAidCase(c.As(t, "human_resources", "village_officer", village2), &employmentv1.GetAidCaseRequest{Name: name})
+		if err != nil || k.GetRegionCode() != village2 || !k.GetOpen() {
+			t.Fatalf("the new village's case %v %v", k, err)
+		}
+		_, err = aid.GetAidCase(c.As(t, "human_resources", "village_officer", village1), &employmentv1.GetAidCaseRequest{Name: name})
+		wantCode(t, err, codes.NotFound, "")
+
+		head := ""
+		for _, mm := range h.GetMembers() {
+			if mm.GetFullName() == "赵大河" {
+				head = mm.GetPersonId()
+			}
+		}
+		other := ""
+		for _, mm := range h.GetMembers() {
+			if mm.GetPersonId() != head {
+				other = mm.GetPersonId()
+			}
+		}
+		if _, err := households.RecordDeath(c.RegisterAdmin(t), &identificationv1.RecordDeathRequest{
+			Name: h.GetName() + "/members/" + head, DateOfDeath: today, NewHead: h.GetName() + "/members/" + other}); err != nil {
+			t.Fatal(err)
+		}
+		if got := listed(); len(got) != 0 {
+			t.Fatalf("after the death %v", got)
+		}
+		k, err = aid.GetAidCase(hr, &employmentv1.GetAidCaseRequest{Name: name})
+		if err != nil || k.GetOpen() || k.GetOutcome() != employmentv1.AidOutcome_AID_OUTCOME_REASON ||
+			k.GetReason() != employmentv1.AidCloseReason_AID_CLOSE_REASON_NO_WORKING_AGE || k.GetRegionCode() != village2 {
+			t.Fatalf("the case after the death %v %v", k, err)
 		}
 	})
 }
