@@ -64,6 +64,7 @@ func knownServices() map[string]service {
 			subsidiesv1.RegisterReliefAuditServiceHandler, subsidiesv1.RegisterReliefInboxServiceHandler}, notices: true},
 		// 人社: the labour ledger; each employment area adds its services' handlers here.
 		"employment": {register: []registerFunc{employmentv1.RegisterLabourLedgerServiceHandler,
+			employmentv1.RegisterEmploymentAidServiceHandler,
 			// The labour file upload (labour_upload.go): a client stream, so a route of the gateway's own.
 			registerLabourUpload}},
 	}

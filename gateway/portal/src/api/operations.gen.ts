@@ -1015,6 +1015,121 @@ export const operations = {
       "public": false
     }
   },
+  "EmploymentAidService_CloseAidCase": {
+    "method": "POST",
+    "path": "/v1/employment/{name=aidCases/*}:close",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "department_staff",
+        "township_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentAidService_EvaluateZeroEmployment": {
+    "method": "POST",
+    "path": "/v1/employment/zeroEmploymentHouseholds:evaluate",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentAidService_GetAidCase": {
+    "method": "GET",
+    "path": "/v1/employment/{name=aidCases/*}",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentAidService_ListAidCases": {
+    "method": "GET",
+    "path": "/v1/employment/aidCases",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentAidService_ListZeroEmploymentHouseholds": {
+    "method": "GET",
+    "path": "/v1/employment/zeroEmploymentHouseholds",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentAidService_RecordAidOffer": {
+    "method": "POST",
+    "path": "/v1/employment/{name=aidCases/*}:recordOffer",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "department_staff",
+        "township_officer",
+        "village_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
   "HouseholdService_AddMember": {
     "method": "POST",
     "path": "/v1/{parent=households/*}/members",

@@ -21,12 +21,35 @@ export const employment: PortalModule = {
       component: () => import('./pages/LabourerPage.vue'),
       meta: { title: '劳动力信息', ops: ['LabourLedgerService_GetLabourer'] },
     },
+    {
+      path: 'employment/zeroEmployment',
+      name: 'zeroEmployment',
+      component: () => import('./pages/ZeroEmploymentListPage.vue'),
+      meta: { title: '零就业家庭', ops: ['EmploymentAidService_ListZeroEmploymentHouseholds'] },
+    },
+    {
+      path: 'employment/aidCases',
+      name: 'aidCases',
+      component: () => import('./pages/AidCaseListPage.vue'),
+      meta: { title: '就业援助', ops: ['EmploymentAidService_ListAidCases'] },
+    },
+    {
+      path: 'employment/aidCases/:id',
+      name: 'aidCase',
+      component: () => import('./pages/AidCasePage.vue'),
+      meta: { title: '就业援助案件', ops: ['EmploymentAidService_GetAidCase'] },
+    },
   ],
   menu: [
     {
       title: '人社就业',
       icon: markRaw(Briefcase),
-      entries: [{ path: '/employment/labourers', title: '劳动力台账', ops: ['LabourLedgerService_ListLabourers'] }],
+      entries: [
+        { path: '/employment/labourers', title: '劳动力台账', ops: ['LabourLedgerService_ListLabourers'] },
+        { path: '/employment/zeroEmployment', title: '零就业家庭', ops: ['EmploymentAidService_ListZeroEmploymentHouseholds'] },
+        { path: '/employment/aidCases', title: '就业援助', ops: ['EmploymentAidService_ListAidCases'] },
+        { path: '/employment/aidCases?open=1&overdue=1', title: '超期援助', ops: ['EmploymentAidService_ListAidCases'] },
+      ],
     },
   ],
 }

@@ -67,27 +67,44 @@ const (
 	ErrorReason_IMPORT_STREAM_INVALID ErrorReason = 22
 	// INVALID_ARGUMENT: the file is neither CSV nor XLSX, or cannot be read as its format.
 	ErrorReason_IMPORT_FORMAT_INVALID ErrorReason = 23
+	// INVALID_ARGUMENT: a field of an aid request is missing or wrong (the field is named: an offer's kind,
+	// member, description or response; a closing's outcome, member, reason or note; a date).
+	ErrorReason_AID_INVALID_FIELD ErrorReason = 150
+	// FAILED_PRECONDITION: the aid case is closed: nothing more is recorded on it.
+	ErrorReason_AID_CASE_CLOSED ErrorReason = 151
+	// FAILED_PRECONDITION: the person named is not a current member of the case's household.
+	ErrorReason_AID_NOT_A_MEMBER ErrorReason = 152
+	// FAILED_PRECONDITION: the member named as employed has no paid work in the labour ledger for the
+	// closing's month; record the spell first.
+	ErrorReason_AID_MEMBER_NOT_EMPLOYED ErrorReason = 153
+	// INVALID_ARGUMENT: an offer is dated before its case opened.
+	ErrorReason_AID_OFFER_BEFORE_CASE ErrorReason = 154
 )
 
 // Enum value maps for ErrorReason.
 var (
 	ErrorReason_name = map[int32]string{
-		0:  "ERROR_REASON_UNSPECIFIED",
-		1:  "LABOURER_NOT_FOUND",
-		2:  "MONTH_INVALID",
-		3:  "MONTH_WINDOW_TOO_LONG",
-		4:  "PURPOSE_REQUIRED",
-		5:  "ID_INDEX_INVALID",
-		6:  "SPELL_INVALID",
-		7:  "SPELL_OVERLAPS",
-		8:  "SPELL_NOT_FOUND",
-		10: "AMOUNT_INVALID",
-		11: "LABOURER_ENDED",
-		12: "UPDATE_MASK_INVALID",
-		20: "IMPORT_FILE_TOO_LARGE",
-		21: "IMPORT_HEADER_INVALID",
-		22: "IMPORT_STREAM_INVALID",
-		23: "IMPORT_FORMAT_INVALID",
+		0:   "ERROR_REASON_UNSPECIFIED",
+		1:   "LABOURER_NOT_FOUND",
+		2:   "MONTH_INVALID",
+		3:   "MONTH_WINDOW_TOO_LONG",
+		4:   "PURPOSE_REQUIRED",
+		5:   "ID_INDEX_INVALID",
+		6:   "SPELL_INVALID",
+		7:   "SPELL_OVERLAPS",
+		8:   "SPELL_NOT_FOUND",
+		10:  "AMOUNT_INVALID",
+		11:  "LABOURER_ENDED",
+		12:  "UPDATE_MASK_INVALID",
+		20:  "IMPORT_FILE_TOO_LARGE",
+		21:  "IMPORT_HEADER_INVALID",
+		22:  "IMPORT_STREAM_INVALID",
+		23:  "IMPORT_FORMAT_INVALID",
+		150: "AID_INVALID_FIELD",
+		151: "AID_CASE_CLOSED",
+		152: "AID_NOT_A_MEMBER",
+		153: "AID_MEMBER_NOT_EMPLOYED",
+		154: "AID_OFFER_BEFORE_CASE",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED": 0,
@@ -106,6 +123,11 @@ var (
 		"IMPORT_HEADER_INVALID":    21,
 		"IMPORT_STREAM_INVALID":    22,
 		"IMPORT_FORMAT_INVALID":    23,
+		"AID_INVALID_FIELD":        150,
+		"AID_CASE_CLOSED":          151,
+		"AID_NOT_A_MEMBER":         152,
+		"AID_MEMBER_NOT_EMPLOYED":  153,
+		"AID_OFFER_BEFORE_CASE":    154,
 	}
 )
 
@@ -140,7 +162,7 @@ var File_fupin_employment_v1_errors_proto protoreflect.FileDescriptor
 
 const file_fupin_employment_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	" fupin/employment/v1/errors.proto\x12\x13fupin.employment.v1*\x86\x03\n" +
+	" fupin/employment/v1/errors.proto\x12\x13fupin.employment.v1*\x85\x04\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12LABOURER_NOT_FOUND\x10\x01\x12\x11\n" +
@@ -158,7 +180,12 @@ const file_fupin_employment_v1_errors_proto_rawDesc = "" +
 	"\x15IMPORT_FILE_TOO_LARGE\x10\x14\x12\x19\n" +
 	"\x15IMPORT_HEADER_INVALID\x10\x15\x12\x19\n" +
 	"\x15IMPORT_STREAM_INVALID\x10\x16\x12\x19\n" +
-	"\x15IMPORT_FORMAT_INVALID\x10\x17B6Z4fupin.dev/proto/gen/fupin/employment/v1;employmentv1b\x06proto3"
+	"\x15IMPORT_FORMAT_INVALID\x10\x17\x12\x16\n" +
+	"\x11AID_INVALID_FIELD\x10\x96\x01\x12\x14\n" +
+	"\x0fAID_CASE_CLOSED\x10\x97\x01\x12\x15\n" +
+	"\x10AID_NOT_A_MEMBER\x10\x98\x01\x12\x1c\n" +
+	"\x17AID_MEMBER_NOT_EMPLOYED\x10\x99\x01\x12\x1a\n" +
+	"\x15AID_OFFER_BEFORE_CASE\x10\x9a\x01B6Z4fupin.dev/proto/gen/fupin/employment/v1;employmentv1b\x06proto3"
 
 var (
 	file_fupin_employment_v1_errors_proto_rawDescOnce sync.Once
