@@ -212,8 +212,8 @@ func (s *Store) LabourersOf(ctx context.Context, householdIDs, personIDs []strin
 	return out, nil
 }
 
-// saveCols are the columns SaveLabourers writes; on a conflict all but id, dibao and created_us are
-// replaced (dibao comes from subsidies' feed, 人社's own fields are not the follower's).
+// saveCols are the columns SaveLabourers writes; on a conflict all but id and created_us are replaced
+// (人社's own fields are not the follower's and are not among them).
 var saveCols = []string{"id", "id_index", "household_id", "region_code", "birth_month", "registry_status",
 	"monitoring_status", "dibao", "labour_ability", "state", "end_reason", "end_date", "created_us", "updated_us"}
 
@@ -224,7 +224,7 @@ const saveChunk = 500
 func (s *Store) SaveLabourers(ctx context.Context, ls []*domain.Labourer) error {
 	set := ""
 	for _, c := range saveCols {
-		if c == "id" || c == "dibao" || c == "created_us" {
+		if c == "id" || c == "created_us" {
 			continue
 		}
 		if set != "" {
