@@ -1,0 +1,121 @@
+package domain
+
+import (
+	"context"
+	"slices"
+
+	"fupin.dev/services/platform/payroll"
+)
+
+// What the workshop and employment-subsidy rules read of the labour ledger (劳动力台账). The ledger is the
+// core area's; these rules see it through the narrow WorkLedger interface below, so they do not depend on
+// how the ledger keeps its spells, and their table tests need no database.
+
+// WorkAway is how far from home a spell's work is, as the transport subsidy's bands see it: read from the
+// spell's 务工状况 code.
+type WorkAway int32
+
+// Distances.
+const (
+	WorkAwayNone          WorkAway = iota // 01 乡镇内, 02 乡镇外县内, 05 其他, or not working: in the county
+	WorkAwayInProvince                    // 03 县外省内务工
+	WorkAwayOutOfProvince                 // 04 省外务工
+)
+
+// WorkAwayOfStatus maps a 务工状况 code (01–05) to its distance.
+func WorkAwayOfStatus(code string) WorkAway {
+	switch code {
+	case "03":
+		return WorkAwayInProvince
+	case "04":
+		return WorkAwayOutOfProvince
+	}
+	return WorkAwayNone
+}
+
+// WorkSpell is one dated employment spell (就业状况) of a person as these rules read it.
+type WorkSpell struct {
+	PersonID    string
+	HouseholdID string
+	// Away is where the work is (from the 务工状况 code).
+	Away WorkAway
+	// AtWorkshop is 就业方式 车间: work in a 就业帮扶车间.
+	AtWorkshop bool
+	// EmployerCode is the employer's 统一社会信用代码 ("" when the ledger has none); Employer its name.
+	EmployerCode string
+	Employer     string
+	// FromMonth and ToMonth (YYYY-MM) bound the spell; ToMonth "" while it goes on.
+	FromMonth string
+	ToMonth   string
+}
+
+// covers reports whether the spell includes month.
+func (s WorkSpell) covers(month string) bool {
+	return s.FromMonth <= month && (s.ToMonth == "" || month <= s.ToMonth)
+}
+
+// WorkPerson is what the rules read of a person on the ledger in one month.
+type WorkPerson struct {
+	PersonID    string
+	HouseholdID string
+	// RegionCode is the household's village.
+	RegionCode string
+	// Poor is true when the household is 脱贫 or 监测 (a 防返贫监测 object) in the month: the workers a
+	// workshop is recognised by and the people employment subsidies are for.
+	Poor bool
+	// Registered is the household's registration date (登记日期): no application dates from before it.
+	Registered string
+	// Dead is true when the register reports the person's death on or before the month.
+	Dead bool
+}
+
+// WorkLedger is what the workshop and employment-subsidy rules need of the labour ledger.
+type WorkLedger interface {
+	// SpellsAtEmployer returns the spells whose employer is creditCode and that include any month from
+	// fromMonth to toMonth.
+	SpellsAtEmployer(ctx context.Context, creditCode, fromMonth, toMonth string) ([]WorkSpell, error)
+	// SpellsOfPerson returns the person's spells that include any month from fromMonth to toMonth.
+	SpellsOfPerson(ctx context.Context, personID, fromMonth, toMonth string) ([]WorkSpell, error)
+	// WorkPerson returns the person as the ledger has them in month; apperr NOT_FOUND when the person is
+	// not on the ledger.
+	WorkPerson(ctx context.Context, personID, month string) (*WorkPerson, error)
+}
+
+// monthsCovered returns the distinct months from first to last covered by any of the spells that pass
+// keep, in order.
+func monthsCovered(spells []WorkSpell, first, last string, keep func(WorkSpell) bool) []string {
+	var out []string
+	for _, m := range payroll.MonthsBetween(first, last) {
+		if slices.ContainsFunc(spells, func(s WorkSpell) bool { return keep(s) && s.covers(m) }) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// consecutiveEndingAt counts the consecutive months up to and including last that are in months
+// (sorted): a stable stretch of work ending in last.
+func consecutiveEndingAt(months []string, last string) int {
+	n := 0
+	for m := last; slices.Contains(months, m); m = payroll.AddMonths(m, -1) {
+		n++
+	}
+	return n
+}
+
+// longestRun returns the longest stretch of consecutive months in months (sorted, distinct) and its last
+// month.
+func longestRun(months []string) (int, string) {
+	best, bestEnd, run := 0, "", 0
+	for i, m := range months {
+		if i > 0 && payroll.AddMonths(months[i-1], 1) == m {
+			run++
+		} else {
+			run = 1
+		}
+		if run > best {
+			best, bestEnd = run, m
+		}
+	}
+	return best, bestEnd
+}
