@@ -2,9 +2,12 @@ package domain
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -108,6 +111,12 @@ type Workshop struct {
 
 // ResourceName is the workshop's resource name.
 func (w *Workshop) ResourceName() string { return "workshops/" + w.ID }
+
+// Etag is the workshop's AIP-154 etag: it changes whenever the workshop does.
+func (w *Workshop) Etag() string {
+	sum := sha256.Sum256([]byte("workshop/" + w.ID + "/" + strconv.FormatInt(w.Version, 10)))
+	return `"` + hex.EncodeToString(sum[:8]) + `"`
+}
 
 // NewWorkshop is a registration.
 type NewWorkshop struct {
