@@ -274,7 +274,7 @@ func EvaluateSubsidy(kind string, a SubsidyApplication, f SubsidyFacts) SubsidyE
 		}
 	case SubsidyKindRetention:
 		first := payroll.AddMonths(month, -35)
-		with := monthsCovered(f.Spells, first, month, func(s WorkSpell) bool { return s.EmployerCode == a.EmployerCode })
+		with := monthsCovered(f.Spells, first, month, func(s WorkSpell) bool { return s.At(a.EmployerCode, a.EmployerName) })
 		n, end := longestRun(with)
 		e.Months = n
 		e.Inputs["employer_code"] = a.EmployerCode

@@ -3,6 +3,7 @@ package domain
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"fupin.dev/services/platform/payroll"
 )
@@ -41,13 +42,25 @@ type WorkSpell struct {
 	Away WorkAway
 	// AtWorkshop is 就业方式 车间: work in a 就业帮扶车间.
 	AtWorkshop bool
-	// EmployerCode is the employer's 统一社会信用代码 ("" when the ledger has none); Employer its name.
+	// EmployerCode is the employer's 统一社会信用代码 when the ledger's employer cell holds one (the
+	// provincial file names employers by code or by name); Employer is the cell as recorded.
 	EmployerCode string
 	Employer     string
 	// FromMonth and ToMonth (YYYY-MM) bound the spell; ToMonth "" while it goes on.
 	FromMonth string
 	ToMonth   string
 }
+
+// At reports whether the spell names the employer: by its credit code, or, when the ledger recorded a
+// name, by the name the employer is registered under (spaces and case ignored).
+func (s WorkSpell) At(creditCode, name string) bool {
+	if s.EmployerCode != "" {
+		return s.EmployerCode == creditCode
+	}
+	return name != "" && normEmployer(s.Employer) == normEmployer(name)
+}
+
+func normEmployer(s string) string { return strings.ToUpper(strings.Join(strings.Fields(s), "")) }
 
 // covers reports whether the spell includes month.
 func (s WorkSpell) covers(month string) bool {
@@ -71,9 +84,9 @@ type WorkPerson struct {
 
 // WorkLedger is what the workshop and employment-subsidy rules need of the labour ledger.
 type WorkLedger interface {
-	// SpellsAtEmployer returns the spells whose employer is creditCode and that include any month from
-	// fromMonth to toMonth.
-	SpellsAtEmployer(ctx context.Context, creditCode, fromMonth, toMonth string) ([]WorkSpell, error)
+	// SpellsAtEmployer returns the spells that name the employer (WorkSpell.At: its credit code or its
+	// registered name) and include any month from fromMonth to toMonth.
+	SpellsAtEmployer(ctx context.Context, creditCode, name, fromMonth, toMonth string) ([]WorkSpell, error)
 	// SpellsOfPerson returns the person's spells that include any month from fromMonth to toMonth.
 	SpellsOfPerson(ctx context.Context, personID, fromMonth, toMonth string) ([]WorkSpell, error)
 	// WorkPerson returns the person as the ledger has them in month; apperr NOT_FOUND when the person is

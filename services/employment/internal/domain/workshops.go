@@ -495,7 +495,7 @@ func (ws *Workshops) evaluateRecognition(ctx context.Context, w *Workshop, date 
 	if err != nil {
 		return nil, err
 	}
-	spells, err := ws.ledger.SpellsAtEmployer(ctx, w.CreditCode, month, month)
+	spells, err := ws.ledger.SpellsAtEmployer(ctx, w.CreditCode, w.Name, month, month)
 	if err != nil {
 		return nil, err
 	}
@@ -563,7 +563,7 @@ func (ws *Workshops) AddInsurance(ctx context.Context, by workflow.Caller, works
 		if err := CheckInsurancePremium(w.ResourceName(), n.PremiumFen, min, val); err != nil {
 			return err
 		}
-		spells, err := ws.ledger.SpellsAtEmployer(ctx, w.CreditCode, n.FromMonth, n.ToMonth)
+		spells, err := ws.ledger.SpellsAtEmployer(ctx, w.CreditCode, w.Name, n.FromMonth, n.ToMonth)
 		if err != nil {
 			return err
 		}
@@ -638,7 +638,7 @@ func (ws *Workshops) workers(ctx context.Context, w *Workshop, month string) (*W
 	if first > month {
 		first = month
 	}
-	spells, err := ws.ledger.SpellsAtEmployer(ctx, w.CreditCode, first, month)
+	spells, err := ws.ledger.SpellsAtEmployer(ctx, w.CreditCode, w.Name, first, month)
 	if err != nil {
 		return nil, err
 	}

@@ -59,10 +59,10 @@ func overlaps(s domain.WorkSpell, from, to string) bool {
 	return s.FromMonth <= to && (s.ToMonth == "" || s.ToMonth >= from)
 }
 
-func (l *fakeLedger) SpellsAtEmployer(_ context.Context, code, from, to string) ([]domain.WorkSpell, error) {
+func (l *fakeLedger) SpellsAtEmployer(_ context.Context, code, name, from, to string) ([]domain.WorkSpell, error) {
 	var out []domain.WorkSpell
 	for _, s := range l.spells {
-		if s.EmployerCode == code && overlaps(s, from, to) {
+		if s.At(code, name) && overlaps(s, from, to) {
 			out = append(out, s)
 		}
 	}

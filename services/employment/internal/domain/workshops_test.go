@@ -193,3 +193,24 @@ func TestNewWorkshopValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestWorkSpellAt(t *testing.T) {
+	tests := []struct {
+		name  string
+		spell WorkSpell
+		want  bool
+	}{
+		{"by credit code", WorkSpell{EmployerCode: testWorkshopCode, Employer: testWorkshopCode}, true},
+		{"another credit code", WorkSpell{EmployerCode: "91420602MA4KXY4567", Employer: "幸福扶贫车间"}, false},
+		{"by the registered name, spaces ignored", WorkSpell{Employer: "幸福 扶贫车间"}, true},
+		{"another name", WorkSpell{Employer: "县服装厂"}, false},
+		{"no employer recorded", WorkSpell{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.spell.At(testWorkshopCode, "幸福扶贫车间"); got != tt.want {
+				t.Errorf("At = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
