@@ -1,5 +1,6 @@
-// Package store keeps the employment service's records in SQL, on SQLite or PostgreSQL. Each area keeps its
-// tables in its own migration and its methods in its own file; the contract tests run on both databases.
+// Package store keeps the employment service's (人社) records in SQL, on SQLite or PostgreSQL. Each area
+// keeps its tables in its own migration and its methods in its own file; the contract tests run on both
+// databases.
 package store
 
 import (

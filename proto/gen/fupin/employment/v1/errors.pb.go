@@ -23,12 +23,25 @@ const (
 
 // ErrorReason is the ErrorInfo reason of the employment service's own refusals (domain
 // "employment.fupin.dev"). The platform's reasons (workflow steps, policy values, region scope) are in
-// fupin.common.v1.ErrorReason. Each area keeps to its own range of numbers (docs/CONTRIBUTING.md).
+// fupin.common.v1.ErrorReason. Each area keeps to its own range of numbers (docs/CONTRIBUTING.md): the
+// labour ledger, its import and the facts served to other departments 1–99; 公益岗 100–149; 零就业 and
+// 就业援助 150–199; 帮扶车间 and employment subsidies 200–299.
 type ErrorReason int32
 
 const (
 	// Not set.
 	ErrorReason_ERROR_REASON_UNSPECIFIED ErrorReason = 0
+	// NOT_FOUND: the person has no record in the labour ledger (劳动力台账) inside the caller's scope.
+	ErrorReason_LABOURER_NOT_FOUND ErrorReason = 1
+	// INVALID_ARGUMENT: a month is not YYYY-MM, or a window's end lies before its start.
+	ErrorReason_MONTH_INVALID ErrorReason = 2
+	// INVALID_ARGUMENT: a month window is longer than the method allows.
+	ErrorReason_MONTH_WINDOW_TOO_LONG ErrorReason = 3
+	// PERMISSION_DENIED: the facts of persons are served only for a stated purpose the method names
+	// (收入核算 or 低保核对, in the x-fupin-purpose header).
+	ErrorReason_PURPOSE_REQUIRED ErrorReason = 4
+	// INVALID_ARGUMENT: a blind index is not 32 lower-case hex characters.
+	ErrorReason_ID_INDEX_INVALID ErrorReason = 5
 	// 就业帮扶车间 (workshops): 200–229.
 	// INVALID_ARGUMENT: a workshop's name is empty or longer than 100 characters.
 	ErrorReason_WORKSHOP_NAME_INVALID ErrorReason = 200
@@ -82,6 +95,11 @@ const (
 var (
 	ErrorReason_name = map[int32]string{
 		0:   "ERROR_REASON_UNSPECIFIED",
+		1:   "LABOURER_NOT_FOUND",
+		2:   "MONTH_INVALID",
+		3:   "MONTH_WINDOW_TOO_LONG",
+		4:   "PURPOSE_REQUIRED",
+		5:   "ID_INDEX_INVALID",
 		200: "WORKSHOP_NAME_INVALID",
 		201: "WORKSHOP_CREDIT_CODE_INVALID",
 		202: "WORKSHOP_REGION_INVALID",
@@ -105,6 +123,11 @@ var (
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":            0,
+		"LABOURER_NOT_FOUND":                  1,
+		"MONTH_INVALID":                       2,
+		"MONTH_WINDOW_TOO_LONG":               3,
+		"PURPOSE_REQUIRED":                    4,
+		"ID_INDEX_INVALID":                    5,
 		"WORKSHOP_NAME_INVALID":               200,
 		"WORKSHOP_CREDIT_CODE_INVALID":        201,
 		"WORKSHOP_REGION_INVALID":             202,
@@ -159,9 +182,14 @@ var File_fupin_employment_v1_errors_proto protoreflect.FileDescriptor
 
 const file_fupin_employment_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	" fupin/employment/v1/errors.proto\x12\x13fupin.employment.v1*\xb3\x05\n" +
+	" fupin/employment/v1/errors.proto\x12\x13fupin.employment.v1*\xa5\x06\n" +
 	"\vErrorReason\x12\x1c\n" +
-	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12LABOURER_NOT_FOUND\x10\x01\x12\x11\n" +
+	"\rMONTH_INVALID\x10\x02\x12\x19\n" +
+	"\x15MONTH_WINDOW_TOO_LONG\x10\x03\x12\x14\n" +
+	"\x10PURPOSE_REQUIRED\x10\x04\x12\x14\n" +
+	"\x10ID_INDEX_INVALID\x10\x05\x12\x1a\n" +
 	"\x15WORKSHOP_NAME_INVALID\x10\xc8\x01\x12!\n" +
 	"\x1cWORKSHOP_CREDIT_CODE_INVALID\x10\xc9\x01\x12\x1c\n" +
 	"\x17WORKSHOP_REGION_INVALID\x10\xca\x01\x12\x1d\n" +
