@@ -23,15 +23,36 @@ const (
 	WorkAwayOutOfProvince                 // 04 省外务工
 )
 
-// WorkAwayOfStatus maps a 务工状况 code (01–05) to its distance.
-func WorkAwayOfStatus(code string) WorkAway {
-	switch code {
-	case "03":
+// WorkAwayOf maps a spell's 务工状况 to its distance.
+func WorkAwayOf(w WorkStatus) WorkAway {
+	switch w {
+	case WorkInProvince:
 		return WorkAwayInProvince
-	case "04":
+	case WorkOutOfProvince:
 		return WorkAwayOutOfProvince
 	}
 	return WorkAwayNone
+}
+
+// WorkSpellOf is a ledger spell as these rules read it. Only working spells (务工状况 01–05) are work;
+// the employer cell is read as a credit code when it is one.
+func WorkSpellOf(s Spell, householdID string) WorkSpell {
+	w := WorkSpell{PersonID: s.PersonID, HouseholdID: householdID, Away: WorkAwayOf(s.WorkStatus),
+		AtWorkshop: s.Mode == ModeWorkshop && s.WorkStatus.Working(), Employer: s.Employer, FromMonth: s.FromMonth, ToMonth: s.ToMonth}
+	if code := strings.ToUpper(strings.TrimSpace(s.Employer)); payroll.ValidCreditCode(code) {
+		w.EmployerCode = code
+	}
+	if !s.WorkStatus.Working() {
+		w.Employer = ""
+	}
+	return w
+}
+
+// PoorHousehold reports whether a household is one the workshop and subsidy rules are for, from the
+// register's statuses: registered poor (贫困户), exited (脱贫户) or returned (返贫), or an open monitoring
+// object (监测户).
+func PoorHousehold(registryStatus, monitoringStatus int32) bool {
+	return (registryStatus >= 2 && registryStatus <= 4) || monitoringStatus == 1
 }
 
 // WorkSpell is one dated employment spell (就业状况) of a person as these rules read it.

@@ -214,3 +214,49 @@ func TestWorkSpellAt(t *testing.T) {
 		})
 	}
 }
+
+func TestWorkSpellOf(t *testing.T) {
+	tests := []struct {
+		name     string
+		spell    Spell
+		away     WorkAway
+		workshop bool
+		code     string
+	}{
+		{"省外 wage work", Spell{WorkStatus: WorkOutOfProvince, Mode: ModeWageWork, Employer: "某电子厂"}, WorkAwayOutOfProvince, false, ""},
+		{"县外省内", Spell{WorkStatus: WorkInProvince, Mode: ModeWageWork}, WorkAwayInProvince, false, ""},
+		{"乡镇外县内 is in the county", Spell{WorkStatus: WorkInCounty, Mode: ModeWageWork}, WorkAwayNone, false, ""},
+		{"车间 named by credit code", Spell{WorkStatus: WorkLocalTownship, Mode: ModeWorkshop, Employer: " " + testWorkshopCode}, WorkAwayNone, true, testWorkshopCode},
+		{"未就业 is no work", Spell{WorkStatus: WorkUnemployed, Mode: ModeWorkshop, Employer: testWorkshopCode}, WorkAwayNone, false, testWorkshopCode},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := WorkSpellOf(tt.spell, "h")
+			if w.Away != tt.away || w.AtWorkshop != tt.workshop || w.EmployerCode != tt.code || w.HouseholdID != "h" {
+				t.Errorf("%+v", w)
+			}
+		})
+	}
+}
+
+func TestPoorHousehold(t *testing.T) {
+	tests := []struct {
+		name                 string
+		registry, monitoring int32
+		want                 bool
+	}{
+		{"ordinary", 1, 0, false},
+		{"ordinary, monitored", 1, 1, true},
+		{"ordinary, risk removed", 1, 2, false},
+		{"贫困户", 2, 0, true},
+		{"脱贫户", 3, 0, true},
+		{"返贫", 4, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := PoorHousehold(tt.registry, tt.monitoring); got != tt.want {
+				t.Errorf("got %v", got)
+			}
+		})
+	}
+}

@@ -18,6 +18,9 @@ CREATE TABLE employment_workshops (
 ) WITHOUT ROWID;
 CREATE INDEX employment_workshops_region ON employment_workshops (region_code, id);
 
+-- A workshop's workers are the ledger's spells naming it as employer (by credit code or name).
+CREATE INDEX employment_spells_employer ON employment_spells (employer, from_month);
+
 -- Accident insurance (意外伤害保险) a workshop holds for its workers, per worker and month; one row per
 -- insured worker, so "insured in month m" is a range query.
 CREATE TABLE employment_workshop_insurances (
@@ -59,6 +62,7 @@ CREATE TABLE employment_workshop_rewards (
 ) WITHOUT ROWID;
 
 -- +goose Down
+DROP INDEX employment_spells_employer;
 DROP TABLE employment_workshop_rewards;
 DROP TABLE employment_workshop_insured;
 DROP TABLE employment_workshop_insurances;
