@@ -21,12 +21,37 @@ export const employment: PortalModule = {
       component: () => import('./pages/LabourerPage.vue'),
       meta: { title: '劳动力信息', ops: ['LabourLedgerService_GetLabourer'] },
     },
+    {
+      path: 'employment/workshops',
+      name: 'workshops',
+      component: () => import('./pages/WorkshopListPage.vue'),
+      meta: { title: '就业帮扶车间', ops: ['WorkshopService_ListWorkshops'] },
+    },
+    {
+      path: 'employment/workshops/:id',
+      name: 'workshop',
+      component: () => import('./pages/WorkshopPage.vue'),
+      meta: {
+        title: '帮扶车间',
+        ops: ['WorkshopService_GetWorkshop', 'WorkshopService_ListWorkshopWorkers', 'WorkshopService_ListWorkshopInsurances', 'WorkshopService_ListWorkshopRewards'],
+      },
+    },
+    {
+      path: 'employment/subsidies',
+      name: 'employmentSubsidies',
+      component: () => import('./pages/EmploymentSubsidyListPage.vue'),
+      meta: { title: '就业补贴', ops: ['EmploymentSubsidyService_ListEmploymentSubsidies'] },
+    },
   ],
   menu: [
     {
       title: '人社就业',
       icon: markRaw(Briefcase),
-      entries: [{ path: '/employment/labourers', title: '劳动力台账', ops: ['LabourLedgerService_ListLabourers'] }],
+      entries: [
+        { path: '/employment/labourers', title: '劳动力台账', ops: ['LabourLedgerService_ListLabourers'] },
+        { path: '/employment/workshops', title: '帮扶车间', ops: ['WorkshopService_ListWorkshops'] },
+        { path: '/employment/subsidies', title: '就业补贴', ops: ['EmploymentSubsidyService_ListEmploymentSubsidies'] },
+      ],
     },
   ],
 }
