@@ -73,4 +73,3 @@ func Run(ctx context.Context, cfg Config) error {
 
 // newID makes record ids: UUIDv7, so ids sort by creation time and pages stay stable.
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
-
