@@ -54,6 +54,7 @@ const (
 	ReasonInsuredPersonNotWorker    = "INSURED_PERSON_NOT_WORKER"
 	ReasonPeriodInvalid             = "WORKSHOP_PERIOD_INVALID"
 	ReasonNoRewardDue               = "WORKSHOP_NO_REWARD_DUE"
+	ReasonWorkshopRewardExists      = "WORKSHOP_REWARD_EXISTS"
 )
 
 // Rules of the workshops: violation types of the refusals above.

@@ -183,7 +183,7 @@ func (s *Store) AddWorkshopReward(ctx context.Context, r *domain.WorkshopReward)
 		r.ID, r.WorkshopID, r.PersonID, r.HouseholdID, r.Month, r.StableFrom, r.StableTo, r.AmountFen, r.EntitlementID,
 		string(pol), r.RecordedBy, r.CreateTime.UnixMicro())
 	if sqldb.IsUniqueViolation(err) {
-		return apperr.Exists(domain.ReasonWorkshopExists, "the workshop was rewarded for this worker already")
+		return apperr.Exists(domain.ReasonWorkshopRewardExists, "the workshop was rewarded for this worker already")
 	}
 	if err != nil {
 		return fmt.Errorf("add workshop reward: %w", err)

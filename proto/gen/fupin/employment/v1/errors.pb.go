@@ -42,7 +42,6 @@ const (
 	ErrorReason_PURPOSE_REQUIRED ErrorReason = 4
 	// INVALID_ARGUMENT: a blind index is not 32 lower-case hex characters.
 	ErrorReason_ID_INDEX_INVALID ErrorReason = 5
-	// 就业帮扶车间 (workshops): 200–229.
 	// INVALID_ARGUMENT: a workshop's name is empty or longer than 100 characters.
 	ErrorReason_WORKSHOP_NAME_INVALID ErrorReason = 200
 	// INVALID_ARGUMENT: not a unified social credit code (统一社会信用代码: 18 characters, GB 32100 check character).
@@ -74,7 +73,9 @@ const (
 	ErrorReason_WORKSHOP_PERIOD_INVALID ErrorReason = 212
 	// FAILED_PRECONDITION: no worker of the workshop is due a reward in the month (rule REWARD_DUE); nothing was written.
 	ErrorReason_WORKSHOP_NO_REWARD_DUE ErrorReason = 213
-	// Employment subsidies (transport, 吸纳/稳岗, training): 230–269.
+	// ALREADY_EXISTS: the workshop was rewarded for this worker already (two grants racing; one reward per
+	// workshop and worker).
+	ErrorReason_WORKSHOP_REWARD_EXISTS ErrorReason = 214
 	// INVALID_ARGUMENT: the kind of employment subsidy is not set or unknown.
 	ErrorReason_EMPLOYMENT_SUBSIDY_KIND_INVALID ErrorReason = 230
 	// INVALID_ARGUMENT: a field of the application is missing or wrong for its kind (employer, course, dates, days).
@@ -82,8 +83,9 @@ const (
 	// FAILED_PRECONDITION: a rule of the subsidy does not hold: PreconditionFailure names each rule not met
 	// (POOR_HOUSEHOLD, ALIVE, MONTHS_OUTSIDE_COUNTY, MONTHS_WITH_EMPLOYER, DAYS_ATTENDED).
 	ErrorReason_EMPLOYMENT_SUBSIDY_INELIGIBLE ErrorReason = 232
-	// FAILED_PRECONDITION: what may be paid only once was paid already (rule ONCE_PER_YEAR, ONCE_PER_WORKER or
-	// ONCE_PER_COURSE, naming the application that holds it).
+	// FAILED_PRECONDITION or ALREADY_EXISTS: what may be paid only once was paid already (FAILED_PRECONDITION, rule
+	// ONCE_PER_YEAR, ONCE_PER_WORKER or ONCE_PER_COURSE, naming the application that holds it); ALREADY_EXISTS
+	// when two approvals under the same key race and the later one finds it claimed in the database.
 	ErrorReason_EMPLOYMENT_SUBSIDY_ALREADY_PAID ErrorReason = 233
 	// INVALID_ARGUMENT: a refusal (by the township or 人社) needs its opinion in the note.
 	ErrorReason_EMPLOYMENT_SUBSIDY_OPINION_REQUIRED ErrorReason = 234
@@ -114,6 +116,7 @@ var (
 		211: "INSURED_PERSON_NOT_WORKER",
 		212: "WORKSHOP_PERIOD_INVALID",
 		213: "WORKSHOP_NO_REWARD_DUE",
+		214: "WORKSHOP_REWARD_EXISTS",
 		230: "EMPLOYMENT_SUBSIDY_KIND_INVALID",
 		231: "EMPLOYMENT_SUBSIDY_FIELD_INVALID",
 		232: "EMPLOYMENT_SUBSIDY_INELIGIBLE",
@@ -142,6 +145,7 @@ var (
 		"INSURED_PERSON_NOT_WORKER":           211,
 		"WORKSHOP_PERIOD_INVALID":             212,
 		"WORKSHOP_NO_REWARD_DUE":              213,
+		"WORKSHOP_REWARD_EXISTS":              214,
 		"EMPLOYMENT_SUBSIDY_KIND_INVALID":     230,
 		"EMPLOYMENT_SUBSIDY_FIELD_INVALID":    231,
 		"EMPLOYMENT_SUBSIDY_INELIGIBLE":       232,
@@ -182,7 +186,7 @@ var File_fupin_employment_v1_errors_proto protoreflect.FileDescriptor
 
 const file_fupin_employment_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	" fupin/employment/v1/errors.proto\x12\x13fupin.employment.v1*\xa5\x06\n" +
+	" fupin/employment/v1/errors.proto\x12\x13fupin.employment.v1*\xc2\x06\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12LABOURER_NOT_FOUND\x10\x01\x12\x11\n" +
@@ -203,7 +207,8 @@ const file_fupin_employment_v1_errors_proto_rawDesc = "" +
 	"\x11INSURANCE_INVALID\x10\xd2\x01\x12\x1e\n" +
 	"\x19INSURED_PERSON_NOT_WORKER\x10\xd3\x01\x12\x1c\n" +
 	"\x17WORKSHOP_PERIOD_INVALID\x10\xd4\x01\x12\x1b\n" +
-	"\x16WORKSHOP_NO_REWARD_DUE\x10\xd5\x01\x12$\n" +
+	"\x16WORKSHOP_NO_REWARD_DUE\x10\xd5\x01\x12\x1b\n" +
+	"\x16WORKSHOP_REWARD_EXISTS\x10\xd6\x01\x12$\n" +
 	"\x1fEMPLOYMENT_SUBSIDY_KIND_INVALID\x10\xe6\x01\x12%\n" +
 	" EMPLOYMENT_SUBSIDY_FIELD_INVALID\x10\xe7\x01\x12\"\n" +
 	"\x1dEMPLOYMENT_SUBSIDY_INELIGIBLE\x10\xe8\x01\x12$\n" +
