@@ -332,6 +332,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/employment/employmentSubsidies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListEmploymentSubsidies lists applications in the caller's region scope, oldest first. filter
+         *     (AIP-160) accepts kind ("transport_subsidy", "employer_retention_subsidy", "training_allowance"),
+         *     state, outcome, region_code (":" for a prefix), person ("persons/{person}") and next_step.
+         */
+        get: operations["EmploymentSubsidyService_ListEmploymentSubsidies"];
+        put?: never;
+        /**
+         * CreateEmploymentSubsidy records an application. The person must be on the labour ledger in the
+         *     caller's scope (INVALID_ARGUMENT `PERSON_NOT_ON_LABOUR_LEDGER`); a person has at most one open
+         *     application of each kind (FAILED_PRECONDITION `CASE_ALREADY_OPEN`).
+         */
+        post: operations["EmploymentSubsidyService_CreateEmploymentSubsidy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/employment/labourers": {
         parameters: {
             query?: never;
@@ -348,6 +374,27 @@ export interface paths {
         get: operations["LabourLedgerService_ListLabourers"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/workshops": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListWorkshops lists the workshops in the caller's region scope, oldest first. */
+        get: operations["WorkshopService_ListWorkshops"];
+        put?: never;
+        /**
+         * CreateWorkshop registers a workshop (登记). A credit code registered before is ALREADY_EXISTS
+         *     `WORKSHOP_EXISTS`; bad fields are INVALID_ARGUMENT naming each.
+         */
+        post: operations["WorkshopService_CreateWorkshop"];
         delete?: never;
         options?: never;
         head?: never;
@@ -423,8 +470,42 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** GetEmploymentSubsidy returns an application with its whole trail. */
+        get: operations["EmploymentSubsidyService_GetEmploymentSubsidy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{name_2}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
         /** GetLabourer returns one person's ledger record in the caller's region scope, with their spells. */
         get: operations["LabourLedgerService_GetLabourer"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{name_3}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GetWorkshop returns a workshop. */
+        get: operations["WorkshopService_GetWorkshop"];
         put?: never;
         post?: never;
         delete?: never;
@@ -454,6 +535,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/employment/{name}:check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * CheckEmploymentSubsidy records the township's check (乡镇审核). Passing it needs the rules to hold
+         *     (else FAILED_PRECONDITION `EMPLOYMENT_SUBSIDY_INELIGIBLE`, one violation per rule not met); not passing
+         *     it ends the application, refused, and needs the township's opinion in the note.
+         */
+        post: operations["EmploymentSubsidyService_CheckEmploymentSubsidy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/employment/{name}:close": {
         parameters: {
             query?: never;
@@ -476,6 +578,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/employment/{name}:recognise": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * RecogniseWorkshop recognises a registered workshop (认定) from the labour ledger in the month of date.
+         *     Too few 脱贫/监测 workers is FAILED_PRECONDITION `WORKSHOP_TOO_FEW_POOR_WORKERS` (rule
+         *     MIN_POOR_WORKERS, naming the count); a workshop recognised before is `WORKSHOP_ALREADY_RECOGNISED`.
+         */
+        post: operations["WorkshopService_RecogniseWorkshop"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/employment/{name}:recordOffer": {
         parameters: {
             query?: never;
@@ -490,6 +613,107 @@ export interface paths {
          *     while the case is open (FAILED_PRECONDITION `AID_CASE_CLOSED` after), dated on or after the case opened.
          */
         post: operations["EmploymentAidService_RecordAidOffer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{name}:review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ReviewEmploymentSubsidy records 人社's approval (人社审批), the decision. Approving needs the rules to
+         *     hold again (`EMPLOYMENT_SUBSIDY_INELIGIBLE`), and nothing paid already under the same once-only key
+         *     (`EMPLOYMENT_SUBSIDY_ALREADY_PAID`); it grants the entitlement in the same transaction. Refusing needs
+         *     the reason in the note.
+         */
+        post: operations["EmploymentSubsidyService_ReviewEmploymentSubsidy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{name}:withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** WithdrawEmploymentSubsidy ends an open application without a decision (撤回); the note says why. */
+        post: operations["EmploymentSubsidyService_WithdrawEmploymentSubsidy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{parent}/insurances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListWorkshopInsurances lists a workshop's insurance policies, oldest first. */
+        get: operations["WorkshopService_ListWorkshopInsurances"];
+        put?: never;
+        /**
+         * CreateWorkshopInsurance records an accident-insurance policy of the workshop for some of its workers
+         *     over up to 12 months. A premium below the policy's minimum is FAILED_PRECONDITION
+         *     `INSURANCE_PREMIUM_TOO_LOW`; a person with no 车间 spell at the workshop in those months is
+         *     `INSURED_PERSON_NOT_WORKER`.
+         */
+        post: operations["WorkshopService_CreateWorkshopInsurance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{parent}/rewards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListWorkshopRewards lists a workshop's rewards, oldest first. */
+        get: operations["WorkshopService_ListWorkshopRewards"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{parent}/rewards:grant": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * GrantWorkshopRewards grants, in one transaction, the reward of every worker due one in month and
+         *     the entitlements that pay them to the workshop in that month's roll. The workshop must be recognised
+         *     (FAILED_PRECONDITION `WORKSHOP_NOT_RECOGNISED`); none due is `WORKSHOP_NO_REWARD_DUE` and writes
+         *     nothing. A worker is rewarded once per workshop.
+         */
+        post: operations["WorkshopService_GrantWorkshopRewards"];
         delete?: never;
         options?: never;
         head?: never;
@@ -533,6 +757,27 @@ export interface paths {
          *     benefit names its monthly amount, a registration none (INVALID_ARGUMENT `AMOUNT_INVALID`).
          */
         post: operations["LabourLedgerService_CreateUnemploymentPeriod"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{parent}/workers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListWorkshopWorkers evaluates the reward rule for every worker of the workshop (车间 spells naming it
+         *     as employer) up to month, without recording anything: the stretch of consecutive insured months,
+         *     whether the household is 脱贫/监测, whether a reward was granted, whether one is due.
+         */
+        get: operations["WorkshopService_ListWorkshopWorkers"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2838,6 +3083,53 @@ export interface components {
             /** @description Idempotency key: a retry with the same id returns the first result. */
             request_id?: string;
         };
+        /** @description CheckEmploymentSubsidyRequest is the request of CheckEmploymentSubsidy. */
+        EmploymentSubsidyServiceCheckEmploymentSubsidyBody: {
+            /** @description Whether the township passes the application on to 人社. */
+            approved?: boolean;
+            /** @description Business date (YYYY-MM-DD); empty means today. */
+            occurred_at?: string;
+            /** @description Why occurred_at lies before today. */
+            backdate_reason?: string;
+            /** @description The township's opinion; required when not approved. */
+            note?: string;
+            /** @description References to documents. */
+            attachments?: string[];
+            /** @description The application's current etag; optional. */
+            etag?: string;
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description ReviewEmploymentSubsidyRequest is the request of ReviewEmploymentSubsidy. */
+        EmploymentSubsidyServiceReviewEmploymentSubsidyBody: {
+            /** @description Whether 人社 approves the subsidy. */
+            approved?: boolean;
+            /** @description Business date (YYYY-MM-DD); empty means today. */
+            occurred_at?: string;
+            /** @description Why occurred_at lies before today. */
+            backdate_reason?: string;
+            /** @description The 人社's opinion; required when not approved. */
+            note?: string;
+            /** @description References to documents. */
+            attachments?: string[];
+            /** @description The application's current etag; optional. */
+            etag?: string;
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description WithdrawEmploymentSubsidyRequest is the request of WithdrawEmploymentSubsidy. */
+        EmploymentSubsidyServiceWithdrawEmploymentSubsidyBody: {
+            /** @description Business date (YYYY-MM-DD); empty means today. */
+            occurred_at?: string;
+            /** @description Why occurred_at lies before today. */
+            backdate_reason?: string;
+            /** @description Why the application is withdrawn. */
+            note: string;
+            /** @description The application's current etag; optional. */
+            etag?: string;
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
         /** @description ArchiveHouseholdRequest is the request of ArchiveHousehold. */
         HouseholdServiceArchiveHouseholdBody: {
             /** @description Why the household is closed. */
@@ -3070,6 +3362,26 @@ export interface components {
             end_date?: string;
             /** @description Why it ends (transferred, left the post, household exited…). */
             reason?: string;
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description CreateWorkshopInsuranceRequest is the request of CreateWorkshopInsurance. */
+        WorkshopServiceCreateWorkshopInsuranceBody: {
+            insurance: components["schemas"]["v1WorkshopInsurance"];
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description GrantWorkshopRewardsRequest is the request of GrantWorkshopRewards. */
+        WorkshopServiceGrantWorkshopRewardsBody: {
+            /** @description The month (YYYY-MM) evaluated and paid in; empty means the current month. */
+            month?: string;
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description RecogniseWorkshopRequest is the request of RecogniseWorkshop. */
+        WorkshopServiceRecogniseWorkshopBody: {
+            /** @description Business date (YYYY-MM-DD) of the recognition; the ledger is read for its month. Empty means today. */
+            date?: string;
             /** @description Idempotency key. */
             request_id?: string;
         };
@@ -3952,6 +4264,33 @@ export interface components {
             /** @description Idempotency key: a retry with the same id returns the first result. */
             request_id?: string;
         };
+        /** @description CreateEmploymentSubsidyRequest is the request of CreateEmploymentSubsidy. */
+        v1CreateEmploymentSubsidyRequest: {
+            kind: components["schemas"]["v1EmploymentSubsidyKind"];
+            /** @description The worker (identification's person id) on the labour ledger. */
+            person_id: string;
+            employer?: components["schemas"]["v1Employer"];
+            training?: components["schemas"]["v1TrainingCourse"];
+            /**
+             * @description Business date of the application (YYYY-MM-DD); empty means today. A date before today needs
+             *     backdate_reason.
+             */
+            occurred_at?: string;
+            /** @description Why occurred_at lies before today. */
+            backdate_reason?: string;
+            /** @description Note. */
+            note?: string;
+            /** @description References to documents (the application form, the 承诺书, the attendance sheet). */
+            attachments?: string[];
+            /** @description Idempotency key: a retry with the same id returns the first result. */
+            request_id?: string;
+        };
+        /** @description CreateWorkshopRequest is the request of CreateWorkshop. */
+        v1CreateWorkshopRequest: {
+            workshop: components["schemas"]["v1Workshop"];
+            /** @description Idempotency key: a retry with the same id returns the first result. */
+            request_id?: string;
+        };
         /**
          * @description Department is a county department (部门). A caller's token names exactly one in its `dept` claim,
          *     written as the lower-case value name without the prefix (e.g. "rural_revitalization").
@@ -4562,6 +4901,13 @@ export interface components {
          * @enum {string}
          */
         v1EligibilityCheckState: "ELIGIBILITY_CHECK_STATE_UNSPECIFIED" | "ELIGIBILITY_CHECK_STATE_OPEN" | "ELIGIBILITY_CHECK_STATE_CLOSED";
+        /** @description Employer is the employer of a retention subsidy. */
+        v1Employer: {
+            /** @description 统一社会信用代码: the payee. */
+            credit_code?: string;
+            /** @description The employer's name (单位名称). */
+            display_name?: string;
+        };
         /**
          * @description EmploymentFactsState says whether an assessment counted 人社's wages.
          *
@@ -4610,6 +4956,143 @@ export interface components {
              * @description When it was recorded.
              */
             readonly create_time?: string;
+        };
+        /** @description EmploymentSubsidy is an application for an employment subsidy with its whole trail. */
+        v1EmploymentSubsidy: {
+            /** @description Resource name: "employmentSubsidies/{employment_subsidy}". */
+            readonly name?: string;
+            kind?: components["schemas"]["v1EmploymentSubsidyKind"];
+            /** @description The worker (identification's person id): the applicant, or the worker kept for a retention subsidy. */
+            readonly person_id?: string;
+            /** @description The worker's household: "households/{household}". */
+            readonly household?: string;
+            /** @description The worker's 12-digit village code. */
+            readonly region_code?: string;
+            /** @description Business date (YYYY-MM-DD) of the application. */
+            readonly application_date?: string;
+            /** @description Transport: the year (YYYY) it is for. */
+            readonly year?: string;
+            employer?: components["schemas"]["v1Employer"];
+            training?: components["schemas"]["v1TrainingCourse"];
+            state?: components["schemas"]["v1EmploymentSubsidyState"];
+            outcome?: components["schemas"]["v1EmploymentSubsidyOutcome"];
+            /** @description The step expected next: township_check or county_review; empty once closed. */
+            readonly next_step?: string;
+            /** @description Every step recorded, oldest first. */
+            readonly steps?: components["schemas"]["v1EmploymentSubsidyStep"][];
+            /**
+             * Format: int64
+             * @description The amount granted, in fen (分), once approved.
+             */
+            readonly amount_fen?: string;
+            /** @description The month (YYYY-MM) paid in, once approved. */
+            readonly paid_month?: string;
+            /** @description Checksum of the current state (AIP-154); send it back on a step to refuse a stale view. */
+            readonly etag?: string;
+            /**
+             * Format: date-time
+             * @description When it was opened.
+             */
+            readonly create_time?: string;
+            /**
+             * Format: date-time
+             * @description When it last changed.
+             */
+            readonly update_time?: string;
+        };
+        /** @description EmploymentSubsidyEligibility is an evaluation of an employment subsidy's rules with its explanation. */
+        v1EmploymentSubsidyEligibility: {
+            /** @description Whether every rule holds. */
+            eligible?: boolean;
+            /**
+             * @description The rules not met: POOR_HOUSEHOLD (脱贫或监测户成员), ALIVE, MONTHS_OUTSIDE_COUNTY (县外务工月数),
+             *     MONTHS_WITH_EMPLOYER (稳定就业月数), DAYS_ATTENDED (出勤天数).
+             */
+            unmet?: string[];
+            /** @description What the rules found, in a sentence. */
+            summary?: string;
+            /** @description The facts the rules read, by name. */
+            inputs?: {
+                [key: string]: string;
+            };
+            /**
+             * Format: int32
+             * @description Transport and retention: the consecutive months counted.
+             */
+            months?: number;
+            band?: components["schemas"]["v1TransportBand"];
+            /**
+             * Format: int64
+             * @description The amount it would pay, in fen (分).
+             */
+            amount_fen?: string;
+            /** @description The business date the ledger was read for (the step's). */
+            date?: string;
+            /** @description The business date policy and the months were read for: the application's. */
+            policy_date?: string;
+            /** @description The policy values used, with their content hashes. */
+            policy_values?: components["schemas"]["v1PolicyValue"][];
+        };
+        /**
+         * @description EmploymentSubsidyKind is which employment subsidy an application is for.
+         *
+         *      - EMPLOYMENT_SUBSIDY_KIND_UNSPECIFIED: Not set.
+         *      - EMPLOYMENT_SUBSIDY_KIND_TRANSPORT: 一次性交通补助: for work outside the county, once per person and year.
+         *      - EMPLOYMENT_SUBSIDY_KIND_EMPLOYER_RETENTION: 吸纳/稳岗补贴: to an employer per worker from a 脱贫/监测 household kept.
+         *      - EMPLOYMENT_SUBSIDY_KIND_TRAINING_ALLOWANCE: 培训生活补贴: per day of training attended.
+         * @default EMPLOYMENT_SUBSIDY_KIND_UNSPECIFIED
+         * @enum {string}
+         */
+        v1EmploymentSubsidyKind: "EMPLOYMENT_SUBSIDY_KIND_UNSPECIFIED" | "EMPLOYMENT_SUBSIDY_KIND_TRANSPORT" | "EMPLOYMENT_SUBSIDY_KIND_EMPLOYER_RETENTION" | "EMPLOYMENT_SUBSIDY_KIND_TRAINING_ALLOWANCE";
+        /**
+         * @description EmploymentSubsidyOutcome is how an application ended.
+         *
+         *      - EMPLOYMENT_SUBSIDY_OUTCOME_UNSPECIFIED: Not decided.
+         *      - EMPLOYMENT_SUBSIDY_OUTCOME_APPROVED: 批准
+         *      - EMPLOYMENT_SUBSIDY_OUTCOME_REFUSED: 不予批准: refused by 人社, or earlier by the township.
+         *      - EMPLOYMENT_SUBSIDY_OUTCOME_WITHDRAWN: 撤回
+         * @default EMPLOYMENT_SUBSIDY_OUTCOME_UNSPECIFIED
+         * @enum {string}
+         */
+        v1EmploymentSubsidyOutcome: "EMPLOYMENT_SUBSIDY_OUTCOME_UNSPECIFIED" | "EMPLOYMENT_SUBSIDY_OUTCOME_APPROVED" | "EMPLOYMENT_SUBSIDY_OUTCOME_REFUSED" | "EMPLOYMENT_SUBSIDY_OUTCOME_WITHDRAWN";
+        /**
+         * @description EmploymentSubsidyState is where an application stands. The numbers equal the case engine's states
+         *     (an application has no public posting, so there is no value 2).
+         *
+         *      - EMPLOYMENT_SUBSIDY_STATE_UNSPECIFIED: Not set.
+         *      - EMPLOYMENT_SUBSIDY_STATE_OPEN: 办理中: waiting for the step named by next_step.
+         *      - EMPLOYMENT_SUBSIDY_STATE_CLOSED: 已办结: decided or withdrawn.
+         * @default EMPLOYMENT_SUBSIDY_STATE_UNSPECIFIED
+         * @enum {string}
+         */
+        v1EmploymentSubsidyState: "EMPLOYMENT_SUBSIDY_STATE_UNSPECIFIED" | "EMPLOYMENT_SUBSIDY_STATE_OPEN" | "EMPLOYMENT_SUBSIDY_STATE_CLOSED";
+        /** @description EmploymentSubsidyStep is one recorded step of an application. */
+        v1EmploymentSubsidyStep: {
+            /**
+             * Format: int32
+             * @description 1, 2, … in the order recorded.
+             */
+            seq?: number;
+            /** @description application (申请), township_check (乡镇审核), county_review (人社审批) or withdrawal. */
+            step?: string;
+            /** @description Who recorded it (subject of the caller's token). */
+            actor?: string;
+            /** @description Business date (YYYY-MM-DD) it happened. */
+            occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it was recorded.
+             */
+            recorded_at?: string;
+            /** @description Why occurred_at is before the day it was recorded. */
+            backdate_reason?: string;
+            /** @description Note (the township's or 人社's opinion). */
+            note?: string;
+            /** @description References to documents (ids or URIs). */
+            attachments?: string[];
+            /** @description township_check and county_review: whether it passed. */
+            approved?: boolean;
+            eligibility?: components["schemas"]["v1EmploymentSubsidyEligibility"];
         };
         /** @description EvaluateZeroEmploymentRequest is the request of EvaluateZeroEmployment. */
         v1EvaluateZeroEmploymentRequest: {
@@ -4682,6 +5165,11 @@ export interface components {
             safe_drinking_water?: boolean;
             /** @description The household agreed and signed (put the signed form among the attachments). */
             consent_signed?: boolean;
+        };
+        /** @description GrantWorkshopRewardsResponse is the response of GrantWorkshopRewards. */
+        v1GrantWorkshopRewardsResponse: {
+            /** @description The rewards granted. */
+            rewards?: components["schemas"]["v1WorkshopReward"][];
         };
         /**
          * @description Health is a member's health condition (健康状况).
@@ -5438,6 +5926,13 @@ export interface components {
             /** @description Token for the next page; empty on the last page. */
             next_page_token?: string;
         };
+        /** @description ListEmploymentSubsidiesResponse is the response of ListEmploymentSubsidies. */
+        v1ListEmploymentSubsidiesResponse: {
+            /** @description The page of applications. */
+            employment_subsidies?: components["schemas"]["v1EmploymentSubsidy"][];
+            /** @description Token of the next page; empty on the last. */
+            next_page_token?: string;
+        };
         /** @description ListHelpersResponse is the response of ListHelpers. */
         v1ListHelpersResponse: {
             /** @description One page of assignments. */
@@ -5573,6 +6068,42 @@ export interface components {
             /** @description One page of visits, newest first. */
             visits?: components["schemas"]["v1Visit"][];
             /** @description Token for the next page; empty on the last page. */
+            next_page_token?: string;
+        };
+        /** @description ListWorkshopInsurancesResponse is the response of ListWorkshopInsurances. */
+        v1ListWorkshopInsurancesResponse: {
+            /** @description Every policy, oldest first. */
+            insurances?: components["schemas"]["v1WorkshopInsurance"][];
+        };
+        /** @description ListWorkshopRewardsResponse is the response of ListWorkshopRewards. */
+        v1ListWorkshopRewardsResponse: {
+            /** @description Every reward, oldest first. */
+            rewards?: components["schemas"]["v1WorkshopReward"][];
+        };
+        /** @description ListWorkshopWorkersResponse is the response of ListWorkshopWorkers. */
+        v1ListWorkshopWorkersResponse: {
+            /** @description The month evaluated. */
+            month?: string;
+            /** @description Every worker with a 车间 spell there since the workshop's registration month. */
+            workers?: components["schemas"]["v1WorkshopWorker"][];
+            /**
+             * Format: int32
+             * @description The consecutive insured months a reward needs.
+             */
+            reward_after_months?: number;
+            /**
+             * Format: int64
+             * @description The reward per worker, in fen (分).
+             */
+            reward_fen?: string;
+            /** @description The policy values used, with their hashes. */
+            policy_values?: components["schemas"]["v1PolicyValue"][];
+        };
+        /** @description ListWorkshopsResponse is the response of ListWorkshops. */
+        v1ListWorkshopsResponse: {
+            /** @description The page of workshops. */
+            workshops?: components["schemas"]["v1Workshop"][];
+            /** @description Token of the next page; empty on the last. */
             next_page_token?: string;
         };
         /** @description ListZeroEmploymentHouseholdsResponse is a page of the list. */
@@ -5977,10 +6508,13 @@ export interface components {
          *      - PROGRAM_WORKSHOP_REWARD: 就业帮扶车间奖补: to the workshop (an organisation), by decision. 人社.
          *      - PROGRAM_INDUSTRY_GRANT: 产业奖补: per household (paid to its head), by decision. 农业农村.
          *      - PROGRAM_COLLECTIVE_DIVIDEND: 村集体经济分红: to the village collective (an organisation), by decision. 农业农村.
+         *      - PROGRAM_TRANSPORT_SUBSIDY: 一次性交通补助: per worker, once a year, for work outside the county. 人社.
+         *      - PROGRAM_EMPLOYER_RETENTION_SUBSIDY: 吸纳/稳岗补贴: to the employer (an organisation), per worker from a poor household kept 6 months. 人社.
+         *      - PROGRAM_TRAINING_ALLOWANCE: 培训生活补贴: per trainee, per day of training attended. 人社.
          * @default PROGRAM_UNSPECIFIED
          * @enum {string}
          */
-        v1Program: "PROGRAM_UNSPECIFIED" | "PROGRAM_DIBAO" | "PROGRAM_DESTITUTE" | "PROGRAM_TEMPORARY_ASSISTANCE" | "PROGRAM_LIVING_SUBSIDY" | "PROGRAM_CARE_SUBSIDY" | "PROGRAM_WELFARE_POST_WAGE" | "PROGRAM_WORKSHOP_REWARD" | "PROGRAM_INDUSTRY_GRANT" | "PROGRAM_COLLECTIVE_DIVIDEND";
+        v1Program: "PROGRAM_UNSPECIFIED" | "PROGRAM_DIBAO" | "PROGRAM_DESTITUTE" | "PROGRAM_TEMPORARY_ASSISTANCE" | "PROGRAM_LIVING_SUBSIDY" | "PROGRAM_CARE_SUBSIDY" | "PROGRAM_WELFARE_POST_WAGE" | "PROGRAM_WORKSHOP_REWARD" | "PROGRAM_INDUSTRY_GRANT" | "PROGRAM_COLLECTIVE_DIVIDEND" | "PROGRAM_TRANSPORT_SUBSIDY" | "PROGRAM_EMPLOYER_RETENTION_SUBSIDY" | "PROGRAM_TRAINING_ALLOWANCE";
         /** @description ReceivedObjection is an objection received online, as officials triage it. */
         v1ReceivedObjection: {
             /** @description "{collection}/{tracking number}": receivedObjections/… in identification, reliefObjections/… in subsidies. */
@@ -6796,6 +7330,22 @@ export interface components {
             /** @description The record it is about, e.g. "households/{household}/visits/{visit}". */
             resource?: string;
         };
+        /** @description TrainingCourse is the training of a training allowance. */
+        v1TrainingCourse: {
+            /** @description The course (培训项目). */
+            course?: string;
+            /** @description The training provider (培训机构). */
+            provider?: string;
+            /** @description First day (YYYY-MM-DD). */
+            start_date?: string;
+            /** @description Last day (YYYY-MM-DD). */
+            end_date?: string;
+            /**
+             * Format: int32
+             * @description Days attended (出勤天数), at most the course's calendar days.
+             */
+            days_attended?: number;
+        };
         /**
          * @description TransferProgram is the program a transfer payment belongs to.
          *
@@ -6813,6 +7363,16 @@ export interface components {
          * @enum {string}
          */
         v1TransferProgram: "TRANSFER_PROGRAM_UNSPECIFIED" | "TRANSFER_PROGRAM_DIBAO" | "TRANSFER_PROGRAM_DESTITUTE_SUPPORT" | "TRANSFER_PROGRAM_TEMPORARY_ASSISTANCE" | "TRANSFER_PROGRAM_LIVING_SUBSIDY" | "TRANSFER_PROGRAM_CARE_SUBSIDY" | "TRANSFER_PROGRAM_PENSION" | "TRANSFER_PROGRAM_PUBLIC_WELFARE_POST" | "TRANSFER_PROGRAM_AGRICULTURAL_SUBSIDY" | "TRANSFER_PROGRAM_OTHER";
+        /**
+         * @description TransportBand is the band of the transport subsidy, by where the work is.
+         *
+         *      - TRANSPORT_BAND_UNSPECIFIED: Not set (not eligible, or another kind).
+         *      - TRANSPORT_BAND_IN_PROVINCE: 县外省内: outside the county, inside the province (务工状况 03).
+         *      - TRANSPORT_BAND_OUT_OF_PROVINCE: 省外: outside the province (务工状况 04).
+         * @default TRANSPORT_BAND_UNSPECIFIED
+         * @enum {string}
+         */
+        v1TransportBand: "TRANSPORT_BAND_UNSPECIFIED" | "TRANSPORT_BAND_IN_PROVINCE" | "TRANSPORT_BAND_OUT_OF_PROVINCE";
         /**
          * @description UnemploymentKind is what an unemployment period records.
          *
@@ -6989,6 +7549,163 @@ export interface components {
          * @enum {string}
          */
         v1WorkStatus: "WORK_STATUS_UNSPECIFIED" | "WORK_STATUS_LOCAL_TOWNSHIP" | "WORK_STATUS_IN_COUNTY" | "WORK_STATUS_IN_PROVINCE" | "WORK_STATUS_OUT_OF_PROVINCE" | "WORK_STATUS_OTHER" | "WORK_STATUS_UNEMPLOYED" | "WORK_STATUS_STUDENT" | "WORK_STATUS_UNFIT";
+        /** @description Workshop is one 就业帮扶车间. */
+        v1Workshop: {
+            /** @description Resource name: "workshops/{workshop}". */
+            readonly name?: string;
+            /** @description The workshop's name (车间名称). */
+            display_name?: string;
+            /** @description The operator's 统一社会信用代码: the payee of its rewards and the employer its workers' spells name. */
+            credit_code?: string;
+            /** @description The 12-digit code of the village it is in. */
+            region_code?: string;
+            /** @description Address (地址). */
+            address?: string;
+            kind?: components["schemas"]["v1WorkshopKind"];
+            state?: components["schemas"]["v1WorkshopState"];
+            /** @description Business date (YYYY-MM-DD) of registration. */
+            registered_on?: string;
+            recognition?: components["schemas"]["v1WorkshopRecognition"];
+            /** @description Checksum of the current state (AIP-154). */
+            readonly etag?: string;
+            /**
+             * Format: date-time
+             * @description When it was registered.
+             */
+            readonly create_time?: string;
+            /**
+             * Format: date-time
+             * @description When it last changed.
+             */
+            readonly update_time?: string;
+        };
+        /** @description WorkshopInsurance is an accident-insurance policy (意外伤害保险) of a workshop for some of its workers. */
+        v1WorkshopInsurance: {
+            /** @description Resource name: "workshops/{workshop}/insurances/{insurance}". */
+            readonly name?: string;
+            /** @description The insurance contract's number (保单号). */
+            policy_number?: string;
+            /** @description The insurer (保险公司). */
+            insurer?: string;
+            /** @description First month covered (YYYY-MM). */
+            from_month?: string;
+            /** @description Last month covered (YYYY-MM), at most 12 months after from_month. */
+            to_month?: string;
+            /**
+             * Format: int64
+             * @description Premium per worker and month, in fen (分).
+             */
+            premium_fen?: string;
+            /** @description The insured workers (identification's person ids). */
+            person_ids?: string[];
+            policy_value?: components["schemas"]["v1PolicyValue"];
+            /** @description Who recorded it. */
+            readonly recorded_by?: string;
+            /**
+             * Format: date-time
+             * @description When it was recorded.
+             */
+            readonly create_time?: string;
+        };
+        /**
+         * @description WorkshopKind is the form of a workshop (车间类型).
+         *
+         *      - WORKSHOP_KIND_UNSPECIFIED: Not set.
+         *      - WORKSHOP_KIND_FACTORY: 厂房式: in a factory building.
+         *      - WORKSHOP_KIND_HOME_BASED: 居家式: home-based piece work.
+         *      - WORKSHOP_KIND_FARMING: 种养式: farming and breeding.
+         *      - WORKSHOP_KIND_TRADE: 贸易流通式: trade and distribution.
+         *      - WORKSHOP_KIND_TOURISM: 文化旅游式: culture and tourism.
+         * @default WORKSHOP_KIND_UNSPECIFIED
+         * @enum {string}
+         */
+        v1WorkshopKind: "WORKSHOP_KIND_UNSPECIFIED" | "WORKSHOP_KIND_FACTORY" | "WORKSHOP_KIND_HOME_BASED" | "WORKSHOP_KIND_FARMING" | "WORKSHOP_KIND_TRADE" | "WORKSHOP_KIND_TOURISM";
+        /** @description WorkshopRecognition is the evaluation that recognised a workshop. */
+        v1WorkshopRecognition: {
+            /** @description The month (YYYY-MM) the ledger was read for. */
+            month?: string;
+            /** @description The persons (identification's ids) from 脱贫/监测 households with a 车间 spell there in the month. */
+            poor_worker_ids?: string[];
+            /**
+             * Format: int32
+             * @description Every person with a 车间 spell there in the month.
+             */
+            workers?: number;
+            /**
+             * Format: int32
+             * @description The minimum policy required.
+             */
+            min_poor_workers?: number;
+            /** @description The business date (YYYY-MM-DD) of the recognition. */
+            date?: string;
+            policy_value?: components["schemas"]["v1PolicyValue"];
+            /** @description Who recognised it. */
+            recorded_by?: string;
+        };
+        /** @description WorkshopReward is the reward of a workshop for one worker (就业帮扶车间奖补). */
+        v1WorkshopReward: {
+            /** @description Resource name: "workshops/{workshop}/rewards/{reward}". */
+            name?: string;
+            /** @description The worker (identification's person id). */
+            person_id?: string;
+            /** @description The worker's household: "households/{household}". */
+            household?: string;
+            /** @description The month (YYYY-MM) the reward is paid in. */
+            month?: string;
+            /** @description First month (YYYY-MM) of the stretch that earned it. */
+            stable_from?: string;
+            /** @description Last month (YYYY-MM) of the stretch that earned it. */
+            stable_to?: string;
+            /**
+             * Format: int64
+             * @description Amount in fen (分).
+             */
+            amount_fen?: string;
+            /** @description The payroll entitlement that pays it. */
+            entitlement_id?: string;
+            /** @description The policy values used (months required, amount), with their hashes. */
+            policy_values?: components["schemas"]["v1PolicyValue"][];
+            /** @description Who granted it. */
+            recorded_by?: string;
+            /**
+             * Format: date-time
+             * @description When it was granted.
+             */
+            create_time?: string;
+        };
+        /**
+         * @description WorkshopState is where a workshop stands.
+         *
+         *      - WORKSHOP_STATE_UNSPECIFIED: Not set.
+         *      - WORKSHOP_STATE_REGISTERED: 已登记: registered, not (yet) recognised.
+         *      - WORKSHOP_STATE_RECOGNISED: 已认定: recognised as a 就业帮扶车间.
+         * @default WORKSHOP_STATE_UNSPECIFIED
+         * @enum {string}
+         */
+        v1WorkshopState: "WORKSHOP_STATE_UNSPECIFIED" | "WORKSHOP_STATE_REGISTERED" | "WORKSHOP_STATE_RECOGNISED";
+        /** @description WorkshopWorker is one worker of a workshop evaluated for the reward. */
+        v1WorkshopWorker: {
+            /** @description The worker (identification's person id). */
+            person_id?: string;
+            /** @description The worker's household: "households/{household}". */
+            household?: string;
+            /**
+             * Format: int32
+             * @description The longest stretch of consecutive months up to the month evaluated in which the worker worked there
+             *     (车间 spell) and was insured by the workshop.
+             */
+            stable_months?: number;
+            /** @description First month (YYYY-MM) of that stretch. */
+            stable_from?: string;
+            /** @description Last month (YYYY-MM) of that stretch. */
+            stable_to?: string;
+            /** @description Whether the household is 脱贫 or 监测. */
+            poor_household?: boolean;
+            /** @description Whether the workshop was rewarded for this worker already. */
+            rewarded?: boolean;
+            /** @description Whether a reward is due now. */
+            due?: boolean;
+        };
         /** @description YearlyExitCount counts the exits of one year. */
         v1YearlyExitCount: {
             /**
@@ -7797,6 +8514,76 @@ export interface operations {
             };
         };
     };
+    EmploymentSubsidyService_ListEmploymentSubsidies: {
+        parameters: {
+            query?: {
+                /** @description At most this many applications (default 50, at most 500). */
+                page_size?: number;
+                /** @description The next_page_token of the previous page. */
+                page_token?: string;
+                /** @description AIP-160 filter over kind, state, outcome, region_code, person and next_step. */
+                filter?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListEmploymentSubsidiesResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    EmploymentSubsidyService_CreateEmploymentSubsidy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description CreateEmploymentSubsidyRequest is the request of CreateEmploymentSubsidy. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1CreateEmploymentSubsidyRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1EmploymentSubsidy"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     LabourLedgerService_ListLabourers: {
         parameters: {
             query?: {
@@ -7820,6 +8607,82 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1ListLabourersResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WorkshopService_ListWorkshops: {
+        parameters: {
+            query?: {
+                /** @description At most this many workshops (default 50, at most 500). */
+                page_size?: number;
+                /** @description The next_page_token of the previous page. */
+                page_token?: string;
+                /**
+                 * @description Only workshops in this state (unspecified: any).
+                 *
+                 *      - WORKSHOP_STATE_UNSPECIFIED: Not set.
+                 *      - WORKSHOP_STATE_REGISTERED: 已登记: registered, not (yet) recognised.
+                 *      - WORKSHOP_STATE_RECOGNISED: 已认定: recognised as a 就业帮扶车间.
+                 */
+                state?: "WORKSHOP_STATE_UNSPECIFIED" | "WORKSHOP_STATE_REGISTERED" | "WORKSHOP_STATE_RECOGNISED";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListWorkshopsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WorkshopService_CreateWorkshop: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description CreateWorkshopRequest is the request of CreateWorkshop. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1CreateWorkshopRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1Workshop"];
                 };
             };
             /** @description An unexpected error response. */
@@ -7989,12 +8852,12 @@ export interface operations {
             };
         };
     };
-    LabourLedgerService_GetLabourer: {
+    EmploymentSubsidyService_GetEmploymentSubsidy: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description "labourers/{person_id}" */
+                /** @description "employmentSubsidies/{employment_subsidy}" */
                 name_1: string;
             };
             cookie?: never;
@@ -8007,7 +8870,71 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["v1EmploymentSubsidy"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    LabourLedgerService_GetLabourer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "labourers/{person_id}" */
+                name_2: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/json": components["schemas"]["v1Labourer"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WorkshopService_GetWorkshop: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "workshops/{workshop}" */
+                name_3: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1Workshop"];
                 };
             };
             /** @description An unexpected error response. */
@@ -8088,6 +9015,42 @@ export interface operations {
             };
         };
     };
+    EmploymentSubsidyService_CheckEmploymentSubsidy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "employmentSubsidies/{employment_subsidy}" */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmploymentSubsidyServiceCheckEmploymentSubsidyBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1EmploymentSubsidy"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     EmploymentAidService_CloseAidCase: {
         parameters: {
             query?: never;
@@ -8124,6 +9087,42 @@ export interface operations {
             };
         };
     };
+    WorkshopService_RecogniseWorkshop: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "workshops/{workshop}" */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkshopServiceRecogniseWorkshopBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1Workshop"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     EmploymentAidService_RecordAidOffer: {
         parameters: {
             query?: never;
@@ -8147,6 +9146,214 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1AidCase"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    EmploymentSubsidyService_ReviewEmploymentSubsidy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "employmentSubsidies/{employment_subsidy}" */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmploymentSubsidyServiceReviewEmploymentSubsidyBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1EmploymentSubsidy"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    EmploymentSubsidyService_WithdrawEmploymentSubsidy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "employmentSubsidies/{employment_subsidy}" */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmploymentSubsidyServiceWithdrawEmploymentSubsidyBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1EmploymentSubsidy"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WorkshopService_ListWorkshopInsurances: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "workshops/{workshop}" */
+                parent: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListWorkshopInsurancesResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WorkshopService_CreateWorkshopInsurance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "workshops/{workshop}" */
+                parent: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkshopServiceCreateWorkshopInsuranceBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1WorkshopInsurance"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WorkshopService_ListWorkshopRewards: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "workshops/{workshop}" */
+                parent: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListWorkshopRewardsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WorkshopService_GrantWorkshopRewards: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "workshops/{workshop}" */
+                parent: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkshopServiceGrantWorkshopRewardsBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1GrantWorkshopRewardsResponse"];
                 };
             };
             /** @description An unexpected error response. */
@@ -8227,6 +9434,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1UnemploymentPeriod"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WorkshopService_ListWorkshopWorkers: {
+        parameters: {
+            query?: {
+                /** @description The month (YYYY-MM) evaluated; empty means the current month. */
+                month?: string;
+            };
+            header?: never;
+            path: {
+                /** @description "workshops/{workshop}" */
+                parent: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListWorkshopWorkersResponse"];
                 };
             };
             /** @description An unexpected error response. */
@@ -8516,8 +9758,11 @@ export interface operations {
                  *      - PROGRAM_WORKSHOP_REWARD: 就业帮扶车间奖补: to the workshop (an organisation), by decision. 人社.
                  *      - PROGRAM_INDUSTRY_GRANT: 产业奖补: per household (paid to its head), by decision. 农业农村.
                  *      - PROGRAM_COLLECTIVE_DIVIDEND: 村集体经济分红: to the village collective (an organisation), by decision. 农业农村.
+                 *      - PROGRAM_TRANSPORT_SUBSIDY: 一次性交通补助: per worker, once a year, for work outside the county. 人社.
+                 *      - PROGRAM_EMPLOYER_RETENTION_SUBSIDY: 吸纳/稳岗补贴: to the employer (an organisation), per worker from a poor household kept 6 months. 人社.
+                 *      - PROGRAM_TRAINING_ALLOWANCE: 培训生活补贴: per trainee, per day of training attended. 人社.
                  */
-                program?: "PROGRAM_UNSPECIFIED" | "PROGRAM_DIBAO" | "PROGRAM_DESTITUTE" | "PROGRAM_TEMPORARY_ASSISTANCE" | "PROGRAM_LIVING_SUBSIDY" | "PROGRAM_CARE_SUBSIDY" | "PROGRAM_WELFARE_POST_WAGE" | "PROGRAM_WORKSHOP_REWARD" | "PROGRAM_INDUSTRY_GRANT" | "PROGRAM_COLLECTIVE_DIVIDEND";
+                program?: "PROGRAM_UNSPECIFIED" | "PROGRAM_DIBAO" | "PROGRAM_DESTITUTE" | "PROGRAM_TEMPORARY_ASSISTANCE" | "PROGRAM_LIVING_SUBSIDY" | "PROGRAM_CARE_SUBSIDY" | "PROGRAM_WELFARE_POST_WAGE" | "PROGRAM_WORKSHOP_REWARD" | "PROGRAM_INDUSTRY_GRANT" | "PROGRAM_COLLECTIVE_DIVIDEND" | "PROGRAM_TRANSPORT_SUBSIDY" | "PROGRAM_EMPLOYER_RETENTION_SUBSIDY" | "PROGRAM_TRAINING_ALLOWANCE";
             };
             header?: never;
             path?: never;

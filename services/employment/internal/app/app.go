@@ -45,7 +45,7 @@ type wiring struct {
 type area func(w *wiring) ([]func(context.Context) error, error)
 
 // areas are the service's areas, one file each in this package. An area adds itself here with one entry.
-var areas = []area{ledgerArea, factsArea, followArea, importArea, aidArea}
+var areas = []area{ledgerArea, factsArea, followArea, importArea, aidArea, workshopsArea, employmentSubsidiesArea}
 
 // Run serves until ctx ends.
 func Run(ctx context.Context, cfg Config) error {
