@@ -151,8 +151,13 @@ type PostAssignment struct {
 	// StartDate and EndDate are the term (whole months).
 	StartDate, EndDate string
 	// RenewsID is the assignment this one renews (续聘), "" for a first term.
-	RenewsID  string
-	State     AssignmentState
+	RenewsID string
+	// HomeBound is the nomination's statement that the person cannot leave home for work (无法离乡), with
+	// why (HomeBoundNote: cares for a sick or old member, children …); the review verifies it. It lets an
+	// able labourer hold a post (the labour rule).
+	HomeBound     bool
+	HomeBoundNote string
+	State         AssignmentState
 	Insurance *PostInsurance
 	// EndedOn is the last day on the post when it ended before its term (vacancy, death, move).
 	EndedOn   string
@@ -476,7 +481,10 @@ type Nomination struct {
 	StartDate, EndDate string
 	// RenewsID names the assignment this one renews (续聘).
 	RenewsID string
-	Meta     workflow.StepMeta
+	// HomeBound says the person cannot leave home for work (无法离乡); HomeBoundNote why.
+	HomeBound     bool
+	HomeBoundNote string
+	Meta          workflow.StepMeta
 }
 
 // PostAssignmentCase is an assignment with its case.
@@ -506,7 +514,11 @@ func (p *Posts) Nominate(ctx context.Context, by workflow.Caller, in Nomination)
 				Description: "the post is closed (已撤销) and takes no holder"})
 		}
 		a := &PostAssignment{ID: p.newID(), PostID: post.ID, PersonID: in.PersonID, RegionCode: post.RegionCode,
-			StartDate: in.StartDate, EndDate: in.EndDate, RenewsID: in.RenewsID, State: AssignmentNominated}
+			StartDate: in.StartDate, EndDate: in.EndDate, RenewsID: in.RenewsID, State: AssignmentNominated,
+			HomeBound: in.HomeBound, HomeBoundNote: strings.TrimSpace(in.HomeBoundNote)}
+		if a.HomeBound && a.HomeBoundNote == "" {
+			return apperr.Invalid(ReasonPostFieldInvalid, "home_bound_note", "say why the person cannot leave home (无法离乡)")
+		}
 		if err := p.checkTerm(post, a); err != nil {
 			return err
 		}
@@ -687,6 +699,7 @@ func (p *Posts) check(ctx context.Context, a *PostAssignment) (postCaseData, []a
 	if err != nil {
 		return postCaseData{}, nil, err
 	}
+	facts.HomeBound = facts.HomeBound || a.HomeBound
 	vs := CheckPostHolder(facts, rules, month)
 	if facts.Found && facts.RegionCode != a.RegionCode {
 		vs = append(vs, apperr.Violation{Type: RuleHolderDiedOrMoved, Subject: "persons/" + a.PersonID,
