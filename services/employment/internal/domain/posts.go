@@ -158,7 +158,7 @@ type PostAssignment struct {
 	HomeBound     bool
 	HomeBoundNote string
 	State         AssignmentState
-	Insurance *PostInsurance
+	Insurance     *PostInsurance
 	// EndedOn is the last day on the post when it ended before its term (vacancy, death, move).
 	EndedOn   string
 	EndReason AssignmentEndReason
