@@ -331,6 +331,33 @@ func NewPosts(store PostStore, ledger PostLedger, engine *workflow.Engine, pol P
 	return p, nil
 }
 
+// Today is the business date now, by the use cases' clock.
+func (p *Posts) Today() string { return bizdate.Today(p.now()) }
+
+// PostStepCheckView is what a review or an appointment step recorded about the holder's rules.
+type PostStepCheckView struct {
+	Approved     bool
+	Month        string
+	Unmet        []string
+	PolicyHashes []string
+}
+
+// PostStepCheck reads the holder's check a review or appointment step kept; ok is false for other steps.
+func PostStepCheck(s *workflow.Step) (PostStepCheckView, bool) {
+	if s.Name != PostStepReview && s.Name != PostStepAppointment {
+		return PostStepCheckView{}, false
+	}
+	var d postCaseData
+	if err := s.Bind(&d); err != nil {
+		return PostStepCheckView{}, false
+	}
+	v := PostStepCheckView{Approved: d.Approved != nil && *d.Approved, Month: d.CheckMonth, PolicyHashes: d.PolicyHashes}
+	for _, x := range d.Violations {
+		v.Unmet = append(v.Unmet, x.Type)
+	}
+	return v, true
+}
+
 // NewPost is a post to create.
 type NewPost struct {
 	RegionCode  string
