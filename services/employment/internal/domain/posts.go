@@ -1038,60 +1038,124 @@ func (p *Posts) ApproveAttendance(ctx context.Context, by workflow.Caller, id, m
 		if err != nil {
 			return err
 		}
-		if err := p.inTerm(a, month); err != nil {
-			return err
-		}
 		at, err := p.store.GetAttendance(ctx, a.ID, month)
 		if err != nil {
 			return err
 		}
-		subject := a.Name() + "/attendance/" + month
-		if at.State == AttendanceApproved {
-			return apperr.Refused(ReasonAttendanceApproved, apperr.Violation{Type: RuleAttendanceOnce, Subject: subject,
-				Description: "the month's attendance is already approved"})
-		}
-		if !a.Insurance.Covers(month) {
-			return apperr.Refused(ReasonAccidentInsuranceMissing, apperr.Violation{Type: RuleInsuranceBeforePay, Subject: a.Name(),
-				Description: "no accident insurance (人身意外伤害保险) in force in " + month + ": record it before the month is paid"})
-		}
-		facts, err := p.facts(ctx, a.PersonID, month)
+		out = at
+		return p.approve(ctx, by, a, at, &approveCache{})
+	})
+	return out, err
+}
+
+// ApproveAttendanceSheet approves every attendance recorded (not yet approved) for month under a region
+// (a village's or a township's sheet, 月度考勤表) in one transaction: one refusal refuses the sheet, naming
+// the assignment, and nothing is approved. It returns the approved months.
+func (p *Posts) ApproveAttendanceSheet(ctx context.Context, by workflow.Caller, region, month string) ([]*PostAttendance, error) {
+	if _, err := payroll.ParseMonth(month); err != nil {
+		return nil, apperr.Invalid(ReasonAttendanceInvalid, "month", "must be YYYY-MM")
+	}
+	prefix, err := scoped(by.Scope, region)
+	if err != nil {
+		return nil, err
+	}
+	var out []*PostAttendance
+	err = p.store.InTx(ctx, func(ctx context.Context) error {
+		sheet, err := p.store.ListAttendance(ctx, prefix, month)
 		if err != nil {
 			return err
 		}
-		if facts.Place.Away() {
-			return apperr.Refused(ReasonPostHolderIneligible, apperr.Violation{Type: RulePostNotWorkingAway, Subject: "persons/" + a.PersonID,
-				Description: fmt.Sprintf("the ledger records %s in %s: 岗在人不在 is not paid; report the vacancy", facts.Place.label(), month)})
+		cache := &approveCache{}
+		for _, at := range sheet {
+			if at.State != AttendanceRecorded {
+				continue
+			}
+			a, err := p.store.GetAssignment(ctx, at.AssignmentID)
+			if err != nil {
+				return err
+			}
+			if err := p.approve(ctx, by, a, at, cache); err != nil {
+				return err
+			}
+			out = append(out, at)
 		}
-		post, err := p.store.GetPost(ctx, a.PostID)
-		if err != nil {
+		return nil
+	})
+	return out, err
+}
+
+// approveCache keeps what a sheet's approvals share: posts and pay tables by village.
+type approveCache struct {
+	posts  map[string]*PublicWelfarePost
+	tables map[string]cachedTable
+}
+
+type cachedTable struct {
+	table PostPayTable
+	hash  string
+}
+
+// approve checks and approves one month of an assignment, granting its entitlement.
+func (p *Posts) approve(ctx context.Context, by workflow.Caller, a *PostAssignment, at *PostAttendance, cache *approveCache) error {
+	month := at.Month
+	if err := p.inTerm(a, month); err != nil {
+		return err
+	}
+	subject := a.Name() + "/attendance/" + month
+	if at.State == AttendanceApproved {
+		return apperr.Refused(ReasonAttendanceApproved, apperr.Violation{Type: RuleAttendanceOnce, Subject: subject,
+			Description: "the month's attendance is already approved"})
+	}
+	if !a.Insurance.Covers(month) {
+		return apperr.Refused(ReasonAccidentInsuranceMissing, apperr.Violation{Type: RuleInsuranceBeforePay, Subject: a.Name(),
+			Description: "no accident insurance (人身意外伤害保险) in force in " + month + ": record it before the month is paid"})
+	}
+	facts, err := p.facts(ctx, a.PersonID, month)
+	if err != nil {
+		return err
+	}
+	if facts.Place.Away() {
+		return apperr.Refused(ReasonPostHolderIneligible, apperr.Violation{Type: RulePostNotWorkingAway, Subject: "persons/" + a.PersonID,
+			Description: fmt.Sprintf("the ledger records %s in %s: 岗在人不在 is not paid; report the vacancy", facts.Place.label(), month)})
+	}
+	if cache.posts == nil {
+		cache.posts, cache.tables = map[string]*PublicWelfarePost{}, map[string]cachedTable{}
+	}
+	post := cache.posts[a.PostID]
+	if post == nil {
+		if post, err = p.store.GetPost(ctx, a.PostID); err != nil {
 			return err
 		}
+		cache.posts[a.PostID] = post
+	}
+	t, ok := cache.tables[a.RegionCode]
+	if !ok {
 		table, v, err := payTable(p.policy, a.RegionCode, monthStart(month))
 		if err != nil {
 			return err
 		}
-		pay := PostPay(table, post.MonthlyFen, post.MinDays, at.Days, at.Grade)
-		at.Explanation = fmt.Sprintf("出勤 %d 天 (最低 %d 天), %s: %d 分", at.Days, post.MinDays, at.Grade.Label(), pay)
-		if a.ForfeitFrom != "" && month >= a.ForfeitFrom {
-			pay = 0
-			at.Explanation += "; 空岗迟报, 当月工资不予发放"
+		t = cachedTable{table: table, hash: v.Hash}
+		cache.tables[a.RegionCode] = t
+	}
+	pay := PostPay(t.table, post.MonthlyFen, post.MinDays, at.Days, at.Grade)
+	at.Explanation = fmt.Sprintf("出勤 %d 天 (最低 %d 天), %s: %d 分", at.Days, post.MinDays, at.Grade.Label(), pay)
+	if a.ForfeitFrom != "" && month >= a.ForfeitFrom {
+		pay = 0
+		at.Explanation += "; 空岗迟报, 当月工资不予发放"
+	}
+	now := p.now()
+	at.State, at.PayFen, at.PolicyHash, at.ApprovedBy, at.ApproveTime = AttendanceApproved, pay, t.hash, by.Actor, now
+	if pay > 0 {
+		e := &payroll.Entitlement{ID: p.newID(), Program: payroll.ProgramWelfarePostWage, Beneficiary: "persons/" + a.PersonID,
+			HouseholdID: a.HouseholdID, PersonID: a.PersonID, RegionCode: a.RegionCode, Source: a.Source(),
+			FromMonth: month, ToMonth: month, AmountFen: pay, Covered: 1,
+			Reason: fmt.Sprintf("公益岗 %s 出勤 %d 天 %s", post.Title, at.Days, at.Grade.Label()), CreateTime: now, UpdateTime: now}
+		if err := p.store.GrantEntitlement(ctx, e); err != nil {
+			return err
 		}
-		now := p.now()
-		at.State, at.PayFen, at.PolicyHash, at.ApprovedBy, at.ApproveTime = AttendanceApproved, pay, v.Hash, by.Actor, now
-		if pay > 0 {
-			e := &payroll.Entitlement{ID: p.newID(), Program: payroll.ProgramWelfarePostWage, Beneficiary: "persons/" + a.PersonID,
-				HouseholdID: a.HouseholdID, PersonID: a.PersonID, RegionCode: a.RegionCode, Source: a.Source(),
-				FromMonth: month, ToMonth: month, AmountFen: pay, Covered: 1,
-				Reason: fmt.Sprintf("公益岗 %s 出勤 %d 天 %s", post.Title, at.Days, at.Grade.Label()), CreateTime: now, UpdateTime: now}
-			if err := p.store.GrantEntitlement(ctx, e); err != nil {
-				return err
-			}
-			at.EntitlementID = e.ID
-		}
-		out = at
-		return p.store.PutAttendance(ctx, at)
-	})
-	return out, err
+		at.EntitlementID = e.ID
+	}
+	return p.store.PutAttendance(ctx, at)
 }
 
 // ListAttendance lists a month's attendance in the caller's scope (a village's sheet).

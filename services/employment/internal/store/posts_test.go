@@ -34,7 +34,7 @@ type defaultsPolicy struct {
 	overrides map[string]string
 }
 
-func loadDefaultsPolicy(t *testing.T) *defaultsPolicy {
+func loadDefaultsPolicy(t testing.TB) *defaultsPolicy {
 	t.Helper()
 	entries, err := policy.LoadDefaultsFile("../../../../deploy/policy/defaults.json")
 	if err != nil {
@@ -99,7 +99,7 @@ type postsFixture struct {
 	ids    atomic.Int64
 }
 
-func newPostsFixture(t *testing.T, d sqldb.Dialect) *postsFixture {
+func newPostsFixture(t testing.TB, d sqldb.Dialect) *postsFixture {
 	t.Helper()
 	db := sqldbtest.Open(t, d)
 	if err := migrations.Apply(t.Context(), db, nil); err != nil {
