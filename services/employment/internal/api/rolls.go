@@ -3,8 +3,8 @@ package api
 import (
 	"context"
 
-	payrollv1 "fupin.dev/proto/gen/fupin/payroll/v1"
 	employmentv1 "fupin.dev/proto/gen/fupin/employment/v1"
+	payrollv1 "fupin.dev/proto/gen/fupin/payroll/v1"
 	"fupin.dev/services/platform/payroll"
 	"fupin.dev/services/platform/payroll/payrollsvc"
 	"google.golang.org/genproto/googleapis/api/httpbody"
