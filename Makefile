@@ -117,7 +117,7 @@ swagger-ui:
 
 ## build: the services, gateway and fupin binaries into ./bin (the gateway with the portal when Node is available)
 build: $(if $(NODE_OK),portal)
-	$(GO) build -o bin/ ./services/identification/cmd/identification ./services/subsidies/cmd/subsidies \
+	$(GO) build -o bin/ ./services/identification/cmd/identification ./services/subsidies/cmd/subsidies ./services/employment/cmd/employment \
 	  ./gateway/cmd/gateway ./tools/cmd/fupin
 
 ## bench: the speed figures of docs/BENCHMARKS.md

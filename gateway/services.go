@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
+	employmentv1 "fupin.dev/proto/gen/fupin/employment/v1"
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	subsidiesv1 "fupin.dev/proto/gen/fupin/subsidies/v1"
 	"fupin.dev/services/platform/discovery"
@@ -61,6 +62,8 @@ func knownServices() map[string]service {
 			subsidiesv1.RegisterDibaoServiceHandler, subsidiesv1.RegisterDestituteServiceHandler, subsidiesv1.RegisterTemporaryAssistanceServiceHandler,
 			subsidiesv1.RegisterPaymentRollServiceHandler, subsidiesv1.RegisterReliefObjectionTriageServiceHandler,
 			subsidiesv1.RegisterReliefAuditServiceHandler, subsidiesv1.RegisterReliefInboxServiceHandler}, notices: true},
+		// 人社: the labour ledger; each employment area adds its services' handlers here.
+		"employment": {register: []registerFunc{employmentv1.RegisterLabourLedgerServiceHandler}},
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	payrollv1 "fupin.dev/proto/gen/fupin/payroll/v1"
 	subsidiesv1 "fupin.dev/proto/gen/fupin/subsidies/v1"
+	"fupin.dev/services/employment"
 	"fupin.dev/services/identification"
 	"fupin.dev/services/platform/bizdate"
 	"fupin.dev/services/platform/boot"
@@ -35,7 +36,7 @@ const (
 )
 
 // county is the started services: one connection per proto package's service ("identification",
-// "subsidies"); fupin.common.v1 services are served by every one.
+// "subsidies", "employment"); fupin.common.v1 services are served by every one.
 type county struct {
 	keys  servicetest.Keys
 	conns map[string]*grpc.ClientConn
@@ -58,9 +59,13 @@ func startCounty(t *testing.T) *county {
 	servicetest.Run(t, subsidies.Name, func(ctx context.Context, ready func(string)) error {
 		return subsidies.Run(ctx, subsidies.Config{Config: base(subsidies.Name, subsidies.Department, ready)})
 	})
+	servicetest.Run(t, employment.Name, func(ctx context.Context, ready func(string)) error {
+		return employment.Run(ctx, employment.Config{Config: base(employment.Name, employment.Department, ready)})
+	})
 	return &county{keys: keys, conns: map[string]*grpc.ClientConn{
 		identification.Name: servicetest.Dial(t, cli, identification.Name),
 		subsidies.Name:      servicetest.Dial(t, cli, subsidies.Name),
+		employment.Name:     servicetest.Dial(t, cli, employment.Name),
 	}}
 }
 

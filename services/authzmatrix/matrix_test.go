@@ -170,7 +170,8 @@ type method struct {
 }
 
 // fupinMethods walks the registered contracts for fupin.* services. A service of package fupin.<name>.v1
-// is served by the process <name>; fupin.common.v1's by every process.
+// is served by the process <name>; fupin.common.v1's by every process that serves it (PolicyService and
+// ChangeFeedService by all; PublicNoticeService only where a procedure posts publicly).
 func fupinMethods(t *testing.T, c *county) []method {
 	t.Helper()
 	var out []method
@@ -189,6 +190,10 @@ func fupinMethods(t *testing.T, c *county) []method {
 		}
 		for i := range fd.Services().Len() {
 			sd := fd.Services().Get(i)
+			servers := servers
+			if pkg == "fupin.common.v1" {
+				servers = serving(t, c, sd, servers)
+			}
 			for j := range sd.Methods().Len() {
 				md := sd.Methods().Get(j)
 				opts, _ := md.Options().(*descriptorpb.MethodOptions)
@@ -499,4 +504,30 @@ func (t *tally) table() string {
 	}
 	fmt.Fprintf(&b, "  %-22s %8d %10d\n", "violations", len(t.violations), 0)
 	return b.String()
+}
+
+// serving returns the servers among servers that serve the shared service sd: a call without a token to
+// its first method is refused by the server's chain (or answered) where it is registered, and is
+// Unimplemented ("unknown service") where it is not.
+func serving(t *testing.T, c *county, sd protoreflect.ServiceDescriptor, servers []string) []string {
+	t.Helper()
+	md := sd.Methods().Get(0)
+	in, err := protoregistry.GlobalTypes.FindMessageByName(md.Input().FullName())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, name := range servers {
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		_, err := invoke(ctx, c.conns[name], md, in.New().Interface())
+		cancel()
+		if st, _ := status.FromError(err); st.Code() == codes.Unimplemented && strings.Contains(st.Message(), "unknown service") {
+			continue
+		}
+		out = append(out, name)
+	}
+	if len(out) == 0 {
+		t.Fatalf("no process serves %s", sd.FullName())
+	}
+	return out
 }

@@ -22,6 +22,7 @@ import (
 
 	"fupin.dev/gateway"
 	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
+	"fupin.dev/services/employment"
 	"fupin.dev/services/identification"
 	"fupin.dev/services/platform/auth"
 	"fupin.dev/services/platform/boot"
@@ -117,7 +118,8 @@ func ServiceKeyFile(dataDir, name string) string {
 var services = []struct {
 	name string
 	dept commonv1.Department
-}{{identification.Name, identification.Department}, {subsidies.Name, subsidies.Department}}
+}{{identification.Name, identification.Department}, {subsidies.Name, subsidies.Department},
+	{employment.Name, employment.Department}}
 
 // devKeys loads the data directory's keys, making those that are missing, and writes the key file of
 // their public halves. It returns the key of people's tokens, each service's key and the verification keys.
@@ -212,7 +214,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	sessionKey := make([]byte, gateway.MinSessionKeyBytes)
 	_, _ = rand.Read(sessionKey)
 	s.Gateway = gateway.Config{Etcd: cli, Verifier: verifier,
-		Services: []string{identification.Name, subsidies.Name}, Logger: o.Logger.With("service", "gateway"),
+		Services: []string{identification.Name, subsidies.Name, employment.Name}, Logger: o.Logger.With("service", "gateway"),
 		Limits: o.GatewayLimits,
 		// A new session key on every start: sessions of an earlier run end (sign in again).
 		SignIn: &gateway.SignIn{Issuer: s.GatewayURL + IdPPath, ClientID: ClientID, ClientSecret: clientSecret,
@@ -237,6 +239,11 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	subReady := subCfg.Ready
 	subCfg.Ready = func(addr string) { subReady(addr); ready <- subsidies.Name }
 	g.Go(func() error { return subsidies.Run(gctx, subCfg) })
+	// The employment service (人社) follows the register and calls it as itself.
+	empCfg := employment.Config{Config: base(employment.Name)}
+	empReady := empCfg.Ready
+	empCfg.Ready = func(addr string) { empReady(addr); ready <- employment.Name }
+	g.Go(func() error { return employment.Run(gctx, empCfg) })
 	g.Go(func() error {
 		cfg := s.Gateway
 		cfg.Listener = lis
@@ -249,7 +256,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		s.done <- err
 	}()
 	deadline := time.After(5 * time.Minute)
-	for waiting := 2; waiting > 0; waiting-- {
+	for waiting := 3; waiting > 0; waiting-- {
 		select {
 		case <-ready:
 		case err := <-s.done:

@@ -1463,6 +1463,50 @@ export const operations = {
       "public": false
     }
   },
+  "LabourLedgerService_GetLabourer": {
+    "method": "GET",
+    "path": "/v1/employment/{name=labourers/*}",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "rural_revitalization",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "LabourLedgerService_ListLabourers": {
+    "method": "GET",
+    "path": "/v1/employment/labourers",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "rural_revitalization",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
   "MonitoringService_CreateClue": {
     "method": "POST",
     "path": "/v1/clues",

@@ -312,6 +312,45 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/employment/labourers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListLabourers lists the ledger's records in the caller's region scope, oldest first. filter (AIP-160)
+         *     accepts region_code (":" for a prefix), state (ACTIVE, ENDED), household, person_id and work_status
+         *     (the latest spell's 务工状况: LOCAL_TOWNSHIP … UNFIT), joined with AND; e.g.
+         *     `state = ACTIVE AND region_code:"990001001"`.
+         */
+        get: operations["LabourLedgerService_ListLabourers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GetLabourer returns one person's ledger record in the caller's region scope, with their spells. */
+        get: operations["LabourLedgerService_GetLabourer"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/households": {
         parameters: {
             query?: never;
@@ -4200,6 +4239,45 @@ export interface components {
          */
         v1EligibilityCheckState: "ELIGIBILITY_CHECK_STATE_UNSPECIFIED" | "ELIGIBILITY_CHECK_STATE_OPEN" | "ELIGIBILITY_CHECK_STATE_CLOSED";
         /**
+         * @description EmploymentMode is the 就业方式 of a working spell.
+         *
+         *      - EMPLOYMENT_MODE_UNSPECIFIED: Not set (a spell that is not work).
+         *      - EMPLOYMENT_MODE_WAGE_WORK: 务工: employed by an employer.
+         *      - EMPLOYMENT_MODE_WELFARE_POST: 公益岗: a public-welfare post.
+         *      - EMPLOYMENT_MODE_WORKSHOP: 帮扶车间: a 就业帮扶车间.
+         *      - EMPLOYMENT_MODE_SELF_EMPLOYED: 自主创业: self-employed business.
+         *      - EMPLOYMENT_MODE_FLEXIBLE: 灵活就业: flexible employment.
+         * @default EMPLOYMENT_MODE_UNSPECIFIED
+         * @enum {string}
+         */
+        v1EmploymentMode: "EMPLOYMENT_MODE_UNSPECIFIED" | "EMPLOYMENT_MODE_WAGE_WORK" | "EMPLOYMENT_MODE_WELFARE_POST" | "EMPLOYMENT_MODE_WORKSHOP" | "EMPLOYMENT_MODE_SELF_EMPLOYED" | "EMPLOYMENT_MODE_FLEXIBLE";
+        /** @description EmploymentSpell is a dated period of one 务工状况 (就业情况) of a person. */
+        v1EmploymentSpell: {
+            /** @description Resource name: "labourers/{person_id}/spells/{spell}". */
+            readonly name?: string;
+            work_status: components["schemas"]["v1WorkStatus"];
+            mode?: components["schemas"]["v1EmploymentMode"];
+            /** @description 就业单位 / 雇主: the employer's name (or 统一社会信用代码), if known. */
+            employer?: string;
+            /** @description 务工地点: a region code (6–12 digits) or a province's 2-digit code. */
+            place?: string;
+            /**
+             * Format: int64
+             * @description 月收入 in 分 (fen): the spell's monthly wage income.
+             */
+            monthly_income_fen?: string;
+            /** @description First month (YYYY-MM) of the spell. */
+            from_month: string;
+            /** @description Last month (YYYY-MM) of the spell; empty while it goes on. */
+            to_month?: string;
+            source?: components["schemas"]["v1SpellSource"];
+            /**
+             * Format: date-time
+             * @description When it was recorded.
+             */
+            readonly create_time?: string;
+        };
+        /**
          * @description ExclusionFacts are the 七不准 facts. Which of them exclude a household is the policy list
          *     `identification.exclusions` (codes: the field names).
          */
@@ -4809,6 +4887,79 @@ export interface components {
          * @enum {string}
          */
         v1LabourAbility: "LABOUR_ABILITY_UNSPECIFIED" | "LABOUR_ABILITY_ORDINARY" | "LABOUR_ABILITY_SKILLED" | "LABOUR_ABILITY_PARTIAL" | "LABOUR_ABILITY_LOST" | "LABOUR_ABILITY_NONE";
+        /** @description Labourer is one person's record in the labour ledger (劳动力台账). */
+        v1Labourer: {
+            /** @description Resource name: "labourers/{person_id}" (identification's stable person id). */
+            readonly name?: string;
+            /** @description The person's stable id in the register. */
+            readonly person_id?: string;
+            /** @description The person's household in the register: "households/{household}". */
+            readonly household?: string;
+            /** @description The household's 12-digit village code (moves carry the record to the new village). */
+            readonly region_code?: string;
+            /**
+             * Format: int32
+             * @description 出生年份 (the register's masked view: no birth date or age for people).
+             */
+            readonly birth_year?: number;
+            registry_status?: components["schemas"]["v1RegistryStatus"];
+            monitoring_status?: components["schemas"]["v1MonitoringStatus"];
+            /** @description 低保户: the household is covered by 低保 (subsidies' decisions), when known. */
+            readonly dibao?: boolean;
+            labour_ability?: components["schemas"]["v1LabourAbility"];
+            state?: components["schemas"]["v1LabourerState"];
+            end_reason?: components["schemas"]["v1LabourerEndReason"];
+            /** @description Date (YYYY-MM-DD) it ended; empty while active. */
+            readonly end_date?: string;
+            work_status?: components["schemas"]["v1WorkStatus"];
+            /** @description 就业意愿: the person wants work. */
+            readonly wants_work?: boolean;
+            /** @description 培训意愿: the person wants training. */
+            readonly wants_training?: boolean;
+            /**
+             * @description 参加职工养老保险: insured as an employee (人社's quarterly file), which excludes the person from the
+             *     城乡居民养老保险 代缴 list (issue 15).
+             */
+            readonly insured_employee?: boolean;
+            /** @description 领取养老金: receiving a pension (人社's quarterly file), which excludes the person from 代缴. */
+            readonly receiving_pension?: boolean;
+            /** @description The person's employment spells, oldest first (GetLabourer only). */
+            readonly spells?: components["schemas"]["v1EmploymentSpell"][];
+            /** @description The person's 失业登记 and 失业保险金 periods, oldest first (GetLabourer only). */
+            readonly unemployment_periods?: components["schemas"]["v1UnemploymentPeriod"][];
+            /**
+             * Format: date-time
+             * @description When the record was made.
+             */
+            readonly create_time?: string;
+            /**
+             * Format: date-time
+             * @description When it last changed.
+             */
+            readonly update_time?: string;
+        };
+        /**
+         * @description LabourerEndReason is why a ledger record ended.
+         *
+         *      - LABOURER_END_REASON_UNSPECIFIED: Not set (the record is active).
+         *      - LABOURER_END_REASON_DEATH: 死亡: the register recorded the person's death.
+         *      - LABOURER_END_REASON_LEFT_HOUSEHOLD: 迁出: the person left the household (moved out of the county's register, married out).
+         *      - LABOURER_END_REASON_AGE: 超龄/未满龄: the person is outside the working age (policy employment.working_age).
+         *      - LABOURER_END_REASON_HOUSEHOLD_NOT_COVERED: 不再属于帮扶对象: the household is no longer 脱贫, 监测 or 低保 (its status changed, or it was archived).
+         * @default LABOURER_END_REASON_UNSPECIFIED
+         * @enum {string}
+         */
+        v1LabourerEndReason: "LABOURER_END_REASON_UNSPECIFIED" | "LABOURER_END_REASON_DEATH" | "LABOURER_END_REASON_LEFT_HOUSEHOLD" | "LABOURER_END_REASON_AGE" | "LABOURER_END_REASON_HOUSEHOLD_NOT_COVERED";
+        /**
+         * @description LabourerState is whether a ledger record is current.
+         *
+         *      - LABOURER_STATE_UNSPECIFIED: Not set.
+         *      - LABOURER_STATE_ACTIVE: 在册: a working-age member of a household the ledger covers.
+         *      - LABOURER_STATE_ENDED: 已退出: the person died, left the household, aged out, or the household left the covered groups.
+         * @default LABOURER_STATE_UNSPECIFIED
+         * @enum {string}
+         */
+        v1LabourerState: "LABOURER_STATE_UNSPECIFIED" | "LABOURER_STATE_ACTIVE" | "LABOURER_STATE_ENDED";
         /** @description ListAuditRecordsResponse is the response of ListAuditRecords. */
         v1ListAuditRecordsResponse: {
             /** @description Audit rows, newest first. */
@@ -4922,6 +5073,13 @@ export interface components {
             /** @description One page of items, oldest period first. */
             items?: components["schemas"]["v1IncomeItem"][];
             /** @description Token for the next page; empty on the last page. */
+            next_page_token?: string;
+        };
+        /** @description ListLabourersResponse is the response of ListLabourers. */
+        v1ListLabourersResponse: {
+            /** @description The page of records (without their spells). */
+            labourers?: components["schemas"]["v1Labourer"][];
+            /** @description Token of the next page; empty on the last. */
             next_page_token?: string;
         };
         /** @description ListMismatchesResponse is the response of ListMismatches. */
@@ -6080,6 +6238,16 @@ export interface components {
          * @enum {string}
          */
         v1Sex: "SEX_UNSPECIFIED" | "SEX_MALE" | "SEX_FEMALE";
+        /**
+         * @description SpellSource is where a spell came from.
+         *
+         *      - SPELL_SOURCE_UNSPECIFIED: Not set.
+         *      - SPELL_SOURCE_STAFF: 人社 staff recorded it.
+         *      - SPELL_SOURCE_IMPORT: The quarterly file from the provincial 人社 platform.
+         * @default SPELL_SOURCE_UNSPECIFIED
+         * @enum {string}
+         */
+        v1SpellSource: "SPELL_SOURCE_UNSPECIFIED" | "SPELL_SOURCE_STAFF" | "SPELL_SOURCE_IMPORT";
         /** @description Statistics are the statistics of a region as of a date. */
         v1Statistics: {
             /** "regions/{code}/statistics" */
@@ -6232,6 +6400,32 @@ export interface components {
          * @enum {string}
          */
         v1TransferProgram: "TRANSFER_PROGRAM_UNSPECIFIED" | "TRANSFER_PROGRAM_DIBAO" | "TRANSFER_PROGRAM_DESTITUTE_SUPPORT" | "TRANSFER_PROGRAM_TEMPORARY_ASSISTANCE" | "TRANSFER_PROGRAM_LIVING_SUBSIDY" | "TRANSFER_PROGRAM_CARE_SUBSIDY" | "TRANSFER_PROGRAM_PENSION" | "TRANSFER_PROGRAM_PUBLIC_WELFARE_POST" | "TRANSFER_PROGRAM_AGRICULTURAL_SUBSIDY" | "TRANSFER_PROGRAM_OTHER";
+        /**
+         * @description UnemploymentKind is what an unemployment period records.
+         *
+         *      - UNEMPLOYMENT_KIND_UNSPECIFIED: Not set.
+         *      - UNEMPLOYMENT_KIND_REGISTRATION: 失业登记: registered as unemployed.
+         *      - UNEMPLOYMENT_KIND_BENEFIT: 失业保险金: receiving unemployment insurance benefit.
+         * @default UNEMPLOYMENT_KIND_UNSPECIFIED
+         * @enum {string}
+         */
+        v1UnemploymentKind: "UNEMPLOYMENT_KIND_UNSPECIFIED" | "UNEMPLOYMENT_KIND_REGISTRATION" | "UNEMPLOYMENT_KIND_BENEFIT";
+        /** @description UnemploymentPeriod is a 失业登记 or 失业保险金 period of a person. */
+        v1UnemploymentPeriod: {
+            /** @description Resource name: "labourers/{person_id}/unemploymentPeriods/{period}". */
+            readonly name?: string;
+            kind: components["schemas"]["v1UnemploymentKind"];
+            /** @description First month (YYYY-MM). */
+            from_month: string;
+            /** @description Last month (YYYY-MM); empty while it goes on. */
+            to_month?: string;
+            /**
+             * Format: int64
+             * @description 失业保险金 per month in 分 (fen); 0 for a registration.
+             */
+            monthly_amount_fen?: string;
+            source?: components["schemas"]["v1SpellSource"];
+        };
         /** @description VillageExitAssessment is whether a village meets the exit conditions (贫困村出列), explained. */
         v1VillageExitAssessment: {
             /** @description 12-digit village code. */
@@ -6366,6 +6560,22 @@ export interface components {
          * @enum {string}
          */
         v1VisitKind: "VISIT_KIND_UNSPECIFIED" | "VISIT_KIND_HOME" | "VISIT_KIND_PHONE" | "VISIT_KIND_VIDEO" | "VISIT_KIND_OTHER";
+        /**
+         * @description WorkStatus is the 务工状况 code of a spell, as the provincial 人社 platform codes it.
+         *
+         *      - WORK_STATUS_UNSPECIFIED: Not set.
+         *      - WORK_STATUS_LOCAL_TOWNSHIP: 01 乡镇内务工: working inside the home township.
+         *      - WORK_STATUS_IN_COUNTY: 02 乡镇外县内务工: working in the county, outside the township.
+         *      - WORK_STATUS_IN_PROVINCE: 03 县外省内务工: working in the province, outside the county.
+         *      - WORK_STATUS_OUT_OF_PROVINCE: 04 省外务工: working outside the province.
+         *      - WORK_STATUS_OTHER: 05 其他: working, place otherwise described.
+         *      - WORK_STATUS_UNEMPLOYED: 未就业: not working.
+         *      - WORK_STATUS_STUDENT: 在校: in school.
+         *      - WORK_STATUS_UNFIT: 不宜就业: not fit to work (illness, disability, care duties).
+         * @default WORK_STATUS_UNSPECIFIED
+         * @enum {string}
+         */
+        v1WorkStatus: "WORK_STATUS_UNSPECIFIED" | "WORK_STATUS_LOCAL_TOWNSHIP" | "WORK_STATUS_IN_COUNTY" | "WORK_STATUS_IN_PROVINCE" | "WORK_STATUS_OUT_OF_PROVINCE" | "WORK_STATUS_OTHER" | "WORK_STATUS_UNEMPLOYED" | "WORK_STATUS_STUDENT" | "WORK_STATUS_UNFIT";
         /** @description YearlyExitCount counts the exits of one year. */
         v1YearlyExitCount: {
             /**
@@ -7103,6 +7313,74 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1ListEligibilityChecksResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    LabourLedgerService_ListLabourers: {
+        parameters: {
+            query?: {
+                /** @description At most this many records (default 50, at most 1000). */
+                page_size?: number;
+                /** @description The next_page_token of the previous page. */
+                page_token?: string;
+                /** @description AIP-160 filter over region_code, state, household, person_id and work_status. */
+                filter?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListLabourersResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    LabourLedgerService_GetLabourer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "labourers/{person_id}" */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1Labourer"];
                 };
             };
             /** @description An unexpected error response. */

@@ -2,6 +2,7 @@
 import type { PortalModule } from './module'
 import { identification } from './identification'
 import { subsidies } from './subsidies'
+import { employment } from './employment'
 import { audit } from './audit'
 
-export const modules: PortalModule[] = [identification, subsidies, audit]
+export const modules: PortalModule[] = [identification, subsidies, employment, audit]

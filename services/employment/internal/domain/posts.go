@@ -732,7 +732,7 @@ func (p *Posts) check(ctx context.Context, a *PostAssignment) (postCaseData, []a
 		vs = append(vs, apperr.Violation{Type: RuleHolderDiedOrMoved, Subject: "persons/" + a.PersonID,
 			Description: "the person's household is not in the post's village: a village post is held by its residents"})
 	}
-	age, _ := AgeInMonth(facts.BirthMonth, month)
+	age := AgeInMonth(facts.BirthMonth, month)
 	d := postCaseData{AssignmentID: a.ID, CheckMonth: month, Violations: vs, PolicyHashes: rules.Hashes, Ability: facts.Ability,
 		Place: facts.Place.label(), Facts: &postCheckedFacts{Age: age, PovertyExited: facts.PovertyExited,
 			Monitored: facts.Monitored, Dibao: facts.Dibao, HomeBound: facts.HomeBound}}

@@ -158,24 +158,6 @@ type PostHolderRules struct {
 	Hashes         []string
 }
 
-// AgeInMonth is a person's age in completed years during month (both YYYY-MM): the birthday counts from
-// the first day of the birth month, since the ledger keeps months only.
-func AgeInMonth(birthMonth, month string) (int, error) {
-	b, err := payroll.ParseMonth(birthMonth)
-	if err != nil {
-		return 0, err
-	}
-	m, err := payroll.ParseMonth(month)
-	if err != nil {
-		return 0, err
-	}
-	age := m.Year() - b.Year()
-	if m.Month() < b.Month() {
-		age--
-	}
-	return age, nil
-}
-
 // CheckPostHolder applies the holder's rules in month to the facts: one violation per rule not met
 // (none: eligible). subject names the person ("persons/<id>").
 func CheckPostHolder(f PostHolderFacts, r PostHolderRules, month string) []apperr.Violation {
@@ -190,9 +172,9 @@ func CheckPostHolder(f PostHolderFacts, r PostHolderRules, month string) []apper
 	if f.DeathDate != "" && payroll.MonthOf(f.DeathDate) <= month {
 		out = append(out, v(RulePostAlive, "the register records the person's death on "+f.DeathDate))
 	}
-	age, err := AgeInMonth(f.BirthMonth, month)
+	age := AgeInMonth(f.BirthMonth, month)
 	switch {
-	case err != nil:
+	case age < 0:
 		out = append(out, v(RulePostAgeCap, "the ledger has no birth month for the person"))
 	case age > r.MaxAge:
 		out = append(out, v(RulePostAgeCap, fmt.Sprintf("aged %d in %s: the cap is %d", age, month, r.MaxAge)))

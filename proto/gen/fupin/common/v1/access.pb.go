@@ -196,6 +196,10 @@ const (
 	Purpose_PURPOSE_AUDIT Purpose = 4
 	// 数据比对: matching across departments.
 	Purpose_PURPOSE_DATA_MATCHING Purpose = 5
+	// 收入核算: identification's income assessment reading 人社's wages for a household's members.
+	Purpose_PURPOSE_INCOME_ASSESSMENT Purpose = 6
+	// 低保核对: subsidies' 低保 income check reading 人社's wages, spells and 失业保险金.
+	Purpose_PURPOSE_DIBAO_INCOME_CHECK Purpose = 7 // Numbers 8 and 9 are kept for 养老保险代缴 and 就业援助 (issue 15).
 )
 
 // Enum value maps for Purpose.
@@ -207,14 +211,18 @@ var (
 		3: "PURPOSE_PAYMENT",
 		4: "PURPOSE_AUDIT",
 		5: "PURPOSE_DATA_MATCHING",
+		6: "PURPOSE_INCOME_ASSESSMENT",
+		7: "PURPOSE_DIBAO_INCOME_CHECK",
 	}
 	Purpose_value = map[string]int32{
-		"PURPOSE_UNSPECIFIED":   0,
-		"PURPOSE_CASE_HANDLING": 1,
-		"PURPOSE_VERIFICATION":  2,
-		"PURPOSE_PAYMENT":       3,
-		"PURPOSE_AUDIT":         4,
-		"PURPOSE_DATA_MATCHING": 5,
+		"PURPOSE_UNSPECIFIED":        0,
+		"PURPOSE_CASE_HANDLING":      1,
+		"PURPOSE_VERIFICATION":       2,
+		"PURPOSE_PAYMENT":            3,
+		"PURPOSE_AUDIT":              4,
+		"PURPOSE_DATA_MATCHING":      5,
+		"PURPOSE_INCOME_ASSESSMENT":  6,
+		"PURPOSE_DIBAO_INCOME_CHECK": 7,
 	}
 )
 
@@ -468,14 +476,16 @@ const file_fupin_common_v1_access_proto_rawDesc = "" +
 	"\x15ROLE_TOWNSHIP_OFFICER\x10\x03\x12\x18\n" +
 	"\x14ROLE_VILLAGE_OFFICER\x10\x04\x12\x10\n" +
 	"\fROLE_AUDITOR\x10\x05\x12\x10\n" +
-	"\fROLE_SERVICE\x10\x06*\x9a\x01\n" +
+	"\fROLE_SERVICE\x10\x06*\xd9\x01\n" +
 	"\aPurpose\x12\x17\n" +
 	"\x13PURPOSE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15PURPOSE_CASE_HANDLING\x10\x01\x12\x18\n" +
 	"\x14PURPOSE_VERIFICATION\x10\x02\x12\x13\n" +
 	"\x0fPURPOSE_PAYMENT\x10\x03\x12\x11\n" +
 	"\rPURPOSE_AUDIT\x10\x04\x12\x19\n" +
-	"\x15PURPOSE_DATA_MATCHING\x10\x05:U\n" +
+	"\x15PURPOSE_DATA_MATCHING\x10\x05\x12\x1d\n" +
+	"\x19PURPOSE_INCOME_ASSESSMENT\x10\x06\x12\x1e\n" +
+	"\x1aPURPOSE_DIBAO_INCOME_CHECK\x10\a:U\n" +
 	"\x06access\x12\x1e.google.protobuf.MethodOptions\x18\xb9\x8e\x03 \x01(\v2\x1b.fupin.common.v1.AccessRuleR\x06access:T\n" +
 	"\x05owner\x12\x1f.google.protobuf.ServiceOptions\x18\xba\x8e\x03 \x01(\x0e2\x1b.fupin.common.v1.DepartmentR\x05ownerB.Z,fupin.dev/proto/gen/fupin/common/v1;commonv1b\x06proto3"
 

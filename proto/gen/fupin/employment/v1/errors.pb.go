@@ -31,6 +31,17 @@ type ErrorReason int32
 const (
 	// Not set.
 	ErrorReason_ERROR_REASON_UNSPECIFIED ErrorReason = 0
+	// NOT_FOUND: the person has no record in the labour ledger (劳动力台账) inside the caller's scope.
+	ErrorReason_LABOURER_NOT_FOUND ErrorReason = 1
+	// INVALID_ARGUMENT: a month is not YYYY-MM, or a window's end lies before its start.
+	ErrorReason_MONTH_INVALID ErrorReason = 2
+	// INVALID_ARGUMENT: a month window is longer than the method allows.
+	ErrorReason_MONTH_WINDOW_TOO_LONG ErrorReason = 3
+	// PERMISSION_DENIED: the facts of persons are served only for a stated purpose the method names
+	// (收入核算 or 低保核对, in the x-fupin-purpose header).
+	ErrorReason_PURPOSE_REQUIRED ErrorReason = 4
+	// INVALID_ARGUMENT: a blind index is not 32 lower-case hex characters.
+	ErrorReason_ID_INDEX_INVALID ErrorReason = 5
 	// 公益岗 (posts, assignments, attendance): 100–149.
 	// INVALID_ARGUMENT: a field of a post, a nomination or a step is wrong (the field is named): a village's code,
 	// the kind, the funding (a 光伏公益岗 is paid from solar income), a term that does not run in whole months.
@@ -76,6 +87,11 @@ const (
 var (
 	ErrorReason_name = map[int32]string{
 		0:   "ERROR_REASON_UNSPECIFIED",
+		1:   "LABOURER_NOT_FOUND",
+		2:   "MONTH_INVALID",
+		3:   "MONTH_WINDOW_TOO_LONG",
+		4:   "PURPOSE_REQUIRED",
+		5:   "ID_INDEX_INVALID",
 		100: "POST_FIELD_INVALID",
 		101: "POST_HOLDER_INELIGIBLE",
 		102: "PERSON_HOLDS_POST",
@@ -95,6 +111,11 @@ var (
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":    0,
+		"LABOURER_NOT_FOUND":          1,
+		"MONTH_INVALID":               2,
+		"MONTH_WINDOW_TOO_LONG":       3,
+		"PURPOSE_REQUIRED":            4,
+		"ID_INDEX_INVALID":            5,
 		"POST_FIELD_INVALID":          100,
 		"POST_HOLDER_INELIGIBLE":      101,
 		"PERSON_HOLDS_POST":           102,
@@ -145,9 +166,14 @@ var File_fupin_employment_v1_errors_proto protoreflect.FileDescriptor
 
 const file_fupin_employment_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	" fupin/employment/v1/errors.proto\x12\x13fupin.employment.v1*\xbe\x03\n" +
+	" fupin/employment/v1/errors.proto\x12\x13fupin.employment.v1*\xb0\x04\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12LABOURER_NOT_FOUND\x10\x01\x12\x11\n" +
+	"\rMONTH_INVALID\x10\x02\x12\x19\n" +
+	"\x15MONTH_WINDOW_TOO_LONG\x10\x03\x12\x14\n" +
+	"\x10PURPOSE_REQUIRED\x10\x04\x12\x14\n" +
+	"\x10ID_INDEX_INVALID\x10\x05\x12\x16\n" +
 	"\x12POST_FIELD_INVALID\x10d\x12\x1a\n" +
 	"\x16POST_HOLDER_INELIGIBLE\x10e\x12\x15\n" +
 	"\x11PERSON_HOLDS_POST\x10f\x12\x11\n" +
