@@ -63,7 +63,9 @@ func knownServices() map[string]service {
 			subsidiesv1.RegisterPaymentRollServiceHandler, subsidiesv1.RegisterReliefObjectionTriageServiceHandler,
 			subsidiesv1.RegisterReliefAuditServiceHandler, subsidiesv1.RegisterReliefInboxServiceHandler}, notices: true},
 		// 人社: the labour ledger; each employment area adds its services' handlers here.
-		"employment": {register: []registerFunc{employmentv1.RegisterLabourLedgerServiceHandler}},
+		"employment": {register: []registerFunc{employmentv1.RegisterLabourLedgerServiceHandler,
+			employmentv1.RegisterWelfarePostServiceHandler, employmentv1.RegisterPaymentRollServiceHandler,
+			employmentv1.RegisterEmploymentObjectionTriageServiceHandler}, notices: true},
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
+	"fupin.dev/services/employment/internal/domain"
 	"fupin.dev/services/employment/internal/store"
 	"fupin.dev/services/platform/boot"
 	"github.com/google/uuid"
@@ -35,6 +36,8 @@ type wiring struct {
 	now func() time.Time
 	// register is the connection to the identification service (household register, change feed).
 	register *grpc.ClientConn
+	// posts are the 公益岗 use cases (postsArea), which the register's follower tells of deaths and moves.
+	posts *domain.Posts
 }
 
 // area registers one area's gRPC services on the process and returns its background jobs (subscribers,
@@ -42,7 +45,7 @@ type wiring struct {
 type area func(w *wiring) ([]func(context.Context) error, error)
 
 // areas are the service's areas, one file each in this package. An area adds itself here with one entry.
-var areas = []area{ledgerArea, factsArea}
+var areas = []area{ledgerArea, factsArea, postsArea}
 
 // Run serves until ctx ends.
 func Run(ctx context.Context, cfg Config) error {
@@ -73,5 +76,3 @@ func Run(ctx context.Context, cfg Config) error {
 
 // newID makes record ids: UUIDv7, so ids sort by creation time and pages stay stable.
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
-
-var _ = newID

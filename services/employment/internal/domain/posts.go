@@ -312,7 +312,13 @@ type Posts struct {
 	policy PostPolicy
 	newID  func() string
 	now    func() time.Time
+	// names gives the nominee's name for the public notice (the register's; nil: the ledger's, if any).
+	names payroll.RollNames
 }
+
+// PublishNotices makes the assignments' notices read the nominee's name from the register through names
+// (the identification service, on behalf of the officer who starts the posting).
+func (p *Posts) PublishNotices(names payroll.RollNames) { p.names = names }
 
 // NewPosts declares the assignment case on engine and returns the use cases.
 func NewPosts(store PostStore, ledger PostLedger, engine *workflow.Engine, pol PostPolicy, newID func() string,
@@ -803,6 +809,14 @@ func (p *Posts) notice(ctx context.Context, c *workflow.Case) (workflow.NoticeFa
 		Proposal: fmt.Sprintf("拟聘用为%s（%s），聘期 %s 至 %s", post.Kind.Label(), post.Title, a.StartDate, a.EndDate)}
 	if a.RenewsID != "" {
 		f.Proposal = strings.Replace(f.Proposal, "拟聘用", "拟续聘", 1)
+	}
+	if p.names != nil {
+		names, err := p.names.RollNames(ctx, []string{a.HouseholdID})
+		if err != nil {
+			return f, err
+		}
+		f.SubjectName = names[a.HouseholdID].Members[a.PersonID]
+		return f, nil
 	}
 	facts, err := p.facts(ctx, a.PersonID, payroll.MonthOf(a.StartDate))
 	if err != nil {
