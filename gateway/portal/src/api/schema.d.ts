@@ -321,7 +321,7 @@ export interface paths {
         };
         /**
          * ListLabourers lists the ledger's records in the caller's region scope, oldest first. filter (AIP-160)
-         *     accepts region_code (":" for a prefix), state (ACTIVE, ENDED), household, person_id and work_status
+         *     accepts region_code (":" for a prefix), state (ACTIVE, ENDED, OUTSIDE_WORKING_AGE), household, person_id and work_status
          *     (the latest spell's 务工状况: LOCAL_TOWNSHIP … UNFIT), joined with AND; e.g.
          *     `state = ACTIVE AND region_code:"990001001"`.
          */
@@ -4944,7 +4944,8 @@ export interface components {
          *      - LABOURER_END_REASON_UNSPECIFIED: Not set (the record is active).
          *      - LABOURER_END_REASON_DEATH: 死亡: the register recorded the person's death.
          *      - LABOURER_END_REASON_LEFT_HOUSEHOLD: 迁出: the person left the household (moved out of the county's register, married out).
-         *      - LABOURER_END_REASON_AGE: 超龄/未满龄: the person is outside the working age (policy employment.working_age).
+         *      - LABOURER_END_REASON_AGE: 超龄/未满龄: the person is outside the working age (policy employment.working_age); the state is
+         *     OUTSIDE_WORKING_AGE.
          *      - LABOURER_END_REASON_HOUSEHOLD_NOT_COVERED: 不再属于帮扶对象: the household is no longer 脱贫, 监测 or 低保 (its status changed, or it was archived).
          * @default LABOURER_END_REASON_UNSPECIFIED
          * @enum {string}
@@ -4955,11 +4956,13 @@ export interface components {
          *
          *      - LABOURER_STATE_UNSPECIFIED: Not set.
          *      - LABOURER_STATE_ACTIVE: 在册: a working-age member of a household the ledger covers.
-         *      - LABOURER_STATE_ENDED: 已退出: the person died, left the household, aged out, or the household left the covered groups.
+         *      - LABOURER_STATE_ENDED: 已退出: the person died, left the household, or the household left the covered groups.
+         *      - LABOURER_STATE_OUTSIDE_WORKING_AGE: 不在劳动年龄段: a member of a covered household under or over the working age (policy
+         *     employment.working_age); kept so the member joins the ledger the month they reach it.
          * @default LABOURER_STATE_UNSPECIFIED
          * @enum {string}
          */
-        v1LabourerState: "LABOURER_STATE_UNSPECIFIED" | "LABOURER_STATE_ACTIVE" | "LABOURER_STATE_ENDED";
+        v1LabourerState: "LABOURER_STATE_UNSPECIFIED" | "LABOURER_STATE_ACTIVE" | "LABOURER_STATE_ENDED" | "LABOURER_STATE_OUTSIDE_WORKING_AGE";
         /** @description ListAuditRecordsResponse is the response of ListAuditRecords. */
         v1ListAuditRecordsResponse: {
             /** @description Audit rows, newest first. */

@@ -33,7 +33,8 @@ const (
 )
 
 // LabourerStateNames are the filter's names of the states.
-var LabourerStateNames = map[string]int32{"ACTIVE": int32(LabourerActive), "ENDED": int32(LabourerEnded)}
+var LabourerStateNames = map[string]int32{"ACTIVE": int32(LabourerActive), "ENDED": int32(LabourerEnded),
+	"OUTSIDE_WORKING_AGE": int32(LabourerOutsideAge)}
 
 // EndReason is why a ledger record ended (fupin.employment.v1.LabourerEndReason).
 type EndReason int32

@@ -14,14 +14,6 @@ type LedgerPostFacts struct {
 
 var _ PostLedger = LedgerPostFacts{}
 
-// Registry statuses (fupin.identification.v1.RegistryStatus) of a 建档立卡 household: 贫困户, 已脱贫, 返贫.
-const (
-	registryPoor     = 2
-	registryExited   = 3
-	registryReturned = 4
-	monitoringOpen   = 1 // fupin.identification.v1.MonitoringStatus MONITORING_STATUS_OPEN
-)
-
 // PostHolderFacts reads one person's record and spells.
 func (f LedgerPostFacts) PostHolderFacts(ctx context.Context, personID, month string) (PostHolderFacts, error) {
 	l, err := f.Store.Labourer(ctx, personID)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"fupin.dev/services/employment/internal/domain"
@@ -181,4 +182,93 @@ func latest(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// LabourersOf returns, by person id, the records whose household is one of householdIDs or whose person
+// is one of personIDs (without spells).
+func (s *Store) LabourersOf(ctx context.Context, householdIDs, personIDs []string) (map[string]*domain.Labourer, error) {
+	out := make(map[string]*domain.Labourer, len(personIDs))
+	for _, q := range []struct {
+		column string
+		keys   []string
+	}{{"household_id", householdIDs}, {"id", personIDs}} {
+		for start := 0; start < len(q.keys); start += inChunk {
+			chunk := q.keys[start:min(start+inChunk, len(q.keys))]
+			args := make([]any, len(chunk))
+			for i, k := range chunk {
+				args[i] = k
+			}
+			rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+labourerCols+` FROM labourers WHERE `+q.column+` IN (`+
+				sqldb.Placeholders(1, len(chunk))+`)`, args...)
+			ls, err := sqldb.Collect(rows, err, scanLabourer)
+			if err != nil {
+				return nil, fmt.Errorf("labourers by %s: %w", q.column, err)
+			}
+			for _, l := range ls {
+				out[l.PersonID] = l
+			}
+		}
+	}
+	return out, nil
+}
+
+// saveCols are the columns SaveLabourers writes; on a conflict all but id, dibao and created_us are
+// replaced (dibao comes from subsidies' feed, 人社's own fields are not the follower's).
+var saveCols = []string{"id", "id_index", "household_id", "region_code", "birth_month", "registry_status",
+	"monitoring_status", "dibao", "labour_ability", "state", "end_reason", "end_date", "created_us", "updated_us"}
+
+// saveChunk is the rows per statement: 14 parameters each, far below both dialects' limits.
+const saveChunk = 500
+
+// SaveLabourers inserts or replaces the records' register fields and state, in the transaction in ctx.
+func (s *Store) SaveLabourers(ctx context.Context, ls []*domain.Labourer) error {
+	set := ""
+	for _, c := range saveCols {
+		if c == "id" || c == "dibao" || c == "created_us" {
+			continue
+		}
+		if set != "" {
+			set += ", "
+		}
+		set += c + " = excluded." + c
+	}
+	return s.db.InTx(ctx, func(ctx context.Context) error {
+		for start := 0; start < len(ls); start += saveChunk {
+			chunk := ls[start:min(start+saveChunk, len(ls))]
+			args := make([]any, 0, len(chunk)*len(saveCols))
+			values := ""
+			for i, l := range chunk {
+				if i > 0 {
+					values += ", "
+				}
+				values += "(" + sqldb.Placeholders(i*len(saveCols)+1, len(saveCols)) + ")"
+				args = append(args, l.PersonID, l.IDIndex, l.HouseholdID, l.RegionCode, l.BirthMonth, l.RegistryStatus,
+					l.MonitoringStatus, boolInt(l.Dibao), l.LabourAbility, int32(l.State), int32(l.EndReason), l.EndDate,
+					l.CreateTime.UnixMicro(), l.UpdateTime.UnixMicro())
+			}
+			if _, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO labourers (`+strings.Join(saveCols, ", ")+`) VALUES `+values+
+				` ON CONFLICT (id) DO UPDATE SET `+set, args...); err != nil {
+				return fmt.Errorf("save labourers: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// HeldHouseholds returns the households that have a record not ended, in id order: what a resync
+// compares with the register's snapshot.
+func (s *Store) HeldHouseholds(ctx context.Context) ([]string, error) {
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT DISTINCT household_id FROM labourers WHERE state <> $1 ORDER BY household_id`,
+		int32(domain.LabourerEnded))
+	return sqldb.Collect(rows, err, func(r *sql.Rows) (string, error) {
+		var id string
+		return id, r.Scan(&id)
+	})
+}
+
+// LabourersAfter returns up to limit records not ended after person id after, in id order (the age sweep).
+func (s *Store) LabourersAfter(ctx context.Context, after string, limit int) ([]*domain.Labourer, error) {
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+labourerCols+` FROM labourers WHERE id > $1 AND state <> $2
+		ORDER BY id LIMIT $3`, after, int32(domain.LabourerEnded), limit)
+	return sqldb.Collect(rows, err, scanLabourer)
 }

@@ -42,7 +42,7 @@ type wiring struct {
 type area func(w *wiring) ([]func(context.Context) error, error)
 
 // areas are the service's areas, one file each in this package.
-var areas = []area{certificatesArea, comparisonArea, followArea, dibaoArea, rollsArea, auditArea}
+var areas = []area{certificatesArea, comparisonArea, followArea, dibaoArea, rollsArea, auditArea, decisionsArea}
 
 // Run serves until ctx ends.
 func Run(ctx context.Context, cfg Config) error {

@@ -168,9 +168,11 @@ type Destitute struct {
 	now      func() time.Time
 }
 
-// DestituteStore is what 特困 needs of storage: entitlements and transactions.
+// DestituteStore is what 特困 needs of storage: entitlements, the feed its decisions are published on, and
+// transactions.
 type DestituteStore interface {
 	EntitlementStore
+	DestituteFeed
 	InTx(ctx context.Context, fn func(ctx context.Context) error) error
 }
 
@@ -414,8 +416,12 @@ func (ds *Destitute) grant(ctx context.Context, k *workflow.Case) error {
 		return err
 	}
 	now := ds.now()
-	return ds.store.GrantEntitlement(ctx, &Entitlement{ID: ds.newID(), Program: ProgramDestitute, Beneficiary: "persons/" + app.PersonID,
+	err := ds.store.GrantEntitlement(ctx, &Entitlement{ID: ds.newID(), Program: ProgramDestitute, Beneficiary: "persons/" + app.PersonID,
 		HouseholdID: app.HouseholdID, PersonID: app.PersonID, RegionCode: k.RegionCode, Source: DestituteSource(k.ID),
 		FromMonth: MonthOf(k.Steps[0].OccurredAt), AmountFen: dec.Evaluation.AmountFen, Covered: 1,
 		Reason: "特困供养批准 " + k.Decision.DecidedAt, CreateTime: now, UpdateTime: now})
+	if err != nil {
+		return err
+	}
+	return publishDestitute(ctx, ds.store, TopicDestituteStarted, k.ID)
 }

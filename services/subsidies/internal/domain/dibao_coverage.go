@@ -177,6 +177,7 @@ type OverdueQuery struct {
 // transaction in ctx.
 type DibaoStore interface {
 	EntitlementStore
+	DestituteFeed
 	InTx(ctx context.Context, fn func(ctx context.Context) error) error
 	// CreateDibaoCoverage inserts a coverage with its members: ErrAlreadyCovered's kind when the
 	// beneficiary already has one that has not ended.
@@ -566,15 +567,28 @@ func (d *Dibao) householdChanged(ctx context.Context, ch HouseholdChange) error 
 	return d.openChecks(ctx, ch, now)
 }
 
-// stopDestitute ends the 特困供养 of persons with lastMonth as the last month paid.
-func stopDestitute(ctx context.Context, st EntitlementStore, personIDs []string, lastMonth, reason string, now time.Time) error {
+// stopDestitute ends the 特困供养 of persons with lastMonth as the last month paid, and publishes each
+// support it ended (destitute.ended) in the same transaction.
+func stopDestitute(ctx context.Context, st interface {
+	EntitlementStore
+	DestituteFeed
+}, personIDs []string, lastMonth, reason string, now time.Time) error {
 	for _, pid := range personIDs {
 		open, err := st.OpenEntitlements(ctx, ProgramDestitute, "persons/"+pid, lastMonth)
 		if err != nil {
 			return err
 		}
+		var cases []string
 		for _, e := range open {
 			if err := st.EndEntitlement(ctx, e.ID, lastMonth, reason, now); err != nil {
+				return err
+			}
+			if id, ok := strings.CutPrefix(e.Source, DestituteSource("")); ok && !slices.Contains(cases, id) {
+				cases = append(cases, id)
+			}
+		}
+		for _, id := range cases {
+			if err := publishDestitute(ctx, st, TopicDestituteEnded, id); err != nil {
 				return err
 			}
 		}

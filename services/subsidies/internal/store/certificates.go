@@ -33,20 +33,22 @@ func scanCertificate(r interface{ Scan(dest ...any) error }) (*domain.Certificat
 
 func scanCertificateRows(r *sql.Rows) (*domain.Certificate, error) { return scanCertificate(r) }
 
-// CreateCertificate inserts c; a second valid certificate of the same person is refused by the
-// database's partial unique index.
+// CreateCertificate inserts c and publishes certificate.valid in one transaction; a second valid
+// certificate of the same person is refused by the database's partial unique index.
 func (s *Store) CreateCertificate(ctx context.Context, c *domain.Certificate) error {
-	_, err := s.db.Exec(ctx, `INSERT INTO certificates (`+certificateCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
-		c.ID, c.NumberCipher, c.NumberMasked, c.IDIndex, c.PersonID, c.HouseholdID, c.RegionCode, c.Category, c.Grade,
-		int32(c.Status), c.IssueDate, c.StatusDate, c.Reason, c.Version, c.CreateTime.UnixMicro(), c.UpdateTime.UnixMicro())
-	if sqldb.IsUniqueViolation(err) {
-		return domain.ErrCertificateExists
-	}
-	if err != nil {
-		return fmt.Errorf("create certificate: %w", err)
-	}
-	return nil
+	return s.db.InTx(ctx, func(ctx context.Context) error {
+		_, err := s.db.Exec(ctx, `INSERT INTO certificates (`+certificateCols+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+			c.ID, c.NumberCipher, c.NumberMasked, c.IDIndex, c.PersonID, c.HouseholdID, c.RegionCode, c.Category, c.Grade,
+			int32(c.Status), c.IssueDate, c.StatusDate, c.Reason, c.Version, c.CreateTime.UnixMicro(), c.UpdateTime.UnixMicro())
+		if sqldb.IsUniqueViolation(err) {
+			return domain.ErrCertificateExists
+		}
+		if err != nil {
+			return fmt.Errorf("create certificate: %w", err)
+		}
+		return s.publishCertificate(ctx, nil, c)
+	})
 }
 
 // GetCertificate returns one certificate.
@@ -74,7 +76,7 @@ func (s *Store) UpdateCertificate(ctx context.Context, id string, fn func(c *dom
 		if err != nil {
 			return err
 		}
-		version := c.Version
+		version, before := c.Version, *c
 		if err := fn(c); err != nil {
 			return err
 		}
@@ -92,7 +94,7 @@ func (s *Store) UpdateCertificate(ctx context.Context, id string, fn func(c *dom
 			return apperr.StaleEtag
 		}
 		out = c
-		return nil
+		return s.publishCertificate(ctx, &before, c)
 	})
 	return out, err
 }

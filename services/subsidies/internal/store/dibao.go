@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -79,7 +80,10 @@ func (s *Store) CreateDibaoCoverage(ctx context.Context, c *domain.DibaoCoverage
 		if err != nil {
 			return fmt.Errorf("create dibao coverage: %w", err)
 		}
-		return s.saveMembers(ctx, c)
+		if err := s.saveMembers(ctx, c); err != nil {
+			return err
+		}
+		return s.publishCoverage(ctx, nil, c)
 	})
 }
 
@@ -162,6 +166,8 @@ func (s *Store) UpdateDibaoCoverage(ctx context.Context, id string, fn func(c *d
 			return err
 		}
 		version := c.Version
+		before := *c
+		before.Members = slices.Clone(c.Members)
 		if err := fn(c); err != nil {
 			return err
 		}
@@ -183,7 +189,10 @@ func (s *Store) UpdateDibaoCoverage(ctx context.Context, id string, fn func(c *d
 			return apperr.StaleEtag
 		}
 		out = c
-		return s.saveMembers(ctx, c)
+		if err := s.saveMembers(ctx, c); err != nil {
+			return err
+		}
+		return s.publishCoverage(ctx, &before, c)
 	})
 	return out, err
 }

@@ -34,8 +34,11 @@ const (
 	LabourerState_LABOURER_STATE_UNSPECIFIED LabourerState = 0
 	// 在册: a working-age member of a household the ledger covers.
 	LabourerState_LABOURER_STATE_ACTIVE LabourerState = 1
-	// 已退出: the person died, left the household, aged out, or the household left the covered groups.
+	// 已退出: the person died, left the household, or the household left the covered groups.
 	LabourerState_LABOURER_STATE_ENDED LabourerState = 2
+	// 不在劳动年龄段: a member of a covered household under or over the working age (policy
+	// employment.working_age); kept so the member joins the ledger the month they reach it.
+	LabourerState_LABOURER_STATE_OUTSIDE_WORKING_AGE LabourerState = 3
 )
 
 // Enum value maps for LabourerState.
@@ -44,11 +47,13 @@ var (
 		0: "LABOURER_STATE_UNSPECIFIED",
 		1: "LABOURER_STATE_ACTIVE",
 		2: "LABOURER_STATE_ENDED",
+		3: "LABOURER_STATE_OUTSIDE_WORKING_AGE",
 	}
 	LabourerState_value = map[string]int32{
-		"LABOURER_STATE_UNSPECIFIED": 0,
-		"LABOURER_STATE_ACTIVE":      1,
-		"LABOURER_STATE_ENDED":       2,
+		"LABOURER_STATE_UNSPECIFIED":         0,
+		"LABOURER_STATE_ACTIVE":              1,
+		"LABOURER_STATE_ENDED":               2,
+		"LABOURER_STATE_OUTSIDE_WORKING_AGE": 3,
 	}
 )
 
@@ -89,7 +94,8 @@ const (
 	LabourerEndReason_LABOURER_END_REASON_DEATH LabourerEndReason = 1
 	// 迁出: the person left the household (moved out of the county's register, married out).
 	LabourerEndReason_LABOURER_END_REASON_LEFT_HOUSEHOLD LabourerEndReason = 2
-	// 超龄/未满龄: the person is outside the working age (policy employment.working_age).
+	// 超龄/未满龄: the person is outside the working age (policy employment.working_age); the state is
+	// OUTSIDE_WORKING_AGE.
 	LabourerEndReason_LABOURER_END_REASON_AGE LabourerEndReason = 3
 	// 不再属于帮扶对象: the household is no longer 脱贫, 监测 or 低保 (its status changed, or it was archived).
 	LabourerEndReason_LABOURER_END_REASON_HOUSEHOLD_NOT_COVERED LabourerEndReason = 4
@@ -1066,11 +1072,12 @@ const file_fupin_employment_v1_ledger_proto_rawDesc = "" +
 	"\x06filter\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x06filter\"|\n" +
 	"\x15ListLabourersResponse\x12;\n" +
 	"\tlabourers\x18\x01 \x03(\v2\x1d.fupin.employment.v1.LabourerR\tlabourers\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*d\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\x8c\x01\n" +
 	"\rLabourerState\x12\x1e\n" +
 	"\x1aLABOURER_STATE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15LABOURER_STATE_ACTIVE\x10\x01\x12\x18\n" +
-	"\x14LABOURER_STATE_ENDED\x10\x02*\xcb\x01\n" +
+	"\x14LABOURER_STATE_ENDED\x10\x02\x12&\n" +
+	"\"LABOURER_STATE_OUTSIDE_WORKING_AGE\x10\x03*\xcb\x01\n" +
 	"\x11LabourerEndReason\x12#\n" +
 	"\x1fLABOURER_END_REASON_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19LABOURER_END_REASON_DEATH\x10\x01\x12&\n" +

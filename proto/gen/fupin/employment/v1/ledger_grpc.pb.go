@@ -36,7 +36,7 @@ type LabourLedgerServiceClient interface {
 	// GetLabourer returns one person's ledger record in the caller's region scope, with their spells.
 	GetLabourer(ctx context.Context, in *GetLabourerRequest, opts ...grpc.CallOption) (*Labourer, error)
 	// ListLabourers lists the ledger's records in the caller's region scope, oldest first. filter (AIP-160)
-	// accepts region_code (":" for a prefix), state (ACTIVE, ENDED), household, person_id and work_status
+	// accepts region_code (":" for a prefix), state (ACTIVE, ENDED, OUTSIDE_WORKING_AGE), household, person_id and work_status
 	// (the latest spell's 务工状况: LOCAL_TOWNSHIP … UNFIT), joined with AND; e.g.
 	// `state = ACTIVE AND region_code:"990001001"`.
 	ListLabourers(ctx context.Context, in *ListLabourersRequest, opts ...grpc.CallOption) (*ListLabourersResponse, error)
@@ -83,7 +83,7 @@ type LabourLedgerServiceServer interface {
 	// GetLabourer returns one person's ledger record in the caller's region scope, with their spells.
 	GetLabourer(context.Context, *GetLabourerRequest) (*Labourer, error)
 	// ListLabourers lists the ledger's records in the caller's region scope, oldest first. filter (AIP-160)
-	// accepts region_code (":" for a prefix), state (ACTIVE, ENDED), household, person_id and work_status
+	// accepts region_code (":" for a prefix), state (ACTIVE, ENDED, OUTSIDE_WORKING_AGE), household, person_id and work_status
 	// (the latest spell's 务工状况: LOCAL_TOWNSHIP … UNFIT), joined with AND; e.g.
 	// `state = ACTIVE AND region_code:"990001001"`.
 	ListLabourers(context.Context, *ListLabourersRequest) (*ListLabourersResponse, error)
