@@ -334,6 +334,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/employment/{labourer.name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * UpdateLabourer changes what 人社 records of a person besides spells: 就业意愿 and 培训意愿, and the
+         *     quarterly file's 参加职工养老保险 and 领取养老金 (update_mask names the fields; those four only). An ended
+         *     record is FAILED_PRECONDITION `LABOURER_ENDED`.
+         */
+        patch: operations["LabourLedgerService_UpdateLabourer"];
+        trace?: never;
+    };
     "/v1/employment/{name}": {
         parameters: {
             query?: never;
@@ -345,6 +366,53 @@ export interface paths {
         get: operations["LabourLedgerService_GetLabourer"];
         put?: never;
         post?: never;
+        /**
+         * DeleteEmploymentSpell removes a spell recorded in error (a spell that ended is ended, not deleted:
+         *     record its last month with a new spell). NOT_FOUND `SPELL_NOT_FOUND` outside the caller's scope.
+         */
+        delete: operations["LabourLedgerService_DeleteEmploymentSpell"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{parent}/spells": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * CreateEmploymentSpell records a dated employment spell (就业情况) of a person in the caller's scope. A
+         *     working spell (务工状况 01–05) names its 就业方式; a spell that is not work (未就业, 在校, 不宜就业) names no
+         *     就业方式, employer or income (INVALID_ARGUMENT `SPELL_INVALID`). It may not overlap a spell of the same job
+         *     (就业方式 and employer), nor may work overlap a spell that is not work (FAILED_PRECONDITION
+         *     `SPELL_OVERLAPS`: end the earlier one first). An ended record is FAILED_PRECONDITION `LABOURER_ENDED`.
+         */
+        post: operations["LabourLedgerService_CreateEmploymentSpell"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{parent}/unemploymentPeriods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * CreateUnemploymentPeriod records a 失业登记 or 失业保险金 period of a person in the caller's scope. A
+         *     benefit names its monthly amount, a registration none (INVALID_ARGUMENT `AMOUNT_INVALID`).
+         */
+        post: operations["LabourLedgerService_CreateUnemploymentPeriod"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4913,16 +4981,16 @@ export interface components {
             readonly end_date?: string;
             work_status?: components["schemas"]["v1WorkStatus"];
             /** @description 就业意愿: the person wants work. */
-            readonly wants_work?: boolean;
+            wants_work?: boolean;
             /** @description 培训意愿: the person wants training. */
-            readonly wants_training?: boolean;
+            wants_training?: boolean;
             /**
              * @description 参加职工养老保险: insured as an employee (人社's quarterly file), which excludes the person from the
              *     城乡居民养老保险 代缴 list (issue 15).
              */
-            readonly insured_employee?: boolean;
+            insured_employee?: boolean;
             /** @description 领取养老金: receiving a pension (人社's quarterly file), which excludes the person from 代缴. */
-            readonly receiving_pension?: boolean;
+            receiving_pension?: boolean;
             /** @description The person's employment spells, oldest first (GetLabourer only). */
             readonly spells?: components["schemas"]["v1EmploymentSpell"][];
             /** @description The person's 失业登记 and 失业保险金 periods, oldest first (GetLabourer only). */
@@ -7365,6 +7433,93 @@ export interface operations {
             };
         };
     };
+    LabourLedgerService_UpdateLabourer: {
+        parameters: {
+            query?: {
+                /** @description Idempotency key: a retry with the same id returns the first result. */
+                request_id?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Resource name: "labourers/{person_id}" (identification's stable person id). */
+                "labourer.name": string;
+            };
+            cookie?: never;
+        };
+        /** @description The record with its name and the new values. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The person's stable id in the register. */
+                    readonly person_id?: string;
+                    /** @description The person's household in the register: "households/{household}". */
+                    readonly household?: string;
+                    /** @description The household's 12-digit village code (moves carry the record to the new village). */
+                    readonly region_code?: string;
+                    /**
+                     * Format: int32
+                     * @description 出生年份 (the register's masked view: no birth date or age for people).
+                     */
+                    readonly birth_year?: number;
+                    registry_status?: components["schemas"]["v1RegistryStatus"];
+                    monitoring_status?: components["schemas"]["v1MonitoringStatus"];
+                    /** @description 低保户: the household is covered by 低保 (subsidies' decisions), when known. */
+                    readonly dibao?: boolean;
+                    labour_ability?: components["schemas"]["v1LabourAbility"];
+                    state?: components["schemas"]["v1LabourerState"];
+                    end_reason?: components["schemas"]["v1LabourerEndReason"];
+                    /** @description Date (YYYY-MM-DD) it ended; empty while active. */
+                    readonly end_date?: string;
+                    work_status?: components["schemas"]["v1WorkStatus"];
+                    /** @description 就业意愿: the person wants work. */
+                    wants_work?: boolean;
+                    /** @description 培训意愿: the person wants training. */
+                    wants_training?: boolean;
+                    /**
+                     * @description 参加职工养老保险: insured as an employee (人社's quarterly file), which excludes the person from the
+                     *     城乡居民养老保险 代缴 list (issue 15).
+                     */
+                    insured_employee?: boolean;
+                    /** @description 领取养老金: receiving a pension (人社's quarterly file), which excludes the person from 代缴. */
+                    receiving_pension?: boolean;
+                    /** @description The person's employment spells, oldest first (GetLabourer only). */
+                    readonly spells?: components["schemas"]["v1EmploymentSpell"][];
+                    /** @description The person's 失业登记 and 失业保险金 periods, oldest first (GetLabourer only). */
+                    readonly unemployment_periods?: components["schemas"]["v1UnemploymentPeriod"][];
+                    /**
+                     * Format: date-time
+                     * @description When the record was made.
+                     */
+                    readonly create_time?: string;
+                    /**
+                     * Format: date-time
+                     * @description When it last changed.
+                     */
+                    readonly update_time?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1Labourer"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     LabourLedgerService_GetLabourer: {
         parameters: {
             query?: never;
@@ -7384,6 +7539,121 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1Labourer"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    LabourLedgerService_DeleteEmploymentSpell: {
+        parameters: {
+            query?: {
+                /** @description Idempotency key. */
+                request_id?: string;
+            };
+            header?: never;
+            path: {
+                /** @description "labourers/{person_id}/spells/{spell}" */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    LabourLedgerService_CreateEmploymentSpell: {
+        parameters: {
+            query?: {
+                /** @description Idempotency key: a retry with the same id returns the first result. */
+                request_id?: string;
+            };
+            header?: never;
+            path: {
+                /** @description "labourers/{person_id}" */
+                parent: string;
+            };
+            cookie?: never;
+        };
+        /** @description The spell. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1EmploymentSpell"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1EmploymentSpell"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    LabourLedgerService_CreateUnemploymentPeriod: {
+        parameters: {
+            query?: {
+                /** @description Idempotency key. */
+                request_id?: string;
+            };
+            header?: never;
+            path: {
+                /** @description "labourers/{person_id}" */
+                parent: string;
+            };
+            cookie?: never;
+        };
+        /** @description The period. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1UnemploymentPeriod"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1UnemploymentPeriod"];
                 };
             };
             /** @description An unexpected error response. */
