@@ -3082,7 +3082,7 @@ const file_fupin_employment_v1_posts_proto_rawDesc = "" +
 	"\x1aWelfarePostAttendanceState\x12-\n" +
 	")WELFARE_POST_ATTENDANCE_STATE_UNSPECIFIED\x10\x00\x12*\n" +
 	"&WELFARE_POST_ATTENDANCE_STATE_RECORDED\x10\x01\x12*\n" +
-	"&WELFARE_POST_ATTENDANCE_STATE_APPROVED\x10\x022\xbf\x1b\n" +
+	"&WELFARE_POST_ATTENDANCE_STATE_APPROVED\x10\x022\xa9\x1b\n" +
 	"\x12WelfarePostService\x12\xa3\x01\n" +
 	"\x11CreateWelfarePost\x12-.fupin.employment.v1.CreateWelfarePostRequest\x1a .fupin.employment.v1.WelfarePost\"=\xca\xf3\x18\b\n" +
 	"\x01\x04\x12\x03\x01\x02\x03\x82\xd3\xe4\x93\x02+:\fwelfare_post\"\x1b/v1/employment/welfarePosts\x12\xa0\x01\n" +
@@ -3091,9 +3091,9 @@ const file_fupin_employment_v1_posts_proto_rawDesc = "" +
 	"\x10ListWelfarePosts\x12,.fupin.employment.v1.ListWelfarePostsRequest\x1a-.fupin.employment.v1.ListWelfarePostsResponse\"7\xca\xf3\x18\r\n" +
 	"\x04\x04\x01\x06\a\x12\x05\x01\x02\x03\x04\x05\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/employment/welfarePosts\x90\x02\x01\x12\xa5\x01\n" +
 	"\x10CloseWelfarePost\x12,.fupin.employment.v1.CloseWelfarePostRequest\x1a .fupin.employment.v1.WelfarePost\"A\xca\xf3\x18\b\n" +
-	"\x01\x04\x12\x03\x01\x02\x03\x82\xd3\xe4\x93\x02/:\x01*\"*/v1/employment/{name=welfarePosts/*}:close\x12\xd7\x01\n" +
-	"\x1bCreateWelfarePostAssignment\x127.fupin.employment.v1.CreateWelfarePostAssignmentRequest\x1a*.fupin.employment.v1.WelfarePostAssignment\"S\xca\xf3\x18\t\n" +
-	"\x01\x04\x12\x04\x01\x02\x03\x04\x82\xd3\xe4\x93\x02@:\x17welfare_post_assignment\"%/v1/employment/welfarePostAssignments\x12\xc8\x01\n" +
+	"\x01\x04\x12\x03\x01\x02\x03\x82\xd3\xe4\x93\x02/:\x01*\"*/v1/employment/{name=welfarePosts/*}:close\x12\xc1\x01\n" +
+	"\x1bCreateWelfarePostAssignment\x127.fupin.employment.v1.CreateWelfarePostAssignmentRequest\x1a*.fupin.employment.v1.WelfarePostAssignment\"=\xca\xf3\x18\t\n" +
+	"\x01\x04\x12\x04\x01\x02\x03\x04\x82\xd3\xe4\x93\x02*:\x01*\"%/v1/employment/welfarePostAssignments\x12\xc8\x01\n" +
 	"\x18GetWelfarePostAssignment\x124.fupin.employment.v1.GetWelfarePostAssignmentRequest\x1a*.fupin.employment.v1.WelfarePostAssignment\"J\xca\xf3\x18\r\n" +
 	"\x04\x04\x01\x06\a\x12\x05\x01\x02\x03\x04\x05\x82\xd3\xe4\x93\x020\x12./v1/employment/{name=welfarePostAssignments/*}\x90\x02\x01\x12\xd0\x01\n" +
 	"\x1aListWelfarePostAssignments\x126.fupin.employment.v1.ListWelfarePostAssignmentsRequest\x1a7.fupin.employment.v1.ListWelfarePostAssignmentsResponse\"A\xca\xf3\x18\r\n" +

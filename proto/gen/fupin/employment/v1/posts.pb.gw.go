@@ -195,20 +195,12 @@ func local_request_WelfarePostService_CloseWelfarePost_0(ctx context.Context, ma
 	return msg, metadata, err
 }
 
-var filter_WelfarePostService_CreateWelfarePostAssignment_0 = &utilities.DoubleArray{Encoding: map[string]int{"welfare_post_assignment": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
-
 func request_WelfarePostService_CreateWelfarePostAssignment_0(ctx context.Context, marshaler runtime.Marshaler, client WelfarePostServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
 		protoReq CreateWelfarePostAssignmentRequest
 		metadata runtime.ServerMetadata
 	)
-	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq.WelfarePostAssignment); err != nil && !errors.Is(err, io.EOF) {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
-	}
-	if err := req.ParseForm(); err != nil {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
-	}
-	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_WelfarePostService_CreateWelfarePostAssignment_0); err != nil {
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
 	}
 	if req.Body != nil {
@@ -223,13 +215,7 @@ func local_request_WelfarePostService_CreateWelfarePostAssignment_0(ctx context.
 		protoReq CreateWelfarePostAssignmentRequest
 		metadata runtime.ServerMetadata
 	)
-	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq.WelfarePostAssignment); err != nil && !errors.Is(err, io.EOF) {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
-	}
-	if err := req.ParseForm(); err != nil {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
-	}
-	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_WelfarePostService_CreateWelfarePostAssignment_0); err != nil {
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
 	}
 	msg, err := server.CreateWelfarePostAssignment(ctx, &protoReq)
