@@ -51,7 +51,7 @@ func TestWelfarePostsThroughTheAPI(t *testing.T) {
 		c := startCounty(t, d, countyOptions{Now: clock.Now})
 		households := identificationv1.NewHouseholdServiceClient(c.Register)
 		posts := employmentv1.NewWelfarePostServiceClient(c.Conn)
-		rolls := employmentv1.NewPaymentRollServiceClient(c.Conn)
+		rolls := employmentv1.NewEmploymentPaymentRollServiceClient(c.Conn)
 		hr := c.HR(t)
 		hrAdmin := c.As(t, "human_resources", "county_admin", "")
 		villageOfficer := c.As(t, "human_resources", "village_officer", village1)
@@ -243,7 +243,7 @@ func TestWelfarePostsThroughTheAPI(t *testing.T) {
 }
 
 // computeApproveHandOff computes a month's wage roll, approves it (a county admin) and hands it to 财政.
-func computeApproveHandOff(t *testing.T, rolls employmentv1.PaymentRollServiceClient, staff, admin context.Context, month string) *payrollv1.Roll {
+func computeApproveHandOff(t *testing.T, rolls employmentv1.EmploymentPaymentRollServiceClient, staff, admin context.Context, month string) *payrollv1.Roll {
 	t.Helper()
 	r, err := rolls.ComputeRoll(staff, &employmentv1.ComputeRollRequest{Program: payrollv1.Program_PROGRAM_WELFARE_POST_WAGE, Month: month})
 	if err != nil {

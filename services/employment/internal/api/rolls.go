@@ -13,11 +13,11 @@ import (
 // PaymentRolls serves fupin.employment.v1.PaymentRollService (/v1/employment/paymentRolls): its requests' fields go to the platform's
 // payroll API (payrollsvc.API), which every paying service shares.
 type PaymentRolls struct {
-	employmentv1.UnimplementedPaymentRollServiceServer
+	employmentv1.UnimplementedEmploymentPaymentRollServiceServer
 	api payrollsvc.API
 }
 
-var _ employmentv1.PaymentRollServiceServer = (*PaymentRolls)(nil)
+var _ employmentv1.EmploymentPaymentRollServiceServer = (*PaymentRolls)(nil)
 
 // NewPaymentRolls returns the payment roll handlers; names finds the names shown on exports.
 func NewPaymentRolls(rolls *payroll.Rolls, names payroll.RollNames) *PaymentRolls {

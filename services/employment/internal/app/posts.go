@@ -56,7 +56,7 @@ func postsArea(w *wiring) ([]func(context.Context) error, error) {
 	r.AuditScheduled(func(ctx context.Context, resource string, records int) error {
 		return w.p.Audit.Write(ctx, audit.Background(Name, "schedule/paymentRolls", resource, records, w.now()))
 	})
-	err = w.p.Server.LockBefore(employmentv1.PaymentRollService_ComputeRoll_FullMethodName, server.LockRule{
+	err = w.p.Server.LockBefore(employmentv1.EmploymentPaymentRollService_ComputeRoll_FullMethodName, server.LockRule{
 		Key: func(req proto.Message) (string, bool) {
 			c, ok := req.(*employmentv1.ComputeRollRequest)
 			return r.LockName(payroll.Program(c.GetProgram()), c.GetMonth()), ok
@@ -66,7 +66,7 @@ func postsArea(w *wiring) ([]func(context.Context) error, error) {
 	if err != nil {
 		return nil, err
 	}
-	employmentv1.RegisterPaymentRollServiceServer(w.p.Server.GRPC(), api.NewPaymentRolls(r, names))
+	employmentv1.RegisterEmploymentPaymentRollServiceServer(w.p.Server.GRPC(), api.NewPaymentRolls(r, names))
 	elector := election.New(w.p.Etcd, RollElection, election.Options{Logger: logger})
 	job := &payrollsvc.Schedule{Rolls: r, Elector: elector, PolicyChanged: w.p.Policy.Changed, Logger: logger}
 	funds, err := w.p.Dial(payroll.FundsService)

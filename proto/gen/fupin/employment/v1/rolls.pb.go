@@ -873,9 +873,9 @@ const file_fupin_employment_v1_rolls_proto_rawDesc = "" +
 	"\x05lines\x18\x01 \x03(\v2\x1a.fupin.payroll.v1.RollLineR\x05lines\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12:\n" +
 	"\n" +
-	"payee_kind\x18\x03 \x01(\x0e2\x1b.fupin.payroll.v1.PayeeKindR\tpayeeKind2\xdb\n" +
+	"payee_kind\x18\x03 \x01(\x0e2\x1b.fupin.payroll.v1.PayeeKindR\tpayeeKind2\xe5\n" +
 	"\n" +
-	"\x12PaymentRollService\x12\x89\x01\n" +
+	"\x1cEmploymentPaymentRollService\x12\x89\x01\n" +
 	"\vComputeRoll\x12'.fupin.employment.v1.ComputeRollRequest\x1a\x16.fupin.payroll.v1.Roll\"9\xca\xf3\x18\a\n" +
 	"\x01\x04\x12\x02\x01\x02\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/employment/paymentRolls:compute\x12\x87\x01\n" +
 	"\aGetRoll\x12#.fupin.employment.v1.GetRollRequest\x1a\x16.fupin.payroll.v1.Roll\"?\xca\xf3\x18\f\n" +
@@ -941,24 +941,24 @@ var file_fupin_employment_v1_rolls_proto_depIdxs = []int32{
 	14, // 7: fupin.employment.v1.ReleaseRollLineRequest.kind:type_name -> fupin.payroll.v1.RollLineKind
 	15, // 8: fupin.employment.v1.ListPaymentLinesResponse.lines:type_name -> fupin.payroll.v1.RollLine
 	17, // 9: fupin.employment.v1.ListPaymentLinesResponse.payee_kind:type_name -> fupin.payroll.v1.PayeeKind
-	0,  // 10: fupin.employment.v1.PaymentRollService.ComputeRoll:input_type -> fupin.employment.v1.ComputeRollRequest
-	1,  // 11: fupin.employment.v1.PaymentRollService.GetRoll:input_type -> fupin.employment.v1.GetRollRequest
-	2,  // 12: fupin.employment.v1.PaymentRollService.ListRolls:input_type -> fupin.employment.v1.ListRollsRequest
-	4,  // 13: fupin.employment.v1.PaymentRollService.ListRollLines:input_type -> fupin.employment.v1.ListRollLinesRequest
-	6,  // 14: fupin.employment.v1.PaymentRollService.ApproveRoll:input_type -> fupin.employment.v1.ApproveRollRequest
-	7,  // 15: fupin.employment.v1.PaymentRollService.HandOffRoll:input_type -> fupin.employment.v1.HandOffRollRequest
-	8,  // 16: fupin.employment.v1.PaymentRollService.ExportRoll:input_type -> fupin.employment.v1.ExportRollRequest
-	9,  // 17: fupin.employment.v1.PaymentRollService.ReleaseRollLine:input_type -> fupin.employment.v1.ReleaseRollLineRequest
-	10, // 18: fupin.employment.v1.PaymentRollService.ListPaymentLines:input_type -> fupin.employment.v1.ListPaymentLinesRequest
-	13, // 19: fupin.employment.v1.PaymentRollService.ComputeRoll:output_type -> fupin.payroll.v1.Roll
-	13, // 20: fupin.employment.v1.PaymentRollService.GetRoll:output_type -> fupin.payroll.v1.Roll
-	3,  // 21: fupin.employment.v1.PaymentRollService.ListRolls:output_type -> fupin.employment.v1.ListRollsResponse
-	5,  // 22: fupin.employment.v1.PaymentRollService.ListRollLines:output_type -> fupin.employment.v1.ListRollLinesResponse
-	13, // 23: fupin.employment.v1.PaymentRollService.ApproveRoll:output_type -> fupin.payroll.v1.Roll
-	13, // 24: fupin.employment.v1.PaymentRollService.HandOffRoll:output_type -> fupin.payroll.v1.Roll
-	18, // 25: fupin.employment.v1.PaymentRollService.ExportRoll:output_type -> google.api.HttpBody
-	15, // 26: fupin.employment.v1.PaymentRollService.ReleaseRollLine:output_type -> fupin.payroll.v1.RollLine
-	11, // 27: fupin.employment.v1.PaymentRollService.ListPaymentLines:output_type -> fupin.employment.v1.ListPaymentLinesResponse
+	0,  // 10: fupin.employment.v1.EmploymentPaymentRollService.ComputeRoll:input_type -> fupin.employment.v1.ComputeRollRequest
+	1,  // 11: fupin.employment.v1.EmploymentPaymentRollService.GetRoll:input_type -> fupin.employment.v1.GetRollRequest
+	2,  // 12: fupin.employment.v1.EmploymentPaymentRollService.ListRolls:input_type -> fupin.employment.v1.ListRollsRequest
+	4,  // 13: fupin.employment.v1.EmploymentPaymentRollService.ListRollLines:input_type -> fupin.employment.v1.ListRollLinesRequest
+	6,  // 14: fupin.employment.v1.EmploymentPaymentRollService.ApproveRoll:input_type -> fupin.employment.v1.ApproveRollRequest
+	7,  // 15: fupin.employment.v1.EmploymentPaymentRollService.HandOffRoll:input_type -> fupin.employment.v1.HandOffRollRequest
+	8,  // 16: fupin.employment.v1.EmploymentPaymentRollService.ExportRoll:input_type -> fupin.employment.v1.ExportRollRequest
+	9,  // 17: fupin.employment.v1.EmploymentPaymentRollService.ReleaseRollLine:input_type -> fupin.employment.v1.ReleaseRollLineRequest
+	10, // 18: fupin.employment.v1.EmploymentPaymentRollService.ListPaymentLines:input_type -> fupin.employment.v1.ListPaymentLinesRequest
+	13, // 19: fupin.employment.v1.EmploymentPaymentRollService.ComputeRoll:output_type -> fupin.payroll.v1.Roll
+	13, // 20: fupin.employment.v1.EmploymentPaymentRollService.GetRoll:output_type -> fupin.payroll.v1.Roll
+	3,  // 21: fupin.employment.v1.EmploymentPaymentRollService.ListRolls:output_type -> fupin.employment.v1.ListRollsResponse
+	5,  // 22: fupin.employment.v1.EmploymentPaymentRollService.ListRollLines:output_type -> fupin.employment.v1.ListRollLinesResponse
+	13, // 23: fupin.employment.v1.EmploymentPaymentRollService.ApproveRoll:output_type -> fupin.payroll.v1.Roll
+	13, // 24: fupin.employment.v1.EmploymentPaymentRollService.HandOffRoll:output_type -> fupin.payroll.v1.Roll
+	18, // 25: fupin.employment.v1.EmploymentPaymentRollService.ExportRoll:output_type -> google.api.HttpBody
+	15, // 26: fupin.employment.v1.EmploymentPaymentRollService.ReleaseRollLine:output_type -> fupin.payroll.v1.RollLine
+	11, // 27: fupin.employment.v1.EmploymentPaymentRollService.ListPaymentLines:output_type -> fupin.employment.v1.ListPaymentLinesResponse
 	19, // [19:28] is the sub-list for method output_type
 	10, // [10:19] is the sub-list for method input_type
 	10, // [10:10] is the sub-list for extension type_name

@@ -35,7 +35,7 @@ var (
 	_ = metadata.Join
 )
 
-func request_PaymentRollService_ComputeRoll_0(ctx context.Context, marshaler runtime.Marshaler, client PaymentRollServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_EmploymentPaymentRollService_ComputeRoll_0(ctx context.Context, marshaler runtime.Marshaler, client EmploymentPaymentRollServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
 		protoReq ComputeRollRequest
 		metadata runtime.ServerMetadata
@@ -50,7 +50,7 @@ func request_PaymentRollService_ComputeRoll_0(ctx context.Context, marshaler run
 	return msg, metadata, err
 }
 
-func local_request_PaymentRollService_ComputeRoll_0(ctx context.Context, marshaler runtime.Marshaler, server PaymentRollServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_EmploymentPaymentRollService_ComputeRoll_0(ctx context.Context, marshaler runtime.Marshaler, server EmploymentPaymentRollServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
 		protoReq ComputeRollRequest
 		metadata runtime.ServerMetadata
@@ -62,7 +62,7 @@ func local_request_PaymentRollService_ComputeRoll_0(ctx context.Context, marshal
 	return msg, metadata, err
 }
 
-func request_PaymentRollService_GetRoll_0(ctx context.Context, marshaler runtime.Marshaler, client PaymentRollServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_EmploymentPaymentRollService_GetRoll_0(ctx context.Context, marshaler runtime.Marshaler, client EmploymentPaymentRollServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
 		protoReq GetRollRequest
 		metadata runtime.ServerMetadata
@@ -83,7 +83,7 @@ func request_PaymentRollService_GetRoll_0(ctx context.Context, marshaler runtime
 	return msg, metadata, err
 }
 
-func local_request_PaymentRollService_GetRoll_0(ctx context.Context, marshaler runtime.Marshaler, server PaymentRollServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_EmploymentPaymentRollService_GetRoll_0(ctx context.Context, marshaler runtime.Marshaler, server EmploymentPaymentRollServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
 		protoReq GetRollRequest
 		metadata runtime.ServerMetadata
@@ -101,9 +101,9 @@ func local_request_PaymentRollService_GetRoll_0(ctx context.Context, marshaler r
 	return msg, metadata, err
 }
 
-var filter_PaymentRollService_ListRolls_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
+var filter_EmploymentPaymentRollService_ListRolls_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
 
-func request_PaymentRollService_ListRolls_0(ctx context.Context, marshaler runtime.Marshaler, client PaymentRollServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_EmploymentPaymentRollService_ListRolls_0(ctx context.Context, marshaler runtime.Marshaler, client EmploymentPaymentRollServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
 		protoReq ListRollsRequest
 		metadata runtime.ServerMetadata
@@ -111,7 +111,7 @@ func request_PaymentRollService_ListRolls_0(ctx context.Context, marshaler runti
 	if err := req.ParseForm(); err != nil {
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
 	}
-	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_PaymentRollService_ListRolls_0); err != nil {
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_EmploymentPaymentRollService_ListRolls_0); err != nil {
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
 	}
 	if req.Body != nil {
@@ -121,7 +121,7 @@ func request_PaymentRollService_ListRolls_0(ctx context.Context, marshaler runti
 	return msg, metadata, err
 }
 
-func local_request_PaymentRollService_ListRolls_0(ctx context.Context, marshaler runtime.Marshaler, server PaymentRollServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_EmploymentPaymentRollService_ListRolls_0(ctx context.Context, marshaler runtime.Marshaler, server EmploymentPaymentRollServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
 		protoReq ListRollsRequest
 		metadata runtime.ServerMetadata
@@ -129,16 +129,16 @@ func local_request_PaymentRollService_ListRolls_0(ctx context.Context, marshaler
 	if err := req.ParseForm(); err != nil {
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
 	}
-	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_PaymentRollService_ListRolls_0); err != nil {
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_EmploymentPaymentRollService_ListRolls_0); err != nil {
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
 	}
 	msg, err := server.ListRolls(ctx, &protoReq)
 	return msg, metadata, err
 }
 
-var filter_PaymentRollService_ListRollLines_0 = &utilities.DoubleArray{Encoding: map[string]int{"parent": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
+var filter_EmploymentPaymentRollService_ListRollLines_0 = &utilities.DoubleArray{Encoding: map[string]int{"parent": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
 
-func request_PaymentRollService_ListRollLines_0(ctx context.Context, marshaler runtime.Marshaler, client PaymentRollServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_EmploymentPaymentRollService_ListRollLines_0(ctx context.Context, marshaler runtime.Marshaler, client EmploymentPaymentRollServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
 		protoReq ListRollLinesRequest
 		metadata runtime.ServerMetadata
@@ -155,7 +155,7 @@ func request_PaymentRollService_ListRollLines_0(ctx context.Context, marshaler r
 	if err := req.ParseForm(); err != nil {
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
 	}
-	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_PaymentRollService_ListRollLines_0); err != nil {
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_EmploymentPaymentRollService_ListRollLines_0); err != nil {
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
 	}
 	if req.Body != nil {
@@ -165,7 +165,7 @@ func request_PaymentRollService_ListRollLines_0(ctx context.Context, marshaler r
 	return msg, metadata, err
 }
 
-func local_request_PaymentRollService_ListRollLines_0(ctx context.Context, marshaler runtime.Marshaler, server PaymentRollServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_EmploymentPaymentRollService_ListRollLines_0(ctx context.Context, marshaler runtime.Marshaler, server EmploymentPaymentRollServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
 		protoReq ListRollLinesRequest
 		metadata runtime.ServerMetadata
@@ -182,14 +182,14 @@ func local_request_PaymentRollService_ListRollLines_0(ctx context.Context, marsh
 	if err := req.ParseForm(); err != nil {
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
 	}
-	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_PaymentRollService_ListRollLines_0); err != nil {
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_EmploymentPaymentRollService_ListRollLines_0); err != nil {
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
 	}
 	msg, err := server.ListRollLines(ctx, &protoReq)
 	return msg, metadata, err
 }
 
-func request_PaymentRollService_ApproveRoll_0(ctx context.Context, marshaler runtime.Marshaler, client PaymentRollServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_EmploymentPaymentRollService_ApproveRoll_0(ctx context.Context, marshaler runtime.Marshaler, client EmploymentPaymentRollServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
 		protoReq ApproveRollRequest
 		metadata runtime.ServerMetadata
@@ -213,7 +213,7 @@ func request_PaymentRollService_ApproveRoll_0(ctx context.Context, marshaler run
 	return msg, metadata, err
 }
 
-func local_request_PaymentRollService_ApproveRoll_0(ctx context.Context, marshaler runtime.Marshaler, server PaymentRollServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_EmploymentPaymentRollService_ApproveRoll_0(ctx context.Context, marshaler runtime.Marshaler, server EmploymentPaymentRollServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
 		protoReq ApproveRollRequest
 		metadata runtime.ServerMetadata
@@ -234,7 +234,7 @@ func local_request_PaymentRollService_ApproveRoll_0(ctx context.Context, marshal
 	return msg, metadata, err
 }
 
-func request_PaymentRollService_HandOffRoll_0(ctx context.Context, marshaler runtime.Marshaler, client PaymentRollServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_EmploymentPaymentRollService_HandOffRoll_0(ctx context.Context, marshaler runtime.Marshaler, client EmploymentPaymentRollServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
 		protoReq HandOffRollRequest
 		metadata runtime.ServerMetadata
@@ -258,7 +258,7 @@ func request_PaymentRollService_HandOffRoll_0(ctx context.Context, marshaler run
 	return msg, metadata, err
 }
 
-func local_request_PaymentRollService_HandOffRoll_0(ctx context.Context, marshaler runtime.Marshaler, server PaymentRollServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_EmploymentPaymentRollService_HandOffRoll_0(ctx context.Context, marshaler runtime.Marshaler, server EmploymentPaymentRollServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
 		protoReq HandOffRollRequest
 		metadata runtime.ServerMetadata
@@ -279,9 +279,9 @@ func local_request_PaymentRollService_HandOffRoll_0(ctx context.Context, marshal
 	return msg, metadata, err
 }
 
-var filter_PaymentRollService_ExportRoll_0 = &utilities.DoubleArray{Encoding: map[string]int{"name": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
+var filter_EmploymentPaymentRollService_ExportRoll_0 = &utilities.DoubleArray{Encoding: map[string]int{"name": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
 
-func request_PaymentRollService_ExportRoll_0(ctx context.Context, marshaler runtime.Marshaler, client PaymentRollServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_EmploymentPaymentRollService_ExportRoll_0(ctx context.Context, marshaler runtime.Marshaler, client EmploymentPaymentRollServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
 		protoReq ExportRollRequest
 		metadata runtime.ServerMetadata
@@ -298,7 +298,7 @@ func request_PaymentRollService_ExportRoll_0(ctx context.Context, marshaler runt
 	if err := req.ParseForm(); err != nil {
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
 	}
-	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_PaymentRollService_ExportRoll_0); err != nil {
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_EmploymentPaymentRollService_ExportRoll_0); err != nil {
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
 	}
 	if req.Body != nil {
@@ -308,7 +308,7 @@ func request_PaymentRollService_ExportRoll_0(ctx context.Context, marshaler runt
 	return msg, metadata, err
 }
 
-func local_request_PaymentRollService_ExportRoll_0(ctx context.Context, marshaler runtime.Marshaler, server PaymentRollServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_EmploymentPaymentRollService_ExportRoll_0(ctx context.Context, marshaler runtime.Marshaler, server EmploymentPaymentRollServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
 		protoReq ExportRollRequest
 		metadata runtime.ServerMetadata
@@ -325,14 +325,14 @@ func local_request_PaymentRollService_ExportRoll_0(ctx context.Context, marshale
 	if err := req.ParseForm(); err != nil {
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
 	}
-	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_PaymentRollService_ExportRoll_0); err != nil {
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_EmploymentPaymentRollService_ExportRoll_0); err != nil {
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
 	}
 	msg, err := server.ExportRoll(ctx, &protoReq)
 	return msg, metadata, err
 }
 
-func request_PaymentRollService_ReleaseRollLine_0(ctx context.Context, marshaler runtime.Marshaler, client PaymentRollServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func request_EmploymentPaymentRollService_ReleaseRollLine_0(ctx context.Context, marshaler runtime.Marshaler, client EmploymentPaymentRollServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
 		protoReq ReleaseRollLineRequest
 		metadata runtime.ServerMetadata
@@ -356,7 +356,7 @@ func request_PaymentRollService_ReleaseRollLine_0(ctx context.Context, marshaler
 	return msg, metadata, err
 }
 
-func local_request_PaymentRollService_ReleaseRollLine_0(ctx context.Context, marshaler runtime.Marshaler, server PaymentRollServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+func local_request_EmploymentPaymentRollService_ReleaseRollLine_0(ctx context.Context, marshaler runtime.Marshaler, server EmploymentPaymentRollServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
 		protoReq ReleaseRollLineRequest
 		metadata runtime.ServerMetadata
@@ -377,179 +377,179 @@ func local_request_PaymentRollService_ReleaseRollLine_0(ctx context.Context, mar
 	return msg, metadata, err
 }
 
-// RegisterPaymentRollServiceHandlerServer registers the http handlers for service PaymentRollService to "mux".
-// UnaryRPC     :call PaymentRollServiceServer directly.
+// RegisterEmploymentPaymentRollServiceHandlerServer registers the http handlers for service EmploymentPaymentRollService to "mux".
+// UnaryRPC     :call EmploymentPaymentRollServiceServer directly.
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
-// Note that using this registration option will cause many gRPC library features to stop working. Consider using RegisterPaymentRollServiceHandlerFromEndpoint instead.
+// Note that using this registration option will cause many gRPC library features to stop working. Consider using RegisterEmploymentPaymentRollServiceHandlerFromEndpoint instead.
 // GRPC interceptors will not work for this type of registration. To use interceptors, you must use the "runtime.WithMiddlewares" option in the "runtime.NewServeMux" call.
-func RegisterPaymentRollServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server PaymentRollServiceServer) error {
-	mux.Handle(http.MethodPost, pattern_PaymentRollService_ComputeRoll_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+func RegisterEmploymentPaymentRollServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux, server EmploymentPaymentRollServiceServer) error {
+	mux.Handle(http.MethodPost, pattern_EmploymentPaymentRollService_ComputeRoll_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
 		var stream runtime.ServerTransportStream
 		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/fupin.employment.v1.PaymentRollService/ComputeRoll", runtime.WithHTTPPathPattern("/v1/employment/paymentRolls:compute"))
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/fupin.employment.v1.EmploymentPaymentRollService/ComputeRoll", runtime.WithHTTPPathPattern("/v1/employment/paymentRolls:compute"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		resp, md, err := local_request_PaymentRollService_ComputeRoll_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		resp, md, err := local_request_EmploymentPaymentRollService_ComputeRoll_0(annotatedContext, inboundMarshaler, server, req, pathParams)
 		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
 		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
 		if err != nil {
 			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		forward_PaymentRollService_ComputeRoll_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+		forward_EmploymentPaymentRollService_ComputeRoll_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
-	mux.Handle(http.MethodGet, pattern_PaymentRollService_GetRoll_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+	mux.Handle(http.MethodGet, pattern_EmploymentPaymentRollService_GetRoll_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
 		var stream runtime.ServerTransportStream
 		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/fupin.employment.v1.PaymentRollService/GetRoll", runtime.WithHTTPPathPattern("/v1/employment/{name=paymentRolls/*}"))
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/fupin.employment.v1.EmploymentPaymentRollService/GetRoll", runtime.WithHTTPPathPattern("/v1/employment/{name=paymentRolls/*}"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		resp, md, err := local_request_PaymentRollService_GetRoll_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		resp, md, err := local_request_EmploymentPaymentRollService_GetRoll_0(annotatedContext, inboundMarshaler, server, req, pathParams)
 		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
 		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
 		if err != nil {
 			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		forward_PaymentRollService_GetRoll_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+		forward_EmploymentPaymentRollService_GetRoll_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
-	mux.Handle(http.MethodGet, pattern_PaymentRollService_ListRolls_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+	mux.Handle(http.MethodGet, pattern_EmploymentPaymentRollService_ListRolls_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
 		var stream runtime.ServerTransportStream
 		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/fupin.employment.v1.PaymentRollService/ListRolls", runtime.WithHTTPPathPattern("/v1/employment/paymentRolls"))
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/fupin.employment.v1.EmploymentPaymentRollService/ListRolls", runtime.WithHTTPPathPattern("/v1/employment/paymentRolls"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		resp, md, err := local_request_PaymentRollService_ListRolls_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		resp, md, err := local_request_EmploymentPaymentRollService_ListRolls_0(annotatedContext, inboundMarshaler, server, req, pathParams)
 		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
 		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
 		if err != nil {
 			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		forward_PaymentRollService_ListRolls_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+		forward_EmploymentPaymentRollService_ListRolls_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
-	mux.Handle(http.MethodGet, pattern_PaymentRollService_ListRollLines_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+	mux.Handle(http.MethodGet, pattern_EmploymentPaymentRollService_ListRollLines_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
 		var stream runtime.ServerTransportStream
 		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/fupin.employment.v1.PaymentRollService/ListRollLines", runtime.WithHTTPPathPattern("/v1/employment/{parent=paymentRolls/*}/lines"))
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/fupin.employment.v1.EmploymentPaymentRollService/ListRollLines", runtime.WithHTTPPathPattern("/v1/employment/{parent=paymentRolls/*}/lines"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		resp, md, err := local_request_PaymentRollService_ListRollLines_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		resp, md, err := local_request_EmploymentPaymentRollService_ListRollLines_0(annotatedContext, inboundMarshaler, server, req, pathParams)
 		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
 		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
 		if err != nil {
 			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		forward_PaymentRollService_ListRollLines_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+		forward_EmploymentPaymentRollService_ListRollLines_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
-	mux.Handle(http.MethodPost, pattern_PaymentRollService_ApproveRoll_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+	mux.Handle(http.MethodPost, pattern_EmploymentPaymentRollService_ApproveRoll_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
 		var stream runtime.ServerTransportStream
 		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/fupin.employment.v1.PaymentRollService/ApproveRoll", runtime.WithHTTPPathPattern("/v1/employment/{name=paymentRolls/*}:approve"))
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/fupin.employment.v1.EmploymentPaymentRollService/ApproveRoll", runtime.WithHTTPPathPattern("/v1/employment/{name=paymentRolls/*}:approve"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		resp, md, err := local_request_PaymentRollService_ApproveRoll_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		resp, md, err := local_request_EmploymentPaymentRollService_ApproveRoll_0(annotatedContext, inboundMarshaler, server, req, pathParams)
 		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
 		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
 		if err != nil {
 			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		forward_PaymentRollService_ApproveRoll_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+		forward_EmploymentPaymentRollService_ApproveRoll_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
-	mux.Handle(http.MethodPost, pattern_PaymentRollService_HandOffRoll_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+	mux.Handle(http.MethodPost, pattern_EmploymentPaymentRollService_HandOffRoll_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
 		var stream runtime.ServerTransportStream
 		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/fupin.employment.v1.PaymentRollService/HandOffRoll", runtime.WithHTTPPathPattern("/v1/employment/{name=paymentRolls/*}:handOff"))
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/fupin.employment.v1.EmploymentPaymentRollService/HandOffRoll", runtime.WithHTTPPathPattern("/v1/employment/{name=paymentRolls/*}:handOff"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		resp, md, err := local_request_PaymentRollService_HandOffRoll_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		resp, md, err := local_request_EmploymentPaymentRollService_HandOffRoll_0(annotatedContext, inboundMarshaler, server, req, pathParams)
 		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
 		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
 		if err != nil {
 			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		forward_PaymentRollService_HandOffRoll_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+		forward_EmploymentPaymentRollService_HandOffRoll_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
-	mux.Handle(http.MethodGet, pattern_PaymentRollService_ExportRoll_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+	mux.Handle(http.MethodGet, pattern_EmploymentPaymentRollService_ExportRoll_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
 		var stream runtime.ServerTransportStream
 		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/fupin.employment.v1.PaymentRollService/ExportRoll", runtime.WithHTTPPathPattern("/v1/employment/{name=paymentRolls/*}:export"))
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/fupin.employment.v1.EmploymentPaymentRollService/ExportRoll", runtime.WithHTTPPathPattern("/v1/employment/{name=paymentRolls/*}:export"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		resp, md, err := local_request_PaymentRollService_ExportRoll_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		resp, md, err := local_request_EmploymentPaymentRollService_ExportRoll_0(annotatedContext, inboundMarshaler, server, req, pathParams)
 		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
 		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
 		if err != nil {
 			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		forward_PaymentRollService_ExportRoll_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+		forward_EmploymentPaymentRollService_ExportRoll_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
-	mux.Handle(http.MethodPost, pattern_PaymentRollService_ReleaseRollLine_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+	mux.Handle(http.MethodPost, pattern_EmploymentPaymentRollService_ReleaseRollLine_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
 		var stream runtime.ServerTransportStream
 		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/fupin.employment.v1.PaymentRollService/ReleaseRollLine", runtime.WithHTTPPathPattern("/v1/employment/{parent=paymentRolls/*}/lines:release"))
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/fupin.employment.v1.EmploymentPaymentRollService/ReleaseRollLine", runtime.WithHTTPPathPattern("/v1/employment/{parent=paymentRolls/*}/lines:release"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		resp, md, err := local_request_PaymentRollService_ReleaseRollLine_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		resp, md, err := local_request_EmploymentPaymentRollService_ReleaseRollLine_0(annotatedContext, inboundMarshaler, server, req, pathParams)
 		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
 		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
 		if err != nil {
 			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		forward_PaymentRollService_ReleaseRollLine_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+		forward_EmploymentPaymentRollService_ReleaseRollLine_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
 
 	return nil
 }
 
-// RegisterPaymentRollServiceHandlerFromEndpoint is same as RegisterPaymentRollServiceHandler but
+// RegisterEmploymentPaymentRollServiceHandlerFromEndpoint is same as RegisterEmploymentPaymentRollServiceHandler but
 // automatically dials to "endpoint" and closes the connection when "ctx" gets done.
-func RegisterPaymentRollServiceHandlerFromEndpoint(ctx context.Context, mux *runtime.ServeMux, endpoint string, opts []grpc.DialOption) (err error) {
+func RegisterEmploymentPaymentRollServiceHandlerFromEndpoint(ctx context.Context, mux *runtime.ServeMux, endpoint string, opts []grpc.DialOption) (err error) {
 	conn, err := grpc.NewClient(endpoint, opts...)
 	if err != nil {
 		return err
@@ -568,178 +568,178 @@ func RegisterPaymentRollServiceHandlerFromEndpoint(ctx context.Context, mux *run
 			}
 		}()
 	}()
-	return RegisterPaymentRollServiceHandler(ctx, mux, conn)
+	return RegisterEmploymentPaymentRollServiceHandler(ctx, mux, conn)
 }
 
-// RegisterPaymentRollServiceHandler registers the http handlers for service PaymentRollService to "mux".
+// RegisterEmploymentPaymentRollServiceHandler registers the http handlers for service EmploymentPaymentRollService to "mux".
 // The handlers forward requests to the grpc endpoint over "conn".
-func RegisterPaymentRollServiceHandler(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
-	return RegisterPaymentRollServiceHandlerClient(ctx, mux, NewPaymentRollServiceClient(conn))
+func RegisterEmploymentPaymentRollServiceHandler(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
+	return RegisterEmploymentPaymentRollServiceHandlerClient(ctx, mux, NewEmploymentPaymentRollServiceClient(conn))
 }
 
-// RegisterPaymentRollServiceHandlerClient registers the http handlers for service PaymentRollService
-// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "PaymentRollServiceClient".
-// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "PaymentRollServiceClient"
+// RegisterEmploymentPaymentRollServiceHandlerClient registers the http handlers for service EmploymentPaymentRollService
+// to "mux". The handlers forward requests to the grpc endpoint over the given implementation of "EmploymentPaymentRollServiceClient".
+// Note: the gRPC framework executes interceptors within the gRPC handler. If the passed in "EmploymentPaymentRollServiceClient"
 // doesn't go through the normal gRPC flow (creating a gRPC client etc.) then it will be up to the passed in
-// "PaymentRollServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
-func RegisterPaymentRollServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client PaymentRollServiceClient) error {
-	mux.Handle(http.MethodPost, pattern_PaymentRollService_ComputeRoll_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+// "EmploymentPaymentRollServiceClient" to call the correct interceptors. This client ignores the HTTP middlewares.
+func RegisterEmploymentPaymentRollServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux, client EmploymentPaymentRollServiceClient) error {
+	mux.Handle(http.MethodPost, pattern_EmploymentPaymentRollService_ComputeRoll_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/fupin.employment.v1.PaymentRollService/ComputeRoll", runtime.WithHTTPPathPattern("/v1/employment/paymentRolls:compute"))
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/fupin.employment.v1.EmploymentPaymentRollService/ComputeRoll", runtime.WithHTTPPathPattern("/v1/employment/paymentRolls:compute"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		resp, md, err := request_PaymentRollService_ComputeRoll_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		resp, md, err := request_EmploymentPaymentRollService_ComputeRoll_0(annotatedContext, inboundMarshaler, client, req, pathParams)
 		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
 		if err != nil {
 			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		forward_PaymentRollService_ComputeRoll_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+		forward_EmploymentPaymentRollService_ComputeRoll_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
-	mux.Handle(http.MethodGet, pattern_PaymentRollService_GetRoll_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+	mux.Handle(http.MethodGet, pattern_EmploymentPaymentRollService_GetRoll_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/fupin.employment.v1.PaymentRollService/GetRoll", runtime.WithHTTPPathPattern("/v1/employment/{name=paymentRolls/*}"))
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/fupin.employment.v1.EmploymentPaymentRollService/GetRoll", runtime.WithHTTPPathPattern("/v1/employment/{name=paymentRolls/*}"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		resp, md, err := request_PaymentRollService_GetRoll_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		resp, md, err := request_EmploymentPaymentRollService_GetRoll_0(annotatedContext, inboundMarshaler, client, req, pathParams)
 		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
 		if err != nil {
 			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		forward_PaymentRollService_GetRoll_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+		forward_EmploymentPaymentRollService_GetRoll_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
-	mux.Handle(http.MethodGet, pattern_PaymentRollService_ListRolls_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+	mux.Handle(http.MethodGet, pattern_EmploymentPaymentRollService_ListRolls_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/fupin.employment.v1.PaymentRollService/ListRolls", runtime.WithHTTPPathPattern("/v1/employment/paymentRolls"))
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/fupin.employment.v1.EmploymentPaymentRollService/ListRolls", runtime.WithHTTPPathPattern("/v1/employment/paymentRolls"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		resp, md, err := request_PaymentRollService_ListRolls_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		resp, md, err := request_EmploymentPaymentRollService_ListRolls_0(annotatedContext, inboundMarshaler, client, req, pathParams)
 		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
 		if err != nil {
 			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		forward_PaymentRollService_ListRolls_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+		forward_EmploymentPaymentRollService_ListRolls_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
-	mux.Handle(http.MethodGet, pattern_PaymentRollService_ListRollLines_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+	mux.Handle(http.MethodGet, pattern_EmploymentPaymentRollService_ListRollLines_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/fupin.employment.v1.PaymentRollService/ListRollLines", runtime.WithHTTPPathPattern("/v1/employment/{parent=paymentRolls/*}/lines"))
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/fupin.employment.v1.EmploymentPaymentRollService/ListRollLines", runtime.WithHTTPPathPattern("/v1/employment/{parent=paymentRolls/*}/lines"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		resp, md, err := request_PaymentRollService_ListRollLines_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		resp, md, err := request_EmploymentPaymentRollService_ListRollLines_0(annotatedContext, inboundMarshaler, client, req, pathParams)
 		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
 		if err != nil {
 			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		forward_PaymentRollService_ListRollLines_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+		forward_EmploymentPaymentRollService_ListRollLines_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
-	mux.Handle(http.MethodPost, pattern_PaymentRollService_ApproveRoll_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+	mux.Handle(http.MethodPost, pattern_EmploymentPaymentRollService_ApproveRoll_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/fupin.employment.v1.PaymentRollService/ApproveRoll", runtime.WithHTTPPathPattern("/v1/employment/{name=paymentRolls/*}:approve"))
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/fupin.employment.v1.EmploymentPaymentRollService/ApproveRoll", runtime.WithHTTPPathPattern("/v1/employment/{name=paymentRolls/*}:approve"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		resp, md, err := request_PaymentRollService_ApproveRoll_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		resp, md, err := request_EmploymentPaymentRollService_ApproveRoll_0(annotatedContext, inboundMarshaler, client, req, pathParams)
 		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
 		if err != nil {
 			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		forward_PaymentRollService_ApproveRoll_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+		forward_EmploymentPaymentRollService_ApproveRoll_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
-	mux.Handle(http.MethodPost, pattern_PaymentRollService_HandOffRoll_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+	mux.Handle(http.MethodPost, pattern_EmploymentPaymentRollService_HandOffRoll_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/fupin.employment.v1.PaymentRollService/HandOffRoll", runtime.WithHTTPPathPattern("/v1/employment/{name=paymentRolls/*}:handOff"))
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/fupin.employment.v1.EmploymentPaymentRollService/HandOffRoll", runtime.WithHTTPPathPattern("/v1/employment/{name=paymentRolls/*}:handOff"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		resp, md, err := request_PaymentRollService_HandOffRoll_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		resp, md, err := request_EmploymentPaymentRollService_HandOffRoll_0(annotatedContext, inboundMarshaler, client, req, pathParams)
 		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
 		if err != nil {
 			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		forward_PaymentRollService_HandOffRoll_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+		forward_EmploymentPaymentRollService_HandOffRoll_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
-	mux.Handle(http.MethodGet, pattern_PaymentRollService_ExportRoll_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+	mux.Handle(http.MethodGet, pattern_EmploymentPaymentRollService_ExportRoll_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/fupin.employment.v1.PaymentRollService/ExportRoll", runtime.WithHTTPPathPattern("/v1/employment/{name=paymentRolls/*}:export"))
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/fupin.employment.v1.EmploymentPaymentRollService/ExportRoll", runtime.WithHTTPPathPattern("/v1/employment/{name=paymentRolls/*}:export"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		resp, md, err := request_PaymentRollService_ExportRoll_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		resp, md, err := request_EmploymentPaymentRollService_ExportRoll_0(annotatedContext, inboundMarshaler, client, req, pathParams)
 		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
 		if err != nil {
 			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		forward_PaymentRollService_ExportRoll_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+		forward_EmploymentPaymentRollService_ExportRoll_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
-	mux.Handle(http.MethodPost, pattern_PaymentRollService_ReleaseRollLine_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+	mux.Handle(http.MethodPost, pattern_EmploymentPaymentRollService_ReleaseRollLine_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/fupin.employment.v1.PaymentRollService/ReleaseRollLine", runtime.WithHTTPPathPattern("/v1/employment/{parent=paymentRolls/*}/lines:release"))
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/fupin.employment.v1.EmploymentPaymentRollService/ReleaseRollLine", runtime.WithHTTPPathPattern("/v1/employment/{parent=paymentRolls/*}/lines:release"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		resp, md, err := request_PaymentRollService_ReleaseRollLine_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		resp, md, err := request_EmploymentPaymentRollService_ReleaseRollLine_0(annotatedContext, inboundMarshaler, client, req, pathParams)
 		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
 		if err != nil {
 			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
 			return
 		}
-		forward_PaymentRollService_ReleaseRollLine_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+		forward_EmploymentPaymentRollService_ReleaseRollLine_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
 	return nil
 }
 
 var (
-	pattern_PaymentRollService_ComputeRoll_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "employment", "paymentRolls"}, "compute"))
-	pattern_PaymentRollService_GetRoll_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 2, 5, 3}, []string{"v1", "employment", "paymentRolls", "name"}, ""))
-	pattern_PaymentRollService_ListRolls_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "employment", "paymentRolls"}, ""))
-	pattern_PaymentRollService_ListRollLines_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 2, 5, 3, 2, 4}, []string{"v1", "employment", "paymentRolls", "parent", "lines"}, ""))
-	pattern_PaymentRollService_ApproveRoll_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 2, 5, 3}, []string{"v1", "employment", "paymentRolls", "name"}, "approve"))
-	pattern_PaymentRollService_HandOffRoll_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 2, 5, 3}, []string{"v1", "employment", "paymentRolls", "name"}, "handOff"))
-	pattern_PaymentRollService_ExportRoll_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 2, 5, 3}, []string{"v1", "employment", "paymentRolls", "name"}, "export"))
-	pattern_PaymentRollService_ReleaseRollLine_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 2, 5, 3, 2, 4}, []string{"v1", "employment", "paymentRolls", "parent", "lines"}, "release"))
+	pattern_EmploymentPaymentRollService_ComputeRoll_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "employment", "paymentRolls"}, "compute"))
+	pattern_EmploymentPaymentRollService_GetRoll_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 2, 5, 3}, []string{"v1", "employment", "paymentRolls", "name"}, ""))
+	pattern_EmploymentPaymentRollService_ListRolls_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "employment", "paymentRolls"}, ""))
+	pattern_EmploymentPaymentRollService_ListRollLines_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 2, 5, 3, 2, 4}, []string{"v1", "employment", "paymentRolls", "parent", "lines"}, ""))
+	pattern_EmploymentPaymentRollService_ApproveRoll_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 2, 5, 3}, []string{"v1", "employment", "paymentRolls", "name"}, "approve"))
+	pattern_EmploymentPaymentRollService_HandOffRoll_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 2, 5, 3}, []string{"v1", "employment", "paymentRolls", "name"}, "handOff"))
+	pattern_EmploymentPaymentRollService_ExportRoll_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 2, 5, 3}, []string{"v1", "employment", "paymentRolls", "name"}, "export"))
+	pattern_EmploymentPaymentRollService_ReleaseRollLine_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 2, 5, 3, 2, 4}, []string{"v1", "employment", "paymentRolls", "parent", "lines"}, "release"))
 )
 
 var (
-	forward_PaymentRollService_ComputeRoll_0     = runtime.ForwardResponseMessage
-	forward_PaymentRollService_GetRoll_0         = runtime.ForwardResponseMessage
-	forward_PaymentRollService_ListRolls_0       = runtime.ForwardResponseMessage
-	forward_PaymentRollService_ListRollLines_0   = runtime.ForwardResponseMessage
-	forward_PaymentRollService_ApproveRoll_0     = runtime.ForwardResponseMessage
-	forward_PaymentRollService_HandOffRoll_0     = runtime.ForwardResponseMessage
-	forward_PaymentRollService_ExportRoll_0      = runtime.ForwardResponseMessage
-	forward_PaymentRollService_ReleaseRollLine_0 = runtime.ForwardResponseMessage
+	forward_EmploymentPaymentRollService_ComputeRoll_0     = runtime.ForwardResponseMessage
+	forward_EmploymentPaymentRollService_GetRoll_0         = runtime.ForwardResponseMessage
+	forward_EmploymentPaymentRollService_ListRolls_0       = runtime.ForwardResponseMessage
+	forward_EmploymentPaymentRollService_ListRollLines_0   = runtime.ForwardResponseMessage
+	forward_EmploymentPaymentRollService_ApproveRoll_0     = runtime.ForwardResponseMessage
+	forward_EmploymentPaymentRollService_HandOffRoll_0     = runtime.ForwardResponseMessage
+	forward_EmploymentPaymentRollService_ExportRoll_0      = runtime.ForwardResponseMessage
+	forward_EmploymentPaymentRollService_ReleaseRollLine_0 = runtime.ForwardResponseMessage
 )

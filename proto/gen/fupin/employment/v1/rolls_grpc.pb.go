@@ -21,22 +21,23 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	PaymentRollService_ComputeRoll_FullMethodName      = "/fupin.employment.v1.PaymentRollService/ComputeRoll"
-	PaymentRollService_GetRoll_FullMethodName          = "/fupin.employment.v1.PaymentRollService/GetRoll"
-	PaymentRollService_ListRolls_FullMethodName        = "/fupin.employment.v1.PaymentRollService/ListRolls"
-	PaymentRollService_ListRollLines_FullMethodName    = "/fupin.employment.v1.PaymentRollService/ListRollLines"
-	PaymentRollService_ApproveRoll_FullMethodName      = "/fupin.employment.v1.PaymentRollService/ApproveRoll"
-	PaymentRollService_HandOffRoll_FullMethodName      = "/fupin.employment.v1.PaymentRollService/HandOffRoll"
-	PaymentRollService_ExportRoll_FullMethodName       = "/fupin.employment.v1.PaymentRollService/ExportRoll"
-	PaymentRollService_ReleaseRollLine_FullMethodName  = "/fupin.employment.v1.PaymentRollService/ReleaseRollLine"
-	PaymentRollService_ListPaymentLines_FullMethodName = "/fupin.employment.v1.PaymentRollService/ListPaymentLines"
+	EmploymentPaymentRollService_ComputeRoll_FullMethodName      = "/fupin.employment.v1.EmploymentPaymentRollService/ComputeRoll"
+	EmploymentPaymentRollService_GetRoll_FullMethodName          = "/fupin.employment.v1.EmploymentPaymentRollService/GetRoll"
+	EmploymentPaymentRollService_ListRolls_FullMethodName        = "/fupin.employment.v1.EmploymentPaymentRollService/ListRolls"
+	EmploymentPaymentRollService_ListRollLines_FullMethodName    = "/fupin.employment.v1.EmploymentPaymentRollService/ListRollLines"
+	EmploymentPaymentRollService_ApproveRoll_FullMethodName      = "/fupin.employment.v1.EmploymentPaymentRollService/ApproveRoll"
+	EmploymentPaymentRollService_HandOffRoll_FullMethodName      = "/fupin.employment.v1.EmploymentPaymentRollService/HandOffRoll"
+	EmploymentPaymentRollService_ExportRoll_FullMethodName       = "/fupin.employment.v1.EmploymentPaymentRollService/ExportRoll"
+	EmploymentPaymentRollService_ReleaseRollLine_FullMethodName  = "/fupin.employment.v1.EmploymentPaymentRollService/ReleaseRollLine"
+	EmploymentPaymentRollService_ListPaymentLines_FullMethodName = "/fupin.employment.v1.EmploymentPaymentRollService/ListPaymentLines"
 )
 
-// PaymentRollServiceClient is the client API for PaymentRollService service.
+// EmploymentPaymentRollServiceClient is the client API for EmploymentPaymentRollService service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// PaymentRollService keeps the monthly payment rolls (发放名册): per program and month, the list of what
+// EmploymentPaymentRollService is 人社's PaymentRollService (named for its department: the merged OpenAPI
+// document and the portal know operations by service and method). It keeps the monthly payment rolls (发放名册): per program and month, the list of what
 // each beneficiary is paid, computed from the entitlements the programs' decisions leave behind.
 //
 // The roll is the platform's payroll (services/platform/payroll; messages in fupin.payroll.v1), which
@@ -66,7 +67,7 @@ const (
 // in one transaction; a write carrying a smaller token than the roll's is refused, so a replica that
 // lost its lock without noticing cannot overwrite a newer computation. An approved or handed-off roll
 // never changes.
-type PaymentRollServiceClient interface {
+type EmploymentPaymentRollServiceClient interface {
 	// ComputeRoll computes the roll of a program for a month: creates it as a draft, or recomputes a draft
 	// (replacing its lines; the same entitlements give the same lines). Refused with FAILED_PRECONDITION
 	// when an earlier roll of the program is still a draft (ROLL_EARLIER_NOT_APPROVED), a later one exists
@@ -111,109 +112,110 @@ type PaymentRollServiceClient interface {
 	ListPaymentLines(ctx context.Context, in *ListPaymentLinesRequest, opts ...grpc.CallOption) (*ListPaymentLinesResponse, error)
 }
 
-type paymentRollServiceClient struct {
+type employmentPaymentRollServiceClient struct {
 	cc grpc.ClientConnInterface
 }
 
-func NewPaymentRollServiceClient(cc grpc.ClientConnInterface) PaymentRollServiceClient {
-	return &paymentRollServiceClient{cc}
+func NewEmploymentPaymentRollServiceClient(cc grpc.ClientConnInterface) EmploymentPaymentRollServiceClient {
+	return &employmentPaymentRollServiceClient{cc}
 }
 
-func (c *paymentRollServiceClient) ComputeRoll(ctx context.Context, in *ComputeRollRequest, opts ...grpc.CallOption) (*v1.Roll, error) {
+func (c *employmentPaymentRollServiceClient) ComputeRoll(ctx context.Context, in *ComputeRollRequest, opts ...grpc.CallOption) (*v1.Roll, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(v1.Roll)
-	err := c.cc.Invoke(ctx, PaymentRollService_ComputeRoll_FullMethodName, in, out, cOpts...)
+	err := c.cc.Invoke(ctx, EmploymentPaymentRollService_ComputeRoll_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-func (c *paymentRollServiceClient) GetRoll(ctx context.Context, in *GetRollRequest, opts ...grpc.CallOption) (*v1.Roll, error) {
+func (c *employmentPaymentRollServiceClient) GetRoll(ctx context.Context, in *GetRollRequest, opts ...grpc.CallOption) (*v1.Roll, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(v1.Roll)
-	err := c.cc.Invoke(ctx, PaymentRollService_GetRoll_FullMethodName, in, out, cOpts...)
+	err := c.cc.Invoke(ctx, EmploymentPaymentRollService_GetRoll_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-func (c *paymentRollServiceClient) ListRolls(ctx context.Context, in *ListRollsRequest, opts ...grpc.CallOption) (*ListRollsResponse, error) {
+func (c *employmentPaymentRollServiceClient) ListRolls(ctx context.Context, in *ListRollsRequest, opts ...grpc.CallOption) (*ListRollsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListRollsResponse)
-	err := c.cc.Invoke(ctx, PaymentRollService_ListRolls_FullMethodName, in, out, cOpts...)
+	err := c.cc.Invoke(ctx, EmploymentPaymentRollService_ListRolls_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-func (c *paymentRollServiceClient) ListRollLines(ctx context.Context, in *ListRollLinesRequest, opts ...grpc.CallOption) (*ListRollLinesResponse, error) {
+func (c *employmentPaymentRollServiceClient) ListRollLines(ctx context.Context, in *ListRollLinesRequest, opts ...grpc.CallOption) (*ListRollLinesResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListRollLinesResponse)
-	err := c.cc.Invoke(ctx, PaymentRollService_ListRollLines_FullMethodName, in, out, cOpts...)
+	err := c.cc.Invoke(ctx, EmploymentPaymentRollService_ListRollLines_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-func (c *paymentRollServiceClient) ApproveRoll(ctx context.Context, in *ApproveRollRequest, opts ...grpc.CallOption) (*v1.Roll, error) {
+func (c *employmentPaymentRollServiceClient) ApproveRoll(ctx context.Context, in *ApproveRollRequest, opts ...grpc.CallOption) (*v1.Roll, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(v1.Roll)
-	err := c.cc.Invoke(ctx, PaymentRollService_ApproveRoll_FullMethodName, in, out, cOpts...)
+	err := c.cc.Invoke(ctx, EmploymentPaymentRollService_ApproveRoll_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-func (c *paymentRollServiceClient) HandOffRoll(ctx context.Context, in *HandOffRollRequest, opts ...grpc.CallOption) (*v1.Roll, error) {
+func (c *employmentPaymentRollServiceClient) HandOffRoll(ctx context.Context, in *HandOffRollRequest, opts ...grpc.CallOption) (*v1.Roll, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(v1.Roll)
-	err := c.cc.Invoke(ctx, PaymentRollService_HandOffRoll_FullMethodName, in, out, cOpts...)
+	err := c.cc.Invoke(ctx, EmploymentPaymentRollService_HandOffRoll_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-func (c *paymentRollServiceClient) ExportRoll(ctx context.Context, in *ExportRollRequest, opts ...grpc.CallOption) (*httpbody.HttpBody, error) {
+func (c *employmentPaymentRollServiceClient) ExportRoll(ctx context.Context, in *ExportRollRequest, opts ...grpc.CallOption) (*httpbody.HttpBody, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(httpbody.HttpBody)
-	err := c.cc.Invoke(ctx, PaymentRollService_ExportRoll_FullMethodName, in, out, cOpts...)
+	err := c.cc.Invoke(ctx, EmploymentPaymentRollService_ExportRoll_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-func (c *paymentRollServiceClient) ReleaseRollLine(ctx context.Context, in *ReleaseRollLineRequest, opts ...grpc.CallOption) (*v1.RollLine, error) {
+func (c *employmentPaymentRollServiceClient) ReleaseRollLine(ctx context.Context, in *ReleaseRollLineRequest, opts ...grpc.CallOption) (*v1.RollLine, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(v1.RollLine)
-	err := c.cc.Invoke(ctx, PaymentRollService_ReleaseRollLine_FullMethodName, in, out, cOpts...)
+	err := c.cc.Invoke(ctx, EmploymentPaymentRollService_ReleaseRollLine_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-func (c *paymentRollServiceClient) ListPaymentLines(ctx context.Context, in *ListPaymentLinesRequest, opts ...grpc.CallOption) (*ListPaymentLinesResponse, error) {
+func (c *employmentPaymentRollServiceClient) ListPaymentLines(ctx context.Context, in *ListPaymentLinesRequest, opts ...grpc.CallOption) (*ListPaymentLinesResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListPaymentLinesResponse)
-	err := c.cc.Invoke(ctx, PaymentRollService_ListPaymentLines_FullMethodName, in, out, cOpts...)
+	err := c.cc.Invoke(ctx, EmploymentPaymentRollService_ListPaymentLines_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-// PaymentRollServiceServer is the server API for PaymentRollService service.
-// All implementations must embed UnimplementedPaymentRollServiceServer
+// EmploymentPaymentRollServiceServer is the server API for EmploymentPaymentRollService service.
+// All implementations must embed UnimplementedEmploymentPaymentRollServiceServer
 // for forward compatibility.
 //
-// PaymentRollService keeps the monthly payment rolls (发放名册): per program and month, the list of what
+// EmploymentPaymentRollService is 人社's PaymentRollService (named for its department: the merged OpenAPI
+// document and the portal know operations by service and method). It keeps the monthly payment rolls (发放名册): per program and month, the list of what
 // each beneficiary is paid, computed from the entitlements the programs' decisions leave behind.
 //
 // The roll is the platform's payroll (services/platform/payroll; messages in fupin.payroll.v1), which
@@ -243,7 +245,7 @@ func (c *paymentRollServiceClient) ListPaymentLines(ctx context.Context, in *Lis
 // in one transaction; a write carrying a smaller token than the roll's is refused, so a replica that
 // lost its lock without noticing cannot overwrite a newer computation. An approved or handed-off roll
 // never changes.
-type PaymentRollServiceServer interface {
+type EmploymentPaymentRollServiceServer interface {
 	// ComputeRoll computes the roll of a program for a month: creates it as a draft, or recomputes a draft
 	// (replacing its lines; the same entitlements give the same lines). Refused with FAILED_PRECONDITION
 	// when an earlier roll of the program is still a draft (ROLL_EARLIER_NOT_APPROVED), a later one exists
@@ -286,268 +288,269 @@ type PaymentRollServiceServer interface {
 	// and the payee kind. Refused with FAILED_PRECONDITION `ROLL_NOT_HANDED_OFF` before hand-off. gRPC
 	// only (a service's method has no REST route); audited (a read of the payees of a whole roll).
 	ListPaymentLines(context.Context, *ListPaymentLinesRequest) (*ListPaymentLinesResponse, error)
-	mustEmbedUnimplementedPaymentRollServiceServer()
+	mustEmbedUnimplementedEmploymentPaymentRollServiceServer()
 }
 
-// UnimplementedPaymentRollServiceServer must be embedded to have
+// UnimplementedEmploymentPaymentRollServiceServer must be embedded to have
 // forward compatible implementations.
 //
 // NOTE: this should be embedded by value instead of pointer to avoid a nil
 // pointer dereference when methods are called.
-type UnimplementedPaymentRollServiceServer struct{}
+type UnimplementedEmploymentPaymentRollServiceServer struct{}
 
-func (UnimplementedPaymentRollServiceServer) ComputeRoll(context.Context, *ComputeRollRequest) (*v1.Roll, error) {
+func (UnimplementedEmploymentPaymentRollServiceServer) ComputeRoll(context.Context, *ComputeRollRequest) (*v1.Roll, error) {
 	return nil, status.Error(codes.Unimplemented, "method ComputeRoll not implemented")
 }
-func (UnimplementedPaymentRollServiceServer) GetRoll(context.Context, *GetRollRequest) (*v1.Roll, error) {
+func (UnimplementedEmploymentPaymentRollServiceServer) GetRoll(context.Context, *GetRollRequest) (*v1.Roll, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetRoll not implemented")
 }
-func (UnimplementedPaymentRollServiceServer) ListRolls(context.Context, *ListRollsRequest) (*ListRollsResponse, error) {
+func (UnimplementedEmploymentPaymentRollServiceServer) ListRolls(context.Context, *ListRollsRequest) (*ListRollsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListRolls not implemented")
 }
-func (UnimplementedPaymentRollServiceServer) ListRollLines(context.Context, *ListRollLinesRequest) (*ListRollLinesResponse, error) {
+func (UnimplementedEmploymentPaymentRollServiceServer) ListRollLines(context.Context, *ListRollLinesRequest) (*ListRollLinesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListRollLines not implemented")
 }
-func (UnimplementedPaymentRollServiceServer) ApproveRoll(context.Context, *ApproveRollRequest) (*v1.Roll, error) {
+func (UnimplementedEmploymentPaymentRollServiceServer) ApproveRoll(context.Context, *ApproveRollRequest) (*v1.Roll, error) {
 	return nil, status.Error(codes.Unimplemented, "method ApproveRoll not implemented")
 }
-func (UnimplementedPaymentRollServiceServer) HandOffRoll(context.Context, *HandOffRollRequest) (*v1.Roll, error) {
+func (UnimplementedEmploymentPaymentRollServiceServer) HandOffRoll(context.Context, *HandOffRollRequest) (*v1.Roll, error) {
 	return nil, status.Error(codes.Unimplemented, "method HandOffRoll not implemented")
 }
-func (UnimplementedPaymentRollServiceServer) ExportRoll(context.Context, *ExportRollRequest) (*httpbody.HttpBody, error) {
+func (UnimplementedEmploymentPaymentRollServiceServer) ExportRoll(context.Context, *ExportRollRequest) (*httpbody.HttpBody, error) {
 	return nil, status.Error(codes.Unimplemented, "method ExportRoll not implemented")
 }
-func (UnimplementedPaymentRollServiceServer) ReleaseRollLine(context.Context, *ReleaseRollLineRequest) (*v1.RollLine, error) {
+func (UnimplementedEmploymentPaymentRollServiceServer) ReleaseRollLine(context.Context, *ReleaseRollLineRequest) (*v1.RollLine, error) {
 	return nil, status.Error(codes.Unimplemented, "method ReleaseRollLine not implemented")
 }
-func (UnimplementedPaymentRollServiceServer) ListPaymentLines(context.Context, *ListPaymentLinesRequest) (*ListPaymentLinesResponse, error) {
+func (UnimplementedEmploymentPaymentRollServiceServer) ListPaymentLines(context.Context, *ListPaymentLinesRequest) (*ListPaymentLinesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListPaymentLines not implemented")
 }
-func (UnimplementedPaymentRollServiceServer) mustEmbedUnimplementedPaymentRollServiceServer() {}
-func (UnimplementedPaymentRollServiceServer) testEmbeddedByValue()                            {}
+func (UnimplementedEmploymentPaymentRollServiceServer) mustEmbedUnimplementedEmploymentPaymentRollServiceServer() {
+}
+func (UnimplementedEmploymentPaymentRollServiceServer) testEmbeddedByValue() {}
 
-// UnsafePaymentRollServiceServer may be embedded to opt out of forward compatibility for this service.
-// Use of this interface is not recommended, as added methods to PaymentRollServiceServer will
+// UnsafeEmploymentPaymentRollServiceServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to EmploymentPaymentRollServiceServer will
 // result in compilation errors.
-type UnsafePaymentRollServiceServer interface {
-	mustEmbedUnimplementedPaymentRollServiceServer()
+type UnsafeEmploymentPaymentRollServiceServer interface {
+	mustEmbedUnimplementedEmploymentPaymentRollServiceServer()
 }
 
-func RegisterPaymentRollServiceServer(s grpc.ServiceRegistrar, srv PaymentRollServiceServer) {
-	// If the following call panics, it indicates UnimplementedPaymentRollServiceServer was
+func RegisterEmploymentPaymentRollServiceServer(s grpc.ServiceRegistrar, srv EmploymentPaymentRollServiceServer) {
+	// If the following call panics, it indicates UnimplementedEmploymentPaymentRollServiceServer was
 	// embedded by pointer and is nil.  This will cause panics if an
 	// unimplemented method is ever invoked, so we test this at initialization
 	// time to prevent it from happening at runtime later due to I/O.
 	if t, ok := srv.(interface{ testEmbeddedByValue() }); ok {
 		t.testEmbeddedByValue()
 	}
-	s.RegisterService(&PaymentRollService_ServiceDesc, srv)
+	s.RegisterService(&EmploymentPaymentRollService_ServiceDesc, srv)
 }
 
-func _PaymentRollService_ComputeRoll_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+func _EmploymentPaymentRollService_ComputeRoll_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ComputeRollRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
 	if interceptor == nil {
-		return srv.(PaymentRollServiceServer).ComputeRoll(ctx, in)
+		return srv.(EmploymentPaymentRollServiceServer).ComputeRoll(ctx, in)
 	}
 	info := &grpc.UnaryServerInfo{
 		Server:     srv,
-		FullMethod: PaymentRollService_ComputeRoll_FullMethodName,
+		FullMethod: EmploymentPaymentRollService_ComputeRoll_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(PaymentRollServiceServer).ComputeRoll(ctx, req.(*ComputeRollRequest))
+		return srv.(EmploymentPaymentRollServiceServer).ComputeRoll(ctx, req.(*ComputeRollRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
-func _PaymentRollService_GetRoll_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+func _EmploymentPaymentRollService_GetRoll_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetRollRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
 	if interceptor == nil {
-		return srv.(PaymentRollServiceServer).GetRoll(ctx, in)
+		return srv.(EmploymentPaymentRollServiceServer).GetRoll(ctx, in)
 	}
 	info := &grpc.UnaryServerInfo{
 		Server:     srv,
-		FullMethod: PaymentRollService_GetRoll_FullMethodName,
+		FullMethod: EmploymentPaymentRollService_GetRoll_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(PaymentRollServiceServer).GetRoll(ctx, req.(*GetRollRequest))
+		return srv.(EmploymentPaymentRollServiceServer).GetRoll(ctx, req.(*GetRollRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
-func _PaymentRollService_ListRolls_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+func _EmploymentPaymentRollService_ListRolls_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListRollsRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
 	if interceptor == nil {
-		return srv.(PaymentRollServiceServer).ListRolls(ctx, in)
+		return srv.(EmploymentPaymentRollServiceServer).ListRolls(ctx, in)
 	}
 	info := &grpc.UnaryServerInfo{
 		Server:     srv,
-		FullMethod: PaymentRollService_ListRolls_FullMethodName,
+		FullMethod: EmploymentPaymentRollService_ListRolls_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(PaymentRollServiceServer).ListRolls(ctx, req.(*ListRollsRequest))
+		return srv.(EmploymentPaymentRollServiceServer).ListRolls(ctx, req.(*ListRollsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
-func _PaymentRollService_ListRollLines_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+func _EmploymentPaymentRollService_ListRollLines_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListRollLinesRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
 	if interceptor == nil {
-		return srv.(PaymentRollServiceServer).ListRollLines(ctx, in)
+		return srv.(EmploymentPaymentRollServiceServer).ListRollLines(ctx, in)
 	}
 	info := &grpc.UnaryServerInfo{
 		Server:     srv,
-		FullMethod: PaymentRollService_ListRollLines_FullMethodName,
+		FullMethod: EmploymentPaymentRollService_ListRollLines_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(PaymentRollServiceServer).ListRollLines(ctx, req.(*ListRollLinesRequest))
+		return srv.(EmploymentPaymentRollServiceServer).ListRollLines(ctx, req.(*ListRollLinesRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
-func _PaymentRollService_ApproveRoll_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+func _EmploymentPaymentRollService_ApproveRoll_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ApproveRollRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
 	if interceptor == nil {
-		return srv.(PaymentRollServiceServer).ApproveRoll(ctx, in)
+		return srv.(EmploymentPaymentRollServiceServer).ApproveRoll(ctx, in)
 	}
 	info := &grpc.UnaryServerInfo{
 		Server:     srv,
-		FullMethod: PaymentRollService_ApproveRoll_FullMethodName,
+		FullMethod: EmploymentPaymentRollService_ApproveRoll_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(PaymentRollServiceServer).ApproveRoll(ctx, req.(*ApproveRollRequest))
+		return srv.(EmploymentPaymentRollServiceServer).ApproveRoll(ctx, req.(*ApproveRollRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
-func _PaymentRollService_HandOffRoll_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+func _EmploymentPaymentRollService_HandOffRoll_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(HandOffRollRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
 	if interceptor == nil {
-		return srv.(PaymentRollServiceServer).HandOffRoll(ctx, in)
+		return srv.(EmploymentPaymentRollServiceServer).HandOffRoll(ctx, in)
 	}
 	info := &grpc.UnaryServerInfo{
 		Server:     srv,
-		FullMethod: PaymentRollService_HandOffRoll_FullMethodName,
+		FullMethod: EmploymentPaymentRollService_HandOffRoll_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(PaymentRollServiceServer).HandOffRoll(ctx, req.(*HandOffRollRequest))
+		return srv.(EmploymentPaymentRollServiceServer).HandOffRoll(ctx, req.(*HandOffRollRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
-func _PaymentRollService_ExportRoll_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+func _EmploymentPaymentRollService_ExportRoll_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ExportRollRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
 	if interceptor == nil {
-		return srv.(PaymentRollServiceServer).ExportRoll(ctx, in)
+		return srv.(EmploymentPaymentRollServiceServer).ExportRoll(ctx, in)
 	}
 	info := &grpc.UnaryServerInfo{
 		Server:     srv,
-		FullMethod: PaymentRollService_ExportRoll_FullMethodName,
+		FullMethod: EmploymentPaymentRollService_ExportRoll_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(PaymentRollServiceServer).ExportRoll(ctx, req.(*ExportRollRequest))
+		return srv.(EmploymentPaymentRollServiceServer).ExportRoll(ctx, req.(*ExportRollRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
-func _PaymentRollService_ReleaseRollLine_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+func _EmploymentPaymentRollService_ReleaseRollLine_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ReleaseRollLineRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
 	if interceptor == nil {
-		return srv.(PaymentRollServiceServer).ReleaseRollLine(ctx, in)
+		return srv.(EmploymentPaymentRollServiceServer).ReleaseRollLine(ctx, in)
 	}
 	info := &grpc.UnaryServerInfo{
 		Server:     srv,
-		FullMethod: PaymentRollService_ReleaseRollLine_FullMethodName,
+		FullMethod: EmploymentPaymentRollService_ReleaseRollLine_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(PaymentRollServiceServer).ReleaseRollLine(ctx, req.(*ReleaseRollLineRequest))
+		return srv.(EmploymentPaymentRollServiceServer).ReleaseRollLine(ctx, req.(*ReleaseRollLineRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
-func _PaymentRollService_ListPaymentLines_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+func _EmploymentPaymentRollService_ListPaymentLines_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListPaymentLinesRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
 	if interceptor == nil {
-		return srv.(PaymentRollServiceServer).ListPaymentLines(ctx, in)
+		return srv.(EmploymentPaymentRollServiceServer).ListPaymentLines(ctx, in)
 	}
 	info := &grpc.UnaryServerInfo{
 		Server:     srv,
-		FullMethod: PaymentRollService_ListPaymentLines_FullMethodName,
+		FullMethod: EmploymentPaymentRollService_ListPaymentLines_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(PaymentRollServiceServer).ListPaymentLines(ctx, req.(*ListPaymentLinesRequest))
+		return srv.(EmploymentPaymentRollServiceServer).ListPaymentLines(ctx, req.(*ListPaymentLinesRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
-// PaymentRollService_ServiceDesc is the grpc.ServiceDesc for PaymentRollService service.
+// EmploymentPaymentRollService_ServiceDesc is the grpc.ServiceDesc for EmploymentPaymentRollService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
-var PaymentRollService_ServiceDesc = grpc.ServiceDesc{
-	ServiceName: "fupin.employment.v1.PaymentRollService",
-	HandlerType: (*PaymentRollServiceServer)(nil),
+var EmploymentPaymentRollService_ServiceDesc = grpc.ServiceDesc{
+	ServiceName: "fupin.employment.v1.EmploymentPaymentRollService",
+	HandlerType: (*EmploymentPaymentRollServiceServer)(nil),
 	Methods: []grpc.MethodDesc{
 		{
 			MethodName: "ComputeRoll",
-			Handler:    _PaymentRollService_ComputeRoll_Handler,
+			Handler:    _EmploymentPaymentRollService_ComputeRoll_Handler,
 		},
 		{
 			MethodName: "GetRoll",
-			Handler:    _PaymentRollService_GetRoll_Handler,
+			Handler:    _EmploymentPaymentRollService_GetRoll_Handler,
 		},
 		{
 			MethodName: "ListRolls",
-			Handler:    _PaymentRollService_ListRolls_Handler,
+			Handler:    _EmploymentPaymentRollService_ListRolls_Handler,
 		},
 		{
 			MethodName: "ListRollLines",
-			Handler:    _PaymentRollService_ListRollLines_Handler,
+			Handler:    _EmploymentPaymentRollService_ListRollLines_Handler,
 		},
 		{
 			MethodName: "ApproveRoll",
-			Handler:    _PaymentRollService_ApproveRoll_Handler,
+			Handler:    _EmploymentPaymentRollService_ApproveRoll_Handler,
 		},
 		{
 			MethodName: "HandOffRoll",
-			Handler:    _PaymentRollService_HandOffRoll_Handler,
+			Handler:    _EmploymentPaymentRollService_HandOffRoll_Handler,
 		},
 		{
 			MethodName: "ExportRoll",
-			Handler:    _PaymentRollService_ExportRoll_Handler,
+			Handler:    _EmploymentPaymentRollService_ExportRoll_Handler,
 		},
 		{
 			MethodName: "ReleaseRollLine",
-			Handler:    _PaymentRollService_ReleaseRollLine_Handler,
+			Handler:    _EmploymentPaymentRollService_ReleaseRollLine_Handler,
 		},
 		{
 			MethodName: "ListPaymentLines",
-			Handler:    _PaymentRollService_ListPaymentLines_Handler,
+			Handler:    _EmploymentPaymentRollService_ListPaymentLines_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
