@@ -65,8 +65,11 @@ func knownServices() map[string]service {
 		// 人社: the labour ledger; each employment area adds its services' handlers here.
 		"employment": {register: []registerFunc{employmentv1.RegisterLabourLedgerServiceHandler,
 			employmentv1.RegisterEmploymentAidServiceHandler,
+			employmentv1.RegisterWorkshopServiceHandler, employmentv1.RegisterEmploymentSubsidyServiceHandler,
+			employmentv1.RegisterWelfarePostServiceHandler, employmentv1.RegisterEmploymentPaymentRollServiceHandler,
+			employmentv1.RegisterEmploymentObjectionTriageServiceHandler,
 			// The labour file upload (labour_upload.go): a client stream, so a route of the gateway's own.
-			registerLabourUpload}},
+			registerLabourUpload}, notices: true},
 	}
 }
 
