@@ -18,7 +18,7 @@ import (
 )
 
 // feedStore opens a fresh database of dialect d and returns the store with its feed.
-func feedStore(t *testing.T, d sqldb.Dialect) (*store.Store, *outbox.Feed, *sqldb.DB) {
+func feedStore(t testing.TB, d sqldb.Dialect) (*store.Store, *outbox.Feed, *sqldb.DB) {
 	t.Helper()
 	db := sqldbtest.Open(t, d)
 	if err := migrations.Apply(t.Context(), db, nil); err != nil {
