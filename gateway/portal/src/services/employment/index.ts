@@ -39,6 +39,27 @@ export const employment: PortalModule = {
       component: () => import('./pages/AidCasePage.vue'),
       meta: { title: '就业援助案件', ops: ['EmploymentAidService_GetAidCase'] },
     },
+    {
+      path: 'employment/workshops',
+      name: 'workshops',
+      component: () => import('./pages/WorkshopListPage.vue'),
+      meta: { title: '就业帮扶车间', ops: ['WorkshopService_ListWorkshops'] },
+    },
+    {
+      path: 'employment/workshops/:id',
+      name: 'workshop',
+      component: () => import('./pages/WorkshopPage.vue'),
+      meta: {
+        title: '帮扶车间',
+        ops: ['WorkshopService_GetWorkshop', 'WorkshopService_ListWorkshopWorkers', 'WorkshopService_ListWorkshopInsurances', 'WorkshopService_ListWorkshopRewards'],
+      },
+    },
+    {
+      path: 'employment/subsidies',
+      name: 'employmentSubsidies',
+      component: () => import('./pages/EmploymentSubsidyListPage.vue'),
+      meta: { title: '就业补贴', ops: ['EmploymentSubsidyService_ListEmploymentSubsidies'] },
+    },
   ],
   menu: [
     {
@@ -49,6 +70,8 @@ export const employment: PortalModule = {
         { path: '/employment/zeroEmployment', title: '零就业家庭', ops: ['EmploymentAidService_ListZeroEmploymentHouseholds'] },
         { path: '/employment/aidCases', title: '就业援助', ops: ['EmploymentAidService_ListAidCases'] },
         { path: '/employment/aidCases?open=1&overdue=1', title: '超期援助', ops: ['EmploymentAidService_ListAidCases'] },
+        { path: '/employment/workshops', title: '帮扶车间', ops: ['WorkshopService_ListWorkshops'] },
+        { path: '/employment/subsidies', title: '就业补贴', ops: ['EmploymentSubsidyService_ListEmploymentSubsidies'] },
       ],
     },
   ],
