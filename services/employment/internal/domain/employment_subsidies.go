@@ -390,6 +390,34 @@ func NewEmploymentSubsidies(store SubsidyStore, ledger WorkLedger, engine *workf
 	return es, nil
 }
 
+// HouseholdMoved carries the open applications of the household's members to its new village (the
+// register's move, as the ledger follows it), so the new township checks them; a decided application keeps
+// the village it was decided in. Nothing is paid differently: an approval's one-month entitlement takes
+// the case's village. A death needs nothing here: an open application fails rule ALIVE at its next step,
+// and an approval's single month is the month of its decision.
+func (es *EmploymentSubsidies) HouseholdMoved(ctx context.Context, householdID, regionCode string) error {
+	persons, err := es.ledger.HouseholdPersons(ctx, householdID)
+	if err != nil {
+		return err
+	}
+	county := workflow.Caller{Actor: "system:register", Scope: ""}
+	for _, p := range persons {
+		for _, kind := range SubsidyKinds {
+			k, ok, err := es.engine.OpenCase(ctx, county, kind, subsidySubject(p))
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			if _, err := es.engine.SetRegion(ctx, k.ID, regionCode); err != nil {
+				return fmt.Errorf("move %s case %s: %w", kind, k.ID, err)
+			}
+		}
+	}
+	return nil
+}
+
 // EmploymentSubsidySource is the Entitlement.Source of an approved application.
 func EmploymentSubsidySource(id string) string { return "employmentSubsidies/" + id }
 

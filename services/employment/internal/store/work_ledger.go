@@ -76,3 +76,16 @@ func (s *Store) WorkPerson(ctx context.Context, personID, month string) (*domain
 	}
 	return p, nil
 }
+
+// HouseholdPersons returns the ids of the persons the ledger holds in a household.
+func (s *Store) HouseholdPersons(ctx context.Context, householdID string) ([]string, error) {
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT id FROM labourers WHERE household_id = $1 ORDER BY id`, householdID)
+	ids, err := sqldb.Collect(rows, err, func(r *sql.Rows) (string, error) {
+		var id string
+		return id, r.Scan(&id)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("household persons: %w", err)
+	}
+	return ids, nil
+}

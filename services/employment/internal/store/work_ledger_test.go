@@ -73,6 +73,12 @@ func TestWorkLedger(t *testing.T) {
 				t.Errorf("%s in %s: %+v %v", tt.id, tt.month, p, err)
 			}
 		}
+		if ids, err := s.HouseholdPersons(ctx, "h-p2"); err != nil || len(ids) != 1 || ids[0] != "p2" {
+			t.Fatalf("household persons %v %v", ids, err)
+		}
+		if ids, err := s.HouseholdPersons(ctx, "h-none"); err != nil || len(ids) != 0 {
+			t.Fatalf("no household %v %v", ids, err)
+		}
 		if _, err := s.WorkPerson(ctx, "nobody", "2026-03"); !isKind(err, apperr.KindNotFound) {
 			t.Fatalf("nobody: %v", err)
 		}
