@@ -1015,6 +1015,121 @@ export const operations = {
       "public": false
     }
   },
+  "EmploymentAidService_CloseAidCase": {
+    "method": "POST",
+    "path": "/v1/employment/{name=aidCases/*}:close",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "department_staff",
+        "township_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentAidService_EvaluateZeroEmployment": {
+    "method": "POST",
+    "path": "/v1/employment/zeroEmploymentHouseholds:evaluate",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentAidService_GetAidCase": {
+    "method": "GET",
+    "path": "/v1/employment/{name=aidCases/*}",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentAidService_ListAidCases": {
+    "method": "GET",
+    "path": "/v1/employment/aidCases",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentAidService_ListZeroEmploymentHouseholds": {
+    "method": "GET",
+    "path": "/v1/employment/zeroEmploymentHouseholds",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentAidService_RecordAidOffer": {
+    "method": "POST",
+    "path": "/v1/employment/{name=aidCases/*}:recordOffer",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "department_staff",
+        "township_officer",
+        "village_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
   "EmploymentSubsidyService_CheckEmploymentSubsidy": {
     "method": "POST",
     "path": "/v1/employment/{name=employmentSubsidies/*}:check",
@@ -1576,6 +1691,58 @@ export const operations = {
       "public": false
     }
   },
+  "LabourLedgerService_CreateEmploymentSpell": {
+    "method": "POST",
+    "path": "/v1/employment/{parent=labourers/*}/spells",
+    "body": "spell",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "LabourLedgerService_CreateUnemploymentPeriod": {
+    "method": "POST",
+    "path": "/v1/employment/{parent=labourers/*}/unemploymentPeriods",
+    "body": "period",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "LabourLedgerService_DeleteEmploymentSpell": {
+    "method": "DELETE",
+    "path": "/v1/employment/{name=labourers/*/spells/*}",
+    "body": "",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
   "LabourLedgerService_GetLabourer": {
     "method": "GET",
     "path": "/v1/employment/{name=labourers/*}",
@@ -1615,6 +1782,24 @@ export const operations = {
         "township_officer",
         "village_officer",
         "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "LabourLedgerService_UpdateLabourer": {
+    "method": "PATCH",
+    "path": "/v1/employment/{labourer.name=labourers/*}",
+    "body": "labourer",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer"
       ],
       "plainText": [],
       "public": false

@@ -312,6 +312,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/employment/aidCases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListAidCases lists aid cases in the caller's region scope, newest first by id; with overdue_on, the
+         *     open cases overdue on that date (its due date before it: day 31 of a 30-day case), for the 超期 list.
+         */
+        get: operations["EmploymentAidService_ListAidCases"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/employment/employmentSubsidies": {
         parameters: {
             query?: never;
@@ -381,7 +401,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/employment/zeroEmploymentHouseholds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListZeroEmploymentHouseholds lists the households on the 零就业 list now, in the caller's region scope,
+         *     by village, with total_size.
+         */
+        get: operations["EmploymentAidService_ListZeroEmploymentHouseholds"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/zeroEmploymentHouseholds:evaluate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * EvaluateZeroEmployment applies the 零就业 rule now, as the daily pass does: to the households named, or
+         *     to every household the ledger follows and every one listed. Households found 零就业 are listed and
+         *     their cases opened; those no longer 零就业 leave the list. It answers with the households evaluated.
+         */
+        post: operations["EmploymentAidService_EvaluateZeroEmployment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{labourer.name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * UpdateLabourer changes what 人社 records of a person besides spells: 就业意愿 and 培训意愿, and the
+         *     quarterly file's 参加职工养老保险 and 领取养老金 (update_mask names the fields; those four only). An ended
+         *     record is FAILED_PRECONDITION `LABOURER_ENDED`.
+         */
+        patch: operations["LabourLedgerService_UpdateLabourer"];
+        trace?: never;
+    };
     "/v1/employment/{name_1}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GetEmploymentSubsidy returns an application with its whole trail. */
+        get: operations["EmploymentSubsidyService_GetEmploymentSubsidy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{name_2}": {
         parameters: {
             query?: never;
             header?: never;
@@ -398,7 +497,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/employment/{name_2}": {
+    "/v1/employment/{name_3}": {
         parameters: {
             query?: never;
             header?: never;
@@ -422,11 +521,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GetEmploymentSubsidy returns an application with its whole trail. */
-        get: operations["EmploymentSubsidyService_GetEmploymentSubsidy"];
+        /** GetAidCase returns an aid case with its offers and trail. */
+        get: operations["EmploymentAidService_GetAidCase"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * DeleteEmploymentSpell removes a spell recorded in error (a spell that ended is ended, not deleted:
+         *     record its last month with a new spell). NOT_FOUND `SPELL_NOT_FOUND` outside the caller's scope.
+         */
+        delete: operations["LabourLedgerService_DeleteEmploymentSpell"];
         options?: never;
         head?: never;
         patch?: never;
@@ -453,6 +556,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/employment/{name}:close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * CloseAidCase closes an open case: EMPLOYED names the member, whose paid spell the labour ledger must show
+         *     in the closing's month (FAILED_PRECONDITION `AID_MEMBER_NOT_EMPLOYED` otherwise), and takes the
+         *     household off the list; REASON records why the case closes without (offers declined, unreachable,
+         *     other) in the note.
+         */
+        post: operations["EmploymentAidService_CloseAidCase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/employment/{name}:recognise": {
         parameters: {
             query?: never;
@@ -468,6 +593,26 @@ export interface paths {
          *     MIN_POOR_WORKERS, naming the count); a workshop recognised before is `WORKSHOP_ALREADY_RECOGNISED`.
          */
         post: operations["WorkshopService_RecogniseWorkshop"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{name}:recordOffer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * RecordAidOffer records an offer (a 公益岗, a training course, a job) made to a member of the household
+         *     while the case is open (FAILED_PRECONDITION `AID_CASE_CLOSED` after), dated on or after the case opened.
+         */
+        post: operations["EmploymentAidService_RecordAidOffer"];
         delete?: never;
         options?: never;
         head?: never;
@@ -569,6 +714,49 @@ export interface paths {
          *     nothing. A worker is rewarded once per workshop.
          */
         post: operations["WorkshopService_GrantWorkshopRewards"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{parent}/spells": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * CreateEmploymentSpell records a dated employment spell (就业情况) of a person in the caller's scope. A
+         *     working spell (务工状况 01–05) names its 就业方式; a spell that is not work (未就业, 在校, 不宜就业) names no
+         *     就业方式, employer or income (INVALID_ARGUMENT `SPELL_INVALID`). It may not overlap a spell of the same job
+         *     (就业方式 and employer), nor may work overlap a spell that is not work (FAILED_PRECONDITION
+         *     `SPELL_OVERLAPS`: end the earlier one first). An ended record is FAILED_PRECONDITION `LABOURER_ENDED`.
+         */
+        post: operations["LabourLedgerService_CreateEmploymentSpell"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{parent}/unemploymentPeriods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * CreateUnemploymentPeriod records a 失业登记 or 失业保险金 period of a person in the caller's scope. A
+         *     benefit names its monthly amount, a registration none (INVALID_ARGUMENT `AMOUNT_INVALID`).
+         */
+        post: operations["LabourLedgerService_CreateUnemploymentPeriod"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2872,6 +3060,29 @@ export interface components {
             /** @description Idempotency key. */
             request_id?: string;
         };
+        /** @description CloseAidCaseRequest is the request of CloseAidCase. */
+        EmploymentAidServiceCloseAidCaseBody: {
+            outcome?: components["schemas"]["v1AidOutcome"];
+            /** @description EMPLOYED: "labourers/{person}", the member employed. */
+            employed_member?: string;
+            reason?: components["schemas"]["v1AidCloseReason"];
+            /** @description Business date closed (default today; before today needs backdate_reason). */
+            occurred_at?: string;
+            backdate_reason?: string;
+            /** @description Required with REASON: what happened. */
+            note?: string;
+            /** @description The case's current etag (optional). */
+            etag?: string;
+            /** @description Idempotency key: a retry with the same id returns the first result. */
+            request_id?: string;
+        };
+        /** @description RecordAidOfferRequest is the request of RecordAidOffer. */
+        EmploymentAidServiceRecordAidOfferBody: {
+            offer?: components["schemas"]["v1AidOffer"];
+            backdate_reason?: string;
+            /** @description Idempotency key: a retry with the same id returns the first result. */
+            request_id?: string;
+        };
         /** @description CheckEmploymentSubsidyRequest is the request of CheckEmploymentSubsidy. */
         EmploymentSubsidyServiceCheckEmploymentSubsidyBody: {
             /** @description Whether the township passes the application on to 人社. */
@@ -3270,6 +3481,119 @@ export interface components {
             message?: string;
             details?: components["schemas"]["protobufAny"][];
         };
+        /** @description AidCase is a 就业援助 case of a 零就业 household. */
+        v1AidCase: {
+            /** "aidCases/{case}" */
+            readonly name?: string;
+            /** "households/{household}" */
+            readonly household?: string;
+            /** @description The village the household is in (a move carries the open case). */
+            readonly region_code?: string;
+            /** @description Business date opened. */
+            readonly opened_on?: string;
+            /** @description The last day it closes in time (opened_on + close_within_days). */
+            readonly due_on?: string;
+            /**
+             * Format: int32
+             * @description The policy's days, as read for the village on the opening date, and the value's hash.
+             */
+            readonly close_within_days?: number;
+            readonly policy_hash?: string;
+            /** @description Open until closed. */
+            readonly open?: boolean;
+            /** @description Whether it is open after its due date, as of today. */
+            readonly overdue?: boolean;
+            /** @description Business date closed. */
+            readonly closed_on?: string;
+            outcome?: components["schemas"]["v1AidOutcome"];
+            reason?: components["schemas"]["v1AidCloseReason"];
+            /** @description "labourers/{person}": the member employed (EMPLOYED). */
+            readonly employed_member?: string;
+            /** @description The closing's note. */
+            readonly closing_note?: string;
+            /** @description Offers made, oldest first. */
+            readonly offers?: components["schemas"]["v1AidOffer"][];
+            /** @description The trail: the finding (identified, with the rule's facts and the policy values used) and the closing. */
+            readonly steps?: components["schemas"]["v1AidCaseStep"][];
+            /** @description The case's etag (AIP-154). */
+            readonly etag?: string;
+        };
+        /** @description AidCaseStep is one step of an aid case's trail. */
+        v1AidCaseStep: {
+            /** Format: int32 */
+            seq?: number;
+            /** @description identified or closing. */
+            step?: string;
+            actor?: string;
+            /** @description Business date it happened. */
+            occurred_at?: string;
+            /** Format: date-time */
+            recorded_at?: string;
+            backdate_reason?: string;
+            note?: string;
+            /** @description The step's facts (the finding, the rule and policy values; the closing's outcome); snake_case names. */
+            data?: Record<string, never>;
+        };
+        /**
+         * @description AidCloseReason is the reason an aid case closed without a member employed.
+         *
+         *      - AID_CLOSE_REASON_UNSPECIFIED: Not set (employed, or open).
+         *      - AID_CLOSE_REASON_OFFERS_DECLINED: 拒绝推荐: the members turned the offers down.
+         *      - AID_CLOSE_REASON_UNREACHABLE: 失联: the household cannot be reached.
+         *      - AID_CLOSE_REASON_OTHER: 其他: said in the note.
+         *      - AID_CLOSE_REASON_NO_WORKING_AGE: 无劳动年龄成员: no member of working age able to work is left (the service's own closing).
+         *      - AID_CLOSE_REASON_LEFT_LEDGER: 不在台账: the labour ledger no longer follows the household (the service's own closing).
+         * @default AID_CLOSE_REASON_UNSPECIFIED
+         * @enum {string}
+         */
+        v1AidCloseReason: "AID_CLOSE_REASON_UNSPECIFIED" | "AID_CLOSE_REASON_OFFERS_DECLINED" | "AID_CLOSE_REASON_UNREACHABLE" | "AID_CLOSE_REASON_OTHER" | "AID_CLOSE_REASON_NO_WORKING_AGE" | "AID_CLOSE_REASON_LEFT_LEDGER";
+        /** @description AidOffer is one offer made in an aid case. */
+        v1AidOffer: {
+            kind?: components["schemas"]["v1AidOfferKind"];
+            /** @description "labourers/{person}": the member it was made to. */
+            member?: string;
+            /** @description What was offered: the post, the course, the employer and job. */
+            description?: string;
+            /** @description Business date offered. */
+            offered_on?: string;
+            response?: components["schemas"]["v1AidOfferResponse"];
+            /** @description Who recorded it, when. */
+            readonly recorded_by?: string;
+            /** Format: date-time */
+            readonly recorded_at?: string;
+        };
+        /**
+         * @description AidOfferKind is what was offered.
+         *
+         *      - AID_OFFER_KIND_UNSPECIFIED: Not set.
+         *      - AID_OFFER_KIND_POST: 公益性岗位
+         *      - AID_OFFER_KIND_TRAINING: 技能培训
+         *      - AID_OFFER_KIND_JOB: 岗位推荐: an employer's vacancy.
+         * @default AID_OFFER_KIND_UNSPECIFIED
+         * @enum {string}
+         */
+        v1AidOfferKind: "AID_OFFER_KIND_UNSPECIFIED" | "AID_OFFER_KIND_POST" | "AID_OFFER_KIND_TRAINING" | "AID_OFFER_KIND_JOB";
+        /**
+         * @description AidOfferResponse is the member's answer to an offer.
+         *
+         *      - AID_OFFER_RESPONSE_UNSPECIFIED: Not set (recorded as pending).
+         *      - AID_OFFER_RESPONSE_PENDING: 待答复
+         *      - AID_OFFER_RESPONSE_ACCEPTED: 接受
+         *      - AID_OFFER_RESPONSE_DECLINED: 拒绝
+         * @default AID_OFFER_RESPONSE_UNSPECIFIED
+         * @enum {string}
+         */
+        v1AidOfferResponse: "AID_OFFER_RESPONSE_UNSPECIFIED" | "AID_OFFER_RESPONSE_PENDING" | "AID_OFFER_RESPONSE_ACCEPTED" | "AID_OFFER_RESPONSE_DECLINED";
+        /**
+         * @description AidOutcome is how an aid case closed.
+         *
+         *      - AID_OUTCOME_UNSPECIFIED: Open.
+         *      - AID_OUTCOME_EMPLOYED: 援助成功: a member is employed.
+         *      - AID_OUTCOME_REASON: 其他原因办结: closed with a recorded reason.
+         * @default AID_OUTCOME_UNSPECIFIED
+         * @enum {string}
+         */
+        v1AidOutcome: "AID_OUTCOME_UNSPECIFIED" | "AID_OUTCOME_EMPLOYED" | "AID_OUTCOME_REASON";
         /**
          * @description AuditAction is what an audited call did, as the 审计 page groups calls.
          *
@@ -4585,6 +4909,16 @@ export interface components {
             display_name?: string;
         };
         /**
+         * @description EmploymentFactsState says whether an assessment counted 人社's wages.
+         *
+         *      - EMPLOYMENT_FACTS_STATE_UNSPECIFIED: Not set.
+         *      - EMPLOYMENT_FACTS_STATE_COUNTED: 已计入人社数据: the members' wages were read from the employment service and counted.
+         *      - EMPLOYMENT_FACTS_STATE_NOT_CONFIGURED: 未接入人社: the deployment runs no employment service; only recorded figures are counted.
+         * @default EMPLOYMENT_FACTS_STATE_UNSPECIFIED
+         * @enum {string}
+         */
+        v1EmploymentFactsState: "EMPLOYMENT_FACTS_STATE_UNSPECIFIED" | "EMPLOYMENT_FACTS_STATE_COUNTED" | "EMPLOYMENT_FACTS_STATE_NOT_CONFIGURED";
+        /**
          * @description EmploymentMode is the 就业方式 of a working spell.
          *
          *      - EMPLOYMENT_MODE_UNSPECIFIED: Not set (a spell that is not work).
@@ -4759,6 +5093,18 @@ export interface components {
             /** @description township_check and county_review: whether it passed. */
             approved?: boolean;
             eligibility?: components["schemas"]["v1EmploymentSubsidyEligibility"];
+        };
+        /** @description EvaluateZeroEmploymentRequest is the request of EvaluateZeroEmployment. */
+        v1EvaluateZeroEmploymentRequest: {
+            /** @description "households/{household}"; empty: every household followed or listed. */
+            households?: string[];
+            /** @description Idempotency key: a retry with the same id returns the first result. */
+            request_id?: string;
+        };
+        /** @description EvaluateZeroEmploymentResponse says how many households were evaluated. */
+        v1EvaluateZeroEmploymentResponse: {
+            /** Format: int32 */
+            evaluated?: number;
         };
         /**
          * @description ExclusionFacts are the 七不准 facts. Which of them exclude a household is the policy list
@@ -5287,6 +5633,18 @@ export interface components {
              * @description When the assessment was made.
              */
             assess_time?: string;
+            /**
+             * @description The members' wage figures per month behind wages_fen, by member, month and source: every recorded
+             *     wage figure that names a member (superseded where 人社 reports the same member and month) and every
+             *     人社 figure. wages_fen counts the 人社 figures and the recorded ones not superseded.
+             */
+            lines?: components["schemas"]["v1IncomeLine"][];
+            employment_facts?: components["schemas"]["v1EmploymentFactsState"];
+            /**
+             * Format: date-time
+             * @description When 人社's served facts were last changed (with employment_facts COUNTED and any figure).
+             */
+            employment_as_of?: string;
         };
         /** @description IncomeItem is one dated, typed income or spending item (收支项) of a household. */
         v1IncomeItem: {
@@ -5325,6 +5683,12 @@ export interface components {
              * @description When the item was recorded.
              */
             readonly create_time?: string;
+            /**
+             * @description The member whose income the figure is (the person's id in the register), when it is one member's: a
+             *     wage figure of a member and month for which 人社 reports a wage is superseded by 人社's in assessments.
+             *     Empty for a household-level figure.
+             */
+            person_id?: string;
         };
         /**
          * @description IncomeItemType is the kind of an income or spending item (收支项类型).
@@ -5340,6 +5704,35 @@ export interface components {
          * @enum {string}
          */
         v1IncomeItemType: "INCOME_ITEM_TYPE_UNSPECIFIED" | "INCOME_ITEM_TYPE_WAGES" | "INCOME_ITEM_TYPE_BUSINESS" | "INCOME_ITEM_TYPE_PROPERTY" | "INCOME_ITEM_TYPE_TRANSFER" | "INCOME_ITEM_TYPE_PRODUCTION_COST" | "INCOME_ITEM_TYPE_RIGID_SPENDING";
+        /** @description IncomeLine is one member's wage figure for one month, as the assessment counted it or set it aside. */
+        v1IncomeLine: {
+            type?: components["schemas"]["v1IncomeItemType"];
+            source?: components["schemas"]["v1IncomeLineSource"];
+            item_source?: components["schemas"]["v1IncomeSource"];
+            /** @description For a recorded figure: "households/{household}/incomeItems/{item}". */
+            item?: string;
+            /** @description The member's person id. */
+            person_id?: string;
+            /** @description The month (YYYY-MM). */
+            month?: string;
+            /**
+             * Format: int64
+             * @description Amount in fen.
+             */
+            amount_fen?: string;
+            /** @description A recorded figure replaced by 人社's for the same member and month: kept for the record, not counted. */
+            superseded?: boolean;
+        };
+        /**
+         * @description IncomeLineSource is where a line's figure comes from.
+         *
+         *      - INCOME_LINE_SOURCE_UNSPECIFIED: Not set.
+         *      - INCOME_LINE_SOURCE_RECORDED: 登记: an income item recorded in the register (入户调查, 农户申报 or 部门数据; item_source says which).
+         *      - INCOME_LINE_SOURCE_HUMAN_RESOURCES: 人社: the member's monthly wage read from the employment service (劳动力台账).
+         * @default INCOME_LINE_SOURCE_UNSPECIFIED
+         * @enum {string}
+         */
+        v1IncomeLineSource: "INCOME_LINE_SOURCE_UNSPECIFIED" | "INCOME_LINE_SOURCE_RECORDED" | "INCOME_LINE_SOURCE_HUMAN_RESOURCES";
         /**
          * @description IncomeProgram is the program an assessment is made for; each counts the item types its policy lists.
          *
@@ -5401,16 +5794,16 @@ export interface components {
             readonly end_date?: string;
             work_status?: components["schemas"]["v1WorkStatus"];
             /** @description 就业意愿: the person wants work. */
-            readonly wants_work?: boolean;
+            wants_work?: boolean;
             /** @description 培训意愿: the person wants training. */
-            readonly wants_training?: boolean;
+            wants_training?: boolean;
             /**
              * @description 参加职工养老保险: insured as an employee (人社's quarterly file), which excludes the person from the
              *     城乡居民养老保险 代缴 list (issue 15).
              */
-            readonly insured_employee?: boolean;
+            insured_employee?: boolean;
             /** @description 领取养老金: receiving a pension (人社's quarterly file), which excludes the person from 代缴. */
-            readonly receiving_pension?: boolean;
+            receiving_pension?: boolean;
             /** @description The person's employment spells, oldest first (GetLabourer only). */
             readonly spells?: components["schemas"]["v1EmploymentSpell"][];
             /** @description The person's 失业登记 and 失业保险金 periods, oldest first (GetLabourer only). */
@@ -5451,6 +5844,13 @@ export interface components {
          * @enum {string}
          */
         v1LabourerState: "LABOURER_STATE_UNSPECIFIED" | "LABOURER_STATE_ACTIVE" | "LABOURER_STATE_ENDED" | "LABOURER_STATE_OUTSIDE_WORKING_AGE";
+        /** @description ListAidCasesResponse is a page of aid cases (without offers and trail: GetAidCase has them). */
+        v1ListAidCasesResponse: {
+            aid_cases?: components["schemas"]["v1AidCase"][];
+            next_page_token?: string;
+            /** Format: int32 */
+            total_size?: number;
+        };
         /** @description ListAuditRecordsResponse is the response of ListAuditRecords. */
         v1ListAuditRecordsResponse: {
             /** @description Audit rows, newest first. */
@@ -5705,6 +6105,16 @@ export interface components {
             workshops?: components["schemas"]["v1Workshop"][];
             /** @description Token of the next page; empty on the last. */
             next_page_token?: string;
+        };
+        /** @description ListZeroEmploymentHouseholdsResponse is a page of the list. */
+        v1ListZeroEmploymentHouseholdsResponse: {
+            zero_employment_households?: components["schemas"]["v1ZeroEmploymentHousehold"][];
+            next_page_token?: string;
+            /**
+             * Format: int32
+             * @description Households on the list in the region asked.
+             */
+            total_size?: number;
         };
         /** @description LookupAuditPersonRequest is the request of LookupAuditPerson. */
         v1LookupAuditPersonRequest: {
@@ -7314,6 +7724,25 @@ export interface components {
              */
             persons?: string;
         };
+        /** @description ZeroEmploymentHousehold is a household on the 零就业 list (零就业家庭). */
+        v1ZeroEmploymentHousehold: {
+            /** @description "households/{household}": the register's household. */
+            readonly household?: string;
+            /** @description The village it is in now. */
+            readonly region_code?: string;
+            /** @description Business date it was found 零就业. */
+            readonly listed_on?: string;
+            /** @description The month the rule was applied to. */
+            readonly month?: string;
+            /** @description Members able to work ("labourers/{person}"). */
+            readonly able_members?: string[];
+            /** @description "aidCases/{case}": the aid case opened for it. */
+            readonly aid_case?: string;
+            /** @description Whether that case is still open. */
+            readonly aid_case_open?: boolean;
+            /** @description The case's due date (last day in time). */
+            readonly aid_case_due_on?: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -8046,6 +8475,45 @@ export interface operations {
             };
         };
     };
+    EmploymentAidService_ListAidCases: {
+        parameters: {
+            query?: {
+                /** @description A region prefix inside the caller's scope; empty: the scope. */
+                region_code?: string;
+                /** @description Only open cases. */
+                open_only?: boolean;
+                /** @description Only the open cases overdue on this business date (YYYY-MM-DD): their due date is before it. */
+                overdue_on?: string;
+                /** @description At most 1,000; default 100. */
+                page_size?: number;
+                page_token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListAidCasesResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     EmploymentSubsidyService_ListEmploymentSubsidies: {
         parameters: {
             query?: {
@@ -8228,13 +8696,201 @@ export interface operations {
             };
         };
     };
+    EmploymentAidService_ListZeroEmploymentHouseholds: {
+        parameters: {
+            query?: {
+                /** @description A region prefix inside the caller's scope (a township's 9 digits, a village's 12); empty: the scope. */
+                region_code?: string;
+                /** @description At most 1,000; default 100. */
+                page_size?: number;
+                page_token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListZeroEmploymentHouseholdsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    EmploymentAidService_EvaluateZeroEmployment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description EvaluateZeroEmploymentRequest is the request of EvaluateZeroEmployment. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1EvaluateZeroEmploymentRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1EvaluateZeroEmploymentResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    LabourLedgerService_UpdateLabourer: {
+        parameters: {
+            query?: {
+                /** @description Idempotency key: a retry with the same id returns the first result. */
+                request_id?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Resource name: "labourers/{person_id}" (identification's stable person id). */
+                "labourer.name": string;
+            };
+            cookie?: never;
+        };
+        /** @description The record with its name and the new values. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The person's stable id in the register. */
+                    readonly person_id?: string;
+                    /** @description The person's household in the register: "households/{household}". */
+                    readonly household?: string;
+                    /** @description The household's 12-digit village code (moves carry the record to the new village). */
+                    readonly region_code?: string;
+                    /**
+                     * Format: int32
+                     * @description 出生年份 (the register's masked view: no birth date or age for people).
+                     */
+                    readonly birth_year?: number;
+                    registry_status?: components["schemas"]["v1RegistryStatus"];
+                    monitoring_status?: components["schemas"]["v1MonitoringStatus"];
+                    /** @description 低保户: the household is covered by 低保 (subsidies' decisions), when known. */
+                    readonly dibao?: boolean;
+                    labour_ability?: components["schemas"]["v1LabourAbility"];
+                    state?: components["schemas"]["v1LabourerState"];
+                    end_reason?: components["schemas"]["v1LabourerEndReason"];
+                    /** @description Date (YYYY-MM-DD) it ended; empty while active. */
+                    readonly end_date?: string;
+                    work_status?: components["schemas"]["v1WorkStatus"];
+                    /** @description 就业意愿: the person wants work. */
+                    wants_work?: boolean;
+                    /** @description 培训意愿: the person wants training. */
+                    wants_training?: boolean;
+                    /**
+                     * @description 参加职工养老保险: insured as an employee (人社's quarterly file), which excludes the person from the
+                     *     城乡居民养老保险 代缴 list (issue 15).
+                     */
+                    insured_employee?: boolean;
+                    /** @description 领取养老金: receiving a pension (人社's quarterly file), which excludes the person from 代缴. */
+                    receiving_pension?: boolean;
+                    /** @description The person's employment spells, oldest first (GetLabourer only). */
+                    readonly spells?: components["schemas"]["v1EmploymentSpell"][];
+                    /** @description The person's 失业登记 and 失业保险金 periods, oldest first (GetLabourer only). */
+                    readonly unemployment_periods?: components["schemas"]["v1UnemploymentPeriod"][];
+                    /**
+                     * Format: date-time
+                     * @description When the record was made.
+                     */
+                    readonly create_time?: string;
+                    /**
+                     * Format: date-time
+                     * @description When it last changed.
+                     */
+                    readonly update_time?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1Labourer"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    EmploymentSubsidyService_GetEmploymentSubsidy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "employmentSubsidies/{employment_subsidy}" */
+                name_1: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1EmploymentSubsidy"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     LabourLedgerService_GetLabourer: {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 /** @description "labourers/{person_id}" */
-                name_1: string;
+                name_2: string;
             };
             cookie?: never;
         };
@@ -8266,7 +8922,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description "workshops/{workshop}" */
-                name_2: string;
+                name_3: string;
             };
             cookie?: never;
         };
@@ -8292,12 +8948,12 @@ export interface operations {
             };
         };
     };
-    EmploymentSubsidyService_GetEmploymentSubsidy: {
+    EmploymentAidService_GetAidCase: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description "employmentSubsidies/{employment_subsidy}" */
+                /** @description "aidCases/{case}" */
                 name: string;
             };
             cookie?: never;
@@ -8310,7 +8966,42 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["v1EmploymentSubsidy"];
+                    "application/json": components["schemas"]["v1AidCase"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    LabourLedgerService_DeleteEmploymentSpell: {
+        parameters: {
+            query?: {
+                /** @description Idempotency key. */
+                request_id?: string;
+            };
+            header?: never;
+            path: {
+                /** @description "labourers/{person_id}/spells/{spell}" */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description An unexpected error response. */
@@ -8360,6 +9051,42 @@ export interface operations {
             };
         };
     };
+    EmploymentAidService_CloseAidCase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "aidCases/{case}" */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmploymentAidServiceCloseAidCaseBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1AidCase"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     WorkshopService_RecogniseWorkshop: {
         parameters: {
             query?: never;
@@ -8383,6 +9110,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1Workshop"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    EmploymentAidService_RecordAidOffer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "aidCases/{case}" */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmploymentAidServiceRecordAidOfferBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1AidCase"];
                 };
             };
             /** @description An unexpected error response. */
@@ -8591,6 +9354,86 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1GrantWorkshopRewardsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    LabourLedgerService_CreateEmploymentSpell: {
+        parameters: {
+            query?: {
+                /** @description Idempotency key: a retry with the same id returns the first result. */
+                request_id?: string;
+            };
+            header?: never;
+            path: {
+                /** @description "labourers/{person_id}" */
+                parent: string;
+            };
+            cookie?: never;
+        };
+        /** @description The spell. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1EmploymentSpell"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1EmploymentSpell"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    LabourLedgerService_CreateUnemploymentPeriod: {
+        parameters: {
+            query?: {
+                /** @description Idempotency key. */
+                request_id?: string;
+            };
+            header?: never;
+            path: {
+                /** @description "labourers/{person_id}" */
+                parent: string;
+            };
+            cookie?: never;
+        };
+        /** @description The period. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1UnemploymentPeriod"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1UnemploymentPeriod"];
                 };
             };
             /** @description An unexpected error response. */

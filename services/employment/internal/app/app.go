@@ -8,6 +8,7 @@ import (
 	"time"
 
 	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
+	"fupin.dev/services/employment/internal/domain"
 	"fupin.dev/services/employment/internal/store"
 	"fupin.dev/services/platform/boot"
 	"github.com/google/uuid"
@@ -35,6 +36,8 @@ type wiring struct {
 	now func() time.Time
 	// register is the connection to the identification service (household register, change feed).
 	register *grpc.ClientConn
+	// aid is the 零就业 evaluation the ledger's changes call for their households (aidArea sets it).
+	aid *domain.Aid
 }
 
 // area registers one area's gRPC services on the process and returns its background jobs (subscribers,
@@ -42,7 +45,7 @@ type wiring struct {
 type area func(w *wiring) ([]func(context.Context) error, error)
 
 // areas are the service's areas, one file each in this package. An area adds itself here with one entry.
-var areas = []area{ledgerArea, factsArea, followArea, workshopsArea, employmentSubsidiesArea}
+var areas = []area{ledgerArea, factsArea, followArea, importArea, aidArea, workshopsArea, employmentSubsidiesArea}
 
 // Run serves until ctx ends.
 func Run(ctx context.Context, cfg Config) error {

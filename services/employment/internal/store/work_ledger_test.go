@@ -12,8 +12,8 @@ import (
 
 const ledgerWorkshopCode = "91420602MA4KXY123R"
 
-// seedLabourer writes a ledger record the way the core area keeps it.
-func seedLabourer(t *testing.T, s *store.Store, id string, registry, monitoring, state, endReason int, endDate string) {
+// seedWorkLabourer writes a ledger record the way the core area keeps it.
+func seedWorkLabourer(t *testing.T, s *store.Store, id string, registry, monitoring, state, endReason int, endDate string) {
 	t.Helper()
 	_, err := s.DB().Exec(t.Context(), `INSERT INTO labourers (id, id_index, household_id, region_code, birth_month,
 		registry_status, monitoring_status, labour_ability, state, end_reason, end_date, created_us, updated_us)
@@ -24,7 +24,7 @@ func seedLabourer(t *testing.T, s *store.Store, id string, registry, monitoring,
 	}
 }
 
-func seedSpell(t *testing.T, s *store.Store, id, person string, status, mode int, employer, from, to string) {
+func seedWorkSpell(t *testing.T, s *store.Store, id, person string, status, mode int, employer, from, to string) {
 	t.Helper()
 	_, err := s.DB().Exec(t.Context(), `INSERT INTO employment_spells (id, person_id, work_status, mode, employer, place,
 		monthly_income_fen, from_month, to_month, source, created_us) VALUES ($1, $2, $3, $4, $5, '', 300000, $6, $7, 1, 0)`,
@@ -38,14 +38,14 @@ func TestWorkLedger(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
 		ctx := t.Context()
 		s := newStore(t, d)
-		seedLabourer(t, s, "p1", 3, 0, 1, 0, "")           // 脱贫户
-		seedLabourer(t, s, "p2", 1, 1, 1, 0, "")           // ordinary, monitored
-		seedLabourer(t, s, "p3", 1, 0, 1, 0, "")           // ordinary
-		seedLabourer(t, s, "p4", 3, 0, 2, 1, "2026-04-15") // died in April
-		seedSpell(t, s, "s1", "p1", 1, 3, ledgerWorkshopCode, "2026-01", "")
-		seedSpell(t, s, "s2", "p2", 1, 3, "幸福扶贫车间", "2026-02", "2026-05")
-		seedSpell(t, s, "s3", "p3", 4, 1, "某电子厂", "2025-06", "2026-02")
-		seedSpell(t, s, "s4", "p1", 1, 3, "另一车间", "2025-01", "2025-12")
+		seedWorkLabourer(t, s, "p1", 3, 0, 1, 0, "")           // 脱贫户
+		seedWorkLabourer(t, s, "p2", 1, 1, 1, 0, "")           // ordinary, monitored
+		seedWorkLabourer(t, s, "p3", 1, 0, 1, 0, "")           // ordinary
+		seedWorkLabourer(t, s, "p4", 3, 0, 2, 1, "2026-04-15") // died in April
+		seedWorkSpell(t, s, "s1", "p1", 1, 3, ledgerWorkshopCode, "2026-01", "")
+		seedWorkSpell(t, s, "s2", "p2", 1, 3, "幸福扶贫车间", "2026-02", "2026-05")
+		seedWorkSpell(t, s, "s3", "p3", 4, 1, "某电子厂", "2025-06", "2026-02")
+		seedWorkSpell(t, s, "s4", "p1", 1, 3, "另一车间", "2025-01", "2025-12")
 
 		at, err := s.SpellsAtEmployer(ctx, ledgerWorkshopCode, "幸福扶贫车间", "2026-03", "2026-03")
 		if err != nil || len(at) != 2 || at[0].PersonID != "p1" || !at[0].AtWorkshop || at[0].EmployerCode != ledgerWorkshopCode ||

@@ -22,6 +22,24 @@ export const employment: PortalModule = {
       meta: { title: '劳动力信息', ops: ['LabourLedgerService_GetLabourer'] },
     },
     {
+      path: 'employment/zeroEmployment',
+      name: 'zeroEmployment',
+      component: () => import('./pages/ZeroEmploymentListPage.vue'),
+      meta: { title: '零就业家庭', ops: ['EmploymentAidService_ListZeroEmploymentHouseholds'] },
+    },
+    {
+      path: 'employment/aidCases',
+      name: 'aidCases',
+      component: () => import('./pages/AidCaseListPage.vue'),
+      meta: { title: '就业援助', ops: ['EmploymentAidService_ListAidCases'] },
+    },
+    {
+      path: 'employment/aidCases/:id',
+      name: 'aidCase',
+      component: () => import('./pages/AidCasePage.vue'),
+      meta: { title: '就业援助案件', ops: ['EmploymentAidService_GetAidCase'] },
+    },
+    {
       path: 'employment/workshops',
       name: 'workshops',
       component: () => import('./pages/WorkshopListPage.vue'),
@@ -49,6 +67,9 @@ export const employment: PortalModule = {
       icon: markRaw(Briefcase),
       entries: [
         { path: '/employment/labourers', title: '劳动力台账', ops: ['LabourLedgerService_ListLabourers'] },
+        { path: '/employment/zeroEmployment', title: '零就业家庭', ops: ['EmploymentAidService_ListZeroEmploymentHouseholds'] },
+        { path: '/employment/aidCases', title: '就业援助', ops: ['EmploymentAidService_ListAidCases'] },
+        { path: '/employment/aidCases?open=1&overdue=1', title: '超期援助', ops: ['EmploymentAidService_ListAidCases'] },
         { path: '/employment/workshops', title: '帮扶车间', ops: ['WorkshopService_ListWorkshops'] },
         { path: '/employment/subsidies', title: '就业补贴', ops: ['EmploymentSubsidyService_ListEmploymentSubsidies'] },
       ],
