@@ -1130,6 +1130,239 @@ export const operations = {
       "public": false
     }
   },
+  "EmploymentObjectionTriageService_AcceptReceivedObjection": {
+    "method": "POST",
+    "path": "/v1/{name=receivedObjections/*}:accept",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentObjectionTriageService_DismissReceivedObjection": {
+    "method": "POST",
+    "path": "/v1/{name=receivedObjections/*}:dismiss",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentObjectionTriageService_ListReceivedObjections": {
+    "method": "GET",
+    "path": "/v1/employment/receivedObjections",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [
+        {
+          "department": "human_resources",
+          "roles": [
+            "county_admin",
+            "department_staff",
+            "township_officer",
+            "village_officer"
+          ],
+          "purposes": [
+            "case_handling",
+            "verification"
+          ]
+        },
+        {
+          "department": "human_resources",
+          "roles": [
+            "auditor"
+          ],
+          "purposes": [
+            "audit"
+          ]
+        }
+      ],
+      "public": false
+    }
+  },
+  "EmploymentPaymentRollService_ApproveRoll": {
+    "method": "POST",
+    "path": "/v1/employment/{name=paymentRolls/*}:approve",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentPaymentRollService_ComputeRoll": {
+    "method": "POST",
+    "path": "/v1/employment/paymentRolls:compute",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentPaymentRollService_ExportRoll": {
+    "method": "GET",
+    "path": "/v1/employment/{name=paymentRolls/*}:export",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "finance",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentPaymentRollService_GetRoll": {
+    "method": "GET",
+    "path": "/v1/employment/{name=paymentRolls/*}",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "finance",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "auditor",
+        "service"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentPaymentRollService_HandOffRoll": {
+    "method": "POST",
+    "path": "/v1/employment/{name=paymentRolls/*}:handOff",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentPaymentRollService_ListRollLines": {
+    "method": "GET",
+    "path": "/v1/employment/{parent=paymentRolls/*}/lines",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "finance",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "auditor",
+        "service"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentPaymentRollService_ListRolls": {
+    "method": "GET",
+    "path": "/v1/employment/paymentRolls",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "finance",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "auditor",
+        "service"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentPaymentRollService_ReleaseRollLine": {
+    "method": "POST",
+    "path": "/v1/employment/{parent=paymentRolls/*}/lines:release",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
   "EmploymentSubsidyService_CheckEmploymentSubsidy": {
     "method": "POST",
     "path": "/v1/employment/{name=employmentSubsidies/*}:check",
@@ -2825,6 +3058,341 @@ export const operations = {
         "village_officer",
         "auditor",
         "service"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_AppointWelfarePostAssignment": {
+    "method": "POST",
+    "path": "/v1/employment/{name=welfarePostAssignments/*}:appoint",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_ApproveWelfarePostAttendance": {
+    "method": "POST",
+    "path": "/v1/employment/{name=welfarePostAssignments/*/attendance/*}:approve",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_CloseWelfarePost": {
+    "method": "POST",
+    "path": "/v1/employment/{name=welfarePosts/*}:close",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_CompleteWelfarePostAssignmentPosting": {
+    "method": "POST",
+    "path": "/v1/employment/{name=welfarePostAssignments/*}:completePosting",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_CreateWelfarePost": {
+    "method": "POST",
+    "path": "/v1/employment/welfarePosts",
+    "body": "welfare_post",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_CreateWelfarePostAssignment": {
+    "method": "POST",
+    "path": "/v1/employment/welfarePostAssignments",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_GetWelfarePost": {
+    "method": "GET",
+    "path": "/v1/employment/{name=welfarePosts/*}",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "rural_revitalization",
+        "finance",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_GetWelfarePostAssignment": {
+    "method": "GET",
+    "path": "/v1/employment/{name=welfarePostAssignments/*}",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "rural_revitalization",
+        "finance",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_ListWelfarePostAssignments": {
+    "method": "GET",
+    "path": "/v1/employment/welfarePostAssignments",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "rural_revitalization",
+        "finance",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_ListWelfarePostAttendance": {
+    "method": "GET",
+    "path": "/v1/employment/welfarePostAttendance",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "rural_revitalization",
+        "finance",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_ListWelfarePosts": {
+    "method": "GET",
+    "path": "/v1/employment/welfarePosts",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "rural_revitalization",
+        "finance",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_RecordWelfarePostAttendance": {
+    "method": "POST",
+    "path": "/v1/employment/{parent=welfarePostAssignments/*}/attendance",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_RecordWelfarePostInsurance": {
+    "method": "POST",
+    "path": "/v1/employment/{name=welfarePostAssignments/*}:recordInsurance",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_ReportWelfarePostVacancy": {
+    "method": "POST",
+    "path": "/v1/employment/{name=welfarePostAssignments/*}:reportVacancy",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_ReviewWelfarePostAssignment": {
+    "method": "POST",
+    "path": "/v1/employment/{name=welfarePostAssignments/*}:review",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_StartWelfarePostAssignmentPosting": {
+    "method": "POST",
+    "path": "/v1/employment/{name=welfarePostAssignments/*}:startPosting",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_WithdrawWelfarePostAssignment": {
+    "method": "POST",
+    "path": "/v1/employment/{name=welfarePostAssignments/*}:withdraw",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer"
       ],
       "plainText": [],
       "public": false

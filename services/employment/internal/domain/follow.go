@@ -224,7 +224,12 @@ type Follower struct {
 	st     FollowStore
 	policy Policy
 	now    func() time.Time
+	// events hears of deaths and moves the ledger records (公益岗 stops pay), in the same transaction.
+	events PostsRegisterFollower
 }
+
+// OnRegisterEvents makes the follower tell e of each death and each household's move it records.
+func (f *Follower) OnRegisterEvents(e PostsRegisterFollower) { f.events = e }
 
 // NewFollower returns the follower.
 func NewFollower(st FollowStore, p Policy, now func() time.Time) *Follower {
@@ -253,6 +258,9 @@ func (f *Follower) Apply(ctx context.Context, hs []*RegisterHousehold) error {
 	ages := map[string]WorkingAge{}
 	var writes []*Labourer
 	at := map[string]int{} // person id → index in writes
+	type death struct{ person, date string }
+	var deaths []death
+	moves := map[string]string{} // household id → its new village
 	for _, h := range hs {
 		age, ok := ages[h.RegionCode]
 		if !ok {
@@ -262,6 +270,14 @@ func (f *Follower) Apply(ctx context.Context, hs []*RegisterHousehold) error {
 			ages[h.RegionCode] = age
 		}
 		for _, w := range Reconcile(h, known, month, today, age, now) {
+			if prev := known[w.PersonID]; f.events != nil {
+				if w.State == LabourerEnded && w.EndReason == EndDeath && (prev == nil || prev.EndReason != EndDeath) {
+					deaths = append(deaths, death{w.PersonID, w.EndDate})
+				}
+				if prev != nil && prev.HouseholdID == w.HouseholdID && prev.RegionCode != w.RegionCode {
+					moves[w.HouseholdID] = w.RegionCode
+				}
+			}
 			// A person in two households of one batch (a move) is written once, as the last one left them.
 			if i, again := at[w.PersonID]; again {
 				writes[i] = w
@@ -272,7 +288,22 @@ func (f *Follower) Apply(ctx context.Context, hs []*RegisterHousehold) error {
 			known[w.PersonID] = w
 		}
 	}
-	return f.st.SaveLabourers(ctx, writes)
+	if err := f.st.SaveLabourers(ctx, writes); err != nil {
+		return err
+	}
+	for _, d := range deaths {
+		if err := f.events.PersonDied(ctx, d.person, d.date); err != nil {
+			return err
+		}
+	}
+	for _, h := range hs {
+		if region, ok := moves[h.ID]; ok {
+			if err := f.events.HouseholdMoved(ctx, h.ID, region, today); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // SweepStore is what the age sweep reads and writes (store.Store).

@@ -50,7 +50,6 @@ const (
 	ReasonWorkshopNotRecognised     = "WORKSHOP_NOT_RECOGNISED"
 	ReasonWorkshopAlreadyRecognised = "WORKSHOP_ALREADY_RECOGNISED"
 	ReasonInsurancePremiumTooLow    = "INSURANCE_PREMIUM_TOO_LOW"
-	ReasonInsuranceInvalid          = "INSURANCE_INVALID"
 	ReasonInsuredPersonNotWorker    = "INSURED_PERSON_NOT_WORKER"
 	ReasonPeriodInvalid             = "WORKSHOP_PERIOD_INVALID"
 	ReasonNoRewardDue               = "WORKSHOP_NO_REWARD_DUE"

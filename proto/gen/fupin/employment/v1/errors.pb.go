@@ -101,8 +101,6 @@ const (
 	// FAILED_PRECONDITION: the insurance premium per worker and month is below the policy's minimum (rule
 	// MIN_INSURANCE_PREMIUM).
 	ErrorReason_INSURANCE_PREMIUM_TOO_LOW ErrorReason = 209
-	// INVALID_ARGUMENT: an insurance policy's field is missing or wrong (number, insurer, months, premium, persons).
-	ErrorReason_INSURANCE_INVALID ErrorReason = 210
 	// FAILED_PRECONDITION: an insured person has no 车间 spell at the workshop in the months insured (rule
 	// INSURED_ARE_WORKERS).
 	ErrorReason_INSURED_PERSON_NOT_WORKER ErrorReason = 211
@@ -128,6 +126,46 @@ const (
 	ErrorReason_EMPLOYMENT_SUBSIDY_OPINION_REQUIRED ErrorReason = 234
 	// INVALID_ARGUMENT: the person is not on the labour ledger (in the caller's region scope).
 	ErrorReason_PERSON_NOT_ON_LABOUR_LEDGER ErrorReason = 235
+	// 公益岗 (posts, assignments, attendance): 100–149.
+	// INVALID_ARGUMENT: a field of a post, a nomination or a step is wrong (the field is named): a village's code,
+	// the kind, the funding (a 光伏公益岗 is paid from solar income), a term that does not run in whole months.
+	ErrorReason_POST_FIELD_INVALID ErrorReason = 100
+	// FAILED_PRECONDITION: the holder's rules do not hold in the term's first month (or the attendance's month):
+	// PreconditionFailure names each rule not met (AGE_CAP, MIN_AGE, HOUSEHOLD_STATUS, LABOUR_ABILITY,
+	// NOT_WORKING_AWAY, ALIVE, ON_LABOUR_LEDGER, HOLDER_LEFT_THE_REGION).
+	ErrorReason_POST_HOLDER_INELIGIBLE ErrorReason = 101
+	// FAILED_PRECONDITION: the person holds or is nominated for another post in the term (一人一岗, ONE_POST_PER_PERSON).
+	ErrorReason_PERSON_HOLDS_POST ErrorReason = 102
+	// FAILED_PRECONDITION: the post has another holder or nominee in the term (ONE_HOLDER_PER_POST).
+	ErrorReason_POST_OCCUPIED ErrorReason = 103
+	// INVALID_ARGUMENT: the term is longer than employment.public_welfare_post.max_term_months (end_date or
+	// term_months): a longer stay is a renewal.
+	ErrorReason_POST_TERM_TOO_LONG ErrorReason = 104
+	// FAILED_PRECONDITION: the 公示 did not complete before the term's first day (POSTED_BEFORE_START).
+	ErrorReason_ASSIGNMENT_STARTS_EARLY ErrorReason = 105
+	// INVALID_ARGUMENT: an attendance's days (0 to the month's days), grade or month is wrong.
+	ErrorReason_ATTENDANCE_INVALID ErrorReason = 106
+	// FAILED_PRECONDITION: the month is not one of the assignment's months on the post up to the current one
+	// (ATTENDANCE_IN_TERM).
+	ErrorReason_ATTENDANCE_OUTSIDE_TERM ErrorReason = 107
+	// FAILED_PRECONDITION: no accident insurance in force in the month (INSURANCE_BEFORE_PAY).
+	ErrorReason_ACCIDENT_INSURANCE_MISSING ErrorReason = 108
+	// FAILED_PRECONDITION: the month's attendance is approved and no longer changes (ATTENDANCE_ONCE).
+	ErrorReason_ATTENDANCE_ALREADY_APPROVED ErrorReason = 109
+	// FAILED_PRECONDITION: the assignment is not (or no longer) on the post (ASSIGNMENT_ACTIVE).
+	ErrorReason_ASSIGNMENT_NOT_ACTIVE ErrorReason = 110
+	// INVALID_ARGUMENT: a vacancy's date or reason is wrong (vacated_on outside the term or after the report).
+	ErrorReason_VACANCY_INVALID ErrorReason = 111
+	// INVALID_ARGUMENT: an insurance's fields are wrong (公益岗: insurer, policy number, dates; 帮扶车间: number,
+	// insurer, months, premium, persons). One reason for both areas' insurance records.
+	ErrorReason_INSURANCE_INVALID ErrorReason = 112
+	// FAILED_PRECONDITION: a renewal does not follow the term it renews (same person and post, appointed, the
+	// day after its end: RENEWAL_FOLLOWS_TERM).
+	ErrorReason_RENEWAL_INVALID ErrorReason = 113
+	// FAILED_PRECONDITION: the post is closed (已撤销) and takes no holder (POST_OPEN).
+	ErrorReason_POST_CLOSED ErrorReason = 114
+	// UNAVAILABLE: the labour ledger could not be read; retry.
+	ErrorReason_POST_LEDGER_UNAVAILABLE ErrorReason = 115
 )
 
 // Enum value maps for ErrorReason.
@@ -164,7 +202,6 @@ var (
 		207: "WORKSHOP_NOT_RECOGNISED",
 		208: "WORKSHOP_ALREADY_RECOGNISED",
 		209: "INSURANCE_PREMIUM_TOO_LOW",
-		210: "INSURANCE_INVALID",
 		211: "INSURED_PERSON_NOT_WORKER",
 		212: "WORKSHOP_PERIOD_INVALID",
 		213: "WORKSHOP_NO_REWARD_DUE",
@@ -175,6 +212,22 @@ var (
 		233: "EMPLOYMENT_SUBSIDY_ALREADY_PAID",
 		234: "EMPLOYMENT_SUBSIDY_OPINION_REQUIRED",
 		235: "PERSON_NOT_ON_LABOUR_LEDGER",
+		100: "POST_FIELD_INVALID",
+		101: "POST_HOLDER_INELIGIBLE",
+		102: "PERSON_HOLDS_POST",
+		103: "POST_OCCUPIED",
+		104: "POST_TERM_TOO_LONG",
+		105: "ASSIGNMENT_STARTS_EARLY",
+		106: "ATTENDANCE_INVALID",
+		107: "ATTENDANCE_OUTSIDE_TERM",
+		108: "ACCIDENT_INSURANCE_MISSING",
+		109: "ATTENDANCE_ALREADY_APPROVED",
+		110: "ASSIGNMENT_NOT_ACTIVE",
+		111: "VACANCY_INVALID",
+		112: "INSURANCE_INVALID",
+		113: "RENEWAL_INVALID",
+		114: "POST_CLOSED",
+		115: "POST_LEDGER_UNAVAILABLE",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":            0,
@@ -208,7 +261,6 @@ var (
 		"WORKSHOP_NOT_RECOGNISED":             207,
 		"WORKSHOP_ALREADY_RECOGNISED":         208,
 		"INSURANCE_PREMIUM_TOO_LOW":           209,
-		"INSURANCE_INVALID":                   210,
 		"INSURED_PERSON_NOT_WORKER":           211,
 		"WORKSHOP_PERIOD_INVALID":             212,
 		"WORKSHOP_NO_REWARD_DUE":              213,
@@ -219,6 +271,22 @@ var (
 		"EMPLOYMENT_SUBSIDY_ALREADY_PAID":     233,
 		"EMPLOYMENT_SUBSIDY_OPINION_REQUIRED": 234,
 		"PERSON_NOT_ON_LABOUR_LEDGER":         235,
+		"POST_FIELD_INVALID":                  100,
+		"POST_HOLDER_INELIGIBLE":              101,
+		"PERSON_HOLDS_POST":                   102,
+		"POST_OCCUPIED":                       103,
+		"POST_TERM_TOO_LONG":                  104,
+		"ASSIGNMENT_STARTS_EARLY":             105,
+		"ATTENDANCE_INVALID":                  106,
+		"ATTENDANCE_OUTSIDE_TERM":             107,
+		"ACCIDENT_INSURANCE_MISSING":          108,
+		"ATTENDANCE_ALREADY_APPROVED":         109,
+		"ASSIGNMENT_NOT_ACTIVE":               110,
+		"VACANCY_INVALID":                     111,
+		"INSURANCE_INVALID":                   112,
+		"RENEWAL_INVALID":                     113,
+		"POST_CLOSED":                         114,
+		"POST_LEDGER_UNAVAILABLE":             115,
 	}
 )
 
@@ -253,7 +321,7 @@ var File_fupin_employment_v1_errors_proto protoreflect.FileDescriptor
 
 const file_fupin_employment_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	" fupin/employment/v1/errors.proto\x12\x13fupin.employment.v1*\xaa\t\n" +
+	" fupin/employment/v1/errors.proto\x12\x13fupin.employment.v1*\xa5\f\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12LABOURER_NOT_FOUND\x10\x01\x12\x11\n" +
@@ -286,8 +354,7 @@ const file_fupin_employment_v1_errors_proto_rawDesc = "" +
 	"\x1dWORKSHOP_TOO_FEW_POOR_WORKERS\x10\xce\x01\x12\x1c\n" +
 	"\x17WORKSHOP_NOT_RECOGNISED\x10\xcf\x01\x12 \n" +
 	"\x1bWORKSHOP_ALREADY_RECOGNISED\x10\xd0\x01\x12\x1e\n" +
-	"\x19INSURANCE_PREMIUM_TOO_LOW\x10\xd1\x01\x12\x16\n" +
-	"\x11INSURANCE_INVALID\x10\xd2\x01\x12\x1e\n" +
+	"\x19INSURANCE_PREMIUM_TOO_LOW\x10\xd1\x01\x12\x1e\n" +
 	"\x19INSURED_PERSON_NOT_WORKER\x10\xd3\x01\x12\x1c\n" +
 	"\x17WORKSHOP_PERIOD_INVALID\x10\xd4\x01\x12\x1b\n" +
 	"\x16WORKSHOP_NO_REWARD_DUE\x10\xd5\x01\x12\x1b\n" +
@@ -297,7 +364,23 @@ const file_fupin_employment_v1_errors_proto_rawDesc = "" +
 	"\x1dEMPLOYMENT_SUBSIDY_INELIGIBLE\x10\xe8\x01\x12$\n" +
 	"\x1fEMPLOYMENT_SUBSIDY_ALREADY_PAID\x10\xe9\x01\x12(\n" +
 	"#EMPLOYMENT_SUBSIDY_OPINION_REQUIRED\x10\xea\x01\x12 \n" +
-	"\x1bPERSON_NOT_ON_LABOUR_LEDGER\x10\xeb\x01B6Z4fupin.dev/proto/gen/fupin/employment/v1;employmentv1b\x06proto3"
+	"\x1bPERSON_NOT_ON_LABOUR_LEDGER\x10\xeb\x01\x12\x16\n" +
+	"\x12POST_FIELD_INVALID\x10d\x12\x1a\n" +
+	"\x16POST_HOLDER_INELIGIBLE\x10e\x12\x15\n" +
+	"\x11PERSON_HOLDS_POST\x10f\x12\x11\n" +
+	"\rPOST_OCCUPIED\x10g\x12\x16\n" +
+	"\x12POST_TERM_TOO_LONG\x10h\x12\x1b\n" +
+	"\x17ASSIGNMENT_STARTS_EARLY\x10i\x12\x16\n" +
+	"\x12ATTENDANCE_INVALID\x10j\x12\x1b\n" +
+	"\x17ATTENDANCE_OUTSIDE_TERM\x10k\x12\x1e\n" +
+	"\x1aACCIDENT_INSURANCE_MISSING\x10l\x12\x1f\n" +
+	"\x1bATTENDANCE_ALREADY_APPROVED\x10m\x12\x19\n" +
+	"\x15ASSIGNMENT_NOT_ACTIVE\x10n\x12\x13\n" +
+	"\x0fVACANCY_INVALID\x10o\x12\x15\n" +
+	"\x11INSURANCE_INVALID\x10p\x12\x13\n" +
+	"\x0fRENEWAL_INVALID\x10q\x12\x0f\n" +
+	"\vPOST_CLOSED\x10r\x12\x1b\n" +
+	"\x17POST_LEDGER_UNAVAILABLE\x10sB6Z4fupin.dev/proto/gen/fupin/employment/v1;employmentv1b\x06proto3"
 
 var (
 	file_fupin_employment_v1_errors_proto_rawDescOnce sync.Once
