@@ -105,7 +105,7 @@ func TestWorkshopsAPI(t *testing.T) {
 		bad := &employmentv1.Workshop{DisplayName: w.DisplayName, CreditCode: apiWorkshopCode[:17] + "Q", RegionCode: apiVillage,
 			Address: "三组", Kind: employmentv1.WorkshopKind_WORKSHOP_KIND_FACTORY}
 		_, err = ws.CreateWorkshop(hr, &employmentv1.CreateWorkshopRequest{Workshop: bad})
-		wantField(t, err, "credit_code")
+		wantField(t, err, "workshop.credit_code")
 		got, err := ws.CreateWorkshop(hr, &employmentv1.CreateWorkshopRequest{Workshop: w, RequestId: "ws-1"})
 		if err != nil {
 			t.Fatal(err)
