@@ -126,7 +126,6 @@ const (
 	ErrorReason_EMPLOYMENT_SUBSIDY_OPINION_REQUIRED ErrorReason = 234
 	// INVALID_ARGUMENT: the person is not on the labour ledger (in the caller's region scope).
 	ErrorReason_PERSON_NOT_ON_LABOUR_LEDGER ErrorReason = 235
-	// 公益岗 (posts, assignments, attendance): 100–149.
 	// INVALID_ARGUMENT: a field of a post, a nomination or a step is wrong (the field is named): a village's code,
 	// the kind, the funding (a 光伏公益岗 is paid from solar income), a term that does not run in whole months.
 	ErrorReason_POST_FIELD_INVALID ErrorReason = 100
