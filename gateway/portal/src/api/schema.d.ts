@@ -332,6 +332,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/employment/inboxItems": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListInboxItems lists the cases waiting for the caller's step, longest waiting first, with their count. */
+        get: operations["EmploymentInboxService_ListInboxItems"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/employment/labourers": {
         parameters: {
             query?: never;
@@ -341,7 +358,7 @@ export interface paths {
         };
         /**
          * ListLabourers lists the ledger's records in the caller's region scope, oldest first. filter (AIP-160)
-         *     accepts region_code (":" for a prefix), state (ACTIVE, ENDED), household, person_id and work_status
+         *     accepts region_code (":" for a prefix), state (ACTIVE, ENDED, OUTSIDE_WORKING_AGE), household, person_id and work_status
          *     (the latest spell's 务工状况: LOCAL_TOWNSHIP … UNFIT), joined with AND; e.g.
          *     `state = ACTIVE AND region_code:"990001001"`.
          */
@@ -5212,7 +5229,8 @@ export interface components {
          *      - LABOURER_END_REASON_UNSPECIFIED: Not set (the record is active).
          *      - LABOURER_END_REASON_DEATH: 死亡: the register recorded the person's death.
          *      - LABOURER_END_REASON_LEFT_HOUSEHOLD: 迁出: the person left the household (moved out of the county's register, married out).
-         *      - LABOURER_END_REASON_AGE: 超龄/未满龄: the person is outside the working age (policy employment.working_age).
+         *      - LABOURER_END_REASON_AGE: 超龄/未满龄: the person is outside the working age (policy employment.working_age); the state is
+         *     OUTSIDE_WORKING_AGE.
          *      - LABOURER_END_REASON_HOUSEHOLD_NOT_COVERED: 不再属于帮扶对象: the household is no longer 脱贫, 监测 or 低保 (its status changed, or it was archived).
          * @default LABOURER_END_REASON_UNSPECIFIED
          * @enum {string}
@@ -5223,11 +5241,13 @@ export interface components {
          *
          *      - LABOURER_STATE_UNSPECIFIED: Not set.
          *      - LABOURER_STATE_ACTIVE: 在册: a working-age member of a household the ledger covers.
-         *      - LABOURER_STATE_ENDED: 已退出: the person died, left the household, aged out, or the household left the covered groups.
+         *      - LABOURER_STATE_ENDED: 已退出: the person died, left the household, or the household left the covered groups.
+         *      - LABOURER_STATE_OUTSIDE_WORKING_AGE: 不在劳动年龄段: a member of a covered household under or over the working age (policy
+         *     employment.working_age); kept so the member joins the ledger the month they reach it.
          * @default LABOURER_STATE_UNSPECIFIED
          * @enum {string}
          */
-        v1LabourerState: "LABOURER_STATE_UNSPECIFIED" | "LABOURER_STATE_ACTIVE" | "LABOURER_STATE_ENDED";
+        v1LabourerState: "LABOURER_STATE_UNSPECIFIED" | "LABOURER_STATE_ACTIVE" | "LABOURER_STATE_ENDED" | "LABOURER_STATE_OUTSIDE_WORKING_AGE";
         /** @description ListAidCasesResponse is a page of aid cases (without offers and trail: GetAidCase has them). */
         v1ListAidCasesResponse: {
             aid_cases?: components["schemas"]["v1AidCase"][];
@@ -7656,6 +7676,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1ListAidCasesResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    EmploymentInboxService_ListInboxItems: {
+        parameters: {
+            query?: {
+                /** @description At most this many (default 50, at most 500). */
+                page_size?: number;
+                /** @description The next_page_token of the previous page. */
+                page_token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListInboxItemsResponse"];
                 };
             };
             /** @description An unexpected error response. */
