@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strconv"
 	"testing"
 	"time"
 
@@ -165,3 +166,5 @@ func TestEmploymentServes(t *testing.T) {
 		wantCode(t, err, codes.InvalidArgument, "MONTH_WINDOW_TOO_LONG")
 	})
 }
+
+func fmtInt(n int64) string { return strconv.FormatInt(n, 10) }

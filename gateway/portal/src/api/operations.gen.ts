@@ -1597,6 +1597,58 @@ export const operations = {
       "public": false
     }
   },
+  "LabourLedgerService_CreateEmploymentSpell": {
+    "method": "POST",
+    "path": "/v1/employment/{parent=labourers/*}/spells",
+    "body": "spell",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "LabourLedgerService_CreateUnemploymentPeriod": {
+    "method": "POST",
+    "path": "/v1/employment/{parent=labourers/*}/unemploymentPeriods",
+    "body": "period",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "LabourLedgerService_DeleteEmploymentSpell": {
+    "method": "DELETE",
+    "path": "/v1/employment/{name=labourers/*/spells/*}",
+    "body": "",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
   "LabourLedgerService_GetLabourer": {
     "method": "GET",
     "path": "/v1/employment/{name=labourers/*}",
@@ -1636,6 +1688,24 @@ export const operations = {
         "township_officer",
         "village_officer",
         "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "LabourLedgerService_UpdateLabourer": {
+    "method": "PATCH",
+    "path": "/v1/employment/{labourer.name=labourers/*}",
+    "body": "labourer",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer"
       ],
       "plainText": [],
       "public": false

@@ -412,6 +412,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/employment/{labourer.name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * UpdateLabourer changes what 人社 records of a person besides spells: 就业意愿 and 培训意愿, and the
+         *     quarterly file's 参加职工养老保险 and 领取养老金 (update_mask names the fields; those four only). An ended
+         *     record is FAILED_PRECONDITION `LABOURER_ENDED`.
+         */
+        patch: operations["LabourLedgerService_UpdateLabourer"];
+        trace?: never;
+    };
     "/v1/employment/{name_1}": {
         parameters: {
             query?: never;
@@ -440,7 +461,11 @@ export interface paths {
         get: operations["EmploymentAidService_GetAidCase"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * DeleteEmploymentSpell removes a spell recorded in error (a spell that ended is ended, not deleted:
+         *     record its last month with a new spell). NOT_FOUND `SPELL_NOT_FOUND` outside the caller's scope.
+         */
+        delete: operations["LabourLedgerService_DeleteEmploymentSpell"];
         options?: never;
         head?: never;
         patch?: never;
@@ -482,6 +507,49 @@ export interface paths {
          *     while the case is open (FAILED_PRECONDITION `AID_CASE_CLOSED` after), dated on or after the case opened.
          */
         post: operations["EmploymentAidService_RecordAidOffer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{parent}/spells": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * CreateEmploymentSpell records a dated employment spell (就业情况) of a person in the caller's scope. A
+         *     working spell (务工状况 01–05) names its 就业方式; a spell that is not work (未就业, 在校, 不宜就业) names no
+         *     就业方式, employer or income (INVALID_ARGUMENT `SPELL_INVALID`). It may not overlap a spell of the same job
+         *     (就业方式 and employer), nor may work overlap a spell that is not work (FAILED_PRECONDITION
+         *     `SPELL_OVERLAPS`: end the earlier one first). An ended record is FAILED_PRECONDITION `LABOURER_ENDED`.
+         */
+        post: operations["LabourLedgerService_CreateEmploymentSpell"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{parent}/unemploymentPeriods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * CreateUnemploymentPeriod records a 失业登记 or 失业保险金 period of a person in the caller's scope. A
+         *     benefit names its monthly amount, a registration none (INVALID_ARGUMENT `AMOUNT_INVALID`).
+         */
+        post: operations["LabourLedgerService_CreateUnemploymentPeriod"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4512,6 +4580,16 @@ export interface components {
          */
         v1EligibilityCheckState: "ELIGIBILITY_CHECK_STATE_UNSPECIFIED" | "ELIGIBILITY_CHECK_STATE_OPEN" | "ELIGIBILITY_CHECK_STATE_CLOSED";
         /**
+         * @description EmploymentFactsState says whether an assessment counted 人社's wages.
+         *
+         *      - EMPLOYMENT_FACTS_STATE_UNSPECIFIED: Not set.
+         *      - EMPLOYMENT_FACTS_STATE_COUNTED: 已计入人社数据: the members' wages were read from the employment service and counted.
+         *      - EMPLOYMENT_FACTS_STATE_NOT_CONFIGURED: 未接入人社: the deployment runs no employment service; only recorded figures are counted.
+         * @default EMPLOYMENT_FACTS_STATE_UNSPECIFIED
+         * @enum {string}
+         */
+        v1EmploymentFactsState: "EMPLOYMENT_FACTS_STATE_UNSPECIFIED" | "EMPLOYMENT_FACTS_STATE_COUNTED" | "EMPLOYMENT_FACTS_STATE_NOT_CONFIGURED";
+        /**
          * @description EmploymentMode is the 就业方式 of a working spell.
          *
          *      - EMPLOYMENT_MODE_UNSPECIFIED: Not set (a spell that is not work).
@@ -5084,6 +5162,18 @@ export interface components {
              * @description When the assessment was made.
              */
             assess_time?: string;
+            /**
+             * @description The members' wage figures per month behind wages_fen, by member, month and source: every recorded
+             *     wage figure that names a member (superseded where 人社 reports the same member and month) and every
+             *     人社 figure. wages_fen counts the 人社 figures and the recorded ones not superseded.
+             */
+            lines?: components["schemas"]["v1IncomeLine"][];
+            employment_facts?: components["schemas"]["v1EmploymentFactsState"];
+            /**
+             * Format: date-time
+             * @description When 人社's served facts were last changed (with employment_facts COUNTED and any figure).
+             */
+            employment_as_of?: string;
         };
         /** @description IncomeItem is one dated, typed income or spending item (收支项) of a household. */
         v1IncomeItem: {
@@ -5122,6 +5212,12 @@ export interface components {
              * @description When the item was recorded.
              */
             readonly create_time?: string;
+            /**
+             * @description The member whose income the figure is (the person's id in the register), when it is one member's: a
+             *     wage figure of a member and month for which 人社 reports a wage is superseded by 人社's in assessments.
+             *     Empty for a household-level figure.
+             */
+            person_id?: string;
         };
         /**
          * @description IncomeItemType is the kind of an income or spending item (收支项类型).
@@ -5137,6 +5233,35 @@ export interface components {
          * @enum {string}
          */
         v1IncomeItemType: "INCOME_ITEM_TYPE_UNSPECIFIED" | "INCOME_ITEM_TYPE_WAGES" | "INCOME_ITEM_TYPE_BUSINESS" | "INCOME_ITEM_TYPE_PROPERTY" | "INCOME_ITEM_TYPE_TRANSFER" | "INCOME_ITEM_TYPE_PRODUCTION_COST" | "INCOME_ITEM_TYPE_RIGID_SPENDING";
+        /** @description IncomeLine is one member's wage figure for one month, as the assessment counted it or set it aside. */
+        v1IncomeLine: {
+            type?: components["schemas"]["v1IncomeItemType"];
+            source?: components["schemas"]["v1IncomeLineSource"];
+            item_source?: components["schemas"]["v1IncomeSource"];
+            /** @description For a recorded figure: "households/{household}/incomeItems/{item}". */
+            item?: string;
+            /** @description The member's person id. */
+            person_id?: string;
+            /** @description The month (YYYY-MM). */
+            month?: string;
+            /**
+             * Format: int64
+             * @description Amount in fen.
+             */
+            amount_fen?: string;
+            /** @description A recorded figure replaced by 人社's for the same member and month: kept for the record, not counted. */
+            superseded?: boolean;
+        };
+        /**
+         * @description IncomeLineSource is where a line's figure comes from.
+         *
+         *      - INCOME_LINE_SOURCE_UNSPECIFIED: Not set.
+         *      - INCOME_LINE_SOURCE_RECORDED: 登记: an income item recorded in the register (入户调查, 农户申报 or 部门数据; item_source says which).
+         *      - INCOME_LINE_SOURCE_HUMAN_RESOURCES: 人社: the member's monthly wage read from the employment service (劳动力台账).
+         * @default INCOME_LINE_SOURCE_UNSPECIFIED
+         * @enum {string}
+         */
+        v1IncomeLineSource: "INCOME_LINE_SOURCE_UNSPECIFIED" | "INCOME_LINE_SOURCE_RECORDED" | "INCOME_LINE_SOURCE_HUMAN_RESOURCES";
         /**
          * @description IncomeProgram is the program an assessment is made for; each counts the item types its policy lists.
          *
@@ -5198,16 +5323,16 @@ export interface components {
             readonly end_date?: string;
             work_status?: components["schemas"]["v1WorkStatus"];
             /** @description 就业意愿: the person wants work. */
-            readonly wants_work?: boolean;
+            wants_work?: boolean;
             /** @description 培训意愿: the person wants training. */
-            readonly wants_training?: boolean;
+            wants_training?: boolean;
             /**
              * @description 参加职工养老保险: insured as an employee (人社's quarterly file), which excludes the person from the
              *     城乡居民养老保险 代缴 list (issue 15).
              */
-            readonly insured_employee?: boolean;
+            insured_employee?: boolean;
             /** @description 领取养老金: receiving a pension (人社's quarterly file), which excludes the person from 代缴. */
-            readonly receiving_pension?: boolean;
+            receiving_pension?: boolean;
             /** @description The person's employment spells, oldest first (GetLabourer only). */
             readonly spells?: components["schemas"]["v1EmploymentSpell"][];
             /** @description The person's 失业登记 and 失业保险金 periods, oldest first (GetLabourer only). */
@@ -7828,6 +7953,93 @@ export interface operations {
             };
         };
     };
+    LabourLedgerService_UpdateLabourer: {
+        parameters: {
+            query?: {
+                /** @description Idempotency key: a retry with the same id returns the first result. */
+                request_id?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Resource name: "labourers/{person_id}" (identification's stable person id). */
+                "labourer.name": string;
+            };
+            cookie?: never;
+        };
+        /** @description The record with its name and the new values. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The person's stable id in the register. */
+                    readonly person_id?: string;
+                    /** @description The person's household in the register: "households/{household}". */
+                    readonly household?: string;
+                    /** @description The household's 12-digit village code (moves carry the record to the new village). */
+                    readonly region_code?: string;
+                    /**
+                     * Format: int32
+                     * @description 出生年份 (the register's masked view: no birth date or age for people).
+                     */
+                    readonly birth_year?: number;
+                    registry_status?: components["schemas"]["v1RegistryStatus"];
+                    monitoring_status?: components["schemas"]["v1MonitoringStatus"];
+                    /** @description 低保户: the household is covered by 低保 (subsidies' decisions), when known. */
+                    readonly dibao?: boolean;
+                    labour_ability?: components["schemas"]["v1LabourAbility"];
+                    state?: components["schemas"]["v1LabourerState"];
+                    end_reason?: components["schemas"]["v1LabourerEndReason"];
+                    /** @description Date (YYYY-MM-DD) it ended; empty while active. */
+                    readonly end_date?: string;
+                    work_status?: components["schemas"]["v1WorkStatus"];
+                    /** @description 就业意愿: the person wants work. */
+                    wants_work?: boolean;
+                    /** @description 培训意愿: the person wants training. */
+                    wants_training?: boolean;
+                    /**
+                     * @description 参加职工养老保险: insured as an employee (人社's quarterly file), which excludes the person from the
+                     *     城乡居民养老保险 代缴 list (issue 15).
+                     */
+                    insured_employee?: boolean;
+                    /** @description 领取养老金: receiving a pension (人社's quarterly file), which excludes the person from 代缴. */
+                    receiving_pension?: boolean;
+                    /** @description The person's employment spells, oldest first (GetLabourer only). */
+                    readonly spells?: components["schemas"]["v1EmploymentSpell"][];
+                    /** @description The person's 失业登记 and 失业保险金 periods, oldest first (GetLabourer only). */
+                    readonly unemployment_periods?: components["schemas"]["v1UnemploymentPeriod"][];
+                    /**
+                     * Format: date-time
+                     * @description When the record was made.
+                     */
+                    readonly create_time?: string;
+                    /**
+                     * Format: date-time
+                     * @description When it last changed.
+                     */
+                    readonly update_time?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1Labourer"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     LabourLedgerService_GetLabourer: {
         parameters: {
             query?: never;
@@ -7879,6 +8091,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1AidCase"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    LabourLedgerService_DeleteEmploymentSpell: {
+        parameters: {
+            query?: {
+                /** @description Idempotency key. */
+                request_id?: string;
+            };
+            header?: never;
+            path: {
+                /** @description "labourers/{person_id}/spells/{spell}" */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description An unexpected error response. */
@@ -7951,6 +8198,86 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1AidCase"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    LabourLedgerService_CreateEmploymentSpell: {
+        parameters: {
+            query?: {
+                /** @description Idempotency key: a retry with the same id returns the first result. */
+                request_id?: string;
+            };
+            header?: never;
+            path: {
+                /** @description "labourers/{person_id}" */
+                parent: string;
+            };
+            cookie?: never;
+        };
+        /** @description The spell. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1EmploymentSpell"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1EmploymentSpell"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    LabourLedgerService_CreateUnemploymentPeriod: {
+        parameters: {
+            query?: {
+                /** @description Idempotency key. */
+                request_id?: string;
+            };
+            header?: never;
+            path: {
+                /** @description "labourers/{person_id}" */
+                parent: string;
+            };
+            cookie?: never;
+        };
+        /** @description The period. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1UnemploymentPeriod"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1UnemploymentPeriod"];
                 };
             };
             /** @description An unexpected error response. */

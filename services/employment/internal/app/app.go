@@ -45,7 +45,7 @@ type wiring struct {
 type area func(w *wiring) ([]func(context.Context) error, error)
 
 // areas are the service's areas, one file each in this package. An area adds itself here with one entry.
-var areas = []area{ledgerArea, factsArea, followArea, aidArea}
+var areas = []area{ledgerArea, factsArea, followArea, importArea, aidArea}
 
 // Run serves until ctx ends.
 func Run(ctx context.Context, cfg Config) error {
@@ -76,5 +76,3 @@ func Run(ctx context.Context, cfg Config) error {
 
 // newID makes record ids: UUIDv7, so ids sort by creation time and pages stay stable.
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
-
-var _ = newID

@@ -10,12 +10,20 @@ import (
 
 // ledgerArea serves the labour ledger (劳动力台账).
 func ledgerArea(w *wiring) ([]func(context.Context) error, error) {
-	employmentv1.RegisterLabourLedgerServiceServer(w.p.Server.GRPC(), api.NewLedger(domain.NewLedger(w.st, w.now)))
+	employmentv1.RegisterLabourLedgerServiceServer(w.p.Server.GRPC(),
+		api.NewLedger(domain.NewLedger(w.st, w.now)).WithRecords(domain.NewRecords(w.st, w.now, newID)))
 	return nil, nil
 }
 
 // factsArea serves 人社's facts about persons to the other departments' services.
 func factsArea(w *wiring) ([]func(context.Context) error, error) {
 	employmentv1.RegisterEmploymentFactsServiceServer(w.p.Server.GRPC(), api.NewFacts(domain.NewFacts(w.st)))
+	return nil, nil
+}
+
+// importArea takes 人社's quarterly labour file.
+func importArea(w *wiring) ([]func(context.Context) error, error) {
+	employmentv1.RegisterLabourImportServiceServer(w.p.Server.GRPC(),
+		api.NewLabourImports(domain.NewLabourImporter(w.st, w.p.PII.BlindIndex, w.now), w.p.Audit, w.now))
 	return nil, nil
 }

@@ -17,6 +17,12 @@ const (
 	ReasonMonthWindowTooLong = "MONTH_WINDOW_TOO_LONG"
 	ReasonPurposeRequired    = "PURPOSE_REQUIRED"
 	ReasonIDIndexInvalid     = "ID_INDEX_INVALID"
+	ReasonSpellInvalid       = "SPELL_INVALID"
+	ReasonSpellOverlaps      = "SPELL_OVERLAPS"
+	ReasonSpellNotFound      = "SPELL_NOT_FOUND"
+	ReasonAmountInvalid      = "AMOUNT_INVALID"
+	ReasonLabourerEnded      = "LABOURER_ENDED"
+	ReasonUpdateMaskInvalid  = "UPDATE_MASK_INVALID"
 )
 
 // ErrLabourerNotFound answers a read of a person the ledger does not hold inside the caller's scope:

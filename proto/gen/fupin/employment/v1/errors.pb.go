@@ -42,6 +42,31 @@ const (
 	ErrorReason_PURPOSE_REQUIRED ErrorReason = 4
 	// INVALID_ARGUMENT: a blind index is not 32 lower-case hex characters.
 	ErrorReason_ID_INDEX_INVALID ErrorReason = 5
+	// INVALID_ARGUMENT: an employment spell's 务工状况 and 就业方式 do not fit together (a spell that is not
+	// work names no 就业方式, employer or income; work names its 就业方式), or it ends before it starts.
+	ErrorReason_SPELL_INVALID ErrorReason = 6
+	// FAILED_PRECONDITION: the spell overlaps a spell of the same job, or work overlaps a spell that is not
+	// work, in the months it covers.
+	ErrorReason_SPELL_OVERLAPS ErrorReason = 7
+	// NOT_FOUND: the employment spell does not exist inside the caller's scope.
+	ErrorReason_SPELL_NOT_FOUND ErrorReason = 8
+	// INVALID_ARGUMENT: a 失业保险金 period names no monthly amount, or a 失业登记 names one.
+	ErrorReason_AMOUNT_INVALID ErrorReason = 10
+	// FAILED_PRECONDITION: the person's ledger record has ended (died, left the household, the household
+	// left the covered groups); nothing new is recorded on it.
+	ErrorReason_LABOURER_ENDED ErrorReason = 11
+	// INVALID_ARGUMENT: update_mask names a field UpdateLabourer does not change.
+	ErrorReason_UPDATE_MASK_INVALID ErrorReason = 12
+	// INVALID_ARGUMENT: the labour file breaks a limit (its size, rows, a cell's length).
+	ErrorReason_IMPORT_FILE_TOO_LARGE ErrorReason = 20
+	// INVALID_ARGUMENT: the labour file's header lacks a required column (身份证号, 务工状况, 起始年月) or names one
+	// twice.
+	ErrorReason_IMPORT_HEADER_INVALID ErrorReason = 21
+	// INVALID_ARGUMENT: the upload's first message is not the file's description, a later one is, or the bytes
+	// sent differ from the declared size.
+	ErrorReason_IMPORT_STREAM_INVALID ErrorReason = 22
+	// INVALID_ARGUMENT: the file is neither CSV nor XLSX, or cannot be read as its format.
+	ErrorReason_IMPORT_FORMAT_INVALID ErrorReason = 23
 	// INVALID_ARGUMENT: a field of an aid request is missing or wrong (the field is named: an offer's kind,
 	// member, description or response; a closing's outcome, member, reason or note; a date).
 	ErrorReason_AID_INVALID_FIELD ErrorReason = 150
@@ -65,6 +90,16 @@ var (
 		3:   "MONTH_WINDOW_TOO_LONG",
 		4:   "PURPOSE_REQUIRED",
 		5:   "ID_INDEX_INVALID",
+		6:   "SPELL_INVALID",
+		7:   "SPELL_OVERLAPS",
+		8:   "SPELL_NOT_FOUND",
+		10:  "AMOUNT_INVALID",
+		11:  "LABOURER_ENDED",
+		12:  "UPDATE_MASK_INVALID",
+		20:  "IMPORT_FILE_TOO_LARGE",
+		21:  "IMPORT_HEADER_INVALID",
+		22:  "IMPORT_STREAM_INVALID",
+		23:  "IMPORT_FORMAT_INVALID",
 		150: "AID_INVALID_FIELD",
 		151: "AID_CASE_CLOSED",
 		152: "AID_NOT_A_MEMBER",
@@ -78,6 +113,16 @@ var (
 		"MONTH_WINDOW_TOO_LONG":    3,
 		"PURPOSE_REQUIRED":         4,
 		"ID_INDEX_INVALID":         5,
+		"SPELL_INVALID":            6,
+		"SPELL_OVERLAPS":           7,
+		"SPELL_NOT_FOUND":          8,
+		"AMOUNT_INVALID":           10,
+		"LABOURER_ENDED":           11,
+		"UPDATE_MASK_INVALID":      12,
+		"IMPORT_FILE_TOO_LARGE":    20,
+		"IMPORT_HEADER_INVALID":    21,
+		"IMPORT_STREAM_INVALID":    22,
+		"IMPORT_FORMAT_INVALID":    23,
 		"AID_INVALID_FIELD":        150,
 		"AID_CASE_CLOSED":          151,
 		"AID_NOT_A_MEMBER":         152,
@@ -117,14 +162,25 @@ var File_fupin_employment_v1_errors_proto protoreflect.FileDescriptor
 
 const file_fupin_employment_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	" fupin/employment/v1/errors.proto\x12\x13fupin.employment.v1*\x9c\x02\n" +
+	" fupin/employment/v1/errors.proto\x12\x13fupin.employment.v1*\x85\x04\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12LABOURER_NOT_FOUND\x10\x01\x12\x11\n" +
 	"\rMONTH_INVALID\x10\x02\x12\x19\n" +
 	"\x15MONTH_WINDOW_TOO_LONG\x10\x03\x12\x14\n" +
 	"\x10PURPOSE_REQUIRED\x10\x04\x12\x14\n" +
-	"\x10ID_INDEX_INVALID\x10\x05\x12\x16\n" +
+	"\x10ID_INDEX_INVALID\x10\x05\x12\x11\n" +
+	"\rSPELL_INVALID\x10\x06\x12\x12\n" +
+	"\x0eSPELL_OVERLAPS\x10\a\x12\x13\n" +
+	"\x0fSPELL_NOT_FOUND\x10\b\x12\x12\n" +
+	"\x0eAMOUNT_INVALID\x10\n" +
+	"\x12\x12\n" +
+	"\x0eLABOURER_ENDED\x10\v\x12\x17\n" +
+	"\x13UPDATE_MASK_INVALID\x10\f\x12\x19\n" +
+	"\x15IMPORT_FILE_TOO_LARGE\x10\x14\x12\x19\n" +
+	"\x15IMPORT_HEADER_INVALID\x10\x15\x12\x19\n" +
+	"\x15IMPORT_STREAM_INVALID\x10\x16\x12\x19\n" +
+	"\x15IMPORT_FORMAT_INVALID\x10\x17\x12\x16\n" +
 	"\x11AID_INVALID_FIELD\x10\x96\x01\x12\x14\n" +
 	"\x0fAID_CASE_CLOSED\x10\x97\x01\x12\x15\n" +
 	"\x10AID_NOT_A_MEMBER\x10\x98\x01\x12\x1c\n" +

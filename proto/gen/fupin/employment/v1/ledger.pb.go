@@ -13,6 +13,8 @@ import (
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	emptypb "google.golang.org/protobuf/types/known/emptypb"
+	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -1004,11 +1006,258 @@ func (x *ListLabourersResponse) GetNextPageToken() string {
 	return ""
 }
 
+// UpdateLabourerRequest is the request of UpdateLabourer.
+type UpdateLabourerRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The record with its name and the new values.
+	Labourer *Labourer `protobuf:"bytes,1,opt,name=labourer,proto3" json:"labourer,omitempty"`
+	// Fields to change: wants_work, wants_training, insured_employee, receiving_pension.
+	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	// Idempotency key: a retry with the same id returns the first result.
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateLabourerRequest) Reset() {
+	*x = UpdateLabourerRequest{}
+	mi := &file_fupin_employment_v1_ledger_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateLabourerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateLabourerRequest) ProtoMessage() {}
+
+func (x *UpdateLabourerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fupin_employment_v1_ledger_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateLabourerRequest.ProtoReflect.Descriptor instead.
+func (*UpdateLabourerRequest) Descriptor() ([]byte, []int) {
+	return file_fupin_employment_v1_ledger_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *UpdateLabourerRequest) GetLabourer() *Labourer {
+	if x != nil {
+		return x.Labourer
+	}
+	return nil
+}
+
+func (x *UpdateLabourerRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+func (x *UpdateLabourerRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// CreateEmploymentSpellRequest is the request of CreateEmploymentSpell.
+type CreateEmploymentSpellRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "labourers/{person_id}"
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// The spell.
+	Spell *EmploymentSpell `protobuf:"bytes,2,opt,name=spell,proto3" json:"spell,omitempty"`
+	// Idempotency key: a retry with the same id returns the first result.
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateEmploymentSpellRequest) Reset() {
+	*x = CreateEmploymentSpellRequest{}
+	mi := &file_fupin_employment_v1_ledger_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateEmploymentSpellRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateEmploymentSpellRequest) ProtoMessage() {}
+
+func (x *CreateEmploymentSpellRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fupin_employment_v1_ledger_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateEmploymentSpellRequest.ProtoReflect.Descriptor instead.
+func (*CreateEmploymentSpellRequest) Descriptor() ([]byte, []int) {
+	return file_fupin_employment_v1_ledger_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *CreateEmploymentSpellRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *CreateEmploymentSpellRequest) GetSpell() *EmploymentSpell {
+	if x != nil {
+		return x.Spell
+	}
+	return nil
+}
+
+func (x *CreateEmploymentSpellRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// DeleteEmploymentSpellRequest is the request of DeleteEmploymentSpell.
+type DeleteEmploymentSpellRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "labourers/{person_id}/spells/{spell}"
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Idempotency key.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteEmploymentSpellRequest) Reset() {
+	*x = DeleteEmploymentSpellRequest{}
+	mi := &file_fupin_employment_v1_ledger_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteEmploymentSpellRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteEmploymentSpellRequest) ProtoMessage() {}
+
+func (x *DeleteEmploymentSpellRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fupin_employment_v1_ledger_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteEmploymentSpellRequest.ProtoReflect.Descriptor instead.
+func (*DeleteEmploymentSpellRequest) Descriptor() ([]byte, []int) {
+	return file_fupin_employment_v1_ledger_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *DeleteEmploymentSpellRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DeleteEmploymentSpellRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// CreateUnemploymentPeriodRequest is the request of CreateUnemploymentPeriod.
+type CreateUnemploymentPeriodRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "labourers/{person_id}"
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// The period.
+	Period *UnemploymentPeriod `protobuf:"bytes,2,opt,name=period,proto3" json:"period,omitempty"`
+	// Idempotency key.
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateUnemploymentPeriodRequest) Reset() {
+	*x = CreateUnemploymentPeriodRequest{}
+	mi := &file_fupin_employment_v1_ledger_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateUnemploymentPeriodRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateUnemploymentPeriodRequest) ProtoMessage() {}
+
+func (x *CreateUnemploymentPeriodRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fupin_employment_v1_ledger_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateUnemploymentPeriodRequest.ProtoReflect.Descriptor instead.
+func (*CreateUnemploymentPeriodRequest) Descriptor() ([]byte, []int) {
+	return file_fupin_employment_v1_ledger_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *CreateUnemploymentPeriodRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *CreateUnemploymentPeriodRequest) GetPeriod() *UnemploymentPeriod {
+	if x != nil {
+		return x.Period
+	}
+	return nil
+}
+
+func (x *CreateUnemploymentPeriodRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
 var File_fupin_employment_v1_ledger_proto protoreflect.FileDescriptor
 
 const file_fupin_employment_v1_ledger_proto_rawDesc = "" +
 	"\n" +
-	" fupin/employment/v1/ledger.proto\x12\x13fupin.employment.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cfupin/common/v1/access.proto\x1a'fupin/identification/v1/household.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb6\t\n" +
+	" fupin/employment/v1/ledger.proto\x12\x13fupin.employment.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cfupin/common/v1/access.proto\x1a'fupin/identification/v1/household.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9e\t\n" +
 	"\bLabourer\x12\x18\n" +
 	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x04name\x12!\n" +
 	"\tperson_id\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\bpersonId\x12\"\n" +
@@ -1027,12 +1276,12 @@ const file_fupin_employment_v1_ledger_proto_rawDesc = "" +
 	"end_reason\x18\v \x01(\x0e2&.fupin.employment.v1.LabourerEndReasonB\x04\xe2A\x01\x03R\tendReason\x12\x1f\n" +
 	"\bend_date\x18\f \x01(\tB\x04\xe2A\x01\x03R\aendDate\x12F\n" +
 	"\vwork_status\x18\r \x01(\x0e2\x1f.fupin.employment.v1.WorkStatusB\x04\xe2A\x01\x03R\n" +
-	"workStatus\x12#\n" +
+	"workStatus\x12\x1d\n" +
 	"\n" +
-	"wants_work\x18\x0e \x01(\bB\x04\xe2A\x01\x03R\twantsWork\x12+\n" +
-	"\x0ewants_training\x18\x0f \x01(\bB\x04\xe2A\x01\x03R\rwantsTraining\x12/\n" +
-	"\x10insured_employee\x18\x10 \x01(\bB\x04\xe2A\x01\x03R\x0finsuredEmployee\x121\n" +
-	"\x11receiving_pension\x18\x11 \x01(\bB\x04\xe2A\x01\x03R\x10receivingPension\x12B\n" +
+	"wants_work\x18\x0e \x01(\bR\twantsWork\x12%\n" +
+	"\x0ewants_training\x18\x0f \x01(\bR\rwantsTraining\x12)\n" +
+	"\x10insured_employee\x18\x10 \x01(\bR\x0finsuredEmployee\x12+\n" +
+	"\x11receiving_pension\x18\x11 \x01(\bR\x10receivingPension\x12B\n" +
 	"\x06spells\x18\x12 \x03(\v2$.fupin.employment.v1.EmploymentSpellB\x04\xe2A\x01\x03R\x06spells\x12`\n" +
 	"\x14unemployment_periods\x18\x13 \x03(\v2'.fupin.employment.v1.UnemploymentPeriodB\x04\xe2A\x01\x03R\x13unemploymentPeriods\x12A\n" +
 	"\vcreate_time\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
@@ -1072,7 +1321,27 @@ const file_fupin_employment_v1_ledger_proto_rawDesc = "" +
 	"\x06filter\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x06filter\"|\n" +
 	"\x15ListLabourersResponse\x12;\n" +
 	"\tlabourers\x18\x01 \x03(\v2\x1d.fupin.employment.v1.LabourerR\tlabourers\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\x8c\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xc3\x01\n" +
+	"\x15UpdateLabourerRequest\x12?\n" +
+	"\blabourer\x18\x01 \x01(\v2\x1d.fupin.employment.v1.LabourerB\x04\xe2A\x01\x02R\blabourer\x12A\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x04\xe2A\x01\x02R\n" +
+	"updateMask\x12&\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId\"\xc4\x01\n" +
+	"\x1cCreateEmploymentSpellRequest\x12:\n" +
+	"\x06parent\x18\x01 \x01(\tB\"\xbaH\x1fr\x1d2\x1b^labourers/[0-9a-z-]{1,64}$R\x06parent\x12@\n" +
+	"\x05spell\x18\x02 \x01(\v2$.fupin.employment.v1.EmploymentSpellB\x04\xe2A\x01\x02R\x05spell\x12&\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId\"\x95\x01\n" +
+	"\x1cDeleteEmploymentSpellRequest\x12M\n" +
+	"\x04name\x18\x01 \x01(\tB9\xbaH6r422^labourers/[0-9a-z-]{1,64}/spells/[0-9a-z-]{1,64}$R\x04name\x12&\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId\"\xcc\x01\n" +
+	"\x1fCreateUnemploymentPeriodRequest\x12:\n" +
+	"\x06parent\x18\x01 \x01(\tB\"\xbaH\x1fr\x1d2\x1b^labourers/[0-9a-z-]{1,64}$R\x06parent\x12E\n" +
+	"\x06period\x18\x02 \x01(\v2'.fupin.employment.v1.UnemploymentPeriodB\x04\xe2A\x01\x02R\x06period\x12&\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId*\x8c\x01\n" +
 	"\rLabourerState\x12\x1e\n" +
 	"\x1aLABOURER_STATE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15LABOURER_STATE_ACTIVE\x10\x01\x12\x18\n" +
@@ -1109,12 +1378,20 @@ const file_fupin_employment_v1_ledger_proto_rawDesc = "" +
 	"\x10UnemploymentKind\x12!\n" +
 	"\x1dUNEMPLOYMENT_KIND_UNSPECIFIED\x10\x00\x12\"\n" +
 	"\x1eUNEMPLOYMENT_KIND_REGISTRATION\x10\x01\x12\x1d\n" +
-	"\x19UNEMPLOYMENT_KIND_BENEFIT\x10\x022\xcf\x02\n" +
+	"\x19UNEMPLOYMENT_KIND_BENEFIT\x10\x022\xa5\b\n" +
 	"\x13LabourLedgerService\x12\x93\x01\n" +
 	"\vGetLabourer\x12'.fupin.employment.v1.GetLabourerRequest\x1a\x1d.fupin.employment.v1.Labourer\"<\xca\xf3\x18\f\n" +
 	"\x03\x04\x01\a\x12\x05\x01\x02\x03\x04\x05\x82\xd3\xe4\x93\x02#\x12!/v1/employment/{name=labourers/*}\x90\x02\x01\x12\x9b\x01\n" +
 	"\rListLabourers\x12).fupin.employment.v1.ListLabourersRequest\x1a*.fupin.employment.v1.ListLabourersResponse\"3\xca\xf3\x18\f\n" +
-	"\x03\x04\x01\a\x12\x05\x01\x02\x03\x04\x05\x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/employment/labourers\x90\x02\x01\x1a\x04\xd0\xf3\x18\x04B6Z4fupin.dev/proto/gen/fupin/employment/v1;employmentv1b\x06proto3"
+	"\x03\x04\x01\a\x12\x05\x01\x02\x03\x04\x05\x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/employment/labourers\x90\x02\x01\x12\xa5\x01\n" +
+	"\x0eUpdateLabourer\x12*.fupin.employment.v1.UpdateLabourerRequest\x1a\x1d.fupin.employment.v1.Labourer\"H\xca\xf3\x18\b\n" +
+	"\x01\x04\x12\x03\x01\x02\x03\x82\xd3\xe4\x93\x026:\blabourer2*/v1/employment/{labourer.name=labourers/*}\x12\xb7\x01\n" +
+	"\x15CreateEmploymentSpell\x121.fupin.employment.v1.CreateEmploymentSpellRequest\x1a$.fupin.employment.v1.EmploymentSpell\"E\xca\xf3\x18\b\n" +
+	"\x01\x04\x12\x03\x01\x02\x03\x82\xd3\xe4\x93\x023:\x05spell\"*/v1/employment/{parent=labourers/*}/spells\x12\xa1\x01\n" +
+	"\x15DeleteEmploymentSpell\x121.fupin.employment.v1.DeleteEmploymentSpellRequest\x1a\x16.google.protobuf.Empty\"=\xca\xf3\x18\a\n" +
+	"\x01\x04\x12\x02\x01\x02\x82\xd3\xe4\x93\x02,**/v1/employment/{name=labourers/*/spells/*}\x12\xcd\x01\n" +
+	"\x18CreateUnemploymentPeriod\x124.fupin.employment.v1.CreateUnemploymentPeriodRequest\x1a'.fupin.employment.v1.UnemploymentPeriod\"R\xca\xf3\x18\a\n" +
+	"\x01\x04\x12\x02\x01\x02\x82\xd3\xe4\x93\x02A:\x06period\"7/v1/employment/{parent=labourers/*}/unemploymentPeriods\x1a\x04\xd0\xf3\x18\x04B6Z4fupin.dev/proto/gen/fupin/employment/v1;employmentv1b\x06proto3"
 
 var (
 	file_fupin_employment_v1_ledger_proto_rawDescOnce sync.Once
@@ -1129,52 +1406,70 @@ func file_fupin_employment_v1_ledger_proto_rawDescGZIP() []byte {
 }
 
 var file_fupin_employment_v1_ledger_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_fupin_employment_v1_ledger_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_fupin_employment_v1_ledger_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_fupin_employment_v1_ledger_proto_goTypes = []any{
-	(LabourerState)(0),            // 0: fupin.employment.v1.LabourerState
-	(LabourerEndReason)(0),        // 1: fupin.employment.v1.LabourerEndReason
-	(WorkStatus)(0),               // 2: fupin.employment.v1.WorkStatus
-	(EmploymentMode)(0),           // 3: fupin.employment.v1.EmploymentMode
-	(SpellSource)(0),              // 4: fupin.employment.v1.SpellSource
-	(UnemploymentKind)(0),         // 5: fupin.employment.v1.UnemploymentKind
-	(*Labourer)(nil),              // 6: fupin.employment.v1.Labourer
-	(*EmploymentSpell)(nil),       // 7: fupin.employment.v1.EmploymentSpell
-	(*UnemploymentPeriod)(nil),    // 8: fupin.employment.v1.UnemploymentPeriod
-	(*GetLabourerRequest)(nil),    // 9: fupin.employment.v1.GetLabourerRequest
-	(*ListLabourersRequest)(nil),  // 10: fupin.employment.v1.ListLabourersRequest
-	(*ListLabourersResponse)(nil), // 11: fupin.employment.v1.ListLabourersResponse
-	(v1.RegistryStatus)(0),        // 12: fupin.identification.v1.RegistryStatus
-	(v1.MonitoringStatus)(0),      // 13: fupin.identification.v1.MonitoringStatus
-	(v1.LabourAbility)(0),         // 14: fupin.identification.v1.LabourAbility
-	(*timestamppb.Timestamp)(nil), // 15: google.protobuf.Timestamp
+	(LabourerState)(0),                      // 0: fupin.employment.v1.LabourerState
+	(LabourerEndReason)(0),                  // 1: fupin.employment.v1.LabourerEndReason
+	(WorkStatus)(0),                         // 2: fupin.employment.v1.WorkStatus
+	(EmploymentMode)(0),                     // 3: fupin.employment.v1.EmploymentMode
+	(SpellSource)(0),                        // 4: fupin.employment.v1.SpellSource
+	(UnemploymentKind)(0),                   // 5: fupin.employment.v1.UnemploymentKind
+	(*Labourer)(nil),                        // 6: fupin.employment.v1.Labourer
+	(*EmploymentSpell)(nil),                 // 7: fupin.employment.v1.EmploymentSpell
+	(*UnemploymentPeriod)(nil),              // 8: fupin.employment.v1.UnemploymentPeriod
+	(*GetLabourerRequest)(nil),              // 9: fupin.employment.v1.GetLabourerRequest
+	(*ListLabourersRequest)(nil),            // 10: fupin.employment.v1.ListLabourersRequest
+	(*ListLabourersResponse)(nil),           // 11: fupin.employment.v1.ListLabourersResponse
+	(*UpdateLabourerRequest)(nil),           // 12: fupin.employment.v1.UpdateLabourerRequest
+	(*CreateEmploymentSpellRequest)(nil),    // 13: fupin.employment.v1.CreateEmploymentSpellRequest
+	(*DeleteEmploymentSpellRequest)(nil),    // 14: fupin.employment.v1.DeleteEmploymentSpellRequest
+	(*CreateUnemploymentPeriodRequest)(nil), // 15: fupin.employment.v1.CreateUnemploymentPeriodRequest
+	(v1.RegistryStatus)(0),                  // 16: fupin.identification.v1.RegistryStatus
+	(v1.MonitoringStatus)(0),                // 17: fupin.identification.v1.MonitoringStatus
+	(v1.LabourAbility)(0),                   // 18: fupin.identification.v1.LabourAbility
+	(*timestamppb.Timestamp)(nil),           // 19: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),           // 20: google.protobuf.FieldMask
+	(*emptypb.Empty)(nil),                   // 21: google.protobuf.Empty
 }
 var file_fupin_employment_v1_ledger_proto_depIdxs = []int32{
-	12, // 0: fupin.employment.v1.Labourer.registry_status:type_name -> fupin.identification.v1.RegistryStatus
-	13, // 1: fupin.employment.v1.Labourer.monitoring_status:type_name -> fupin.identification.v1.MonitoringStatus
-	14, // 2: fupin.employment.v1.Labourer.labour_ability:type_name -> fupin.identification.v1.LabourAbility
+	16, // 0: fupin.employment.v1.Labourer.registry_status:type_name -> fupin.identification.v1.RegistryStatus
+	17, // 1: fupin.employment.v1.Labourer.monitoring_status:type_name -> fupin.identification.v1.MonitoringStatus
+	18, // 2: fupin.employment.v1.Labourer.labour_ability:type_name -> fupin.identification.v1.LabourAbility
 	0,  // 3: fupin.employment.v1.Labourer.state:type_name -> fupin.employment.v1.LabourerState
 	1,  // 4: fupin.employment.v1.Labourer.end_reason:type_name -> fupin.employment.v1.LabourerEndReason
 	2,  // 5: fupin.employment.v1.Labourer.work_status:type_name -> fupin.employment.v1.WorkStatus
 	7,  // 6: fupin.employment.v1.Labourer.spells:type_name -> fupin.employment.v1.EmploymentSpell
 	8,  // 7: fupin.employment.v1.Labourer.unemployment_periods:type_name -> fupin.employment.v1.UnemploymentPeriod
-	15, // 8: fupin.employment.v1.Labourer.create_time:type_name -> google.protobuf.Timestamp
-	15, // 9: fupin.employment.v1.Labourer.update_time:type_name -> google.protobuf.Timestamp
+	19, // 8: fupin.employment.v1.Labourer.create_time:type_name -> google.protobuf.Timestamp
+	19, // 9: fupin.employment.v1.Labourer.update_time:type_name -> google.protobuf.Timestamp
 	2,  // 10: fupin.employment.v1.EmploymentSpell.work_status:type_name -> fupin.employment.v1.WorkStatus
 	3,  // 11: fupin.employment.v1.EmploymentSpell.mode:type_name -> fupin.employment.v1.EmploymentMode
 	4,  // 12: fupin.employment.v1.EmploymentSpell.source:type_name -> fupin.employment.v1.SpellSource
-	15, // 13: fupin.employment.v1.EmploymentSpell.create_time:type_name -> google.protobuf.Timestamp
+	19, // 13: fupin.employment.v1.EmploymentSpell.create_time:type_name -> google.protobuf.Timestamp
 	5,  // 14: fupin.employment.v1.UnemploymentPeriod.kind:type_name -> fupin.employment.v1.UnemploymentKind
 	4,  // 15: fupin.employment.v1.UnemploymentPeriod.source:type_name -> fupin.employment.v1.SpellSource
 	6,  // 16: fupin.employment.v1.ListLabourersResponse.labourers:type_name -> fupin.employment.v1.Labourer
-	9,  // 17: fupin.employment.v1.LabourLedgerService.GetLabourer:input_type -> fupin.employment.v1.GetLabourerRequest
-	10, // 18: fupin.employment.v1.LabourLedgerService.ListLabourers:input_type -> fupin.employment.v1.ListLabourersRequest
-	6,  // 19: fupin.employment.v1.LabourLedgerService.GetLabourer:output_type -> fupin.employment.v1.Labourer
-	11, // 20: fupin.employment.v1.LabourLedgerService.ListLabourers:output_type -> fupin.employment.v1.ListLabourersResponse
-	19, // [19:21] is the sub-list for method output_type
-	17, // [17:19] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	6,  // 17: fupin.employment.v1.UpdateLabourerRequest.labourer:type_name -> fupin.employment.v1.Labourer
+	20, // 18: fupin.employment.v1.UpdateLabourerRequest.update_mask:type_name -> google.protobuf.FieldMask
+	7,  // 19: fupin.employment.v1.CreateEmploymentSpellRequest.spell:type_name -> fupin.employment.v1.EmploymentSpell
+	8,  // 20: fupin.employment.v1.CreateUnemploymentPeriodRequest.period:type_name -> fupin.employment.v1.UnemploymentPeriod
+	9,  // 21: fupin.employment.v1.LabourLedgerService.GetLabourer:input_type -> fupin.employment.v1.GetLabourerRequest
+	10, // 22: fupin.employment.v1.LabourLedgerService.ListLabourers:input_type -> fupin.employment.v1.ListLabourersRequest
+	12, // 23: fupin.employment.v1.LabourLedgerService.UpdateLabourer:input_type -> fupin.employment.v1.UpdateLabourerRequest
+	13, // 24: fupin.employment.v1.LabourLedgerService.CreateEmploymentSpell:input_type -> fupin.employment.v1.CreateEmploymentSpellRequest
+	14, // 25: fupin.employment.v1.LabourLedgerService.DeleteEmploymentSpell:input_type -> fupin.employment.v1.DeleteEmploymentSpellRequest
+	15, // 26: fupin.employment.v1.LabourLedgerService.CreateUnemploymentPeriod:input_type -> fupin.employment.v1.CreateUnemploymentPeriodRequest
+	6,  // 27: fupin.employment.v1.LabourLedgerService.GetLabourer:output_type -> fupin.employment.v1.Labourer
+	11, // 28: fupin.employment.v1.LabourLedgerService.ListLabourers:output_type -> fupin.employment.v1.ListLabourersResponse
+	6,  // 29: fupin.employment.v1.LabourLedgerService.UpdateLabourer:output_type -> fupin.employment.v1.Labourer
+	7,  // 30: fupin.employment.v1.LabourLedgerService.CreateEmploymentSpell:output_type -> fupin.employment.v1.EmploymentSpell
+	21, // 31: fupin.employment.v1.LabourLedgerService.DeleteEmploymentSpell:output_type -> google.protobuf.Empty
+	8,  // 32: fupin.employment.v1.LabourLedgerService.CreateUnemploymentPeriod:output_type -> fupin.employment.v1.UnemploymentPeriod
+	27, // [27:33] is the sub-list for method output_type
+	21, // [21:27] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_fupin_employment_v1_ledger_proto_init() }
@@ -1188,7 +1483,7 @@ func file_fupin_employment_v1_ledger_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fupin_employment_v1_ledger_proto_rawDesc), len(file_fupin_employment_v1_ledger_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   6,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

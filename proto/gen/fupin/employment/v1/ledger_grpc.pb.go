@@ -11,6 +11,7 @@ import (
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
 	status "google.golang.org/grpc/status"
+	emptypb "google.golang.org/protobuf/types/known/emptypb"
 )
 
 // This is a compile-time assertion to ensure that this generated file
@@ -19,8 +20,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	LabourLedgerService_GetLabourer_FullMethodName   = "/fupin.employment.v1.LabourLedgerService/GetLabourer"
-	LabourLedgerService_ListLabourers_FullMethodName = "/fupin.employment.v1.LabourLedgerService/ListLabourers"
+	LabourLedgerService_GetLabourer_FullMethodName              = "/fupin.employment.v1.LabourLedgerService/GetLabourer"
+	LabourLedgerService_ListLabourers_FullMethodName            = "/fupin.employment.v1.LabourLedgerService/ListLabourers"
+	LabourLedgerService_UpdateLabourer_FullMethodName           = "/fupin.employment.v1.LabourLedgerService/UpdateLabourer"
+	LabourLedgerService_CreateEmploymentSpell_FullMethodName    = "/fupin.employment.v1.LabourLedgerService/CreateEmploymentSpell"
+	LabourLedgerService_DeleteEmploymentSpell_FullMethodName    = "/fupin.employment.v1.LabourLedgerService/DeleteEmploymentSpell"
+	LabourLedgerService_CreateUnemploymentPeriod_FullMethodName = "/fupin.employment.v1.LabourLedgerService/CreateUnemploymentPeriod"
 )
 
 // LabourLedgerServiceClient is the client API for LabourLedgerService service.
@@ -40,6 +45,22 @@ type LabourLedgerServiceClient interface {
 	// (the latest spell's 务工状况: LOCAL_TOWNSHIP … UNFIT), joined with AND; e.g.
 	// `state = ACTIVE AND region_code:"990001001"`.
 	ListLabourers(ctx context.Context, in *ListLabourersRequest, opts ...grpc.CallOption) (*ListLabourersResponse, error)
+	// UpdateLabourer changes what 人社 records of a person besides spells: 就业意愿 and 培训意愿, and the
+	// quarterly file's 参加职工养老保险 and 领取养老金 (update_mask names the fields; those four only). An ended
+	// record is FAILED_PRECONDITION `LABOURER_ENDED`.
+	UpdateLabourer(ctx context.Context, in *UpdateLabourerRequest, opts ...grpc.CallOption) (*Labourer, error)
+	// CreateEmploymentSpell records a dated employment spell (就业情况) of a person in the caller's scope. A
+	// working spell (务工状况 01–05) names its 就业方式; a spell that is not work (未就业, 在校, 不宜就业) names no
+	// 就业方式, employer or income (INVALID_ARGUMENT `SPELL_INVALID`). It may not overlap a spell of the same job
+	// (就业方式 and employer), nor may work overlap a spell that is not work (FAILED_PRECONDITION
+	// `SPELL_OVERLAPS`: end the earlier one first). An ended record is FAILED_PRECONDITION `LABOURER_ENDED`.
+	CreateEmploymentSpell(ctx context.Context, in *CreateEmploymentSpellRequest, opts ...grpc.CallOption) (*EmploymentSpell, error)
+	// DeleteEmploymentSpell removes a spell recorded in error (a spell that ended is ended, not deleted:
+	// record its last month with a new spell). NOT_FOUND `SPELL_NOT_FOUND` outside the caller's scope.
+	DeleteEmploymentSpell(ctx context.Context, in *DeleteEmploymentSpellRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
+	// CreateUnemploymentPeriod records a 失业登记 or 失业保险金 period of a person in the caller's scope. A
+	// benefit names its monthly amount, a registration none (INVALID_ARGUMENT `AMOUNT_INVALID`).
+	CreateUnemploymentPeriod(ctx context.Context, in *CreateUnemploymentPeriodRequest, opts ...grpc.CallOption) (*UnemploymentPeriod, error)
 }
 
 type labourLedgerServiceClient struct {
@@ -70,6 +91,46 @@ func (c *labourLedgerServiceClient) ListLabourers(ctx context.Context, in *ListL
 	return out, nil
 }
 
+func (c *labourLedgerServiceClient) UpdateLabourer(ctx context.Context, in *UpdateLabourerRequest, opts ...grpc.CallOption) (*Labourer, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Labourer)
+	err := c.cc.Invoke(ctx, LabourLedgerService_UpdateLabourer_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *labourLedgerServiceClient) CreateEmploymentSpell(ctx context.Context, in *CreateEmploymentSpellRequest, opts ...grpc.CallOption) (*EmploymentSpell, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EmploymentSpell)
+	err := c.cc.Invoke(ctx, LabourLedgerService_CreateEmploymentSpell_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *labourLedgerServiceClient) DeleteEmploymentSpell(ctx context.Context, in *DeleteEmploymentSpellRequest, opts ...grpc.CallOption) (*emptypb.Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(emptypb.Empty)
+	err := c.cc.Invoke(ctx, LabourLedgerService_DeleteEmploymentSpell_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *labourLedgerServiceClient) CreateUnemploymentPeriod(ctx context.Context, in *CreateUnemploymentPeriodRequest, opts ...grpc.CallOption) (*UnemploymentPeriod, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UnemploymentPeriod)
+	err := c.cc.Invoke(ctx, LabourLedgerService_CreateUnemploymentPeriod_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // LabourLedgerServiceServer is the server API for LabourLedgerService service.
 // All implementations must embed UnimplementedLabourLedgerServiceServer
 // for forward compatibility.
@@ -87,6 +148,22 @@ type LabourLedgerServiceServer interface {
 	// (the latest spell's 务工状况: LOCAL_TOWNSHIP … UNFIT), joined with AND; e.g.
 	// `state = ACTIVE AND region_code:"990001001"`.
 	ListLabourers(context.Context, *ListLabourersRequest) (*ListLabourersResponse, error)
+	// UpdateLabourer changes what 人社 records of a person besides spells: 就业意愿 and 培训意愿, and the
+	// quarterly file's 参加职工养老保险 and 领取养老金 (update_mask names the fields; those four only). An ended
+	// record is FAILED_PRECONDITION `LABOURER_ENDED`.
+	UpdateLabourer(context.Context, *UpdateLabourerRequest) (*Labourer, error)
+	// CreateEmploymentSpell records a dated employment spell (就业情况) of a person in the caller's scope. A
+	// working spell (务工状况 01–05) names its 就业方式; a spell that is not work (未就业, 在校, 不宜就业) names no
+	// 就业方式, employer or income (INVALID_ARGUMENT `SPELL_INVALID`). It may not overlap a spell of the same job
+	// (就业方式 and employer), nor may work overlap a spell that is not work (FAILED_PRECONDITION
+	// `SPELL_OVERLAPS`: end the earlier one first). An ended record is FAILED_PRECONDITION `LABOURER_ENDED`.
+	CreateEmploymentSpell(context.Context, *CreateEmploymentSpellRequest) (*EmploymentSpell, error)
+	// DeleteEmploymentSpell removes a spell recorded in error (a spell that ended is ended, not deleted:
+	// record its last month with a new spell). NOT_FOUND `SPELL_NOT_FOUND` outside the caller's scope.
+	DeleteEmploymentSpell(context.Context, *DeleteEmploymentSpellRequest) (*emptypb.Empty, error)
+	// CreateUnemploymentPeriod records a 失业登记 or 失业保险金 period of a person in the caller's scope. A
+	// benefit names its monthly amount, a registration none (INVALID_ARGUMENT `AMOUNT_INVALID`).
+	CreateUnemploymentPeriod(context.Context, *CreateUnemploymentPeriodRequest) (*UnemploymentPeriod, error)
 	mustEmbedUnimplementedLabourLedgerServiceServer()
 }
 
@@ -102,6 +179,18 @@ func (UnimplementedLabourLedgerServiceServer) GetLabourer(context.Context, *GetL
 }
 func (UnimplementedLabourLedgerServiceServer) ListLabourers(context.Context, *ListLabourersRequest) (*ListLabourersResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListLabourers not implemented")
+}
+func (UnimplementedLabourLedgerServiceServer) UpdateLabourer(context.Context, *UpdateLabourerRequest) (*Labourer, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateLabourer not implemented")
+}
+func (UnimplementedLabourLedgerServiceServer) CreateEmploymentSpell(context.Context, *CreateEmploymentSpellRequest) (*EmploymentSpell, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateEmploymentSpell not implemented")
+}
+func (UnimplementedLabourLedgerServiceServer) DeleteEmploymentSpell(context.Context, *DeleteEmploymentSpellRequest) (*emptypb.Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteEmploymentSpell not implemented")
+}
+func (UnimplementedLabourLedgerServiceServer) CreateUnemploymentPeriod(context.Context, *CreateUnemploymentPeriodRequest) (*UnemploymentPeriod, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateUnemploymentPeriod not implemented")
 }
 func (UnimplementedLabourLedgerServiceServer) mustEmbedUnimplementedLabourLedgerServiceServer() {}
 func (UnimplementedLabourLedgerServiceServer) testEmbeddedByValue()                             {}
@@ -160,6 +249,78 @@ func _LabourLedgerService_ListLabourers_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _LabourLedgerService_UpdateLabourer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateLabourerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LabourLedgerServiceServer).UpdateLabourer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LabourLedgerService_UpdateLabourer_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LabourLedgerServiceServer).UpdateLabourer(ctx, req.(*UpdateLabourerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LabourLedgerService_CreateEmploymentSpell_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateEmploymentSpellRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LabourLedgerServiceServer).CreateEmploymentSpell(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LabourLedgerService_CreateEmploymentSpell_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LabourLedgerServiceServer).CreateEmploymentSpell(ctx, req.(*CreateEmploymentSpellRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LabourLedgerService_DeleteEmploymentSpell_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteEmploymentSpellRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LabourLedgerServiceServer).DeleteEmploymentSpell(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LabourLedgerService_DeleteEmploymentSpell_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LabourLedgerServiceServer).DeleteEmploymentSpell(ctx, req.(*DeleteEmploymentSpellRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LabourLedgerService_CreateUnemploymentPeriod_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateUnemploymentPeriodRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LabourLedgerServiceServer).CreateUnemploymentPeriod(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LabourLedgerService_CreateUnemploymentPeriod_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LabourLedgerServiceServer).CreateUnemploymentPeriod(ctx, req.(*CreateUnemploymentPeriodRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // LabourLedgerService_ServiceDesc is the grpc.ServiceDesc for LabourLedgerService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -174,6 +335,22 @@ var LabourLedgerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListLabourers",
 			Handler:    _LabourLedgerService_ListLabourers_Handler,
+		},
+		{
+			MethodName: "UpdateLabourer",
+			Handler:    _LabourLedgerService_UpdateLabourer_Handler,
+		},
+		{
+			MethodName: "CreateEmploymentSpell",
+			Handler:    _LabourLedgerService_CreateEmploymentSpell_Handler,
+		},
+		{
+			MethodName: "DeleteEmploymentSpell",
+			Handler:    _LabourLedgerService_DeleteEmploymentSpell_Handler,
+		},
+		{
+			MethodName: "CreateUnemploymentPeriod",
+			Handler:    _LabourLedgerService_CreateUnemploymentPeriod_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
