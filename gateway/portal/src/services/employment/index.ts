@@ -21,12 +21,48 @@ export const employment: PortalModule = {
       component: () => import('./pages/LabourerPage.vue'),
       meta: { title: '劳动力信息', ops: ['LabourLedgerService_GetLabourer'] },
     },
+    {
+      path: 'employment/welfarePosts',
+      name: 'welfarePosts',
+      component: () => import('./pages/WelfarePostListPage.vue'),
+      meta: { title: '公益性岗位', ops: ['WelfarePostService_ListWelfarePosts'] },
+    },
+    {
+      path: 'employment/welfarePostAssignments/:id',
+      name: 'welfarePostAssignment',
+      component: () => import('./pages/WelfarePostAssignmentPage.vue'),
+      meta: { title: '公益岗聘用', ops: ['WelfarePostService_GetWelfarePostAssignment'] },
+    },
+    {
+      path: 'employment/welfarePostAttendance',
+      name: 'welfarePostAttendance',
+      component: () => import('./pages/WelfarePostAttendancePage.vue'),
+      meta: { title: '公益岗月度考勤', ops: ['WelfarePostService_ListWelfarePostAttendance'] },
+    },
+    // 人社's payment rolls: subsidies' roll pages, told to call employment's roll service.
+    {
+      path: 'employment/paymentRolls',
+      name: 'employmentPaymentRolls',
+      component: () => import('../subsidies/pages/RollListPage.vue'),
+      meta: { title: '人社发放名册', ops: ['EmploymentPaymentRollService_ListRolls'], rollService: 'EmploymentPaymentRollService' },
+    },
+    {
+      path: 'employment/paymentRolls/:id',
+      name: 'employmentPaymentRoll',
+      component: () => import('../subsidies/pages/RollPage.vue'),
+      meta: { title: '名册详情', ops: ['EmploymentPaymentRollService_GetRoll'], rollService: 'EmploymentPaymentRollService' },
+    },
   ],
   menu: [
     {
       title: '人社就业',
       icon: markRaw(Briefcase),
-      entries: [{ path: '/employment/labourers', title: '劳动力台账', ops: ['LabourLedgerService_ListLabourers'] }],
+      entries: [
+        { path: '/employment/labourers', title: '劳动力台账', ops: ['LabourLedgerService_ListLabourers'] },
+        { path: '/employment/welfarePosts', title: '公益性岗位', ops: ['WelfarePostService_ListWelfarePosts'] },
+        { path: '/employment/welfarePostAttendance', title: '公益岗考勤', ops: ['WelfarePostService_ListWelfarePostAttendance'] },
+        { path: '/employment/paymentRolls', title: '人社发放名册', ops: ['EmploymentPaymentRollService_ListRolls'] },
+      ],
     },
   ],
 }
