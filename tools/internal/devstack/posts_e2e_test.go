@@ -96,7 +96,9 @@ func TestWelfarePostsEndToEnd(t *testing.T) {
 		"welfare_post_assignment": map[string]any{"post": p["name"], "person_id": person, "start_date": day(start)},
 		"occurred_at":             day(nominated), "backdate_reason": late})
 	name := a["name"].(string)
-	back := func(d time.Time) map[string]any { return map[string]any{"occurred_at": day(d), "backdate_reason": late} }
+	back := func(d time.Time) map[string]any {
+		return map[string]any{"occurred_at": day(d), "backdate_reason": late}
+	}
 	review := back(nominated)
 	review["approved"] = true
 	post(township, "/v1/employment/"+name+":review", review)
