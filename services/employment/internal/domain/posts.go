@@ -1328,8 +1328,12 @@ func (p *Posts) leave(ctx context.Context, a *PostAssignment, date string, reaso
 		a.State = AssignmentNotAppointed
 		return p.save(ctx, a)
 	case a.State == AssignmentActive && a.EndedOn == "" && date <= a.EndDate:
-		last := max(date, a.StartDate)
-		return p.end(ctx, a, last, reason, why, payroll.AddMonths(payroll.MonthOf(last), 1), why)
+		// Pay stops from the month after; a term that had not begun is never paid.
+		forfeit := payroll.AddMonths(payroll.MonthOf(date), 1)
+		if date < a.StartDate {
+			forfeit = payroll.MonthOf(a.StartDate)
+		}
+		return p.end(ctx, a, date, reason, why, forfeit, why)
 	case a.State == AssignmentActive && a.EndedOn == "" && date > a.EndDate:
 		return nil // the term was over before
 	}
