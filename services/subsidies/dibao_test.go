@@ -297,6 +297,35 @@ func TestDibaoThroughTheAPI(t *testing.T) {
 				wantCode(t, err, codes.FailedPrecondition, "DIBAO_COVERAGE_ENDED")
 			}
 		})
+		t.Run("the decision feed: started, then ended at the 渐退期's last month; the snapshot reads it as ended", func(t *testing.T) {
+			hr := c.As(t, "human_resources", "service", "")
+			var topics []string
+			last := &subsidiesv1.DibaoCoverageDecision{}
+			for _, ch := range feedChanges(t, c, hr, 0, "dibao.coverage_started", "dibao.coverage_changed", "dibao.coverage_ended") {
+				if ch.GetResource() != k.GetCoverage() {
+					continue
+				}
+				topics = append(topics, ch.GetTopic())
+				if err := ch.GetPayload().UnmarshalTo(last); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// The review that changed the amount alone published nothing: followers see membership, not money.
+			if !slices.Equal(topics, []string{"dibao.coverage_started", "dibao.coverage_ended"}) || last.GetLastMonth() != "2026-01" ||
+				last.GetState() != subsidiesv1.DibaoCoverageState_DIBAO_COVERAGE_STATE_TAPER || len(last.GetPersons()) != 3 ||
+				last.GetPersons()[0].GetIdIndex() == "" {
+				t.Fatalf("topics %v, last %v", topics, last)
+			}
+			_, all, err := exportDecisions(t, hr, c, &subsidiesv1.ExportDecisionsRequest{
+				Kinds: []subsidiesv1.DecisionKind{subsidiesv1.DecisionKind_DECISION_KIND_DIBAO_COVERAGE}})
+			if err != nil || len(all.GetDibaoCoverages()) != 1 {
+				t.Fatalf("export %v %v", all, err)
+			}
+			if got := all.GetDibaoCoverages()[0]; got.GetCoverage() != k.GetCoverage() || got.GetLastMonth() != "2026-01" ||
+				got.GetState() != subsidiesv1.DibaoCoverageState_DIBAO_COVERAGE_STATE_ENDED || got.GetEndReason() != "渐退期满" {
+				t.Errorf("exported on %s: %v", clock.Now().Format(time.DateOnly), got)
+			}
+		})
 	})
 }
 

@@ -230,7 +230,9 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	ready := make(chan string, 8)
 	g, gctx := errgroup.WithContext(ctx)
 	idCfg := identification.Config{Config: base(identification.Name),
-		RegionsFile: filepath.Join(o.DeployDir, "regions", "demo-county.json"), DemoHouseholds: o.DemoHouseholds}
+		RegionsFile: filepath.Join(o.DeployDir, "regions", "demo-county.json"), DemoHouseholds: o.DemoHouseholds,
+		// Income assessments count 人社's wages, read from the employment service as identification itself.
+		EmploymentService: employment.Name}
 	idReady := idCfg.Ready
 	idCfg.Ready = func(addr string) { idReady(addr); ready <- identification.Name }
 	g.Go(func() error { return identification.Run(gctx, idCfg) })

@@ -1015,6 +1015,121 @@ export const operations = {
       "public": false
     }
   },
+  "EmploymentAidService_CloseAidCase": {
+    "method": "POST",
+    "path": "/v1/employment/{name=aidCases/*}:close",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "department_staff",
+        "township_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentAidService_EvaluateZeroEmployment": {
+    "method": "POST",
+    "path": "/v1/employment/zeroEmploymentHouseholds:evaluate",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentAidService_GetAidCase": {
+    "method": "GET",
+    "path": "/v1/employment/{name=aidCases/*}",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentAidService_ListAidCases": {
+    "method": "GET",
+    "path": "/v1/employment/aidCases",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentAidService_ListZeroEmploymentHouseholds": {
+    "method": "GET",
+    "path": "/v1/employment/zeroEmploymentHouseholds",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentAidService_RecordAidOffer": {
+    "method": "POST",
+    "path": "/v1/employment/{name=aidCases/*}:recordOffer",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "department_staff",
+        "township_officer",
+        "village_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
   "EmploymentObjectionTriageService_AcceptReceivedObjection": {
     "method": "POST",
     "path": "/v1/{name=receivedObjections/*}:accept",
@@ -1243,6 +1358,119 @@ export const operations = {
       ],
       "roles": [
         "county_admin"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentSubsidyService_CheckEmploymentSubsidy": {
+    "method": "POST",
+    "path": "/v1/employment/{name=employmentSubsidies/*}:check",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "township_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentSubsidyService_CreateEmploymentSubsidy": {
+    "method": "POST",
+    "path": "/v1/employment/employmentSubsidies",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentSubsidyService_GetEmploymentSubsidy": {
+    "method": "GET",
+    "path": "/v1/employment/{name=employmentSubsidies/*}",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentSubsidyService_ListEmploymentSubsidies": {
+    "method": "GET",
+    "path": "/v1/employment/employmentSubsidies",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentSubsidyService_ReviewEmploymentSubsidy": {
+    "method": "POST",
+    "path": "/v1/employment/{name=employmentSubsidies/*}:review",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentSubsidyService_WithdrawEmploymentSubsidy": {
+    "method": "POST",
+    "path": "/v1/employment/{name=employmentSubsidies/*}:withdraw",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer"
       ],
       "plainText": [],
       "public": false
@@ -3165,6 +3393,183 @@ export const operations = {
         "department_staff",
         "township_officer",
         "village_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WorkshopService_CreateWorkshop": {
+    "method": "POST",
+    "path": "/v1/employment/workshops",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WorkshopService_CreateWorkshopInsurance": {
+    "method": "POST",
+    "path": "/v1/employment/{parent=workshops/*}/insurances",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WorkshopService_GetWorkshop": {
+    "method": "GET",
+    "path": "/v1/employment/{name=workshops/*}",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "county_government",
+        "finance"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WorkshopService_GrantWorkshopRewards": {
+    "method": "POST",
+    "path": "/v1/employment/{parent=workshops/*}/rewards:grant",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WorkshopService_ListWorkshopInsurances": {
+    "method": "GET",
+    "path": "/v1/employment/{parent=workshops/*}/insurances",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WorkshopService_ListWorkshopRewards": {
+    "method": "GET",
+    "path": "/v1/employment/{parent=workshops/*}/rewards",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "county_government",
+        "finance"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WorkshopService_ListWorkshops": {
+    "method": "GET",
+    "path": "/v1/employment/workshops",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "county_government",
+        "finance"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WorkshopService_ListWorkshopWorkers": {
+    "method": "GET",
+    "path": "/v1/employment/{parent=workshops/*}/workers",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WorkshopService_RecogniseWorkshop": {
+    "method": "POST",
+    "path": "/v1/employment/{name=workshops/*}:recognise",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff"
       ],
       "plainText": [],
       "public": false

@@ -312,6 +312,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/employment/aidCases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListAidCases lists aid cases in the caller's region scope, newest first by id; with overdue_on, the
+         *     open cases overdue on that date (its due date before it: day 31 of a 30-day case), for the 超期 list.
+         */
+        get: operations["EmploymentAidService_ListAidCases"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/employmentSubsidies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListEmploymentSubsidies lists applications in the caller's region scope, oldest first. filter
+         *     (AIP-160) accepts kind ("transport_subsidy", "employer_retention_subsidy", "training_allowance"),
+         *     state, outcome, region_code (":" for a prefix), person ("persons/{person}") and next_step.
+         */
+        get: operations["EmploymentSubsidyService_ListEmploymentSubsidies"];
+        put?: never;
+        /**
+         * CreateEmploymentSubsidy records an application. The person must be on the labour ledger in the
+         *     caller's scope (INVALID_ARGUMENT `PERSON_NOT_ON_LABOUR_LEDGER`); a person has at most one open
+         *     application of each kind (FAILED_PRECONDITION `CASE_ALREADY_OPEN`).
+         */
+        post: operations["EmploymentSubsidyService_CreateEmploymentSubsidy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/employment/labourers": {
         parameters: {
             query?: never;
@@ -462,6 +508,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/employment/workshops": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListWorkshops lists the workshops in the caller's region scope, oldest first. */
+        get: operations["WorkshopService_ListWorkshops"];
+        put?: never;
+        /**
+         * CreateWorkshop registers a workshop (登记). A credit code registered before is ALREADY_EXISTS
+         *     `WORKSHOP_EXISTS`; bad fields are INVALID_ARGUMENT naming each.
+         */
+        post: operations["WorkshopService_CreateWorkshop"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/zeroEmploymentHouseholds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListZeroEmploymentHouseholds lists the households on the 零就业 list now, in the caller's region scope,
+         *     by village, with total_size.
+         */
+        get: operations["EmploymentAidService_ListZeroEmploymentHouseholds"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/zeroEmploymentHouseholds:evaluate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * EvaluateZeroEmployment applies the 零就业 rule now, as the daily pass does: to the households named, or
+         *     to every household the ledger follows and every one listed. Households found 零就业 are listed and
+         *     their cases opened; those no longer 零就业 leave the list. It answers with the households evaluated.
+         */
+        post: operations["EmploymentAidService_EvaluateZeroEmployment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/employment/{labourer.name}": {
         parameters: {
             query?: never;
@@ -490,8 +598,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GetWelfarePost returns a post in the caller's scope. */
-        get: operations["WelfarePostService_GetWelfarePost"];
+        /** GetEmploymentSubsidy returns an application with its whole trail. */
+        get: operations["EmploymentSubsidyService_GetEmploymentSubsidy"];
         put?: never;
         post?: never;
         delete?: never;
@@ -521,7 +629,102 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/employment/{name_1}:close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * CloseWelfarePost closes a post (岗位撤销): it takes no new holder; a holder on it stays until the term
+         *     ends or a vacancy is reported.
+         */
+        post: operations["WelfarePostService_CloseWelfarePost"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{name_1}:review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ReviewWelfarePostAssignment records the eligibility review (资格审核) for the term's first month: age
+         *     (employment.public_welfare_post.min_age/max_age), a 脱贫/监测/低保 household, weak or semi labour or
+         *     unable to leave home, not working away (县外/省外) in the month, living in the post's village, one post
+         *     per person. Approval with a rule not met is FAILED_PRECONDITION POST_HOLDER_INELIGIBLE with a violation
+         *     per rule (AGE_CAP, MIN_AGE, HOUSEHOLD_STATUS, LABOUR_ABILITY, NOT_WORKING_AWAY, ALIVE,
+         *     ON_LABOUR_LEDGER, HOLDER_LEFT_THE_REGION); a refusal (with its note) ends the case.
+         */
+        post: operations["WelfarePostService_ReviewWelfarePostAssignment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{name_1}:withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** WithdrawWelfarePostAssignment ends a nomination before the decision (撤回); the note says why. */
+        post: operations["WelfarePostService_WithdrawWelfarePostAssignment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/employment/{name_2}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GetLabourer returns one person's ledger record in the caller's region scope, with their spells. */
+        get: operations["LabourLedgerService_GetLabourer"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{name_3}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GetWelfarePost returns a post in the caller's scope. */
+        get: operations["WelfarePostService_GetWelfarePost"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{name_4}": {
         parameters: {
             query?: never;
             header?: never;
@@ -538,7 +741,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/employment/{name_3}": {
+    "/v1/employment/{name_5}": {
         parameters: {
             query?: never;
             header?: never;
@@ -558,6 +761,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/employment/{name_6}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GetWorkshop returns a workshop. */
+        get: operations["WorkshopService_GetWorkshop"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/employment/{name}": {
         parameters: {
             query?: never;
@@ -565,8 +785,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GetLabourer returns one person's ledger record in the caller's region scope, with their spells. */
-        get: operations["LabourLedgerService_GetLabourer"];
+        /** GetAidCase returns an aid case with its offers and trail. */
+        get: operations["EmploymentAidService_GetAidCase"];
         put?: never;
         post?: never;
         /**
@@ -624,6 +844,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/employment/{name}:check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * CheckEmploymentSubsidy records the township's check (乡镇审核). Passing it needs the rules to hold
+         *     (else FAILED_PRECONDITION `EMPLOYMENT_SUBSIDY_INELIGIBLE`, one violation per rule not met); not passing
+         *     it ends the application, refused, and needs the township's opinion in the note.
+         */
+        post: operations["EmploymentSubsidyService_CheckEmploymentSubsidy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/employment/{name}:close": {
         parameters: {
             query?: never;
@@ -634,10 +875,12 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * CloseWelfarePost closes a post (岗位撤销): it takes no new holder; a holder on it stays until the term
-         *     ends or a vacancy is reported.
+         * CloseAidCase closes an open case: EMPLOYED names the member, whose paid spell the labour ledger must show
+         *     in the closing's month (FAILED_PRECONDITION `AID_MEMBER_NOT_EMPLOYED` otherwise), and takes the
+         *     household off the list; REASON records why the case closes without (offers declined, unreachable,
+         *     other) in the note.
          */
-        post: operations["WelfarePostService_CloseWelfarePost"];
+        post: operations["EmploymentAidService_CloseAidCase"];
         delete?: never;
         options?: never;
         head?: never;
@@ -703,6 +946,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/employment/{name}:recognise": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * RecogniseWorkshop recognises a registered workshop (认定) from the labour ledger in the month of date.
+         *     Too few 脱贫/监测 workers is FAILED_PRECONDITION `WORKSHOP_TOO_FEW_POOR_WORKERS` (rule
+         *     MIN_POOR_WORKERS, naming the count); a workshop recognised before is `WORKSHOP_ALREADY_RECOGNISED`.
+         */
+        post: operations["WorkshopService_RecogniseWorkshop"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/employment/{name}:recordInsurance": {
         parameters: {
             query?: never;
@@ -717,6 +981,26 @@ export interface paths {
          *     without insurance in force in it (ACCIDENT_INSURANCE_MISSING).
          */
         post: operations["WelfarePostService_RecordWelfarePostInsurance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{name}:recordOffer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * RecordAidOffer records an offer (a 公益岗, a training course, a job) made to a member of the household
+         *     while the case is open (FAILED_PRECONDITION `AID_CASE_CLOSED` after), dated on or after the case opened.
+         */
+        post: operations["EmploymentAidService_RecordAidOffer"];
         delete?: never;
         options?: never;
         head?: never;
@@ -755,14 +1039,12 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * ReviewWelfarePostAssignment records the eligibility review (资格审核) for the term's first month: age
-         *     (employment.public_welfare_post.min_age/max_age), a 脱贫/监测/低保 household, weak or semi labour or
-         *     unable to leave home, not working away (县外/省外) in the month, living in the post's village, one post
-         *     per person. Approval with a rule not met is FAILED_PRECONDITION POST_HOLDER_INELIGIBLE with a violation
-         *     per rule (AGE_CAP, MIN_AGE, HOUSEHOLD_STATUS, LABOUR_ABILITY, NOT_WORKING_AWAY, ALIVE,
-         *     ON_LABOUR_LEDGER, HOLDER_LEFT_THE_REGION); a refusal (with its note) ends the case.
+         * ReviewEmploymentSubsidy records 人社's approval (人社审批), the decision. Approving needs the rules to
+         *     hold again (`EMPLOYMENT_SUBSIDY_INELIGIBLE`), and nothing paid already under the same once-only key
+         *     (`EMPLOYMENT_SUBSIDY_ALREADY_PAID`); it grants the entitlement in the same transaction. Refusing needs
+         *     the reason in the note.
          */
-        post: operations["WelfarePostService_ReviewWelfarePostAssignment"];
+        post: operations["EmploymentSubsidyService_ReviewEmploymentSubsidy"];
         delete?: never;
         options?: never;
         head?: never;
@@ -798,8 +1080,8 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** WithdrawWelfarePostAssignment ends a nomination before the decision (撤回); the note says why. */
-        post: operations["WelfarePostService_WithdrawWelfarePostAssignment"];
+        /** WithdrawEmploymentSubsidy ends an open application without a decision (撤回); the note says why. */
+        post: operations["EmploymentSubsidyService_WithdrawEmploymentSubsidy"];
         delete?: never;
         options?: never;
         head?: never;
@@ -820,6 +1102,29 @@ export interface paths {
          *     grade) of an assignment, for a month of its term up to the current one.
          */
         post: operations["WelfarePostService_RecordWelfarePostAttendance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{parent}/insurances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListWorkshopInsurances lists a workshop's insurance policies, oldest first. */
+        get: operations["WorkshopService_ListWorkshopInsurances"];
+        put?: never;
+        /**
+         * CreateWorkshopInsurance records an accident-insurance policy of the workshop for some of its workers
+         *     over up to 12 months. A premium below the policy's minimum is FAILED_PRECONDITION
+         *     `INSURANCE_PREMIUM_TOO_LOW`; a person with no 车间 spell at the workshop in those months is
+         *     `INSURED_PERSON_NOT_WORKER`.
+         */
+        post: operations["WorkshopService_CreateWorkshopInsurance"];
         delete?: never;
         options?: never;
         head?: never;
@@ -870,6 +1175,45 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/employment/{parent}/rewards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListWorkshopRewards lists a workshop's rewards, oldest first. */
+        get: operations["WorkshopService_ListWorkshopRewards"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{parent}/rewards:grant": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * GrantWorkshopRewards grants, in one transaction, the reward of every worker due one in month and
+         *     the entitlements that pay them to the workshop in that month's roll. The workshop must be recognised
+         *     (FAILED_PRECONDITION `WORKSHOP_NOT_RECOGNISED`); none due is `WORKSHOP_NO_REWARD_DUE` and writes
+         *     nothing. A worker is rewarded once per workshop.
+         */
+        post: operations["WorkshopService_GrantWorkshopRewards"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/employment/{parent}/spells": {
         parameters: {
             query?: never;
@@ -907,6 +1251,27 @@ export interface paths {
          *     benefit names its monthly amount, a registration none (INVALID_ARGUMENT `AMOUNT_INVALID`).
          */
         post: operations["LabourLedgerService_CreateUnemploymentPeriod"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{parent}/workers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListWorkshopWorkers evaluates the reward rule for every worker of the workshop (车间 spells naming it
+         *     as employer) up to month, without recording anything: the stretch of consecutive insured months,
+         *     whether the household is 脱贫/监测, whether a reward was granted, whether one is due.
+         */
+        get: operations["WorkshopService_ListWorkshopWorkers"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -3231,6 +3596,76 @@ export interface components {
             /** @description Idempotency key. */
             request_id?: string;
         };
+        /** @description CloseAidCaseRequest is the request of CloseAidCase. */
+        EmploymentAidServiceCloseAidCaseBody: {
+            outcome?: components["schemas"]["v1AidOutcome"];
+            /** @description EMPLOYED: "labourers/{person}", the member employed. */
+            employed_member?: string;
+            reason?: components["schemas"]["v1AidCloseReason"];
+            /** @description Business date closed (default today; before today needs backdate_reason). */
+            occurred_at?: string;
+            backdate_reason?: string;
+            /** @description Required with REASON: what happened. */
+            note?: string;
+            /** @description The case's current etag (optional). */
+            etag?: string;
+            /** @description Idempotency key: a retry with the same id returns the first result. */
+            request_id?: string;
+        };
+        /** @description RecordAidOfferRequest is the request of RecordAidOffer. */
+        EmploymentAidServiceRecordAidOfferBody: {
+            offer?: components["schemas"]["v1AidOffer"];
+            backdate_reason?: string;
+            /** @description Idempotency key: a retry with the same id returns the first result. */
+            request_id?: string;
+        };
+        /** @description CheckEmploymentSubsidyRequest is the request of CheckEmploymentSubsidy. */
+        EmploymentSubsidyServiceCheckEmploymentSubsidyBody: {
+            /** @description Whether the township passes the application on to 人社. */
+            approved?: boolean;
+            /** @description Business date (YYYY-MM-DD); empty means today. */
+            occurred_at?: string;
+            /** @description Why occurred_at lies before today. */
+            backdate_reason?: string;
+            /** @description The township's opinion; required when not approved. */
+            note?: string;
+            /** @description References to documents. */
+            attachments?: string[];
+            /** @description The application's current etag; optional. */
+            etag?: string;
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description ReviewEmploymentSubsidyRequest is the request of ReviewEmploymentSubsidy. */
+        EmploymentSubsidyServiceReviewEmploymentSubsidyBody: {
+            /** @description Whether 人社 approves the subsidy. */
+            approved?: boolean;
+            /** @description Business date (YYYY-MM-DD); empty means today. */
+            occurred_at?: string;
+            /** @description Why occurred_at lies before today. */
+            backdate_reason?: string;
+            /** @description The 人社's opinion; required when not approved. */
+            note?: string;
+            /** @description References to documents. */
+            attachments?: string[];
+            /** @description The application's current etag; optional. */
+            etag?: string;
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description WithdrawEmploymentSubsidyRequest is the request of WithdrawEmploymentSubsidy. */
+        EmploymentSubsidyServiceWithdrawEmploymentSubsidyBody: {
+            /** @description Business date (YYYY-MM-DD); empty means today. */
+            occurred_at?: string;
+            /** @description Why occurred_at lies before today. */
+            backdate_reason?: string;
+            /** @description Why the application is withdrawn. */
+            note: string;
+            /** @description The application's current etag; optional. */
+            etag?: string;
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
         /** @description ArchiveHouseholdRequest is the request of ArchiveHousehold. */
         HouseholdServiceArchiveHouseholdBody: {
             /** @description Why the household is closed. */
@@ -3562,6 +3997,26 @@ export interface components {
             /** @description Idempotency key. */
             request_id?: string;
         };
+        /** @description CreateWorkshopInsuranceRequest is the request of CreateWorkshopInsurance. */
+        WorkshopServiceCreateWorkshopInsuranceBody: {
+            insurance: components["schemas"]["v1WorkshopInsurance"];
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description GrantWorkshopRewardsRequest is the request of GrantWorkshopRewards. */
+        WorkshopServiceGrantWorkshopRewardsBody: {
+            /** @description The month (YYYY-MM) evaluated and paid in; empty means the current month. */
+            month?: string;
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description RecogniseWorkshopRequest is the request of RecogniseWorkshop. */
+        WorkshopServiceRecogniseWorkshopBody: {
+            /** @description Business date (YYYY-MM-DD) of the recognition; the ledger is read for its month. Empty means today. */
+            date?: string;
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
         apiHttpBody: {
             content_type?: string;
             /** Format: byte */
@@ -3694,6 +4149,119 @@ export interface components {
             message?: string;
             details?: components["schemas"]["protobufAny"][];
         };
+        /** @description AidCase is a 就业援助 case of a 零就业 household. */
+        v1AidCase: {
+            /** "aidCases/{case}" */
+            readonly name?: string;
+            /** "households/{household}" */
+            readonly household?: string;
+            /** @description The village the household is in (a move carries the open case). */
+            readonly region_code?: string;
+            /** @description Business date opened. */
+            readonly opened_on?: string;
+            /** @description The last day it closes in time (opened_on + close_within_days). */
+            readonly due_on?: string;
+            /**
+             * Format: int32
+             * @description The policy's days, as read for the village on the opening date, and the value's hash.
+             */
+            readonly close_within_days?: number;
+            readonly policy_hash?: string;
+            /** @description Open until closed. */
+            readonly open?: boolean;
+            /** @description Whether it is open after its due date, as of today. */
+            readonly overdue?: boolean;
+            /** @description Business date closed. */
+            readonly closed_on?: string;
+            outcome?: components["schemas"]["v1AidOutcome"];
+            reason?: components["schemas"]["v1AidCloseReason"];
+            /** @description "labourers/{person}": the member employed (EMPLOYED). */
+            readonly employed_member?: string;
+            /** @description The closing's note. */
+            readonly closing_note?: string;
+            /** @description Offers made, oldest first. */
+            readonly offers?: components["schemas"]["v1AidOffer"][];
+            /** @description The trail: the finding (identified, with the rule's facts and the policy values used) and the closing. */
+            readonly steps?: components["schemas"]["v1AidCaseStep"][];
+            /** @description The case's etag (AIP-154). */
+            readonly etag?: string;
+        };
+        /** @description AidCaseStep is one step of an aid case's trail. */
+        v1AidCaseStep: {
+            /** Format: int32 */
+            seq?: number;
+            /** @description identified or closing. */
+            step?: string;
+            actor?: string;
+            /** @description Business date it happened. */
+            occurred_at?: string;
+            /** Format: date-time */
+            recorded_at?: string;
+            backdate_reason?: string;
+            note?: string;
+            /** @description The step's facts (the finding, the rule and policy values; the closing's outcome); snake_case names. */
+            data?: Record<string, never>;
+        };
+        /**
+         * @description AidCloseReason is the reason an aid case closed without a member employed.
+         *
+         *      - AID_CLOSE_REASON_UNSPECIFIED: Not set (employed, or open).
+         *      - AID_CLOSE_REASON_OFFERS_DECLINED: 拒绝推荐: the members turned the offers down.
+         *      - AID_CLOSE_REASON_UNREACHABLE: 失联: the household cannot be reached.
+         *      - AID_CLOSE_REASON_OTHER: 其他: said in the note.
+         *      - AID_CLOSE_REASON_NO_WORKING_AGE: 无劳动年龄成员: no member of working age able to work is left (the service's own closing).
+         *      - AID_CLOSE_REASON_LEFT_LEDGER: 不在台账: the labour ledger no longer follows the household (the service's own closing).
+         * @default AID_CLOSE_REASON_UNSPECIFIED
+         * @enum {string}
+         */
+        v1AidCloseReason: "AID_CLOSE_REASON_UNSPECIFIED" | "AID_CLOSE_REASON_OFFERS_DECLINED" | "AID_CLOSE_REASON_UNREACHABLE" | "AID_CLOSE_REASON_OTHER" | "AID_CLOSE_REASON_NO_WORKING_AGE" | "AID_CLOSE_REASON_LEFT_LEDGER";
+        /** @description AidOffer is one offer made in an aid case. */
+        v1AidOffer: {
+            kind?: components["schemas"]["v1AidOfferKind"];
+            /** @description "labourers/{person}": the member it was made to. */
+            member?: string;
+            /** @description What was offered: the post, the course, the employer and job. */
+            description?: string;
+            /** @description Business date offered. */
+            offered_on?: string;
+            response?: components["schemas"]["v1AidOfferResponse"];
+            /** @description Who recorded it, when. */
+            readonly recorded_by?: string;
+            /** Format: date-time */
+            readonly recorded_at?: string;
+        };
+        /**
+         * @description AidOfferKind is what was offered.
+         *
+         *      - AID_OFFER_KIND_UNSPECIFIED: Not set.
+         *      - AID_OFFER_KIND_POST: 公益性岗位
+         *      - AID_OFFER_KIND_TRAINING: 技能培训
+         *      - AID_OFFER_KIND_JOB: 岗位推荐: an employer's vacancy.
+         * @default AID_OFFER_KIND_UNSPECIFIED
+         * @enum {string}
+         */
+        v1AidOfferKind: "AID_OFFER_KIND_UNSPECIFIED" | "AID_OFFER_KIND_POST" | "AID_OFFER_KIND_TRAINING" | "AID_OFFER_KIND_JOB";
+        /**
+         * @description AidOfferResponse is the member's answer to an offer.
+         *
+         *      - AID_OFFER_RESPONSE_UNSPECIFIED: Not set (recorded as pending).
+         *      - AID_OFFER_RESPONSE_PENDING: 待答复
+         *      - AID_OFFER_RESPONSE_ACCEPTED: 接受
+         *      - AID_OFFER_RESPONSE_DECLINED: 拒绝
+         * @default AID_OFFER_RESPONSE_UNSPECIFIED
+         * @enum {string}
+         */
+        v1AidOfferResponse: "AID_OFFER_RESPONSE_UNSPECIFIED" | "AID_OFFER_RESPONSE_PENDING" | "AID_OFFER_RESPONSE_ACCEPTED" | "AID_OFFER_RESPONSE_DECLINED";
+        /**
+         * @description AidOutcome is how an aid case closed.
+         *
+         *      - AID_OUTCOME_UNSPECIFIED: Open.
+         *      - AID_OUTCOME_EMPLOYED: 援助成功: a member is employed.
+         *      - AID_OUTCOME_REASON: 其他原因办结: closed with a recorded reason.
+         * @default AID_OUTCOME_UNSPECIFIED
+         * @enum {string}
+         */
+        v1AidOutcome: "AID_OUTCOME_UNSPECIFIED" | "AID_OUTCOME_EMPLOYED" | "AID_OUTCOME_REASON";
         /**
          * @description AuditAction is what an audited call did, as the 审计 page groups calls.
          *
@@ -4356,6 +4924,27 @@ export interface components {
             /** @description Idempotency key: a retry with the same id returns the first result. */
             request_id?: string;
         };
+        /** @description CreateEmploymentSubsidyRequest is the request of CreateEmploymentSubsidy. */
+        v1CreateEmploymentSubsidyRequest: {
+            kind: components["schemas"]["v1EmploymentSubsidyKind"];
+            /** @description The worker (identification's person id) on the labour ledger. */
+            person_id: string;
+            employer?: components["schemas"]["v1Employer"];
+            training?: components["schemas"]["v1TrainingCourse"];
+            /**
+             * @description Business date of the application (YYYY-MM-DD); empty means today. A date before today needs
+             *     backdate_reason.
+             */
+            occurred_at?: string;
+            /** @description Why occurred_at lies before today. */
+            backdate_reason?: string;
+            /** @description Note. */
+            note?: string;
+            /** @description References to documents (the application form, the 承诺书, the attendance sheet). */
+            attachments?: string[];
+            /** @description Idempotency key: a retry with the same id returns the first result. */
+            request_id?: string;
+        };
         /** @description CreateWelfarePostAssignmentRequest is the request of CreateWelfarePostAssignment. */
         v1CreateWelfarePostAssignmentRequest: {
             welfare_post_assignment: components["schemas"]["v1WelfarePostAssignment"];
@@ -4366,6 +4955,12 @@ export interface components {
             /** @description Note. */
             note?: string;
             /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description CreateWorkshopRequest is the request of CreateWorkshop. */
+        v1CreateWorkshopRequest: {
+            workshop: components["schemas"]["v1Workshop"];
+            /** @description Idempotency key: a retry with the same id returns the first result. */
             request_id?: string;
         };
         /**
@@ -4978,6 +5573,23 @@ export interface components {
          * @enum {string}
          */
         v1EligibilityCheckState: "ELIGIBILITY_CHECK_STATE_UNSPECIFIED" | "ELIGIBILITY_CHECK_STATE_OPEN" | "ELIGIBILITY_CHECK_STATE_CLOSED";
+        /** @description Employer is the employer of a retention subsidy. */
+        v1Employer: {
+            /** @description 统一社会信用代码: the payee. */
+            credit_code?: string;
+            /** @description The employer's name (单位名称). */
+            display_name?: string;
+        };
+        /**
+         * @description EmploymentFactsState says whether an assessment counted 人社's wages.
+         *
+         *      - EMPLOYMENT_FACTS_STATE_UNSPECIFIED: Not set.
+         *      - EMPLOYMENT_FACTS_STATE_COUNTED: 已计入人社数据: the members' wages were read from the employment service and counted.
+         *      - EMPLOYMENT_FACTS_STATE_NOT_CONFIGURED: 未接入人社: the deployment runs no employment service; only recorded figures are counted.
+         * @default EMPLOYMENT_FACTS_STATE_UNSPECIFIED
+         * @enum {string}
+         */
+        v1EmploymentFactsState: "EMPLOYMENT_FACTS_STATE_UNSPECIFIED" | "EMPLOYMENT_FACTS_STATE_COUNTED" | "EMPLOYMENT_FACTS_STATE_NOT_CONFIGURED";
         /**
          * @description EmploymentMode is the 就业方式 of a working spell.
          *
@@ -5055,6 +5667,155 @@ export interface components {
              */
             readonly create_time?: string;
         };
+        /** @description EmploymentSubsidy is an application for an employment subsidy with its whole trail. */
+        v1EmploymentSubsidy: {
+            /** @description Resource name: "employmentSubsidies/{employment_subsidy}". */
+            readonly name?: string;
+            kind?: components["schemas"]["v1EmploymentSubsidyKind"];
+            /** @description The worker (identification's person id): the applicant, or the worker kept for a retention subsidy. */
+            readonly person_id?: string;
+            /** @description The worker's household: "households/{household}". */
+            readonly household?: string;
+            /** @description The worker's 12-digit village code. */
+            readonly region_code?: string;
+            /** @description Business date (YYYY-MM-DD) of the application. */
+            readonly application_date?: string;
+            /** @description Transport: the year (YYYY) it is for. */
+            readonly year?: string;
+            employer?: components["schemas"]["v1Employer"];
+            training?: components["schemas"]["v1TrainingCourse"];
+            state?: components["schemas"]["v1EmploymentSubsidyState"];
+            outcome?: components["schemas"]["v1EmploymentSubsidyOutcome"];
+            /** @description The step expected next: township_check or county_review; empty once closed. */
+            readonly next_step?: string;
+            /** @description Every step recorded, oldest first. */
+            readonly steps?: components["schemas"]["v1EmploymentSubsidyStep"][];
+            /**
+             * Format: int64
+             * @description The amount granted, in fen (分), once approved.
+             */
+            readonly amount_fen?: string;
+            /** @description The month (YYYY-MM) paid in, once approved. */
+            readonly paid_month?: string;
+            /** @description Checksum of the current state (AIP-154); send it back on a step to refuse a stale view. */
+            readonly etag?: string;
+            /**
+             * Format: date-time
+             * @description When it was opened.
+             */
+            readonly create_time?: string;
+            /**
+             * Format: date-time
+             * @description When it last changed.
+             */
+            readonly update_time?: string;
+        };
+        /** @description EmploymentSubsidyEligibility is an evaluation of an employment subsidy's rules with its explanation. */
+        v1EmploymentSubsidyEligibility: {
+            /** @description Whether every rule holds. */
+            eligible?: boolean;
+            /**
+             * @description The rules not met: POOR_HOUSEHOLD (脱贫或监测户成员), ALIVE, MONTHS_OUTSIDE_COUNTY (县外务工月数),
+             *     MONTHS_WITH_EMPLOYER (稳定就业月数), DAYS_ATTENDED (出勤天数).
+             */
+            unmet?: string[];
+            /** @description What the rules found, in a sentence. */
+            summary?: string;
+            /** @description The facts the rules read, by name. */
+            inputs?: {
+                [key: string]: string;
+            };
+            /**
+             * Format: int32
+             * @description Transport and retention: the consecutive months counted.
+             */
+            months?: number;
+            band?: components["schemas"]["v1TransportBand"];
+            /**
+             * Format: int64
+             * @description The amount it would pay, in fen (分).
+             */
+            amount_fen?: string;
+            /** @description The business date the ledger was read for (the step's). */
+            date?: string;
+            /** @description The business date policy and the months were read for: the application's. */
+            policy_date?: string;
+            /** @description The policy values used, with their content hashes. */
+            policy_values?: components["schemas"]["v1PolicyValue"][];
+        };
+        /**
+         * @description EmploymentSubsidyKind is which employment subsidy an application is for.
+         *
+         *      - EMPLOYMENT_SUBSIDY_KIND_UNSPECIFIED: Not set.
+         *      - EMPLOYMENT_SUBSIDY_KIND_TRANSPORT: 一次性交通补助: for work outside the county, once per person and year.
+         *      - EMPLOYMENT_SUBSIDY_KIND_EMPLOYER_RETENTION: 吸纳/稳岗补贴: to an employer per worker from a 脱贫/监测 household kept.
+         *      - EMPLOYMENT_SUBSIDY_KIND_TRAINING_ALLOWANCE: 培训生活补贴: per day of training attended.
+         * @default EMPLOYMENT_SUBSIDY_KIND_UNSPECIFIED
+         * @enum {string}
+         */
+        v1EmploymentSubsidyKind: "EMPLOYMENT_SUBSIDY_KIND_UNSPECIFIED" | "EMPLOYMENT_SUBSIDY_KIND_TRANSPORT" | "EMPLOYMENT_SUBSIDY_KIND_EMPLOYER_RETENTION" | "EMPLOYMENT_SUBSIDY_KIND_TRAINING_ALLOWANCE";
+        /**
+         * @description EmploymentSubsidyOutcome is how an application ended.
+         *
+         *      - EMPLOYMENT_SUBSIDY_OUTCOME_UNSPECIFIED: Not decided.
+         *      - EMPLOYMENT_SUBSIDY_OUTCOME_APPROVED: 批准
+         *      - EMPLOYMENT_SUBSIDY_OUTCOME_REFUSED: 不予批准: refused by 人社, or earlier by the township.
+         *      - EMPLOYMENT_SUBSIDY_OUTCOME_WITHDRAWN: 撤回
+         * @default EMPLOYMENT_SUBSIDY_OUTCOME_UNSPECIFIED
+         * @enum {string}
+         */
+        v1EmploymentSubsidyOutcome: "EMPLOYMENT_SUBSIDY_OUTCOME_UNSPECIFIED" | "EMPLOYMENT_SUBSIDY_OUTCOME_APPROVED" | "EMPLOYMENT_SUBSIDY_OUTCOME_REFUSED" | "EMPLOYMENT_SUBSIDY_OUTCOME_WITHDRAWN";
+        /**
+         * @description EmploymentSubsidyState is where an application stands. The numbers equal the case engine's states
+         *     (an application has no public posting, so there is no value 2).
+         *
+         *      - EMPLOYMENT_SUBSIDY_STATE_UNSPECIFIED: Not set.
+         *      - EMPLOYMENT_SUBSIDY_STATE_OPEN: 办理中: waiting for the step named by next_step.
+         *      - EMPLOYMENT_SUBSIDY_STATE_CLOSED: 已办结: decided or withdrawn.
+         * @default EMPLOYMENT_SUBSIDY_STATE_UNSPECIFIED
+         * @enum {string}
+         */
+        v1EmploymentSubsidyState: "EMPLOYMENT_SUBSIDY_STATE_UNSPECIFIED" | "EMPLOYMENT_SUBSIDY_STATE_OPEN" | "EMPLOYMENT_SUBSIDY_STATE_CLOSED";
+        /** @description EmploymentSubsidyStep is one recorded step of an application. */
+        v1EmploymentSubsidyStep: {
+            /**
+             * Format: int32
+             * @description 1, 2, … in the order recorded.
+             */
+            seq?: number;
+            /** @description application (申请), township_check (乡镇审核), county_review (人社审批) or withdrawal. */
+            step?: string;
+            /** @description Who recorded it (subject of the caller's token). */
+            actor?: string;
+            /** @description Business date (YYYY-MM-DD) it happened. */
+            occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it was recorded.
+             */
+            recorded_at?: string;
+            /** @description Why occurred_at is before the day it was recorded. */
+            backdate_reason?: string;
+            /** @description Note (the township's or 人社's opinion). */
+            note?: string;
+            /** @description References to documents (ids or URIs). */
+            attachments?: string[];
+            /** @description township_check and county_review: whether it passed. */
+            approved?: boolean;
+            eligibility?: components["schemas"]["v1EmploymentSubsidyEligibility"];
+        };
+        /** @description EvaluateZeroEmploymentRequest is the request of EvaluateZeroEmployment. */
+        v1EvaluateZeroEmploymentRequest: {
+            /** @description "households/{household}"; empty: every household followed or listed. */
+            households?: string[];
+            /** @description Idempotency key: a retry with the same id returns the first result. */
+            request_id?: string;
+        };
+        /** @description EvaluateZeroEmploymentResponse says how many households were evaluated. */
+        v1EvaluateZeroEmploymentResponse: {
+            /** Format: int32 */
+            evaluated?: number;
+        };
         /**
          * @description ExclusionFacts are the 七不准 facts. Which of them exclude a household is the policy list
          *     `identification.exclusions` (codes: the field names).
@@ -5114,6 +5875,11 @@ export interface components {
             safe_drinking_water?: boolean;
             /** @description The household agreed and signed (put the signed form among the attachments). */
             consent_signed?: boolean;
+        };
+        /** @description GrantWorkshopRewardsResponse is the response of GrantWorkshopRewards. */
+        v1GrantWorkshopRewardsResponse: {
+            /** @description The rewards granted. */
+            rewards?: components["schemas"]["v1WorkshopReward"][];
         };
         /**
          * @description Health is a member's health condition (健康状况).
@@ -5577,6 +6343,18 @@ export interface components {
              * @description When the assessment was made.
              */
             assess_time?: string;
+            /**
+             * @description The members' wage figures per month behind wages_fen, by member, month and source: every recorded
+             *     wage figure that names a member (superseded where 人社 reports the same member and month) and every
+             *     人社 figure. wages_fen counts the 人社 figures and the recorded ones not superseded.
+             */
+            lines?: components["schemas"]["v1IncomeLine"][];
+            employment_facts?: components["schemas"]["v1EmploymentFactsState"];
+            /**
+             * Format: date-time
+             * @description When 人社's served facts were last changed (with employment_facts COUNTED and any figure).
+             */
+            employment_as_of?: string;
         };
         /** @description IncomeItem is one dated, typed income or spending item (收支项) of a household. */
         v1IncomeItem: {
@@ -5615,6 +6393,12 @@ export interface components {
              * @description When the item was recorded.
              */
             readonly create_time?: string;
+            /**
+             * @description The member whose income the figure is (the person's id in the register), when it is one member's: a
+             *     wage figure of a member and month for which 人社 reports a wage is superseded by 人社's in assessments.
+             *     Empty for a household-level figure.
+             */
+            person_id?: string;
         };
         /**
          * @description IncomeItemType is the kind of an income or spending item (收支项类型).
@@ -5630,6 +6414,35 @@ export interface components {
          * @enum {string}
          */
         v1IncomeItemType: "INCOME_ITEM_TYPE_UNSPECIFIED" | "INCOME_ITEM_TYPE_WAGES" | "INCOME_ITEM_TYPE_BUSINESS" | "INCOME_ITEM_TYPE_PROPERTY" | "INCOME_ITEM_TYPE_TRANSFER" | "INCOME_ITEM_TYPE_PRODUCTION_COST" | "INCOME_ITEM_TYPE_RIGID_SPENDING";
+        /** @description IncomeLine is one member's wage figure for one month, as the assessment counted it or set it aside. */
+        v1IncomeLine: {
+            type?: components["schemas"]["v1IncomeItemType"];
+            source?: components["schemas"]["v1IncomeLineSource"];
+            item_source?: components["schemas"]["v1IncomeSource"];
+            /** @description For a recorded figure: "households/{household}/incomeItems/{item}". */
+            item?: string;
+            /** @description The member's person id. */
+            person_id?: string;
+            /** @description The month (YYYY-MM). */
+            month?: string;
+            /**
+             * Format: int64
+             * @description Amount in fen.
+             */
+            amount_fen?: string;
+            /** @description A recorded figure replaced by 人社's for the same member and month: kept for the record, not counted. */
+            superseded?: boolean;
+        };
+        /**
+         * @description IncomeLineSource is where a line's figure comes from.
+         *
+         *      - INCOME_LINE_SOURCE_UNSPECIFIED: Not set.
+         *      - INCOME_LINE_SOURCE_RECORDED: 登记: an income item recorded in the register (入户调查, 农户申报 or 部门数据; item_source says which).
+         *      - INCOME_LINE_SOURCE_HUMAN_RESOURCES: 人社: the member's monthly wage read from the employment service (劳动力台账).
+         * @default INCOME_LINE_SOURCE_UNSPECIFIED
+         * @enum {string}
+         */
+        v1IncomeLineSource: "INCOME_LINE_SOURCE_UNSPECIFIED" | "INCOME_LINE_SOURCE_RECORDED" | "INCOME_LINE_SOURCE_HUMAN_RESOURCES";
         /**
          * @description IncomeProgram is the program an assessment is made for; each counts the item types its policy lists.
          *
@@ -5741,6 +6554,13 @@ export interface components {
          * @enum {string}
          */
         v1LabourerState: "LABOURER_STATE_UNSPECIFIED" | "LABOURER_STATE_ACTIVE" | "LABOURER_STATE_ENDED" | "LABOURER_STATE_OUTSIDE_WORKING_AGE";
+        /** @description ListAidCasesResponse is a page of aid cases (without offers and trail: GetAidCase has them). */
+        v1ListAidCasesResponse: {
+            aid_cases?: components["schemas"]["v1AidCase"][];
+            next_page_token?: string;
+            /** Format: int32 */
+            total_size?: number;
+        };
         /** @description ListAuditRecordsResponse is the response of ListAuditRecords. */
         v1ListAuditRecordsResponse: {
             /** @description Audit rows, newest first. */
@@ -5814,6 +6634,13 @@ export interface components {
             /** @description One page of checks. */
             eligibility_checks?: components["schemas"]["v1EligibilityCheck"][];
             /** @description Token for the next page; empty on the last page. */
+            next_page_token?: string;
+        };
+        /** @description ListEmploymentSubsidiesResponse is the response of ListEmploymentSubsidies. */
+        v1ListEmploymentSubsidiesResponse: {
+            /** @description The page of applications. */
+            employment_subsidies?: components["schemas"]["v1EmploymentSubsidy"][];
+            /** @description Token of the next page; empty on the last. */
             next_page_token?: string;
         };
         /** @description ListHelpersResponse is the response of ListHelpers. */
@@ -5961,6 +6788,52 @@ export interface components {
             welfare_posts?: components["schemas"]["v1WelfarePost"][];
             /** @description Token of the next page; empty on the last. */
             next_page_token?: string;
+        };
+        /** @description ListWorkshopInsurancesResponse is the response of ListWorkshopInsurances. */
+        v1ListWorkshopInsurancesResponse: {
+            /** @description Every policy, oldest first. */
+            insurances?: components["schemas"]["v1WorkshopInsurance"][];
+        };
+        /** @description ListWorkshopRewardsResponse is the response of ListWorkshopRewards. */
+        v1ListWorkshopRewardsResponse: {
+            /** @description Every reward, oldest first. */
+            rewards?: components["schemas"]["v1WorkshopReward"][];
+        };
+        /** @description ListWorkshopWorkersResponse is the response of ListWorkshopWorkers. */
+        v1ListWorkshopWorkersResponse: {
+            /** @description The month evaluated. */
+            month?: string;
+            /** @description Every worker with a 车间 spell there since the workshop's registration month. */
+            workers?: components["schemas"]["v1WorkshopWorker"][];
+            /**
+             * Format: int32
+             * @description The consecutive insured months a reward needs.
+             */
+            reward_after_months?: number;
+            /**
+             * Format: int64
+             * @description The reward per worker, in fen (分).
+             */
+            reward_fen?: string;
+            /** @description The policy values used, with their hashes. */
+            policy_values?: components["schemas"]["v1PolicyValue"][];
+        };
+        /** @description ListWorkshopsResponse is the response of ListWorkshops. */
+        v1ListWorkshopsResponse: {
+            /** @description The page of workshops. */
+            workshops?: components["schemas"]["v1Workshop"][];
+            /** @description Token of the next page; empty on the last. */
+            next_page_token?: string;
+        };
+        /** @description ListZeroEmploymentHouseholdsResponse is a page of the list. */
+        v1ListZeroEmploymentHouseholdsResponse: {
+            zero_employment_households?: components["schemas"]["v1ZeroEmploymentHousehold"][];
+            next_page_token?: string;
+            /**
+             * Format: int32
+             * @description Households on the list in the region asked.
+             */
+            total_size?: number;
         };
         /** @description LookupAuditPersonRequest is the request of LookupAuditPerson. */
         v1LookupAuditPersonRequest: {
@@ -6378,10 +7251,13 @@ export interface components {
          *      - PROGRAM_WORKSHOP_REWARD: 就业帮扶车间奖补: to the workshop (an organisation), by decision. 人社.
          *      - PROGRAM_INDUSTRY_GRANT: 产业奖补: per household (paid to its head), by decision. 农业农村.
          *      - PROGRAM_COLLECTIVE_DIVIDEND: 村集体经济分红: to the village collective (an organisation), by decision. 农业农村.
+         *      - PROGRAM_TRANSPORT_SUBSIDY: 一次性交通补助: per worker, once a year, for work outside the county. 人社.
+         *      - PROGRAM_EMPLOYER_RETENTION_SUBSIDY: 吸纳/稳岗补贴: to the employer (an organisation), per worker from a poor household kept 6 months. 人社.
+         *      - PROGRAM_TRAINING_ALLOWANCE: 培训生活补贴: per trainee, per day of training attended. 人社.
          * @default PROGRAM_UNSPECIFIED
          * @enum {string}
          */
-        v1Program: "PROGRAM_UNSPECIFIED" | "PROGRAM_DIBAO" | "PROGRAM_DESTITUTE" | "PROGRAM_TEMPORARY_ASSISTANCE" | "PROGRAM_LIVING_SUBSIDY" | "PROGRAM_CARE_SUBSIDY" | "PROGRAM_WELFARE_POST_WAGE" | "PROGRAM_WORKSHOP_REWARD" | "PROGRAM_INDUSTRY_GRANT" | "PROGRAM_COLLECTIVE_DIVIDEND";
+        v1Program: "PROGRAM_UNSPECIFIED" | "PROGRAM_DIBAO" | "PROGRAM_DESTITUTE" | "PROGRAM_TEMPORARY_ASSISTANCE" | "PROGRAM_LIVING_SUBSIDY" | "PROGRAM_CARE_SUBSIDY" | "PROGRAM_WELFARE_POST_WAGE" | "PROGRAM_WORKSHOP_REWARD" | "PROGRAM_INDUSTRY_GRANT" | "PROGRAM_COLLECTIVE_DIVIDEND" | "PROGRAM_TRANSPORT_SUBSIDY" | "PROGRAM_EMPLOYER_RETENTION_SUBSIDY" | "PROGRAM_TRAINING_ALLOWANCE";
         /** @description ReceivedObjection is an objection received online, as officials triage it. */
         v1ReceivedObjection: {
             /** @description "{collection}/{tracking number}": receivedObjections/… in identification, reliefObjections/… in subsidies. */
@@ -7197,6 +8073,22 @@ export interface components {
             /** @description The record it is about, e.g. "households/{household}/visits/{visit}". */
             resource?: string;
         };
+        /** @description TrainingCourse is the training of a training allowance. */
+        v1TrainingCourse: {
+            /** @description The course (培训项目). */
+            course?: string;
+            /** @description The training provider (培训机构). */
+            provider?: string;
+            /** @description First day (YYYY-MM-DD). */
+            start_date?: string;
+            /** @description Last day (YYYY-MM-DD). */
+            end_date?: string;
+            /**
+             * Format: int32
+             * @description Days attended (出勤天数), at most the course's calendar days.
+             */
+            days_attended?: number;
+        };
         /**
          * @description TransferProgram is the program a transfer payment belongs to.
          *
@@ -7214,6 +8106,16 @@ export interface components {
          * @enum {string}
          */
         v1TransferProgram: "TRANSFER_PROGRAM_UNSPECIFIED" | "TRANSFER_PROGRAM_DIBAO" | "TRANSFER_PROGRAM_DESTITUTE_SUPPORT" | "TRANSFER_PROGRAM_TEMPORARY_ASSISTANCE" | "TRANSFER_PROGRAM_LIVING_SUBSIDY" | "TRANSFER_PROGRAM_CARE_SUBSIDY" | "TRANSFER_PROGRAM_PENSION" | "TRANSFER_PROGRAM_PUBLIC_WELFARE_POST" | "TRANSFER_PROGRAM_AGRICULTURAL_SUBSIDY" | "TRANSFER_PROGRAM_OTHER";
+        /**
+         * @description TransportBand is the band of the transport subsidy, by where the work is.
+         *
+         *      - TRANSPORT_BAND_UNSPECIFIED: Not set (not eligible, or another kind).
+         *      - TRANSPORT_BAND_IN_PROVINCE: 县外省内: outside the county, inside the province (务工状况 03).
+         *      - TRANSPORT_BAND_OUT_OF_PROVINCE: 省外: outside the province (务工状况 04).
+         * @default TRANSPORT_BAND_UNSPECIFIED
+         * @enum {string}
+         */
+        v1TransportBand: "TRANSPORT_BAND_UNSPECIFIED" | "TRANSPORT_BAND_IN_PROVINCE" | "TRANSPORT_BAND_OUT_OF_PROVINCE";
         /**
          * @description UnemploymentKind is what an unemployment period records.
          *
@@ -7675,6 +8577,163 @@ export interface components {
          * @enum {string}
          */
         v1WorkStatus: "WORK_STATUS_UNSPECIFIED" | "WORK_STATUS_LOCAL_TOWNSHIP" | "WORK_STATUS_IN_COUNTY" | "WORK_STATUS_IN_PROVINCE" | "WORK_STATUS_OUT_OF_PROVINCE" | "WORK_STATUS_OTHER" | "WORK_STATUS_UNEMPLOYED" | "WORK_STATUS_STUDENT" | "WORK_STATUS_UNFIT";
+        /** @description Workshop is one 就业帮扶车间. */
+        v1Workshop: {
+            /** @description Resource name: "workshops/{workshop}". */
+            readonly name?: string;
+            /** @description The workshop's name (车间名称). */
+            display_name?: string;
+            /** @description The operator's 统一社会信用代码: the payee of its rewards and the employer its workers' spells name. */
+            credit_code?: string;
+            /** @description The 12-digit code of the village it is in. */
+            region_code?: string;
+            /** @description Address (地址). */
+            address?: string;
+            kind?: components["schemas"]["v1WorkshopKind"];
+            state?: components["schemas"]["v1WorkshopState"];
+            /** @description Business date (YYYY-MM-DD) of registration. */
+            registered_on?: string;
+            recognition?: components["schemas"]["v1WorkshopRecognition"];
+            /** @description Checksum of the current state (AIP-154). */
+            readonly etag?: string;
+            /**
+             * Format: date-time
+             * @description When it was registered.
+             */
+            readonly create_time?: string;
+            /**
+             * Format: date-time
+             * @description When it last changed.
+             */
+            readonly update_time?: string;
+        };
+        /** @description WorkshopInsurance is an accident-insurance policy (意外伤害保险) of a workshop for some of its workers. */
+        v1WorkshopInsurance: {
+            /** @description Resource name: "workshops/{workshop}/insurances/{insurance}". */
+            readonly name?: string;
+            /** @description The insurance contract's number (保单号). */
+            policy_number?: string;
+            /** @description The insurer (保险公司). */
+            insurer?: string;
+            /** @description First month covered (YYYY-MM). */
+            from_month?: string;
+            /** @description Last month covered (YYYY-MM), at most 12 months after from_month. */
+            to_month?: string;
+            /**
+             * Format: int64
+             * @description Premium per worker and month, in fen (分).
+             */
+            premium_fen?: string;
+            /** @description The insured workers (identification's person ids). */
+            person_ids?: string[];
+            policy_value?: components["schemas"]["v1PolicyValue"];
+            /** @description Who recorded it. */
+            readonly recorded_by?: string;
+            /**
+             * Format: date-time
+             * @description When it was recorded.
+             */
+            readonly create_time?: string;
+        };
+        /**
+         * @description WorkshopKind is the form of a workshop (车间类型).
+         *
+         *      - WORKSHOP_KIND_UNSPECIFIED: Not set.
+         *      - WORKSHOP_KIND_FACTORY: 厂房式: in a factory building.
+         *      - WORKSHOP_KIND_HOME_BASED: 居家式: home-based piece work.
+         *      - WORKSHOP_KIND_FARMING: 种养式: farming and breeding.
+         *      - WORKSHOP_KIND_TRADE: 贸易流通式: trade and distribution.
+         *      - WORKSHOP_KIND_TOURISM: 文化旅游式: culture and tourism.
+         * @default WORKSHOP_KIND_UNSPECIFIED
+         * @enum {string}
+         */
+        v1WorkshopKind: "WORKSHOP_KIND_UNSPECIFIED" | "WORKSHOP_KIND_FACTORY" | "WORKSHOP_KIND_HOME_BASED" | "WORKSHOP_KIND_FARMING" | "WORKSHOP_KIND_TRADE" | "WORKSHOP_KIND_TOURISM";
+        /** @description WorkshopRecognition is the evaluation that recognised a workshop. */
+        v1WorkshopRecognition: {
+            /** @description The month (YYYY-MM) the ledger was read for. */
+            month?: string;
+            /** @description The persons (identification's ids) from 脱贫/监测 households with a 车间 spell there in the month. */
+            poor_worker_ids?: string[];
+            /**
+             * Format: int32
+             * @description Every person with a 车间 spell there in the month.
+             */
+            workers?: number;
+            /**
+             * Format: int32
+             * @description The minimum policy required.
+             */
+            min_poor_workers?: number;
+            /** @description The business date (YYYY-MM-DD) of the recognition. */
+            date?: string;
+            policy_value?: components["schemas"]["v1PolicyValue"];
+            /** @description Who recognised it. */
+            recorded_by?: string;
+        };
+        /** @description WorkshopReward is the reward of a workshop for one worker (就业帮扶车间奖补). */
+        v1WorkshopReward: {
+            /** @description Resource name: "workshops/{workshop}/rewards/{reward}". */
+            name?: string;
+            /** @description The worker (identification's person id). */
+            person_id?: string;
+            /** @description The worker's household: "households/{household}". */
+            household?: string;
+            /** @description The month (YYYY-MM) the reward is paid in. */
+            month?: string;
+            /** @description First month (YYYY-MM) of the stretch that earned it. */
+            stable_from?: string;
+            /** @description Last month (YYYY-MM) of the stretch that earned it. */
+            stable_to?: string;
+            /**
+             * Format: int64
+             * @description Amount in fen (分).
+             */
+            amount_fen?: string;
+            /** @description The payroll entitlement that pays it. */
+            entitlement_id?: string;
+            /** @description The policy values used (months required, amount), with their hashes. */
+            policy_values?: components["schemas"]["v1PolicyValue"][];
+            /** @description Who granted it. */
+            recorded_by?: string;
+            /**
+             * Format: date-time
+             * @description When it was granted.
+             */
+            create_time?: string;
+        };
+        /**
+         * @description WorkshopState is where a workshop stands.
+         *
+         *      - WORKSHOP_STATE_UNSPECIFIED: Not set.
+         *      - WORKSHOP_STATE_REGISTERED: 已登记: registered, not (yet) recognised.
+         *      - WORKSHOP_STATE_RECOGNISED: 已认定: recognised as a 就业帮扶车间.
+         * @default WORKSHOP_STATE_UNSPECIFIED
+         * @enum {string}
+         */
+        v1WorkshopState: "WORKSHOP_STATE_UNSPECIFIED" | "WORKSHOP_STATE_REGISTERED" | "WORKSHOP_STATE_RECOGNISED";
+        /** @description WorkshopWorker is one worker of a workshop evaluated for the reward. */
+        v1WorkshopWorker: {
+            /** @description The worker (identification's person id). */
+            person_id?: string;
+            /** @description The worker's household: "households/{household}". */
+            household?: string;
+            /**
+             * Format: int32
+             * @description The longest stretch of consecutive months up to the month evaluated in which the worker worked there
+             *     (车间 spell) and was insured by the workshop.
+             */
+            stable_months?: number;
+            /** @description First month (YYYY-MM) of that stretch. */
+            stable_from?: string;
+            /** @description Last month (YYYY-MM) of that stretch. */
+            stable_to?: string;
+            /** @description Whether the household is 脱贫 or 监测. */
+            poor_household?: boolean;
+            /** @description Whether the workshop was rewarded for this worker already. */
+            rewarded?: boolean;
+            /** @description Whether a reward is due now. */
+            due?: boolean;
+        };
         /** @description YearlyExitCount counts the exits of one year. */
         v1YearlyExitCount: {
             /**
@@ -7692,6 +8751,25 @@ export interface components {
              * @description Their persons on the day of exit.
              */
             persons?: string;
+        };
+        /** @description ZeroEmploymentHousehold is a household on the 零就业 list (零就业家庭). */
+        v1ZeroEmploymentHousehold: {
+            /** @description "households/{household}": the register's household. */
+            readonly household?: string;
+            /** @description The village it is in now. */
+            readonly region_code?: string;
+            /** @description Business date it was found 零就业. */
+            readonly listed_on?: string;
+            /** @description The month the rule was applied to. */
+            readonly month?: string;
+            /** @description Members able to work ("labourers/{person}"). */
+            readonly able_members?: string[];
+            /** @description "aidCases/{case}": the aid case opened for it. */
+            readonly aid_case?: string;
+            /** @description Whether that case is still open. */
+            readonly aid_case_open?: boolean;
+            /** @description The case's due date (last day in time). */
+            readonly aid_case_due_on?: string;
         };
     };
     responses: never;
@@ -8425,6 +9503,115 @@ export interface operations {
             };
         };
     };
+    EmploymentAidService_ListAidCases: {
+        parameters: {
+            query?: {
+                /** @description A region prefix inside the caller's scope; empty: the scope. */
+                region_code?: string;
+                /** @description Only open cases. */
+                open_only?: boolean;
+                /** @description Only the open cases overdue on this business date (YYYY-MM-DD): their due date is before it. */
+                overdue_on?: string;
+                /** @description At most 1,000; default 100. */
+                page_size?: number;
+                page_token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListAidCasesResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    EmploymentSubsidyService_ListEmploymentSubsidies: {
+        parameters: {
+            query?: {
+                /** @description At most this many applications (default 50, at most 500). */
+                page_size?: number;
+                /** @description The next_page_token of the previous page. */
+                page_token?: string;
+                /** @description AIP-160 filter over kind, state, outcome, region_code, person and next_step. */
+                filter?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListEmploymentSubsidiesResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    EmploymentSubsidyService_CreateEmploymentSubsidy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description CreateEmploymentSubsidyRequest is the request of CreateEmploymentSubsidy. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1CreateEmploymentSubsidyRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1EmploymentSubsidy"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     LabourLedgerService_ListLabourers: {
         parameters: {
             query?: {
@@ -8481,8 +9668,11 @@ export interface operations {
                  *      - PROGRAM_WORKSHOP_REWARD: 就业帮扶车间奖补: to the workshop (an organisation), by decision. 人社.
                  *      - PROGRAM_INDUSTRY_GRANT: 产业奖补: per household (paid to its head), by decision. 农业农村.
                  *      - PROGRAM_COLLECTIVE_DIVIDEND: 村集体经济分红: to the village collective (an organisation), by decision. 农业农村.
+                 *      - PROGRAM_TRANSPORT_SUBSIDY: 一次性交通补助: per worker, once a year, for work outside the county. 人社.
+                 *      - PROGRAM_EMPLOYER_RETENTION_SUBSIDY: 吸纳/稳岗补贴: to the employer (an organisation), per worker from a poor household kept 6 months. 人社.
+                 *      - PROGRAM_TRAINING_ALLOWANCE: 培训生活补贴: per trainee, per day of training attended. 人社.
                  */
-                program?: "PROGRAM_UNSPECIFIED" | "PROGRAM_DIBAO" | "PROGRAM_DESTITUTE" | "PROGRAM_TEMPORARY_ASSISTANCE" | "PROGRAM_LIVING_SUBSIDY" | "PROGRAM_CARE_SUBSIDY" | "PROGRAM_WELFARE_POST_WAGE" | "PROGRAM_WORKSHOP_REWARD" | "PROGRAM_INDUSTRY_GRANT" | "PROGRAM_COLLECTIVE_DIVIDEND";
+                program?: "PROGRAM_UNSPECIFIED" | "PROGRAM_DIBAO" | "PROGRAM_DESTITUTE" | "PROGRAM_TEMPORARY_ASSISTANCE" | "PROGRAM_LIVING_SUBSIDY" | "PROGRAM_CARE_SUBSIDY" | "PROGRAM_WELFARE_POST_WAGE" | "PROGRAM_WORKSHOP_REWARD" | "PROGRAM_INDUSTRY_GRANT" | "PROGRAM_COLLECTIVE_DIVIDEND" | "PROGRAM_TRANSPORT_SUBSIDY" | "PROGRAM_EMPLOYER_RETENTION_SUBSIDY" | "PROGRAM_TRAINING_ALLOWANCE";
             };
             header?: never;
             path?: never;
@@ -8786,6 +9976,151 @@ export interface operations {
             };
         };
     };
+    WorkshopService_ListWorkshops: {
+        parameters: {
+            query?: {
+                /** @description At most this many workshops (default 50, at most 500). */
+                page_size?: number;
+                /** @description The next_page_token of the previous page. */
+                page_token?: string;
+                /**
+                 * @description Only workshops in this state (unspecified: any).
+                 *
+                 *      - WORKSHOP_STATE_UNSPECIFIED: Not set.
+                 *      - WORKSHOP_STATE_REGISTERED: 已登记: registered, not (yet) recognised.
+                 *      - WORKSHOP_STATE_RECOGNISED: 已认定: recognised as a 就业帮扶车间.
+                 */
+                state?: "WORKSHOP_STATE_UNSPECIFIED" | "WORKSHOP_STATE_REGISTERED" | "WORKSHOP_STATE_RECOGNISED";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListWorkshopsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WorkshopService_CreateWorkshop: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description CreateWorkshopRequest is the request of CreateWorkshop. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1CreateWorkshopRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1Workshop"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    EmploymentAidService_ListZeroEmploymentHouseholds: {
+        parameters: {
+            query?: {
+                /** @description A region prefix inside the caller's scope (a township's 9 digits, a village's 12); empty: the scope. */
+                region_code?: string;
+                /** @description At most 1,000; default 100. */
+                page_size?: number;
+                page_token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListZeroEmploymentHouseholdsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    EmploymentAidService_EvaluateZeroEmployment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description EvaluateZeroEmploymentRequest is the request of EvaluateZeroEmployment. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1EvaluateZeroEmploymentRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1EvaluateZeroEmploymentResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     LabourLedgerService_UpdateLabourer: {
         parameters: {
             query?: {
@@ -8873,12 +10208,12 @@ export interface operations {
             };
         };
     };
-    WelfarePostService_GetWelfarePost: {
+    EmploymentSubsidyService_GetEmploymentSubsidy: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description "welfarePosts/{post}" */
+                /** @description "employmentSubsidies/{employment_subsidy}" */
                 name_1: string;
             };
             cookie?: never;
@@ -8891,7 +10226,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["v1WelfarePost"];
+                    "application/json": components["schemas"]["v1EmploymentSubsidy"];
                 };
             };
             /** @description An unexpected error response. */
@@ -8941,13 +10276,185 @@ export interface operations {
             };
         };
     };
+    WelfarePostService_CloseWelfarePost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "welfarePosts/{post}" */
+                name_1: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WelfarePostServiceCloseWelfarePostBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1WelfarePost"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WelfarePostService_ReviewWelfarePostAssignment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "welfarePostAssignments/{assignment}" */
+                name_1: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WelfarePostServiceReviewWelfarePostAssignmentBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1WelfarePostAssignment"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WelfarePostService_WithdrawWelfarePostAssignment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "welfarePostAssignments/{assignment}" */
+                name_1: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WelfarePostServiceWithdrawWelfarePostAssignmentBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1WelfarePostAssignment"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    LabourLedgerService_GetLabourer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "labourers/{person_id}" */
+                name_2: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1Labourer"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WelfarePostService_GetWelfarePost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "welfarePosts/{post}" */
+                name_3: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1WelfarePost"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     WelfarePostService_GetWelfarePostAssignment: {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 /** @description "welfarePostAssignments/{assignment}" */
-                name_2: string;
+                name_4: string;
             };
             cookie?: never;
         };
@@ -8979,7 +10486,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description "paymentRolls/{roll}". */
-                name_3: string;
+                name_5: string;
             };
             cookie?: never;
         };
@@ -9005,12 +10512,44 @@ export interface operations {
             };
         };
     };
-    LabourLedgerService_GetLabourer: {
+    WorkshopService_GetWorkshop: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description "labourers/{person_id}" */
+                /** @description "workshops/{workshop}" */
+                name_6: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1Workshop"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    EmploymentAidService_GetAidCase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "aidCases/{case}" */
                 name: string;
             };
             cookie?: never;
@@ -9023,7 +10562,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["v1Labourer"];
+                    "application/json": components["schemas"]["v1AidCase"];
                 };
             };
             /** @description An unexpected error response. */
@@ -9144,19 +10683,19 @@ export interface operations {
             };
         };
     };
-    WelfarePostService_CloseWelfarePost: {
+    EmploymentSubsidyService_CheckEmploymentSubsidy: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description "welfarePosts/{post}" */
+                /** @description "employmentSubsidies/{employment_subsidy}" */
                 name: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["WelfarePostServiceCloseWelfarePostBody"];
+                "application/json": components["schemas"]["EmploymentSubsidyServiceCheckEmploymentSubsidyBody"];
             };
         };
         responses: {
@@ -9166,7 +10705,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["v1WelfarePost"];
+                    "application/json": components["schemas"]["v1EmploymentSubsidy"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    EmploymentAidService_CloseAidCase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "aidCases/{case}" */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmploymentAidServiceCloseAidCaseBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1AidCase"];
                 };
             };
             /** @description An unexpected error response. */
@@ -9306,6 +10881,42 @@ export interface operations {
             };
         };
     };
+    WorkshopService_RecogniseWorkshop: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "workshops/{workshop}" */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkshopServiceRecogniseWorkshopBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1Workshop"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     WelfarePostService_RecordWelfarePostInsurance: {
         parameters: {
             query?: never;
@@ -9329,6 +10940,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1WelfarePostAssignment"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    EmploymentAidService_RecordAidOffer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "aidCases/{case}" */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmploymentAidServiceRecordAidOfferBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1AidCase"];
                 };
             };
             /** @description An unexpected error response. */
@@ -9378,19 +11025,19 @@ export interface operations {
             };
         };
     };
-    WelfarePostService_ReviewWelfarePostAssignment: {
+    EmploymentSubsidyService_ReviewEmploymentSubsidy: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description "welfarePostAssignments/{assignment}" */
+                /** @description "employmentSubsidies/{employment_subsidy}" */
                 name: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["WelfarePostServiceReviewWelfarePostAssignmentBody"];
+                "application/json": components["schemas"]["EmploymentSubsidyServiceReviewEmploymentSubsidyBody"];
             };
         };
         responses: {
@@ -9400,7 +11047,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["v1WelfarePostAssignment"];
+                    "application/json": components["schemas"]["v1EmploymentSubsidy"];
                 };
             };
             /** @description An unexpected error response. */
@@ -9450,19 +11097,19 @@ export interface operations {
             };
         };
     };
-    WelfarePostService_WithdrawWelfarePostAssignment: {
+    EmploymentSubsidyService_WithdrawEmploymentSubsidy: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description "welfarePostAssignments/{assignment}" */
+                /** @description "employmentSubsidies/{employment_subsidy}" */
                 name: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["WelfarePostServiceWithdrawWelfarePostAssignmentBody"];
+                "application/json": components["schemas"]["EmploymentSubsidyServiceWithdrawEmploymentSubsidyBody"];
             };
         };
         responses: {
@@ -9472,7 +11119,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["v1WelfarePostAssignment"];
+                    "application/json": components["schemas"]["v1EmploymentSubsidy"];
                 };
             };
             /** @description An unexpected error response. */
@@ -9509,6 +11156,74 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1WelfarePostAttendance"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WorkshopService_ListWorkshopInsurances: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "workshops/{workshop}" */
+                parent: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListWorkshopInsurancesResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WorkshopService_CreateWorkshopInsurance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "workshops/{workshop}" */
+                parent: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkshopServiceCreateWorkshopInsuranceBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1WorkshopInsurance"];
                 };
             };
             /** @description An unexpected error response. */
@@ -9608,6 +11323,74 @@ export interface operations {
             };
         };
     };
+    WorkshopService_ListWorkshopRewards: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "workshops/{workshop}" */
+                parent: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListWorkshopRewardsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WorkshopService_GrantWorkshopRewards: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "workshops/{workshop}" */
+                parent: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkshopServiceGrantWorkshopRewardsBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1GrantWorkshopRewardsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     LabourLedgerService_CreateEmploymentSpell: {
         parameters: {
             query?: {
@@ -9675,6 +11458,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1UnemploymentPeriod"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WorkshopService_ListWorkshopWorkers: {
+        parameters: {
+            query?: {
+                /** @description The month (YYYY-MM) evaluated; empty means the current month. */
+                month?: string;
+            };
+            header?: never;
+            path: {
+                /** @description "workshops/{workshop}" */
+                parent: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListWorkshopWorkersResponse"];
                 };
             };
             /** @description An unexpected error response. */
@@ -9964,8 +11782,11 @@ export interface operations {
                  *      - PROGRAM_WORKSHOP_REWARD: 就业帮扶车间奖补: to the workshop (an organisation), by decision. 人社.
                  *      - PROGRAM_INDUSTRY_GRANT: 产业奖补: per household (paid to its head), by decision. 农业农村.
                  *      - PROGRAM_COLLECTIVE_DIVIDEND: 村集体经济分红: to the village collective (an organisation), by decision. 农业农村.
+                 *      - PROGRAM_TRANSPORT_SUBSIDY: 一次性交通补助: per worker, once a year, for work outside the county. 人社.
+                 *      - PROGRAM_EMPLOYER_RETENTION_SUBSIDY: 吸纳/稳岗补贴: to the employer (an organisation), per worker from a poor household kept 6 months. 人社.
+                 *      - PROGRAM_TRAINING_ALLOWANCE: 培训生活补贴: per trainee, per day of training attended. 人社.
                  */
-                program?: "PROGRAM_UNSPECIFIED" | "PROGRAM_DIBAO" | "PROGRAM_DESTITUTE" | "PROGRAM_TEMPORARY_ASSISTANCE" | "PROGRAM_LIVING_SUBSIDY" | "PROGRAM_CARE_SUBSIDY" | "PROGRAM_WELFARE_POST_WAGE" | "PROGRAM_WORKSHOP_REWARD" | "PROGRAM_INDUSTRY_GRANT" | "PROGRAM_COLLECTIVE_DIVIDEND";
+                program?: "PROGRAM_UNSPECIFIED" | "PROGRAM_DIBAO" | "PROGRAM_DESTITUTE" | "PROGRAM_TEMPORARY_ASSISTANCE" | "PROGRAM_LIVING_SUBSIDY" | "PROGRAM_CARE_SUBSIDY" | "PROGRAM_WELFARE_POST_WAGE" | "PROGRAM_WORKSHOP_REWARD" | "PROGRAM_INDUSTRY_GRANT" | "PROGRAM_COLLECTIVE_DIVIDEND" | "PROGRAM_TRANSPORT_SUBSIDY" | "PROGRAM_EMPLOYER_RETENTION_SUBSIDY" | "PROGRAM_TRAINING_ALLOWANCE";
             };
             header?: never;
             path?: never;

@@ -36,6 +36,8 @@ type wiring struct {
 	now func() time.Time
 	// register is the connection to the identification service (household register, change feed).
 	register *grpc.ClientConn
+	// aid is the 零就业 evaluation the ledger's changes call for their households (aidArea sets it).
+	aid *domain.Aid
 	// posts are the 公益岗 use cases (postsArea), which the register's follower tells of deaths and moves.
 	posts *domain.Posts
 }
@@ -46,7 +48,7 @@ type area func(w *wiring) ([]func(context.Context) error, error)
 
 // areas are the service's areas, one file each in this package. An area adds itself here with one entry.
 // postsArea comes before followArea: the register's follower tells 公益岗 of deaths and moves.
-var areas = []area{ledgerArea, factsArea, postsArea, followArea, importArea}
+var areas = []area{ledgerArea, factsArea, postsArea, followArea, importArea, aidArea, workshopsArea, employmentSubsidiesArea}
 
 // Run serves until ctx ends.
 func Run(ctx context.Context, cfg Config) error {

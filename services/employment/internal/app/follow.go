@@ -12,6 +12,7 @@ import (
 	"fupin.dev/services/employment/internal/domain"
 	"fupin.dev/services/employment/internal/register"
 	"fupin.dev/services/platform/audit"
+	"fupin.dev/services/platform/bizdate"
 	"fupin.dev/services/platform/outbox"
 )
 
@@ -78,7 +79,19 @@ func (f *registerFollower) page(ctx context.Context, changes []*commonv1.Change)
 	if err != nil {
 		return err
 	}
-	return f.apply.Apply(ctx, hs)
+	if err := f.apply.Apply(ctx, hs); err != nil {
+		return err
+	}
+	return f.evaluateAid(ctx, ids)
+}
+
+// evaluateAid applies the 零就业 rule to the households a change of the ledger touched, in its transaction,
+// so a household is listed (and its aid case opened) as it arises, and a move carries its case.
+func (f *registerFollower) evaluateAid(ctx context.Context, ids []string) error {
+	if f.w.aid == nil {
+		return nil
+	}
+	return f.w.aid.Evaluate(ctx, bizdate.Today(f.w.now()), ids...)
 }
 
 // resync reconciles every household of the register's snapshot, a chunk per transaction, then ends the
@@ -93,7 +106,16 @@ func (f *registerFollower) resync(ctx context.Context, _ *commonv1.Change, tx ou
 			for _, h := range chunk {
 				seen = append(seen, h.ID)
 			}
-			if err := tx(ctx, func(ctx context.Context) error { return f.apply.Apply(ctx, chunk) }); err != nil {
+			ids := make([]string, len(chunk))
+			for i, h := range chunk {
+				ids[i] = h.ID
+			}
+			if err := tx(ctx, func(ctx context.Context) error {
+				if err := f.apply.Apply(ctx, chunk); err != nil {
+					return err
+				}
+				return f.evaluateAid(ctx, ids)
+			}); err != nil {
 				return err
 			}
 		}
@@ -117,7 +139,16 @@ func (f *registerFollower) resync(ctx context.Context, _ *commonv1.Change, tx ou
 		}
 	}
 	for chunk := range slices.Chunk(gone, resyncChunk) {
-		if err := tx(ctx, func(ctx context.Context) error { return f.apply.Apply(ctx, chunk) }); err != nil {
+		ids := make([]string, len(chunk))
+		for i, h := range chunk {
+			ids[i] = h.ID
+		}
+		if err := tx(ctx, func(ctx context.Context) error {
+			if err := f.apply.Apply(ctx, chunk); err != nil {
+				return err
+			}
+			return f.evaluateAid(ctx, ids)
+		}); err != nil {
 			return 0, fmt.Errorf("archived households: %w", err)
 		}
 	}

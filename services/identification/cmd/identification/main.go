@@ -20,6 +20,7 @@ func main() {
 		maxUpload, _ := strconv.ParseInt(os.Getenv("FUPIN_IMPORT_MAX_UPLOAD_BYTES"), 10, 64)
 		return identification.Run(ctx, identification.Config{Config: base,
 			RegionsFile: os.Getenv("FUPIN_REGIONS_FILE"), DemoHouseholds: demo,
-			ImportLimits: tabular.Limits{MaxRows: maxRows, MaxCellChars: maxCell}, MaxUploadBytes: maxUpload})
+			ImportLimits: tabular.Limits{MaxRows: maxRows, MaxCellChars: maxCell}, MaxUploadBytes: maxUpload,
+			EmploymentService: os.Getenv("FUPIN_EMPLOYMENT_SERVICE")})
 	})
 }

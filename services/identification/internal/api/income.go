@@ -90,7 +90,7 @@ func fromIncomeItem(it *identificationv1.IncomeItem) domain.IncomeItem {
 		RigidKind: domain.RigidSpendingKind(it.GetRigidSpendingKind()), Source: domain.IncomeSource(it.GetSource()),
 		SourceDepartment: domain.Department(it.GetSourceDepartment()), Payer: domain.Department(it.GetPayer()),
 		Program: domain.TransferProgram(it.GetTransferProgram()), Period: it.GetPeriod(), AmountFen: it.GetAmountFen(),
-		Description: it.GetDescription(), Reference: it.GetExternalReference(),
+		Description: it.GetDescription(), Reference: it.GetExternalReference(), PersonID: it.GetPersonId(),
 	}
 }
 
@@ -101,6 +101,6 @@ func toIncomeItem(it *domain.IncomeItem) *identificationv1.IncomeItem {
 		Source: identificationv1.IncomeSource(it.Source), SourceDepartment: commonDepartment(it.SourceDepartment),
 		Payer: commonDepartment(it.Payer), TransferProgram: identificationv1.TransferProgram(it.Program), Period: it.Period,
 		AmountFen: it.AmountFen, Description: it.Description, ExternalReference: it.Reference, RecordedBy: it.RecordedBy,
-		CreateTime: timestamppb.New(it.CreateTime),
+		CreateTime: timestamppb.New(it.CreateTime), PersonId: it.PersonID,
 	}
 }

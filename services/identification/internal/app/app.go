@@ -37,6 +37,12 @@ type Config struct {
 	ImportLimits tabular.Limits
 	// MaxUploadBytes is the largest ledger file UploadLedger takes (0: api.DefaultMaxUploadBytes, 256 MiB).
 	MaxUploadBytes int64
+	// EmploymentService names the employment service (人社) whose wages income assessments count
+	// (FUPIN_EMPLOYMENT_SERVICE; "employment" in fupin dev and deploy/). Empty: the deployment runs none, and
+	// assessments count recorded figures only and say so (EMPLOYMENT_FACTS_STATE_NOT_CONFIGURED). Set, an
+	// assessment made while it does not answer fails UNAVAILABLE (EMPLOYMENT_UNAVAILABLE). Calling it needs
+	// the service's own key (boot.Config.ServiceKey).
+	EmploymentService string
 }
 
 // Run serves until ctx ends.
@@ -55,7 +61,7 @@ func Run(ctx context.Context, cfg Config) error {
 	// Cases read per-capita income through domain.PerCapitaIncome. With nil they use the income their
 	// survey recorded; pass income assessment (domain.Incomes, whose PerCapitaNet implements it) to make
 	// decisions use assessed income, the survey's figure remaining the fallback.
-	incomes, monitoring, err := registerMonitoring(p, st, now)
+	incomes, monitoring, err := registerMonitoring(p, st, now, cfg.EmploymentService)
 	if err != nil {
 		p.Close()
 		return fmt.Errorf("%s: %w", Name, err)

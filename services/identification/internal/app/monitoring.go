@@ -15,8 +15,11 @@ import (
 // to and risk removal, on a workflow engine of their own kinds of case) and registers their handlers. The
 // income assessment it returns is what other areas read per-capita income from (domain.PerCapitaIncome);
 // monitoring is a domain.TrailSource.
-func registerMonitoring(p *boot.Process, st *store.Store, now func() time.Time) (*domain.Incomes, *domain.Monitoring, error) {
+func registerMonitoring(p *boot.Process, st *store.Store, now func() time.Time, employment string) (*domain.Incomes, *domain.Monitoring, error) {
 	incomes := domain.NewIncomes(st, p.Policy, now, newID)
+	if err := countEmploymentWages(p, incomes, employment); err != nil {
+		return nil, nil, err
+	}
 	engine := workflow.New(p.DB, workflow.Options{Now: now, NewID: newID, Policy: p.Policy})
 	monitoring, err := domain.NewMonitoring(st, engine, p.PII, p.Policy, now, newID)
 	if err != nil {

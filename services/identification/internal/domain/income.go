@@ -172,6 +172,9 @@ type IncomeItem struct {
 	Reference   string
 	RecordedBy  string
 	CreateTime  time.Time
+	// PersonID is the member whose figure it is ("" for a household-level figure): a member's wage of a
+	// month that 人社 reports is superseded in assessments.
+	PersonID string
 }
 
 // IncomeRef is the natural key of an item sent by a source with its own record number.
@@ -188,7 +191,7 @@ func (it *IncomeItem) ref() IncomeRef {
 // sameContent reports whether two items with the same reference say the same thing.
 func (it *IncomeItem) sameContent(o *IncomeItem) bool {
 	return it.HouseholdID == o.HouseholdID && it.Type == o.Type && it.RigidKind == o.RigidKind && it.Payer == o.Payer &&
-		it.Program == o.Program && it.Period == o.Period && it.AmountFen == o.AmountFen
+		it.Program == o.Program && it.Period == o.Period && it.AmountFen == o.AmountFen && it.PersonID == o.PersonID
 }
 
 // IncomeTotals are the sums of a household's items in a window, by type, in fen.
@@ -247,6 +250,11 @@ type IncomeAssessment struct {
 	PerCapita   int64
 	PolicyHash  string
 	AssessTime  time.Time
+	// Lines are the members' wage figures per month behind Totals.Wages (MergeEmploymentWages).
+	Lines []IncomeLine
+	// Employment says whether 人社's wages were counted; EmploymentAsOf is when 人社's facts last changed.
+	Employment     EmploymentState
+	EmploymentAsOf time.Time
 }
 
 // FloorDiv divides rounding toward minus infinity, so PerCapita × Members never exceeds Net.
@@ -279,6 +287,9 @@ type IncomeStore interface {
 	SumIncome(ctx context.Context, householdID, from, to string) (IncomeTotals, error)
 	// PublishIncomeAssessed appends "income.assessed" to the change feed in the transaction in ctx.
 	PublishIncomeAssessed(ctx context.Context, a *IncomeAssessment, trigger string) error
+	// MemberWageLines returns the household's wage items naming a member with Day in [from, to], as
+	// recorded lines.
+	MemberWageLines(ctx context.Context, householdID, from, to string) ([]IncomeLine, error)
 }
 
 // Incomes is the income assessment (收入核算) use case.
@@ -287,7 +298,14 @@ type Incomes struct {
 	policy IncomePolicy
 	now    func() time.Time
 	newID  func() string
+	// employment serves 人社's wages; nil when the deployment runs no employment service.
+	employment EmploymentFacts
 }
+
+// CountEmploymentWages makes assessments read the members' wages from 人社 (the employment service) and
+// count them (MergeEmploymentWages). Without it the deployment has no employment service: assessments
+// count the recorded figures only and say so (EmploymentStateNotConfigured).
+func (s *Incomes) CountEmploymentWages(e EmploymentFacts) { s.employment = e }
 
 // NewIncomes wires income assessment.
 func NewIncomes(store IncomeStore, pol IncomePolicy, now func() time.Time, newID func() string) *Incomes {
@@ -354,6 +372,11 @@ func (s *Incomes) RecordItems(ctx context.Context, r Reporter, parent string, in
 			}
 			households[it.HouseholdID] = h
 			order = append(order, it.HouseholdID)
+		}
+		for i, it := range items {
+			if it.PersonID != "" && households[it.HouseholdID].Member(it.PersonID) == nil {
+				return apperr.Invalid(ReasonIncomeItemInvalid, fmt.Sprintf("items[%d].person_id", i), "is not a member of the household")
+			}
 		}
 		var err error
 		if out, err = s.dedupe(ctx, items); err != nil {
@@ -608,8 +631,11 @@ func (s *Incomes) assess(ctx context.Context, h *Household, w IncomeWindowSpec, 
 		return nil, err
 	}
 	a := &IncomeAssessment{HouseholdID: h.ID, RegionCode: h.RegionCode, Program: program, From: from, To: to,
-		Totals: totals, Counted: counted, Net: totals.Net(counted), Members: h.Size(), MembersDate: today,
-		PolicyHash: v.Hash, AssessTime: now}
+		Totals: totals, Counted: counted, Members: h.Size(), MembersDate: today, PolicyHash: v.Hash, AssessTime: now}
+	if err := s.countEmployment(ctx, h, a); err != nil {
+		return nil, err
+	}
+	a.Net = a.Totals.Net(counted)
 	if a.Members > 0 {
 		a.PerCapita = FloorDiv(a.Net, int64(a.Members))
 	}

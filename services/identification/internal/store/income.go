@@ -18,16 +18,16 @@ import (
 var _ domain.IncomeStore = (*Store)(nil)
 
 const incomeCols = `id, household_id, day, item_type, rigid_kind, source, source_department, payer, transfer_program,
-	period, amount_fen, description, external_ref, recorded_by, created_us`
+	period, amount_fen, description, external_ref, recorded_by, created_us, person_id`
 
 // incomeColCount is the number of incomeCols, for multi-row inserts.
-const incomeColCount = 15
+const incomeColCount = 16
 
 func scanIncomeItem(r scanner) (*domain.IncomeItem, error) {
 	var it domain.IncomeItem
 	var created int64
 	err := r.Scan(&it.ID, &it.HouseholdID, &it.Day, &it.Type, &it.RigidKind, &it.Source, &it.SourceDepartment, &it.Payer,
-		&it.Program, &it.Period, &it.AmountFen, &it.Description, &it.Reference, &it.RecordedBy, &created)
+		&it.Program, &it.Period, &it.AmountFen, &it.Description, &it.Reference, &it.RecordedBy, &created, &it.PersonID)
 	if err != nil {
 		return nil, err
 	}
@@ -37,7 +37,7 @@ func scanIncomeItem(r scanner) (*domain.IncomeItem, error) {
 
 func incomeArgs(it *domain.IncomeItem) []any {
 	return []any{it.ID, it.HouseholdID, it.Day, it.Type, it.RigidKind, it.Source, it.SourceDepartment, it.Payer, it.Program,
-		it.Period, it.AmountFen, it.Description, it.Reference, it.RecordedBy, it.CreateTime.UnixMicro()}
+		it.Period, it.AmountFen, it.Description, it.Reference, it.RecordedBy, it.CreateTime.UnixMicro(), it.PersonID}
 }
 
 // IncomeItemsByReference returns the items recorded under these natural keys.
@@ -60,7 +60,7 @@ func (s *Store) IncomeItemsByReference(ctx context.Context, refs []domain.Income
 	return out, nil
 }
 
-// insertChunk bounds the rows of one multi-row INSERT (15 columns: 3,000 parameters).
+// insertChunk bounds the rows of one multi-row INSERT (16 columns: 3,200 parameters).
 const insertChunk = 200
 
 // InsertIncomeItems writes items with multi-row inserts.
@@ -185,6 +185,19 @@ func IncomeAssessmentProto(a *domain.IncomeAssessment) *identificationv1.IncomeA
 	for _, ty := range a.Counted {
 		out.CountedTypes = append(out.CountedTypes, identificationv1.IncomeItemType(ty))
 	}
+	out.EmploymentFacts = identificationv1.EmploymentFactsState(a.Employment)
+	if !a.EmploymentAsOf.IsZero() {
+		out.EmploymentAsOf = timestamppb.New(a.EmploymentAsOf)
+	}
+	for _, l := range a.Lines {
+		pl := &identificationv1.IncomeLine{Type: identificationv1.IncomeItemType(l.Type), Source: identificationv1.IncomeLineSource(l.Source),
+			ItemSource: identificationv1.IncomeSource(l.ItemSource), PersonId: l.PersonID, Month: l.Month, AmountFen: l.AmountFen,
+			Superseded: l.Superseded}
+		if l.ItemID != "" {
+			pl.Item = "households/" + a.HouseholdID + "/incomeItems/" + l.ItemID
+		}
+		out.Lines = append(out.Lines, pl)
+	}
 	return out
 }
 
@@ -196,4 +209,19 @@ func (s *Store) rowPlaceholders(from, n int) string {
 		return sqldb.Placeholders(from, n)
 	}
 	return strings.Repeat("?, ", n-1) + "?"
+}
+
+// MemberWageLines returns the household's wage items that name a member with Day in [from, to], as
+// assessment lines (recorded figures), in day then id order.
+func (s *Store) MemberWageLines(ctx context.Context, householdID, from, to string) ([]domain.IncomeLine, error) {
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT id, person_id, day, source, amount_fen FROM income_items
+		WHERE household_id = $1 AND day >= $2 AND day <= $3 AND person_id <> '' AND item_type = $4 ORDER BY day, id`,
+		householdID, from, to, int32(domain.IncomeWages))
+	return sqldb.Collect(rows, err, func(r *sql.Rows) (domain.IncomeLine, error) {
+		l := domain.IncomeLine{Type: domain.IncomeWages, Source: domain.LineSourceRecorded}
+		var day string
+		err := r.Scan(&l.ItemID, &l.PersonID, &day, &l.ItemSource, &l.AmountFen)
+		l.Month = day[:min(len(day), 7)]
+		return l, err
+	})
 }

@@ -52,6 +52,45 @@ export const employment: PortalModule = {
       component: () => import('../subsidies/pages/RollPage.vue'),
       meta: { title: '名册详情', ops: ['EmploymentPaymentRollService_GetRoll'], rollService: 'EmploymentPaymentRollService' },
     },
+    {
+      path: 'employment/zeroEmployment',
+      name: 'zeroEmployment',
+      component: () => import('./pages/ZeroEmploymentListPage.vue'),
+      meta: { title: '零就业家庭', ops: ['EmploymentAidService_ListZeroEmploymentHouseholds'] },
+    },
+    {
+      path: 'employment/aidCases',
+      name: 'aidCases',
+      component: () => import('./pages/AidCaseListPage.vue'),
+      meta: { title: '就业援助', ops: ['EmploymentAidService_ListAidCases'] },
+    },
+    {
+      path: 'employment/aidCases/:id',
+      name: 'aidCase',
+      component: () => import('./pages/AidCasePage.vue'),
+      meta: { title: '就业援助案件', ops: ['EmploymentAidService_GetAidCase'] },
+    },
+    {
+      path: 'employment/workshops',
+      name: 'workshops',
+      component: () => import('./pages/WorkshopListPage.vue'),
+      meta: { title: '就业帮扶车间', ops: ['WorkshopService_ListWorkshops'] },
+    },
+    {
+      path: 'employment/workshops/:id',
+      name: 'workshop',
+      component: () => import('./pages/WorkshopPage.vue'),
+      meta: {
+        title: '帮扶车间',
+        ops: ['WorkshopService_GetWorkshop', 'WorkshopService_ListWorkshopWorkers', 'WorkshopService_ListWorkshopInsurances', 'WorkshopService_ListWorkshopRewards'],
+      },
+    },
+    {
+      path: 'employment/subsidies',
+      name: 'employmentSubsidies',
+      component: () => import('./pages/EmploymentSubsidyListPage.vue'),
+      meta: { title: '就业补贴', ops: ['EmploymentSubsidyService_ListEmploymentSubsidies'] },
+    },
   ],
   menu: [
     {
@@ -62,6 +101,11 @@ export const employment: PortalModule = {
         { path: '/employment/welfarePosts', title: '公益性岗位', ops: ['WelfarePostService_ListWelfarePosts'] },
         { path: '/employment/welfarePostAttendance', title: '公益岗考勤', ops: ['WelfarePostService_ListWelfarePostAttendance'] },
         { path: '/employment/paymentRolls', title: '人社发放名册', ops: ['EmploymentPaymentRollService_ListRolls'] },
+        { path: '/employment/zeroEmployment', title: '零就业家庭', ops: ['EmploymentAidService_ListZeroEmploymentHouseholds'] },
+        { path: '/employment/aidCases', title: '就业援助', ops: ['EmploymentAidService_ListAidCases'] },
+        { path: '/employment/aidCases?open=1&overdue=1', title: '超期援助', ops: ['EmploymentAidService_ListAidCases'] },
+        { path: '/employment/workshops', title: '帮扶车间', ops: ['WorkshopService_ListWorkshops'] },
+        { path: '/employment/subsidies', title: '就业补贴', ops: ['EmploymentSubsidyService_ListEmploymentSubsidies'] },
       ],
     },
   ],

@@ -43,6 +43,9 @@ const programDepartments: Record<string, string> = {
   PROGRAM_CARE_SUBSIDY: 'disabled_persons_federation',
   PROGRAM_WELFARE_POST_WAGE: 'human_resources',
   PROGRAM_WORKSHOP_REWARD: 'human_resources',
+  PROGRAM_TRANSPORT_SUBSIDY: 'human_resources',
+  PROGRAM_EMPLOYER_RETENTION_SUBSIDY: 'human_resources',
+  PROGRAM_TRAINING_ALLOWANCE: 'human_resources',
   PROGRAM_INDUSTRY_GRANT: 'agriculture',
   PROGRAM_COLLECTIVE_DIVIDEND: 'agriculture',
 }

@@ -127,6 +127,9 @@ const (
 	// INVALID_ARGUMENT: the file passes a limit of the import (rows per stream, or a limit of the file reader: rows, cell
 	// length, unpacked size): the whole file is refused; split it, or raise the limit where it is set.
 	ErrorReason_IMPORT_FILE_TOO_LARGE ErrorReason = 259
+	// UNAVAILABLE: the employment service (人社), configured for this deployment, did not answer: the assessment counts
+	// its members' wages and is not made without them. Retry.
+	ErrorReason_EMPLOYMENT_UNAVAILABLE ErrorReason = 300
 )
 
 // Enum value maps for ErrorReason.
@@ -178,6 +181,7 @@ var (
 		257: "IMPORT_ALREADY_IMPORTED",
 		258: "IMPORT_ROWS_OUT_OF_ORDER",
 		259: "IMPORT_FILE_TOO_LARGE",
+		300: "EMPLOYMENT_UNAVAILABLE",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":      0,
@@ -226,6 +230,7 @@ var (
 		"IMPORT_ALREADY_IMPORTED":       257,
 		"IMPORT_ROWS_OUT_OF_ORDER":      258,
 		"IMPORT_FILE_TOO_LARGE":         259,
+		"EMPLOYMENT_UNAVAILABLE":        300,
 	}
 )
 
@@ -260,7 +265,7 @@ var File_fupin_identification_v1_errors_proto protoreflect.FileDescriptor
 
 const file_fupin_identification_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"$fupin/identification/v1/errors.proto\x12\x17fupin.identification.v1*\xb5\t\n" +
+	"$fupin/identification/v1/errors.proto\x12\x17fupin.identification.v1*\xd2\t\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11ID_NUMBER_INVALID\x10\x01\x12\x1d\n" +
@@ -309,7 +314,8 @@ const file_fupin_identification_v1_errors_proto_rawDesc = "" +
 	"\x19IMPORT_HOUSEHOLD_CONFLICT\x10\x80\x02\x12\x1c\n" +
 	"\x17IMPORT_ALREADY_IMPORTED\x10\x81\x02\x12\x1d\n" +
 	"\x18IMPORT_ROWS_OUT_OF_ORDER\x10\x82\x02\x12\x1a\n" +
-	"\x15IMPORT_FILE_TOO_LARGE\x10\x83\x02B>Z<fupin.dev/proto/gen/fupin/identification/v1;identificationv1b\x06proto3"
+	"\x15IMPORT_FILE_TOO_LARGE\x10\x83\x02\x12\x1b\n" +
+	"\x16EMPLOYMENT_UNAVAILABLE\x10\xac\x02B>Z<fupin.dev/proto/gen/fupin/identification/v1;identificationv1b\x06proto3"
 
 var (
 	file_fupin_identification_v1_errors_proto_rawDescOnce sync.Once

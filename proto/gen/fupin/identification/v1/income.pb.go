@@ -342,6 +342,112 @@ func (IncomeProgram) EnumDescriptor() ([]byte, []int) {
 	return file_fupin_identification_v1_income_proto_rawDescGZIP(), []int{4}
 }
 
+// IncomeLineSource is where a line's figure comes from.
+type IncomeLineSource int32
+
+const (
+	// Not set.
+	IncomeLineSource_INCOME_LINE_SOURCE_UNSPECIFIED IncomeLineSource = 0
+	// 登记: an income item recorded in the register (入户调查, 农户申报 or 部门数据; item_source says which).
+	IncomeLineSource_INCOME_LINE_SOURCE_RECORDED IncomeLineSource = 1
+	// 人社: the member's monthly wage read from the employment service (劳动力台账).
+	IncomeLineSource_INCOME_LINE_SOURCE_HUMAN_RESOURCES IncomeLineSource = 2
+)
+
+// Enum value maps for IncomeLineSource.
+var (
+	IncomeLineSource_name = map[int32]string{
+		0: "INCOME_LINE_SOURCE_UNSPECIFIED",
+		1: "INCOME_LINE_SOURCE_RECORDED",
+		2: "INCOME_LINE_SOURCE_HUMAN_RESOURCES",
+	}
+	IncomeLineSource_value = map[string]int32{
+		"INCOME_LINE_SOURCE_UNSPECIFIED":     0,
+		"INCOME_LINE_SOURCE_RECORDED":        1,
+		"INCOME_LINE_SOURCE_HUMAN_RESOURCES": 2,
+	}
+)
+
+func (x IncomeLineSource) Enum() *IncomeLineSource {
+	p := new(IncomeLineSource)
+	*p = x
+	return p
+}
+
+func (x IncomeLineSource) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (IncomeLineSource) Descriptor() protoreflect.EnumDescriptor {
+	return file_fupin_identification_v1_income_proto_enumTypes[5].Descriptor()
+}
+
+func (IncomeLineSource) Type() protoreflect.EnumType {
+	return &file_fupin_identification_v1_income_proto_enumTypes[5]
+}
+
+func (x IncomeLineSource) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use IncomeLineSource.Descriptor instead.
+func (IncomeLineSource) EnumDescriptor() ([]byte, []int) {
+	return file_fupin_identification_v1_income_proto_rawDescGZIP(), []int{5}
+}
+
+// EmploymentFactsState says whether an assessment counted 人社's wages.
+type EmploymentFactsState int32
+
+const (
+	// Not set.
+	EmploymentFactsState_EMPLOYMENT_FACTS_STATE_UNSPECIFIED EmploymentFactsState = 0
+	// 已计入人社数据: the members' wages were read from the employment service and counted.
+	EmploymentFactsState_EMPLOYMENT_FACTS_STATE_COUNTED EmploymentFactsState = 1
+	// 未接入人社: the deployment runs no employment service; only recorded figures are counted.
+	EmploymentFactsState_EMPLOYMENT_FACTS_STATE_NOT_CONFIGURED EmploymentFactsState = 2
+)
+
+// Enum value maps for EmploymentFactsState.
+var (
+	EmploymentFactsState_name = map[int32]string{
+		0: "EMPLOYMENT_FACTS_STATE_UNSPECIFIED",
+		1: "EMPLOYMENT_FACTS_STATE_COUNTED",
+		2: "EMPLOYMENT_FACTS_STATE_NOT_CONFIGURED",
+	}
+	EmploymentFactsState_value = map[string]int32{
+		"EMPLOYMENT_FACTS_STATE_UNSPECIFIED":    0,
+		"EMPLOYMENT_FACTS_STATE_COUNTED":        1,
+		"EMPLOYMENT_FACTS_STATE_NOT_CONFIGURED": 2,
+	}
+)
+
+func (x EmploymentFactsState) Enum() *EmploymentFactsState {
+	p := new(EmploymentFactsState)
+	*p = x
+	return p
+}
+
+func (x EmploymentFactsState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (EmploymentFactsState) Descriptor() protoreflect.EnumDescriptor {
+	return file_fupin_identification_v1_income_proto_enumTypes[6].Descriptor()
+}
+
+func (EmploymentFactsState) Type() protoreflect.EnumType {
+	return &file_fupin_identification_v1_income_proto_enumTypes[6]
+}
+
+func (x EmploymentFactsState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use EmploymentFactsState.Descriptor instead.
+func (EmploymentFactsState) EnumDescriptor() ([]byte, []int) {
+	return file_fupin_identification_v1_income_proto_rawDescGZIP(), []int{6}
+}
+
 // IncomeItem is one dated, typed income or spending item (收支项) of a household.
 type IncomeItem struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -376,7 +482,11 @@ type IncomeItem struct {
 	// Who recorded the item (subject of the caller's token).
 	RecordedBy string `protobuf:"bytes,13,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
 	// When the item was recorded.
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// The member whose income the figure is (the person's id in the register), when it is one member's: a
+	// wage figure of a member and month for which 人社 reports a wage is superseded by 人社's in assessments.
+	// Empty for a household-level figure.
+	PersonId      string `protobuf:"bytes,15,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -507,6 +617,13 @@ func (x *IncomeItem) GetCreateTime() *timestamppb.Timestamp {
 		return x.CreateTime
 	}
 	return nil
+}
+
+func (x *IncomeItem) GetPersonId() string {
+	if x != nil {
+		return x.PersonId
+	}
+	return ""
 }
 
 // BatchCreateIncomeItemsRequest is the request of BatchCreateIncomeItems.
@@ -1021,9 +1138,17 @@ type IncomeAssessment struct {
 	// Content hash of the policy value that said which types count.
 	PolicyHash string `protobuf:"bytes,19,opt,name=policy_hash,json=policyHash,proto3" json:"policy_hash,omitempty"`
 	// When the assessment was made.
-	AssessTime    *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=assess_time,json=assessTime,proto3" json:"assess_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	AssessTime *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=assess_time,json=assessTime,proto3" json:"assess_time,omitempty"`
+	// The members' wage figures per month behind wages_fen, by member, month and source: every recorded
+	// wage figure that names a member (superseded where 人社 reports the same member and month) and every
+	// 人社 figure. wages_fen counts the 人社 figures and the recorded ones not superseded.
+	Lines []*IncomeLine `protobuf:"bytes,21,rep,name=lines,proto3" json:"lines,omitempty"`
+	// Whether 人社's wages were counted.
+	EmploymentFacts EmploymentFactsState `protobuf:"varint,22,opt,name=employment_facts,json=employmentFacts,proto3,enum=fupin.identification.v1.EmploymentFactsState" json:"employment_facts,omitempty"`
+	// When 人社's served facts were last changed (with employment_facts COUNTED and any figure).
+	EmploymentAsOf *timestamppb.Timestamp `protobuf:"bytes,23,opt,name=employment_as_of,json=employmentAsOf,proto3" json:"employment_as_of,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *IncomeAssessment) Reset() {
@@ -1196,6 +1321,136 @@ func (x *IncomeAssessment) GetAssessTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *IncomeAssessment) GetLines() []*IncomeLine {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+func (x *IncomeAssessment) GetEmploymentFacts() EmploymentFactsState {
+	if x != nil {
+		return x.EmploymentFacts
+	}
+	return EmploymentFactsState_EMPLOYMENT_FACTS_STATE_UNSPECIFIED
+}
+
+func (x *IncomeAssessment) GetEmploymentAsOf() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EmploymentAsOf
+	}
+	return nil
+}
+
+// IncomeLine is one member's wage figure for one month, as the assessment counted it or set it aside.
+type IncomeLine struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The item type (工资性收入).
+	Type IncomeItemType `protobuf:"varint,1,opt,name=type,proto3,enum=fupin.identification.v1.IncomeItemType" json:"type,omitempty"`
+	// Where the figure comes from.
+	Source IncomeLineSource `protobuf:"varint,2,opt,name=source,proto3,enum=fupin.identification.v1.IncomeLineSource" json:"source,omitempty"`
+	// For a recorded figure: the item's source (入户调查, 农户申报, 部门数据).
+	ItemSource IncomeSource `protobuf:"varint,3,opt,name=item_source,json=itemSource,proto3,enum=fupin.identification.v1.IncomeSource" json:"item_source,omitempty"`
+	// For a recorded figure: "households/{household}/incomeItems/{item}".
+	Item string `protobuf:"bytes,4,opt,name=item,proto3" json:"item,omitempty"`
+	// The member's person id.
+	PersonId string `protobuf:"bytes,5,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
+	// The month (YYYY-MM).
+	Month string `protobuf:"bytes,6,opt,name=month,proto3" json:"month,omitempty"`
+	// Amount in fen.
+	AmountFen int64 `protobuf:"varint,7,opt,name=amount_fen,json=amountFen,proto3" json:"amount_fen,omitempty"`
+	// A recorded figure replaced by 人社's for the same member and month: kept for the record, not counted.
+	Superseded    bool `protobuf:"varint,8,opt,name=superseded,proto3" json:"superseded,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IncomeLine) Reset() {
+	*x = IncomeLine{}
+	mi := &file_fupin_identification_v1_income_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IncomeLine) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IncomeLine) ProtoMessage() {}
+
+func (x *IncomeLine) ProtoReflect() protoreflect.Message {
+	mi := &file_fupin_identification_v1_income_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IncomeLine.ProtoReflect.Descriptor instead.
+func (*IncomeLine) Descriptor() ([]byte, []int) {
+	return file_fupin_identification_v1_income_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *IncomeLine) GetType() IncomeItemType {
+	if x != nil {
+		return x.Type
+	}
+	return IncomeItemType_INCOME_ITEM_TYPE_UNSPECIFIED
+}
+
+func (x *IncomeLine) GetSource() IncomeLineSource {
+	if x != nil {
+		return x.Source
+	}
+	return IncomeLineSource_INCOME_LINE_SOURCE_UNSPECIFIED
+}
+
+func (x *IncomeLine) GetItemSource() IncomeSource {
+	if x != nil {
+		return x.ItemSource
+	}
+	return IncomeSource_INCOME_SOURCE_UNSPECIFIED
+}
+
+func (x *IncomeLine) GetItem() string {
+	if x != nil {
+		return x.Item
+	}
+	return ""
+}
+
+func (x *IncomeLine) GetPersonId() string {
+	if x != nil {
+		return x.PersonId
+	}
+	return ""
+}
+
+func (x *IncomeLine) GetMonth() string {
+	if x != nil {
+		return x.Month
+	}
+	return ""
+}
+
+func (x *IncomeLine) GetAmountFen() int64 {
+	if x != nil {
+		return x.AmountFen
+	}
+	return 0
+}
+
+func (x *IncomeLine) GetSuperseded() bool {
+	if x != nil {
+		return x.Superseded
+	}
+	return false
+}
+
 // IncomeAssessed is the payload of "income.assessed" on the identification service's change feed: a
 // household's assessment after its items changed or an assessment was asked for.
 type IncomeAssessed struct {
@@ -1210,7 +1465,7 @@ type IncomeAssessed struct {
 
 func (x *IncomeAssessed) Reset() {
 	*x = IncomeAssessed{}
-	mi := &file_fupin_identification_v1_income_proto_msgTypes[8]
+	mi := &file_fupin_identification_v1_income_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1222,7 +1477,7 @@ func (x *IncomeAssessed) String() string {
 func (*IncomeAssessed) ProtoMessage() {}
 
 func (x *IncomeAssessed) ProtoReflect() protoreflect.Message {
-	mi := &file_fupin_identification_v1_income_proto_msgTypes[8]
+	mi := &file_fupin_identification_v1_income_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1235,7 +1490,7 @@ func (x *IncomeAssessed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IncomeAssessed.ProtoReflect.Descriptor instead.
 func (*IncomeAssessed) Descriptor() ([]byte, []int) {
-	return file_fupin_identification_v1_income_proto_rawDescGZIP(), []int{8}
+	return file_fupin_identification_v1_income_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *IncomeAssessed) GetAssessment() *IncomeAssessment {
@@ -1256,7 +1511,7 @@ var File_fupin_identification_v1_income_proto protoreflect.FileDescriptor
 
 const file_fupin_identification_v1_income_proto_rawDesc = "" +
 	"\n" +
-	"$fupin/identification/v1/income.proto\x12\x17fupin.identification.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cfupin/common/v1/access.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf6\x06\n" +
+	"$fupin/identification/v1/income.proto\x12\x17fupin.identification.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cfupin/common/v1/access.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb0\a\n" +
 	"\n" +
 	"IncomeItem\x12\x18\n" +
 	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x04name\x12\x1c\n" +
@@ -1277,7 +1532,8 @@ const file_fupin_identification_v1_income_proto_rawDesc = "" +
 	"\vrecorded_by\x18\r \x01(\tB\x04\xe2A\x01\x03R\n" +
 	"recordedBy\x12A\n" +
 	"\vcreate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
-	"createTime\"\xd0\x01\n" +
+	"createTime\x128\n" +
+	"\tperson_id\x18\x0f \x01(\tB\x1b\xbaH\x18r\x162\x14^([0-9a-z-]{1,64})?$R\bpersonId\"\xd0\x01\n" +
 	"\x1dBatchCreateIncomeItemsRequest\x12?\n" +
 	"\x06parent\x18\x01 \x01(\tB'\xbaH$r\"2 ^households/([0-9a-z-]{1,64}|-)$R\x06parent\x12F\n" +
 	"\x05items\x18\x02 \x03(\v2#.fupin.identification.v1.IncomeItemB\v\xbaH\b\x92\x01\x05\b\x01\x10\xe8\aR\x05items\x12&\n" +
@@ -1311,7 +1567,7 @@ const file_fupin_identification_v1_income_proto_rawDesc = "" +
 	"\n" +
 	"as_of_date\x18\x03 \x01(\tB#\xbaH r\x1e2\x1c^[0-9]{4}-[0-9]{2}-[0-9]{2}$H\x00R\basOfDate\x12J\n" +
 	"\aprogram\x18\x04 \x01(\x0e2&.fupin.identification.v1.IncomeProgramB\b\xbaH\x05\x82\x01\x02\x10\x01R\aprogramB\x0f\n" +
-	"\x06window\x12\x05\xbaH\x02\b\x01\"\xb2\x06\n" +
+	"\x06window\x12\x05\xbaH\x02\b\x01\"\x8d\b\n" +
 	"\x10IncomeAssessment\x12\x1c\n" +
 	"\thousehold\x18\x01 \x01(\tR\thousehold\x12\x1f\n" +
 	"\vregion_code\x18\x02 \x01(\tR\n" +
@@ -1337,7 +1593,24 @@ const file_fupin_identification_v1_income_proto_rawDesc = "" +
 	"\vpolicy_hash\x18\x13 \x01(\tR\n" +
 	"policyHash\x12;\n" +
 	"\vassess_time\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"assessTime\"u\n" +
+	"assessTime\x129\n" +
+	"\x05lines\x18\x15 \x03(\v2#.fupin.identification.v1.IncomeLineR\x05lines\x12X\n" +
+	"\x10employment_facts\x18\x16 \x01(\x0e2-.fupin.identification.v1.EmploymentFactsStateR\x0femploymentFacts\x12D\n" +
+	"\x10employment_as_of\x18\x17 \x01(\v2\x1a.google.protobuf.TimestampR\x0eemploymentAsOf\"\xda\x02\n" +
+	"\n" +
+	"IncomeLine\x12;\n" +
+	"\x04type\x18\x01 \x01(\x0e2'.fupin.identification.v1.IncomeItemTypeR\x04type\x12A\n" +
+	"\x06source\x18\x02 \x01(\x0e2).fupin.identification.v1.IncomeLineSourceR\x06source\x12F\n" +
+	"\vitem_source\x18\x03 \x01(\x0e2%.fupin.identification.v1.IncomeSourceR\n" +
+	"itemSource\x12\x12\n" +
+	"\x04item\x18\x04 \x01(\tR\x04item\x12\x1b\n" +
+	"\tperson_id\x18\x05 \x01(\tR\bpersonId\x12\x14\n" +
+	"\x05month\x18\x06 \x01(\tR\x05month\x12\x1d\n" +
+	"\n" +
+	"amount_fen\x18\a \x01(\x03R\tamountFen\x12\x1e\n" +
+	"\n" +
+	"superseded\x18\b \x01(\bR\n" +
+	"superseded\"u\n" +
 	"\x0eIncomeAssessed\x12I\n" +
 	"\n" +
 	"assessment\x18\x01 \x01(\v2).fupin.identification.v1.IncomeAssessmentR\n" +
@@ -1375,7 +1648,15 @@ const file_fupin_identification_v1_income_proto_rawDesc = "" +
 	"\x1aINCOME_PROGRAM_UNSPECIFIED\x10\x00\x12!\n" +
 	"\x1dINCOME_PROGRAM_IDENTIFICATION\x10\x01\x12\x1d\n" +
 	"\x19INCOME_PROGRAM_MONITORING\x10\x02\x12\x18\n" +
-	"\x14INCOME_PROGRAM_DIBAO\x10\x032\x88\x06\n" +
+	"\x14INCOME_PROGRAM_DIBAO\x10\x03*\x7f\n" +
+	"\x10IncomeLineSource\x12\"\n" +
+	"\x1eINCOME_LINE_SOURCE_UNSPECIFIED\x10\x00\x12\x1f\n" +
+	"\x1bINCOME_LINE_SOURCE_RECORDED\x10\x01\x12&\n" +
+	"\"INCOME_LINE_SOURCE_HUMAN_RESOURCES\x10\x02*\x8d\x01\n" +
+	"\x14EmploymentFactsState\x12&\n" +
+	"\"EMPLOYMENT_FACTS_STATE_UNSPECIFIED\x10\x00\x12\"\n" +
+	"\x1eEMPLOYMENT_FACTS_STATE_COUNTED\x10\x01\x12)\n" +
+	"%EMPLOYMENT_FACTS_STATE_NOT_CONFIGURED\x10\x022\x88\x06\n" +
 	"\rIncomeService\x12\xd2\x01\n" +
 	"\x16BatchCreateIncomeItems\x126.fupin.identification.v1.BatchCreateIncomeItemsRequest\x1a7.fupin.identification.v1.BatchCreateIncomeItemsResponse\"G\xca\xf3\x18\a\x12\x05\x01\x02\x03\x04\x06\x82\xd3\xe4\x93\x026:\x01*\"1/v1/{parent=households/*}/incomeItems:batchCreate\x12\xb2\x01\n" +
 	"\x0fListIncomeItems\x12/.fupin.identification.v1.ListIncomeItemsRequest\x1a0.fupin.identification.v1.ListIncomeItemsResponse\"<\xca\xf3\x18\b\x12\x06\x01\x02\x03\x04\x05\x06\x82\xd3\xe4\x93\x02'\x12%/v1/{parent=households/*}/incomeItems\x90\x02\x01\x12\xa8\x01\n" +
@@ -1394,56 +1675,65 @@ func file_fupin_identification_v1_income_proto_rawDescGZIP() []byte {
 	return file_fupin_identification_v1_income_proto_rawDescData
 }
 
-var file_fupin_identification_v1_income_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_fupin_identification_v1_income_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_fupin_identification_v1_income_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
+var file_fupin_identification_v1_income_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_fupin_identification_v1_income_proto_goTypes = []any{
 	(IncomeItemType)(0),                    // 0: fupin.identification.v1.IncomeItemType
 	(RigidSpendingKind)(0),                 // 1: fupin.identification.v1.RigidSpendingKind
 	(IncomeSource)(0),                      // 2: fupin.identification.v1.IncomeSource
 	(TransferProgram)(0),                   // 3: fupin.identification.v1.TransferProgram
 	(IncomeProgram)(0),                     // 4: fupin.identification.v1.IncomeProgram
-	(*IncomeItem)(nil),                     // 5: fupin.identification.v1.IncomeItem
-	(*BatchCreateIncomeItemsRequest)(nil),  // 6: fupin.identification.v1.BatchCreateIncomeItemsRequest
-	(*BatchCreateIncomeItemsResponse)(nil), // 7: fupin.identification.v1.BatchCreateIncomeItemsResponse
-	(*ListIncomeItemsRequest)(nil),         // 8: fupin.identification.v1.ListIncomeItemsRequest
-	(*ListIncomeItemsResponse)(nil),        // 9: fupin.identification.v1.ListIncomeItemsResponse
-	(*AssessIncomeRequest)(nil),            // 10: fupin.identification.v1.AssessIncomeRequest
-	(*GetIncomeAssessmentRequest)(nil),     // 11: fupin.identification.v1.GetIncomeAssessmentRequest
-	(*IncomeAssessment)(nil),               // 12: fupin.identification.v1.IncomeAssessment
-	(*IncomeAssessed)(nil),                 // 13: fupin.identification.v1.IncomeAssessed
-	(v1.Department)(0),                     // 14: fupin.common.v1.Department
-	(*timestamppb.Timestamp)(nil),          // 15: google.protobuf.Timestamp
+	(IncomeLineSource)(0),                  // 5: fupin.identification.v1.IncomeLineSource
+	(EmploymentFactsState)(0),              // 6: fupin.identification.v1.EmploymentFactsState
+	(*IncomeItem)(nil),                     // 7: fupin.identification.v1.IncomeItem
+	(*BatchCreateIncomeItemsRequest)(nil),  // 8: fupin.identification.v1.BatchCreateIncomeItemsRequest
+	(*BatchCreateIncomeItemsResponse)(nil), // 9: fupin.identification.v1.BatchCreateIncomeItemsResponse
+	(*ListIncomeItemsRequest)(nil),         // 10: fupin.identification.v1.ListIncomeItemsRequest
+	(*ListIncomeItemsResponse)(nil),        // 11: fupin.identification.v1.ListIncomeItemsResponse
+	(*AssessIncomeRequest)(nil),            // 12: fupin.identification.v1.AssessIncomeRequest
+	(*GetIncomeAssessmentRequest)(nil),     // 13: fupin.identification.v1.GetIncomeAssessmentRequest
+	(*IncomeAssessment)(nil),               // 14: fupin.identification.v1.IncomeAssessment
+	(*IncomeLine)(nil),                     // 15: fupin.identification.v1.IncomeLine
+	(*IncomeAssessed)(nil),                 // 16: fupin.identification.v1.IncomeAssessed
+	(v1.Department)(0),                     // 17: fupin.common.v1.Department
+	(*timestamppb.Timestamp)(nil),          // 18: google.protobuf.Timestamp
 }
 var file_fupin_identification_v1_income_proto_depIdxs = []int32{
 	0,  // 0: fupin.identification.v1.IncomeItem.type:type_name -> fupin.identification.v1.IncomeItemType
 	1,  // 1: fupin.identification.v1.IncomeItem.rigid_spending_kind:type_name -> fupin.identification.v1.RigidSpendingKind
 	2,  // 2: fupin.identification.v1.IncomeItem.source:type_name -> fupin.identification.v1.IncomeSource
-	14, // 3: fupin.identification.v1.IncomeItem.source_department:type_name -> fupin.common.v1.Department
-	14, // 4: fupin.identification.v1.IncomeItem.payer:type_name -> fupin.common.v1.Department
+	17, // 3: fupin.identification.v1.IncomeItem.source_department:type_name -> fupin.common.v1.Department
+	17, // 4: fupin.identification.v1.IncomeItem.payer:type_name -> fupin.common.v1.Department
 	3,  // 5: fupin.identification.v1.IncomeItem.transfer_program:type_name -> fupin.identification.v1.TransferProgram
-	15, // 6: fupin.identification.v1.IncomeItem.create_time:type_name -> google.protobuf.Timestamp
-	5,  // 7: fupin.identification.v1.BatchCreateIncomeItemsRequest.items:type_name -> fupin.identification.v1.IncomeItem
-	5,  // 8: fupin.identification.v1.BatchCreateIncomeItemsResponse.items:type_name -> fupin.identification.v1.IncomeItem
-	5,  // 9: fupin.identification.v1.ListIncomeItemsResponse.items:type_name -> fupin.identification.v1.IncomeItem
+	18, // 6: fupin.identification.v1.IncomeItem.create_time:type_name -> google.protobuf.Timestamp
+	7,  // 7: fupin.identification.v1.BatchCreateIncomeItemsRequest.items:type_name -> fupin.identification.v1.IncomeItem
+	7,  // 8: fupin.identification.v1.BatchCreateIncomeItemsResponse.items:type_name -> fupin.identification.v1.IncomeItem
+	7,  // 9: fupin.identification.v1.ListIncomeItemsResponse.items:type_name -> fupin.identification.v1.IncomeItem
 	4,  // 10: fupin.identification.v1.AssessIncomeRequest.program:type_name -> fupin.identification.v1.IncomeProgram
 	4,  // 11: fupin.identification.v1.GetIncomeAssessmentRequest.program:type_name -> fupin.identification.v1.IncomeProgram
 	4,  // 12: fupin.identification.v1.IncomeAssessment.program:type_name -> fupin.identification.v1.IncomeProgram
 	0,  // 13: fupin.identification.v1.IncomeAssessment.counted_types:type_name -> fupin.identification.v1.IncomeItemType
-	15, // 14: fupin.identification.v1.IncomeAssessment.assess_time:type_name -> google.protobuf.Timestamp
-	12, // 15: fupin.identification.v1.IncomeAssessed.assessment:type_name -> fupin.identification.v1.IncomeAssessment
-	6,  // 16: fupin.identification.v1.IncomeService.BatchCreateIncomeItems:input_type -> fupin.identification.v1.BatchCreateIncomeItemsRequest
-	8,  // 17: fupin.identification.v1.IncomeService.ListIncomeItems:input_type -> fupin.identification.v1.ListIncomeItemsRequest
-	10, // 18: fupin.identification.v1.IncomeService.AssessIncome:input_type -> fupin.identification.v1.AssessIncomeRequest
-	11, // 19: fupin.identification.v1.IncomeService.GetIncomeAssessment:input_type -> fupin.identification.v1.GetIncomeAssessmentRequest
-	7,  // 20: fupin.identification.v1.IncomeService.BatchCreateIncomeItems:output_type -> fupin.identification.v1.BatchCreateIncomeItemsResponse
-	9,  // 21: fupin.identification.v1.IncomeService.ListIncomeItems:output_type -> fupin.identification.v1.ListIncomeItemsResponse
-	12, // 22: fupin.identification.v1.IncomeService.AssessIncome:output_type -> fupin.identification.v1.IncomeAssessment
-	12, // 23: fupin.identification.v1.IncomeService.GetIncomeAssessment:output_type -> fupin.identification.v1.IncomeAssessment
-	20, // [20:24] is the sub-list for method output_type
-	16, // [16:20] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	18, // 14: fupin.identification.v1.IncomeAssessment.assess_time:type_name -> google.protobuf.Timestamp
+	15, // 15: fupin.identification.v1.IncomeAssessment.lines:type_name -> fupin.identification.v1.IncomeLine
+	6,  // 16: fupin.identification.v1.IncomeAssessment.employment_facts:type_name -> fupin.identification.v1.EmploymentFactsState
+	18, // 17: fupin.identification.v1.IncomeAssessment.employment_as_of:type_name -> google.protobuf.Timestamp
+	0,  // 18: fupin.identification.v1.IncomeLine.type:type_name -> fupin.identification.v1.IncomeItemType
+	5,  // 19: fupin.identification.v1.IncomeLine.source:type_name -> fupin.identification.v1.IncomeLineSource
+	2,  // 20: fupin.identification.v1.IncomeLine.item_source:type_name -> fupin.identification.v1.IncomeSource
+	14, // 21: fupin.identification.v1.IncomeAssessed.assessment:type_name -> fupin.identification.v1.IncomeAssessment
+	8,  // 22: fupin.identification.v1.IncomeService.BatchCreateIncomeItems:input_type -> fupin.identification.v1.BatchCreateIncomeItemsRequest
+	10, // 23: fupin.identification.v1.IncomeService.ListIncomeItems:input_type -> fupin.identification.v1.ListIncomeItemsRequest
+	12, // 24: fupin.identification.v1.IncomeService.AssessIncome:input_type -> fupin.identification.v1.AssessIncomeRequest
+	13, // 25: fupin.identification.v1.IncomeService.GetIncomeAssessment:input_type -> fupin.identification.v1.GetIncomeAssessmentRequest
+	9,  // 26: fupin.identification.v1.IncomeService.BatchCreateIncomeItems:output_type -> fupin.identification.v1.BatchCreateIncomeItemsResponse
+	11, // 27: fupin.identification.v1.IncomeService.ListIncomeItems:output_type -> fupin.identification.v1.ListIncomeItemsResponse
+	14, // 28: fupin.identification.v1.IncomeService.AssessIncome:output_type -> fupin.identification.v1.IncomeAssessment
+	14, // 29: fupin.identification.v1.IncomeService.GetIncomeAssessment:output_type -> fupin.identification.v1.IncomeAssessment
+	26, // [26:30] is the sub-list for method output_type
+	22, // [22:26] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_fupin_identification_v1_income_proto_init() }
@@ -1464,8 +1754,8 @@ func file_fupin_identification_v1_income_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fupin_identification_v1_income_proto_rawDesc), len(file_fupin_identification_v1_income_proto_rawDesc)),
-			NumEnums:      5,
-			NumMessages:   9,
+			NumEnums:      7,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
