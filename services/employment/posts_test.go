@@ -212,8 +212,12 @@ func TestWelfarePostsThroughTheAPI(t *testing.T) {
 		if err != nil || len(sheet.GetAttendance()) != 1 {
 			t.Fatalf("the village's March sheet %v %v", sheet, err)
 		}
-		if at, err := posts.ApproveWelfarePostAttendance(hr, &employmentv1.ApproveWelfarePostAttendanceRequest{Name: name + "/attendance/2026-03"}); err != nil || at.GetPayFen() != 20000 {
-			t.Fatalf("March %v %v", at, err)
+		// The village's March sheet approved as one.
+		_, err = posts.ApproveWelfarePostAttendanceSheet(township, &employmentv1.ApproveWelfarePostAttendanceSheetRequest{Month: "2026-03", RegionCode: village1})
+		wantCode(t, err, codes.PermissionDenied, "")
+		approved, err := posts.ApproveWelfarePostAttendanceSheet(hr, &employmentv1.ApproveWelfarePostAttendanceSheetRequest{Month: "2026-03", RegionCode: village1})
+		if err != nil || len(approved.GetAttendance()) != 1 || approved.GetAttendance()[0].GetPayFen() != 20000 {
+			t.Fatalf("March's sheet %v %v", approved, err)
 		}
 		computeApproveHandOff(t, rolls, hr, hrAdmin, "2026-03")
 
