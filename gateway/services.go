@@ -67,7 +67,7 @@ func knownServices() map[string]service {
 			employmentv1.RegisterEmploymentAidServiceHandler,
 			employmentv1.RegisterWorkshopServiceHandler, employmentv1.RegisterEmploymentSubsidyServiceHandler,
 			employmentv1.RegisterWelfarePostServiceHandler, employmentv1.RegisterEmploymentPaymentRollServiceHandler,
-			employmentv1.RegisterEmploymentObjectionTriageServiceHandler}, notices: true},
+			employmentv1.RegisterEmploymentObjectionTriageServiceHandler, employmentv1.RegisterEmploymentInboxServiceHandler}, notices: true},
 	}
 }
 

@@ -126,6 +126,15 @@ func TestWelfarePostsThroughTheAPI(t *testing.T) {
 			t.Fatalf("nominated %v", a)
 		}
 		name := a.GetName()
+		// 办理: the township's inbox holds the nomination waiting for its review; the village's does not.
+		inbox := employmentv1.NewEmploymentInboxServiceClient(c.Conn)
+		items, err := inbox.ListInboxItems(township, &commonv1.ListInboxItemsRequest{})
+		if err != nil || items.GetTotalSize() != 1 || items.GetInboxItems()[0].GetResource() != name || items.GetInboxItems()[0].GetNextStep() != "review" {
+			t.Fatalf("the township's inbox %v %v", items, err)
+		}
+		if items, err := inbox.ListInboxItems(villageOfficer, &commonv1.ListInboxItemsRequest{}); err != nil || items.GetTotalSize() != 0 {
+			t.Fatalf("the village's inbox %v %v", items, err)
+		}
 		if a, err = posts.ReviewWelfarePostAssignment(township, &employmentv1.ReviewWelfarePostAssignmentRequest{Name: name, Approved: true}); err != nil {
 			t.Fatal(err)
 		}

@@ -1130,6 +1130,25 @@ export const operations = {
       "public": false
     }
   },
+  "EmploymentInboxService_ListInboxItems": {
+    "method": "GET",
+    "path": "/v1/employment/inboxItems",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
   "EmploymentObjectionTriageService_AcceptReceivedObjection": {
     "method": "POST",
     "path": "/v1/{name=receivedObjections/*}:accept",

@@ -50,6 +50,8 @@ func postsArea(w *wiring) ([]func(context.Context) error, error) {
 	posts.HandleObjections(in)
 	commonv1.RegisterPublicNoticeServiceServer(w.p.Server.GRPC(), intake.NewPublicNotices(engine, in))
 	employmentv1.RegisterEmploymentObjectionTriageServiceServer(w.p.Server.GRPC(), api.NewObjectionTriage(intake.NewTriage(in)))
+	// 办理: the inbox reads the service's fupin_cases, whichever engine declared them.
+	employmentv1.RegisterEmploymentInboxServiceServer(w.p.Server.GRPC(), api.NewInbox(workflow.NewInbox(engine, api.InboxSteps(), server.MayCall)))
 
 	logger := w.p.Logger.With("area", "paymentRolls")
 	r := payroll.NewRolls(RollConfig(), w.st, election.Locks{Client: w.p.Etcd}, w.p.Policy, w.now)
