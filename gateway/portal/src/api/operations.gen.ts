@@ -3116,6 +3116,23 @@ export const operations = {
       "public": false
     }
   },
+  "WelfarePostService_ApproveWelfarePostAttendanceSheet": {
+    "method": "POST",
+    "path": "/v1/employment/welfarePostAttendance:approve",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
   "WelfarePostService_CloseWelfarePost": {
     "method": "POST",
     "path": "/v1/employment/{name=welfarePosts/*}:close",

@@ -504,6 +504,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/employment/welfarePostAttendance:approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ApproveWelfarePostAttendanceSheet approves every attendance recorded (not yet approved) for a month under a
+         *     region (a village's or a township's sheet, 月度考勤表) in one transaction, by the rules of
+         *     ApproveWelfarePostAttendance: one refusal refuses the whole sheet, naming the assignment, and nothing is
+         *     approved.
+         */
+        post: operations["WelfarePostService_ApproveWelfarePostAttendanceSheet"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/employment/welfarePosts": {
         parameters: {
             query?: never;
@@ -4279,6 +4301,20 @@ export interface components {
          * @enum {string}
          */
         v1AidOutcome: "AID_OUTCOME_UNSPECIFIED" | "AID_OUTCOME_EMPLOYED" | "AID_OUTCOME_REASON";
+        /** @description ApproveWelfarePostAttendanceSheetRequest is the request of ApproveWelfarePostAttendanceSheet. */
+        v1ApproveWelfarePostAttendanceSheetRequest: {
+            /** @description The month, YYYY-MM. */
+            month?: string;
+            /** @description The village (12 digits) or township (9) whose sheet is approved; empty: the caller's whole scope. */
+            region_code?: string;
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description ApproveWelfarePostAttendanceSheetResponse is the response of ApproveWelfarePostAttendanceSheet. */
+        v1ApproveWelfarePostAttendanceSheetResponse: {
+            /** @description The months approved, with their pay. */
+            attendance?: components["schemas"]["v1WelfarePostAttendance"][];
+        };
         /**
          * @description AuditAction is what an audited call did, as the 审计 page groups calls.
          *
@@ -9933,6 +9969,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1ListWelfarePostAttendanceResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WelfarePostService_ApproveWelfarePostAttendanceSheet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description ApproveWelfarePostAttendanceSheetRequest is the request of ApproveWelfarePostAttendanceSheet. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1ApproveWelfarePostAttendanceSheetRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ApproveWelfarePostAttendanceSheetResponse"];
                 };
             };
             /** @description An unexpected error response. */
