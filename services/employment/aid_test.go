@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
 	employmentv1 "fupin.dev/proto/gen/fupin/employment/v1"
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	"fupin.dev/services/platform/bizdate"
@@ -103,6 +104,19 @@ func TestZeroEmploymentAid(t *testing.T) {
 		}
 
 		name := z.GetAidCase()
+		// The case waits in 人社's 办理 inbox for its closing, for those who may close it.
+		inbox := employmentv1.NewEmploymentInboxServiceClient(c.Conn)
+		items, err := inbox.ListInboxItems(c.As(t, "human_resources", "township_officer", village[:9]), &commonv1.ListInboxItemsRequest{})
+		if err != nil || items.GetTotalSize() != 1 || items.GetInboxItems()[0].GetResource() != name ||
+			items.GetInboxItems()[0].GetOperation() != "EmploymentAidService_CloseAidCase" {
+			t.Fatalf("inbox %v %v", items, err)
+		}
+		if items, err := inbox.ListInboxItems(c.As(t, "human_resources", "village_officer", village), &commonv1.ListInboxItemsRequest{}); err != nil ||
+			items.GetTotalSize() != 0 {
+			t.Fatalf("a village officer may not close a case, so it is not in their inbox: %v %v", items, err)
+		}
+		_, err = inbox.ListInboxItems(civil, &commonv1.ListInboxItemsRequest{})
+		wantCode(t, err, codes.PermissionDenied, "")
 		offer := &employmentv1.RecordAidOfferRequest{Name: name, Offer: &employmentv1.AidOffer{Kind: employmentv1.AidOfferKind_AID_OFFER_KIND_POST,
 			Member: "labourers/p-a", Description: "村道保洁公益岗, 每月 600 元"}}
 		_, err = aid.RecordAidOffer(civil, offer)

@@ -126,6 +126,15 @@ func TestWelfarePostsThroughTheAPI(t *testing.T) {
 			t.Fatalf("nominated %v", a)
 		}
 		name := a.GetName()
+		// 办理: the township's inbox holds the nomination waiting for its review; the village's does not.
+		inbox := employmentv1.NewEmploymentInboxServiceClient(c.Conn)
+		items, err := inbox.ListInboxItems(township, &commonv1.ListInboxItemsRequest{})
+		if err != nil || items.GetTotalSize() != 1 || items.GetInboxItems()[0].GetResource() != name || items.GetInboxItems()[0].GetNextStep() != "review" {
+			t.Fatalf("the township's inbox %v %v", items, err)
+		}
+		if items, err := inbox.ListInboxItems(villageOfficer, &commonv1.ListInboxItemsRequest{}); err != nil || items.GetTotalSize() != 0 {
+			t.Fatalf("the village's inbox %v %v", items, err)
+		}
 		if a, err = posts.ReviewWelfarePostAssignment(township, &employmentv1.ReviewWelfarePostAssignmentRequest{Name: name, Approved: true}); err != nil {
 			t.Fatal(err)
 		}
@@ -212,8 +221,12 @@ func TestWelfarePostsThroughTheAPI(t *testing.T) {
 		if err != nil || len(sheet.GetAttendance()) != 1 {
 			t.Fatalf("the village's March sheet %v %v", sheet, err)
 		}
-		if at, err := posts.ApproveWelfarePostAttendance(hr, &employmentv1.ApproveWelfarePostAttendanceRequest{Name: name + "/attendance/2026-03"}); err != nil || at.GetPayFen() != 20000 {
-			t.Fatalf("March %v %v", at, err)
+		// The village's March sheet approved as one.
+		_, err = posts.ApproveWelfarePostAttendanceSheet(township, &employmentv1.ApproveWelfarePostAttendanceSheetRequest{Month: "2026-03", RegionCode: village1})
+		wantCode(t, err, codes.PermissionDenied, "")
+		approved, err := posts.ApproveWelfarePostAttendanceSheet(hr, &employmentv1.ApproveWelfarePostAttendanceSheetRequest{Month: "2026-03", RegionCode: village1})
+		if err != nil || len(approved.GetAttendance()) != 1 || approved.GetAttendance()[0].GetPayFen() != 20000 {
+			t.Fatalf("March's sheet %v %v", approved, err)
 		}
 		computeApproveHandOff(t, rolls, hr, hrAdmin, "2026-03")
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	employmentv1 "fupin.dev/proto/gen/fupin/employment/v1"
+	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	"fupin.dev/services/platform/bizdate"
 	"fupin.dev/services/platform/servicetest"
 	"fupin.dev/services/platform/sqldb"
@@ -104,7 +105,7 @@ func TestWorkshopsAPI(t *testing.T) {
 		bad := &employmentv1.Workshop{DisplayName: w.DisplayName, CreditCode: apiWorkshopCode[:17] + "Q", RegionCode: apiVillage,
 			Address: "三组", Kind: employmentv1.WorkshopKind_WORKSHOP_KIND_FACTORY}
 		_, err = ws.CreateWorkshop(hr, &employmentv1.CreateWorkshopRequest{Workshop: bad})
-		wantField(t, err, "credit_code")
+		wantField(t, err, "workshop.credit_code")
 		got, err := ws.CreateWorkshop(hr, &employmentv1.CreateWorkshopRequest{Workshop: w, RequestId: "ws-1"})
 		if err != nil {
 			t.Fatal(err)
@@ -266,4 +267,44 @@ func addMonths(month string, n int) string {
 		panic(err)
 	}
 	return t.AddDate(0, n, 0).Format("2006-01")
+}
+
+// A household's move, as the ledger follows the register, carries its members' open employment-subsidy
+// applications to the new village: the new township checks them, the old one no longer sees them.
+func TestEmploymentSubsidyMovesWithHousehold(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
+		c := startCounty(t, d)
+		households := identificationv1.NewHouseholdServiceClient(c.Register)
+		today := bizdate.Today(time.Now())
+		h := c.CreateHousehold(t, village1,
+			&identificationv1.Member{FullName: "王大山", IdNumber: IDNumber(bornAged(40), 401), RelationToHead: identificationv1.Relation_RELATION_HEAD})
+		c.setRegistryStatus(t, h, identificationv1.RegistryStatus_REGISTRY_STATUS_EXITED)
+		c.waitFollowed(t)
+		person := h.GetMembers()[0].GetPersonId()
+		s, err := c.Subsidies().CreateEmploymentSubsidy(c.HR(t), &employmentv1.CreateEmploymentSubsidyRequest{
+			Kind: employmentv1.EmploymentSubsidyKind_EMPLOYMENT_SUBSIDY_KIND_TRAINING_ALLOWANCE, PersonId: person,
+			Training: &employmentv1.TrainingCourse{Course: "电工", Provider: "县职校", StartDate: today, EndDate: today, DaysAttended: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.GetRegionCode() != village1 {
+			t.Fatalf("applied in %s", s.GetRegionCode())
+		}
+		if _, err := households.MoveHousehold(c.RegisterAdmin(t), &identificationv1.MoveHouseholdRequest{Name: h.GetName(),
+			RegionCode: village2, Address: "三组", EffectiveDate: today}); err != nil {
+			t.Fatal(err)
+		}
+		c.waitFollowed(t)
+		got, err := c.Subsidies().GetEmploymentSubsidy(c.HR(t), &employmentv1.GetEmploymentSubsidyRequest{Name: s.GetName()})
+		if err != nil || got.GetRegionCode() != village2 {
+			t.Fatalf("after the move: %v %v", got, err)
+		}
+		_, err = c.Subsidies().GetEmploymentSubsidy(c.As(t, "human_resources", "township_officer", village1[:9]),
+			&employmentv1.GetEmploymentSubsidyRequest{Name: s.GetName()})
+		wantCode(t, err, codes.PermissionDenied, "OUT_OF_REGION_SCOPE")
+		if _, err := c.Subsidies().CheckEmploymentSubsidy(c.As(t, "human_resources", "township_officer", village2[:9]),
+			&employmentv1.CheckEmploymentSubsidyRequest{Name: s.GetName(), Approved: true}); err != nil {
+			t.Fatalf("the new township checks it: %v", err)
+		}
+	})
 }

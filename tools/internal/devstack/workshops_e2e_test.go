@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,6 +35,9 @@ func TestWorkshopsAndSubsidiesOverREST(t *testing.T) {
 	bad := map[string]any{"display_name": "车间", "credit_code": "91420602MA4KXY123Q", "region_code": "990001002003", "address": "三组", "kind": "WORKSHOP_KIND_FACTORY"}
 	code, body = c.do(t, http.MethodPost, "/v1/employment/workshops", hr, map[string]any{"workshop": bad})
 	expect(t, code, body, http.StatusBadRequest, "INVALID_ARGUMENT")
+	if !strings.Contains(string(body), `"workshop.credit_code"`) {
+		t.Fatalf("the refusal does not name workshop.credit_code: %s", body)
+	}
 	code, body = c.do(t, http.MethodPost, "/v1/employment/workshops", hr, map[string]any{"workshop": workshop})
 	expect(t, code, body, http.StatusOK, "")
 	w := decode(t, body)

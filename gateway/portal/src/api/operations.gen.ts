@@ -1130,6 +1130,25 @@ export const operations = {
       "public": false
     }
   },
+  "EmploymentInboxService_ListInboxItems": {
+    "method": "GET",
+    "path": "/v1/employment/inboxItems",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
   "EmploymentObjectionTriageService_AcceptReceivedObjection": {
     "method": "POST",
     "path": "/v1/{name=receivedObjections/*}:accept",
@@ -3083,6 +3102,23 @@ export const operations = {
   "WelfarePostService_ApproveWelfarePostAttendance": {
     "method": "POST",
     "path": "/v1/employment/{name=welfarePostAssignments/*/attendance/*}:approve",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_ApproveWelfarePostAttendanceSheet": {
+    "method": "POST",
+    "path": "/v1/employment/welfarePostAttendance:approve",
     "body": "*",
     "read": false,
     "access": {

@@ -358,6 +358,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/employment/inboxItems": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListInboxItems lists the cases waiting for the caller's step, longest waiting first, with their count. */
+        get: operations["EmploymentInboxService_ListInboxItems"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/employment/labourers": {
         parameters: {
             query?: never;
@@ -481,6 +498,28 @@ export interface paths {
         get: operations["WelfarePostService_ListWelfarePostAttendance"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/welfarePostAttendance:approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ApproveWelfarePostAttendanceSheet approves every attendance recorded (not yet approved) for a month under a
+         *     region (a village's or a township's sheet, 月度考勤表) in one transaction, by the rules of
+         *     ApproveWelfarePostAttendance: one refusal refuses the whole sheet, naming the assignment, and nothing is
+         *     approved.
+         */
+        post: operations["WelfarePostService_ApproveWelfarePostAttendanceSheet"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4262,6 +4301,20 @@ export interface components {
          * @enum {string}
          */
         v1AidOutcome: "AID_OUTCOME_UNSPECIFIED" | "AID_OUTCOME_EMPLOYED" | "AID_OUTCOME_REASON";
+        /** @description ApproveWelfarePostAttendanceSheetRequest is the request of ApproveWelfarePostAttendanceSheet. */
+        v1ApproveWelfarePostAttendanceSheetRequest: {
+            /** @description The month, YYYY-MM. */
+            month?: string;
+            /** @description The village (12 digits) or township (9) whose sheet is approved; empty: the caller's whole scope. */
+            region_code?: string;
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description ApproveWelfarePostAttendanceSheetResponse is the response of ApproveWelfarePostAttendanceSheet. */
+        v1ApproveWelfarePostAttendanceSheetResponse: {
+            /** @description The months approved, with their pay. */
+            attendance?: components["schemas"]["v1WelfarePostAttendance"][];
+        };
         /**
          * @description AuditAction is what an audited call did, as the 审计 page groups calls.
          *
@@ -9612,6 +9665,40 @@ export interface operations {
             };
         };
     };
+    EmploymentInboxService_ListInboxItems: {
+        parameters: {
+            query?: {
+                /** @description At most this many (default 50, at most 500). */
+                page_size?: number;
+                /** @description The next_page_token of the previous page. */
+                page_token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListInboxItemsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     LabourLedgerService_ListLabourers: {
         parameters: {
             query?: {
@@ -9882,6 +9969,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1ListWelfarePostAttendanceResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WelfarePostService_ApproveWelfarePostAttendanceSheet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description ApproveWelfarePostAttendanceSheetRequest is the request of ApproveWelfarePostAttendanceSheet. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1ApproveWelfarePostAttendanceSheetRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ApproveWelfarePostAttendanceSheetResponse"];
                 };
             };
             /** @description An unexpected error response. */

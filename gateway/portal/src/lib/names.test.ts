@@ -10,6 +10,7 @@ describe('pageOf', () => {
     ['dibaoCases/d1', '/dibao/cases/d1'],
     ['destituteCases/t1', '/destitute/cases/t1'],
     ['disabilitySubsidies/s1', '/disabilitySubsidies'],
+    ['aidCases/a1', '/employment/aidCases/a1'],
   ])('%s → %s', (resource, page) => {
     expect(pageOf(resource)).toBe(page)
   })

@@ -296,3 +296,15 @@ func toAttendance(a *domain.PostAttendance) *employmentv1.WelfarePostAttendance 
 	}
 	return out
 }
+
+func (s *WelfarePosts) ApproveWelfarePostAttendanceSheet(ctx context.Context, req *employmentv1.ApproveWelfarePostAttendanceSheetRequest) (*employmentv1.ApproveWelfarePostAttendanceSheetResponse, error) {
+	as, err := s.posts.ApproveAttendanceSheet(ctx, postCaller(ctx), req.GetRegionCode(), req.GetMonth())
+	if err != nil {
+		return nil, err
+	}
+	resp := &employmentv1.ApproveWelfarePostAttendanceSheetResponse{}
+	for _, a := range as {
+		resp.Attendance = append(resp.Attendance, toAttendance(a))
+	}
+	return resp, nil
+}

@@ -11,6 +11,7 @@ import (
 	"fupin.dev/services/platform/audit"
 	"fupin.dev/services/platform/bizdate"
 	"fupin.dev/services/platform/election"
+	"fupin.dev/services/platform/server"
 	"fupin.dev/services/platform/workflow"
 )
 
@@ -33,6 +34,8 @@ func aidArea(w *wiring) ([]func(context.Context) error, error) {
 	})
 	w.aid = aid
 	employmentv1.RegisterEmploymentAidServiceServer(w.p.Server.GRPC(), api.NewAid(aid, w.now))
+	// 办理: the inbox reads the service's fupin_cases, so it lists every area's cases its steps name.
+	employmentv1.RegisterEmploymentInboxServiceServer(w.p.Server.GRPC(), api.NewInbox(workflow.NewInbox(engine, api.InboxSteps(), server.MayCall)))
 	logger := w.p.Logger.With("area", "zeroEmployment")
 	elector := election.New(w.p.Etcd, AidElection, election.Options{Logger: logger})
 	pass := &aidPass{aid: aid, elector: elector, now: w.now, logger: logger}

@@ -40,6 +40,8 @@ type wiring struct {
 	aid *domain.Aid
 	// posts are the 公益岗 use cases (postsArea), which the register's follower tells of deaths and moves.
 	posts *domain.Posts
+	// subsidies are the employment-subsidy use cases (employmentSubsidiesArea), told of moves likewise.
+	subsidies *domain.EmploymentSubsidies
 }
 
 // area registers one area's gRPC services on the process and returns its background jobs (subscribers,

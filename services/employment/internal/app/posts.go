@@ -50,6 +50,7 @@ func postsArea(w *wiring) ([]func(context.Context) error, error) {
 	posts.HandleObjections(in)
 	commonv1.RegisterPublicNoticeServiceServer(w.p.Server.GRPC(), intake.NewPublicNotices(engine, in))
 	employmentv1.RegisterEmploymentObjectionTriageServiceServer(w.p.Server.GRPC(), api.NewObjectionTriage(intake.NewTriage(in)))
+	// 办理: the inbox (registered once, by aidArea) lists these cases too: api.InboxSteps names their steps.
 
 	logger := w.p.Logger.With("area", "paymentRolls")
 	r := payroll.NewRolls(RollConfig(), w.st, election.Locks{Client: w.p.Etcd}, w.p.Policy, w.now)

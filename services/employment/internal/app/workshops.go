@@ -28,6 +28,33 @@ func employmentSubsidiesArea(w *wiring) ([]func(context.Context) error, error) {
 	if err != nil {
 		return nil, err
 	}
+	w.subsidies = subsidies
 	employmentv1.RegisterEmploymentSubsidyServiceServer(w.p.Server.GRPC(), api.NewEmploymentSubsidies(subsidies))
 	return nil, nil
+}
+
+// registerEvents tells each area that follows the register's deaths and moves, in the change's
+// transaction: 公益岗 (pay stops from the next month) and the employment subsidies (a move carries open
+// applications to the new village; a death needs nothing, as an open application fails rule ALIVE).
+type registerEvents struct{ w *wiring }
+
+var _ domain.PostsRegisterFollower = registerEvents{}
+
+func (r registerEvents) PersonDied(ctx context.Context, personID, date string) error {
+	if r.w.posts == nil {
+		return nil
+	}
+	return r.w.posts.PersonDied(ctx, personID, date)
+}
+
+func (r registerEvents) HouseholdMoved(ctx context.Context, householdID, regionCode, date string) error {
+	if r.w.posts != nil {
+		if err := r.w.posts.HouseholdMoved(ctx, householdID, regionCode, date); err != nil {
+			return err
+		}
+	}
+	if r.w.subsidies != nil {
+		return r.w.subsidies.HouseholdMoved(ctx, householdID, regionCode)
+	}
+	return nil
 }

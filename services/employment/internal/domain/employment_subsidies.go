@@ -164,29 +164,29 @@ func (a *SubsidyApplication) validate(kind string) error {
 		a.EmployerCode = strings.ToUpper(strings.TrimSpace(a.EmployerCode))
 		a.EmployerName = strings.TrimSpace(a.EmployerName)
 		if !payroll.ValidCreditCode(a.EmployerCode) {
-			bad("employer_code", "the employer's unified social credit code (18 characters, GB 32100 check character)")
+			bad("employer.credit_code", "the employer's unified social credit code (18 characters, GB 32100 check character)")
 		}
 		if a.EmployerName == "" || utf8.RuneCountInString(a.EmployerName) > 100 {
-			bad("employer_name", "the employer's name is required, at most 100 characters")
+			bad("employer.display_name", "the employer's name is required, at most 100 characters")
 		}
 	case SubsidyKindTraining:
 		a.Course, a.Provider = strings.TrimSpace(a.Course), strings.TrimSpace(a.Provider)
 		if a.Course == "" || utf8.RuneCountInString(a.Course) > 100 {
-			bad("course", "the course's name is required, at most 100 characters")
+			bad("training.course", "the course's name is required, at most 100 characters")
 		}
 		if a.Provider == "" || utf8.RuneCountInString(a.Provider) > 100 {
-			bad("provider", "the training provider is required, at most 100 characters")
+			bad("training.provider", "the training provider is required, at most 100 characters")
 		}
 		_, errStart := bizdate.Parse(a.StartDate)
 		_, errEnd := bizdate.Parse(a.EndDate)
 		if errStart != nil {
-			bad("start_date", "a date YYYY-MM-DD")
+			bad("training.start_date", "a date YYYY-MM-DD")
 		}
 		if errEnd != nil || (errStart == nil && a.EndDate < a.StartDate) {
-			bad("end_date", "a date YYYY-MM-DD, not before start_date")
+			bad("training.end_date", "a date YYYY-MM-DD, not before start_date")
 		}
 		if a.DaysAttended <= 0 {
-			bad("days_attended", "the days attended, at least 1")
+			bad("training.days_attended", "the days attended, at least 1")
 		}
 	}
 	if len(fs) > 0 {
@@ -388,6 +388,34 @@ func NewEmploymentSubsidies(store SubsidyStore, ledger WorkLedger, engine *workf
 		}
 	}
 	return es, nil
+}
+
+// HouseholdMoved carries the open applications of the household's members to its new village (the
+// register's move, as the ledger follows it), so the new township checks them; a decided application keeps
+// the village it was decided in. Nothing is paid differently: an approval's one-month entitlement takes
+// the case's village. A death needs nothing here: an open application fails rule ALIVE at its next step,
+// and an approval's single month is the month of its decision.
+func (es *EmploymentSubsidies) HouseholdMoved(ctx context.Context, householdID, regionCode string) error {
+	persons, err := es.ledger.HouseholdPersons(ctx, householdID)
+	if err != nil {
+		return err
+	}
+	county := workflow.Caller{Actor: "system:register", Scope: ""}
+	for _, p := range persons {
+		for _, kind := range SubsidyKinds {
+			k, ok, err := es.engine.OpenCase(ctx, county, kind, subsidySubject(p))
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			if _, err := es.engine.SetRegion(ctx, k.ID, regionCode); err != nil {
+				return fmt.Errorf("move %s case %s: %w", kind, k.ID, err)
+			}
+		}
+	}
+	return nil
 }
 
 // EmploymentSubsidySource is the Entitlement.Source of an approved application.

@@ -150,13 +150,13 @@ func TestSubsidyApplicationValidate(t *testing.T) {
 	}{
 		{"transport needs a person", SubsidyKindTransport, SubsidyApplication{}, "person_id"},
 		{"transport", SubsidyKindTransport, SubsidyApplication{PersonID: "a"}, ""},
-		{"retention with a bad credit code", SubsidyKindRetention, SubsidyApplication{PersonID: "a", EmployerCode: "123", EmployerName: "厂"}, "employer_code"},
-		{"retention without a name", SubsidyKindRetention, SubsidyApplication{PersonID: "a", EmployerCode: testEmployerCode}, "employer_name"},
+		{"retention with a bad credit code", SubsidyKindRetention, SubsidyApplication{PersonID: "a", EmployerCode: "123", EmployerName: "厂"}, "employer.credit_code"},
+		{"retention without a name", SubsidyKindRetention, SubsidyApplication{PersonID: "a", EmployerCode: testEmployerCode}, "employer.display_name"},
 		{"retention", SubsidyKindRetention, SubsidyApplication{PersonID: "a", EmployerCode: testEmployerCode, EmployerName: "厂"}, ""},
 		{"training ending before it starts", SubsidyKindTraining, SubsidyApplication{PersonID: "a", Course: "电工", Provider: "县职校",
-			StartDate: "2026-03-10", EndDate: "2026-03-01", DaysAttended: 1}, "end_date"},
+			StartDate: "2026-03-10", EndDate: "2026-03-01", DaysAttended: 1}, "training.end_date"},
 		{"training with no day attended", SubsidyKindTraining, SubsidyApplication{PersonID: "a", Course: "电工", Provider: "县职校",
-			StartDate: "2026-03-01", EndDate: "2026-03-10"}, "days_attended"},
+			StartDate: "2026-03-01", EndDate: "2026-03-10"}, "training.days_attended"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -279,6 +279,12 @@ type PostStore interface {
 	// HouseholdAssignments returns the assignments nominated or active of the household's members.
 	HouseholdAssignments(ctx context.Context, householdID string) ([]*PostAssignment, error)
 
+	// AssignmentsByIDs returns the assignments with these ids, by id.
+	AssignmentsByIDs(ctx context.Context, ids []string) (map[string]*PostAssignment, error)
+	// GrantEntitlements inserts many entitlements at once (a sheet's).
+	GrantEntitlements(ctx context.Context, es []*payroll.Entitlement) error
+	// ApproveAttendances replaces recorded months of month by their approval, all or none.
+	ApproveAttendances(ctx context.Context, month string, ats []*PostAttendance) error
 	GetAttendance(ctx context.Context, assignmentID, month string) (*PostAttendance, error)
 	PutAttendance(ctx context.Context, a *PostAttendance) error
 	// ListAttendance returns the attendance of month in a region prefix, by village and assignment.
@@ -1079,21 +1085,35 @@ func (p *Posts) ApproveAttendanceSheet(ctx context.Context, by workflow.Caller, 
 		if err != nil {
 			return err
 		}
-		cache := &approveCache{}
+		var ids []string
+		for _, at := range sheet {
+			if at.State == AttendanceRecorded {
+				ids = append(ids, at.AssignmentID)
+			}
+		}
+		as, err := p.store.AssignmentsByIDs(ctx, ids)
+		if err != nil {
+			return err
+		}
+		// The sheet's writes are batched: its entitlements and its approved months at once.
+		cache := &approveCache{batch: true}
 		for _, at := range sheet {
 			if at.State != AttendanceRecorded {
 				continue
 			}
-			a, err := p.store.GetAssignment(ctx, at.AssignmentID)
-			if err != nil {
-				return err
+			a := as[at.AssignmentID]
+			if a == nil {
+				return ErrAssignmentNotFound
 			}
 			if err := p.approve(ctx, by, a, at, cache); err != nil {
 				return err
 			}
 			out = append(out, at)
 		}
-		return nil
+		if err := p.store.GrantEntitlements(ctx, cache.entitlements); err != nil {
+			return err
+		}
+		return p.store.ApproveAttendances(ctx, month, out)
 	})
 	return out, err
 }
@@ -1102,6 +1122,9 @@ func (p *Posts) ApproveAttendanceSheet(ctx context.Context, by workflow.Caller, 
 type approveCache struct {
 	posts  map[string]*PublicWelfarePost
 	tables map[string]cachedTable
+	// batch keeps the entitlements for the caller to write at once, and leaves the attendance to it.
+	batch        bool
+	entitlements []*payroll.Entitlement
 }
 
 type cachedTable struct {
@@ -1164,10 +1187,15 @@ func (p *Posts) approve(ctx context.Context, by workflow.Caller, a *PostAssignme
 			HouseholdID: a.HouseholdID, PersonID: a.PersonID, RegionCode: a.RegionCode, Source: a.Source(),
 			FromMonth: month, ToMonth: month, AmountFen: pay, Covered: 1,
 			Reason: fmt.Sprintf("公益岗 %s 出勤 %d 天 %s", post.Title, at.Days, at.Grade.Label()), CreateTime: now, UpdateTime: now}
-		if err := p.store.GrantEntitlement(ctx, e); err != nil {
+		at.EntitlementID = e.ID
+		if cache.batch {
+			cache.entitlements = append(cache.entitlements, e)
+		} else if err := p.store.GrantEntitlement(ctx, e); err != nil {
 			return err
 		}
-		at.EntitlementID = e.ID
+	}
+	if cache.batch {
+		return nil
 	}
 	return p.store.PutAttendance(ctx, at)
 }
@@ -1328,8 +1356,12 @@ func (p *Posts) leave(ctx context.Context, a *PostAssignment, date string, reaso
 		a.State = AssignmentNotAppointed
 		return p.save(ctx, a)
 	case a.State == AssignmentActive && a.EndedOn == "" && date <= a.EndDate:
-		last := max(date, a.StartDate)
-		return p.end(ctx, a, last, reason, why, payroll.AddMonths(payroll.MonthOf(last), 1), why)
+		// Pay stops from the month after; a term that had not begun is never paid.
+		forfeit := payroll.AddMonths(payroll.MonthOf(date), 1)
+		if date < a.StartDate {
+			forfeit = payroll.MonthOf(a.StartDate)
+		}
+		return p.end(ctx, a, date, reason, why, forfeit, why)
 	case a.State == AssignmentActive && a.EndedOn == "" && date > a.EndDate:
 		return nil // the term was over before
 	}

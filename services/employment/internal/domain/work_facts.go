@@ -113,6 +113,8 @@ type WorkLedger interface {
 	// WorkPerson returns the person as the ledger has them in month; apperr NOT_FOUND when the person is
 	// not on the ledger.
 	WorkPerson(ctx context.Context, personID, month string) (*WorkPerson, error)
+	// HouseholdPersons returns the ids of the persons the ledger holds in a household.
+	HouseholdPersons(ctx context.Context, householdID string) ([]string, error)
 }
 
 // monthsCovered returns the distinct months from first to last covered by any of the spells that pass

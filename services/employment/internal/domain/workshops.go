@@ -133,23 +133,23 @@ func (n NewWorkshop) validate() error {
 		fs = append(fs, apperr.FieldViolation{Field: field, Reason: reason, Description: desc})
 	}
 	if name := strings.TrimSpace(n.Name); name == "" || utf8.RuneCountInString(name) > 100 {
-		bad("name", ReasonWorkshopNameInvalid, "the workshop's name is required, at most 100 characters")
+		bad("workshop.display_name", ReasonWorkshopNameInvalid, "the workshop's name is required, at most 100 characters")
 	}
 	if !payroll.ValidCreditCode(n.CreditCode) {
-		bad("credit_code", ReasonWorkshopCreditCodeInvalid, "not a unified social credit code (18 characters, GB 32100 check character)")
+		bad("workshop.credit_code", ReasonWorkshopCreditCodeInvalid, "not a unified social credit code (18 characters, GB 32100 check character)")
 	}
 	if !isVillageCode(n.RegionCode) {
-		bad("region_code", ReasonWorkshopRegionInvalid, "the village's 12-digit region code")
+		bad("workshop.region_code", ReasonWorkshopRegionInvalid, "the village's 12-digit region code")
 	}
 	if a := strings.TrimSpace(n.Address); a == "" || utf8.RuneCountInString(a) > 200 {
-		bad("address", ReasonWorkshopAddressInvalid, "the address is required, at most 200 characters")
+		bad("workshop.address", ReasonWorkshopAddressInvalid, "the address is required, at most 200 characters")
 	}
 	if n.Kind < WorkshopKindFactory || n.Kind > WorkshopKindTourism {
-		bad("kind", ReasonWorkshopKindInvalid, "one of the five workshop kinds (厂房式, 居家式, 种养式, 贸易流通式, 文化旅游式)")
+		bad("workshop.kind", ReasonWorkshopKindInvalid, "one of the five workshop kinds (厂房式, 居家式, 种养式, 贸易流通式, 文化旅游式)")
 	}
 	if n.RegisteredOn != "" {
 		if _, err := bizdate.Parse(n.RegisteredOn); err != nil {
-			bad("registered_on", ReasonPeriodInvalid, "a date YYYY-MM-DD")
+			bad("workshop.registered_on", ReasonPeriodInvalid, "a date YYYY-MM-DD")
 		}
 	}
 	if len(fs) > 0 {
@@ -377,7 +377,7 @@ func (ws *Workshops) Register(ctx context.Context, by workflow.Caller, n NewWork
 		return nil, err
 	}
 	if !strings.HasPrefix(n.RegionCode, by.Scope) {
-		return nil, apperr.Invalid(ReasonWorkshopRegionInvalid, "region_code", "outside the caller's region scope")
+		return nil, apperr.Invalid(ReasonWorkshopRegionInvalid, "workshop.region_code", "outside the caller's region scope")
 	}
 	now := ws.now()
 	if n.RegisteredOn == "" {
@@ -526,26 +526,26 @@ func (ws *Workshops) AddInsurance(ctx context.Context, by workflow.Caller, works
 	}
 	n.PolicyNumber, n.Insurer = strings.TrimSpace(n.PolicyNumber), strings.TrimSpace(n.Insurer)
 	if n.PolicyNumber == "" || len(n.PolicyNumber) > 64 {
-		bad("policy_number", "the insurance policy's number is required, at most 64 characters")
+		bad("insurance.policy_number", "the insurance policy's number is required, at most 64 characters")
 	}
 	if n.Insurer == "" || utf8.RuneCountInString(n.Insurer) > 100 {
-		bad("insurer", "the insurer is required, at most 100 characters")
+		bad("insurance.insurer", "the insurer is required, at most 100 characters")
 	}
 	_, errFrom := payroll.ParseMonth(n.FromMonth)
 	_, errTo := payroll.ParseMonth(n.ToMonth)
 	if errFrom != nil {
-		bad("from_month", "a month YYYY-MM")
+		bad("insurance.from_month", "a month YYYY-MM")
 	}
 	if errTo != nil || (errFrom == nil && n.ToMonth < n.FromMonth) || (errFrom == nil && errTo == nil && len(payroll.MonthsBetween(n.FromMonth, n.ToMonth)) > 12) {
-		bad("to_month", "a month YYYY-MM, not before from_month, at most 12 months after it")
+		bad("insurance.to_month", "a month YYYY-MM, not before from_month, at most 12 months after it")
 	}
 	if n.PremiumFen <= 0 {
-		bad("premium_fen", "the premium per worker and month, in fen, above zero")
+		bad("insurance.premium_fen", "the premium per worker and month, in fen, above zero")
 	}
 	slices.Sort(n.PersonIDs)
 	n.PersonIDs = slices.Compact(n.PersonIDs)
 	if len(n.PersonIDs) == 0 || slices.Contains(n.PersonIDs, "") {
-		bad("person_ids", "at least one insured worker")
+		bad("insurance.person_ids", "at least one insured worker")
 	}
 	if len(fs) > 0 {
 		return nil, apperr.InvalidFields(fs...)

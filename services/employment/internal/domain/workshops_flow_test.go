@@ -87,6 +87,16 @@ func (l *fakeLedger) WorkPerson(_ context.Context, person, _ string) (*domain.Wo
 	return p, nil
 }
 
+func (l *fakeLedger) HouseholdPersons(_ context.Context, household string) ([]string, error) {
+	var out []string
+	for id, p := range l.persons {
+		if p.HouseholdID == household {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
 // person puts a person of a poor (or not) household on the ledger.
 func (l *fakeLedger) person(id string, poor bool) {
 	l.persons[id] = &domain.WorkPerson{PersonID: id, HouseholdID: "h-" + id, RegionCode: testVillage, Poor: poor, Registered: "2020-01-01"}
@@ -339,6 +349,29 @@ func TestEmploymentSubsidyFlow(t *testing.T) {
 		list, _, err := a.subsidies.List(ctx, county, `kind = "transport_subsidy"`, "", 50)
 		if err != nil || len(list) != 2 {
 			t.Fatalf("list %d %v", len(list), err)
+		}
+
+		// A move carries an open application to the new village; a decided one stays where it was decided.
+		a.ledger.person("p5", true)
+		open, err := a.subsidies.Apply(ctx, county, domain.SubsidyKindTraining, domain.SubsidyApplication{PersonID: "p5", Course: "电工",
+			Provider: "县职校", StartDate: "2026-06-01", EndDate: "2026-06-10", DaysAttended: 9}, workflow.StepMeta{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.ledger.persons["p4"].HouseholdID = "h-p5"
+		if err := a.subsidies.HouseholdMoved(ctx, "h-p5", "420602002001"); err != nil {
+			t.Fatal(err)
+		}
+		moved, err := a.subsidies.Get(ctx, county, open.Case.ID)
+		if err != nil || moved.Case.RegionCode != "420602002001" {
+			t.Fatalf("moved %+v %v", moved, err)
+		}
+		kept, err := a.subsidies.Get(ctx, county, s4.Case.ID)
+		if err != nil || kept.Case.RegionCode != testVillage {
+			t.Fatalf("decided case moved: %+v %v", kept.Case, err)
+		}
+		if err := a.subsidies.HouseholdMoved(ctx, "h-p5", "420602002001"); err != nil {
+			t.Fatalf("a move applied twice: %v", err)
 		}
 	})
 }

@@ -166,14 +166,14 @@ func TestNewWorkshopValidate(t *testing.T) {
 		field  string
 	}{
 		{"valid", func(*NewWorkshop) {}, ""},
-		{"no name", func(n *NewWorkshop) { n.Name = "" }, "name"},
-		{"credit code with a wrong check character", func(n *NewWorkshop) { n.CreditCode = testWorkshopCode[:17] + "Q" }, "credit_code"},
-		{"credit code too short", func(n *NewWorkshop) { n.CreditCode = testWorkshopCode[:17] }, "credit_code"},
-		{"township instead of village", func(n *NewWorkshop) { n.RegionCode = "420602001" }, "region_code"},
-		{"no address", func(n *NewWorkshop) { n.Address = "" }, "address"},
-		{"no kind", func(n *NewWorkshop) { n.Kind = WorkshopKindUnspecified }, "kind"},
-		{"kind out of range", func(n *NewWorkshop) { n.Kind = WorkshopKindTourism + 1 }, "kind"},
-		{"bad date", func(n *NewWorkshop) { n.RegisteredOn = "2026-02-30" }, "registered_on"},
+		{"no name", func(n *NewWorkshop) { n.Name = "" }, "workshop.display_name"},
+		{"credit code with a wrong check character", func(n *NewWorkshop) { n.CreditCode = testWorkshopCode[:17] + "Q" }, "workshop.credit_code"},
+		{"credit code too short", func(n *NewWorkshop) { n.CreditCode = testWorkshopCode[:17] }, "workshop.credit_code"},
+		{"township instead of village", func(n *NewWorkshop) { n.RegionCode = "420602001" }, "workshop.region_code"},
+		{"no address", func(n *NewWorkshop) { n.Address = "" }, "workshop.address"},
+		{"no kind", func(n *NewWorkshop) { n.Kind = WorkshopKindUnspecified }, "workshop.kind"},
+		{"kind out of range", func(n *NewWorkshop) { n.Kind = WorkshopKindTourism + 1 }, "workshop.kind"},
+		{"bad date", func(n *NewWorkshop) { n.RegisteredOn = "2026-02-30" }, "workshop.registered_on"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

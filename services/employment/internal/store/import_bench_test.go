@@ -12,9 +12,6 @@ import (
 	"time"
 
 	"fupin.dev/services/employment/internal/domain"
-	"fupin.dev/services/employment/internal/store"
-	"fupin.dev/services/platform/migrations"
-	"fupin.dev/services/platform/outbox"
 	"fupin.dev/services/platform/pii"
 	"fupin.dev/services/platform/sqldb"
 	"fupin.dev/services/platform/sqldb/sqldbtest"
@@ -57,7 +54,7 @@ func BenchmarkLabourImport(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer db.Close()
-			st := openStore(b, db)
+			st := newStore(b, db)
 			var have int
 			if err := db.Q(ctx).QueryRowContext(ctx, `SELECT count(*) FROM labourers`).Scan(&have); err != nil {
 				b.Fatal(err)
@@ -120,14 +117,3 @@ func BenchmarkLabourImport(b *testing.B) {
 	}
 }
 
-// openStore brings an open (kept) database's platform and service tables up to date.
-func openStore(t testing.TB, db *sqldb.DB) *store.Store {
-	t.Helper()
-	if err := migrations.Apply(context.Background(), db, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := store.Migrate(context.Background(), db, nil); err != nil {
-		t.Fatal(err)
-	}
-	return store.New(db, outbox.New(db, nil))
-}

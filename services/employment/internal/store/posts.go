@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -300,4 +301,52 @@ func (s *Store) ListAttendance(ctx context.Context, regionPrefix, month string) 
 	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+attendanceCols+` FROM welfare_post_attendance
 		WHERE month = $1 AND region_code LIKE $2 ORDER BY region_code, assignment_id`, month, likePrefix(regionPrefix))
 	return sqldb.Collect(rows, err, scanAttendanceRows)
+}
+
+// sheetChunk is how many ids one statement of a sheet's batch names.
+const sheetChunk = 500
+
+// AssignmentsByIDs returns the assignments with these ids, by id (a sheet's, read at once).
+func (s *Store) AssignmentsByIDs(ctx context.Context, ids []string) (map[string]*domain.PostAssignment, error) {
+	out := make(map[string]*domain.PostAssignment, len(ids))
+	for chunk := range slices.Chunk(ids, sheetChunk) {
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		as, err := s.assignments(ctx, `id IN (`+sqldb.Placeholders(1, len(chunk))+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range as {
+			out[a.ID] = a
+		}
+	}
+	return out, nil
+}
+
+// ApproveAttendances writes the approval of many recorded months of one month (a sheet) at once: the
+// recorded rows are replaced by the approved ones (InsertRows), in the transaction in ctx. A month that is
+// no longer recorded (approved meanwhile) fails the whole batch.
+func (s *Store) ApproveAttendances(ctx context.Context, month string, ats []*domain.PostAttendance) error {
+	for chunk := range slices.Chunk(ats, sheetChunk) {
+		args := []any{month}
+		for _, a := range chunk {
+			args = append(args, a.AssignmentID)
+		}
+		res, err := s.db.Exec(ctx, `DELETE FROM welfare_post_attendance WHERE month = $1 AND state = 1 AND assignment_id IN (`+
+			sqldb.Placeholders(2, len(chunk))+`)`, args...)
+		if err != nil {
+			return fmt.Errorf("approve attendance: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != int64(len(chunk)) {
+			return fmt.Errorf("approve attendance of %s: %d of %d months are still recorded", month, n, len(chunk))
+		}
+	}
+	cols := strings.Split(strings.Join(strings.Fields(attendanceCols), ""), ",")
+	return s.db.InsertRows(ctx, "welfare_post_attendance", cols, len(ats), func(i int) ([]any, error) {
+		a := ats[i]
+		return []any{a.AssignmentID, a.Month, a.Days, int32(a.Grade), a.Note, int32(a.State), a.RecordedBy, a.RecordTime.UnixMicro(),
+			a.PayFen, a.EntitlementID, a.PolicyHash, a.Explanation, a.ApprovedBy, a.ApproveTime.UnixMicro(), a.PersonID, a.RegionCode}, nil
+	})
 }

@@ -491,3 +491,58 @@ func TestPostAssignmentFlow(t *testing.T) {
 func workflowNotices(ctx context.Context, f *postsFixture) ([]*workflow.Notice, bool, error) {
 	return f.engine.Notices(ctx, workflow.NoticeQuery{RegionPrefix: village, State: workflow.PostingRunning, Limit: 10})
 }
+
+// TestPostRenewalAndMove: a renewal (续聘) is nominated while the term it renews runs, and must start the day
+// after it; a move of the holder's household to another village ends the assignment (the post stays in
+// its village), a move within the village changes nothing.
+func TestPostRenewalAndMove(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
+		f := newPostsFixture(t, d)
+		ctx := t.Context()
+		p := f.post(t)
+		a := f.appoint(t, p.ID, "p4", "2026-02-01")
+		if a.EndDate != "2027-01-31" {
+			t.Fatalf("term %s", a.EndDate)
+		}
+		t.Run("a renewal must start the day after the term", func(t *testing.T) {
+			_, err := f.posts.Nominate(ctx, county, domain.Nomination{PostID: p.ID, PersonID: "p4", StartDate: "2027-03-01", RenewsID: a.ID})
+			refused(t, err, domain.ReasonRenewalInvalid, domain.RuleRenewalFollows)
+		})
+		t.Run("a renewal of another person's term is refused", func(t *testing.T) {
+			_, err := f.posts.Nominate(ctx, county, domain.Nomination{PostID: p.ID, PersonID: "p2", StartDate: "2027-02-01", RenewsID: a.ID})
+			refused(t, err, domain.ReasonRenewalInvalid, domain.RuleRenewalFollows)
+		})
+		t.Run("a renewal following the term is nominated while it runs", func(t *testing.T) {
+			c, err := f.posts.Nominate(ctx, county, domain.Nomination{PostID: p.ID, PersonID: "p4", StartDate: "2027-02-01", RenewsID: a.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Assignment.RenewsID != a.ID || c.Assignment.EndDate != "2028-01-31" {
+				t.Fatalf("renewal %+v", c.Assignment)
+			}
+		})
+		t.Run("a move within the village changes nothing", func(t *testing.T) {
+			if err := f.posts.HouseholdMoved(ctx, "h-p4", village, "2026-05-10"); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := f.s.GetAssignment(ctx, a.ID)
+			if got.State != domain.AssignmentActive || got.EndedOn != "" {
+				t.Fatalf("after a move within the village %+v", got)
+			}
+		})
+		t.Run("a move to another village ends the term and withdraws the renewal", func(t *testing.T) {
+			if err := f.posts.HouseholdMoved(ctx, "h-p4", "990001002003", "2026-05-10"); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := f.s.GetAssignment(ctx, a.ID)
+			if got.State != domain.AssignmentEnded || got.EndReason != domain.AssignmentEndMoved || got.EndedOn != "2026-05-10" ||
+				got.ForfeitFrom != "2026-06" || got.VacancyLate {
+				t.Fatalf("after the move %+v", got)
+			}
+			rs, err := f.s.ListAssignments(ctx, domain.AssignmentQuery{PersonID: "p4"})
+			if err != nil || len(rs) != 2 || rs[1].State != domain.AssignmentNotAppointed {
+				t.Fatalf("assignments %+v %v", rs, err)
+			}
+		})
+	})
+}

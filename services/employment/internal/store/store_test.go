@@ -14,13 +14,12 @@ import (
 )
 
 // newStore opens a fresh database of dialect d with the platform's and the service's tables.
-func newStore(t *testing.T, d sqldb.Dialect) *store.Store {
+func newStore(t testing.TB, db *sqldb.DB) *store.Store {
 	t.Helper()
-	db := sqldbtest.Open(t, d)
-	if err := migrations.Apply(t.Context(), db, nil); err != nil {
+	if err := migrations.Apply(context.Background(), db, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := store.Migrate(t.Context(), db, nil); err != nil {
+	if err := store.Migrate(context.Background(), db, nil); err != nil {
 		t.Fatal(err)
 	}
 	return store.New(db, outbox.New(db, nil))
@@ -37,7 +36,7 @@ func labourer(id, household, region, index string, state domain.LabourerState, n
 func TestLedgerStore(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
 		ctx := t.Context()
-		st := newStore(t, d)
+		st := newStore(t, sqldbtest.Open(t, d))
 		now := time.Now().UTC().Truncate(time.Microsecond)
 		a := labourer("p-a", "h1", "990001001001", "aaaa", domain.LabourerActive, now)
 		b := labourer("p-b", "h1", "990001001001", "bbbb", domain.LabourerOutsideAge, now)

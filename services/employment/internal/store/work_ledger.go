@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -62,17 +63,33 @@ func (s *Store) workSpells(ctx context.Context, where string, keep func(domain.W
 // whether it is 脱贫/监测, and an ended record whose reason is death on or before the month's end is dead.
 // The ledger keeps the current statuses only, so a month in the past reads today's.
 func (s *Store) WorkPerson(ctx context.Context, personID, month string) (*domain.WorkPerson, error) {
-	l, err := s.Labourer(ctx, personID)
-	if err != nil {
-		return nil, err
-	}
-	if l == nil {
+	p := &domain.WorkPerson{PersonID: personID}
+	var registry, monitoring, state, endReason int32
+	var endDate string
+	err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT household_id, region_code, registry_status, monitoring_status, state,
+		end_reason, end_date FROM labourers WHERE id = $1`, personID).Scan(&p.HouseholdID, &p.RegionCode, &registry, &monitoring,
+		&state, &endReason, &endDate)
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, domain.ErrLabourerNotFound
 	}
-	p := &domain.WorkPerson{PersonID: l.PersonID, HouseholdID: l.HouseholdID, RegionCode: l.RegionCode,
-		Poor: domain.PoorHousehold(l.RegistryStatus, l.MonitoringStatus)}
-	if l.State == domain.LabourerEnded && l.EndReason == domain.EndDeath && l.EndDate != "" && payroll.MonthOf(l.EndDate) <= month {
-		p.Dead = true
+	if err != nil {
+		return nil, fmt.Errorf("work person %s: %w", personID, err)
 	}
+	p.Poor = domain.PoorHousehold(registry, monitoring)
+	p.Dead = domain.LabourerState(state) == domain.LabourerEnded && domain.EndReason(endReason) == domain.EndDeath &&
+		endDate != "" && payroll.MonthOf(endDate) <= month
 	return p, nil
+}
+
+// HouseholdPersons returns the ids of the persons the ledger holds in a household.
+func (s *Store) HouseholdPersons(ctx context.Context, householdID string) ([]string, error) {
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT id FROM labourers WHERE household_id = $1 ORDER BY id`, householdID)
+	ids, err := sqldb.Collect(rows, err, func(r *sql.Rows) (string, error) {
+		var id string
+		return id, r.Scan(&id)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("household persons: %w", err)
+	}
+	return ids, nil
 }

@@ -12,7 +12,7 @@ import (
 
 const ledgerWorkshopCode = "91420602MA4KXY123R"
 
-// seedLabourer writes a ledger record the way the core area keeps it.
+// seedWorkLabourer writes a ledger record the way the core area keeps it.
 func seedWorkLabourer(t *testing.T, s *store.Store, id string, registry, monitoring, state, endReason int, endDate string) {
 	t.Helper()
 	_, err := s.DB().Exec(t.Context(), `INSERT INTO labourers (id, id_index, household_id, region_code, birth_month,
@@ -37,7 +37,7 @@ func seedWorkSpell(t *testing.T, s *store.Store, id, person string, status, mode
 func TestWorkLedger(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
 		ctx := t.Context()
-		s := newStore(t, d)
+		s := newStore(t, sqldbtest.Open(t, d))
 		seedWorkLabourer(t, s, "p1", 3, 0, 1, 0, "")           // 脱贫户
 		seedWorkLabourer(t, s, "p2", 1, 1, 1, 0, "")           // ordinary, monitored
 		seedWorkLabourer(t, s, "p3", 1, 0, 1, 0, "")           // ordinary
@@ -72,6 +72,12 @@ func TestWorkLedger(t *testing.T) {
 			if err != nil || p.Poor != tt.poor || p.Dead != tt.dead || p.RegionCode != "420602001002" {
 				t.Errorf("%s in %s: %+v %v", tt.id, tt.month, p, err)
 			}
+		}
+		if ids, err := s.HouseholdPersons(ctx, "h-p2"); err != nil || len(ids) != 1 || ids[0] != "p2" {
+			t.Fatalf("household persons %v %v", ids, err)
+		}
+		if ids, err := s.HouseholdPersons(ctx, "h-none"); err != nil || len(ids) != 0 {
+			t.Fatalf("no household %v %v", ids, err)
 		}
 		if _, err := s.WorkPerson(ctx, "nobody", "2026-03"); !isKind(err, apperr.KindNotFound) {
 			t.Fatalf("nobody: %v", err)

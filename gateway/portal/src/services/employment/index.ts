@@ -30,6 +30,37 @@ export const employment: PortalModule = {
       meta: { title: '劳动力导入', ops: ['LabourLedgerService_ListLabourers'] },
     },
     {
+      path: 'employment/welfarePosts',
+      name: 'welfarePosts',
+      component: () => import('./pages/WelfarePostListPage.vue'),
+      meta: { title: '公益性岗位', ops: ['WelfarePostService_ListWelfarePosts'] },
+    },
+    {
+      path: 'employment/welfarePostAssignments/:id',
+      name: 'welfarePostAssignment',
+      component: () => import('./pages/WelfarePostAssignmentPage.vue'),
+      meta: { title: '公益岗聘用', ops: ['WelfarePostService_GetWelfarePostAssignment'] },
+    },
+    {
+      path: 'employment/welfarePostAttendance',
+      name: 'welfarePostAttendance',
+      component: () => import('./pages/WelfarePostAttendancePage.vue'),
+      meta: { title: '公益岗月度考勤', ops: ['WelfarePostService_ListWelfarePostAttendance'] },
+    },
+    // 人社's payment rolls: subsidies' roll pages, told to call employment's roll service.
+    {
+      path: 'employment/paymentRolls',
+      name: 'employmentPaymentRolls',
+      component: () => import('../subsidies/pages/RollListPage.vue'),
+      meta: { title: '人社发放名册', ops: ['EmploymentPaymentRollService_ListRolls'], rollService: 'EmploymentPaymentRollService' },
+    },
+    {
+      path: 'employment/paymentRolls/:id',
+      name: 'employmentPaymentRoll',
+      component: () => import('../subsidies/pages/RollPage.vue'),
+      meta: { title: '名册详情', ops: ['EmploymentPaymentRollService_GetRoll'], rollService: 'EmploymentPaymentRollService' },
+    },
+    {
       path: 'employment/zeroEmployment',
       name: 'zeroEmployment',
       component: () => import('./pages/ZeroEmploymentListPage.vue'),
@@ -78,6 +109,9 @@ export const employment: PortalModule = {
         // Shown to those who record the ledger (人社 staff); the page itself shows the upload to 人社's
         // administrators and staff (ImportLabourFile has no REST route to name here).
         { path: '/employment/labourImports', title: '劳动力导入', ops: ['LabourLedgerService_DeleteEmploymentSpell'] },
+        { path: '/employment/welfarePosts', title: '公益性岗位', ops: ['WelfarePostService_ListWelfarePosts'] },
+        { path: '/employment/welfarePostAttendance', title: '公益岗考勤', ops: ['WelfarePostService_ListWelfarePostAttendance'] },
+        { path: '/employment/paymentRolls', title: '人社发放名册', ops: ['EmploymentPaymentRollService_ListRolls'] },
         { path: '/employment/zeroEmployment', title: '零就业家庭', ops: ['EmploymentAidService_ListZeroEmploymentHouseholds'] },
         { path: '/employment/aidCases', title: '就业援助', ops: ['EmploymentAidService_ListAidCases'] },
         { path: '/employment/aidCases?open=1&overdue=1', title: '超期援助', ops: ['EmploymentAidService_ListAidCases'] },

@@ -2801,6 +2801,116 @@ func (x *ListWelfarePostAttendanceResponse) GetAttendance() []*WelfarePostAttend
 	return nil
 }
 
+// ApproveWelfarePostAttendanceSheetRequest is the request of ApproveWelfarePostAttendanceSheet.
+type ApproveWelfarePostAttendanceSheetRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The month, YYYY-MM.
+	Month string `protobuf:"bytes,1,opt,name=month,proto3" json:"month,omitempty"`
+	// The village (12 digits) or township (9) whose sheet is approved; empty: the caller's whole scope.
+	RegionCode string `protobuf:"bytes,2,opt,name=region_code,json=regionCode,proto3" json:"region_code,omitempty"`
+	// Idempotency key.
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApproveWelfarePostAttendanceSheetRequest) Reset() {
+	*x = ApproveWelfarePostAttendanceSheetRequest{}
+	mi := &file_fupin_employment_v1_posts_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApproveWelfarePostAttendanceSheetRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApproveWelfarePostAttendanceSheetRequest) ProtoMessage() {}
+
+func (x *ApproveWelfarePostAttendanceSheetRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fupin_employment_v1_posts_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApproveWelfarePostAttendanceSheetRequest.ProtoReflect.Descriptor instead.
+func (*ApproveWelfarePostAttendanceSheetRequest) Descriptor() ([]byte, []int) {
+	return file_fupin_employment_v1_posts_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ApproveWelfarePostAttendanceSheetRequest) GetMonth() string {
+	if x != nil {
+		return x.Month
+	}
+	return ""
+}
+
+func (x *ApproveWelfarePostAttendanceSheetRequest) GetRegionCode() string {
+	if x != nil {
+		return x.RegionCode
+	}
+	return ""
+}
+
+func (x *ApproveWelfarePostAttendanceSheetRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// ApproveWelfarePostAttendanceSheetResponse is the response of ApproveWelfarePostAttendanceSheet.
+type ApproveWelfarePostAttendanceSheetResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The months approved, with their pay.
+	Attendance    []*WelfarePostAttendance `protobuf:"bytes,1,rep,name=attendance,proto3" json:"attendance,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApproveWelfarePostAttendanceSheetResponse) Reset() {
+	*x = ApproveWelfarePostAttendanceSheetResponse{}
+	mi := &file_fupin_employment_v1_posts_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApproveWelfarePostAttendanceSheetResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApproveWelfarePostAttendanceSheetResponse) ProtoMessage() {}
+
+func (x *ApproveWelfarePostAttendanceSheetResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fupin_employment_v1_posts_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApproveWelfarePostAttendanceSheetResponse.ProtoReflect.Descriptor instead.
+func (*ApproveWelfarePostAttendanceSheetResponse) Descriptor() ([]byte, []int) {
+	return file_fupin_employment_v1_posts_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ApproveWelfarePostAttendanceSheetResponse) GetAttendance() []*WelfarePostAttendance {
+	if x != nil {
+		return x.Attendance
+	}
+	return nil
+}
+
 var File_fupin_employment_v1_posts_proto protoreflect.FileDescriptor
 
 const file_fupin_employment_v1_posts_proto_rawDesc = "" +
@@ -3042,6 +3152,16 @@ const file_fupin_employment_v1_posts_proto_rawDesc = "" +
 	"!ListWelfarePostAttendanceResponse\x12J\n" +
 	"\n" +
 	"attendance\x18\x01 \x03(\v2*.fupin.employment.v1.WelfarePostAttendanceR\n" +
+	"attendance\"\xc2\x01\n" +
+	"(ApproveWelfarePostAttendanceSheetRequest\x127\n" +
+	"\x05month\x18\x01 \x01(\tB!\xbaH\x1er\x1c2\x1a^[0-9]{4}-(0[1-9]|1[0-2])$R\x05month\x125\n" +
+	"\vregion_code\x18\x02 \x01(\tB\x14\xbaH\x11r\x0f2\r^[0-9]{0,12}$R\n" +
+	"regionCode\x12&\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\trequestId\"w\n" +
+	")ApproveWelfarePostAttendanceSheetResponse\x12J\n" +
+	"\n" +
+	"attendance\x18\x01 \x03(\v2*.fupin.employment.v1.WelfarePostAttendanceR\n" +
 	"attendance*\x8b\x01\n" +
 	"\x0fWelfarePostKind\x12!\n" +
 	"\x1dWELFARE_POST_KIND_UNSPECIFIED\x10\x00\x12\x1b\n" +
@@ -3082,7 +3202,7 @@ const file_fupin_employment_v1_posts_proto_rawDesc = "" +
 	"\x1aWelfarePostAttendanceState\x12-\n" +
 	")WELFARE_POST_ATTENDANCE_STATE_UNSPECIFIED\x10\x00\x12*\n" +
 	"&WELFARE_POST_ATTENDANCE_STATE_RECORDED\x10\x01\x12*\n" +
-	"&WELFARE_POST_ATTENDANCE_STATE_APPROVED\x10\x022\xa9\x1b\n" +
+	"&WELFARE_POST_ATTENDANCE_STATE_APPROVED\x10\x022\x92\x1d\n" +
 	"\x12WelfarePostService\x12\xa3\x01\n" +
 	"\x11CreateWelfarePost\x12-.fupin.employment.v1.CreateWelfarePostRequest\x1a .fupin.employment.v1.WelfarePost\"=\xca\xf3\x18\b\n" +
 	"\x01\x04\x12\x03\x01\x02\x03\x82\xd3\xe4\x93\x02+:\fwelfare_post\"\x1b/v1/employment/welfarePosts\x12\xa0\x01\n" +
@@ -3115,7 +3235,9 @@ const file_fupin_employment_v1_posts_proto_rawDesc = "" +
 	"\x1bRecordWelfarePostAttendance\x127.fupin.employment.v1.RecordWelfarePostAttendanceRequest\x1a*.fupin.employment.v1.WelfarePostAttendance\"S\xca\xf3\x18\t\n" +
 	"\x01\x04\x12\x04\x01\x02\x03\x04\x82\xd3\xe4\x93\x02@:\x01*\";/v1/employment/{parent=welfarePostAssignments/*}/attendance\x12\xdf\x01\n" +
 	"\x1cApproveWelfarePostAttendance\x128.fupin.employment.v1.ApproveWelfarePostAttendanceRequest\x1a*.fupin.employment.v1.WelfarePostAttendance\"Y\xca\xf3\x18\a\n" +
-	"\x01\x04\x12\x02\x01\x02\x82\xd3\xe4\x93\x02H:\x01*\"C/v1/employment/{name=welfarePostAssignments/*/attendance/*}:approve\x12\xcc\x01\n" +
+	"\x01\x04\x12\x02\x01\x02\x82\xd3\xe4\x93\x02H:\x01*\"C/v1/employment/{name=welfarePostAssignments/*/attendance/*}:approve\x12\xe6\x01\n" +
+	"!ApproveWelfarePostAttendanceSheet\x12=.fupin.employment.v1.ApproveWelfarePostAttendanceSheetRequest\x1a>.fupin.employment.v1.ApproveWelfarePostAttendanceSheetResponse\"B\xca\xf3\x18\a\n" +
+	"\x01\x04\x12\x02\x01\x02\x82\xd3\xe4\x93\x021:\x01*\",/v1/employment/welfarePostAttendance:approve\x12\xcc\x01\n" +
 	"\x19ListWelfarePostAttendance\x125.fupin.employment.v1.ListWelfarePostAttendanceRequest\x1a6.fupin.employment.v1.ListWelfarePostAttendanceResponse\"@\xca\xf3\x18\r\n" +
 	"\x04\x04\x01\x06\a\x12\x05\x01\x02\x03\x04\x05\x82\xd3\xe4\x93\x02&\x12$/v1/employment/welfarePostAttendance\x90\x02\x01\x1a\x04\xd0\xf3\x18\x04B6Z4fupin.dev/proto/gen/fupin/employment/v1;employmentv1b\x06proto3"
 
@@ -3132,7 +3254,7 @@ func file_fupin_employment_v1_posts_proto_rawDescGZIP() []byte {
 }
 
 var file_fupin_employment_v1_posts_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_fupin_employment_v1_posts_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_fupin_employment_v1_posts_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_fupin_employment_v1_posts_proto_goTypes = []any{
 	(WelfarePostKind)(0),                                // 0: fupin.employment.v1.WelfarePostKind
 	(WelfarePostFunding)(0),                             // 1: fupin.employment.v1.WelfarePostFunding
@@ -3167,26 +3289,28 @@ var file_fupin_employment_v1_posts_proto_goTypes = []any{
 	(*ApproveWelfarePostAttendanceRequest)(nil),         // 30: fupin.employment.v1.ApproveWelfarePostAttendanceRequest
 	(*ListWelfarePostAttendanceRequest)(nil),            // 31: fupin.employment.v1.ListWelfarePostAttendanceRequest
 	(*ListWelfarePostAttendanceResponse)(nil),           // 32: fupin.employment.v1.ListWelfarePostAttendanceResponse
-	(*timestamppb.Timestamp)(nil),                       // 33: google.protobuf.Timestamp
+	(*ApproveWelfarePostAttendanceSheetRequest)(nil),    // 33: fupin.employment.v1.ApproveWelfarePostAttendanceSheetRequest
+	(*ApproveWelfarePostAttendanceSheetResponse)(nil),   // 34: fupin.employment.v1.ApproveWelfarePostAttendanceSheetResponse
+	(*timestamppb.Timestamp)(nil),                       // 35: google.protobuf.Timestamp
 }
 var file_fupin_employment_v1_posts_proto_depIdxs = []int32{
 	0,  // 0: fupin.employment.v1.WelfarePost.kind:type_name -> fupin.employment.v1.WelfarePostKind
 	1,  // 1: fupin.employment.v1.WelfarePost.funding:type_name -> fupin.employment.v1.WelfarePostFunding
 	2,  // 2: fupin.employment.v1.WelfarePost.state:type_name -> fupin.employment.v1.WelfarePostState
-	33, // 3: fupin.employment.v1.WelfarePost.create_time:type_name -> google.protobuf.Timestamp
-	33, // 4: fupin.employment.v1.WelfarePost.update_time:type_name -> google.protobuf.Timestamp
+	35, // 3: fupin.employment.v1.WelfarePost.create_time:type_name -> google.protobuf.Timestamp
+	35, // 4: fupin.employment.v1.WelfarePost.update_time:type_name -> google.protobuf.Timestamp
 	3,  // 5: fupin.employment.v1.WelfarePostAssignment.state:type_name -> fupin.employment.v1.WelfarePostAssignmentState
 	8,  // 6: fupin.employment.v1.WelfarePostAssignment.insurance:type_name -> fupin.employment.v1.WelfarePostInsurance
 	4,  // 7: fupin.employment.v1.WelfarePostAssignment.end_reason:type_name -> fupin.employment.v1.WelfarePostEndReason
 	10, // 8: fupin.employment.v1.WelfarePostAssignment.steps:type_name -> fupin.employment.v1.WelfarePostCaseStep
 	11, // 9: fupin.employment.v1.WelfarePostAssignment.postings:type_name -> fupin.employment.v1.WelfarePostPosting
-	33, // 10: fupin.employment.v1.WelfarePostAssignment.create_time:type_name -> google.protobuf.Timestamp
-	33, // 11: fupin.employment.v1.WelfarePostAssignment.update_time:type_name -> google.protobuf.Timestamp
-	33, // 12: fupin.employment.v1.WelfarePostCaseStep.recorded_at:type_name -> google.protobuf.Timestamp
+	35, // 10: fupin.employment.v1.WelfarePostAssignment.create_time:type_name -> google.protobuf.Timestamp
+	35, // 11: fupin.employment.v1.WelfarePostAssignment.update_time:type_name -> google.protobuf.Timestamp
+	35, // 12: fupin.employment.v1.WelfarePostCaseStep.recorded_at:type_name -> google.protobuf.Timestamp
 	5,  // 13: fupin.employment.v1.WelfarePostAttendance.grade:type_name -> fupin.employment.v1.WelfarePostGrade
 	6,  // 14: fupin.employment.v1.WelfarePostAttendance.state:type_name -> fupin.employment.v1.WelfarePostAttendanceState
-	33, // 15: fupin.employment.v1.WelfarePostAttendance.record_time:type_name -> google.protobuf.Timestamp
-	33, // 16: fupin.employment.v1.WelfarePostAttendance.approve_time:type_name -> google.protobuf.Timestamp
+	35, // 15: fupin.employment.v1.WelfarePostAttendance.record_time:type_name -> google.protobuf.Timestamp
+	35, // 16: fupin.employment.v1.WelfarePostAttendance.approve_time:type_name -> google.protobuf.Timestamp
 	7,  // 17: fupin.employment.v1.CreateWelfarePostRequest.welfare_post:type_name -> fupin.employment.v1.WelfarePost
 	2,  // 18: fupin.employment.v1.ListWelfarePostsRequest.state:type_name -> fupin.employment.v1.WelfarePostState
 	7,  // 19: fupin.employment.v1.ListWelfarePostsResponse.welfare_posts:type_name -> fupin.employment.v1.WelfarePost
@@ -3197,45 +3321,48 @@ var file_fupin_employment_v1_posts_proto_depIdxs = []int32{
 	4,  // 24: fupin.employment.v1.ReportWelfarePostVacancyRequest.reason:type_name -> fupin.employment.v1.WelfarePostEndReason
 	5,  // 25: fupin.employment.v1.RecordWelfarePostAttendanceRequest.grade:type_name -> fupin.employment.v1.WelfarePostGrade
 	12, // 26: fupin.employment.v1.ListWelfarePostAttendanceResponse.attendance:type_name -> fupin.employment.v1.WelfarePostAttendance
-	13, // 27: fupin.employment.v1.WelfarePostService.CreateWelfarePost:input_type -> fupin.employment.v1.CreateWelfarePostRequest
-	14, // 28: fupin.employment.v1.WelfarePostService.GetWelfarePost:input_type -> fupin.employment.v1.GetWelfarePostRequest
-	15, // 29: fupin.employment.v1.WelfarePostService.ListWelfarePosts:input_type -> fupin.employment.v1.ListWelfarePostsRequest
-	17, // 30: fupin.employment.v1.WelfarePostService.CloseWelfarePost:input_type -> fupin.employment.v1.CloseWelfarePostRequest
-	18, // 31: fupin.employment.v1.WelfarePostService.CreateWelfarePostAssignment:input_type -> fupin.employment.v1.CreateWelfarePostAssignmentRequest
-	19, // 32: fupin.employment.v1.WelfarePostService.GetWelfarePostAssignment:input_type -> fupin.employment.v1.GetWelfarePostAssignmentRequest
-	20, // 33: fupin.employment.v1.WelfarePostService.ListWelfarePostAssignments:input_type -> fupin.employment.v1.ListWelfarePostAssignmentsRequest
-	22, // 34: fupin.employment.v1.WelfarePostService.ReviewWelfarePostAssignment:input_type -> fupin.employment.v1.ReviewWelfarePostAssignmentRequest
-	23, // 35: fupin.employment.v1.WelfarePostService.StartWelfarePostAssignmentPosting:input_type -> fupin.employment.v1.StartWelfarePostAssignmentPostingRequest
-	24, // 36: fupin.employment.v1.WelfarePostService.CompleteWelfarePostAssignmentPosting:input_type -> fupin.employment.v1.CompleteWelfarePostAssignmentPostingRequest
-	25, // 37: fupin.employment.v1.WelfarePostService.AppointWelfarePostAssignment:input_type -> fupin.employment.v1.AppointWelfarePostAssignmentRequest
-	26, // 38: fupin.employment.v1.WelfarePostService.WithdrawWelfarePostAssignment:input_type -> fupin.employment.v1.WithdrawWelfarePostAssignmentRequest
-	27, // 39: fupin.employment.v1.WelfarePostService.RecordWelfarePostInsurance:input_type -> fupin.employment.v1.RecordWelfarePostInsuranceRequest
-	28, // 40: fupin.employment.v1.WelfarePostService.ReportWelfarePostVacancy:input_type -> fupin.employment.v1.ReportWelfarePostVacancyRequest
-	29, // 41: fupin.employment.v1.WelfarePostService.RecordWelfarePostAttendance:input_type -> fupin.employment.v1.RecordWelfarePostAttendanceRequest
-	30, // 42: fupin.employment.v1.WelfarePostService.ApproveWelfarePostAttendance:input_type -> fupin.employment.v1.ApproveWelfarePostAttendanceRequest
-	31, // 43: fupin.employment.v1.WelfarePostService.ListWelfarePostAttendance:input_type -> fupin.employment.v1.ListWelfarePostAttendanceRequest
-	7,  // 44: fupin.employment.v1.WelfarePostService.CreateWelfarePost:output_type -> fupin.employment.v1.WelfarePost
-	7,  // 45: fupin.employment.v1.WelfarePostService.GetWelfarePost:output_type -> fupin.employment.v1.WelfarePost
-	16, // 46: fupin.employment.v1.WelfarePostService.ListWelfarePosts:output_type -> fupin.employment.v1.ListWelfarePostsResponse
-	7,  // 47: fupin.employment.v1.WelfarePostService.CloseWelfarePost:output_type -> fupin.employment.v1.WelfarePost
-	9,  // 48: fupin.employment.v1.WelfarePostService.CreateWelfarePostAssignment:output_type -> fupin.employment.v1.WelfarePostAssignment
-	9,  // 49: fupin.employment.v1.WelfarePostService.GetWelfarePostAssignment:output_type -> fupin.employment.v1.WelfarePostAssignment
-	21, // 50: fupin.employment.v1.WelfarePostService.ListWelfarePostAssignments:output_type -> fupin.employment.v1.ListWelfarePostAssignmentsResponse
-	9,  // 51: fupin.employment.v1.WelfarePostService.ReviewWelfarePostAssignment:output_type -> fupin.employment.v1.WelfarePostAssignment
-	9,  // 52: fupin.employment.v1.WelfarePostService.StartWelfarePostAssignmentPosting:output_type -> fupin.employment.v1.WelfarePostAssignment
-	9,  // 53: fupin.employment.v1.WelfarePostService.CompleteWelfarePostAssignmentPosting:output_type -> fupin.employment.v1.WelfarePostAssignment
-	9,  // 54: fupin.employment.v1.WelfarePostService.AppointWelfarePostAssignment:output_type -> fupin.employment.v1.WelfarePostAssignment
-	9,  // 55: fupin.employment.v1.WelfarePostService.WithdrawWelfarePostAssignment:output_type -> fupin.employment.v1.WelfarePostAssignment
-	9,  // 56: fupin.employment.v1.WelfarePostService.RecordWelfarePostInsurance:output_type -> fupin.employment.v1.WelfarePostAssignment
-	9,  // 57: fupin.employment.v1.WelfarePostService.ReportWelfarePostVacancy:output_type -> fupin.employment.v1.WelfarePostAssignment
-	12, // 58: fupin.employment.v1.WelfarePostService.RecordWelfarePostAttendance:output_type -> fupin.employment.v1.WelfarePostAttendance
-	12, // 59: fupin.employment.v1.WelfarePostService.ApproveWelfarePostAttendance:output_type -> fupin.employment.v1.WelfarePostAttendance
-	32, // 60: fupin.employment.v1.WelfarePostService.ListWelfarePostAttendance:output_type -> fupin.employment.v1.ListWelfarePostAttendanceResponse
-	44, // [44:61] is the sub-list for method output_type
-	27, // [27:44] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	12, // 27: fupin.employment.v1.ApproveWelfarePostAttendanceSheetResponse.attendance:type_name -> fupin.employment.v1.WelfarePostAttendance
+	13, // 28: fupin.employment.v1.WelfarePostService.CreateWelfarePost:input_type -> fupin.employment.v1.CreateWelfarePostRequest
+	14, // 29: fupin.employment.v1.WelfarePostService.GetWelfarePost:input_type -> fupin.employment.v1.GetWelfarePostRequest
+	15, // 30: fupin.employment.v1.WelfarePostService.ListWelfarePosts:input_type -> fupin.employment.v1.ListWelfarePostsRequest
+	17, // 31: fupin.employment.v1.WelfarePostService.CloseWelfarePost:input_type -> fupin.employment.v1.CloseWelfarePostRequest
+	18, // 32: fupin.employment.v1.WelfarePostService.CreateWelfarePostAssignment:input_type -> fupin.employment.v1.CreateWelfarePostAssignmentRequest
+	19, // 33: fupin.employment.v1.WelfarePostService.GetWelfarePostAssignment:input_type -> fupin.employment.v1.GetWelfarePostAssignmentRequest
+	20, // 34: fupin.employment.v1.WelfarePostService.ListWelfarePostAssignments:input_type -> fupin.employment.v1.ListWelfarePostAssignmentsRequest
+	22, // 35: fupin.employment.v1.WelfarePostService.ReviewWelfarePostAssignment:input_type -> fupin.employment.v1.ReviewWelfarePostAssignmentRequest
+	23, // 36: fupin.employment.v1.WelfarePostService.StartWelfarePostAssignmentPosting:input_type -> fupin.employment.v1.StartWelfarePostAssignmentPostingRequest
+	24, // 37: fupin.employment.v1.WelfarePostService.CompleteWelfarePostAssignmentPosting:input_type -> fupin.employment.v1.CompleteWelfarePostAssignmentPostingRequest
+	25, // 38: fupin.employment.v1.WelfarePostService.AppointWelfarePostAssignment:input_type -> fupin.employment.v1.AppointWelfarePostAssignmentRequest
+	26, // 39: fupin.employment.v1.WelfarePostService.WithdrawWelfarePostAssignment:input_type -> fupin.employment.v1.WithdrawWelfarePostAssignmentRequest
+	27, // 40: fupin.employment.v1.WelfarePostService.RecordWelfarePostInsurance:input_type -> fupin.employment.v1.RecordWelfarePostInsuranceRequest
+	28, // 41: fupin.employment.v1.WelfarePostService.ReportWelfarePostVacancy:input_type -> fupin.employment.v1.ReportWelfarePostVacancyRequest
+	29, // 42: fupin.employment.v1.WelfarePostService.RecordWelfarePostAttendance:input_type -> fupin.employment.v1.RecordWelfarePostAttendanceRequest
+	30, // 43: fupin.employment.v1.WelfarePostService.ApproveWelfarePostAttendance:input_type -> fupin.employment.v1.ApproveWelfarePostAttendanceRequest
+	33, // 44: fupin.employment.v1.WelfarePostService.ApproveWelfarePostAttendanceSheet:input_type -> fupin.employment.v1.ApproveWelfarePostAttendanceSheetRequest
+	31, // 45: fupin.employment.v1.WelfarePostService.ListWelfarePostAttendance:input_type -> fupin.employment.v1.ListWelfarePostAttendanceRequest
+	7,  // 46: fupin.employment.v1.WelfarePostService.CreateWelfarePost:output_type -> fupin.employment.v1.WelfarePost
+	7,  // 47: fupin.employment.v1.WelfarePostService.GetWelfarePost:output_type -> fupin.employment.v1.WelfarePost
+	16, // 48: fupin.employment.v1.WelfarePostService.ListWelfarePosts:output_type -> fupin.employment.v1.ListWelfarePostsResponse
+	7,  // 49: fupin.employment.v1.WelfarePostService.CloseWelfarePost:output_type -> fupin.employment.v1.WelfarePost
+	9,  // 50: fupin.employment.v1.WelfarePostService.CreateWelfarePostAssignment:output_type -> fupin.employment.v1.WelfarePostAssignment
+	9,  // 51: fupin.employment.v1.WelfarePostService.GetWelfarePostAssignment:output_type -> fupin.employment.v1.WelfarePostAssignment
+	21, // 52: fupin.employment.v1.WelfarePostService.ListWelfarePostAssignments:output_type -> fupin.employment.v1.ListWelfarePostAssignmentsResponse
+	9,  // 53: fupin.employment.v1.WelfarePostService.ReviewWelfarePostAssignment:output_type -> fupin.employment.v1.WelfarePostAssignment
+	9,  // 54: fupin.employment.v1.WelfarePostService.StartWelfarePostAssignmentPosting:output_type -> fupin.employment.v1.WelfarePostAssignment
+	9,  // 55: fupin.employment.v1.WelfarePostService.CompleteWelfarePostAssignmentPosting:output_type -> fupin.employment.v1.WelfarePostAssignment
+	9,  // 56: fupin.employment.v1.WelfarePostService.AppointWelfarePostAssignment:output_type -> fupin.employment.v1.WelfarePostAssignment
+	9,  // 57: fupin.employment.v1.WelfarePostService.WithdrawWelfarePostAssignment:output_type -> fupin.employment.v1.WelfarePostAssignment
+	9,  // 58: fupin.employment.v1.WelfarePostService.RecordWelfarePostInsurance:output_type -> fupin.employment.v1.WelfarePostAssignment
+	9,  // 59: fupin.employment.v1.WelfarePostService.ReportWelfarePostVacancy:output_type -> fupin.employment.v1.WelfarePostAssignment
+	12, // 60: fupin.employment.v1.WelfarePostService.RecordWelfarePostAttendance:output_type -> fupin.employment.v1.WelfarePostAttendance
+	12, // 61: fupin.employment.v1.WelfarePostService.ApproveWelfarePostAttendance:output_type -> fupin.employment.v1.WelfarePostAttendance
+	34, // 62: fupin.employment.v1.WelfarePostService.ApproveWelfarePostAttendanceSheet:output_type -> fupin.employment.v1.ApproveWelfarePostAttendanceSheetResponse
+	32, // 63: fupin.employment.v1.WelfarePostService.ListWelfarePostAttendance:output_type -> fupin.employment.v1.ListWelfarePostAttendanceResponse
+	46, // [46:64] is the sub-list for method output_type
+	28, // [28:46] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_fupin_employment_v1_posts_proto_init() }
@@ -3249,7 +3376,7 @@ func file_fupin_employment_v1_posts_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fupin_employment_v1_posts_proto_rawDesc), len(file_fupin_employment_v1_posts_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   26,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

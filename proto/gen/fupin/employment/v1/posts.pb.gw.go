@@ -701,6 +701,33 @@ func local_request_WelfarePostService_ApproveWelfarePostAttendance_0(ctx context
 	return msg, metadata, err
 }
 
+func request_WelfarePostService_ApproveWelfarePostAttendanceSheet_0(ctx context.Context, marshaler runtime.Marshaler, client WelfarePostServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ApproveWelfarePostAttendanceSheetRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.ApproveWelfarePostAttendanceSheet(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_WelfarePostService_ApproveWelfarePostAttendanceSheet_0(ctx context.Context, marshaler runtime.Marshaler, server WelfarePostServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq ApproveWelfarePostAttendanceSheetRequest
+		metadata runtime.ServerMetadata
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	msg, err := server.ApproveWelfarePostAttendanceSheet(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 var filter_WelfarePostService_ListWelfarePostAttendance_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
 
 func request_WelfarePostService_ListWelfarePostAttendance_0(ctx context.Context, marshaler runtime.Marshaler, client WelfarePostServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
@@ -1062,6 +1089,26 @@ func RegisterWelfarePostServiceHandlerServer(ctx context.Context, mux *runtime.S
 		}
 		forward_WelfarePostService_ApproveWelfarePostAttendance_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodPost, pattern_WelfarePostService_ApproveWelfarePostAttendanceSheet_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/fupin.employment.v1.WelfarePostService/ApproveWelfarePostAttendanceSheet", runtime.WithHTTPPathPattern("/v1/employment/welfarePostAttendance:approve"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_WelfarePostService_ApproveWelfarePostAttendanceSheet_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_WelfarePostService_ApproveWelfarePostAttendanceSheet_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodGet, pattern_WelfarePostService_ListWelfarePostAttendance_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -1394,6 +1441,23 @@ func RegisterWelfarePostServiceHandlerClient(ctx context.Context, mux *runtime.S
 		}
 		forward_WelfarePostService_ApproveWelfarePostAttendance_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodPost, pattern_WelfarePostService_ApproveWelfarePostAttendanceSheet_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/fupin.employment.v1.WelfarePostService/ApproveWelfarePostAttendanceSheet", runtime.WithHTTPPathPattern("/v1/employment/welfarePostAttendance:approve"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_WelfarePostService_ApproveWelfarePostAttendanceSheet_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_WelfarePostService_ApproveWelfarePostAttendanceSheet_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodGet, pattern_WelfarePostService_ListWelfarePostAttendance_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -1431,6 +1495,7 @@ var (
 	pattern_WelfarePostService_ReportWelfarePostVacancy_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 2, 5, 3}, []string{"v1", "employment", "welfarePostAssignments", "name"}, "reportVacancy"))
 	pattern_WelfarePostService_RecordWelfarePostAttendance_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 2, 5, 3, 2, 4}, []string{"v1", "employment", "welfarePostAssignments", "parent", "attendance"}, ""))
 	pattern_WelfarePostService_ApproveWelfarePostAttendance_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 2, 3, 1, 0, 4, 4, 5, 4}, []string{"v1", "employment", "welfarePostAssignments", "attendance", "name"}, "approve"))
+	pattern_WelfarePostService_ApproveWelfarePostAttendanceSheet_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "employment", "welfarePostAttendance"}, "approve"))
 	pattern_WelfarePostService_ListWelfarePostAttendance_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "employment", "welfarePostAttendance"}, ""))
 )
 
@@ -1451,5 +1516,6 @@ var (
 	forward_WelfarePostService_ReportWelfarePostVacancy_0             = runtime.ForwardResponseMessage
 	forward_WelfarePostService_RecordWelfarePostAttendance_0          = runtime.ForwardResponseMessage
 	forward_WelfarePostService_ApproveWelfarePostAttendance_0         = runtime.ForwardResponseMessage
+	forward_WelfarePostService_ApproveWelfarePostAttendanceSheet_0    = runtime.ForwardResponseMessage
 	forward_WelfarePostService_ListWelfarePostAttendance_0            = runtime.ForwardResponseMessage
 )

@@ -35,6 +35,7 @@ const (
 	WelfarePostService_ReportWelfarePostVacancy_FullMethodName             = "/fupin.employment.v1.WelfarePostService/ReportWelfarePostVacancy"
 	WelfarePostService_RecordWelfarePostAttendance_FullMethodName          = "/fupin.employment.v1.WelfarePostService/RecordWelfarePostAttendance"
 	WelfarePostService_ApproveWelfarePostAttendance_FullMethodName         = "/fupin.employment.v1.WelfarePostService/ApproveWelfarePostAttendance"
+	WelfarePostService_ApproveWelfarePostAttendanceSheet_FullMethodName    = "/fupin.employment.v1.WelfarePostService/ApproveWelfarePostAttendanceSheet"
 	WelfarePostService_ListWelfarePostAttendance_FullMethodName            = "/fupin.employment.v1.WelfarePostService/ListWelfarePostAttendance"
 )
 
@@ -109,6 +110,11 @@ type WelfarePostServiceClient interface {
 	// (welfare-post-wage). Refused without insurance in force in the month (ACCIDENT_INSURANCE_MISSING) and
 	// when the ledger records the holder working away then (POST_HOLDER_INELIGIBLE, NOT_WORKING_AWAY).
 	ApproveWelfarePostAttendance(ctx context.Context, in *ApproveWelfarePostAttendanceRequest, opts ...grpc.CallOption) (*WelfarePostAttendance, error)
+	// ApproveWelfarePostAttendanceSheet approves every attendance recorded (not yet approved) for a month under a
+	// region (a village's or a township's sheet, 月度考勤表) in one transaction, by the rules of
+	// ApproveWelfarePostAttendance: one refusal refuses the whole sheet, naming the assignment, and nothing is
+	// approved.
+	ApproveWelfarePostAttendanceSheet(ctx context.Context, in *ApproveWelfarePostAttendanceSheetRequest, opts ...grpc.CallOption) (*ApproveWelfarePostAttendanceSheetResponse, error)
 	// ListWelfarePostAttendance lists a month's attendance in the caller's scope (a village's sheet).
 	ListWelfarePostAttendance(ctx context.Context, in *ListWelfarePostAttendanceRequest, opts ...grpc.CallOption) (*ListWelfarePostAttendanceResponse, error)
 }
@@ -281,6 +287,16 @@ func (c *welfarePostServiceClient) ApproveWelfarePostAttendance(ctx context.Cont
 	return out, nil
 }
 
+func (c *welfarePostServiceClient) ApproveWelfarePostAttendanceSheet(ctx context.Context, in *ApproveWelfarePostAttendanceSheetRequest, opts ...grpc.CallOption) (*ApproveWelfarePostAttendanceSheetResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ApproveWelfarePostAttendanceSheetResponse)
+	err := c.cc.Invoke(ctx, WelfarePostService_ApproveWelfarePostAttendanceSheet_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *welfarePostServiceClient) ListWelfarePostAttendance(ctx context.Context, in *ListWelfarePostAttendanceRequest, opts ...grpc.CallOption) (*ListWelfarePostAttendanceResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListWelfarePostAttendanceResponse)
@@ -362,6 +378,11 @@ type WelfarePostServiceServer interface {
 	// (welfare-post-wage). Refused without insurance in force in the month (ACCIDENT_INSURANCE_MISSING) and
 	// when the ledger records the holder working away then (POST_HOLDER_INELIGIBLE, NOT_WORKING_AWAY).
 	ApproveWelfarePostAttendance(context.Context, *ApproveWelfarePostAttendanceRequest) (*WelfarePostAttendance, error)
+	// ApproveWelfarePostAttendanceSheet approves every attendance recorded (not yet approved) for a month under a
+	// region (a village's or a township's sheet, 月度考勤表) in one transaction, by the rules of
+	// ApproveWelfarePostAttendance: one refusal refuses the whole sheet, naming the assignment, and nothing is
+	// approved.
+	ApproveWelfarePostAttendanceSheet(context.Context, *ApproveWelfarePostAttendanceSheetRequest) (*ApproveWelfarePostAttendanceSheetResponse, error)
 	// ListWelfarePostAttendance lists a month's attendance in the caller's scope (a village's sheet).
 	ListWelfarePostAttendance(context.Context, *ListWelfarePostAttendanceRequest) (*ListWelfarePostAttendanceResponse, error)
 	mustEmbedUnimplementedWelfarePostServiceServer()
@@ -421,6 +442,9 @@ func (UnimplementedWelfarePostServiceServer) RecordWelfarePostAttendance(context
 }
 func (UnimplementedWelfarePostServiceServer) ApproveWelfarePostAttendance(context.Context, *ApproveWelfarePostAttendanceRequest) (*WelfarePostAttendance, error) {
 	return nil, status.Error(codes.Unimplemented, "method ApproveWelfarePostAttendance not implemented")
+}
+func (UnimplementedWelfarePostServiceServer) ApproveWelfarePostAttendanceSheet(context.Context, *ApproveWelfarePostAttendanceSheetRequest) (*ApproveWelfarePostAttendanceSheetResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ApproveWelfarePostAttendanceSheet not implemented")
 }
 func (UnimplementedWelfarePostServiceServer) ListWelfarePostAttendance(context.Context, *ListWelfarePostAttendanceRequest) (*ListWelfarePostAttendanceResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListWelfarePostAttendance not implemented")
@@ -734,6 +758,24 @@ func _WelfarePostService_ApproveWelfarePostAttendance_Handler(srv interface{}, c
 	return interceptor(ctx, in, info, handler)
 }
 
+func _WelfarePostService_ApproveWelfarePostAttendanceSheet_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ApproveWelfarePostAttendanceSheetRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WelfarePostServiceServer).ApproveWelfarePostAttendanceSheet(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WelfarePostService_ApproveWelfarePostAttendanceSheet_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WelfarePostServiceServer).ApproveWelfarePostAttendanceSheet(ctx, req.(*ApproveWelfarePostAttendanceSheetRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _WelfarePostService_ListWelfarePostAttendance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListWelfarePostAttendanceRequest)
 	if err := dec(in); err != nil {
@@ -822,6 +864,10 @@ var WelfarePostService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ApproveWelfarePostAttendance",
 			Handler:    _WelfarePostService_ApproveWelfarePostAttendance_Handler,
+		},
+		{
+			MethodName: "ApproveWelfarePostAttendanceSheet",
+			Handler:    _WelfarePostService_ApproveWelfarePostAttendanceSheet_Handler,
 		},
 		{
 			MethodName: "ListWelfarePostAttendance",
