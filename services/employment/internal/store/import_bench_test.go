@@ -116,4 +116,3 @@ func BenchmarkLabourImport(b *testing.B) {
 		})
 	}
 }
-
