@@ -66,9 +66,9 @@ func flagValue(b *bool) int64 {
 	return boolInt(*b)
 }
 
-// ApplyLabourImport writes an import's spells and periods (replacing those with the same ids: a rerun)
-// and sets the records' 务工状况 and flags where they change (a rerun rewrites no record), in the
-// transaction in ctx.
+// ApplyLabourImport writes an import's spells and periods (replacing those with the same ids whose
+// content changed, inserting the new ones) and sets the records' 务工状况 and flags where they change, in
+// the transaction in ctx: a rerun of the same file writes nothing.
 func (s *Store) ApplyLabourImport(ctx context.Context, spells []domain.Spell, periods []domain.UnemploymentPeriod,
 	flags []domain.LabourerFlags, now time.Time) error {
 	return s.db.InTx(ctx, func(ctx context.Context) error {
@@ -138,10 +138,17 @@ func (s *Store) ApplyLabourImport(ctx context.Context, spells []domain.Spell, pe
 			}
 		}
 		for _, q := range []string{
-			`DELETE FROM employment_spells WHERE id IN (SELECT id FROM ` + stageSpells + `)`,
-			`INSERT INTO employment_spells (` + cols(spellColumns) + `) SELECT ` + cols(spellColumns) + ` FROM ` + stageSpells,
-			`DELETE FROM unemployment_periods WHERE id IN (SELECT id FROM ` + stagePeriods + `)`,
-			`INSERT INTO unemployment_periods (` + cols(periodColumns) + `) SELECT ` + cols(periodColumns) + ` FROM ` + stagePeriods,
+			// A spell of the same key whose content the file changes is replaced; one it leaves as it is
+			// stays (a rerun writes nothing); a new one is inserted.
+			`DELETE FROM employment_spells WHERE id IN (SELECT t.id FROM ` + stageSpells + ` t JOIN employment_spells s ON s.id = t.id
+				WHERE s.work_status <> t.work_status OR s.mode <> t.mode OR s.employer <> t.employer OR s.place <> t.place OR
+				s.monthly_income_fen <> t.monthly_income_fen OR s.to_month <> t.to_month OR s.source <> t.source)`,
+			`INSERT INTO employment_spells (` + cols(spellColumns) + `) SELECT ` + cols(spellColumns) + ` FROM ` + stageSpells +
+				` t WHERE NOT EXISTS (SELECT 1 FROM employment_spells s WHERE s.id = t.id)`,
+			`DELETE FROM unemployment_periods WHERE id IN (SELECT t.id FROM ` + stagePeriods + ` t JOIN unemployment_periods s ON s.id = t.id
+				WHERE s.to_month <> t.to_month OR s.monthly_amount_fen <> t.monthly_amount_fen OR s.source <> t.source)`,
+			`INSERT INTO unemployment_periods (` + cols(periodColumns) + `) SELECT ` + cols(periodColumns) + ` FROM ` + stagePeriods +
+				` t WHERE NOT EXISTS (SELECT 1 FROM unemployment_periods s WHERE s.id = t.id)`,
 			`UPDATE labourers SET
 				work_status = CASE WHEN f.s_work_status = 0 THEN work_status ELSE f.s_work_status END,
 				wants_work = CASE WHEN f.s_wants_work < 0 THEN wants_work ELSE f.s_wants_work END,

@@ -98,7 +98,16 @@ func TestLedgerStore(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// A corrected income under the same key replaces the spell.
+		corrected := []domain.Spell{spells[0]}
+		corrected[0].MonthlyIncomeFen = 310000
+		if err := st.InTx(ctx, func(ctx context.Context) error { return st.ApplyLabourImport(ctx, corrected, nil, nil, now) }); err != nil {
+			t.Fatal(err)
+		}
 		full, asOf, err := st.LabourersByIndex(ctx, []string{"cccc", "zzzz"})
+		if err == nil && len(full) == 1 && (len(full[0].Spells) != 1 || full[0].Spells[0].MonthlyIncomeFen != 310000) {
+			t.Fatalf("the corrected spell: %+v", full[0].Spells)
+		}
 		if err != nil || len(full) != 1 {
 			t.Fatalf("by index: %v %v", full, err)
 		}
