@@ -36,8 +36,10 @@ type wiring struct {
 	now func() time.Time
 	// register is the connection to the identification service (household register, change feed).
 	register *grpc.ClientConn
-	// aid is the 零就业 evaluation the ledger's changes call for their households (aidArea sets it).
-	aid *domain.Aid
+	// aid is the 零就业 evaluation the ledger's changes call for their households (aidArea sets it);
+	// aidNow asks its pass job for a pass of the county now (after a quarterly file).
+	aid    *domain.Aid
+	aidNow chan struct{}
 }
 
 // area registers one area's gRPC services on the process and returns its background jobs (subscribers,
