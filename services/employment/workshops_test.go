@@ -7,6 +7,7 @@ import (
 
 	employmentv1 "fupin.dev/proto/gen/fupin/employment/v1"
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
+	payrollv1 "fupin.dev/proto/gen/fupin/payroll/v1"
 	"fupin.dev/services/platform/bizdate"
 	"fupin.dev/services/platform/servicetest"
 	"fupin.dev/services/platform/sqldb"
@@ -178,6 +179,17 @@ func TestWorkshopsAPI(t *testing.T) {
 		if err != nil || len(rewards.GetRewards()) != 5 {
 			t.Fatalf("finance reads rewards %v %v", rewards, err)
 		}
+		// The employment roll pays the workshop: one line to the organisation, the five rewards summed.
+		rolls := employmentv1.NewEmploymentPaymentRollServiceClient(c.Conn)
+		roll, err := rolls.ComputeRoll(hr, &employmentv1.ComputeRollRequest{Program: payrollv1.Program_PROGRAM_WORKSHOP_REWARD, Month: addMonths(month, -1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines, err := rolls.ListRollLines(hr, &employmentv1.ListRollLinesRequest{Parent: roll.GetName()})
+		if err != nil || len(lines.GetLines()) != 1 || lines.GetLines()[0].GetAmountFen() != 5*200000 ||
+			lines.GetLines()[0].GetBeneficiary() != "organisations/"+apiWorkshopCode {
+			t.Fatalf("the workshop-reward roll's lines %v %v", lines, err)
+		}
 
 		page, err := ws.ListWorkshops(c.As(t, "human_resources", "township_officer", "990001002"), &employmentv1.ListWorkshopsRequest{})
 		if err != nil || len(page.GetWorkshops()) != 1 {
@@ -251,6 +263,14 @@ func TestEmploymentSubsidiesAPI(t *testing.T) {
 		_, err = es.CreateEmploymentSubsidy(hr, &employmentv1.CreateEmploymentSubsidyRequest{
 			Kind: employmentv1.EmploymentSubsidyKind_EMPLOYMENT_SUBSIDY_KIND_TRANSPORT, PersonId: p1})
 		wantRule(t, err, "EMPLOYMENT_SUBSIDY_ALREADY_PAID", "ONCE_PER_YEAR")
+		rolls := employmentv1.NewEmploymentPaymentRollServiceClient(c.Conn)
+		roll, err := rolls.ComputeRoll(hr, &employmentv1.ComputeRollRequest{Program: payrollv1.Program_PROGRAM_TRANSPORT_SUBSIDY, Month: month})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if roll.GetTotals().GetLineCount() != 1 {
+			t.Fatalf("the transport-subsidy roll %v", roll)
+		}
 
 		list, err := es.ListEmploymentSubsidies(c.As(t, "county_government", "auditor", ""),
 			&employmentv1.ListEmploymentSubsidiesRequest{Filter: `kind = "transport_subsidy" AND outcome = EMPLOYMENT_SUBSIDY_OUTCOME_APPROVED`})
