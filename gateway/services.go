@@ -67,7 +67,9 @@ func knownServices() map[string]service {
 			employmentv1.RegisterEmploymentAidServiceHandler,
 			employmentv1.RegisterWorkshopServiceHandler, employmentv1.RegisterEmploymentSubsidyServiceHandler,
 			employmentv1.RegisterWelfarePostServiceHandler, employmentv1.RegisterEmploymentPaymentRollServiceHandler,
-			employmentv1.RegisterEmploymentObjectionTriageServiceHandler}, notices: true},
+			employmentv1.RegisterEmploymentObjectionTriageServiceHandler,
+			// The labour file upload (labour_upload.go): a client stream, so a route of the gateway's own.
+			registerLabourUpload}, notices: true},
 	}
 }
 

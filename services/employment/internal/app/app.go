@@ -50,7 +50,7 @@ type area func(w *wiring) ([]func(context.Context) error, error)
 
 // areas are the service's areas, one file each in this package. An area adds itself here with one entry.
 // postsArea comes before followArea: the register's follower tells 公益岗 of deaths and moves.
-var areas = []area{ledgerArea, factsArea, postsArea, followArea, importArea, aidArea, workshopsArea, employmentSubsidiesArea}
+var areas = []area{ledgerArea, factsArea, postsArea, followArea, dibaoArea, importArea, aidArea, workshopsArea, employmentSubsidiesArea}
 
 // Run serves until ctx ends.
 func Run(ctx context.Context, cfg Config) error {

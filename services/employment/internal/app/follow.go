@@ -152,6 +152,9 @@ func (f *registerFollower) resync(ctx context.Context, _ *commonv1.Change, tx ou
 			return 0, fmt.Errorf("archived households: %w", err)
 		}
 	}
+	if err := f.w.st.AnalyzeLedger(ctx); err != nil {
+		return 0, err
+	}
 	return position, nil
 }
 

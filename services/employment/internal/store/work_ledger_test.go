@@ -37,7 +37,7 @@ func seedWorkSpell(t *testing.T, s *store.Store, id, person string, status, mode
 func TestWorkLedger(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
 		ctx := t.Context()
-		s := newStore(t, d)
+		s := newStore(t, sqldbtest.Open(t, d))
 		seedWorkLabourer(t, s, "p1", 3, 0, 1, 0, "")           // 脱贫户
 		seedWorkLabourer(t, s, "p2", 1, 1, 1, 0, "")           // ordinary, monitored
 		seedWorkLabourer(t, s, "p3", 1, 0, 1, 0, "")           // ordinary

@@ -29,7 +29,7 @@ func isKind(err error, kind apperr.Kind) bool {
 func TestWorkshopStore(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
 		ctx := t.Context()
-		s := newStore(t, d)
+		s := newStore(t, sqldbtest.Open(t, d))
 		for _, w := range []*domain.Workshop{workshop("w1", "CODE1", "420602001002"), workshop("w2", "CODE2", "420602001003"),
 			workshop("w3", "CODE3", "420602002001")} {
 			if err := s.CreateWorkshop(ctx, w); err != nil {
@@ -120,7 +120,7 @@ func TestWorkshopStore(t *testing.T) {
 func TestSubsidyKeys(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
 		ctx := t.Context()
-		s := newStore(t, d)
+		s := newStore(t, sqldbtest.Open(t, d))
 		if h, err := s.SubsidyKeyHolder(ctx, "transport_subsidy/p/2026"); err != nil || h != "" {
 			t.Fatalf("holder %q %v", h, err)
 		}

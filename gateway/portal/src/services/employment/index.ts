@@ -22,6 +22,14 @@ export const employment: PortalModule = {
       meta: { title: '劳动力信息', ops: ['LabourLedgerService_GetLabourer'] },
     },
     {
+      path: 'employment/labourImports',
+      name: 'labour-imports',
+      component: () => import('./pages/LabourImportPage.vue'),
+      // The upload itself (ImportLabourFile) has no REST binding: the page shows its form to those who
+      // may upload (labourUpload.ts, mayUploadLabour).
+      meta: { title: '劳动力导入', ops: ['LabourLedgerService_ListLabourers'] },
+    },
+    {
       path: 'employment/zeroEmployment',
       name: 'zeroEmployment',
       component: () => import('./pages/ZeroEmploymentListPage.vue'),
@@ -67,6 +75,9 @@ export const employment: PortalModule = {
       icon: markRaw(Briefcase),
       entries: [
         { path: '/employment/labourers', title: '劳动力台账', ops: ['LabourLedgerService_ListLabourers'] },
+        // Shown to those who record the ledger (人社 staff); the page itself shows the upload to 人社's
+        // administrators and staff (ImportLabourFile has no REST route to name here).
+        { path: '/employment/labourImports', title: '劳动力导入', ops: ['LabourLedgerService_DeleteEmploymentSpell'] },
         { path: '/employment/zeroEmployment', title: '零就业家庭', ops: ['EmploymentAidService_ListZeroEmploymentHouseholds'] },
         { path: '/employment/aidCases', title: '就业援助', ops: ['EmploymentAidService_ListAidCases'] },
         { path: '/employment/aidCases?open=1&overdue=1', title: '超期援助', ops: ['EmploymentAidService_ListAidCases'] },
