@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
 	employmentv1 "fupin.dev/proto/gen/fupin/employment/v1"
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	payrollv1 "fupin.dev/proto/gen/fupin/payroll/v1"
@@ -212,6 +213,20 @@ func TestEmploymentSubsidiesAPI(t *testing.T) {
 		s2, err := es.CreateEmploymentSubsidy(hr, create)
 		if err != nil {
 			t.Fatal(err)
+		}
+		// It waits in the township's inbox for the check.
+		items, err := employmentv1.NewEmploymentInboxServiceClient(c.Conn).ListInboxItems(township, &commonv1.ListInboxItemsRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waiting := 0
+		for _, it := range items.GetInboxItems() {
+			if it.GetResource() == s2.GetName() {
+				waiting++
+			}
+		}
+		if waiting != 1 {
+			t.Fatalf("the township's inbox %v", items)
 		}
 		_, err = es.CheckEmploymentSubsidy(township, &employmentv1.CheckEmploymentSubsidyRequest{Name: s2.GetName(), Approved: true})
 		wantRule(t, err, "EMPLOYMENT_SUBSIDY_INELIGIBLE", "MONTHS_OUTSIDE_COUNTY")
