@@ -244,6 +244,32 @@ func TestZeroEmploymentFollowsRegister(t *testing.T) {
 				other = mm.GetPersonId()
 			}
 		}
+		// The head finds work: the spell recorded in the ledger takes the household off the list and closes
+		// the case as employed, in the same transaction; deleted as an error, the household is back with a
+		// new case.
+		spell, err := c.Ledger().CreateEmploymentSpell(hr, &employmentv1.CreateEmploymentSpellRequest{Parent: "labourers/" + head,
+			Spell: &employmentv1.EmploymentSpell{WorkStatus: employmentv1.WorkStatus_WORK_STATUS_IN_COUNTY,
+				Mode: employmentv1.EmploymentMode_EMPLOYMENT_MODE_WAGE_WORK, Employer: "县城建材厂", MonthlyIncomeFen: 300000,
+				FromMonth: today[:7]}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := listed(); len(got) != 0 {
+			t.Fatalf("listed with a member working: %v", got)
+		}
+		k, err = aid.GetAidCase(hr, &employmentv1.GetAidCaseRequest{Name: name})
+		if err != nil || k.GetOpen() || k.GetOutcome() != employmentv1.AidOutcome_AID_OUTCOME_EMPLOYED || k.GetEmployedMember() != "labourers/"+head {
+			t.Fatalf("the case after the spell %v %v", k, err)
+		}
+		if _, err := c.Ledger().DeleteEmploymentSpell(hr, &employmentv1.DeleteEmploymentSpellRequest{Name: spell.GetName()}); err != nil {
+			t.Fatal(err)
+		}
+		got = listed()
+		if len(got) != 1 || got[0].GetAidCase() == name || !got[0].GetAidCaseOpen() {
+			t.Fatalf("after the spell was deleted: %v", got)
+		}
+		name = got[0].GetAidCase()
+
 		if _, err := households.RecordDeath(c.RegisterAdmin(t), &identificationv1.RecordDeathRequest{
 			Name: h.GetName() + "/members/" + head, DateOfDeath: today, NewHead: h.GetName() + "/members/" + other}); err != nil {
 			t.Fatal(err)

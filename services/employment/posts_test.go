@@ -126,11 +126,21 @@ func TestWelfarePostsThroughTheAPI(t *testing.T) {
 			t.Fatalf("nominated %v", a)
 		}
 		name := a.GetName()
-		// 办理: the township's inbox holds the nomination waiting for its review; the village's does not.
+		// 办理: the township's inbox holds the nomination waiting for its review (beside the 就业援助 case the
+		// household's 零就业 listing opened, which waits for the township too); the village's holds neither.
 		inbox := employmentv1.NewEmploymentInboxServiceClient(c.Conn)
 		items, err := inbox.ListInboxItems(township, &commonv1.ListInboxItemsRequest{})
-		if err != nil || items.GetTotalSize() != 1 || items.GetInboxItems()[0].GetResource() != name || items.GetInboxItems()[0].GetNextStep() != "review" {
-			t.Fatalf("the township's inbox %v %v", items, err)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var assignments []*commonv1.InboxItem
+		for _, it := range items.GetInboxItems() {
+			if it.GetKind() == "welfare_post_assignment" {
+				assignments = append(assignments, it)
+			}
+		}
+		if len(assignments) != 1 || assignments[0].GetResource() != name || assignments[0].GetNextStep() != "review" {
+			t.Fatalf("the township's inbox %v", items)
 		}
 		if items, err := inbox.ListInboxItems(villageOfficer, &commonv1.ListInboxItemsRequest{}); err != nil || items.GetTotalSize() != 0 {
 			t.Fatalf("the village's inbox %v %v", items, err)

@@ -5,26 +5,23 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"fupin.dev/services/platform/bizdate"
-	"fupin.dev/services/platform/sqldb"
 	"fupin.dev/tools/internal/devstack"
 )
 
 // TestZeroEmploymentAidEndToEnd walks 零就业 aid through REST on the started county: 乡村振兴局 registers a
 // household and confirms it poor; the labour ledger follows it and, with no one working, the household
 // appears on 人社's 零就业 list with an aid case at once. 人社 records an offer of a 公益岗; closing as
-// employed is refused until the ledger holds the member's spell; then it closes, and the household leaves
-// the list. 民政 writing is refused with 403; a township officer of another township does not see it.
+// employed is refused until the ledger holds the member's spell; recording the spell closes it as employed
+// and takes the household off the list. 民政 writing is refused with 403; a township officer of another township does not see it.
 func TestZeroEmploymentAidEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	dir := t.TempDir()
 	stack, err := devstack.Start(ctx, devstack.Options{
-		DataDir: dir, DeployDir: "../../../deploy", FastEtcd: true, DemoHouseholds: 20,
+		DataDir: t.TempDir(), DeployDir: "../../../deploy", FastEtcd: true, DemoHouseholds: 20,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
@@ -115,25 +112,16 @@ func TestZeroEmploymentAidEndToEnd(t *testing.T) {
 		t.Fatalf("refusal without a spell: %s", body)
 	}
 
-	// The member starts the post: the ledger's spell, written as the core area's spell records keep it
-	// (their REST method is not there yet).
-	db, err := sqldb.Open(ctx, "sqlite:"+filepath.Join(dir, "employment.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.InTx(ctx, func(ctx context.Context) error {
-		_, err := db.Exec(ctx, `INSERT INTO employment_spells (id, person_id, work_status, mode, employer, place, monthly_income_fen,
-			from_month, to_month, source, created_us) VALUES ('e2e-spell', $1, 1, 2, '村委会', '', 60000, $2, '', 1, 1)`,
-			strings.TrimPrefix(member, "labourers/"), today[:7])
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	k = post(hr, "/v1/employment/"+caseName+":close", closing)
+	// The member starts the post: 人社 records the spell in the labour ledger, which in the same
+	// transaction takes the household off the list and closes the case as employed (援助成功).
+	post(hr, "/v1/employment/"+member+"/spells", map[string]any{"work_status": "WORK_STATUS_LOCAL_TOWNSHIP",
+		"mode": "EMPLOYMENT_MODE_WELFARE_POST", "employer": "村委会", "monthly_income_fen": 60000, "from_month": today[:7]})
+	k = get(hr, "/v1/employment/"+caseName)
 	if k["open"] == true || k["outcome"] != "AID_OUTCOME_EMPLOYED" || k["employed_member"] != member || k["closed_on"] != today {
 		t.Fatalf("closed case %v", k)
 	}
+	code, body = c.do(t, http.MethodPost, "/v1/employment/"+caseName+":close", hr, closing)
+	expect(t, code, body, http.StatusBadRequest, "FAILED_PRECONDITION")
 	l := get(hr, "/v1/employment/zeroEmploymentHouseholds?region_code=990001002")
 	for _, h := range asList(l["zero_employment_households"]) {
 		if h.(map[string]any)["household"] == name {

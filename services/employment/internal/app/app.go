@@ -36,8 +36,10 @@ type wiring struct {
 	now func() time.Time
 	// register is the connection to the identification service (household register, change feed).
 	register *grpc.ClientConn
-	// aid is the 零就业 evaluation the ledger's changes call for their households (aidArea sets it).
-	aid *domain.Aid
+	// aid is the 零就业 evaluation the ledger's changes call for their households (aidArea sets it);
+	// aidNow asks its pass job for a pass of the county now (after a quarterly file).
+	aid    *domain.Aid
+	aidNow chan struct{}
 	// posts are the 公益岗 use cases (postsArea), which the register's follower tells of deaths and moves.
 	posts *domain.Posts
 	// subsidies are the employment-subsidy use cases (employmentSubsidiesArea), told of moves likewise.

@@ -10,8 +10,10 @@ import (
 
 // ledgerArea serves the labour ledger (劳动力台账).
 func ledgerArea(w *wiring) ([]func(context.Context) error, error) {
+	records := domain.NewRecords(w.st, w.now, newID)
+	records.OnSpellsChanged(w.evaluateAid)
 	employmentv1.RegisterLabourLedgerServiceServer(w.p.Server.GRPC(),
-		api.NewLedger(domain.NewLedger(w.st, w.now)).WithRecords(domain.NewRecords(w.st, w.now, newID)))
+		api.NewLedger(domain.NewLedger(w.st, w.now)).WithRecords(records))
 	return nil, nil
 }
 
@@ -23,7 +25,9 @@ func factsArea(w *wiring) ([]func(context.Context) error, error) {
 
 // importArea takes 人社's quarterly labour file.
 func importArea(w *wiring) ([]func(context.Context) error, error) {
+	importer := domain.NewLabourImporter(w.st, w.p.PII.BlindIndex, w.now)
+	importer.OnApplied(w.passAid)
 	employmentv1.RegisterLabourImportServiceServer(w.p.Server.GRPC(),
-		api.NewLabourImports(domain.NewLabourImporter(w.st, w.p.PII.BlindIndex, w.now), w.p.Audit, w.now))
+		api.NewLabourImports(importer, w.p.Audit, w.now))
 	return nil, nil
 }

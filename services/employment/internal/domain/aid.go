@@ -275,71 +275,90 @@ func (a *Aid) Evaluate(ctx context.Context, date string, householdIDs ...string)
 	if len(householdIDs) == 0 {
 		return nil
 	}
-	month := payroll.MonthOf(date)
 	ids := slices.Clone(householdIDs)
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	householdIDs = ids
 	return a.store.InTx(ctx, func(ctx context.Context) error {
-		if err := a.store.LockAidHouseholds(ctx, householdIDs); err != nil {
+		// Read without holding anything; hold (PostgreSQL) and read again only the households whose
+		// listing must change, so a daily pass over a county where little changed writes nothing, not
+		// even row locks.
+		todo, err := a.evaluate(ctx, date, ids, false)
+		if err != nil || len(todo) == 0 {
 			return err
 		}
-		current, err := a.store.CurrentZeroEmployment(ctx, householdIDs)
-		if err != nil {
+		if err := a.store.LockAidHouseholds(ctx, todo); err != nil {
 			return err
 		}
-		// The window depends on policy by region; read the widest the default allows and let each rule
-		// count its own months (Evaluate ignores months outside its window).
-		hs, err := a.ledger.AidHouseholds(ctx, householdIDs, payroll.AddMonths(month, -35), month)
-		if err != nil {
+		changed, err := a.evaluate(ctx, date, todo, true)
+		if err != nil || len(changed) == 0 || a.audit == nil {
 			return err
 		}
-		rules := map[string]ZeroEmploymentRule{}
-		changed := 0
-		for _, h := range hs {
-			cur := current[h.ID]
-			region := h.RegionCode
-			if region == "" && cur != nil {
-				region = cur.RegionCode
-			}
-			if !h.Followed && cur == nil {
-				continue
-			}
-			r, ok := rules[region]
-			if !ok {
-				if r, err = a.Rule(region, date); err != nil {
-					return err
-				}
-				rules[region] = r
-			}
-			f := r.Evaluate(h, month)
-			// A move carries the listing and its open case to the new village (level-triggered: the
-			// ledger's region is the register's now).
-			if cur != nil && h.RegionCode != "" && h.RegionCode != cur.RegionCode {
-				if err := a.Moved(ctx, h.ID, h.RegionCode); err != nil {
-					return err
-				}
-				cur.RegionCode = h.RegionCode
-				changed++
-			}
-			switch {
-			case f.Zero && cur == nil:
-				if err := a.list(ctx, h, f, r, date); err != nil {
-					return err
-				}
-				changed++
-			case !f.Zero && cur != nil:
-				if err := a.unlist(ctx, cur, f, date); err != nil {
-					return err
-				}
-				changed++
-			}
-		}
-		if changed == 0 || a.audit == nil {
-			return nil
-		}
-		return a.audit(ctx, "zeroEmploymentHouseholds", changed)
+		return a.audit(ctx, "zeroEmploymentHouseholds", len(changed))
 	})
+}
+
+// evaluate applies the rule to the households and returns those whose listing must change (a household to
+// list, to take off the list, or to move); with apply it makes the changes.
+func (a *Aid) evaluate(ctx context.Context, date string, householdIDs []string, apply bool) ([]string, error) {
+	month := payroll.MonthOf(date)
+	current, err := a.store.CurrentZeroEmployment(ctx, householdIDs)
+	if err != nil {
+		return nil, err
+	}
+	// The window depends on policy by region; read the widest the default allows and let each rule count
+	// its own months (Evaluate ignores months outside its window).
+	hs, err := a.ledger.AidHouseholds(ctx, householdIDs, payroll.AddMonths(month, -35), month)
+	if err != nil {
+		return nil, err
+	}
+	rules := map[string]ZeroEmploymentRule{}
+	var changed []string
+	for _, h := range hs {
+		cur := current[h.ID]
+		region := h.RegionCode
+		if region == "" && cur != nil {
+			region = cur.RegionCode
+		}
+		if !h.Followed && cur == nil {
+			continue
+		}
+		r, ok := rules[region]
+		if !ok {
+			if r, err = a.Rule(region, date); err != nil {
+				return nil, err
+			}
+			rules[region] = r
+		}
+		f := r.Evaluate(h, month)
+		// A move carries the listing and its open case to the new village (level-triggered: the ledger's
+		// region is the register's now).
+		moved := cur != nil && h.RegionCode != "" && h.RegionCode != cur.RegionCode
+		list, unlist := f.Zero && cur == nil, !f.Zero && cur != nil
+		if !moved && !list && !unlist {
+			continue
+		}
+		changed = append(changed, h.ID)
+		if !apply {
+			continue
+		}
+		if moved {
+			if err := a.Moved(ctx, h.ID, h.RegionCode); err != nil {
+				return nil, err
+			}
+			cur.RegionCode = h.RegionCode
+		}
+		switch {
+		case list:
+			if err := a.list(ctx, h, f, r, date); err != nil {
+				return nil, err
+			}
+		case unlist:
+			if err := a.unlist(ctx, cur, f, date); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return changed, nil
 }
 
 // list puts a household on the list and opens its aid case.

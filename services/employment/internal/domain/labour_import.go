@@ -339,7 +339,13 @@ type LabourImporter struct {
 	st    ImportStore
 	blind func(string) string
 	now   func() time.Time
+	// applied are told after an import's transaction committed (not on a dry run).
+	applied []func()
 }
+
+// OnApplied adds fn to what happens after an import committed: the 零就业 evaluation of the county (aid
+// area), which the file's spells may change for any household; fn must not block the import's answer.
+func (im *LabourImporter) OnApplied(fn func()) { im.applied = append(im.applied, fn) }
 
 // NewLabourImporter returns the importer; blind is the county's blind index (pii.Protector.BlindIndex).
 func NewLabourImporter(st ImportStore, blind func(string) string, now func() time.Time) *LabourImporter {
@@ -484,6 +490,11 @@ func (im *LabourImporter) Import(ctx context.Context, next func() (LabourRow, er
 		}
 		return nil
 	})
+	if err == nil {
+		for _, fn := range im.applied {
+			fn()
+		}
+	}
 	return sum, issues, err
 }
 

@@ -32,6 +32,24 @@ type Records struct {
 	st    RecordStore
 	now   func() time.Time
 	newID func() string
+	// spellsChanged are told, in the change's transaction, of a household whose members' spells changed.
+	spellsChanged []func(ctx context.Context, householdID string) error
+}
+
+// OnSpellsChanged adds fn to what happens when a spell is recorded or deleted, in the same transaction:
+// the 零就业 evaluation of the household (aid area), so a household is listed, or taken off the list, as
+// the spell arises.
+func (r *Records) OnSpellsChanged(fn func(ctx context.Context, householdID string) error) {
+	r.spellsChanged = append(r.spellsChanged, fn)
+}
+
+func (r *Records) spellsOf(ctx context.Context, householdID string) error {
+	for _, fn := range r.spellsChanged {
+		if err := fn(ctx, householdID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // NewRecords returns the use cases.
@@ -160,6 +178,9 @@ func (r *Records) CreateSpell(ctx context.Context, by Caller, personID string, s
 	if err := r.refreshStatus(ctx, l, append(slices.Clone(l.Spells), s), now); err != nil {
 		return nil, err
 	}
+	if err := r.spellsOf(ctx, l.HouseholdID); err != nil {
+		return nil, err
+	}
 	return &s, nil
 }
 
@@ -191,7 +212,10 @@ func (r *Records) DeleteSpell(ctx context.Context, by Caller, personID, spellID 
 		return notFound
 	}
 	rest := slices.DeleteFunc(slices.Clone(l.Spells), func(s Spell) bool { return s.ID == spellID })
-	return r.refreshStatus(ctx, l, rest, r.now())
+	if err := r.refreshStatus(ctx, l, rest, r.now()); err != nil {
+		return err
+	}
+	return r.spellsOf(ctx, l.HouseholdID)
 }
 
 // CreateUnemploymentPeriod records a 失业登记 or 失业保险金 period.

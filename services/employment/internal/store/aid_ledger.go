@@ -125,9 +125,31 @@ func (s *Store) aidHouseholds(ctx context.Context, ids []string, first, last str
 }
 
 // AidFollowedHouseholds pages the households with a record not ended (of working age or not: a child turns
-// 16 without a change in the register), in id order.
+// 16 without a change in the register), in id order. It reads records in the order of the index
+// labourers_household and keeps distinct households, so neither database aggregates the whole table for a
+// page (PostgreSQL's DISTINCT did, once per page).
 func (s *Store) AidFollowedHouseholds(ctx context.Context, after string, limit int) ([]string, error) {
-	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT DISTINCT household_id FROM labourers
-		WHERE state <> $1 AND household_id > $2 ORDER BY household_id LIMIT $3`, aidLabourerEnded, after, limit)
-	return sqldb.Collect(rows, err, scanString)
+	var out []string
+	for len(out) < limit {
+		rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT household_id FROM labourers
+			WHERE household_id > $1 AND state <> $2 ORDER BY household_id LIMIT $3`, after, aidLabourerEnded, 4*limit)
+		ids, err := sqldb.Collect(rows, err, scanString)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			if len(out) == limit {
+				return out, nil
+			}
+			if len(out) == 0 || out[len(out)-1] != id {
+				out = append(out, id)
+			}
+		}
+		if len(ids) < 4*limit {
+			return out, nil
+		}
+		// The last household is in out already; its other records, if any, are skipped by "> after".
+		after = ids[len(ids)-1]
+	}
+	return out, nil
 }
