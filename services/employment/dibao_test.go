@@ -11,6 +11,8 @@ import (
 	"fupin.dev/services/platform/bizdate"
 	"fupin.dev/services/platform/sqldb"
 	"fupin.dev/services/platform/sqldb/sqldbtest"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // countyClock is the county's clock, moved by the test (the posting's days must pass).
@@ -85,11 +87,16 @@ func TestLedgerFollowsDibao(t *testing.T) {
 			t.Helper()
 			deadline := time.Now().Add(30 * time.Second)
 			for {
+				// Just restarted, the service may not be resolved yet (UNAVAILABLE): ask again.
 				var found *employmentv1.Labourer
-				for _, l := range c.ledger(t) {
+				resp, err := c.Ledger().ListLabourers(c.HR(t), &employmentv1.ListLabourersRequest{PageSize: 1000})
+				for _, l := range resp.GetLabourers() {
 					if l.GetHousehold() == h.GetName() {
 						found = l
 					}
+				}
+				if err != nil && status.Code(err) != codes.Unavailable {
+					t.Fatal(err)
 				}
 				if found != nil && found.GetDibao() && found.GetState() == employmentv1.LabourerState_LABOURER_STATE_ACTIVE &&
 					found.GetRegistryStatus() == identificationv1.RegistryStatus_REGISTRY_STATUS_ORDINARY {
