@@ -92,6 +92,12 @@ func (l Limits) withDefaults() Limits {
 		routes[uploadRoute] = RouteLimits{MaxBodyBytes: DefaultMaxUploadBytes, ReadTimeout: DefaultUploadReadLimit}
 		l.Routes = routes
 	}
+	// The labour file upload (labour_upload.go): the employment service's own cap.
+	if _, ok := l.Routes[labourUploadRoute]; !ok {
+		routes := maps.Clone(l.Routes)
+		routes[labourUploadRoute] = RouteLimits{MaxBodyBytes: DefaultMaxLabourUploadBytes, ReadTimeout: DefaultUploadReadLimit}
+		l.Routes = routes
+	}
 	return l
 }
 

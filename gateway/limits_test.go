@@ -264,7 +264,8 @@ func TestLimitsFromEnv(t *testing.T) {
 		"FUPIN_GATEWAY_OBJECTIONS_PER_HOUR", "FUPIN_GATEWAY_TRUSTED_PROXIES", "FUPIN_GATEWAY_MAX_UPLOAD_BYTES"}
 	defaultPublic := PublicLimits{ReadsPerMinute: DefaultPublicReadsPerMinute, ObjectionsPerHour: DefaultPublicObjectionsPerHour}
 	upload := func(max int64) map[string]RouteLimits {
-		return map[string]RouteLimits{uploadRoute: {MaxBodyBytes: max, ReadTimeout: DefaultUploadReadLimit}}
+		return map[string]RouteLimits{uploadRoute: {MaxBodyBytes: max, ReadTimeout: DefaultUploadReadLimit},
+			labourUploadRoute: {MaxBodyBytes: DefaultMaxLabourUploadBytes, ReadTimeout: DefaultUploadReadLimit}}
 	}
 	tests := []struct {
 		name    string

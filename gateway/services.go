@@ -64,7 +64,12 @@ func knownServices() map[string]service {
 			subsidiesv1.RegisterReliefAuditServiceHandler, subsidiesv1.RegisterReliefInboxServiceHandler}, notices: true},
 		// 人社: the labour ledger; each employment area adds its services' handlers here.
 		"employment": {register: []registerFunc{employmentv1.RegisterLabourLedgerServiceHandler,
-			employmentv1.RegisterEmploymentAidServiceHandler, employmentv1.RegisterEmploymentInboxServiceHandler}},
+			employmentv1.RegisterEmploymentAidServiceHandler, employmentv1.RegisterEmploymentInboxServiceHandler,
+			employmentv1.RegisterWorkshopServiceHandler, employmentv1.RegisterEmploymentSubsidyServiceHandler,
+			employmentv1.RegisterWelfarePostServiceHandler, employmentv1.RegisterEmploymentPaymentRollServiceHandler,
+			employmentv1.RegisterEmploymentObjectionTriageServiceHandler,
+			// The labour file upload (labour_upload.go): a client stream, so a route of the gateway's own.
+			registerLabourUpload}, notices: true},
 	}
 }
 

@@ -135,31 +135,43 @@ func streamUpload(ctx context.Context, client identificationv1.ImportServiceClie
 	if err := stream.Send(&identificationv1.UploadLedgerRequest{Content: &identificationv1.UploadLedgerRequest_File{File: file}}); err != nil {
 		return answered(stream, body) // io.EOF from Send: the service has answered already
 	}
-	// One buffer for the whole upload: grpc-go encodes a message in Send before it returns, and the
-	// client's stats handler (otelgrpc) reads only its size, so the buffer is free again when Send returns.
-	buf := make([]byte, uploadChunk)
 	chunk := &identificationv1.UploadLedgerRequest_Chunk{}
 	msg := &identificationv1.UploadLedgerRequest{Content: chunk}
+	sendErr, err := sendBody(body, func(b []byte) error { chunk.Chunk = b; return stream.Send(msg) })
+	if sendErr != nil {
+		return answered(stream, body)
+	}
+	if err != nil {
+		// The body failed (over the route's cap, too slow, the client gone): the upload is cancelled,
+		// so the service records the import as interrupted; edgeStatus turns a cap or a timeout into
+		// 413 or 408.
+		cancel()
+		return nil, err
+	}
+	return stream.CloseAndRecv()
+}
+
+// sendBody sends body through send a chunk at a time. sendErr is send's failure (the service has
+// answered, or the stream broke: the caller reads the answer); err is the body's own (CANCELED: it could
+// not be read to its end). One buffer for the whole upload: grpc-go encodes a message in Send before it
+// returns, and the client's stats handler (otelgrpc) reads only its size, so the buffer is free again when
+// Send returns.
+func sendBody(body io.Reader, send func([]byte) error) (sendErr, err error) {
+	buf := make([]byte, uploadChunk)
 	for {
 		n, rerr := io.ReadFull(body, buf)
 		if n > 0 {
-			chunk.Chunk = buf[:n]
-			if err := stream.Send(msg); err != nil {
-				return answered(stream, body)
+			if err := send(buf[:n]); err != nil {
+				return err, nil
 			}
 		}
 		if errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF) {
-			break
+			return nil, nil
 		}
 		if rerr != nil {
-			// The body failed (over the route's cap, too slow, the client gone): the upload is cancelled,
-			// so the service records the import as interrupted; edgeStatus turns a cap or a timeout into
-			// 413 or 408.
-			cancel()
 			return nil, status.Error(codes.Canceled, "the request body could not be read")
 		}
 	}
-	return stream.CloseAndRecv()
 }
 
 // answered returns the service's answer to an upload it stopped reading (a refusal: a header without
@@ -167,8 +179,7 @@ func streamUpload(ctx context.Context, client identificationv1.ImportServiceClie
 // sending a large file often reports a network error instead of an answer that arrives before its
 // request is sent, so the gateway takes the rest first (within the route's cap and read timeout, a
 // chunk at a time) and the person sees why the file was refused.
-func answered(stream grpc.ClientStreamingClient[identificationv1.UploadLedgerRequest, identificationv1.UploadLedgerResponse],
-	body io.Reader) (*identificationv1.UploadLedgerResponse, error) {
+func answered[Req, Resp any](stream grpc.ClientStreamingClient[Req, Resp], body io.Reader) (*Resp, error) {
 	resp, err := stream.CloseAndRecv()
 	_, _ = io.Copy(io.Discard, body)
 	return resp, err

@@ -284,3 +284,25 @@ func TestZeroEmploymentFollowsRegister(t *testing.T) {
 		}
 	})
 }
+
+// wantZeroEmployment waits until the household is on the 零就业 list with an open aid case.
+func (c *county) wantZeroEmployment(t *testing.T, household string) {
+	t.Helper()
+	aid := employmentv1.NewEmploymentAidServiceClient(c.Conn)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		l, err := aid.ListZeroEmploymentHouseholds(c.HR(t), &employmentv1.ListZeroEmploymentHouseholdsRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, z := range l.GetZeroEmploymentHouseholds() {
+			if z.GetHousehold() == household && z.GetAidCaseOpen() {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s is not on the 零就业 list: %v", household, l)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

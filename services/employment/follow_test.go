@@ -311,7 +311,7 @@ func (c *county) expectedLedger(t *testing.T) map[string]string {
 			for _, m := range h.GetMembers() {
 				rh.Members = append(rh.Members, domain.RegisterMember{PersonID: m.GetPersonId(), BirthMonth: m.GetBirthDate()[:7], State: 1})
 			}
-			for _, l := range domain.Reconcile(rh, map[string]*domain.Labourer{}, month, bizdate.Today(now), domain.WorkingAge{Min: 16, Max: 60}, now) {
+			for _, l := range domain.Reconcile(rh, map[string]*domain.Labourer{}, false, month, bizdate.Today(now), domain.WorkingAge{Min: 16, Max: 60}, now) {
 				out[l.PersonID] = fmt.Sprintf("%s %s %d", l.HouseholdID, l.RegionCode, l.State)
 			}
 		}

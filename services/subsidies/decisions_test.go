@@ -13,6 +13,7 @@ import (
 	"fupin.dev/services/platform/audit"
 	"fupin.dev/services/platform/servicetest"
 	"fupin.dev/services/platform/sqldb"
+	"fupin.dev/services/subsidies/internal/domain"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 )
@@ -231,6 +232,16 @@ func TestDecisionFeedThroughTheAPI(t *testing.T) {
 			if code, _, _, _ := errorDetails(err); code != codes.PermissionDenied {
 				t.Errorf("%s %s: %v", who.dept, who.role, err)
 			}
+		}
+		// The feed carries the same blind indexes: people who may read the feed (a county administrator, an
+		// auditor) see each decision's change without its payload.
+		for _, ch := range feedChanges(t, c, c.As(t, "civil_affairs", "county_admin", ""), 0, domain.DecisionTopics...) {
+			if ch.GetPayload() != nil {
+				t.Errorf("a county administrator received the payload of %s", ch.GetTopic())
+			}
+		}
+		if len(feedChanges(t, c, c.As(t, "rural_revitalization", "auditor", ""), 0, "certificate.valid")) != 1 {
+			t.Error("an auditor does not see the change itself")
 		}
 		_, _, err := exportDecisions(t, hr, c, &subsidiesv1.ExportDecisionsRequest{EndedBefore: "2025-13"})
 		if code, _, br, _ := errorDetails(err); code != codes.InvalidArgument || len(br.GetFieldViolations()) != 1 ||

@@ -322,6 +322,38 @@ describe('accessibility', () => {
     await walk('civil_affairs.auditor', [['/audit', 'audit-civil-affairs']])
     assert.deepEqual(problems, [])
   })
+
+  test('人社 pages (帮扶车间, 就业补贴) have none either', async () => {
+    const problems = []
+    const { context, page } = await signIn(browser, county.url, 'human_resources.county_admin')
+    try {
+      for (const [path, name] of [
+        ['/employment/workshops', 'workshops'],
+        ['/employment/subsidies', 'employment-subsidies'],
+      ]) {
+        await visit(page, path, null)
+        await page.waitForLoadState('networkidle')
+        await page.locator('h1').first().waitFor()
+        await shot(page, name)
+        for (const v of await axe(page)) problems.push(`${path}: ${v}`)
+        for (const v of await unlabelledInputs(page)) problems.push(`${path}: input without a label: ${v}`)
+      }
+      // The dialogs that register a workshop and an application.
+      await visit(page, '/employment/workshops', null)
+      await page.getByRole('button', { name: '登记车间' }).click()
+      await page.getByRole('dialog', { name: '登记帮扶车间' }).waitFor()
+      for (const v of await axe(page)) problems.push(`登记帮扶车间: ${v}`)
+      for (const v of await unlabelledInputs(page)) problems.push(`登记帮扶车间: input without a label: ${v}`)
+      await visit(page, '/employment/subsidies', null)
+      await page.getByRole('button', { name: '登记申请' }).click()
+      await page.getByRole('dialog', { name: '就业补贴申请' }).waitFor()
+      for (const v of await axe(page)) problems.push(`就业补贴申请: ${v}`)
+      for (const v of await unlabelledInputs(page)) problems.push(`就业补贴申请: input without a label: ${v}`)
+    } finally {
+      await context.close()
+    }
+    assert.deepEqual(problems, [])
+  })
 })
 
 /** month is the current month in Asia/Shanghai, YYYY-MM (the month of the demo county's draft rolls). */

@@ -26,6 +26,20 @@ func scope(ctx context.Context) string {
 	return auth.NoRegion
 }
 
+// redactor returns what the caller receives of a change: the change itself for a service, and for a
+// person the change without its payload when the feed declared the topic for services only.
+func (a *API) redactor(ctx context.Context) func(*commonv1.Change) *commonv1.Change {
+	if c, ok := auth.FromContext(ctx); (ok && c.Role == commonv1.Role_ROLE_SERVICE) || len(a.feed.servicesOnly) == 0 {
+		return func(c *commonv1.Change) *commonv1.Change { return c }
+	}
+	return func(c *commonv1.Change) *commonv1.Change {
+		if a.feed.servicesOnly[c.GetTopic()] {
+			c.Payload = nil
+		}
+		return c
+	}
+}
+
 // ListChanges returns a page of changes in the caller's region scope.
 func (a *API) ListChanges(ctx context.Context, req *commonv1.ListChangesRequest) (*commonv1.ListChangesResponse, error) {
 	limit := int(req.GetPageSize())
@@ -35,6 +49,10 @@ func (a *API) ListChanges(ctx context.Context, req *commonv1.ListChangesRequest)
 	changes, err := a.feed.List(ctx, Query{After: req.GetAfterSequence(), Topics: req.GetTopics(), Scope: scope(ctx), Limit: limit})
 	if err != nil {
 		return nil, err
+	}
+	redact := a.redactor(ctx)
+	for i, c := range changes {
+		changes[i] = redact(c)
 	}
 	last := req.GetAfterSequence()
 	if n := len(changes); n > 0 {
@@ -46,7 +64,9 @@ func (a *API) ListChanges(ctx context.Context, req *commonv1.ListChangesRequest)
 // WatchChanges streams changes in the caller's region scope until the caller goes away.
 func (a *API) WatchChanges(req *commonv1.WatchChangesRequest, stream grpc.ServerStreamingServer[commonv1.Change]) error {
 	ctx := stream.Context()
-	err := a.feed.Watch(ctx, Query{After: req.GetAfterSequence(), Topics: req.GetTopics(), Scope: scope(ctx)}, stream.Send)
+	redact := a.redactor(ctx)
+	err := a.feed.Watch(ctx, Query{After: req.GetAfterSequence(), Topics: req.GetTopics(), Scope: scope(ctx)},
+		func(c *commonv1.Change) error { return stream.Send(redact(c)) })
 	if ctx.Err() != nil {
 		return nil
 	}

@@ -24,6 +24,21 @@ type Feed struct {
 
 	mu      sync.Mutex
 	waiters chan struct{} // closed (and replaced) when something was appended
+
+	// servicesOnly are the topics whose payloads only services receive (ServicesOnly).
+	servicesOnly map[string]bool
+}
+
+// ServicesOnly declares topics whose payloads carry what only services may receive (blind indexes): the
+// feed's API sends their changes to people (a county administrator, an auditor) without the payload, so
+// they still see that and when something changed, and to services whole. Call it before serving.
+func (f *Feed) ServicesOnly(topics ...string) {
+	if f.servicesOnly == nil {
+		f.servicesOnly = map[string]bool{}
+	}
+	for _, t := range topics {
+		f.servicesOnly[t] = true
+	}
 }
 
 // New returns the feed of db.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
+	"fupin.dev/services/platform/auth"
 	"fupin.dev/services/platform/migrations"
 	"fupin.dev/services/platform/outbox"
 	"fupin.dev/services/platform/sqldb"
@@ -100,4 +101,37 @@ func TestFeed(t *testing.T) {
 			}
 		})
 	})
+}
+
+func TestServicesOnlyTopics(t *testing.T) {
+	db, f := newFeed(t, sqldb.SQLite)
+	f.ServicesOnly("secret")
+	if err := db.InTx(t.Context(), func(ctx context.Context) error {
+		return f.Append(ctx, event("secret", "990001001001", 1), event("open", "990001001001", 2))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	api := outbox.NewAPI(f)
+	for _, tt := range []struct {
+		name       string
+		role       commonv1.Role
+		wantSecret bool
+	}{
+		{"a service receives every payload", commonv1.Role_ROLE_SERVICE, true},
+		{"a county administrator sees the change without the payload", commonv1.Role_ROLE_COUNTY_ADMIN, false},
+		{"an auditor likewise", commonv1.Role_ROLE_AUDITOR, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := auth.NewContext(t.Context(), &auth.Caller{Subject: "x", Role: tt.role})
+			resp, err := api.ListChanges(ctx, &commonv1.ListChangesRequest{})
+			if err != nil || len(resp.GetChanges()) != 2 {
+				t.Fatalf("%v %v", resp, err)
+			}
+			secret, open := resp.GetChanges()[0], resp.GetChanges()[1]
+			if (secret.GetPayload() != nil) != tt.wantSecret || secret.GetTopic() != "secret" || secret.GetResource() != "things/1" ||
+				open.GetPayload() == nil {
+				t.Errorf("secret %v, open %v", secret, open)
+			}
+		})
+	}
 }

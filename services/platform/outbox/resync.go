@@ -74,7 +74,8 @@ func (s *subscriber) resync(ctx context.Context, trigger *commonv1.Change) error
 			if err != nil {
 				return err
 			}
-			if stored >= trigger.GetSequence() {
+			// A resync at the start (trigger sequence 0) is done once anything moved the cursor.
+			if stored >= max(trigger.GetSequence(), 1) {
 				return ErrResynced
 			}
 			return fn(ctx)

@@ -52,6 +52,13 @@ type SubscribeOptions struct {
 	ResyncTopics []string
 	// Resync is called for a change of ResyncTopics (required with them).
 	Resync Resync
+	// ResyncAtStart runs Resync before the first change while the cursor is still at the start: a
+	// follower that starts later than the peer's feed, or whose peer holds records from before it
+	// published them (subsidies' decisions made before its feed carried them), reads the snapshot first
+	// and follows the feed after its position. The trigger is a change of sequence 0 and topic
+	// TopicStart. Until the feed has a change at or before the snapshot, the cursor stays at 0 and a
+	// restart resyncs again, which a Resync (a diff) allows.
+	ResyncAtStart bool
 	// Page, when set, is called once per transaction (a page, or PagesPerTx pages while catching up) with
 	// its changes not handled yet (in feed order),
 	// in the transaction that moves the cursor, after handle was called for each of them (handle may be
@@ -157,7 +164,12 @@ type subscriber struct {
 	topics []string
 	handle Handler
 	o      SubscribeOptions
+	// started: the start's resync (ResyncAtStart) ran in this process.
+	started bool
 }
+
+// TopicStart is the topic of the trigger a ResyncAtStart resync is given (sequence 0).
+const TopicStart = "subscription.start"
 
 // errStreamEnded reports a watch the peer closed (it does so when it stops).
 var errStreamEnded = errors.New("the peer ended the watch")
@@ -168,6 +180,15 @@ func (s *subscriber) follow(ctx context.Context) (progressed bool, err error) {
 	cursor, err := Cursor(ctx, s.db, s.name)
 	if err != nil {
 		return false, err
+	}
+	if cursor == 0 && s.o.ResyncAtStart && s.o.Resync != nil && !s.started {
+		if err := s.resync(ctx, &commonv1.Change{Topic: TopicStart}); err != nil {
+			return false, err
+		}
+		s.started = true
+		if cursor, err = Cursor(ctx, s.db, s.name); err != nil {
+			return false, err
+		}
 	}
 	if cursor, progressed, err = s.catchUp(ctx, cursor); err != nil {
 		return progressed, err

@@ -19,16 +19,19 @@ type Program int32
 // Programs of the county. A new one is added here (and to fupin.payroll.v1.Program) with its department,
 // funding kind and payee kind; nowhere else.
 const (
-	ProgramUnspecified         Program = iota
-	ProgramDibao                       // 低保: per household, monthly (民政)
-	ProgramDestitute                   // 特困供养: per person, monthly (民政)
-	ProgramTemporaryAssistance         // 临时救助: one payment, in the month it was approved (民政)
-	ProgramLivingSubsidy               // 困难残疾人生活补贴: per certificate holder, monthly (残联)
-	ProgramCareSubsidy                 // 重度残疾人护理补贴: per certificate holder, monthly (残联)
-	ProgramWelfarePostWage             // 公益岗工资: per worker, monthly (人社)
-	ProgramWorkshopReward              // 就业帮扶车间奖补: to the workshop (人社)
-	ProgramIndustryGrant               // 产业奖补: per household (农业农村)
-	ProgramCollectiveDividend          // 村集体经济分红: to the village collective (农业农村)
+	ProgramUnspecified              Program = iota
+	ProgramDibao                            // 低保: per household, monthly (民政)
+	ProgramDestitute                        // 特困供养: per person, monthly (民政)
+	ProgramTemporaryAssistance              // 临时救助: one payment, in the month it was approved (民政)
+	ProgramLivingSubsidy                    // 困难残疾人生活补贴: per certificate holder, monthly (残联)
+	ProgramCareSubsidy                      // 重度残疾人护理补贴: per certificate holder, monthly (残联)
+	ProgramWelfarePostWage                  // 公益岗工资: per worker, monthly (人社)
+	ProgramWorkshopReward                   // 就业帮扶车间奖补: to the workshop (人社)
+	ProgramIndustryGrant                    // 产业奖补: per household (农业农村)
+	ProgramCollectiveDividend               // 村集体经济分红: to the village collective (农业农村)
+	ProgramTransportSubsidy                 // 一次性交通补助: per worker, once a year (人社)
+	ProgramEmployerRetentionSubsidy         // 吸纳/稳岗补贴: to the employer, per worker kept (人社)
+	ProgramTrainingAllowance                // 培训生活补贴: per trainee, per day attended (人社)
 )
 
 // Departments (token claim codes, auth.DepartmentCode) that own programs.
@@ -89,6 +92,9 @@ var programs = []ProgramInfo{
 	{ProgramWorkshopReward, "workshop-reward", "就业帮扶车间奖补", DepartmentHumanResources, FundingEmployment, PayeeOrganisation},
 	{ProgramIndustryGrant, "industry-grant", "产业奖补", DepartmentAgriculture, FundingRuralRevitalization, PayeeHouseholdHead},
 	{ProgramCollectiveDividend, "collective-dividend", "村集体经济分红", DepartmentAgriculture, FundingCollectiveIncome, PayeeOrganisation},
+	{ProgramTransportSubsidy, "transport-subsidy", "一次性交通补助", DepartmentHumanResources, FundingEmployment, PayeePerson},
+	{ProgramEmployerRetentionSubsidy, "employer-retention-subsidy", "吸纳/稳岗补贴", DepartmentHumanResources, FundingEmployment, PayeeOrganisation},
+	{ProgramTrainingAllowance, "training-allowance", "培训生活补贴", DepartmentHumanResources, FundingEmployment, PayeePerson},
 }
 
 // Programs returns the county's programs, in number order.

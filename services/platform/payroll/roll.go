@@ -257,6 +257,10 @@ type Config struct {
 	// ComputeDayParam is the policy parameter of the day of the month (1–28) from which the leader
 	// computes the month's rolls by itself ("subsidies.roll.compute_day").
 	ComputeDayParam string
+	// InArrears are the programs paid after the month they are for (公益岗 wages: a month's attendance is
+	// reported and reviewed in the next month): on the compute day the leader computes their roll of the
+	// month before, so the month worked is its roll's regular line, not a 补发 of the next one.
+	InArrears []Program
 }
 
 // Rolls is the payment roll's use cases.
@@ -608,8 +612,8 @@ func (r *Rolls) transition(ctx context.Context, c RollCaller, id string, change 
 }
 
 // ScheduledMonth says whether the leader computes program's roll now, and for which month: on or after
-// the compute day (policy, county-wide), the current month's roll when it is absent or still a draft not
-// yet computed today. An approved roll is never touched; a draft is recomputed at most once a day, so
+// the compute day (policy, county-wide), the current month's roll (the month before's for a program paid
+// in arrears, Config.InArrears) when it is absent or still a draft not yet computed today. An approved roll is never touched; a draft is recomputed at most once a day, so
 // the job picks up the day's decisions without recomputing every few minutes.
 func (r *Rolls) ScheduledMonth(ctx context.Context, program Program) (string, bool, error) {
 	now := r.now()
@@ -622,6 +626,9 @@ func (r *Rolls) ScheduledMonth(ctx context.Context, program Program) (string, bo
 		return "", false, nil
 	}
 	month := MonthOf(today)
+	if slices.Contains(r.cfg.InArrears, program) {
+		month = AddMonths(month, -1)
+	}
 	roll, err := r.store.GetRoll(ctx, program, month)
 	switch {
 	case errors.Is(err, ErrRollNotFound):

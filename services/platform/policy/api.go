@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
@@ -40,10 +41,18 @@ func (a *API) GetPolicyValue(_ context.Context, req *commonv1.GetPolicyValueRequ
 	if err != nil {
 		return nil, err
 	}
-	var value structpb.Value
-	if err := value.UnmarshalJSON(v.Raw); err != nil {
-		return nil, err
+	return ToProto(v)
+}
+
+// ToProto converts a value as a decision keeps it (with its hash) to its API form, for every service that
+// shows which policy values a decision used.
+func ToProto(v Value) (*commonv1.PolicyValue, error) {
+	pv := &commonv1.PolicyValue{Parameter: v.Parameter, Region: v.Region, EffectiveDate: v.Effective, Hash: v.Hash}
+	if len(v.Raw) > 0 {
+		pv.Value = &structpb.Value{}
+		if err := pv.Value.UnmarshalJSON(v.Raw); err != nil {
+			return nil, fmt.Errorf("policy value %s: %w", v.Parameter, err)
+		}
 	}
-	return &commonv1.PolicyValue{Parameter: v.Parameter, Region: v.Region, EffectiveDate: v.Effective,
-		Value: &value, Hash: v.Hash}, nil
+	return pv, nil
 }

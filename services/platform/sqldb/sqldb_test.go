@@ -395,3 +395,14 @@ func TestPlaceholders(t *testing.T) {
 		})
 	}
 }
+
+func TestParams(t *testing.T) {
+	lite := &sqldb.DB{Dialect: sqldb.SQLite}
+	pg := &sqldb.DB{Dialect: sqldb.Postgres}
+	if got := lite.Params(3, 3); got != "?, ?, ?" {
+		t.Errorf("SQLite: %q", got)
+	}
+	if got := pg.Params(3, 3); got != "$3, $4, $5" {
+		t.Errorf("PostgreSQL: %q", got)
+	}
+}

@@ -35,6 +35,7 @@ import (
 var importKinds = map[string]command{
 	"households": {"import a household ledger (户籍台账, CSV or XLSX; layout in docs/IMPORT.md)", runImportHouseholds},
 	"clues":      {"import monitoring clues handed in by departments (CSV or XLSX; layout in docs/MONITORING.md)", runImportClues},
+	"labour":     {"import 人社's quarterly labour file into the labour ledger (CSV or XLSX; layout in docs/IMPORT.md)", runImportLabour},
 }
 
 // runImport dispatches `fupin import KIND ...`.
@@ -479,6 +480,11 @@ func devToken(data string) (string, error) {
 
 // dialIdentification connects to the identification service directly (addr) or through etcd.
 func dialIdentification(addr, endpoints string) (*grpc.ClientConn, func(), error) {
+	return dialService(identification.Name, addr, endpoints)
+}
+
+// dialService connects to the named service directly (addr) or through etcd.
+func dialService(name, addr, endpoints string) (*grpc.ClientConn, func(), error) {
 	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
 	if addr != "" {
 		conn, err := grpc.NewClient(addr, opts...)
@@ -491,7 +497,7 @@ func dialIdentification(addr, endpoints string) (*grpc.ClientConn, func(), error
 	if err != nil {
 		return nil, nil, err
 	}
-	conn, err := discovery.Dial(cli, identification.Name, opts...)
+	conn, err := discovery.Dial(cli, name, opts...)
 	if err != nil {
 		cli.Close()
 		return nil, nil, err

@@ -38,7 +38,7 @@ func TestDemoSubsidies(t *testing.T) {
 			}
 		}
 	}
-	type counts struct{ cases, certificates, subsidies int }
+	type counts struct{ cases, certificates, subsidies, workshops int }
 	check := func(c *client) counts {
 		t.Helper()
 		civil := c.token("civil_affairs", "county_admin", "")
@@ -81,7 +81,12 @@ func TestDemoSubsidies(t *testing.T) {
 				t.Fatalf("roll %s-%s: %v; want a draft computed once with %d lines", program, month, roll, want)
 			}
 		}
-		return counts{len(cases), len(certs), len(subs)}
+		// 人社's demo workshops, registered through the employment service's API.
+		workshops, _ := get(c.token("human_resources", "department_staff", ""), "/v1/employment/workshops")["workshops"].([]any)
+		if len(workshops) != 3 {
+			t.Fatalf("%d demo workshops, want 3", len(workshops))
+		}
+		return counts{len(cases), len(certs), len(subs), len(workshops)}
 	}
 
 	c, stop := start()

@@ -272,6 +272,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	}
 	if o.DemoSubsidies && o.DemoHouseholds > 0 {
 		s.seedDemoSubsidies(ctx, o.Logger)
+		s.seedDemoWorkshops(ctx, o.Logger)
 	}
 	return s, nil
 }

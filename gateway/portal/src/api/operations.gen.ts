@@ -1149,6 +1149,352 @@ export const operations = {
       "public": false
     }
   },
+  "EmploymentObjectionTriageService_AcceptReceivedObjection": {
+    "method": "POST",
+    "path": "/v1/{name=receivedObjections/*}:accept",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentObjectionTriageService_DismissReceivedObjection": {
+    "method": "POST",
+    "path": "/v1/{name=receivedObjections/*}:dismiss",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentObjectionTriageService_ListReceivedObjections": {
+    "method": "GET",
+    "path": "/v1/employment/receivedObjections",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [
+        {
+          "department": "human_resources",
+          "roles": [
+            "county_admin",
+            "department_staff",
+            "township_officer",
+            "village_officer"
+          ],
+          "purposes": [
+            "case_handling",
+            "verification"
+          ]
+        },
+        {
+          "department": "human_resources",
+          "roles": [
+            "auditor"
+          ],
+          "purposes": [
+            "audit"
+          ]
+        }
+      ],
+      "public": false
+    }
+  },
+  "EmploymentPaymentRollService_ApproveRoll": {
+    "method": "POST",
+    "path": "/v1/employment/{name=paymentRolls/*}:approve",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentPaymentRollService_ComputeRoll": {
+    "method": "POST",
+    "path": "/v1/employment/paymentRolls:compute",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentPaymentRollService_ExportRoll": {
+    "method": "GET",
+    "path": "/v1/employment/{name=paymentRolls/*}:export",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "finance",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentPaymentRollService_GetRoll": {
+    "method": "GET",
+    "path": "/v1/employment/{name=paymentRolls/*}",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "finance",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "auditor",
+        "service"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentPaymentRollService_HandOffRoll": {
+    "method": "POST",
+    "path": "/v1/employment/{name=paymentRolls/*}:handOff",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentPaymentRollService_ListRollLines": {
+    "method": "GET",
+    "path": "/v1/employment/{parent=paymentRolls/*}/lines",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "finance",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "auditor",
+        "service"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentPaymentRollService_ListRolls": {
+    "method": "GET",
+    "path": "/v1/employment/paymentRolls",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "finance",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "auditor",
+        "service"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentPaymentRollService_ReleaseRollLine": {
+    "method": "POST",
+    "path": "/v1/employment/{parent=paymentRolls/*}/lines:release",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentSubsidyService_CheckEmploymentSubsidy": {
+    "method": "POST",
+    "path": "/v1/employment/{name=employmentSubsidies/*}:check",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "township_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentSubsidyService_CreateEmploymentSubsidy": {
+    "method": "POST",
+    "path": "/v1/employment/employmentSubsidies",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentSubsidyService_GetEmploymentSubsidy": {
+    "method": "GET",
+    "path": "/v1/employment/{name=employmentSubsidies/*}",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentSubsidyService_ListEmploymentSubsidies": {
+    "method": "GET",
+    "path": "/v1/employment/employmentSubsidies",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentSubsidyService_ReviewEmploymentSubsidy": {
+    "method": "POST",
+    "path": "/v1/employment/{name=employmentSubsidies/*}:review",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "EmploymentSubsidyService_WithdrawEmploymentSubsidy": {
+    "method": "POST",
+    "path": "/v1/employment/{name=employmentSubsidies/*}:withdraw",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
   "HouseholdService_AddMember": {
     "method": "POST",
     "path": "/v1/{parent=households/*}/members",
@@ -2731,6 +3077,535 @@ export const operations = {
         "village_officer",
         "auditor",
         "service"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_AppointWelfarePostAssignment": {
+    "method": "POST",
+    "path": "/v1/employment/{name=welfarePostAssignments/*}:appoint",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_ApproveWelfarePostAttendance": {
+    "method": "POST",
+    "path": "/v1/employment/{name=welfarePostAssignments/*/attendance/*}:approve",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_ApproveWelfarePostAttendanceSheet": {
+    "method": "POST",
+    "path": "/v1/employment/welfarePostAttendance:approve",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_CloseWelfarePost": {
+    "method": "POST",
+    "path": "/v1/employment/{name=welfarePosts/*}:close",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_CompleteWelfarePostAssignmentPosting": {
+    "method": "POST",
+    "path": "/v1/employment/{name=welfarePostAssignments/*}:completePosting",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_CreateWelfarePost": {
+    "method": "POST",
+    "path": "/v1/employment/welfarePosts",
+    "body": "welfare_post",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_CreateWelfarePostAssignment": {
+    "method": "POST",
+    "path": "/v1/employment/welfarePostAssignments",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_GetWelfarePost": {
+    "method": "GET",
+    "path": "/v1/employment/{name=welfarePosts/*}",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "rural_revitalization",
+        "finance",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_GetWelfarePostAssignment": {
+    "method": "GET",
+    "path": "/v1/employment/{name=welfarePostAssignments/*}",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "rural_revitalization",
+        "finance",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_ListWelfarePostAssignments": {
+    "method": "GET",
+    "path": "/v1/employment/welfarePostAssignments",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "rural_revitalization",
+        "finance",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_ListWelfarePostAttendance": {
+    "method": "GET",
+    "path": "/v1/employment/welfarePostAttendance",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "rural_revitalization",
+        "finance",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_ListWelfarePosts": {
+    "method": "GET",
+    "path": "/v1/employment/welfarePosts",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "rural_revitalization",
+        "finance",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_RecordWelfarePostAttendance": {
+    "method": "POST",
+    "path": "/v1/employment/{parent=welfarePostAssignments/*}/attendance",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_RecordWelfarePostInsurance": {
+    "method": "POST",
+    "path": "/v1/employment/{name=welfarePostAssignments/*}:recordInsurance",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_ReportWelfarePostVacancy": {
+    "method": "POST",
+    "path": "/v1/employment/{name=welfarePostAssignments/*}:reportVacancy",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_ReviewWelfarePostAssignment": {
+    "method": "POST",
+    "path": "/v1/employment/{name=welfarePostAssignments/*}:review",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_StartWelfarePostAssignmentPosting": {
+    "method": "POST",
+    "path": "/v1/employment/{name=welfarePostAssignments/*}:startPosting",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WelfarePostService_WithdrawWelfarePostAssignment": {
+    "method": "POST",
+    "path": "/v1/employment/{name=welfarePostAssignments/*}:withdraw",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WorkshopService_CreateWorkshop": {
+    "method": "POST",
+    "path": "/v1/employment/workshops",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WorkshopService_CreateWorkshopInsurance": {
+    "method": "POST",
+    "path": "/v1/employment/{parent=workshops/*}/insurances",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WorkshopService_GetWorkshop": {
+    "method": "GET",
+    "path": "/v1/employment/{name=workshops/*}",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "county_government",
+        "finance"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WorkshopService_GrantWorkshopRewards": {
+    "method": "POST",
+    "path": "/v1/employment/{parent=workshops/*}/rewards:grant",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WorkshopService_ListWorkshopInsurances": {
+    "method": "GET",
+    "path": "/v1/employment/{parent=workshops/*}/insurances",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WorkshopService_ListWorkshopRewards": {
+    "method": "GET",
+    "path": "/v1/employment/{parent=workshops/*}/rewards",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "county_government",
+        "finance"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WorkshopService_ListWorkshops": {
+    "method": "GET",
+    "path": "/v1/employment/workshops",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "county_government",
+        "finance"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "village_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WorkshopService_ListWorkshopWorkers": {
+    "method": "GET",
+    "path": "/v1/employment/{parent=workshops/*}/workers",
+    "body": "",
+    "read": true,
+    "access": {
+      "departments": [
+        "human_resources",
+        "county_government"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff",
+        "township_officer",
+        "auditor"
+      ],
+      "plainText": [],
+      "public": false
+    }
+  },
+  "WorkshopService_RecogniseWorkshop": {
+    "method": "POST",
+    "path": "/v1/employment/{name=workshops/*}:recognise",
+    "body": "*",
+    "read": false,
+    "access": {
+      "departments": [
+        "human_resources"
+      ],
+      "roles": [
+        "county_admin",
+        "department_staff"
       ],
       "plainText": [],
       "public": false

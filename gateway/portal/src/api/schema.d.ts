@@ -332,6 +332,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/employment/employmentSubsidies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListEmploymentSubsidies lists applications in the caller's region scope, oldest first. filter
+         *     (AIP-160) accepts kind ("transport_subsidy", "employer_retention_subsidy", "training_allowance"),
+         *     state, outcome, region_code (":" for a prefix), person ("persons/{person}") and next_step.
+         */
+        get: operations["EmploymentSubsidyService_ListEmploymentSubsidies"];
+        put?: never;
+        /**
+         * CreateEmploymentSubsidy records an application. The person must be on the labour ledger in the
+         *     caller's scope (INVALID_ARGUMENT `PERSON_NOT_ON_LABOUR_LEDGER`); a person has at most one open
+         *     application of each kind (FAILED_PRECONDITION `CASE_ALREADY_OPEN`).
+         */
+        post: operations["EmploymentSubsidyService_CreateEmploymentSubsidy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/employment/inboxItems": {
         parameters: {
             query?: never;
@@ -365,6 +391,177 @@ export interface paths {
         get: operations["LabourLedgerService_ListLabourers"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/paymentRolls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListRolls lists rolls, newest month first, optionally of one program; totals and held corrections are
+         *     within the caller's region scope, as GetRoll's.
+         */
+        get: operations["EmploymentPaymentRollService_ListRolls"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/paymentRolls:compute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ComputeRoll computes the roll of a program for a month: creates it as a draft, or recomputes a draft
+         *     (replacing its lines; the same entitlements give the same lines). Refused with FAILED_PRECONDITION
+         *     when an earlier roll of the program is still a draft (ROLL_EARLIER_NOT_APPROVED), a later one exists
+         *     (ROLL_MONTH_BEHIND), or the roll is approved or handed off (ROLL_NOT_DRAFT). Only 人社 computes; any
+         *     other department is PERMISSION_DENIED. The roll's etcd
+         *     lock is taken before the request's transaction and released after its commit: a computation of the
+         *     same roll on another replica waits for it (then recomputes the committed draft and answers the same
+         *     roll); a lock not taken within 30 s is UNAVAILABLE `ROLL_BUSY`.
+         */
+        post: operations["EmploymentPaymentRollService_ComputeRoll"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/receivedObjections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListReceivedObjections lists the objections in the caller's region scope in one state (default: received,
+         *     waiting for triage), oldest first, with their count.
+         */
+        get: operations["EmploymentObjectionTriageService_ListReceivedObjections"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/welfarePostAssignments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListWelfarePostAssignments lists assignments in the caller's scope, by id. */
+        get: operations["WelfarePostService_ListWelfarePostAssignments"];
+        put?: never;
+        /**
+         * CreateWelfarePostAssignment nominates a person for a post (村推荐/个人申报) for a term of whole months
+         *     (1st of a month to the last day of a month, at most employment.public_welfare_post.max_term_months):
+         *     opens the assignment's case. Refused with FAILED_PRECONDITION PERSON_HOLDS_POST when the person holds
+         *     or is nominated for another post in the term (一人一岗), POST_OCCUPIED when the post has another holder
+         *     then, POST_CLOSED; INVALID_ARGUMENT POST_TERM_TOO_LONG on end_date beyond the maximum.
+         */
+        post: operations["WelfarePostService_CreateWelfarePostAssignment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/welfarePostAttendance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListWelfarePostAttendance lists a month's attendance in the caller's scope (a village's sheet). */
+        get: operations["WelfarePostService_ListWelfarePostAttendance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/welfarePostAttendance:approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ApproveWelfarePostAttendanceSheet approves every attendance recorded (not yet approved) for a month under a
+         *     region (a village's or a township's sheet, 月度考勤表) in one transaction, by the rules of
+         *     ApproveWelfarePostAttendance: one refusal refuses the whole sheet, naming the assignment, and nothing is
+         *     approved.
+         */
+        post: operations["WelfarePostService_ApproveWelfarePostAttendanceSheet"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/welfarePosts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListWelfarePosts lists the posts in the caller's scope (narrowed by region_code), by id. */
+        get: operations["WelfarePostService_ListWelfarePosts"];
+        put?: never;
+        /**
+         * CreateWelfarePost creates a post (设岗) in a village of the caller's scope; pay, minimum days and
+         *     term default to policy's (employment.public_welfare_post.pay, max_term_months).
+         */
+        post: operations["WelfarePostService_CreateWelfarePost"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/workshops": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListWorkshops lists the workshops in the caller's region scope, oldest first. */
+        get: operations["WorkshopService_ListWorkshops"];
+        put?: never;
+        /**
+         * CreateWorkshop registers a workshop (登记). A credit code registered before is ALREADY_EXISTS
+         *     `WORKSHOP_EXISTS`; bad fields are INVALID_ARGUMENT naming each.
+         */
+        post: operations["WorkshopService_CreateWorkshop"];
         delete?: never;
         options?: never;
         head?: never;
@@ -440,8 +637,178 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** GetEmploymentSubsidy returns an application with its whole trail. */
+        get: operations["EmploymentSubsidyService_GetEmploymentSubsidy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{name_1}:approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ApproveRoll approves a draft (审核): from then on it never changes. Only a county admin of the
+         *     program's department; an etag, when given, must be the roll's current one, so what is approved is
+         *     what the approver reviewed.
+         */
+        post: operations["EmploymentPaymentRollService_ApproveRoll"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{name_1}:close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * CloseWelfarePost closes a post (岗位撤销): it takes no new holder; a holder on it stays until the term
+         *     ends or a vacancy is reported.
+         */
+        post: operations["WelfarePostService_CloseWelfarePost"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{name_1}:review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ReviewWelfarePostAssignment records the eligibility review (资格审核) for the term's first month: age
+         *     (employment.public_welfare_post.min_age/max_age), a 脱贫/监测/低保 household, weak or semi labour or
+         *     unable to leave home, not working away (县外/省外) in the month, living in the post's village, one post
+         *     per person. Approval with a rule not met is FAILED_PRECONDITION POST_HOLDER_INELIGIBLE with a violation
+         *     per rule (AGE_CAP, MIN_AGE, HOUSEHOLD_STATUS, LABOUR_ABILITY, NOT_WORKING_AWAY, ALIVE,
+         *     ON_LABOUR_LEDGER, HOLDER_LEFT_THE_REGION); a refusal (with its note) ends the case.
+         */
+        post: operations["WelfarePostService_ReviewWelfarePostAssignment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{name_1}:withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** WithdrawWelfarePostAssignment ends a nomination before the decision (撤回); the note says why. */
+        post: operations["WelfarePostService_WithdrawWelfarePostAssignment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{name_2}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
         /** GetLabourer returns one person's ledger record in the caller's region scope, with their spells. */
         get: operations["LabourLedgerService_GetLabourer"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{name_3}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GetWelfarePost returns a post in the caller's scope. */
+        get: operations["WelfarePostService_GetWelfarePost"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{name_4}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GetWelfarePostAssignment returns an assignment with its case's trail and 公示. */
+        get: operations["WelfarePostService_GetWelfarePostAssignment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{name_5}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetRoll returns a roll with its totals and held corrections within the caller's region scope (a
+         *     township officer sees the township's totals, as its lines); the county sees the whole roll.
+         */
+        get: operations["EmploymentPaymentRollService_GetRoll"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{name_6}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GetWorkshop returns a workshop. */
+        get: operations["WorkshopService_GetWorkshop"];
         put?: never;
         post?: never;
         delete?: never;
@@ -471,6 +838,72 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/employment/{name}:appoint": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * AppointWelfarePostAssignment records 人社's decision (聘用). Approval checks the rules again and that the
+         *     公示 completed before the term starts (FAILED_PRECONDITION ASSIGNMENT_STARTS_EARLY); the assignment is
+         *     then on the post. A refusal needs its note.
+         */
+        post: operations["WelfarePostService_AppointWelfarePostAssignment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{name}:approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ApproveWelfarePostAttendance approves a month's attendance (审核) and fixes its pay by the policy's
+         *     formula (employment.public_welfare_post.pay for the village on the month's first day, with the post's
+         *     pay and minimum days): full pay from the minimum days on, less the deduction per day short, the
+         *     grade's adjustment, never below the floor. The pay is an entitlement of that month for the wage roll
+         *     (welfare-post-wage). Refused without insurance in force in the month (ACCIDENT_INSURANCE_MISSING) and
+         *     when the ledger records the holder working away then (POST_HOLDER_INELIGIBLE, NOT_WORKING_AWAY).
+         */
+        post: operations["WelfarePostService_ApproveWelfarePostAttendance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{name}:check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * CheckEmploymentSubsidy records the township's check (乡镇审核). Passing it needs the rules to hold
+         *     (else FAILED_PRECONDITION `EMPLOYMENT_SUBSIDY_INELIGIBLE`, one violation per rule not met); not passing
+         *     it ends the application, refused, and needs the township's opinion in the note.
+         */
+        post: operations["EmploymentSubsidyService_CheckEmploymentSubsidy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/employment/{name}:close": {
         parameters: {
             query?: never;
@@ -493,6 +926,106 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/employment/{name}:completePosting": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** CompleteWelfarePostAssignmentPosting ends the 公示 on or after its last day without objection. */
+        post: operations["WelfarePostService_CompleteWelfarePostAssignmentPosting"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{name}:export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ExportRoll returns the roll's lines inside the caller's scope as a file (CSV in UTF-8 with a byte
+         *     order mark, or XLSX) with Chinese headers: names masked, person and household ids, never a 身份证号.
+         *     Over REST the body is the file itself.
+         */
+        get: operations["EmploymentPaymentRollService_ExportRoll"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{name}:handOff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * HandOffRoll hands an approved roll to 财政 (移交财政): marks it handed off and appends the change
+         *     `roll.handed_off` (payload RollHandedOff, with the totals) to the service's change feed in the same
+         *     transaction, for the funds service to follow.
+         */
+        post: operations["EmploymentPaymentRollService_HandOffRoll"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{name}:recognise": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * RecogniseWorkshop recognises a registered workshop (认定) from the labour ledger in the month of date.
+         *     Too few 脱贫/监测 workers is FAILED_PRECONDITION `WORKSHOP_TOO_FEW_POOR_WORKERS` (rule
+         *     MIN_POOR_WORKERS, naming the count); a workshop recognised before is `WORKSHOP_ALREADY_RECOGNISED`.
+         */
+        post: operations["WorkshopService_RecogniseWorkshop"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{name}:recordInsurance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * RecordWelfarePostInsurance records the holder's accident insurance (人身意外伤害保险): no month is paid
+         *     without insurance in force in it (ACCIDENT_INSURANCE_MISSING).
+         */
+        post: operations["WelfarePostService_RecordWelfarePostInsurance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/employment/{name}:recordOffer": {
         parameters: {
             query?: never;
@@ -507,6 +1040,213 @@ export interface paths {
          *     while the case is open (FAILED_PRECONDITION `AID_CASE_CLOSED` after), dated on or after the case opened.
          */
         post: operations["EmploymentAidService_RecordAidOffer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{name}:reportVacancy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ReportWelfarePostVacancy reports the post vacant (空岗报告) from the holder's last day, today. Reported
+         *     later than employment.public_welfare_post.vacancy_report_days after it, the vacancy's whole month is
+         *     not paid (a paid month becomes a 追回 line on the next roll); months after it are never due. Deaths
+         *     and moves come from the register and end the assignment by themselves.
+         */
+        post: operations["WelfarePostService_ReportWelfarePostVacancy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{name}:review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ReviewEmploymentSubsidy records 人社's approval (人社审批), the decision. Approving needs the rules to
+         *     hold again (`EMPLOYMENT_SUBSIDY_INELIGIBLE`), and nothing paid already under the same once-only key
+         *     (`EMPLOYMENT_SUBSIDY_ALREADY_PAID`); it grants the entitlement in the same transaction. Refusing needs
+         *     the reason in the note.
+         */
+        post: operations["EmploymentSubsidyService_ReviewEmploymentSubsidy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{name}:startPosting": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * StartWelfarePostAssignmentPosting posts the nomination in the village (公示, at least
+         *     employment.public_welfare_post.posting_days); the notice is public at /gongshi, the name masked.
+         */
+        post: operations["WelfarePostService_StartWelfarePostAssignmentPosting"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{name}:withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** WithdrawEmploymentSubsidy ends an open application without a decision (撤回); the note says why. */
+        post: operations["EmploymentSubsidyService_WithdrawEmploymentSubsidy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{parent}/attendance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * RecordWelfarePostAttendance records (or corrects, until approved) a month's attendance (考勤: days,
+         *     grade) of an assignment, for a month of its term up to the current one.
+         */
+        post: operations["WelfarePostService_RecordWelfarePostAttendance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{parent}/insurances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListWorkshopInsurances lists a workshop's insurance policies, oldest first. */
+        get: operations["WorkshopService_ListWorkshopInsurances"];
+        put?: never;
+        /**
+         * CreateWorkshopInsurance records an accident-insurance policy of the workshop for some of its workers
+         *     over up to 12 months. A premium below the policy's minimum is FAILED_PRECONDITION
+         *     `INSURANCE_PREMIUM_TOO_LOW`; a person with no 车间 spell at the workshop in those months is
+         *     `INSURED_PERSON_NOT_WORKER`.
+         */
+        post: operations["WorkshopService_CreateWorkshopInsurance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{parent}/lines": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListRollLines lists a roll's lines inside the caller's region scope, in the roll's order (village,
+         *     beneficiary, period month, kind), optionally of one kind or under one region code prefix.
+         */
+        get: operations["EmploymentPaymentRollService_ListRollLines"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{parent}/lines:release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * ReleaseRollLine releases a line funds reported failed (放行重发), once the department has fixed the
+         *     cause (an account corrected, a payee confirmed): the next roll computed carries a reissue line (重发)
+         *     of the same period and amount, the line's next attempt, linked to it. Refused with
+         *     FAILED_PRECONDITION `LINE_NOT_FAILED` unless the line's payment state is failed and it was not
+         *     released before, or when it is a recovery. Only a county admin of the program's department; audited
+         *     with the reason.
+         */
+        post: operations["EmploymentPaymentRollService_ReleaseRollLine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{parent}/rewards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListWorkshopRewards lists a workshop's rewards, oldest first. */
+        get: operations["WorkshopService_ListWorkshopRewards"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{parent}/rewards:grant": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * GrantWorkshopRewards grants, in one transaction, the reward of every worker due one in month and
+         *     the entitlements that pay them to the workshop in that month's roll. The workshop must be recognised
+         *     (FAILED_PRECONDITION `WORKSHOP_NOT_RECOGNISED`); none due is `WORKSHOP_NO_REWARD_DUE` and writes
+         *     nothing. A worker is rewarded once per workshop.
+         */
+        post: operations["WorkshopService_GrantWorkshopRewards"];
         delete?: never;
         options?: never;
         head?: never;
@@ -550,6 +1290,27 @@ export interface paths {
          *     benefit names its monthly amount, a registration none (INVALID_ARGUMENT `AMOUNT_INVALID`).
          */
         post: operations["LabourLedgerService_CreateUnemploymentPeriod"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/employment/{parent}/workers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListWorkshopWorkers evaluates the reward rule for every worker of the workshop (车间 spells naming it
+         *     as employer) up to month, without recording anything: the stretch of consecutive insured months,
+         *     whether the household is 脱贫/监测, whether a reward was granted, whether one is due.
+         */
+        get: operations["WorkshopService_ListWorkshopWorkers"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1104,7 +1865,7 @@ export interface paths {
          *     in progress refuses it (FAILED_PRECONDITION from the case); an objection already triaged is
          *     FAILED_PRECONDITION `OBJECTION_ALREADY_TRIAGED`.
          */
-        post: operations["ReliefObjectionTriageService_AcceptReceivedObjection"];
+        post: operations["ObjectionTriageService_AcceptReceivedObjection"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1166,7 +1927,7 @@ export interface paths {
          * DismissReceivedObjection dismisses a received objection with a reason the public tracking page shows.
          *     An objection already triaged is FAILED_PRECONDITION `OBJECTION_ALREADY_TRIAGED`.
          */
-        post: operations["ReliefObjectionTriageService_DismissReceivedObjection"];
+        post: operations["ObjectionTriageService_DismissReceivedObjection"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1383,6 +2144,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/{name_2}:accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * AcceptReceivedObjection accepts a received objection: it is filed as the case's objection (the
+         *     posting is interrupted and the case goes back to verification), in one transaction. A posting no longer
+         *     in progress refuses it (FAILED_PRECONDITION from the case); an objection already triaged is
+         *     FAILED_PRECONDITION `OBJECTION_ALREADY_TRIAGED`.
+         */
+        post: operations["ReliefObjectionTriageService_AcceptReceivedObjection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/{name_2}:decide": {
         parameters: {
             query?: never;
@@ -1397,6 +2180,26 @@ export interface paths {
          *     monitoring status to RISK_REMOVED in the same transaction; rejecting needs a note and leaves it OPEN.
          */
         post: operations["MonitoringService_DecideRiskRemoval"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/{name_2}:dismiss": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * DismissReceivedObjection dismisses a received objection with a reason the public tracking page shows.
+         *     An objection already triaged is FAILED_PRECONDITION `OBJECTION_ALREADY_TRIAGED`.
+         */
+        post: operations["ReliefObjectionTriageService_DismissReceivedObjection"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1705,7 +2508,7 @@ export interface paths {
          *     in progress refuses it (FAILED_PRECONDITION from the case); an objection already triaged is
          *     FAILED_PRECONDITION `OBJECTION_ALREADY_TRIAGED`.
          */
-        post: operations["ObjectionTriageService_AcceptReceivedObjection"];
+        post: operations["EmploymentObjectionTriageService_AcceptReceivedObjection"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1873,7 +2676,7 @@ export interface paths {
          * DismissReceivedObjection dismisses a received objection with a reason the public tracking page shows.
          *     An objection already triaged is FAILED_PRECONDITION `OBJECTION_ALREADY_TRIAGED`.
          */
-        post: operations["ObjectionTriageService_DismissReceivedObjection"];
+        post: operations["EmploymentObjectionTriageService_DismissReceivedObjection"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2855,6 +3658,53 @@ export interface components {
             /** @description Idempotency key: a retry with the same id returns the first result. */
             request_id?: string;
         };
+        /** @description CheckEmploymentSubsidyRequest is the request of CheckEmploymentSubsidy. */
+        EmploymentSubsidyServiceCheckEmploymentSubsidyBody: {
+            /** @description Whether the township passes the application on to 人社. */
+            approved?: boolean;
+            /** @description Business date (YYYY-MM-DD); empty means today. */
+            occurred_at?: string;
+            /** @description Why occurred_at lies before today. */
+            backdate_reason?: string;
+            /** @description The township's opinion; required when not approved. */
+            note?: string;
+            /** @description References to documents. */
+            attachments?: string[];
+            /** @description The application's current etag; optional. */
+            etag?: string;
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description ReviewEmploymentSubsidyRequest is the request of ReviewEmploymentSubsidy. */
+        EmploymentSubsidyServiceReviewEmploymentSubsidyBody: {
+            /** @description Whether 人社 approves the subsidy. */
+            approved?: boolean;
+            /** @description Business date (YYYY-MM-DD); empty means today. */
+            occurred_at?: string;
+            /** @description Why occurred_at lies before today. */
+            backdate_reason?: string;
+            /** @description The 人社's opinion; required when not approved. */
+            note?: string;
+            /** @description References to documents. */
+            attachments?: string[];
+            /** @description The application's current etag; optional. */
+            etag?: string;
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description WithdrawEmploymentSubsidyRequest is the request of WithdrawEmploymentSubsidy. */
+        EmploymentSubsidyServiceWithdrawEmploymentSubsidyBody: {
+            /** @description Business date (YYYY-MM-DD); empty means today. */
+            occurred_at?: string;
+            /** @description Why occurred_at lies before today. */
+            backdate_reason?: string;
+            /** @description Why the application is withdrawn. */
+            note: string;
+            /** @description The application's current etag; optional. */
+            etag?: string;
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
         /** @description ArchiveHouseholdRequest is the request of ArchiveHousehold. */
         HouseholdServiceArchiveHouseholdBody: {
             /** @description Why the household is closed. */
@@ -3041,30 +3891,6 @@ export interface components {
             /** @description Idempotency key. */
             request_id?: string;
         };
-        /** @description ApproveRollRequest is the request of ApproveRoll. */
-        PaymentRollServiceApproveRollBody: {
-            /** @description The etag of the roll as reviewed; empty approves whatever the draft holds now. */
-            etag?: string;
-            /** @description Idempotency key. */
-            request_id?: string;
-        };
-        /** @description HandOffRollRequest is the request of HandOffRoll. */
-        PaymentRollServiceHandOffRollBody: {
-            /** @description Idempotency key. */
-            request_id?: string;
-        };
-        /** @description ReleaseRollLineRequest is the request of ReleaseRollLine: the line by its key. */
-        PaymentRollServiceReleaseRollLineBody: {
-            beneficiary?: string;
-            period_month?: string;
-            kind?: components["schemas"]["v1RollLineKind"];
-            /** Format: int32 */
-            attempt?: number;
-            /** @description Why it may be paid again (what was fixed), kept with the line and in the audit log. */
-            reason?: string;
-            /** @description Idempotency key. */
-            request_id?: string;
-        };
         /** @description DecideTemporaryAssistanceRequest is the request of DecideTemporaryAssistance. */
         TemporaryAssistanceServiceDecideTemporaryAssistanceBody: {
             /** @description Approve (true) or refuse. */
@@ -3090,11 +3916,187 @@ export interface components {
             /** @description Idempotency key. */
             request_id?: string;
         };
+        /** @description AppointWelfarePostAssignmentRequest is the request of AppointWelfarePostAssignment. */
+        WelfarePostServiceAppointWelfarePostAssignmentBody: {
+            /** @description Whether it passes. */
+            approved?: boolean;
+            /** @description Business date (YYYY-MM-DD) it happened; empty means today. A date before today needs backdate_reason. */
+            occurred_at?: string;
+            /** @description Why occurred_at lies before today. */
+            backdate_reason?: string;
+            /** @description Note (the opinion; required for a refusal or a withdrawal). */
+            note?: string;
+            /** @description References to documents (minutes, photos, signed forms). */
+            attachments?: string[];
+            /** @description The assignment's case etag as seen; optional. */
+            etag?: string;
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description ApproveWelfarePostAttendanceRequest is the request of ApproveWelfarePostAttendance. */
+        WelfarePostServiceApproveWelfarePostAttendanceBody: {
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description CloseWelfarePostRequest is the request of CloseWelfarePost. */
+        WelfarePostServiceCloseWelfarePostBody: {
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description CompleteWelfarePostAssignmentPostingRequest is the request of CompleteWelfarePostAssignmentPosting. */
+        WelfarePostServiceCompleteWelfarePostAssignmentPostingBody: {
+            /** @description Business date (YYYY-MM-DD) it happened; empty means today. A date before today needs backdate_reason. */
+            occurred_at?: string;
+            /** @description Why occurred_at lies before today. */
+            backdate_reason?: string;
+            /** @description Note (the opinion; required for a refusal or a withdrawal). */
+            note?: string;
+            /** @description References to documents (minutes, photos, signed forms). */
+            attachments?: string[];
+            /** @description The assignment's case etag as seen; optional. */
+            etag?: string;
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description RecordWelfarePostAttendanceRequest is the request of RecordWelfarePostAttendance. */
+        WelfarePostServiceRecordWelfarePostAttendanceBody: {
+            /** @description The month, YYYY-MM. */
+            month?: string;
+            /**
+             * Format: int32
+             * @description Days attended (0 to the month's days).
+             */
+            days?: number;
+            grade?: components["schemas"]["v1WelfarePostGrade"];
+            /** @description Note. */
+            note?: string;
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description RecordWelfarePostInsuranceRequest is the request of RecordWelfarePostInsurance. */
+        WelfarePostServiceRecordWelfarePostInsuranceBody: {
+            insurance: components["schemas"]["v1WelfarePostInsurance"];
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description ReportWelfarePostVacancyRequest is the request of ReportWelfarePostVacancy. */
+        WelfarePostServiceReportWelfarePostVacancyBody: {
+            /** @description The holder's last day on the post (YYYY-MM-DD). */
+            vacated_on?: string;
+            reason?: components["schemas"]["v1WelfarePostEndReason"];
+            /** @description Note. */
+            note?: string;
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description ReviewWelfarePostAssignmentRequest is the request of ReviewWelfarePostAssignment. */
+        WelfarePostServiceReviewWelfarePostAssignmentBody: {
+            /** @description Whether it passes. */
+            approved?: boolean;
+            /** @description Business date (YYYY-MM-DD) it happened; empty means today. A date before today needs backdate_reason. */
+            occurred_at?: string;
+            /** @description Why occurred_at lies before today. */
+            backdate_reason?: string;
+            /** @description Note (the opinion; required for a refusal or a withdrawal). */
+            note?: string;
+            /** @description References to documents (minutes, photos, signed forms). */
+            attachments?: string[];
+            /** @description The assignment's case etag as seen; optional. */
+            etag?: string;
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description StartWelfarePostAssignmentPostingRequest is the request of StartWelfarePostAssignmentPosting. */
+        WelfarePostServiceStartWelfarePostAssignmentPostingBody: {
+            /** @description Business date (YYYY-MM-DD) it happened; empty means today. A date before today needs backdate_reason. */
+            occurred_at?: string;
+            /** @description Why occurred_at lies before today. */
+            backdate_reason?: string;
+            /** @description Note (the opinion; required for a refusal or a withdrawal). */
+            note?: string;
+            /** @description References to documents (minutes, photos, signed forms). */
+            attachments?: string[];
+            /** @description The assignment's case etag as seen; optional. */
+            etag?: string;
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description WithdrawWelfarePostAssignmentRequest is the request of WithdrawWelfarePostAssignment. */
+        WelfarePostServiceWithdrawWelfarePostAssignmentBody: {
+            /** @description Business date (YYYY-MM-DD) it happened; empty means today. A date before today needs backdate_reason. */
+            occurred_at?: string;
+            /** @description Why occurred_at lies before today. */
+            backdate_reason?: string;
+            /** @description Note (the opinion; required for a refusal or a withdrawal). */
+            note?: string;
+            /** @description References to documents (minutes, photos, signed forms). */
+            attachments?: string[];
+            /** @description The assignment's case etag as seen; optional. */
+            etag?: string;
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description CreateWorkshopInsuranceRequest is the request of CreateWorkshopInsurance. */
+        WorkshopServiceCreateWorkshopInsuranceBody: {
+            insurance: components["schemas"]["v1WorkshopInsurance"];
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description GrantWorkshopRewardsRequest is the request of GrantWorkshopRewards. */
+        WorkshopServiceGrantWorkshopRewardsBody: {
+            /** @description The month (YYYY-MM) evaluated and paid in; empty means the current month. */
+            month?: string;
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description RecogniseWorkshopRequest is the request of RecogniseWorkshop. */
+        WorkshopServiceRecogniseWorkshopBody: {
+            /** @description Business date (YYYY-MM-DD) of the recognition; the ledger is read for its month. Empty means today. */
+            date?: string;
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
         apiHttpBody: {
             content_type?: string;
             /** Format: byte */
             data?: string;
             extensions?: components["schemas"]["protobufAny"][];
+        };
+        /** @description ComputeRollRequest is the request of ComputeRoll. */
+        fupinEmploymentV1ComputeRollRequest: {
+            program?: components["schemas"]["v1Program"];
+            /** @description The month, YYYY-MM; not after the current month. */
+            month?: string;
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description ListRollLinesResponse is the response of ListRollLines. */
+        fupinEmploymentV1ListRollLinesResponse: {
+            lines?: components["schemas"]["v1RollLine"][];
+            next_page_token?: string;
+        };
+        /** @description ListRollsResponse is the response of ListRolls. */
+        fupinEmploymentV1ListRollsResponse: {
+            rolls?: components["schemas"]["v1Roll"][];
+            next_page_token?: string;
+        };
+        /** @description ComputeRollRequest is the request of ComputeRoll. */
+        fupinSubsidiesV1ComputeRollRequest: {
+            program?: components["schemas"]["v1Program"];
+            /** @description The month, YYYY-MM; not after the current month. */
+            month?: string;
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description ListRollLinesResponse is the response of ListRollLines. */
+        fupinSubsidiesV1ListRollLinesResponse: {
+            lines?: components["schemas"]["v1RollLine"][];
+            next_page_token?: string;
+        };
+        /** @description ListRollsResponse is the response of ListRolls. */
+        fupinSubsidiesV1ListRollsResponse: {
+            rolls?: components["schemas"]["v1Roll"][];
+            next_page_token?: string;
         };
         /**
          * @description `Any` contains an arbitrary serialized protocol buffer message along with a
@@ -3299,6 +4301,20 @@ export interface components {
          * @enum {string}
          */
         v1AidOutcome: "AID_OUTCOME_UNSPECIFIED" | "AID_OUTCOME_EMPLOYED" | "AID_OUTCOME_REASON";
+        /** @description ApproveWelfarePostAttendanceSheetRequest is the request of ApproveWelfarePostAttendanceSheet. */
+        v1ApproveWelfarePostAttendanceSheetRequest: {
+            /** @description The month, YYYY-MM. */
+            month?: string;
+            /** @description The village (12 digits) or township (9) whose sheet is approved; empty: the caller's whole scope. */
+            region_code?: string;
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description ApproveWelfarePostAttendanceSheetResponse is the response of ApproveWelfarePostAttendanceSheet. */
+        v1ApproveWelfarePostAttendanceSheetResponse: {
+            /** @description The months approved, with their pay. */
+            attendance?: components["schemas"]["v1WelfarePostAttendance"][];
+        };
         /**
          * @description AuditAction is what an audited call did, as the 审计 page groups calls.
          *
@@ -3865,14 +4881,6 @@ export interface components {
              */
             readonly duration_ms?: string;
         };
-        /** @description ComputeRollRequest is the request of ComputeRoll. */
-        v1ComputeRollRequest: {
-            program?: components["schemas"]["v1Program"];
-            /** @description The month, YYYY-MM; not after the current month. */
-            month?: string;
-            /** @description Idempotency key. */
-            request_id?: string;
-        };
         /** @description CountyDecision is the county's decision (县级审定) with its explanation. */
         v1CountyDecision: {
             outcome?: components["schemas"]["v1CaseOutcome"];
@@ -3966,6 +4974,45 @@ export interface components {
             note?: string;
             /** @description References to documents (the application form, the certificate's copy). */
             attachments?: string[];
+            /** @description Idempotency key: a retry with the same id returns the first result. */
+            request_id?: string;
+        };
+        /** @description CreateEmploymentSubsidyRequest is the request of CreateEmploymentSubsidy. */
+        v1CreateEmploymentSubsidyRequest: {
+            kind: components["schemas"]["v1EmploymentSubsidyKind"];
+            /** @description The worker (identification's person id) on the labour ledger. */
+            person_id: string;
+            employer?: components["schemas"]["v1Employer"];
+            training?: components["schemas"]["v1TrainingCourse"];
+            /**
+             * @description Business date of the application (YYYY-MM-DD); empty means today. A date before today needs
+             *     backdate_reason.
+             */
+            occurred_at?: string;
+            /** @description Why occurred_at lies before today. */
+            backdate_reason?: string;
+            /** @description Note. */
+            note?: string;
+            /** @description References to documents (the application form, the 承诺书, the attendance sheet). */
+            attachments?: string[];
+            /** @description Idempotency key: a retry with the same id returns the first result. */
+            request_id?: string;
+        };
+        /** @description CreateWelfarePostAssignmentRequest is the request of CreateWelfarePostAssignment. */
+        v1CreateWelfarePostAssignmentRequest: {
+            welfare_post_assignment: components["schemas"]["v1WelfarePostAssignment"];
+            /** @description Business date of the nomination; empty means today. */
+            occurred_at?: string;
+            /** @description Why occurred_at lies before today. */
+            backdate_reason?: string;
+            /** @description Note. */
+            note?: string;
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description CreateWorkshopRequest is the request of CreateWorkshop. */
+        v1CreateWorkshopRequest: {
+            workshop: components["schemas"]["v1Workshop"];
             /** @description Idempotency key: a retry with the same id returns the first result. */
             request_id?: string;
         };
@@ -4579,6 +5626,13 @@ export interface components {
          * @enum {string}
          */
         v1EligibilityCheckState: "ELIGIBILITY_CHECK_STATE_UNSPECIFIED" | "ELIGIBILITY_CHECK_STATE_OPEN" | "ELIGIBILITY_CHECK_STATE_CLOSED";
+        /** @description Employer is the employer of a retention subsidy. */
+        v1Employer: {
+            /** @description 统一社会信用代码: the payee. */
+            credit_code?: string;
+            /** @description The employer's name (单位名称). */
+            display_name?: string;
+        };
         /**
          * @description EmploymentFactsState says whether an assessment counted 人社's wages.
          *
@@ -4602,6 +5656,44 @@ export interface components {
          * @enum {string}
          */
         v1EmploymentMode: "EMPLOYMENT_MODE_UNSPECIFIED" | "EMPLOYMENT_MODE_WAGE_WORK" | "EMPLOYMENT_MODE_WELFARE_POST" | "EMPLOYMENT_MODE_WORKSHOP" | "EMPLOYMENT_MODE_SELF_EMPLOYED" | "EMPLOYMENT_MODE_FLEXIBLE";
+        /** @description AcceptReceivedObjectionRequest is the request of AcceptReceivedObjection. */
+        v1EmploymentObjectionTriageServiceAcceptReceivedObjectionBody: {
+            /** @description Idempotency key. */
+            request_id?: string;
+            /** @description The officer's note, kept in the case's trail with the objection. */
+            note?: string;
+        };
+        /** @description DismissReceivedObjectionRequest is the request of DismissReceivedObjection. */
+        v1EmploymentObjectionTriageServiceDismissReceivedObjectionBody: {
+            /** @description Idempotency key. */
+            request_id?: string;
+            /** @description Why it is dismissed, in words for the public: the tracking page shows it. */
+            reason?: string;
+        };
+        /** @description ApproveRollRequest is the request of ApproveRoll. */
+        v1EmploymentPaymentRollServiceApproveRollBody: {
+            /** @description The etag of the roll as reviewed; empty approves whatever the draft holds now. */
+            etag?: string;
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description HandOffRollRequest is the request of HandOffRoll. */
+        v1EmploymentPaymentRollServiceHandOffRollBody: {
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description ReleaseRollLineRequest is the request of ReleaseRollLine: the line by its key. */
+        v1EmploymentPaymentRollServiceReleaseRollLineBody: {
+            beneficiary?: string;
+            period_month?: string;
+            kind?: components["schemas"]["v1RollLineKind"];
+            /** Format: int32 */
+            attempt?: number;
+            /** @description Why it may be paid again (what was fixed), kept with the line and in the audit log. */
+            reason?: string;
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
         /** @description EmploymentSpell is a dated period of one 务工状况 (就业情况) of a person. */
         v1EmploymentSpell: {
             /** @description Resource name: "labourers/{person_id}/spells/{spell}". */
@@ -4627,6 +5719,143 @@ export interface components {
              * @description When it was recorded.
              */
             readonly create_time?: string;
+        };
+        /** @description EmploymentSubsidy is an application for an employment subsidy with its whole trail. */
+        v1EmploymentSubsidy: {
+            /** @description Resource name: "employmentSubsidies/{employment_subsidy}". */
+            readonly name?: string;
+            kind?: components["schemas"]["v1EmploymentSubsidyKind"];
+            /** @description The worker (identification's person id): the applicant, or the worker kept for a retention subsidy. */
+            readonly person_id?: string;
+            /** @description The worker's household: "households/{household}". */
+            readonly household?: string;
+            /** @description The worker's 12-digit village code. */
+            readonly region_code?: string;
+            /** @description Business date (YYYY-MM-DD) of the application. */
+            readonly application_date?: string;
+            /** @description Transport: the year (YYYY) it is for. */
+            readonly year?: string;
+            employer?: components["schemas"]["v1Employer"];
+            training?: components["schemas"]["v1TrainingCourse"];
+            state?: components["schemas"]["v1EmploymentSubsidyState"];
+            outcome?: components["schemas"]["v1EmploymentSubsidyOutcome"];
+            /** @description The step expected next: township_check or county_review; empty once closed. */
+            readonly next_step?: string;
+            /** @description Every step recorded, oldest first. */
+            readonly steps?: components["schemas"]["v1EmploymentSubsidyStep"][];
+            /**
+             * Format: int64
+             * @description The amount granted, in fen (分), once approved.
+             */
+            readonly amount_fen?: string;
+            /** @description The month (YYYY-MM) paid in, once approved. */
+            readonly paid_month?: string;
+            /** @description Checksum of the current state (AIP-154); send it back on a step to refuse a stale view. */
+            readonly etag?: string;
+            /**
+             * Format: date-time
+             * @description When it was opened.
+             */
+            readonly create_time?: string;
+            /**
+             * Format: date-time
+             * @description When it last changed.
+             */
+            readonly update_time?: string;
+        };
+        /** @description EmploymentSubsidyEligibility is an evaluation of an employment subsidy's rules with its explanation. */
+        v1EmploymentSubsidyEligibility: {
+            /** @description Whether every rule holds. */
+            eligible?: boolean;
+            /**
+             * @description The rules not met: POOR_HOUSEHOLD (脱贫或监测户成员), ALIVE, MONTHS_OUTSIDE_COUNTY (县外务工月数),
+             *     MONTHS_WITH_EMPLOYER (稳定就业月数), DAYS_ATTENDED (出勤天数).
+             */
+            unmet?: string[];
+            /** @description What the rules found, in a sentence. */
+            summary?: string;
+            /** @description The facts the rules read, by name. */
+            inputs?: {
+                [key: string]: string;
+            };
+            /**
+             * Format: int32
+             * @description Transport and retention: the consecutive months counted.
+             */
+            months?: number;
+            band?: components["schemas"]["v1TransportBand"];
+            /**
+             * Format: int64
+             * @description The amount it would pay, in fen (分).
+             */
+            amount_fen?: string;
+            /** @description The business date the ledger was read for (the step's). */
+            date?: string;
+            /** @description The business date policy and the months were read for: the application's. */
+            policy_date?: string;
+            /** @description The policy values used, with their content hashes. */
+            policy_values?: components["schemas"]["v1PolicyValue"][];
+        };
+        /**
+         * @description EmploymentSubsidyKind is which employment subsidy an application is for.
+         *
+         *      - EMPLOYMENT_SUBSIDY_KIND_UNSPECIFIED: Not set.
+         *      - EMPLOYMENT_SUBSIDY_KIND_TRANSPORT: 一次性交通补助: for work outside the county, once per person and year.
+         *      - EMPLOYMENT_SUBSIDY_KIND_EMPLOYER_RETENTION: 吸纳/稳岗补贴: to an employer per worker from a 脱贫/监测 household kept.
+         *      - EMPLOYMENT_SUBSIDY_KIND_TRAINING_ALLOWANCE: 培训生活补贴: per day of training attended.
+         * @default EMPLOYMENT_SUBSIDY_KIND_UNSPECIFIED
+         * @enum {string}
+         */
+        v1EmploymentSubsidyKind: "EMPLOYMENT_SUBSIDY_KIND_UNSPECIFIED" | "EMPLOYMENT_SUBSIDY_KIND_TRANSPORT" | "EMPLOYMENT_SUBSIDY_KIND_EMPLOYER_RETENTION" | "EMPLOYMENT_SUBSIDY_KIND_TRAINING_ALLOWANCE";
+        /**
+         * @description EmploymentSubsidyOutcome is how an application ended.
+         *
+         *      - EMPLOYMENT_SUBSIDY_OUTCOME_UNSPECIFIED: Not decided.
+         *      - EMPLOYMENT_SUBSIDY_OUTCOME_APPROVED: 批准
+         *      - EMPLOYMENT_SUBSIDY_OUTCOME_REFUSED: 不予批准: refused by 人社, or earlier by the township.
+         *      - EMPLOYMENT_SUBSIDY_OUTCOME_WITHDRAWN: 撤回
+         * @default EMPLOYMENT_SUBSIDY_OUTCOME_UNSPECIFIED
+         * @enum {string}
+         */
+        v1EmploymentSubsidyOutcome: "EMPLOYMENT_SUBSIDY_OUTCOME_UNSPECIFIED" | "EMPLOYMENT_SUBSIDY_OUTCOME_APPROVED" | "EMPLOYMENT_SUBSIDY_OUTCOME_REFUSED" | "EMPLOYMENT_SUBSIDY_OUTCOME_WITHDRAWN";
+        /**
+         * @description EmploymentSubsidyState is where an application stands. The numbers equal the case engine's states
+         *     (an application has no public posting, so there is no value 2).
+         *
+         *      - EMPLOYMENT_SUBSIDY_STATE_UNSPECIFIED: Not set.
+         *      - EMPLOYMENT_SUBSIDY_STATE_OPEN: 办理中: waiting for the step named by next_step.
+         *      - EMPLOYMENT_SUBSIDY_STATE_CLOSED: 已办结: decided or withdrawn.
+         * @default EMPLOYMENT_SUBSIDY_STATE_UNSPECIFIED
+         * @enum {string}
+         */
+        v1EmploymentSubsidyState: "EMPLOYMENT_SUBSIDY_STATE_UNSPECIFIED" | "EMPLOYMENT_SUBSIDY_STATE_OPEN" | "EMPLOYMENT_SUBSIDY_STATE_CLOSED";
+        /** @description EmploymentSubsidyStep is one recorded step of an application. */
+        v1EmploymentSubsidyStep: {
+            /**
+             * Format: int32
+             * @description 1, 2, … in the order recorded.
+             */
+            seq?: number;
+            /** @description application (申请), township_check (乡镇审核), county_review (人社审批) or withdrawal. */
+            step?: string;
+            /** @description Who recorded it (subject of the caller's token). */
+            actor?: string;
+            /** @description Business date (YYYY-MM-DD) it happened. */
+            occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it was recorded.
+             */
+            recorded_at?: string;
+            /** @description Why occurred_at is before the day it was recorded. */
+            backdate_reason?: string;
+            /** @description Note (the township's or 人社's opinion). */
+            note?: string;
+            /** @description References to documents (ids or URIs). */
+            attachments?: string[];
+            /** @description township_check and county_review: whether it passed. */
+            approved?: boolean;
+            eligibility?: components["schemas"]["v1EmploymentSubsidyEligibility"];
         };
         /** @description EvaluateZeroEmploymentRequest is the request of EvaluateZeroEmployment. */
         v1EvaluateZeroEmploymentRequest: {
@@ -4699,6 +5928,11 @@ export interface components {
             safe_drinking_water?: boolean;
             /** @description The household agreed and signed (put the signed form among the attachments). */
             consent_signed?: boolean;
+        };
+        /** @description GrantWorkshopRewardsResponse is the response of GrantWorkshopRewards. */
+        v1GrantWorkshopRewardsResponse: {
+            /** @description The rewards granted. */
+            rewards?: components["schemas"]["v1WorkshopReward"][];
         };
         /**
          * @description Health is a member's health condition (健康状况).
@@ -5455,6 +6689,13 @@ export interface components {
             /** @description Token for the next page; empty on the last page. */
             next_page_token?: string;
         };
+        /** @description ListEmploymentSubsidiesResponse is the response of ListEmploymentSubsidies. */
+        v1ListEmploymentSubsidiesResponse: {
+            /** @description The page of applications. */
+            employment_subsidies?: components["schemas"]["v1EmploymentSubsidy"][];
+            /** @description Token of the next page; empty on the last. */
+            next_page_token?: string;
+        };
         /** @description ListHelpersResponse is the response of ListHelpers. */
         v1ListHelpersResponse: {
             /** @description One page of assignments. */
@@ -5568,16 +6809,6 @@ export interface components {
             /** @description Token for the next page; empty on the last page. */
             next_page_token?: string;
         };
-        /** @description ListRollLinesResponse is the response of ListRollLines. */
-        v1ListRollLinesResponse: {
-            lines?: components["schemas"]["v1RollLine"][];
-            next_page_token?: string;
-        };
-        /** @description ListRollsResponse is the response of ListRolls. */
-        v1ListRollsResponse: {
-            rolls?: components["schemas"]["v1Roll"][];
-            next_page_token?: string;
-        };
         /** @description ListTemporaryAssistancesResponse is the response of ListTemporaryAssistances. */
         v1ListTemporaryAssistancesResponse: {
             /** @description One page of applications. */
@@ -5590,6 +6821,61 @@ export interface components {
             /** @description One page of visits, newest first. */
             visits?: components["schemas"]["v1Visit"][];
             /** @description Token for the next page; empty on the last page. */
+            next_page_token?: string;
+        };
+        /** @description ListWelfarePostAssignmentsResponse is the response of ListWelfarePostAssignments. */
+        v1ListWelfarePostAssignmentsResponse: {
+            /** @description The page (without the cases' trails; GetWelfarePostAssignment has them). */
+            welfare_post_assignments?: components["schemas"]["v1WelfarePostAssignment"][];
+            /** @description Token of the next page; empty on the last. */
+            next_page_token?: string;
+        };
+        /** @description ListWelfarePostAttendanceResponse is the response of ListWelfarePostAttendance. */
+        v1ListWelfarePostAttendanceResponse: {
+            /** @description The month's attendance, by village and assignment. */
+            attendance?: components["schemas"]["v1WelfarePostAttendance"][];
+        };
+        /** @description ListWelfarePostsResponse is the response of ListWelfarePosts. */
+        v1ListWelfarePostsResponse: {
+            /** @description The page. */
+            welfare_posts?: components["schemas"]["v1WelfarePost"][];
+            /** @description Token of the next page; empty on the last. */
+            next_page_token?: string;
+        };
+        /** @description ListWorkshopInsurancesResponse is the response of ListWorkshopInsurances. */
+        v1ListWorkshopInsurancesResponse: {
+            /** @description Every policy, oldest first. */
+            insurances?: components["schemas"]["v1WorkshopInsurance"][];
+        };
+        /** @description ListWorkshopRewardsResponse is the response of ListWorkshopRewards. */
+        v1ListWorkshopRewardsResponse: {
+            /** @description Every reward, oldest first. */
+            rewards?: components["schemas"]["v1WorkshopReward"][];
+        };
+        /** @description ListWorkshopWorkersResponse is the response of ListWorkshopWorkers. */
+        v1ListWorkshopWorkersResponse: {
+            /** @description The month evaluated. */
+            month?: string;
+            /** @description Every worker with a 车间 spell there since the workshop's registration month. */
+            workers?: components["schemas"]["v1WorkshopWorker"][];
+            /**
+             * Format: int32
+             * @description The consecutive insured months a reward needs.
+             */
+            reward_after_months?: number;
+            /**
+             * Format: int64
+             * @description The reward per worker, in fen (分).
+             */
+            reward_fen?: string;
+            /** @description The policy values used, with their hashes. */
+            policy_values?: components["schemas"]["v1PolicyValue"][];
+        };
+        /** @description ListWorkshopsResponse is the response of ListWorkshops. */
+        v1ListWorkshopsResponse: {
+            /** @description The page of workshops. */
+            workshops?: components["schemas"]["v1Workshop"][];
+            /** @description Token of the next page; empty on the last. */
             next_page_token?: string;
         };
         /** @description ListZeroEmploymentHouseholdsResponse is a page of the list. */
@@ -5904,6 +7190,30 @@ export interface components {
          * @enum {string}
          */
         v1PaymentFailureReason: "PAYMENT_FAILURE_REASON_UNSPECIFIED" | "PAYMENT_FAILURE_REASON_ACCOUNT_INVALID" | "PAYMENT_FAILURE_REASON_ACCOUNT_CLOSED" | "PAYMENT_FAILURE_REASON_ACCOUNT_FROZEN" | "PAYMENT_FAILURE_REASON_NAME_MISMATCH" | "PAYMENT_FAILURE_REASON_PAYEE_DECEASED" | "PAYMENT_FAILURE_REASON_RETURNED" | "PAYMENT_FAILURE_REASON_OTHER";
+        /** @description ApproveRollRequest is the request of ApproveRoll. */
+        v1PaymentRollServiceApproveRollBody: {
+            /** @description The etag of the roll as reviewed; empty approves whatever the draft holds now. */
+            etag?: string;
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description HandOffRollRequest is the request of HandOffRoll. */
+        v1PaymentRollServiceHandOffRollBody: {
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
+        /** @description ReleaseRollLineRequest is the request of ReleaseRollLine: the line by its key. */
+        v1PaymentRollServiceReleaseRollLineBody: {
+            beneficiary?: string;
+            period_month?: string;
+            kind?: components["schemas"]["v1RollLineKind"];
+            /** Format: int32 */
+            attempt?: number;
+            /** @description Why it may be paid again (what was fixed), kept with the line and in the audit log. */
+            reason?: string;
+            /** @description Idempotency key. */
+            request_id?: string;
+        };
         /**
          * @description PaymentState is what became of a line's money (支付状态), as funds reports it.
          *
@@ -5994,10 +7304,13 @@ export interface components {
          *      - PROGRAM_WORKSHOP_REWARD: 就业帮扶车间奖补: to the workshop (an organisation), by decision. 人社.
          *      - PROGRAM_INDUSTRY_GRANT: 产业奖补: per household (paid to its head), by decision. 农业农村.
          *      - PROGRAM_COLLECTIVE_DIVIDEND: 村集体经济分红: to the village collective (an organisation), by decision. 农业农村.
+         *      - PROGRAM_TRANSPORT_SUBSIDY: 一次性交通补助: per worker, once a year, for work outside the county. 人社.
+         *      - PROGRAM_EMPLOYER_RETENTION_SUBSIDY: 吸纳/稳岗补贴: to the employer (an organisation), per worker from a poor household kept 6 months. 人社.
+         *      - PROGRAM_TRAINING_ALLOWANCE: 培训生活补贴: per trainee, per day of training attended. 人社.
          * @default PROGRAM_UNSPECIFIED
          * @enum {string}
          */
-        v1Program: "PROGRAM_UNSPECIFIED" | "PROGRAM_DIBAO" | "PROGRAM_DESTITUTE" | "PROGRAM_TEMPORARY_ASSISTANCE" | "PROGRAM_LIVING_SUBSIDY" | "PROGRAM_CARE_SUBSIDY" | "PROGRAM_WELFARE_POST_WAGE" | "PROGRAM_WORKSHOP_REWARD" | "PROGRAM_INDUSTRY_GRANT" | "PROGRAM_COLLECTIVE_DIVIDEND";
+        v1Program: "PROGRAM_UNSPECIFIED" | "PROGRAM_DIBAO" | "PROGRAM_DESTITUTE" | "PROGRAM_TEMPORARY_ASSISTANCE" | "PROGRAM_LIVING_SUBSIDY" | "PROGRAM_CARE_SUBSIDY" | "PROGRAM_WELFARE_POST_WAGE" | "PROGRAM_WORKSHOP_REWARD" | "PROGRAM_INDUSTRY_GRANT" | "PROGRAM_COLLECTIVE_DIVIDEND" | "PROGRAM_TRANSPORT_SUBSIDY" | "PROGRAM_EMPLOYER_RETENTION_SUBSIDY" | "PROGRAM_TRAINING_ALLOWANCE";
         /** @description ReceivedObjection is an objection received online, as officials triage it. */
         v1ReceivedObjection: {
             /** @description "{collection}/{tracking number}": receivedObjections/… in identification, reliefObjections/… in subsidies. */
@@ -6813,6 +8126,22 @@ export interface components {
             /** @description The record it is about, e.g. "households/{household}/visits/{visit}". */
             resource?: string;
         };
+        /** @description TrainingCourse is the training of a training allowance. */
+        v1TrainingCourse: {
+            /** @description The course (培训项目). */
+            course?: string;
+            /** @description The training provider (培训机构). */
+            provider?: string;
+            /** @description First day (YYYY-MM-DD). */
+            start_date?: string;
+            /** @description Last day (YYYY-MM-DD). */
+            end_date?: string;
+            /**
+             * Format: int32
+             * @description Days attended (出勤天数), at most the course's calendar days.
+             */
+            days_attended?: number;
+        };
         /**
          * @description TransferProgram is the program a transfer payment belongs to.
          *
@@ -6830,6 +8159,16 @@ export interface components {
          * @enum {string}
          */
         v1TransferProgram: "TRANSFER_PROGRAM_UNSPECIFIED" | "TRANSFER_PROGRAM_DIBAO" | "TRANSFER_PROGRAM_DESTITUTE_SUPPORT" | "TRANSFER_PROGRAM_TEMPORARY_ASSISTANCE" | "TRANSFER_PROGRAM_LIVING_SUBSIDY" | "TRANSFER_PROGRAM_CARE_SUBSIDY" | "TRANSFER_PROGRAM_PENSION" | "TRANSFER_PROGRAM_PUBLIC_WELFARE_POST" | "TRANSFER_PROGRAM_AGRICULTURAL_SUBSIDY" | "TRANSFER_PROGRAM_OTHER";
+        /**
+         * @description TransportBand is the band of the transport subsidy, by where the work is.
+         *
+         *      - TRANSPORT_BAND_UNSPECIFIED: Not set (not eligible, or another kind).
+         *      - TRANSPORT_BAND_IN_PROVINCE: 县外省内: outside the county, inside the province (务工状况 03).
+         *      - TRANSPORT_BAND_OUT_OF_PROVINCE: 省外: outside the province (务工状况 04).
+         * @default TRANSPORT_BAND_UNSPECIFIED
+         * @enum {string}
+         */
+        v1TransportBand: "TRANSPORT_BAND_UNSPECIFIED" | "TRANSPORT_BAND_IN_PROVINCE" | "TRANSPORT_BAND_OUT_OF_PROVINCE";
         /**
          * @description UnemploymentKind is what an unemployment period records.
          *
@@ -6990,6 +8329,291 @@ export interface components {
          * @enum {string}
          */
         v1VisitKind: "VISIT_KIND_UNSPECIFIED" | "VISIT_KIND_HOME" | "VISIT_KIND_PHONE" | "VISIT_KIND_VIDEO" | "VISIT_KIND_OTHER";
+        /** @description WelfarePost is one post (公益性岗位) of a village. */
+        v1WelfarePost: {
+            /** @description Resource name: "welfarePosts/{post}". */
+            readonly name?: string;
+            /** @description The village's 12-digit code. */
+            region_code: string;
+            kind: components["schemas"]["v1WelfarePostKind"];
+            /** @description Title (岗位名称), e.g. 村道保洁员. */
+            title: string;
+            /** @description Duties (岗位职责). */
+            duties?: string;
+            /**
+             * Format: int64
+             * @description A full month's pay in fen (分); 0 on create takes policy's.
+             */
+            monthly_fen?: string;
+            /**
+             * Format: int32
+             * @description Days to attend in a month for full pay (最低出勤天数); 0 on create takes policy's.
+             */
+            min_days?: number;
+            /**
+             * Format: int32
+             * @description The term an assignment gets when its end is not given, in months; 0 on create takes the maximum.
+             */
+            term_months?: number;
+            funding: components["schemas"]["v1WelfarePostFunding"];
+            /** @description The source named: a budget document (文号) or the solar station. */
+            funding_note?: string;
+            state?: components["schemas"]["v1WelfarePostState"];
+            /** @description Hash of the pay table the defaults came from. */
+            readonly policy_hash?: string;
+            /**
+             * Format: date-time
+             * @description When it was created.
+             */
+            readonly create_time?: string;
+            /**
+             * Format: date-time
+             * @description When it last changed.
+             */
+            readonly update_time?: string;
+        };
+        /** @description WelfarePostAssignment is a person's assignment to a post (聘用) for a term, with its case. */
+        v1WelfarePostAssignment: {
+            /** @description Resource name: "welfarePostAssignments/{assignment}". */
+            readonly name?: string;
+            /** @description The post: "welfarePosts/{post}". */
+            post: string;
+            /** @description The person (identification's person id, as the labour ledger holds it). */
+            person_id: string;
+            /** @description The person's household: "households/{household}". */
+            readonly household?: string;
+            /** @description The post's village. */
+            readonly region_code?: string;
+            /** @description First day of the term (the 1st of a month), YYYY-MM-DD. */
+            start_date: string;
+            /** @description Last day of the term (the last day of a month); empty on create takes the post's term. */
+            end_date?: string;
+            /** @description The assignment this one renews (续聘): "welfarePostAssignments/{assignment}"; empty for a first term. */
+            renews?: string;
+            /** @description The nomination states the person cannot leave home for work (无法离乡), so an able labourer qualifies. */
+            home_bound?: boolean;
+            /** @description Why the person cannot leave home (required with home_bound). */
+            home_bound_note?: string;
+            state?: components["schemas"]["v1WelfarePostAssignmentState"];
+            insurance?: components["schemas"]["v1WelfarePostInsurance"];
+            /** @description The last day on the post when it ended early (vacancy, death, move). */
+            readonly ended_on?: string;
+            end_reason?: components["schemas"]["v1WelfarePostEndReason"];
+            /** @description Note on its end. */
+            readonly end_note?: string;
+            /** @description The day the vacancy was reported, and whether it was late. */
+            readonly vacancy_reported_on?: string;
+            /** @description Reported later than the policy's days: the vacancy's month is not paid. */
+            readonly vacancy_late?: boolean;
+            /** @description The first month (YYYY-MM) not due any more. */
+            readonly forfeit_from?: string;
+            /** @description The case's step expected next: review, posting, appointment; empty once decided. */
+            readonly next_step?: string;
+            /** @description Every step of the case, oldest first. */
+            readonly steps?: components["schemas"]["v1WelfarePostCaseStep"][];
+            /** @description The 公示 periods, oldest first. */
+            readonly postings?: components["schemas"]["v1WelfarePostPosting"][];
+            /** @description The case's etag (AIP-154). */
+            readonly etag?: string;
+            /**
+             * Format: date-time
+             * @description When it was nominated.
+             */
+            readonly create_time?: string;
+            /**
+             * Format: date-time
+             * @description When it last changed.
+             */
+            readonly update_time?: string;
+        };
+        /**
+         * @description WelfarePostAssignmentState is where an assignment stands.
+         *
+         *      - WELFARE_POST_ASSIGNMENT_STATE_UNSPECIFIED: Not set.
+         *      - WELFARE_POST_ASSIGNMENT_STATE_NOMINATED: 拟聘: review, 公示 and appointment under way
+         *      - WELFARE_POST_ASSIGNMENT_STATE_ACTIVE: 在岗
+         *      - WELFARE_POST_ASSIGNMENT_STATE_ENDED: 离岗: term over, vacancy, death or move
+         *      - WELFARE_POST_ASSIGNMENT_STATE_NOT_APPOINTED: 未聘用: refused or withdrawn
+         * @default WELFARE_POST_ASSIGNMENT_STATE_UNSPECIFIED
+         * @enum {string}
+         */
+        v1WelfarePostAssignmentState: "WELFARE_POST_ASSIGNMENT_STATE_UNSPECIFIED" | "WELFARE_POST_ASSIGNMENT_STATE_NOMINATED" | "WELFARE_POST_ASSIGNMENT_STATE_ACTIVE" | "WELFARE_POST_ASSIGNMENT_STATE_ENDED" | "WELFARE_POST_ASSIGNMENT_STATE_NOT_APPOINTED";
+        /** @description WelfarePostAttendance is one month's attendance (考勤) of an assignment and the pay it earned. */
+        v1WelfarePostAttendance: {
+            /** @description Resource name: "welfarePostAssignments/{assignment}/attendance/{YYYY-MM}". */
+            readonly name?: string;
+            /** @description The month, YYYY-MM. */
+            month?: string;
+            /**
+             * Format: int32
+             * @description Days attended.
+             */
+            days?: number;
+            grade?: components["schemas"]["v1WelfarePostGrade"];
+            /** @description Note. */
+            note?: string;
+            state?: components["schemas"]["v1WelfarePostAttendanceState"];
+            /**
+             * Format: int64
+             * @description The pay in fen (分), once approved.
+             */
+            pay_fen?: string;
+            /** @description How the pay came out (days short, grade, a forfeit). */
+            explanation?: string;
+            /** @description Hash of the pay table used. */
+            policy_hash?: string;
+            /** @description The holder. */
+            person_id?: string;
+            /** @description The post's village. */
+            region_code?: string;
+            /** @description Who recorded it, and when. */
+            recorded_by?: string;
+            /**
+             * Format: date-time
+             * @description When it was recorded.
+             */
+            record_time?: string;
+            /** @description Who approved it. */
+            approved_by?: string;
+            /**
+             * Format: date-time
+             * @description When it was approved.
+             */
+            approve_time?: string;
+        };
+        /**
+         * @description WelfarePostAttendanceState is where a month's attendance stands.
+         *
+         *      - WELFARE_POST_ATTENDANCE_STATE_UNSPECIFIED: Not set.
+         *      - WELFARE_POST_ATTENDANCE_STATE_RECORDED: 已填报: may be corrected
+         *      - WELFARE_POST_ATTENDANCE_STATE_APPROVED: 已审核: the pay is fixed and granted
+         * @default WELFARE_POST_ATTENDANCE_STATE_UNSPECIFIED
+         * @enum {string}
+         */
+        v1WelfarePostAttendanceState: "WELFARE_POST_ATTENDANCE_STATE_UNSPECIFIED" | "WELFARE_POST_ATTENDANCE_STATE_RECORDED" | "WELFARE_POST_ATTENDANCE_STATE_APPROVED";
+        /** @description WelfarePostCaseStep is one recorded step of an assignment's case. */
+        v1WelfarePostCaseStep: {
+            /**
+             * Format: int32
+             * @description 1, 2, … in the order recorded.
+             */
+            seq?: number;
+            /** @description nomination (推荐), review (资格审核), posting (公示, its start), appointment (聘用) or withdrawal. */
+            step?: string;
+            /** @description Who recorded it. */
+            actor?: string;
+            /** @description Business date it happened. */
+            occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description When it was recorded.
+             */
+            recorded_at?: string;
+            /** @description Why occurred_at is before the day it was recorded. */
+            backdate_reason?: string;
+            /** @description Note (the opinion). */
+            note?: string;
+            /** @description References to documents. */
+            attachments?: string[];
+            /** @description review and appointment: whether it passed. */
+            approved?: boolean;
+            /** @description review and appointment: the month the holder's rules were checked for. */
+            check_month?: string;
+            /** @description review and appointment: the rules not met (none when eligible). */
+            unmet?: string[];
+            /** @description review and appointment: the policy values' hashes used. */
+            policy_hashes?: string[];
+        };
+        /**
+         * @description WelfarePostEndReason is why an assignment ended (离岗原因).
+         *
+         *      - WELFARE_POST_END_REASON_UNSPECIFIED: Not set.
+         *      - WELFARE_POST_END_REASON_TERM: 聘期届满
+         *      - WELFARE_POST_END_REASON_FOUND_WORK: 另有稳定就业
+         *      - WELFARE_POST_END_REASON_RESIGNED: 主动辞岗
+         *      - WELFARE_POST_END_REASON_DISMISSED: 违规辞退 (顶岗、替岗、岗在人不在 …)
+         *      - WELFARE_POST_END_REASON_UNFIT: 身体或能力不再适岗
+         *      - WELFARE_POST_END_REASON_DIED: 死亡 (from the register)
+         *      - WELFARE_POST_END_REASON_MOVED: 迁出本村 (from the register)
+         *      - WELFARE_POST_END_REASON_OTHER: 其他
+         * @default WELFARE_POST_END_REASON_UNSPECIFIED
+         * @enum {string}
+         */
+        v1WelfarePostEndReason: "WELFARE_POST_END_REASON_UNSPECIFIED" | "WELFARE_POST_END_REASON_TERM" | "WELFARE_POST_END_REASON_FOUND_WORK" | "WELFARE_POST_END_REASON_RESIGNED" | "WELFARE_POST_END_REASON_DISMISSED" | "WELFARE_POST_END_REASON_UNFIT" | "WELFARE_POST_END_REASON_DIED" | "WELFARE_POST_END_REASON_MOVED" | "WELFARE_POST_END_REASON_OTHER";
+        /**
+         * @description WelfarePostFunding is where a post's pay comes from (资金来源).
+         *
+         *      - WELFARE_POST_FUNDING_UNSPECIFIED: Not set.
+         *      - WELFARE_POST_FUNDING_LINKAGE: 衔接推进乡村振兴补助资金
+         *      - WELFARE_POST_FUNDING_SOLAR_INCOME: 村级光伏电站收益
+         *      - WELFARE_POST_FUNDING_EMPLOYMENT: 就业补助资金
+         *      - WELFARE_POST_FUNDING_OTHER: 其他
+         * @default WELFARE_POST_FUNDING_UNSPECIFIED
+         * @enum {string}
+         */
+        v1WelfarePostFunding: "WELFARE_POST_FUNDING_UNSPECIFIED" | "WELFARE_POST_FUNDING_LINKAGE" | "WELFARE_POST_FUNDING_SOLAR_INCOME" | "WELFARE_POST_FUNDING_EMPLOYMENT" | "WELFARE_POST_FUNDING_OTHER";
+        /**
+         * @description WelfarePostGrade is the month's assessment (考评等级).
+         *
+         *      - WELFARE_POST_GRADE_UNSPECIFIED: Not set.
+         *      - WELFARE_POST_GRADE_EXCELLENT: 优秀
+         *      - WELFARE_POST_GRADE_QUALIFIED: 合格
+         *      - WELFARE_POST_GRADE_UNQUALIFIED: 不合格
+         * @default WELFARE_POST_GRADE_UNSPECIFIED
+         * @enum {string}
+         */
+        v1WelfarePostGrade: "WELFARE_POST_GRADE_UNSPECIFIED" | "WELFARE_POST_GRADE_EXCELLENT" | "WELFARE_POST_GRADE_QUALIFIED" | "WELFARE_POST_GRADE_UNQUALIFIED";
+        /** @description WelfarePostInsurance is the holder's accident insurance (人身意外伤害保险). */
+        v1WelfarePostInsurance: {
+            /** @description The insurer. */
+            insurer?: string;
+            /** @description The policy's number. */
+            policy_number?: string;
+            /** @description First day covered (YYYY-MM-DD). */
+            from_date?: string;
+            /** @description Last day covered (YYYY-MM-DD). */
+            to_date?: string;
+        };
+        /**
+         * @description WelfarePostKind is a post's kind (岗位类型).
+         *
+         *      - WELFARE_POST_KIND_UNSPECIFIED: Not set.
+         *      - WELFARE_POST_KIND_RURAL: 乡村公益岗 (保洁, 护路, 护林, 水管, 治安, 养老服务 …)
+         *      - WELFARE_POST_KIND_SOLAR: 光伏公益岗: paid from the village's solar income
+         *      - WELFARE_POST_KIND_OTHER: 其他公益岗
+         * @default WELFARE_POST_KIND_UNSPECIFIED
+         * @enum {string}
+         */
+        v1WelfarePostKind: "WELFARE_POST_KIND_UNSPECIFIED" | "WELFARE_POST_KIND_RURAL" | "WELFARE_POST_KIND_SOLAR" | "WELFARE_POST_KIND_OTHER";
+        /** @description WelfarePostPosting is one 公示 period of an assignment. */
+        v1WelfarePostPosting: {
+            /**
+             * 1, 2, …
+             * Format: int32
+             */
+            seq?: number;
+            /** @description Business date posted; day 1 is the day after. */
+            started_at?: string;
+            /**
+             * Format: int32
+             * @description Minimum period in calendar days.
+             */
+            min_days?: number;
+            /** @description in_progress, completed or interrupted. */
+            state?: string;
+            /** @description Business date it completed or was interrupted. */
+            ended_at?: string;
+        };
+        /**
+         * @description WelfarePostState is whether a post takes holders.
+         *
+         *      - WELFARE_POST_STATE_UNSPECIFIED: Not set.
+         *      - WELFARE_POST_STATE_OPEN: 在设
+         *      - WELFARE_POST_STATE_CLOSED: 已撤销
+         * @default WELFARE_POST_STATE_UNSPECIFIED
+         * @enum {string}
+         */
+        v1WelfarePostState: "WELFARE_POST_STATE_UNSPECIFIED" | "WELFARE_POST_STATE_OPEN" | "WELFARE_POST_STATE_CLOSED";
         /**
          * @description WorkStatus is the 务工状况 code of a spell, as the provincial 人社 platform codes it.
          *
@@ -7006,6 +8630,163 @@ export interface components {
          * @enum {string}
          */
         v1WorkStatus: "WORK_STATUS_UNSPECIFIED" | "WORK_STATUS_LOCAL_TOWNSHIP" | "WORK_STATUS_IN_COUNTY" | "WORK_STATUS_IN_PROVINCE" | "WORK_STATUS_OUT_OF_PROVINCE" | "WORK_STATUS_OTHER" | "WORK_STATUS_UNEMPLOYED" | "WORK_STATUS_STUDENT" | "WORK_STATUS_UNFIT";
+        /** @description Workshop is one 就业帮扶车间. */
+        v1Workshop: {
+            /** @description Resource name: "workshops/{workshop}". */
+            readonly name?: string;
+            /** @description The workshop's name (车间名称). */
+            display_name?: string;
+            /** @description The operator's 统一社会信用代码: the payee of its rewards and the employer its workers' spells name. */
+            credit_code?: string;
+            /** @description The 12-digit code of the village it is in. */
+            region_code?: string;
+            /** @description Address (地址). */
+            address?: string;
+            kind?: components["schemas"]["v1WorkshopKind"];
+            state?: components["schemas"]["v1WorkshopState"];
+            /** @description Business date (YYYY-MM-DD) of registration. */
+            registered_on?: string;
+            recognition?: components["schemas"]["v1WorkshopRecognition"];
+            /** @description Checksum of the current state (AIP-154). */
+            readonly etag?: string;
+            /**
+             * Format: date-time
+             * @description When it was registered.
+             */
+            readonly create_time?: string;
+            /**
+             * Format: date-time
+             * @description When it last changed.
+             */
+            readonly update_time?: string;
+        };
+        /** @description WorkshopInsurance is an accident-insurance policy (意外伤害保险) of a workshop for some of its workers. */
+        v1WorkshopInsurance: {
+            /** @description Resource name: "workshops/{workshop}/insurances/{insurance}". */
+            readonly name?: string;
+            /** @description The insurance contract's number (保单号). */
+            policy_number?: string;
+            /** @description The insurer (保险公司). */
+            insurer?: string;
+            /** @description First month covered (YYYY-MM). */
+            from_month?: string;
+            /** @description Last month covered (YYYY-MM), at most 12 months after from_month. */
+            to_month?: string;
+            /**
+             * Format: int64
+             * @description Premium per worker and month, in fen (分).
+             */
+            premium_fen?: string;
+            /** @description The insured workers (identification's person ids). */
+            person_ids?: string[];
+            policy_value?: components["schemas"]["v1PolicyValue"];
+            /** @description Who recorded it. */
+            readonly recorded_by?: string;
+            /**
+             * Format: date-time
+             * @description When it was recorded.
+             */
+            readonly create_time?: string;
+        };
+        /**
+         * @description WorkshopKind is the form of a workshop (车间类型).
+         *
+         *      - WORKSHOP_KIND_UNSPECIFIED: Not set.
+         *      - WORKSHOP_KIND_FACTORY: 厂房式: in a factory building.
+         *      - WORKSHOP_KIND_HOME_BASED: 居家式: home-based piece work.
+         *      - WORKSHOP_KIND_FARMING: 种养式: farming and breeding.
+         *      - WORKSHOP_KIND_TRADE: 贸易流通式: trade and distribution.
+         *      - WORKSHOP_KIND_TOURISM: 文化旅游式: culture and tourism.
+         * @default WORKSHOP_KIND_UNSPECIFIED
+         * @enum {string}
+         */
+        v1WorkshopKind: "WORKSHOP_KIND_UNSPECIFIED" | "WORKSHOP_KIND_FACTORY" | "WORKSHOP_KIND_HOME_BASED" | "WORKSHOP_KIND_FARMING" | "WORKSHOP_KIND_TRADE" | "WORKSHOP_KIND_TOURISM";
+        /** @description WorkshopRecognition is the evaluation that recognised a workshop. */
+        v1WorkshopRecognition: {
+            /** @description The month (YYYY-MM) the ledger was read for. */
+            month?: string;
+            /** @description The persons (identification's ids) from 脱贫/监测 households with a 车间 spell there in the month. */
+            poor_worker_ids?: string[];
+            /**
+             * Format: int32
+             * @description Every person with a 车间 spell there in the month.
+             */
+            workers?: number;
+            /**
+             * Format: int32
+             * @description The minimum policy required.
+             */
+            min_poor_workers?: number;
+            /** @description The business date (YYYY-MM-DD) of the recognition. */
+            date?: string;
+            policy_value?: components["schemas"]["v1PolicyValue"];
+            /** @description Who recognised it. */
+            recorded_by?: string;
+        };
+        /** @description WorkshopReward is the reward of a workshop for one worker (就业帮扶车间奖补). */
+        v1WorkshopReward: {
+            /** @description Resource name: "workshops/{workshop}/rewards/{reward}". */
+            name?: string;
+            /** @description The worker (identification's person id). */
+            person_id?: string;
+            /** @description The worker's household: "households/{household}". */
+            household?: string;
+            /** @description The month (YYYY-MM) the reward is paid in. */
+            month?: string;
+            /** @description First month (YYYY-MM) of the stretch that earned it. */
+            stable_from?: string;
+            /** @description Last month (YYYY-MM) of the stretch that earned it. */
+            stable_to?: string;
+            /**
+             * Format: int64
+             * @description Amount in fen (分).
+             */
+            amount_fen?: string;
+            /** @description The payroll entitlement that pays it. */
+            entitlement_id?: string;
+            /** @description The policy values used (months required, amount), with their hashes. */
+            policy_values?: components["schemas"]["v1PolicyValue"][];
+            /** @description Who granted it. */
+            recorded_by?: string;
+            /**
+             * Format: date-time
+             * @description When it was granted.
+             */
+            create_time?: string;
+        };
+        /**
+         * @description WorkshopState is where a workshop stands.
+         *
+         *      - WORKSHOP_STATE_UNSPECIFIED: Not set.
+         *      - WORKSHOP_STATE_REGISTERED: 已登记: registered, not (yet) recognised.
+         *      - WORKSHOP_STATE_RECOGNISED: 已认定: recognised as a 就业帮扶车间.
+         * @default WORKSHOP_STATE_UNSPECIFIED
+         * @enum {string}
+         */
+        v1WorkshopState: "WORKSHOP_STATE_UNSPECIFIED" | "WORKSHOP_STATE_REGISTERED" | "WORKSHOP_STATE_RECOGNISED";
+        /** @description WorkshopWorker is one worker of a workshop evaluated for the reward. */
+        v1WorkshopWorker: {
+            /** @description The worker (identification's person id). */
+            person_id?: string;
+            /** @description The worker's household: "households/{household}". */
+            household?: string;
+            /**
+             * Format: int32
+             * @description The longest stretch of consecutive months up to the month evaluated in which the worker worked there
+             *     (车间 spell) and was insured by the workshop.
+             */
+            stable_months?: number;
+            /** @description First month (YYYY-MM) of that stretch. */
+            stable_from?: string;
+            /** @description Last month (YYYY-MM) of that stretch. */
+            stable_to?: string;
+            /** @description Whether the household is 脱贫 or 监测. */
+            poor_household?: boolean;
+            /** @description Whether the workshop was rewarded for this worker already. */
+            rewarded?: boolean;
+            /** @description Whether a reward is due now. */
+            due?: boolean;
+        };
         /** @description YearlyExitCount counts the exits of one year. */
         v1YearlyExitCount: {
             /**
@@ -7814,6 +9595,76 @@ export interface operations {
             };
         };
     };
+    EmploymentSubsidyService_ListEmploymentSubsidies: {
+        parameters: {
+            query?: {
+                /** @description At most this many applications (default 50, at most 500). */
+                page_size?: number;
+                /** @description The next_page_token of the previous page. */
+                page_token?: string;
+                /** @description AIP-160 filter over kind, state, outcome, region_code, person and next_step. */
+                filter?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListEmploymentSubsidiesResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    EmploymentSubsidyService_CreateEmploymentSubsidy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description CreateEmploymentSubsidyRequest is the request of CreateEmploymentSubsidy. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1CreateEmploymentSubsidyRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1EmploymentSubsidy"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     EmploymentInboxService_ListInboxItems: {
         parameters: {
             query?: {
@@ -7871,6 +9722,444 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1ListLabourersResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    EmploymentPaymentRollService_ListRolls: {
+        parameters: {
+            query?: {
+                /** @description At most this many rolls (default 50, at most 500). */
+                page_size?: number;
+                /** @description The next_page_token of the previous page. */
+                page_token?: string;
+                /**
+                 * @description Only rolls of this program (unset: all).
+                 *
+                 *      - PROGRAM_UNSPECIFIED: Not set.
+                 *      - PROGRAM_DIBAO: 低保 (最低生活保障): per household (paid to its head), monthly. 民政.
+                 *      - PROGRAM_DESTITUTE: 特困供养: per person, monthly. 民政.
+                 *      - PROGRAM_TEMPORARY_ASSISTANCE: 临时救助: one payment in the month it was granted. 民政.
+                 *      - PROGRAM_LIVING_SUBSIDY: 困难残疾人生活补贴: per certificate holder, monthly. 残联.
+                 *      - PROGRAM_CARE_SUBSIDY: 重度残疾人护理补贴: per certificate holder, monthly. 残联.
+                 *      - PROGRAM_WELFARE_POST_WAGE: 公益性岗位工资 (公益岗): per worker, monthly. 人社.
+                 *      - PROGRAM_WORKSHOP_REWARD: 就业帮扶车间奖补: to the workshop (an organisation), by decision. 人社.
+                 *      - PROGRAM_INDUSTRY_GRANT: 产业奖补: per household (paid to its head), by decision. 农业农村.
+                 *      - PROGRAM_COLLECTIVE_DIVIDEND: 村集体经济分红: to the village collective (an organisation), by decision. 农业农村.
+                 *      - PROGRAM_TRANSPORT_SUBSIDY: 一次性交通补助: per worker, once a year, for work outside the county. 人社.
+                 *      - PROGRAM_EMPLOYER_RETENTION_SUBSIDY: 吸纳/稳岗补贴: to the employer (an organisation), per worker from a poor household kept 6 months. 人社.
+                 *      - PROGRAM_TRAINING_ALLOWANCE: 培训生活补贴: per trainee, per day of training attended. 人社.
+                 */
+                program?: "PROGRAM_UNSPECIFIED" | "PROGRAM_DIBAO" | "PROGRAM_DESTITUTE" | "PROGRAM_TEMPORARY_ASSISTANCE" | "PROGRAM_LIVING_SUBSIDY" | "PROGRAM_CARE_SUBSIDY" | "PROGRAM_WELFARE_POST_WAGE" | "PROGRAM_WORKSHOP_REWARD" | "PROGRAM_INDUSTRY_GRANT" | "PROGRAM_COLLECTIVE_DIVIDEND" | "PROGRAM_TRANSPORT_SUBSIDY" | "PROGRAM_EMPLOYER_RETENTION_SUBSIDY" | "PROGRAM_TRAINING_ALLOWANCE";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["fupinEmploymentV1ListRollsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    EmploymentPaymentRollService_ComputeRoll: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description ComputeRollRequest is the request of ComputeRoll. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["fupinEmploymentV1ComputeRollRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1Roll"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    EmploymentObjectionTriageService_ListReceivedObjections: {
+        parameters: {
+            query?: {
+                /** @description At most this many (default 50, at most 500). */
+                page_size?: number;
+                /** @description The next_page_token of the previous page. */
+                page_token?: string;
+                /**
+                 * @description Only objections in this state; unspecified: received (waiting for triage).
+                 *
+                 *      - RECEIVED_OBJECTION_STATE_UNSPECIFIED: Not set.
+                 *      - RECEIVED_OBJECTION_STATE_RECEIVED: 已收到: waiting for an officer.
+                 *      - RECEIVED_OBJECTION_STATE_ACCEPTED: 已受理: accepted; it became the case's objection and interrupted the posting.
+                 *      - RECEIVED_OBJECTION_STATE_DISMISSED: 不予受理: dismissed, with a reason.
+                 */
+                state?: "RECEIVED_OBJECTION_STATE_UNSPECIFIED" | "RECEIVED_OBJECTION_STATE_RECEIVED" | "RECEIVED_OBJECTION_STATE_ACCEPTED" | "RECEIVED_OBJECTION_STATE_DISMISSED";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListReceivedObjectionsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WelfarePostService_ListWelfarePostAssignments: {
+        parameters: {
+            query?: {
+                /** @description At most this many (default 100, at most 500). */
+                page_size?: number;
+                /** @description The next_page_token of the previous page. */
+                page_token?: string;
+                /** @description Only under this region code prefix. */
+                region_code?: string;
+                /** @description Only of this post: "welfarePosts/{post}". */
+                post?: string;
+                /** @description Only of this person. */
+                person_id?: string;
+                /**
+                 * @description Only in this state.
+                 *
+                 *      - WELFARE_POST_ASSIGNMENT_STATE_UNSPECIFIED: Not set.
+                 *      - WELFARE_POST_ASSIGNMENT_STATE_NOMINATED: 拟聘: review, 公示 and appointment under way
+                 *      - WELFARE_POST_ASSIGNMENT_STATE_ACTIVE: 在岗
+                 *      - WELFARE_POST_ASSIGNMENT_STATE_ENDED: 离岗: term over, vacancy, death or move
+                 *      - WELFARE_POST_ASSIGNMENT_STATE_NOT_APPOINTED: 未聘用: refused or withdrawn
+                 */
+                state?: "WELFARE_POST_ASSIGNMENT_STATE_UNSPECIFIED" | "WELFARE_POST_ASSIGNMENT_STATE_NOMINATED" | "WELFARE_POST_ASSIGNMENT_STATE_ACTIVE" | "WELFARE_POST_ASSIGNMENT_STATE_ENDED" | "WELFARE_POST_ASSIGNMENT_STATE_NOT_APPOINTED";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListWelfarePostAssignmentsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WelfarePostService_CreateWelfarePostAssignment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description CreateWelfarePostAssignmentRequest is the request of CreateWelfarePostAssignment. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1CreateWelfarePostAssignmentRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1WelfarePostAssignment"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WelfarePostService_ListWelfarePostAttendance: {
+        parameters: {
+            query?: {
+                /** @description The month, YYYY-MM. */
+                month?: string;
+                /** @description Only under this region code prefix (a village's sheet). */
+                region_code?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListWelfarePostAttendanceResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WelfarePostService_ApproveWelfarePostAttendanceSheet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description ApproveWelfarePostAttendanceSheetRequest is the request of ApproveWelfarePostAttendanceSheet. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1ApproveWelfarePostAttendanceSheetRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ApproveWelfarePostAttendanceSheetResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WelfarePostService_ListWelfarePosts: {
+        parameters: {
+            query?: {
+                /** @description At most this many (default 100, at most 500). */
+                page_size?: number;
+                /** @description The next_page_token of the previous page. */
+                page_token?: string;
+                /** @description Only posts under this region code prefix (a township, a village). */
+                region_code?: string;
+                /**
+                 * @description Only posts in this state.
+                 *
+                 *      - WELFARE_POST_STATE_UNSPECIFIED: Not set.
+                 *      - WELFARE_POST_STATE_OPEN: 在设
+                 *      - WELFARE_POST_STATE_CLOSED: 已撤销
+                 */
+                state?: "WELFARE_POST_STATE_UNSPECIFIED" | "WELFARE_POST_STATE_OPEN" | "WELFARE_POST_STATE_CLOSED";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListWelfarePostsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WelfarePostService_CreateWelfarePost: {
+        parameters: {
+            query?: {
+                /** @description Idempotency key. */
+                request_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The post. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1WelfarePost"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1WelfarePost"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WorkshopService_ListWorkshops: {
+        parameters: {
+            query?: {
+                /** @description At most this many workshops (default 50, at most 500). */
+                page_size?: number;
+                /** @description The next_page_token of the previous page. */
+                page_token?: string;
+                /**
+                 * @description Only workshops in this state (unspecified: any).
+                 *
+                 *      - WORKSHOP_STATE_UNSPECIFIED: Not set.
+                 *      - WORKSHOP_STATE_REGISTERED: 已登记: registered, not (yet) recognised.
+                 *      - WORKSHOP_STATE_RECOGNISED: 已认定: recognised as a 就业帮扶车间.
+                 */
+                state?: "WORKSHOP_STATE_UNSPECIFIED" | "WORKSHOP_STATE_REGISTERED" | "WORKSHOP_STATE_RECOGNISED";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListWorkshopsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WorkshopService_CreateWorkshop: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description CreateWorkshopRequest is the request of CreateWorkshop. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1CreateWorkshopRequest"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1Workshop"];
                 };
             };
             /** @description An unexpected error response. */
@@ -8040,12 +10329,12 @@ export interface operations {
             };
         };
     };
-    LabourLedgerService_GetLabourer: {
+    EmploymentSubsidyService_GetEmploymentSubsidy: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description "labourers/{person_id}" */
+                /** @description "employmentSubsidies/{employment_subsidy}" */
                 name_1: string;
             };
             cookie?: never;
@@ -8058,7 +10347,311 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["v1EmploymentSubsidy"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    EmploymentPaymentRollService_ApproveRoll: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "paymentRolls/{roll}". */
+                name_1: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1EmploymentPaymentRollServiceApproveRollBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1Roll"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WelfarePostService_CloseWelfarePost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "welfarePosts/{post}" */
+                name_1: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WelfarePostServiceCloseWelfarePostBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1WelfarePost"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WelfarePostService_ReviewWelfarePostAssignment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "welfarePostAssignments/{assignment}" */
+                name_1: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WelfarePostServiceReviewWelfarePostAssignmentBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1WelfarePostAssignment"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WelfarePostService_WithdrawWelfarePostAssignment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "welfarePostAssignments/{assignment}" */
+                name_1: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WelfarePostServiceWithdrawWelfarePostAssignmentBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1WelfarePostAssignment"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    LabourLedgerService_GetLabourer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "labourers/{person_id}" */
+                name_2: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/json": components["schemas"]["v1Labourer"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WelfarePostService_GetWelfarePost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "welfarePosts/{post}" */
+                name_3: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1WelfarePost"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WelfarePostService_GetWelfarePostAssignment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "welfarePostAssignments/{assignment}" */
+                name_4: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1WelfarePostAssignment"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    EmploymentPaymentRollService_GetRoll: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "paymentRolls/{roll}". */
+                name_5: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1Roll"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WorkshopService_GetWorkshop: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "workshops/{workshop}" */
+                name_6: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1Workshop"];
                 };
             };
             /** @description An unexpected error response. */
@@ -8139,6 +10732,114 @@ export interface operations {
             };
         };
     };
+    WelfarePostService_AppointWelfarePostAssignment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "welfarePostAssignments/{assignment}" */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WelfarePostServiceAppointWelfarePostAssignmentBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1WelfarePostAssignment"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WelfarePostService_ApproveWelfarePostAttendance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "welfarePostAssignments/{assignment}/attendance/{YYYY-MM}" */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WelfarePostServiceApproveWelfarePostAttendanceBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1WelfarePostAttendance"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    EmploymentSubsidyService_CheckEmploymentSubsidy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "employmentSubsidies/{employment_subsidy}" */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmploymentSubsidyServiceCheckEmploymentSubsidyBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1EmploymentSubsidy"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     EmploymentAidService_CloseAidCase: {
         parameters: {
             query?: never;
@@ -8175,6 +10876,204 @@ export interface operations {
             };
         };
     };
+    WelfarePostService_CompleteWelfarePostAssignmentPosting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "welfarePostAssignments/{assignment}" */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WelfarePostServiceCompleteWelfarePostAssignmentPostingBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1WelfarePostAssignment"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    EmploymentPaymentRollService_ExportRoll: {
+        parameters: {
+            query?: {
+                /**
+                 * @description CSV (default) or XLSX.
+                 *
+                 *      - ROLL_EXPORT_FORMAT_UNSPECIFIED: Not set: CSV.
+                 *      - ROLL_EXPORT_FORMAT_CSV: CSV, UTF-8 with a byte order mark (so Excel reads the Chinese headers).
+                 *      - ROLL_EXPORT_FORMAT_XLSX: XLSX (Excel).
+                 */
+                format?: "ROLL_EXPORT_FORMAT_UNSPECIFIED" | "ROLL_EXPORT_FORMAT_CSV" | "ROLL_EXPORT_FORMAT_XLSX";
+                /**
+                 * @description Only lines of this kind (unset: all).
+                 *
+                 *      - ROLL_LINE_KIND_UNSPECIFIED: Not set.
+                 *      - ROLL_LINE_KIND_REGULAR: 正常发放: the roll's own month.
+                 *      - ROLL_LINE_KIND_BACK_PAY: 补发: an earlier month paid less than due.
+                 *      - ROLL_LINE_KIND_RECOVERY: 追回: an earlier month paid more than due (negative amount).
+                 *      - ROLL_LINE_KIND_REISSUE: 重发: a line of an earlier roll that the bank failed to pay, released by the department, paid again
+                 *     (same period and amount, the next attempt).
+                 */
+                kind?: "ROLL_LINE_KIND_UNSPECIFIED" | "ROLL_LINE_KIND_REGULAR" | "ROLL_LINE_KIND_BACK_PAY" | "ROLL_LINE_KIND_RECOVERY" | "ROLL_LINE_KIND_REISSUE";
+                /** @description Only lines whose region code starts with this prefix. */
+                region_code?: string;
+            };
+            header?: never;
+            path: {
+                /** @description "paymentRolls/{roll}". */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["apiHttpBody"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    EmploymentPaymentRollService_HandOffRoll: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "paymentRolls/{roll}". */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1EmploymentPaymentRollServiceHandOffRollBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1Roll"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WorkshopService_RecogniseWorkshop: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "workshops/{workshop}" */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkshopServiceRecogniseWorkshopBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1Workshop"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WelfarePostService_RecordWelfarePostInsurance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "welfarePostAssignments/{assignment}" */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WelfarePostServiceRecordWelfarePostInsuranceBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1WelfarePostAssignment"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     EmploymentAidService_RecordAidOffer: {
         parameters: {
             query?: never;
@@ -8198,6 +11097,408 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1AidCase"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WelfarePostService_ReportWelfarePostVacancy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "welfarePostAssignments/{assignment}" */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WelfarePostServiceReportWelfarePostVacancyBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1WelfarePostAssignment"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    EmploymentSubsidyService_ReviewEmploymentSubsidy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "employmentSubsidies/{employment_subsidy}" */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmploymentSubsidyServiceReviewEmploymentSubsidyBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1EmploymentSubsidy"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WelfarePostService_StartWelfarePostAssignmentPosting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "welfarePostAssignments/{assignment}" */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WelfarePostServiceStartWelfarePostAssignmentPostingBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1WelfarePostAssignment"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    EmploymentSubsidyService_WithdrawEmploymentSubsidy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "employmentSubsidies/{employment_subsidy}" */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmploymentSubsidyServiceWithdrawEmploymentSubsidyBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1EmploymentSubsidy"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WelfarePostService_RecordWelfarePostAttendance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "welfarePostAssignments/{assignment}" */
+                parent: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WelfarePostServiceRecordWelfarePostAttendanceBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1WelfarePostAttendance"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WorkshopService_ListWorkshopInsurances: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "workshops/{workshop}" */
+                parent: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListWorkshopInsurancesResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WorkshopService_CreateWorkshopInsurance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "workshops/{workshop}" */
+                parent: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkshopServiceCreateWorkshopInsuranceBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1WorkshopInsurance"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    EmploymentPaymentRollService_ListRollLines: {
+        parameters: {
+            query?: {
+                /** @description At most this many lines (default 100, at most 1000). */
+                page_size?: number;
+                /** @description The next_page_token of the previous page. */
+                page_token?: string;
+                /**
+                 * @description Only lines of this kind (unset: all).
+                 *
+                 *      - ROLL_LINE_KIND_UNSPECIFIED: Not set.
+                 *      - ROLL_LINE_KIND_REGULAR: 正常发放: the roll's own month.
+                 *      - ROLL_LINE_KIND_BACK_PAY: 补发: an earlier month paid less than due.
+                 *      - ROLL_LINE_KIND_RECOVERY: 追回: an earlier month paid more than due (negative amount).
+                 *      - ROLL_LINE_KIND_REISSUE: 重发: a line of an earlier roll that the bank failed to pay, released by the department, paid again
+                 *     (same period and amount, the next attempt).
+                 */
+                kind?: "ROLL_LINE_KIND_UNSPECIFIED" | "ROLL_LINE_KIND_REGULAR" | "ROLL_LINE_KIND_BACK_PAY" | "ROLL_LINE_KIND_RECOVERY" | "ROLL_LINE_KIND_REISSUE";
+                /** @description Only lines whose region code starts with this prefix (a township's 9 digits, a village's 12). */
+                region_code?: string;
+            };
+            header?: never;
+            path: {
+                /** @description "paymentRolls/{roll}". */
+                parent: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["fupinEmploymentV1ListRollLinesResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    EmploymentPaymentRollService_ReleaseRollLine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "paymentRolls/{roll}": the roll the failed line is on (the audit log's resource). */
+                parent: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1EmploymentPaymentRollServiceReleaseRollLineBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1RollLine"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WorkshopService_ListWorkshopRewards: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "workshops/{workshop}" */
+                parent: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListWorkshopRewardsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WorkshopService_GrantWorkshopRewards: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description "workshops/{workshop}" */
+                parent: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkshopServiceGrantWorkshopRewardsBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1GrantWorkshopRewardsResponse"];
                 };
             };
             /** @description An unexpected error response. */
@@ -8278,6 +11579,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1UnemploymentPeriod"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    WorkshopService_ListWorkshopWorkers: {
+        parameters: {
+            query?: {
+                /** @description The month (YYYY-MM) evaluated; empty means the current month. */
+                month?: string;
+            };
+            header?: never;
+            path: {
+                /** @description "workshops/{workshop}" */
+                parent: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ListWorkshopWorkersResponse"];
                 };
             };
             /** @description An unexpected error response. */
@@ -8567,8 +11903,11 @@ export interface operations {
                  *      - PROGRAM_WORKSHOP_REWARD: 就业帮扶车间奖补: to the workshop (an organisation), by decision. 人社.
                  *      - PROGRAM_INDUSTRY_GRANT: 产业奖补: per household (paid to its head), by decision. 农业农村.
                  *      - PROGRAM_COLLECTIVE_DIVIDEND: 村集体经济分红: to the village collective (an organisation), by decision. 农业农村.
+                 *      - PROGRAM_TRANSPORT_SUBSIDY: 一次性交通补助: per worker, once a year, for work outside the county. 人社.
+                 *      - PROGRAM_EMPLOYER_RETENTION_SUBSIDY: 吸纳/稳岗补贴: to the employer (an organisation), per worker from a poor household kept 6 months. 人社.
+                 *      - PROGRAM_TRAINING_ALLOWANCE: 培训生活补贴: per trainee, per day of training attended. 人社.
                  */
-                program?: "PROGRAM_UNSPECIFIED" | "PROGRAM_DIBAO" | "PROGRAM_DESTITUTE" | "PROGRAM_TEMPORARY_ASSISTANCE" | "PROGRAM_LIVING_SUBSIDY" | "PROGRAM_CARE_SUBSIDY" | "PROGRAM_WELFARE_POST_WAGE" | "PROGRAM_WORKSHOP_REWARD" | "PROGRAM_INDUSTRY_GRANT" | "PROGRAM_COLLECTIVE_DIVIDEND";
+                program?: "PROGRAM_UNSPECIFIED" | "PROGRAM_DIBAO" | "PROGRAM_DESTITUTE" | "PROGRAM_TEMPORARY_ASSISTANCE" | "PROGRAM_LIVING_SUBSIDY" | "PROGRAM_CARE_SUBSIDY" | "PROGRAM_WELFARE_POST_WAGE" | "PROGRAM_WORKSHOP_REWARD" | "PROGRAM_INDUSTRY_GRANT" | "PROGRAM_COLLECTIVE_DIVIDEND" | "PROGRAM_TRANSPORT_SUBSIDY" | "PROGRAM_EMPLOYER_RETENTION_SUBSIDY" | "PROGRAM_TRAINING_ALLOWANCE";
             };
             header?: never;
             path?: never;
@@ -8582,7 +11921,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["v1ListRollsResponse"];
+                    "application/json": components["schemas"]["fupinSubsidiesV1ListRollsResponse"];
                 };
             };
             /** @description An unexpected error response. */
@@ -8606,7 +11945,7 @@ export interface operations {
         /** @description ComputeRollRequest is the request of ComputeRoll. */
         requestBody: {
             content: {
-                "application/json": components["schemas"]["v1ComputeRollRequest"];
+                "application/json": components["schemas"]["fupinSubsidiesV1ComputeRollRequest"];
             };
         };
         responses: {
@@ -9477,7 +12816,7 @@ export interface operations {
             };
         };
     };
-    ReliefObjectionTriageService_AcceptReceivedObjection: {
+    ObjectionTriageService_AcceptReceivedObjection: {
         parameters: {
             query?: never;
             header?: never;
@@ -9489,7 +12828,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["v1ReliefObjectionTriageServiceAcceptReceivedObjectionBody"];
+                "application/json": components["schemas"]["v1ObjectionTriageServiceAcceptReceivedObjectionBody"];
             };
         };
         responses: {
@@ -9585,7 +12924,7 @@ export interface operations {
             };
         };
     };
-    ReliefObjectionTriageService_DismissReceivedObjection: {
+    ObjectionTriageService_DismissReceivedObjection: {
         parameters: {
             query?: never;
             header?: never;
@@ -9597,7 +12936,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["v1ReliefObjectionTriageServiceDismissReceivedObjectionBody"];
+                "application/json": components["schemas"]["v1ObjectionTriageServiceDismissReceivedObjectionBody"];
             };
         };
         responses: {
@@ -10013,6 +13352,42 @@ export interface operations {
             };
         };
     };
+    ReliefObjectionTriageService_AcceptReceivedObjection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The objection, "{collection}/{tracking number}". */
+                name_2: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1ReliefObjectionTriageServiceAcceptReceivedObjectionBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ReceivedObjection"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
     MonitoringService_DecideRiskRemoval: {
         parameters: {
             query?: never;
@@ -10036,6 +13411,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["v1RiskRemoval"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["rpcStatus"];
+                };
+            };
+        };
+    };
+    ReliefObjectionTriageService_DismissReceivedObjection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The objection, "{collection}/{tracking number}". */
+                name_2: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["v1ReliefObjectionTriageServiceDismissReceivedObjectionBody"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["v1ReceivedObjection"];
                 };
             };
             /** @description An unexpected error response. */
@@ -10562,7 +13973,7 @@ export interface operations {
             };
         };
     };
-    ObjectionTriageService_AcceptReceivedObjection: {
+    EmploymentObjectionTriageService_AcceptReceivedObjection: {
         parameters: {
             query?: never;
             header?: never;
@@ -10574,7 +13985,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["v1ObjectionTriageServiceAcceptReceivedObjectionBody"];
+                "application/json": components["schemas"]["v1EmploymentObjectionTriageServiceAcceptReceivedObjectionBody"];
             };
         };
         responses: {
@@ -10610,7 +14021,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["PaymentRollServiceApproveRollBody"];
+                "application/json": components["schemas"]["v1PaymentRollServiceApproveRollBody"];
             };
         };
         responses: {
@@ -10851,7 +14262,7 @@ export interface operations {
             };
         };
     };
-    ObjectionTriageService_DismissReceivedObjection: {
+    EmploymentObjectionTriageService_DismissReceivedObjection: {
         parameters: {
             query?: never;
             header?: never;
@@ -10863,7 +14274,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["v1ObjectionTriageServiceDismissReceivedObjectionBody"];
+                "application/json": components["schemas"]["v1EmploymentObjectionTriageServiceDismissReceivedObjectionBody"];
             };
         };
         responses: {
@@ -11025,7 +14436,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["PaymentRollServiceHandOffRollBody"];
+                "application/json": components["schemas"]["v1PaymentRollServiceHandOffRollBody"];
             };
         };
         responses: {
@@ -11825,7 +15236,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["v1ListRollLinesResponse"];
+                    "application/json": components["schemas"]["fupinSubsidiesV1ListRollLinesResponse"];
                 };
             };
             /** @description An unexpected error response. */
@@ -11851,7 +15262,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["PaymentRollServiceReleaseRollLineBody"];
+                "application/json": components["schemas"]["v1PaymentRollServiceReleaseRollLineBody"];
             };
         };
         responses: {

@@ -22,15 +22,22 @@ var _ employmentv1.EmploymentInboxServiceServer = (*Inbox)(nil)
 // NewInbox returns the handlers.
 func NewInbox(in *workflow.Inbox) *Inbox { return &Inbox{Inbox: in} }
 
-// InboxSteps are the steps the service's cases wait for and the RPCs that record them: the 就业援助 case's
-// closing (EmploymentAidService, "aidCases/{id}"). Every area whose cases run on the engine adds its
-// steps here; they all live in the service's fupin_cases table, whichever engine declared them.
+// InboxSteps are the steps the service's cases wait for and the RPCs that record them: 公益岗 assignments
+// (WelfarePostService, "welfarePostAssignments/{id}", the case's subject) and the 就业援助 case's closing
+// (EmploymentAidService, "aidCases/{id}"). Every area whose cases run on the engine adds its steps here; they
+// all live in the service's fupin_cases table, whichever engine declared them.
 func InboxSteps() []workflow.Waiting {
 	named := func(collection string) func(*workflow.Case) string {
 		return func(c *workflow.Case) string { return collection + "/" + c.ID }
 	}
+	subject := func(c *workflow.Case) string { return c.Subject }
+	const k = domain.KindPostAssignment
 	return []workflow.Waiting{
 		{Kind: domain.KindEmploymentAid, Step: domain.AidStepClosing, Method: employmentv1.EmploymentAidService_CloseAidCase_FullMethodName,
 			Resource: named("aidCases")},
+		{Kind: k, Step: domain.PostStepReview, Method: employmentv1.WelfarePostService_ReviewWelfarePostAssignment_FullMethodName, Resource: subject},
+		{Kind: k, Step: domain.PostStepPosting, Method: employmentv1.WelfarePostService_StartWelfarePostAssignmentPosting_FullMethodName, Resource: subject},
+		{Kind: k, Step: domain.PostStepPosting, Posting: true, Method: employmentv1.WelfarePostService_CompleteWelfarePostAssignmentPosting_FullMethodName, Resource: subject},
+		{Kind: k, Step: domain.PostStepAppointment, Method: employmentv1.WelfarePostService_AppointWelfarePostAssignment_FullMethodName, Resource: subject},
 	}
 }

@@ -40,6 +40,10 @@ type wiring struct {
 	// aidNow asks its pass job for a pass of the county now (after a quarterly file).
 	aid    *domain.Aid
 	aidNow chan struct{}
+	// posts are the 公益岗 use cases (postsArea), which the register's follower tells of deaths and moves.
+	posts *domain.Posts
+	// subsidies are the employment-subsidy use cases (employmentSubsidiesArea), told of moves likewise.
+	subsidies *domain.EmploymentSubsidies
 }
 
 // area registers one area's gRPC services on the process and returns its background jobs (subscribers,
@@ -47,7 +51,8 @@ type wiring struct {
 type area func(w *wiring) ([]func(context.Context) error, error)
 
 // areas are the service's areas, one file each in this package. An area adds itself here with one entry.
-var areas = []area{ledgerArea, factsArea, followArea, importArea, aidArea}
+// postsArea comes before followArea: the register's follower tells 公益岗 of deaths and moves.
+var areas = []area{ledgerArea, factsArea, postsArea, followArea, dibaoArea, importArea, aidArea, workshopsArea, employmentSubsidiesArea}
 
 // Run serves until ctx ends.
 func Run(ctx context.Context, cfg Config) error {

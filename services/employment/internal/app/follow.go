@@ -44,6 +44,9 @@ const sweepEvery = 6 * time.Hour
 func followArea(w *wiring) ([]func(context.Context) error, error) {
 	reg := register.New(w.register)
 	f := &registerFollower{w: w, reg: reg, apply: domain.NewFollower(w.st, w.p.Policy, w.now)}
+	// 公益岗: a death or a move stops pay from the next month; employment subsidies: a move carries open
+	// applications to the new village. The areas are read when an event comes, after every area is built.
+	f.apply.OnRegisterEvents(registerEvents{w})
 	return []func(context.Context) error{f.run, f.sweep}, nil
 }
 
@@ -148,6 +151,9 @@ func (f *registerFollower) resync(ctx context.Context, _ *commonv1.Change, tx ou
 		}); err != nil {
 			return 0, fmt.Errorf("archived households: %w", err)
 		}
+	}
+	if err := f.w.st.AnalyzeLedger(ctx); err != nil {
+		return 0, err
 	}
 	return position, nil
 }

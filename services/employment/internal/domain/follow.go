@@ -87,6 +87,20 @@ func (h *RegisterHousehold) Covered(dibao bool) bool {
 	return h.MonitoringStatus == monitoringOpen || dibao
 }
 
+// DibaoCoverage is a 低保 coverage as subsidies' decisions say (fupin.subsidies.v1.DibaoCoverageDecision).
+type DibaoCoverage struct {
+	ID          string
+	HouseholdID string
+	// State is subsidies' DibaoCoverageState: 1 active, 2 渐退期, 3 ended.
+	State     int32
+	FromMonth string
+	// LastMonth is the coverage's last month once fixed ('' while open).
+	LastMonth string
+}
+
+// DibaoEnded is DIBAO_COVERAGE_STATE_ENDED.
+const DibaoEnded = 3
+
 // Reconcile returns the ledger records to write so that those of household h — known holds every record
 // whose household is h or whose person is one of h's members, by person id — agree with h in month (YYYY-MM)
 // on today (YYYY-MM-DD): new and changed records only, each stamped now. A current member of a covered
@@ -94,9 +108,9 @@ func (h *RegisterHousehold) Covered(dibao bool) bool {
 // is no longer a member, and the members of a household no longer covered are ENDED with the reason and
 // the register's end date (today when it has none). A record that moved to another household is left to
 // that household's reconcile.
-func Reconcile(h *RegisterHousehold, known map[string]*Labourer, month, today string, age WorkingAge, now time.Time) []*Labourer {
+func Reconcile(h *RegisterHousehold, known map[string]*Labourer, dibao bool, month, today string, age WorkingAge, now time.Time) []*Labourer {
 	var out []*Labourer
-	covered := h.Covered(anyDibao(h, known))
+	covered := h.Covered(dibao)
 	seen := make(map[string]bool, len(h.Members))
 	current := make(map[string]bool, len(h.Members))
 	for _, m := range h.Members {
@@ -113,7 +127,7 @@ func Reconcile(h *RegisterHousehold, known map[string]*Labourer, month, today st
 		if m.State == memberStateActive && covered {
 			want := Labourer{PersonID: m.PersonID, IDIndex: m.IDIndex, HouseholdID: h.ID, RegionCode: h.RegionCode,
 				BirthMonth: m.BirthMonth, RegistryStatus: h.RegistryStatus, MonitoringStatus: h.MonitoringStatus,
-				LabourAbility: m.LabourAbility, State: LabourerActive}
+				LabourAbility: m.LabourAbility, State: LabourerActive, Dibao: dibao}
 			if !age.Includes(m.BirthMonth, month) {
 				want.State, want.EndReason = LabourerOutsideAge, EndAge
 			}
@@ -149,16 +163,6 @@ func Reconcile(h *RegisterHousehold, known map[string]*Labourer, month, today st
 	return out
 }
 
-// anyDibao reports whether the household's records say it is covered by 低保 (set from subsidies' feed).
-func anyDibao(h *RegisterHousehold, known map[string]*Labourer) bool {
-	for _, k := range known {
-		if k.HouseholdID == h.ID && k.Dibao {
-			return true
-		}
-	}
-	return false
-}
-
 func orDate(d, def string) string {
 	if d == "" {
 		return def
@@ -176,7 +180,7 @@ func upsert(k *Labourer, want Labourer, now time.Time) *Labourer {
 	r := *k
 	r.IDIndex, r.HouseholdID, r.RegionCode, r.BirthMonth = want.IDIndex, want.HouseholdID, want.RegionCode, want.BirthMonth
 	r.RegistryStatus, r.MonitoringStatus, r.LabourAbility = want.RegistryStatus, want.MonitoringStatus, want.LabourAbility
-	r.State, r.EndReason, r.EndDate = want.State, want.EndReason, ""
+	r.State, r.EndReason, r.EndDate, r.Dibao = want.State, want.EndReason, "", want.Dibao
 	if sameRegisterFields(k, &r) {
 		return nil
 	}
@@ -188,7 +192,8 @@ func upsert(k *Labourer, want Labourer, now time.Time) *Labourer {
 func sameRegisterFields(a, b *Labourer) bool {
 	return a.IDIndex == b.IDIndex && a.HouseholdID == b.HouseholdID && a.RegionCode == b.RegionCode &&
 		a.BirthMonth == b.BirthMonth && a.RegistryStatus == b.RegistryStatus && a.MonitoringStatus == b.MonitoringStatus &&
-		a.LabourAbility == b.LabourAbility && a.State == b.State && a.EndReason == b.EndReason && a.EndDate == b.EndDate
+		a.LabourAbility == b.LabourAbility && a.State == b.State && a.EndReason == b.EndReason && a.EndDate == b.EndDate &&
+		a.Dibao == b.Dibao
 }
 
 // end returns k ended for reason on date.
@@ -217,6 +222,10 @@ type FollowStore interface {
 	// SaveLabourers inserts or replaces the records (register fields and state; 人社's own fields of an
 	// existing record stay).
 	SaveLabourers(ctx context.Context, ls []*Labourer) error
+	// DibaoHouseholds returns which households have a 低保 coverage running in month.
+	DibaoHouseholds(ctx context.Context, householdIDs []string, month string) (map[string]bool, error)
+	// SaveDibaoCoverages inserts or replaces coverages.
+	SaveDibaoCoverages(ctx context.Context, cs []DibaoCoverage, now time.Time) error
 }
 
 // Follower applies the register's households to the ledger.
@@ -224,7 +233,12 @@ type Follower struct {
 	st     FollowStore
 	policy Policy
 	now    func() time.Time
+	// events hears of deaths and moves the ledger records (公益岗 stops pay), in the same transaction.
+	events PostsRegisterFollower
 }
+
+// OnRegisterEvents makes the follower tell e of each death and each household's move it records.
+func (f *Follower) OnRegisterEvents(e PostsRegisterFollower) { f.events = e }
 
 // NewFollower returns the follower.
 func NewFollower(st FollowStore, p Policy, now func() time.Time) *Follower {
@@ -250,9 +264,16 @@ func (f *Follower) Apply(ctx context.Context, hs []*RegisterHousehold) error {
 	if err != nil {
 		return err
 	}
+	dibao, err := f.st.DibaoHouseholds(ctx, hids, month)
+	if err != nil {
+		return err
+	}
 	ages := map[string]WorkingAge{}
 	var writes []*Labourer
 	at := map[string]int{} // person id → index in writes
+	type death struct{ person, date string }
+	var deaths []death
+	moves := map[string]string{} // household id → its new village
 	for _, h := range hs {
 		age, ok := ages[h.RegionCode]
 		if !ok {
@@ -261,7 +282,15 @@ func (f *Follower) Apply(ctx context.Context, hs []*RegisterHousehold) error {
 			}
 			ages[h.RegionCode] = age
 		}
-		for _, w := range Reconcile(h, known, month, today, age, now) {
+		for _, w := range Reconcile(h, known, dibao[h.ID], month, today, age, now) {
+			if prev := known[w.PersonID]; f.events != nil {
+				if w.State == LabourerEnded && w.EndReason == EndDeath && (prev == nil || prev.EndReason != EndDeath) {
+					deaths = append(deaths, death{w.PersonID, w.EndDate})
+				}
+				if prev != nil && prev.HouseholdID == w.HouseholdID && prev.RegionCode != w.RegionCode {
+					moves[w.HouseholdID] = w.RegionCode
+				}
+			}
 			// A person in two households of one batch (a move) is written once, as the last one left them.
 			if i, again := at[w.PersonID]; again {
 				writes[i] = w
@@ -272,7 +301,22 @@ func (f *Follower) Apply(ctx context.Context, hs []*RegisterHousehold) error {
 			known[w.PersonID] = w
 		}
 	}
-	return f.st.SaveLabourers(ctx, writes)
+	if err := f.st.SaveLabourers(ctx, writes); err != nil {
+		return err
+	}
+	for _, d := range deaths {
+		if err := f.events.PersonDied(ctx, d.person, d.date); err != nil {
+			return err
+		}
+	}
+	for _, h := range hs {
+		if region, ok := moves[h.ID]; ok {
+			if err := f.events.HouseholdMoved(ctx, h.ID, region, today); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // SweepStore is what the age sweep reads and writes (store.Store).
@@ -324,4 +368,28 @@ func SweepAges(ctx context.Context, st SweepStore, p Policy, now time.Time) (int
 			return changed, err
 		}
 	}
+}
+
+// Coverages records 低保 coverages (subsidies' decisions) and reconciles their households, read from the
+// register by households, in the transaction in ctx.
+func (f *Follower) Coverages(ctx context.Context, cs []DibaoCoverage, households func(ctx context.Context, ids []string) ([]*RegisterHousehold, error)) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	if err := f.st.SaveDibaoCoverages(ctx, cs, f.now()); err != nil {
+		return err
+	}
+	var ids []string
+	seen := map[string]bool{}
+	for _, c := range cs {
+		if !seen[c.HouseholdID] {
+			seen[c.HouseholdID] = true
+			ids = append(ids, c.HouseholdID)
+		}
+	}
+	hs, err := households(ctx, ids)
+	if err != nil {
+		return err
+	}
+	return f.Apply(ctx, hs)
 }

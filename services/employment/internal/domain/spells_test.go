@@ -173,7 +173,7 @@ func TestReconcile(t *testing.T) {
 	}
 	poor := &domain.RegisterHousehold{ID: "h1", RegionCode: "990001001001", RegistryStatus: 2, Members: []domain.RegisterMember{
 		member("p1", "1980-01", 1), member("p2", "2009-07", 1), member("p3", "1964-06", 1)}}
-	got := domain.Reconcile(poor, map[string]*domain.Labourer{}, "2025-06", "2025-06-15", seedAge, now)
+	got := domain.Reconcile(poor, map[string]*domain.Labourer{}, false, "2025-06", "2025-06-15", seedAge, now)
 	states := map[string]domain.LabourerState{}
 	known := map[string]*domain.Labourer{}
 	for _, l := range got {
@@ -183,7 +183,7 @@ func TestReconcile(t *testing.T) {
 	if states["p1"] != domain.LabourerActive || states["p2"] != domain.LabourerOutsideAge || states["p3"] != domain.LabourerOutsideAge || len(got) != 3 {
 		t.Fatalf("a poor household: %v", states)
 	}
-	if again := domain.Reconcile(poor, known, "2025-06", "2025-06-15", seedAge, now); len(again) != 0 {
+	if again := domain.Reconcile(poor, known, false, "2025-06", "2025-06-15", seedAge, now); len(again) != 0 {
 		t.Fatalf("reconciling twice writes %d records", len(again))
 	}
 
@@ -191,7 +191,7 @@ func TestReconcile(t *testing.T) {
 	changed := &domain.RegisterHousehold{ID: "h1", RegionCode: "990001002003", RegistryStatus: 3, Members: []domain.RegisterMember{
 		member("p1", "1980-01", 2), member("p2", "2009-07", 3)}}
 	byID := map[string]*domain.Labourer{}
-	for _, l := range domain.Reconcile(changed, known, "2025-06", "2025-06-15", seedAge, now) {
+	for _, l := range domain.Reconcile(changed, known, false, "2025-06", "2025-06-15", seedAge, now) {
 		byID[l.PersonID] = l
 	}
 	for id, want := range map[string]struct {
@@ -205,20 +205,20 @@ func TestReconcile(t *testing.T) {
 
 	// A household no longer poor nor monitored: its members' records end; one that is monitored stays.
 	ordinary := &domain.RegisterHousehold{ID: "h1", RegionCode: "990001001001", RegistryStatus: 1, Members: poor.Members}
-	for _, l := range domain.Reconcile(ordinary, known, "2025-06", "2025-06-15", seedAge, now) {
+	for _, l := range domain.Reconcile(ordinary, known, false, "2025-06", "2025-06-15", seedAge, now) {
 		if l.State != domain.LabourerEnded || l.EndReason != domain.EndHouseholdNotCovered {
 			t.Errorf("not covered: %+v", l)
 		}
 	}
 	ordinary.MonitoringStatus = 1
-	if w := domain.Reconcile(ordinary, known, "2025-06", "2025-06-15", seedAge, now); len(w) != 3 || w[0].State == domain.LabourerEnded {
+	if w := domain.Reconcile(ordinary, known, false, "2025-06", "2025-06-15", seedAge, now); len(w) != 3 || w[0].State == domain.LabourerEnded {
 		t.Errorf("a monitored household stays covered: %+v", w)
 	}
 
 	// A person who moved to another household is that household's: the old one does not end the record.
 	moved := map[string]*domain.Labourer{"p1": {PersonID: "p1", HouseholdID: "h2", State: domain.LabourerActive}}
 	left := &domain.RegisterHousehold{ID: "h1", RegistryStatus: 2, Members: []domain.RegisterMember{member("p1", "1980-01", 3)}}
-	if w := domain.Reconcile(left, moved, "2025-06", "2025-06-15", seedAge, now); len(w) != 0 {
+	if w := domain.Reconcile(left, moved, false, "2025-06", "2025-06-15", seedAge, now); len(w) != 0 {
 		t.Errorf("the old household ended a record of the new one: %+v", w)
 	}
 }

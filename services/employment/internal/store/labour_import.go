@@ -21,7 +21,7 @@ func (s *Store) MatchIndexes(ctx context.Context, indexes []string) (map[string]
 			args[i] = x
 		}
 		rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT id_index, id, state FROM labourers WHERE id_index IN (`+
-			sqldb.Placeholders(1, len(chunk))+`)`, args...)
+			s.db.Params(1, len(chunk))+`)`, args...)
 		type hit struct {
 			index, id string
 			state     int32
@@ -67,7 +67,8 @@ func flagValue(b *bool) int64 {
 }
 
 // ApplyLabourImport writes an import's spells and periods (replacing those with the same ids: a rerun)
-// and sets the records' 务工状况 and flags, in the transaction in ctx.
+// and sets the records' 务工状况 and flags where they change (a rerun rewrites no record), in the
+// transaction in ctx.
 func (s *Store) ApplyLabourImport(ctx context.Context, spells []domain.Spell, periods []domain.UnemploymentPeriod,
 	flags []domain.LabourerFlags, now time.Time) error {
 	return s.db.InTx(ctx, func(ctx context.Context) error {
@@ -118,6 +119,24 @@ func (s *Store) ApplyLabourImport(ctx context.Context, spells []domain.Spell, pe
 			}
 			return out
 		}
+		// Every staged person is a ledger record (checked set-wise: the spells' tables have no per-row
+		// foreign-key trigger on PostgreSQL, see migration 00002).
+		var orphans int
+		if err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT count(*) FROM (SELECT person_id FROM `+stageSpells+
+			` UNION SELECT person_id FROM `+stagePeriods+`) p WHERE NOT EXISTS (SELECT 1 FROM labourers l WHERE l.id = p.person_id)`).Scan(&orphans); err != nil {
+			return fmt.Errorf("check persons: %w", err)
+		}
+		if orphans > 0 {
+			return fmt.Errorf("labour import: %d staged persons have no ledger record", orphans)
+		}
+		if s.db.Dialect == sqldb.Postgres {
+			// The stage tables' statistics, so the statements below join them by hash, not by guess.
+			for _, t := range []string{stageSpells, stagePeriods, stageFlags} {
+				if _, err := s.db.Q(ctx).ExecContext(ctx, `ANALYZE `+t); err != nil {
+					return fmt.Errorf("analyze %s: %w", t, err)
+				}
+			}
+		}
 		for _, q := range []string{
 			`DELETE FROM employment_spells WHERE id IN (SELECT id FROM ` + stageSpells + `)`,
 			`INSERT INTO employment_spells (` + cols(spellColumns) + `) SELECT ` + cols(spellColumns) + ` FROM ` + stageSpells,
@@ -130,7 +149,10 @@ func (s *Store) ApplyLabourImport(ctx context.Context, spells []domain.Spell, pe
 				insured_employee = CASE WHEN f.s_insured < 0 THEN insured_employee ELSE f.s_insured END,
 				receiving_pension = CASE WHEN f.s_pension < 0 THEN receiving_pension ELSE f.s_pension END,
 				updated_us = $1
-			FROM ` + stageFlags + ` AS f WHERE labourers.id = f.id`,
+			FROM ` + stageFlags + ` AS f WHERE labourers.id = f.id AND NOT (
+				(f.s_work_status = 0 OR f.s_work_status = work_status) AND (f.s_wants_work < 0 OR f.s_wants_work = wants_work) AND
+				(f.s_wants_training < 0 OR f.s_wants_training = wants_training) AND (f.s_insured < 0 OR f.s_insured = insured_employee) AND
+				(f.s_pension < 0 OR f.s_pension = receiving_pension))`,
 			`DROP TABLE ` + stageSpells,
 			`DROP TABLE ` + stagePeriods,
 			`DROP TABLE ` + stageFlags,

@@ -94,7 +94,7 @@ func (s *Store) attachRecords(ctx context.Context, ls []*domain.Labourer) error 
 	}
 	for start := 0; start < len(ids); start += inChunk {
 		chunk := ids[start:min(start+inChunk, len(ids))]
-		in := sqldb.Placeholders(1, len(chunk))
+		in := s.db.Params(1, len(chunk))
 		rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+spellCols+` FROM employment_spells WHERE person_id IN (`+in+
 			`) ORDER BY person_id, from_month, id`, chunk...)
 		spells, err := sqldb.Collect(rows, err, scanSpell)
@@ -150,7 +150,7 @@ func (s *Store) LabourersByIndex(ctx context.Context, idIndexes []string) ([]*do
 				args[i] = x
 			}
 			rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+labourerCols+` FROM labourers WHERE id_index IN (`+
-				sqldb.Placeholders(1, len(chunk))+`) ORDER BY id`, args...)
+				s.db.Params(1, len(chunk))+`) ORDER BY id`, args...)
 			ls, err := sqldb.Collect(rows, err, scanLabourer)
 			if err != nil {
 				return err
@@ -199,7 +199,7 @@ func (s *Store) LabourersOf(ctx context.Context, householdIDs, personIDs []strin
 				args[i] = k
 			}
 			rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+labourerCols+` FROM labourers WHERE `+q.column+` IN (`+
-				sqldb.Placeholders(1, len(chunk))+`)`, args...)
+				s.db.Params(1, len(chunk))+`)`, args...)
 			ls, err := sqldb.Collect(rows, err, scanLabourer)
 			if err != nil {
 				return nil, fmt.Errorf("labourers by %s: %w", q.column, err)
@@ -212,8 +212,8 @@ func (s *Store) LabourersOf(ctx context.Context, householdIDs, personIDs []strin
 	return out, nil
 }
 
-// saveCols are the columns SaveLabourers writes; on a conflict all but id, dibao and created_us are
-// replaced (dibao comes from subsidies' feed, 人社's own fields are not the follower's).
+// saveCols are the columns SaveLabourers writes; on a conflict all but id and created_us are replaced
+// (人社's own fields are not the follower's and are not among them).
 var saveCols = []string{"id", "id_index", "household_id", "region_code", "birth_month", "registry_status",
 	"monitoring_status", "dibao", "labour_ability", "state", "end_reason", "end_date", "created_us", "updated_us"}
 
@@ -224,7 +224,7 @@ const saveChunk = 500
 func (s *Store) SaveLabourers(ctx context.Context, ls []*domain.Labourer) error {
 	set := ""
 	for _, c := range saveCols {
-		if c == "id" || c == "dibao" || c == "created_us" {
+		if c == "id" || c == "created_us" {
 			continue
 		}
 		if set != "" {
@@ -241,7 +241,7 @@ func (s *Store) SaveLabourers(ctx context.Context, ls []*domain.Labourer) error 
 				if i > 0 {
 					values += ", "
 				}
-				values += "(" + sqldb.Placeholders(i*len(saveCols)+1, len(saveCols)) + ")"
+				values += "(" + s.db.Params(i*len(saveCols)+1, len(saveCols)) + ")"
 				args = append(args, l.PersonID, l.IDIndex, l.HouseholdID, l.RegionCode, l.BirthMonth, l.RegistryStatus,
 					l.MonitoringStatus, boolInt(l.Dibao), l.LabourAbility, int32(l.State), int32(l.EndReason), l.EndDate,
 					l.CreateTime.UnixMicro(), l.UpdateTime.UnixMicro())
@@ -271,4 +271,18 @@ func (s *Store) LabourersAfter(ctx context.Context, after string, limit int) ([]
 	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+labourerCols+` FROM labourers WHERE id > $1 AND state <> $2
 		ORDER BY id LIMIT $3`, after, int32(domain.LabourerEnded), limit)
 	return sqldb.Collect(rows, err, scanLabourer)
+}
+
+// AnalyzeLedger refreshes PostgreSQL's statistics of the ledger after a bulk change (a resync writes
+// hundreds of thousands of records at once; until autovacuum comes by, the planner would guess and scan
+// the table for every blind-index lookup). Nothing to do on SQLite, whose planner needs no statistics
+// for these lookups.
+func (s *Store) AnalyzeLedger(ctx context.Context) error {
+	if s.db.Dialect != sqldb.Postgres {
+		return nil
+	}
+	if _, err := s.db.Exec(ctx, `ANALYZE labourers`); err != nil {
+		return fmt.Errorf("analyze labourers: %w", err)
+	}
+	return nil
 }

@@ -16,7 +16,7 @@ import (
 )
 
 // employmentTimeout bounds one call for the members' wages: an assessment waits for 人社 no longer.
-const employmentTimeout = 10 * time.Second
+const employmentTimeout = 5 * time.Second
 
 // countEmploymentWages makes the income assessment read 人社's wages from the employment service named
 // service (dialed through etcd as this service, on behalf of the caller), or leaves it without when the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"fupin.dev/services/platform/payroll"
@@ -35,6 +36,26 @@ func (s *Store) GrantEntitlement(ctx context.Context, e *payroll.Entitlement) er
 		e.ToMonth, e.AmountFen, e.Covered, e.Reason, e.EndReason, e.CreateTime.UnixMicro(), e.UpdateTime.UnixMicro())
 	if err != nil {
 		return fmt.Errorf("grant entitlement: %w", err)
+	}
+	return nil
+}
+
+// GrantEntitlements inserts many entitlements at once (sqldb.InsertRows: COPY on PostgreSQL), in the
+// transaction in ctx: a month's attendance sheet approved as one.
+func (s *Store) GrantEntitlements(ctx context.Context, es []*payroll.Entitlement) error {
+	for _, e := range es {
+		if err := payroll.CheckEntitlement(e); err != nil {
+			return err
+		}
+	}
+	cols := strings.Split(strings.Join(strings.Fields(entitlementCols), ""), ",")
+	err := s.db.InsertRows(ctx, "payroll_entitlements", cols, len(es), func(i int) ([]any, error) {
+		e := es[i]
+		return []any{e.ID, int32(e.Program), e.Beneficiary, e.HouseholdID, e.PersonID, e.RegionCode, e.Source, e.FromMonth,
+			e.ToMonth, e.AmountFen, e.Covered, e.Reason, e.EndReason, e.CreateTime.UnixMicro(), e.UpdateTime.UnixMicro()}, nil
+	})
+	if err != nil {
+		return fmt.Errorf("grant entitlements: %w", err)
 	}
 	return nil
 }

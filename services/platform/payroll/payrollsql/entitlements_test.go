@@ -1,6 +1,8 @@
 package payrollsql_test
 
 import (
+	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -77,5 +79,31 @@ func TestEntitlementStore(t *testing.T) {
 				t.Error("negative amount stored")
 			}
 		})
+	})
+}
+
+func TestGrantEntitlements(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
+		s := newStore(t, d)
+		ctx := t.Context()
+		at := time.UnixMicro(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC).UnixMicro())
+		var es []*payroll.Entitlement
+		for i := range 300 {
+			es = append(es, &payroll.Entitlement{ID: fmt.Sprintf("e%03d", i), Program: payroll.ProgramWelfarePostWage,
+				Beneficiary: fmt.Sprintf("persons/p%03d", i), PersonID: fmt.Sprintf("p%03d", i), RegionCode: "990001001001",
+				Source: "welfarePostAssignments/a", FromMonth: "2026-02", ToMonth: "2026-02", AmountFen: 30000, Covered: 1,
+				Reason: "公益岗", CreateTime: at, UpdateTime: at})
+		}
+		if err := s.InTx(ctx, func(ctx context.Context) error { return s.GrantEntitlements(ctx, es) }); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.EntitlementsBySource(ctx, "welfarePostAssignments/a")
+		if err != nil || len(got) != 300 || *got[7] != *es[7] {
+			t.Fatalf("%d entitlements, %v; 8th %+v", len(got), err, got[7])
+		}
+		bad := []*payroll.Entitlement{{ID: "x", Program: payroll.ProgramWorkshopReward, Beneficiary: "persons/p1"}}
+		if err := s.InTx(ctx, func(ctx context.Context) error { return s.GrantEntitlements(ctx, bad) }); err == nil {
+			t.Fatal("a person paid by an organisation's program was granted")
+		}
 	})
 }

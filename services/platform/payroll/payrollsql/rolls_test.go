@@ -402,6 +402,29 @@ func TestRollScheduledMonth(t *testing.T) {
 	})
 }
 
+// TestRollScheduledMonthInArrears checks a program paid in arrears (公益岗 wages) is computed for the month
+// before on the compute day.
+func TestRollScheduledMonthInArrears(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
+		f := newRollFixture(t, d)
+		cfg := subsidiesConfig
+		cfg.InArrears = []payroll.Program{payroll.ProgramDibao}
+		f.rolls = payroll.NewRolls(cfg, f.s, &counterLocks{n: 1000}, computeDay(20), func() time.Time { return f.now })
+		f.now = time.Date(2026, 6, 19, 23, 0, 0, 0, bizdate.Location)
+		if _, due, err := f.rolls.ScheduledMonth(t.Context(), payroll.ProgramDibao); err != nil || due {
+			t.Fatalf("before the compute day: due %v %v", due, err)
+		}
+		f.now = time.Date(2026, 6, 20, 0, 0, 0, 0, bizdate.Location)
+		month, due, err := f.rolls.ScheduledMonth(t.Context(), payroll.ProgramDibao)
+		if err != nil || !due || month != "2026-05" {
+			t.Errorf("in arrears on the compute day: %q %v %v, want 2026-05 due", month, due, err)
+		}
+		if month, due, err := f.rolls.ScheduledMonth(t.Context(), payroll.ProgramDestitute); err != nil || !due || month != "2026-06" {
+			t.Errorf("a program not in arrears: %q %v %v, want 2026-06 due", month, due, err)
+		}
+	})
+}
+
 // TestApplyRollLinesInOneTransaction checks a failed insert keeps the roll's lines as they were: the
 // removals and the additions commit together.
 func TestApplyRollLinesInOneTransaction(t *testing.T) {

@@ -12,6 +12,9 @@ import (
 // decisions' changes are published on the service's change feed by the store, in each decision's
 // transaction.
 func decisionsArea(w *wiring) ([]func(context.Context) error, error) {
+	// The decisions' payloads carry persons' blind indexes, which only services receive: a county
+	// administrator or an auditor reading the feed sees each change without its payload.
+	w.p.Feed.ServicesOnly(domain.DecisionTopics...)
 	subsidiesv1.RegisterDecisionExportServiceServer(w.p.Server.GRPC(),
 		api.NewDecisionExport(domain.NewDecisionExport(w.st, w.now), w.p.Audit, w.now))
 	return nil, nil

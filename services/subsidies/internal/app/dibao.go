@@ -7,6 +7,7 @@ import (
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
 	subsidiesv1 "fupin.dev/proto/gen/fupin/subsidies/v1"
 	"fupin.dev/services/platform/intake"
+	"fupin.dev/services/platform/payroll/payrollsvc"
 	"fupin.dev/services/platform/server"
 	"fupin.dev/services/platform/workflow"
 	"fupin.dev/services/subsidies/internal/api"
@@ -51,7 +52,7 @@ func newRelief(w *wiring) (*domain.Dibao, *domain.Destitute, *workflow.Engine, e
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	dibao.PublishNotices(registerRollNames{households: identificationv1.NewHouseholdServiceClient(w.register)})
+	dibao.PublishNotices(payrollsvc.RegisterNames{Households: identificationv1.NewHouseholdServiceClient(w.register)})
 	// 困难残疾人生活补贴 is for members of 低保 households: it stops when the household's 低保 does.
 	disability, err := newDisabilitySubsidies(w)
 	if err != nil {

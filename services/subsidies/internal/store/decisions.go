@@ -161,7 +161,14 @@ func (s *Store) exportCoverages(ctx context.Context, q domain.DecisionExportQuer
 	scope, sargs := scopeWhere(q, "region_code", len(args))
 	where, args = where+scope, append(args, sargs...)
 	for {
-		cs, err := s.coverages(ctx, where+fmt.Sprintf(` ORDER BY id LIMIT %d`, q.BatchSize), args...)
+		// The page's rows, then its members by the page's id range (one range scan of the members' key
+		// instead of a list of thousands of ids).
+		rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+coverageCols+` FROM dibao_coverages WHERE `+where+
+			fmt.Sprintf(` ORDER BY id LIMIT %d`, q.BatchSize), args...)
+		cs, err := sqldb.Collect(rows, err, scanCoverageRows)
+		if err == nil && len(cs) > 0 {
+			err = s.membersWhere(ctx, cs, `coverage_id > $1 AND coverage_id <= $2`, args[0], cs[len(cs)-1].ID)
+		}
 		if err != nil {
 			return fmt.Errorf("export coverages: %w", err)
 		}

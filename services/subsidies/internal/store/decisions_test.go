@@ -18,7 +18,7 @@ import (
 )
 
 // feedStore opens a fresh database of dialect d and returns the store with its feed.
-func feedStore(t *testing.T, d sqldb.Dialect) (*store.Store, *outbox.Feed, *sqldb.DB) {
+func feedStore(t testing.TB, d sqldb.Dialect) (*store.Store, *outbox.Feed, *sqldb.DB) {
 	t.Helper()
 	db := sqldbtest.Open(t, d)
 	if err := migrations.Apply(t.Context(), db, nil); err != nil {
@@ -298,6 +298,24 @@ func TestExportDecisions(t *testing.T) {
 				t.Fatalf("batches %+v at %d", bs, pos)
 			}
 		})
+		t.Run("a coverage written before the feed carried decisions (no change of its own) is in the export", func(t *testing.T) {
+			// As in a `make run` directory from before this change: the row is in the table, not on the feed.
+			before := lastSeq(t, feed)
+			if _, err := db.Exec(ctx, `INSERT INTO dibao_coverages (id, household_id, beneficiary, region_code, urban, state, amount_fen,
+				from_month, income, household_size, irregular_income, frequent_review, version, created_us, updated_us)
+				VALUES ('b-old', 'h-old', 'households/h-old', '990001001001', false, 1, 100, '2024-01', '[]', 1, false, false, 1, 0, 0)`); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Exec(ctx, `INSERT INTO dibao_members (coverage_id, person_id, id_index, birth_date, severely_disabled,
+				seriously_ill, can_work, from_month) VALUES ('b-old', 'p-old', 'idx-old', '1960-01-01', false, false, false, '2024-01')`); err != nil {
+				t.Fatal(err)
+			}
+			pos, bs := export(t, domain.DecisionExportQuery{Kinds: all[:1], BatchSize: 100})
+			if pos != before || len(bs) != 1 || bs[0].Coverages[0].ID != "b-old" || len(bs[0].Coverages[0].Members) != 1 ||
+				bs[0].Coverages[0].Members[0].IDIndex != "idx-old" {
+				t.Fatalf("export at %d: %+v", pos, bs)
+			}
+		})
 		t.Run("a decision published during the export is after its position, not in it", func(t *testing.T) {
 			before := lastSeq(t, feed)
 			var pos int64
@@ -318,7 +336,7 @@ func TestExportDecisions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if pos != before || fmt.Sprint(ids) != "[c0 c1 c2 c3 c4]" {
+			if pos != before || fmt.Sprint(ids) != "[b-old c0 c1 c2 c3 c4]" {
 				t.Errorf("position %d (before %d), exported %v", pos, before, ids)
 			}
 			cs := changesAfter(t, feed, pos)

@@ -108,14 +108,23 @@ func (s *Store) loadMembers(ctx context.Context, cs []*domain.DibaoCoverage) err
 	if len(cs) == 0 {
 		return nil
 	}
-	byID := map[string]*domain.DibaoCoverage{}
 	ids := make([]any, len(cs))
 	for i, c := range cs {
-		byID[c.ID], ids[i] = c, c.ID
+		ids[i] = c.ID
+	}
+	return s.membersWhere(ctx, cs, `coverage_id IN (`+sqldb.Placeholders(1, len(ids))+`)`, ids...)
+}
+
+// membersWhere fills the members of coverages from the member rows matching where (rows of other
+// coverages are skipped), each coverage's in the order they were covered.
+func (s *Store) membersWhere(ctx context.Context, cs []*domain.DibaoCoverage, where string, args ...any) error {
+	byID := make(map[string]*domain.DibaoCoverage, len(cs))
+	for _, c := range cs {
+		byID[c.ID] = c
 	}
 	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT coverage_id, person_id, id_index, birth_date, severely_disabled,
 		seriously_ill, can_work, from_month, to_month, end_reason FROM dibao_members
-		WHERE coverage_id IN (`+sqldb.Placeholders(1, len(ids))+`) ORDER BY coverage_id, from_month, person_id`, ids...)
+		WHERE `+where+` ORDER BY coverage_id, from_month, person_id`, args...)
 	if err != nil {
 		return fmt.Errorf("load dibao members: %w", err)
 	}
@@ -127,7 +136,9 @@ func (s *Store) loadMembers(ctx context.Context, cs []*domain.DibaoCoverage) err
 			&m.FromMonth, &m.ToMonth, &m.EndReason); err != nil {
 			return err
 		}
-		byID[id].Members = append(byID[id].Members, m)
+		if c := byID[id]; c != nil {
+			c.Members = append(c.Members, m)
+		}
 	}
 	return rows.Err()
 }

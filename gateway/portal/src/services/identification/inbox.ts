@@ -26,6 +26,7 @@ export const inboxKinds: Record<string, string> = {
   living_subsidy: '困难残疾人生活补贴',
   care_subsidy: '重度残疾人护理补贴',
   'employment-aid': '就业援助',
+  welfare_post_assignment: '公益岗聘用',
 }
 
 const reliefSteps: Record<string, string> = {
@@ -41,6 +42,8 @@ const reliefKinds = new Set(['dibao', 'destitute', 'living_subsidy', 'care_subsi
 
 const monitoringSteps: Record<string, string> = { verification: '入户核实', posting: '村内公示', decision: '县级审批' }
 
+const postSteps: Record<string, string> = { review: '资格审核', posting: '村内公示', appointment: '聘用决定' }
+
 /** waitingFor names what the item waits for: the step, or the end of a running posting. */
 export function waitingFor(it: InboxItem): string {
   const monitoring = it.kind?.startsWith('monitoring_')
@@ -48,6 +51,7 @@ export function waitingFor(it: InboxItem): string {
   if (monitoring) return monitoringSteps[it.next_step ?? ''] ?? it.next_step ?? ''
   if (reliefKinds.has(it.kind ?? '')) return reliefSteps[it.next_step ?? ''] ?? it.next_step ?? ''
   if (it.kind === 'employment-aid') return '援助办结'
+  if (it.kind === 'welfare_post_assignment') return postSteps[it.next_step ?? ''] ?? it.next_step ?? ''
   return stepLabel(it.kind, it.next_step)
 }
 

@@ -184,14 +184,23 @@ export interface UploadOptions {
 }
 
 /**
- * uploadLedger sends the file as the request body (XMLHttpRequest, for the upload's progress, which fetch
- * does not report) with the session's CSRF token, and resolves with the service's answer; a refusal
- * rejects with the ApiError of its AIP-193 body.
+ * uploadLedger sends the file as the request body of the ledger upload (uploadFile) and resolves with the
+ * service's answer.
  */
 export function uploadLedger(file: File, opts: UploadOptions): Promise<UploadLedgerResponse> {
+  return uploadFile<UploadLedgerResponse>(uploadUrl(file.name, opts.dryRun, opts.requestId, opts.declaredHouseholds ?? 0), file, opts)
+}
+
+/**
+ * uploadFile sends a file as the request body of one of the gateway's upload routes (XMLHttpRequest, for
+ * the upload's progress, which fetch does not report) with the session's CSRF token, and resolves with the
+ * service's answer; a refusal rejects with the ApiError of its AIP-193 body. Every upload page uses it
+ * (the 导入 page's ledger, 人社's labour file).
+ */
+export function uploadFile<T>(url: string, file: File, opts: Omit<UploadOptions, 'dryRun' | 'requestId' | 'declaredHouseholds'>): Promise<T> {
   return new Promise((resolve, reject) => {
     const xhr = opts.xhr ? opts.xhr() : new XMLHttpRequest()
-    xhr.open('POST', uploadUrl(file.name, opts.dryRun, opts.requestId, opts.declaredHouseholds ?? 0))
+    xhr.open('POST', url)
     xhr.setRequestHeader('Accept', 'application/json')
     xhr.setRequestHeader(csrfHeader, opts.csrfToken)
     if (ledgerFormat(file.name) === 'csv') xhr.setRequestHeader('Content-Type', 'text/csv')
@@ -203,7 +212,7 @@ export function uploadLedger(file: File, opts: UploadOptions): Promise<UploadLed
     xhr.onload = () => {
       if (xhr.status >= 200 && xhr.status < 300) {
         try {
-          resolve(JSON.parse(xhr.responseText) as UploadLedgerResponse)
+          resolve(JSON.parse(xhr.responseText) as T)
         } catch {
           reject(new ApiError(xhr.status, 'UNKNOWN', '服务器的回答无法读取'))
         }

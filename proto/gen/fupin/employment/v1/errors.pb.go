@@ -79,6 +79,92 @@ const (
 	ErrorReason_AID_MEMBER_NOT_EMPLOYED ErrorReason = 153
 	// INVALID_ARGUMENT: an offer is dated before its case opened.
 	ErrorReason_AID_OFFER_BEFORE_CASE ErrorReason = 154
+	// INVALID_ARGUMENT: a workshop's name is empty or longer than 100 characters.
+	ErrorReason_WORKSHOP_NAME_INVALID ErrorReason = 200
+	// INVALID_ARGUMENT: not a unified social credit code (统一社会信用代码: 18 characters, GB 32100 check character).
+	ErrorReason_WORKSHOP_CREDIT_CODE_INVALID ErrorReason = 201
+	// INVALID_ARGUMENT: the workshop's region is not a 12-digit village code inside the caller's scope.
+	ErrorReason_WORKSHOP_REGION_INVALID ErrorReason = 202
+	// INVALID_ARGUMENT: the workshop's address is empty or longer than 200 characters.
+	ErrorReason_WORKSHOP_ADDRESS_INVALID ErrorReason = 203
+	// INVALID_ARGUMENT: the workshop's kind is not one of the five forms.
+	ErrorReason_WORKSHOP_KIND_INVALID ErrorReason = 204
+	// ALREADY_EXISTS: a workshop with this credit code is registered already.
+	ErrorReason_WORKSHOP_EXISTS ErrorReason = 205
+	// FAILED_PRECONDITION: fewer workers from 脱贫/监测 households work at the workshop in the month than recognition
+	// needs (rule MIN_POOR_WORKERS, naming the count).
+	ErrorReason_WORKSHOP_TOO_FEW_POOR_WORKERS ErrorReason = 206
+	// FAILED_PRECONDITION: only a recognised workshop is rewarded (rule WORKSHOP_RECOGNISED).
+	ErrorReason_WORKSHOP_NOT_RECOGNISED ErrorReason = 207
+	// FAILED_PRECONDITION: the workshop was recognised before (rule WORKSHOP_RECOGNISED).
+	ErrorReason_WORKSHOP_ALREADY_RECOGNISED ErrorReason = 208
+	// FAILED_PRECONDITION: the insurance premium per worker and month is below the policy's minimum (rule
+	// MIN_INSURANCE_PREMIUM).
+	ErrorReason_INSURANCE_PREMIUM_TOO_LOW ErrorReason = 209
+	// FAILED_PRECONDITION: an insured person has no 车间 spell at the workshop in the months insured (rule
+	// INSURED_ARE_WORKERS).
+	ErrorReason_INSURED_PERSON_NOT_WORKER ErrorReason = 211
+	// INVALID_ARGUMENT: a month is not YYYY-MM or a date not YYYY-MM-DD.
+	ErrorReason_WORKSHOP_PERIOD_INVALID ErrorReason = 212
+	// FAILED_PRECONDITION: no worker of the workshop is due a reward in the month (rule REWARD_DUE); nothing was written.
+	ErrorReason_WORKSHOP_NO_REWARD_DUE ErrorReason = 213
+	// ALREADY_EXISTS: the workshop was rewarded for this worker already (two grants racing; one reward per
+	// workshop and worker).
+	ErrorReason_WORKSHOP_REWARD_EXISTS ErrorReason = 214
+	// INVALID_ARGUMENT: the kind of employment subsidy is not set or unknown.
+	ErrorReason_EMPLOYMENT_SUBSIDY_KIND_INVALID ErrorReason = 230
+	// INVALID_ARGUMENT: a field of the application is missing or wrong for its kind (employer, course, dates, days).
+	ErrorReason_EMPLOYMENT_SUBSIDY_FIELD_INVALID ErrorReason = 231
+	// FAILED_PRECONDITION: a rule of the subsidy does not hold: PreconditionFailure names each rule not met
+	// (POOR_HOUSEHOLD, ALIVE, MONTHS_OUTSIDE_COUNTY, MONTHS_WITH_EMPLOYER, DAYS_ATTENDED).
+	ErrorReason_EMPLOYMENT_SUBSIDY_INELIGIBLE ErrorReason = 232
+	// FAILED_PRECONDITION or ALREADY_EXISTS: what may be paid only once was paid already (FAILED_PRECONDITION, rule
+	// ONCE_PER_YEAR, ONCE_PER_WORKER or ONCE_PER_COURSE, naming the application that holds it); ALREADY_EXISTS
+	// when two approvals under the same key race and the later one finds it claimed in the database.
+	ErrorReason_EMPLOYMENT_SUBSIDY_ALREADY_PAID ErrorReason = 233
+	// INVALID_ARGUMENT: a refusal (by the township or 人社) needs its opinion in the note.
+	ErrorReason_EMPLOYMENT_SUBSIDY_OPINION_REQUIRED ErrorReason = 234
+	// INVALID_ARGUMENT: the person is not on the labour ledger (in the caller's region scope).
+	ErrorReason_PERSON_NOT_ON_LABOUR_LEDGER ErrorReason = 235
+	// INVALID_ARGUMENT: a field of a post, a nomination or a step is wrong (the field is named): a village's code,
+	// the kind, the funding (a 光伏公益岗 is paid from solar income), a term that does not run in whole months.
+	ErrorReason_POST_FIELD_INVALID ErrorReason = 100
+	// FAILED_PRECONDITION: the holder's rules do not hold in the term's first month (or the attendance's month):
+	// PreconditionFailure names each rule not met (AGE_CAP, MIN_AGE, HOUSEHOLD_STATUS, LABOUR_ABILITY,
+	// NOT_WORKING_AWAY, ALIVE, ON_LABOUR_LEDGER, HOLDER_LEFT_THE_REGION).
+	ErrorReason_POST_HOLDER_INELIGIBLE ErrorReason = 101
+	// FAILED_PRECONDITION: the person holds or is nominated for another post in the term (一人一岗, ONE_POST_PER_PERSON).
+	ErrorReason_PERSON_HOLDS_POST ErrorReason = 102
+	// FAILED_PRECONDITION: the post has another holder or nominee in the term (ONE_HOLDER_PER_POST).
+	ErrorReason_POST_OCCUPIED ErrorReason = 103
+	// INVALID_ARGUMENT: the term is longer than employment.public_welfare_post.max_term_months (end_date or
+	// term_months): a longer stay is a renewal.
+	ErrorReason_POST_TERM_TOO_LONG ErrorReason = 104
+	// FAILED_PRECONDITION: the 公示 did not complete before the term's first day (POSTED_BEFORE_START).
+	ErrorReason_ASSIGNMENT_STARTS_EARLY ErrorReason = 105
+	// INVALID_ARGUMENT: an attendance's days (0 to the month's days), grade or month is wrong.
+	ErrorReason_ATTENDANCE_INVALID ErrorReason = 106
+	// FAILED_PRECONDITION: the month is not one of the assignment's months on the post up to the current one
+	// (ATTENDANCE_IN_TERM).
+	ErrorReason_ATTENDANCE_OUTSIDE_TERM ErrorReason = 107
+	// FAILED_PRECONDITION: no accident insurance in force in the month (INSURANCE_BEFORE_PAY).
+	ErrorReason_ACCIDENT_INSURANCE_MISSING ErrorReason = 108
+	// FAILED_PRECONDITION: the month's attendance is approved and no longer changes (ATTENDANCE_ONCE).
+	ErrorReason_ATTENDANCE_ALREADY_APPROVED ErrorReason = 109
+	// FAILED_PRECONDITION: the assignment is not (or no longer) on the post (ASSIGNMENT_ACTIVE).
+	ErrorReason_ASSIGNMENT_NOT_ACTIVE ErrorReason = 110
+	// INVALID_ARGUMENT: a vacancy's date or reason is wrong (vacated_on outside the term or after the report).
+	ErrorReason_VACANCY_INVALID ErrorReason = 111
+	// INVALID_ARGUMENT: an insurance's fields are wrong (公益岗: insurer, policy number, dates; 帮扶车间: number,
+	// insurer, months, premium, persons). One reason for both areas' insurance records.
+	ErrorReason_INSURANCE_INVALID ErrorReason = 112
+	// FAILED_PRECONDITION: a renewal does not follow the term it renews (same person and post, appointed, the
+	// day after its end: RENEWAL_FOLLOWS_TERM).
+	ErrorReason_RENEWAL_INVALID ErrorReason = 113
+	// FAILED_PRECONDITION: the post is closed (已撤销) and takes no holder (POST_OPEN).
+	ErrorReason_POST_CLOSED ErrorReason = 114
+	// UNAVAILABLE: the labour ledger could not be read; retry.
+	ErrorReason_POST_LEDGER_UNAVAILABLE ErrorReason = 115
 )
 
 // Enum value maps for ErrorReason.
@@ -105,29 +191,101 @@ var (
 		152: "AID_NOT_A_MEMBER",
 		153: "AID_MEMBER_NOT_EMPLOYED",
 		154: "AID_OFFER_BEFORE_CASE",
+		200: "WORKSHOP_NAME_INVALID",
+		201: "WORKSHOP_CREDIT_CODE_INVALID",
+		202: "WORKSHOP_REGION_INVALID",
+		203: "WORKSHOP_ADDRESS_INVALID",
+		204: "WORKSHOP_KIND_INVALID",
+		205: "WORKSHOP_EXISTS",
+		206: "WORKSHOP_TOO_FEW_POOR_WORKERS",
+		207: "WORKSHOP_NOT_RECOGNISED",
+		208: "WORKSHOP_ALREADY_RECOGNISED",
+		209: "INSURANCE_PREMIUM_TOO_LOW",
+		211: "INSURED_PERSON_NOT_WORKER",
+		212: "WORKSHOP_PERIOD_INVALID",
+		213: "WORKSHOP_NO_REWARD_DUE",
+		214: "WORKSHOP_REWARD_EXISTS",
+		230: "EMPLOYMENT_SUBSIDY_KIND_INVALID",
+		231: "EMPLOYMENT_SUBSIDY_FIELD_INVALID",
+		232: "EMPLOYMENT_SUBSIDY_INELIGIBLE",
+		233: "EMPLOYMENT_SUBSIDY_ALREADY_PAID",
+		234: "EMPLOYMENT_SUBSIDY_OPINION_REQUIRED",
+		235: "PERSON_NOT_ON_LABOUR_LEDGER",
+		100: "POST_FIELD_INVALID",
+		101: "POST_HOLDER_INELIGIBLE",
+		102: "PERSON_HOLDS_POST",
+		103: "POST_OCCUPIED",
+		104: "POST_TERM_TOO_LONG",
+		105: "ASSIGNMENT_STARTS_EARLY",
+		106: "ATTENDANCE_INVALID",
+		107: "ATTENDANCE_OUTSIDE_TERM",
+		108: "ACCIDENT_INSURANCE_MISSING",
+		109: "ATTENDANCE_ALREADY_APPROVED",
+		110: "ASSIGNMENT_NOT_ACTIVE",
+		111: "VACANCY_INVALID",
+		112: "INSURANCE_INVALID",
+		113: "RENEWAL_INVALID",
+		114: "POST_CLOSED",
+		115: "POST_LEDGER_UNAVAILABLE",
 	}
 	ErrorReason_value = map[string]int32{
-		"ERROR_REASON_UNSPECIFIED": 0,
-		"LABOURER_NOT_FOUND":       1,
-		"MONTH_INVALID":            2,
-		"MONTH_WINDOW_TOO_LONG":    3,
-		"PURPOSE_REQUIRED":         4,
-		"ID_INDEX_INVALID":         5,
-		"SPELL_INVALID":            6,
-		"SPELL_OVERLAPS":           7,
-		"SPELL_NOT_FOUND":          8,
-		"AMOUNT_INVALID":           10,
-		"LABOURER_ENDED":           11,
-		"UPDATE_MASK_INVALID":      12,
-		"IMPORT_FILE_TOO_LARGE":    20,
-		"IMPORT_HEADER_INVALID":    21,
-		"IMPORT_STREAM_INVALID":    22,
-		"IMPORT_FORMAT_INVALID":    23,
-		"AID_INVALID_FIELD":        150,
-		"AID_CASE_CLOSED":          151,
-		"AID_NOT_A_MEMBER":         152,
-		"AID_MEMBER_NOT_EMPLOYED":  153,
-		"AID_OFFER_BEFORE_CASE":    154,
+		"ERROR_REASON_UNSPECIFIED":            0,
+		"LABOURER_NOT_FOUND":                  1,
+		"MONTH_INVALID":                       2,
+		"MONTH_WINDOW_TOO_LONG":               3,
+		"PURPOSE_REQUIRED":                    4,
+		"ID_INDEX_INVALID":                    5,
+		"SPELL_INVALID":                       6,
+		"SPELL_OVERLAPS":                      7,
+		"SPELL_NOT_FOUND":                     8,
+		"AMOUNT_INVALID":                      10,
+		"LABOURER_ENDED":                      11,
+		"UPDATE_MASK_INVALID":                 12,
+		"IMPORT_FILE_TOO_LARGE":               20,
+		"IMPORT_HEADER_INVALID":               21,
+		"IMPORT_STREAM_INVALID":               22,
+		"IMPORT_FORMAT_INVALID":               23,
+		"AID_INVALID_FIELD":                   150,
+		"AID_CASE_CLOSED":                     151,
+		"AID_NOT_A_MEMBER":                    152,
+		"AID_MEMBER_NOT_EMPLOYED":             153,
+		"AID_OFFER_BEFORE_CASE":               154,
+		"WORKSHOP_NAME_INVALID":               200,
+		"WORKSHOP_CREDIT_CODE_INVALID":        201,
+		"WORKSHOP_REGION_INVALID":             202,
+		"WORKSHOP_ADDRESS_INVALID":            203,
+		"WORKSHOP_KIND_INVALID":               204,
+		"WORKSHOP_EXISTS":                     205,
+		"WORKSHOP_TOO_FEW_POOR_WORKERS":       206,
+		"WORKSHOP_NOT_RECOGNISED":             207,
+		"WORKSHOP_ALREADY_RECOGNISED":         208,
+		"INSURANCE_PREMIUM_TOO_LOW":           209,
+		"INSURED_PERSON_NOT_WORKER":           211,
+		"WORKSHOP_PERIOD_INVALID":             212,
+		"WORKSHOP_NO_REWARD_DUE":              213,
+		"WORKSHOP_REWARD_EXISTS":              214,
+		"EMPLOYMENT_SUBSIDY_KIND_INVALID":     230,
+		"EMPLOYMENT_SUBSIDY_FIELD_INVALID":    231,
+		"EMPLOYMENT_SUBSIDY_INELIGIBLE":       232,
+		"EMPLOYMENT_SUBSIDY_ALREADY_PAID":     233,
+		"EMPLOYMENT_SUBSIDY_OPINION_REQUIRED": 234,
+		"PERSON_NOT_ON_LABOUR_LEDGER":         235,
+		"POST_FIELD_INVALID":                  100,
+		"POST_HOLDER_INELIGIBLE":              101,
+		"PERSON_HOLDS_POST":                   102,
+		"POST_OCCUPIED":                       103,
+		"POST_TERM_TOO_LONG":                  104,
+		"ASSIGNMENT_STARTS_EARLY":             105,
+		"ATTENDANCE_INVALID":                  106,
+		"ATTENDANCE_OUTSIDE_TERM":             107,
+		"ACCIDENT_INSURANCE_MISSING":          108,
+		"ATTENDANCE_ALREADY_APPROVED":         109,
+		"ASSIGNMENT_NOT_ACTIVE":               110,
+		"VACANCY_INVALID":                     111,
+		"INSURANCE_INVALID":                   112,
+		"RENEWAL_INVALID":                     113,
+		"POST_CLOSED":                         114,
+		"POST_LEDGER_UNAVAILABLE":             115,
 	}
 )
 
@@ -162,7 +320,7 @@ var File_fupin_employment_v1_errors_proto protoreflect.FileDescriptor
 
 const file_fupin_employment_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	" fupin/employment/v1/errors.proto\x12\x13fupin.employment.v1*\x85\x04\n" +
+	" fupin/employment/v1/errors.proto\x12\x13fupin.employment.v1*\xa5\f\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12LABOURER_NOT_FOUND\x10\x01\x12\x11\n" +
@@ -185,7 +343,43 @@ const file_fupin_employment_v1_errors_proto_rawDesc = "" +
 	"\x0fAID_CASE_CLOSED\x10\x97\x01\x12\x15\n" +
 	"\x10AID_NOT_A_MEMBER\x10\x98\x01\x12\x1c\n" +
 	"\x17AID_MEMBER_NOT_EMPLOYED\x10\x99\x01\x12\x1a\n" +
-	"\x15AID_OFFER_BEFORE_CASE\x10\x9a\x01B6Z4fupin.dev/proto/gen/fupin/employment/v1;employmentv1b\x06proto3"
+	"\x15AID_OFFER_BEFORE_CASE\x10\x9a\x01\x12\x1a\n" +
+	"\x15WORKSHOP_NAME_INVALID\x10\xc8\x01\x12!\n" +
+	"\x1cWORKSHOP_CREDIT_CODE_INVALID\x10\xc9\x01\x12\x1c\n" +
+	"\x17WORKSHOP_REGION_INVALID\x10\xca\x01\x12\x1d\n" +
+	"\x18WORKSHOP_ADDRESS_INVALID\x10\xcb\x01\x12\x1a\n" +
+	"\x15WORKSHOP_KIND_INVALID\x10\xcc\x01\x12\x14\n" +
+	"\x0fWORKSHOP_EXISTS\x10\xcd\x01\x12\"\n" +
+	"\x1dWORKSHOP_TOO_FEW_POOR_WORKERS\x10\xce\x01\x12\x1c\n" +
+	"\x17WORKSHOP_NOT_RECOGNISED\x10\xcf\x01\x12 \n" +
+	"\x1bWORKSHOP_ALREADY_RECOGNISED\x10\xd0\x01\x12\x1e\n" +
+	"\x19INSURANCE_PREMIUM_TOO_LOW\x10\xd1\x01\x12\x1e\n" +
+	"\x19INSURED_PERSON_NOT_WORKER\x10\xd3\x01\x12\x1c\n" +
+	"\x17WORKSHOP_PERIOD_INVALID\x10\xd4\x01\x12\x1b\n" +
+	"\x16WORKSHOP_NO_REWARD_DUE\x10\xd5\x01\x12\x1b\n" +
+	"\x16WORKSHOP_REWARD_EXISTS\x10\xd6\x01\x12$\n" +
+	"\x1fEMPLOYMENT_SUBSIDY_KIND_INVALID\x10\xe6\x01\x12%\n" +
+	" EMPLOYMENT_SUBSIDY_FIELD_INVALID\x10\xe7\x01\x12\"\n" +
+	"\x1dEMPLOYMENT_SUBSIDY_INELIGIBLE\x10\xe8\x01\x12$\n" +
+	"\x1fEMPLOYMENT_SUBSIDY_ALREADY_PAID\x10\xe9\x01\x12(\n" +
+	"#EMPLOYMENT_SUBSIDY_OPINION_REQUIRED\x10\xea\x01\x12 \n" +
+	"\x1bPERSON_NOT_ON_LABOUR_LEDGER\x10\xeb\x01\x12\x16\n" +
+	"\x12POST_FIELD_INVALID\x10d\x12\x1a\n" +
+	"\x16POST_HOLDER_INELIGIBLE\x10e\x12\x15\n" +
+	"\x11PERSON_HOLDS_POST\x10f\x12\x11\n" +
+	"\rPOST_OCCUPIED\x10g\x12\x16\n" +
+	"\x12POST_TERM_TOO_LONG\x10h\x12\x1b\n" +
+	"\x17ASSIGNMENT_STARTS_EARLY\x10i\x12\x16\n" +
+	"\x12ATTENDANCE_INVALID\x10j\x12\x1b\n" +
+	"\x17ATTENDANCE_OUTSIDE_TERM\x10k\x12\x1e\n" +
+	"\x1aACCIDENT_INSURANCE_MISSING\x10l\x12\x1f\n" +
+	"\x1bATTENDANCE_ALREADY_APPROVED\x10m\x12\x19\n" +
+	"\x15ASSIGNMENT_NOT_ACTIVE\x10n\x12\x13\n" +
+	"\x0fVACANCY_INVALID\x10o\x12\x15\n" +
+	"\x11INSURANCE_INVALID\x10p\x12\x13\n" +
+	"\x0fRENEWAL_INVALID\x10q\x12\x0f\n" +
+	"\vPOST_CLOSED\x10r\x12\x1b\n" +
+	"\x17POST_LEDGER_UNAVAILABLE\x10sB6Z4fupin.dev/proto/gen/fupin/employment/v1;employmentv1b\x06proto3"
 
 var (
 	file_fupin_employment_v1_errors_proto_rawDescOnce sync.Once

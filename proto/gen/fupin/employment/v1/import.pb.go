@@ -29,9 +29,9 @@ type LabourFileFormat int32
 const (
 	// Not set: refused.
 	LabourFileFormat_LABOUR_FILE_FORMAT_UNSPECIFIED LabourFileFormat = 0
-	// CSV, UTF-8.
+	// CSV 文件（UTF-8 编码）
 	LabourFileFormat_LABOUR_FILE_FORMAT_CSV LabourFileFormat = 1
-	// XLSX (Excel 2007 and later).
+	// Excel 文件（XLSX）
 	LabourFileFormat_LABOUR_FILE_FORMAT_XLSX LabourFileFormat = 2
 )
 

@@ -27,9 +27,10 @@ const (
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// EmploymentInboxService is the 办理 inbox of the employment service's cases (人社): the 就业援助 cases waiting
-// to be closed (each area adds the steps of its own cases), in the caller's region scope
-// (services/platform/workflow).
+// EmploymentInboxService is the 办理 inbox of the employment service's cases (人社; services/platform/workflow),
+// in the caller's region scope: 公益岗 assignments waiting for their review, 公示 or appointment, and 就业援助
+// cases waiting to be closed. Each employment area whose cases wait for a step adds its steps to the
+// handler's list (api.InboxSteps).
 type EmploymentInboxServiceClient interface {
 	// ListInboxItems lists the cases waiting for the caller's step, longest waiting first, with their count.
 	ListInboxItems(ctx context.Context, in *v1.ListInboxItemsRequest, opts ...grpc.CallOption) (*v1.ListInboxItemsResponse, error)
@@ -57,9 +58,10 @@ func (c *employmentInboxServiceClient) ListInboxItems(ctx context.Context, in *v
 // All implementations must embed UnimplementedEmploymentInboxServiceServer
 // for forward compatibility.
 //
-// EmploymentInboxService is the 办理 inbox of the employment service's cases (人社): the 就业援助 cases waiting
-// to be closed (each area adds the steps of its own cases), in the caller's region scope
-// (services/platform/workflow).
+// EmploymentInboxService is the 办理 inbox of the employment service's cases (人社; services/platform/workflow),
+// in the caller's region scope: 公益岗 assignments waiting for their review, 公示 or appointment, and 就业援助
+// cases waiting to be closed. Each employment area whose cases wait for a step adds its steps to the
+// handler's list (api.InboxSteps).
 type EmploymentInboxServiceServer interface {
 	// ListInboxItems lists the cases waiting for the caller's step, longest waiting first, with their count.
 	ListInboxItems(context.Context, *v1.ListInboxItemsRequest) (*v1.ListInboxItemsResponse, error)

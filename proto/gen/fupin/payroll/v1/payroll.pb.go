@@ -50,33 +50,45 @@ const (
 	Program_PROGRAM_INDUSTRY_GRANT Program = 8
 	// 村集体经济分红: to the village collective (an organisation), by decision. 农业农村.
 	Program_PROGRAM_COLLECTIVE_DIVIDEND Program = 9
+	// 一次性交通补助: per worker, once a year, for work outside the county. 人社.
+	Program_PROGRAM_TRANSPORT_SUBSIDY Program = 10
+	// 吸纳/稳岗补贴: to the employer (an organisation), per worker from a poor household kept 6 months. 人社.
+	Program_PROGRAM_EMPLOYER_RETENTION_SUBSIDY Program = 11
+	// 培训生活补贴: per trainee, per day of training attended. 人社.
+	Program_PROGRAM_TRAINING_ALLOWANCE Program = 12
 )
 
 // Enum value maps for Program.
 var (
 	Program_name = map[int32]string{
-		0: "PROGRAM_UNSPECIFIED",
-		1: "PROGRAM_DIBAO",
-		2: "PROGRAM_DESTITUTE",
-		3: "PROGRAM_TEMPORARY_ASSISTANCE",
-		4: "PROGRAM_LIVING_SUBSIDY",
-		5: "PROGRAM_CARE_SUBSIDY",
-		6: "PROGRAM_WELFARE_POST_WAGE",
-		7: "PROGRAM_WORKSHOP_REWARD",
-		8: "PROGRAM_INDUSTRY_GRANT",
-		9: "PROGRAM_COLLECTIVE_DIVIDEND",
+		0:  "PROGRAM_UNSPECIFIED",
+		1:  "PROGRAM_DIBAO",
+		2:  "PROGRAM_DESTITUTE",
+		3:  "PROGRAM_TEMPORARY_ASSISTANCE",
+		4:  "PROGRAM_LIVING_SUBSIDY",
+		5:  "PROGRAM_CARE_SUBSIDY",
+		6:  "PROGRAM_WELFARE_POST_WAGE",
+		7:  "PROGRAM_WORKSHOP_REWARD",
+		8:  "PROGRAM_INDUSTRY_GRANT",
+		9:  "PROGRAM_COLLECTIVE_DIVIDEND",
+		10: "PROGRAM_TRANSPORT_SUBSIDY",
+		11: "PROGRAM_EMPLOYER_RETENTION_SUBSIDY",
+		12: "PROGRAM_TRAINING_ALLOWANCE",
 	}
 	Program_value = map[string]int32{
-		"PROGRAM_UNSPECIFIED":          0,
-		"PROGRAM_DIBAO":                1,
-		"PROGRAM_DESTITUTE":            2,
-		"PROGRAM_TEMPORARY_ASSISTANCE": 3,
-		"PROGRAM_LIVING_SUBSIDY":       4,
-		"PROGRAM_CARE_SUBSIDY":         5,
-		"PROGRAM_WELFARE_POST_WAGE":    6,
-		"PROGRAM_WORKSHOP_REWARD":      7,
-		"PROGRAM_INDUSTRY_GRANT":       8,
-		"PROGRAM_COLLECTIVE_DIVIDEND":  9,
+		"PROGRAM_UNSPECIFIED":                0,
+		"PROGRAM_DIBAO":                      1,
+		"PROGRAM_DESTITUTE":                  2,
+		"PROGRAM_TEMPORARY_ASSISTANCE":       3,
+		"PROGRAM_LIVING_SUBSIDY":             4,
+		"PROGRAM_CARE_SUBSIDY":               5,
+		"PROGRAM_WELFARE_POST_WAGE":          6,
+		"PROGRAM_WORKSHOP_REWARD":            7,
+		"PROGRAM_INDUSTRY_GRANT":             8,
+		"PROGRAM_COLLECTIVE_DIVIDEND":        9,
+		"PROGRAM_TRANSPORT_SUBSIDY":          10,
+		"PROGRAM_EMPLOYER_RETENTION_SUBSIDY": 11,
+		"PROGRAM_TRAINING_ALLOWANCE":         12,
 	}
 )
 
@@ -1493,7 +1505,7 @@ const file_fupin_payroll_v1_payroll_proto_rawDesc = "" +
 	"\n" +
 	"amount_fen\x18\v \x01(\x03R\tamountFen\x12;\n" +
 	"\vresult_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"resultTime*\x9d\x02\n" +
+	"resultTime*\x84\x03\n" +
 	"\aProgram\x12\x17\n" +
 	"\x13PROGRAM_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rPROGRAM_DIBAO\x10\x01\x12\x15\n" +
@@ -1504,7 +1516,11 @@ const file_fupin_payroll_v1_payroll_proto_rawDesc = "" +
 	"\x19PROGRAM_WELFARE_POST_WAGE\x10\x06\x12\x1b\n" +
 	"\x17PROGRAM_WORKSHOP_REWARD\x10\a\x12\x1a\n" +
 	"\x16PROGRAM_INDUSTRY_GRANT\x10\b\x12\x1f\n" +
-	"\x1bPROGRAM_COLLECTIVE_DIVIDEND\x10\t*q\n" +
+	"\x1bPROGRAM_COLLECTIVE_DIVIDEND\x10\t\x12\x1d\n" +
+	"\x19PROGRAM_TRANSPORT_SUBSIDY\x10\n" +
+	"\x12&\n" +
+	"\"PROGRAM_EMPLOYER_RETENTION_SUBSIDY\x10\v\x12\x1e\n" +
+	"\x1aPROGRAM_TRAINING_ALLOWANCE\x10\f*q\n" +
 	"\tRollState\x12\x1a\n" +
 	"\x16ROLL_STATE_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10ROLL_STATE_DRAFT\x10\x01\x12\x17\n" +

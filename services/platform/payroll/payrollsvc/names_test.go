@@ -1,4 +1,4 @@
-package app
+package payrollsvc
 
 import (
 	"context"
@@ -114,7 +114,7 @@ func TestRegisterRollNames(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ids := householdIDs(tt.ids)
-			got, err := registerRollNames{households: tt.register}.RollNames(t.Context(), ids)
+			got, err := RegisterNames{Households: tt.register}.RollNames(t.Context(), ids)
 			if tt.fail {
 				if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindUnavailable || e.Reason != "REGISTER_UNAVAILABLE" {
 					t.Fatalf("err = %v, want REGISTER_UNAVAILABLE", err)
@@ -158,7 +158,7 @@ func TestRegisterRollNamesLeavesTheCallersIDsAlone(t *testing.T) {
 	ids := householdIDs(5)
 	want := append([]string(nil), ids...)
 	f := &fakeRegister{missing: map[string]bool{"h00001": true}}
-	if _, err := (registerRollNames{households: f}).RollNames(t.Context(), ids[:3]); err != nil {
+	if _, err := (RegisterNames{Households: f}).RollNames(t.Context(), ids[:3]); err != nil {
 		t.Fatal(err)
 	}
 	for i := range ids {

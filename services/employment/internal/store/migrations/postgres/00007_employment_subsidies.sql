@@ -1,0 +1,13 @@
+-- +goose Up
+-- Employment subsidies (就业补贴): the applications are workflow cases (the platform's tables); what may be
+-- paid only once (a transport subsidy per person and year, a retention subsidy per employer and worker, an
+-- allowance per person and course) is a key held by the approved case, unique as a database fact and
+-- claimed in the approval's transaction.
+CREATE TABLE employment_subsidy_keys (
+    key        TEXT COLLATE "C" PRIMARY KEY,
+    case_id    TEXT COLLATE "C" NOT NULL,
+    created_us BIGINT  NOT NULL
+);
+
+-- +goose Down
+DROP TABLE employment_subsidy_keys;
