@@ -13,6 +13,7 @@ import (
 	"fupin.dev/services/platform/sqldb"
 	"fupin.dev/services/platform/sqldb/sqldbtest"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // seedLedger writes labour ledger records and spells straight into the employment service's database, as
@@ -304,5 +305,23 @@ func (c *county) wantZeroEmployment(t *testing.T, household string) {
 			t.Fatalf("%s is not on the 零就业 list: %v", household, l)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitServing waits until the client reaches the (re)started employment service: until etcd's resolver has
+// the new address, a call fails fast as UNAVAILABLE.
+func (c *county) waitServing(t *testing.T) {
+	t.Helper()
+	aid := employmentv1.NewEmploymentAidServiceClient(c.Conn)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err := aid.ListAidCases(c.HR(t), &employmentv1.ListAidCasesRequest{PageSize: 1})
+		if status.Code(err) != codes.Unavailable {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the employment service does not answer: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -110,6 +110,7 @@ func TestLedgerFollowsDibao(t *testing.T) {
 		c.cfg.DatabaseURL = sqldbtest.URL(t, d)
 		c.DatabaseURL = c.cfg.DatabaseURL
 		c.stop = c.startEmployment(t)
+		c.waitServing(t)
 		want(t)
 		c.wantZeroEmployment(t, h.GetName())
 	})
