@@ -2,6 +2,7 @@ package employment_test
 
 import (
 	"context"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -324,4 +325,39 @@ func (c *county) waitServing(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// The quarterly file: a spell it brings for this month takes a 零就业 household off the list (the import asks
+// for a pass of the county once it has committed).
+func TestZeroEmploymentAfterImport(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
+		c := startCounty(t, d)
+		h, _ := c.poorLabourer(t, village1, 31)
+		c.wantZeroEmployment(t, h.GetName())
+		month := bizdate.Today(time.Now())[:7]
+		file := []byte(labourHeader + "赵劳力," + IDNumber(bornAged(35), 31) + ",04,务工,广东某电子厂,44,4200,2025-01," + ",是,否,,,是,否\n")
+		file = []byte(strings.Replace(string(file), "2025-01", month, 1))
+		if resp, err := c.importFile(t, "q.csv", file, false); err != nil || resp.GetSummary().GetApplied() != 1 {
+			t.Fatalf("import %v %v", resp, err)
+		}
+		aid := employmentv1.NewEmploymentAidServiceClient(c.Conn)
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			l, err := aid.ListZeroEmploymentHouseholds(c.HR(t), &employmentv1.ListZeroEmploymentHouseholdsRequest{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l.GetTotalSize() == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("still listed after the import: %v", l)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		cases, err := aid.ListAidCases(c.HR(t), &employmentv1.ListAidCasesRequest{})
+		if err != nil || cases.GetTotalSize() != 1 || cases.GetAidCases()[0].GetOutcome() != employmentv1.AidOutcome_AID_OUTCOME_EMPLOYED {
+			t.Fatalf("the case after the import %v %v", cases, err)
+		}
+	})
 }
