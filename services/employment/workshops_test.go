@@ -5,8 +5,10 @@ import (
 	"testing"
 	"time"
 
+	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
 	employmentv1 "fupin.dev/proto/gen/fupin/employment/v1"
 	identificationv1 "fupin.dev/proto/gen/fupin/identification/v1"
+	payrollv1 "fupin.dev/proto/gen/fupin/payroll/v1"
 	"fupin.dev/services/platform/bizdate"
 	"fupin.dev/services/platform/servicetest"
 	"fupin.dev/services/platform/sqldb"
@@ -20,44 +22,34 @@ const (
 	apiEmployerCode = "91420602MA4KXY4567"
 )
 
-// seedLedger writes labour-ledger records and spells into the employment service's database, as the
-// ledger's import and its follower of the register keep them (area core), for the areas that read the
-// ledger. registry 3 is 脱贫, 1 ordinary.
-type ledgerSeed struct {
-	db *sqldb.DB
-	t  *testing.T
-	n  int
-}
-
-func (c *county) seedLedger(t *testing.T) *ledgerSeed {
+// poorHousehold registers a 脱贫 household of n working-age members in the register (village2) and waits
+// until the labour ledger, following the register, holds them; it returns their person ids.
+func (c *county) poorHousehold(t *testing.T, seq, n int) []string {
 	t.Helper()
-	db, err := sqldb.Open(t.Context(), c.DatabaseURL)
-	if err != nil {
+	relations := []identificationv1.Relation{identificationv1.Relation_RELATION_HEAD, identificationv1.Relation_RELATION_SPOUSE,
+		identificationv1.Relation_RELATION_SON, identificationv1.Relation_RELATION_DAUGHTER, identificationv1.Relation_RELATION_SON}
+	var members []*identificationv1.Member
+	for i := range n {
+		members = append(members, &identificationv1.Member{FullName: fmt.Sprintf("王%d", i), IdNumber: IDNumber(bornAged(25+i*5), seq+i),
+			RelationToHead: relations[i]})
+	}
+	h := c.CreateHousehold(t, village2, members...)
+	c.setRegistryStatus(t, h, identificationv1.RegistryStatus_REGISTRY_STATUS_EXITED)
+	c.waitFollowed(t)
+	var ids []string
+	for _, m := range h.GetMembers() {
+		ids = append(ids, m.GetPersonId())
+	}
+	return ids
+}
+
+// spell records a spell of a person on the ledger through its API, as 人社's staff do between files.
+func (c *county) spell(t *testing.T, person string, status employmentv1.WorkStatus, mode employmentv1.EmploymentMode, employer, from, to string) {
+	t.Helper()
+	if _, err := c.Ledger().CreateEmploymentSpell(c.HR(t), &employmentv1.CreateEmploymentSpellRequest{Parent: "labourers/" + person,
+		Spell: &employmentv1.EmploymentSpell{WorkStatus: status, Mode: mode, Employer: employer, MonthlyIncomeFen: 250000,
+			FromMonth: from, ToMonth: to}}); err != nil {
 		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return &ledgerSeed{db: db, t: t}
-}
-
-func (s *ledgerSeed) person(id string, registry int) {
-	s.t.Helper()
-	_, err := s.db.Exec(s.t.Context(), `INSERT INTO labourers (id, id_index, household_id, region_code, birth_month,
-		registry_status, monitoring_status, labour_ability, state, created_us, updated_us)
-		VALUES ($1, $2, $3, $4, '1985-05', $5, 0, 1, 1, 0, 0)`, id, fmt.Sprintf("%032x", len(id)*7919+int(id[len(id)-1])), "h-"+id, apiVillage, registry)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-}
-
-// spell records a spell: status 01–05 as 1–5, mode 3 is 车间, 1 务工.
-func (s *ledgerSeed) spell(person string, status, mode int, employer, from, to string) {
-	s.t.Helper()
-	s.n++
-	_, err := s.db.Exec(s.t.Context(), `INSERT INTO employment_spells (id, person_id, work_status, mode, employer, place,
-		monthly_income_fen, from_month, to_month, source, created_us) VALUES ($1, $2, $3, $4, $5, '', 300000, $6, $7, 1, 0)`,
-		fmt.Sprintf("spell-%d", s.n), person, status, mode, employer, from, to)
-	if err != nil {
-		s.t.Fatal(err)
 	}
 }
 
@@ -117,21 +109,16 @@ func TestWorkshopsAPI(t *testing.T) {
 		_, err = ws.CreateWorkshop(hr, &employmentv1.CreateWorkshopRequest{Workshop: w})
 		wantCode(t, err, codes.AlreadyExists, "WORKSHOP_EXISTS")
 
-		seed := c.seedLedger(t)
-		var workers []string
-		for i := range 5 {
-			id := fmt.Sprintf("0190a0b2-0000-7000-8000-00000000010%d", i)
-			seed.person(id, 3)
-			workers = append(workers, id)
+		workers := c.poorHousehold(t, 100, 5)
+		workshopWork := func(person, employer string) {
+			c.spell(t, person, employmentv1.WorkStatus_WORK_STATUS_LOCAL_TOWNSHIP, employmentv1.EmploymentMode_EMPLOYMENT_MODE_WORKSHOP, employer, start, "")
 		}
-		seed.person("0190a0b2-0000-7000-8000-000000000199", 1) // ordinary household: does not count
 		for _, id := range workers[:4] {
-			seed.spell(id, 1, 3, apiWorkshopCode, start, "")
+			workshopWork(id, apiWorkshopCode)
 		}
-		seed.spell("0190a0b2-0000-7000-8000-000000000199", 1, 3, apiWorkshopCode, start, "")
 		_, err = ws.RecogniseWorkshop(hr, &employmentv1.RecogniseWorkshopRequest{Name: got.GetName()})
 		wantRule(t, err, "WORKSHOP_TOO_FEW_POOR_WORKERS", "MIN_POOR_WORKERS")
-		seed.spell(workers[4], 1, 3, "幸福扶贫车间", start, "")
+		workshopWork(workers[4], "幸福扶贫车间")
 		_, err = ws.RecogniseWorkshop(c.As(t, "human_resources", "township_officer", "990001002"), &employmentv1.RecogniseWorkshopRequest{Name: got.GetName()})
 		wantCode(t, err, codes.PermissionDenied, "")
 		rec, err := ws.RecogniseWorkshop(hr, &employmentv1.RecogniseWorkshopRequest{Name: got.GetName()})
@@ -139,7 +126,7 @@ func TestWorkshopsAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 		if rec.GetState() != employmentv1.WorkshopState_WORKSHOP_STATE_RECOGNISED || len(rec.GetRecognition().GetPoorWorkerIds()) != 5 ||
-			rec.GetRecognition().GetWorkers() != 6 || rec.GetRecognition().GetPolicyValue().GetHash() == "" {
+			rec.GetRecognition().GetWorkers() != 5 || rec.GetRecognition().GetPolicyValue().GetHash() == "" {
 			t.Fatalf("recognised %v", rec)
 		}
 
@@ -156,7 +143,7 @@ func TestWorkshopsAPI(t *testing.T) {
 		_, err = ws.GrantWorkshopRewards(hr, &employmentv1.GrantWorkshopRewardsRequest{Parent: got.GetName(), Month: addMonths(month, -2)})
 		wantRule(t, err, "WORKSHOP_NO_REWARD_DUE", "REWARD_DUE")
 		list, err := ws.ListWorkshopWorkers(hr, &employmentv1.ListWorkshopWorkersRequest{Parent: got.GetName(), Month: addMonths(month, -1)})
-		if err != nil || len(list.GetWorkers()) != 6 || list.GetRewardFen() != 200000 || list.GetRewardAfterMonths() != 6 {
+		if err != nil || len(list.GetWorkers()) != 5 || list.GetRewardFen() != 200000 || list.GetRewardAfterMonths() != 6 {
 			t.Fatalf("workers %v %v", list, err)
 		}
 		due := 0
@@ -177,6 +164,17 @@ func TestWorkshopsAPI(t *testing.T) {
 		rewards, err := ws.ListWorkshopRewards(c.As(t, "finance", "department_staff", ""), &employmentv1.ListWorkshopRewardsRequest{Parent: got.GetName()})
 		if err != nil || len(rewards.GetRewards()) != 5 {
 			t.Fatalf("finance reads rewards %v %v", rewards, err)
+		}
+		// The employment roll pays the workshop: one line to the organisation, the five rewards summed.
+		rolls := employmentv1.NewEmploymentPaymentRollServiceClient(c.Conn)
+		roll, err := rolls.ComputeRoll(hr, &employmentv1.ComputeRollRequest{Program: payrollv1.Program_PROGRAM_WORKSHOP_REWARD, Month: addMonths(month, -1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines, err := rolls.ListRollLines(hr, &employmentv1.ListRollLinesRequest{Parent: roll.GetName()})
+		if err != nil || len(lines.GetLines()) != 1 || lines.GetLines()[0].GetAmountFen() != 5*200000 ||
+			lines.GetLines()[0].GetBeneficiary() != "organisations/"+apiWorkshopCode {
+			t.Fatalf("the workshop-reward roll's lines %v %v", lines, err)
 		}
 
 		page, err := ws.ListWorkshops(c.As(t, "human_resources", "township_officer", "990001002"), &employmentv1.ListWorkshopsRequest{})
@@ -199,13 +197,11 @@ func TestEmploymentSubsidiesAPI(t *testing.T) {
 		township := c.As(t, "human_resources", "township_officer", "990001002")
 		es := c.Subsidies()
 		month := bizdate.Today(time.Now())[:7]
-		seed := c.seedLedger(t)
-		p1, p2 := "0190a0b2-0000-7000-8000-000000000201", "0190a0b2-0000-7000-8000-000000000202"
-		seed.person(p1, 3)
-		seed.person(p2, 3)
-		// p1 has worked 省外 since January (or the month before, in January: the year's months are what count).
-		seed.spell(p1, 4, 1, "某电子厂", month[:4]+"-01", "")
-		seed.spell(p2, 3, 1, "某建筑公司", month, "")
+		persons := c.poorHousehold(t, 200, 2)
+		p1, p2 := persons[0], persons[1]
+		// p1 has worked 省外 since January; p2 县外省内 since this month.
+		c.spell(t, p1, employmentv1.WorkStatus_WORK_STATUS_OUT_OF_PROVINCE, employmentv1.EmploymentMode_EMPLOYMENT_MODE_WAGE_WORK, "某电子厂", month[:4]+"-01", "")
+		c.spell(t, p2, employmentv1.WorkStatus_WORK_STATUS_IN_PROVINCE, employmentv1.EmploymentMode_EMPLOYMENT_MODE_WAGE_WORK, "某建筑公司", month, "")
 
 		create := &employmentv1.CreateEmploymentSubsidyRequest{Kind: employmentv1.EmploymentSubsidyKind_EMPLOYMENT_SUBSIDY_KIND_TRANSPORT, PersonId: p2}
 		_, err := es.CreateEmploymentSubsidy(c.As(t, "civil_affairs", "department_staff", ""), create)
@@ -217,6 +213,20 @@ func TestEmploymentSubsidiesAPI(t *testing.T) {
 		s2, err := es.CreateEmploymentSubsidy(hr, create)
 		if err != nil {
 			t.Fatal(err)
+		}
+		// It waits in the township's inbox for the check.
+		items, err := employmentv1.NewEmploymentInboxServiceClient(c.Conn).ListInboxItems(township, &commonv1.ListInboxItemsRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waiting := 0
+		for _, it := range items.GetInboxItems() {
+			if it.GetResource() == s2.GetName() {
+				waiting++
+			}
+		}
+		if waiting != 1 {
+			t.Fatalf("the township's inbox %v", items)
 		}
 		_, err = es.CheckEmploymentSubsidy(township, &employmentv1.CheckEmploymentSubsidyRequest{Name: s2.GetName(), Approved: true})
 		wantRule(t, err, "EMPLOYMENT_SUBSIDY_INELIGIBLE", "MONTHS_OUTSIDE_COUNTY")
@@ -251,6 +261,14 @@ func TestEmploymentSubsidiesAPI(t *testing.T) {
 		_, err = es.CreateEmploymentSubsidy(hr, &employmentv1.CreateEmploymentSubsidyRequest{
 			Kind: employmentv1.EmploymentSubsidyKind_EMPLOYMENT_SUBSIDY_KIND_TRANSPORT, PersonId: p1})
 		wantRule(t, err, "EMPLOYMENT_SUBSIDY_ALREADY_PAID", "ONCE_PER_YEAR")
+		rolls := employmentv1.NewEmploymentPaymentRollServiceClient(c.Conn)
+		roll, err := rolls.ComputeRoll(hr, &employmentv1.ComputeRollRequest{Program: payrollv1.Program_PROGRAM_TRANSPORT_SUBSIDY, Month: month})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if roll.GetTotals().GetLineCount() != 1 {
+			t.Fatalf("the transport-subsidy roll %v", roll)
+		}
 
 		list, err := es.ListEmploymentSubsidies(c.As(t, "county_government", "auditor", ""),
 			&employmentv1.ListEmploymentSubsidiesRequest{Filter: `kind = "transport_subsidy" AND outcome = EMPLOYMENT_SUBSIDY_OUTCOME_APPROVED`})

@@ -4,23 +4,20 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"fupin.dev/services/platform/bizdate"
-	"fupin.dev/services/platform/sqldb"
 	"fupin.dev/tools/internal/devstack"
 )
 
 // TestWorkshopsAndSubsidiesOverREST drives 人社's 就业帮扶车间 and employment subsidies through the gateway,
 // as the portal does: the routes, JSON field names and access rules of the contract. The labour ledger
-// follows the register (a 脱贫 household registered here); its spells, which 人社's quarterly file brings,
-// are written into the employment service's database.
+// follows the register (a 脱贫 household registered here); its members' 车间 spells are recorded through the
+// ledger's API.
 func TestWorkshopsAndSubsidiesOverREST(t *testing.T) {
-	employmentDB := "sqlite:" + filepath.Join(t.TempDir(), "employment.db")
-	stack := startStack(t, devstack.Options{DatabaseURLs: map[string]string{"employment": employmentDB}})
+	stack := startStack(t, devstack.Options{})
 	c := &client{t: t, base: stack.GatewayURL, stack: stack}
 	hr := c.token("human_resources", "department_staff", "")
 	township := c.token("human_resources", "township_officer", "990001002")
@@ -76,17 +73,11 @@ func TestWorkshopsAndSubsidiesOverREST(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 
-	db, err := sqldb.Open(t.Context(), employmentDB)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	for i, p := range persons {
-		if _, err := db.Exec(t.Context(), `INSERT INTO employment_spells (id, person_id, work_status, mode, employer, place,
-			monthly_income_fen, from_month, to_month, source, created_us) VALUES ($1, $2, 1, 3, '91420602MA4KXY123R', '', 250000, $3, '', 2, 0)`,
-			fmt.Sprintf("e2e-spell-%d", i), p, start); err != nil {
-			t.Fatal(err)
-		}
+	for _, p := range persons {
+		code, body = c.do(t, http.MethodPost, "/v1/employment/labourers/"+p+"/spells", hr, map[string]any{
+			"work_status": "WORK_STATUS_LOCAL_TOWNSHIP", "mode": "EMPLOYMENT_MODE_WORKSHOP", "employer": "91420602MA4KXY123R",
+			"monthly_income_fen": "250000", "from_month": start})
+		expect(t, code, body, http.StatusOK, "")
 	}
 
 	code, body = c.do(t, http.MethodPost, "/v1/employment/"+name+":recognise", hr, map[string]any{})

@@ -11,6 +11,7 @@ describe('pageOf', () => {
     ['destituteCases/t1', '/destitute/cases/t1'],
     ['disabilitySubsidies/s1', '/disabilitySubsidies'],
     ['aidCases/a1', '/employment/aidCases/a1'],
+    ['employmentSubsidies/e1', '/employment/subsidies'],
   ])('%s → %s', (resource, page) => {
     expect(pageOf(resource)).toBe(page)
   })

@@ -22,6 +22,7 @@ export function pageOf(resource: string | undefined): string | undefined {
   if (p[0] === 'destituteCases' && p.length === 2) return `/destitute/cases/${p[1]}`
   if (p[0] === 'disabilitySubsidies' && p.length === 2) return '/disabilitySubsidies'
   if (p[0] === 'aidCases' && p.length === 2) return `/employment/aidCases/${p[1]}`
+  if (p[0] === 'employmentSubsidies' && p.length === 2) return '/employment/subsidies'
   if (p[0] === 'welfarePostAssignments' && p.length === 2) return `/employment/welfarePostAssignments/${p[1]}`
   return undefined
 }

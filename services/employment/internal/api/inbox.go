@@ -32,7 +32,7 @@ func InboxSteps() []workflow.Waiting {
 	}
 	subject := func(c *workflow.Case) string { return c.Subject }
 	const k = domain.KindPostAssignment
-	return []workflow.Waiting{
+	out := []workflow.Waiting{
 		{Kind: domain.KindEmploymentAid, Step: domain.AidStepClosing, Method: employmentv1.EmploymentAidService_CloseAidCase_FullMethodName,
 			Resource: named("aidCases")},
 		{Kind: k, Step: domain.PostStepReview, Method: employmentv1.WelfarePostService_ReviewWelfarePostAssignment_FullMethodName, Resource: subject},
@@ -40,4 +40,13 @@ func InboxSteps() []workflow.Waiting {
 		{Kind: k, Step: domain.PostStepPosting, Posting: true, Method: employmentv1.WelfarePostService_CompleteWelfarePostAssignmentPosting_FullMethodName, Resource: subject},
 		{Kind: k, Step: domain.PostStepAppointment, Method: employmentv1.WelfarePostService_AppointWelfarePostAssignment_FullMethodName, Resource: subject},
 	}
+	// The employment subsidies: the township's check, then 人社's approval, of each kind.
+	for _, kind := range domain.SubsidyKinds {
+		out = append(out,
+			workflow.Waiting{Kind: kind, Step: domain.SubsidyStepTownshipCheck,
+				Method: employmentv1.EmploymentSubsidyService_CheckEmploymentSubsidy_FullMethodName, Resource: named("employmentSubsidies")},
+			workflow.Waiting{Kind: kind, Step: domain.SubsidyStepCountyReview,
+				Method: employmentv1.EmploymentSubsidyService_ReviewEmploymentSubsidy_FullMethodName, Resource: named("employmentSubsidies")})
+	}
+	return out
 }
