@@ -34,7 +34,7 @@ func (c *countyClock) On(date string) {
 	c.mu.Unlock()
 }
 
-// The ledger covers 低保 households: an ordinary household has no records until 民政 approves its 低保, then
+// The ledger covers 低保 households (and a 低保 household with no one employed is on the 零就业 list): an ordinary household has no records until 民政 approves its 低保, then
 // its working-age member is ACTIVE with 低保 set, from subsidies' feed; a service started later on an empty
 // database finds the same from subsidies' export (the resync at the start).
 func TestLedgerFollowsDibao(t *testing.T) {
@@ -109,12 +109,16 @@ func TestLedgerFollowsDibao(t *testing.T) {
 			}
 		}
 		want(t) // from subsidies' feed
+		// No one in the 低保 household works: it enters 零就业 aid (民政 → 人社), as the coverage arrives.
+		c.wantZeroEmployment(t, h.GetName())
 
 		// Started again on an empty database: the coverage comes from the export before the feed.
 		c.stop()
 		c.cfg.DatabaseURL = sqldbtest.URL(t, d)
 		c.DatabaseURL = c.cfg.DatabaseURL
 		c.stop = c.startEmployment(t)
+		c.waitServing(t)
 		want(t)
+		c.wantZeroEmployment(t, h.GetName())
 	})
 }

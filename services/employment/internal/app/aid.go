@@ -51,6 +51,14 @@ func (w *wiring) evaluateAid(ctx context.Context, householdID string) error {
 	return w.aid.Evaluate(ctx, bizdate.Today(w.now()), householdID)
 }
 
+// evaluateAidAll is evaluateAid for several households at once.
+func (w *wiring) evaluateAidAll(ctx context.Context, householdIDs []string) error {
+	if w.aid == nil || len(householdIDs) == 0 {
+		return nil
+	}
+	return w.aid.Evaluate(ctx, bizdate.Today(w.now()), householdIDs...)
+}
+
 // passAid asks the pass job for a pass of the county now, on this replica, after a quarterly file changed
 // the ledger (an evaluation writes only differences and holds the households it writes, so it may run
 // beside the leader's); it never blocks: a pass already asked for covers it.

@@ -33,6 +33,18 @@ func dibaoArea(w *wiring) ([]func(context.Context) error, error) {
 	reg := register.New(w.register)
 	follower := domain.NewFollower(w.st, w.p.Policy, w.now)
 	export := relief.New(conn)
+	// A 低保 household with no one employed enters 零就业 aid (issue 15, 民政 → 人社): the households whose
+	// coverages changed are evaluated in the same transaction.
+	apply := func(ctx context.Context, cs []domain.DibaoCoverage) error {
+		if err := follower.Coverages(ctx, cs, reg.Households); err != nil {
+			return err
+		}
+		ids := make([]string, 0, len(cs))
+		for _, c := range cs {
+			ids = append(ids, c.HouseholdID)
+		}
+		return w.evaluateAidAll(ctx, ids)
+	}
 	page := func(ctx context.Context, changes []*commonv1.Change) error {
 		cs := make([]domain.DibaoCoverage, 0, len(changes))
 		for _, c := range changes {
@@ -42,14 +54,14 @@ func dibaoArea(w *wiring) ([]func(context.Context) error, error) {
 			}
 			cs = append(cs, d)
 		}
-		return follower.Coverages(ctx, cs, reg.Households)
+		return apply(ctx, cs)
 	}
 	resync := func(ctx context.Context, _ *commonv1.Change, tx outbox.TxFunc) (int64, error) {
 		var position int64
 		err := export.Coverages(ctx, func(pos int64, cs []domain.DibaoCoverage) error {
 			position = pos
 			for chunk := range slices.Chunk(cs, resyncChunk) {
-				if err := tx(ctx, func(ctx context.Context) error { return follower.Coverages(ctx, chunk, reg.Households) }); err != nil {
+				if err := tx(ctx, func(ctx context.Context) error { return apply(ctx, chunk) }); err != nil {
 					return err
 				}
 			}
