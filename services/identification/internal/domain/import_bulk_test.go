@@ -176,7 +176,7 @@ func TestBulkLoadCrashAtEachStage(t *testing.T) {
 		for _, tc := range []struct {
 			stage domain.BulkStage
 			nth   int
-		}{{domain.BulkStageBatch, 1}, {domain.BulkStageBatch, 3}, {domain.BulkStageChecked, 1}, {domain.BulkStageFeed, 1}} {
+		}{{domain.BulkStageBatch, 1}, {domain.BulkStageBatch, 3}, {domain.BulkStageChecked, 1}, {domain.BulkStageMerged, 1}, {domain.BulkStageFeed, 1}} {
 			t.Run(fmt.Sprintf("%s %d", tc.stage, tc.nth), func(t *testing.T) {
 				e := newLedgerEnv(t, d)
 				seen := 0
