@@ -3,6 +3,8 @@ package domain
 import (
 	"context"
 	"fmt"
+	"os"
+	"time"
 
 	"fupin.dev/services/platform/apperr"
 )
@@ -62,7 +64,17 @@ func (im *LedgerImporter) ChooseBulk(ctx context.Context, declared int64) (bool,
 // merged into the register (Store.MergeStaged), and the load's change and record are written. The
 // stages can be failed by opts.Crash.
 func (s *ledgerSession) runBulk(ctx context.Context, rd *rowReader, emit func(LedgerImportProgress) error) error {
+	t0 := time.Now()
+	trace := func(what string) {
+		if os.Getenv("FUPIN_BULK_TRACE") != "" {
+			f, _ := os.OpenFile(os.Getenv("FUPIN_BULK_TRACE"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+			fmt.Fprintf(f, "BULKTRACE %s %s\n", what, time.Since(t0))
+			f.Close()
+		}
+	}
+	defer trace("end")
 	crash := func(st BulkStage) error {
+		trace(string(st))
 		if s.opts.Crash == nil {
 			return nil
 		}
@@ -86,6 +98,7 @@ func (s *ledgerSession) runBulk(ctx context.Context, rd *rowReader, emit func(Le
 		if err := s.run(ctx, rd, emit); err != nil {
 			return err
 		}
+		trace("staged")
 		if err := s.checkStaged(ctx); err != nil {
 			return err
 		}
@@ -95,6 +108,7 @@ func (s *ledgerSession) runBulk(ctx context.Context, rd *rowReader, emit func(Le
 		if err := s.emitStaged(ctx, emit); err != nil {
 			return err
 		}
+		trace("emitted")
 		merged, err := s.im.store.MergeStaged(ctx)
 		if err != nil {
 			return err
@@ -114,6 +128,7 @@ func (s *ledgerSession) runBulk(ctx context.Context, rd *rowReader, emit func(Le
 		if err := s.im.store.EndStaging(ctx); err != nil {
 			return err
 		}
+		trace("ended staging")
 		if err := s.im.store.FinishBulkLoad(ctx); err != nil {
 			return err
 		}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"strings"
+	"time"
 
 	"fupin.dev/services/identification/internal/domain"
 	"fupin.dev/services/platform/sqldb"
@@ -16,7 +18,7 @@ import (
 // database, outside the register's file and its WAL — by COPY on PostgreSQL and 256-row prepared INSERTs
 // on SQLite (sqldb.InsertRows). The checks against the register and across the file then run once over
 // the staged rows (StagedSuspects), and the merge writes the register's tables with one INSERT … SELECT
-// each, ordered by the keys of the tables' indexes (MergeStaged). Readers see none of it before the
+// each (MergeStaged). Readers see none of it before the
 // load commits; a rollback (a crash at any stage) drops the staging tables with everything else.
 
 // stageTables are the staging tables, created in the load's transaction. bulk_households.outcome: 0 to
@@ -64,6 +66,21 @@ var (
 func (s *Store) BeginStaging(ctx context.Context) error {
 	if !sqldb.InTransaction(ctx) {
 		return fmt.Errorf("staging: needs the load's transaction")
+	}
+	if s.db.Dialect == sqldb.Postgres {
+		// The set-wise checks group and join the whole staged file: with the server's default 4 MB per
+		// sort or hash they would spill to disk in many passes.
+		if _, err := s.db.Q(ctx).ExecContext(ctx, `SET LOCAL work_mem = '128MB'`); err != nil {
+			return fmt.Errorf("staging: %w", err)
+		}
+	}
+	if s.db.Dialect == sqldb.SQLite {
+		// The staging tables live in the connection's temp database, whose page cache is SQLite's small
+		// default: the load gives it 64 MiB (EndStaging gives it back) so the staged rows, their index
+		// and the merge's sorts are not read back from the temp file page by page.
+		if _, err := s.db.Q(ctx).ExecContext(ctx, `PRAGMA temp.cache_size = -65536`); err != nil {
+			return fmt.Errorf("staging: %w", err)
+		}
 	}
 	for _, t := range stageTables {
 		name := t[:strings.IndexByte(t, ' ')]
@@ -167,6 +184,7 @@ func (s *Store) StagedSuspects(ctx context.Context) (map[string]domain.KnownPers
 			return nil, 0, fmt.Errorf("staging: analyze: %w", err)
 		}
 	}
+	trace("indexed stage")
 	known := map[string]domain.KnownPerson{}
 	rows, err := q.QueryContext(ctx, `SELECT p.id_index, p.id, COALESCE(h.id, ''), COALESCE(h.region_code, '')
 		FROM persons p LEFT JOIN memberships m ON m.person_id = p.id AND m.holds = 1
@@ -191,13 +209,17 @@ func (s *Store) StagedSuspects(ctx context.Context) (map[string]domain.KnownPers
 	if err := rows.Err(); err != nil {
 		return nil, 0, err
 	}
+	trace("known")
+	// Joins and one grouping, each a single pass over the staged rows (hash joins, or the staged index),
+	// rather than a lookup per row.
 	res, err := q.ExecContext(ctx, `INSERT INTO bulk_involved (seq)
-		SELECT b.hseq FROM bulk_members b
-			WHERE EXISTS (SELECT 1 FROM bulk_members o WHERE o.id_index = b.id_index AND o.hseq <> b.hseq)
-			OR EXISTS (SELECT 1 FROM persons p WHERE p.id_index = b.id_index)
+		SELECT hseq FROM bulk_members WHERE id_index IN (SELECT id_index FROM bulk_members GROUP BY id_index
+			HAVING MIN(hseq) <> MAX(hseq))
 		UNION
-		SELECT seq FROM bulk_households b WHERE outcome = 0 AND number <> ''
-			AND EXISTS (SELECT 1 FROM households h WHERE h.number = b.number AND h.number <> '')`)
+		SELECT b.hseq FROM bulk_members b JOIN persons p ON p.id_index = b.id_index
+		UNION
+		SELECT b.seq FROM bulk_households b JOIN households h ON h.number = b.number
+			WHERE b.outcome = 0 AND b.number <> '' AND h.number <> ''`)
 	if err != nil {
 		return nil, 0, fmt.Errorf("staging: checks: %w", err)
 	}
@@ -291,27 +313,29 @@ func (s *Store) StagedIssuesAfter(ctx context.Context, after *domain.StagedIssue
 }
 
 // MergeStaged writes the staged households that passed into the register's tables, one INSERT … SELECT
-// per table in the order of its indexes' keys, so that each index grows at its right edge where it can:
-// households and memberships by household id (UUIDv7 ids, given in file order), persons by blind index,
-// status history in the file's order (its ids are the history's order). It returns what was written and
-// the longest region prefix of the households written (the load's scope on the feed).
+// per table, in the staged (file) order: the ids, UUIDv7s given at staging, then grow at each primary
+// key's right edge, and no sort is needed. Ordering persons by blind index instead (so that unique index
+// grows at its right edge and the primary key takes the random inserts) was measured slower: the sort of
+// 1.2 million rows costs more than it saves (docs/BENCHMARKS.md). The status history keeps the file's
+// order, which its ids record. It returns what was written and the longest region prefix of the
+// households written (the load's scope on the feed).
 func (s *Store) MergeStaged(ctx context.Context) (domain.StagedMerge, error) {
 	var out domain.StagedMerge
 	q := s.db.Q(ctx)
 	const written = `b.outcome = 0 AND NOT EXISTS (SELECT 1 FROM bulk_skip k WHERE k.seq = b.seq)`
 	res, err := q.ExecContext(ctx, `INSERT INTO households (`+strings.Join(copyHouseholdCols, ", ")+`)
-		SELECT `+prefixed("b.", copyHouseholdCols)+` FROM bulk_households b WHERE `+written+` ORDER BY b.seq`)
+		SELECT `+prefixed("b.", copyHouseholdCols)+` FROM bulk_households b WHERE `+written)
 	if err != nil {
 		return out, bulkError("merge households", err, domain.ErrNumberTaken)
 	}
 	if out.Households, err = res.RowsAffected(); err != nil {
 		return out, err
 	}
+	trace("merged households")
 	const members = `m.written = 1 AND NOT EXISTS (SELECT 1 FROM bulk_skip k WHERE k.seq = m.hseq)`
 	if _, err := q.ExecContext(ctx, `INSERT INTO persons (`+strings.Join(copyPersonCols, ", ")+`)
 		SELECT `+prefixed("m.", copyPersonCols)+` FROM bulk_members m WHERE `+members+`
-			AND NOT EXISTS (SELECT 1 FROM bulk_reuse r WHERE r.hseq = m.hseq AND r.mseq = m.mseq)
-		ORDER BY m.id_index`); err != nil {
+			AND NOT EXISTS (SELECT 1 FROM bulk_reuse r WHERE r.hseq = m.hseq AND r.mseq = m.mseq)`); err != nil {
 		return out, bulkError("merge persons", err, domain.ErrPersonTaken)
 	}
 	if _, err := q.ExecContext(ctx, `UPDATE persons SET full_name = u.full_name, ethnicity = u.ethnicity,
@@ -321,23 +345,25 @@ func (s *Store) MergeStaged(ctx context.Context) (domain.StagedMerge, error) {
 		WHERE persons.id = u.person_id`); err != nil {
 		return out, fmt.Errorf("merge: update persons: %w", err)
 	}
+	trace("merged persons")
 	res, err = q.ExecContext(ctx, `INSERT INTO memberships (household_id, seq, person_id, relation, state, start_date,
 		end_date, end_reason, holds)
 		SELECT m.household_id, m.mseq, COALESCE(r.person_id, m.id), m.relation, m.state, m.start_date, m.end_date,
 			m.end_reason, m.holds
 		FROM bulk_members m LEFT JOIN bulk_reuse r ON r.hseq = m.hseq AND r.mseq = m.mseq
-		WHERE `+members+` ORDER BY m.household_id, m.mseq`)
+		WHERE `+members)
 	if err != nil {
 		return out, bulkError("merge memberships", err, domain.ErrPersonTaken)
 	}
 	if out.Persons, err = res.RowsAffected(); err != nil {
 		return out, err
 	}
+	trace("merged memberships")
 	if _, err := q.ExecContext(ctx, `INSERT INTO status_history (household_id, effective_date, registry_status,
 		monitoring_type, monitoring_status, reason, actor, recorded_us)
 		SELECT e.household_id, e.effective_date, e.registry_status, e.monitoring_type, e.monitoring_status, e.reason,
-			e.actor, e.recorded_us FROM bulk_history e JOIN bulk_households b ON b.seq = e.hseq
-		WHERE `+written+` ORDER BY e.hseq, e.n`); err != nil {
+			e.actor, e.recorded_us FROM bulk_history e
+		WHERE NOT EXISTS (SELECT 1 FROM bulk_skip k WHERE k.seq = e.hseq) ORDER BY e.hseq, e.n`); err != nil {
 		return out, fmt.Errorf("merge status history: %w", err)
 	}
 	var first, last sql.NullString
@@ -374,6 +400,11 @@ func prefixed(p string, cols []string) string {
 // EndStaging drops the staging tables before the load commits (on SQLite a temporary table outlives
 // the transaction that made it; on PostgreSQL they would go at the commit anyway).
 func (s *Store) EndStaging(ctx context.Context) error {
+	if s.db.Dialect == sqldb.SQLite {
+		if _, err := s.db.Q(ctx).ExecContext(ctx, `PRAGMA temp.cache_size = -2000`); err != nil {
+			return fmt.Errorf("staging: %w", err)
+		}
+	}
 	for i := len(stageTables) - 1; i >= 0; i-- {
 		t := stageTables[i]
 		if _, err := s.db.Q(ctx).ExecContext(ctx, `DROP TABLE `+t[:strings.IndexByte(t, ' ')]); err != nil {
@@ -381,4 +412,14 @@ func (s *Store) EndStaging(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+var traceStart = time.Now()
+
+func trace(what string) {
+	if os.Getenv("FUPIN_BULK_TRACE") != "" {
+		f, _ := os.OpenFile(os.Getenv("FUPIN_BULK_TRACE"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+			fmt.Fprintf(f, "BULKTRACE store %s %s\n", what, time.Since(traceStart))
+		f.Close()
+	}
 }
