@@ -70,16 +70,13 @@ func (s *Store) BeginStaging(ctx context.Context) error {
 	if s.db.Dialect == sqldb.Postgres {
 		// The set-wise checks group and join the whole staged file: with the server's default 4 MB per
 		// sort or hash they would spill to disk in many passes.
-		if _, err := s.db.Q(ctx).ExecContext(ctx, `SET LOCAL work_mem = '128MB'`); err != nil {
-			return fmt.Errorf("staging: %w", err)
-		}
-	}
-	if s.db.Dialect == sqldb.SQLite {
-		// The staging tables live in the connection's temp database, whose page cache is SQLite's small
-		// default: the load gives it 64 MiB (EndStaging gives it back) so the staged rows, their index
-		// and the merge's sorts are not read back from the temp file page by page.
-		if _, err := s.db.Q(ctx).ExecContext(ctx, `PRAGMA temp.cache_size = -65536`); err != nil {
-			return fmt.Errorf("staging: %w", err)
+		// The staged rows go through the session's own buffers for temporary tables (8 MB by default,
+		// settable only before the session's first temporary table: on a connection that staged a load
+		// before, the setting keeps that load's size).
+		for _, set := range []string{`SET LOCAL work_mem = '128MB'`, `SET LOCAL temp_buffers = '128MB'`} {
+			if _, err := s.db.Q(ctx).ExecContext(ctx, set); err != nil {
+				return fmt.Errorf("staging: %w", err)
+			}
 		}
 	}
 	for _, t := range stageTables {
@@ -174,15 +171,14 @@ func (s *Store) stageIssues(ctx context.Context, issues []domain.StagedIssue) er
 // StagedHouseholds, which reads them back in file order; every other household of the file passes.
 func (s *Store) StagedSuspects(ctx context.Context) (map[string]domain.KnownPerson, int64, error) {
 	q := s.db.Q(ctx)
-	// The blind index of the staged members, for the checks below (a temporary table's index, built once
-	// in bulk by a sort).
-	if _, err := q.ExecContext(ctx, `CREATE INDEX bulk_members_index ON bulk_members (id_index, hseq)`); err != nil {
-		return nil, 0, fmt.Errorf("staging: index: %w", err)
-	}
-	if s.db.Dialect == sqldb.Postgres {
-		if _, err := q.ExecContext(ctx, `ANALYZE bulk_members`); err != nil {
-			return nil, 0, fmt.Errorf("staging: analyze: %w", err)
+	if s.db.Dialect == sqldb.SQLite {
+		// SQLite groups and joins through indexes: the staged members' blind index, built once in bulk
+		// by a sort. PostgreSQL hashes instead (work_mem, BeginStaging), and needs only the row counts.
+		if _, err := q.ExecContext(ctx, `CREATE INDEX bulk_members_index ON bulk_members (id_index, hseq)`); err != nil {
+			return nil, 0, fmt.Errorf("staging: index: %w", err)
 		}
+	} else if _, err := q.ExecContext(ctx, `ANALYZE bulk_members, bulk_households`); err != nil {
+		return nil, 0, fmt.Errorf("staging: analyze: %w", err)
 	}
 	trace("indexed stage")
 	known := map[string]domain.KnownPerson{}
@@ -400,11 +396,6 @@ func prefixed(p string, cols []string) string {
 // EndStaging drops the staging tables before the load commits (on SQLite a temporary table outlives
 // the transaction that made it; on PostgreSQL they would go at the commit anyway).
 func (s *Store) EndStaging(ctx context.Context) error {
-	if s.db.Dialect == sqldb.SQLite {
-		if _, err := s.db.Q(ctx).ExecContext(ctx, `PRAGMA temp.cache_size = -2000`); err != nil {
-			return fmt.Errorf("staging: %w", err)
-		}
-	}
 	for i := len(stageTables) - 1; i >= 0; i-- {
 		t := stageTables[i]
 		if _, err := s.db.Q(ctx).ExecContext(ctx, `DROP TABLE `+t[:strings.IndexByte(t, ' ')]); err != nil {
