@@ -286,6 +286,14 @@ type BulkStaging interface {
 // the previous batch is written, uniqueness is checked with one lookup per batch, and each batch is one
 // transaction through the store's bulk path.
 type LedgerImporter struct {
+	// Staged makes bulk loads stage the file in temporary tables, check it set-wise in SQL and merge it
+	// with one INSERT … SELECT per table (runStaged) instead of checking and writing it batch by batch in
+	// the load's transaction (runBatches). Both give the same report and register; the staged load was
+	// measured slower on the 2-core machine (it repeats the batches' index work in the merge and loses
+	// their overlap with parsing: docs/BENCHMARKS.md), so it is off unless the service is started with
+	// FUPIN_IDENTIFICATION_BULK_STAGING=1; it is the ground for building the register's indexes in bulk.
+	Staged bool
+
 	svc     *Service
 	store   LedgerImportStore
 	workers int

@@ -3,8 +3,6 @@ package domain
 import (
 	"context"
 	"fmt"
-	"os"
-	"time"
 
 	"fupin.dev/services/platform/apperr"
 )
@@ -58,23 +56,85 @@ func (im *LedgerImporter) ChooseBulk(ctx context.Context, declared int64) (bool,
 	return n*BulkLoadShare < declared, nil
 }
 
-// runBulk runs the bulk load inside one transaction: the pipeline stages every household of the file
+// runBulk runs a bulk load: by batches into the register's tables, or staged and checked set-wise
+// (LedgerImporter.Staged).
+func (s *ledgerSession) runBulk(ctx context.Context, rd *rowReader, emit func(LedgerImportProgress) error) error {
+	if s.im.Staged {
+		return s.runStaged(ctx, rd, emit)
+	}
+	return s.runBatches(ctx, rd, emit)
+}
+
+// runBatches runs the bulk load as the ordinary pipeline inside one transaction: each batch is checked
+// against the register (one query for its 户编号s, one for its blind indexes) and written into the
+// register's tables (Store.LoadHouseholds: COPY, 256-row INSERTs on SQLite) while the next batch is
+// parsed and sealed; the transaction also publishes the load's change and writes the import record. The
+// stages can be failed by opts.Crash (BulkStageMerged is not one of its stages).
+func (s *ledgerSession) runBatches(ctx context.Context, rd *rowReader, emit func(LedgerImportProgress) error) error {
+	crash := func(st BulkStage) error {
+		if s.opts.Crash == nil {
+			return nil
+		}
+		return s.opts.Crash(st)
+	}
+	inner := s.opts.InBatch
+	s.opts.InBatch = func(ctx context.Context, importID string, written int) error {
+		if inner != nil {
+			if err := inner(ctx, importID, written); err != nil {
+				return err
+			}
+		}
+		return crash(BulkStageBatch)
+	}
+	var end func()
+	defer func() {
+		if end != nil {
+			end()
+		}
+	}()
+	err := s.im.store.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		if end, err = s.im.store.BeginBulkLoad(ctx); err != nil {
+			return err
+		}
+		if err := s.run(ctx, rd, emit); err != nil {
+			return err
+		}
+		if err := s.im.store.FinishBulkLoad(ctx); err != nil {
+			return err
+		}
+		if err := crash(BulkStageChecked); err != nil {
+			return err
+		}
+		if s.sum.Imported > 0 {
+			if err := s.im.store.PublishBulkLoad(ctx, BulkLoad{ImportID: s.rec.ID, Households: s.sum.Imported,
+				Persons: s.sum.Persons, RegionCode: s.region}); err != nil {
+				return err
+			}
+		}
+		if err := crash(BulkStageFeed); err != nil {
+			return err
+		}
+		rec := *s.rec
+		rec.State, rec.Summary, rec.Updated, rec.Finished = LedgerImportDone, s.sum, s.im.svc.now(), s.im.svc.now()
+		rec.Summary.Done = true
+		return s.im.store.SaveImport(ctx, &rec)
+	})
+	if err != nil {
+		// Nothing of the load was committed: the record says so.
+		s.sum = LedgerImportSummary{ImportID: s.sum.ImportID, Rows: s.sum.Rows}
+		s.rec.LastNumber, s.rec.LastRow = "", 0
+	}
+	return err
+}
+
+// runStaged runs the bulk load inside one transaction: the pipeline stages every household of the file
 // (stage), the checks against the register and across the file run set-wise over the staged rows
 // (checkStaged), the findings are reported in row order (emitStaged), the households that passed are
 // merged into the register (Store.MergeStaged), and the load's change and record are written. The
 // stages can be failed by opts.Crash.
-func (s *ledgerSession) runBulk(ctx context.Context, rd *rowReader, emit func(LedgerImportProgress) error) error {
-	t0 := time.Now()
-	trace := func(what string) {
-		if os.Getenv("FUPIN_BULK_TRACE") != "" {
-			f, _ := os.OpenFile(os.Getenv("FUPIN_BULK_TRACE"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-			fmt.Fprintf(f, "BULKTRACE %s %s\n", what, time.Since(t0))
-			f.Close()
-		}
-	}
-	defer trace("end")
+func (s *ledgerSession) runStaged(ctx context.Context, rd *rowReader, emit func(LedgerImportProgress) error) error {
 	crash := func(st BulkStage) error {
-		trace(string(st))
 		if s.opts.Crash == nil {
 			return nil
 		}
@@ -98,7 +158,6 @@ func (s *ledgerSession) runBulk(ctx context.Context, rd *rowReader, emit func(Le
 		if err := s.run(ctx, rd, emit); err != nil {
 			return err
 		}
-		trace("staged")
 		if err := s.checkStaged(ctx); err != nil {
 			return err
 		}
@@ -108,7 +167,6 @@ func (s *ledgerSession) runBulk(ctx context.Context, rd *rowReader, emit func(Le
 		if err := s.emitStaged(ctx, emit); err != nil {
 			return err
 		}
-		trace("emitted")
 		merged, err := s.im.store.MergeStaged(ctx)
 		if err != nil {
 			return err
@@ -128,7 +186,6 @@ func (s *ledgerSession) runBulk(ctx context.Context, rd *rowReader, emit func(Le
 		if err := s.im.store.EndStaging(ctx); err != nil {
 			return err
 		}
-		trace("ended staging")
 		if err := s.im.store.FinishBulkLoad(ctx); err != nil {
 			return err
 		}

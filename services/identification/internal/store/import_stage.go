@@ -4,9 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os"
 	"strings"
-	"time"
 
 	"fupin.dev/services/identification/internal/domain"
 	"fupin.dev/services/platform/sqldb"
@@ -180,7 +178,6 @@ func (s *Store) StagedSuspects(ctx context.Context) (map[string]domain.KnownPers
 	} else if _, err := q.ExecContext(ctx, `ANALYZE bulk_members, bulk_households`); err != nil {
 		return nil, 0, fmt.Errorf("staging: analyze: %w", err)
 	}
-	trace("indexed stage")
 	known := map[string]domain.KnownPerson{}
 	rows, err := q.QueryContext(ctx, `SELECT p.id_index, p.id, COALESCE(h.id, ''), COALESCE(h.region_code, '')
 		FROM persons p LEFT JOIN memberships m ON m.person_id = p.id AND m.holds = 1
@@ -205,7 +202,6 @@ func (s *Store) StagedSuspects(ctx context.Context) (map[string]domain.KnownPers
 	if err := rows.Err(); err != nil {
 		return nil, 0, err
 	}
-	trace("known")
 	// Joins and one grouping, each a single pass over the staged rows (hash joins, or the staged index),
 	// rather than a lookup per row.
 	res, err := q.ExecContext(ctx, `INSERT INTO bulk_involved (seq)
@@ -327,7 +323,6 @@ func (s *Store) MergeStaged(ctx context.Context) (domain.StagedMerge, error) {
 	if out.Households, err = res.RowsAffected(); err != nil {
 		return out, err
 	}
-	trace("merged households")
 	const members = `m.written = 1 AND NOT EXISTS (SELECT 1 FROM bulk_skip k WHERE k.seq = m.hseq)`
 	if _, err := q.ExecContext(ctx, `INSERT INTO persons (`+strings.Join(copyPersonCols, ", ")+`)
 		SELECT `+prefixed("m.", copyPersonCols)+` FROM bulk_members m WHERE `+members+`
@@ -341,7 +336,6 @@ func (s *Store) MergeStaged(ctx context.Context) (domain.StagedMerge, error) {
 		WHERE persons.id = u.person_id`); err != nil {
 		return out, fmt.Errorf("merge: update persons: %w", err)
 	}
-	trace("merged persons")
 	res, err = q.ExecContext(ctx, `INSERT INTO memberships (household_id, seq, person_id, relation, state, start_date,
 		end_date, end_reason, holds)
 		SELECT m.household_id, m.mseq, COALESCE(r.person_id, m.id), m.relation, m.state, m.start_date, m.end_date,
@@ -354,7 +348,6 @@ func (s *Store) MergeStaged(ctx context.Context) (domain.StagedMerge, error) {
 	if out.Persons, err = res.RowsAffected(); err != nil {
 		return out, err
 	}
-	trace("merged memberships")
 	if _, err := q.ExecContext(ctx, `INSERT INTO status_history (household_id, effective_date, registry_status,
 		monitoring_type, monitoring_status, reason, actor, recorded_us)
 		SELECT e.household_id, e.effective_date, e.registry_status, e.monitoring_type, e.monitoring_status, e.reason,
@@ -403,14 +396,4 @@ func (s *Store) EndStaging(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-var traceStart = time.Now()
-
-func trace(what string) {
-	if os.Getenv("FUPIN_BULK_TRACE") != "" {
-		f, _ := os.OpenFile(os.Getenv("FUPIN_BULK_TRACE"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-			fmt.Fprintf(f, "BULKTRACE store %s %s\n", what, time.Since(traceStart))
-		f.Close()
-	}
 }
