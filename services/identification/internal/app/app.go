@@ -4,6 +4,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	commonv1 "fupin.dev/proto/gen/fupin/common/v1"
@@ -82,6 +83,7 @@ func Run(ctx context.Context, cfg Config) error {
 	identificationv1.RegisterHouseholdServiceServer(p.Server.GRPC(), api.NewHouseholds(svc, now))
 	identificationv1.RegisterRegionServiceServer(p.Server.GRPC(), api.NewRegions(svc))
 	importer := domain.NewLedgerImporter(svc, st, cfg.ImportLimits)
+	importer.Staged = os.Getenv("FUPIN_IDENTIFICATION_BULK_STAGING") == "1"
 	if _, err := importer.InterruptStale(ctx); err != nil {
 		p.Close()
 		return fmt.Errorf("%s: %w", Name, err)

@@ -52,11 +52,14 @@ type BulkStage string
 
 // The stages of a bulk load, in order.
 const (
-	// BulkStageBatch: after a batch's households were checked against the register and the file and
-	// written into the load's transaction (the staging: nothing is visible to readers yet).
+	// BulkStageBatch: after a batch's households were checked on their own and written into the load's
+	// staging tables (nothing is visible to readers yet).
 	BulkStageBatch BulkStage = "batch"
-	// BulkStageChecked: every row read and decided, before the load's change goes on the feed.
+	// BulkStageChecked: every row staged and the set-wise checks done, before the merge.
 	BulkStageChecked BulkStage = "checked"
+	// BulkStageMerged: the households that passed merged into the register's tables, before the load's
+	// change goes on the feed.
+	BulkStageMerged BulkStage = "merged"
 	// BulkStageFeed: after the register.bulk_loaded change was appended, before the commit.
 	BulkStageFeed BulkStage = "feed"
 )
@@ -252,6 +255,29 @@ type LedgerImportStore interface {
 	FinishBulkLoad(ctx context.Context) error
 	// PublishBulkLoad appends the load's one change (register.bulk_loaded) in the transaction in ctx.
 	PublishBulkLoad(ctx context.Context, load BulkLoad) error
+	BulkStaging
+}
+
+// BulkStaging is the bulk load's staging (import_bulk.go): temporary tables of the load's transaction,
+// checked set-wise and merged into the register.
+type BulkStaging interface {
+	// BeginStaging creates the staging tables in the transaction in ctx; EndStaging drops them.
+	BeginStaging(ctx context.Context) error
+	EndStaging(ctx context.Context) error
+	// StageHouseholds appends a batch of households and findings.
+	StageHouseholds(ctx context.Context, hs []StagedHousehold, issues []StagedIssue) error
+	// StagedSuspects runs the checks against the register and across the file over every staged row and
+	// marks the households they concern; it returns the persons the register knows among the file's,
+	// by blind index, and how many households were marked.
+	StagedSuspects(ctx context.Context) (map[string]KnownPerson, int64, error)
+	// StagedHouseholds reads back the marked households in file order, after seq, at most limit.
+	StagedHouseholds(ctx context.Context, after int64, limit int) ([]StagedHousehold, error)
+	// ResolveStaged records decisions: households not to write, members who are a known person, findings.
+	ResolveStaged(ctx context.Context, skip []int64, reuse []StagedReuse, issues []StagedIssue) error
+	// StagedIssuesAfter returns the findings in the report's order after a position (nil: the start).
+	StagedIssuesAfter(ctx context.Context, after *StagedIssue, limit int) ([]StagedIssue, error)
+	// MergeStaged writes the staged households that passed into the register.
+	MergeStaged(ctx context.Context) (StagedMerge, error)
 }
 
 // LedgerImporter is the bulk import of the household ledger. It applies CreateHousehold's rules to every
@@ -260,6 +286,14 @@ type LedgerImportStore interface {
 // the previous batch is written, uniqueness is checked with one lookup per batch, and each batch is one
 // transaction through the store's bulk path.
 type LedgerImporter struct {
+	// Staged makes bulk loads stage the file in temporary tables, check it set-wise in SQL and merge it
+	// with one INSERT … SELECT per table (runStaged) instead of checking and writing it batch by batch in
+	// the load's transaction (runBatches). Both give the same report and register; the staged load was
+	// measured slower on the 2-core machine (it repeats the batches' index work in the merge and loses
+	// their overlap with parsing: docs/BENCHMARKS.md), so it is off unless the service is started with
+	// FUPIN_IDENTIFICATION_BULK_STAGING=1; it is the ground for building the register's indexes in bulk.
+	Staged bool
+
 	svc     *Service
 	store   LedgerImportStore
 	workers int
@@ -549,6 +583,13 @@ type ledgerSession struct {
 	// region is the longest prefix of the region codes written (bulk loads).
 	region  string
 	written bool
+	// staging: a bulk load stages the file's households (stage) and checks them set-wise at its end
+	// (import_bulk.go); stagedSeq numbers the households staged, in file order, issueSeq the findings, and
+	// stagedOK counts the households staged to be written.
+	staging   bool
+	stagedSeq int64
+	issueSeq  int64
+	stagedOK  int64
 }
 
 // run drives the pipeline: grouping rows into households (this goroutine's helper reading next) →
@@ -587,6 +628,16 @@ func (s *ledgerSession) run(ctx context.Context, rd *rowReader, emit func(Ledger
 	g.Go(func() error {
 		for b := range checkedBatches {
 			s.sum.Rows += b.rows
+			if s.staging {
+				// A bulk load stages the batch; its findings are reported once the whole file is checked.
+				if err := s.stage(gctx, b.households); err != nil {
+					return err
+				}
+				if err := emit(LedgerImportProgress{Summary: s.sum}); err != nil {
+					return err
+				}
+				continue
+			}
 			issues, disclosed, err := s.write(gctx, b.households)
 			if err != nil {
 				return err

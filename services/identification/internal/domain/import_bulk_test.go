@@ -40,6 +40,38 @@ func TestImportBulkPathPostgres(t *testing.T) {
 	runBulkPathTests(t)
 }
 
+// bulkStaged makes newLedgerEnv's importer stage its bulk loads (LedgerImporter.Staged).
+var bulkStaged bool
+
+// TestImportBulkPathStaged and TestImportBulkPathStagedPostgres run them on the staged bulk load: the
+// file in temporary tables, the checks set-wise in SQL, one merge.
+func TestImportBulkPathStaged(t *testing.T) {
+	bulkPath, bulkStaged = true, true
+	t.Cleanup(func() { bulkPath, bulkStaged = false, false })
+	runBulkPathTests(t)
+}
+
+func TestImportBulkPathStagedPostgres(t *testing.T) {
+	bulkPath, bulkStaged, ledgerDialect = true, true, sqldb.Postgres
+	t.Cleanup(func() { bulkPath, bulkStaged, ledgerDialect = false, false, "" })
+	runBulkPathTests(t)
+}
+
+// bulkVariants runs fn for the bulk load by batches and for the staged one.
+func bulkVariants(t *testing.T, fn func(t *testing.T)) {
+	for _, staged := range []bool{false, true} {
+		name := "batches"
+		if staged {
+			name = "staged"
+		}
+		t.Run(name, func(t *testing.T) {
+			bulkStaged = staged
+			t.Cleanup(func() { bulkStaged = false })
+			fn(t)
+		})
+	}
+}
+
 func runBulkPathTests(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -157,6 +189,10 @@ func feedTopics(t *testing.T, e *ledgerEnv) map[string]int {
 // the crash leaves nothing (no household, no change, the record failed) and the rerun the same register
 // as a clean run, with one register.bulk_loaded on the feed.
 func TestBulkLoadCrashAtEachStage(t *testing.T) {
+	bulkVariants(t, testBulkLoadCrashAtEachStage)
+}
+
+func testBulkLoadCrashAtEachStage(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
 		rows, _, _, _ := mixedLedger()
 		bulk := domain.LedgerImportOptions{Bulk: true, DeclaredHouseholds: 16, BatchSize: 2}
@@ -176,7 +212,10 @@ func TestBulkLoadCrashAtEachStage(t *testing.T) {
 		for _, tc := range []struct {
 			stage domain.BulkStage
 			nth   int
-		}{{domain.BulkStageBatch, 1}, {domain.BulkStageBatch, 3}, {domain.BulkStageChecked, 1}, {domain.BulkStageFeed, 1}} {
+		}{{domain.BulkStageBatch, 1}, {domain.BulkStageBatch, 3}, {domain.BulkStageChecked, 1}, {domain.BulkStageMerged, 1}, {domain.BulkStageFeed, 1}} {
+			if tc.stage == domain.BulkStageMerged && !bulkStaged {
+				continue // the load by batches merges nothing
+			}
 			t.Run(fmt.Sprintf("%s %d", tc.stage, tc.nth), func(t *testing.T) {
 				e := newLedgerEnv(t, d)
 				seen := 0
@@ -232,6 +271,10 @@ func TestBulkLoadCrashAtEachStage(t *testing.T) {
 // TestBulkLoadInvisibleUntilCommit reads the register while a load is under way (after its first batches
 // were written): readers see the register as it was.
 func TestBulkLoadInvisibleUntilCommit(t *testing.T) {
+	bulkVariants(t, testBulkLoadInvisibleUntilCommit)
+}
+
+func testBulkLoadInvisibleUntilCommit(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
 		e := newLedgerEnv(t, d)
 		rows, _, _, _ := mixedLedger()
@@ -346,6 +389,88 @@ func TestBulkLoadChecksForeignKeys(t *testing.T) {
 		t.Logf("refused: %v", err)
 		if n, err := e.st.CountHouseholds(ctx); err != nil || n != 0 {
 			t.Errorf("after the failed load the register holds %d households, %v", n, err)
+		}
+	})
+}
+
+// TestBulkLoadSetWiseChecksMatchTheOrdinaryPath: the staged bulk load checks the whole staged file at
+// once, in SQL, and decides the households it concerns in file order; its report and register (and those
+// of the load by batches) must be the ordinary path's, which decides batch by batch against what earlier
+// batches wrote. The file has
+// chains of repeated persons across batches (the first household to hold a person keeps them; a
+// household refused for a taken person does not take its other persons from later households), a
+// household of the register imported again, one registered with different content, a person the
+// register holds and one it knows but no household holds, and a household rejected for its rows whose
+// readable members are held elsewhere.
+func TestBulkLoadSetWiseChecksMatchTheOrdinaryPath(t *testing.T) {
+	bulkVariants(t, testBulkLoadSetWiseChecksMatchTheOrdinaryPath)
+}
+
+func testBulkLoadSetWiseChecksMatchTheOrdinaryPath(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, d sqldb.Dialect) {
+		l := func(n, name, idn, rel string) string {
+			return line(n, "990001002001", "红桥村"+n, name, idn, rel, "一般户", "")
+		}
+		before := ledgerRows(ledgerHeader,
+			l("R-1", "老一", id("19500101", 301), "户主"),
+			l("R-2", "老二", id("19500101", 311), "户主"),
+			l("R-3", "老三", id("19500101", 321), "户主"),
+			l("R-4", "老四", id("19500101", 331), "户主"))
+		file := ledgerRows(ledgerHeader,
+			l("A-1", "甲", id("19600101", 401), "户主"),                     // 2 keeps P401
+			l("A-2", "乙", id("19600101", 411), "户主"),                     // 3
+			l("A-2", "乙二", id("19600101", 401), "配偶"),                    // 4 P401 taken by A-1: A-2 refused
+			l("A-3", "丙", id("19600101", 411), "户主"),                     // 5 P411 free again (A-2 refused): written
+			l("R-1", "老一", id("19500101", 301), "户主"),                    // 6 already imported
+			l("R-2", "老二改", id("19500101", 311), "户主"),                   // 7 conflict (name)
+			l("A-4", "丁", id("19500101", 321), "户主"),                     // 8 P321 held by R-3
+			at(l("A-5", "戊", id("19600101", 421), "户主"), cHealth, "很健康"), // 9 rejected for its row...
+			l("A-5", "戊二", id("19600101", 401), "配偶"),                    // 10 ...and its readable member is held
+			l("A-6", "己", id("19600101", 431), "户主"),                     // 11
+			l("A-7", "庚", id("19600101", 441), "户主"),                     // 12
+			l("A-7", "庚二", id("19600101", 431), "子"),                     // 13 P431 taken by A-6
+			l("A-8", "辛", id("19600101", 441), "户主"),                     // 14 P441 free (A-7 refused)
+			l("A-9", "壬", id("19600101", 451), "户主"),                     // 15
+			l("A-9", "壬二", id("19600101", 451), "子"),                     // 16 repeated within the household
+			l("A-10", "癸", id("19500101", 331), "户主"))                    // 17 the person of R-4, archived: reused
+		run := func(bulk bool) ([]finding, domain.LedgerImportSummary, []string) {
+			e := newLedgerEnv(t, d)
+			if _, sum, err := e.importLedger(t, county, domain.LedgerImportOptions{}, before); err != nil || sum.Imported != 4 {
+				t.Fatalf("the register's households: %+v, %v", sum, err)
+			}
+			// R-4's head leaves: the register knows the person, no household holds them.
+			h, err := e.st.HouseholdsByNumber(t.Context(), []string{"R-4"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.svc.ArchiveHousehold(t.Context(), county, h["R-4"].ID, "", "迁出"); err != nil {
+				t.Fatal(err)
+			}
+			opts := domain.LedgerImportOptions{BatchSize: 1}
+			if bulk {
+				opts.Bulk, opts.DeclaredHouseholds = true, 1000
+			}
+			issues, sum, err := e.importLedger(t, county, opts, file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return findings(issues), sum, registerDump(t, e)
+		}
+		wantFindings, wantSum, wantRegister := run(false)
+		gotFindings, gotSum, gotRegister := run(true)
+		if fmt.Sprint(gotFindings) != fmt.Sprint(wantFindings) {
+			t.Errorf("bulk load's findings\n%v\nthe ordinary path's\n%v", gotFindings, wantFindings)
+		}
+		gotSum.ImportID, wantSum.ImportID = "", ""
+		if gotSum != wantSum {
+			t.Errorf("bulk load's summary %+v, the ordinary path's %+v", gotSum, wantSum)
+		}
+		if !slices.Equal(gotRegister, wantRegister) {
+			t.Errorf("bulk load's register\n%v\nthe ordinary path's\n%v", gotRegister, wantRegister)
+		}
+		// The ordinary path's result, stated: and A-10 (the freed person) written.
+		if wantSum.Imported != 5 || wantSum.AlreadyImported != 1 || wantSum.Conflicting != 1 {
+			t.Errorf("the ordinary path: %+v", wantSum)
 		}
 	})
 }

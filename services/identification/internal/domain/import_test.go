@@ -61,7 +61,9 @@ func newLedgerEnv(t testing.TB, d sqldb.Dialect) *ledgerEnv {
 		n++ // ids are made by one goroutine at a time (the import's writer)
 		return fmt.Sprintf("id-%06d", n)
 	})
-	return &ledgerEnv{db: db, st: st, svc: svc, imp: domain.NewLedgerImporter(svc, st, tabular.Limits{})}
+	imp := domain.NewLedgerImporter(svc, st, tabular.Limits{})
+	imp.Staged = bulkStaged
+	return &ledgerEnv{db: db, st: st, svc: svc, imp: imp}
 }
 
 const ledgerHeader = "户编号,行政区划代码,家庭住址,姓名,身份证号,与户主关系,民族,文化程度,健康状况,劳动技能,户类型,脱贫年度"
