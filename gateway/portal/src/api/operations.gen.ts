@@ -1151,7 +1151,7 @@ export const operations = {
   },
   "EmploymentObjectionTriageService_AcceptReceivedObjection": {
     "method": "POST",
-    "path": "/v1/{name=receivedObjections/*}:accept",
+    "path": "/v1/{name=postObjections/*}:accept",
     "body": "*",
     "read": false,
     "access": {
@@ -1170,7 +1170,7 @@ export const operations = {
   },
   "EmploymentObjectionTriageService_DismissReceivedObjection": {
     "method": "POST",
-    "path": "/v1/{name=receivedObjections/*}:dismiss",
+    "path": "/v1/{name=postObjections/*}:dismiss",
     "body": "*",
     "read": false,
     "access": {

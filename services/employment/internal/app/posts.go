@@ -46,7 +46,7 @@ func postsArea(w *wiring) ([]func(context.Context) error, error) {
 	w.posts = posts
 	employmentv1.RegisterWelfarePostServiceServer(w.p.Server.GRPC(), api.NewWelfarePosts(posts))
 	in := intake.New(intake.Config{DB: w.st.DB(), Engine: engine, Sealer: w.p.PII, Policy: w.p.Policy,
-		Collection: "receivedObjections", Now: w.now})
+		Collection: "postObjections", Now: w.now})
 	posts.HandleObjections(in)
 	commonv1.RegisterPublicNoticeServiceServer(w.p.Server.GRPC(), intake.NewPublicNotices(engine, in))
 	employmentv1.RegisterEmploymentObjectionTriageServiceServer(w.p.Server.GRPC(), api.NewObjectionTriage(intake.NewTriage(in)))

@@ -26,14 +26,14 @@ var File_fupin_employment_v1_objections_proto protoreflect.FileDescriptor
 
 const file_fupin_employment_v1_objections_proto_rawDesc = "" +
 	"\n" +
-	"$fupin/employment/v1/objections.proto\x12\x13fupin.employment.v1\x1a\x1cfupin/common/v1/access.proto\x1a\x1dfupin/common/v1/notices.proto\x1a\x1cgoogle/api/annotations.proto2\xdd\x04\n" +
+	"$fupin/employment/v1/objections.proto\x12\x13fupin.employment.v1\x1a\x1cfupin/common/v1/access.proto\x1a\x1dfupin/common/v1/notices.proto\x1a\x1cgoogle/api/annotations.proto2\xd5\x04\n" +
 	" EmploymentObjectionTriageService\x12\xcd\x01\n" +
 	"\x16ListReceivedObjections\x12..fupin.common.v1.ListReceivedObjectionsRequest\x1a/.fupin.common.v1.ListReceivedObjectionsResponse\"R\xca\xf3\x18\"\n" +
-	"\x01\x04\x12\x05\x01\x02\x03\x04\x05*\f\b\x04\x12\x04\x01\x02\x03\x04\x1a\x02\x01\x02*\b\b\x04\x12\x01\x05\x1a\x01\x04\x82\xd3\xe4\x93\x02#\x12!/v1/employment/receivedObjections\x90\x02\x01\x12\xae\x01\n" +
-	"\x17AcceptReceivedObjection\x12/.fupin.common.v1.AcceptReceivedObjectionRequest\x1a\".fupin.common.v1.ReceivedObjection\">\xca\xf3\x18\t\n" +
-	"\x01\x04\x12\x04\x01\x02\x03\x04\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/{name=receivedObjections/*}:accept\x12\xb1\x01\n" +
-	"\x18DismissReceivedObjection\x120.fupin.common.v1.DismissReceivedObjectionRequest\x1a\".fupin.common.v1.ReceivedObjection\"?\xca\xf3\x18\t\n" +
-	"\x01\x04\x12\x04\x01\x02\x03\x04\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/{name=receivedObjections/*}:dismiss\x1a\x04\xd0\xf3\x18\x04B6Z4fupin.dev/proto/gen/fupin/employment/v1;employmentv1b\x06proto3"
+	"\x01\x04\x12\x05\x01\x02\x03\x04\x05*\f\b\x04\x12\x04\x01\x02\x03\x04\x1a\x02\x01\x02*\b\b\x04\x12\x01\x05\x1a\x01\x04\x82\xd3\xe4\x93\x02#\x12!/v1/employment/receivedObjections\x90\x02\x01\x12\xaa\x01\n" +
+	"\x17AcceptReceivedObjection\x12/.fupin.common.v1.AcceptReceivedObjectionRequest\x1a\".fupin.common.v1.ReceivedObjection\":\xca\xf3\x18\t\n" +
+	"\x01\x04\x12\x04\x01\x02\x03\x04\x82\xd3\xe4\x93\x02':\x01*\"\"/v1/{name=postObjections/*}:accept\x12\xad\x01\n" +
+	"\x18DismissReceivedObjection\x120.fupin.common.v1.DismissReceivedObjectionRequest\x1a\".fupin.common.v1.ReceivedObjection\";\xca\xf3\x18\t\n" +
+	"\x01\x04\x12\x04\x01\x02\x03\x04\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/{name=postObjections/*}:dismiss\x1a\x04\xd0\xf3\x18\x04B6Z4fupin.dev/proto/gen/fupin/employment/v1;employmentv1b\x06proto3"
 
 var file_fupin_employment_v1_objections_proto_goTypes = []any{
 	(*v1.ListReceivedObjectionsRequest)(nil),   // 0: fupin.common.v1.ListReceivedObjectionsRequest

@@ -193,7 +193,7 @@ func RegisterEmploymentObjectionTriageServiceHandlerServer(ctx context.Context, 
 		var stream runtime.ServerTransportStream
 		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/fupin.employment.v1.EmploymentObjectionTriageService/AcceptReceivedObjection", runtime.WithHTTPPathPattern("/v1/{name=receivedObjections/*}:accept"))
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/fupin.employment.v1.EmploymentObjectionTriageService/AcceptReceivedObjection", runtime.WithHTTPPathPattern("/v1/{name=postObjections/*}:accept"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
@@ -213,7 +213,7 @@ func RegisterEmploymentObjectionTriageServiceHandlerServer(ctx context.Context, 
 		var stream runtime.ServerTransportStream
 		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/fupin.employment.v1.EmploymentObjectionTriageService/DismissReceivedObjection", runtime.WithHTTPPathPattern("/v1/{name=receivedObjections/*}:dismiss"))
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/fupin.employment.v1.EmploymentObjectionTriageService/DismissReceivedObjection", runtime.WithHTTPPathPattern("/v1/{name=postObjections/*}:dismiss"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
@@ -288,7 +288,7 @@ func RegisterEmploymentObjectionTriageServiceHandlerClient(ctx context.Context, 
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/fupin.employment.v1.EmploymentObjectionTriageService/AcceptReceivedObjection", runtime.WithHTTPPathPattern("/v1/{name=receivedObjections/*}:accept"))
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/fupin.employment.v1.EmploymentObjectionTriageService/AcceptReceivedObjection", runtime.WithHTTPPathPattern("/v1/{name=postObjections/*}:accept"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
@@ -305,7 +305,7 @@ func RegisterEmploymentObjectionTriageServiceHandlerClient(ctx context.Context, 
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/fupin.employment.v1.EmploymentObjectionTriageService/DismissReceivedObjection", runtime.WithHTTPPathPattern("/v1/{name=receivedObjections/*}:dismiss"))
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/fupin.employment.v1.EmploymentObjectionTriageService/DismissReceivedObjection", runtime.WithHTTPPathPattern("/v1/{name=postObjections/*}:dismiss"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
@@ -323,8 +323,8 @@ func RegisterEmploymentObjectionTriageServiceHandlerClient(ctx context.Context, 
 
 var (
 	pattern_EmploymentObjectionTriageService_ListReceivedObjections_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "employment", "receivedObjections"}, ""))
-	pattern_EmploymentObjectionTriageService_AcceptReceivedObjection_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "receivedObjections", "name"}, "accept"))
-	pattern_EmploymentObjectionTriageService_DismissReceivedObjection_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "receivedObjections", "name"}, "dismiss"))
+	pattern_EmploymentObjectionTriageService_AcceptReceivedObjection_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "postObjections", "name"}, "accept"))
+	pattern_EmploymentObjectionTriageService_DismissReceivedObjection_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2}, []string{"v1", "postObjections", "name"}, "dismiss"))
 )
 
 var (

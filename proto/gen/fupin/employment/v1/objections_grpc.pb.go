@@ -33,7 +33,9 @@ const (
 // against 公益岗 assignments' postings (fupin.common.v1.PublicNoticeService): a received objection does not
 // stop a posting by itself. Accepted, it becomes the assignment case's objection, which interrupts the
 // posting and sends the case back to the review, with the trail showing it; dismissed, its reason is what the public tracking page shows. The mechanics are the platform's (services/platform/intake),
-// the same in every service that posts.
+// the same in every service that posts. Its objections are `postObjections/{id}`: each posting service's
+// received objections need a collection of their own, since the gateway routes by path alone
+// (identification's are receivedObjections, subsidies' reliefObjections).
 type EmploymentObjectionTriageServiceClient interface {
 	// ListReceivedObjections lists the objections in the caller's region scope in one state (default: received,
 	// waiting for triage), oldest first, with their count.
@@ -94,7 +96,9 @@ func (c *employmentObjectionTriageServiceClient) DismissReceivedObjection(ctx co
 // against 公益岗 assignments' postings (fupin.common.v1.PublicNoticeService): a received objection does not
 // stop a posting by itself. Accepted, it becomes the assignment case's objection, which interrupts the
 // posting and sends the case back to the review, with the trail showing it; dismissed, its reason is what the public tracking page shows. The mechanics are the platform's (services/platform/intake),
-// the same in every service that posts.
+// the same in every service that posts. Its objections are `postObjections/{id}`: each posting service's
+// received objections need a collection of their own, since the gateway routes by path alone
+// (identification's are receivedObjections, subsidies' reliefObjections).
 type EmploymentObjectionTriageServiceServer interface {
 	// ListReceivedObjections lists the objections in the caller's region scope in one state (default: received,
 	// waiting for triage), oldest first, with their count.
