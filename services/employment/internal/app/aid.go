@@ -45,10 +45,7 @@ func aidArea(w *wiring) ([]func(context.Context) error, error) {
 // evaluateAid applies the 零就业 rule to a household whose ledger records changed, in the change's
 // transaction (the aid area is built after the ledger's, so w.aid is read when a change happens).
 func (w *wiring) evaluateAid(ctx context.Context, householdID string) error {
-	if w.aid == nil {
-		return nil
-	}
-	return w.aid.Evaluate(ctx, bizdate.Today(w.now()), householdID)
+	return w.evaluateAidAll(ctx, []string{householdID})
 }
 
 // evaluateAidAll is evaluateAid for several households at once.

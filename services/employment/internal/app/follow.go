@@ -12,7 +12,6 @@ import (
 	"fupin.dev/services/employment/internal/domain"
 	"fupin.dev/services/employment/internal/register"
 	"fupin.dev/services/platform/audit"
-	"fupin.dev/services/platform/bizdate"
 	"fupin.dev/services/platform/outbox"
 )
 
@@ -79,19 +78,21 @@ func (f *registerFollower) page(ctx context.Context, changes []*commonv1.Change)
 	if err != nil {
 		return err
 	}
+	return f.reconcile(ctx, hs)
+}
+
+// reconcile brings the ledger in step with the register's households, then applies the 零就业 rule to them
+// in the same transaction, so a household is listed (and its aid case opened) as it arises, and a move
+// carries its case.
+func (f *registerFollower) reconcile(ctx context.Context, hs []*domain.RegisterHousehold) error {
 	if err := f.apply.Apply(ctx, hs); err != nil {
 		return err
 	}
-	return f.evaluateAid(ctx, ids)
-}
-
-// evaluateAid applies the 零就业 rule to the households a change of the ledger touched, in its transaction,
-// so a household is listed (and its aid case opened) as it arises, and a move carries its case.
-func (f *registerFollower) evaluateAid(ctx context.Context, ids []string) error {
-	if f.w.aid == nil {
-		return nil
+	ids := make([]string, len(hs))
+	for i, h := range hs {
+		ids[i] = h.ID
 	}
-	return f.w.aid.Evaluate(ctx, bizdate.Today(f.w.now()), ids...)
+	return f.w.evaluateAidAll(ctx, ids)
 }
 
 // resync reconciles every household of the register's snapshot, a chunk per transaction, then ends the
@@ -106,16 +107,7 @@ func (f *registerFollower) resync(ctx context.Context, _ *commonv1.Change, tx ou
 			for _, h := range chunk {
 				seen = append(seen, h.ID)
 			}
-			ids := make([]string, len(chunk))
-			for i, h := range chunk {
-				ids[i] = h.ID
-			}
-			if err := tx(ctx, func(ctx context.Context) error {
-				if err := f.apply.Apply(ctx, chunk); err != nil {
-					return err
-				}
-				return f.evaluateAid(ctx, ids)
-			}); err != nil {
+			if err := tx(ctx, func(ctx context.Context) error { return f.reconcile(ctx, chunk) }); err != nil {
 				return err
 			}
 		}
@@ -139,16 +131,7 @@ func (f *registerFollower) resync(ctx context.Context, _ *commonv1.Change, tx ou
 		}
 	}
 	for chunk := range slices.Chunk(gone, resyncChunk) {
-		ids := make([]string, len(chunk))
-		for i, h := range chunk {
-			ids[i] = h.ID
-		}
-		if err := tx(ctx, func(ctx context.Context) error {
-			if err := f.apply.Apply(ctx, chunk); err != nil {
-				return err
-			}
-			return f.evaluateAid(ctx, ids)
-		}); err != nil {
+		if err := tx(ctx, func(ctx context.Context) error { return f.reconcile(ctx, chunk) }); err != nil {
 			return 0, fmt.Errorf("archived households: %w", err)
 		}
 	}
