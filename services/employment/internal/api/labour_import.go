@@ -12,9 +12,7 @@ import (
 	"fupin.dev/services/employment/internal/domain"
 	"fupin.dev/services/platform/apperr"
 	"fupin.dev/services/platform/audit"
-	"fupin.dev/services/platform/auth"
 	"fupin.dev/services/platform/tabular"
-	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/status"
 )
 
@@ -109,15 +107,9 @@ func (s *LabourImports) ImportLabourFile(stream employmentv1.LabourImportService
 		}
 		return domain.LabourRow{Num: row.Num, Cells: row.Cells, Text: func(i int) bool { return row.Type(i).IsText() }}, nil
 	}
-	method := employmentv1.LabourImportService_ImportLabourFile_FullMethodName
 	record := func(ctx context.Context, applied int64) audit.Record {
-		r := audit.Record{At: s.now(), Kind: audit.KindMutation, Method: method, Actor: ac.Subject,
-			Department: auth.DepartmentCode(ac.Department), Role: auth.RoleCode(ac.Role), Resource: "labourImports/" + f.GetFileName(),
-			RecordCount: int(applied), Code: "OK", TraceID: trace.SpanContextFromContext(ctx).TraceID().String()}
-		if ac.OnBehalfOf != nil {
-			r.OnBehalfOf = ac.OnBehalfOf.Subject
-		}
-		return r
+		return audit.ByCaller(ctx, ac, s.now(), audit.KindMutation, employmentv1.LabourImportService_ImportLabourFile_FullMethodName,
+			"labourImports/"+f.GetFileName(), int(applied))
 	}
 	sum, issues, err := s.importer.Import(ctx, next, f.GetDryRun(), func(ctx context.Context, applied int64) error {
 		return s.audit.Write(ctx, record(ctx, applied))

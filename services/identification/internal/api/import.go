@@ -15,7 +15,6 @@ import (
 	"fupin.dev/services/platform/conflicts"
 	"fupin.dev/services/platform/pagetoken"
 	"fupin.dev/services/platform/tabular"
-	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -95,14 +94,9 @@ func (s *Imports) options(ac *auth.Caller, method string) domain.LedgerImportOpt
 }
 
 func (s *Imports) record(ctx context.Context, c *auth.Caller, method, importID string, written int) audit.Record {
-	r := audit.Record{At: s.now(), Kind: audit.KindMutation, Method: method, Actor: c.Subject,
-		Department: auth.DepartmentCode(c.Department), Role: auth.RoleCode(c.Role), Resource: "imports/" + importID,
-		RecordCount: written, Code: "OK", TraceID: trace.SpanContextFromContext(ctx).TraceID().String()}
+	r := audit.ByCaller(ctx, c, s.now(), audit.KindMutation, method, "imports/"+importID, written)
 	if c.Purpose != commonv1.Purpose_PURPOSE_UNSPECIFIED {
 		r.Purpose = auth.PurposeCode(c.Purpose)
-	}
-	if c.OnBehalfOf != nil {
-		r.OnBehalfOf = c.OnBehalfOf.Subject
 	}
 	return r
 }

@@ -12,9 +12,7 @@ import (
 	"fupin.dev/services/platform/audit"
 	"fupin.dev/services/platform/auth"
 	"fupin.dev/services/platform/pii"
-	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -93,14 +91,11 @@ func (s *RegisterExport) auditExport(stream grpc.ServerStream, c *auth.Caller, f
 	if c.Department == commonv1.Department_DEPARTMENT_RURAL_REVITALIZATION && c.OnBehalfOf == nil {
 		return
 	}
-	r := audit.Record{At: s.now(), Kind: audit.KindRead, Method: identificationv1.RegisterExportService_ExportRegister_FullMethodName,
-		Actor: c.Subject, Department: auth.DepartmentCode(c.Department), Role: auth.RoleCode(c.Role), Resource: "households",
-		RecordCount: n, Filter: filter, Code: codes.OK.String(), TraceID: trace.SpanContextFromContext(stream.Context()).TraceID().String()}
+	r := audit.ByCaller(stream.Context(), c, s.now(), audit.KindRead, identificationv1.RegisterExportService_ExportRegister_FullMethodName,
+		"households", n)
+	r.Filter = filter
 	if err != nil {
 		r.Code = status.Code(err).String()
-	}
-	if c.OnBehalfOf != nil {
-		r.OnBehalfOf = c.OnBehalfOf.Subject
 	}
 	s.audit.Enqueue(r)
 }

@@ -11,9 +11,7 @@ import (
 	"fupin.dev/services/platform/auth"
 	"fupin.dev/services/subsidies/internal/decisionfeed"
 	"fupin.dev/services/subsidies/internal/domain"
-	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
 
@@ -73,14 +71,11 @@ func (s *DecisionExport) auditExport(stream grpc.ServerStream, filter string, n 
 	if !ok {
 		return
 	}
-	r := audit.Record{At: s.now(), Kind: audit.KindRead, Method: subsidiesv1.DecisionExportService_ExportDecisions_FullMethodName,
-		Actor: c.Subject, Department: auth.DepartmentCode(c.Department), Role: auth.RoleCode(c.Role), Resource: "decisions",
-		RecordCount: n, Filter: filter, Code: codes.OK.String(), TraceID: trace.SpanContextFromContext(stream.Context()).TraceID().String()}
+	r := audit.ByCaller(stream.Context(), c, s.now(), audit.KindRead, subsidiesv1.DecisionExportService_ExportDecisions_FullMethodName,
+		"decisions", n)
+	r.Filter = filter
 	if err != nil {
 		r.Code = status.Code(err).String()
-	}
-	if c.OnBehalfOf != nil {
-		r.OnBehalfOf = c.OnBehalfOf.Subject
 	}
 	s.audit.Enqueue(r)
 }
